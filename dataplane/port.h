@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port backend interface. One struct gk_port is one (device, queue) endpoint
+ * owned by exactly one worker, so none of these ops lock. AF_XDP, the memory
+ * /pcap backend and (later) DPDK all implement struct gk_port_ops.
+ *
+ * Ownership: rx_burst hands packets to the caller. tx_burst takes ownership
+ * of every packet passed, sent or not: what it cannot queue it frees and
+ * counts in tx_drops. free returns packets to the backend. alloc gives fresh
+ * empty buffers (for packets a stage creates, such as ICMP errors).
+ */
+#ifndef GK_PORT_H
+#define GK_PORT_H
+
+#include <stdint.h>
+#include "pkt.h"
+
+struct gk_port;
+
+struct gk_port_ops {
+	const char *name;
+	uint16_t (*rx_burst)(struct gk_port *p, struct gk_pkt **pkts, uint16_t n);
+	uint16_t (*tx_burst)(struct gk_port *p, struct gk_pkt **pkts, uint16_t n);
+	/* Push queued TX to the device (kick / doorbell), reap completions. */
+	void (*flush)(struct gk_port *p);
+	uint16_t (*alloc)(struct gk_port *p, struct gk_pkt **pkts, uint16_t n);
+	void (*free)(struct gk_port *p, struct gk_pkt **pkts, uint16_t n);
+	void (*close)(struct gk_port *p);
+};
+
+struct gk_port_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_drops;	/* ring full or no buffer */
+	uint64_t rx_no_buf;	/* fill ring starved */
+	uint64_t wakeups;	/* syscalls made for need_wakeup */
+};
+
+struct gk_port {
+	const struct gk_port_ops *ops;
+	void *priv;		/* backend state */
+	uint16_t port_id;	/* dense id (matches gk_port_info.port_id) */
+	uint16_t queue;
+	uint32_t ifindex;	/* 0 for virtual backends */
+	uint8_t mac[6];		/* source MAC for frames sent here */
+	struct gk_port_stats stats;
+} __attribute__((aligned(64)));
+
+static inline uint16_t gk_port_rx(struct gk_port *p, struct gk_pkt **pkts,
+				  uint16_t n)
+{
+	return p->ops->rx_burst(p, pkts, n);
+}
+
+static inline uint16_t gk_port_tx(struct gk_port *p, struct gk_pkt **pkts,
+				  uint16_t n)
+{
+	return p->ops->tx_burst(p, pkts, n);
+}
+
+static inline void gk_port_flush(struct gk_port *p)
+{
+	if (p->ops->flush)
+		p->ops->flush(p);
+}
+
+static inline void gk_port_free(struct gk_port *p, struct gk_pkt **pkts,
+				uint16_t n)
+{
+	p->ops->free(p, pkts, n);
+}
+
+#endif

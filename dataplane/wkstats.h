@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Worker drop reasons: one X-macro gives the enum, the names and the counters. */
+#ifndef GK_WKSTATS_H
+#define GK_WKSTATS_H
+
+#include <stdint.h>
+#include "pkt.h"
+
+#define GK_WK_DROP_LIST(X)						\
+	X(BAD_META,	"bad_meta")	/* no/invalid classifier metadata */	\
+	X(UNHANDLED,	"unhandled_class") /* class with no stage yet */	\
+	X(NO_ROUTE,	"no_route")	/* LPM miss */			\
+	X(NO_NEIGH,	"no_neigh")	/* next hop unresolved: kernel asked */ \
+	X(TTL,		"ttl_expired")	/* TTL <= 1 reached a worker */	\
+	X(BAD_PORT,	"bad_out_port")	/* route to a non-genkan port */	\
+	X(HAIRPIN,	"hairpin")	/* would leave on the ingress port */	\
+	X(TOO_BIG,	"too_big")	/* larger than egress MTU */	\
+	X(NO_KERNEL,	"no_punt")	/* kernel verdict, no punt path */	\
+	X(TX_FULL,	"tx_full")	/* egress ring full */
+
+enum gk_wk_drop {
+#define GK_X(n, s) GK_WK_DROP_##n,
+	GK_WK_DROP_LIST(GK_X)
+#undef GK_X
+	GK_WK_DROP_MAX
+};
+
+extern const char *const gk_wk_drop_names[GK_WK_DROP_MAX];
+
+/* Per-worker counters: written by the owning worker only, read by genkand. */
+struct gk_wk_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t drops[GK_WK_DROP_MAX];
+	uint64_t class_packets[GK_CLASS_MAX];
+	uint64_t busy_cycles;	/* TSC spent in polls that found work */
+	uint64_t idle_cycles;	/* TSC spent in empty polls */
+	uint64_t polls;
+	uint64_t neigh_requests; /* resolution requests posted to genkand */
+} __gk_aligned;
+
+static inline void gk_wk_drop(struct gk_wk_stats *st, struct gk_pkt *p,
+			      enum gk_wk_drop why)
+{
+	p->verdict = GK_V_DROP;
+	p->drop_reason = (uint8_t)why;
+	st->drops[why]++;
+}
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Keys and values of the classifier's BPF maps, shared by bpf/ and genkand.
+ * genkand is the only writer of these maps. Byte order is explicit.
+ */
+#ifndef GENKAN_BPF_MAPS_H
+#define GENKAN_BPF_MAPS_H
+
+#include <linux/types.h>
+
+#define GK_MAX_PORTS	16	/* genkan ports per instance */
+#define GK_MAX_QUEUES	64	/* RX queues per port */
+#define GK_MAX_LOCAL	1024	/* host addresses per family */
+
+/* gk_xsks key: one AF_XDP socket per (port, rx queue). */
+#define GK_XSK_KEY(port_id, queue)	((port_id) * GK_MAX_QUEUES + (queue))
+
+/* gk_ports value, keyed by __u32 ifindex. */
+struct gk_port_info {
+	__u32 port_id;		/* dense id, indexes worker port arrays */
+	__u32 flags;		/* GK_PORT_F_* */
+};
+_Static_assert(sizeof(struct gk_port_info) == 8, "ABI");
+
+#define GK_PORT_F_ENABLED	0x1	/* redirect to workers; else pass all */
+
+/* gk_local6 key. gk_local4 is keyed by a __be32 address. */
+struct gk_in6 {
+	__be32 w[4];
+};
+_Static_assert(sizeof(struct gk_in6) == 16, "ABI");
+
+/* Value of gk_stats (per-CPU array of GK_STAT_MAX entries). */
+struct gk_xdp_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct gk_xdp_counter) == 16, "ABI");
+
+/* Names of the maps as pinned under <bpffs>/genkan/<instance>/. */
+#define GK_MAP_XSKS	"gk_xsks"
+#define GK_MAP_PORTS	"gk_ports"
+#define GK_MAP_LOCAL4	"gk_local4"
+#define GK_MAP_LOCAL6	"gk_local6"
+#define GK_MAP_STATS	"gk_stats"
+
+#endif

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages genkan needs to build, test, bench and run its lab.
+# Idempotent: does nothing when every package is already present.
+set -euo pipefail
+
+PKGS=(
+	# build
+	build-essential meson ninja-build pkg-config
+	clang llvm bpftool
+	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+	liburcu-dev libmnl-dev libjansson-dev libpcap-dev
+	libssl-dev libipsec-mb-dev
+	# tests
+	libcmocka-dev python3 python3-scapy
+	# lab, e2e tests and bench peers
+	iproute2 iputils-ping iperf3 curl python3-minimal tcpdump procps
+	dpdk-dev
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: need root to install: ${missing[*]}" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
