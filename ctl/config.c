@@ -1,1 +1,868 @@
-/* placeholder: being written */
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Strict INI parser for genkan.conf. Every problem is reported with its
+ * line, and parsing carries on past errors so the operator sees the whole
+ * list at once instead of fixing one line per daemon restart.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl/config.h"
+
+/* Frame headroom the AF_XDP backend keeps in front of the packet. */
+#define XDP_HEADROOM		256
+#define L2_OVERHEAD		18	/* Ethernet header + one VLAN tag */
+
+enum section { SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_IGNORED };
+
+enum gkey {
+	K_INSTANCE, K_SOCKET, K_BPFFS, K_WORKERS, K_CPUS, K_XDP_MODE, K_BIND,
+	K_FRAMES, K_FRAME_SIZE, K_RING_SIZE, K_HEARTBEAT_MS, K_STALL_MS,
+	K_ROUTE_TABLE, K_LOG_LEVEL, NR_GKEYS
+};
+
+enum pkey { P_INTERFACE, P_MTU, NR_PKEYS };
+
+struct parser {
+	const char *name;
+	char *err;
+	size_t errlen;
+	size_t errpos;
+	unsigned nr_err;
+
+	struct gk_config cfg;
+	enum section sec;
+	unsigned genkan_line;
+	unsigned gkey_line[NR_GKEYS];
+	unsigned pkey_line[GK_CONFIG_MAX_PORTS][NR_PKEYS];
+	bool too_many_ports;
+};
+
+struct key_def {
+	const char *name;
+	int (*set)(struct parser *p, unsigned line, const char *key,
+		   const char *val);
+};
+
+static const char *const xdp_mode_names[] = {
+	[GK_XDP_MODE_NATIVE] = "native",
+	[GK_XDP_MODE_SKB] = "skb",
+};
+
+static const char *const bind_mode_names[] = {
+	[GK_BIND_AUTO] = "auto",
+	[GK_BIND_COPY] = "copy",
+	[GK_BIND_ZEROCOPY] = "zerocopy",
+};
+
+static const char *const log_level_names[] = {
+	[GK_LOG_ERROR] = "error",
+	[GK_LOG_WARN] = "warn",
+	[GK_LOG_INFO] = "info",
+	[GK_LOG_DEBUG] = "debug",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *gk_config_xdp_mode_str(enum gk_xdp_mode m)
+{
+	return (unsigned)m < ARRAY_SIZE(xdp_mode_names) ? xdp_mode_names[m] : "?";
+}
+
+const char *gk_config_bind_mode_str(enum gk_bind_mode m)
+{
+	return (unsigned)m < ARRAY_SIZE(bind_mode_names) ? bind_mode_names[m] : "?";
+}
+
+const char *gk_config_log_level_str(enum gk_log_level l)
+{
+	return (unsigned)l < ARRAY_SIZE(log_level_names) ? log_level_names[l] : "?";
+}
+
+__attribute__((format(printf, 3, 4)))
+static void perr(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	p->nr_err++;
+	if (!p->err || p->errlen == 0 || p->errpos + 1 >= p->errlen)
+		return;
+
+	if (line)
+		n = snprintf(p->err + p->errpos, p->errlen - p->errpos,
+			     "%s:%u: ", p->name, line);
+	else
+		n = snprintf(p->err + p->errpos, p->errlen - p->errpos,
+			     "%s: ", p->name);
+	if (n < 0)
+		return;
+	p->errpos += (size_t)n;
+	if (p->errpos + 1 >= p->errlen) {
+		p->errpos = p->errlen - 1;
+		return;
+	}
+
+	va_start(ap, fmt);
+	n = vsnprintf(p->err + p->errpos, p->errlen - p->errpos, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	p->errpos += (size_t)n;
+	if (p->errpos + 1 >= p->errlen) {
+		p->errpos = p->errlen - 1;
+		return;
+	}
+	p->err[p->errpos++] = '\n';
+	p->err[p->errpos] = '\0';
+}
+
+int gk_config_valid_name(const char *s, size_t maxlen)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i >= maxlen)
+			return 0;
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	}
+	return i > 0;
+}
+
+/* Same rules as the kernel's dev_valid_name(). */
+static bool valid_ifname(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= 16 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int gk_config_socket_for(const char *instance, char *buf, size_t len)
+{
+	int n;
+
+	if (!gk_config_valid_name(instance, 31))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s.sock", GK_CONFIG_RUN_DIR, instance);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+void gk_config_defaults(struct gk_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->instance, GK_CONFIG_DEFAULT_INSTANCE);
+	gk_config_socket_for(cfg->instance, cfg->socket_path,
+			     sizeof(cfg->socket_path));
+	strcpy(cfg->bpffs, "/sys/fs/bpf");
+	cfg->workers = 1;
+	cfg->nr_cpus = 0;
+	cfg->xdp_mode = GK_XDP_MODE_NATIVE;
+	cfg->bind_mode = GK_BIND_AUTO;
+	cfg->frames = 4096;
+	cfg->frame_size = 4096;
+	cfg->ring_size = 2048;
+	cfg->heartbeat_ms = 100;
+	cfg->stall_ms = 1000;
+	cfg->route_table = 254;
+	cfg->log_level = GK_LOG_INFO;
+}
+
+/* Decimal only: "010" is ten, "0x10", "+1", "-1" and "1k" are errors. */
+static int parse_u64(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (~0ULL - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_uint(struct parser *p, unsigned line, const char *key,
+		    const char *val, unsigned long long min,
+		    unsigned long long max, unsigned long long *out)
+{
+	int ret = parse_u64(val, out);
+
+	if (ret == -EINVAL) {
+		perr(p, line, "invalid number '%s' for %s", val, key);
+		return ret;
+	}
+	if (ret || *out < min || *out > max) {
+		perr(p, line, "%s = %s out of range (%llu..%llu)", key, val,
+		     min, max);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int get_pow2(struct parser *p, unsigned line, const char *key,
+		    const char *val, unsigned long long min,
+		    unsigned long long max, uint32_t *out)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, min, max, &v))
+		return -EINVAL;
+	if (v & (v - 1)) {
+		perr(p, line, "%s = %s is not a power of two", key, val);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int get_enum(struct parser *p, unsigned line, const char *key,
+		    const char *val, const char *const *names, size_t n,
+		    int *out)
+{
+	char choices[128] = "";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(val, names[i])) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (i)
+			strncat(choices, " | ", sizeof(choices) - strlen(choices) - 1);
+		strncat(choices, names[i], sizeof(choices) - strlen(choices) - 1);
+	}
+	perr(p, line, "invalid %s '%s' (expected %s)", key, val, choices);
+	return -EINVAL;
+}
+
+static int get_path(struct parser *p, unsigned line, const char *key,
+		    const char *val, char *dst, size_t dstlen)
+{
+	const char *c;
+
+	if (val[0] != '/') {
+		perr(p, line, "%s must be an absolute path, got '%s'", key, val);
+		return -EINVAL;
+	}
+	for (c = val; *c; c++) {
+		if (!isprint((unsigned char)*c)) {
+			perr(p, line, "%s contains a control character", key);
+			return -EINVAL;
+		}
+	}
+	if (strlen(val) >= dstlen) {
+		perr(p, line, "%s path too long (max %zu bytes)", key, dstlen - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(dst, val);
+	return 0;
+}
+
+static int set_instance(struct parser *p, unsigned line, const char *key,
+			const char *val)
+{
+	if (!gk_config_valid_name(val, sizeof(p->cfg.instance) - 1)) {
+		perr(p, line, "invalid instance '%s' (expected [A-Za-z0-9_-]{1,31})",
+		     val);
+		return -EINVAL;
+	}
+	strcpy(p->cfg.instance, val);
+	return 0;
+}
+
+static int set_socket(struct parser *p, unsigned line, const char *key,
+		      const char *val)
+{
+	return get_path(p, line, key, val, p->cfg.socket_path,
+			sizeof(p->cfg.socket_path));
+}
+
+static int set_bpffs(struct parser *p, unsigned line, const char *key,
+		     const char *val)
+{
+	return get_path(p, line, key, val, p->cfg.bpffs, sizeof(p->cfg.bpffs));
+}
+
+static int set_workers(struct parser *p, unsigned line, const char *key,
+		       const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 1, GK_CONFIG_MAX_WORKERS, &v))
+		return -EINVAL;
+	p->cfg.workers = (unsigned)v;
+	return 0;
+}
+
+/* "0,1", "0-3", "0-1,4,6-7" */
+static int set_cpus(struct parser *p, unsigned line, const char *key,
+		    const char *val)
+{
+	char buf[GK_CONFIG_MAX_LINE + 1];
+	char *tok, *save = NULL;
+	unsigned n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", val);
+	if (buf[strlen(buf) - 1] == ',') {
+		perr(p, line, "empty entry in cpus list");
+		return -EINVAL;
+	}
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned long long lo, hi;
+		char *dash, *end;
+
+		while (isspace((unsigned char)*tok))
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (!*tok) {
+			perr(p, line, "empty entry in cpus list");
+			return -EINVAL;
+		}
+		dash = strchr(tok, '-');
+		if (dash)
+			*dash = '\0';
+		if (get_uint(p, line, "cpu", tok, 0, 4095, &lo))
+			return -EINVAL;
+		hi = lo;
+		if (dash && get_uint(p, line, "cpu", dash + 1, 0, 4095, &hi))
+			return -EINVAL;
+		if (hi < lo) {
+			perr(p, line, "cpu range %llu-%llu is reversed", lo, hi);
+			return -EINVAL;
+		}
+		for (; lo <= hi; lo++) {
+			if (n >= GK_CONFIG_MAX_WORKERS) {
+				perr(p, line, "too many cpus (max %d)",
+				     GK_CONFIG_MAX_WORKERS);
+				return -EINVAL;
+			}
+			p->cfg.cpus[n++] = (int)lo;
+		}
+	}
+	if (n == 0) {
+		perr(p, line, "empty cpus list");
+		return -EINVAL;
+	}
+	p->cfg.nr_cpus = n;
+	return 0;
+}
+
+static int set_xdp_mode(struct parser *p, unsigned line, const char *key,
+			const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, xdp_mode_names,
+		     ARRAY_SIZE(xdp_mode_names), &v))
+		return -EINVAL;
+	p->cfg.xdp_mode = (enum gk_xdp_mode)v;
+	return 0;
+}
+
+static int set_bind(struct parser *p, unsigned line, const char *key,
+		    const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, bind_mode_names,
+		     ARRAY_SIZE(bind_mode_names), &v))
+		return -EINVAL;
+	p->cfg.bind_mode = (enum gk_bind_mode)v;
+	return 0;
+}
+
+static int set_frames(struct parser *p, unsigned line, const char *key,
+		      const char *val)
+{
+	return get_pow2(p, line, key, val, 512, 262144, &p->cfg.frames);
+}
+
+static int set_frame_size(struct parser *p, unsigned line, const char *key,
+			  const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 2048, 4096, &v))
+		return -EINVAL;
+	if (v != 2048 && v != 4096) {
+		perr(p, line, "frame_size must be 2048 or 4096, got %s", val);
+		return -EINVAL;
+	}
+	p->cfg.frame_size = (uint32_t)v;
+	return 0;
+}
+
+static int set_ring_size(struct parser *p, unsigned line, const char *key,
+			 const char *val)
+{
+	return get_pow2(p, line, key, val, 64, 32768, &p->cfg.ring_size);
+}
+
+static int set_heartbeat(struct parser *p, unsigned line, const char *key,
+			 const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 1, 60000, &v))
+		return -EINVAL;
+	p->cfg.heartbeat_ms = (unsigned)v;
+	return 0;
+}
+
+static int set_stall(struct parser *p, unsigned line, const char *key,
+		     const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 2, 600000, &v))
+		return -EINVAL;
+	p->cfg.stall_ms = (unsigned)v;
+	return 0;
+}
+
+/* 0 is RT_TABLE_UNSPEC, which would mean "every table". */
+static int set_route_table(struct parser *p, unsigned line, const char *key,
+			   const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 1, UINT32_MAX, &v))
+		return -EINVAL;
+	p->cfg.route_table = (uint32_t)v;
+	return 0;
+}
+
+static int set_log_level(struct parser *p, unsigned line, const char *key,
+			 const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, log_level_names,
+		     ARRAY_SIZE(log_level_names), &v))
+		return -EINVAL;
+	p->cfg.log_level = (enum gk_log_level)v;
+	return 0;
+}
+
+static struct gk_config_port *cur_port(struct parser *p)
+{
+	return &p->cfg.ports[p->cfg.nr_ports - 1];
+}
+
+static int set_interface(struct parser *p, unsigned line, const char *key,
+			 const char *val)
+{
+	struct gk_config_port *port = cur_port(p);
+	unsigned i;
+
+	if (!valid_ifname(val)) {
+		perr(p, line, "invalid interface name '%s' (1..15 chars, no '/', ':' or spaces)",
+		     val);
+		return -EINVAL;
+	}
+	for (i = 0; i + 1 < p->cfg.nr_ports; i++) {
+		if (!strcmp(p->cfg.ports[i].ifname, val)) {
+			perr(p, line, "interface '%s' already used by port '%s' (line %u)",
+			     val, p->cfg.ports[i].name,
+			     p->pkey_line[i][P_INTERFACE]);
+			return -EEXIST;
+		}
+	}
+	strcpy(port->ifname, val);
+	return 0;
+}
+
+/* 68 is the IPv4 minimum (RFC 791); the upper bound must fit one frame. */
+static int set_mtu(struct parser *p, unsigned line, const char *key,
+		   const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 68, 65535, &v))
+		return -EINVAL;
+	cur_port(p)->mtu = (uint32_t)v;
+	return 0;
+}
+
+static const struct key_def genkan_keys[NR_GKEYS] = {
+	[K_INSTANCE] = { "instance", set_instance },
+	[K_SOCKET] = { "socket", set_socket },
+	[K_BPFFS] = { "bpffs", set_bpffs },
+	[K_WORKERS] = { "workers", set_workers },
+	[K_CPUS] = { "cpus", set_cpus },
+	[K_XDP_MODE] = { "xdp_mode", set_xdp_mode },
+	[K_BIND] = { "bind", set_bind },
+	[K_FRAMES] = { "frames", set_frames },
+	[K_FRAME_SIZE] = { "frame_size", set_frame_size },
+	[K_RING_SIZE] = { "ring_size", set_ring_size },
+	[K_HEARTBEAT_MS] = { "heartbeat_ms", set_heartbeat },
+	[K_STALL_MS] = { "stall_ms", set_stall },
+	[K_ROUTE_TABLE] = { "route_table", set_route_table },
+	[K_LOG_LEVEL] = { "log_level", set_log_level },
+};
+
+static const struct key_def port_keys[NR_PKEYS] = {
+	[P_INTERFACE] = { "interface", set_interface },
+	[P_MTU] = { "mtu", set_mtu },
+};
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+/* '#' or ';' opens a comment at line start or after blank space only, so a
+ * value may still contain them ("a#b"). */
+static void strip_comment(char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if ((s[i] == '#' || s[i] == ';') &&
+		    (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t')) {
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
+static void open_section(struct parser *p, unsigned line, char *s)
+{
+	char *inner, *end, *arg;
+	unsigned i;
+
+	end = strchr(s, ']');
+	if (!end) {
+		perr(p, line, "unterminated section header (missing ']')");
+		p->sec = SEC_IGNORED;
+		return;
+	}
+	if (*trim(end + 1)) {
+		perr(p, line, "unexpected text after section header");
+		p->sec = SEC_IGNORED;
+		return;
+	}
+	*end = '\0';
+	inner = trim(s + 1);
+	arg = inner + strcspn(inner, " \t");
+	if (*arg) {
+		*arg++ = '\0';
+		arg = trim(arg);
+	}
+
+	p->sec = SEC_IGNORED;
+	if (!strcmp(inner, "genkan")) {
+		if (*arg) {
+			perr(p, line, "section [genkan] takes no name");
+			return;
+		}
+		if (p->genkan_line) {
+			perr(p, line, "duplicate section [genkan] (first at line %u)",
+			     p->genkan_line);
+			return;
+		}
+		p->genkan_line = line;
+		p->sec = SEC_GENKAN;
+		return;
+	}
+	if (strcmp(inner, "port")) {
+		perr(p, line, "unknown section [%s]", inner);
+		return;
+	}
+	if (!*arg) {
+		perr(p, line, "port section needs a name: [port NAME]");
+		return;
+	}
+	if (!gk_config_valid_name(arg, 15)) {
+		perr(p, line, "invalid port name '%s' (expected [A-Za-z0-9_-]{1,15})",
+		     arg);
+		return;
+	}
+	for (i = 0; i < p->cfg.nr_ports; i++) {
+		if (!strcmp(p->cfg.ports[i].name, arg)) {
+			perr(p, line, "duplicate port '%s' (first at line %u)",
+			     arg, p->cfg.ports[i].line);
+			return;
+		}
+	}
+	if (p->cfg.nr_ports >= GK_CONFIG_MAX_PORTS) {
+		perr(p, line, "too many ports (max %d)", GK_CONFIG_MAX_PORTS);
+		p->too_many_ports = true;
+		return;
+	}
+	memset(&p->cfg.ports[p->cfg.nr_ports], 0, sizeof(p->cfg.ports[0]));
+	strcpy(p->cfg.ports[p->cfg.nr_ports].name, arg);
+	p->cfg.ports[p->cfg.nr_ports].line = line;
+	memset(p->pkey_line[p->cfg.nr_ports], 0, sizeof(p->pkey_line[0]));
+	p->cfg.nr_ports++;
+	p->sec = SEC_PORT;
+}
+
+static void set_key(struct parser *p, unsigned line, char *s)
+{
+	const struct key_def *defs;
+	unsigned *lines;
+	size_t nr, i;
+	char *eq, *key, *val;
+
+	eq = strchr(s, '=');
+	if (!eq) {
+		perr(p, line, "missing '=' (expected key = value)");
+		return;
+	}
+	*eq = '\0';
+	key = trim(s);
+	val = trim(eq + 1);
+	if (!*key) {
+		perr(p, line, "missing key before '='");
+		return;
+	}
+
+	switch (p->sec) {
+	case SEC_NONE:
+		perr(p, line, "key '%s' outside of any section", key);
+		return;
+	case SEC_IGNORED:
+		return;	/* the bad header was already reported */
+	case SEC_GENKAN:
+		defs = genkan_keys;
+		nr = NR_GKEYS;
+		lines = p->gkey_line;
+		break;
+	case SEC_PORT:
+	default:
+		defs = port_keys;
+		nr = NR_PKEYS;
+		lines = p->pkey_line[p->cfg.nr_ports - 1];
+		break;
+	}
+
+	for (i = 0; i < nr; i++)
+		if (!strcmp(defs[i].name, key))
+			break;
+	if (i == nr) {
+		perr(p, line, "unknown key '%s' in [%s]", key,
+		     p->sec == SEC_GENKAN ? "genkan" : "port");
+		return;
+	}
+	if (lines[i]) {
+		perr(p, line, "duplicate key '%s' (first at line %u)", key,
+		     lines[i]);
+		return;
+	}
+	lines[i] = line;
+	if (!*val) {
+		perr(p, line, "missing value for '%s'", key);
+		return;
+	}
+	defs[i].set(p, line, key, val);
+}
+
+static void parse_line(struct parser *p, unsigned line, char *s)
+{
+	strip_comment(s);
+	s = trim(s);
+	if (!*s)
+		return;
+	if (*s == '[')
+		open_section(p, line, s);
+	else
+		set_key(p, line, s);
+}
+
+/* Rules that involve more than one key, checked once everything is read. */
+static void validate(struct parser *p)
+{
+	struct gk_config *cfg = &p->cfg;
+	unsigned i;
+
+	if (cfg->nr_ports == 0 && !p->too_many_ports)
+		perr(p, 0, "no [port NAME] section: at least one port is required");
+
+	for (i = 0; i < cfg->nr_ports; i++) {
+		struct gk_config_port *port = &cfg->ports[i];
+
+		if (!port->ifname[0] && !p->pkey_line[i][P_INTERFACE])
+			perr(p, port->line, "port '%s' has no interface",
+			     port->name);
+		if (port->mtu && port->mtu + L2_OVERHEAD >
+				 cfg->frame_size - XDP_HEADROOM)
+			perr(p, p->pkey_line[i][P_MTU],
+			     "port '%s': mtu %u does not fit a %u byte frame (max %u)",
+			     port->name, port->mtu, cfg->frame_size,
+			     cfg->frame_size - XDP_HEADROOM - L2_OVERHEAD);
+	}
+
+	if (cfg->nr_cpus && cfg->nr_cpus < cfg->workers)
+		perr(p, p->gkey_line[K_CPUS],
+		     "cpus lists %u cpu(s) but workers = %u", cfg->nr_cpus,
+		     cfg->workers);
+
+	if (cfg->ring_size > cfg->frames)
+		perr(p, p->gkey_line[K_RING_SIZE] ? p->gkey_line[K_RING_SIZE]
+						  : p->gkey_line[K_FRAMES],
+		     "ring_size %u is larger than frames %u", cfg->ring_size,
+		     cfg->frames);
+
+	if (cfg->stall_ms <= cfg->heartbeat_ms)
+		perr(p, p->gkey_line[K_STALL_MS] ? p->gkey_line[K_STALL_MS]
+						 : p->gkey_line[K_HEARTBEAT_MS],
+		     "stall_ms %u must be larger than heartbeat_ms %u",
+		     cfg->stall_ms, cfg->heartbeat_ms);
+
+	if (!p->gkey_line[K_SOCKET] &&
+	    gk_config_socket_for(cfg->instance, cfg->socket_path,
+				 sizeof(cfg->socket_path)))
+		perr(p, p->gkey_line[K_INSTANCE],
+		     "cannot derive a socket path from instance '%s'",
+		     cfg->instance);
+}
+
+int gk_config_parse(const char *text, size_t len, const char *name,
+		    struct gk_config *cfg, char *err, size_t errlen)
+{
+	struct parser *p;
+	char buf[GK_CONFIG_MAX_LINE + 2];
+	size_t pos = 0;
+	unsigned line = 0;
+	int ret = 0;
+
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory\n", name);
+		return -ENOMEM;
+	}
+	p->name = name ? name : "<config>";
+	p->err = err;
+	p->errlen = errlen;
+	if (err && errlen)
+		err[0] = '\0';
+	gk_config_defaults(&p->cfg);
+	snprintf(p->cfg.path, sizeof(p->cfg.path), "%s", p->name);
+
+	while (pos < len) {
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - start) : len - pos;
+
+		pos += l + (nl ? 1 : 0);
+		line++;
+		if (l && start[l - 1] == '\r')
+			l--;
+		if (l > GK_CONFIG_MAX_LINE) {
+			perr(p, line, "line too long (%zu bytes, max %d)", l,
+			     GK_CONFIG_MAX_LINE);
+			continue;
+		}
+		if (memchr(start, '\0', l)) {
+			perr(p, line, "NUL byte in line");
+			continue;
+		}
+		memcpy(buf, start, l);
+		buf[l] = '\0';
+		parse_line(p, line, buf);
+	}
+
+	validate(p);
+
+	if (p->nr_err)
+		ret = -EINVAL;
+	else
+		*cfg = p->cfg;
+	free(p);
+	return ret;
+}
+
+int gk_config_load(const char *path, struct gk_config *cfg, char *err,
+		   size_t errlen)
+{
+	struct stat st;
+	char *text;
+	size_t got = 0;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s\n", path,
+			 strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s\n", path, strerror(-ret));
+		goto err_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file\n", path);
+		goto err_close;
+	}
+	if (st.st_size > GK_CONFIG_MAX_FILE) {
+		ret = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %d bytes\n", path,
+			 GK_CONFIG_MAX_FILE);
+		goto err_close;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory\n", path);
+		goto err_close;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: read: %s\n", path,
+				 strerror(-ret));
+			goto err_free;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	ret = gk_config_parse(text, got, path, cfg, err, errlen);
+err_free:
+	free(text);
+err_close:
+	close(fd);
+	return ret;
+}

@@ -1,1 +1,685 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * genkand: bring-up, the event loop, FIB publication, worker supervision,
+ * reload and teardown. Everything here runs on the daemon thread.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <urcu-qsbr.h>
+
+#include "dataplane/backend_afxdp.h"
+#include "dataplane/fib.h"
+#include "dataplane/nreq.h"
+#include "dataplane/tables.h"
+#include "dataplane/worker.h"
+
+#include "ctl_server.h"
+#include "daemon.h"
+#include "handlers.h"
+#include "log.h"
+#include "nlmirror.h"
+#include "xdp_loader.h"
+
+#define NREQ_RING_SIZE	1024
+#define TICK_MS		10
+
+uint64_t gk_daemon_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Number of RX queues the kernel exposes for a device. */
+static uint32_t count_rx_queues(const char *ifname)
+{
+	char path[128];
+	struct dirent *de;
+	uint32_t n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)))
+		if (!strncmp(de->d_name, "rx-", 3))
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static int resolve_ports(struct gk_daemon *d, char *err, size_t errlen)
+{
+	const struct gk_config *cfg = &d->cfg;
+
+	for (unsigned i = 0; i < cfg->nr_ports; i++) {
+		const struct gk_config_port *cp = &cfg->ports[i];
+		struct gk_dport *p = &d->ports[i];
+		const struct gk_nl_link *l;
+
+		snprintf(p->name, sizeof(p->name), "%s", cp->name);
+		snprintf(p->ifname, sizeof(p->ifname), "%s", cp->ifname);
+		p->port_id = (uint16_t)i;
+		p->ifindex = if_nametoindex(cp->ifname);
+		if (!p->ifindex) {
+			snprintf(err, errlen, "port %s: interface %s not found",
+				 cp->name, cp->ifname);
+			return -ENODEV;
+		}
+		l = gk_nlmirror_link(d->nl, p->ifindex);
+		if (!l) {
+			snprintf(err, errlen, "port %s: %s missing from netlink dump",
+				 cp->name, cp->ifname);
+			return -ENODEV;
+		}
+		memcpy(p->mac, l->mac, 6);
+		p->mtu = cp->mtu ? cp->mtu : l->mtu;
+		p->rx_queues = count_rx_queues(cp->ifname);
+		if (p->rx_queues && p->rx_queues < d->nr_workers) {
+			snprintf(err, errlen,
+				 "port %s: %s has %u rx queue(s) but workers = %u; "
+				 "each worker serves one queue of every port "
+				 "(create veth with numrxqueues/numtxqueues %u)",
+				 cp->name, cp->ifname, p->rx_queues,
+				 d->nr_workers, d->nr_workers);
+			return -EINVAL;
+		}
+	}
+	d->nr_ports = cfg->nr_ports;
+	return 0;
+}
+
+static const struct gk_dport *port_by_ifindex(const struct gk_daemon *d,
+					      uint32_t ifindex)
+{
+	for (unsigned i = 0; i < d->nr_ports; i++)
+		if (d->ports[i].ifindex == ifindex)
+			return &d->ports[i];
+	return NULL;
+}
+
+static bool neigh_usable(uint16_t state)
+{
+	return state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
+			NUD_PERMANENT | NUD_NOARP);
+}
+
+int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
+{
+	struct gk_fib_port fports[GK_MAX_PORTS];
+	struct gk_neigh_entry *neighs = NULL;
+	struct gk_route *routes = NULL;
+	const struct gk_nl_route *nr;
+	const struct gk_nl_neigh *nn;
+	size_t n_r, n_n, used_r = 0, used_n = 0;
+	struct gk_fib_input in;
+	struct gk_tables *t;
+	struct gk_fib *fib;
+	int ret;
+
+	nr = gk_nlmirror_routes(d->nl, &n_r);
+	nn = gk_nlmirror_neighs(d->nl, &n_n);
+	routes = calloc(n_r ? n_r : 1, sizeof(*routes));
+	neighs = calloc(n_n ? n_n : 1, sizeof(*neighs));
+	if (!routes || !neighs) {
+		snprintf(err, errlen, "out of memory building FIB");
+		ret = -ENOMEM;
+		goto err_free;
+	}
+
+	for (size_t i = 0; i < n_r; i++) {
+		struct gk_route *r = &routes[used_r];
+
+		switch (nr[i].type) {
+		case RTN_UNICAST:
+			break;
+		case RTN_BLACKHOLE:
+		case RTN_UNREACHABLE:
+		case RTN_PROHIBIT:
+			r->blackhole = 1;
+			break;
+		default:
+			continue;
+		}
+		r->family = nr[i].family;
+		r->plen = nr[i].plen;
+		r->has_gw = nr[i].has_gw;
+		memcpy(r->dst, nr[i].dst, 16);
+		memcpy(r->gw, nr[i].gw, 16);
+		r->ifindex = nr[i].ifindex;
+		used_r++;
+	}
+	for (size_t i = 0; i < n_n; i++) {
+		if (!neigh_usable(nn[i].state))
+			continue;
+		neighs[used_n].family = nn[i].family;
+		memcpy(neighs[used_n].addr, nn[i].addr, 16);
+		neighs[used_n].ifindex = nn[i].ifindex;
+		memcpy(neighs[used_n].mac, nn[i].mac, 6);
+		used_n++;
+	}
+	for (unsigned i = 0; i < d->nr_ports; i++) {
+		const struct gk_dport *p = &d->ports[i];
+		const struct gk_nl_link *l = gk_nlmirror_link(d->nl, p->ifindex);
+
+		fports[i].ifindex = p->ifindex;
+		fports[i].port_id = p->port_id;
+		/* Follow live MAC/MTU changes unless the config pins the MTU. */
+		memcpy(fports[i].mac, l ? l->mac : p->mac, 6);
+		fports[i].mtu = d->cfg.ports[i].mtu ? d->cfg.ports[i].mtu :
+			(l ? l->mtu : p->mtu);
+	}
+
+	in = (struct gk_fib_input){
+		.routes = routes, .nr_routes = used_r,
+		.neighs = neighs, .nr_neighs = used_n,
+		.ports = fports, .nr_ports = d->nr_ports,
+	};
+	fib = gk_fib_build(&in, err, errlen);
+	if (!fib) {
+		d->fib_build_errors++;
+		ret = -EINVAL;
+		goto err_free;
+	}
+	t = gk_tables_new(fib, d->fib_generation + 1);
+	if (!t) {
+		gk_fib_free(fib);
+		snprintf(err, errlen, "out of memory publishing FIB");
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	gk_tables_publish(&d->tables, t);
+	d->fib_generation++;
+	d->fib_built_nl_gen = gk_nlmirror_generation(d->nl);
+	clock_gettime(CLOCK_MONOTONIC, &d->fib_updated);
+	d->fib_dirty = false;
+	gk_dbg("fib generation %llu: %zu routes, %zu neighbors",
+	       (unsigned long long)d->fib_generation, used_r, used_n);
+	ret = 0;
+err_free:
+	free(routes);
+	free(neighs);
+	return ret;
+}
+
+static int sync_local(struct gk_daemon *d)
+{
+	const struct gk_nl_addr *a;
+	size_t n;
+	int ret;
+
+	a = gk_nlmirror_addrs(d->nl, &n);
+	ret = gk_xdp_sync_local(d->xdp, a, n);
+	if (ret)
+		gk_warn("syncing host addresses into XDP: %s", strerror(-ret));
+	else
+		d->local_dirty = false;
+	return ret;
+}
+
+/* Workers post unresolved next hops; the kernel does the ARP/ND. */
+static void drain_neigh_requests(struct gk_daemon *d)
+{
+	struct gk_nreq reqs[64];
+
+	for (unsigned w = 0; w < d->nr_workers; w++) {
+		unsigned n = gk_nreq_pop(d->nreq[w], reqs, 64);
+
+		for (unsigned i = 0; i < n; i++) {
+			int ret = gk_nlmirror_resolve(d->nl, reqs[i].family,
+						      reqs[i].addr,
+						      reqs[i].ifindex);
+			d->neigh_resolves++;
+			if (ret)
+				gk_dbg("neighbor resolve request: %s",
+				       strerror(-ret));
+		}
+	}
+}
+
+static void supervise(struct gk_daemon *d)
+{
+	uint64_t now = gk_daemon_now_ns();
+	uint64_t stall = (uint64_t)d->cfg.stall_ms * 1000000ull;
+
+	for (unsigned i = 0; i < d->nr_workers; i++) {
+		struct gk_worker *w = &d->workers[i];
+		uint64_t hb = atomic_load_explicit(&w->heartbeat_ns,
+						   memory_order_relaxed);
+		bool stalled = hb && now > hb && now - hb > stall;
+
+		if (stalled && !d->stalled[i])
+			gk_err("worker %u stalled: no heartbeat for %llu ms", i,
+			       (unsigned long long)((now - hb) / 1000000));
+		else if (!stalled && d->stalled[i])
+			gk_info("worker %u recovered", i);
+		d->stalled[i] = stalled;
+	}
+}
+
+static void on_tick(struct gk_daemon *d)
+{
+	char err[256];
+	uint64_t expirations;
+
+	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		gk_warn("timerfd: %s", strerror(errno));
+
+	drain_neigh_requests(d);
+	if (d->local_dirty)
+		sync_local(d);
+	if (d->fib_dirty && gk_daemon_publish_fib(d, err, sizeof(err)))
+		gk_err("FIB rebuild failed, keeping generation %llu: %s",
+		       (unsigned long long)d->fib_generation, err);
+	supervise(d);
+}
+
+static void on_netlink(struct gk_daemon *d)
+{
+	int ret = gk_nlmirror_process(d->nl);
+
+	if (ret < 0) {
+		gk_warn("netlink: %s", strerror(-ret));
+		return;
+	}
+	if (ret > 0) {
+		/* Batch: the tick rebuilds at most once per TICK_MS. */
+		d->fib_dirty = true;
+		d->local_dirty = true;
+	}
+}
+
+static void on_signal(struct gk_daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			gk_info("signal %u: shutting down", si.ssi_signo);
+			d->stop = true;
+			break;
+		case SIGHUP:
+			d->reload_pending = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void do_reload(struct gk_daemon *d)
+{
+	char changes[16][128];
+	unsigned nr_changes = 0;
+	char err[512];
+
+	if (gk_daemon_reload(d, err, sizeof(err), changes, &nr_changes, 16))
+		gk_err("reload failed, still running the old config: %s", err);
+	d->reload_pending = false;
+}
+
+static int epoll_add(int epfd, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+enum { EV_SIGNAL, EV_NETLINK, EV_CTL, EV_TIMER };
+
+static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = TICK_MS * 1000000 },
+		.it_value = { .tv_nsec = TICK_MS * 1000000 },
+	};
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL)) {
+		snprintf(err, errlen, "sigmask failed");
+		return -EINVAL;
+	}
+	sigdelset(&mask, SIGPIPE);
+	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0 ||
+	    timerfd_settime(d->timerfd, 0, &its, NULL)) {
+		snprintf(err, errlen, "event setup: %s", strerror(errno));
+		return -errno;
+	}
+	if (epoll_add(d->epfd, d->sigfd, EV_SIGNAL) ||
+	    epoll_add(d->epfd, gk_nlmirror_fd(d->nl), EV_NETLINK) ||
+	    epoll_add(d->epfd, gk_ctl_server_fd(d->ctl), EV_CTL) ||
+	    epoll_add(d->epfd, d->timerfd, EV_TIMER)) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
+{
+	const struct gk_config *cfg = &d->cfg;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int ret;
+
+	d->workers = aligned_alloc(GK_CACHELINE,
+				   sizeof(*d->workers) * d->nr_workers);
+	if (!d->workers)
+		return -ENOMEM;
+	memset(d->workers, 0, sizeof(*d->workers) * d->nr_workers);
+
+	for (unsigned w = 0; w < d->nr_workers; w++) {
+		struct gk_worker_cfg wc = { .id = w };
+
+		d->umem[w] = gk_xsk_umem_create(cfg->frames, cfg->frame_size,
+						err, errlen);
+		if (!d->umem[w])
+			return -ENOMEM;
+		for (unsigned p = 0; p < d->nr_ports; p++) {
+			struct gk_xsk_port_cfg pc = {
+				.ifname = d->ports[p].ifname,
+				.ifindex = d->ports[p].ifindex,
+				.queue = (uint16_t)w,
+				.port_id = d->ports[p].port_id,
+				.xsks_map_fd = gk_xdp_xsks_fd(d->xdp),
+				.bind_mode = cfg->bind_mode == GK_BIND_COPY ? 1 :
+					cfg->bind_mode == GK_BIND_ZEROCOPY ? 2 : 0,
+				.skb_mode = cfg->xdp_mode == GK_XDP_MODE_SKB,
+				.rx_size = cfg->ring_size,
+				.tx_size = cfg->ring_size,
+			};
+
+			memcpy(pc.mac, d->ports[p].mac, 6);
+			d->xports[w][p] = gk_xsk_port_open(d->umem[w], &pc,
+							   err, errlen);
+			if (!d->xports[w][p])
+				return -EINVAL;
+			wc.ports[p] = d->xports[w][p];
+		}
+		d->nreq[w] = gk_nreq_ring_create(NREQ_RING_SIZE);
+		if (!d->nreq[w])
+			return -ENOMEM;
+		wc.nr_ports = d->nr_ports;
+		wc.tables = &d->tables;
+		wc.nreq = d->nreq[w];
+		wc.cpu = cfg->nr_cpus ? cfg->cpus[w % cfg->nr_cpus] :
+			(int)(w % (unsigned)(ncpu > 0 ? ncpu : 1));
+		ret = gk_worker_init(&d->workers[w], &wc);
+		if (!ret)
+			ret = gk_worker_start(&d->workers[w]);
+		if (ret) {
+			snprintf(err, errlen, "worker %u: %s", w, strerror(-ret));
+			return ret;
+		}
+		gk_info("worker %u on cpu %d serves queue %u of %u port(s)", w,
+			wc.cpu, w, d->nr_ports);
+	}
+	return 0;
+}
+
+int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
+		    char *err, size_t errlen)
+{
+	struct gk_xdp_opts xo = { 0 };
+	int ret;
+
+	d->cfg = *cfg;
+	d->epfd = d->sigfd = d->timerfd = -1;
+	d->nr_workers = cfg->workers;
+	clock_gettime(CLOCK_MONOTONIC, &d->started);
+	gk_log_set_level(cfg->log_level);
+	snprintf(d->pin_dir, sizeof(d->pin_dir), "%s/genkan/%s", cfg->bpffs,
+		 cfg->instance);
+
+	/* The ctl socket first: it refuses to start over a live instance. */
+	d->ctl = gk_ctl_server_open(cfg->socket_path, gk_handlers,
+				    gk_nr_handlers, d, err, errlen);
+	if (!d->ctl)
+		return -EADDRINUSE;
+
+	d->nl = gk_nlmirror_open(cfg->route_table, err, errlen);
+	if (!d->nl)
+		return -EIO;
+	ret = resolve_ports(d, err, errlen);
+	if (ret)
+		return ret;
+
+	xo.pin_dir = d->pin_dir;
+	xo.skb_mode = cfg->xdp_mode == GK_XDP_MODE_SKB;
+	xo.nr_queues = d->nr_workers;
+	d->xdp = gk_xdp_load(&xo, err, errlen);
+	if (!d->xdp)
+		return -EIO;
+	for (unsigned i = 0; i < d->nr_ports; i++) {
+		ret = gk_xdp_set_port(d->xdp, d->ports[i].ifindex,
+				      d->ports[i].port_id, GK_PORT_F_ENABLED);
+		if (ret) {
+			snprintf(err, errlen, "port %s: gk_ports update: %s",
+				 d->ports[i].name, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = sync_local(d);
+	if (ret) {
+		snprintf(err, errlen, "host addresses: %s", strerror(-ret));
+		return ret;
+	}
+
+	/* Tables before workers, workers (sockets) before XDP redirects. */
+	ret = gk_daemon_publish_fib(d, err, errlen);
+	if (ret)
+		return ret;
+	ret = start_workers(d, err, errlen);
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < d->nr_ports; i++) {
+		ret = gk_xdp_attach(d->xdp, d->ports[i].ifindex, err, errlen);
+		if (ret)
+			return ret;
+		gk_info("port %s: XDP attached to %s (ifindex %u, %s mode)",
+			d->ports[i].name, d->ports[i].ifname,
+			d->ports[i].ifindex,
+			cfg->xdp_mode == GK_XDP_MODE_SKB ? "skb" : "native");
+	}
+	ret = setup_events(d, err, errlen);
+	if (ret)
+		return ret;
+	gk_info("instance %s ready: %u worker(s), %u port(s), ctl %s",
+		cfg->instance, d->nr_workers, d->nr_ports, cfg->socket_path);
+	return 0;
+}
+
+int gk_daemon_run(struct gk_daemon *d)
+{
+	struct epoll_event evs[8];
+
+	while (!d->stop) {
+		int n;
+
+		/* QSBR: an offline thread never holds up a grace period. */
+		rcu_thread_offline();
+		n = epoll_wait(d->epfd, evs, 8, 1000);
+		rcu_thread_online();
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			gk_err("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case EV_SIGNAL:
+				on_signal(d);
+				break;
+			case EV_NETLINK:
+				on_netlink(d);
+				break;
+			case EV_CTL:
+				gk_ctl_server_dispatch(d->ctl);
+				break;
+			case EV_TIMER:
+				on_tick(d);
+				break;
+			}
+		}
+		if (d->reload_pending)
+			do_reload(d);
+	}
+	return 0;
+}
+
+/* Teardown in reverse: traffic back to the kernel first, then workers. */
+void gk_daemon_stop(struct gk_daemon *d)
+{
+	if (d->xdp)
+		for (unsigned i = 0; i < d->nr_ports; i++)
+			gk_xdp_detach(d->xdp, d->ports[i].ifindex);
+	if (d->workers)
+		for (unsigned w = 0; w < d->nr_workers; w++)
+			gk_worker_stop(&d->workers[w]);
+	for (unsigned w = 0; w < GK_MAX_WORKERS; w++) {
+		for (unsigned p = 0; p < GK_MAX_PORTS; p++)
+			if (d->xports[w][p])
+				d->xports[w][p]->ops->close(d->xports[w][p]);
+		if (d->umem[w])
+			gk_xsk_umem_destroy(d->umem[w]);
+		if (d->nreq[w])
+			gk_nreq_ring_destroy(d->nreq[w]);
+	}
+	free(d->workers);
+	if (d->xdp)
+		gk_xdp_close(d->xdp);
+	if (d->ctl)
+		gk_ctl_server_close(d->ctl);
+	if (d->nl)
+		gk_nlmirror_close(d->nl);
+	/* Workers are gone; let pending call_rcu frees run, then the last. */
+	rcu_barrier_qsbr();
+	if (d->tables)
+		gk_tables_free(d->tables);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->timerfd >= 0)
+		close(d->timerfd);
+	gk_info("stopped");
+}
+
+#define CHANGE(...)							\
+	do {								\
+		if (*nr_changes < max)					\
+			snprintf(changes[(*nr_changes)++], 128, __VA_ARGS__); \
+	} while (0)
+
+/*
+ * Parse into a fresh struct, validate, then apply. Settings that shape the
+ * worker/socket layout need a restart; a reload that touches them is
+ * refused as a whole so the running config never half-applies.
+ */
+int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
+		     char changes[][128], unsigned *nr_changes, unsigned max)
+{
+	const struct gk_config *o = &d->cfg;
+	struct gk_config *n;
+	char fixed[256] = "";
+	int ret;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	*nr_changes = 0;
+	ret = gk_config_load(o->path, n, err, errlen);
+	if (ret)
+		goto out;
+
+#define NEEDS_RESTART(cond, what)					\
+	do {								\
+		if (cond)						\
+			snprintf(fixed + strlen(fixed),			\
+				 sizeof(fixed) - strlen(fixed), "%s%s",	\
+				 fixed[0] ? ", " : "", what);		\
+	} while (0)
+	NEEDS_RESTART(strcmp(n->instance, o->instance), "instance");
+	NEEDS_RESTART(strcmp(n->socket_path, o->socket_path), "socket");
+	NEEDS_RESTART(strcmp(n->bpffs, o->bpffs), "bpffs");
+	NEEDS_RESTART(n->workers != o->workers, "workers");
+	NEEDS_RESTART(n->nr_cpus != o->nr_cpus ||
+		      memcmp(n->cpus, o->cpus, sizeof(n->cpus)), "cpus");
+	NEEDS_RESTART(n->xdp_mode != o->xdp_mode, "xdp_mode");
+	NEEDS_RESTART(n->bind_mode != o->bind_mode, "bind");
+	NEEDS_RESTART(n->frames != o->frames || n->frame_size != o->frame_size ||
+		      n->ring_size != o->ring_size, "frames/frame_size/ring_size");
+	NEEDS_RESTART(n->route_table != o->route_table, "route_table");
+	NEEDS_RESTART(n->nr_ports != o->nr_ports, "the set of ports");
+	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++)
+		NEEDS_RESTART(strcmp(n->ports[i].name, o->ports[i].name) ||
+			      strcmp(n->ports[i].ifname, o->ports[i].ifname),
+			      "the set of ports");
+#undef NEEDS_RESTART
+	if (fixed[0]) {
+		snprintf(err, errlen, "%s: changing %s needs a restart", o->path,
+			 fixed);
+		ret = -EINVAL;
+		goto out;
+	}
+
+	if (n->log_level != o->log_level)
+		CHANGE("log_level changed");
+	if (n->heartbeat_ms != o->heartbeat_ms)
+		CHANGE("heartbeat_ms %u -> %u", o->heartbeat_ms, n->heartbeat_ms);
+	if (n->stall_ms != o->stall_ms)
+		CHANGE("stall_ms %u -> %u", o->stall_ms, n->stall_ms);
+	for (unsigned i = 0; i < n->nr_ports; i++)
+		if (n->ports[i].mtu != o->ports[i].mtu)
+			CHANGE("port %s mtu %u -> %u", n->ports[i].name,
+			       o->ports[i].mtu, n->ports[i].mtu);
+
+	d->cfg = *n;
+	gk_log_set_level(n->log_level);
+	for (unsigned i = 0; i < d->nr_ports; i++)
+		if (n->ports[i].mtu)
+			d->ports[i].mtu = n->ports[i].mtu;
+	/* A reload also republishes the FIB: a fresh snapshot, same traffic. */
+	ret = gk_daemon_publish_fib(d, err, errlen);
+	if (!ret)
+		CHANGE("fib generation %llu published",
+		       (unsigned long long)d->fib_generation);
+out:
+	if (ret) {
+		snprintf(d->last_reload_error, sizeof(d->last_reload_error),
+			 "%s", err);
+	} else {
+		d->reloads++;
+		d->last_reload_error[0] = '\0';
+		gk_info("reloaded %s (%u change(s))", d->cfg.path, *nr_changes);
+	}
+	free(n);
+	return ret;
+}

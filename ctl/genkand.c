@@ -1,1 +1,99 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* genkand: the genkan control daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu-qsbr.h>
+
+#include <gk_config.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/genkan/genkan.conf"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: genkand [-c CONFIG] [-n] [-f]\n"
+		"  -c, --config FILE  config file (default " DEFAULT_CONFIG ")\n"
+		"  -n, --check        validate the config and exit\n"
+		"  -f, --foreground   run in the foreground (the only mode;\n"
+		"                     supervise genkand with systemd or a shell)\n"
+		"  -V, --version      print the version\n"
+		"signals: SIGTERM/SIGINT stop, SIGHUP reloads the config\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	static struct gk_daemon daemon;
+	static struct gk_config cfg;
+	bool check = false;
+	char err[4096];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "c:nfVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'f':
+			break;
+		case 'V':
+			printf("genkand %s\n", GK_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	ret = gk_config_load(path, &cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s", err);
+		if (err[0] && err[strlen(err) - 1] != '\n')
+			fputc('\n', stderr);
+		return 1;
+	}
+	if (check) {
+		printf("%s: OK (instance %s, %u port(s), %u worker(s))\n", path,
+		       cfg.instance, cfg.nr_ports, cfg.workers);
+		return 0;
+	}
+
+	rcu_register_thread();
+	ret = gk_daemon_start(&daemon, &cfg, err, sizeof(err));
+	if (ret) {
+		gk_err("startup failed: %s", err);
+		gk_daemon_stop(&daemon);
+		rcu_unregister_thread();
+		return 1;
+	}
+	ret = gk_daemon_run(&daemon);
+	gk_daemon_stop(&daemon);
+	rcu_unregister_thread();
+	return ret ? 1 : 0;
+}

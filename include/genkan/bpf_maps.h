@@ -37,6 +37,15 @@ struct gk_xdp_counter {
 };
 _Static_assert(sizeof(struct gk_xdp_counter) == 16, "ABI");
 
+/*
+ * Load-time configuration (rodata of bpf/classifier.bpf.c), set by genkand
+ * before load:
+ *   const volatile __u32 gk_cfg_nr_queues;  RX queues served by workers;
+ *                                           packets from higher queues pass.
+ *   const volatile __u32 gk_cfg_flags;      GK_CFG_F_*.
+ */
+#define GK_CFG_F_PASS_ALL	0x1	/* classify and count, but pass everything */
+
 /* Names of the maps as pinned under <bpffs>/genkan/<instance>/. */
 #define GK_MAP_XSKS	"gk_xsks"
 #define GK_MAP_PORTS	"gk_ports"

@@ -1,0 +1,39 @@
+# Thin wrapper over meson. Every target installs missing Debian packages
+# first (scripts/deps.sh, needs root) and builds what it needs.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+
+.PHONY: all deps build build-asan test demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug -Dmarch_native=false
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+
+# The whole suite: unit + BPF + netns e2e on the normal build, and the unit
+# tests again under ASan/UBSan.
+test: build build-asan
+	@bash scripts/run-tests.sh $(BUILD) $(BUILD_ASAN)
+
+# The lab demo: client -- genkan gateway -- server, with real traffic.
+demo: build
+	@GK_BUILD=$(abspath $(BUILD)) bash lab/demo.sh
+
+bench: build
+	@GK_BUILD=$(abspath $(BUILD)) bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * genkan configuration: one INI file, parsed strictly. A parse either
+ * succeeds completely or leaves the caller's struct untouched, so a reload
+ * can parse into a fresh struct and swap only when everything validated.
+ */
+#ifndef GK_CTL_CONFIG_H
+#define GK_CTL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GK_CONFIG_MAX_PORTS	16
+#define GK_CONFIG_MAX_WORKERS	64
+#define GK_CONFIG_MAX_LINE	1024	/* bytes per line, excluding the newline */
+#define GK_CONFIG_MAX_FILE	(1 << 20)
+#define GK_CONFIG_DEFAULT_INSTANCE "default"
+#define GK_CONFIG_RUN_DIR	"/run/genkan"
+
+struct gk_config_port {
+	char name[16];
+	char ifname[16];
+	uint32_t mtu;		/* 0 = use the kernel's MTU */
+	unsigned line;		/* line of the [port] header, for later diagnostics */
+};
+
+enum gk_xdp_mode { GK_XDP_MODE_NATIVE, GK_XDP_MODE_SKB };
+enum gk_bind_mode { GK_BIND_AUTO, GK_BIND_COPY, GK_BIND_ZEROCOPY };
+enum gk_log_level { GK_LOG_ERROR, GK_LOG_WARN, GK_LOG_INFO, GK_LOG_DEBUG };
+
+struct gk_config {
+	char path[256];
+	char instance[32];
+	char socket_path[108];
+	char bpffs[256];
+	unsigned workers;
+	int cpus[GK_CONFIG_MAX_WORKERS];
+	unsigned nr_cpus;	/* 0 = default mapping, worker i -> cpu i % nproc */
+	enum gk_xdp_mode xdp_mode;
+	enum gk_bind_mode bind_mode;
+	uint32_t frames, frame_size, ring_size;
+	unsigned heartbeat_ms, stall_ms;
+	uint32_t route_table;
+	enum gk_log_level log_level;
+	struct gk_config_port ports[GK_CONFIG_MAX_PORTS];
+	unsigned nr_ports;
+};
+
+void gk_config_defaults(struct gk_config *cfg);
+
+/*
+ * Parses @text (@len bytes, need not be NUL terminated); @name is used in
+ * messages and copied into cfg->path. Returns 0, or -EINVAL with every
+ * problem found in @err, one "name:line: message" per line. @cfg is only
+ * written on success.
+ */
+int gk_config_parse(const char *text, size_t len, const char *name,
+		    struct gk_config *cfg, char *err, size_t errlen);
+
+/* Reads and parses @path; -errno (with a message in @err) if unreadable. */
+int gk_config_load(const char *path, struct gk_config *cfg, char *err,
+		   size_t errlen);
+
+/* Default socket path for an instance: /run/genkan/<instance>.sock. */
+int gk_config_socket_for(const char *instance, char *buf, size_t len);
+
+/* 1 if @s matches [A-Za-z0-9_-]{1,maxlen}. */
+int gk_config_valid_name(const char *s, size_t maxlen);
+
+const char *gk_config_xdp_mode_str(enum gk_xdp_mode m);
+const char *gk_config_bind_mode_str(enum gk_bind_mode m);
+const char *gk_config_log_level_str(enum gk_log_level l);
+
+#endif /* GK_CTL_CONFIG_H */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * genkand state. One thread (this one) owns every table and BPF map; the
+ * workers only read RCU snapshots published from here.
+ */
+#ifndef GK_DAEMON_H
+#define GK_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <genkan/bpf_maps.h>
+
+#include "config.h"
+
+#define GK_MAX_WORKERS	64
+
+struct gk_dport {
+	char name[16];
+	char ifname[16];
+	uint32_t ifindex;
+	uint16_t port_id;
+	uint8_t mac[6];
+	uint32_t mtu;		/* effective: config override or kernel */
+	uint32_t rx_queues;	/* as the device reports them */
+};
+
+struct gk_daemon {
+	struct gk_config cfg;
+	char pin_dir[320];
+
+	struct gk_xdp *xdp;
+	struct gk_nlmirror *nl;
+	struct gk_ctl_server *ctl;
+
+	struct gk_dport ports[GK_MAX_PORTS];
+	unsigned nr_ports;
+
+	unsigned nr_workers;
+	struct gk_worker *workers;		/* nr_workers, cache aligned */
+	struct gk_xsk_umem *umem[GK_MAX_WORKERS];
+	struct gk_port *xports[GK_MAX_WORKERS][GK_MAX_PORTS];
+	struct gk_nreq_ring *nreq[GK_MAX_WORKERS];
+	bool stalled[GK_MAX_WORKERS];
+
+	struct gk_tables *tables;		/* RCU slot read by workers */
+	uint64_t fib_generation;
+	uint64_t fib_built_nl_gen;		/* nlmirror generation it reflects */
+	struct timespec fib_updated;
+	bool fib_dirty;
+	bool local_dirty;
+	uint64_t fib_build_errors;
+	uint64_t neigh_resolves;
+
+	int epfd;
+	int sigfd;
+	int timerfd;
+	bool stop;
+	bool reload_pending;
+
+	struct timespec started;
+	unsigned reloads;
+	char last_reload_error[512];
+};
+
+int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
+		    char *err, size_t errlen);
+int gk_daemon_run(struct gk_daemon *d);
+void gk_daemon_stop(struct gk_daemon *d);
+
+/* Re-read the config file; applies what can change live. */
+int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
+		     char changes[][128], unsigned *nr_changes, unsigned max);
+/* Rebuild and publish the FIB snapshot from the netlink mirror. */
+int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen);
+
+uint64_t gk_daemon_now_ns(void);
+
+#endif
