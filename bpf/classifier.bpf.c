@@ -1,1 +1,442 @@
-/* placeholder */
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * genkan XDP classifier: decide per packet whether a worker (AF_XDP), the
+ * kernel, or nobody gets it. dataplane/parse.c is its software twin and
+ * must make the same decisions; tests/classify runs one fixture table
+ * through both.
+ *
+ * Rules, in order (first match wins):
+ *
+ *  0. ingress ifindex not in gk_ports, or port lacks GK_PORT_F_ENABLED:
+ *     event NO_PORT, PASS (no class counted).
+ *  1. frame < 14 bytes: DROP TRUNC_ETH.
+ *  2. source MAC has the group bit (multicast/broadcast): DROP BAD_SRC.
+ *  3. VLAN tags (0x8100, 0x88a8): up to two; a third: DROP VLAN_DEPTH; a
+ *     tag cut short: DROP TRUNC_VLAN. vlan_tci = outer TCI, flag VLAN.
+ *  4. ARP: CONTROL, PASS. Any other non-IP ethertype: NON_IP, PASS.
+ *  5. IPv4 (RFC 791):
+ *     < 20 bytes: TRUNC_IP4; version != 4: BAD_IP_VER; IHL < 5 or header
+ *     past the frame: BAD_IHL; tot_len < IHL*4 or past the frame:
+ *     BAD_IP4_LEN. From here on tot_len, not the frame, bounds the parse.
+ *     dst 224/4 or 255.255.255.255: MCAST (protocol IGMP: CONTROL).
+ *     dst in gk_local4: LOCAL.
+ *     dst MAC multicast/broadcast: MCAST (RFC 1812 5.3.4: a link-layer
+ *     broadcast is never forwarded).
+ *     TTL <= 1: TTL_EXPIRED (the kernel sends the ICMP error).
+ *     MF or offset set: flag FRAG; offset != 0: LATER_FRAG, no L4.
+ *  6. IPv6 (RFC 8200):
+ *     < 40 bytes: TRUNC_IP6; version != 6: BAD_IP_VER; 40 + payload_len
+ *     past the frame: BAD_IP6_LEN. payload_len then bounds the parse.
+ *     Walk extension headers 0, 43, 44, 60, 51 (AH, RFC 4302), at most
+ *     GK_EXTHDR_MAX of them: one more: DROP EXTHDR_CHAIN; one cut short:
+ *     DROP TRUNC_EXTHDR. A fragment header sets FRAG; a non-zero offset
+ *     sets LATER_FRAG and ends the walk (no L4).
+ *     ICMPv6 (not a later fragment, >= 8 bytes) of type 130-137 or 143
+ *     (MLD, MLDv2, RS/RA/NS/NA/redirect): CONTROL.
+ *     dst ff00::/8: MCAST. dst fe80::/10 or in gk_local6: LOCAL.
+ *     dst MAC multicast: MCAST (as for IPv4). hop limit <= 1: TTL_EXPIRED.
+ *  7. L4 (first fragment or unfragmented, routed packets only): TCP needs
+ *     20 bytes and 5 <= doff with the options present, UDP 8, ICMP (1) and
+ *     ICMPv6 (58) 8; otherwise DROP TRUNC_L4. Flag L4 and l4_off are set
+ *     for any protocol (l4_off points at whatever follows the IP and
+ *     extension headers, e.g. GRE, ESP, IPIP); only those four are checked.
+ *     l4_proto is the upper-layer protocol whenever the class is TRANSIT,
+ *     also for later fragments.
+ *  8. Otherwise TRANSIT: if rx_queue_index < gk_cfg_nr_queues and a socket
+ *     sits at GK_XSK_KEY(port_id, rx_queue_index), prepend struct
+ *     gk_xdp_meta and REDIRECT; no socket: event NO_XSK, PASS; adjust_meta
+ *     failed: event META_FAIL, PASS.
+ *
+ * flow_hash (TRANSIT only): gk_flow_hash4/6 over the addresses, the first
+ * 32 bits of the TCP/UDP header (0 for other protocols and later
+ * fragments) and l4_proto.
+ *
+ * Counters (gk_stats, per CPU, packets and frame bytes): exactly one class
+ * per classified packet (DROPPED for drops), one drop reason per drop, and
+ * one of the events REDIRECT/PASS/DROP per packet plus NO_XSK, NO_PORT,
+ * META_FAIL when they happen. With GK_CFG_F_PASS_ALL everything is
+ * classified and counted the same, but the verdict is always PASS.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include <genkan/bpf_maps.h>
+#include <genkan/flowhash.h>
+#include <genkan/meta.h>
+
+#include "maps.h"
+#include "parse.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 gk_cfg_nr_queues = 1;
+const volatile __u32 gk_cfg_flags = 0;
+
+#define GK_EXTHDR_MAX	6	/* extension headers walked per packet */
+#define GK_VLAN_MAX	2
+
+#define ETH_P_8021AD_	0x88a8
+#define IP_MF_		0x2000
+#define IP_OFFSET_	0x1fff
+#define IP6_OFFSET_	0xfff8
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct frag6 {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 id;
+};
+
+/* What the parse found; turned into struct gk_xdp_meta on redirect. */
+struct pinfo {
+	__u16 l3_off;
+	__u16 l4_off;
+	__u8 l4_proto;
+	__u8 flags;
+	__u8 drop;	/* enum gk_xdp_drop when the class is DROPPED */
+	__u8 l2_group;	/* destination MAC is multicast/broadcast */
+	__u16 vlan_tci;
+	__u32 ports;
+	__u32 flow_hash;
+};
+
+static __always_inline void count(__u32 idx, __u32 bytes)
+{
+	struct gk_xdp_counter *c = bpf_map_lookup_elem(&gk_stats, &idx);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline int drop(struct pinfo *pi, enum gk_xdp_drop why)
+{
+	pi->drop = why;
+	return GK_CLASS_DROPPED;
+}
+
+static __always_inline int is_exthdr(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+	       nh == IPPROTO_FRAGMENT || nh == IPPROTO_DSTOPTS ||
+	       nh == IPPROTO_AH;
+}
+
+/* Validate the transport header at the cursor; fills pi->ports. */
+static __always_inline int parse_l4(struct cursor *c, struct pinfo *pi)
+{
+	struct tcphdr *th;
+	__u32 *ports;
+
+	pi->l4_off = c->off;
+	pi->flags |= GK_META_F_L4;
+	pi->ports = 0;
+
+	switch (pi->l4_proto) {
+	case IPPROTO_TCP:
+		th = cur_peek(c, sizeof(*th));
+		if (!th)
+			return -1;
+		/* RFC 9293 3.1: data offset counts 32-bit words, >= 5 */
+		if (th->doff < 5 || th->doff * 4 > cur_left(c))
+			return -1;
+		pi->ports = *(__u32 *)th;
+		break;
+	case IPPROTO_UDP:
+		ports = cur_peek(c, sizeof(struct udphdr));
+		if (!ports)
+			return -1;
+		pi->ports = *ports;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (!cur_peek(c, 8))
+			return -1;
+		break;
+	}
+	return 0;
+}
+
+static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
+{
+	struct iphdr *iph;
+	__u32 ihl, tot, daddr;
+	__u16 frag;
+
+	iph = cur_peek(c, sizeof(*iph));
+	if (!iph)
+		return drop(pi, GK_XDP_DROP_TRUNC_IP4);
+	if (iph->version != 4)
+		return drop(pi, GK_XDP_DROP_BAD_IP_VER);
+	ihl = iph->ihl * 4;
+	if (ihl < sizeof(*iph) || ihl > cur_left(c))
+		return drop(pi, GK_XDP_DROP_BAD_IHL);
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < ihl || tot > cur_left(c))
+		return drop(pi, GK_XDP_DROP_BAD_IP4_LEN);
+	c->lim = c->off + tot;
+	pi->l3_off = c->off;
+	pi->flags |= GK_META_F_IPV4;
+
+	daddr = iph->daddr;
+	/* RFC 1112 4 (224/4) and RFC 919 7 (limited broadcast) */
+	if ((daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) ||
+	    daddr == 0xffffffff)
+		return iph->protocol == IPPROTO_IGMP ? GK_CLASS_CONTROL :
+						       GK_CLASS_MCAST;
+	if (bpf_map_lookup_elem(&gk_local4, &daddr))
+		return GK_CLASS_LOCAL;
+	if (pi->l2_group)
+		return GK_CLASS_MCAST;
+	/* RFC 1812 5.3.1: the kernel owns the time-exceeded reply */
+	if (iph->ttl <= 1)
+		return GK_CLASS_TTL_EXPIRED;
+
+	pi->l4_proto = iph->protocol;
+	frag = bpf_ntohs(iph->frag_off);
+	if (frag & (IP_MF_ | IP_OFFSET_))
+		pi->flags |= GK_META_F_FRAG;
+	if (frag & IP_OFFSET_) {
+		pi->flags |= GK_META_F_LATER_FRAG;
+		pi->ports = 0;
+	} else {
+		if (!cur_pull(c, ihl) || parse_l4(c, pi))
+			return drop(pi, GK_XDP_DROP_TRUNC_L4);
+	}
+	pi->flow_hash = gk_flow_hash4(iph->saddr, iph->daddr, pi->ports,
+				      pi->l4_proto);
+	return GK_CLASS_TRANSIT;
+}
+
+static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
+{
+	struct ipv6hdr *ip6h;
+	struct gk_in6 dst;
+	__u8 *hdr, nh, type;
+	__u32 plen, hlen;
+	struct frag6 *fh;
+	int i;
+
+	ip6h = cur_peek(c, sizeof(*ip6h));
+	if (!ip6h)
+		return drop(pi, GK_XDP_DROP_TRUNC_IP6);
+	if (ip6h->version != 6)
+		return drop(pi, GK_XDP_DROP_BAD_IP_VER);
+	plen = bpf_ntohs(ip6h->payload_len);
+	if (sizeof(*ip6h) + plen > cur_left(c))
+		return drop(pi, GK_XDP_DROP_BAD_IP6_LEN);
+	c->lim = c->off + sizeof(*ip6h) + plen;
+	pi->l3_off = c->off;
+	pi->flags |= GK_META_F_IPV6;
+	cur_pull(c, sizeof(*ip6h));
+
+	/* RFC 8200 4.1: walk the chain in order, bounded */
+	nh = ip6h->nexthdr;
+#pragma unroll
+	for (i = 0; i <= GK_EXTHDR_MAX; i++) {
+		if (!is_exthdr(nh))
+			break;
+		if (i == GK_EXTHDR_MAX)
+			return drop(pi, GK_XDP_DROP_EXTHDR_CHAIN);
+		if (nh == IPPROTO_FRAGMENT) {
+			/* RFC 8200 4.5 */
+			fh = cur_pull(c, sizeof(*fh));
+			if (!fh)
+				return drop(pi, GK_XDP_DROP_TRUNC_EXTHDR);
+			pi->flags |= GK_META_F_FRAG;
+			nh = fh->nexthdr;
+			if (fh->frag_off & bpf_htons(IP6_OFFSET_)) {
+				pi->flags |= GK_META_F_LATER_FRAG;
+				break;
+			}
+			continue;
+		}
+		/* every extension header is at least 8 bytes */
+		hdr = cur_peek(c, 8);
+		if (!hdr)
+			return drop(pi, GK_XDP_DROP_TRUNC_EXTHDR);
+		if (nh == IPPROTO_AH)
+			hlen = (hdr[1] + 2) * 4;	/* RFC 4302 2.2 */
+		else
+			hlen = (hdr[1] + 1) * 8;
+		nh = hdr[0];
+		if (!cur_pull(c, hlen))
+			return drop(pi, GK_XDP_DROP_TRUNC_EXTHDR);
+	}
+
+	if (nh == IPPROTO_ICMPV6 && !(pi->flags & GK_META_F_LATER_FRAG)) {
+		hdr = cur_peek(c, 8);
+		if (hdr) {
+			type = hdr[0];
+			/* RFC 4861 4, RFC 2710 3, RFC 3810 5 */
+			if ((type >= 130 && type <= 137) || type == 143)
+				return GK_CLASS_CONTROL;
+		}
+	}
+	if (ip6h->daddr.s6_addr[0] == 0xff)
+		return GK_CLASS_MCAST;
+	if (ip6h->daddr.s6_addr[0] == 0xfe &&
+	    (ip6h->daddr.s6_addr[1] & 0xc0) == 0x80)
+		return GK_CLASS_LOCAL;
+	__builtin_memcpy(&dst, &ip6h->daddr, sizeof(dst));
+	if (bpf_map_lookup_elem(&gk_local6, &dst))
+		return GK_CLASS_LOCAL;
+	if (pi->l2_group)
+		return GK_CLASS_MCAST;
+	/* RFC 8200 3, RFC 4443 3.3 */
+	if (ip6h->hop_limit <= 1)
+		return GK_CLASS_TTL_EXPIRED;
+
+	pi->l4_proto = nh;
+	if (pi->flags & GK_META_F_LATER_FRAG)
+		pi->ports = 0;
+	else if (parse_l4(c, pi))
+		return drop(pi, GK_XDP_DROP_TRUNC_L4);
+	pi->flow_hash = gk_flow_hash6(ip6h->saddr.in6_u.u6_addr32,
+				      ip6h->daddr.in6_u.u6_addr32,
+				      pi->ports, pi->l4_proto);
+	return GK_CLASS_TRANSIT;
+}
+
+static __always_inline int classify(struct cursor *c, struct pinfo *pi)
+{
+	struct vlan_tag *tag;
+	struct ethhdr *eth;
+	__u16 proto;
+	int i;
+
+	eth = cur_pull(c, sizeof(*eth));
+	if (!eth)
+		return drop(pi, GK_XDP_DROP_TRUNC_ETH);
+	/* IEEE 802.3 3.2.3: a group address is never a valid source */
+	if (eth->h_source[0] & 1)
+		return drop(pi, GK_XDP_DROP_BAD_SRC);
+	pi->l2_group = eth->h_dest[0] & 1;
+
+	proto = eth->h_proto;
+#pragma unroll
+	for (i = 0; i <= GK_VLAN_MAX; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD_))
+			break;
+		if (i == GK_VLAN_MAX)
+			return drop(pi, GK_XDP_DROP_VLAN_DEPTH);
+		tag = cur_pull(c, sizeof(*tag));
+		if (!tag)
+			return drop(pi, GK_XDP_DROP_TRUNC_VLAN);
+		if (i == 0) {
+			pi->vlan_tci = bpf_ntohs(tag->tci);
+			pi->flags |= GK_META_F_VLAN;
+		}
+		proto = tag->proto;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ip4(c, pi);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ip6(c, pi);
+	if (proto == bpf_htons(ETH_P_ARP))
+		return GK_CLASS_CONTROL;
+	return GK_CLASS_NON_IP;
+}
+
+static __always_inline int pass(__u32 bytes)
+{
+	count(GK_STAT_EVENT(GK_XDP_EV_PASS), bytes);
+	return XDP_PASS;
+}
+
+static __always_inline int redirect(struct xdp_md *ctx, __u32 port_id,
+				    struct pinfo *pi, __u32 bytes)
+{
+	__u32 rxq = ctx->rx_queue_index;
+	struct gk_xdp_meta *meta;
+	__u32 key;
+	void *data;
+	long act;
+
+	key = GK_XSK_KEY(port_id, rxq);
+	if (rxq >= gk_cfg_nr_queues || rxq >= GK_MAX_QUEUES ||
+	    port_id >= GK_MAX_PORTS || !bpf_map_lookup_elem(&gk_xsks, &key)) {
+		count(GK_STAT_EVENT(GK_XDP_EV_NO_XSK), bytes);
+		return pass(bytes);
+	}
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		goto meta_fail;
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(meta + 1) > data)
+		goto meta_fail;
+	meta->magic = GK_META_MAGIC;
+	meta->version = GK_META_VERSION;
+	meta->class = GK_CLASS_TRANSIT;
+	meta->l3_off = pi->l3_off;
+	meta->l4_off = pi->l4_off;
+	meta->l4_proto = pi->l4_proto;
+	meta->flags = pi->flags;
+	meta->vlan_tci = pi->vlan_tci;
+	meta->flow_hash = pi->flow_hash;
+
+	act = bpf_redirect_map(&gk_xsks, key, XDP_PASS);
+	if (act != XDP_REDIRECT) {
+		/* socket went away since the lookup */
+		count(GK_STAT_EVENT(GK_XDP_EV_NO_XSK), bytes);
+		return pass(bytes);
+	}
+	count(GK_STAT_EVENT(GK_XDP_EV_REDIRECT), bytes);
+	return XDP_REDIRECT;
+
+meta_fail:
+	count(GK_STAT_EVENT(GK_XDP_EV_META_FAIL), bytes);
+	return pass(bytes);
+}
+
+SEC("xdp")
+int gk_classify(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	__u32 ifindex = ctx->ingress_ifindex;
+	__u32 bytes = data_end - data;
+	struct gk_port_info *port;
+	struct pinfo pi = {};
+	struct cursor c;
+	__u32 port_id;
+	int cls;
+
+	port = bpf_map_lookup_elem(&gk_ports, &ifindex);
+	if (!port || !(port->flags & GK_PORT_F_ENABLED)) {
+		count(GK_STAT_EVENT(GK_XDP_EV_NO_PORT), bytes);
+		return pass(bytes);
+	}
+	port_id = port->port_id;
+
+	cur_init(&c, data, data_end);
+	cls = classify(&c, &pi);
+	count(GK_STAT_CLASS(cls), bytes);
+
+	if (cls == GK_CLASS_DROPPED) {
+		count(GK_STAT_DROP(pi.drop), bytes);
+		if (gk_cfg_flags & GK_CFG_F_PASS_ALL)
+			return pass(bytes);
+		count(GK_STAT_EVENT(GK_XDP_EV_DROP), bytes);
+		return XDP_DROP;
+	}
+	if (cls != GK_CLASS_TRANSIT || (gk_cfg_flags & GK_CFG_F_PASS_ALL))
+		return pass(bytes);
+	return redirect(ctx, port_id, &pi, bytes);
+}

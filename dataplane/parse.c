@@ -1,1 +1,317 @@
-/* placeholder: being written */
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Software classifier. Mirrors bpf/classifier.bpf.c rule for rule (the
+ * numbered list there); offsets instead of pointers, and two bounds, as in
+ * the BPF cursor: the frame length and the IP datagram's own length.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include <genkan/flowhash.h>
+
+#include "parse.h"
+#include "pkt.h"
+
+#define EXTHDR_MAX	6
+#define VLAN_MAX	2
+
+#define ETH_HLEN_	14
+#define IP4_HLEN	20
+#define IP6_HLEN	40
+
+#define ETHT_IP4	0x0800
+#define ETHT_ARP	0x0806
+#define ETHT_8021Q	0x8100
+#define ETHT_8021AD	0x88a8
+#define ETHT_IP6	0x86dd
+
+#define P_HOPOPTS	0
+#define P_ICMP		1
+#define P_IGMP		2
+#define P_TCP		6
+#define P_UDP		17
+#define P_ROUTING	43
+#define P_FRAGMENT	44
+#define P_AH		51
+#define P_ICMPV6	58
+#define P_DSTOPTS	60
+
+struct pstate {
+	const uint8_t *p;
+	uint32_t off;		/* cursor */
+	uint32_t lim;		/* logical end: frame, then IP length */
+	struct gk_xdp_meta *meta;
+	enum gk_xdp_drop *why;
+	uint32_t ports;
+	bool l2_group;
+};
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* A 32-bit word as the BPF program loads it: host order, unaligned ok. */
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static inline bool have(const struct pstate *s, uint32_t n)
+{
+	return n <= s->lim - s->off;
+}
+
+static inline int drop(struct pstate *s, enum gk_xdp_drop why)
+{
+	*s->why = why;
+	return GK_CLASS_DROPPED;
+}
+
+static inline bool is_exthdr(uint8_t nh)
+{
+	return nh == P_HOPOPTS || nh == P_ROUTING || nh == P_FRAGMENT ||
+	       nh == P_DSTOPTS || nh == P_AH;
+}
+
+/* Rule 7: validate the transport header at s->off. */
+static int parse_l4(struct pstate *s)
+{
+	const uint8_t *l4 = s->p + s->off;
+	struct gk_xdp_meta *m = s->meta;
+	uint32_t doff;
+
+	m->l4_off = (uint16_t)s->off;
+	m->flags |= GK_META_F_L4;
+	s->ports = 0;
+
+	switch (m->l4_proto) {
+	case P_TCP:
+		if (!have(s, 20))
+			return -1;
+		/* RFC 9293 3.1: data offset counts 32-bit words, >= 5 */
+		doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || !have(s, doff))
+			return -1;
+		s->ports = ld32(l4);
+		break;
+	case P_UDP:
+		if (!have(s, 8))
+			return -1;
+		s->ports = ld32(l4);
+		break;
+	case P_ICMP:
+	case P_ICMPV6:
+		if (!have(s, 8))
+			return -1;
+		break;
+	}
+	return 0;
+}
+
+/* Rule 5 */
+static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
+{
+	const uint8_t *ip = s->p + s->off;
+	struct gk_xdp_meta *m = s->meta;
+	uint32_t ihl, tot, daddr;
+	uint16_t frag;
+
+	if (unlikely(!have(s, IP4_HLEN)))
+		return drop(s, GK_XDP_DROP_TRUNC_IP4);
+	if (unlikely(ip[0] >> 4 != 4))
+		return drop(s, GK_XDP_DROP_BAD_IP_VER);
+	ihl = (uint32_t)(ip[0] & 0xf) * 4;
+	if (unlikely(ihl < IP4_HLEN || !have(s, ihl)))
+		return drop(s, GK_XDP_DROP_BAD_IHL);
+	tot = rd16(ip + 2);
+	if (unlikely(tot < ihl || !have(s, tot)))
+		return drop(s, GK_XDP_DROP_BAD_IP4_LEN);
+	s->lim = s->off + tot;
+	m->l3_off = (uint16_t)s->off;
+	m->flags |= GK_META_F_IPV4;
+
+	/* RFC 1112 4 (224/4) and RFC 919 7 (limited broadcast) */
+	if ((ip[16] & 0xf0) == 0xe0 ||
+	    (ip[16] == 0xff && ip[17] == 0xff && ip[18] == 0xff && ip[19] == 0xff))
+		return ip[9] == P_IGMP ? GK_CLASS_CONTROL : GK_CLASS_MCAST;
+	daddr = ld32(ip + 16);
+	if (cfg && cfg->is_local4 && cfg->is_local4(cfg->arg, daddr))
+		return GK_CLASS_LOCAL;
+	/* RFC 1812 5.3.4 */
+	if (s->l2_group)
+		return GK_CLASS_MCAST;
+	/* RFC 1812 5.3.1 */
+	if (ip[8] <= 1)
+		return GK_CLASS_TTL_EXPIRED;
+
+	m->l4_proto = ip[9];
+	frag = rd16(ip + 6);
+	if (frag & 0x3fff)
+		m->flags |= GK_META_F_FRAG;
+	if (frag & 0x1fff) {
+		m->flags |= GK_META_F_LATER_FRAG;
+		s->ports = 0;
+	} else {
+		s->off += ihl;
+		if (parse_l4(s))
+			return drop(s, GK_XDP_DROP_TRUNC_L4);
+	}
+	m->flow_hash = gk_flow_hash4(ld32(ip + 12), daddr, s->ports,
+				     m->l4_proto);
+	return GK_CLASS_TRANSIT;
+}
+
+static bool is_nd_or_mld(uint8_t type)
+{
+	/* RFC 4861 4, RFC 2710 3, RFC 3810 5 */
+	return (type >= 130 && type <= 137) || type == 143;
+}
+
+/* Rule 6 */
+static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
+{
+	const uint8_t *ip = s->p + s->off;
+	struct gk_xdp_meta *m = s->meta;
+	const uint8_t *hdr, *dst = ip + 24;
+	uint32_t plen, hlen, sw[4], dw[4];
+	uint8_t nh;
+	int i;
+
+	if (unlikely(!have(s, IP6_HLEN)))
+		return drop(s, GK_XDP_DROP_TRUNC_IP6);
+	if (unlikely(ip[0] >> 4 != 6))
+		return drop(s, GK_XDP_DROP_BAD_IP_VER);
+	plen = rd16(ip + 4);
+	if (unlikely(!have(s, IP6_HLEN + plen)))
+		return drop(s, GK_XDP_DROP_BAD_IP6_LEN);
+	s->lim = s->off + IP6_HLEN + plen;
+	m->l3_off = (uint16_t)s->off;
+	m->flags |= GK_META_F_IPV6;
+	s->off += IP6_HLEN;
+
+	/* RFC 8200 4.1: walk the chain in order, bounded */
+	nh = ip[6];
+	for (i = 0; i <= EXTHDR_MAX && is_exthdr(nh); i++) {
+		if (unlikely(i == EXTHDR_MAX))
+			return drop(s, GK_XDP_DROP_EXTHDR_CHAIN);
+		if (unlikely(!have(s, 8)))
+			return drop(s, GK_XDP_DROP_TRUNC_EXTHDR);
+		hdr = s->p + s->off;
+		if (nh == P_FRAGMENT) {
+			/* RFC 8200 4.5 */
+			s->off += 8;
+			m->flags |= GK_META_F_FRAG;
+			nh = hdr[0];
+			if (rd16(hdr + 2) & 0xfff8) {
+				m->flags |= GK_META_F_LATER_FRAG;
+				break;
+			}
+			continue;
+		}
+		if (nh == P_AH)
+			hlen = ((uint32_t)hdr[1] + 2) * 4;	/* RFC 4302 2.2 */
+		else
+			hlen = ((uint32_t)hdr[1] + 1) * 8;
+		nh = hdr[0];
+		if (unlikely(!have(s, hlen)))
+			return drop(s, GK_XDP_DROP_TRUNC_EXTHDR);
+		s->off += hlen;
+	}
+
+	if (nh == P_ICMPV6 && !(m->flags & GK_META_F_LATER_FRAG) &&
+	    have(s, 8) && is_nd_or_mld(s->p[s->off]))
+		return GK_CLASS_CONTROL;
+	if (dst[0] == 0xff)
+		return GK_CLASS_MCAST;
+	if (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80)
+		return GK_CLASS_LOCAL;
+	if (cfg && cfg->is_local6 && cfg->is_local6(cfg->arg, dst))
+		return GK_CLASS_LOCAL;
+	if (s->l2_group)
+		return GK_CLASS_MCAST;
+	/* RFC 8200 3, RFC 4443 3.3 */
+	if (ip[7] <= 1)
+		return GK_CLASS_TTL_EXPIRED;
+
+	m->l4_proto = nh;
+	if (m->flags & GK_META_F_LATER_FRAG)
+		s->ports = 0;
+	else if (parse_l4(s))
+		return drop(s, GK_XDP_DROP_TRUNC_L4);
+	for (i = 0; i < 4; i++) {
+		sw[i] = ld32(ip + 8 + 4 * i);
+		dw[i] = ld32(dst + 4 * i);
+	}
+	m->flow_hash = gk_flow_hash6(sw, dw, s->ports, m->l4_proto);
+	return GK_CLASS_TRANSIT;
+}
+
+/* Rules 1-4 */
+static int classify(struct pstate *s, const struct gk_classify_cfg *cfg)
+{
+	const uint8_t *p = s->p;
+	uint16_t proto;
+	int i;
+
+	if (unlikely(!have(s, ETH_HLEN_)))
+		return drop(s, GK_XDP_DROP_TRUNC_ETH);
+	/* IEEE 802.3 3.2.3: a group address is never a valid source */
+	if (unlikely(p[6] & 1))
+		return drop(s, GK_XDP_DROP_BAD_SRC);
+	s->l2_group = p[0] & 1;
+	proto = rd16(p + 12);
+	s->off = ETH_HLEN_;
+
+	for (i = 0; i <= VLAN_MAX; i++) {
+		if (proto != ETHT_8021Q && proto != ETHT_8021AD)
+			break;
+		if (unlikely(i == VLAN_MAX))
+			return drop(s, GK_XDP_DROP_VLAN_DEPTH);
+		if (unlikely(!have(s, 4)))
+			return drop(s, GK_XDP_DROP_TRUNC_VLAN);
+		if (i == 0) {
+			s->meta->vlan_tci = rd16(p + s->off);
+			s->meta->flags |= GK_META_F_VLAN;
+		}
+		proto = rd16(p + s->off + 2);
+		s->off += 4;
+	}
+
+	switch (proto) {
+	case ETHT_IP4:
+		return parse_ip4(s, cfg);
+	case ETHT_IP6:
+		return parse_ip6(s, cfg);
+	case ETHT_ARP:
+		return GK_CLASS_CONTROL;
+	default:
+		return GK_CLASS_NON_IP;
+	}
+}
+
+enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
+			       const struct gk_classify_cfg *cfg,
+			       struct gk_xdp_meta *meta, enum gk_xdp_drop *why)
+{
+	struct pstate s = {
+		.p = frame,
+		.off = 0,
+		.lim = len,
+		.meta = meta,
+		.why = why,
+	};
+	int cls;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->magic = GK_META_MAGIC;
+	meta->version = GK_META_VERSION;
+	cls = classify(&s, cfg);
+	meta->class = (uint8_t)cls;
+	if (cls == GK_CLASS_DROPPED)
+		return GK_CLS_DROP;
+	return cls == GK_CLASS_TRANSIT ? GK_CLS_WORKER : GK_CLS_KERNEL;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Software twin of bpf/classifier.bpf.c for backends without XDP (memory,
+ * pcap, DPDK later): the same decisions, the same struct gk_xdp_meta, minus
+ * the port and AF_XDP socket checks. The rule list lives at the top of
+ * bpf/classifier.bpf.c; keep both in step (tests/classify checks both).
+ */
+#ifndef GK_PARSE_H
+#define GK_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <genkan/meta.h>
+
+enum gk_cls_action {
+	GK_CLS_WORKER,	/* TRANSIT: a worker handles it */
+	GK_CLS_KERNEL,	/* hand to the kernel / punt path */
+	GK_CLS_DROP,	/* malformed: *why says which check failed */
+};
+
+struct gk_classify_cfg {
+	bool (*is_local4)(void *arg, uint32_t addr_be);		/* may be NULL: none local */
+	bool (*is_local6)(void *arg, const uint8_t addr[16]);	/* may be NULL */
+	void *arg;
+};
+
+/*
+ * Classify one frame. Always fills meta (magic, version, class; for
+ * GK_CLS_WORKER also offsets, flags, vlan_tci and flow_hash as the XDP
+ * program would prepend them). *why is set only for GK_CLS_DROP.
+ * Safe on any len, no allocation; cfg may be NULL.
+ */
+enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
+			       const struct gk_classify_cfg *cfg,
+			       struct gk_xdp_meta *meta, enum gk_xdp_drop *why);
+
+#endif

@@ -1,0 +1,481 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""
+Fixture table for the XDP classifier (bpf/classifier.bpf.c) and its software
+twin (dataplane/parse.c). Packets are built with scapy; every expectation is
+written down by hand from how the packet was built (offsets from scapy layer
+lengths, flow hash from the Python mixer below), never from genkan code.
+
+Output, one fixture per line, fields separated by one space:
+
+  name action verdict l3_off l4_off l4_proto flags vlan_tci flow_hash hex
+
+  action   redirect | pass | drop
+  verdict  class name (redirect/pass) or drop reason name (drop), spelled as
+           the strings in include/genkan/meta.h
+  meta     decimal l3_off l4_off l4_proto, hex flags vlan_tci flow_hash;
+           '-' for all six when action is not redirect
+  hex      the frame
+
+Local addresses (the tests put these in gk_local4/6): 192.0.2.1, 2001:db8::1.
+
+Usage: gen_fixtures.py OUTPUT
+"""
+
+import logging
+import socket
+import struct
+import sys
+
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, Raw,
+                       Padding, IPv6, ICMPv6EchoRequest, ICMPv6ND_NS,
+                       ICMPv6ND_NA, ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6ND_Redirect,
+                       ICMPv6MLReport, ICMPv6MLQuery, ICMPv6MLDone,
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt,
+                       IPv6ExtHdrRouting, IPv6ExtHdrFragment, RouterAlert,
+                       conf)
+from scapy.contrib.igmp import IGMP
+from scapy.contrib.igmpv3 import IGMPv3, IGMPv3mr
+from scapy.layers.inet6 import ICMPv6MLReport2
+
+conf.verb = 0
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+
+# include/genkan/meta.h, restated here on purpose (ABI check).
+F_IPV4, F_IPV6, F_VLAN, F_FRAG, F_L4, F_LATER_FRAG = 1, 2, 4, 8, 0x10, 0x20
+
+SMAC = "02:00:00:00:00:01"
+DMAC = "02:00:00:00:00:02"
+S4, D4, LOCAL4 = "198.51.100.10", "203.0.113.20", "192.0.2.1"
+S6, D6, LOCAL6 = "2001:db8:1::10", "2001:db8:2::20", "2001:db8::1"
+
+# ---- independent flow hash (same mixer as include/genkan/flowhash.h) ----
+
+M32 = 0xffffffff
+
+
+def rol32(w, s):
+    return ((w << s) | (w >> (32 - s))) & M32
+
+
+def mix(h, k):
+    k = (k * 0xcc9e2d51) & M32
+    k = rol32(k, 15)
+    k = (k * 0x1b873593) & M32
+    h ^= k
+    h = rol32(h, 13)
+    return (h * 5 + 0xe6546b64) & M32
+
+
+def final(h):
+    h ^= h >> 16
+    h = (h * 0x85ebca6b) & M32
+    h ^= h >> 13
+    h = (h * 0xc2b2ae35) & M32
+    h ^= h >> 16
+    return h
+
+
+def words(raw):
+    """32-bit words as a little/big-endian host loads them from memory."""
+    fmt = "=" + "I" * (len(raw) // 4)
+    return list(struct.unpack(fmt, raw))
+
+
+def ports_word(sport, dport):
+    if sport is None:
+        return 0
+    return words(struct.pack("!HH", sport, dport))[0]
+
+
+def hash4(src, dst, sport, dport, proto):
+    h = 0x9e3779b9
+    for w in (words(socket.inet_pton(socket.AF_INET, src)) +
+              words(socket.inet_pton(socket.AF_INET, dst)) +
+              [ports_word(sport, dport), proto]):
+        h = mix(h, w)
+    return final(h)
+
+
+def hash6(src, dst, sport, dport, proto):
+    h = 0x9e3779b9
+    for w in (words(socket.inet_pton(socket.AF_INET6, src)) +
+              words(socket.inet_pton(socket.AF_INET6, dst)) +
+              [ports_word(sport, dport), proto]):
+        h = mix(h, w)
+    return final(h)
+
+
+# ---- fixture table ----
+
+FIX = []
+
+
+def hdrlen(pkt, layer):
+    """Bytes of one layer's own header, from scapy's layer lengths."""
+    l = pkt[layer]
+    return len(l) - len(l.payload)
+
+
+def add_pass(name, verdict, pkt):
+    FIX.append((name, "pass", verdict, None, bytes(pkt)))
+
+
+def add_drop(name, reason, pkt):
+    FIX.append((name, "drop", reason, None, bytes(pkt)))
+
+
+def add_redirect(name, pkt, l3, l4, proto, flags, tci, fh):
+    FIX.append((name, "redirect", "transit",
+                (l3, l4, proto, flags, tci, fh), bytes(pkt)))
+
+
+def eth(**kw):
+    kw.setdefault("src", SMAC)
+    kw.setdefault("dst", DMAC)
+    return Ether(**kw)
+
+
+def v4_transit(name, l4, sport=None, dport=None, pre=None, ipkw=None,
+               tci=0, extra_flags=0):
+    ipkw = ipkw or {}
+    ip = IP(src=S4, dst=D4, ttl=64, **ipkw)
+    pkt = (pre if pre is not None else eth()) / ip / l4
+    pkt = Ether(bytes(pkt))
+    l3 = len(pkt) - len(pkt[IP])
+    l4off = l3 + hdrlen(pkt, IP)
+    proto = pkt[IP].proto
+    fh = hash4(S4, D4, sport, dport, proto)
+    flags = F_IPV4 | F_L4 | extra_flags
+    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh)
+
+
+def v6_transit(name, l4, sport=None, dport=None, pre=None, ext=None,
+               tci=0, extra_flags=0, proto=None):
+    ip = IPv6(src=S6, dst=D6, hlim=64)
+    if ext is not None:
+        ip = ip / ext
+    pkt = (pre if pre is not None else eth()) / ip / l4
+    pkt = Ether(bytes(pkt))
+    l3 = len(pkt) - len(pkt[IPv6])
+    # l4 offset: the upper-layer header is the last len(l4) bytes
+    l4off = len(pkt) - len(bytes(l4))
+    fh = hash6(S6, D6, sport, dport, proto)
+    flags = F_IPV6 | F_L4 | extra_flags
+    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh)
+
+
+def build():
+    # -- transit IPv4
+    v4_transit("v4_tcp", TCP(sport=1234, dport=80), 1234, 80)
+    v4_transit("v4_udp", UDP(sport=5353, dport=53) / Raw(b"q" * 20), 5353, 53)
+    v4_transit("v4_icmp_echo", ICMP(type=8, id=7, seq=1) / Raw(b"ping"))
+    v4_transit("v4_tcp_ip_options",
+               TCP(sport=40000, dport=443, flags="S"), 40000, 443,
+               ipkw={"options": b"\x01\x01\x01\x00"})
+    v4_transit("v4_gre_no_ports", Raw(b"\x00\x00\x08\x00" + b"x" * 24),
+               ipkw={"proto": 47})
+    # min-size frame: Ethernet pads a short UDP packet to 60 bytes
+    pkt = eth() / IP(src=S4, dst=D4) / UDP(sport=1, dport=2)
+    pkt = pkt / Padding(b"\x00" * (60 - len(pkt)))
+    add_redirect("v4_udp_eth_padding", pkt, 14, 34, 17, F_IPV4 | F_L4, 0,
+                 hash4(S4, D4, 1, 2, 17))
+    # first fragment still has its L4 header; later ones do not (RFC 791)
+    v4_transit("v4_frag_first", UDP(sport=1111, dport=2222) / Raw(b"a" * 32),
+               1111, 2222, ipkw={"flags": "MF", "frag": 0},
+               extra_flags=F_FRAG)
+    pkt = Ether(bytes(eth() / IP(src=S4, dst=D4, proto=17, flags=0, frag=4)
+                      / Raw(b"b" * 24)))
+    add_redirect("v4_frag_later", pkt, 14, 0, 17,
+                 F_IPV4 | F_FRAG | F_LATER_FRAG, 0, hash4(S4, D4, None, None, 17))
+    pkt = Ether(bytes(eth() / IP(src=S4, dst=D4, proto=6, flags="MF", frag=1)
+                      / Raw(b"c" * 8)))
+    add_redirect("v4_frag_middle", pkt, 14, 0, 6,
+                 F_IPV4 | F_FRAG | F_LATER_FRAG, 0, hash4(S4, D4, None, None, 6))
+
+    # -- VLAN
+    v4_transit("vlan1_v4_udp", UDP(sport=7, dport=9), 7, 9,
+               pre=eth() / Dot1Q(vlan=100, prio=3), tci=(3 << 13) | 100,
+               extra_flags=F_VLAN)
+    v6_transit("vlan2_qinq_v6_udp", UDP(sport=53, dport=5353), 53, 5353,
+               pre=eth(type=0x88a8) / Dot1AD(vlan=10, prio=1) / Dot1Q(vlan=20),
+               tci=(1 << 13) | 10, extra_flags=F_VLAN, proto=17)
+    v4_transit("vlan2_8100_8100_v4_tcp", TCP(sport=22, dport=2222), 22, 2222,
+               pre=eth() / Dot1Q(vlan=4094) / Dot1Q(vlan=5), tci=4094,
+               extra_flags=F_VLAN)
+    v4_transit("vlan1_prio_tag_only", TCP(sport=22, dport=2222), 22, 2222,
+               pre=eth() / Dot1Q(vlan=0, prio=5), tci=5 << 13,
+               extra_flags=F_VLAN)
+    add_drop("vlan3_too_deep", "vlan_depth",
+             eth() / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) /
+             IP(src=S4, dst=D4) / UDP())
+    add_drop("vlan_trunc", "trunc_vlan", eth(type=0x8100) / Raw(b"\x00\x64"))
+    add_drop("vlan2_trunc_inner", "trunc_vlan",
+             eth() / Dot1Q(vlan=1, type=0x8100) / Raw(b"\x00"))
+
+    # -- transit IPv6
+    v6_transit("v6_tcp", TCP(sport=1234, dport=80), 1234, 80, proto=6)
+    v6_transit("v6_udp", UDP(sport=4500, dport=4500) / Raw(b"u" * 10),
+               4500, 4500, proto=17)
+    v6_transit("v6_icmp6_echo", ICMPv6EchoRequest(id=1, seq=2), proto=58)
+    v6_transit("v6_ext_hbh_dst_rt_tcp", TCP(sport=1000, dport=2000),
+               1000, 2000, proto=6,
+               ext=IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() /
+               IPv6ExtHdrRouting(type=4, segleft=0))
+    v6_transit("v6_ext_frag_first", UDP(sport=3000, dport=4000) / Raw(b"f" * 16),
+               3000, 4000, proto=17, extra_flags=F_FRAG,
+               ext=IPv6ExtHdrFragment(m=1, offset=0, id=0x1234))
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=D6) /
+                      IPv6ExtHdrFragment(nh=17, m=0, offset=3, id=0x1234) /
+                      Raw(b"g" * 16)))
+    add_redirect("v6_ext_frag_later", pkt, 14, 0, 17,
+                 F_IPV6 | F_FRAG | F_LATER_FRAG, 0,
+                 hash6(S6, D6, None, None, 17))
+    v6_transit("v6_ext_6_destopts_ok", UDP(sport=9, dport=10), 9, 10,
+               proto=17, ext=IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+               IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+               IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt())
+    add_drop("v6_ext_7_destopts_chain", "exthdr_chain",
+             eth() / IPv6(src=S6, dst=D6) / IPv6ExtHdrDestOpt() /
+             IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+             IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+             UDP(sport=9, dport=10))
+    # AH (RFC 4302 2.2): length in 4-octet units minus 2; 24 bytes here
+    ah = bytes([6, 4, 0, 0]) + struct.pack("!II", 0x100, 1) + b"\xaa" * 12
+    v6_transit("v6_ext_ah_tcp", TCP(sport=5000, dport=179), 5000, 179,
+               proto=6, ext=Raw(ah))
+    # fix the IPv6 next header for the raw AH (scapy can't guess it)
+    name, act, verdict, meta, raw = FIX[-1]
+    raw = bytearray(raw)
+    raw[14 + 6] = 51
+    FIX[-1] = (name, act, verdict, meta, bytes(raw))
+    v6_transit("v6_esp_no_ports", Raw(struct.pack("!II", 0x200, 1) + b"e" * 16),
+               proto=50)
+    name, act, verdict, meta, raw = FIX[-1]
+    raw = bytearray(raw)
+    raw[14 + 6] = 50
+    FIX[-1] = (name, act, verdict, meta, bytes(raw))
+
+    # -- kernel-bound control traffic
+    add_pass("arp_request", "control",
+             eth(dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=S4, pdst=LOCAL4))
+    add_pass("arp_in_vlan", "control",
+             eth(dst="ff:ff:ff:ff:ff:ff") / Dot1Q(vlan=7) / ARP(psrc=S4, pdst=LOCAL4))
+    sn = "ff02::1:ff00:1"
+    add_pass("nd_ns", "control",
+             eth(dst="33:33:ff:00:00:01") / IPv6(src=S6, dst=sn, hlim=255) /
+             ICMPv6ND_NS(tgt=LOCAL6))
+    add_pass("nd_ns_unicast_transit_dst", "control",
+             eth() / IPv6(src=S6, dst=D6, hlim=255) / ICMPv6ND_NS(tgt=D6))
+    add_pass("nd_na", "control",
+             eth() / IPv6(src=S6, dst=LOCAL6, hlim=255) / ICMPv6ND_NA(tgt=S6))
+    add_pass("nd_ra", "control",
+             eth(dst="33:33:00:00:00:01") /
+             IPv6(src="fe80::1", dst="ff02::1", hlim=255) / ICMPv6ND_RA())
+    add_pass("nd_rs", "control",
+             eth(dst="33:33:00:00:00:02") /
+             IPv6(src="fe80::2", dst="ff02::2", hlim=255) / ICMPv6ND_RS())
+    add_pass("nd_redirect", "control",
+             eth() / IPv6(src="fe80::1", dst="fe80::2", hlim=255) /
+             ICMPv6ND_Redirect(tgt="fe80::3", dst=D6))
+    # MLD (RFC 2710 3, RFC 3810 5) rides behind a hop-by-hop router alert
+    hbh = IPv6ExtHdrHopByHop(options=[RouterAlert(value=0)])
+    add_pass("mld_v1_report", "control",
+             eth(dst="33:33:00:00:00:fb") /
+             IPv6(src="fe80::2", dst="ff02::fb", hlim=1) / hbh /
+             ICMPv6MLReport(mladdr="ff02::fb"))
+    add_pass("mld_query", "control",
+             eth(dst="33:33:00:00:00:01") /
+             IPv6(src="fe80::1", dst="ff02::1", hlim=1) / hbh / ICMPv6MLQuery())
+    add_pass("mld_done", "control",
+             eth(dst="33:33:00:00:00:02") /
+             IPv6(src="fe80::2", dst="ff02::2", hlim=1) / hbh / ICMPv6MLDone())
+    add_pass("mld_v2_report", "control",
+             eth(dst="33:33:00:00:00:16") /
+             IPv6(src="fe80::2", dst="ff02::16", hlim=1) / hbh /
+             ICMPv6MLReport2())
+    add_pass("igmp_v2_report", "control",
+             eth(dst="01:00:5e:00:00:fb") /
+             IP(src=S4, dst="224.0.0.251", ttl=1, options=b"\x94\x04\x00\x00") /
+             IGMP(type=0x16, gaddr="224.0.0.251"))
+    add_pass("igmp_v3_report", "control",
+             eth(dst="01:00:5e:00:00:16") /
+             IP(src=S4, dst="224.0.0.22", ttl=1, proto=2) / IGMPv3(type=0x22) /
+             IGMPv3mr())
+
+    # -- multicast / broadcast destinations
+    add_pass("v4_mcast_mdns", "multicast",
+             eth(dst="01:00:5e:00:00:fb") / IP(src=S4, dst="224.0.0.251", ttl=255) /
+             UDP(sport=5353, dport=5353))
+    add_pass("v4_mcast_routed_group", "multicast",
+             eth(dst="01:00:5e:01:02:03") / IP(src=S4, dst="239.1.2.3", ttl=64) /
+             UDP(sport=1, dport=2))
+    add_pass("v4_limited_broadcast", "multicast",
+             eth(dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
+             UDP(sport=68, dport=67))
+    add_pass("v6_mcast_mdns", "multicast",
+             eth(dst="33:33:00:00:00:fb") / IPv6(src=S6, dst="ff02::fb") /
+             UDP(sport=5353, dport=5353))
+    add_pass("v6_mcast_echo_not_control", "multicast",
+             eth(dst="33:33:00:00:00:01") / IPv6(src=S6, dst="ff02::1") /
+             ICMPv6EchoRequest())
+    # RFC 1812 5.3.4: a link-layer broadcast with a unicast IP destination
+    # is never forwarded
+    add_pass("v4_unicast_in_l2_broadcast", "multicast",
+             eth(dst="ff:ff:ff:ff:ff:ff") / IP(src=S4, dst=D4) / UDP(sport=1, dport=2))
+    add_pass("v6_unicast_in_l2_multicast", "multicast",
+             eth(dst="33:33:00:00:00:01") / IPv6(src=S6, dst=D6) / UDP(sport=1, dport=2))
+
+    # -- local
+    add_pass("v4_local_tcp", "local",
+             eth() / IP(src=S4, dst=LOCAL4) / TCP(sport=5555, dport=22))
+    add_pass("v4_local_ttl1", "local",
+             eth() / IP(src=S4, dst=LOCAL4, ttl=1) / ICMP())
+    add_pass("v4_local_trunc_l4_kernel_judges", "local",
+             eth() / IP(src=S4, dst=LOCAL4, proto=6) / Raw(b"\x00" * 4))
+    add_pass("v4_local_igmp_unicast", "local",
+             eth() / IP(src=S4, dst=LOCAL4, proto=2) / IGMP())
+    add_pass("v6_local_tcp", "local",
+             eth() / IPv6(src=S6, dst=LOCAL6) / TCP(sport=5555, dport=22))
+    add_pass("v6_link_local_dst", "local",
+             eth() / IPv6(src="fe80::2", dst="fe80::1") / UDP(sport=546, dport=547))
+    add_pass("v6_link_local_febf", "local",
+             eth() / IPv6(src="fe80::2", dst="febf::1") / UDP(sport=1, dport=2))
+    add_pass("v6_local_later_frag", "local",
+             eth() / IPv6(src=S6, dst=LOCAL6) /
+             IPv6ExtHdrFragment(nh=17, offset=8) / Raw(b"z" * 8))
+    # fec0::/10 is not link-local: it is routed
+    v6_ip = IPv6(src=S6, dst="fec0::1", hlim=64)
+    pkt = Ether(bytes(eth() / v6_ip / UDP(sport=1, dport=2)))
+    add_redirect("v6_fec0_is_transit", pkt, 14, 54, 17, F_IPV6 | F_L4, 0,
+                 hash6(S6, "fec0::1", 1, 2, 17))
+
+    # -- TTL / hop limit (RFC 1812 5.3.1, RFC 8200 3)
+    add_pass("v4_ttl1", "ttl_expired",
+             eth() / IP(src=S4, dst=D4, ttl=1) / UDP(sport=33434, dport=33434))
+    add_pass("v4_ttl0", "ttl_expired",
+             eth() / IP(src=S4, dst=D4, ttl=0) / TCP())
+    v4_transit("v4_ttl2_forwarded", UDP(sport=1, dport=33435), 1, 33435,
+               ipkw={})
+    add_pass("v6_hlim1", "ttl_expired",
+             eth() / IPv6(src=S6, dst=D6, hlim=1) / UDP(sport=33434, dport=33434))
+    add_pass("v6_hlim0_ext", "ttl_expired",
+             eth() / IPv6(src=S6, dst=D6, hlim=0) / IPv6ExtHdrDestOpt() /
+             TCP())
+    add_pass("v4_ttl1_trunc_l4", "ttl_expired",
+             eth() / IP(src=S4, dst=D4, ttl=1, proto=6) / Raw(b"\x00" * 4))
+
+    # -- non-IP
+    add_pass("lldp", "non_ip",
+             eth(dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(b"\x02\x07\x04" + b"\x00" * 40))
+    add_pass("ethertype_0x9000", "non_ip",
+             eth(type=0x9000) / Raw(b"\x00" * 46))
+    add_pass("llc_length_field", "non_ip",
+             eth(type=0x0026) / Raw(b"\x42\x42\x03" + b"\x00" * 43))
+    add_pass("vlan_mpls", "non_ip",
+             eth() / Dot1Q(vlan=3, type=0x8847) / Raw(b"\x00\x01\x01\x40" + b"\x00" * 40))
+
+    # -- bad sources
+    add_drop("src_mac_multicast", "bad_src",
+             Ether(src="01:00:5e:00:00:01", dst=DMAC) / IP(src=S4, dst=D4) / UDP())
+    add_drop("src_mac_broadcast", "bad_src",
+             Ether(src="ff:ff:ff:ff:ff:ff", dst=DMAC) / ARP())
+    add_drop("src_mac_multicast_short", "bad_src",
+             Ether(src="33:33:00:00:00:01", dst=DMAC, type=0x8100))
+
+    # -- truncation and bad headers
+    full = bytes(eth() / IP(src=S4, dst=D4) / TCP(sport=1, dport=2))
+    add_drop("trunc_eth_0", "trunc_eth", b"")
+    add_drop("trunc_eth_13", "trunc_eth", full[:13])
+    add_drop("trunc_ip4_hdr_only_eth", "trunc_ip4", full[:14])
+    add_drop("trunc_ip4_19", "trunc_ip4", full[:14 + 19])
+    add_drop("bad_ip_version_5_in_ipv4", "bad_ip_version",
+             eth() / IP(src=S4, dst=D4, version=5) / UDP())
+    add_drop("bad_ip_version_4_in_ipv6", "bad_ip_version",
+             eth(type=0x86dd) / IP(src=S4, dst=D4) / TCP(options=[("NOP", None)] * 8))
+    add_drop("bad_ihl_4", "bad_ihl",
+             eth() / IP(src=S4, dst=D4, ihl=4) / UDP())
+    add_drop("bad_ihl_0", "bad_ihl",
+             eth() / IP(src=S4, dst=D4, ihl=0) / UDP())
+    add_drop("bad_ihl_past_end", "bad_ihl",
+             eth() / IP(src=S4, dst=D4, ihl=15) / UDP())
+    add_drop("bad_tot_len_over_frame", "bad_ip4_len",
+             eth() / IP(src=S4, dst=D4, len=200) / UDP())
+    add_drop("bad_tot_len_under_ihl", "bad_ip4_len",
+             eth() / IP(src=S4, dst=D4, len=19) / UDP())
+    add_drop("bad_tot_len_under_options", "bad_ip4_len",
+             eth() / IP(src=S4, dst=D4, len=22, options=b"\x01\x01\x01\x00") / UDP())
+    add_drop("trunc_l4_tcp", "trunc_l4",
+             eth() / IP(src=S4, dst=D4, proto=6) /
+             Raw(bytes(TCP(sport=1, dport=2))[:19]))
+    # the frame holds a whole TCP header, but the IP length ends earlier:
+    # the rest is Ethernet padding, not TCP
+    add_drop("trunc_l4_tcp_in_padding", "trunc_l4",
+             eth() / IP(src=S4, dst=D4, proto=6, len=30) / Raw(b"\x00" * 26))
+    add_drop("trunc_l4_tcp_doff_4", "trunc_l4",
+             eth() / IP(src=S4, dst=D4) / TCP(dataofs=4))
+    add_drop("trunc_l4_tcp_doff_past_end", "trunc_l4",
+             eth() / IP(src=S4, dst=D4) / TCP(dataofs=6))
+    add_drop("trunc_l4_udp", "trunc_l4",
+             eth() / IP(src=S4, dst=D4, proto=17) / Raw(b"\x00\x35\x00\x35\x00\x08\x00"))
+    add_drop("trunc_l4_icmp", "trunc_l4",
+             eth() / IP(src=S4, dst=D4, proto=1) / Raw(b"\x08\x00\x00\x00"))
+    add_drop("trunc_l4_vlan_udp", "trunc_l4",
+             eth() / Dot1Q(vlan=9) / IP(src=S4, dst=D4, proto=17) / Raw(b"\x00\x35"))
+    add_drop("trunc_l4_v4_frag_first", "trunc_l4",
+             eth() / IP(src=S4, dst=D4, proto=17, flags="MF") / Raw(b"\x00\x35"))
+    v6full = bytes(eth() / IPv6(src=S6, dst=D6) / TCP())
+    add_drop("trunc_ip6_39", "trunc_ip6", v6full[:14 + 39])
+    add_drop("trunc_ip6_vlan", "trunc_ip6",
+             bytes(eth() / Dot1Q(vlan=2) / IPv6(src=S6, dst=D6))[:18 + 20])
+    add_drop("bad_ip6_len", "bad_ip6_len",
+             eth() / IPv6(src=S6, dst=D6, plen=21) / TCP())
+    add_drop("trunc_l4_v6_tcp", "trunc_l4",
+             eth() / IPv6(src=S6, dst=D6, nh=6) / Raw(b"\x00" * 12))
+    add_drop("trunc_l4_v6_tcp_in_padding", "trunc_l4",
+             eth() / IPv6(src=S6, dst=D6, nh=6, plen=4) / Raw(b"\x00" * 20))
+    add_drop("trunc_l4_v6_icmp6", "trunc_l4",
+             eth() / IPv6(src=S6, dst=D6, nh=58) / Raw(b"\x80\x00\x00\x00"))
+    add_drop("trunc_exthdr_hbh_len", "trunc_exthdr",
+             eth() / IPv6(src=S6, dst=D6, nh=0) /
+             Raw(bytes([6, 2]) + b"\x01\x04\x00\x00\x00\x00"))
+    add_drop("trunc_exthdr_4_bytes", "trunc_exthdr",
+             eth() / IPv6(src=S6, dst=D6, nh=60) / Raw(b"\x06\x00\x01\x02"))
+    add_drop("trunc_exthdr_in_padding", "trunc_exthdr",
+             eth() / IPv6(src=S6, dst=D6, nh=43, plen=0) /
+             Raw(b"\x06\x00\x00\x00\x00\x00\x00\x00" + b"\x00" * 20))
+    add_drop("trunc_exthdr_frag", "trunc_exthdr",
+             eth() / IPv6(src=S6, dst=D6, nh=44) / Raw(b"\x11\x00\x00\x01"))
+    add_drop("trunc_exthdr_second", "trunc_exthdr",
+             eth() / IPv6(src=S6, dst=D6) / IPv6ExtHdrDestOpt(nh=43) /
+             Raw(b"\x06\x05\x00\x00\x00\x00\x00\x00"))
+    # malformed even though it is headed for this host: the chain is
+    # walked before any class is chosen
+    add_drop("local_v6_exthdr_chain", "exthdr_chain",
+             eth() / IPv6(src=S6, dst=LOCAL6) / IPv6ExtHdrHopByHop() /
+             IPv6ExtHdrDestOpt() / IPv6ExtHdrRouting() / IPv6ExtHdrDestOpt() /
+             IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+             TCP())
+
+
+def main():
+    build()
+    seen = set()
+    lines = ["# generated by tests/classify/gen_fixtures.py (scapy); "
+             "do not edit"]
+    for name, act, verdict, meta, raw in FIX:
+        assert name not in seen, name
+        seen.add(name)
+        if meta is None:
+            m = "- - - - - -"
+        else:
+            l3, l4, proto, flags, tci, fh = meta
+            m = "%d %d %d 0x%02x 0x%04x 0x%08x" % (l3, l4, proto, flags, tci, fh)
+        lines.append("%s %s %s %s %s" % (name, act, verdict, m,
+                                         raw.hex() if raw else "-"))
+    with open(sys.argv[1], "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
