@@ -1,1 +1,453 @@
-/* placeholder: being written */
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * XDP classifier loader: skeleton, pins, bpf_link attachment, map sync.
+ *
+ * Crash safety: programs are attached with bpf_links owned by this process,
+ * so the kernel detaches them when the process dies. Pins do survive a
+ * crash; the next load of the same instance removes them before pinning.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <net/if.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "classifier.skel.h"
+#include "xdp_loader.h"
+
+struct attachment {
+	uint32_t ifindex;
+	int link_fd;
+};
+
+struct gk_xdp {
+	struct classifier_bpf *skel;
+	char pin_dir[PATH_MAX];
+	bool pinned;
+	bool skb_mode;
+	size_t natt;
+	struct attachment att[GK_MAX_PORTS];
+};
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The bpffs mount point is the parent of the "genkan" component
+ * (/sys/fs/bpf for /sys/fs/bpf/genkan/<instance>). `ip netns exec`
+ * remounts /sys, hiding the host's bpffs, so mount one if needed.
+ */
+static int ensure_bpffs(const char *pin_dir, char *err, size_t errlen)
+{
+	char parent[PATH_MAX];
+	const char *g = NULL, *p = pin_dir;
+	struct statfs st;
+	size_t len;
+	int ret;
+
+	while ((p = strstr(p, "/genkan"))) {
+		if (p[7] == '/' || p[7] == 0)
+			g = p;
+		p += 7;
+	}
+	if (!g)
+		g = strrchr(pin_dir, '/');
+	len = g ? (size_t)(g - pin_dir) : 0;
+	if (len == 0 || len >= sizeof(parent)) {
+		snprintf(err, errlen, "pin dir %s: need an absolute path below a bpffs", pin_dir);
+		return -EINVAL;
+	}
+	memcpy(parent, pin_dir, len);
+	parent[len] = 0;
+
+	if (statfs(parent, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	ret = mkdir_p(parent, 0700);
+	if (ret) {
+		snprintf(err, errlen, "mkdir %s: %s", parent, strerror(-ret));
+		return ret;
+	}
+	if (mount("bpf", parent, "bpf", 0, "mode=0700")) {
+		ret = -errno;
+		snprintf(err, errlen, "mount bpffs on %s: %s", parent, strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
+static int pin_path(const struct gk_xdp *x, const struct bpf_map *map, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", x->pin_dir, bpf_map__name(map));
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Our maps' pins; a crash leaves them behind and bpf_obj_pin refuses to overwrite. */
+static int unpin_all(struct gk_xdp *x)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int ret = 0;
+
+	bpf_object__for_each_map(map, x->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		if (pin_path(x, map, path, sizeof(path)))
+			return -ENAMETOOLONG;
+		if (unlink(path) && errno != ENOENT)
+			ret = -errno;
+	}
+	return ret;
+}
+
+static int pin_all(struct gk_xdp *x, char *err, size_t errlen)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int ret;
+
+	bpf_object__for_each_map(map, x->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		ret = pin_path(x, map, path, sizeof(path));
+		if (!ret)
+			ret = bpf_map__pin(map, path);
+		if (ret) {
+			snprintf(err, errlen, "pin %s/%s: %s", x->pin_dir, bpf_map__name(map),
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+struct gk_xdp *gk_xdp_load(const struct gk_xdp_opts *o, char *err, size_t errlen)
+{
+	struct gk_xdp *x;
+	int ret;
+
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->skb_mode = o->skb_mode;
+	if (o->pin_dir) {
+		if (snprintf(x->pin_dir, sizeof(x->pin_dir), "%s", o->pin_dir) >=
+		    (int)sizeof(x->pin_dir)) {
+			snprintf(err, errlen, "pin dir too long");
+			goto err_free;
+		}
+		if (ensure_bpffs(x->pin_dir, err, errlen))
+			goto err_free;
+		ret = mkdir_p(x->pin_dir, 0700);
+		if (ret) {
+			snprintf(err, errlen, "mkdir %s: %s", x->pin_dir, strerror(-ret));
+			goto err_free;
+		}
+	}
+
+	x->skel = classifier_bpf__open();
+	if (!x->skel) {
+		snprintf(err, errlen, "open classifier skeleton: %s", strerror(errno));
+		goto err_free;
+	}
+	x->skel->rodata->gk_cfg_nr_queues = o->nr_queues;
+	x->skel->rodata->gk_cfg_flags = o->flags;
+	ret = classifier_bpf__load(x->skel);
+	if (ret) {
+		snprintf(err, errlen, "load classifier: %s", strerror(-ret));
+		goto err_destroy;
+	}
+
+	if (o->pin_dir) {
+		ret = unpin_all(x);
+		if (ret) {
+			snprintf(err, errlen, "remove stale pins in %s: %s", x->pin_dir,
+				 strerror(-ret));
+			goto err_destroy;
+		}
+		x->pinned = true;
+		if (pin_all(x, err, errlen))
+			goto err_unpin;
+	}
+	return x;
+
+err_unpin:
+	unpin_all(x);
+err_destroy:
+	classifier_bpf__destroy(x->skel);
+	if (o->pin_dir)
+		rmdir(x->pin_dir);	/* only if we left it empty */
+err_free:
+	free(x);
+	return NULL;
+}
+
+static struct attachment *find_att(struct gk_xdp *x, uint32_t ifindex)
+{
+	for (size_t i = 0; i < x->natt; i++)
+		if (x->att[i].ifindex == ifindex)
+			return &x->att[i];
+	return NULL;
+}
+
+/*
+ * Clear whatever XDP program sits on ifindex before we attach: a leftover
+ * gk_classify (netlink-attached, e.g. by a crashed older run or a test) is
+ * removed; anything else belongs to someone else and is left alone.
+ */
+static int clear_leftover(uint32_t ifindex, const char *ifname, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct {
+		uint32_t id;
+		uint32_t mode;
+	} slots[3];
+	int ret;
+
+	ret = bpf_xdp_query(ifindex, 0, &q);
+	if (ret) {
+		snprintf(err, errlen, "%s: query XDP: %s", ifname, strerror(-ret));
+		return ret;
+	}
+	slots[0].id = q.drv_prog_id;
+	slots[0].mode = XDP_FLAGS_DRV_MODE;
+	slots[1].id = q.skb_prog_id;
+	slots[1].mode = XDP_FLAGS_SKB_MODE;
+	slots[2].id = q.hw_prog_id;
+	slots[2].mode = XDP_FLAGS_HW_MODE;
+
+	for (int i = 0; i < 3; i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!slots[i].id)
+			continue;
+		memset(&info, 0, sizeof(info));
+		fd = bpf_prog_get_fd_by_id(slots[i].id);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;	/* went away meanwhile */
+			ret = -errno;
+			snprintf(err, errlen, "%s: XDP program id %u: %s", ifname, slots[i].id,
+				 strerror(errno));
+			return ret;
+		}
+		ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (ret) {
+			snprintf(err, errlen, "%s: XDP program id %u info: %s", ifname,
+				 slots[i].id, strerror(-ret));
+			return ret;
+		}
+		if (strcmp(info.name, GK_XDP_PROG_NAME)) {
+			snprintf(err, errlen,
+				 "%s already carries XDP program '%s' (id %u); refusing to replace it",
+				 ifname, info.name, slots[i].id);
+			return -EBUSY;
+		}
+		ret = bpf_xdp_detach(ifindex, slots[i].mode, NULL);
+		if (ret) {
+			/* a live bpf_link (another genkand) cannot be removed this way */
+			snprintf(err, errlen,
+				 "%s: cannot detach leftover %s (id %u), another genkan may own it: %s",
+				 ifname, GK_XDP_PROG_NAME, slots[i].id, strerror(-ret));
+			return ret == -EBUSY ? -EBUSY : ret;
+		}
+	}
+	return 0;
+}
+
+int gk_xdp_attach(struct gk_xdp *x, uint32_t ifindex, char *err, size_t errlen)
+{
+	/*
+	 * bpf_link_create() rather than bpf_program__attach_xdp(): the latter
+	 * passes no mode flags, and the kernel would then fall back to generic
+	 * XDP silently where native mode was asked for.
+	 */
+	LIBBPF_OPTS(bpf_link_create_opts, lo,
+		    .flags = x->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	char ifname[IF_NAMESIZE] = "?";
+	int fd, ret;
+
+	if (find_att(x, ifindex))
+		return 0;
+	if (x->natt == GK_MAX_PORTS) {
+		snprintf(err, errlen, "more than %d XDP attachments", GK_MAX_PORTS);
+		return -ENOSPC;
+	}
+	if (!if_indextoname(ifindex, ifname)) {
+		snprintf(err, errlen, "ifindex %u: %s", ifindex, strerror(errno));
+		return -ENODEV;
+	}
+	ret = clear_leftover(ifindex, ifname, err, errlen);
+	if (ret)
+		return ret;
+	fd = bpf_link_create(bpf_program__fd(x->skel->progs.gk_classify), ifindex, BPF_XDP, &lo);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: attach XDP (%s mode): %s", ifname,
+			 x->skb_mode ? "skb" : "driver", strerror(-fd));
+		return fd;
+	}
+	x->att[x->natt].ifindex = ifindex;
+	x->att[x->natt].link_fd = fd;
+	x->natt++;
+	return 0;
+}
+
+int gk_xdp_detach(struct gk_xdp *x, uint32_t ifindex)
+{
+	struct attachment *a = find_att(x, ifindex);
+
+	if (!a)
+		return -ENOENT;
+	/* the link is ours alone: closing it detaches */
+	close(a->link_fd);
+	*a = x->att[--x->natt];
+	return 0;
+}
+
+int gk_xdp_set_port(struct gk_xdp *x, uint32_t ifindex, uint32_t port_id, uint32_t flags)
+{
+	struct gk_port_info v = { .port_id = port_id, .flags = flags };
+
+	if (port_id >= GK_MAX_PORTS)
+		return -EINVAL;
+	return bpf_map__update_elem(x->skel->maps.gk_ports, &ifindex, sizeof(ifindex), &v,
+				    sizeof(v), BPF_ANY);
+}
+
+int gk_xdp_del_port(struct gk_xdp *x, uint32_t ifindex)
+{
+	return bpf_map__delete_elem(x->skel->maps.gk_ports, &ifindex, sizeof(ifindex), 0);
+}
+
+static bool addr_wanted(const struct gk_nl_addr *addrs, size_t n, int family, const void *key,
+			size_t klen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i].family == family && !memcmp(addrs[i].addr, key, klen))
+			return true;
+	return false;
+}
+
+/* One family: delete keys not in addrs, then add addrs. */
+static int sync_family(struct bpf_map *map, const struct gk_nl_addr *addrs, size_t n, int family,
+		       size_t klen)
+{
+	size_t max = bpf_map__max_entries(map), nstale = 0;
+	uint8_t key[16], *stale;
+	uint8_t one = 1;
+	bool first = true;
+	int ret = 0;
+
+	/* collect first: deleting while walking restarts get_next_key */
+	stale = calloc(max, klen);
+	if (!stale)
+		return -ENOMEM;
+	while (nstale < max && !bpf_map__get_next_key(map, first ? NULL : key, key, klen)) {
+		first = false;
+		if (!addr_wanted(addrs, n, family, key, klen))
+			memcpy(stale + nstale++ * klen, key, klen);
+	}
+	for (size_t i = 0; i < nstale; i++) {
+		ret = bpf_map__delete_elem(map, stale + i * klen, klen, 0);
+		if (ret && ret != -ENOENT)
+			goto out;
+	}
+	ret = 0;
+	for (size_t i = 0; i < n && !ret; i++)
+		if (addrs[i].family == family)
+			ret = bpf_map__update_elem(map, addrs[i].addr, klen, &one, sizeof(one),
+						   BPF_ANY);
+out:
+	free(stale);
+	return ret;
+}
+
+int gk_xdp_sync_local(struct gk_xdp *x, const struct gk_nl_addr *addrs, size_t n)
+{
+	int ret;
+
+	ret = sync_family(x->skel->maps.gk_local4, addrs, n, AF_INET, 4);
+	if (ret)
+		return ret;
+	return sync_family(x->skel->maps.gk_local6, addrs, n, AF_INET6, 16);
+}
+
+int gk_xdp_xsks_fd(const struct gk_xdp *x)
+{
+	return bpf_map__fd(x->skel->maps.gk_xsks);
+}
+
+int gk_xdp_read_stats(const struct gk_xdp *x, struct gk_xdp_counter *out)
+{
+	struct gk_xdp_counter *pc;
+	int ncpu = libbpf_num_possible_cpus();
+	int ret = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	pc = calloc(ncpu, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < GK_STAT_MAX; k++) {
+		ret = bpf_map__lookup_elem(x->skel->maps.gk_stats, &k, sizeof(k), pc,
+					   ncpu * sizeof(*pc), 0);
+		if (ret)
+			break;
+		out[k].packets = 0;
+		out[k].bytes = 0;
+		for (int c = 0; c < ncpu; c++) {
+			out[k].packets += pc[c].packets;
+			out[k].bytes += pc[c].bytes;
+		}
+	}
+	free(pc);
+	return ret;
+}
+
+void gk_xdp_close(struct gk_xdp *x)
+{
+	if (!x)
+		return;
+	while (x->natt)
+		gk_xdp_detach(x, x->att[0].ifindex);
+	if (x->pinned) {
+		unpin_all(x);
+		rmdir(x->pin_dir);
+	}
+	classifier_bpf__destroy(x->skel);
+	free(x);
+}

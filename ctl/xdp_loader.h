@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Loads the XDP classifier (bpf/classifier.bpf.c skeleton), pins its maps
+ * under one directory per genkan instance, attaches it to ports through
+ * bpf_links and keeps its maps in step with the daemon. Not thread-safe:
+ * the daemon's control thread owns it.
+ */
+#ifndef GK_CTL_XDP_LOADER_H
+#define GK_CTL_XDP_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genkan/bpf_maps.h"
+#include "genkan/meta.h"
+#include "nlmirror.h"
+
+#define GK_XDP_PROG_NAME	"gk_classify"
+
+struct gk_xdp;
+
+struct gk_xdp_opts {
+	const char *pin_dir;	/* e.g. /sys/fs/bpf/genkan/<instance>; NULL: no pins */
+	bool skb_mode;		/* generic XDP; else native (driver) mode */
+	uint32_t nr_queues;	/* rodata gk_cfg_nr_queues */
+	uint32_t flags;		/* rodata gk_cfg_flags, GK_CFG_F_* */
+};
+
+/*
+ * Mounts bpffs at the parent of pin_dir's "genkan" dir if nothing is
+ * mounted there (inside `ip netns exec`), removes stale pins left by a crash,
+ * loads the skeleton and pins every map under pin_dir. NULL on error.
+ */
+struct gk_xdp *gk_xdp_load(const struct gk_xdp_opts *o, char *err, size_t errlen);
+/*
+ * Attach through a bpf_link, so a crash detaches automatically. A leftover
+ * gk_classify attached the legacy (netlink) way is detached first; a foreign
+ * XDP program makes this fail with -EBUSY. Attaching twice is a no-op.
+ */
+int gk_xdp_attach(struct gk_xdp *x, uint32_t ifindex, char *err, size_t errlen);
+/* 0, or -ENOENT when not attached there by us. */
+int gk_xdp_detach(struct gk_xdp *x, uint32_t ifindex);
+/* gk_ports[ifindex] = { port_id, GK_PORT_F_* }. */
+int gk_xdp_set_port(struct gk_xdp *x, uint32_t ifindex, uint32_t port_id, uint32_t flags);
+/* 0, or -ENOENT when ifindex is not a port. */
+int gk_xdp_del_port(struct gk_xdp *x, uint32_t ifindex);
+/* Make gk_local4/gk_local6 equal the host addresses given (add missing, delete stale). */
+int gk_xdp_sync_local(struct gk_xdp *x, const struct gk_nl_addr *addrs, size_t n);
+/* XSKMAP fd, for xsk_socket__update_xskmap() at GK_XSK_KEY(port, queue). */
+int gk_xdp_xsks_fd(const struct gk_xdp *x);
+/* Sum the per-CPU gk_stats into out[GK_STAT_MAX]. */
+int gk_xdp_read_stats(const struct gk_xdp *x, struct gk_xdp_counter *out);
+/* Detach from every interface, unpin maps, remove pin_dir, free. */
+void gk_xdp_close(struct gk_xdp *x);
+
+#endif
