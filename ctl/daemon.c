@@ -120,10 +120,27 @@ static bool neigh_usable(uint16_t state)
 			NUD_PERMANENT | NUD_NOARP);
 }
 
+static int route_cmp(const void *a, const void *b)
+{
+	const struct gk_nl_route *x = *(const struct gk_nl_route *const *)a;
+	const struct gk_nl_route *y = *(const struct gk_nl_route *const *)b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	c = memcmp(x->dst, y->dst, 16);
+	if (c)
+		return c;
+	return x->priority < y->priority ? -1 : x->priority > y->priority;
+}
+
 int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
 {
 	struct gk_fib_port fports[GK_MAX_PORTS];
 	struct gk_neigh_entry *neighs = NULL;
+	const struct gk_nl_route **order = NULL;
 	struct gk_route *routes = NULL;
 	const struct gk_nl_route *nr;
 	const struct gk_nl_neigh *nn;
@@ -143,10 +160,25 @@ int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
 		goto err_free;
 	}
 
-	for (size_t i = 0; i < n_r; i++) {
+	/* Lowest metric first, so the FIB's "first duplicate wins" keeps it. */
+	order = calloc(n_r ? n_r : 1, sizeof(*order));
+	if (!order) {
+		snprintf(err, errlen, "out of memory building FIB");
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	for (size_t i = 0; i < n_r; i++)
+		order[i] = &nr[i];
+	qsort(order, n_r, sizeof(*order), route_cmp);
+
+	for (size_t k = 0; k < n_r; k++) {
+		const struct gk_nl_route *src = order[k];
 		struct gk_route *r = &routes[used_r];
 
-		switch (nr[i].type) {
+		/* RFC 5549 (IPv4 via an IPv6 gateway) is not forwarded yet. */
+		if (src->has_gw == GK_NL_GW_INET6)
+			continue;
+		switch (src->type) {
 		case RTN_UNICAST:
 			break;
 		case RTN_BLACKHOLE:
@@ -157,12 +189,12 @@ int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
 		default:
 			continue;
 		}
-		r->family = nr[i].family;
-		r->plen = nr[i].plen;
-		r->has_gw = nr[i].has_gw;
-		memcpy(r->dst, nr[i].dst, 16);
-		memcpy(r->gw, nr[i].gw, 16);
-		r->ifindex = nr[i].ifindex;
+		r->family = src->family;
+		r->plen = src->plen;
+		r->has_gw = src->has_gw != GK_NL_GW_NONE;
+		memcpy(r->dst, src->dst, 16);
+		memcpy(r->gw, src->gw, 16);
+		r->ifindex = src->ifindex;
 		used_r++;
 	}
 	for (size_t i = 0; i < n_n; i++) {
@@ -213,6 +245,7 @@ int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
 	       (unsigned long long)d->fib_generation, used_r, used_n);
 	ret = 0;
 err_free:
+	free(order);
 	free(routes);
 	free(neighs);
 	return ret;
