@@ -10,13 +10,6 @@ static uint32_t fold32(uint64_t s)
 	return (uint32_t)s;
 }
 
-static uint16_t fold16(uint32_t s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /*
  * RFC 1071 section 4.1, widened: add 32-bit words into a 64-bit
  * accumulator and fold the carries at the end (section 2(C), "deferred
@@ -51,33 +44,14 @@ uint32_t gk_csum_partial(const void *buf, size_t len, uint32_t sum)
 	return fold32(s);
 }
 
-uint16_t gk_csum_fold(uint32_t sum)
-{
-	return (uint16_t)~fold16(sum);
-}
+/* The external definitions of the inline functions in csum.h. */
+extern inline uint16_t gk_csum_fold(uint32_t sum);
+extern inline uint16_t gk_csum_replace16(uint16_t csum, uint16_t old,
+					 uint16_t new_);
+extern inline uint16_t gk_csum_replace32(uint16_t csum, uint32_t old,
+					 uint32_t new_);
 
 uint16_t gk_csum_ip4_hdr(const void *hdr, size_t hdr_len)
 {
 	return gk_csum_fold(gk_csum_partial(hdr, hdr_len, 0));
-}
-
-/* RFC 1624 section 3, eqn. 3. */
-uint16_t gk_csum_replace16(uint16_t csum, uint16_t old, uint16_t new_)
-{
-	uint32_t s = (uint16_t)~csum;
-
-	s += (uint16_t)~old;
-	s += new_;
-	return (uint16_t)~fold16(s);
-}
-
-uint16_t gk_csum_replace32(uint16_t csum, uint32_t old, uint32_t new_)
-{
-	uint32_t s = (uint16_t)~csum;
-
-	s += (uint16_t)~(old & 0xffff);
-	s += (uint16_t)~(old >> 16);
-	s += new_ & 0xffff;
-	s += new_ >> 16;
-	return (uint16_t)~fold16(s);
 }

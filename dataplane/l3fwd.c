@@ -1,1 +1,185 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <genkan/flowhash.h>
+#include "csum.h"
+#include "l3fwd.h"
+
+/* Ask genkand to resolve addr, at most once per GK_L3FWD_NREQ_NS each. */
+static void ask_neigh(struct gk_l3fwd_ctx *ctx, uint8_t family,
+		      uint32_t ifindex, const uint8_t *addr)
+{
+	unsigned int alen = family == AF_INET ? 4 : 16;
+	struct gk_l3fwd_nreq_slot *s;
+	struct gk_nreq q = { .family = family, .ifindex = ifindex };
+	uint32_t h, w;
+
+	if (!ctx->nreq)
+		return;
+	memcpy(&w, addr + alen - 4, 4);
+	h = gk_hash_final(gk_hash_mix(ifindex ^ family, w));
+	s = &ctx->nreq_cache[h & (GK_L3FWD_NREQ_SLOTS - 1)];
+	if (s->family == family && s->ifindex == ifindex &&
+	    !memcmp(s->addr, addr, alen) &&
+	    ctx->now_ns - s->last_ns < GK_L3FWD_NREQ_NS)
+		return;
+	memcpy(q.addr, addr, alen);
+	if (!gk_nreq_push(ctx->nreq, &q))
+		return;		/* full: genkand is behind, ask again later */
+	ctx->stats->neigh_requests++;
+	s->family = family;
+	s->ifindex = ifindex;
+	memset(s->addr, 0, sizeof(s->addr));
+	memcpy(s->addr, addr, alen);
+	s->last_ns = ctx->now_ns;
+}
+
+/*
+ * Common tail for both families: next-hop checks, neighbor, MAC rewrite.
+ * Returns 0 when the packet may go out, having set verdict and out_port.
+ */
+static inline __attribute__((always_inline))
+int resolve(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
+		   const struct gk_fib_nh *nh, uint8_t family,
+		   const uint8_t *dst, uint32_t l3_len)
+{
+	const uint8_t *mac;
+
+	if (unlikely(!nh)) {
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_ROUTE);
+		return -1;
+	}
+	if (unlikely(nh->flags & (GK_NH_F_BLACKHOLE | GK_NH_F_NOPORT))) {
+		gk_wk_drop(ctx->stats, p, nh->flags & GK_NH_F_BLACKHOLE ?
+			   GK_WK_DROP_NO_ROUTE : GK_WK_DROP_BAD_PORT);
+		return -1;
+	}
+	if (unlikely(nh->mtu && l3_len > nh->mtu)) {
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_TOO_BIG);
+		return -1;
+	}
+	if (nh->flags & GK_NH_F_GATEWAY) {
+		if (unlikely(nh->flags & GK_NH_F_UNRESOLVED)) {
+			ask_neigh(ctx, family, nh->ifindex, nh->gw);
+			gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
+			return -1;
+		}
+		mac = nh->dst_mac;
+	} else {
+		mac = gk_neigh_lookup(ctx->fib->neigh, family, nh->ifindex, dst);
+		if (unlikely(!mac)) {
+			ask_neigh(ctx, family, nh->ifindex, dst);
+			gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
+			return -1;
+		}
+	}
+	memcpy(p->data, mac, 6);
+	memcpy(p->data + 6, nh->src_mac, 6);
+	p->out_port = nh->port_id;
+	p->verdict = GK_V_TX;
+	return 0;
+}
+
+static void fwd4(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p, uint32_t idx)
+{
+	uint8_t *ip = p->data + p->meta.l3_off;
+	uint16_t old, new_, csum, tot;
+
+	/* RFC 1812 section 5.3.1: never forward with TTL reaching 0. */
+	if (unlikely(ip[8] <= 1)) {
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_TTL);
+		return;
+	}
+	memcpy(&tot, ip + 2, 2);
+	if (resolve(ctx, p, gk_fib_nh(ctx->fib, idx), AF_INET, ip + 16,
+		    ntohs(tot)))
+		return;
+	/* RFC 1624 eqn. 3 over the 16-bit word holding TTL and protocol. */
+	memcpy(&old, ip + 8, 2);
+	ip[8]--;
+	memcpy(&new_, ip + 8, 2);
+	memcpy(&csum, ip + 10, 2);
+	csum = gk_csum_replace16(csum, old, new_);
+	memcpy(ip + 10, &csum, 2);
+}
+
+static void fwd6(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p, uint32_t idx)
+{
+	uint8_t *ip = p->data + p->meta.l3_off;
+	uint16_t plen;
+
+	/* RFC 8200 section 3 / RFC 4443 section 3.3: hop limit 1 stops here. */
+	if (unlikely(ip[7] <= 1)) {
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_TTL);
+		return;
+	}
+	memcpy(&plen, ip + 4, 2);
+	if (resolve(ctx, p, gk_fib_nh(ctx->fib, idx), AF_INET6, ip + 24,
+		    40u + ntohs(plen)))
+		return;
+	ip[7]--;
+}
+
+static void burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
+{
+	struct gk_pkt *p4[GK_BURST], *p6[GK_BURST];
+	uint32_t dst4[GK_BURST], nh4[GK_BURST], nh6[GK_BURST];
+	uint8_t dst6[GK_BURST][16];
+	unsigned int i, n4 = 0, n6 = 0;
+
+	for (i = 0; i < n; i++)
+		__builtin_prefetch(pkts[i]->data + pkts[i]->meta.l3_off, 1);
+
+	/* Split the burst by family and gather destinations for bulk LPM. */
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+		uint32_t l3 = p->meta.l3_off;
+
+		if (p->verdict != GK_V_NONE)
+			continue;
+		if (unlikely(p->meta.flags & GK_META_F_VLAN)) {
+			p->verdict = GK_V_KERNEL;
+			continue;
+		}
+		if (p->meta.flags & GK_META_F_IPV4) {
+			if (unlikely(l3 + 20 > p->len))
+				goto bad_meta;
+			memcpy(&dst4[n4], p->data + l3 + 16, 4);
+			p4[n4++] = p;
+		} else if (p->meta.flags & GK_META_F_IPV6) {
+			if (unlikely(l3 + 40 > p->len))
+				goto bad_meta;
+			memcpy(dst6[n6], p->data + l3 + 24, 16);
+			p6[n6++] = p;
+		} else {
+			goto bad_meta;
+		}
+		continue;
+bad_meta:
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
+	}
+
+	if (n4) {
+		gk_lpm4_lookup_bulk(ctx->fib->lpm4, dst4, nh4, n4);
+		for (i = 0; i < n4; i++)
+			fwd4(ctx, p4[i], nh4[i]);
+	}
+	if (n6) {
+		gk_lpm6_lookup_bulk(ctx->fib->lpm6,
+				    (const uint8_t (*)[16])dst6, nh6, n6);
+		for (i = 0; i < n6; i++)
+			fwd6(ctx, p6[i], nh6[i]);
+	}
+}
+
+void gk_l3fwd_burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
+{
+	uint16_t k, m;
+
+	for (k = 0; k < n; k += m) {
+		m = n - k < GK_BURST ? n - k : GK_BURST;
+		burst(ctx, pkts + k, m);
+	}
+}

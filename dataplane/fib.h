@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * FIB snapshot read by workers: LPM tables whose results index an array of
+ * next hops, plus the neighbor table. genkand builds one from plain arrays
+ * (routes, neighbors, genkan ports), publishes it through tables.h and
+ * never modifies it afterwards.
+ *
+ * Resolution: a gateway route's neighbor is looked up at build time (its MAC
+ * is stored in the next hop, or GK_NH_F_UNRESOLVED is set); a connected
+ * route leaves the packet's destination to be looked up per packet.
+ * Duplicate prefixes: the first route in the input wins.
+ * A gateway address has the route's family (no IPv4-via-IPv6).
+ */
+#ifndef GK_FIB_H
+#define GK_FIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lpm.h"
+#include "neigh.h"
+
+struct gk_fib_port {
+	uint32_t ifindex;
+	uint16_t port_id;
+	uint8_t mac[6];
+	uint32_t mtu;		/* L3 MTU; 0: not checked */
+};
+
+struct gk_route {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t plen;
+	uint8_t has_gw;
+	uint8_t blackhole;
+	uint8_t dst[16];	/* network order, IPv4 in the first 4 bytes */
+	uint8_t gw[16];
+	uint32_t ifindex;	/* egress; unused for blackholes */
+};
+
+struct gk_fib_input {
+	const struct gk_route *routes;
+	size_t nr_routes;
+	const struct gk_neigh_entry *neighs;
+	size_t nr_neighs;
+	const struct gk_fib_port *ports;
+	size_t nr_ports;
+};
+
+/* gk_fib_nh.flags */
+#define GK_NH_F_BLACKHOLE	0x01	/* drop silently (counted as no_route) */
+#define GK_NH_F_GATEWAY		0x02	/* send to gw, else to the destination */
+#define GK_NH_F_NOPORT		0x04	/* egress is not a genkan port */
+#define GK_NH_F_UNRESOLVED	0x08	/* gateway without a neighbor entry */
+
+/* One per route, indexed by the LPM result. 48 bytes. */
+struct gk_fib_nh {
+	uint8_t flags;		/* GK_NH_F_* */
+	uint8_t family;
+	uint16_t port_id;	/* valid unless BLACKHOLE or NOPORT */
+	uint32_t ifindex;
+	uint32_t mtu;
+	uint8_t src_mac[6];	/* egress port MAC */
+	uint8_t dst_mac[6];	/* gateway MAC when GATEWAY && !UNRESOLVED */
+	uint8_t gw[16];
+	uint32_t pad[2];
+};
+
+/* Read-only after gk_fib_build(); stages read the fields directly. */
+struct gk_fib {
+	struct gk_lpm4 *lpm4;
+	struct gk_lpm6 *lpm6;
+	struct gk_neigh_tbl *neigh;
+	struct gk_fib_nh *nh;
+	size_t nr_nh;
+	size_t nr_routes4;
+	size_t nr_routes6;
+	struct gk_fib_port *ports;
+	size_t nr_ports;
+};
+
+/* NULL and a message in err on failure. */
+struct gk_fib *gk_fib_build(const struct gk_fib_input *in, char *err,
+			    size_t errlen);
+void gk_fib_free(struct gk_fib *fib);
+/* Routes given for family (duplicates included). */
+size_t gk_fib_nr_routes(const struct gk_fib *fib, int family);
+
+/* Next hop for an LPM result, NULL on GK_LPM_MISS. */
+static inline const struct gk_fib_nh *gk_fib_nh(const struct gk_fib *fib,
+						uint32_t idx)
+{
+	return idx == GK_LPM_MISS ? NULL : &fib->nh[idx];
+}
+
+#endif
