@@ -1,1 +1,260 @@
-/* placeholder: being written */
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Poll-mode worker loop. Per port and pass: rx burst -> metadata check ->
+ * class counters -> L3 stage on TRANSIT -> bucket by egress port -> tx
+ * bursts; then flush every port and declare a QSBR quiescent state.
+ * No malloc, locks or printf here; the only syscalls are the need_wakeup
+ * kicks inside the backends.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include <urcu-qsbr.h>
+
+#include "tables.h"
+#include "worker.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+#define HB_PASSES	64	/* clock refresh period, in passes */
+
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	/* vDSO: no syscall. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Cycle counter for busy/idle accounting; ns where there is no TSC. */
+static inline uint64_t cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __rdtsc();
+#else
+	return mono_ns();
+#endif
+}
+
+int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
+{
+	unsigned int i;
+
+	if (!cfg)
+		return -EINVAL;
+	memset(w, 0, sizeof(*w));
+	w->cfg = *cfg;
+	for (i = 0; i < GK_MAX_PORTS; i++) {
+		struct gk_port *p = cfg->ports[i];
+
+		if (!p)
+			continue;
+		if (p->port_id != i)
+			return -EINVAL;
+		w->rx[w->nr_rx++] = p;
+	}
+	if (!w->nr_rx)
+		return -EINVAL;
+	w->l3.stats = &w->stats;
+	w->l3.nreq = cfg->nreq;
+	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
+	return 0;
+}
+
+static inline void drop(struct gk_wk_stats *st, struct gk_pkt *p,
+			enum gk_wk_drop why, struct gk_pkt **dropped,
+			uint16_t *nd)
+{
+	gk_wk_drop(st, p, why);
+	dropped[(*nd)++] = p;
+}
+
+static void tx_buckets(struct gk_worker *w)
+{
+	struct gk_wk_stats *st = &w->stats;
+	unsigned int o;
+
+	for (o = 0; o < GK_MAX_PORTS; o++) {
+		uint16_t n = w->txn[o], sent, i;
+		uint64_t bytes = 0;
+		uint32_t len[GK_BURST];
+
+		if (!n)
+			continue;
+		w->txn[o] = 0;
+		/* Lengths first: what tx_burst takes is no longer ours. */
+		for (i = 0; i < n; i++)
+			len[i] = w->txb[o][i]->len;
+		sent = gk_port_tx(w->cfg.ports[o], w->txb[o], n);
+		for (i = 0; i < sent; i++)
+			bytes += len[i];
+		st->tx_packets += sent;
+		st->tx_bytes += bytes;
+		st->drops[GK_WK_DROP_TX_FULL] += n - sent;
+	}
+}
+
+static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
+{
+	struct gk_pkt *pkts[GK_BURST], *transit[GK_BURST], *dropped[GK_BURST];
+	struct gk_wk_stats *st = &w->stats;
+	uint16_t n, nt = 0, nd = 0, i;
+	uint64_t bytes = 0;
+
+	n = gk_port_rx(in, pkts, GK_BURST);
+	if (!n)
+		return 0;
+
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+
+		bytes += p->len;
+		if (unlikely(p->meta.magic != GK_META_MAGIC ||
+			     p->meta.version != GK_META_VERSION ||
+			     p->meta.class >= GK_CLASS_MAX)) {
+			drop(st, p, GK_WK_DROP_BAD_META, dropped, &nd);
+			continue;
+		}
+		st->class_packets[p->meta.class]++;
+		if (likely(p->meta.class == GK_CLASS_TRANSIT))
+			transit[nt++] = p;
+		else
+			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, &nd);
+	}
+	st->rx_packets += n;
+	st->rx_bytes += bytes;
+
+	if (nt) {
+		if (likely(w->l3.fib)) {
+			w->l3.now_ns = w->now_ns;
+			gk_l3fwd_burst(&w->l3, transit, nt);
+		} else {
+			/* No snapshot published yet: nothing is routable. */
+			for (i = 0; i < nt; i++)
+				gk_wk_drop(st, transit[i], GK_WK_DROP_NO_ROUTE);
+		}
+	}
+
+	for (i = 0; i < nt; i++) {
+		struct gk_pkt *p = transit[i];
+		uint16_t o;
+
+		switch (p->verdict) {
+		case GK_V_TX:
+			o = p->out_port;
+			if (unlikely(o >= GK_MAX_PORTS || !w->cfg.ports[o])) {
+				drop(st, p, GK_WK_DROP_BAD_PORT, dropped, &nd);
+				break;
+			}
+			w->txb[o][w->txn[o]++] = p;
+			break;
+		case GK_V_DROP:
+			/* The stage counted it. */
+			dropped[nd++] = p;
+			break;
+		case GK_V_KERNEL:
+			drop(st, p, GK_WK_DROP_NO_KERNEL, dropped, &nd);
+			break;
+		default:
+			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, &nd);
+			break;
+		}
+	}
+	tx_buckets(w);
+	if (nd)
+		gk_port_free(in, dropped, nd);
+	return n;
+}
+
+unsigned int gk_worker_poll(struct gk_worker *w)
+{
+	struct gk_wk_stats *st = &w->stats;
+	struct gk_tables *t = NULL;
+	unsigned int total = 0, i;
+	uint64_t c0 = cycles(), c1;
+
+	if (!(st->polls % HB_PASSES)) {
+		w->now_ns = mono_ns();
+		atomic_store_explicit(&w->heartbeat_ns, w->now_ns,
+				      memory_order_relaxed);
+	}
+	/* One snapshot for the whole pass. */
+	if (w->cfg.tables)
+		t = rcu_dereference(*w->cfg.tables);
+	w->l3.fib = t ? t->fib : NULL;
+
+	for (i = 0; i < w->nr_rx; i++)
+		total += poll_port(w, w->rx[i]);
+	for (i = 0; i < w->nr_rx; i++)
+		gk_port_flush(w->rx[i]);
+
+	w->l3.fib = NULL;
+	rcu_quiescent_state();
+	st->polls++;
+	c1 = cycles();
+	if (total)
+		st->busy_cycles += c1 - c0;
+	else
+		st->idle_cycles += c1 - c0;
+	return total;
+}
+
+static void *worker_main(void *arg)
+{
+	struct gk_worker *w = arg;
+
+	rcu_register_thread();
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed))
+		gk_worker_poll(w);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int gk_worker_start(struct gk_worker *w)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int ret;
+
+	if (w->started)
+		return -EALREADY;
+	ret = pthread_attr_init(&attr);
+	if (ret)
+		return -ret;
+	if (w->cfg.cpu >= 0) {
+		if (w->cfg.cpu >= CPU_SETSIZE) {
+			ret = EINVAL;
+			goto err_attr;
+		}
+		CPU_ZERO(&set);
+		CPU_SET(w->cfg.cpu, &set);
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if (ret)
+			goto err_attr;
+	}
+	atomic_store(&w->stop, 0);
+	ret = pthread_create(&w->thread, &attr, worker_main, w);
+	if (ret)
+		goto err_attr;
+	w->started = true;
+	pthread_attr_destroy(&attr);
+	return 0;
+
+err_attr:
+	pthread_attr_destroy(&attr);
+	return -ret;
+}
+
+void gk_worker_stop(struct gk_worker *w)
+{
+	if (!w->started)
+		return;
+	atomic_store(&w->stop, 1);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Poll-mode worker: one thread, pinned, owning one (device, queue) port per
+ * genkan port. Each pass receives a burst per port, checks the classifier
+ * metadata, runs the L3 stage on TRANSIT packets, transmits per egress port,
+ * flushes, and announces a QSBR quiescent state. Counters are written by
+ * the worker only; genkand reads them racily (aligned 64-bit, never torn).
+ *
+ * All ports of a worker must share one buffer pool (one AF_XDP UMEM or one
+ * memory pool): a packet received on one is transmitted on another as is.
+ */
+#ifndef GK_WORKER_H
+#define GK_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <genkan/bpf_maps.h>
+#include "l3fwd.h"
+#include "port.h"
+#include "wkstats.h"
+
+struct gk_tables;
+struct gk_nreq_ring;
+
+struct gk_worker_cfg {
+	unsigned int id;
+	int cpu;			/* -1: no pinning */
+	/* index = port_id; NULL = none. Every non-NULL slot is polled. */
+	struct gk_port *ports[GK_MAX_PORTS];
+	unsigned int nr_ports;		/* non-NULL slots, informational */
+	struct gk_tables **tables;	/* RCU-published slot; may hold NULL */
+	struct gk_nreq_ring *nreq;	/* neighbor requests; may be NULL */
+};
+
+struct gk_worker {
+	struct gk_worker_cfg cfg;
+	struct gk_wk_stats stats;
+	/* CLOCK_MONOTONIC of a recent pass, refreshed every 64 passes. */
+	_Atomic uint64_t heartbeat_ns;
+	_Atomic int stop;
+	pthread_t thread;
+	bool started;
+
+	/* Below: worker-private. */
+	struct gk_l3fwd_ctx l3;
+	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */
+	unsigned int nr_rx;
+	uint64_t now_ns;
+	/* Per-pass TX buckets, one per egress port. */
+	uint16_t txn[GK_MAX_PORTS];
+	struct gk_pkt *txb[GK_MAX_PORTS][GK_BURST];
+} __gk_aligned;
+
+/* Copies cfg; no thread yet. 0 or -EINVAL. */
+int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg);
+/* Thread: pin, rcu_register_thread (urcu-qsbr), poll until stopped. 0 or -errno. */
+int gk_worker_start(struct gk_worker *w);
+/* Sets stop and joins; the thread unregisters from RCU itself. Idempotent. */
+void gk_worker_stop(struct gk_worker *w);
+/*
+ * One pass over every port. The caller must be a registered QSBR reader
+ * holding no RCU references: the pass ends with rcu_quiescent_state().
+ * Returns packets received.
+ */
+unsigned int gk_worker_poll(struct gk_worker *w);
+
+#endif

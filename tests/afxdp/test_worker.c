@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Worker on the memory backend: two mem ports of one pool, a small FIB,
+ * scapy-built frames in on port 0 (worker_fixtures.h), captured frames and
+ * counters checked. A fake port covers what the memory backend never
+ * delivers (bad metadata, non-transit classes) and a full TX ring.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include <urcu-qsbr.h>
+
+#include "dataplane/backend_mem.h"
+#include "dataplane/nreq.h"
+#include "dataplane/parse.h"
+#include "dataplane/tables.h"
+#include "dataplane/worker.h"
+#include "worker_fixtures.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const uint8_t mac0[6] = { 2, 0, 0, 0, 0, 0x0a };
+static const uint8_t mac1[6] = { 2, 0, 0, 0, 0, 0x0b };
+
+static const struct gk_fib_port fports[] = {
+	{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a } },
+	{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b } },
+	/* A genkan port this worker does not serve. */
+	{ .ifindex = 12, .port_id = 2, .mac = { 2, 0, 0, 0, 0, 0x0c } },
+};
+
+#define A4(a, b, c, d)	{ a, b, c, d }
+
+static struct gk_route routes[] = {
+	{ .family = AF_INET, .plen = 24, .has_gw = 1,
+	  .dst = A4(198, 51, 100, 0), .gw = A4(198, 18, 0, 254), .ifindex = 11 },
+	{ .family = AF_INET, .plen = 24, .dst = A4(198, 18, 0, 0), .ifindex = 11 },
+	{ .family = AF_INET, .plen = 25, .dst = A4(203, 0, 113, 0), .ifindex = 12 },
+	{ .family = AF_INET, .plen = 25, .dst = A4(192, 0, 2, 128), .ifindex = 10 },
+	{ .family = AF_INET6, .plen = 48, .has_gw = 1,
+	  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 },
+	  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 }, .ifindex = 11 },
+	{ .family = AF_INET6, .plen = 64, .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff },
+	  .ifindex = 11 },
+};
+
+static const struct gk_neigh_entry neighs[] = {
+	{ .family = AF_INET, .addr = A4(198, 18, 0, 254), .ifindex = 11,
+	  .mac = { 2, 0, 0, 0, 0xfe, 0x01 } },
+	{ .family = AF_INET, .addr = A4(198, 18, 0, 9), .ifindex = 11,
+	  .mac = { 2, 0, 0, 0, 0x09, 0x01 } },
+	{ .family = AF_INET6, .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
+	  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
+	{ .family = AF_INET, .addr = A4(203, 0, 113, 5), .ifindex = 12,
+	  .mac = { 2, 0, 0, 0, 0, 0x05 } },
+	{ .family = AF_INET, .addr = A4(192, 0, 2, 200), .ifindex = 10,
+	  .mac = { 2, 0, 0, 0, 0, 0xc8 } },
+};
+
+struct rig {
+	struct gk_mem_pool *pool;
+	struct gk_port *port[2];
+	struct gk_tables *tables;
+	struct gk_nreq_ring *nreq;
+	struct gk_worker w;
+};
+
+static struct rig rig;
+
+static struct gk_tables *build_tables(void)
+{
+	struct gk_fib_input in = {
+		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
+		.neighs = neighs, .nr_neighs = ARRAY_SIZE(neighs),
+		.ports = fports, .nr_ports = ARRAY_SIZE(fports),
+	};
+	struct gk_tables *t;
+	struct gk_fib *fib;
+	char err[128];
+
+	fib = gk_fib_build(&in, err, sizeof(err));
+	if (!fib)
+		fail_msg("fib: %s", err);
+	t = gk_tables_new(fib, 1);
+	assert_non_null(t);
+	return t;
+}
+
+static void rig_up(struct rig *r)
+{
+	struct gk_worker_cfg cfg = { .cpu = -1 };
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->pool = gk_mem_pool_create(256, 2048);
+	assert_non_null(r->pool);
+	r->port[0] = gk_mem_port_create(r->pool, 0, mac0, NULL);
+	r->port[1] = gk_mem_port_create(r->pool, 1, mac1, NULL);
+	assert_non_null(r->port[0]);
+	assert_non_null(r->port[1]);
+	gk_mem_port_set_capture(r->port[0], 64);
+	gk_mem_port_set_capture(r->port[1], 64);
+	r->tables = build_tables();
+	r->nreq = gk_nreq_ring_create(16);
+	assert_non_null(r->nreq);
+	for (i = 0; i < ARRAY_SIZE(wfx); i++)
+		assert_int_equal(gk_mem_port_add_frame(r->port[0], wfx[i].in,
+						       wfx[i].in_len), 0);
+	cfg.ports[0] = r->port[0];
+	cfg.ports[1] = r->port[1];
+	cfg.nr_ports = 2;
+	cfg.tables = &r->tables;
+	cfg.nreq = r->nreq;
+	assert_int_equal(gk_worker_init(&r->w, &cfg), 0);
+}
+
+static void rig_down(struct rig *r)
+{
+	r->port[0]->ops->close(r->port[0]);
+	r->port[1]->ops->close(r->port[1]);
+	assert_int_equal(gk_mem_pool_nr_free(r->pool), 256);
+	gk_mem_pool_destroy(r->pool);
+	gk_tables_free(r->tables);
+	gk_nreq_ring_destroy(r->nreq);
+}
+
+/* Every fixture left where scapy says, and every counter agrees. */
+static void check_results(struct rig *r)
+{
+	const struct gk_wk_stats *st = &r->w.stats;
+	uint64_t drops[GK_WK_DROP_MAX] = { 0 };
+	size_t i, seen[2] = { 0, 0 }, ntx = 0, nrx_bytes = 0;
+	struct gk_nreq q[4];
+	const uint8_t *b;
+	uint32_t len;
+
+	for (i = 0; i < ARRAY_SIZE(wfx); i++) {
+		nrx_bytes += wfx[i].in_len;
+		if (wfx[i].out_port < 0) {
+			drops[wfx[i].drop]++;
+			continue;
+		}
+		b = gk_mem_port_captured(r->port[wfx[i].out_port],
+					 seen[wfx[i].out_port]++, &len);
+		assert_non_null(b);
+		if (len != wfx[i].out_len || memcmp(b, wfx[i].out, len))
+			fail_msg("%s: output differs from scapy", wfx[i].what);
+		ntx++;
+	}
+	assert_int_equal(gk_mem_port_nr_captured(r->port[0]), seen[0]);
+	assert_int_equal(gk_mem_port_nr_captured(r->port[1]), seen[1]);
+	assert_int_equal(st->rx_packets, ARRAY_SIZE(wfx));
+	assert_int_equal(st->rx_bytes, nrx_bytes);
+	assert_int_equal(st->tx_packets, ntx);
+	assert_int_equal(st->class_packets[GK_CLASS_TRANSIT], ARRAY_SIZE(wfx));
+	for (i = 0; i < GK_WK_DROP_MAX; i++)
+		if (st->drops[i] != drops[i])
+			fail_msg("drop %s: %lu, want %lu", gk_wk_drop_names[i],
+				 (unsigned long)st->drops[i],
+				 (unsigned long)drops[i]);
+	/* The unresolved connected neighbor went to genkand, once. */
+	assert_int_equal(st->neigh_requests, 1);
+	assert_int_equal(gk_nreq_pop(r->nreq, q, 4), 1);
+	assert_int_equal(q[0].family, AF_INET);
+	assert_int_equal(q[0].ifindex, 11);
+	assert_memory_equal(q[0].addr, ((uint8_t[]){ 198, 18, 0, 77 }), 4);
+}
+
+static void test_poll_inline(void **state)
+{
+	struct rig *r = &rig;
+	unsigned int got = 0, i;
+
+	rig_up(r);
+	/* This thread is the QSBR reader gk_worker_poll() expects. */
+	rcu_register_thread();
+	for (i = 0; i < 4; i++)
+		got += gk_worker_poll(&r->w);
+	rcu_unregister_thread();
+	assert_int_equal(got, ARRAY_SIZE(wfx));
+	assert_int_equal(r->w.stats.polls, 4);
+	assert_true(r->w.stats.busy_cycles > 0);
+	assert_true(atomic_load(&r->w.heartbeat_ns) > 0);
+	check_results(r);
+	rig_down(r);
+}
+
+static void test_thread(void **state)
+{
+	struct rig *r = &rig;
+	struct timespec ms = { 0, 1000000 };
+	unsigned int i;
+
+	rig_up(r);
+	r->w.cfg.cpu = 0;
+	assert_int_equal(gk_worker_start(&r->w), 0);
+	/* Wait for the work, not for a time: the bound only stops a hang. */
+	for (i = 0; i < 20000 && r->w.stats.polls < 1000; i++)
+		nanosleep(&ms, NULL);
+	gk_worker_stop(&r->w);
+	assert_false(r->w.started);
+	assert_true(r->w.stats.polls >= 1000);
+	assert_true(r->w.stats.idle_cycles > 0);
+	check_results(r);
+	gk_worker_stop(&r->w);	/* idempotent */
+	rig_down(r);
+}
+
+/* A port that hands out prepared packets and records what it gets back. */
+struct fake {
+	struct gk_port port;
+	struct gk_pkt pk[8];
+	uint8_t buf[8][64];
+	uint16_t nrx;
+	uint16_t tx_room;
+	unsigned int freed, txed, flushes;
+};
+
+static struct fake *fk(struct gk_port *p)
+{
+	return (struct fake *)p;
+}
+
+static uint16_t fake_rx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
+{
+	struct fake *f = fk(p);
+	uint16_t i;
+
+	if (n > f->nrx)
+		n = f->nrx;
+	for (i = 0; i < n; i++)
+		pkts[i] = &f->pk[i];
+	f->nrx = 0;
+	return n;
+}
+
+static uint16_t fake_tx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
+{
+	struct fake *f = fk(p);
+	uint16_t k = n < f->tx_room ? n : f->tx_room;
+
+	f->txed += k;
+	f->freed += n - k;
+	return k;
+}
+
+static void fake_flush(struct gk_port *p)
+{
+	fk(p)->flushes++;
+}
+
+static void fake_free(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
+{
+	fk(p)->freed += n;
+}
+
+static const struct gk_port_ops fake_ops = {
+	.name = "fake", .rx_burst = fake_rx, .tx_burst = fake_tx,
+	.flush = fake_flush, .free = fake_free,
+};
+
+static void fake_pkt(struct fake *f, unsigned int i, uint16_t magic,
+		     uint8_t version, uint8_t cls)
+{
+	struct gk_pkt *p = &f->pk[i];
+
+	memset(p, 0, sizeof(*p));
+	p->data = f->buf[i];
+	p->len = 60;
+	p->meta.magic = magic;
+	p->meta.version = version;
+	p->meta.class = cls;
+}
+
+static void test_meta_and_classes(void **state)
+{
+	static struct fake f;
+	static struct gk_worker w;
+	struct gk_tables *none = NULL;
+	struct gk_worker_cfg cfg = { .cpu = -1, .tables = &none };
+
+	memset(&f, 0, sizeof(f));
+	f.port.ops = &fake_ops;
+	f.port.port_id = 3;
+	fake_pkt(&f, 0, 0x1234, GK_META_VERSION, GK_CLASS_TRANSIT);
+	fake_pkt(&f, 1, GK_META_MAGIC, GK_META_VERSION + 1, GK_CLASS_TRANSIT);
+	fake_pkt(&f, 2, GK_META_MAGIC, GK_META_VERSION, GK_CLASS_MAX);
+	fake_pkt(&f, 3, GK_META_MAGIC, GK_META_VERSION, GK_CLASS_LOCAL);
+	fake_pkt(&f, 4, GK_META_MAGIC, GK_META_VERSION, GK_CLASS_WG_DATA);
+	/* No snapshot published: transit has no route. */
+	fake_pkt(&f, 5, GK_META_MAGIC, GK_META_VERSION, GK_CLASS_TRANSIT);
+	f.nrx = 6;
+	cfg.ports[3] = &f.port;
+
+	/* Port ids must match their slot. */
+	cfg.ports[2] = &f.port;
+	assert_int_equal(gk_worker_init(&w, &cfg), -EINVAL);
+	cfg.ports[2] = NULL;
+	assert_int_equal(gk_worker_init(&w, &cfg), 0);
+
+	rcu_register_thread();
+	assert_int_equal(gk_worker_poll(&w), 6);
+	assert_int_equal(gk_worker_poll(&w), 0);
+	rcu_unregister_thread();
+
+	assert_int_equal(w.stats.drops[GK_WK_DROP_BAD_META], 3);
+	assert_int_equal(w.stats.drops[GK_WK_DROP_UNHANDLED], 2);
+	assert_int_equal(w.stats.drops[GK_WK_DROP_NO_ROUTE], 1);
+	assert_int_equal(w.stats.class_packets[GK_CLASS_LOCAL], 1);
+	assert_int_equal(w.stats.class_packets[GK_CLASS_WG_DATA], 1);
+	assert_int_equal(w.stats.class_packets[GK_CLASS_TRANSIT], 1);
+	assert_int_equal(f.pk[3].drop_reason, GK_WK_DROP_UNHANDLED);
+	assert_int_equal(f.freed, 6);
+	assert_int_equal(f.flushes, 2);
+	assert_int_equal(w.stats.rx_packets, 6);
+	assert_int_equal(w.stats.tx_packets, 0);
+	assert_int_equal(w.stats.polls, 2);
+	assert_true(w.stats.idle_cycles > 0);
+}
+
+/* A tx ring with room for 2 of 5: 3 counted as tx_full, none leaked. */
+static void test_tx_full(void **state)
+{
+	static struct fake in, out;
+	static struct gk_worker w;
+	struct gk_worker_cfg cfg = { .cpu = -1 };
+	struct gk_tables *t = build_tables();
+	enum gk_xdp_drop why;
+	unsigned int i;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.port.ops = out.port.ops = &fake_ops;
+	in.port.port_id = 0;
+	out.port.port_id = 1;
+	out.tx_room = 2;
+	for (i = 0; i < 5; i++) {
+		fake_pkt(&in, i, 0, 0, 0);
+		memcpy(in.buf[i], wfx[0].in, wfx[0].in_len);
+		in.pk[i].len = wfx[0].in_len;
+		assert_int_equal(gk_classify(in.buf[i], in.pk[i].len, NULL,
+					     &in.pk[i].meta, &why),
+				 GK_CLS_WORKER);
+	}
+	in.nrx = 5;
+	cfg.ports[0] = &in.port;
+	cfg.ports[1] = &out.port;
+	cfg.tables = &t;
+	assert_int_equal(gk_worker_init(&w, &cfg), 0);
+	rcu_register_thread();
+	assert_int_equal(gk_worker_poll(&w), 5);
+	rcu_unregister_thread();
+	assert_int_equal(w.stats.tx_packets, 2);
+	assert_int_equal(w.stats.tx_bytes, 2 * wfx[0].in_len);
+	assert_int_equal(w.stats.drops[GK_WK_DROP_TX_FULL], 3);
+	assert_int_equal(out.txed, 2);
+	assert_int_equal(out.freed, 3);
+	assert_int_equal(in.freed, 0);
+	assert_int_equal(in.flushes + out.flushes, 2);
+	gk_tables_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_poll_inline),
+		cmocka_unit_test(test_thread),
+		cmocka_unit_test(test_meta_and_classes),
+		cmocka_unit_test(test_tx_full),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
