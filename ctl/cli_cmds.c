@@ -1,1 +1,579 @@
-/* placeholder: being written */
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * genkanctl subcommands. Each one makes a single ctl call and turns the
+ * result into a table; formatting is tolerant of missing fields so the
+ * CLI keeps working against a daemon that reports less (or more).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gk_config.h"
+#include "ctl/cli_cmds.h"
+#include "ctl/cli_output.h"
+#include "ctl/ctl_client.h"
+#include "ctl/ctl_proto.h"
+
+#define NB 64	/* scratch buffer for one formatted number */
+
+/* Runs @cmd; on failure prints why and returns the exit code to use. */
+static int call(struct gk_cli *cli, const char *cmd, json_t **result)
+{
+	char err[512];
+	bool remote;
+	int ret;
+
+	ret = gk_ctl_call_ex(cli->socket_path, cmd, NULL, result, &remote, err,
+			     sizeof(err), cli->timeout_ms);
+	if (!ret)
+		return GK_CLI_EXIT_OK;
+	if (remote) {
+		fprintf(cli->errf, "genkanctl: %s: %s\n", cmd, err);
+		return GK_CLI_EXIT_DAEMON;
+	}
+	fprintf(cli->errf, "genkanctl: %s\n", err);
+	return GK_CLI_EXIT_UNREACHABLE;
+}
+
+static int no_args(struct gk_cli *cli, int argc, char **argv)
+{
+	if (argc > 1) {
+		fprintf(cli->errf, "genkanctl: %s takes no arguments (got '%s')\n",
+			argv[0], argv[1]);
+		return GK_CLI_EXIT_USAGE;
+	}
+	return GK_CLI_EXIT_OK;
+}
+
+/* Call, and with -j print the raw result; *result is NULL when done. */
+static int fetch(struct gk_cli *cli, const char *cmd, json_t **result)
+{
+	int ret = call(cli, cmd, result);
+
+	if (ret)
+		return ret;
+	if (cli->json) {
+		gk_out_json(cli->out, *result);
+		json_decref(*result);
+		*result = NULL;
+	}
+	return GK_CLI_EXIT_OK;
+}
+
+static void kv(struct gk_cli *cli, const char *k, const char *v)
+{
+	fprintf(cli->out, "%-18s %s\n", k, v && *v ? v : "-");
+}
+
+static int cmd_status(struct gk_cli *cli, int argc, char **argv)
+{
+	static const char *const heads[] = {
+		"PORT", "IFNAME", ">IFINDEX", ">ID", ">MTU", "MAC", ">QUEUES",
+	};
+	char b[7][NB], line[256];
+	json_t *r, *w, *fib, *ports, *p, *lre;
+	struct gk_out_table t;
+	size_t i;
+	int ret;
+
+	ret = no_args(cli, argc, argv);
+	if (!ret)
+		ret = fetch(cli, "status", &r);
+	if (ret || !r)
+		return ret;
+
+	kv(cli, "instance", gk_out_str(r, "instance", b[0], NB));
+	kv(cli, "version", gk_out_str(r, "version", b[0], NB));
+	kv(cli, "pid", gk_out_str(r, "pid", b[0], NB));
+	if (gk_out_has_num(r, "uptime_s"))
+		gk_out_duration((uint64_t)gk_out_int(r, "uptime_s", 0), b[0], NB);
+	else
+		strcpy(b[0], "-");
+	kv(cli, "uptime", b[0]);
+	kv(cli, "config", gk_out_str(r, "config", b[0], NB));
+	kv(cli, "socket", gk_out_str(r, "socket", b[0], NB));
+	kv(cli, "bpffs pin dir", gk_out_str(r, "bpffs_pin_dir", b[0], NB));
+	kv(cli, "xdp mode", gk_out_str(r, "xdp_mode", b[0], NB));
+
+	w = json_object_get(r, "workers");
+	snprintf(line, sizeof(line), "%s total, %s running, %s stalled",
+		 gk_out_str(w, "total", b[0], NB),
+		 gk_out_str(w, "running", b[1], NB),
+		 gk_out_str(w, "stalled", b[2], NB));
+	kv(cli, "workers", line);
+
+	fib = json_object_get(r, "fib");
+	snprintf(line, sizeof(line),
+		 "generation %s: %s IPv4 routes, %s IPv6 routes, %s neighbors, updated %ss ago",
+		 gk_out_str(fib, "generation", b[0], NB),
+		 gk_out_str(fib, "routes4", b[1], NB),
+		 gk_out_str(fib, "routes6", b[2], NB),
+		 gk_out_str(fib, "neighbors", b[3], NB),
+		 gk_out_str(fib, "updated_s_ago", b[4], NB));
+	kv(cli, "fib", line);
+	kv(cli, "reloads", gk_out_str(r, "reloads", b[0], NB));
+	lre = json_object_get(r, "last_reload_error");
+	kv(cli, "last reload error", json_is_string(lre) ? json_string_value(lre)
+							 : "none");
+
+	ports = json_object_get(r, "ports");
+	gk_out_table_init(&t, 7, heads);
+	json_array_foreach(ports, i, p) {
+		const char *row[7] = {
+			gk_out_str(p, "name", b[0], NB),
+			gk_out_str(p, "ifname", b[1], NB),
+			gk_out_str(p, "ifindex", b[2], NB),
+			gk_out_str(p, "port_id", b[3], NB),
+			gk_out_str(p, "mtu", b[4], NB),
+			gk_out_str(p, "mac", b[5], NB),
+			gk_out_str(p, "queues", b[6], NB),
+		};
+
+		gk_out_table_add(&t, row);
+	}
+	fputc('\n', cli->out);
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 0);
+	else
+		fprintf(cli->out, "no ports\n");
+	gk_out_table_free(&t);
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
+/* Sum of a {reason: n} object. */
+static uint64_t sum_obj(const json_t *o)
+{
+	const char *k;
+	json_t *v;
+	uint64_t s = 0;
+
+	if (json_is_integer(o))
+		return (uint64_t)json_integer_value(o);
+	json_object_foreach((json_t *)o, k, v)
+		if (json_is_integer(v))
+			s += (uint64_t)json_integer_value(v);
+	return s;
+}
+
+/* {name: n} as a NAME/COUNT table, zero rows hidden unless -a. */
+static void print_counts(struct gk_cli *cli, const char *title,
+			 const char *col, const json_t *o)
+{
+	const char *heads[2] = { col, ">COUNT" };
+	struct gk_out_table t;
+	const char *k;
+	json_t *v;
+	char n[NB];
+
+	if (!json_is_object(o))
+		return;
+	gk_out_table_init(&t, 2, heads);
+	json_object_foreach((json_t *)o, k, v) {
+		const char *row[2] = { k, n };
+
+		if (!json_is_integer(v) || (!cli->all && !json_integer_value(v)))
+			continue;
+		snprintf(n, sizeof(n), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		gk_out_table_add(&t, row);
+	}
+	fprintf(cli->out, "\n%s:\n", title);
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 2);
+	else
+		fprintf(cli->out, "  (none)\n");
+	gk_out_table_free(&t);
+}
+
+/* {name: {"packets", "bytes"}} as NAME/PACKETS/BYTES. */
+static void print_pb(struct gk_cli *cli, const char *title, const char *col,
+		     const json_t *o)
+{
+	const char *heads[3] = { col, ">PACKETS", ">BYTES" };
+	struct gk_out_table t;
+	const char *k;
+	json_t *v;
+	char b[2][NB];
+
+	if (!json_is_object(o))
+		return;
+	gk_out_table_init(&t, 3, heads);
+	json_object_foreach((json_t *)o, k, v) {
+		const char *row[3] = {
+			k, gk_out_str(v, "packets", b[0], NB),
+			gk_out_str(v, "bytes", b[1], NB),
+		};
+
+		if (!cli->all && !gk_out_int(v, "packets", 0) &&
+		    !gk_out_int(v, "bytes", 0))
+			continue;
+		gk_out_table_add(&t, row);
+	}
+	fprintf(cli->out, "\n%s:\n", title);
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 2);
+	else
+		fprintf(cli->out, "  (none)\n");
+	gk_out_table_free(&t);
+}
+
+static void stats_workers(struct gk_cli *cli, const json_t *ws)
+{
+	static const char *const heads[] = {
+		">WORKER", ">RX_PKTS", ">RX_BYTES", ">TX_PKTS", ">TX_BYTES",
+		">DROPS", ">BUSY%",
+	};
+	struct gk_out_table t;
+	char b[7][NB];
+	json_t *w;
+	size_t i;
+
+	if (!json_is_array(ws))
+		return;
+	gk_out_table_init(&t, 7, heads);
+	json_array_foreach(ws, i, w) {
+		long long busy = gk_out_int(w, "busy_cycles", 0);
+		long long idle = gk_out_int(w, "idle_cycles", 0);
+		const char *row[7] = {
+			gk_out_str(w, "id", b[0], NB),
+			gk_out_str(w, "rx_packets", b[1], NB),
+			gk_out_str(w, "rx_bytes", b[2], NB),
+			gk_out_str(w, "tx_packets", b[3], NB),
+			gk_out_str(w, "tx_bytes", b[4], NB),
+			b[5], b[6],
+		};
+
+		snprintf(b[5], NB, "%" PRIu64,
+			 sum_obj(json_object_get(w, "drops")));
+		gk_out_pct((uint64_t)(busy > 0 ? busy : 0),
+			   (uint64_t)(busy > 0 ? busy : 0) +
+			   (uint64_t)(idle > 0 ? idle : 0), b[6], NB);
+		gk_out_table_add(&t, row);
+	}
+	fputc('\n', cli->out);
+	gk_out_table_print(&t, cli->out, 0);
+	gk_out_table_free(&t);
+}
+
+static void stats_ports(struct gk_cli *cli, const json_t *ps)
+{
+	static const char *const heads[] = {
+		"PORT", ">QUEUE", ">WORKER", ">RX_PKTS", ">TX_PKTS",
+		">TX_DROPS", ">RX_NO_BUF", ">WAKEUPS",
+	};
+	static const char *const counters[] = {
+		"rx_packets", "tx_packets", "tx_drops", "rx_no_buf", "wakeups",
+	};
+	struct gk_out_table t;
+	char b[8][NB];
+	json_t *p;
+	size_t i, c;
+
+	if (!json_is_array(ps))
+		return;
+	gk_out_table_init(&t, 8, heads);
+	json_array_foreach(ps, i, p) {
+		const char *row[8];
+		bool zero = true;
+
+		for (c = 0; c < 5; c++) {
+			row[3 + c] = gk_out_str(p, counters[c], b[3 + c], NB);
+			if (gk_out_int(p, counters[c], 0))
+				zero = false;
+		}
+		if (zero && !cli->all)
+			continue;
+		row[0] = gk_out_str(p, "name", b[0], NB);
+		row[1] = gk_out_str(p, "queue", b[1], NB);
+		row[2] = gk_out_str(p, "worker", b[2], NB);
+		gk_out_table_add(&t, row);
+	}
+	fprintf(cli->out, "\nport queues:\n");
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 2);
+	else
+		fprintf(cli->out, "  (none)\n");
+	gk_out_table_free(&t);
+}
+
+static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
+{
+	char b[5][NB];
+	json_t *r, *tot, *xdp;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all")) {
+			cli->all = true;
+			continue;
+		}
+		fprintf(cli->errf, "genkanctl: stats: unknown argument '%s' (only -a/--all)\n",
+			argv[i]);
+		return GK_CLI_EXIT_USAGE;
+	}
+	ret = fetch(cli, "stats", &r);
+	if (ret || !r)
+		return ret;
+
+	tot = json_object_get(r, "totals");
+	fprintf(cli->out, "totals: rx %s pkts %s bytes, tx %s pkts %s bytes, drops %s\n",
+		gk_out_str(tot, "rx_packets", b[0], NB),
+		gk_out_str(tot, "rx_bytes", b[1], NB),
+		gk_out_str(tot, "tx_packets", b[2], NB),
+		gk_out_str(tot, "tx_bytes", b[3], NB),
+		gk_out_str(tot, "drops", b[4], NB));
+
+	stats_workers(cli, json_object_get(r, "workers"));
+	print_counts(cli, "worker drops", "REASON",
+		     json_object_get(r, "worker_drops"));
+	print_counts(cli, "worker classes", "CLASS",
+		     json_object_get(r, "worker_classes"));
+	stats_ports(cli, json_object_get(r, "ports"));
+	xdp = json_object_get(r, "xdp");
+	print_pb(cli, "xdp classes", "CLASS", json_object_get(xdp, "classes"));
+	print_pb(cli, "xdp drops", "REASON", json_object_get(xdp, "drops"));
+	print_pb(cli, "xdp events", "EVENT", json_object_get(xdp, "events"));
+	if (!cli->all)
+		fprintf(cli->out, "\n(all-zero rows hidden; -a shows them)\n");
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
+static int cmd_workers(struct gk_cli *cli, int argc, char **argv)
+{
+	static const char *const heads[] = {
+		">ID", ">CPU", "STATE", ">HB_AGE_MS", ">BUSY%", ">POLLS",
+		">RX_PKTS", ">TX_PKTS", "PORTS",
+	};
+	struct gk_out_table t;
+	char b[8][NB], pb[2][NB], portbuf[512];
+	json_t *r, *w, *ports, *p;
+	size_t i, j;
+	int ret;
+
+	ret = no_args(cli, argc, argv);
+	if (!ret)
+		ret = fetch(cli, "workers", &r);
+	if (ret || !r)
+		return ret;
+
+	gk_out_table_init(&t, 9, heads);
+	json_array_foreach(json_object_get(r, "workers"), i, w) {
+		const char *row[9] = {
+			gk_out_str(w, "id", b[0], NB),
+			gk_out_str(w, "cpu", b[1], NB),
+			gk_out_str(w, "state", b[2], NB),
+			gk_out_str(w, "heartbeat_age_ms", b[3], NB),
+			gk_out_str(w, "busy_pct", b[4], NB),
+			gk_out_str(w, "polls", b[5], NB),
+			gk_out_str(w, "rx_packets", b[6], NB),
+			gk_out_str(w, "tx_packets", b[7], NB),
+			portbuf,
+		};
+		size_t off = 0;
+
+		portbuf[0] = '\0';
+		ports = json_object_get(w, "ports");
+		json_array_foreach(ports, j, p) {
+			int n = snprintf(portbuf + off, sizeof(portbuf) - off,
+					 "%s%s:%s", j ? "," : "",
+					 gk_out_str(p, "name", pb[0], NB),
+					 gk_out_str(p, "queue", pb[1], NB));
+
+			if (n < 0 || (size_t)n >= sizeof(portbuf) - off)
+				break;
+			off += (size_t)n;
+		}
+		if (!off)
+			strcpy(portbuf, "-");
+		gk_out_table_add(&t, row);
+	}
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 0);
+	else
+		fprintf(cli->out, "no workers\n");
+	gk_out_table_free(&t);
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
+static int cmd_routes(struct gk_cli *cli, int argc, char **argv)
+{
+	static const char *const heads[] = {
+		"DESTINATION", "GATEWAY", "DEV", "PORT", "TYPE",
+	};
+	struct gk_out_table t;
+	char b[5][NB];
+	json_t *r, *rt;
+	size_t i;
+	int ret;
+
+	ret = no_args(cli, argc, argv);
+	if (!ret)
+		ret = fetch(cli, "routes", &r);
+	if (ret || !r)
+		return ret;
+
+	gk_out_table_init(&t, 5, heads);
+	json_array_foreach(json_object_get(r, "routes"), i, rt) {
+		const char *row[5] = {
+			gk_out_str(rt, "dst", b[0], NB),
+			gk_out_str(rt, "gateway", b[1], NB),
+			gk_out_str(rt, "dev", b[2], NB),
+			gk_out_str(rt, "port", b[3], NB),
+			gk_out_str(rt, "type", b[4], NB),
+		};
+
+		gk_out_table_add(&t, row);
+	}
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 0);
+	else
+		fprintf(cli->out, "no routes\n");
+	gk_out_table_free(&t);
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
+static int cmd_neighbors(struct gk_cli *cli, int argc, char **argv)
+{
+	static const char *const heads[] = {
+		"ADDRESS", "LLADDR", "DEV", "STATE",
+	};
+	struct gk_out_table t;
+	char b[4][NB];
+	json_t *r, *n;
+	size_t i;
+	int ret;
+
+	ret = no_args(cli, argc, argv);
+	if (!ret)
+		ret = fetch(cli, "neighbors", &r);
+	if (ret || !r)
+		return ret;
+
+	gk_out_table_init(&t, 4, heads);
+	json_array_foreach(json_object_get(r, "neighbors"), i, n) {
+		const char *row[4] = {
+			gk_out_str(n, "addr", b[0], NB),
+			gk_out_str(n, "lladdr", b[1], NB),
+			gk_out_str(n, "dev", b[2], NB),
+			gk_out_str(n, "state", b[3], NB),
+		};
+
+		gk_out_table_add(&t, row);
+	}
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 0);
+	else
+		fprintf(cli->out, "no neighbors\n");
+	gk_out_table_free(&t);
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
+static int cmd_reload(struct gk_cli *cli, int argc, char **argv)
+{
+	json_t *r, *changes, *c;
+	char b[NB];
+	size_t i;
+	int ret;
+
+	ret = no_args(cli, argc, argv);
+	if (!ret)
+		ret = fetch(cli, "reload", &r);
+	if (ret || !r)
+		return ret;
+
+	fprintf(cli->out, "reloaded, generation %s\n",
+		gk_out_str(r, "generation", b, NB));
+	changes = json_object_get(r, "changes");
+	if (!json_array_size(changes))
+		fprintf(cli->out, "no changes\n");
+	json_array_foreach(changes, i, c)
+		fprintf(cli->out, "  %s\n",
+			json_is_string(c) ? json_string_value(c) : "?");
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
+static int cmd_version(struct gk_cli *cli, int argc, char **argv)
+{
+	char b[2][NB];
+	json_t *r, *prog;
+	int ret;
+
+	ret = no_args(cli, argc, argv);
+	if (ret)
+		return ret;
+	if (!cli->json)
+		fprintf(cli->out, "genkanctl %s (protocol %d)\n", GK_VERSION,
+			GK_CTL_VERSION);
+	ret = fetch(cli, "version", &r);
+	if (ret || !r)
+		return ret;
+	prog = json_object_get(r, "program");
+	fprintf(cli->out, "%s %s (protocol %s)\n",
+		json_is_string(prog) ? json_string_value(prog) : "genkand",
+		gk_out_str(r, "version", b[0], NB),
+		gk_out_str(r, "protocol", b[1], NB));
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
+static int cmd_help(struct gk_cli *cli, int argc, char **argv)
+{
+	gk_cli_usage(cli->out);
+	return GK_CLI_EXIT_OK;
+}
+
+static const struct gk_cli_cmd cmds[] = {
+	{ "status", cmd_status, "daemon, ports, workers and FIB summary" },
+	{ "stats", cmd_stats, "packet counters [-a|--all: keep zero rows]" },
+	{ "workers", cmd_workers, "worker threads, CPUs, heartbeats, queues" },
+	{ "routes", cmd_routes, "routes mirrored from the kernel" },
+	{ "neighbors", cmd_neighbors, "neighbor entries (alias: neigh)" },
+	{ "reload", cmd_reload, "re-read the config file and apply changes" },
+	{ "version", cmd_version, "client and daemon versions" },
+	{ "help", cmd_help, "this text" },
+};
+
+static const struct {
+	const char *alias, *name;
+} aliases[] = {
+	{ "neigh", "neighbors" },
+};
+
+const struct gk_cli_cmd *gk_cli_cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(aliases[i].alias, name))
+			name = aliases[i].name;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+void gk_cli_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: genkanctl [-s PATH | -i INSTANCE] [-j] [-a] [-t TIMEOUT_MS] <command> [args]\n"
+		"\n"
+		"  -s PATH       control socket (overrides -i)\n"
+		"  -i INSTANCE   use /run/genkan/INSTANCE.sock (default instance \"default\")\n"
+		"  -j            print the daemon's JSON result\n"
+		"  -a            stats: show all-zero rows too\n"
+		"  -t MS         give up after MS milliseconds (default 5000)\n"
+		"\ncommands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f,
+		"\nexit status: 0 ok, 1 daemon returned an error, 2 usage error,\n"
+		"             3 cannot reach the daemon\n");
+}

@@ -322,19 +322,17 @@ static int set_cpus(struct parser *p, unsigned line, const char *key,
 		    const char *val)
 {
 	char buf[GK_CONFIG_MAX_LINE + 1];
-	char *tok, *save = NULL;
+	char *tok, *next;
 	unsigned n = 0;
 
 	snprintf(buf, sizeof(buf), "%s", val);
-	if (buf[strlen(buf) - 1] == ',') {
-		perr(p, line, "empty entry in cpus list");
-		return -EINVAL;
-	}
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	for (tok = buf; tok; tok = next) {
 		unsigned long long lo, hi;
 		char *dash, *end;
 
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
 		while (isspace((unsigned char)*tok))
 			tok++;
 		end = tok + strlen(tok);
@@ -364,10 +362,6 @@ static int set_cpus(struct parser *p, unsigned line, const char *key,
 			}
 			p->cfg.cpus[n++] = (int)lo;
 		}
-	}
-	if (n == 0) {
-		perr(p, line, "empty cpus list");
-		return -EINVAL;
 	}
 	p->cfg.nr_cpus = n;
 	return 0;
@@ -751,6 +745,51 @@ static void validate(struct parser *p)
 		     cfg->instance);
 }
 
+static unsigned err_line_no(const char *l, size_t namelen)
+{
+	/* "name:12: ..." -> 12; "name: ..." (whole file) sorts last */
+	if (l[namelen] != ':' || l[namelen + 1] < '0' || l[namelen + 1] > '9')
+		return ~0u;
+	return (unsigned)strtoul(l + namelen + 1, NULL, 10);
+}
+
+/* Cross-key checks run last; sort so the report reads top to bottom. */
+static void sort_errors(struct parser *p)
+{
+	size_t namelen = strlen(p->name), n = 0, i, j;
+	char **lines, *copy, *l, *save = NULL;
+
+	if (!p->err || p->nr_err < 2 || !p->errpos)
+		return;
+	copy = strdup(p->err);
+	lines = calloc(p->nr_err, sizeof(*lines));
+	if (!copy || !lines)
+		goto out;
+	for (l = strtok_r(copy, "\n", &save); l && n < p->nr_err;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	for (i = 1; i < n; i++) {
+		char *cur = lines[i];
+		unsigned key = err_line_no(cur, namelen);
+
+		for (j = i; j > 0 && err_line_no(lines[j - 1], namelen) > key; j--)
+			lines[j] = lines[j - 1];
+		lines[j] = cur;
+	}
+	p->errpos = 0;
+	for (i = 0; i < n; i++) {
+		int w = snprintf(p->err + p->errpos, p->errlen - p->errpos,
+				 "%s\n", lines[i]);
+
+		if (w < 0 || (size_t)w >= p->errlen - p->errpos)
+			break;
+		p->errpos += (size_t)w;
+	}
+out:
+	free(lines);
+	free(copy);
+}
+
 int gk_config_parse(const char *text, size_t len, const char *name,
 		    struct gk_config *cfg, char *err, size_t errlen)
 {
@@ -798,6 +837,7 @@ int gk_config_parse(const char *text, size_t len, const char *name,
 	}
 
 	validate(p);
+	sort_errors(p);
 
 	if (p->nr_err)
 		ret = -EINVAL;

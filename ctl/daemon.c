@@ -105,15 +105,6 @@ static int resolve_ports(struct gk_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static const struct gk_dport *port_by_ifindex(const struct gk_daemon *d,
-					      uint32_t ifindex)
-{
-	for (unsigned i = 0; i < d->nr_ports; i++)
-		if (d->ports[i].ifindex == ifindex)
-			return &d->ports[i];
-	return NULL;
-}
-
 static bool neigh_usable(uint16_t state)
 {
 	return state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
@@ -597,7 +588,8 @@ void gk_daemon_stop(struct gk_daemon *d)
 		for (unsigned w = 0; w < d->nr_workers; w++)
 			gk_worker_stop(&d->workers[w]);
 	for (unsigned w = 0; w < GK_MAX_WORKERS; w++) {
-		for (unsigned p = 0; p < GK_MAX_PORTS; p++)
+		/* The first socket owns the UMEM's rings: close it last. */
+		for (unsigned p = GK_MAX_PORTS; p-- > 0;)
 			if (d->xports[w][p])
 				d->xports[w][p]->ops->close(d->xports[w][p]);
 		if (d->umem[w])

@@ -100,8 +100,12 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 	size_t nr;
 
 	r = gk_nlmirror_routes(d->nl, &nr);
-	for (size_t i = 0; i < nr; i++)
-		(r[i].family == AF_INET ? n4 : n6)++;
+	for (size_t i = 0; i < nr; i++) {
+		if (r[i].family == AF_INET)
+			n4++;
+		else
+			n6++;
+	}
 	gk_nlmirror_neighs(d->nl, &nn);
 
 	for (unsigned i = 0; i < d->nr_ports; i++) {

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Config parser tests: good files parse to the values written in them
+ * (the oracle is the text of the fixture itself), and every bad file is
+ * rejected with the expected line number and message fragment.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctl/config.h"
+
+static const char full_conf[] =
+	"# full example, every key set\n"
+	"; semicolon comment\n"
+	"[genkan]\n"
+	"instance = lab            # trailing comment\n"
+	"socket = /run/genkan/lab-test.sock\n"
+	"bpffs = /sys/fs/bpf\n"
+	"workers = 2\n"
+	"cpus = 1, 0\n"
+	"xdp_mode = skb\n"
+	"bind = zerocopy\n"
+	"frames = 8192\n"
+	"frame_size = 2048\n"
+	"ring_size = 1024\n"
+	"heartbeat_ms = 50\n"
+	"stall_ms = 500\n"
+	"route_table = 100\n"
+	"log_level = debug\n"
+	"\n"
+	"[port lan]                # inside\n"
+	"interface = gw-lan\n"
+	"mtu = 1500\n"
+	"\n"
+	"   [ port wan ]\n"
+	"\tinterface=gw-wan\n";
+
+static void test_full(void **state)
+{
+	struct gk_config cfg;
+	char err[1024];
+	int ret;
+
+	ret = gk_config_parse(full_conf, strlen(full_conf), "full.conf", &cfg,
+			      err, sizeof(err));
+	assert_int_equal(ret, 0);
+	assert_string_equal(err, "");
+	assert_string_equal(cfg.path, "full.conf");
+	assert_string_equal(cfg.instance, "lab");
+	assert_string_equal(cfg.socket_path, "/run/genkan/lab-test.sock");
+	assert_string_equal(cfg.bpffs, "/sys/fs/bpf");
+	assert_int_equal(cfg.workers, 2);
+	assert_int_equal(cfg.nr_cpus, 2);
+	assert_int_equal(cfg.cpus[0], 1);
+	assert_int_equal(cfg.cpus[1], 0);
+	assert_int_equal(cfg.xdp_mode, GK_XDP_MODE_SKB);
+	assert_int_equal(cfg.bind_mode, GK_BIND_ZEROCOPY);
+	assert_int_equal(cfg.frames, 8192);
+	assert_int_equal(cfg.frame_size, 2048);
+	assert_int_equal(cfg.ring_size, 1024);
+	assert_int_equal(cfg.heartbeat_ms, 50);
+	assert_int_equal(cfg.stall_ms, 500);
+	assert_int_equal(cfg.route_table, 100);
+	assert_int_equal(cfg.log_level, GK_LOG_DEBUG);
+	assert_int_equal(cfg.nr_ports, 2);
+	assert_string_equal(cfg.ports[0].name, "lan");
+	assert_string_equal(cfg.ports[0].ifname, "gw-lan");
+	assert_int_equal(cfg.ports[0].mtu, 1500);
+	assert_int_equal(cfg.ports[0].line, 19);
+	assert_string_equal(cfg.ports[1].name, "wan");
+	assert_string_equal(cfg.ports[1].ifname, "gw-wan");
+	assert_int_equal(cfg.ports[1].mtu, 0);
+	assert_int_equal(cfg.ports[1].line, 23);
+}
+
+/* Only a port: everything else takes the documented defaults. */
+static void test_defaults(void **state)
+{
+	static const char text[] = "[port p0]\ninterface = eth0\n";
+	struct gk_config cfg, def;
+	char err[256];
+
+	assert_int_equal(gk_config_parse(text, strlen(text), "min.conf", &cfg,
+					 err, sizeof(err)), 0);
+	assert_string_equal(cfg.instance, "default");
+	assert_string_equal(cfg.socket_path, "/run/genkan/default.sock");
+	assert_string_equal(cfg.bpffs, "/sys/fs/bpf");
+	assert_int_equal(cfg.workers, 1);
+	assert_int_equal(cfg.nr_cpus, 0);
+	assert_int_equal(cfg.xdp_mode, GK_XDP_MODE_NATIVE);
+	assert_int_equal(cfg.bind_mode, GK_BIND_AUTO);
+	assert_int_equal(cfg.frames, 4096);
+	assert_int_equal(cfg.frame_size, 4096);
+	assert_int_equal(cfg.ring_size, 2048);
+	assert_int_equal(cfg.heartbeat_ms, 100);
+	assert_int_equal(cfg.stall_ms, 1000);
+	assert_int_equal(cfg.route_table, 254);
+	assert_int_equal(cfg.log_level, GK_LOG_INFO);
+	assert_int_equal(cfg.nr_ports, 1);
+
+	gk_config_defaults(&def);
+	assert_string_equal(def.instance, "default");
+	assert_int_equal(def.nr_ports, 0);
+}
+
+/* The socket follows the instance unless set explicitly. */
+static void test_socket_from_instance(void **state)
+{
+	static const char text[] =
+		"[genkan]\ninstance = edge_1\n[port p0]\ninterface = eth0\n";
+	struct gk_config cfg;
+	char err[256];
+
+	assert_int_equal(gk_config_parse(text, strlen(text), "i.conf", &cfg,
+					 err, sizeof(err)), 0);
+	assert_string_equal(cfg.socket_path, "/run/genkan/edge_1.sock");
+}
+
+static void test_crlf_and_ranges(void **state)
+{
+	static const char text[] =
+		"[genkan]\r\nworkers = 4\r\ncpus = 0-1,3, 5\r\n"
+		"[port a]\r\ninterface = eth0\r\n";
+	struct gk_config cfg;
+	char err[256];
+
+	assert_int_equal(gk_config_parse(text, strlen(text), "crlf.conf", &cfg,
+					 err, sizeof(err)), 0);
+	assert_int_equal(cfg.nr_cpus, 4);
+	assert_int_equal(cfg.cpus[0], 0);
+	assert_int_equal(cfg.cpus[1], 1);
+	assert_int_equal(cfg.cpus[2], 3);
+	assert_int_equal(cfg.cpus[3], 5);
+	assert_string_equal(cfg.ports[0].ifname, "eth0");
+}
+
+struct bad {
+	const char *what;
+	const char *text;
+	unsigned line;		/* 0: a whole-file error */
+	const char *frag;
+};
+
+#define PORT "[port lan]\ninterface = eth0\n"
+
+static const struct bad bad_files[] = {
+	{ "unknown section", "[foo]\n" PORT, 1, "unknown section [foo]" },
+	{ "unknown key", "[genkan]\nbogus = 1\n" PORT, 2, "unknown key 'bogus'" },
+	{ "unknown port key", PORT "speed = 10\n", 3, "unknown key 'speed' in [port]" },
+	{ "duplicate key", "[genkan]\nworkers = 1\nworkers = 2\n" PORT, 3,
+	  "duplicate key 'workers' (first at line 2)" },
+	{ "not a number", "[genkan]\nworkers = two\n" PORT, 2, "invalid number 'two'" },
+	{ "signed number", "[genkan]\nworkers = +2\n" PORT, 2, "invalid number '+2'" },
+	{ "hex number", "[genkan]\nframes = 0x1000\n" PORT, 2, "invalid number '0x1000'" },
+	{ "workers too big", "[genkan]\nworkers = 65\n" PORT, 2, "workers = 65 out of range (1..64)" },
+	{ "workers zero", "[genkan]\nworkers = 0\n" PORT, 2, "out of range" },
+	{ "number overflow", "[genkan]\nroute_table = 99999999999999999999999\n" PORT,
+	  2, "out of range" },
+	{ "missing =", "[genkan]\nworkers 2\n" PORT, 2, "missing '='" },
+	{ "missing key", "[genkan]\n= 2\n" PORT, 2, "missing key before '='" },
+	{ "missing value", "[genkan]\nworkers =\n" PORT, 2, "missing value for 'workers'" },
+	{ "unterminated header", "[port lan\ninterface = eth0\n", 1,
+	  "unterminated section header" },
+	{ "text after header", "[genkan] x\n" PORT, 1, "unexpected text after section header" },
+	{ "genkan twice", "[genkan]\n[genkan]\n" PORT, 2,
+	  "duplicate section [genkan] (first at line 1)" },
+	{ "port without name", "[port]\n" PORT, 1, "needs a name" },
+	{ "bad port name", "[port l@n]\ninterface = eth0\n", 1, "invalid port name 'l@n'" },
+	{ "port name too long", "[port abcdefghijklmnop]\ninterface = eth0\n", 1,
+	  "invalid port name" },
+	{ "duplicate port", PORT "[port lan]\ninterface = eth1\n", 3,
+	  "duplicate port 'lan' (first at line 1)" },
+	{ "duplicate interface", PORT "[port wan]\ninterface = eth0\n", 4,
+	  "interface 'eth0' already used by port 'lan' (line 2)" },
+	{ "port without interface", PORT "[port wan]\nmtu = 1500\n", 3,
+	  "port 'wan' has no interface" },
+	{ "bad ifname", "[port lan]\ninterface = a/b\n", 2, "invalid interface name 'a/b'" },
+	{ "ifname too long", "[port lan]\ninterface = abcdefghijklmnop\n", 2,
+	  "invalid interface name" },
+	{ "no port", "[genkan]\nworkers = 1\n", 0, "no [port NAME] section" },
+	{ "empty file", "", 0, "no [port NAME] section" },
+	{ "key outside section", "workers = 1\n" PORT, 1, "key 'workers' outside of any section" },
+	{ "frames not pow2", "[genkan]\nframes = 3000\n" PORT, 2, "frames = 3000 is not a power of two" },
+	{ "frames too small", "[genkan]\nframes = 256\n" PORT, 2, "out of range (512..262144)" },
+	{ "frame_size", "[genkan]\nframe_size = 3072\n" PORT, 2, "frame_size must be 2048 or 4096" },
+	{ "ring not pow2", "[genkan]\nring_size = 1000\n" PORT, 2, "not a power of two" },
+	{ "ring > frames", "[genkan]\nframes = 512\nring_size = 1024\n" PORT, 3,
+	  "ring_size 1024 is larger than frames 512" },
+	{ "xdp_mode", "[genkan]\nxdp_mode = generic\n" PORT, 2,
+	  "invalid xdp_mode 'generic' (expected native | skb)" },
+	{ "bind", "[genkan]\nbind = fast\n" PORT, 2, "invalid bind 'fast'" },
+	{ "log_level", "[genkan]\nlog_level = loud\n" PORT, 2, "invalid log_level 'loud'" },
+	{ "instance chars", "[genkan]\ninstance = a.b\n" PORT, 2, "invalid instance 'a.b'" },
+	{ "instance too long", "[genkan]\ninstance = abcdefghijabcdefghijabcdefghij12\n" PORT,
+	  2, "invalid instance" },
+	{ "relative socket", "[genkan]\nsocket = run/x.sock\n" PORT, 2,
+	  "socket must be an absolute path" },
+	{ "socket too long", "[genkan]\nsocket = /"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "\n" PORT, 2, "socket path too long" },
+	{ "relative bpffs", "[genkan]\nbpffs = sys/fs/bpf\n" PORT, 2, "bpffs must be an absolute path" },
+	{ "mtu too small", PORT "mtu = 60\n", 3, "mtu = 60 out of range" },
+	{ "mtu too big for frame", "[genkan]\nframe_size = 2048\n" PORT "mtu = 9000\n", 5,
+	  "mtu 9000 does not fit a 2048 byte frame" },
+	{ "cpus short", "[genkan]\nworkers = 2\ncpus = 0\n" PORT, 3,
+	  "cpus lists 1 cpu(s) but workers = 2" },
+	{ "cpus empty entry", "[genkan]\ncpus = 0,,1\n" PORT, 2, "empty entry in cpus list" },
+	{ "cpus trailing comma", "[genkan]\ncpus = 0,\n" PORT, 2, "empty entry in cpus list" },
+	{ "cpus reversed", "[genkan]\ncpus = 3-1\n" PORT, 2, "cpu range 3-1 is reversed" },
+	{ "stall <= heartbeat", "[genkan]\nheartbeat_ms = 500\nstall_ms = 500\n" PORT, 3,
+	  "stall_ms 500 must be larger than heartbeat_ms 500" },
+	{ "route_table 0", "[genkan]\nroute_table = 0\n" PORT, 2, "route_table = 0 out of range" },
+};
+
+/* True if @err has a "name:line: ...frag..." line. */
+static int has_error(const char *err, const char *name, unsigned line,
+		     const char *frag)
+{
+	char prefix[128];
+	const char *p = err;
+
+	if (line)
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", name, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", name);
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		char buf[1024];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)l, p);
+		if (!strncmp(buf, prefix, strlen(prefix)) && strstr(buf, frag))
+			return 1;
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+static void test_bad_files(void **state)
+{
+	size_t i, failed = 0;
+
+	for (i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		const struct bad *b = &bad_files[i];
+		struct gk_config cfg;
+		char err[2048];
+		int ret;
+
+		memset(&cfg, 0xa5, sizeof(cfg));
+		ret = gk_config_parse(b->text, strlen(b->text), "bad.conf",
+				      &cfg, err, sizeof(err));
+		if (ret != -EINVAL || !has_error(err, "bad.conf", b->line, b->frag)) {
+			print_error("case '%s': ret %d, want line %u '%s', got:\n%s\n",
+				    b->what, ret, b->line, b->frag, err);
+			failed++;
+			continue;
+		}
+		/* The caller's struct is only written on success. */
+		assert_int_equal(((unsigned char *)&cfg)[0], 0xa5);
+		assert_int_equal(((unsigned char *)&cfg)[sizeof(cfg) - 1], 0xa5);
+	}
+	assert_int_equal(failed, 0);
+}
+
+static void test_overlong_line(void **state)
+{
+	size_t n = GK_CONFIG_MAX_LINE + 10;
+	char *text = malloc(n + 64);
+	struct gk_config cfg;
+	char err[512];
+
+	if (!text)
+		abort();
+	strcpy(text, "[genkan]\n#");
+	memset(text + strlen(text), 'x', n);
+	strcpy(text + 10 + n, "\n" PORT);
+	assert_int_equal(gk_config_parse(text, strlen(text), "long.conf", &cfg,
+					 err, sizeof(err)), -EINVAL);
+	assert_true(has_error(err, "long.conf", 2, "line too long"));
+	free(text);
+}
+
+static void test_nul_byte(void **state)
+{
+	static const char text[] = "[genkan]\nworkers = 1\0junk\n" PORT;
+	struct gk_config cfg;
+	char err[512];
+
+	assert_int_equal(gk_config_parse(text, sizeof(text) - 1, "nul.conf", &cfg,
+					 err, sizeof(err)), -EINVAL);
+	assert_true(has_error(err, "nul.conf", 2, "NUL byte"));
+}
+
+/* Parsing goes on after an error, so every problem shows up at once. */
+static void test_all_errors_reported(void **state)
+{
+	static const char text[] =
+		"[genkan]\n"
+		"workers = 99\n"
+		"xdp_mode = turbo\n"
+		"nonsense\n"
+		"[port a]\n"
+		"interface = eth0\n"
+		"[port b]\n"
+		"interface = eth0\n";
+	struct gk_config cfg;
+	char err[2048];
+
+	assert_int_equal(gk_config_parse(text, strlen(text), "m.conf", &cfg,
+					 err, sizeof(err)), -EINVAL);
+	assert_true(has_error(err, "m.conf", 2, "out of range"));
+	assert_true(has_error(err, "m.conf", 3, "invalid xdp_mode"));
+	assert_true(has_error(err, "m.conf", 4, "missing '='"));
+	assert_true(has_error(err, "m.conf", 8, "already used by port 'a'"));
+}
+
+/* Cross-key checks run last but are reported in line order. */
+static void test_errors_sorted(void **state)
+{
+	static const char text[] =
+		"[genkan]\n"
+		"frame_size = 2048\n"
+		"[port a]\n"
+		"mtu = 9000\n"		/* 4: no interface, mtu too big (checked last) */
+		"[bogus]\n";		/* 5: found while parsing */
+	static const char want[] =
+		"s.conf:3: port 'a' has no interface\n"
+		"s.conf:4: port 'a': mtu 9000 does not fit a 2048 byte frame (max 1774)\n"
+		"s.conf:5: unknown section [bogus]\n";
+	struct gk_config cfg;
+	char err[1024];
+
+	assert_int_equal(gk_config_parse(text, strlen(text), "s.conf", &cfg,
+					 err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+}
+
+static void test_too_many_ports(void **state)
+{
+	char text[4096] = "";
+	struct gk_config cfg;
+	char err[1024];
+	int i;
+
+	for (i = 0; i < 17; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "[port p%d]\ninterface = eth%d\n", i, i);
+	assert_int_equal(gk_config_parse(text, strlen(text), "p.conf", &cfg,
+					 err, sizeof(err)), -EINVAL);
+	assert_true(has_error(err, "p.conf", 33, "too many ports (max 16)"));
+}
+
+/* A tiny error buffer truncates but stays terminated. */
+static void test_small_err_buffer(void **state)
+{
+	static const char text[] = "[foo]\n[bar]\n";
+	struct gk_config cfg;
+	char err[16];
+
+	memset(err, 'z', sizeof(err));
+	assert_int_equal(gk_config_parse(text, strlen(text), "x.conf", &cfg,
+					 err, sizeof(err)), -EINVAL);
+	assert_true(memchr(err, '\0', sizeof(err)) != NULL);
+}
+
+static void test_load(void **state)
+{
+	char path[] = "/tmp/h3-test-config-XXXXXX";
+	struct gk_config cfg;
+	char err[1024];
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, full_conf, strlen(full_conf)),
+			 (ssize_t)strlen(full_conf));
+	close(fd);
+	assert_int_equal(gk_config_load(path, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.path, path);
+	assert_string_equal(cfg.instance, "lab");
+	unlink(path);
+
+	assert_int_equal(gk_config_load(path, &cfg, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "cannot open"));
+	assert_int_equal(gk_config_load("/tmp", &cfg, err, sizeof(err)), -EINVAL);
+}
+
+static const char *example_path;
+
+/* The shipped example must stay valid. */
+static void test_example(void **state)
+{
+	struct gk_config cfg;
+	char err[2048];
+	int ret;
+
+	if (!example_path)
+		skip();
+	ret = gk_config_load(example_path, &cfg, err, sizeof(err));
+	if (ret)
+		print_error("%s", err);
+	assert_int_equal(ret, 0);
+	assert_string_equal(cfg.instance, "lab");
+	assert_int_equal(cfg.workers, 2);
+	assert_int_equal(cfg.nr_ports, 2);
+	assert_string_equal(cfg.ports[1].ifname, "gw-wan");
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_socket_from_instance),
+		cmocka_unit_test(test_crlf_and_ranges),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_overlong_line),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_errors_sorted),
+		cmocka_unit_test(test_too_many_ports),
+		cmocka_unit_test(test_small_err_buffer),
+		cmocka_unit_test(test_load),
+	};
+
+	if (argc > 1)
+		example_path = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

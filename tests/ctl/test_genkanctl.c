@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * genkanctl end to end: the real binary (argv[1]) against no daemon, a
+ * stale socket, and a fake daemon serving canned results written below.
+ * The canned JSON is the oracle: plain output must show its values, -j
+ * must reproduce it exactly, and exit codes must follow the contract
+ * (0 ok, 1 daemon error, 2 usage, 3 unreachable).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctl/ctl_server.h"
+
+static const char *genkanctl;
+
+static const char status_json[] =
+	"{\"instance\":\"lab\",\"version\":\"0.1.0\",\"pid\":4242,\"uptime_s\":93784,"
+	"\"config\":\"/etc/genkan/lab.conf\",\"socket\":\"/run/genkan/lab.sock\","
+	"\"bpffs_pin_dir\":\"/sys/fs/bpf/genkan/lab\",\"xdp_mode\":\"native\","
+	"\"ports\":[{\"name\":\"lan\",\"ifname\":\"gw-lan\",\"ifindex\":7,\"port_id\":0,"
+	"\"mtu\":1500,\"mac\":\"02:00:00:00:00:01\",\"queues\":2},"
+	"{\"name\":\"wan\",\"ifname\":\"gw-wan\",\"ifindex\":8,\"port_id\":1,"
+	"\"mtu\":9000,\"mac\":\"02:00:00:00:00:02\",\"queues\":2}],"
+	"\"workers\":{\"total\":2,\"running\":1,\"stalled\":1},"
+	"\"fib\":{\"generation\":17,\"routes4\":12,\"routes6\":3,\"neighbors\":5,"
+	"\"updated_s_ago\":4},\"reloads\":2,\"last_reload_error\":null}";
+
+static const char stats_json[] =
+	"{\"totals\":{\"rx_packets\":1000,\"rx_bytes\":64000,\"tx_packets\":990,"
+	"\"tx_bytes\":63360,\"drops\":10},"
+	"\"workers\":[{\"id\":0,\"rx_packets\":600,\"rx_bytes\":38400,\"tx_packets\":595,"
+	"\"tx_bytes\":38080,\"drops\":{\"no_route\":5,\"ttl_exceeded\":0},"
+	"\"busy_cycles\":250,\"idle_cycles\":750},"
+	"{\"id\":1,\"rx_packets\":400,\"rx_bytes\":25600,\"tx_packets\":395,"
+	"\"tx_bytes\":25280,\"drops\":{\"no_route\":5},\"busy_cycles\":0,\"idle_cycles\":0}],"
+	"\"worker_drops\":{\"no_route\":10,\"ttl_exceeded\":0},"
+	"\"worker_classes\":{\"ipv4\":900,\"ipv6\":100,\"arp\":0},"
+	"\"ports\":[{\"name\":\"lan\",\"queue\":0,\"worker\":0,\"rx_packets\":600,"
+	"\"tx_packets\":0,\"tx_drops\":0,\"rx_no_buf\":0,\"wakeups\":3},"
+	"{\"name\":\"wan\",\"queue\":1,\"worker\":1,\"rx_packets\":0,\"tx_packets\":0,"
+	"\"tx_drops\":0,\"rx_no_buf\":0,\"wakeups\":0}],"
+	"\"xdp\":{\"classes\":{\"to_worker\":{\"packets\":1000,\"bytes\":64000},"
+	"\"pass\":{\"packets\":0,\"bytes\":0}},"
+	"\"drops\":{\"malformed\":{\"packets\":7,\"bytes\":420}},"
+	"\"events\":{\"redirect_fail\":{\"packets\":0,\"bytes\":0}}}}";
+
+static const char workers_json[] =
+	"{\"workers\":[{\"id\":0,\"cpu\":0,\"state\":\"running\",\"heartbeat_age_ms\":12,"
+	"\"busy_pct\":25.5,\"polls\":123456,\"rx_packets\":600,\"tx_packets\":595,"
+	"\"ports\":[{\"name\":\"lan\",\"queue\":0},{\"name\":\"wan\",\"queue\":0}]},"
+	"{\"id\":1,\"cpu\":1,\"state\":\"stalled\",\"heartbeat_age_ms\":5400,"
+	"\"busy_pct\":0,\"polls\":99,\"rx_packets\":400,\"tx_packets\":395,"
+	"\"ports\":[{\"name\":\"lan\",\"queue\":1},{\"name\":\"wan\",\"queue\":1}]}]}";
+
+static const char routes_json[] =
+	"{\"routes\":[{\"family\":4,\"dst\":\"198.51.100.0/24\",\"gateway\":\"192.0.2.1\","
+	"\"dev\":\"gw-wan\",\"ifindex\":8,\"port\":\"wan\",\"type\":\"unicast\"},"
+	"{\"family\":6,\"dst\":\"2001:db8:1::/48\",\"gateway\":null,\"dev\":\"gw-lan\","
+	"\"ifindex\":7,\"port\":\"lan\",\"type\":\"unicast\"},"
+	"{\"family\":4,\"dst\":\"203.0.113.0/24\",\"gateway\":null,\"dev\":null,"
+	"\"ifindex\":0,\"port\":null,\"type\":\"blackhole\"}]}";
+
+static const char neigh_json[] =
+	"{\"neighbors\":[{\"family\":4,\"addr\":\"192.0.2.1\",\"lladdr\":\"02:00:00:00:00:aa\","
+	"\"dev\":\"gw-wan\",\"ifindex\":8,\"state\":\"REACHABLE\"},"
+	"{\"family\":6,\"addr\":\"2001:db8::1\",\"lladdr\":null,\"dev\":\"gw-lan\","
+	"\"ifindex\":7,\"state\":\"INCOMPLETE\"}]}";
+
+static const char reload_json[] =
+	"{\"reloaded\":true,\"generation\":18,\"changes\":[\"port wan: mtu 1500 -> 9000\","
+	"\"workers: 1 -> 2\"]}";
+
+struct fixture {
+	char dir[64];
+	char path[108];
+	struct gk_ctl_server *srv;
+	pthread_t thread;
+	int stopfd;
+	bool running;
+	bool reload_fails;
+	bool sparse;		/* answer status with {} */
+};
+
+struct run {
+	int code;
+	char out[16384];
+	char err[4096];
+};
+
+static int canned(const char *text, json_t **result)
+{
+	*result = json_loads(text, 0, NULL);
+	return *result ? 0 : -EINVAL;
+}
+
+static int fn_status(void *arg, json_t *args, json_t **result, char *err,
+		     size_t errlen)
+{
+	struct fixture *f = arg;
+
+	return canned(f->sparse ? "{}" : status_json, result);
+}
+
+static int fn_stats(void *arg, json_t *args, json_t **result, char *err,
+		    size_t errlen)
+{
+	return canned(stats_json, result);
+}
+
+static int fn_workers(void *arg, json_t *args, json_t **result, char *err,
+		      size_t errlen)
+{
+	return canned(workers_json, result);
+}
+
+static int fn_routes(void *arg, json_t *args, json_t **result, char *err,
+		     size_t errlen)
+{
+	return canned(routes_json, result);
+}
+
+static int fn_neigh(void *arg, json_t *args, json_t **result, char *err,
+		    size_t errlen)
+{
+	return canned(neigh_json, result);
+}
+
+static int fn_reload(void *arg, json_t *args, json_t **result, char *err,
+		     size_t errlen)
+{
+	struct fixture *f = arg;
+
+	if (f->reload_fails) {
+		snprintf(err, errlen, "lab.conf:3: workers = 99 out of range (1..64)");
+		return -EINVAL;
+	}
+	return canned(reload_json, result);
+}
+
+static const struct gk_ctl_cmd cmds[] = {
+	{ "status", fn_status, "" },
+	{ "stats", fn_stats, "" },
+	{ "workers", fn_workers, "" },
+	{ "routes", fn_routes, "" },
+	{ "neighbors", fn_neigh, "" },
+	{ "reload", fn_reload, "" },
+};
+
+static void *server_loop(void *arg)
+{
+	struct fixture *f = arg;
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = gk_ctl_server_fd(f->srv), .events = POLLIN },
+			{ .fd = f->stopfd, .events = POLLIN },
+		};
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (p[0].revents)
+			gk_ctl_server_dispatch(f->srv);
+	}
+	return NULL;
+}
+
+static void stop_thread(struct fixture *f)
+{
+	uint64_t one = 1;
+
+	if (!f->running)
+		return;
+	assert_int_equal(write(f->stopfd, &one, sizeof(one)), sizeof(one));
+	pthread_join(f->thread, NULL);
+	f->running = false;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/h3-cli-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/genkan.sock", f->dir);
+	f->stopfd = eventfd(0, EFD_CLOEXEC);
+	f->srv = gk_ctl_server_open(f->path, cmds, sizeof(cmds) / sizeof(cmds[0]),
+				    f, err, sizeof(err));
+	if (!f->srv) {
+		fprintf(stderr, "server open: %s\n", err);
+		return -1;
+	}
+	if (pthread_create(&f->thread, NULL, server_loop, f))
+		return -1;
+	f->running = true;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	stop_thread(f);
+	gk_ctl_server_close(f->srv);
+	close(f->stopfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd)) {
+		/* leftovers in /tmp are harmless */
+	}
+	free(f);
+	return 0;
+}
+
+static void slurp(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Runs genkanctl with a NULL-terminated argument list. */
+static void run(struct run *r, ...)
+{
+	char *argv[16];
+	int out, err, status, n = 0;
+	va_list ap;
+	pid_t pid;
+
+	argv[n++] = (char *)genkanctl;
+	va_start(ap, r);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+
+	out = memfd_create("out", 0);
+	err = memfd_create("err", 0);
+	assert_true(out >= 0 && err >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(genkanctl, argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	r->code = WEXITSTATUS(status);
+	slurp(out, r->out, sizeof(r->out));
+	slurp(err, r->err, sizeof(r->err));
+	close(out);
+	close(err);
+}
+
+static void expect_in(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle)) {
+		print_error("missing '%s' in:\n%s\n", needle, hay);
+		fail();
+	}
+}
+
+static void expect_not_in(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle)) {
+		print_error("unexpected '%s' in:\n%s\n", needle, hay);
+		fail();
+	}
+}
+
+/* The line of @text that starts with @start (after blanks), or fail. */
+static void expect_line(const char *text, const char *start)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *q = p;
+
+		while (*q == ' ')
+			q++;
+		if (!strncmp(q, start, strlen(start)))
+			return;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	print_error("no line starting with '%s' in:\n%s\n", start, text);
+	fail();
+}
+
+static void test_no_daemon(void **state)
+{
+	char path[128], msg[256];
+	struct run r;
+
+	snprintf(path, sizeof(path), "/tmp/h3-none-%d.sock", (int)getpid());
+	run(&r, "-s", path, "status", NULL);
+	assert_int_equal(r.code, 3);
+	snprintf(msg, sizeof(msg), "genkand is not running (no socket at %s)", path);
+	expect_in(r.err, msg);
+	assert_string_equal(r.out, "");
+
+	/* every command that needs the daemon behaves the same */
+	run(&r, "-s", path, "neigh", NULL);
+	assert_int_equal(r.code, 3);
+	expect_in(r.err, msg);
+
+	/* -i maps an instance to /run/genkan/<instance>.sock */
+	run(&r, "-i", "h3-no-such-instance", "stats", NULL);
+	assert_int_equal(r.code, 3);
+	expect_in(r.err, "no socket at /run/genkan/h3-no-such-instance.sock");
+}
+
+static void test_stale_socket(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[128];
+	struct run r;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/stale.sock", f->dir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	run(&r, "-s", path, "status", NULL);
+	assert_int_equal(r.code, 3);
+	expect_in(r.err, "connection refused at");
+	expect_in(r.err, "stale socket?");
+}
+
+static void test_usage_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, NULL);
+	assert_int_equal(r.code, 2);
+	expect_in(r.err, "usage:");
+	run(&r, "-s", f->path, "frobnicate", NULL);
+	assert_int_equal(r.code, 2);
+	expect_in(r.err, "unknown command 'frobnicate'");
+	run(&r, "-t", "soon", "status", NULL);
+	assert_int_equal(r.code, 2);
+	run(&r, "-t", "-5", "status", NULL);
+	assert_int_equal(r.code, 2);
+	run(&r, "-i", "a/b", "status", NULL);
+	assert_int_equal(r.code, 2);
+	expect_in(r.err, "invalid instance");
+	run(&r, "-s", f->path, "status", "extra", NULL);
+	assert_int_equal(r.code, 2);
+	run(&r, "-s", f->path, "stats", "--bogus", NULL);
+	assert_int_equal(r.code, 2);
+	run(&r, "--nope", NULL);
+	assert_int_equal(r.code, 2);
+}
+
+static void test_help(void **state)
+{
+	static const char *const names[] = {
+		"status", "stats", "workers", "routes", "neighbors", "reload",
+		"help", "version",
+	};
+	struct run r;
+	size_t i;
+
+	run(&r, "help", NULL);
+	assert_int_equal(r.code, 0);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		expect_line(r.out, names[i]);
+	run(&r, "-h", NULL);
+	assert_int_equal(r.code, 0);
+	expect_in(r.out, "usage:");
+}
+
+static void test_status(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "status", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "instance           lab");
+	expect_line(r.out, "pid                4242");
+	expect_line(r.out, "uptime             1d 02:03:04");	/* 93784 s */
+	expect_line(r.out, "bpffs pin dir      /sys/fs/bpf/genkan/lab");
+	expect_line(r.out, "workers            2 total, 1 running, 1 stalled");
+	expect_line(r.out, "fib                generation 17: 12 IPv4 routes, 3 IPv6 routes, 5 neighbors");
+	expect_line(r.out, "last reload error  none");
+	expect_line(r.out, "PORT  IFNAME  IFINDEX  ID   MTU  MAC                QUEUES");
+	expect_line(r.out, "lan   gw-lan        7   0  1500  02:00:00:00:00:01       2");
+	expect_line(r.out, "wan   gw-wan        8   1  9000  02:00:00:00:00:02       2");
+	assert_string_equal(r.err, "");
+}
+
+/* A daemon that reports less still gets readable output. */
+static void test_status_sparse(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	f->sparse = true;
+	run(&r, "-s", f->path, "status", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "instance           -");
+	expect_line(r.out, "uptime             -");
+	expect_line(r.out, "no ports");
+}
+
+static void test_stats(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "stats", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "totals: rx 1000 pkts 64000 bytes, tx 990 pkts 63360 bytes, drops 10");
+	expect_line(r.out, "0      600     38400      595     38080      5   25.0");
+	expect_line(r.out, "1      400     25600      395     25280      5      -");
+	expect_line(r.out, "no_route     10");
+	expect_line(r.out, "ipv4     900");
+	expect_line(r.out, "to_worker     1000  64000");
+	expect_line(r.out, "malformed        7    420");
+	expect_line(r.out, "lan       0       0      600        0         0          0        3");
+	/* zero rows hidden by default */
+	expect_not_in(r.out, "ttl_exceeded");
+	expect_not_in(r.out, "arp");
+	expect_not_in(r.out, "wan");
+	expect_not_in(r.out, "redirect_fail");
+	expect_not_in(r.out, "pass");
+
+	run(&r, "-s", f->path, "stats", "--all", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "ttl_exceeded      0");
+	expect_line(r.out, "arp        0");
+	expect_line(r.out, "wan       1       1        0        0         0          0        0");
+	expect_line(r.out, "redirect_fail        0      0");
+
+	run(&r, "-a", "-s", f->path, "stats", NULL);
+	assert_int_equal(r.code, 0);
+	expect_in(r.out, "ttl_exceeded");
+}
+
+static void test_workers(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "workers", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "ID  CPU  STATE    HB_AGE_MS  BUSY%   POLLS  RX_PKTS  TX_PKTS  PORTS");
+	expect_line(r.out, "0    0  running         12   25.5  123456      600      595  lan:0,wan:0");
+	expect_line(r.out, "1    1  stalled       5400      0      99      400      395  lan:1,wan:1");
+}
+
+static void test_routes_neighbors(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "routes", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "DESTINATION      GATEWAY    DEV     PORT  TYPE");
+	expect_line(r.out, "198.51.100.0/24  192.0.2.1  gw-wan  wan   unicast");
+	expect_line(r.out, "2001:db8:1::/48  -          gw-lan  lan   unicast");
+	expect_line(r.out, "203.0.113.0/24   -          -       -     blackhole");
+
+	run(&r, "-s", f->path, "neigh", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "192.0.2.1    02:00:00:00:00:aa  gw-wan  REACHABLE");
+	expect_line(r.out, "2001:db8::1  -                  gw-lan  INCOMPLETE");
+	run(&r, "-s", f->path, "neighbors", NULL);
+	assert_int_equal(r.code, 0);
+	expect_in(r.out, "REACHABLE");
+}
+
+static void test_reload(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "reload", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "reloaded, generation 18");
+	expect_line(r.out, "port wan: mtu 1500 -> 9000");
+
+	f->reload_fails = true;
+	run(&r, "-s", f->path, "reload", NULL);
+	assert_int_equal(r.code, 1);
+	expect_in(r.err, "reload: lab.conf:3: workers = 99 out of range (1..64)");
+	assert_string_equal(r.out, "");
+}
+
+/* -j reproduces exactly what the daemon sent. */
+static void test_json(void **state)
+{
+	static const struct {
+		const char *cmd, *json;
+	} cases[] = {
+		{ "status", status_json }, { "stats", stats_json },
+		{ "workers", workers_json }, { "routes", routes_json },
+		{ "neigh", neigh_json }, { "reload", reload_json },
+	};
+	struct fixture *f = *state;
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *got, *want;
+
+		run(&r, "-j", "-s", f->path, cases[i].cmd, NULL);
+		assert_int_equal(r.code, 0);
+		got = json_loads(r.out, 0, NULL);
+		want = json_loads(cases[i].json, 0, NULL);
+		assert_non_null(got);
+		assert_non_null(want);
+		assert_true(json_equal(got, want));
+		json_decref(got);
+		json_decref(want);
+	}
+}
+
+static void test_version(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "version", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "genkanctl ");
+	expect_line(r.out, "genkand ");
+	expect_in(r.out, "(protocol 1)");
+}
+
+/* A daemon that accepts but never answers: exit 3 after -t. */
+static void test_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	stop_thread(f);
+	run(&r, "-t", "100", "-s", f->path, "status", NULL);
+	assert_int_equal(r.code, 3);
+	expect_in(r.err, "timed out");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_daemon),
+		T(test_stale_socket),
+		T(test_usage_errors),
+		cmocka_unit_test(test_help),
+		T(test_status),
+		T(test_status_sparse),
+		T(test_stats),
+		T(test_workers),
+		T(test_routes_neighbors),
+		T(test_reload),
+		T(test_json),
+		T(test_version),
+		T(test_timeout),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PATH-TO-GENKANCTL\n", argv[0]);
+		return 2;
+	}
+	genkanctl = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
