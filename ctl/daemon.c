@@ -378,16 +378,11 @@ static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 	};
 	sigset_t mask;
 
+	/* Blocked since gk_daemon_start(), in every thread. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &mask, NULL)) {
-		snprintf(err, errlen, "sigmask failed");
-		return -EINVAL;
-	}
-	sigdelset(&mask, SIGPIPE);
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -472,6 +467,23 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 {
 	struct gk_xdp_opts xo = { 0 };
 	int ret;
+
+	sigset_t mask;
+
+	/*
+	 * Block the signals we take through signalfd before any thread
+	 * (workers, liburcu's call_rcu thread) exists, so they inherit the
+	 * mask and a SIGTERM can never kill the process from under a worker.
+	 */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL)) {
+		snprintf(err, errlen, "pthread_sigmask failed");
+		return -EINVAL;
+	}
 
 	d->cfg = *cfg;
 	d->epfd = d->sigfd = d->timerfd = -1;
