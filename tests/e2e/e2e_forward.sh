@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# End-to-end forwarding test: genkan routes between two namespaces while the
+# gateway's kernel forwarding is off, and its counters account for exactly the
+# traffic we sent.
+#
+#   client ns                  gateway ns: genkand, ip_forward=0            server ns
+#  +------------------+       +--------------------------------------+       +-------------------+
+#  | gkc0             | veth  | gkg0 (lan)                gkg1 (wan) | veth  | gks0              |
+#  | 192.0.2.2/24     |-------| 192.0.2.1/24        198.51.100.1/24  |-------| 198.51.100.2/24   |
+#  | 2001:db8:1::2/64 |       | 2001:db8:1::1/64    2001:db8:2::1/64 |       | 2001:db8:2::2/64  |
+#  +------------------+       +--------------------------------------+       +-------------------+
+#   default via 192.0.2.1       XDP classifier -> AF_XDP workers (2)          default via 198.51.100.1
+#   ::/0 via 2001:db8:1::1                                                    ::/0 via 2001:db8:2::1
+#
+# Checks (each prints PASS/FAIL; the run ends with "N passed, M failed"):
+#  - kernel forwarding is off in the gateway, before and after
+#  - ping -c N both families: every echo answered; worker transit, worker TX
+#    and XDP redirect counters grew by at least 4N and not absurdly more
+#  - exactly N UDP datagrams (v4 and v6): the server saw all N; counters
+#    grew by >= N and <= N + slack
+#  - an HTTP transfer of a known size arrives intact; worker TX bytes grew by
+#    at least that size
+#  - the gateway kernel forwarded nothing (Ip ForwDatagrams,
+#    Ip6OutForwDatagrams unchanged)
+#  - a TTL/hop-limit 1 UDP probe gets ICMP Time Exceeded from the gateway
+#  - genkand is still alive at the end
+#
+# Environment: GK_BUILD (meson sets it), E2E_N (packets per check, default 100),
+# LAB_KEEP=1 to keep logs. E2E_KERNEL=1 is a self-check of the test itself:
+# the gateway's kernel forwards instead of genkan, genkan counter checks are
+# skipped and the "kernel forwarded nothing" checks must then FAIL. Needs root, iproute2, ethtool, iputils-ping, curl,
+# iperf3, python3-scapy.
+
+set -u
+
+N=${E2E_N:-100}
+SLACK=${E2E_SLACK:-50}		# unrelated packets tolerated per window
+HTTP_MB=8
+
+. "$(dirname "$0")/../../lab/lab.sh"
+
+KMODE=${E2E_KERNEL:-}
+
+# meson reads 77 as "skipped"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (network namespaces, XDP)"
+	exit 77
+fi
+
+lab_init
+[ -z "$KMODE" ] && lab_check_binaries
+lab_up
+
+S=$LAB_DIR/stats
+mkdir -p "$S"
+
+if [ -n "$KMODE" ]; then
+	echo "# SELF-CHECK MODE: the gateway kernel forwards, genkan is not started"
+	lab_forwarding on
+	echo "# gateway: $(lab_forwarding_show)"
+else
+	lab_forwarding off
+	echo "# gateway: $(lab_forwarding_show)"
+	lab_check "kernel forwarding is off in the gateway" lab_forwarding_is_off
+	if ! lab_genkand_start 30; then
+		lab_fail "genkand starts and answers status"
+		lab_summary
+		exit 1
+	fi
+	lab_pass "genkand starts and answers status"
+fi
+
+lab_check "neighbours resolve (warm-up pings)" lab_warmup
+
+read -r KF4_0 KF6_0 < <(lab_kernel_forwarded)
+echo "# gateway kernel forward counters at start: v4=$KF4_0 v6=$KF6_0"
+
+# num_delta A B: B - A, or NA when either is not a number.
+num_delta()
+{
+	if [[ "$1" =~ ^[0-9]+$ && "$2" =~ ^[0-9]+$ ]]; then
+		echo $(($2 - $1))
+	else
+		echo NA
+	fi
+}
+
+# check_window TAG LOW HIGH: counters between stats/TAG.0 and stats/TAG.1.
+check_window()
+{
+	local tag=$1 low=$2 high=$3 b=$S/$1.0 a=$S/$1.1 d
+
+	[ -n "$KMODE" ] && return 0
+	d=$(lab_jdelta "$b" "$a" worker_classes.transit)
+	lab_expect "$tag: worker class transit grew >= $low" "$d" -ge "$low" &&
+		lab_expect "$tag: worker class transit grew <= $high" "$d" -le "$high"
+	d=$(lab_jdelta "$b" "$a" totals.tx_packets)
+	lab_expect "$tag: worker tx_packets grew >= $low" "$d" -ge "$low" &&
+		lab_expect "$tag: worker tx_packets grew <= $high" "$d" -le "$high"
+	d=$(lab_jdelta "$b" "$a" xdp.events.redirect.packets)
+	lab_expect "$tag: xdp redirect events grew >= $low" "$d" -ge "$low" &&
+		lab_expect "$tag: xdp redirect events grew <= $high" "$d" -le "$high"
+}
+
+snap()
+{
+	[ -n "$KMODE" ] && return 0
+	lab_stats "$S/$1" || lab_fail "genkanctl -j stats ($(cat "$S/$1.err"))"
+}
+
+echo "# ping: $N echo requests per family, each answered = 4N forwarded packets"
+snap ping.0
+lab_check "ping -c $N client -> server IPv4, all answered" lab_ping "$NS_C" $S4 "$N"
+lab_check "ping -c $N client -> server IPv6, all answered" lab_ping "$NS_C" $S6 "$N"
+snap ping.1
+check_window ping $((4 * N)) $((4 * N + SLACK))
+
+echo "# UDP: exactly $N datagrams per family, client -> server, one way"
+for fam in 4 6; do
+	dst=$S4
+	[ $fam = 6 ] && dst=$S6
+	res=$LAB_DIR/udp$fam.count
+	snap udp$fam.0
+	lab_udp_count "$dst" $((9000 + fam)) "$N" "$res" 300 >/dev/null
+	snap udp$fam.1
+	got=$(cat "$res" 2>/dev/null || echo NA)
+	lab_expect "UDP IPv$fam: server received all $N datagrams" "$got" -eq "$N"
+	check_window udp$fam "$N" $((N + SLACK))
+done
+
+echo "# TCP: HTTP download of ${HTTP_MB} MB from the server"
+if lab_http_start "$HTTP_MB" 8080; then
+	size=$((HTTP_MB * 1024 * 1024))
+	snap tcp.0
+	out=$LAB_DIR/got.bin
+	r=$(lab_http_get $S4 "$out") || r=
+	snap tcp.1
+	lab_check "HTTP IPv4 $size bytes arrive with the right sha256" lab_sha_ok "$out"
+	if [ -z "$KMODE" ]; then
+		d=$(lab_jdelta "$S/tcp.0" "$S/tcp.1" totals.tx_bytes)
+		lab_expect "TCP: worker tx_bytes grew >= transfer size" "$d" -ge "$size"
+		# A 1500-byte MTU carries at most 1460 payload bytes per segment.
+		d=$(lab_jdelta "$S/tcp.0" "$S/tcp.1" worker_classes.transit)
+		lab_expect "TCP: worker transit packets >= size/1460" "$d" \
+			-ge $((size / 1460))
+	fi
+	rm -f "$out"
+	r=$(lab_http_get "[$S6]" "$out") || r=
+	lab_check "HTTP IPv6 $size bytes arrive with the right sha256" lab_sha_ok "$out"
+else
+	lab_fail "HTTP server starts in the server namespace"
+fi
+
+read -r KF4_1 KF6_1 < <(lab_kernel_forwarded)
+echo "# gateway kernel forward counters at end: v4=$KF4_1 v6=$KF6_1"
+# In self-check mode these two must FAIL: that shows they can.
+lab_expect "gateway kernel forwarded no IPv4 (ForwDatagrams delta)" \
+	"$(num_delta "$KF4_0" "$KF4_1")" -eq 0
+lab_expect "gateway kernel forwarded no IPv6 (Ip6OutForwDatagrams delta)" \
+	"$(num_delta "$KF6_0" "$KF6_1")" -eq 0
+
+echo "# TTL: UDP probe with TTL/hop limit 1 (scapy), expect ICMP Time Exceeded"
+snap ttl.0
+lab_check "IPv4 TTL 1 -> ICMP time exceeded from $G4L" \
+	lab_x "$NS_C" "$GK_PY" "$LAB_ROOT/lab/ttl.py" $S4 $G4L
+lab_check "IPv6 hop limit 1 -> ICMPv6 time exceeded from $G6L" \
+	lab_x "$NS_C" "$GK_PY" "$LAB_ROOT/lab/ttl.py" $S6 $G6L
+snap ttl.1
+if [ -z "$KMODE" ]; then
+	d=$(lab_jdelta "$S/ttl.0" "$S/ttl.1" xdp.classes.ttl_expired.packets)
+	lab_expect "xdp class ttl_expired counted the probes" "$d" -ge 2
+
+	echo "# gateway after the run: $(lab_forwarding_show)"
+	lab_check "kernel forwarding is still off" lab_forwarding_is_off
+	lab_check "genkand still running" kill -0 "$GK_PID"
+
+	echo "# genkanctl stats"
+	lab_ctl stats 2>&1 | sed 's/^/# /'
+fi
+
+lab_summary
