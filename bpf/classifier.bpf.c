@@ -22,7 +22,7 @@
  *     dst in gk_local4: LOCAL.
  *     dst MAC multicast/broadcast: MCAST (RFC 1812 5.3.4: a link-layer
  *     broadcast is never forwarded).
- *     TTL <= 1: TTL_EXPIRED (the kernel sends the ICMP error).
+ *     TTL <= 1: TTL_EXPIRED (see rule 9), parse continues as for TRANSIT.
  *     MF or offset set: flag FRAG; offset != 0: LATER_FRAG, no L4.
  *  6. IPv6 (RFC 8200):
  *     < 40 bytes: TRUNC_IP6; version != 6: BAD_IP_VER; 40 + payload_len
@@ -34,22 +34,30 @@
  *     ICMPv6 (not a later fragment, >= 8 bytes) of type 130-137 or 143
  *     (MLD, MLDv2, RS/RA/NS/NA/redirect): CONTROL.
  *     dst ff00::/8: MCAST. dst fe80::/10 or in gk_local6: LOCAL.
- *     dst MAC multicast: MCAST (as for IPv4). hop limit <= 1: TTL_EXPIRED.
+ *     dst MAC multicast: MCAST (as for IPv4). hop limit <= 1: TTL_EXPIRED
+ *     (see rule 9), parse continues as for TRANSIT.
  *  7. L4 (first fragment or unfragmented, routed packets only): TCP needs
  *     20 bytes and 5 <= doff with the options present, UDP 8, ICMP (1) and
- *     ICMPv6 (58) 8; otherwise DROP TRUNC_L4. Flag L4 and l4_off are set
- *     for any protocol (l4_off points at whatever follows the IP and
- *     extension headers, e.g. GRE, ESP, IPIP); only those four are checked.
- *     l4_proto is the upper-layer protocol whenever the class is TRANSIT,
- *     also for later fragments.
+ *     ICMPv6 (58) 8; otherwise DROP TRUNC_L4 -- except for TTL_EXPIRED,
+ *     which is answered whatever follows: it keeps its class without flag
+ *     L4, l4_off 0 and ports 0. Flag L4 and l4_off are set for any
+ *     protocol (l4_off points at whatever follows the IP and extension
+ *     headers, e.g. GRE, ESP, IPIP); only those four are checked.
+ *     l4_proto is the upper-layer protocol whenever the class is TRANSIT
+ *     or TTL_EXPIRED, also for later fragments.
  *  8. Otherwise TRANSIT: if rx_queue_index < gk_cfg_nr_queues and a socket
  *     sits at GK_XSK_KEY(port_id, rx_queue_index), prepend struct
  *     gk_xdp_meta and REDIRECT; no socket: event NO_XSK, PASS; adjust_meta
  *     failed: event META_FAIL, PASS.
+ *  9. TTL_EXPIRED: with GK_CFG_F_TTL_TO_KERNEL, PASS (the kernel answers,
+ *     if it forwards at all). Without it, as rule 8 with class
+ *     TTL_EXPIRED in the metadata: a worker (dataplane/icmp_err.c) sends
+ *     the Time Exceeded, because a gateway running with kernel forwarding
+ *     off drops these silently and traceroute goes blind.
  *
- * flow_hash (TRANSIT only): gk_flow_hash4/6 over the addresses, the first
- * 32 bits of the TCP/UDP header (0 for other protocols and later
- * fragments) and l4_proto.
+ * flow_hash (TRANSIT and TTL_EXPIRED): gk_flow_hash4/6 over the addresses,
+ * the first 32 bits of the TCP/UDP header (0 for other protocols, later
+ * fragments and unparsed L4) and l4_proto.
  *
  * Counters (gk_stats, per CPU, packets and frame bytes): exactly one class
  * per classified packet (DROPPED for drops), one drop reason per drop, and
@@ -170,10 +178,19 @@ static __always_inline int parse_l4(struct cursor *c, struct pinfo *pi)
 	return 0;
 }
 
+/* Rule 7 for TTL_EXPIRED: a bad L4 header is quoted, not dropped. */
+static __always_inline void no_l4(struct pinfo *pi)
+{
+	pi->flags &= ~GK_META_F_L4;
+	pi->l4_off = 0;
+	pi->ports = 0;
+}
+
 static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
 {
 	struct iphdr *iph;
 	__u32 ihl, tot, daddr;
+	int expired;
 	__u16 frag;
 
 	iph = cur_peek(c, sizeof(*iph));
@@ -201,9 +218,8 @@ static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
 		return GK_CLASS_LOCAL;
 	if (pi->l2_group)
 		return GK_CLASS_MCAST;
-	/* RFC 1812 5.3.1: the kernel owns the time-exceeded reply */
-	if (iph->ttl <= 1)
-		return GK_CLASS_TTL_EXPIRED;
+	/* RFC 1812 5.3.1: never forwarded, but answered (rule 9) */
+	expired = iph->ttl <= 1;
 
 	pi->l4_proto = iph->protocol;
 	frag = bpf_ntohs(iph->frag_off);
@@ -213,12 +229,15 @@ static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
 		pi->flags |= GK_META_F_LATER_FRAG;
 		pi->ports = 0;
 	} else {
-		if (!cur_pull(c, ihl) || parse_l4(c, pi))
-			return drop(pi, GK_XDP_DROP_TRUNC_L4);
+		if (!cur_pull(c, ihl) || parse_l4(c, pi)) {
+			if (!expired)
+				return drop(pi, GK_XDP_DROP_TRUNC_L4);
+			no_l4(pi);
+		}
 	}
 	pi->flow_hash = gk_flow_hash4(iph->saddr, iph->daddr, pi->ports,
 				      pi->l4_proto);
-	return GK_CLASS_TRANSIT;
+	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
 }
 
 static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
@@ -228,7 +247,7 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 	__u8 *hdr, nh, type;
 	__u32 plen, hlen;
 	struct frag6 *fh;
-	int i;
+	int i, expired;
 
 	ip6h = cur_peek(c, sizeof(*ip6h));
 	if (!ip6h)
@@ -296,19 +315,21 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 		return GK_CLASS_LOCAL;
 	if (pi->l2_group)
 		return GK_CLASS_MCAST;
-	/* RFC 8200 3, RFC 4443 3.3 */
-	if (ip6h->hop_limit <= 1)
-		return GK_CLASS_TTL_EXPIRED;
+	/* RFC 8200 3, RFC 4443 3.3: never forwarded, but answered (rule 9) */
+	expired = ip6h->hop_limit <= 1;
 
 	pi->l4_proto = nh;
-	if (pi->flags & GK_META_F_LATER_FRAG)
+	if (pi->flags & GK_META_F_LATER_FRAG) {
 		pi->ports = 0;
-	else if (parse_l4(c, pi))
-		return drop(pi, GK_XDP_DROP_TRUNC_L4);
+	} else if (parse_l4(c, pi)) {
+		if (!expired)
+			return drop(pi, GK_XDP_DROP_TRUNC_L4);
+		no_l4(pi);
+	}
 	pi->flow_hash = gk_flow_hash6(ip6h->saddr.in6_u.u6_addr32,
 				      ip6h->daddr.in6_u.u6_addr32,
 				      pi->ports, pi->l4_proto);
-	return GK_CLASS_TRANSIT;
+	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
 }
 
 static __always_inline int classify(struct cursor *c, struct pinfo *pi)
@@ -360,7 +381,7 @@ static __always_inline int pass(__u32 bytes)
 }
 
 static __always_inline int redirect(struct xdp_md *ctx, __u32 port_id,
-				    struct pinfo *pi, __u32 bytes)
+				    int cls, struct pinfo *pi, __u32 bytes)
 {
 	__u32 rxq = ctx->rx_queue_index;
 	struct gk_xdp_meta *meta;
@@ -383,7 +404,7 @@ static __always_inline int redirect(struct xdp_md *ctx, __u32 port_id,
 		goto meta_fail;
 	meta->magic = GK_META_MAGIC;
 	meta->version = GK_META_VERSION;
-	meta->class = GK_CLASS_TRANSIT;
+	meta->class = cls;
 	meta->l3_off = pi->l3_off;
 	meta->l4_off = pi->l4_off;
 	meta->l4_proto = pi->l4_proto;
@@ -436,7 +457,12 @@ int gk_classify(struct xdp_md *ctx)
 		count(GK_STAT_EVENT(GK_XDP_EV_DROP), bytes);
 		return XDP_DROP;
 	}
-	if (cls != GK_CLASS_TRANSIT || (gk_cfg_flags & GK_CFG_F_PASS_ALL))
+	if (gk_cfg_flags & GK_CFG_F_PASS_ALL)
 		return pass(bytes);
-	return redirect(ctx, port_id, &pi, bytes);
+	if (cls == GK_CLASS_TTL_EXPIRED &&
+	    !(gk_cfg_flags & GK_CFG_F_TTL_TO_KERNEL))
+		return redirect(ctx, port_id, cls, &pi, bytes);
+	if (cls != GK_CLASS_TRANSIT)
+		return pass(bytes);
+	return redirect(ctx, port_id, cls, &pi, bytes);
 }

@@ -299,8 +299,8 @@ static void supervise(struct gk_daemon *d)
 
 static void on_tick(struct gk_daemon *d)
 {
+	uint64_t expirations, now;
 	char err[256];
-	uint64_t expirations;
 
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
@@ -312,7 +312,12 @@ static void on_tick(struct gk_daemon *d)
 	if (d->fib_dirty && gk_daemon_publish_fib(d, err, sizeof(err)))
 		gk_err("FIB rebuild failed, keeping generation %llu: %s",
 		       (unsigned long long)d->fib_generation, err);
-	supervise(d);
+	now = gk_daemon_now_ns();
+	if (now - d->last_supervise_ns >=
+	    (uint64_t)d->cfg.heartbeat_ms * 1000000ull) {
+		d->last_supervise_ns = now;
+		supervise(d);
+	}
 }
 
 static void on_netlink(struct gk_daemon *d)

@@ -43,6 +43,7 @@ struct gk_daemon {
 	struct gk_port *xports[GK_MAX_WORKERS][GK_MAX_PORTS];
 	struct gk_nreq_ring *nreq[GK_MAX_WORKERS];
 	bool stalled[GK_MAX_WORKERS];
+	uint64_t last_supervise_ns;
 
 	struct gk_tables *tables;		/* RCU slot read by workers */
 	uint64_t fib_generation;

@@ -9,6 +9,8 @@
 
 #include <genkan/flowhash.h>
 
+#include <genkan/bpf_maps.h>
+
 #include "parse.h"
 #include "pkt.h"
 
@@ -112,6 +114,14 @@ static int parse_l4(struct pstate *s)
 	return 0;
 }
 
+/* Rule 7 for TTL_EXPIRED: a bad L4 header is quoted, not dropped. */
+static void no_l4(struct pstate *s)
+{
+	s->meta->flags &= (uint8_t)~GK_META_F_L4;
+	s->meta->l4_off = 0;
+	s->ports = 0;
+}
+
 /* Rule 5 */
 static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 {
@@ -119,6 +129,7 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	struct gk_xdp_meta *m = s->meta;
 	uint32_t ihl, tot, daddr;
 	uint16_t frag;
+	bool expired;
 
 	if (unlikely(!have(s, IP4_HLEN)))
 		return drop(s, GK_XDP_DROP_TRUNC_IP4);
@@ -144,9 +155,8 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	/* RFC 1812 5.3.4 */
 	if (s->l2_group)
 		return GK_CLASS_MCAST;
-	/* RFC 1812 5.3.1 */
-	if (ip[8] <= 1)
-		return GK_CLASS_TTL_EXPIRED;
+	/* RFC 1812 5.3.1: never forwarded, but answered (rule 9) */
+	expired = ip[8] <= 1;
 
 	m->l4_proto = ip[9];
 	frag = rd16(ip + 6);
@@ -157,12 +167,15 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 		s->ports = 0;
 	} else {
 		s->off += ihl;
-		if (parse_l4(s))
-			return drop(s, GK_XDP_DROP_TRUNC_L4);
+		if (parse_l4(s)) {
+			if (!expired)
+				return drop(s, GK_XDP_DROP_TRUNC_L4);
+			no_l4(s);
+		}
 	}
 	m->flow_hash = gk_flow_hash4(ld32(ip + 12), daddr, s->ports,
 				     m->l4_proto);
-	return GK_CLASS_TRANSIT;
+	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
 }
 
 static bool is_nd_or_mld(uint8_t type)
@@ -178,6 +191,7 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 	struct gk_xdp_meta *m = s->meta;
 	const uint8_t *hdr, *dst = ip + 24;
 	uint32_t plen, hlen, sw[4], dw[4];
+	bool expired;
 	uint8_t nh;
 	int i;
 
@@ -233,21 +247,23 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 		return GK_CLASS_LOCAL;
 	if (s->l2_group)
 		return GK_CLASS_MCAST;
-	/* RFC 8200 3, RFC 4443 3.3 */
-	if (ip[7] <= 1)
-		return GK_CLASS_TTL_EXPIRED;
+	/* RFC 8200 3, RFC 4443 3.3: never forwarded, but answered (rule 9) */
+	expired = ip[7] <= 1;
 
 	m->l4_proto = nh;
-	if (m->flags & GK_META_F_LATER_FRAG)
+	if (m->flags & GK_META_F_LATER_FRAG) {
 		s->ports = 0;
-	else if (parse_l4(s))
-		return drop(s, GK_XDP_DROP_TRUNC_L4);
+	} else if (parse_l4(s)) {
+		if (!expired)
+			return drop(s, GK_XDP_DROP_TRUNC_L4);
+		no_l4(s);
+	}
 	for (i = 0; i < 4; i++) {
 		sw[i] = ld32(ip + 8 + 4 * i);
 		dw[i] = ld32(dst + 4 * i);
 	}
 	m->flow_hash = gk_flow_hash6(sw, dw, s->ports, m->l4_proto);
-	return GK_CLASS_TRANSIT;
+	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
 }
 
 /* Rules 1-4 */
@@ -313,5 +329,9 @@ enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
 	meta->class = (uint8_t)cls;
 	if (cls == GK_CLASS_DROPPED)
 		return GK_CLS_DROP;
+	/* Rule 9 */
+	if (cls == GK_CLASS_TTL_EXPIRED)
+		return cfg && (cfg->flags & GK_CFG_F_TTL_TO_KERNEL) ?
+		       GK_CLS_KERNEL : GK_CLS_WORKER;
 	return cls == GK_CLASS_TRANSIT ? GK_CLS_WORKER : GK_CLS_KERNEL;
 }

@@ -13,7 +13,7 @@
 #include <genkan/meta.h>
 
 enum gk_cls_action {
-	GK_CLS_WORKER,	/* TRANSIT: a worker handles it */
+	GK_CLS_WORKER,	/* TRANSIT, TTL_EXPIRED (see flags): a worker handles it */
 	GK_CLS_KERNEL,	/* hand to the kernel / punt path */
 	GK_CLS_DROP,	/* malformed: *why says which check failed */
 };
@@ -22,13 +22,15 @@ struct gk_classify_cfg {
 	bool (*is_local4)(void *arg, uint32_t addr_be);		/* may be NULL: none local */
 	bool (*is_local6)(void *arg, const uint8_t addr[16]);	/* may be NULL */
 	void *arg;
+	uint32_t flags;		/* GK_CFG_F_TTL_TO_KERNEL; others ignored */
 };
 
 /*
  * Classify one frame. Always fills meta (magic, version, class; for
  * GK_CLS_WORKER also offsets, flags, vlan_tci and flow_hash as the XDP
  * program would prepend them). *why is set only for GK_CLS_DROP.
- * Safe on any len, no allocation; cfg may be NULL.
+ * Safe on any len, no allocation; cfg may be NULL (nothing local, flags
+ * clear: TTL_EXPIRED goes to a worker).
  */
 enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
 			       const struct gk_classify_cfg *cfg,

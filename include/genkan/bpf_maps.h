@@ -45,6 +45,7 @@ _Static_assert(sizeof(struct gk_xdp_counter) == 16, "ABI");
  *   const volatile __u32 gk_cfg_flags;      GK_CFG_F_*.
  */
 #define GK_CFG_F_PASS_ALL	0x1	/* classify and count, but pass everything */
+#define GK_CFG_F_TTL_TO_KERNEL	0x2	/* TTL/hop limit <= 1: pass, not a worker */
 
 /* Names of the maps as pinned under <bpffs>/genkan/<instance>/. */
 #define GK_MAP_XSKS	"gk_xsks"

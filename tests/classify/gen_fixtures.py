@@ -13,6 +13,9 @@ Output, one fixture per line, fields separated by one space:
   action   redirect | pass | drop
   verdict  class name (redirect/pass) or drop reason name (drop), spelled as
            the strings in include/genkan/meta.h
+           Actions are those of the default configuration: ttl_expired
+           fixtures say redirect; with GK_CFG_F_TTL_TO_KERNEL the tests
+           expect pass for them instead (no metadata).
   meta     decimal l3_off l4_off l4_proto, hex flags vlan_tci flow_hash;
            '-' for all six when action is not redirect
   hex      the frame
@@ -125,8 +128,8 @@ def add_drop(name, reason, pkt):
     FIX.append((name, "drop", reason, None, bytes(pkt)))
 
 
-def add_redirect(name, pkt, l3, l4, proto, flags, tci, fh):
-    FIX.append((name, "redirect", "transit",
+def add_redirect(name, pkt, l3, l4, proto, flags, tci, fh, cls="transit"):
+    FIX.append((name, "redirect", cls,
                 (l3, l4, proto, flags, tci, fh), bytes(pkt)))
 
 
@@ -137,9 +140,10 @@ def eth(**kw):
 
 
 def v4_transit(name, l4, sport=None, dport=None, pre=None, ipkw=None,
-               tci=0, extra_flags=0):
-    ipkw = ipkw or {}
-    ip = IP(src=S4, dst=D4, ttl=64, **ipkw)
+               tci=0, extra_flags=0, cls="transit"):
+    ipkw = dict(ipkw or {})
+    ipkw.setdefault("ttl", 64)
+    ip = IP(src=S4, dst=D4, **ipkw)
     pkt = (pre if pre is not None else eth()) / ip / l4
     pkt = Ether(bytes(pkt))
     l3 = len(pkt) - len(pkt[IP])
@@ -147,12 +151,12 @@ def v4_transit(name, l4, sport=None, dport=None, pre=None, ipkw=None,
     proto = pkt[IP].proto
     fh = hash4(S4, D4, sport, dport, proto)
     flags = F_IPV4 | F_L4 | extra_flags
-    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh)
+    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh, cls)
 
 
 def v6_transit(name, l4, sport=None, dport=None, pre=None, ext=None,
-               tci=0, extra_flags=0, proto=None):
-    ip = IPv6(src=S6, dst=D6, hlim=64)
+               tci=0, extra_flags=0, proto=None, hlim=64, cls="transit"):
+    ip = IPv6(src=S6, dst=D6, hlim=hlim)
     if ext is not None:
         ip = ip / ext
     pkt = (pre if pre is not None else eth()) / ip / l4
@@ -162,7 +166,7 @@ def v6_transit(name, l4, sport=None, dport=None, pre=None, ext=None,
     l4off = len(pkt) - len(bytes(l4))
     fh = hash6(S6, D6, sport, dport, proto)
     flags = F_IPV6 | F_L4 | extra_flags
-    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh)
+    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh, cls)
 
 
 def build():
@@ -350,20 +354,56 @@ def build():
     add_redirect("v6_fec0_is_transit", pkt, 14, 54, 17, F_IPV6 | F_L4, 0,
                  hash6(S6, "fec0::1", 1, 2, 17))
 
-    # -- TTL / hop limit (RFC 1812 5.3.1, RFC 8200 3)
-    add_pass("v4_ttl1", "ttl_expired",
-             eth() / IP(src=S4, dst=D4, ttl=1) / UDP(sport=33434, dport=33434))
-    add_pass("v4_ttl0", "ttl_expired",
-             eth() / IP(src=S4, dst=D4, ttl=0) / TCP())
+    # -- TTL / hop limit (RFC 1812 5.3.1, RFC 8200 3): by default a worker
+    # answers them, so they carry full metadata like transit
+    TE = "ttl_expired"
+    v4_transit("v4_ttl1", UDP(sport=33434, dport=33434), 33434, 33434,
+               ipkw={"ttl": 1}, cls=TE)
+    v4_transit("v4_ttl0", TCP(), 20, 80, ipkw={"ttl": 0}, cls=TE)
     v4_transit("v4_ttl2_forwarded", UDP(sport=1, dport=33435), 1, 33435,
-               ipkw={})
-    add_pass("v6_hlim1", "ttl_expired",
-             eth() / IPv6(src=S6, dst=D6, hlim=1) / UDP(sport=33434, dport=33434))
-    add_pass("v6_hlim0_ext", "ttl_expired",
-             eth() / IPv6(src=S6, dst=D6, hlim=0) / IPv6ExtHdrDestOpt() /
-             TCP())
-    add_pass("v4_ttl1_trunc_l4", "ttl_expired",
-             eth() / IP(src=S4, dst=D4, ttl=1, proto=6) / Raw(b"\x00" * 4))
+               ipkw={"ttl": 2})
+    v4_transit("v4_ttl1_icmp_echo", ICMP(type=8) / Raw(b"tr"),
+               ipkw={"ttl": 1}, cls=TE)
+    v4_transit("v4_ttl1_vlan", UDP(sport=5, dport=6), 5, 6,
+               pre=eth() / Dot1Q(vlan=42), tci=42, extra_flags=F_VLAN,
+               ipkw={"ttl": 1}, cls=TE)
+    v4_transit("v4_ttl1_frag_first", UDP(sport=7, dport=8) / Raw(b"x" * 16),
+               7, 8, ipkw={"ttl": 1, "flags": "MF"}, extra_flags=F_FRAG,
+               cls=TE)
+    pkt = Ether(bytes(eth() / IP(src=S4, dst=D4, ttl=1, proto=17, frag=3) /
+                      Raw(b"y" * 16)))
+    add_redirect("v4_ttl1_frag_later", pkt, 14, 0, 17,
+                 F_IPV4 | F_FRAG | F_LATER_FRAG, 0,
+                 hash4(S4, D4, None, None, 17), TE)
+    v6_transit("v6_hlim1", UDP(sport=33434, dport=33434), 33434, 33434,
+               proto=17, hlim=1, cls=TE)
+    v6_transit("v6_hlim0_ext", TCP(), 20, 80, proto=6, hlim=0,
+               ext=IPv6ExtHdrDestOpt(), cls=TE)
+    v6_transit("v6_hlim1_icmp6_echo", ICMPv6EchoRequest(id=3, seq=4),
+               proto=58, hlim=1, cls=TE)
+    v6_transit("v6_hlim2_forwarded", UDP(sport=1, dport=2), 1, 2, proto=17,
+               hlim=2)
+    # a TTL-expired packet is answered whatever its L4 header looks like:
+    # it keeps its class, without flag L4, l4_off 0 and no ports in the hash
+    pkt = eth() / IP(src=S4, dst=D4, ttl=1, proto=6) / Raw(b"\x00" * 4)
+    add_redirect("v4_ttl1_trunc_l4", pkt, 14, 0, 6, F_IPV4, 0,
+                 hash4(S4, D4, None, None, 6), TE)
+    pkt = eth() / IPv6(src=S6, dst=D6, hlim=1, nh=17) / Raw(b"\x00\x35")
+    add_redirect("v6_hlim1_trunc_l4", pkt, 14, 0, 17, F_IPV6, 0,
+                 hash6(S6, D6, None, None, 17), TE)
+    # ... but a broken extension header chain is still a drop
+    add_drop("v6_hlim1_trunc_exthdr", "trunc_exthdr",
+             eth() / IPv6(src=S6, dst=D6, hlim=1, nh=60) /
+             Raw(b"\x06\x00\x01\x02"))
+    # local, multicast and control keep their class at TTL 1
+    add_pass("v6_local_hlim1", "local",
+             eth() / IPv6(src=S6, dst=LOCAL6, hlim=1) / UDP(sport=1, dport=2))
+    add_pass("v4_ttl1_l2_broadcast", "multicast",
+             eth(dst="ff:ff:ff:ff:ff:ff") / IP(src=S4, dst=D4, ttl=1) /
+             UDP(sport=1, dport=2))
+    add_pass("v4_ttl1_mcast_dst", "multicast",
+             eth(dst="01:00:5e:01:02:03") / IP(src=S4, dst="239.1.2.3", ttl=1) /
+             UDP(sport=1, dport=2))
 
     # -- non-IP
     add_pass("lldp", "non_ip",
