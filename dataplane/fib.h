@@ -25,6 +25,11 @@ struct gk_fib_port {
 	uint16_t port_id;
 	uint8_t mac[6];
 	uint32_t mtu;		/* L3 MTU; 0: not checked */
+	/* Primary address per family, network order: the source of the ICMP
+	 * errors a worker sends from this port (dataplane/icmp_err.c). */
+	uint8_t has_addr4, has_addr6;
+	uint8_t addr4[4];
+	uint8_t addr6[16];
 };
 
 struct gk_route {

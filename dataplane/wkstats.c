@@ -6,3 +6,9 @@ const char *const gk_wk_drop_names[GK_WK_DROP_MAX] = {
 	GK_WK_DROP_LIST(GK_X)
 #undef GK_X
 };
+
+const char *const gk_wk_event_names[GK_WK_EVENT_MAX] = {
+#define GK_X(n, s) [GK_WK_EV_##n] = s,
+	GK_WK_EVENT_LIST(GK_X)
+#undef GK_X
+};

@@ -27,6 +27,24 @@ enum gk_wk_drop {
 
 extern const char *const gk_wk_drop_names[GK_WK_DROP_MAX];
 
+/* Worker events that are not drops (or not only: see each line). */
+#define GK_WK_EVENT_LIST(X)						\
+	X(ICMP_TIME_EXCEEDED,	"icmp_time_exceeded") /* v4 and v6 sent */ \
+	X(ICMP_FRAG_NEEDED,	"icmp_frag_needed") /* v4 type 3 code 4 sent */ \
+	X(ICMP_PKT_TOO_BIG,	"icmp_pkt_too_big") /* v6 type 2 sent */	\
+	X(ICMP_RATELIMITED,	"icmp_ratelimited") /* error owed, bucket empty */ \
+	X(ICMP_SUPPRESSED,	"icmp_suppressed") /* RFC 1122 3.2.2 / 4443 2.4(e) */ \
+	X(ICMP_NO_SRC,		"icmp_no_src")	/* ingress port has no address */
+
+enum gk_wk_event {
+#define GK_X(n, s) GK_WK_EV_##n,
+	GK_WK_EVENT_LIST(GK_X)
+#undef GK_X
+	GK_WK_EVENT_MAX
+};
+
+extern const char *const gk_wk_event_names[GK_WK_EVENT_MAX];
+
 /* Per-worker counters: written by the owning worker only, read by genkand. */
 struct gk_wk_stats {
 	uint64_t rx_packets;
@@ -39,6 +57,7 @@ struct gk_wk_stats {
 	uint64_t idle_cycles;	/* TSC spent in empty polls */
 	uint64_t polls;
 	uint64_t neigh_requests; /* resolution requests posted to genkand */
+	uint64_t events[GK_WK_EVENT_MAX];
 } __gk_aligned;
 
 static inline void gk_wk_drop(struct gk_wk_stats *st, struct gk_pkt *p,

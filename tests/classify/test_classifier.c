@@ -16,8 +16,9 @@
  * For every fixture: the verdict, the metadata in front of data_out and the
  * exact change of every gk_stats counter. Then the side cases (no socket,
  * queue beyond gk_cfg_nr_queues, unknown/disabled port), a PASS_ALL
- * instance, and a seeded differential run of mutated fixtures against the
- * software twin (dataplane/parse.c).
+ * instance, a TTL_TO_KERNEL instance (ttl_expired fixtures pass instead of
+ * being redirected), and a seeded differential run of mutated fixtures
+ * against the software twin (dataplane/parse.c), under both TTL settings.
  *
  * Needs root. Usage: test_classifier FIXTURE_FILE
  */
@@ -237,7 +238,7 @@ static void tally(int bad)
 		passed++;
 }
 
-static struct expect fixture_expect(const struct fixture *f, bool pass_all)
+static struct expect fixture_expect(const struct fixture *f, __u32 cfg_flags)
 {
 	struct expect e = { .cls = f->cls, .drop = f->drop,
 			    .ev = { -1, -1, -1 } };
@@ -257,7 +258,9 @@ static struct expect fixture_expect(const struct fixture *f, bool pass_all)
 		e.ev[0] = GK_XDP_EV_DROP;
 		break;
 	}
-	if (pass_all) {
+	if ((cfg_flags & GK_CFG_F_PASS_ALL) ||
+	    (f->cls == GK_CLASS_TTL_EXPIRED &&
+	     (cfg_flags & GK_CFG_F_TTL_TO_KERNEL))) {
 		e.retval = XDP_PASS;
 		e.ev[0] = GK_XDP_EV_PASS;
 		e.meta = NULL;
@@ -411,6 +414,7 @@ static void side_cases(const struct inst *in, const struct env *env,
 {
 	const struct fixture *tr = find(fx, n, "v4_tcp");
 	const struct fixture *dr = find(fx, n, "bad_ihl_4");
+	const struct fixture *te = find(fx, n, "v6_hlim1");
 	struct expect e;
 
 	/* routed, but nobody listens on port 2 */
@@ -420,6 +424,11 @@ static void side_cases(const struct inst *in, const struct env *env,
 	/* queue 1 exists on h1a0 but gk_cfg_nr_queues is 1 */
 	tally(check(in, "side_queue_beyond_nr_queues", env->if_xsk, 1, tr->data,
 		    tr->len, &e));
+	/* TTL expired, nobody to answer it: the kernel gets it as before */
+	e = (struct expect){ XDP_PASS, GK_CLASS_TTL_EXPIRED, -1,
+			     { GK_XDP_EV_NO_XSK, GK_XDP_EV_PASS, -1 }, NULL };
+	tally(check(in, "side_ttl_no_xsk", env->if_noxsk, 0, te->data, te->len,
+		    &e));
 	/* not a genkan port: nothing classified, not even drops */
 	e = (struct expect){ XDP_PASS, -1, -1,
 			     { GK_XDP_EV_NO_PORT, GK_XDP_EV_PASS, -1 }, NULL };
@@ -466,9 +475,10 @@ static bool is_local6(void *arg, const uint8_t a[16])
  * BPF_PROG_TEST_RUN refuses them.
  */
 static void differential(const struct inst *in, const struct env *env,
-			 const struct fixture *fx, size_t n)
+			 const struct fixture *fx, size_t n, __u32 cfg_flags)
 {
-	const struct gk_classify_cfg cfg = { is_local4, is_local6, NULL };
+	const struct gk_classify_cfg cfg = { is_local4, is_local6, NULL,
+					     cfg_flags };
 	struct counters before, after;
 	uint8_t buf[OUT_MAX], out[OUT_MAX];
 	int k, j, nflip, retval, ok = 0, bad = 0, want_rv, bpf_cls, bpf_drop;
@@ -532,14 +542,15 @@ static void differential(const struct inst *in, const struct env *env,
 			}
 		}
 	}
-	printf("differential: %d agreed, %d disagreed\n", ok, bad);
+	printf("differential (flags %#x): %d agreed, %d disagreed\n",
+	       cfg_flags, ok, bad);
 	tally(bad != 0);
 }
 
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	struct inst in = {}, in_pa = {};
+	struct inst in = {}, in_pa = {}, in_tk = {};
 	struct env env = {};
 	struct fixture *fx;
 	struct expect e;
@@ -586,12 +597,12 @@ int main(int argc, char **argv)
 			skipped++;
 			continue;
 		}
-		e = fixture_expect(&fx[i], false);
+		e = fixture_expect(&fx[i], 0);
 		tally(check(&in, fx[i].name, env.if_xsk, 0, fx[i].data,
 			    fx[i].len, &e));
 	}
 	side_cases(&in, &env, fx, n);
-	differential(&in, &env, fx, n);
+	differential(&in, &env, fx, n, 0);
 
 	/* GK_CFG_F_PASS_ALL: same classes and counters, verdict always PASS */
 	err = inst_open(&in_pa, GK_CFG_F_PASS_ALL);
@@ -608,18 +619,43 @@ int main(int argc, char **argv)
 		if (fx[i].len < 14)
 			continue;
 		snprintf(name, sizeof(name), "pass_all/%s", fx[i].name);
-		e = fixture_expect(&fx[i], true);
+		e = fixture_expect(&fx[i], GK_CFG_F_PASS_ALL);
 		tally(check(&in_pa, name, env.if_xsk, 0, fx[i].data, fx[i].len,
 			    &e));
 	}
 
+	/* GK_CFG_F_TTL_TO_KERNEL: TTL_EXPIRED passes, the rest unchanged */
+	err = inst_open(&in_tk, GK_CFG_F_TTL_TO_KERNEL);
+	if (err) {
+		fprintf(stderr, "loading TTL_TO_KERNEL classifier: %s\n",
+			strerror(-err));
+		goto err_pa;
+	}
+	err = maps_fill(&in_tk, &env);
+	if (err)
+		goto err_tk;
+	for (i = 0; i < n; i++) {
+		char name[96];
+
+		if (fx[i].len < 14)
+			continue;
+		snprintf(name, sizeof(name), "ttl_to_kernel/%s", fx[i].name);
+		e = fixture_expect(&fx[i], GK_CFG_F_TTL_TO_KERNEL);
+		tally(check(&in_tk, name, env.if_xsk, 0, fx[i].data, fx[i].len,
+			    &e));
+	}
+	differential(&in_tk, &env, fx, n, GK_CFG_F_TTL_TO_KERNEL);
+
 	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	classifier_bpf__destroy(in_tk.skel);
 	classifier_bpf__destroy(in_pa.skel);
 	xsk_teardown(&env);
 	classifier_bpf__destroy(in.skel);
 	fx_free(fx, n);
 	return failed ? 1 : 0;
 
+err_tk:
+	classifier_bpf__destroy(in_tk.skel);
 err_pa:
 	classifier_bpf__destroy(in_pa.skel);
 err_xsk:

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <genkan/bpf_maps.h>
+
 #include "dataplane/parse.h"
 #include "fixtures.h"
 
@@ -34,6 +36,12 @@ static bool is_local6(void *arg, const uint8_t addr[16])
 static const struct gk_classify_cfg cfg = {
 	.is_local4 = is_local4,
 	.is_local6 = is_local6,
+};
+
+static const struct gk_classify_cfg cfg_ttl_kernel = {
+	.is_local4 = is_local4,
+	.is_local6 = is_local6,
+	.flags = GK_CFG_F_TTL_TO_KERNEL,
 };
 
 static enum gk_cls_action expect_action(enum fx_action a)
@@ -88,6 +96,39 @@ static void run_fixture(void **state)
 	free(copy);
 }
 
+/*
+ * GK_CFG_F_TTL_TO_KERNEL: the whole table again; TTL-expired packets go to
+ * the kernel with the same class, nothing else changes.
+ */
+static void ttl_to_kernel(void **state)
+{
+	const struct fixture *fx = *state;
+	enum gk_cls_action act, want;
+	enum gk_xdp_drop why;
+	struct gk_xdp_meta m;
+	int nttl = 0;
+
+	for (; fx->len || fx->name[0]; fx++) {
+		want = expect_action(fx->action);
+		if (fx->cls == GK_CLASS_TTL_EXPIRED) {
+			assert_int_equal(want, GK_CLS_WORKER);
+			want = GK_CLS_KERNEL;
+			nttl++;
+		}
+		act = gk_classify(fx->data, fx->len, &cfg_ttl_kernel, &m, &why);
+		if (act != want || m.class != fx->cls)
+			print_error("%s: got action %d class %s, want %d %s\n",
+				    fx->name, act, fx_class_name(m.class), want,
+				    fx_class_name(fx->cls));
+		assert_int_equal(act, want);
+		assert_int_equal(m.class, fx->cls);
+		if (act == GK_CLS_DROP)
+			assert_int_equal(why, fx->drop);
+	}
+	/* the table must actually exercise the flag */
+	assert_true(nttl >= 4);
+}
+
 /* No cfg: nothing is local, so local fixtures become routed or drops. */
 static void null_cfg_local_is_transit(void **state)
 {
@@ -96,6 +137,13 @@ static void null_cfg_local_is_transit(void **state)
 	struct gk_xdp_meta m;
 
 	for (; fx->len || fx->name[0]; fx++) {
+		if (!strcmp(fx->name, "v4_ttl1") || !strcmp(fx->name, "v6_hlim1")) {
+			/* NULL cfg: flags clear, a worker answers */
+			assert_int_equal(gk_classify(fx->data, fx->len, NULL,
+						     &m, &why), GK_CLS_WORKER);
+			assert_int_equal(m.class, GK_CLASS_TTL_EXPIRED);
+			continue;
+		}
 		if (strcmp(fx->name, "v4_local_tcp") && strcmp(fx->name, "v6_local_tcp"))
 			continue;
 		assert_int_equal(gk_classify(fx->data, fx->len, NULL, &m, &why),
@@ -143,7 +191,7 @@ int main(int argc, char **argv)
 
 	/* a zeroed sentinel ends the list for the whole-table tests */
 	all = calloc(n + 1, sizeof(*all));
-	tests = calloc(n + 2, sizeof(*tests));
+	tests = calloc(n + 3, sizeof(*tests));
 	if (!all || !tests)
 		return 1;
 	memcpy(all, fx, n * sizeof(*fx));
@@ -158,8 +206,11 @@ int main(int argc, char **argv)
 	tests[n + 1].name = "all_prefixes_are_safe";
 	tests[n + 1].test_func = all_prefixes_are_safe;
 	tests[n + 1].initial_state = all;
+	tests[n + 2].name = "ttl_to_kernel";
+	tests[n + 2].test_func = ttl_to_kernel;
+	tests[n + 2].initial_state = all;
 
-	rc = _cmocka_run_group_tests("classify_sw", tests, n + 2, NULL, NULL);
+	rc = _cmocka_run_group_tests("classify_sw", tests, n + 3, NULL, NULL);
 	free(tests);
 	free(all);
 	fx_free(fx, n);
