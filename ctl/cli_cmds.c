@@ -329,6 +329,8 @@ static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
 		     json_object_get(r, "worker_drops"));
 	print_counts(cli, "worker classes", "CLASS",
 		     json_object_get(r, "worker_classes"));
+	print_counts(cli, "worker events", "EVENT",
+		     json_object_get(r, "worker_events"));
 	stats_ports(cli, json_object_get(r, "ports"));
 	xdp = json_object_get(r, "xdp");
 	print_pb(cli, "xdp classes", "CLASS", json_object_get(xdp, "classes"));

@@ -26,7 +26,7 @@ enum section { SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_IGNORED };
 enum gkey {
 	K_INSTANCE, K_SOCKET, K_BPFFS, K_WORKERS, K_CPUS, K_XDP_MODE, K_BIND,
 	K_FRAMES, K_FRAME_SIZE, K_RING_SIZE, K_HEARTBEAT_MS, K_STALL_MS,
-	K_ROUTE_TABLE, K_LOG_LEVEL, NR_GKEYS
+	K_ROUTE_TABLE, K_LOG_LEVEL, K_TTL_EXPIRED, K_ICMP_RATE, NR_GKEYS
 };
 
 enum pkey { P_INTERFACE, P_MTU, NR_PKEYS };
@@ -61,6 +61,11 @@ static const char *const bind_mode_names[] = {
 	[GK_BIND_AUTO] = "auto",
 	[GK_BIND_COPY] = "copy",
 	[GK_BIND_ZEROCOPY] = "zerocopy",
+};
+
+static const char *const ttl_expired_names[] = {
+	[GK_TTL_EXPIRED_WORKER] = "worker",
+	[GK_TTL_EXPIRED_KERNEL] = "kernel",
 };
 
 static const char *const log_level_names[] = {
@@ -182,6 +187,8 @@ void gk_config_defaults(struct gk_config *cfg)
 	cfg->stall_ms = 1000;
 	cfg->route_table = 254;
 	cfg->log_level = GK_LOG_INFO;
+	cfg->ttl_expired = GK_TTL_EXPIRED_WORKER;
+	cfg->icmp_rate = 1000;
 }
 
 /* Decimal only: "010" is ten, "0x10", "+1", "-1" and "1k" are errors. */
@@ -464,6 +471,30 @@ static int set_log_level(struct parser *p, unsigned line, const char *key,
 	return 0;
 }
 
+static int set_ttl_expired(struct parser *p, unsigned line, const char *key,
+			   const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, ttl_expired_names,
+		     ARRAY_SIZE(ttl_expired_names), &v))
+		return -EINVAL;
+	p->cfg.ttl_expired = (enum gk_ttl_expired)v;
+	return 0;
+}
+
+/* ICMP errors per second per worker; 0 turns them off. */
+static int set_icmp_rate(struct parser *p, unsigned line, const char *key,
+			 const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 0, 1000000, &v))
+		return -EINVAL;
+	p->cfg.icmp_rate = (uint32_t)v;
+	return 0;
+}
+
 static struct gk_config_port *cur_port(struct parser *p)
 {
 	return &p->cfg.ports[p->cfg.nr_ports - 1];
@@ -519,6 +550,8 @@ static const struct key_def genkan_keys[NR_GKEYS] = {
 	[K_STALL_MS] = { "stall_ms", set_stall },
 	[K_ROUTE_TABLE] = { "route_table", set_route_table },
 	[K_LOG_LEVEL] = { "log_level", set_log_level },
+	[K_TTL_EXPIRED] = { "ttl_expired", set_ttl_expired },
+	[K_ICMP_RATE] = { "icmp_rate", set_icmp_rate },
 };
 
 static const struct key_def port_keys[NR_PKEYS] = {

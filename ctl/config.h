@@ -27,6 +27,8 @@ struct gk_config_port {
 enum gk_xdp_mode { GK_XDP_MODE_NATIVE, GK_XDP_MODE_SKB };
 enum gk_bind_mode { GK_BIND_AUTO, GK_BIND_COPY, GK_BIND_ZEROCOPY };
 enum gk_log_level { GK_LOG_ERROR, GK_LOG_WARN, GK_LOG_INFO, GK_LOG_DEBUG };
+/* Who answers TTL/hop-limit expiry of routed packets (ICMP time exceeded). */
+enum gk_ttl_expired { GK_TTL_EXPIRED_WORKER, GK_TTL_EXPIRED_KERNEL };
 
 struct gk_config {
 	char path[256];
@@ -42,6 +44,8 @@ struct gk_config {
 	unsigned heartbeat_ms, stall_ms;
 	uint32_t route_table;
 	enum gk_log_level log_level;
+	enum gk_ttl_expired ttl_expired;
+	uint32_t icmp_rate;	/* ICMP errors/s per worker, 0 = none */
 	struct gk_config_port ports[GK_CONFIG_MAX_PORTS];
 	unsigned nr_ports;
 };

@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,38 @@ static bool neigh_usable(uint16_t state)
 			NUD_PERMANENT | NUD_NOARP);
 }
 
+/*
+ * The address a port's ICMP errors come from (RFC 1812 4.3.2.4: the
+ * interface the error leaves by, which is the ingress). Prefer a global
+ * IPv6 address over a link-local one.
+ */
+static void port_source_addrs(const struct gk_daemon *d, struct gk_fib_port *fp,
+			      uint32_t ifindex)
+{
+	const struct gk_nl_addr *a;
+	bool v6_global = false;
+	size_t n;
+
+	a = gk_nlmirror_addrs(d->nl, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].ifindex != ifindex)
+			continue;
+		if (a[i].family == AF_INET && !fp->has_addr4) {
+			memcpy(fp->addr4, a[i].addr, 4);
+			fp->has_addr4 = 1;
+		} else if (a[i].family == AF_INET6 && !v6_global) {
+			bool ll = a[i].addr[0] == 0xfe &&
+				  (a[i].addr[1] & 0xc0) == 0x80;
+
+			if (ll && fp->has_addr6)
+				continue;
+			memcpy(fp->addr6, a[i].addr, 16);
+			fp->has_addr6 = 1;
+			v6_global = !ll;
+		}
+	}
+}
+
 static int route_cmp(const void *a, const void *b)
 {
 	const struct gk_nl_route *x = *(const struct gk_nl_route *const *)a;
@@ -197,10 +230,12 @@ int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
 		memcpy(neighs[used_n].mac, nn[i].mac, 6);
 		used_n++;
 	}
+	memset(fports, 0, sizeof(fports));
 	for (unsigned i = 0; i < d->nr_ports; i++) {
 		const struct gk_dport *p = &d->ports[i];
 		const struct gk_nl_link *l = gk_nlmirror_link(d->nl, p->ifindex);
 
+		port_source_addrs(d, &fports[i], p->ifindex);
 		fports[i].ifindex = p->ifindex;
 		fports[i].port_id = p->port_id;
 		/* Follow live MAC/MTU changes unless the config pins the MTU. */
@@ -514,6 +549,8 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	xo.pin_dir = d->pin_dir;
 	xo.skb_mode = cfg->xdp_mode == GK_XDP_MODE_SKB;
 	xo.nr_queues = d->nr_workers;
+	xo.flags = cfg->ttl_expired == GK_TTL_EXPIRED_KERNEL ?
+		GK_CFG_F_TTL_TO_KERNEL : 0;
 	d->xdp = gk_xdp_load(&xo, err, errlen);
 	if (!d->xdp)
 		return -EIO;
@@ -679,6 +716,8 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	NEEDS_RESTART(n->frames != o->frames || n->frame_size != o->frame_size ||
 		      n->ring_size != o->ring_size, "frames/frame_size/ring_size");
 	NEEDS_RESTART(n->route_table != o->route_table, "route_table");
+	NEEDS_RESTART(n->ttl_expired != o->ttl_expired, "ttl_expired");
+	NEEDS_RESTART(n->icmp_rate != o->icmp_rate, "icmp_rate");
 	NEEDS_RESTART(n->nr_ports != o->nr_ports, "the set of ports");
 	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++)
 		NEEDS_RESTART(strcmp(n->ports[i].name, o->ports[i].name) ||

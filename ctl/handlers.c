@@ -132,7 +132,7 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 		"uptime_s", secs_since(&d->started),
 		"config", d->cfg.path, "socket", d->cfg.socket_path,
 		"bpffs_pin_dir", d->pin_dir,
-		"xdp_mode", d->cfg.xdp_mode == GK_XDP_MODE_SKB ? "skb" : "native",
+		"xdp_mode", gk_config_xdp_mode_str(d->cfg.xdp_mode),
 		"ports", ports,
 		"workers", "total", (json_int_t)d->nr_workers,
 		"running", (json_int_t)(d->nr_workers - workers_stalled(d)),
@@ -185,6 +185,8 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 	uint64_t t_rxp = 0, t_rxb = 0, t_txp = 0, t_txb = 0, t_drop = 0;
 	uint64_t wdrops[GK_WK_DROP_MAX] = { 0 };
 	uint64_t wcls[GK_CLASS_MAX] = { 0 };
+	uint64_t wev[GK_WK_EVENT_MAX] = { 0 };
+	json_t *jwe = json_object();
 	json_t *workers = json_array(), *ports = json_array();
 	json_t *jwd = json_object(), *jwc = json_object();
 
@@ -201,6 +203,8 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 		}
 		for (int i = 0; i < GK_CLASS_MAX; i++)
 			wcls[i] += s->class_packets[i];
+		for (int i = 0; i < GK_WK_EVENT_MAX; i++)
+			wev[i] += s->events[i];
 		t_rxp += s->rx_packets;
 		t_rxb += s->rx_bytes;
 		t_txp += s->tx_packets;
@@ -238,13 +242,17 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 	for (int i = 0; i < GK_CLASS_MAX; i++)
 		json_object_set_new(jwc, class_names[i],
 				    json_integer((json_int_t)wcls[i]));
+	for (int i = 0; i < GK_WK_EVENT_MAX; i++)
+		json_object_set_new(jwe, gk_wk_event_names[i],
+				    json_integer((json_int_t)wev[i]));
 
 	*result = json_pack(
-		"{s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o}",
+		"{s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"totals", "rx_packets", (json_int_t)t_rxp,
 		"rx_bytes", (json_int_t)t_rxb, "tx_packets", (json_int_t)t_txp,
 		"tx_bytes", (json_int_t)t_txb, "drops", (json_int_t)t_drop,
 		"workers", workers, "worker_drops", jwd, "worker_classes", jwc,
+		"worker_events", jwe,
 		"ports", ports, "xdp", xdp_stats(d));
 	if (!*result) {
 		snprintf(err, errlen, "out of memory");

@@ -36,6 +36,8 @@ static const char full_conf[] =
 	"stall_ms = 500\n"
 	"route_table = 100\n"
 	"log_level = debug\n"
+	"ttl_expired = kernel\n"
+	"icmp_rate = 0\n"
 	"\n"
 	"[port lan]                # inside\n"
 	"interface = gw-lan\n"
@@ -71,15 +73,17 @@ static void test_full(void **state)
 	assert_int_equal(cfg.stall_ms, 500);
 	assert_int_equal(cfg.route_table, 100);
 	assert_int_equal(cfg.log_level, GK_LOG_DEBUG);
+	assert_int_equal(cfg.ttl_expired, GK_TTL_EXPIRED_KERNEL);
+	assert_int_equal(cfg.icmp_rate, 0);
 	assert_int_equal(cfg.nr_ports, 2);
 	assert_string_equal(cfg.ports[0].name, "lan");
 	assert_string_equal(cfg.ports[0].ifname, "gw-lan");
 	assert_int_equal(cfg.ports[0].mtu, 1500);
-	assert_int_equal(cfg.ports[0].line, 19);
+	assert_int_equal(cfg.ports[0].line, 21);
 	assert_string_equal(cfg.ports[1].name, "wan");
 	assert_string_equal(cfg.ports[1].ifname, "gw-wan");
 	assert_int_equal(cfg.ports[1].mtu, 0);
-	assert_int_equal(cfg.ports[1].line, 23);
+	assert_int_equal(cfg.ports[1].line, 25);
 }
 
 /* Only a port: everything else takes the documented defaults. */
@@ -105,6 +109,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.stall_ms, 1000);
 	assert_int_equal(cfg.route_table, 254);
 	assert_int_equal(cfg.log_level, GK_LOG_INFO);
+	assert_int_equal(cfg.ttl_expired, GK_TTL_EXPIRED_WORKER);
+	assert_int_equal(cfg.icmp_rate, 1000);
 	assert_int_equal(cfg.nr_ports, 1);
 
 	gk_config_defaults(&def);
@@ -199,6 +205,8 @@ static const struct bad bad_files[] = {
 	  "invalid xdp_mode 'generic' (expected native | skb)" },
 	{ "bind", "[genkan]\nbind = fast\n" PORT, 2, "invalid bind 'fast'" },
 	{ "log_level", "[genkan]\nlog_level = loud\n" PORT, 2, "invalid log_level 'loud'" },
+	{ "ttl_expired", "[genkan]\nttl_expired = router\n" PORT, 2, "invalid ttl_expired 'router'" },
+	{ "icmp_rate", "[genkan]\nicmp_rate = 2000000\n" PORT, 2, "icmp_rate = 2000000 out of range" },
 	{ "instance chars", "[genkan]\ninstance = a.b\n" PORT, 2, "invalid instance 'a.b'" },
 	{ "instance too long", "[genkan]\ninstance = abcdefghijabcdefghijabcdefghij12\n" PORT,
 	  2, "invalid instance" },
