@@ -92,6 +92,13 @@ static int resolve_ports(struct gk_daemon *d, char *err, size_t errlen)
 		memcpy(p->mac, l->mac, 6);
 		p->mtu = cp->mtu ? cp->mtu : l->mtu;
 		p->rx_queues = count_rx_queues(cp->ifname);
+		if (p->rx_queues > d->nr_workers)
+			gk_warn("port %s: %s has %u rx queues but only %u worker(s): "
+				"traffic the NIC steers to queues %u..%u goes to the "
+				"kernel (xdp event no_xsk); set workers = %u or reduce "
+				"the channels (ethtool -L)", cp->name, cp->ifname,
+				p->rx_queues, d->nr_workers, d->nr_workers,
+				p->rx_queues - 1, p->rx_queues);
 		if (p->rx_queues && p->rx_queues < d->nr_workers) {
 			snprintf(err, errlen,
 				 "port %s: %s has %u rx queue(s) but workers = %u; "
@@ -453,6 +460,20 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		return -ENOMEM;
 	memset(d->workers, 0, sizeof(*d->workers) * d->nr_workers);
 
+	/*
+	 * Frames parked in fill rings cannot carry traffic: keep at most half
+	 * of a worker's UMEM posted across all its ports, so RX bursts and TX
+	 * in flight always find free frames.
+	 */
+	uint32_t rx_size = cfg->ring_size;
+
+	while (rx_size > 64 && rx_size * d->nr_ports > cfg->frames / 2)
+		rx_size /= 2;
+	if (rx_size != cfg->ring_size)
+		gk_info("rx/fill rings of %u per port: %u frames shared by %u ports "
+			"(raise frames for deeper rings)", rx_size, cfg->frames,
+			d->nr_ports);
+
 	for (unsigned w = 0; w < d->nr_workers; w++) {
 		struct gk_worker_cfg wc = { .id = w };
 
@@ -470,7 +491,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 				.bind_mode = cfg->bind_mode == GK_BIND_COPY ? 1 :
 					cfg->bind_mode == GK_BIND_ZEROCOPY ? 2 : 0,
 				.skb_mode = cfg->xdp_mode == GK_XDP_MODE_SKB,
-				.rx_size = cfg->ring_size,
+				.rx_size = rx_size,
 				.tx_size = cfg->ring_size,
 			};
 
