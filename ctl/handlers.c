@@ -90,6 +90,18 @@ static unsigned workers_stalled(const struct gk_daemon *d)
 	return n;
 }
 
+/* Running: has beaten at least once and is not stalled. */
+static unsigned workers_running(const struct gk_daemon *d)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < d->nr_workers; i++)
+		n += !d->stalled[i] &&
+		     atomic_load_explicit(&d->workers[i].heartbeat_ns,
+					  memory_order_relaxed) != 0;
+	return n;
+}
+
 static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 		      size_t errlen)
 {
@@ -135,7 +147,7 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 		"xdp_mode", gk_config_xdp_mode_str(d->cfg.xdp_mode),
 		"ports", ports,
 		"workers", "total", (json_int_t)d->nr_workers,
-		"running", (json_int_t)(d->nr_workers - workers_stalled(d)),
+		"running", (json_int_t)workers_running(d),
 		"stalled", (json_int_t)workers_stalled(d),
 		"fib", "generation", (json_int_t)d->fib_generation,
 		"routes4", (json_int_t)n4, "routes6", (json_int_t)n6,

@@ -13,7 +13,7 @@ PKGS=(
 	# tests
 	libcmocka-dev python3 python3-scapy
 	# lab, e2e tests and bench peers
-	iproute2 iputils-ping iperf3 curl tcpdump procps ethtool util-linux
+	iproute2 iputils-ping iperf3 curl tcpdump procps ethtool util-linux jq
 	dpdk-dev
 )
 
