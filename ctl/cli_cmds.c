@@ -4,7 +4,11 @@
  * result into a table; formatting is tolerant of missing fields so the
  * CLI keeps working against a daemon that reports less (or more).
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +17,7 @@
 #include "ctl/cli_output.h"
 #include "ctl/ctl_client.h"
 #include "ctl/ctl_proto.h"
+#include "dataplane/map_rule.h"
 
 #define NB 64	/* scratch buffer for one formatted number */
 
@@ -524,6 +529,210 @@ static int cmd_version(struct gk_cli *cli, int argc, char **argv)
 	return GK_CLI_EXIT_OK;
 }
 
+/* "ADDR/LEN"; the address bytes go to @addr (4 or 16 of them). */
+static int parse_prefix(int family, const char *s, uint8_t *addr,
+			uint8_t *plen)
+{
+	unsigned maxlen = family == AF_INET6 ? 128 : 32;
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	unsigned long v;
+	char *end;
+
+	if (!slash || (size_t)(slash - s) >= INET6_ADDRSTRLEN)
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (inet_pton(family, buf, addr) != 1)
+		return -EINVAL;
+	if (slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(slash + 1, &end, 10);
+	if (errno || *end || v > maxlen)
+		return -EINVAL;
+	*plen = (uint8_t)v;
+	return 0;
+}
+
+static int parse_num(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+enum {
+	MC_IPV6_PREFIX = 0x100, MC_IPV4_PREFIX, MC_EA_BITS, MC_PSID_OFFSET,
+	MC_PSID_LEN, MC_DRAFT03, MC_EUP, MC_IPV4, MC_PORT, MC_JSON,
+};
+
+static const struct option map_calc_opts[] = {
+	{ "ipv6-prefix", required_argument, NULL, MC_IPV6_PREFIX },
+	{ "ipv4-prefix", required_argument, NULL, MC_IPV4_PREFIX },
+	{ "ea-bits", required_argument, NULL, MC_EA_BITS },
+	{ "psid-offset", required_argument, NULL, MC_PSID_OFFSET },
+	{ "psid-len", required_argument, NULL, MC_PSID_LEN },
+	{ "draft03", no_argument, NULL, MC_DRAFT03 },
+	{ "end-user-prefix", required_argument, NULL, MC_EUP },
+	{ "ipv4", required_argument, NULL, MC_IPV4 },
+	{ "port", required_argument, NULL, MC_PORT },
+	{ "json", no_argument, NULL, MC_JSON },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define MAP_CALC_USAGE							\
+	"usage: genkanctl [-j] map calc --ipv6-prefix P/LEN --ipv4-prefix A/LEN\n" \
+	"         --ea-bits N --psid-offset A [--psid-len K] [--draft03]\n" \
+	"         (--end-user-prefix P/LEN | --ipv4 ADDR --port N)\n"
+
+__attribute__((format(printf, 2, 3)))
+static int map_usage(struct gk_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(cli->errf, "genkanctl: map calc: ");
+	va_start(ap, fmt);
+	vfprintf(cli->errf, fmt, ap);
+	va_end(ap);
+	fputc('\n', cli->errf);
+	return GK_CLI_EXIT_USAGE;
+}
+
+/*
+ * RFC 7597 §5 offline: a rule plus either the delegated prefix (CE view)
+ * or an IPv4 address and port (BR view). The mapcalc of genkan.
+ */
+static int cmd_map_calc(struct gk_cli *cli, int argc, char **argv)
+{
+	struct gk_map_rule r = { .psid_offset = GK_MAP_DEFAULT_PSID_OFFSET };
+	bool have6 = false, have4 = false, have_ea = false, have_off = false;
+	bool have_eup = false, have_ip = false, have_port = false;
+	uint16_t (*ranges)[2] = NULL;
+	uint8_t eup[16] = { 0 }, eup_len = 0, ip[4] = { 0 };
+	struct gk_map_ce_params cp;
+	unsigned long v, port = 0;
+	unsigned nr;
+	char why[256];
+	int opt, ret;
+
+	optind = 0;	/* glibc: restart scanning on this argv */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+j", map_calc_opts, NULL)) != -1) {
+		const char *arg = optarg;
+
+		switch (opt) {
+		case MC_IPV6_PREFIX:
+			if (parse_prefix(AF_INET6, arg, r.ipv6_prefix, &r.ipv6_plen))
+				return map_usage(cli, "invalid --ipv6-prefix '%s' (expected IPV6ADDR/LEN)", arg);
+			have6 = true;
+			break;
+		case MC_IPV4_PREFIX:
+			if (parse_prefix(AF_INET, arg, r.ipv4_prefix, &r.ipv4_plen))
+				return map_usage(cli, "invalid --ipv4-prefix '%s' (expected IPV4ADDR/LEN)", arg);
+			have4 = true;
+			break;
+		case MC_EA_BITS:
+			if (parse_num(arg, GK_MAP_MAX_EA_BITS, &v))
+				return map_usage(cli, "invalid --ea-bits '%s' (expected 0..48)", arg);
+			r.ea_bits = (uint8_t)v;
+			have_ea = true;
+			break;
+		case MC_PSID_OFFSET:
+			if (parse_num(arg, 16, &v))
+				return map_usage(cli, "invalid --psid-offset '%s' (expected 0..16)", arg);
+			r.psid_offset = (uint8_t)v;
+			have_off = true;
+			break;
+		case MC_PSID_LEN:
+			if (parse_num(arg, 16, &v))
+				return map_usage(cli, "invalid --psid-len '%s' (expected 0..16)", arg);
+			r.psid_len = (uint8_t)v;
+			r.flags |= GK_MAP_F_PSID_LEN;
+			break;
+		case MC_DRAFT03:
+			r.flags |= GK_MAP_F_DRAFT03;
+			break;
+		case MC_EUP:
+			if (parse_prefix(AF_INET6, arg, eup, &eup_len))
+				return map_usage(cli, "invalid --end-user-prefix '%s' (expected IPV6ADDR/LEN)", arg);
+			have_eup = true;
+			break;
+		case MC_IPV4:
+			if (inet_pton(AF_INET, arg, ip) != 1)
+				return map_usage(cli, "invalid --ipv4 '%s' (expected an IPv4 address)", arg);
+			have_ip = true;
+			break;
+		case MC_PORT:
+			if (parse_num(arg, 65535, &port))
+				return map_usage(cli, "invalid --port '%s' (expected 0..65535)", arg);
+			have_port = true;
+			break;
+		case 'j':
+		case MC_JSON:
+			cli->json = true;
+			break;
+		default:
+			return map_usage(cli, "unknown or incomplete option '%s'",
+					 argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return map_usage(cli, "unexpected argument '%s'", argv[optind]);
+	if (!have6 || !have4 || !have_ea || !have_off)
+		return map_usage(cli, "%s", "--ipv6-prefix, --ipv4-prefix, --ea-bits and --psid-offset are required");
+	if (have_eup == (have_ip || have_port))
+		return map_usage(cli, "%s", "give either --end-user-prefix or --ipv4 with --port");
+	if (have_ip != have_port)
+		return map_usage(cli, "%s", "--ipv4 and --port go together");
+
+	gk_map_rule_normalize(&r);
+	if (have_eup)
+		ret = gk_map_ce_derive(&r, eup, eup_len, &cp, why, sizeof(why));
+	else
+		ret = gk_map_br_derive(&r, ip, (uint16_t)port, &cp, why, sizeof(why));
+	if (ret) {
+		fprintf(cli->errf, "genkanctl: map calc: %s\n", why);
+		return GK_CLI_EXIT_DAEMON;	/* 1: inconsistent parameters */
+	}
+
+	nr = gk_map_port_ranges(cp.psid_offset, cp.psid_len, cp.psid, NULL, 0);
+	ranges = calloc(nr, sizeof(*ranges));
+	if (!ranges) {
+		fprintf(cli->errf, "genkanctl: map calc: out of memory\n");
+		return GK_CLI_EXIT_DAEMON;
+	}
+	gk_map_port_ranges(cp.psid_offset, cp.psid_len, cp.psid, ranges, nr);
+	ret = gk_out_map_calc(cli->out, cli->json, &cp,
+			      (const uint16_t (*)[2])ranges, nr);
+	free(ranges);
+	if (ret) {
+		fprintf(cli->errf, "genkanctl: map calc: %s\n", strerror(-ret));
+		return GK_CLI_EXIT_DAEMON;
+	}
+	return GK_CLI_EXIT_OK;
+}
+
+static int cmd_map(struct gk_cli *cli, int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(cli->errf, "genkanctl: map needs a subcommand (calc)\n%s",
+			MAP_CALC_USAGE);
+		return GK_CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "calc"))
+		return cmd_map_calc(cli, argc - 1, argv + 1);
+	fprintf(cli->errf, "genkanctl: map: unknown subcommand '%s' (expected calc)\n",
+		argv[1]);
+	return GK_CLI_EXIT_USAGE;
+}
+
 static int cmd_help(struct gk_cli *cli, int argc, char **argv)
 {
 	gk_cli_usage(cli->out);
@@ -538,6 +747,7 @@ static const struct gk_cli_cmd cmds[] = {
 	{ "neighbors", cmd_neighbors, "neighbor entries (alias: neigh)" },
 	{ "reload", cmd_reload, "re-read the config file and apply changes" },
 	{ "version", cmd_version, "client and daemon versions" },
+	{ "map", cmd_map, "map calc ...: MAP-E rule math, offline (see below)" },
 	{ "help", cmd_help, "this text" },
 };
 
@@ -575,7 +785,8 @@ void gk_cli_usage(FILE *f)
 		"\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\n" MAP_CALC_USAGE);
 	fprintf(f,
-		"\nexit status: 0 ok, 1 daemon returned an error, 2 usage error,\n"
-		"             3 cannot reach the daemon\n");
+		"\nexit status: 0 ok, 1 daemon returned an error (map calc: inconsistent\n"
+		"             parameters), 2 usage error, 3 cannot reach the daemon\n");
 }

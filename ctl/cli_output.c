@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* genkanctl formatting: tables sized to their widest cell. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "ctl/cli_output.h"
+#include "dataplane/map_rule.h"
 
 void gk_out_table_init(struct gk_out_table *t, unsigned ncols,
 		       const char *const *heads)
@@ -169,5 +171,67 @@ int gk_out_json(FILE *f, const json_t *v)
 	if (json_dumpf(v, f, JSON_INDENT(2)))
 		return -EIO;
 	fputc('\n', f);
+	return 0;
+}
+
+static json_t *map_calc_json(const struct gk_map_ce_params *cp,
+			     const char *ipv4, const char *ce, const char *eup,
+			     const uint16_t (*ranges)[2], unsigned nr_ranges)
+{
+	json_t *o, *pr;
+	unsigned i;
+
+	pr = json_array();
+	for (i = 0; pr && i < nr_ranges; i++)
+		if (json_array_append_new(pr, json_pack("[ii]", ranges[i][0],
+							ranges[i][1])))
+			goto err;
+	o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:s, s:i, s:i, s:o}",
+		      "ipv4", ipv4, "ipv4_plen", cp->ipv4_plen,
+		      "psid", cp->psid, "psid_len", cp->psid_len,
+		      "psid_offset", cp->psid_offset, "ce_ipv6", ce,
+		      "end_user_prefix", eup, "nr_ports", (int)cp->nr_ports,
+		      "nr_ranges", nr_ranges, "port_ranges", pr);
+	return o;
+err:
+	json_decref(pr);
+	return NULL;
+}
+
+int gk_out_map_calc(FILE *f, bool json, const struct gk_map_ce_params *cp,
+		    const uint16_t (*ranges)[2], unsigned nr_ranges)
+{
+	char v4[INET_ADDRSTRLEN], ce[INET6_ADDRSTRLEN], e[INET6_ADDRSTRLEN];
+	char eup[INET6_ADDRSTRLEN + 8];
+	unsigned i;
+
+	inet_ntop(AF_INET, cp->ipv4, v4, sizeof(v4));
+	inet_ntop(AF_INET6, cp->ce_ipv6, ce, sizeof(ce));
+	inet_ntop(AF_INET6, cp->eup, e, sizeof(e));
+	snprintf(eup, sizeof(eup), "%s/%u", e, cp->eup_len);
+
+	if (json) {
+		json_t *o = map_calc_json(cp, v4, ce, eup, ranges, nr_ranges);
+		int ret;
+
+		if (!o)
+			return -ENOMEM;
+		ret = gk_out_json(f, o);
+		json_decref(o);
+		return ret;
+	}
+	/* A shared or full address prints bare; a CE prefix keeps its length. */
+	if (cp->ipv4_plen == 32)
+		fprintf(f, "ipv4 %s\n", v4);
+	else
+		fprintf(f, "ipv4 %s/%u\n", v4, cp->ipv4_plen);
+	fprintf(f, "psid 0x%x (%u), psid_len %u, offset %u\n", cp->psid,
+		cp->psid, cp->psid_len, cp->psid_offset);
+	fprintf(f, "ce_ipv6 %s\n", ce);
+	fprintf(f, "end_user_prefix %s\n", eup);
+	fprintf(f, "ports %" PRIu32 " in %u range%s\n", cp->nr_ports, nr_ranges,
+		nr_ranges == 1 ? "" : "s");
+	for (i = 0; i < nr_ranges; i++)
+		fprintf(f, "%u-%u\n", ranges[i][0], ranges[i][1]);
 	return 0;
 }

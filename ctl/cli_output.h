@@ -49,4 +49,14 @@ void gk_out_pct(uint64_t part, uint64_t whole, char *buf, size_t len);
 /* Pretty JSON on @f followed by a newline. */
 int gk_out_json(FILE *f, const json_t *v);
 
+struct gk_map_ce_params;
+
+/*
+ * genkanctl map calc result: plain text (one fact per line, then one port
+ * range "first-last" per line) or, with @json, one JSON object. @ranges
+ * holds @nr_ranges pairs.
+ */
+int gk_out_map_calc(FILE *f, bool json, const struct gk_map_ce_params *cp,
+		    const uint16_t (*ranges)[2], unsigned nr_ranges);
+
 #endif /* GK_CLI_OUTPUT_H */

@@ -4,6 +4,7 @@
  * line, and parsing carries on past errors so the operator sees the whole
  * list at once instead of fixing one line per daemon restart.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,13 @@
 #define XDP_HEADROOM		256
 #define L2_OVERHEAD		18	/* Ethernet header + one VLAN tag */
 
-enum section { SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_IGNORED };
+/* tunnel_mtu bounds: IPv4 minimum (RFC 791) .. largest IPv6 payload - 40 */
+#define TUNNEL_MTU_MIN		68
+#define TUNNEL_MTU_MAX		65495
+#define MSS_MIN			536	/* RFC 879 default MSS */
+#define MSS_MAX			65495
+
+enum section { SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_IGNORED };
 
 enum gkey {
 	K_INSTANCE, K_SOCKET, K_BPFFS, K_WORKERS, K_CPUS, K_XDP_MODE, K_BIND,
@@ -30,6 +37,23 @@ enum gkey {
 };
 
 enum pkey { P_INTERFACE, P_MTU, NR_PKEYS };
+
+enum mkey {
+	M_ROLE, M_BR_ADDRESS, M_IPV4_PORT, M_IPV6_PORT, M_EUP, M_TUNNEL_MTU,
+	M_FRAGMENT, M_ICMP_UNREACH, M_ENABLED, NR_MKEYS
+};
+
+enum rkey {
+	R_IPV6_PREFIX, R_IPV4_PREFIX, R_EA_BITS, R_PSID_OFFSET, R_PSID_LEN,
+	R_DRAFT03, R_FMR, R_MSS_CLAMP, NR_RKEYS
+};
+
+/* Per [map-rule] bookkeeping that does not belong in struct gk_map_rule. */
+struct rule_aux {
+	unsigned line;
+	unsigned key_line[NR_RKEYS];
+	bool mss_auto;
+};
 
 struct parser {
 	const char *name;
@@ -44,6 +68,11 @@ struct parser {
 	unsigned gkey_line[NR_GKEYS];
 	unsigned pkey_line[GK_CONFIG_MAX_PORTS][NR_PKEYS];
 	bool too_many_ports;
+	unsigned mkey_line[NR_MKEYS];
+	bool role_set;
+	struct rule_aux *raux;		/* parallel to cfg.map_rules */
+	unsigned rules_cap;
+	bool too_many_rules;
 };
 
 struct key_def {
@@ -67,6 +96,15 @@ static const char *const ttl_expired_names[] = {
 	[GK_TTL_EXPIRED_WORKER] = "worker",
 	[GK_TTL_EXPIRED_KERNEL] = "kernel",
 };
+
+static const char *const role_names[] = {
+	[GK_MAPE_CE] = "ce",
+	[GK_MAPE_BR] = "br",
+};
+
+static const char *const fragment_names[] = { "outer", "icmp" };
+
+static const char *const bool_names[] = { "no", "yes" };
 
 static const char *const log_level_names[] = {
 	[GK_LOG_ERROR] = "error",
@@ -189,6 +227,7 @@ void gk_config_defaults(struct gk_config *cfg)
 	cfg->log_level = GK_LOG_INFO;
 	cfg->ttl_expired = GK_TTL_EXPIRED_WORKER;
 	cfg->icmp_rate = 1000;
+	cfg->mape.bmr = -1;
 }
 
 /* Decimal only: "010" is ten, "0x10", "+1", "-1" and "1k" are errors. */
@@ -535,6 +574,256 @@ static int set_mtu(struct parser *p, unsigned line, const char *key,
 	return 0;
 }
 
+/* "ADDR/LEN" of @family; host bits set beyond LEN are an error. */
+static int get_prefix(struct parser *p, unsigned line, const char *key,
+		      const char *val, int family, uint8_t *addr,
+		      uint8_t *plen)
+{
+	unsigned maxlen = family == AF_INET6 ? 128 : 32;
+	char buf[INET6_ADDRSTRLEN + 8];
+	uint8_t tmp[16] = { 0 }, masked[16];
+	unsigned long long len;
+	unsigned i;
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", val);
+	slash = strchr(buf, '/');
+	if (!slash || strlen(val) >= sizeof(buf)) {
+		perr(p, line, "invalid %s '%s' (expected %s/LEN)", key, val,
+		     family == AF_INET6 ? "IPV6ADDR" : "IPV4ADDR");
+		return -EINVAL;
+	}
+	*slash = '\0';
+	if (inet_pton(family, buf, tmp) != 1 || parse_u64(slash + 1, &len) ||
+	    len > maxlen) {
+		perr(p, line, "invalid %s '%s' (expected %s/0..%u)", key, val,
+		     family == AF_INET6 ? "IPV6ADDR" : "IPV4ADDR", maxlen);
+		return -EINVAL;
+	}
+	memcpy(masked, tmp, sizeof(masked));
+	for (i = 0; i < maxlen / 8; i++) {
+		if (len >= (i + 1) * 8)
+			continue;
+		masked[i] = len <= i * 8 ? 0 :
+			(uint8_t)(masked[i] & (0xff00u >> (len - i * 8)));
+	}
+	if (memcmp(masked, tmp, maxlen / 8)) {
+		perr(p, line, "%s %s has bits set beyond /%llu", key, val, len);
+		return -EINVAL;
+	}
+	memcpy(addr, tmp, maxlen / 8);
+	*plen = (uint8_t)len;
+	return 0;
+}
+
+static int get_bool(struct parser *p, unsigned line, const char *key,
+		    const char *val, bool *out)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, bool_names, ARRAY_SIZE(bool_names), &v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int set_role(struct parser *p, unsigned line, const char *key,
+		    const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, role_names, ARRAY_SIZE(role_names), &v))
+		return -EINVAL;
+	p->cfg.mape.role = v;
+	p->role_set = true;
+	return 0;
+}
+
+static int set_br_address(struct parser *p, unsigned line, const char *key,
+			  const char *val)
+{
+	if (inet_pton(AF_INET6, val, p->cfg.mape.br_address) != 1) {
+		perr(p, line, "invalid br_address '%s' (expected an IPv6 address)",
+		     val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_port_ref(struct parser *p, unsigned line, const char *key,
+			const char *val, char *dst)
+{
+	if (!gk_config_valid_name(val, 15)) {
+		perr(p, line, "invalid %s '%s' (expected a port name)", key, val);
+		return -EINVAL;
+	}
+	strcpy(dst, val);
+	return 0;
+}
+
+static int set_ipv4_port(struct parser *p, unsigned line, const char *key,
+			 const char *val)
+{
+	return set_port_ref(p, line, key, val, p->cfg.mape.ipv4_port);
+}
+
+static int set_ipv6_port(struct parser *p, unsigned line, const char *key,
+			 const char *val)
+{
+	return set_port_ref(p, line, key, val, p->cfg.mape.ipv6_port);
+}
+
+static int set_eup(struct parser *p, unsigned line, const char *key,
+		   const char *val)
+{
+	return get_prefix(p, line, key, val, AF_INET6, p->cfg.mape.eup,
+			  &p->cfg.mape.eup_len);
+}
+
+static int set_tunnel_mtu(struct parser *p, unsigned line, const char *key,
+			  const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, TUNNEL_MTU_MIN, TUNNEL_MTU_MAX, &v))
+		return -EINVAL;
+	p->cfg.mape.tunnel_mtu = (uint16_t)v;
+	return 0;
+}
+
+static int set_fragment(struct parser *p, unsigned line, const char *key,
+			const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, fragment_names,
+		     ARRAY_SIZE(fragment_names), &v))
+		return -EINVAL;
+	p->cfg.mape.fragment = (uint8_t)v;
+	return 0;
+}
+
+static int set_icmp_unreach(struct parser *p, unsigned line, const char *key,
+			    const char *val)
+{
+	return get_bool(p, line, key, val, &p->cfg.mape.icmp_unreachable);
+}
+
+static int set_enabled(struct parser *p, unsigned line, const char *key,
+		       const char *val)
+{
+	return get_bool(p, line, key, val, &p->cfg.mape.enabled);
+}
+
+static struct gk_map_rule *cur_rule(struct parser *p)
+{
+	return &p->cfg.map_rules[p->cfg.nr_map_rules - 1];
+}
+
+static int set_ipv6_prefix(struct parser *p, unsigned line, const char *key,
+			   const char *val)
+{
+	struct gk_map_rule *r = cur_rule(p);
+
+	return get_prefix(p, line, key, val, AF_INET6, r->ipv6_prefix,
+			  &r->ipv6_plen);
+}
+
+static int set_ipv4_prefix(struct parser *p, unsigned line, const char *key,
+			   const char *val)
+{
+	struct gk_map_rule *r = cur_rule(p);
+
+	return get_prefix(p, line, key, val, AF_INET, r->ipv4_prefix,
+			  &r->ipv4_plen);
+}
+
+static int set_small(struct parser *p, unsigned line, const char *key,
+		     const char *val, unsigned max, uint8_t *dst)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 0, max, &v))
+		return -EINVAL;
+	*dst = (uint8_t)v;
+	return 0;
+}
+
+static int set_ea_bits(struct parser *p, unsigned line, const char *key,
+		       const char *val)
+{
+	return set_small(p, line, key, val, GK_MAP_MAX_EA_BITS,
+			 &cur_rule(p)->ea_bits);
+}
+
+static int set_psid_offset(struct parser *p, unsigned line, const char *key,
+			   const char *val)
+{
+	return set_small(p, line, key, val, 16, &cur_rule(p)->psid_offset);
+}
+
+static int set_psid_len(struct parser *p, unsigned line, const char *key,
+			const char *val)
+{
+	if (set_small(p, line, key, val, 16, &cur_rule(p)->psid_len))
+		return -EINVAL;
+	cur_rule(p)->flags |= GK_MAP_F_PSID_LEN;
+	return 0;
+}
+
+static int set_rule_flag(struct parser *p, unsigned line, const char *key,
+			 const char *val, uint8_t flag)
+{
+	bool on;
+
+	if (get_bool(p, line, key, val, &on))
+		return -EINVAL;
+	if (on)
+		cur_rule(p)->flags |= flag;
+	else
+		cur_rule(p)->flags &= (uint8_t)~flag;
+	return 0;
+}
+
+static int set_draft03(struct parser *p, unsigned line, const char *key,
+		       const char *val)
+{
+	return set_rule_flag(p, line, key, val, GK_MAP_F_DRAFT03);
+}
+
+static int set_fmr(struct parser *p, unsigned line, const char *key,
+		   const char *val)
+{
+	return set_rule_flag(p, line, key, val, GK_MAP_F_FMR);
+}
+
+/* auto: tunnel MTU - 20 (IPv4) - 20 (TCP), resolved in validate(). */
+static int set_mss_clamp(struct parser *p, unsigned line, const char *key,
+			 const char *val)
+{
+	struct rule_aux *aux = &p->raux[p->cfg.nr_map_rules - 1];
+	unsigned long long v;
+
+	aux->mss_auto = false;
+	if (!strcmp(val, "auto")) {
+		aux->mss_auto = true;
+		return 0;
+	}
+	if (!strcmp(val, "off")) {
+		cur_rule(p)->mss_clamp = 0;
+		return 0;
+	}
+	if (parse_u64(val, &v) == -EINVAL) {
+		perr(p, line, "invalid mss_clamp '%s' (expected auto | off | %d..%d)",
+		     val, MSS_MIN, MSS_MAX);
+		return -EINVAL;
+	}
+	if (get_uint(p, line, key, val, MSS_MIN, MSS_MAX, &v))
+		return -EINVAL;
+	cur_rule(p)->mss_clamp = (uint16_t)v;
+	return 0;
+}
+
 static const struct key_def genkan_keys[NR_GKEYS] = {
 	[K_INSTANCE] = { "instance", set_instance },
 	[K_SOCKET] = { "socket", set_socket },
@@ -557,6 +846,29 @@ static const struct key_def genkan_keys[NR_GKEYS] = {
 static const struct key_def port_keys[NR_PKEYS] = {
 	[P_INTERFACE] = { "interface", set_interface },
 	[P_MTU] = { "mtu", set_mtu },
+};
+
+static const struct key_def mape_keys[NR_MKEYS] = {
+	[M_ROLE] = { "role", set_role },
+	[M_BR_ADDRESS] = { "br_address", set_br_address },
+	[M_IPV4_PORT] = { "ipv4_port", set_ipv4_port },
+	[M_IPV6_PORT] = { "ipv6_port", set_ipv6_port },
+	[M_EUP] = { "end_user_prefix", set_eup },
+	[M_TUNNEL_MTU] = { "tunnel_mtu", set_tunnel_mtu },
+	[M_FRAGMENT] = { "fragment", set_fragment },
+	[M_ICMP_UNREACH] = { "icmp_unreachable", set_icmp_unreach },
+	[M_ENABLED] = { "enabled", set_enabled },
+};
+
+static const struct key_def rule_keys[NR_RKEYS] = {
+	[R_IPV6_PREFIX] = { "ipv6_prefix", set_ipv6_prefix },
+	[R_IPV4_PREFIX] = { "ipv4_prefix", set_ipv4_prefix },
+	[R_EA_BITS] = { "ea_bits", set_ea_bits },
+	[R_PSID_OFFSET] = { "psid_offset", set_psid_offset },
+	[R_PSID_LEN] = { "psid_len", set_psid_len },
+	[R_DRAFT03] = { "draft03", set_draft03 },
+	[R_FMR] = { "fmr", set_fmr },
+	[R_MSS_CLAMP] = { "mss_clamp", set_mss_clamp },
 };
 
 static char *trim(char *s)
@@ -584,6 +896,86 @@ static void strip_comment(char *s)
 			return;
 		}
 	}
+}
+
+static void open_mape(struct parser *p, unsigned line, const char *arg)
+{
+	if (*arg) {
+		perr(p, line, "section [mape] takes no name");
+		return;
+	}
+	if (p->cfg.mape.present) {
+		perr(p, line, "duplicate section [mape] (first at line %u)",
+		     p->cfg.mape.line);
+		return;
+	}
+	p->cfg.mape.present = true;
+	p->cfg.mape.enabled = true;
+	p->cfg.mape.line = line;
+	p->sec = SEC_MAPE;
+}
+
+static int grow_rules(struct parser *p)
+{
+	unsigned cap = p->rules_cap ? p->rules_cap * 2 : 8;
+	struct gk_map_rule *r;
+	struct rule_aux *a;
+
+	if (cap > GK_CONFIG_MAX_MAP_RULES)
+		cap = GK_CONFIG_MAX_MAP_RULES;
+	r = realloc(p->cfg.map_rules, cap * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	p->cfg.map_rules = r;
+	a = realloc(p->raux, cap * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	p->raux = a;
+	p->rules_cap = cap;
+	return 0;
+}
+
+static void open_map_rule(struct parser *p, unsigned line, const char *arg)
+{
+	struct gk_map_rule *r;
+	unsigned i;
+
+	if (!*arg) {
+		perr(p, line, "map-rule section needs a name: [map-rule NAME]");
+		return;
+	}
+	if (!gk_config_valid_name(arg, sizeof(r->name) - 1)) {
+		perr(p, line, "invalid map-rule name '%s' (expected [A-Za-z0-9_-]{1,31})",
+		     arg);
+		return;
+	}
+	for (i = 0; i < p->cfg.nr_map_rules; i++) {
+		if (!strcmp(p->cfg.map_rules[i].name, arg)) {
+			perr(p, line, "duplicate map-rule '%s' (first at line %u)",
+			     arg, p->raux[i].line);
+			return;
+		}
+	}
+	if (p->cfg.nr_map_rules >= GK_CONFIG_MAX_MAP_RULES) {
+		if (!p->too_many_rules)
+			perr(p, line, "too many map-rules (max %d)",
+			     GK_CONFIG_MAX_MAP_RULES);
+		p->too_many_rules = true;
+		return;
+	}
+	if (p->cfg.nr_map_rules == p->rules_cap && grow_rules(p)) {
+		perr(p, line, "out of memory");
+		return;
+	}
+	r = &p->cfg.map_rules[p->cfg.nr_map_rules];
+	memset(r, 0, sizeof(*r));
+	strcpy(r->name, arg);
+	r->psid_offset = GK_MAP_DEFAULT_PSID_OFFSET;
+	memset(&p->raux[p->cfg.nr_map_rules], 0, sizeof(p->raux[0]));
+	p->raux[p->cfg.nr_map_rules].line = line;
+	p->raux[p->cfg.nr_map_rules].mss_auto = true;
+	p->cfg.nr_map_rules++;
+	p->sec = SEC_MAP_RULE;
 }
 
 static void open_section(struct parser *p, unsigned line, char *s)
@@ -623,6 +1015,14 @@ static void open_section(struct parser *p, unsigned line, char *s)
 		}
 		p->genkan_line = line;
 		p->sec = SEC_GENKAN;
+		return;
+	}
+	if (!strcmp(inner, "mape")) {
+		open_mape(p, line, arg);
+		return;
+	}
+	if (!strcmp(inner, "map-rule")) {
+		open_map_rule(p, line, arg);
 		return;
 	}
 	if (strcmp(inner, "port")) {
@@ -689,6 +1089,16 @@ static void set_key(struct parser *p, unsigned line, char *s)
 		nr = NR_GKEYS;
 		lines = p->gkey_line;
 		break;
+	case SEC_MAPE:
+		defs = mape_keys;
+		nr = NR_MKEYS;
+		lines = p->mkey_line;
+		break;
+	case SEC_MAP_RULE:
+		defs = rule_keys;
+		nr = NR_RKEYS;
+		lines = p->raux[p->cfg.nr_map_rules - 1].key_line;
+		break;
 	case SEC_PORT:
 	default:
 		defs = port_keys;
@@ -702,7 +1112,9 @@ static void set_key(struct parser *p, unsigned line, char *s)
 			break;
 	if (i == nr) {
 		perr(p, line, "unknown key '%s' in [%s]", key,
-		     p->sec == SEC_GENKAN ? "genkan" : "port");
+		     p->sec == SEC_GENKAN ? "genkan" :
+		     p->sec == SEC_MAPE ? "mape" :
+		     p->sec == SEC_MAP_RULE ? "map-rule" : "port");
 		return;
 	}
 	if (lines[i]) {
@@ -728,6 +1140,202 @@ static void parse_line(struct parser *p, unsigned line, char *s)
 		open_section(p, line, s);
 	else
 		set_key(p, line, s);
+}
+
+static const struct gk_config_port *find_port(const struct gk_config *cfg,
+					      const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->nr_ports; i++)
+		if (!strcmp(cfg->ports[i].name, name))
+			return &cfg->ports[i];
+	return NULL;
+}
+
+static void fmt_prefix(int family, const uint8_t *addr, unsigned plen,
+		       char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, plen);
+}
+
+/* Each rule on its own: required keys, then the RFC 7597 length rules. */
+static void validate_rules(struct parser *p, bool *ok)
+{
+	struct gk_config *cfg = &p->cfg;
+	char why[256];
+	unsigned i;
+
+	for (i = 0; i < cfg->nr_map_rules; i++) {
+		struct gk_map_rule *r = &cfg->map_rules[i];
+		const struct rule_aux *aux = &p->raux[i];
+		static const enum rkey required[] = {
+			R_IPV6_PREFIX, R_IPV4_PREFIX, R_EA_BITS,
+		};
+		unsigned j;
+
+		ok[i] = true;
+		for (j = 0; j < ARRAY_SIZE(required); j++) {
+			if (!aux->key_line[required[j]]) {
+				perr(p, aux->line, "map-rule '%s' has no %s",
+				     r->name, rule_keys[required[j]].name);
+				ok[i] = false;
+			}
+		}
+		if (!ok[i])
+			continue;
+		gk_map_rule_normalize(r);
+		if (gk_map_rule_check(r, why, sizeof(why))) {
+			perr(p, aux->line, "map-rule '%s': %s", r->name, why);
+			ok[i] = false;
+		}
+	}
+}
+
+/* Rules must not share IPv4 or IPv6 space: a lookup would be ambiguous. */
+static void validate_overlaps(struct parser *p, const bool *ok)
+{
+	struct gk_config *cfg = &p->cfg;
+	char a[64], b[64];
+	unsigned i, j;
+
+	for (j = 1; j < cfg->nr_map_rules; j++) {
+		const struct gk_map_rule *y = &cfg->map_rules[j];
+
+		if (!ok[j])
+			continue;
+		for (i = 0; i < j; i++) {
+			const struct gk_map_rule *x = &cfg->map_rules[i];
+			unsigned l4;
+
+			if (!ok[i] || !gk_map_rules_overlap(x, y))
+				continue;
+			l4 = x->ipv4_plen < y->ipv4_plen ? x->ipv4_plen : y->ipv4_plen;
+			if (gk_map_prefix_eq(x->ipv4_prefix, y->ipv4_prefix, l4)) {
+				fmt_prefix(AF_INET, y->ipv4_prefix, y->ipv4_plen, a, sizeof(a));
+				fmt_prefix(AF_INET, x->ipv4_prefix, x->ipv4_plen, b, sizeof(b));
+			} else {
+				fmt_prefix(AF_INET6, y->ipv6_prefix, y->ipv6_plen, a, sizeof(a));
+				fmt_prefix(AF_INET6, x->ipv6_prefix, x->ipv6_plen, b, sizeof(b));
+			}
+			perr(p, p->raux[j].line,
+			     "map-rule '%s' (%s) overlaps map-rule '%s' (%s, line %u)",
+			     y->name, a, x->name, b, p->raux[i].line);
+			break;	/* one report per rule is enough */
+		}
+	}
+}
+
+/* CE: the delegated prefix picks the Basic Mapping Rule (RFC 7597 §5). */
+static void validate_bmr(struct parser *p, const bool *ok)
+{
+	struct gk_config *cfg = &p->cfg;
+	struct gk_config_mape *m = &cfg->mape;
+	unsigned line = p->mkey_line[M_EUP], i, nr = 0, first = 0;
+	struct gk_map_ce_params cp;
+	char eup[64], why[256];
+
+	fmt_prefix(AF_INET6, m->eup, m->eup_len, eup, sizeof(eup));
+	for (i = 0; i < cfg->nr_map_rules; i++) {
+		const struct gk_map_rule *r = &cfg->map_rules[i];
+
+		if (!gk_map_prefix_eq(m->eup, r->ipv6_prefix, r->ipv6_plen) ||
+		    m->eup_len < r->ipv6_plen)
+			continue;
+		if (nr++ == 0)
+			first = i;
+		else
+			perr(p, line, "end_user_prefix %s matches map-rules '%s' and '%s'",
+			     eup, cfg->map_rules[first].name, r->name);
+	}
+	if (nr == 0) {
+		perr(p, line, "end_user_prefix %s matches no map-rule", eup);
+		return;
+	}
+	if (nr > 1 || !ok[first])
+		return;
+	if (gk_map_ce_derive(&cfg->map_rules[first], m->eup, m->eup_len, &cp,
+			     why, sizeof(why))) {
+		perr(p, line, "end_user_prefix %s, map-rule '%s': %s", eup,
+		     cfg->map_rules[first].name, why);
+		return;
+	}
+	m->bmr = (int)first;
+}
+
+static void validate_mape(struct parser *p)
+{
+	struct gk_config *cfg = &p->cfg;
+	struct gk_config_mape *m = &cfg->mape;
+	const struct gk_config_port *p4 = NULL, *p6 = NULL;
+	unsigned i;
+	bool *ok;
+
+	m->bmr = -1;
+	if (!m->present) {
+		if (cfg->nr_map_rules)
+			perr(p, p->raux[0].line,
+			     "map-rule sections need a [mape] section (role, br_address, ports)");
+		return;
+	}
+	if (!cfg->nr_map_rules && !p->too_many_rules)
+		perr(p, m->line, "[mape] has no [map-rule NAME] section");
+	if (!p->role_set && !p->mkey_line[M_ROLE])
+		perr(p, m->line, "[mape] needs role = ce | br");
+	if (!p->mkey_line[M_BR_ADDRESS])
+		perr(p, m->line, "[mape] needs br_address");
+
+	if (!p->mkey_line[M_IPV4_PORT])
+		perr(p, m->line, "[mape] needs ipv4_port");
+	else if (m->ipv4_port[0] && !(p4 = find_port(cfg, m->ipv4_port)))
+		perr(p, p->mkey_line[M_IPV4_PORT],
+		     "ipv4_port '%s' is not a [port] section", m->ipv4_port);
+	if (!p->mkey_line[M_IPV6_PORT])
+		perr(p, m->line, "[mape] needs ipv6_port");
+	else if (m->ipv6_port[0] && !(p6 = find_port(cfg, m->ipv6_port)))
+		perr(p, p->mkey_line[M_IPV6_PORT],
+		     "ipv6_port '%s' is not a [port] section", m->ipv6_port);
+	if (p4 && p6 && p4 == p6)
+		perr(p, p->mkey_line[M_IPV6_PORT],
+		     "ipv4_port and ipv6_port must differ (both '%s')",
+		     m->ipv4_port);
+
+	/* Default: the IPv6 link MTU minus the 40 byte outer header. */
+	if (!p->mkey_line[M_TUNNEL_MTU] && p6 && p6->mtu) {
+		if (p6->mtu < TUNNEL_MTU_MIN + 40)
+			perr(p, p->mkey_line[M_IPV6_PORT],
+			     "ipv6_port '%s' mtu %u leaves no room for a tunnel (need >= %u)",
+			     p6->name, p6->mtu, TUNNEL_MTU_MIN + 40);
+		else
+			m->tunnel_mtu = (uint16_t)(p6->mtu - 40);
+	}
+
+	ok = calloc(cfg->nr_map_rules ? cfg->nr_map_rules : 1, sizeof(*ok));
+	if (!ok) {
+		perr(p, 0, "out of memory");
+		return;
+	}
+	validate_rules(p, ok);
+	validate_overlaps(p, ok);
+
+	for (i = 0; i < cfg->nr_map_rules; i++)
+		if (p->raux[i].mss_auto)
+			cfg->map_rules[i].mss_clamp = m->tunnel_mtu ?
+				(uint16_t)(m->tunnel_mtu - 40) : GK_MAP_MSS_AUTO;
+
+	if (m->role == GK_MAPE_CE && p->role_set) {
+		if (!p->mkey_line[M_EUP])
+			perr(p, m->line, "role = ce needs end_user_prefix");
+		else
+			validate_bmr(p, ok);
+	} else if (p->role_set && p->mkey_line[M_EUP]) {
+		perr(p, p->mkey_line[M_EUP],
+		     "end_user_prefix is only for role = ce");
+	}
+	free(ok);
 }
 
 /* Rules that involve more than one key, checked once everything is read. */
@@ -776,6 +1384,8 @@ static void validate(struct parser *p)
 		perr(p, p->gkey_line[K_INSTANCE],
 		     "cannot derive a socket path from instance '%s'",
 		     cfg->instance);
+
+	validate_mape(p);
 }
 
 static unsigned err_line_no(const char *l, size_t namelen)
@@ -872,12 +1482,42 @@ int gk_config_parse(const char *text, size_t len, const char *name,
 	validate(p);
 	sort_errors(p);
 
-	if (p->nr_err)
+	if (p->nr_err) {
 		ret = -EINVAL;
-	else
-		*cfg = p->cfg;
+		gk_config_free(&p->cfg);
+	} else {
+		if (!p->cfg.nr_map_rules) {
+			free(p->cfg.map_rules);
+			p->cfg.map_rules = NULL;
+		}
+		*cfg = p->cfg;	/* map_rules change owner */
+	}
+	free(p->raux);
 	free(p);
 	return ret;
+}
+
+void gk_config_free(struct gk_config *cfg)
+{
+	free(cfg->map_rules);
+	cfg->map_rules = NULL;
+	cfg->nr_map_rules = 0;
+}
+
+int gk_config_copy(struct gk_config *dst, const struct gk_config *src)
+{
+	*dst = *src;
+	dst->map_rules = NULL;
+	dst->nr_map_rules = 0;
+	if (!src->nr_map_rules)
+		return 0;
+	dst->map_rules = calloc(src->nr_map_rules, sizeof(*dst->map_rules));
+	if (!dst->map_rules)
+		return -ENOMEM;
+	memcpy(dst->map_rules, src->map_rules,
+	       src->nr_map_rules * sizeof(*dst->map_rules));
+	dst->nr_map_rules = src->nr_map_rules;
+	return 0;
 }
 
 int gk_config_load(const char *path, struct gk_config *cfg, char *err,

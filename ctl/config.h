@@ -7,8 +7,11 @@
 #ifndef GK_CTL_CONFIG_H
 #define GK_CTL_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "dataplane/map_rule.h"
 
 #define GK_CONFIG_MAX_PORTS	16
 #define GK_CONFIG_MAX_WORKERS	64
@@ -16,12 +19,28 @@
 #define GK_CONFIG_MAX_FILE	(1 << 20)
 #define GK_CONFIG_DEFAULT_INSTANCE "default"
 #define GK_CONFIG_RUN_DIR	"/run/genkan"
+#define GK_CONFIG_MAX_MAP_RULES	4096
 
 struct gk_config_port {
 	char name[16];
 	char ifname[16];
 	uint32_t mtu;		/* 0 = use the kernel's MTU */
 	unsigned line;		/* line of the [port] header, for later diagnostics */
+};
+
+/* [mape]: MAP-E (RFC 7597), see docs/mape.md. Ports are referenced by name. */
+struct gk_config_mape {
+	bool present, enabled;
+	enum { GK_MAPE_CE, GK_MAPE_BR } role;
+	uint8_t br_address[16];		/* DMR /128: CE tunnel destination, BR own address */
+	char ipv4_port[16], ipv6_port[16];
+	uint8_t eup[16];		/* CE: delegated end-user prefix, masked */
+	uint8_t eup_len;
+	uint16_t tunnel_mtu;		/* 0: ipv6_port's kernel MTU - 40, known at run time */
+	uint8_t fragment;		/* 0 outer (RFC 2473), 1 icmp */
+	bool icmp_unreachable;
+	unsigned line;			/* line of [mape] */
+	int bmr;			/* CE: index of the rule end_user_prefix matches, else -1 */
 };
 
 enum gk_xdp_mode { GK_XDP_MODE_NATIVE, GK_XDP_MODE_SKB };
@@ -48,6 +67,9 @@ struct gk_config {
 	uint32_t icmp_rate;	/* ICMP errors/s per worker, 0 = none */
 	struct gk_config_port ports[GK_CONFIG_MAX_PORTS];
 	unsigned nr_ports;
+	struct gk_config_mape mape;
+	struct gk_map_rule *map_rules;	/* heap: owned, see gk_config_free() */
+	unsigned nr_map_rules;
 };
 
 void gk_config_defaults(struct gk_config *cfg);
@@ -56,7 +78,8 @@ void gk_config_defaults(struct gk_config *cfg);
  * Parses @text (@len bytes, need not be NUL terminated); @name is used in
  * messages and copied into cfg->path. Returns 0, or -EINVAL with every
  * problem found in @err, one "name:line: message" per line. @cfg is only
- * written on success.
+ * written on success, and is overwritten without being freed: on success
+ * the caller owns cfg->map_rules and releases it with gk_config_free().
  */
 int gk_config_parse(const char *text, size_t len, const char *name,
 		    struct gk_config *cfg, char *err, size_t errlen);
@@ -64,6 +87,12 @@ int gk_config_parse(const char *text, size_t len, const char *name,
 /* Reads and parses @path; -errno (with a message in @err) if unreadable. */
 int gk_config_load(const char *path, struct gk_config *cfg, char *err,
 		   size_t errlen);
+
+/* Frees what a parsed config owns (map_rules); safe on a zeroed struct and twice. */
+void gk_config_free(struct gk_config *cfg);
+
+/* Deep copy: *dst = *src with its own map_rules. -ENOMEM leaves dst without rules. */
+int gk_config_copy(struct gk_config *dst, const struct gk_config *src);
 
 /* Default socket path for an instance: /run/genkan/<instance>.sock. */
 int gk_config_socket_for(const char *instance, char *buf, size_t len);

@@ -546,8 +546,13 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 		return -EINVAL;
 	}
 
-	d->cfg = *cfg;
 	d->epfd = d->sigfd = d->timerfd = -1;
+	/* d->cfg owns its own map_rules: the caller frees its copy. */
+	ret = gk_config_copy(&d->cfg, cfg);
+	if (ret) {
+		snprintf(err, errlen, "config copy: %s", strerror(-ret));
+		return ret;
+	}
 	d->nr_workers = cfg->workers;
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 	gk_log_set_level(cfg->log_level);
@@ -689,6 +694,7 @@ void gk_daemon_stop(struct gk_daemon *d)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
+	gk_config_free(&d->cfg);
 	gk_info("stopped");
 }
 
@@ -763,7 +769,10 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 			CHANGE("port %s mtu %u -> %u", n->ports[i].name,
 			       o->ports[i].mtu, n->ports[i].mtu);
 
-	d->cfg = *n;
+	gk_config_free(&d->cfg);
+	d->cfg = *n;		/* n's map_rules now belong to d->cfg */
+	n->map_rules = NULL;
+	n->nr_map_rules = 0;
 	gk_log_set_level(n->log_level);
 	for (unsigned i = 0; i < d->nr_ports; i++)
 		if (n->ports[i].mtu)
@@ -782,6 +791,7 @@ out:
 		d->last_reload_error[0] = '\0';
 		gk_info("reloaded %s (%u change(s))", d->cfg.path, *nr_changes);
 	}
+	gk_config_free(n);
 	free(n);
 	return ret;
 }

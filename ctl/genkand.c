@@ -81,11 +81,13 @@ int main(int argc, char **argv)
 	if (check) {
 		printf("%s: OK (instance %s, %u port(s), %u worker(s))\n", path,
 		       cfg.instance, cfg.nr_ports, cfg.workers);
+		gk_config_free(&cfg);
 		return 0;
 	}
 
 	rcu_register_thread();
 	ret = gk_daemon_start(&daemon, &cfg, err, sizeof(err));
+	gk_config_free(&cfg);	/* the daemon keeps its own copy */
 	if (ret) {
 		gk_err("startup failed: %s", err);
 		gk_daemon_stop(&daemon);

@@ -4,6 +4,7 @@
  * (the oracle is the text of the fixture itself), and every bad file is
  * rejected with the expected line number and message fragment.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -402,6 +403,270 @@ static void test_load(void **state)
 	assert_int_equal(gk_config_load("/tmp", &cfg, err, sizeof(err)), -EINVAL);
 }
 
+/* ---- [mape] and [map-rule NAME] (RFC 7597) ---- */
+
+#define MAPE_PORTS "[port lan]\ninterface = eth0\n[port wan]\ninterface = eth1\nmtu = 1500\n"
+
+static const char mape_ce_conf[] =
+	MAPE_PORTS					/* lines 1-5 */
+	"[mape]\n"					/* 6 */
+	"role = ce\n"
+	"br_address = 2001:db8:ffff::1\n"
+	"ipv4_port = lan\n"
+	"ipv6_port = wan\n"				/* 10 */
+	"end_user_prefix = 2001:db8:12:3400::/56\n"
+	"[map-rule rfc]\n"				/* 12 */
+	"ipv6_prefix = 2001:db8::/40\n"
+	"ipv4_prefix = 192.0.2.0/24\n"
+	"ea_bits = 16\n"				/* 15 */
+	"psid_len = 8\n"
+	"[map-rule peer]\n"				/* 17 */
+	"ipv6_prefix = 2001:db8:100::/40\n"
+	"ipv4_prefix = 198.51.100.0/24\n"
+	"ea_bits = 12\n"				/* 20 */
+	"psid_offset = 4\n"
+	"fmr = yes\n"
+	"draft03 = yes\n"
+	"mss_clamp = 1400\n";
+
+static void test_mape_ce(void **state)
+{
+	struct gk_config cfg;
+	const struct gk_map_rule *r;
+	uint8_t want[16];
+	char err[2048];
+	int ret;
+
+	ret = gk_config_parse(mape_ce_conf, strlen(mape_ce_conf), "ce.conf",
+			      &cfg, err, sizeof(err));
+	if (ret)
+		print_error("%s", err);
+	assert_int_equal(ret, 0);
+	assert_true(cfg.mape.present);
+	assert_true(cfg.mape.enabled);
+	assert_int_equal(cfg.mape.role, GK_MAPE_CE);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:ffff::1", want), 1);
+	assert_memory_equal(cfg.mape.br_address, want, 16);
+	assert_string_equal(cfg.mape.ipv4_port, "lan");
+	assert_string_equal(cfg.mape.ipv6_port, "wan");
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:12:3400::", want), 1);
+	assert_memory_equal(cfg.mape.eup, want, 16);
+	assert_int_equal(cfg.mape.eup_len, 56);
+	assert_int_equal(cfg.mape.tunnel_mtu, 1460);	/* wan mtu 1500 - 40 */
+	assert_int_equal(cfg.mape.fragment, 0);
+	assert_false(cfg.mape.icmp_unreachable);
+	assert_int_equal(cfg.mape.line, 6);
+	assert_int_equal(cfg.mape.bmr, 0);
+
+	assert_int_equal(cfg.nr_map_rules, 2);
+	r = &cfg.map_rules[0];
+	assert_string_equal(r->name, "rfc");
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::", want), 1);
+	assert_memory_equal(r->ipv6_prefix, want, 16);
+	assert_int_equal(r->ipv6_plen, 40);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.0", want), 1);
+	assert_memory_equal(r->ipv4_prefix, want, 4);
+	assert_int_equal(r->ipv4_plen, 24);
+	assert_int_equal(r->ea_bits, 16);
+	assert_int_equal(r->psid_offset, 6);
+	assert_int_equal(r->psid_len, 8);
+	assert_int_equal(r->flags, GK_MAP_F_PSID_LEN);
+	assert_int_equal(r->mss_clamp, 1460 - 40);	/* auto */
+
+	r = &cfg.map_rules[1];
+	assert_string_equal(r->name, "peer");
+	assert_int_equal(r->psid_offset, 4);
+	assert_int_equal(r->psid_len, 4);		/* 12 - (32 - 24) */
+	assert_int_equal(r->flags, GK_MAP_F_FMR | GK_MAP_F_DRAFT03);
+	assert_int_equal(r->mss_clamp, 1400);
+	gk_config_free(&cfg);
+	assert_null(cfg.map_rules);
+	assert_int_equal(cfg.nr_map_rules, 0);
+	gk_config_free(&cfg);	/* twice is fine */
+}
+
+static void test_mape_br(void **state)
+{
+	static const char text[] =
+		"[port inet]\ninterface = eth0\n[port core]\ninterface = eth1\n"
+		"[mape]\nrole = br\nbr_address = 2001:db8:ffff::1\n"
+		"ipv4_port = inet\nipv6_port = core\n"
+		"fragment = icmp\nicmp_unreachable = yes\nenabled = no\n"
+		"[map-rule a]\nipv6_prefix = 2001:db8::/40\nipv4_prefix = 192.0.2.0/24\n"
+		"ea_bits = 16\nmss_clamp = off\n"
+		"[map-rule b]\nipv6_prefix = 2001:db8:100::/40\nipv4_prefix = 198.51.100.0/24\n"
+		"ea_bits = 16\n";
+	struct gk_config cfg, copy;
+	char err[1024];
+
+	assert_int_equal(gk_config_parse(text, strlen(text), "br.conf", &cfg,
+					 err, sizeof(err)), 0);
+	assert_int_equal(cfg.mape.role, GK_MAPE_BR);
+	assert_false(cfg.mape.enabled);
+	assert_int_equal(cfg.mape.fragment, 1);
+	assert_true(cfg.mape.icmp_unreachable);
+	assert_int_equal(cfg.mape.bmr, -1);
+	assert_int_equal(cfg.mape.tunnel_mtu, 0);	/* kernel MTU: run time */
+	assert_int_equal(cfg.nr_map_rules, 2);
+	assert_int_equal(cfg.map_rules[0].mss_clamp, 0);
+	assert_int_equal(cfg.map_rules[1].mss_clamp, GK_MAP_MSS_AUTO);
+
+	assert_int_equal(gk_config_copy(&copy, &cfg), 0);
+	assert_ptr_not_equal(copy.map_rules, cfg.map_rules);
+	assert_int_equal(copy.nr_map_rules, 2);
+	assert_memory_equal(copy.map_rules, cfg.map_rules, 2 * sizeof(*cfg.map_rules));
+	gk_config_free(&cfg);
+	assert_string_equal(copy.map_rules[1].name, "b");
+	gk_config_free(&copy);
+}
+
+/* No [mape], no rules: nothing allocated, MAP-E absent. */
+static void test_mape_absent(void **state)
+{
+	static const char text[] = "[port p0]\ninterface = eth0\n";
+	struct gk_config cfg;
+	char err[256];
+
+	assert_int_equal(gk_config_parse(text, strlen(text), "n.conf", &cfg,
+					 err, sizeof(err)), 0);
+	assert_false(cfg.mape.present);
+	assert_null(cfg.map_rules);
+	assert_int_equal(cfg.nr_map_rules, 0);
+	assert_int_equal(cfg.mape.bmr, -1);
+}
+
+#define MAPE_HEAD MAPE_PORTS "[mape]\nrole = br\nbr_address = 2001:db8:ffff::1\n" \
+	"ipv4_port = lan\nipv6_port = wan\n"	/* lines 1-10 */
+#define RULE_A "[map-rule a]\nipv6_prefix = 2001:db8::/40\n" \
+	"ipv4_prefix = 192.0.2.0/24\nea_bits = 16\n"	/* +4 lines */
+
+static const struct bad bad_mape[] = {
+	{ "rule without [mape]", MAPE_PORTS RULE_A, 6,
+	  "map-rule sections need a [mape] section" },
+	{ "[mape] without rule", MAPE_HEAD, 6, "[mape] has no [map-rule NAME] section" },
+	{ "no role", MAPE_PORTS "[mape]\nbr_address = 2001:db8:ffff::1\n"
+	  "ipv4_port = lan\nipv6_port = wan\n" RULE_A, 6, "[mape] needs role = ce | br" },
+	{ "bad role", MAPE_PORTS "[mape]\nrole = relay\n", 7,
+	  "invalid role 'relay' (expected ce | br)" },
+	{ "no br_address", MAPE_PORTS "[mape]\nrole = br\nipv4_port = lan\n"
+	  "ipv6_port = wan\n" RULE_A, 6, "[mape] needs br_address" },
+	{ "bad br_address", MAPE_PORTS "[mape]\nbr_address = 192.0.2.1\n", 7,
+	  "invalid br_address '192.0.2.1'" },
+	{ "unknown ipv4_port", MAPE_PORTS "[mape]\nrole = br\nbr_address = 2001:db8:ffff::1\n"
+	  "ipv4_port = dmz\nipv6_port = wan\n" RULE_A, 9, "ipv4_port 'dmz' is not a [port] section" },
+	{ "same ports", MAPE_PORTS "[mape]\nrole = br\nbr_address = 2001:db8:ffff::1\n"
+	  "ipv4_port = wan\nipv6_port = wan\n" RULE_A, 10,
+	  "ipv4_port and ipv6_port must differ (both 'wan')" },
+	{ "duplicate [mape]", MAPE_HEAD "[mape]\n" RULE_A, 11,
+	  "duplicate section [mape] (first at line 6)" },
+	{ "unknown mape key", MAPE_HEAD "mode = fast\n" RULE_A, 11, "unknown key 'mode' in [mape]" },
+	{ "unknown rule key", MAPE_HEAD RULE_A "ratio = 64\n", 15,
+	  "unknown key 'ratio' in [map-rule]" },
+	{ "rule without name", MAPE_HEAD "[map-rule]\n", 11, "needs a name: [map-rule NAME]" },
+	{ "duplicate rule", MAPE_HEAD RULE_A "[map-rule a]\n", 15,
+	  "duplicate map-rule 'a' (first at line 11)" },
+	{ "missing ea_bits", MAPE_HEAD "[map-rule a]\nipv6_prefix = 2001:db8::/40\n"
+	  "ipv4_prefix = 192.0.2.0/24\n", 11, "map-rule 'a' has no ea_bits" },
+	{ "v6 + ea > 64", MAPE_HEAD "[map-rule a]\nipv6_prefix = 2001:db8::/56\n"
+	  "ipv4_prefix = 192.0.2.0/24\nea_bits = 16\n", 11,
+	  "map-rule 'a': ipv6 prefix length 56 + ea_bits 16 = 72 exceeds 64" },
+	{ "offset + psid_len > 16", MAPE_HEAD "[map-rule a]\nipv6_prefix = 2001:db8::/40\n"
+	  "ipv4_prefix = 192.0.2.0/24\nea_bits = 20\npsid_offset = 8\n", 11,
+	  "map-rule 'a': psid_offset 8 + psid_len 12 = 20 exceeds 16" },
+	{ "psid_len disagrees", MAPE_HEAD RULE_A "psid_len = 6\n", 11,
+	  "map-rule 'a': psid_len 6 disagrees with ea_bits 16 - (32 - ipv4 prefix length 24) = 8" },
+	{ "ea_bits too big", MAPE_HEAD RULE_A "[map-rule b]\nea_bits = 49\n", 16,
+	  "ea_bits = 49 out of range (0..48)" },
+	{ "prefix host bits", MAPE_HEAD "[map-rule a]\nipv4_prefix = 192.0.2.1/24\n", 12,
+	  "ipv4_prefix 192.0.2.1/24 has bits set beyond /24" },
+	{ "prefix syntax", MAPE_HEAD "[map-rule a]\nipv6_prefix = 2001:db8::\n", 12,
+	  "invalid ipv6_prefix '2001:db8::' (expected IPV6ADDR/LEN)" },
+	{ "prefix length", MAPE_HEAD "[map-rule a]\nipv4_prefix = 192.0.2.0/33\n", 12,
+	  "invalid ipv4_prefix '192.0.2.0/33'" },
+	{ "ipv4 overlap", MAPE_HEAD RULE_A "[map-rule b]\nipv6_prefix = 2001:db8:100::/40\n"
+	  "ipv4_prefix = 192.0.2.128/25\nea_bits = 15\n", 15,
+	  "map-rule 'b' (192.0.2.128/25) overlaps map-rule 'a' (192.0.2.0/24, line 11)" },
+	{ "ipv6 overlap", MAPE_HEAD RULE_A "[map-rule b]\nipv6_prefix = 2001:db8:80::/41\n"
+	  "ipv4_prefix = 198.51.100.0/24\nea_bits = 16\n", 15,
+	  "map-rule 'b' (2001:db8:80::/41) overlaps map-rule 'a' (2001:db8::/40, line 11)" },
+	{ "mss too small", MAPE_HEAD RULE_A "mss_clamp = 100\n", 15,
+	  "mss_clamp = 100 out of range (536..65495)" },
+	{ "mss word", MAPE_HEAD RULE_A "mss_clamp = on\n", 15,
+	  "invalid mss_clamp 'on' (expected auto | off | 536..65495)" },
+	{ "fmr not bool", MAPE_HEAD RULE_A "fmr = 1\n", 15, "invalid fmr '1' (expected no | yes)" },
+	{ "tunnel_mtu small", MAPE_HEAD "tunnel_mtu = 60\n" RULE_A, 11,
+	  "tunnel_mtu = 60 out of range (68..65495)" },
+	{ "fragment", MAPE_HEAD "fragment = inner\n" RULE_A, 11,
+	  "invalid fragment 'inner' (expected outer | icmp)" },
+	{ "eup on br", MAPE_HEAD "end_user_prefix = 2001:db8:12:3400::/56\n" RULE_A, 11,
+	  "end_user_prefix is only for role = ce" },
+	{ "ce without eup", MAPE_PORTS "[mape]\nrole = ce\nbr_address = 2001:db8:ffff::1\n"
+	  "ipv4_port = lan\nipv6_port = wan\n" RULE_A, 6, "role = ce needs end_user_prefix" },
+	{ "eup matches nothing", MAPE_PORTS "[mape]\nrole = ce\nbr_address = 2001:db8:ffff::1\n"
+	  "ipv4_port = lan\nipv6_port = wan\nend_user_prefix = 2001:db9:12:3400::/56\n" RULE_A, 11,
+	  "end_user_prefix 2001:db9:12:3400::/56 matches no map-rule" },
+	{ "eup too short", MAPE_PORTS "[mape]\nrole = ce\nbr_address = 2001:db8:ffff::1\n"
+	  "ipv4_port = lan\nipv6_port = wan\nend_user_prefix = 2001:db8:12::/48\n" RULE_A, 11,
+	  "end_user_prefix 2001:db8:12::/48, map-rule 'a': end-user prefix /48 is shorter than ipv6 prefix length 40 + ea_bits 16 = /56" },
+	{ "eup host bits", MAPE_PORTS "[mape]\nend_user_prefix = 2001:db8:12:3401::/56\n", 7,
+	  "end_user_prefix 2001:db8:12:3401::/56 has bits set beyond /56" },
+};
+
+static void test_bad_mape(void **state)
+{
+	size_t i, failed = 0;
+
+	for (i = 0; i < sizeof(bad_mape) / sizeof(bad_mape[0]); i++) {
+		const struct bad *b = &bad_mape[i];
+		struct gk_config cfg;
+		char err[4096];
+		int ret;
+
+		memset(&cfg, 0xa5, sizeof(cfg));
+		ret = gk_config_parse(b->text, strlen(b->text), "bad.conf",
+				      &cfg, err, sizeof(err));
+		if (ret != -EINVAL || !has_error(err, "bad.conf", b->line, b->frag)) {
+			print_error("case '%s': ret %d, want line %u '%s', got:\n%s\n",
+				    b->what, ret, b->line, b->frag, err);
+			failed++;
+			continue;
+		}
+		assert_int_equal(((unsigned char *)&cfg)[sizeof(cfg) - 1], 0xa5);
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* A BR with the maximum number of domains parses (and quickly: the overlap
+ * check is quadratic); one more is refused. */
+static void test_mape_many_rules(void **state)
+{
+	size_t cap = 200 + (GK_CONFIG_MAX_MAP_RULES + 1) * 160, len;
+	char *text = malloc(cap);
+	struct gk_config cfg;
+	char err[1024];
+	unsigned i;
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, cap, "%s", MAPE_HEAD);
+	for (i = 0; i < GK_CONFIG_MAX_MAP_RULES; i++)
+		/* rule i: 2001:db8:<i>::/48 -> one /32 from 198.18.0.0/15 */
+		len += (size_t)snprintf(text + len, cap - len,
+			"[map-rule r%u]\nipv6_prefix = 2001:db8:%x::/48\n"
+			"ipv4_prefix = 198.%u.%u.%u/32\nea_bits = 8\n",
+			i, i, 18 + (i >> 16), (i >> 8) & 0xff, i & 0xff);
+	assert_int_equal(gk_config_parse(text, len, "many.conf", &cfg, err,
+					 sizeof(err)), 0);
+	assert_int_equal(cfg.nr_map_rules, GK_CONFIG_MAX_MAP_RULES);
+	assert_int_equal(cfg.map_rules[4095].psid_len, 8);
+	gk_config_free(&cfg);
+
+	len += (size_t)snprintf(text + len, cap - len, "[map-rule extra]\n");
+	assert_int_equal(gk_config_parse(text, len, "many.conf", &cfg, err,
+					 sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too many map-rules (max 4096)"));
+	free(text);
+}
+
 static const char *example_path;
 
 /* The shipped example must stay valid. */
@@ -439,6 +704,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_too_many_ports),
 		cmocka_unit_test(test_small_err_buffer),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_mape_ce),
+		cmocka_unit_test(test_mape_br),
+		cmocka_unit_test(test_mape_absent),
+		cmocka_unit_test(test_bad_mape),
+		cmocka_unit_test(test_mape_many_rules),
 	};
 
 	if (argc > 1)
