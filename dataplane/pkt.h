@@ -12,6 +12,14 @@
 
 #define GK_BURST	32	/* packets per rx/tx burst */
 
+/*
+ * Every backend leaves at least this much room in front of pkt->data at
+ * rx, so a stage may prepend headers (MAP-E's IPv6 header) in place.
+ * AF_XDP frames have XDP_PACKET_HEADROOM (256) minus the metadata; the
+ * memory backend reserves 256.
+ */
+#define GK_PKT_HEADROOM	128
+
 #ifndef likely
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
