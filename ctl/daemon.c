@@ -547,6 +547,14 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	}
 
 	d->epfd = d->sigfd = d->timerfd = -1;
+	/* Half-built features stay off: refuse rather than pretend. */
+	if (cfg->mape.present && cfg->mape.enabled) {
+		snprintf(err, errlen,
+			 "%s:%u: [mape] is validated, but this build has no MAP-E "
+			 "data path yet; set enabled = no", cfg->path,
+			 cfg->mape.line);
+		return -EOPNOTSUPP;
+	}
 	/* d->cfg owns its own map_rules: the caller frees its copy. */
 	ret = gk_config_copy(&d->cfg, cfg);
 	if (ret) {
