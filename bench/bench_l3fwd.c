@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * L3 forwarding micro-benchmark on the memory backend: 64-byte UDP frames
- * whose destinations spread over random routes (IPv4 /16../28, IPv6
- * /32../64) with resolved gateways on two ports. Loop: rx_burst ->
- * gk_l3fwd_burst -> tx_burst. Prints Mpps on one core and cycles/packet
- * for the stage alone and for the whole loop. Asserts nothing about speed.
+ * L3 forwarding pipeline benchmark on the memory backend: 64-byte UDP
+ * frames whose destinations spread over random routes (IPv4 /16../28,
+ * IPv6 /32../64) with resolved gateways on two ports of one pool.
+ *
+ * The pipeline figure is the real worker: gk_worker_poll() over both ports
+ * with a published struct gk_tables, this thread being the QSBR reader.
+ * It is measured twice: with frames classified once when queued (the
+ * worker's own cost, the classifier being XDP in the kernel) and with the
+ * software classifier run per packet at rx (worker + software XDP).
+ * The l3fwd stage alone is timed with the TSC around gk_l3fwd_burst().
+ *
+ * Each figure is run several times; min/median/max are printed because the
+ * machine may be shared. TSC is calibrated against CLOCK_MONOTONIC.
+ * A benchmark: prints figures, asserts nothing about speed.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,18 +31,57 @@
 #include <x86intrin.h>
 #endif
 
+#include <urcu-qsbr.h>
+
 #include "dataplane/backend_mem.h"
 #include "dataplane/csum.h"
 #include "dataplane/fib.h"
 #include "dataplane/l3fwd.h"
+#include "dataplane/tables.h"
+#include "dataplane/worker.h"
 
 #define NR_FRAMES	4096
 #define FRAME_LEN	64
 #define NR_GW		64
+#define MAX_RUNS	64
 
 struct opts {
 	uint64_t packets;
 	unsigned int routes;
+	unsigned int runs;
+	int family;		/* 0: both */
+	int mode;		/* enum mode; M_MAX: all */
+};
+
+enum mode {
+	M_WORKER,		/* gk_worker_poll, pre-classified rx */
+	M_WORKER_CLS,		/* gk_worker_poll, classifier per packet */
+	M_STAGE,		/* TSC around gk_l3fwd_burst only */
+	M_MAX
+};
+
+static const char *const mode_name[M_MAX] = {
+	[M_WORKER] = "worker", [M_WORKER_CLS] = "cls", [M_STAGE] = "stage",
+};
+
+static const char *const mode_label[M_MAX] = {
+	[M_WORKER] = "worker pipeline (rx copy+worker+tx), frames pre-classified",
+	[M_WORKER_CLS] = "worker pipeline + software classifier per packet",
+	[M_STAGE] = "l3fwd stage alone (gk_l3fwd_burst)",
+};
+
+/* One family's test bed: FIB published in tables, two ports, frames. */
+struct bed {
+	struct gk_tables *tables;
+	struct gk_mem_pool *pool;
+	struct gk_port *port[2];
+};
+
+struct result {
+	uint64_t packets;
+	uint64_t forwarded;
+	double mpps;
+	double cpp;		/* TSC cycles per packet */
 };
 
 static uint64_t rng = 88172645463325252ull;
@@ -151,32 +201,20 @@ static void make_frame(int family, const uint8_t *dst, uint8_t *f)
 	}
 }
 
-static int run(int family, const struct opts *o, double tsc_per_ns)
+static int build_fib(int family, const struct opts *o, struct gk_route *routes,
+		     struct gk_fib **out)
 {
-	struct gk_route *routes;
 	struct gk_neigh_entry neigh[2 * NR_GW];
 	struct gk_fib_port ports[2] = {
 		{ .ifindex = 10, .port_id = 0, .mtu = 1500 },
 		{ .ifindex = 11, .port_id = 1, .mtu = 1500 },
 	};
 	struct gk_fib_input in = { 0 };
-	struct gk_mem_pool *pool;
-	struct gk_port *port[2];
-	struct gk_fib *fib;
-	struct gk_wk_stats stats;
-	struct gk_l3fwd_ctx ctx;
-	struct gk_pkt *pkts[GK_BURST], *out[2][GK_BURST], *drop[GK_BURST];
-	uint64_t stage = 0, total = 0, fwd = 0, c0, c1, t0, t1;
-	uint8_t frame[FRAME_LEN], a[16];
 	unsigned int i, bytes = family == AF_INET ? 4 : 16;
 	char err[256];
-	int ret = -ENOMEM;
 
 	memcpy(ports[0].mac, port_mac[0], 6);
 	memcpy(ports[1].mac, port_mac[1], 6);
-	routes = calloc(o->routes, sizeof(*routes));
-	if (!routes)
-		return -ENOMEM;
 	for (i = 0; i < o->routes; i++) {
 		struct gk_route *r = &routes[i];
 		unsigned int j;
@@ -211,38 +249,129 @@ static int run(int family, const struct opts *o, double tsc_per_ns)
 	in.nr_neighs = 2 * NR_GW;
 	in.ports = ports;
 	in.nr_ports = 2;
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib) {
+	*out = gk_fib_build(&in, err, sizeof(err));
+	if (!*out) {
 		fprintf(stderr, "fib: %s\n", err);
-		ret = -EINVAL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void bed_down(struct bed *b)
+{
+	if (b->port[1])
+		b->port[1]->ops->close(b->port[1]);
+	if (b->port[0])
+		b->port[0]->ops->close(b->port[0]);
+	gk_mem_pool_destroy(b->pool);
+	gk_tables_free(b->tables);
+	memset(b, 0, sizeof(*b));
+}
+
+static int bed_up(struct bed *b, int family, const struct opts *o)
+{
+	struct gk_route *routes;
+	struct gk_fib *fib;
+	uint8_t frame[FRAME_LEN], a[16];
+	unsigned int i;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	routes = calloc(o->routes, sizeof(*routes));
+	if (!routes)
+		return -ENOMEM;
+	ret = build_fib(family, o, routes, &fib);
+	if (ret)
+		goto err_routes;
+	ret = -ENOMEM;
+	b->tables = gk_tables_new(fib, 1);
+	if (!b->tables) {
+		gk_fib_free(fib);
 		goto err_routes;
 	}
-	pool = gk_mem_pool_create(1024, 2048);
-	if (!pool)
-		goto err_fib;
-	port[0] = gk_mem_port_create(pool, 0, port_mac[0], NULL);
-	port[1] = gk_mem_port_create(pool, 1, port_mac[1], NULL);
-	if (!port[0] || !port[1])
-		goto err_ports;
+	b->pool = gk_mem_pool_create(1024, 2048);
+	if (!b->pool)
+		goto err_bed;
+	b->port[0] = gk_mem_port_create(b->pool, 0, port_mac[0], NULL);
+	b->port[1] = gk_mem_port_create(b->pool, 1, port_mac[1], NULL);
+	if (!b->port[0] || !b->port[1])
+		goto err_bed;
 	for (i = 0; i < NR_FRAMES; i++) {
 		random_in(family, &routes[rnd() % o->routes], a);
 		make_frame(family, a, frame);
-		ret = gk_mem_port_add_frame(port[0], frame, FRAME_LEN);
+		ret = gk_mem_port_add_frame(b->port[0], frame, FRAME_LEN);
 		if (ret)
-			goto err_ports;
+			goto err_bed;
 	}
-	gk_mem_port_set_loop(port[0], o->packets);
+	free(routes);
+	return 0;
+
+err_bed:
+	bed_down(b);
+err_routes:
+	free(routes);
+	return ret;
+}
+
+/* The real pipeline: what a worker thread does, pass after pass. */
+static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
+		      double tsc_per_ns, struct result *r)
+{
+	static struct gk_worker w;
+	struct gk_worker_cfg cfg = { .cpu = -1 };
+	uint64_t t0, t1, c0, c1, total = 0;
+	int ret;
+
+	cfg.ports[0] = b->port[0];
+	cfg.ports[1] = b->port[1];
+	cfg.nr_ports = 2;
+	cfg.tables = &b->tables;
+	ret = gk_worker_init(&w, &cfg);
+	if (ret)
+		return ret;
+	gk_mem_port_set_rx_classify(b->port[0], per_pkt_cls);
+	gk_mem_port_set_loop(b->port[0], o->packets);
+
+	t0 = now_ns();
+	c0 = cycles();
+	for (;;) {
+		unsigned int got = gk_worker_poll(&w);
+
+		if (!got)
+			break;
+		total += got;
+	}
+	c1 = cycles();
+	t1 = now_ns();
+
+	r->packets = total;
+	r->forwarded = w.stats.tx_packets;
+	r->mpps = (double)total / (double)(t1 - t0) * 1e3;
+	r->cpp = (double)(c1 - c0) / (double)total;
+	(void)tsc_per_ns;
+	return 0;
+}
+
+/* The stage alone: rx and tx are outside the timed region. */
+static int run_stage(struct bed *b, const struct opts *o, double tsc_per_ns,
+		     struct result *r)
+{
+	struct gk_wk_stats stats;
+	struct gk_l3fwd_ctx ctx;
+	struct gk_pkt *pkts[GK_BURST], *out[2][GK_BURST], *drop[GK_BURST];
+	uint64_t stage = 0, total = 0, fwd = 0, c0, c1;
 
 	memset(&stats, 0, sizeof(stats));
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.fib = fib;
+	ctx.fib = b->tables->fib;
 	ctx.stats = &stats;
+	gk_mem_port_set_rx_classify(b->port[0], false);
+	gk_mem_port_set_loop(b->port[0], o->packets);
 
-	t0 = now_ns();
 	for (;;) {
 		uint16_t n, k, no[2] = { 0, 0 }, nd = 0;
 
-		n = gk_port_rx(port[0], pkts, GK_BURST);
+		n = gk_port_rx(b->port[0], pkts, GK_BURST);
 		if (!n)
 			break;
 		c0 = cycles();
@@ -259,47 +388,89 @@ static int run(int family, const struct opts *o, double tsc_per_ns)
 				drop[nd++] = p;
 		}
 		fwd += no[0] + no[1];
-		gk_port_tx(port[0], out[0], no[0]);
-		gk_port_tx(port[1], out[1], no[1]);
+		gk_port_tx(b->port[0], out[0], no[0]);
+		gk_port_tx(b->port[1], out[1], no[1]);
 		if (nd)
-			gk_port_free(port[0], drop, nd);
+			gk_port_free(b->port[0], drop, nd);
 	}
-	t1 = now_ns();
+	r->packets = total;
+	r->forwarded = fwd;
+	r->cpp = (double)stage / (double)total;
+	r->mpps = tsc_per_ns * 1e3 / r->cpp;
+	return 0;
+}
 
-	{
-		double ns = (double)(t1 - t0);
-		double loop_cpp = ns * tsc_per_ns / (double)total;
-		double stage_cpp = (double)stage / (double)total;
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
 
-		printf("%s: %u routes, %" PRIu64 " packets, %" PRIu64
-		       " forwarded, %" PRIu64 " dropped\n",
-		       family == AF_INET ? "IPv4" : "IPv6", o->routes, total,
-		       fwd, total - fwd);
-		printf("  whole loop (rx+l3fwd+tx): %7.2f Mpps/core  %6.1f cycles/pkt\n",
-		       (double)total / ns * 1e3, loop_cpp);
-		printf("  l3fwd stage alone:        %7.2f Mpps/core  %6.1f cycles/pkt\n",
-		       tsc_per_ns * 1e3 / stage_cpp, stage_cpp);
-		printf("  lpm memory: %zu KiB\n", (family == AF_INET ?
-		       gk_lpm4_mem(fib->lpm4) : gk_lpm6_mem(fib->lpm6)) / 1024);
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *label, const struct result *res,
+		   unsigned int runs)
+{
+	double mpps[MAX_RUNS], cpp[MAX_RUNS];
+	unsigned int i;
+
+	for (i = 0; i < runs; i++) {
+		mpps[i] = res[i].mpps;
+		cpp[i] = res[i].cpp;
 	}
-	ret = 0;
+	qsort(mpps, runs, sizeof(*mpps), cmp_double);
+	qsort(cpp, runs, sizeof(*cpp), cmp_double);
+	printf("  %s\n", label);
+	printf("    Mpps/core   median %6.2f  (min %6.2f, max %6.2f)\n",
+	       mpps[runs / 2], mpps[0], mpps[runs - 1]);
+	printf("    cycles/pkt  median %6.1f  (min %6.1f, max %6.1f)\n",
+	       cpp[runs / 2], cpp[0], cpp[runs - 1]);
+	printf("    %" PRIu64 " packets/run, %" PRIu64 " forwarded\n",
+	       res[0].packets, res[0].forwarded);
+}
 
-err_ports:
-	if (port[1])
-		port[1]->ops->close(port[1]);
-	if (port[0])
-		port[0]->ops->close(port[0]);
-	gk_mem_pool_destroy(pool);
-err_fib:
-	gk_fib_free(fib);
-err_routes:
-	free(routes);
+static int run(int family, const struct opts *o, double tsc_per_ns)
+{
+	struct result res[M_MAX][MAX_RUNS];
+	const struct gk_fib *fib;
+	struct bed b;
+	unsigned int i, m;
+	int ret;
+
+	ret = bed_up(&b, family, o);
+	if (ret)
+		return ret;
+	fib = b.tables->fib;
+	printf("%s: %u routes, %u-byte frames, %u distinct, %u runs\n",
+	       family == AF_INET ? "IPv4" : "IPv6", o->routes, FRAME_LEN,
+	       NR_FRAMES, o->runs);
+	printf("  lpm memory: %zu KiB\n", (family == AF_INET ?
+	       gk_lpm4_mem(fib->lpm4) : gk_lpm6_mem(fib->lpm6)) / 1024);
+	/* Interleave the modes so drifting load hits them alike. */
+	for (i = 0; i < o->runs && !ret; i++) {
+		for (m = 0; m < M_MAX && !ret; m++) {
+			struct result *r = &res[m][i];
+
+			if (o->mode != M_MAX && o->mode != (int)m)
+				continue;
+			if (m == M_STAGE)
+				ret = run_stage(&b, o, tsc_per_ns, r);
+			else
+				ret = run_worker(&b, o, m == M_WORKER_CLS,
+						 tsc_per_ns, r);
+		}
+	}
+	if (!ret)
+		for (m = 0; m < M_MAX; m++)
+			if (o->mode == M_MAX || o->mode == (int)m)
+				report(mode_label[m], res[m], o->runs);
+	bed_down(&b);
 	return ret;
 }
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [--packets N] [--routes N]\n", prog);
+	fprintf(stderr, "usage: %s [--packets N] [--routes N] [--runs N] "
+		"[--family 4|6] [--mode worker|cls|stage] [--cpu N]\n", prog);
 }
 
 int main(int argc, char **argv)
@@ -307,14 +478,20 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "packets", required_argument, NULL, 'p' },
 		{ "routes", required_argument, NULL, 'r' },
+		{ "runs", required_argument, NULL, 'n' },
+		{ "family", required_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "cpu", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct opts o = { .packets = 20000000, .routes = 1000 };
+	struct opts o = { .packets = 10000000, .routes = 1000, .runs = 5,
+			  .mode = M_MAX };
+	cpu_set_t set;
 	double tsc;
-	int c;
+	int c, ret = 0, cpu = -1;
 
-	while ((c = getopt_long(argc, argv, "p:r:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:r:n:f:m:c:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.packets = strtoull(optarg, NULL, 0);
@@ -322,18 +499,49 @@ int main(int argc, char **argv)
 		case 'r':
 			o.routes = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
+		case 'n':
+			o.runs = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'f':
+			o.family = atoi(optarg);
+			break;
+		case 'c':
+			cpu = atoi(optarg);
+			break;
+		case 'm':
+			for (o.mode = 0; o.mode < M_MAX; o.mode++)
+				if (!strcmp(optarg, mode_name[o.mode]))
+					break;
+			if (o.mode == M_MAX) {
+				usage(argv[0]);
+				return 2;
+			}
+			break;
 		default:
 			usage(argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (!o.packets || !o.routes) {
+	if (!o.packets || !o.routes || !o.runs || o.runs > MAX_RUNS ||
+	    (o.family && o.family != 4 && o.family != 6) ||
+	    cpu >= CPU_SETSIZE) {
 		usage(argv[0]);
 		return 2;
 	}
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			perror("sched_setaffinity");
+	}
 	tsc = calibrate();
 	printf("TSC %.3f GHz (calibrated against CLOCK_MONOTONIC)\n", tsc);
-	if (run(AF_INET, &o, tsc) || run(AF_INET6, &o, tsc))
-		return 1;
-	return 0;
+	/* gk_worker_poll() wants a registered QSBR reader: this thread. */
+	rcu_register_thread();
+	if (o.family != 6)
+		ret = run(AF_INET, &o, tsc);
+	if (!ret && o.family != 4)
+		ret = run(AF_INET6, &o, tsc);
+	rcu_unregister_thread();
+	return ret ? 1 : 0;
 }

@@ -9,18 +9,31 @@
 #include "backend_mem.h"
 
 struct gk_mem_pool {
-	uint8_t *mem;		/* nbufs * buf_size */
+	uint8_t *mem;		/* nbufs * stride */
 	struct gk_pkt *pkts;	/* descriptor i owns buffer i (handle = i) */
 	uint32_t *free_idx;	/* LIFO: recently freed buffers are warm */
 	uint32_t nr_free;
 	uint32_t nbufs;
-	uint32_t buf_size;
+	uint32_t buf_size;	/* usable, headroom included */
+	uint32_t stride;	/* buffer to buffer, an odd number of lines */
 };
 
+/*
+ * Slack after the last queued frame so rx can copy whole 64-byte blocks;
+ * pool buffers have the same slack because their size is a multiple of 64.
+ */
+#define COPY_BLOCK	64
+
+/* A queued rx frame and what the classifier said about it when queued. */
 struct frame {
 	size_t off;		/* into mem_port.blob */
 	uint32_t len;
+	uint8_t act;		/* enum gk_cls_action */
+	uint8_t why;		/* enum gk_xdp_drop when act is GK_CLS_DROP */
+	uint16_t pad;
+	struct gk_xdp_meta meta;
 };
+_Static_assert(sizeof(struct frame) == 32, "two queued frames per cache line");
 
 struct mem_port {
 	struct gk_mem_pool *pool;
@@ -30,6 +43,7 @@ struct mem_port {
 	struct frame *frames;
 	size_t nr_frames, cap_frames;
 	size_t cursor;		/* next frame to take */
+	bool rx_classify;	/* classify at every rx, not once when queued */
 	uint64_t loop_total;	/* 0: one pass */
 	uint64_t taken;
 	uint8_t **cap_data;	/* captured tx frames */
@@ -59,7 +73,13 @@ struct gk_mem_pool *gk_mem_pool_create(uint32_t nbufs, uint32_t buf_size)
 	if (!pool)
 		return NULL;
 	buf_size = (buf_size + GK_CACHELINE - 1) & ~(uint32_t)(GK_CACHELINE - 1);
-	pool->mem = aligned_alloc(4096, (((size_t)nbufs * buf_size) + 4095) &
+	/*
+	 * A power-of-two stride puts every buffer's first line in the same
+	 * few L1 sets, so a burst of 32 evicts itself between rx and the
+	 * stages; an odd number of lines walks all the sets.
+	 */
+	pool->stride = buf_size | GK_CACHELINE;
+	pool->mem = aligned_alloc(4096, (((size_t)nbufs * pool->stride) + 4095) &
 				  ~(size_t)4095);
 	pool->pkts = aligned_alloc(GK_CACHELINE,
 				   (((size_t)nbufs * sizeof(*pool->pkts)) +
@@ -101,25 +121,27 @@ uint32_t gk_mem_pool_nr_free(const struct gk_mem_pool *pool)
 	return pool->nr_free;
 }
 
+/* Resets every field a stage may have changed, as a fresh NIC buffer. */
+static inline struct gk_pkt *pool_take(struct gk_mem_pool *pool, uint32_t i,
+				       uint16_t port_id, uint16_t queue)
+{
+	struct gk_pkt *pkt = &pool->pkts[i];
+
+	*pkt = (struct gk_pkt){
+		.data = pool->mem + (size_t)i * pool->stride + GK_MEM_HEADROOM,
+		.buf_len = pool->buf_size - GK_MEM_HEADROOM,
+		.in_port = port_id,
+		.queue = queue,
+		.handle = i,
+	};
+	return pkt;
+}
+
 static struct gk_pkt *pool_get(struct gk_mem_pool *pool, uint16_t port_id)
 {
-	struct gk_pkt *pkt;
-	uint32_t i;
-
 	if (!pool->nr_free)
 		return NULL;
-	i = pool->free_idx[--pool->nr_free];
-	pkt = &pool->pkts[i];
-	pkt->data = pool->mem + (size_t)i * pool->buf_size + GK_MEM_HEADROOM;
-	pkt->buf_len = pool->buf_size - GK_MEM_HEADROOM;
-	pkt->len = 0;
-	pkt->in_port = port_id;
-	pkt->out_port = 0;
-	pkt->verdict = GK_V_NONE;
-	pkt->drop_reason = 0;
-	pkt->queue = 0;
-	memset(&pkt->meta, 0, sizeof(pkt->meta));
-	return pkt;
+	return pool_take(pool, pool->free_idx[--pool->nr_free], port_id, 0);
 }
 
 static bool pool_owns(const struct gk_mem_pool *pool, const struct gk_pkt *pkt)
@@ -132,57 +154,125 @@ static void pool_put(struct gk_mem_pool *pool, struct gk_pkt *pkt)
 	pool->free_idx[pool->nr_free++] = (uint32_t)pkt->handle;
 }
 
+/*
+ * Whole 64-byte blocks: fixed-size moves the compiler inlines, where a
+ * libc memcpy of a run-time length costs a call and a size dispatch. Both
+ * ends have COPY_BLOCK slack (see COPY_BLOCK).
+ */
+static inline void copy_frame(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+	uint32_t off;
+
+	for (off = 0; off < len; off += COPY_BLOCK)
+		memcpy(dst + off, src + off, COPY_BLOCK);
+}
+
+/* A frame XDP would not redirect: count it where XDP would. */
+static void rx_not_worker(struct mem_port *mp, enum gk_cls_action act,
+			  enum gk_xdp_drop why)
+{
+	if (act == GK_CLS_DROP) {
+		mp->rxs.dropped++;
+		if ((unsigned int)why < GK_XDP_DROP_MAX)
+			mp->rxs.drops[why]++;
+	} else {
+		mp->rxs.to_kernel++;
+	}
+}
+
+/*
+ * Like AF_XDP copy mode: the frame and the metadata XDP put in front of it
+ * are copied into a pool buffer. The classifier ran when the frame was
+ * queued (XDP runs in the kernel, before the worker), unless rx_classify
+ * asks for it here. The outer loop settles wrap-around and the loop quota
+ * once per run of frames, so the inner one only moves packets.
+ */
 static uint16_t mem_rx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
 {
 	struct mem_port *mp = p->priv;
 	struct gk_mem_pool *pool = mp->pool;
+	/* Locals: the packet stores below could alias the pool's fields. */
+	struct gk_pkt *const descs = pool->pkts;
+	const uint32_t *const free_idx = pool->free_idx;
+	uint8_t *const mem = pool->mem + GK_MEM_HEADROOM;
+	const size_t stride = pool->stride;
+	const uint32_t buf_len = pool->buf_size - GK_MEM_HEADROOM;
+	const uint16_t port_id = p->port_id, queue = p->queue;
+	const bool cls = mp->rx_classify;
+	uint32_t nr_free = pool->nr_free;
+	uint64_t bytes = 0;
 	uint16_t got = 0;
+	bool starved = false;
 
-	while (got < n) {
+	while (got < n && !starved) {
 		const struct frame *fr;
-		const uint8_t *src;
-		struct gk_xdp_meta meta;
-		enum gk_xdp_drop why;
-		enum gk_cls_action act;
-		struct gk_pkt *pkt;
+		const uint8_t *blob = mp->blob;
+		size_t left = mp->nr_frames - mp->cursor, k, j;
 
-		if (mp->loop_total && mp->taken >= mp->loop_total)
-			break;
-		if (mp->cursor == mp->nr_frames) {
-			if (!mp->loop_total || !mp->nr_frames)
+		if (mp->loop_total) {
+			uint64_t quota = mp->loop_total - mp->taken;
+
+			if (!quota || !mp->nr_frames)
 				break;
-			mp->cursor = 0;
-		}
-		fr = &mp->frames[mp->cursor];
-		src = mp->blob + fr->off;
-		act = gk_classify(src, fr->len, &mp->cls, &meta, &why);
-		if (act != GK_CLS_WORKER) {
-			if (act == GK_CLS_DROP) {
-				mp->rxs.dropped++;
-				if ((unsigned int)why < GK_XDP_DROP_MAX)
-					mp->rxs.drops[why]++;
-			} else {
-				mp->rxs.to_kernel++;
+			if (!left) {
+				mp->cursor = 0;
+				left = mp->nr_frames;
 			}
-			mp->cursor++;
-			mp->taken++;
-			continue;
+			if (left > quota)
+				left = quota;
+		} else if (!left) {
+			break;
 		}
-		pkt = pool_get(pool, p->port_id);
-		if (!pkt) {
-			p->stats.rx_no_buf++;
-			break;	/* the frame stays queued, like a full ring */
+		k = left < (size_t)(n - got) ? left : (size_t)(n - got);
+		fr = &mp->frames[mp->cursor];
+
+		for (j = 0; j < k; j++, fr++) {
+			const uint8_t *src = blob + fr->off;
+			const struct gk_xdp_meta *m = &fr->meta;
+			enum gk_cls_action act = (enum gk_cls_action)fr->act;
+			enum gk_xdp_drop why = (enum gk_xdp_drop)fr->why;
+			const uint32_t len = fr->len;
+			struct gk_xdp_meta meta;
+			struct gk_pkt *pkt;
+			uint8_t *data;
+			uint32_t i;
+
+			if (unlikely(cls)) {
+				act = gk_classify(src, len, &mp->cls, &meta, &why);
+				m = &meta;
+			}
+			if (unlikely(act != GK_CLS_WORKER)) {
+				rx_not_worker(mp, act, why);
+				continue;
+			}
+			if (unlikely(!nr_free)) {
+				/* The frame stays queued, like a full ring. */
+				p->stats.rx_no_buf++;
+				starved = true;
+				break;
+			}
+			i = free_idx[--nr_free];
+			pkt = &descs[i];
+			data = mem + i * stride;
+			*pkt = (struct gk_pkt){
+				.data = data,
+				.len = len,
+				.in_port = port_id,
+				.handle = i,
+				.meta = *m,
+				.queue = queue,
+				.buf_len = buf_len,
+			};
+			copy_frame(data, src, len);
+			bytes += len;
+			pkts[got++] = pkt;
 		}
-		memcpy(pkt->data, src, fr->len);
-		pkt->len = fr->len;
-		pkt->queue = p->queue;
-		pkt->meta = meta;
-		mp->cursor++;
-		mp->taken++;
-		p->stats.rx_packets++;
-		p->stats.rx_bytes += fr->len;
-		pkts[got++] = pkt;
+		mp->cursor += j;
+		mp->taken += j;
 	}
+	pool->nr_free = nr_free;
+	p->stats.rx_packets += got;
+	p->stats.rx_bytes += bytes;
 	return got;
 }
 
@@ -203,21 +293,31 @@ static void capture(struct mem_port *mp, const struct gk_pkt *pkt)
 static uint16_t mem_tx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
 {
 	struct mem_port *mp = p->priv;
+	struct gk_mem_pool *pool = mp->pool;
+	uint32_t *const free_idx = pool->free_idx;
+	uint32_t nr_free = pool->nr_free;
+	uint64_t bytes = 0, bad = 0;
 	uint16_t i;
 
+	if (unlikely(mp->cap_max))
+		for (i = 0; i < n; i++)
+			if (pool_owns(pool, pkts[i]))
+				capture(mp, pkts[i]);
+	/* Sent at once: the frame is gone, its buffer goes back. */
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *pkt = pkts[i];
 
-		if (!pool_owns(mp->pool, pkt)) {
-			p->stats.tx_drops++;	/* not ours to free */
+		if (unlikely(!pool_owns(pool, pkt))) {
+			bad++;	/* not ours to free */
 			continue;
 		}
-		if (mp->cap_max)
-			capture(mp, pkt);
-		p->stats.tx_packets++;
-		p->stats.tx_bytes += pkt->len;
-		pool_put(mp->pool, pkt);
+		bytes += pkt->len;
+		free_idx[nr_free++] = (uint32_t)pkt->handle;
 	}
+	pool->nr_free = nr_free;
+	p->stats.tx_packets += n - bad;
+	p->stats.tx_bytes += bytes;
+	p->stats.tx_drops += bad;
 	return n;
 }
 
@@ -312,9 +412,20 @@ struct gk_port *gk_mem_port_create(struct gk_mem_pool *pool, uint16_t port_id,
 	return p;
 }
 
+/* What XDP would decide for the frame, done once when it is queued. */
+static void classify_frame(struct mem_port *mp, struct frame *fr)
+{
+	enum gk_xdp_drop why = 0;
+
+	fr->act = (uint8_t)gk_classify(mp->blob + fr->off, fr->len, &mp->cls,
+				       &fr->meta, &why);
+	fr->why = (uint8_t)why;
+}
+
 int gk_mem_port_add_frame(struct gk_port *p, const uint8_t *frame, uint32_t len)
 {
 	struct mem_port *mp = p->priv;
+	struct frame *fr;
 
 	if (len > mp->pool->buf_size - GK_MEM_HEADROOM)
 		return -EMSGSIZE;
@@ -327,11 +438,11 @@ int gk_mem_port_add_frame(struct gk_port *p, const uint8_t *frame, uint32_t len)
 		mp->frames = f;
 		mp->cap_frames = cap;
 	}
-	if (mp->blob_len + len > mp->blob_cap) {
+	if (mp->blob_len + len + COPY_BLOCK > mp->blob_cap) {
 		size_t cap = mp->blob_cap ? mp->blob_cap : 16384;
 		uint8_t *b;
 
-		while (cap < mp->blob_len + len)
+		while (cap < mp->blob_len + len + COPY_BLOCK)
 			cap *= 2;
 		b = realloc(mp->blob, cap);
 		if (!b)
@@ -340,8 +451,13 @@ int gk_mem_port_add_frame(struct gk_port *p, const uint8_t *frame, uint32_t len)
 		mp->blob_cap = cap;
 	}
 	memcpy(mp->blob + mp->blob_len, frame, len);
-	mp->frames[mp->nr_frames].off = mp->blob_len;
-	mp->frames[mp->nr_frames++].len = len;
+	/* Defined bytes for the block copy's tail, never delivered. */
+	memset(mp->blob + mp->blob_len + len, 0, COPY_BLOCK);
+	fr = &mp->frames[mp->nr_frames++];
+	memset(fr, 0, sizeof(*fr));
+	fr->off = mp->blob_len;
+	fr->len = len;
+	classify_frame(mp, fr);
 	mp->blob_len += len;
 	return 0;
 }
@@ -388,6 +504,19 @@ void gk_mem_port_set_loop(struct gk_port *p, uint64_t total)
 	mp->loop_total = total;
 	mp->taken = 0;
 	mp->cursor = 0;
+}
+
+void gk_mem_port_set_rx_classify(struct gk_port *p, bool per_packet)
+{
+	struct mem_port *mp = p->priv;
+	size_t i;
+
+	mp->rx_classify = per_packet;
+	if (per_packet)
+		return;
+	/* The classifier's answers may have changed since they were queued. */
+	for (i = 0; i < mp->nr_frames; i++)
+		classify_frame(mp, &mp->frames[i]);
 }
 
 void gk_mem_port_set_capture(struct gk_port *p, uint32_t max)

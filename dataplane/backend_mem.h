@@ -2,10 +2,12 @@
 /*
  * Memory/pcap backend: frames come from arrays or pcap files and go to
  * capture lists or nowhere. Used by unit tests and benches, and as the
- * reference for what a backend must do: rx_burst copies each frame into a
- * pool buffer (as a NIC would DMA it) and fills pkt->meta with the software
- * classifier; frames the classifier would not give a worker are counted
- * and not delivered, as XDP would pass or drop them.
+ * reference for what a backend must do. It stands in for NIC + XDP: each
+ * frame is classified by the software classifier once, when it is queued
+ * (XDP runs in the kernel, not in the worker), and rx_burst copies frame
+ * and metadata into a pool buffer as AF_XDP copy mode does. Frames the
+ * classifier would not give a worker are counted at rx and not delivered,
+ * as XDP would pass or drop them.
  *
  * A pool and all its ports belong to one thread. Packets from one pool may
  * be transmitted on any port of that pool (the shared-UMEM model).
@@ -13,6 +15,7 @@
 #ifndef GK_BACKEND_MEM_H
 #define GK_BACKEND_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +37,7 @@ uint32_t gk_mem_pool_nr_free(const struct gk_mem_pool *pool);
 struct gk_port *gk_mem_port_create(struct gk_mem_pool *pool, uint16_t port_id,
 				   const uint8_t mac[6],
 				   const struct gk_classify_cfg *cls);
-/* Queue a frame for rx (copied). 0 or -errno. */
+/* Queue a frame for rx (copied) and classify it. 0 or -errno. */
 int gk_mem_port_add_frame(struct gk_port *p, const uint8_t *frame,
 			  uint32_t len);
 /* Ethernet pcap only. Returns frames loaded or -errno. */
@@ -44,6 +47,12 @@ int gk_mem_port_load_pcap(struct gk_port *p, const char *path);
  * (classified-away ones included); 0 = each frame once.
  */
 void gk_mem_port_set_loop(struct gk_port *p, uint64_t total);
+/*
+ * per_packet: run the classifier in every rx_burst instead (its cost then
+ * lands on the caller, and classifier callbacks whose answers change are
+ * asked again). Switching back re-classifies every queued frame.
+ */
+void gk_mem_port_set_rx_classify(struct gk_port *p, bool per_packet);
 /* Keep copies of up to max transmitted frames; 0 stops capturing. */
 void gk_mem_port_set_capture(struct gk_port *p, uint32_t max);
 size_t gk_mem_port_nr_captured(struct gk_port *p);

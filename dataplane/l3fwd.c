@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <genkan/flowhash.h>
-#include "csum.h"
 #include "l3fwd.h"
 
 /* Ask genkand to resolve addr, at most once per GK_L3FWD_NREQ_NS each. */
@@ -37,43 +36,69 @@ static void ask_neigh(struct gk_l3fwd_ctx *ctx, uint8_t family,
 }
 
 /*
- * Common tail for both families: next-hop checks, neighbor, MAC rewrite.
+ * Everything but the common case: miss, blackhole, foreign port, too big,
+ * unresolved gateway, or a connected route (neighbor looked up per packet).
+ * Returns the destination MAC, or NULL having dropped the packet.
+ */
+static __attribute__((noinline))
+const uint8_t *resolve_slow(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
+			    const struct gk_fib_nh *nh, uint8_t family,
+			    const uint8_t *dst, uint32_t l3_len)
+{
+	const uint8_t *mac;
+
+	if (!nh) {
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_ROUTE);
+		return NULL;
+	}
+	if (nh->flags & (GK_NH_F_BLACKHOLE | GK_NH_F_NOPORT)) {
+		gk_wk_drop(ctx->stats, p, nh->flags & GK_NH_F_BLACKHOLE ?
+			   GK_WK_DROP_NO_ROUTE : GK_WK_DROP_BAD_PORT);
+		return NULL;
+	}
+	if (nh->mtu && l3_len > nh->mtu) {
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_TOO_BIG);
+		return NULL;
+	}
+	if (nh->flags & GK_NH_F_GATEWAY) {
+		if (nh->flags & GK_NH_F_UNRESOLVED) {
+			ask_neigh(ctx, family, nh->ifindex, nh->gw);
+			gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
+			return NULL;
+		}
+		return nh->dst_mac;
+	}
+	mac = gk_neigh_lookup(ctx->fib->neigh, family, nh->ifindex, dst);
+	if (!mac) {
+		ask_neigh(ctx, family, nh->ifindex, dst);
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
+		return NULL;
+	}
+	return mac;
+}
+
+/*
+ * Next-hop checks and MAC rewrite for both families, in the order the
+ * header gives. The common case, a resolved gateway route that fits the
+ * MTU, is one flags test and one compare; the rest goes out of line.
  * Returns 0 when the packet may go out, having set verdict and out_port.
  */
 static inline __attribute__((always_inline))
 int resolve(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
-		   const struct gk_fib_nh *nh, uint8_t family,
-		   const uint8_t *dst, uint32_t l3_len)
+	    const struct gk_fib_nh *nh, uint8_t family, const uint8_t *dst,
+	    uint32_t l3_len)
 {
 	const uint8_t *mac;
 
-	if (unlikely(!nh)) {
-		gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_ROUTE);
-		return -1;
-	}
-	if (unlikely(nh->flags & (GK_NH_F_BLACKHOLE | GK_NH_F_NOPORT))) {
-		gk_wk_drop(ctx->stats, p, nh->flags & GK_NH_F_BLACKHOLE ?
-			   GK_WK_DROP_NO_ROUTE : GK_WK_DROP_BAD_PORT);
-		return -1;
-	}
-	if (unlikely(nh->mtu && l3_len > nh->mtu)) {
-		gk_wk_drop(ctx->stats, p, GK_WK_DROP_TOO_BIG);
-		return -1;
-	}
-	if (nh->flags & GK_NH_F_GATEWAY) {
-		if (unlikely(nh->flags & GK_NH_F_UNRESOLVED)) {
-			ask_neigh(ctx, family, nh->ifindex, nh->gw);
-			gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
-			return -1;
-		}
+	if (likely(nh && (nh->flags & (GK_NH_F_BLACKHOLE | GK_NH_F_NOPORT |
+				       GK_NH_F_GATEWAY |
+				       GK_NH_F_UNRESOLVED)) ==
+		   GK_NH_F_GATEWAY && (!nh->mtu || l3_len <= nh->mtu))) {
 		mac = nh->dst_mac;
 	} else {
-		mac = gk_neigh_lookup(ctx->fib->neigh, family, nh->ifindex, dst);
-		if (unlikely(!mac)) {
-			ask_neigh(ctx, family, nh->ifindex, dst);
-			gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
+		mac = resolve_slow(ctx, p, nh, family, dst, l3_len);
+		if (!mac)
 			return -1;
-		}
 	}
 	memcpy(p->data, mac, 6);
 	memcpy(p->data + 6, nh->src_mac, 6);
@@ -82,10 +107,12 @@ int resolve(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 	return 0;
 }
 
-static void fwd4(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p, uint32_t idx)
+static inline void fwd4(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
+			const struct gk_fib_nh *nh)
 {
 	uint8_t *ip = p->data + p->meta.l3_off;
-	uint16_t old, new_, csum, tot;
+	uint32_t csum;
+	uint16_t tot, c16;
 
 	/* RFC 1812 section 5.3.1: never forward with TTL reaching 0. */
 	if (unlikely(ip[8] <= 1)) {
@@ -93,19 +120,24 @@ static void fwd4(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p, uint32_t idx)
 		return;
 	}
 	memcpy(&tot, ip + 2, 2);
-	if (resolve(ctx, p, gk_fib_nh(ctx->fib, idx), AF_INET, ip + 16,
-		    ntohs(tot)))
+	if (resolve(ctx, p, nh, AF_INET, ip + 16, ntohs(tot)))
 		return;
-	/* RFC 1624 eqn. 3 over the 16-bit word holding TTL and protocol. */
-	memcpy(&old, ip + 8, 2);
+	/*
+	 * RFC 1624 section 3, eqn. 3 with m' = m - 0x0100 (TTL is the high
+	 * byte of its word): ~m + m' is the constant 0xfeff, so
+	 * HC' = ~(~HC + 0xfeff) = HC + 0x0100 with end-around carry, where
+	 * a sum of exactly 0xffff also wraps to 0 (eqn. 3 never yields
+	 * 0xffff). Byte order does not matter (RFC 1071 section 2(B)).
+	 */
 	ip[8]--;
-	memcpy(&new_, ip + 8, 2);
-	memcpy(&csum, ip + 10, 2);
-	csum = gk_csum_replace16(csum, old, new_);
-	memcpy(ip + 10, &csum, 2);
+	memcpy(&c16, ip + 10, 2);
+	csum = (uint32_t)c16 + htons(0x0100);
+	c16 = (uint16_t)(csum + (csum >= 0xffff));
+	memcpy(ip + 10, &c16, 2);
 }
 
-static void fwd6(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p, uint32_t idx)
+static inline void fwd6(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
+			const struct gk_fib_nh *nh)
 {
 	uint8_t *ip = p->data + p->meta.l3_off;
 	uint16_t plen;
@@ -116,39 +148,61 @@ static void fwd6(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p, uint32_t idx)
 		return;
 	}
 	memcpy(&plen, ip + 4, 2);
-	if (resolve(ctx, p, gk_fib_nh(ctx->fib, idx), AF_INET6, ip + 24,
-		    40u + ntohs(plen)))
+	if (resolve(ctx, p, nh, AF_INET6, ip + 24, 40u + ntohs(plen)))
 		return;
 	ip[7]--;
 }
 
+#define PREFETCH_AHEAD	4	/* packets; a DMA'd header is cold */
+
+static inline void prefetch_l3(const struct gk_pkt *p)
+{
+	__builtin_prefetch(p->data + p->meta.l3_off, 1);
+}
+
+/* LPM result to next hop, prefetched: the fwd pass reads it next. */
+static inline const struct gk_fib_nh *nh_of(const struct gk_fib *fib,
+					    uint32_t idx)
+{
+	const struct gk_fib_nh *nh = gk_fib_nh(fib, idx);
+
+	if (nh)
+		__builtin_prefetch(nh);
+	return nh;
+}
+
 static void burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
+	const struct gk_fib *fib = ctx->fib;
+	const struct gk_fib_nh *nh[GK_BURST];
 	struct gk_pkt *p4[GK_BURST], *p6[GK_BURST];
-	uint32_t dst4[GK_BURST], nh4[GK_BURST], nh6[GK_BURST];
+	uint32_t dst4[GK_BURST], idx[GK_BURST];
 	uint8_t dst6[GK_BURST][16];
 	unsigned int i, n4 = 0, n6 = 0;
 
-	for (i = 0; i < n; i++)
-		__builtin_prefetch(pkts[i]->data + pkts[i]->meta.l3_off, 1);
+	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		prefetch_l3(pkts[i]);
 
 	/* Split the burst by family and gather destinations for bulk LPM. */
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 		uint32_t l3 = p->meta.l3_off;
+		uint8_t flags = p->meta.flags;
 
-		if (p->verdict != GK_V_NONE)
+		if (i + PREFETCH_AHEAD < n)
+			prefetch_l3(pkts[i + PREFETCH_AHEAD]);
+		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(p->meta.flags & GK_META_F_VLAN)) {
+		if (unlikely(flags & GK_META_F_VLAN)) {
 			p->verdict = GK_V_KERNEL;
 			continue;
 		}
-		if (p->meta.flags & GK_META_F_IPV4) {
+		if (likely(flags & GK_META_F_IPV4)) {
 			if (unlikely(l3 + 20 > p->len))
 				goto bad_meta;
 			memcpy(&dst4[n4], p->data + l3 + 16, 4);
 			p4[n4++] = p;
-		} else if (p->meta.flags & GK_META_F_IPV6) {
+		} else if (flags & GK_META_F_IPV6) {
 			if (unlikely(l3 + 40 > p->len))
 				goto bad_meta;
 			memcpy(dst6[n6], p->data + l3 + 24, 16);
@@ -162,15 +216,19 @@ bad_meta:
 	}
 
 	if (n4) {
-		gk_lpm4_lookup_bulk(ctx->fib->lpm4, dst4, nh4, n4);
+		gk_lpm4_lookup_bulk(fib->lpm4, dst4, idx, n4);
 		for (i = 0; i < n4; i++)
-			fwd4(ctx, p4[i], nh4[i]);
+			nh[i] = nh_of(fib, idx[i]);
+		for (i = 0; i < n4; i++)
+			fwd4(ctx, p4[i], nh[i]);
 	}
 	if (n6) {
-		gk_lpm6_lookup_bulk(ctx->fib->lpm6,
-				    (const uint8_t (*)[16])dst6, nh6, n6);
+		gk_lpm6_lookup_bulk(fib->lpm6, (const uint8_t (*)[16])dst6,
+				    idx, n6);
 		for (i = 0; i < n6; i++)
-			fwd6(ctx, p6[i], nh6[i]);
+			nh[i] = nh_of(fib, idx[i]);
+		for (i = 0; i < n6; i++)
+			fwd6(ctx, p6[i], nh[i]);
 	}
 }
 

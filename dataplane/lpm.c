@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
 
 #include "lpm.h"
 #include "pkt.h"
@@ -22,6 +23,13 @@
 #define F_CHILD		0x80000000u
 #define LEAF_MISS	0x7fffffffu
 #define TBL16_SIZE	65536u
+#define HUGE_SZ		(2u << 20)
+/*
+ * From this size on, the finished tables move into one 2 MiB-aligned
+ * region advised for transparent huge pages: lookups land at random in
+ * megabytes of nodes, and 4 KiB pages would add a TLB miss to most levels.
+ */
+#define HUGE_MIN	(1u << 20)
 
 struct trie {
 	uint32_t *tbl16;	/* first stride, indexed by address bits 0-15 */
@@ -29,6 +37,7 @@ struct trie {
 	uint32_t nr8;		/* nodes in use */
 	uint32_t cap8;		/* nodes allocated */
 	unsigned int addr_bytes;
+	void *region;		/* non-NULL: tbl16 and tbl8 live in it */
 };
 
 struct gk_lpm4 {
@@ -157,6 +166,8 @@ static void mask_key(uint8_t *key, unsigned int plen, unsigned int bytes)
 	}
 }
 
+static void to_huge(struct trie *t);
+
 /* Sorts and dedups ents in place, then fills t. */
 static int trie_build(struct trie *t, struct bentry *ents, size_t n,
 		      unsigned int bytes, char *err, size_t errlen)
@@ -206,11 +217,41 @@ static int trie_build(struct trie *t, struct bentry *ents, size_t n,
 			t->cap8 = t->nr8;
 		}
 	}
+	to_huge(t);
 	return 0;
+}
+
+/* Best effort: on any failure the tables simply stay where they are. */
+static void to_huge(struct trie *t)
+{
+	size_t n16 = TBL16_SIZE * sizeof(*t->tbl16);
+	size_t n8 = (size_t)t->nr8 * 256 * sizeof(*t->tbl8);
+	size_t len = (n16 + n8 + HUGE_SZ - 1) & ~(size_t)(HUGE_SZ - 1);
+	uint8_t *r;
+
+	if (n16 + n8 < HUGE_MIN)
+		return;
+	r = aligned_alloc(HUGE_SZ, len);
+	if (!r)
+		return;
+	madvise(r, len, MADV_HUGEPAGE);
+	memcpy(r, t->tbl16, n16);
+	if (n8)
+		memcpy(r + n16, t->tbl8, n8);
+	free(t->tbl16);
+	free(t->tbl8);
+	t->tbl16 = (uint32_t *)r;
+	t->tbl8 = (uint32_t *)(r + n16);
+	t->cap8 = t->nr8;
+	t->region = r;
 }
 
 static void trie_free(struct trie *t)
 {
+	if (t->region) {
+		free(t->region);
+		return;
+	}
 	free(t->tbl16);
 	free(t->tbl8);
 }

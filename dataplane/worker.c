@@ -74,62 +74,116 @@ static inline void drop(struct gk_wk_stats *st, struct gk_pkt *p,
 	dropped[(*nd)++] = p;
 }
 
-static void tx_buckets(struct gk_worker *w)
+/* First 4 bytes of a TRANSIT packet's metadata: magic, version, class. */
+static inline uint32_t transit_word(void)
 {
-	struct gk_wk_stats *st = &w->stats;
-	unsigned int o;
+	const struct gk_xdp_meta m = {
+		.magic = GK_META_MAGIC,
+		.version = GK_META_VERSION,
+		.class = GK_CLASS_TRANSIT,
+	};
+	uint32_t w;
 
-	for (o = 0; o < GK_MAX_PORTS; o++) {
-		uint16_t n = w->txn[o], sent, i;
-		uint64_t bytes = 0;
-		uint32_t len[GK_BURST];
+	memcpy(&w, &m, sizeof(w));
+	return w;
+}
 
-		if (!n)
+static inline uint32_t meta_word(const struct gk_pkt *p)
+{
+	uint32_t w;
+
+	memcpy(&w, &p->meta, sizeof(w));
+	return w;
+}
+
+/*
+ * Not every packet is valid TRANSIT: sort the burst one by one. Returns
+ * the transit packets in transit[]; the rest are counted and in dropped[].
+ */
+static __attribute__((noinline))
+uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
+		      uint16_t n, struct gk_pkt **transit,
+		      struct gk_pkt **dropped, uint16_t *nd)
+{
+	uint16_t i, nt = 0;
+
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+
+		if (p->meta.magic != GK_META_MAGIC ||
+		    p->meta.version != GK_META_VERSION ||
+		    p->meta.class >= GK_CLASS_MAX) {
+			drop(st, p, GK_WK_DROP_BAD_META, dropped, nd);
 			continue;
-		w->txn[o] = 0;
-		/* Lengths first: what tx_burst takes is no longer ours. */
-		for (i = 0; i < n; i++)
-			len[i] = w->txb[o][i]->len;
-		sent = gk_port_tx(w->cfg.ports[o], w->txb[o], n);
-		for (i = 0; i < sent; i++)
-			bytes += len[i];
-		st->tx_packets += sent;
-		st->tx_bytes += bytes;
-		st->drops[GK_WK_DROP_TX_FULL] += n - sent;
+		}
+		st->class_packets[p->meta.class]++;
+		if (p->meta.class == GK_CLASS_TRANSIT)
+			transit[nt++] = p;
+		else
+			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, nd);
+	}
+	return nt;
+}
+
+/* Verdicts other than TX to a port of ours. */
+static __attribute__((noinline))
+void not_tx(struct gk_wk_stats *st, struct gk_pkt *p,
+	    struct gk_pkt **dropped, uint16_t *nd)
+{
+	switch (p->verdict) {
+	case GK_V_TX:
+		drop(st, p, GK_WK_DROP_BAD_PORT, dropped, nd);
+		break;
+	case GK_V_DROP:
+		/* The stage counted it. */
+		dropped[(*nd)++] = p;
+		break;
+	case GK_V_KERNEL:
+		drop(st, p, GK_WK_DROP_NO_KERNEL, dropped, nd);
+		break;
+	default:
+		drop(st, p, GK_WK_DROP_UNHANDLED, dropped, nd);
+		break;
 	}
 }
 
+/*
+ * rx burst -> metadata check -> L3 stage -> TX buckets -> tx bursts. The
+ * checks are made per burst where they can be: one pass proves every
+ * packet is valid TRANSIT (the common case) before any per-packet
+ * sorting, and only the egress ports that got packets are visited.
+ */
 static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 {
-	struct gk_pkt *pkts[GK_BURST], *transit[GK_BURST], *dropped[GK_BURST];
+	struct gk_pkt *pkts[GK_BURST], *sorted[GK_BURST], *dropped[GK_BURST];
+	struct gk_pkt **transit = pkts;
 	struct gk_wk_stats *st = &w->stats;
-	uint16_t n, nt = 0, nd = 0, i;
-	uint64_t bytes = 0;
+	const uint32_t tw = transit_word();
+	uint64_t bytes = 0, obytes[GK_MAX_PORTS];
+	uint32_t olen[GK_MAX_PORTS][GK_BURST];
+	uint8_t touched[GK_MAX_PORTS];
+	uint16_t n, nt, nd = 0, nto = 0, i;
+	uint32_t odd = 0;
 
 	n = gk_port_rx(in, pkts, GK_BURST);
 	if (!n)
 		return 0;
 
 	for (i = 0; i < n; i++) {
-		struct gk_pkt *p = pkts[i];
-
-		bytes += p->len;
-		if (unlikely(p->meta.magic != GK_META_MAGIC ||
-			     p->meta.version != GK_META_VERSION ||
-			     p->meta.class >= GK_CLASS_MAX)) {
-			drop(st, p, GK_WK_DROP_BAD_META, dropped, &nd);
-			continue;
-		}
-		st->class_packets[p->meta.class]++;
-		if (likely(p->meta.class == GK_CLASS_TRANSIT))
-			transit[nt++] = p;
-		else
-			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, &nd);
+		bytes += pkts[i]->len;
+		odd |= meta_word(pkts[i]) ^ tw;
 	}
 	st->rx_packets += n;
 	st->rx_bytes += bytes;
+	if (likely(!odd)) {
+		st->class_packets[GK_CLASS_TRANSIT] += n;
+		nt = n;
+	} else {
+		nt = sort_classes(st, pkts, n, sorted, dropped, &nd);
+		transit = sorted;
+	}
 
-	if (nt) {
+	if (likely(nt)) {
 		if (likely(w->l3.fib)) {
 			w->l3.now_ns = w->now_ns;
 			gk_l3fwd_burst(&w->l3, transit, nt);
@@ -142,30 +196,38 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 
 	for (i = 0; i < nt; i++) {
 		struct gk_pkt *p = transit[i];
-		uint16_t o;
+		uint16_t o = p->out_port, k;
 
-		switch (p->verdict) {
-		case GK_V_TX:
-			o = p->out_port;
-			if (unlikely(o >= GK_MAX_PORTS || !w->cfg.ports[o])) {
-				drop(st, p, GK_WK_DROP_BAD_PORT, dropped, &nd);
-				break;
-			}
-			w->txb[o][w->txn[o]++] = p;
-			break;
-		case GK_V_DROP:
-			/* The stage counted it. */
-			dropped[nd++] = p;
-			break;
-		case GK_V_KERNEL:
-			drop(st, p, GK_WK_DROP_NO_KERNEL, dropped, &nd);
-			break;
-		default:
-			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, &nd);
-			break;
+		if (unlikely(p->verdict != GK_V_TX || o >= GK_MAX_PORTS ||
+			     !w->cfg.ports[o])) {
+			not_tx(st, p, dropped, &nd);
+			continue;
 		}
+		k = w->txn[o]++;
+		if (!k) {
+			touched[nto++] = (uint8_t)o;
+			obytes[o] = 0;
+		}
+		w->txb[o][k] = p;
+		/* Lengths now: what tx_burst takes is no longer ours. */
+		olen[o][k] = p->len;
+		obytes[o] += p->len;
 	}
-	tx_buckets(w);
+
+	for (i = 0; i < nto; i++) {
+		uint16_t o = touched[i], c = w->txn[o], sent, k;
+		uint64_t b = obytes[o];
+
+		w->txn[o] = 0;
+		sent = gk_port_tx(w->cfg.ports[o], w->txb[o], c);
+		if (unlikely(sent != c)) {
+			for (b = 0, k = 0; k < sent; k++)
+				b += olen[o][k];
+			st->drops[GK_WK_DROP_TX_FULL] += c - sent;
+		}
+		st->tx_packets += sent;
+		st->tx_bytes += b;
+	}
 	if (nd)
 		gk_port_free(in, dropped, nd);
 	return n;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,11 @@ static void read_pcap(const char *path, uint8_t **frames, uint32_t *lens,
 	pcap_close(pc);
 }
 
-static void test_pcap_round_trip(void **state)
+/*
+ * Frames classified once when queued (the default) or at every rx must
+ * give the same packets, the same metadata and so the same output.
+ */
+static void round_trip(bool per_packet)
 {
 	uint8_t *exp[64], *got[64];
 	uint32_t exp_len[64], got_len[64], len;
@@ -118,6 +123,7 @@ static void test_pcap_round_trip(void **state)
 
 	rig_up(&r, 64);
 	assert_int_equal(gk_mem_port_load_pcap(r.port[0], in_pcap), MEM_NR_IN);
+	gk_mem_port_set_rx_classify(r.port[0], per_packet);
 	gk_mem_port_set_capture(r.port[0], 64);
 	gk_mem_port_set_capture(r.port[1], 64);
 	assert_int_equal(pump(&r), MEM_NR_IN - MEM_NR_KERNEL);
@@ -153,6 +159,73 @@ static void test_pcap_round_trip(void **state)
 	assert_null(gk_mem_port_captured(r.port[1], MEM_NR_PORT1, &len));
 	for (i = 0; i < nexp; i++)
 		free(exp[i]);
+	rig_down(&r);
+}
+
+static void test_pcap_round_trip(void **state)
+{
+	round_trip(false);
+}
+
+static void test_pcap_round_trip_rx_classify(void **state)
+{
+	round_trip(true);
+}
+
+static bool all_local;
+
+static bool local4(void *arg, uint32_t addr_be)
+{
+	return all_local;
+}
+
+static bool local6(void *arg, const uint8_t addr[16])
+{
+	return all_local;
+}
+
+/*
+ * When the classifier runs: queued frames keep the answer they got when
+ * queued; per-packet mode asks at every rx; switching back asks again.
+ * With every address local, nothing is transit and all goes to the kernel.
+ */
+static void test_classify_when(void **state)
+{
+	const struct gk_classify_cfg cls = { .is_local4 = local4,
+					     .is_local6 = local6 };
+	const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+	const uint64_t fwd = MEM_NR_IN - MEM_NR_KERNEL;
+	struct rig r;
+
+	rig_up(&r, 64);
+	r.port[0]->ops->close(r.port[0]);
+	r.port[0] = gk_mem_port_create(r.pool, fx_ports[0].port_id, mac, &cls);
+	assert_non_null(r.port[0]);
+	all_local = false;
+	assert_int_equal(gk_mem_port_load_pcap(r.port[0], in_pcap), MEM_NR_IN);
+
+	all_local = true;
+	assert_int_equal(pump(&r), fwd);	/* answers from queue time */
+	assert_int_equal(gk_mem_port_rx_stats(r.port[0])->to_kernel,
+			 MEM_NR_KERNEL);
+
+	gk_mem_port_set_rx_classify(r.port[0], true);
+	gk_mem_port_set_loop(r.port[0], 0);	/* rewind */
+	assert_int_equal(pump(&r), 0);
+	assert_int_equal(gk_mem_port_rx_stats(r.port[0])->to_kernel,
+			 MEM_NR_KERNEL + MEM_NR_IN);
+
+	gk_mem_port_set_rx_classify(r.port[0], false);
+	gk_mem_port_set_loop(r.port[0], 0);
+	assert_int_equal(pump(&r), 0);		/* re-classified: local */
+
+	all_local = false;
+	gk_mem_port_set_rx_classify(r.port[0], false);
+	gk_mem_port_set_loop(r.port[0], 0);
+	assert_int_equal(pump(&r), fwd);
+	assert_int_equal(gk_mem_port_rx_stats(r.port[0])->to_kernel,
+			 2 * MEM_NR_KERNEL + 2 * MEM_NR_IN);
+	assert_int_equal(gk_mem_pool_nr_free(r.pool), 64);
 	rig_down(&r);
 }
 
@@ -214,6 +287,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pcap_round_trip),
+		cmocka_unit_test(test_pcap_round_trip_rx_classify),
+		cmocka_unit_test(test_classify_when),
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_no_buf),
 		cmocka_unit_test(test_errors),

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "dataplane/csum.h"
 #include "dataplane/l3fwd.h"
 #include "dataplane/nreq.h"
 #include "dp_fixtures.h"
@@ -224,6 +225,60 @@ static void test_nreq_rate_limit(void **state)
 	f->ctx.nreq = f->ring;
 }
 
+/*
+ * The TTL checksum update against a full RFC 1071 recomputation, for
+ * every IP ID (so every checksum value the header can have), in bursts.
+ * RFC 1624 eqn. 3 and a recomputation agree everywhere (neither yields
+ * 0xffff for a real header), so the stored field must match exactly.
+ */
+static void test_ttl_csum_all(void **state)
+{
+	struct fx *f = *state;
+	const struct l3_case *k = &l3_cases[0];
+	static uint8_t bufs[GK_BURST][2048];
+	struct gk_pkt pk[GK_BURST], *ptrs[GK_BURST];
+	unsigned int id, i, ihl;
+	uint16_t c, want;
+
+	assert_int_equal(k->verdict, GK_V_TX);
+	assert_true(k->flags & GK_META_F_IPV4);
+	ihl = (k->in[k->l3_off] & 0x0f) * 4u;
+	for (id = 0; id < 65536; id += GK_BURST) {
+		for (i = 0; i < GK_BURST; i++) {
+			uint8_t *ip = bufs[i] + k->l3_off;
+
+			memcpy(bufs[i], k->in, k->in_len);
+			ip[4] = (uint8_t)((id + i) >> 8);
+			ip[5] = (uint8_t)(id + i);
+			ip[10] = ip[11] = 0;
+			c = gk_csum_ip4_hdr(ip, ihl);
+			memcpy(ip + 10, &c, 2);
+			memset(&pk[i], 0, sizeof(pk[i]));
+			pk[i].data = bufs[i];
+			pk[i].len = k->in_len;
+			pk[i].buf_len = sizeof(bufs[i]);
+			pk[i].meta.l3_off = k->l3_off;
+			pk[i].meta.flags = k->flags;
+			ptrs[i] = &pk[i];
+		}
+		gk_l3fwd_burst(&f->ctx, ptrs, GK_BURST);
+		for (i = 0; i < GK_BURST; i++) {
+			uint8_t *ip = bufs[i] + k->l3_off;
+			uint8_t hdr[60];
+
+			assert_int_equal(pk[i].verdict, GK_V_TX);
+			assert_int_equal(ip[8], k->in[k->l3_off + 8] - 1);
+			memcpy(hdr, ip, ihl);
+			hdr[10] = hdr[11] = 0;
+			want = gk_csum_ip4_hdr(hdr, ihl);
+			memcpy(&c, ip + 10, 2);
+			if (c != want)
+				fail_msg("id %u: checksum %04x, recomputed %04x",
+					 id + i, c, want);
+		}
+	}
+}
+
 static int reset_stats(void **state)
 {
 	struct fx *f = *state;
@@ -239,6 +294,7 @@ int main(void)
 		cmocka_unit_test_setup(test_one_burst, reset_stats),
 		cmocka_unit_test(test_decided_untouched),
 		cmocka_unit_test_setup(test_nreq_rate_limit, reset_stats),
+		cmocka_unit_test(test_ttl_csum_all),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
