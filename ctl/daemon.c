@@ -506,6 +506,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		if (!d->nreq[w])
 			return -ENOMEM;
 		wc.nr_ports = d->nr_ports;
+		wc.icmp_rate = cfg->icmp_rate;
 		wc.tables = &d->tables;
 		wc.nreq = d->nreq[w];
 		wc.cpu = cfg->nr_cpus ? cfg->cpus[w % cfg->nr_cpus] :

@@ -115,12 +115,15 @@ static inline void fwd4(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 	uint16_t tot, c16;
 
 	/* RFC 1812 section 5.3.1: never forward with TTL reaching 0. */
-	if (unlikely(ip[8] <= 1)) {
+	if (unlikely(ip[8] <= 1) && !(p->meta.flags & GK_META_F_ORIGIN)) {
 		gk_wk_drop(ctx->stats, p, GK_WK_DROP_TTL);
 		return;
 	}
 	memcpy(&tot, ip + 2, 2);
 	if (resolve(ctx, p, nh, AF_INET, ip + 16, ntohs(tot)))
+		return;
+	/* Packets genkan built itself leave with the TTL it gave them. */
+	if (unlikely(p->meta.flags & GK_META_F_ORIGIN))
 		return;
 	/*
 	 * RFC 1624 section 3, eqn. 3 with m' = m - 0x0100 (TTL is the high
@@ -143,14 +146,15 @@ static inline void fwd6(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 	uint16_t plen;
 
 	/* RFC 8200 section 3 / RFC 4443 section 3.3: hop limit 1 stops here. */
-	if (unlikely(ip[7] <= 1)) {
+	if (unlikely(ip[7] <= 1) && !(p->meta.flags & GK_META_F_ORIGIN)) {
 		gk_wk_drop(ctx->stats, p, GK_WK_DROP_TTL);
 		return;
 	}
 	memcpy(&plen, ip + 4, 2);
 	if (resolve(ctx, p, nh, AF_INET6, ip + 24, 40u + ntohs(plen)))
 		return;
-	ip[7]--;
+	if (likely(!(p->meta.flags & GK_META_F_ORIGIN)))
+		ip[7]--;
 }
 
 #define PREFETCH_AHEAD	4	/* packets; a DMA'd header is cold */

@@ -62,6 +62,8 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 		return -EINVAL;
 	w->l3.stats = &w->stats;
 	w->l3.nreq = cfg->nreq;
+	gk_icmp_err_init(&w->icmp, cfg->icmp_rate, 0);
+	w->icmp.stats = &w->stats;
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	return 0;
 }
@@ -117,7 +119,9 @@ uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
 			continue;
 		}
 		st->class_packets[p->meta.class]++;
-		if (p->meta.class == GK_CLASS_TRANSIT)
+		/* TTL-expired transit: the L3 stage drops it, ICMP answers. */
+		if (p->meta.class == GK_CLASS_TRANSIT ||
+		    p->meta.class == GK_CLASS_TTL_EXPIRED)
 			transit[nt++] = p;
 		else
 			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, nd);
@@ -185,8 +189,19 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 
 	if (likely(nt)) {
 		if (likely(w->l3.fib)) {
+			uint64_t errs = st->drops[GK_WK_DROP_TTL] +
+					st->drops[GK_WK_DROP_TOO_BIG];
+
 			w->l3.now_ns = w->now_ns;
 			gk_l3fwd_burst(&w->l3, transit, nt);
+			/* Rare: only bursts that had such drops pay for this. */
+			if (unlikely(st->drops[GK_WK_DROP_TTL] +
+				     st->drops[GK_WK_DROP_TOO_BIG] != errs) &&
+			    w->cfg.icmp_rate) {
+				w->icmp.fib = w->l3.fib;
+				w->icmp.now_ns = w->now_ns;
+				gk_icmp_err_burst(&w->icmp, transit, nt);
+			}
 		} else {
 			/* No snapshot published yet: nothing is routable. */
 			for (i = 0; i < nt; i++)

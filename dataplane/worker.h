@@ -2,7 +2,8 @@
 /*
  * Poll-mode worker: one thread, pinned, owning one (device, queue) port per
  * genkan port. Each pass receives a burst per port, checks the classifier
- * metadata, runs the L3 stage on TRANSIT packets, transmits per egress port,
+ * metadata, runs the L3 stage on TRANSIT (and TTL-expired) packets, turns
+ * TTL and too-big drops into ICMP errors, transmits per egress port,
  * flushes, and announces a QSBR quiescent state. Counters are written by
  * the worker only; genkand reads them racily (aligned 64-bit, never torn).
  *
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include <genkan/bpf_maps.h>
+#include "icmp_err.h"
 #include "l3fwd.h"
 #include "port.h"
 #include "wkstats.h"
@@ -33,6 +35,7 @@ struct gk_worker_cfg {
 	unsigned int nr_ports;		/* non-NULL slots, informational */
 	struct gk_tables **tables;	/* RCU-published slot; may hold NULL */
 	struct gk_nreq_ring *nreq;	/* neighbor requests; may be NULL */
+	uint32_t icmp_rate;		/* ICMP errors/s; 0 = send none */
 };
 
 struct gk_worker {
@@ -46,6 +49,7 @@ struct gk_worker {
 
 	/* Below: worker-private. */
 	struct gk_l3fwd_ctx l3;
+	struct gk_icmp_err_ctx icmp;
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */
 	unsigned int nr_rx;
 	uint64_t now_ns;
