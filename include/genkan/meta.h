@@ -95,6 +95,7 @@ enum gk_xdp_event {
 #define GK_META_F_FRAG		0x08	/* IPv4 fragment or IPv6 fragment hdr */
 #define GK_META_F_L4		0x10	/* l4_off/l4_proto are valid */
 #define GK_META_F_LATER_FRAG	0x20	/* non-first fragment: no L4 header */
+#define GK_META_F_ORIGIN	0x40	/* built by genkan: L3 stage must not decrement TTL/hop limit */
 
 struct gk_xdp_meta {
 	__u16 magic;		/* GK_META_MAGIC */
