@@ -165,7 +165,8 @@ static void all_prefixes_are_safe(void **state)
 			uint8_t *b = malloc(l ? l : 1);
 
 			assert_non_null(b);
-			memcpy(b, fx->data, l);
+			if (l)
+				memcpy(b, fx->data, l);
 			gk_classify(b, l, &cfg, &m, &why);
 			assert_true(m.class < GK_CLASS_MAX);
 			free(b);
