@@ -13,10 +13,10 @@
 	X(NO_NEIGH,	"no_neigh")	/* next hop unresolved: kernel asked */ \
 	X(TTL,		"ttl_expired")	/* TTL <= 1 reached a worker */	\
 	X(BAD_PORT,	"bad_out_port")	/* route to a non-genkan port */	\
-	X(HAIRPIN,	"hairpin")	/* would leave on the ingress port */	\
 	X(TOO_BIG,	"too_big")	/* larger than egress MTU */	\
 	X(NO_KERNEL,	"no_punt")	/* kernel verdict, no punt path */	\
-	X(TX_FULL,	"tx_full")	/* egress ring full */
+	X(TX_FULL,	"tx_full")	/* egress ring full */	\
+	X(MAPE,		"mape")		/* see per-domain MAP-E counters */
 
 enum gk_wk_drop {
 #define GK_X(n, s) GK_WK_DROP_##n,

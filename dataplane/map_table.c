@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "csum.h"
+#include "icmp_err.h"
+#include "map_table.h"
+
+const char *const gk_map_drop_names[GK_MAP_DROP_MAX] = {
+#define GK_X(n, s) s,
+	GK_MAP_DROP_LIST(GK_X)
+#undef GK_X
+};
+
+#define NS_PER_S	1000000000ull
+
+__attribute__((format(printf, 3, 4)))
+static void *fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return NULL;
+}
+
+static uint32_t be32_host(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	       (uint32_t)a[2] << 8 | a[3];
+}
+
+static uint32_t mask32(unsigned plen)
+{
+	return plen ? ~0u << (32 - plen) : 0;
+}
+
+static void rt_fill(struct gk_map_rt *rt, const struct gk_map_rule *r,
+		    uint16_t tunnel_mtu)
+{
+	uint64_t hi = 0;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		hi = hi << 8 | r->ipv6_prefix[i];
+	if (r->ipv6_plen < 64)
+		hi &= r->ipv6_plen ? ~0ull << (64 - r->ipv6_plen) : 0;
+	rt->v6hi = hi;
+	rt->v4mask = mask32(r->ipv4_plen);
+	rt->v4pfx = be32_host(r->ipv4_prefix) & rt->v4mask;
+	rt->p = (uint8_t)(32 - r->ipv4_plen);
+	rt->o = r->ea_bits;
+	rt->k = r->psid_len;
+	rt->a = r->psid_offset;
+	rt->ea_shift = (uint8_t)(64 - r->ipv6_plen - r->ea_bits);
+	rt->draft03 = !!(r->flags & GK_MAP_F_DRAFT03);
+	if (r->mss_clamp == GK_MAP_MSS_AUTO)
+		rt->mss = tunnel_mtu > 40 + 536 ? tunnel_mtu - 40 : 536;
+	else
+		rt->mss = r->mss_clamp;
+}
+
+/* RFC 7597 §5.2 and §6, as gk_map_ce_addr() but with shifts. */
+void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4, uint16_t psid,
+		       uint8_t out[16])
+{
+	uint64_t suffix = v4 & (rt->p == 32 ? ~0u : (1u << rt->p) - 1u);
+	uint64_t ea, hi, lo;
+
+	if (rt->o >= rt->p) {
+		psid &= (uint16_t)((1u << rt->k) - 1u);
+		ea = suffix << rt->k | psid;
+	} else {
+		/* an IPv4 prefix: bits past r4 + o are not the CE's */
+		ea = suffix >> (rt->p - rt->o);
+		v4 &= (uint32_t)(~0ull << (rt->p - rt->o));
+		psid = 0;
+	}
+	hi = rt->v6hi | (rt->o ? ea << rt->ea_shift : 0);
+	if (rt->draft03)
+		lo = (uint64_t)v4 << 24 | (uint64_t)psid << 8;
+	else
+		lo = (uint64_t)v4 << 16 | psid;
+	hi = __builtin_bswap64(hi);
+	lo = __builtin_bswap64(lo);
+	memcpy(out, &hi, 8);
+	memcpy(out + 8, &lo, 8);
+}
+
+struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
+					char *err, size_t errlen)
+{
+	struct gk_lpm_entry4 *e4 = NULL;
+	struct gk_lpm_entry6 *e6 = NULL;
+	struct gk_map_table *t;
+	unsigned i, n4 = 0, n6 = 0;
+	char why[160];
+
+	if (c->role != GK_MAPE_ROLE_CE && c->role != GK_MAPE_ROLE_BR)
+		return fail(err, errlen, "map table: bad role %d", c->role);
+	if (c->nr_rules && !c->rules)
+		return fail(err, errlen, "map table: no rules array");
+	if (c->nr_rules >= GK_LPM_NH_MAX)
+		return fail(err, errlen, "map table: too many rules");
+	if (!c->tunnel_mtu || c->tunnel_mtu < 68)
+		return fail(err, errlen, "map table: tunnel_mtu %u below 68",
+			    c->tunnel_mtu);
+	if (c->role == GK_MAPE_ROLE_CE &&
+	    (c->bmr < 0 || (unsigned)c->bmr >= c->nr_rules))
+		return fail(err, errlen, "map table: CE without a BMR");
+	for (i = 0; i < c->nr_rules; i++)
+		if (gk_map_rule_check(&c->rules[i], why, sizeof(why)))
+			return fail(err, errlen, "map rule %u (%s): %s", i,
+				    c->rules[i].name, why);
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return fail(err, errlen, "map table: out of memory");
+	t->role = c->role;
+	t->nr_rules = c->nr_rules;
+	t->bmr = c->role == GK_MAPE_ROLE_CE ? c->bmr : -1;
+	memcpy(t->br_addr, c->br_addr, 16);
+	t->v4_port_id = c->v4_port_id;
+	t->v6_port_id = c->v6_port_id;
+	t->tunnel_mtu = c->tunnel_mtu;
+	t->icmp_unreachable = c->icmp_unreachable;
+	t->rt = calloc(c->nr_rules ? c->nr_rules : 1, sizeof(*t->rt));
+	e4 = calloc(c->nr_rules ? c->nr_rules : 1, sizeof(*e4));
+	e6 = calloc(c->nr_rules ? c->nr_rules : 1, sizeof(*e6));
+	if (!t->rt || !e4 || !e6) {
+		fail(err, errlen, "map table: out of memory");
+		goto err_free;
+	}
+	for (i = 0; i < c->nr_rules; i++) {
+		const struct gk_map_rule *r = &c->rules[i];
+
+		rt_fill(&t->rt[i], r, c->tunnel_mtu);
+		if (c->role == GK_MAPE_ROLE_BR ||
+		    (r->flags & GK_MAP_F_FMR)) {
+			memcpy(&e4[n4].prefix_be, r->ipv4_prefix, 4);
+			e4[n4].plen = r->ipv4_plen;
+			e4[n4++].nh = i;
+		}
+		if (c->role == GK_MAPE_ROLE_BR) {
+			memcpy(e6[n6].prefix, r->ipv6_prefix, 16);
+			e6[n6].plen = r->ipv6_plen;
+			e6[n6++].nh = i;
+		}
+	}
+	if (c->role == GK_MAPE_ROLE_CE) {
+		if (gk_map_ce_derive(&c->rules[c->bmr], c->eup, c->eup_len,
+				     &t->ce, why, sizeof(why))) {
+			fail(err, errlen, "map table: BMR %s: %s",
+			     c->rules[c->bmr].name, why);
+			goto err_free;
+		}
+		t->ce_v4mask = mask32(t->ce.ipv4_plen);
+		t->ce_v4 = be32_host(t->ce.ipv4) & t->ce_v4mask;
+	}
+	if (n4) {
+		t->lpm4 = gk_lpm4_build(e4, n4, why, sizeof(why));
+		if (!t->lpm4) {
+			fail(err, errlen, "map table: ipv4 lpm: %s", why);
+			goto err_free;
+		}
+	}
+	if (n6) {
+		t->lpm6 = gk_lpm6_build(e6, n6, why, sizeof(why));
+		if (!t->lpm6) {
+			fail(err, errlen, "map table: ipv6 lpm: %s", why);
+			goto err_free;
+		}
+	}
+	free(e4);
+	free(e6);
+	return t;
+
+err_free:
+	free(e4);
+	free(e6);
+	gk_map_table_free(t);
+	return NULL;
+}
+
+void gk_map_table_free(struct gk_map_table *t)
+{
+	if (!t)
+		return;
+	gk_lpm4_free(t->lpm4);
+	gk_lpm6_free(t->lpm6);
+	free(t->rt);
+	free(t);
+}
+
+unsigned gk_map_table_nr_rules(const struct gk_map_table *t)
+{
+	return t ? t->nr_rules : 0;
+}
+
+void gk_mape_init(struct gk_mape_ctx *ctx, uint32_t rate_pps, uint32_t burst)
+{
+	ctx->rate_pps = rate_pps ? rate_pps : GK_ICMP_ERR_RATE_PPS;
+	ctx->burst = burst ? burst : GK_ICMP_ERR_BURST;
+	ctx->tokens = ctx->burst;
+	ctx->last_ns = ctx->now_ns;
+}
+
+/* ---- helpers shared by mape_ce.c and mape_br.c ----------------------- */
+
+/* Whole tokens; last_ns advances only by the time the added tokens took. */
+bool gk_mape_take_token(struct gk_mape_ctx *ctx)
+{
+	uint64_t rate = ctx->rate_pps ? ctx->rate_pps : GK_ICMP_ERR_RATE_PPS;
+	uint64_t burst = ctx->burst ? ctx->burst : GK_ICMP_ERR_BURST;
+	uint64_t dt, add;
+
+	if (ctx->now_ns > ctx->last_ns) {
+		dt = ctx->now_ns - ctx->last_ns;
+		add = dt >= UINT64_MAX / rate ? burst : dt * rate / NS_PER_S;
+		if (ctx->tokens + add >= burst) {
+			ctx->tokens = burst;
+			ctx->last_ns = ctx->now_ns;
+		} else if (add) {
+			ctx->tokens += add;
+			ctx->last_ns += add * NS_PER_S / rate;
+		}
+	}
+	if (!ctx->tokens)
+		return false;
+	ctx->tokens--;
+	return true;
+}
+
+/* RFC 792 / RFC 1122 3.2.2: queries carry an identifier in bytes 4-5. */
+static bool icmp4_query(uint8_t type)
+{
+	switch (type) {
+	case 0: case 8: case 13: case 14: case 15: case 16: case 17: case 18:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool icmp4_error(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/*
+ * RFC 7597 §5.1 with the ICMP rules of §8.3 (RFC 6346 ICMP handling):
+ * the identifier of a query is the port; an error is mapped by the port of
+ * the packet it quotes, which travelled the other way.
+ */
+bool gk_mape_port(const uint8_t *ip, uint32_t len, bool to_ce,
+		  uint8_t noport_why, uint16_t *port, uint8_t *why)
+{
+	uint32_t ihl = (ip[0] & 0xfu) * 4u, eihl;
+	const uint8_t *l4 = ip + ihl, *e, *el4;
+
+	if (gk_mape_rd16(ip + 6) & 0x1fff) {
+		*why = GK_MAP_DROP_FRAGMENT;
+		return false;
+	}
+	switch (ip[9]) {
+	case 6:
+	case 17:
+		if (len < ihl + 4)
+			goto bad;
+		*port = gk_mape_rd16(l4 + (to_ce ? 2 : 0));
+		return true;
+	case 1:
+		if (len < ihl + 8)
+			goto bad;
+		if (icmp4_query(l4[0])) {
+			*port = gk_mape_rd16(l4 + 4);
+			return true;
+		}
+		if (!icmp4_error(l4[0]))
+			goto unsupported;
+		e = l4 + 8;
+		if (len < ihl + 8 + 20 || (e[0] >> 4) != 4)
+			goto unsupported;
+		eihl = (e[0] & 0xfu) * 4u;
+		if (eihl < 20 || (gk_mape_rd16(e + 6) & 0x1fff))
+			goto unsupported;
+		el4 = e + eihl;
+		if (e[9] == 6 || e[9] == 17) {
+			if (len < ihl + 8 + eihl + 4)
+				goto unsupported;
+			*port = gk_mape_rd16(el4 + (to_ce ? 0 : 2));
+			return true;
+		}
+		if (e[9] == 1) {
+			if (len < ihl + 8 + eihl + 6 || !icmp4_query(el4[0]))
+				goto unsupported;
+			*port = gk_mape_rd16(el4 + 4);
+			return true;
+		}
+		goto unsupported;
+	default:
+		*why = noport_why;
+		return false;
+	}
+bad:
+	*why = GK_MAP_DROP_BAD_INNER;
+	return false;
+unsupported:
+	*why = GK_MAP_DROP_ICMP_UNSUPPORTED;
+	return false;
+}
+
+/*
+ * An IPv4 header at off that fits the frame. Returns its total length
+ * (Ethernet padding excluded), 0 if unusable.
+ */
+uint32_t gk_mape_ip4_len(const struct gk_pkt *p, uint32_t off)
+{
+	const uint8_t *ip = p->data + off;
+	uint32_t ihl, tot;
+
+	if (off + 20 > p->len || (ip[0] >> 4) != 4)
+		return 0;
+	ihl = (ip[0] & 0xfu) * 4u;
+	tot = gk_mape_rd16(ip + 2);
+	if (ihl < 20 || tot < ihl || off + tot > p->len)
+		return 0;
+	return tot;
+}
+
+/*
+ * RFC 6691 / RFC 4459 3.2: lower the MSS option of a SYN to mss. The TCP
+ * checksum is fixed incrementally (RFC 1624 eqn. 3) over the aligned
+ * 16-bit words the option value covers.
+ */
+bool gk_mape_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss)
+{
+	uint32_t ihl = (ip[0] & 0xfu) * 4u, thl, o;
+	uint8_t *th = ip + ihl;
+	uint16_t csum, old;
+	uint32_t ow, nw;
+
+	if (ip[9] != 6 || (gk_mape_rd16(ip + 6) & 0x1fff) || len < ihl + 20)
+		return false;
+	if (!(th[13] & 0x02))	/* SYN */
+		return false;
+	thl = (th[12] >> 4) * 4u;
+	if (thl < 20 || len < ihl + thl)
+		return false;
+	for (o = 20; o < thl;) {
+		uint8_t kind = th[o];
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			o++;
+			continue;
+		}
+		if (o + 1 >= thl || th[o + 1] < 2 || o + th[o + 1] > thl)
+			break;
+		if (kind == 2 && th[o + 1] == 4) {
+			old = gk_mape_rd16(th + o + 2);
+			if (old <= mss)
+				return false;
+			memcpy(&csum, th + 16, 2);
+			if (!((o + 2) & 1)) {
+				uint16_t ov, nv;
+
+				memcpy(&ov, th + o + 2, 2);
+				gk_mape_wr16(th + o + 2, mss);
+				memcpy(&nv, th + o + 2, 2);
+				csum = gk_csum_replace16(csum, ov, nv);
+			} else {
+				/* value straddles two words: update both */
+				memcpy(&ow, th + o + 1, 4);
+				gk_mape_wr16(th + o + 2, mss);
+				memcpy(&nw, th + o + 1, 4);
+				csum = gk_csum_replace32(csum, ow, nw);
+			}
+			memcpy(th + 16, &csum, 2);
+			return true;
+		}
+		o += th[o + 1];
+	}
+	return false;
+}
+
+/* RFC 1812 5.3.1 with the RFC 1624 update l3fwd uses. false: TTL <= 1. */
+bool gk_mape_ttl_dec(uint8_t *ip)
+{
+	uint32_t csum;
+	uint16_t c16;
+
+	if (ip[8] <= 1)
+		return false;
+	ip[8]--;
+	memcpy(&c16, ip + 10, 2);
+	csum = (uint32_t)c16 + htons(0x0100);
+	c16 = (uint16_t)(csum + (csum >= 0xffff));
+	memcpy(ip + 10, &c16, 2);
+	return true;
+}
+
+/*
+ * RFC 2473 §3.1, RFC 7597 §7: prepend an IPv6 header (next header 4) to
+ * the IPv4 packet of ip_len bytes at l3_off, into the headroom, keeping
+ * the L2 header in front. Traffic class from the TOS (RFC 2473 §6.5),
+ * flow label from the flow hash (RFC 6437 §3).
+ */
+void gk_mape_encap(struct gk_pkt *p, const uint8_t src[16],
+		   const uint8_t dst[16], uint32_t ip_len)
+{
+	uint32_t l3 = p->meta.l3_off;
+	uint8_t *ip6, tos = p->data[l3 + 1];
+
+	p->data -= 40;
+	p->buf_len += 40;
+	memmove(p->data, p->data + 40, l3);
+	gk_mape_wr16(p->data + l3 - 2, 0x86dd);
+	ip6 = p->data + l3;
+	gk_mape_wr32(ip6, 0x60000000u | (uint32_t)tos << 20 |
+	     (p->meta.flow_hash & 0xfffffu));
+	gk_mape_wr16(ip6 + 4, (uint16_t)ip_len);
+	ip6[6] = 4;
+	ip6[7] = 64;
+	memcpy(ip6 + 8, src, 16);
+	memcpy(ip6 + 24, dst, 16);
+	p->len = l3 + 40 + ip_len;
+	p->meta.l4_off = (uint16_t)(l3 + 40);
+	p->meta.l4_proto = 4;
+	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
+				  GK_META_F_IPV6 | GK_META_F_L4 |
+				  GK_META_F_ORIGIN);
+	p->meta.class = GK_CLASS_TRANSIT;
+}
+
+/*
+ * Strip everything between the L2 header and the inner IPv4 packet at
+ * inner (ip_len bytes) and describe what is left: an IPv4 packet for
+ * l3fwd, which decrements its TTL.
+ */
+void gk_mape_decap(struct gk_pkt *p, uint32_t inner, uint32_t ip_len)
+{
+	uint32_t l3 = p->meta.l3_off, d = inner - l3;
+	const uint8_t *ip;
+	uint8_t flags;
+	uint16_t frag;
+
+	memmove(p->data + d, p->data, l3);
+	p->data += d;
+	p->buf_len -= d;
+	p->len = l3 + ip_len;
+	gk_mape_wr16(p->data + l3 - 2, 0x0800);
+	ip = p->data + l3;
+	frag = gk_mape_rd16(ip + 6);
+	flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) | GK_META_F_IPV4);
+	if (frag & 0x3fff)
+		flags |= GK_META_F_FRAG;
+	if (frag & 0x1fff) {
+		flags |= GK_META_F_LATER_FRAG;
+		p->meta.l4_off = 0;
+	} else {
+		flags |= GK_META_F_L4;
+		p->meta.l4_off = (uint16_t)(l3 + (ip[0] & 0xfu) * 4u);
+	}
+	p->meta.l4_proto = ip[9];
+	p->meta.flags = flags;
+	p->meta.class = GK_CLASS_TRANSIT;
+}
+
+static const struct gk_fib_port *fib_port(const struct gk_fib *fib,
+					  uint16_t id)
+{
+	size_t i;
+
+	if (!fib)
+		return NULL;
+	for (i = 0; i < fib->nr_ports; i++)
+		if (fib->ports[i].port_id == id)
+			return &fib->ports[i];
+	return NULL;
+}
+
+/* RFC 1812 4.3.2.3: the whole error fits in 576 bytes. */
+#define IP4_ERR_QUOTE	(576 - 28)
+
+/*
+ * RFC 7597 §8.2 / RFC 2473 §8: an ICMPv6 error about one of our
+ * encapsulations (the quoted IPv6 header has our source address and next
+ * header 4) becomes the ICMPv4 error the inner sender is owed:
+ * Packet Too Big -> Fragmentation Needed with MTU - 40, Destination
+ * Unreachable -> Host Unreachable, Time Exceeded -> Time Exceeded.
+ * Returns -1 when the packet is not such an error (the caller decides),
+ * else 0 with the packet translated or dropped.
+ */
+int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+			    const uint8_t ours[16])
+{
+	const struct gk_map_table *t = ctx->map;
+	struct gk_map_dom_stats *dom;
+	const struct gk_fib_port *port;
+	uint32_t l3 = p->meta.l3_off, l4 = p->meta.l4_off, e4, q, tot, dom_i;
+	uint32_t mtu = 0, v4;
+	uint8_t *icmp6, *e6, *ip, *icmp, type, code;
+	uint16_t csum;
+
+	if (p->meta.l4_proto != 58 || !(p->meta.flags & GK_META_F_L4) ||
+	    l4 + 8 + 40 + 20 > p->len)
+		return -1;
+	icmp6 = p->data + l4;
+	e6 = icmp6 + 8;
+	if (icmp6[0] < 1 || icmp6[0] > 3 || (e6[0] >> 4) != 6 || e6[6] != 4 ||
+	    memcmp(e6 + 8, ours, 16))
+		return -1;
+	e4 = l4 + 48;
+	ip = p->data + e4;
+	/* the inner packet as quoted: its header must be whole */
+	if ((ip[0] >> 4) != 4 || (ip[0] & 0xfu) < 5 ||
+	    e4 + (ip[0] & 0xfu) * 4u > p->len)
+		goto unsupported;
+	v4 = gk_mape_rd32(ip + 16);
+	if (t->role == GK_MAPE_ROLE_CE) {
+		dom_i = (unsigned)t->bmr;
+	} else {
+		dom_i = t->lpm4 ? gk_lpm4_lookup(t->lpm4, htonl(v4)) :
+				  GK_LPM_MISS;
+		if (dom_i == GK_LPM_MISS)
+			dom_i = t->nr_rules;
+	}
+	dom = gk_mape_dom(ctx, dom_i);
+	/* RFC 1812 4.3.2.7: no error about an ICMP error or a later fragment */
+	if (gk_mape_rd16(ip + 6) & 0x1fff)
+		goto unsupported_d;
+	if (ip[9] == 1) {
+		uint32_t ihl = (ip[0] & 0xfu) * 4u;
+
+		if (e4 + ihl + 1 > p->len || !icmp4_query(ip[ihl]))
+			goto unsupported_d;
+	}
+
+	switch (icmp6[0]) {
+	case 2:			/* RFC 4443 3.2 -> RFC 1191 4 */
+		type = 3;
+		code = 4;
+		mtu = gk_mape_rd32(icmp6 + 4);
+		mtu = mtu > 40 + 68 ? mtu - 40 : 68;
+		if (mtu > 0xffff)
+			mtu = 0xffff;
+		break;
+	case 1:			/* RFC 4443 3.1 -> RFC 792 host unreachable */
+		type = 3;
+		code = 1;
+		break;
+	default:		/* RFC 4443 3.3 -> RFC 792 time exceeded */
+		type = 11;
+		code = 0;
+		break;
+	}
+
+	port = fib_port(ctx->fib, t->v4_port_id);
+	if (!port || !port->has_addr4) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_ICMP_NO_SRC);
+		return 0;
+	}
+	if (!gk_mape_take_token(ctx)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_ICMP_RATELIMITED);
+		return 0;
+	}
+
+	tot = gk_mape_rd16(ip + 2);
+	q = p->len - e4;
+	if (tot < q)
+		q = tot;
+	if (q > IP4_ERR_QUOTE)
+		q = IP4_ERR_QUOTE;
+	memmove(p->data + l3 + 28, ip, q);
+	ip = p->data + l3;
+	ip[0] = 0x45;
+	ip[1] = 0xc0;		/* RFC 1812 4.3.2.5 */
+	gk_mape_wr16(ip + 2, (uint16_t)(28 + q));
+	gk_mape_wr16(ip + 4, 0);
+	gk_mape_wr16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = 1;
+	gk_mape_wr16(ip + 10, 0);
+	memcpy(ip + 12, port->addr4, 4);
+	gk_mape_wr32(ip + 16, gk_mape_rd32(ip + 28 + 12));	/* the inner sender */
+	csum = gk_csum_ip4_hdr(ip, 20);
+	memcpy(ip + 10, &csum, 2);
+	icmp = ip + 20;
+	icmp[0] = type;
+	icmp[1] = code;
+	gk_mape_wr16(icmp + 2, 0);
+	gk_mape_wr16(icmp + 4, 0);
+	gk_mape_wr16(icmp + 6, (uint16_t)mtu);
+	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, 0));
+	memcpy(icmp + 2, &csum, 2);
+
+	gk_mape_wr16(p->data + l3 - 2, 0x0800);
+	p->len = l3 + 28 + q;
+	p->meta.l4_off = (uint16_t)(l3 + 20);
+	p->meta.l4_proto = 1;
+	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
+				  GK_META_F_IPV4 | GK_META_F_L4 |
+				  GK_META_F_ORIGIN);
+	p->meta.class = GK_CLASS_TRANSIT;
+	dom->icmp_translated++;
+	return 0;
+
+unsupported:
+	dom = gk_mape_dom(ctx, t->role == GK_MAPE_ROLE_CE ? (unsigned)t->bmr :
+			  t->nr_rules);
+unsupported_d:
+	gk_mape_drop(ctx, p, dom, GK_MAP_DROP_ICMP_UNSUPPORTED);
+	return 0;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * MAP-E (RFC 7597) table snapshot and what the CE and BR stages share.
+ *
+ * struct gk_map_table is built by genkand from checked rules
+ * (map_rule.h), published read-only like the FIB, and freed after a grace
+ * period; any number of workers read it concurrently. Per rule it keeps
+ * the rule math in a shift-and-or form (struct gk_map_rt) so a worker
+ * computes a CE address without the bit loops of gk_map_ce_addr().
+ *   BR: LPM over rule IPv4 prefixes (inbound, hairpin) and over rule IPv6
+ *       prefixes (anti-spoofing on decap).
+ *   CE: the BMR-derived parameters plus LPM over FMR IPv4 prefixes (mesh).
+ *
+ * Counters are per worker (struct gk_map_dom_stats, nr_rules + 1 of them,
+ * the last for packets matching no rule), written by the owning worker.
+ */
+#ifndef GK_MAP_TABLE_H
+#define GK_MAP_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fib.h"
+#include "lpm.h"
+#include "map_rule.h"
+#include "pkt.h"
+#include "wkstats.h"
+
+#define GK_MAPE_ROLE_CE	0	/* ctl/config.h GK_MAPE_CE */
+#define GK_MAPE_ROLE_BR	1	/* ctl/config.h GK_MAPE_BR */
+
+#define GK_MAP_DROP_LIST(X)						\
+	X(SPOOF_ADDR,	"spoof_addr")	/* source address not the rule's */ \
+	X(SPOOF_PORT,	"spoof_port")	/* BR: inner source port not the CE's */ \
+	X(PORT_VIOLATION, "port_violation") /* CE: source port outside the set */ \
+	X(NOT_OURS,	"not_ours")	/* decap: inner dst not our addr/ports */ \
+	X(NO_RULE,	"no_rule")	/* no rule, or port in the excluded range */ \
+	X(BAD_INNER,	"bad_inner")	/* inner not IPv4, or truncated */ \
+	X(BAD_OUTER,	"bad_outer")	/* meta/outer header unusable */ \
+	X(TTL,		"ttl")		/* inner TTL <= 1 on encap */	\
+	X(TOO_BIG,	"too_big")	/* over the tunnel MTU */	\
+	X(FRAGMENT,	"fragment")	/* needs (virtual) reassembly: not yet */ \
+	X(ICMP_UNSUPPORTED, "icmp_unsupported") /* no id/port to map, or an error about an error */ \
+	X(ICMP_RATELIMITED, "icmp_ratelimited") /* ICMP owed, bucket empty */ \
+	X(ICMP_NO_SRC,	"icmp_no_src")	/* ICMPv4 owed, v4 port has no address */
+
+enum gk_map_drop {
+#define GK_X(n, s) GK_MAP_DROP_##n,
+	GK_MAP_DROP_LIST(GK_X)
+#undef GK_X
+	GK_MAP_DROP_MAX
+};
+
+extern const char *const gk_map_drop_names[GK_MAP_DROP_MAX];
+
+struct gk_map_dom_stats {
+	uint64_t encap_pkts, encap_bytes;	/* inner bytes */
+	uint64_t decap_pkts, decap_bytes;	/* inner bytes */
+	uint64_t hairpin_pkts;			/* BR: CE to CE re-encap */
+	uint64_t icmp_translated;		/* ICMPv6 error -> ICMPv4 sent */
+	uint64_t icmp_unreach_sent;		/* BR: ICMPv6 1/5 on spoof */
+	uint64_t mss_clamped;
+	uint64_t drops[GK_MAP_DROP_MAX];
+};
+
+/* Rule math in shift form: CE address = (hi, lo) built from v4 and psid. */
+struct gk_map_rt {
+	uint64_t v6hi;		/* rule IPv6 prefix, masked, host order */
+	uint32_t v4pfx;		/* rule IPv4 prefix, host order */
+	uint32_t v4mask;	/* of the rule IPv4 prefix */
+	uint8_t ea_shift;	/* 64 - r6 - o: where the EA bits sit in hi */
+	uint8_t p, o, k, a;	/* RFC 7597 notation (map_rule.h) */
+	uint8_t draft03;
+	uint16_t mss;		/* effective TCP MSS clamp, 0 = off */
+};
+
+struct gk_map_table_cfg {
+	int role;			/* GK_MAPE_ROLE_CE or _BR */
+	const struct gk_map_rule *rules;	/* normalized and checked */
+	unsigned nr_rules;
+	int bmr;			/* CE: index of the BMR, else -1 */
+	uint8_t br_addr[16];		/* DMR /128 */
+	uint8_t eup[16];		/* CE: end-user prefix */
+	uint8_t eup_len;
+	uint16_t v4_port_id, v6_port_id;	/* genkan port ids */
+	uint16_t tunnel_mtu;		/* resolved (> 0) */
+	bool icmp_unreachable;		/* BR: ICMPv6 1/5 on spoof */
+};
+
+/* Read-only after gk_map_table_build(); stages read the fields directly. */
+struct gk_map_table {
+	int role;
+	unsigned nr_rules;
+	struct gk_map_rt *rt;		/* nr_rules */
+	struct gk_lpm4 *lpm4;		/* BR: all rules; CE: FMRs; may be NULL */
+	struct gk_lpm6 *lpm6;		/* BR: all rules; CE: NULL */
+	int bmr;
+	struct gk_map_ce_params ce;	/* CE: derived from the BMR */
+	uint32_t ce_v4, ce_v4mask;	/* CE: our IPv4 (prefix), host order */
+	uint8_t br_addr[16];
+	uint16_t v4_port_id, v6_port_id;
+	uint16_t tunnel_mtu;
+	bool icmp_unreachable;
+};
+
+/* NULL and a one-line reason in err on bad input or ENOMEM. */
+struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
+					char *err, size_t errlen);
+void gk_map_table_free(struct gk_map_table *t);
+unsigned gk_map_table_nr_rules(const struct gk_map_table *t);
+
+/*
+ * The CE IPv6 address for an IPv4 address (host order) inside rule rt and
+ * a PSID: the same bits as gk_map_ce_addr(), without its bit loops.
+ */
+void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4, uint16_t psid,
+		       uint8_t out[16]);
+
+/*
+ * Per-worker stage context, shared by the CE and BR stages. Zero it, set
+ * map/fib/stats/dom/nr_dom, call gk_mape_init(); refresh map, fib and
+ * now_ns (CLOCK_MONOTONIC ns) before each burst. dom has nr_dom entries,
+ * nr_dom == gk_map_table_nr_rules(map) + 1 (last: no rule); if it is
+ * shorter, the extra domains count into spare.
+ */
+struct gk_mape_ctx {
+	const struct gk_map_table *map;
+	const struct gk_fib *fib;	/* source address of ICMPv4 errors */
+	struct gk_wk_stats *stats;
+	struct gk_map_dom_stats *dom;
+	unsigned nr_dom;
+	uint64_t now_ns;
+	/* ICMP token bucket (RFC 1812 4.3.2.8, RFC 4443 2.4(f)), whole tokens */
+	uint64_t tokens, last_ns;
+	uint32_t rate_pps, burst;
+	struct gk_map_dom_stats spare;
+};
+
+/* rate_pps/burst 0: the icmp_err.h defaults. Fills the bucket. */
+void gk_mape_init(struct gk_mape_ctx *ctx, uint32_t rate_pps, uint32_t burst);
+
+/*
+ * ---- Shared by the CE and BR stages (mape_ce.c, mape_br.c) ----
+ * Per-packet helpers; none allocates. ip/len is an IPv4 packet already
+ * bounds-checked with gk_mape_ip4_len().
+ */
+static inline uint16_t gk_mape_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t gk_mape_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void gk_mape_wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void gk_mape_wr32(uint8_t *p, uint32_t v)
+{
+	gk_mape_wr16(p, (uint16_t)(v >> 16));
+	gk_mape_wr16(p + 2, (uint16_t)v);
+}
+
+static inline struct gk_map_dom_stats *gk_mape_dom(struct gk_mape_ctx *ctx,
+						   unsigned idx)
+{
+	return ctx->dom && idx < ctx->nr_dom ? &ctx->dom[idx] : &ctx->spare;
+}
+
+/*
+ * Drop with a per-domain reason. TTL drops carry the worker's ttl_expired
+ * reason on an untouched IPv4 packet, so the ICMP error stage
+ * (icmp_err.h) answers them with Time Exceeded; all others are "mape".
+ */
+static inline void gk_mape_drop(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+				struct gk_map_dom_stats *dom,
+				enum gk_map_drop why)
+{
+	dom->drops[why]++;
+	gk_wk_drop(ctx->stats, p, why == GK_MAP_DROP_TTL ? GK_WK_DROP_TTL :
+							  GK_WK_DROP_MAPE);
+}
+
+bool gk_mape_take_token(struct gk_mape_ctx *ctx);
+/* Total length of the IPv4 packet at off, 0 if it does not fit. */
+uint32_t gk_mape_ip4_len(const struct gk_pkt *p, uint32_t off);
+/*
+ * The port that selects the CE (RFC 7597 §5.1, ICMP per RFC 7597 §8.3):
+ * to_ce, the destination port / query id / quoted source port; else the
+ * source port / query id / quoted destination port. false with *why set
+ * (noport_why for protocols without ports).
+ */
+bool gk_mape_port(const uint8_t *ip, uint32_t len, bool to_ce,
+		  uint8_t noport_why, uint16_t *port, uint8_t *why);
+/* Lower a SYN's MSS option to mss; true if changed. */
+bool gk_mape_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss);
+/* Decrement TTL, fix the checksum; false (untouched) if TTL <= 1. */
+bool gk_mape_ttl_dec(uint8_t *ip);
+/* Prepend the outer IPv6 header; meta then describes it (ORIGIN set). */
+void gk_mape_encap(struct gk_pkt *p, const uint8_t src[16],
+		   const uint8_t dst[16], uint32_t ip_len);
+/* Strip to the inner IPv4 at offset inner; meta then describes it. */
+void gk_mape_decap(struct gk_pkt *p, uint32_t inner, uint32_t ip_len);
+/* ICMPv6 error about our tunnel -> ICMPv4 error; -1 if not one. */
+int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+			    const uint8_t ours[16]);
+
+#endif

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "csum.h"
+#include "mape_br.h"
+
+/* RFC 4443 2.4(c): an error must fit the minimum IPv6 MTU. */
+#define IP6_ERR_MAX	1280
+
+/* The CE (rule rt) for an IPv4 destination and its packet; -1: dropped. */
+static int ce_of_dst(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+		     struct gk_map_dom_stats *dom, const struct gk_map_rt *rt,
+		     const uint8_t *ip, uint32_t len, uint8_t out[16])
+{
+	uint16_t port, psid = 0;
+	uint8_t why;
+
+	if (rt->k) {
+		if (unlikely(!gk_mape_port(ip, len, true, GK_MAP_DROP_NO_RULE,
+					   &port, &why))) {
+			gk_mape_drop(ctx, p, dom, why);
+			return -1;
+		}
+		/* §5.1: ports 0 .. 2^(16-a)-1 belong to no CE */
+		if (unlikely(rt->a && port < (1u << (16 - rt->a)))) {
+			gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NO_RULE);
+			return -1;
+		}
+		psid = gk_map_port_psid(rt->a, rt->k, port);
+	}
+	gk_map_rt_ce_addr(rt, gk_mape_rd32(ip + 16), psid, out);
+	return 0;
+}
+
+/* RFC 7597 §8.2: IPv4 from the internet to the CE owning addr+port. */
+static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
+{
+	const struct gk_map_table *t = ctx->map;
+	struct gk_map_dom_stats *dom;
+	const struct gk_map_rt *rt;
+	uint32_t l3 = p->meta.l3_off, len;
+	uint8_t *ip, dst6[16];
+
+	len = gk_mape_ip4_len(p, l3);
+	if (unlikely(!len)) {
+		gk_mape_drop(ctx, p, gk_mape_dom(ctx, t->nr_rules),
+			     GK_MAP_DROP_BAD_INNER);
+		return;
+	}
+	ip = p->data + l3;
+	if (unlikely(ri == GK_LPM_MISS)) {
+		gk_mape_drop(ctx, p, gk_mape_dom(ctx, t->nr_rules),
+			     GK_MAP_DROP_NO_RULE);
+		return;
+	}
+	rt = &t->rt[ri];
+	dom = gk_mape_dom(ctx, ri);
+	if (ce_of_dst(ctx, p, dom, rt, ip, len, dst6))
+		return;
+	if (unlikely(ip[8] <= 1)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TTL);
+		return;
+	}
+	/* §8.3: frag-needed / outer fragmentation come with fragments */
+	if (unlikely(len > t->tunnel_mtu)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TOO_BIG);
+		return;
+	}
+	gk_mape_ttl_dec(ip);
+	if (rt->mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, rt->mss))
+		dom->mss_clamped++;
+	gk_mape_encap(p, t->br_addr, dst6, len);
+	dom->encap_pkts++;
+	dom->encap_bytes += len;
+}
+
+/*
+ * RFC 7597 §8.1, RFC 4443 3.1 code 5: tell the CE its source failed the
+ * ingress policy. Built in place from the offending packet; rate-limited.
+ */
+static __attribute__((noinline, cold))
+void unreach6(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+	      struct gk_map_dom_stats *dom, enum gk_map_drop why)
+{
+	uint32_t l3 = p->meta.l3_off, q, sum;
+	uint8_t *ip = p->data + l3, *icmp, dst[16], ph[8];
+	uint16_t csum;
+
+	dom->drops[why]++;
+	q = 40u + gk_mape_rd16(ip + 4);
+	if (q > p->len - l3)
+		q = p->len - l3;
+	if (q > IP6_ERR_MAX - 48)
+		q = IP6_ERR_MAX - 48;
+	if (p->buf_len < l3 + 48 + q)
+		q = p->buf_len > l3 + 48 + 40 ? p->buf_len - l3 - 48 : 0;
+	if (!q || !gk_mape_take_token(ctx)) {
+		if (q)
+			dom->drops[GK_MAP_DROP_ICMP_RATELIMITED]++;
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_MAPE);
+		return;
+	}
+	memcpy(dst, ip + 8, 16);
+	memmove(ip + 48, ip, q);
+	gk_mape_wr32(ip, 0x60000000u);
+	gk_mape_wr16(ip + 4, (uint16_t)(8 + q));
+	ip[6] = 58;
+	ip[7] = 255;
+	memcpy(ip + 8, ctx->map->br_addr, 16);
+	memcpy(ip + 24, dst, 16);
+	icmp = ip + 40;
+	icmp[0] = 1;
+	icmp[1] = 5;
+	gk_mape_wr16(icmp + 2, 0);
+	gk_mape_wr32(icmp + 4, 0);
+	/* RFC 8200 8.1 pseudo-header */
+	gk_mape_wr32(ph, 8 + q);
+	gk_mape_wr32(ph + 4, 58);
+	sum = gk_csum_partial(ip + 8, 32, 0);
+	sum = gk_csum_partial(ph, sizeof(ph), sum);
+	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, sum));
+	memcpy(icmp + 2, &csum, 2);
+	p->len = l3 + 48 + q;
+	p->meta.l4_off = (uint16_t)(l3 + 40);
+	p->meta.l4_proto = 58;
+	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
+				  GK_META_F_IPV6 | GK_META_F_L4 |
+				  GK_META_F_ORIGIN);
+	p->meta.class = GK_CLASS_TRANSIT;
+	dom->icmp_unreach_sent++;
+}
+
+/*
+ * Why the outer source and the CE address computed from the inner source
+ * differ: only in the PSID (spoofed port), or in more (spoofed address).
+ */
+static enum gk_map_drop spoof_kind(const struct gk_map_rt *rt, uint32_t src4,
+				   const uint8_t *outer_src)
+{
+	uint8_t alt[16];
+	uint64_t hi;
+	uint16_t psid;
+
+	if (!rt->k)
+		return GK_MAP_DROP_SPOOF_ADDR;
+	memcpy(&hi, outer_src, 8);
+	hi = __builtin_bswap64(hi);
+	psid = (uint16_t)((hi >> rt->ea_shift) & ((1u << rt->k) - 1u));
+	gk_map_rt_ce_addr(rt, src4, psid, alt);
+	return memcmp(alt, outer_src, 16) ? GK_MAP_DROP_SPOOF_ADDR :
+					    GK_MAP_DROP_SPOOF_PORT;
+}
+
+/* RFC 7597 §8.1: decapsulate with anti-spoofing, or hairpin (§8.2). */
+static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
+{
+	const struct gk_map_table *t = ctx->map;
+	struct gk_map_dom_stats *dom = gk_mape_dom(ctx, t->nr_rules);
+	const struct gk_map_rt *rt;
+	uint32_t l3 = p->meta.l3_off, inner = p->meta.l4_off, len, hi;
+	uint32_t src4;
+	uint8_t *o6, *ip, why, want[16], dst6[16];
+	uint16_t port, psid = 0;
+
+	if (unlikely(p->meta.flags & GK_META_F_FRAG)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_FRAGMENT);
+		return;
+	}
+	if (unlikely(!(p->meta.flags & GK_META_F_L4) || l3 + 40 > p->len ||
+		     inner < l3 + 40)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_BAD_OUTER);
+		return;
+	}
+	o6 = p->data + l3;
+	if (unlikely(memcmp(o6 + 24, t->br_addr, 16))) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NOT_OURS);
+		return;
+	}
+	if (unlikely(ri == GK_LPM_MISS)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NO_RULE);
+		return;
+	}
+	rt = &t->rt[ri];
+	dom = gk_mape_dom(ctx, ri);
+	len = gk_mape_ip4_len(p, inner);
+	if (unlikely(!len || inner + len > l3 + 40 + gk_mape_rd16(o6 + 4))) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_BAD_INNER);
+		return;
+	}
+	ip = p->data + inner;
+	src4 = gk_mape_rd32(ip + 12);
+	if (unlikely((src4 & rt->v4mask) != rt->v4pfx)) {
+		why = GK_MAP_DROP_SPOOF_ADDR;
+		goto spoofed;
+	}
+	if (rt->k) {
+		if (unlikely(!gk_mape_port(ip, len, false,
+					   GK_MAP_DROP_SPOOF_PORT, &port,
+					   &why))) {
+			if (why == GK_MAP_DROP_SPOOF_PORT)
+				goto spoofed;
+			gk_mape_drop(ctx, p, dom, why);
+			return;
+		}
+		if (unlikely(rt->a && port < (1u << (16 - rt->a)))) {
+			why = GK_MAP_DROP_SPOOF_PORT;
+			goto spoofed;
+		}
+		psid = gk_map_port_psid(rt->a, rt->k, port);
+	}
+	gk_map_rt_ce_addr(rt, src4, psid, want);
+	if (unlikely(memcmp(want, o6 + 8, 16))) {
+		why = spoof_kind(rt, src4, o6 + 8);
+		goto spoofed;
+	}
+
+	hi = t->lpm4 ? gk_lpm4_lookup(t->lpm4, htonl(gk_mape_rd32(ip + 16))) :
+		       GK_LPM_MISS;
+	if (hi != GK_LPM_MISS) {
+		/* §8.2 hairpin: CE to CE through the BR, never via IPv4 */
+		struct gk_map_dom_stats *d2 = gk_mape_dom(ctx, hi);
+
+		if (ce_of_dst(ctx, p, d2, &t->rt[hi], ip, len, dst6))
+			return;
+		if (unlikely(ip[8] <= 1)) {
+			gk_mape_drop(ctx, p, d2, GK_MAP_DROP_TTL);
+			return;
+		}
+		gk_mape_ttl_dec(ip);
+		if (t->rt[hi].mss && ip[9] == 6 &&
+		    gk_mape_mss_clamp(ip, len, t->rt[hi].mss))
+			d2->mss_clamped++;
+		dom->decap_pkts++;
+		dom->decap_bytes += len;
+		gk_mape_decap(p, inner, len);
+		gk_mape_encap(p, t->br_addr, dst6, len);
+		d2->hairpin_pkts++;
+		d2->encap_pkts++;
+		d2->encap_bytes += len;
+		return;
+	}
+	if (rt->mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, rt->mss))
+		dom->mss_clamped++;
+	gk_mape_decap(p, inner, len);
+	dom->decap_pkts++;
+	dom->decap_bytes += len;
+	return;
+
+spoofed:
+	if (t->icmp_unreachable)
+		unreach6(ctx, p, dom, why);
+	else
+		gk_mape_drop(ctx, p, dom, why);
+}
+
+enum { A_SKIP, A_DECAP, A_ENCAP, A_ICMP6 };
+
+/*
+ * Split the burst by action, then one bulk LPM per family (outer source
+ * for decap, destination for encap), then the per-packet work.
+ */
+static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
+{
+	const struct gk_map_table *t = ctx->map;
+	uint8_t act[GK_BURST], src6[GK_BURST][16];
+	uint32_t dst4[GK_BURST], ri6[GK_BURST], ri4[GK_BURST];
+	uint16_t i6[GK_BURST], i4[GK_BURST];
+	unsigned i, n6 = 0, n4 = 0;
+
+	for (i = 0; i < n && i < 4; i++)
+		__builtin_prefetch(pkts[i]->data + pkts[i]->meta.l3_off, 1);
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+		uint32_t l3 = p->meta.l3_off;
+		uint8_t f = p->meta.flags;
+
+		if (i + 4 < n)
+			__builtin_prefetch(pkts[i + 4]->data +
+					   pkts[i + 4]->meta.l3_off, 1);
+		act[i] = A_SKIP;
+		if (unlikely(p->verdict != GK_V_NONE))
+			continue;
+		if (unlikely(!t || t->role != GK_MAPE_ROLE_BR || l3 < 14)) {
+			gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
+			continue;
+		}
+		if ((f & GK_META_F_IPV6) && p->in_port == t->v6_port_id) {
+			if (p->meta.l4_proto == 58) {
+				act[i] = A_ICMP6;
+			} else if (likely(p->meta.l4_proto == 4)) {
+				act[i] = A_DECAP;
+				if (likely(l3 + 40 <= p->len))
+					memcpy(src6[n6], p->data + l3 + 8, 16);
+				else
+					memset(src6[n6], 0, 16);
+				i6[i] = (uint16_t)n6++;
+			} else {
+				p->verdict = GK_V_KERNEL;
+			}
+		} else if ((f & GK_META_F_IPV4) &&
+			   p->in_port == t->v4_port_id) {
+			act[i] = A_ENCAP;
+			if (likely(l3 + 20 <= p->len))
+				memcpy(&dst4[n4], p->data + l3 + 16, 4);
+			else
+				dst4[n4] = 0;
+			i4[i] = (uint16_t)n4++;
+		} else {
+			p->verdict = GK_V_KERNEL;
+		}
+	}
+	if (n6) {
+		if (t->lpm6)
+			gk_lpm6_lookup_bulk(t->lpm6,
+					    (const uint8_t (*)[16])src6, ri6, n6);
+		else
+			memset(ri6, 0xff, n6 * sizeof(ri6[0]));
+	}
+	if (n4) {
+		if (t->lpm4)
+			gk_lpm4_lookup_bulk(t->lpm4, dst4, ri4, n4);
+		else
+			memset(ri4, 0xff, n4 * sizeof(ri4[0]));
+	}
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+
+		switch (act[i]) {
+		case A_DECAP:
+			decap(ctx, p, ri6[i6[i]]);
+			break;
+		case A_ENCAP:
+			encap(ctx, p, ri4[i4[i]]);
+			break;
+		case A_ICMP6:
+			if (gk_mape_icmp6_translate(ctx, p, t->br_addr))
+				p->verdict = GK_V_KERNEL;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void gk_mape_br_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
+{
+	uint16_t k, m;
+
+	for (k = 0; k < n; k += m) {
+		m = n - k < GK_BURST ? n - k : GK_BURST;
+		burst(ctx, pkts + k, m);
+	}
+}

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * MAP-E CE and BR stages against the scapy fixture table of gen_mape.py.
+ * Every fixture runs alone through its role's stage and is checked byte
+ * for byte (the stage's own output: L2 header as received, only the
+ * ethertype changes; l3fwd is not run), with its verdict, worker drop
+ * reason, per-domain drop counter and output metadata. Then each role's
+ * whole table as one burst, the ICMP token bucket, the shift-form CE
+ * address against the rule engine, and table build errors.
+ *
+ * Buffers keep HEADROOM bytes in front of the frame (the backends'
+ * promise) and canaries on both sides.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "dataplane/fib.h"
+#include "dataplane/map_rule.h"
+#include "dataplane/map_table.h"
+#include "dataplane/mape_br.h"
+#include "dataplane/mape_ce.h"
+#include "dataplane/pkt.h"
+#include "dataplane/wkstats.h"
+
+#include "mape_fixtures.h"
+
+#define NFX		(sizeof(mx_fx) / sizeof(mx_fx[0]))
+#define NCE		(sizeof(mx_ce_rules) / sizeof(mx_ce_rules[0]))
+#define NBR		(sizeof(mx_br_rules) / sizeof(mx_br_rules[0]))
+#define HEADROOM	GK_PKT_HEADROOM
+#define ROOM		2048
+#define CANARY		0xa5
+#define NS		1000000000ull
+
+static struct gk_map_table *ce_tbl, *br_tbl, *br_icmp_tbl;
+static struct gk_fib *ce_fib, *br_fib;
+
+static void to_rules(const struct mx_rule *in, unsigned n,
+		     struct gk_map_rule *r)
+{
+	unsigned i;
+
+	memset(r, 0, n * sizeof(*r));
+	for (i = 0; i < n; i++) {
+		snprintf(r[i].name, sizeof(r[i].name), "%s", in[i].name);
+		memcpy(r[i].ipv6_prefix, in[i].v6, 16);
+		r[i].ipv6_plen = in[i].r6;
+		memcpy(r[i].ipv4_prefix, in[i].v4, 4);
+		r[i].ipv4_plen = in[i].r4;
+		r[i].ea_bits = in[i].ea;
+		r[i].psid_offset = in[i].a;
+		r[i].flags = (in[i].draft03 ? GK_MAP_F_DRAFT03 : 0) |
+			     (in[i].fmr ? GK_MAP_F_FMR : 0);
+		r[i].mss_clamp = in[i].mss;
+		gk_map_rule_normalize(&r[i]);
+	}
+}
+
+static struct gk_fib *mkfib(const uint8_t addr4[4])
+{
+	struct gk_fib_port port = {
+		.ifindex = 7, .port_id = MX_V4_PORT,
+		.mac = { 2, 0, 0, 0, 0xaa, 1 }, .mtu = 1500, .has_addr4 = 1,
+	};
+	struct gk_fib_input in = { .ports = &port, .nr_ports = 1 };
+	char err[128];
+
+	memcpy(port.addr4, addr4, 4);
+	return gk_fib_build(&in, err, sizeof(err));
+}
+
+static struct gk_map_table *mktable(int role, const struct gk_map_rule *r,
+				    unsigned n, bool icmp)
+{
+	struct gk_map_table_cfg c = {
+		.role = role, .rules = r, .nr_rules = n,
+		.bmr = role == GK_MAPE_ROLE_CE ? MX_CE_BMR : -1,
+		.eup_len = MX_EUP_LEN, .v4_port_id = MX_V4_PORT,
+		.v6_port_id = MX_V6_PORT, .tunnel_mtu = MX_TUNNEL_MTU,
+		.icmp_unreachable = icmp,
+	};
+	struct gk_map_table *t;
+	char err[200];
+
+	memcpy(c.br_addr, mx_br, 16);
+	memcpy(c.eup, mx_eup, 16);
+	t = gk_map_table_build(&c, err, sizeof(err));
+	if (!t)
+		fprintf(stderr, "map table: %s\n", err);
+	return t;
+}
+
+static int setup(void **state)
+{
+	struct gk_map_rule ce[NCE], *br = calloc(NBR, sizeof(*br));
+
+	(void)state;
+	if (!br)
+		return -1;
+	to_rules(mx_ce_rules, NCE, ce);
+	to_rules(mx_br_rules, NBR, br);
+	ce_tbl = mktable(GK_MAPE_ROLE_CE, ce, NCE, false);
+	br_tbl = mktable(GK_MAPE_ROLE_BR, br, NBR, false);
+	br_icmp_tbl = mktable(GK_MAPE_ROLE_BR, br, NBR, true);
+	free(br);
+	ce_fib = mkfib(mx_ce_v4_port_addr);
+	br_fib = mkfib(mx_br_v4_port_addr);
+	return ce_tbl && br_tbl && br_icmp_tbl && ce_fib && br_fib ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	gk_map_table_free(ce_tbl);
+	gk_map_table_free(br_tbl);
+	gk_map_table_free(br_icmp_tbl);
+	gk_fib_free(ce_fib);
+	gk_fib_free(br_fib);
+	return 0;
+}
+
+struct slot {
+	struct gk_pkt pkt;
+	uint8_t buf[HEADROOM + ROOM + 64];
+};
+
+static void load(struct slot *s, const struct mx_fx *f)
+{
+	assert_true(f->in_len <= ROOM);
+	memset(s->buf, CANARY, sizeof(s->buf));
+	memcpy(s->buf + HEADROOM, f->in, f->in_len);
+	memset(&s->pkt, 0, sizeof(s->pkt));
+	s->pkt.data = s->buf + HEADROOM;
+	s->pkt.len = f->in_len;
+	s->pkt.buf_len = ROOM;
+	s->pkt.in_port = f->in_port;
+	s->pkt.out_port = 0xeeee;
+	s->pkt.meta.magic = GK_META_MAGIC;
+	s->pkt.meta.version = GK_META_VERSION;
+	s->pkt.meta.class = f->br ? GK_CLASS_MAPE_BR : GK_CLASS_MAPE_CE;
+	s->pkt.meta.l3_off = f->l3;
+	s->pkt.meta.l4_off = f->l4;
+	s->pkt.meta.l4_proto = f->proto;
+	s->pkt.meta.flags = f->flags;
+	s->pkt.meta.flow_hash = f->flow;
+}
+
+static void ctx_init(struct gk_mape_ctx *ctx, const struct mx_fx *f,
+		     struct gk_wk_stats *st, struct gk_map_dom_stats *dom,
+		     unsigned nr_dom)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->map = f->br ? (f->icmp_table ? br_icmp_tbl : br_tbl) : ce_tbl;
+	ctx->fib = f->br ? br_fib : ce_fib;
+	ctx->stats = st;
+	ctx->dom = dom;
+	ctx->nr_dom = nr_dom;
+	ctx->now_ns = 5 * NS;
+	gk_mape_init(ctx, 0, 0);
+}
+
+static void hexdiff(const char *name, const uint8_t *got, uint32_t glen,
+		    const uint8_t *want, uint32_t wlen)
+{
+	uint32_t i;
+
+	if (glen != wlen)
+		print_error("%s: length %u, want %u\n", name, glen, wlen);
+	for (i = 0; i < glen && i < wlen; i++)
+		if (got[i] != want[i]) {
+			print_error("%s: first difference at byte %u: got 0x%02x, want 0x%02x\n",
+				    name, i, got[i], want[i]);
+			break;
+		}
+}
+
+static uint64_t sum_drops(const struct gk_map_dom_stats *d, unsigned n,
+			  unsigned why)
+{
+	uint64_t s = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		s += d[i].drops[why];
+	return s;
+}
+
+static void check(const struct mx_fx *f, const struct slot *s,
+		  const struct gk_wk_stats *st,
+		  const struct gk_map_dom_stats *dom, unsigned nr_dom)
+{
+	const struct gk_pkt *p = &s->pkt;
+	unsigned i;
+
+	if (p->verdict != f->verdict)
+		print_error("%s: verdict %u, want %d\n", f->name, p->verdict,
+			    f->verdict);
+	assert_int_equal(p->verdict, f->verdict);
+	/* the headroom in front of the frame may hold the new header only */
+	for (i = 0; i < HEADROOM - 40; i++)
+		assert_int_equal(s->buf[i], CANARY);
+	if (f->map_drop >= 0)
+		assert_int_equal(sum_drops(dom, nr_dom, (unsigned)f->map_drop), 1);
+	if (f->verdict == GK_V_DROP) {
+		assert_int_equal(p->drop_reason, f->wk);
+		assert_int_equal(st->drops[f->wk], 1);
+		return;
+	}
+	if (f->verdict == GK_V_KERNEL) {
+		assert_int_equal(p->len, f->in_len);
+		assert_memory_equal(p->data, f->in, f->in_len);
+		return;
+	}
+	if (p->len != f->out_len || memcmp(p->data, f->out, f->out_len))
+		hexdiff(f->name, p->data, p->len, f->out, f->out_len);
+	assert_int_equal(p->len, f->out_len);
+	assert_memory_equal(p->data, f->out, f->out_len);
+	assert_true(p->data >= s->buf + HEADROOM - 40);
+	assert_int_equal(p->buf_len, (uint32_t)(s->buf + HEADROOM + ROOM - p->data));
+	assert_int_equal(p->meta.l3_off, f->ol3);
+	assert_int_equal(p->meta.l4_off, f->ol4);
+	assert_int_equal(p->meta.l4_proto, f->oproto);
+	assert_int_equal(p->meta.flags, f->oflags);
+	assert_int_equal(p->meta.class, GK_CLASS_TRANSIT);
+	for (i = 0; i < GK_WK_DROP_MAX; i++)
+		assert_int_equal(st->drops[i], 0);
+}
+
+static void t_fixtures(void **state)
+{
+	static struct gk_map_dom_stats dom[NBR + 1];
+	struct gk_mape_ctx ctx;
+	struct gk_wk_stats st;
+	struct slot *s = malloc(sizeof(*s));
+	struct gk_pkt *pp;
+	size_t i;
+
+	(void)state;
+	assert_non_null(s);
+	for (i = 0; i < NFX; i++) {
+		const struct mx_fx *f = &mx_fx[i];
+		unsigned nr_dom = (f->br ? NBR : NCE) + 1;
+
+		memset(&st, 0, sizeof(st));
+		memset(dom, 0, sizeof(dom));
+		load(s, f);
+		ctx_init(&ctx, f, &st, dom, nr_dom);
+		pp = &s->pkt;
+		if (f->br)
+			gk_mape_br_burst(&ctx, &pp, 1);
+		else
+			gk_mape_ce_burst(&ctx, &pp, 1);
+		check(f, s, &st, dom, nr_dom);
+	}
+	free(s);
+}
+
+static const struct mx_fx *fx_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NFX; i++)
+		if (!strcmp(mx_fx[i].name, name))
+			return &mx_fx[i];
+	fail_msg("no fixture %s", name);
+	return NULL;
+}
+
+/* The whole table of one role as a single call, in bursts and beyond. */
+static void run_burst(int br)
+{
+	static struct slot slots[NFX];
+	static struct gk_map_dom_stats dom[NBR + 1];
+	struct gk_pkt *pkts[NFX];
+	struct gk_mape_ctx ctx;
+	struct gk_wk_stats st;
+	uint64_t want_drops = 0, got = 0;
+	size_t i, n = 0;
+	unsigned j;
+
+	memset(&st, 0, sizeof(st));
+	memset(dom, 0, sizeof(dom));
+	for (i = 0; i < NFX; i++) {
+		if (mx_fx[i].br != br || mx_fx[i].icmp_table)
+			continue;
+		load(&slots[n], &mx_fx[i]);
+		pkts[n] = &slots[n].pkt;
+		n++;
+		if (mx_fx[i].verdict == GK_V_DROP)
+			want_drops++;
+	}
+	ctx_init(&ctx, fx_named(br ? "br_decap_udp" : "ce_decap_udp"), &st,
+		 dom, (br ? NBR : NCE) + 1);
+	if (br)
+		gk_mape_br_burst(&ctx, pkts, (uint16_t)n);
+	else
+		gk_mape_ce_burst(&ctx, pkts, (uint16_t)n);
+	for (i = 0, n = 0; i < NFX; i++) {
+		if (mx_fx[i].br != br || mx_fx[i].icmp_table)
+			continue;
+		assert_int_equal(slots[n].pkt.verdict, mx_fx[i].verdict);
+		if (mx_fx[i].verdict == GK_V_NONE)
+			assert_memory_equal(slots[n].pkt.data, mx_fx[i].out,
+					    mx_fx[i].out_len);
+		n++;
+	}
+	for (j = 0; j < GK_WK_DROP_MAX; j++)
+		got += st.drops[j];
+	assert_int_equal(got, want_drops);
+}
+
+static void t_burst_ce(void **state)
+{
+	(void)state;
+	run_burst(0);
+}
+
+static void t_burst_br(void **state)
+{
+	(void)state;
+	run_burst(1);
+}
+
+/* RFC 4443 2.4(f): the spoof answers share one bucket; injected clock. */
+static void t_unreach_ratelimit(void **state)
+{
+	const struct mx_fx *f = fx_named("br_decap_spoof_icmpv6_unreachable");
+	static struct gk_map_dom_stats dom[NBR + 1];
+	struct gk_mape_ctx ctx;
+	struct gk_wk_stats st;
+	struct slot *s = malloc(sizeof(*s));
+	struct gk_pkt *pp = &s->pkt;
+	int k;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	memset(dom, 0, sizeof(dom));
+	ctx_init(&ctx, f, &st, dom, NBR + 1);
+	gk_mape_init(&ctx, 10, 2);	/* 10/s, burst 2 */
+	for (k = 0; k < 3; k++) {
+		load(s, f);
+		gk_mape_br_burst(&ctx, &pp, 1);
+		assert_int_equal(s->pkt.verdict, k < 2 ? GK_V_NONE : GK_V_DROP);
+	}
+	assert_int_equal(sum_drops(dom, NBR + 1, GK_MAP_DROP_ICMP_RATELIMITED), 1);
+	assert_int_equal(sum_drops(dom, NBR + 1, GK_MAP_DROP_SPOOF_ADDR), 3);
+	assert_int_equal(st.drops[GK_WK_DROP_MAPE], 1);
+	ctx.now_ns += NS / 10;		/* one token back */
+	load(s, f);
+	gk_mape_br_burst(&ctx, &pp, 1);
+	assert_int_equal(s->pkt.verdict, GK_V_NONE);
+	free(s);
+}
+
+/* The shift form equals the rule engine's bit-by-bit form. */
+static void t_rt_ce_addr(void **state)
+{
+	uint64_t seed = 0x7597;
+	int n;
+
+	(void)state;
+	for (n = 0; n < 20000; n++) {
+		struct gk_map_rule r;
+		struct gk_map_table_cfg c = {
+			.role = GK_MAPE_ROLE_BR, .rules = &r, .nr_rules = 1,
+			.bmr = -1, .tunnel_mtu = 1460,
+		};
+		struct gk_map_table *t;
+		uint8_t a[16], b[16], v4[4];
+		uint32_t v;
+		uint16_t psid;
+		unsigned i;
+
+		memset(&r, 0, sizeof(r));
+		for (i = 0; i < 16; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			r.ipv6_prefix[i] = (uint8_t)(seed >> 56);
+		}
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		r.ipv4_plen = (uint8_t)((seed >> 33) % 33);
+		r.ipv6_plen = (uint8_t)((seed >> 40) % 65);
+		r.ea_bits = (uint8_t)((seed >> 20) % (65 - r.ipv6_plen));
+		if (r.ea_bits > 48)
+			r.ea_bits = 48;
+		r.psid_offset = (uint8_t)((seed >> 10) % 17);
+		r.flags = (seed >> 8) & 1 ? GK_MAP_F_DRAFT03 : 0;
+		v = (uint32_t)(seed >> 3);
+		memcpy(r.ipv4_prefix, &v, 4);
+		/* mask host bits */
+		for (i = 0; i < 16; i++)
+			if (r.ipv6_plen <= i * 8)
+				r.ipv6_prefix[i] = 0;
+			else if (r.ipv6_plen < i * 8 + 8)
+				r.ipv6_prefix[i] &= (uint8_t)(0xff00 >> (r.ipv6_plen - i * 8));
+		for (i = 0; i < 4; i++)
+			if (r.ipv4_plen <= i * 8)
+				r.ipv4_prefix[i] = 0;
+			else if (r.ipv4_plen < i * 8 + 8)
+				r.ipv4_prefix[i] &= (uint8_t)(0xff00 >> (r.ipv4_plen - i * 8));
+		gk_map_rule_normalize(&r);
+		if (gk_map_rule_check(&r, NULL, 0))
+			continue;
+		t = gk_map_table_build(&c, NULL, 0);
+		assert_non_null(t);
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		v = (uint32_t)(seed >> 32);
+		memcpy(v4, r.ipv4_prefix, 4);
+		for (i = 0; i < 4; i++)
+			if (r.ipv4_plen < i * 8 + 8)
+				v4[i] = (uint8_t)((v4[i] & (r.ipv4_plen > i * 8 ? (0xff00 >> (r.ipv4_plen - i * 8)) : 0)) |
+						  ((v >> (i * 8)) & (r.ipv4_plen > i * 8 ? (0xff >> (r.ipv4_plen - i * 8)) : 0xff)));
+		psid = (uint16_t)(seed >> 8);
+		if (r.psid_len < 16)
+			psid &= (uint16_t)((1u << r.psid_len) - 1);
+		gk_map_ce_addr(&r, v4, psid, a);
+		gk_map_rt_ce_addr(&t->rt[0],
+				  (uint32_t)v4[0] << 24 | (uint32_t)v4[1] << 16 |
+				  (uint32_t)v4[2] << 8 | v4[3], psid, b);
+		assert_memory_equal(a, b, 16);
+		gk_map_table_free(t);
+	}
+}
+
+static void t_build_errors(void **state)
+{
+	struct gk_map_rule r[NCE];
+	struct gk_map_table_cfg c = {
+		.role = GK_MAPE_ROLE_CE, .rules = r, .nr_rules = NCE, .bmr = -1,
+		.tunnel_mtu = 1460, .eup_len = MX_EUP_LEN,
+	};
+	char err[200];
+
+	(void)state;
+	to_rules(mx_ce_rules, NCE, r);
+	memcpy(c.eup, mx_eup, 16);
+	assert_null(gk_map_table_build(&c, err, sizeof(err)));
+	assert_non_null(strstr(err, "BMR"));
+	c.bmr = 0;
+	c.tunnel_mtu = 0;
+	assert_null(gk_map_table_build(&c, err, sizeof(err)));
+	assert_non_null(strstr(err, "tunnel_mtu"));
+	c.tunnel_mtu = 1460;
+	c.eup[4] = 0x77;	/* outside the BMR */
+	assert_null(gk_map_table_build(&c, err, sizeof(err)));
+	assert_non_null(strstr(err, "BMR"));
+	c.role = 7;
+	assert_null(gk_map_table_build(&c, err, sizeof(err)));
+	c.role = GK_MAPE_ROLE_CE;
+	memcpy(c.eup, mx_eup, 16);
+	r[1].psid_len = 3;	/* not what ea_bits say */
+	assert_null(gk_map_table_build(&c, err, sizeof(err)));
+	assert_non_null(strstr(err, "d03"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_fixtures),
+		cmocka_unit_test(t_burst_ce),
+		cmocka_unit_test(t_burst_br),
+		cmocka_unit_test(t_unreach_ratelimit),
+		cmocka_unit_test(t_rt_ce_addr),
+		cmocka_unit_test(t_build_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
