@@ -24,6 +24,11 @@
  *     broadcast is never forwarded).
  *     TTL <= 1: TTL_EXPIRED (see rule 9), parse continues as for TRANSIT.
  *     MF or offset set: flag FRAG; offset != 0: LATER_FRAG, no L4.
+ *     MAP-E (RFC 7597), once rule 7 has passed and only where the class
+ *     would be TRANSIT (TTL_EXPIRED stays): ingress port flagged
+ *     GK_PORT_F_MAPE_CE_V4 (a CE's LAN side): MAPE_CE; else dst in the
+ *     gk_mape_v4 LPM trie (BR domains, a CE's FMR prefixes): its class.
+ *     The metadata is that of TRANSIT.
  *  6. IPv6 (RFC 8200):
  *     < 40 bytes: TRUNC_IP6; version != 6: BAD_IP_VER; 40 + payload_len
  *     past the frame: BAD_IP6_LEN. payload_len then bounds the parse.
@@ -33,19 +38,27 @@
  *     sets LATER_FRAG and ends the walk (no L4).
  *     ICMPv6 (not a later fragment, >= 8 bytes) of type 130-137 or 143
  *     (MLD, MLDv2, RS/RA/NS/NA/redirect): CONTROL.
+ *     MAP-E (RFC 7597 8): final next header 4 (IPv4-in-IPv6) or 58
+ *     (ICMPv6, errors about the tunnel), also in a later fragment, and dst
+ *     in gk_mape_v6 (the CE or BR address): that class, MAPE_CE or
+ *     MAPE_BR. Checked before the rules below, so the BR address may also
+ *     be a host address; hop limit does not matter (the packet is for
+ *     us). L4 as in rule 7; the inner IPv4 packet is not looked at here,
+ *     the MAP-E stage checks it and counts failures per domain.
  *     dst ff00::/8: MCAST. dst fe80::/10 or in gk_local6: LOCAL.
  *     dst MAC multicast: MCAST (as for IPv4). hop limit <= 1: TTL_EXPIRED
  *     (see rule 9), parse continues as for TRANSIT.
- *  7. L4 (first fragment or unfragmented, routed packets only): TCP needs
+ *  7. L4 (first fragment or unfragmented, routed and MAP-E packets): TCP needs
  *     20 bytes and 5 <= doff with the options present, UDP 8, ICMP (1) and
  *     ICMPv6 (58) 8; otherwise DROP TRUNC_L4 -- except for TTL_EXPIRED,
  *     which is answered whatever follows: it keeps its class without flag
  *     L4, l4_off 0 and ports 0. Flag L4 and l4_off are set for any
  *     protocol (l4_off points at whatever follows the IP and extension
  *     headers, e.g. GRE, ESP, IPIP); only those four are checked.
- *     l4_proto is the upper-layer protocol whenever the class is TRANSIT
- *     or TTL_EXPIRED, also for later fragments.
- *  8. Otherwise TRANSIT: if rx_queue_index < gk_cfg_nr_queues and a socket
+ *     l4_proto is the upper-layer protocol whenever the class is TRANSIT,
+ *     TTL_EXPIRED, MAPE_CE or MAPE_BR, also for later fragments.
+ *  8. Otherwise TRANSIT. TRANSIT, MAPE_CE and MAPE_BR go to a worker:
+ *     if rx_queue_index < gk_cfg_nr_queues and a socket
  *     sits at GK_XSK_KEY(port_id, rx_queue_index), prepend struct
  *     gk_xdp_meta and REDIRECT; no socket: event NO_XSK, PASS; adjust_meta
  *     failed: event META_FAIL, PASS.
@@ -55,7 +68,7 @@
  *     the Time Exceeded, because a gateway running with kernel forwarding
  *     off drops these silently and traceroute goes blind.
  *
- * flow_hash (TRANSIT and TTL_EXPIRED): gk_flow_hash4/6 over the addresses,
+ * flow_hash (every class a worker gets): gk_flow_hash4/6 over the addresses,
  * the first 32 bits of the TCP/UDP header (0 for other protocols, later
  * fragments and unparsed L4) and l4_proto.
  *
@@ -115,6 +128,7 @@ struct pinfo {
 	__u8 flags;
 	__u8 drop;	/* enum gk_xdp_drop when the class is DROPPED */
 	__u8 l2_group;	/* destination MAC is multicast/broadcast */
+	__u8 mape_ce_v4;	/* ingress port has GK_PORT_F_MAPE_CE_V4 */
 	__u16 vlan_tci;
 	__u32 ports;
 	__u32 flow_hash;
@@ -178,6 +192,28 @@ static __always_inline int parse_l4(struct cursor *c, struct pinfo *pi)
 	return 0;
 }
 
+/* A gk_mape_v4/v6 value; anything but the two MAP-E classes is ignored. */
+static __always_inline int mape_class(const __u8 *v)
+{
+	if (!v)
+		return 0;
+	if (*v == GK_CLASS_MAPE_CE || *v == GK_CLASS_MAPE_BR)
+		return *v;
+	return 0;
+}
+
+/* Rule 5, MAP-E: what a would-be TRANSIT IPv4 packet becomes. */
+static __always_inline int mape4(const struct pinfo *pi, __be32 daddr)
+{
+	struct gk_lpm4_key k = { .prefixlen = 32, .addr = daddr };
+	int cls;
+
+	if (pi->mape_ce_v4)
+		return GK_CLASS_MAPE_CE;
+	cls = mape_class(bpf_map_lookup_elem(&gk_mape_v4, &k));
+	return cls ? cls : GK_CLASS_TRANSIT;
+}
+
 /* Rule 7 for TTL_EXPIRED: a bad L4 header is quoted, not dropped. */
 static __always_inline void no_l4(struct pinfo *pi)
 {
@@ -237,7 +273,7 @@ static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
 	}
 	pi->flow_hash = gk_flow_hash4(iph->saddr, iph->daddr, pi->ports,
 				      pi->l4_proto);
-	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
+	return expired ? GK_CLASS_TTL_EXPIRED : mape4(pi, daddr);
 }
 
 static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
@@ -247,7 +283,7 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 	__u8 *hdr, nh, type;
 	__u32 plen, hlen;
 	struct frag6 *fh;
-	int i, expired;
+	int i, expired, mape;
 
 	ip6h = cur_peek(c, sizeof(*ip6h));
 	if (!ip6h)
@@ -305,18 +341,25 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 				return GK_CLASS_CONTROL;
 		}
 	}
-	if (ip6h->daddr.s6_addr[0] == 0xff)
-		return GK_CLASS_MCAST;
-	if (ip6h->daddr.s6_addr[0] == 0xfe &&
-	    (ip6h->daddr.s6_addr[1] & 0xc0) == 0x80)
-		return GK_CLASS_LOCAL;
 	__builtin_memcpy(&dst, &ip6h->daddr, sizeof(dst));
-	if (bpf_map_lookup_elem(&gk_local6, &dst))
-		return GK_CLASS_LOCAL;
-	if (pi->l2_group)
-		return GK_CLASS_MCAST;
-	/* RFC 8200 3, RFC 4443 3.3: never forwarded, but answered (rule 9) */
-	expired = ip6h->hop_limit <= 1;
+	/* RFC 7597 8: the tunnel ends here, whatever else dst is */
+	mape = 0;
+	if (nh == IPPROTO_IPIP || nh == IPPROTO_ICMPV6)
+		mape = mape_class(bpf_map_lookup_elem(&gk_mape_v6, &dst));
+	expired = 0;
+	if (!mape) {
+		if (ip6h->daddr.s6_addr[0] == 0xff)
+			return GK_CLASS_MCAST;
+		if (ip6h->daddr.s6_addr[0] == 0xfe &&
+		    (ip6h->daddr.s6_addr[1] & 0xc0) == 0x80)
+			return GK_CLASS_LOCAL;
+		if (bpf_map_lookup_elem(&gk_local6, &dst))
+			return GK_CLASS_LOCAL;
+		if (pi->l2_group)
+			return GK_CLASS_MCAST;
+		/* RFC 8200 3, RFC 4443 3.3: never forwarded, but answered (rule 9) */
+		expired = ip6h->hop_limit <= 1;
+	}
 
 	pi->l4_proto = nh;
 	if (pi->flags & GK_META_F_LATER_FRAG) {
@@ -329,6 +372,8 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 	pi->flow_hash = gk_flow_hash6(ip6h->saddr.in6_u.u6_addr32,
 				      ip6h->daddr.in6_u.u6_addr32,
 				      pi->ports, pi->l4_proto);
+	if (mape)
+		return mape;
 	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
 }
 
@@ -445,6 +490,7 @@ int gk_classify(struct xdp_md *ctx)
 		return pass(bytes);
 	}
 	port_id = port->port_id;
+	pi.mape_ce_v4 = !!(port->flags & GK_PORT_F_MAPE_CE_V4);
 
 	cur_init(&c, data, data_end);
 	cls = classify(&c, &pi);
@@ -462,7 +508,8 @@ int gk_classify(struct xdp_md *ctx)
 	if (cls == GK_CLASS_TTL_EXPIRED &&
 	    !(gk_cfg_flags & GK_CFG_F_TTL_TO_KERNEL))
 		return redirect(ctx, port_id, cls, &pi, bytes);
-	if (cls != GK_CLASS_TRANSIT)
+	if (cls != GK_CLASS_TRANSIT && cls != GK_CLASS_MAPE_CE &&
+	    cls != GK_CLASS_MAPE_BR)
 		return pass(bytes);
 	return redirect(ctx, port_id, cls, &pi, bytes);
 }

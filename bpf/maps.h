@@ -43,6 +43,23 @@ struct {
 	__type(value, __u8);
 } gk_local6 SEC(".maps");
 
+/* MAP-E CE address (role ce) or BR address (role br) -> class (__u8). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GK_MAX_MAPE_V6);
+	__type(key, struct gk_in6);
+	__type(value, __u8);
+} gk_mape_v6 SEC(".maps");
+
+/* MAP-E rule IPv4 prefixes (BR: all rules, CE: FMRs) -> class (__u8). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, GK_MAX_MAPE_V4);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* LPM tries require it */
+	__type(key, struct gk_lpm4_key);
+	__type(value, __u8);
+} gk_mape_v4 SEC(".maps");
+
 /* Per-CPU counters: classes, drop reasons, events (GK_STAT_* layout). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -404,6 +405,98 @@ int gk_xdp_sync_local(struct gk_xdp *x, const struct gk_nl_addr *addrs, size_t n
 	if (ret)
 		return ret;
 	return sync_family(x->skel->maps.gk_local6, addrs, n, AF_INET6, 16);
+}
+
+/*
+ * Make map hold exactly the n keys (klen bytes each, back to back) with
+ * their one-byte values: delete stale keys, then add or update the rest.
+ */
+static int sync_exact(struct bpf_map *map, const uint8_t *keys, const uint8_t *vals, size_t n,
+		      size_t klen)
+{
+	size_t max = bpf_map__max_entries(map), nstale = 0, i, j;
+	uint8_t key[16], *stale;
+	bool first = true, want;
+	int ret = 0;
+
+	/* collect first: deleting while walking restarts get_next_key */
+	stale = calloc(max ? max : 1, klen);
+	if (!stale)
+		return -ENOMEM;
+	while (nstale < max && !bpf_map__get_next_key(map, first ? NULL : key, key, klen)) {
+		first = false;
+		want = false;
+		for (j = 0; j < n && !want; j++)
+			want = !memcmp(keys + j * klen, key, klen);
+		if (!want)
+			memcpy(stale + nstale++ * klen, key, klen);
+	}
+	for (i = 0; i < nstale; i++) {
+		ret = bpf_map__delete_elem(map, stale + i * klen, klen, 0);
+		if (ret && ret != -ENOENT)
+			goto out;
+	}
+	ret = 0;
+	for (i = 0; i < n && !ret; i++)
+		ret = bpf_map__update_elem(map, keys + i * klen, klen, &vals[i], 1, BPF_ANY);
+out:
+	free(stale);
+	return ret;
+}
+
+static bool mape_cls_ok(uint8_t cls)
+{
+	return cls == GK_CLASS_MAPE_CE || cls == GK_CLASS_MAPE_BR;
+}
+
+int gk_xdp_mape_sync(struct gk_xdp *x, const struct gk_mape_v6_entry *v6, size_t n6,
+		     const struct gk_mape_v4_entry *v4, size_t n4)
+{
+	struct gk_lpm4_key *k4;
+	uint8_t *k6, *val;
+	uint32_t a, mask;
+	size_t i;
+	int ret;
+
+	if (n6 > GK_MAX_MAPE_V6 || n4 > GK_MAX_MAPE_V4)
+		return -E2BIG;
+	if ((n6 && !v6) || (n4 && !v4))
+		return -EINVAL;
+	for (i = 0; i < n6; i++)
+		if (!mape_cls_ok(v6[i].cls))
+			return -EINVAL;
+	for (i = 0; i < n4; i++)
+		if (!mape_cls_ok(v4[i].cls) || v4[i].plen > 32)
+			return -EINVAL;
+
+	k6 = calloc(n6 ? n6 : 1, sizeof(struct gk_in6));
+	k4 = calloc(n4 ? n4 : 1, sizeof(*k4));
+	val = calloc(n6 + n4 ? n6 + n4 : 1, 1);
+	if (!k6 || !k4 || !val) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n6; i++) {
+		memcpy(k6 + i * sizeof(struct gk_in6), v6[i].addr, 16);
+		val[i] = v6[i].cls;
+	}
+	for (i = 0; i < n4; i++) {
+		/* one key per prefix: what sync_exact compares must be canonical */
+		memcpy(&a, v4[i].prefix, 4);
+		mask = v4[i].plen ? htonl(~0u << (32 - v4[i].plen)) : 0;
+		k4[i].prefixlen = v4[i].plen;
+		k4[i].addr = a & mask;
+		val[n6 + i] = v4[i].cls;
+	}
+	ret = sync_exact(x->skel->maps.gk_mape_v6, k6, val, n6, sizeof(struct gk_in6));
+	if (!ret)
+		ret = sync_exact(x->skel->maps.gk_mape_v4, (const uint8_t *)k4, val + n6, n4,
+				 sizeof(*k4));
+out:
+	free(val);
+	free(k4);
+	free(k6);
+	return ret;
 }
 
 int gk_xdp_xsks_fd(const struct gk_xdp *x)

@@ -20,6 +20,19 @@
 
 struct gk_xdp;
 
+/* gk_mape_v6 entry: the CE (role ce) or BR (role br) address. */
+struct gk_mape_v6_entry {
+	uint8_t addr[16];
+	uint8_t cls;		/* GK_CLASS_MAPE_CE or GK_CLASS_MAPE_BR */
+};
+
+/* gk_mape_v4 entry: a rule IPv4 prefix (role br: every rule; ce: FMRs). */
+struct gk_mape_v4_entry {
+	uint8_t prefix[4];	/* network order; host bits are ignored */
+	uint8_t plen;		/* 0..32 */
+	uint8_t cls;		/* GK_CLASS_MAPE_CE or GK_CLASS_MAPE_BR */
+};
+
 struct gk_xdp_opts {
 	const char *pin_dir;	/* e.g. /sys/fs/bpf/genkan/<instance>; NULL: no pins */
 	bool skb_mode;		/* generic XDP; else native (driver) mode */
@@ -47,6 +60,15 @@ int gk_xdp_set_port(struct gk_xdp *x, uint32_t ifindex, uint32_t port_id, uint32
 int gk_xdp_del_port(struct gk_xdp *x, uint32_t ifindex);
 /* Make gk_local4/gk_local6 equal the host addresses given (add missing, delete stale). */
 int gk_xdp_sync_local(struct gk_xdp *x, const struct gk_nl_addr *addrs, size_t n);
+/*
+ * Make gk_mape_v6 and gk_mape_v4 equal the sets given (stale entries
+ * deleted, the rest added or updated). Everything is checked before a map
+ * is touched: -EINVAL for a class other than MAPE_CE/MAPE_BR or plen > 32,
+ * -E2BIG for more entries than GK_MAX_MAPE_V6/GK_MAX_MAPE_V4. NULL with
+ * n 0 empties a map. The CE's LAN port flag goes through gk_xdp_set_port().
+ */
+int gk_xdp_mape_sync(struct gk_xdp *x, const struct gk_mape_v6_entry *v6, size_t n6,
+		     const struct gk_mape_v4_entry *v4, size_t n4);
 /* XSKMAP fd, for xsk_socket__update_xskmap() at GK_XSK_KEY(port, queue). */
 int gk_xdp_xsks_fd(const struct gk_xdp *x);
 /* Sum the per-CPU gk_stats into out[GK_STAT_MAX]. */

@@ -30,6 +30,7 @@
 #define P_HOPOPTS	0
 #define P_ICMP		1
 #define P_IGMP		2
+#define P_IPIP		4
 #define P_TCP		6
 #define P_UDP		17
 #define P_ROUTING	43
@@ -122,6 +123,26 @@ static void no_l4(struct pstate *s)
 	s->ports = 0;
 }
 
+/* A MAP-E callback's answer; anything but the two MAP-E classes is none. */
+static int mape_class(int cls)
+{
+	return cls == GK_CLASS_MAPE_CE || cls == GK_CLASS_MAPE_BR ? cls : 0;
+}
+
+/* Rule 5, MAP-E: what a would-be TRANSIT IPv4 packet becomes. */
+static int mape4(const struct gk_classify_cfg *cfg, uint32_t daddr)
+{
+	int cls = 0;
+
+	if (!cfg)
+		return GK_CLASS_TRANSIT;
+	if (cfg->mape_ce_v4_port)
+		return GK_CLASS_MAPE_CE;
+	if (cfg->mape_v4)
+		cls = mape_class(cfg->mape_v4(cfg->arg, daddr));
+	return cls ? cls : GK_CLASS_TRANSIT;
+}
+
 /* Rule 5 */
 static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 {
@@ -175,7 +196,7 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	}
 	m->flow_hash = gk_flow_hash4(ld32(ip + 12), daddr, s->ports,
 				     m->l4_proto);
-	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
+	return expired ? GK_CLASS_TTL_EXPIRED : mape4(cfg, daddr);
 }
 
 static bool is_nd_or_mld(uint8_t type)
@@ -191,9 +212,9 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 	struct gk_xdp_meta *m = s->meta;
 	const uint8_t *hdr, *dst = ip + 24;
 	uint32_t plen, hlen, sw[4], dw[4];
-	bool expired;
+	bool expired = false;
+	int i, mape = 0;
 	uint8_t nh;
-	int i;
 
 	if (unlikely(!have(s, IP6_HLEN)))
 		return drop(s, GK_XDP_DROP_TRUNC_IP6);
@@ -239,16 +260,21 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 	if (nh == P_ICMPV6 && !(m->flags & GK_META_F_LATER_FRAG) &&
 	    have(s, 8) && is_nd_or_mld(s->p[s->off]))
 		return GK_CLASS_CONTROL;
-	if (dst[0] == 0xff)
-		return GK_CLASS_MCAST;
-	if (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80)
-		return GK_CLASS_LOCAL;
-	if (cfg && cfg->is_local6 && cfg->is_local6(cfg->arg, dst))
-		return GK_CLASS_LOCAL;
-	if (s->l2_group)
-		return GK_CLASS_MCAST;
-	/* RFC 8200 3, RFC 4443 3.3: never forwarded, but answered (rule 9) */
-	expired = ip[7] <= 1;
+	/* RFC 7597 8: the tunnel ends here, whatever else dst is */
+	if ((nh == P_IPIP || nh == P_ICMPV6) && cfg && cfg->mape_v6)
+		mape = mape_class(cfg->mape_v6(cfg->arg, dst));
+	if (!mape) {
+		if (dst[0] == 0xff)
+			return GK_CLASS_MCAST;
+		if (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80)
+			return GK_CLASS_LOCAL;
+		if (cfg && cfg->is_local6 && cfg->is_local6(cfg->arg, dst))
+			return GK_CLASS_LOCAL;
+		if (s->l2_group)
+			return GK_CLASS_MCAST;
+		/* RFC 8200 3, RFC 4443 3.3: never forwarded, but answered (rule 9) */
+		expired = ip[7] <= 1;
+	}
 
 	m->l4_proto = nh;
 	if (m->flags & GK_META_F_LATER_FRAG) {
@@ -263,6 +289,8 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 		dw[i] = ld32(dst + 4 * i);
 	}
 	m->flow_hash = gk_flow_hash6(sw, dw, s->ports, m->l4_proto);
+	if (mape)
+		return mape;
 	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
 }
 
@@ -333,5 +361,8 @@ enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
 	if (cls == GK_CLASS_TTL_EXPIRED)
 		return cfg && (cfg->flags & GK_CFG_F_TTL_TO_KERNEL) ?
 		       GK_CLS_KERNEL : GK_CLS_WORKER;
-	return cls == GK_CLASS_TRANSIT ? GK_CLS_WORKER : GK_CLS_KERNEL;
+	if (cls == GK_CLASS_TRANSIT || cls == GK_CLASS_MAPE_CE ||
+	    cls == GK_CLASS_MAPE_BR)
+		return GK_CLS_WORKER;
+	return GK_CLS_KERNEL;
 }

@@ -13,7 +13,7 @@
 #include <genkan/meta.h>
 
 enum gk_cls_action {
-	GK_CLS_WORKER,	/* TRANSIT, TTL_EXPIRED (see flags): a worker handles it */
+	GK_CLS_WORKER,	/* TRANSIT, MAPE_*, TTL_EXPIRED (see flags): a worker */
 	GK_CLS_KERNEL,	/* hand to the kernel / punt path */
 	GK_CLS_DROP,	/* malformed: *why says which check failed */
 };
@@ -23,6 +23,14 @@ struct gk_classify_cfg {
 	bool (*is_local6)(void *arg, const uint8_t addr[16]);	/* may be NULL */
 	void *arg;
 	uint32_t flags;		/* GK_CFG_F_TTL_TO_KERNEL; others ignored */
+	/*
+	 * MAP-E, as gk_mape_v6 / gk_mape_v4 / GK_PORT_F_MAPE_CE_V4 in XDP.
+	 * Callbacks return GK_CLASS_MAPE_CE, GK_CLASS_MAPE_BR or 0 (none;
+	 * other values count as none). NULL/false: MAP-E off.
+	 */
+	int (*mape_v6)(void *arg, const uint8_t addr[16]);	/* class or 0 */
+	int (*mape_v4)(void *arg, uint32_t addr_be);		/* class or 0 */
+	bool mape_ce_v4_port;	/* frames come from a CE's IPv4 (LAN) port */
 };
 
 /*

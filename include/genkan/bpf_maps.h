@@ -11,6 +11,8 @@
 #define GK_MAX_PORTS	16	/* genkan ports per instance */
 #define GK_MAX_QUEUES	64	/* RX queues per port */
 #define GK_MAX_LOCAL	1024	/* host addresses per family */
+#define GK_MAX_MAPE_V6	64	/* MAP-E CE/BR addresses (gk_mape_v6) */
+#define GK_MAX_MAPE_V4	4096	/* MAP-E rule IPv4 prefixes (gk_mape_v4) */
 
 /* gk_xsks key: one AF_XDP socket per (port, rx queue). */
 #define GK_XSK_KEY(port_id, queue)	((port_id) * GK_MAX_QUEUES + (queue))
@@ -23,12 +25,24 @@ struct gk_port_info {
 _Static_assert(sizeof(struct gk_port_info) == 8, "ABI");
 
 #define GK_PORT_F_ENABLED	0x1	/* redirect to workers; else pass all */
+#define GK_PORT_F_MAPE_CE_V4	0x2	/* MAP-E CE LAN side: IPv4 transit -> MAPE_CE */
 
 /* gk_local6 key. gk_local4 is keyed by a __be32 address. */
 struct gk_in6 {
 	__be32 w[4];
 };
 _Static_assert(sizeof(struct gk_in6) == 16, "ABI");
+
+/*
+ * gk_mape_v4 key (LPM trie): prefixlen counts the bits of addr that matter.
+ * gk_mape_v4 and gk_mape_v6 (keyed by struct gk_in6) map to a __u8 value,
+ * GK_CLASS_MAPE_CE or GK_CLASS_MAPE_BR; any other value is ignored.
+ */
+struct gk_lpm4_key {
+	__u32 prefixlen;
+	__be32 addr;
+};
+_Static_assert(sizeof(struct gk_lpm4_key) == 8, "ABI");
 
 /* Value of gk_stats (per-CPU array of GK_STAT_MAX entries). */
 struct gk_xdp_counter {
@@ -53,5 +67,7 @@ _Static_assert(sizeof(struct gk_xdp_counter) == 16, "ABI");
 #define GK_MAP_LOCAL4	"gk_local4"
 #define GK_MAP_LOCAL6	"gk_local6"
 #define GK_MAP_STATS	"gk_stats"
+#define GK_MAP_MAPE_V6	"gk_mape_v6"
+#define GK_MAP_MAPE_V4	"gk_mape_v4"
 
 #endif

@@ -29,8 +29,8 @@
 	X(TTL_EXPIRED,	"ttl_expired")	/* TTL/hop limit <= 1: kernel ICMP */	\
 	X(MCAST,	"multicast")	/* L2 broadcast/multicast: kernel */	\
 	X(NON_IP,	"non_ip")	/* other ethertypes: kernel */	\
-	X(MAPE_CE,	"mape_ce")	/* reserved: MAP-E CE traffic */	\
-	X(MAPE_BR,	"mape_br")	/* reserved: MAP-E BR traffic */	\
+	X(MAPE_CE,	"mape_ce")	/* MAP-E CE: LAN IPv4, tunnel to us */	\
+	X(MAPE_BR,	"mape_br")	/* MAP-E BR: domain IPv4, tunnel to us */	\
 	X(WG_DATA,	"wg_data")	/* reserved: WireGuard type 4 */	\
 	X(WG_HANDSHAKE,	"wg_handshake")	/* reserved: WireGuard types 1-3 */	\
 	X(L4_SERVICE,	"l4_service")	/* reserved: L4 forwarding */	\

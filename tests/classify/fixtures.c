@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,17 +80,22 @@ static int unhex(const char *s, uint8_t **out, uint32_t *len)
 
 static int parse_line(char *line, struct fixture *f)
 {
-	char *tok[10], *save = NULL, *t;
+	char *tok[11], *save = NULL, *t;
 	unsigned long v[6];
 	int i, n = 0;
 
-	for (t = strtok_r(line, " \n", &save); t && n < 10;
+	for (t = strtok_r(line, " \n", &save); t && n < 11;
 	     t = strtok_r(NULL, " \n", &save))
 		tok[n++] = t;
-	if (n != 10 || strtok_r(NULL, " \n", &save))
+	if (n < 10 || strtok_r(NULL, " \n", &save))
 		return -EINVAL;
 
 	memset(f, 0, sizeof(*f));
+	if (n == 11) {
+		if (strcmp(tok[10], "port=mape_ce_v4"))
+			return -EINVAL;
+		f->mape_ce_port = true;
+	}
 	snprintf(f->name, sizeof(f->name), "%s", tok[0]);
 	f->drop = -1;
 	if (!strcmp(tok[1], "redirect"))
@@ -193,4 +199,61 @@ void fx_free(struct fixture *fx, size_t n)
 	for (i = 0; i < n; i++)
 		free(fx[i].data);
 	free(fx);
+}
+
+/*
+ * Longest match over fx_mape4 by plain masks, and exact match over
+ * fx_mape6: the test's own model of the maps, not genkan's LPM.
+ */
+int fx_mape_v4(void *arg, uint32_t addr_be)
+{
+	uint32_t a = ntohl(addr_be), p, mask;
+	int best = -1, cls = 0;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < FX_NR_MAPE4; i++) {
+		if (inet_pton(AF_INET, fx_mape4[i].prefix, &p) != 1)
+			continue;
+		mask = fx_mape4[i].plen ? ~0u << (32 - fx_mape4[i].plen) : 0;
+		if ((a & mask) == (ntohl(p) & mask) && fx_mape4[i].plen > best) {
+			best = fx_mape4[i].plen;
+			cls = fx_mape4[i].cls;
+		}
+	}
+	return cls;
+}
+
+int fx_mape_v6(void *arg, const uint8_t addr[16])
+{
+	uint8_t a[16];
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < FX_NR_MAPE6; i++)
+		if (inet_pton(AF_INET6, fx_mape6[i].addr, a) == 1 &&
+		    !memcmp(a, addr, 16))
+			return fx_mape6[i].cls;
+	return 0;
+}
+
+bool fx_is_local4(void *arg, uint32_t addr_be)
+{
+	uint32_t a;
+
+	(void)arg;
+	return inet_pton(AF_INET, FX_LOCAL4, &a) == 1 && a == addr_be;
+}
+
+bool fx_is_local6(void *arg, const uint8_t addr[16])
+{
+	static const char *const local[] = { FX_LOCAL6, FX_LOCAL6_BR };
+	uint8_t a[16];
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < 2; i++)
+		if (inet_pton(AF_INET6, local[i], a) == 1 && !memcmp(a, addr, 16))
+			return true;
+	return false;
 }

@@ -6,6 +6,7 @@
 #ifndef GK_TEST_FIXTURES_H
 #define GK_TEST_FIXTURES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <genkan/meta.h>
@@ -20,6 +21,7 @@ struct fixture {
 	struct gk_xdp_meta meta;	/* expected, FX_REDIRECT only */
 	uint8_t *data;
 	uint32_t len;
+	bool mape_ce_port;		/* arrives on a GK_PORT_F_MAPE_CE_V4 port */
 };
 
 /* Parse the fixture file; returns 0 or -errno (message on stderr). */
@@ -33,5 +35,40 @@ const char *fx_action_name(enum fx_action a);
 /* Local addresses the fixtures assume. */
 #define FX_LOCAL4	"192.0.2.1"
 #define FX_LOCAL6	"2001:db8::1"
+#define FX_LOCAL6_BR	"2001:db8::b"	/* also the MAP-E BR address */
+
+/* MAP-E map contents the fixtures assume (see gen_fixtures.py). */
+struct fx_mape6 {
+	const char *addr;
+	uint8_t cls;
+};
+
+struct fx_mape4 {
+	const char *prefix;
+	uint8_t plen;
+	uint8_t cls;
+};
+
+static const struct fx_mape6 fx_mape6[] = {
+	{ "2001:db8:12:3400:0:c000:212:34", GK_CLASS_MAPE_CE },
+	{ FX_LOCAL6_BR, GK_CLASS_MAPE_BR },
+	{ "2001:db8:ffff::99", GK_CLASS_TRANSIT },	/* not MAP-E: ignored */
+};
+
+static const struct fx_mape4 fx_mape4[] = {
+	{ "198.18.0.0", 16, GK_CLASS_MAPE_BR },
+	{ "198.18.5.0", 24, GK_CLASS_MAPE_CE },
+	{ "192.0.2.0", 28, GK_CLASS_MAPE_BR },
+	{ "198.19.0.0", 16, GK_CLASS_TRANSIT },		/* ignored */
+};
+
+#define FX_NR_MAPE6	(sizeof(fx_mape6) / sizeof(fx_mape6[0]))
+#define FX_NR_MAPE4	(sizeof(fx_mape4) / sizeof(fx_mape4[0]))
+
+/* Software twin callbacks over the tables above (host-independent). */
+int fx_mape_v6(void *arg, const uint8_t addr[16]);
+int fx_mape_v4(void *arg, uint32_t addr_be);
+bool fx_is_local4(void *arg, uint32_t addr_be);
+bool fx_is_local6(void *arg, const uint8_t addr[16]);
 
 #endif

@@ -8,7 +8,7 @@ lengths, flow hash from the Python mixer below), never from genkan code.
 
 Output, one fixture per line, fields separated by one space:
 
-  name action verdict l3_off l4_off l4_proto flags vlan_tci flow_hash hex
+  name action verdict l3_off l4_off l4_proto flags vlan_tci flow_hash hex [opt]
 
   action   redirect | pass | drop
   verdict  class name (redirect/pass) or drop reason name (drop), spelled as
@@ -19,8 +19,20 @@ Output, one fixture per line, fields separated by one space:
   meta     decimal l3_off l4_off l4_proto, hex flags vlan_tci flow_hash;
            '-' for all six when action is not redirect
   hex      the frame
+  opt      optional: "port=mape_ce_v4" -- the frame arrives on a port with
+           GK_PORT_F_MAPE_CE_V4 (the software twin: cfg mape_ce_v4_port)
 
-Local addresses (the tests put these in gk_local4/6): 192.0.2.1, 2001:db8::1.
+Local addresses (the tests put these in gk_local4/6): 192.0.2.1, 2001:db8::1,
+2001:db8::b.
+
+MAP-E maps (tests/classify/fixtures.h restates them for the tests):
+  gk_mape_v6: 2001:db8:12:3400:0:c000:212:34 -> mape_ce (RFC 7597 example CE)
+              2001:db8::b                    -> mape_br (also a local address)
+              2001:db8:ffff::99              -> value 1 (not a MAP-E class:
+                                                ignored)
+  gk_mape_v4: 198.18.0.0/16 -> mape_br, 198.18.5.0/24 -> mape_ce (longest
+              match wins), 192.0.2.0/28 -> mape_br (covers the local
+              192.0.2.1), 198.19.0.0/16 -> value 1 (ignored)
 
 Usage: gen_fixtures.py OUTPUT
 """
@@ -32,6 +44,8 @@ import sys
 
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, Raw,
                        Padding, IPv6, ICMPv6EchoRequest, ICMPv6ND_NS,
+                       ICMPv6PacketTooBig, ICMPv6DestUnreach,
+                       ICMPv6TimeExceeded,
                        ICMPv6ND_NA, ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6ND_Redirect,
                        ICMPv6MLReport, ICMPv6MLQuery, ICMPv6MLDone,
                        IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt,
@@ -51,6 +65,14 @@ SMAC = "02:00:00:00:00:01"
 DMAC = "02:00:00:00:00:02"
 S4, D4, LOCAL4 = "198.51.100.10", "203.0.113.20", "192.0.2.1"
 S6, D6, LOCAL6 = "2001:db8:1::10", "2001:db8:2::20", "2001:db8::1"
+CE6 = "2001:db8:12:3400:0:c000:212:34"
+BR6 = "2001:db8::b"
+BAD6 = "2001:db8:ffff::99"
+BR4 = "198.18.1.2"          # in 198.18.0.0/16 -> mape_br
+BR4_CE = "198.18.5.7"       # in 198.18.5.0/24 -> mape_ce
+BAD4 = "198.19.0.1"         # value 1: ignored
+CE_V4 = "192.0.2.18"        # the CE's shared IPv4 address (inner packets)
+CE_PORT = "port=mape_ce_v4"
 
 # ---- independent flow hash (same mixer as include/genkan/flowhash.h) ----
 
@@ -120,17 +142,18 @@ def hdrlen(pkt, layer):
     return len(l) - len(l.payload)
 
 
-def add_pass(name, verdict, pkt):
-    FIX.append((name, "pass", verdict, None, bytes(pkt)))
+def add_pass(name, verdict, pkt, opt=None):
+    FIX.append((name, "pass", verdict, None, bytes(pkt), opt))
 
 
-def add_drop(name, reason, pkt):
-    FIX.append((name, "drop", reason, None, bytes(pkt)))
+def add_drop(name, reason, pkt, opt=None):
+    FIX.append((name, "drop", reason, None, bytes(pkt), opt))
 
 
-def add_redirect(name, pkt, l3, l4, proto, flags, tci, fh, cls="transit"):
+def add_redirect(name, pkt, l3, l4, proto, flags, tci, fh, cls="transit",
+                 opt=None):
     FIX.append((name, "redirect", cls,
-                (l3, l4, proto, flags, tci, fh), bytes(pkt)))
+                (l3, l4, proto, flags, tci, fh), bytes(pkt), opt))
 
 
 def eth(**kw):
@@ -140,18 +163,36 @@ def eth(**kw):
 
 
 def v4_transit(name, l4, sport=None, dport=None, pre=None, ipkw=None,
-               tci=0, extra_flags=0, cls="transit"):
+               tci=0, extra_flags=0, cls="transit", src=S4, dst=D4,
+               opt=None):
     ipkw = dict(ipkw or {})
     ipkw.setdefault("ttl", 64)
-    ip = IP(src=S4, dst=D4, **ipkw)
+    ip = IP(src=src, dst=dst, **ipkw)
     pkt = (pre if pre is not None else eth()) / ip / l4
     pkt = Ether(bytes(pkt))
     l3 = len(pkt) - len(pkt[IP])
     l4off = l3 + hdrlen(pkt, IP)
     proto = pkt[IP].proto
-    fh = hash4(S4, D4, sport, dport, proto)
+    fh = hash4(src, dst, sport, dport, proto)
     flags = F_IPV4 | F_L4 | extra_flags
-    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh, cls)
+    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh, cls, opt)
+
+
+def v6_mape(name, dst, payload, proto, cls, pre=None, ext=None, hlim=64,
+            tci=0, extra_flags=0, src=S6, sport=None, dport=None):
+    """IPv6 whose final next header is proto; the upper layer (IPIP's
+    inner IPv4, or ICMPv6) is the last len(payload) bytes."""
+    ip = IPv6(src=src, dst=dst, hlim=hlim)
+    if ext is None:
+        ip.nh = proto
+    else:
+        ip = ip / ext
+    pkt = Ether(bytes((pre if pre is not None else eth()) / ip / payload))
+    l3 = len(pkt) - len(pkt[IPv6])
+    l4off = len(pkt) - len(bytes(payload))
+    fh = hash6(src, dst, sport, dport, proto)
+    add_redirect(name, pkt, l3, l4off, proto, F_IPV6 | F_L4 | extra_flags,
+                 tci, fh, cls)
 
 
 def v6_transit(name, l4, sport=None, dport=None, pre=None, ext=None,
@@ -249,16 +290,16 @@ def build():
     v6_transit("v6_ext_ah_tcp", TCP(sport=5000, dport=179), 5000, 179,
                proto=6, ext=Raw(ah))
     # fix the IPv6 next header for the raw AH (scapy can't guess it)
-    name, act, verdict, meta, raw = FIX[-1]
+    name, act, verdict, meta, raw, opt = FIX[-1]
     raw = bytearray(raw)
     raw[14 + 6] = 51
-    FIX[-1] = (name, act, verdict, meta, bytes(raw))
+    FIX[-1] = (name, act, verdict, meta, bytes(raw), opt)
     v6_transit("v6_esp_no_ports", Raw(struct.pack("!II", 0x200, 1) + b"e" * 16),
                proto=50)
-    name, act, verdict, meta, raw = FIX[-1]
+    name, act, verdict, meta, raw, opt = FIX[-1]
     raw = bytearray(raw)
     raw[14 + 6] = 50
-    FIX[-1] = (name, act, verdict, meta, bytes(raw))
+    FIX[-1] = (name, act, verdict, meta, bytes(raw), opt)
 
     # -- kernel-bound control traffic
     add_pass("arp_request", "control",
@@ -497,13 +538,187 @@ def build():
              IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
              TCP())
 
+    build_mape()
+
+
+def inner4(src=D4, dst=CE_V4, sport=80, dport=1232):
+    """An IPv4 packet as it rides inside MAP-E (RFC 7597 example CE)."""
+    return IP(src=src, dst=dst, ttl=63) / UDP(sport=sport, dport=dport) / \
+        Raw(b"m" * 12)
+
+
+def build_mape():
+    CE, BR = "mape_ce", "mape_br"
+    # ---- IPv6 toward the CE / BR addresses (RFC 7597 8)
+    v6_mape("mape6_ipip_to_ce", CE6, inner4(), 4, CE)
+    v6_mape("mape6_ipip_to_br", BR6, inner4(src=CE_V4, dst=D4), 4, BR,
+            src=CE6)
+    # the packet is for us: hop limit does not matter
+    v6_mape("mape6_ipip_to_br_hlim1", BR6, inner4(src=CE_V4, dst=D4), 4, BR,
+            src=CE6, hlim=1)
+    v6_mape("mape6_ipip_to_ce_hlim0", CE6, inner4(), 4, CE, hlim=0)
+    v6_mape("mape6_ipip_vlan", CE6, inner4(), 4, CE,
+            pre=eth() / Dot1Q(vlan=33), tci=33, extra_flags=F_VLAN)
+    v6_mape("mape6_ipip_after_destopt", CE6, inner4(), 4, CE,
+            ext=IPv6ExtHdrDestOpt(nh=4))
+    # RFC 7597 8.3 / RFC 2473: the outer packet may be fragmented; every
+    # fragment goes to the MAP-E stage, which reassembles (or drops)
+    v6_mape("mape6_ipip_frag_first", CE6, inner4(), 4, CE,
+            ext=IPv6ExtHdrFragment(nh=4, m=1, offset=0, id=7),
+            extra_flags=F_FRAG)
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=CE6) /
+                      IPv6ExtHdrFragment(nh=4, m=0, offset=5, id=7) /
+                      Raw(b"h" * 16)))
+    add_redirect("mape6_ipip_frag_later", pkt, 14, 0, 4,
+                 F_IPV6 | F_FRAG | F_LATER_FRAG, 0,
+                 hash6(S6, CE6, None, None, 4), CE)
+    pkt = Ether(bytes(eth() / IPv6(src=CE6, dst=BR6) /
+                      IPv6ExtHdrFragment(nh=4, m=1, offset=9, id=8) /
+                      Raw(b"i" * 16)))
+    add_redirect("mape6_ipip_frag_later_to_br", pkt, 14, 0, 4,
+                 F_IPV6 | F_FRAG | F_LATER_FRAG, 0,
+                 hash6(CE6, BR6, None, None, 4), BR)
+    # the inner packet is the stage's business (per-domain bad_inner):
+    # cut short, empty or not even IPv4, it is still MAP-E traffic
+    v6_mape("mape6_ipip_trunc_inner", CE6,
+            Raw(bytes(inner4())[:10]), 4, CE)
+    v6_mape("mape6_ipip_empty_inner", BR6, Raw(b""), 4, BR)
+    v6_mape("mape6_ipip_inner_not_v4", CE6,
+            Raw(bytes(IPv6(src=S6, dst=D6) / UDP())), 4, CE)
+    # ICMPv6 errors about the tunnel come back to the tunnel endpoint
+    quoted = IPv6(src=CE6, dst=BR6) / inner4(src=CE_V4, dst=D4, sport=1232,
+                                              dport=80)
+    v6_mape("mape6_icmp6_ptb_to_ce", CE6,
+            ICMPv6PacketTooBig(mtu=1280) / quoted, 58, CE, src=S6)
+    v6_mape("mape6_icmp6_unreach_to_ce", CE6,
+            ICMPv6DestUnreach(code=3) / quoted, 58, CE, src=S6)
+    quoted = IPv6(src=BR6, dst=CE6) / inner4()
+    v6_mape("mape6_icmp6_time_exceeded_to_br", BR6,
+            ICMPv6TimeExceeded() / quoted, 58, BR, src=S6)
+    v6_mape("mape6_icmp6_echo_to_ce", CE6, ICMPv6EchoRequest(id=9, seq=1),
+            58, CE)
+    add_drop("mape6_icmp6_trunc", "trunc_l4",
+             eth() / IPv6(src=S6, dst=CE6, nh=58) / Raw(b"\x02\x00\x00\x00"))
+    # a broken chain is still a drop, MAP-E address or not
+    add_drop("mape6_ipip_exthdr_chain", "exthdr_chain",
+             eth() / IPv6(src=S6, dst=CE6) / IPv6ExtHdrDestOpt() /
+             IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+             IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt(nh=4) /
+             inner4())
+    add_drop("mape6_ipip_trunc_exthdr", "trunc_exthdr",
+             eth() / IPv6(src=S6, dst=CE6, nh=60) / Raw(b"\x04\x00\x01\x02"))
+    # ND, RA and MLD to (or about) the MAP-E addresses stay with the kernel
+    add_pass("mape6_nd_ns_to_ce", "control",
+             eth() / IPv6(src=S6, dst=CE6, hlim=255) / ICMPv6ND_NS(tgt=CE6))
+    add_pass("mape6_nd_na_to_br", "control",
+             eth() / IPv6(src=S6, dst=BR6, hlim=255) / ICMPv6ND_NA(tgt=S6))
+    add_pass("mape6_nd_ra_to_ce", "control",
+             eth() / IPv6(src="fe80::1", dst=CE6, hlim=255) / ICMPv6ND_RA())
+    # other protocols to a MAP-E address follow the ordinary rules
+    v6_transit_to = IPv6(src=S6, dst=CE6, hlim=64)
+    pkt = Ether(bytes(eth() / v6_transit_to / UDP(sport=7, dport=8)))
+    add_redirect("mape6_udp_to_ce_addr_is_transit", pkt, 14, 54, 17,
+                 F_IPV6 | F_L4, 0, hash6(S6, CE6, 7, 8, 17))
+    add_pass("mape6_udp_to_br_addr_is_local", "local",
+             eth() / IPv6(src=S6, dst=BR6) / UDP(sport=7, dport=8))
+    add_pass("mape6_tcp_to_br_addr_is_local", "local",
+             eth() / IPv6(src=S6, dst=BR6) / TCP(sport=7, dport=22))
+    # IPIP / ICMPv6 to addresses outside gk_mape_v6
+    v6_mape("ipip6_to_non_map_is_transit", D6, inner4(), 4, "transit")
+    v6_mape("icmp6_ptb_to_non_map_is_transit", D6,
+            ICMPv6PacketTooBig(mtu=1280) / IPv6(src=D6, dst=S6) / inner4(),
+            58, "transit")
+    add_pass("ipip6_to_local_non_map", "local",
+             eth() / IPv6(src=S6, dst=LOCAL6, nh=4) / inner4())
+    add_pass("ipip6_to_link_local", "local",
+             eth() / IPv6(src="fe80::2", dst="fe80::1", nh=4) / inner4())
+    add_pass("ipip6_to_multicast", "multicast",
+             eth(dst="33:33:00:00:00:01") / IPv6(src=S6, dst="ff02::1", nh=4) /
+             inner4())
+    # a gk_mape_v6 value that is no MAP-E class is ignored
+    v6_mape("ipip6_to_bad_value_is_transit", BAD6, inner4(), 4, "transit")
+    v6_mape("ipip6_hlim1_to_non_map_expired", D6, inner4(), 4, "ttl_expired",
+            hlim=1)
+
+    # ---- IPv4 toward BR domains (gk_mape_v4, after multicast/local/TTL)
+    v4_transit("mape4_br_udp", UDP(sport=80, dport=1232), 80, 1232,
+               dst=BR4, cls=BR)
+    v4_transit("mape4_br_tcp", TCP(sport=443, dport=2256), 443, 2256,
+               dst=BR4, cls=BR)
+    v4_transit("mape4_br_icmp_echo", ICMP(type=8, id=1232), dst=BR4, cls=BR)
+    v4_transit("mape4_longest_match_ce", UDP(sport=1, dport=4000), 1, 4000,
+               dst=BR4_CE, cls=CE)
+    v4_transit("mape4_br_vlan", UDP(sport=5, dport=1233), 5, 1233,
+               pre=eth() / Dot1Q(vlan=12), tci=12, extra_flags=F_VLAN,
+               dst=BR4, cls=BR)
+    v4_transit("mape4_br_frag_first", UDP(sport=9, dport=1234) / Raw(b"p" * 16),
+               9, 1234, ipkw={"flags": "MF"}, extra_flags=F_FRAG, dst=BR4,
+               cls=BR)
+    pkt = Ether(bytes(eth() / IP(src=S4, dst=BR4, proto=17, frag=2) /
+                      Raw(b"q" * 16)))
+    add_redirect("mape4_br_frag_later", pkt, 14, 0, 17,
+                 F_IPV4 | F_FRAG | F_LATER_FRAG, 0,
+                 hash4(S4, BR4, None, None, 17), BR)
+    v4_transit("mape4_br_ttl1_expired", UDP(sport=1, dport=1232), 1, 1232,
+               ipkw={"ttl": 1}, dst=BR4, cls="ttl_expired")
+    v4_transit("mape4_br_ttl2", UDP(sport=1, dport=1232), 1, 1232,
+               ipkw={"ttl": 2}, dst=BR4, cls=BR)
+    add_drop("mape4_br_trunc_l4", "trunc_l4",
+             eth() / IP(src=S4, dst=BR4, proto=17) / Raw(b"\x00\x50"))
+    add_pass("mape4_br_l2_broadcast", "multicast",
+             eth(dst="ff:ff:ff:ff:ff:ff") / IP(src=S4, dst=BR4) /
+             UDP(sport=1, dport=2))
+    add_pass("mape4_local_inside_br_prefix", "local",
+             eth() / IP(src=S4, dst=LOCAL4) / UDP(sport=1, dport=1232))
+    v4_transit("mape4_inside_28", UDP(sport=1, dport=1232), 1, 1232,
+               dst="192.0.2.5", cls=BR)
+    v4_transit("mape4_edge_of_prefix_is_transit", UDP(sport=1, dport=2), 1, 2,
+               dst="192.0.2.16")
+    v4_transit("mape4_bad_value_is_transit", UDP(sport=1, dport=2), 1, 2,
+               dst=BAD4)
+
+    # ---- IPv4 on the CE's LAN port (GK_PORT_F_MAPE_CE_V4)
+    lan = dict(src=CE_V4, opt=CE_PORT)
+    v4_transit("ce4_lan_udp", UDP(sport=1232, dport=53), 1232, 53, dst=D4,
+               cls=CE, **lan)
+    v4_transit("ce4_lan_tcp", TCP(sport=1233, dport=443), 1233, 443, dst=D4,
+               cls=CE, **lan)
+    v4_transit("ce4_lan_icmp_echo", ICMP(type=8, id=1234), dst=D4, cls=CE,
+               **lan)
+    # the port flag wins over gk_mape_v4 (a CE has no BR domains anyway)
+    v4_transit("ce4_lan_to_br_prefix", UDP(sport=1232, dport=53), 1232, 53,
+               dst=BR4, cls=CE, **lan)
+    v4_transit("ce4_lan_ttl1_expired", UDP(sport=1232, dport=53), 1232, 53,
+               dst=D4, ipkw={"ttl": 1}, cls="ttl_expired", **lan)
+    add_pass("ce4_lan_to_local", "local",
+             eth() / IP(src=CE_V4, dst=LOCAL4) / UDP(sport=1232, dport=53),
+             opt=CE_PORT)
+    add_pass("ce4_lan_mcast", "multicast",
+             eth(dst="01:00:5e:00:00:fb") / IP(src=CE_V4, dst="224.0.0.251") /
+             UDP(sport=5353, dport=5353), opt=CE_PORT)
+    add_pass("ce4_lan_arp", "control",
+             eth(dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=CE_V4, pdst=LOCAL4),
+             opt=CE_PORT)
+    add_drop("ce4_lan_trunc_l4", "trunc_l4",
+             eth() / IP(src=CE_V4, dst=D4, proto=6) / Raw(b"\x00" * 8),
+             opt=CE_PORT)
+    # the flag is about IPv4: IPv6 on that port follows the ordinary rules
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=D6) / UDP(sport=3, dport=4)))
+    add_redirect("ce4_lan_v6_udp_is_transit", pkt, 14, 54, 17, F_IPV6 | F_L4,
+                 0, hash6(S6, D6, 3, 4, 17), opt=CE_PORT)
+    # the same packet as ce4_lan_udp on a port without the flag
+    v4_transit("ce4_no_flag_udp_is_transit", UDP(sport=1232, dport=53), 1232,
+               53, dst=D4, src=CE_V4)
+
 
 def main():
     build()
     seen = set()
     lines = ["# generated by tests/classify/gen_fixtures.py (scapy); "
              "do not edit"]
-    for name, act, verdict, meta, raw in FIX:
+    for fx in FIX:
+        name, act, verdict, meta, raw = fx[:5]
+        opt = fx[5] if len(fx) > 5 else None
         assert name not in seen, name
         seen.add(name)
         if meta is None:
@@ -511,8 +726,11 @@ def main():
         else:
             l3, l4, proto, flags, tci, fh = meta
             m = "%d %d %d 0x%02x 0x%04x 0x%08x" % (l3, l4, proto, flags, tci, fh)
-        lines.append("%s %s %s %s %s" % (name, act, verdict, m,
-                                         raw.hex() if raw else "-"))
+        line = "%s %s %s %s %s" % (name, act, verdict, m,
+                                   raw.hex() if raw else "-")
+        if opt:
+            line += " " + opt
+        lines.append(line)
     with open(sys.argv[1], "w") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -13,6 +13,10 @@
  *
  * (veth rather than dummy: not every test kernel has dummy built in.)
  *
+ * gk_local4/6, gk_mape_v4/v6 hold what tests/classify/fixtures.h lists;
+ * fixtures marked port=mape_ce_v4 run with GK_PORT_F_MAPE_CE_V4 set on
+ * port 1 for that one packet.
+ *
  * For every fixture: the verdict, the metadata in front of data_out and the
  * exact change of every gk_stats counter. Then the side cases (no socket,
  * queue beyond gk_cfg_nr_queues, unknown/disabled port), a PASS_ALL
@@ -335,13 +339,73 @@ static void xsk_teardown(struct env *env)
 	munmap(env->umem_area, (size_t)XSK_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE);
 }
 
+/* Port 1 (the one with the socket), with or without the CE LAN flag. */
+static int set_ce_flag(const struct inst *in, const struct env *env, bool ce)
+{
+	struct gk_port_info pi = {
+		.port_id = PORT_XSK,
+		.flags = GK_PORT_F_ENABLED | (ce ? GK_PORT_F_MAPE_CE_V4 : 0),
+	};
+	__u32 k = env->if_xsk;
+
+	if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_ports), &k, &pi,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* One fixture on port 1, with the CE LAN flag only if the fixture says so. */
+static int check_fixture(const struct inst *in, const struct env *env,
+			 const struct fixture *f, const char *name,
+			 const struct expect *e)
+{
+	int bad;
+
+	if (f->mape_ce_port && set_ce_flag(in, env, true)) {
+		printf("FAIL %s: setting the port flag: %s\n", name,
+		       strerror(errno));
+		return 1;
+	}
+	bad = check(in, name, env->if_xsk, 0, f->data, f->len, e);
+	if (f->mape_ce_port && set_ce_flag(in, env, false)) {
+		printf("FAIL %s: clearing the port flag: %s\n", name,
+		       strerror(errno));
+		bad = 1;
+	}
+	return bad;
+}
+
+static int mape_fill(struct inst *in)
+{
+	int fd6 = bpf_map__fd(in->skel->maps.gk_mape_v6);
+	int fd4 = bpf_map__fd(in->skel->maps.gk_mape_v4);
+	struct gk_lpm4_key k4;
+	struct gk_in6 a6;
+	size_t i;
+
+	for (i = 0; i < FX_NR_MAPE6; i++) {
+		if (inet_pton(AF_INET6, fx_mape6[i].addr, &a6) != 1)
+			return -EINVAL;
+		if (bpf_map_update_elem(fd6, &a6, &fx_mape6[i].cls, BPF_ANY))
+			return -errno;
+	}
+	for (i = 0; i < FX_NR_MAPE4; i++) {
+		k4.prefixlen = fx_mape4[i].plen;
+		if (inet_pton(AF_INET, fx_mape4[i].prefix, &k4.addr) != 1)
+			return -EINVAL;
+		if (bpf_map_update_elem(fd4, &k4, &fx_mape4[i].cls, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 static int maps_fill(struct inst *in, const struct env *env)
 {
 	struct gk_port_info pi;
 	struct gk_in6 a6;
 	__u32 a4, k;
 	__u8 one = 1;
-	int fd;
+	int fd, err;
 
 	fd = bpf_map__fd(in->skel->maps.gk_ports);
 	pi = (struct gk_port_info){ .port_id = PORT_XSK, .flags = GK_PORT_F_ENABLED };
@@ -365,6 +429,13 @@ static int maps_fill(struct inst *in, const struct env *env)
 	if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_local6), &a6, &one,
 				BPF_ANY))
 		return -errno;
+	inet_pton(AF_INET6, FX_LOCAL6_BR, &a6);
+	if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_local6), &a6, &one,
+				BPF_ANY))
+		return -errno;
+	err = mape_fill(in);
+	if (err)
+		return err;
 
 	if (env->xsk) {
 		int xfd = xsk_socket__fd(env->xsk);
@@ -415,6 +486,9 @@ static void side_cases(const struct inst *in, const struct env *env,
 	const struct fixture *tr = find(fx, n, "v4_tcp");
 	const struct fixture *dr = find(fx, n, "bad_ihl_4");
 	const struct fixture *te = find(fx, n, "v6_hlim1");
+	const struct fixture *br = find(fx, n, "mape4_br_udp");
+	const struct fixture *ce = find(fx, n, "ce4_lan_udp");
+	const struct fixture *ce6 = find(fx, n, "mape6_ipip_to_ce");
 	struct expect e;
 
 	/* routed, but nobody listens on port 2 */
@@ -429,6 +503,14 @@ static void side_cases(const struct inst *in, const struct env *env,
 			     { GK_XDP_EV_NO_XSK, GK_XDP_EV_PASS, -1 }, NULL };
 	tally(check(in, "side_ttl_no_xsk", env->if_noxsk, 0, te->data, te->len,
 		    &e));
+	/* MAP-E wants a worker too; without one, the kernel gets it */
+	e = (struct expect){ XDP_PASS, GK_CLASS_MAPE_BR, -1,
+			     { GK_XDP_EV_NO_XSK, GK_XDP_EV_PASS, -1 }, NULL };
+	tally(check(in, "side_mape_br_no_xsk", env->if_noxsk, 0, br->data,
+		    br->len, &e));
+	e.cls = GK_CLASS_MAPE_CE;
+	tally(check(in, "side_mape_ce6_no_xsk", env->if_noxsk, 0, ce6->data,
+		    ce6->len, &e));
 	/* not a genkan port: nothing classified, not even drops */
 	e = (struct expect){ XDP_PASS, -1, -1,
 			     { GK_XDP_EV_NO_PORT, GK_XDP_EV_PASS, -1 }, NULL };
@@ -438,6 +520,25 @@ static void side_cases(const struct inst *in, const struct env *env,
 		    dr->data, dr->len, &e));
 	tally(check(in, "side_port_disabled", env->if_off, 0, tr->data,
 		    tr->len, &e));
+	tally(check(in, "side_port_disabled_mape", env->if_off, 0, ce6->data,
+		    ce6->len, &e));
+	/* the CE flag without GK_PORT_F_ENABLED does not enable a port */
+	{
+		struct gk_port_info pi = { .port_id = PORT_OFF,
+					   .flags = GK_PORT_F_MAPE_CE_V4 };
+		__u32 k = env->if_off;
+
+		if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_ports),
+					&k, &pi, BPF_ANY)) {
+			tally(1);
+		} else {
+			tally(check(in, "side_ce_flag_on_disabled_port",
+				    env->if_off, 0, ce->data, ce->len, &e));
+			pi.flags = 0;
+			bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_ports),
+					    &k, &pi, BPF_ANY);
+		}
+	}
 	/* drops happen on any enabled port, socket or not */
 	e = (struct expect){ XDP_DROP, GK_CLASS_DROPPED, GK_XDP_DROP_BAD_IHL,
 			     { GK_XDP_EV_DROP, -1, -1 }, NULL };
@@ -456,19 +557,6 @@ static __u64 rng(void)
 	return rng_state * 0x2545f4914f6cdd1dull;
 }
 
-static uint32_t sw_local4;
-static uint8_t sw_local6[16];
-
-static bool is_local4(void *arg, uint32_t a)
-{
-	return a == sw_local4;
-}
-
-static bool is_local6(void *arg, const uint8_t a[16])
-{
-	return !memcmp(a, sw_local6, 16);
-}
-
 /*
  * Mutated fixtures through both classifiers; they must agree on verdict,
  * class, drop reason and metadata. Frames under 14 bytes are skipped:
@@ -477,8 +565,13 @@ static bool is_local6(void *arg, const uint8_t a[16])
 static void differential(const struct inst *in, const struct env *env,
 			 const struct fixture *fx, size_t n, __u32 cfg_flags)
 {
-	const struct gk_classify_cfg cfg = { is_local4, is_local6, NULL,
-					     cfg_flags };
+	struct gk_classify_cfg cfg = {
+		.is_local4 = fx_is_local4,
+		.is_local6 = fx_is_local6,
+		.flags = cfg_flags,
+		.mape_v6 = fx_mape_v6,
+		.mape_v4 = fx_mape_v4,
+	};
 	struct counters before, after;
 	uint8_t buf[OUT_MAX], out[OUT_MAX];
 	int k, j, nflip, retval, ok = 0, bad = 0, want_rv, bpf_cls, bpf_drop;
@@ -491,6 +584,11 @@ static void differential(const struct inst *in, const struct env *env,
 	for (f = 0; f < n; f++) {
 		if (fx[f].len < 14)
 			continue;
+		cfg.mape_ce_v4_port = fx[f].mape_ce_port;
+		if (set_ce_flag(in, env, fx[f].mape_ce_port)) {
+			bad++;
+			continue;
+		}
 		for (k = 0; k < FUZZ_PER_FIX; k++) {
 			len = fx[f].len;
 			memcpy(buf, fx[f].data, len);
@@ -542,6 +640,8 @@ static void differential(const struct inst *in, const struct env *env,
 			}
 		}
 	}
+	if (set_ce_flag(in, env, false))
+		bad++;
 	printf("differential (flags %#x): %d agreed, %d disagreed\n",
 	       cfg_flags, ok, bad);
 	tally(bad != 0);
@@ -567,8 +667,6 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setrlimit(RLIMIT_MEMLOCK, &rl);
-	inet_pton(AF_INET, FX_LOCAL4, &sw_local4);
-	inet_pton(AF_INET6, FX_LOCAL6, sw_local6);
 
 	err = fx_load(argv[1], &fx, &n);
 	if (err)
@@ -598,8 +696,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		e = fixture_expect(&fx[i], 0);
-		tally(check(&in, fx[i].name, env.if_xsk, 0, fx[i].data,
-			    fx[i].len, &e));
+		tally(check_fixture(&in, &env, &fx[i], fx[i].name, &e));
 	}
 	side_cases(&in, &env, fx, n);
 	differential(&in, &env, fx, n, 0);
@@ -620,8 +717,7 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(name, sizeof(name), "pass_all/%s", fx[i].name);
 		e = fixture_expect(&fx[i], GK_CFG_F_PASS_ALL);
-		tally(check(&in_pa, name, env.if_xsk, 0, fx[i].data, fx[i].len,
-			    &e));
+		tally(check_fixture(&in_pa, &env, &fx[i], name, &e));
 	}
 
 	/* GK_CFG_F_TTL_TO_KERNEL: TTL_EXPIRED passes, the rest unchanged */
@@ -641,8 +737,7 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(name, sizeof(name), "ttl_to_kernel/%s", fx[i].name);
 		e = fixture_expect(&fx[i], GK_CFG_F_TTL_TO_KERNEL);
-		tally(check(&in_tk, name, env.if_xsk, 0, fx[i].data, fx[i].len,
-			    &e));
+		tally(check_fixture(&in_tk, &env, &fx[i], name, &e));
 	}
 	differential(&in_tk, &env, fx, n, GK_CFG_F_TTL_TO_KERNEL);
 

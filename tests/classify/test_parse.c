@@ -20,29 +20,25 @@
 #include "dataplane/parse.h"
 #include "fixtures.h"
 
-static uint32_t local4;
-static uint8_t local6[16];
-
-static bool is_local4(void *arg, uint32_t addr_be)
+/* The configuration a fixture assumes: locals, MAP-E maps, its port. */
+static struct gk_classify_cfg fx_cfg(const struct fixture *f, uint32_t flags)
 {
-	return addr_be == local4;
+	struct gk_classify_cfg c = {
+		.is_local4 = fx_is_local4,
+		.is_local6 = fx_is_local6,
+		.flags = flags,
+		.mape_v6 = fx_mape_v6,
+		.mape_v4 = fx_mape_v4,
+		.mape_ce_v4_port = f->mape_ce_port,
+	};
+
+	return c;
 }
 
-static bool is_local6(void *arg, const uint8_t addr[16])
+static bool is_mape(int cls)
 {
-	return !memcmp(addr, local6, 16);
+	return cls == GK_CLASS_MAPE_CE || cls == GK_CLASS_MAPE_BR;
 }
-
-static const struct gk_classify_cfg cfg = {
-	.is_local4 = is_local4,
-	.is_local6 = is_local6,
-};
-
-static const struct gk_classify_cfg cfg_ttl_kernel = {
-	.is_local4 = is_local4,
-	.is_local6 = is_local6,
-	.flags = GK_CFG_F_TTL_TO_KERNEL,
-};
 
 static enum gk_cls_action expect_action(enum fx_action a)
 {
@@ -59,6 +55,7 @@ static enum gk_cls_action expect_action(enum fx_action a)
 static void run_fixture(void **state)
 {
 	const struct fixture *f = *state;
+	const struct gk_classify_cfg cfg = fx_cfg(f, 0);
 	enum gk_xdp_drop why = GK_XDP_DROP_MAX;
 	struct gk_xdp_meta m;
 	enum gk_cls_action act;
@@ -115,6 +112,9 @@ static void ttl_to_kernel(void **state)
 			want = GK_CLS_KERNEL;
 			nttl++;
 		}
+		const struct gk_classify_cfg cfg_ttl_kernel =
+			fx_cfg(fx, GK_CFG_F_TTL_TO_KERNEL);
+
 		act = gk_classify(fx->data, fx->len, &cfg_ttl_kernel, &m, &why);
 		if (act != want || m.class != fx->cls)
 			print_error("%s: got action %d class %s, want %d %s\n",
@@ -161,6 +161,8 @@ static void all_prefixes_are_safe(void **state)
 	uint32_t l;
 
 	for (; fx->len || fx->name[0]; fx++) {
+		const struct gk_classify_cfg cfg = fx_cfg(fx, 0);
+
 		for (l = 0; l <= fx->len; l++) {
 			uint8_t *b = malloc(l ? l : 1);
 
@@ -172,6 +174,45 @@ static void all_prefixes_are_safe(void **state)
 			free(b);
 		}
 	}
+}
+
+/*
+ * MAP-E off (no callbacks, no port flag): no packet is MAP-E, and every
+ * fixture that is not MAP-E classifies exactly as with MAP-E on.
+ */
+static void mape_off_changes_only_mape(void **state)
+{
+	const struct gk_classify_cfg off = {
+		.is_local4 = fx_is_local4,
+		.is_local6 = fx_is_local6,
+	};
+	const struct fixture *fx = *state;
+	struct gk_xdp_meta m_on, m_off;
+	enum gk_xdp_drop why_on, why_off;
+	enum gk_cls_action on, act_off;
+	int nmape = 0;
+
+	for (; fx->len || fx->name[0]; fx++) {
+		const struct gk_classify_cfg cfg = fx_cfg(fx, 0);
+
+		act_off = gk_classify(fx->data, fx->len, &off, &m_off, &why_off);
+		assert_false(is_mape(m_off.class));
+		if (is_mape(fx->cls)) {
+			nmape++;
+			continue;
+		}
+		on = gk_classify(fx->data, fx->len, &cfg, &m_on, &why_on);
+		if (on != act_off || memcmp(&m_on, &m_off, sizeof(m_on)))
+			print_error("%s: MAP-E off gives class %s, on %s\n",
+				    fx->name, fx_class_name(m_off.class),
+				    fx_class_name(m_on.class));
+		assert_int_equal(on, act_off);
+		assert_memory_equal(&m_on, &m_off, sizeof(m_on));
+		if (on == GK_CLS_DROP)
+			assert_int_equal(why_on, why_off);
+	}
+	/* the table must actually exercise MAP-E */
+	assert_true(nmape >= 20);
 }
 
 int main(int argc, char **argv)
@@ -187,12 +228,10 @@ int main(int argc, char **argv)
 	}
 	if (fx_load(argv[1], &fx, &n))
 		return 1;
-	inet_pton(AF_INET, FX_LOCAL4, &local4);
-	inet_pton(AF_INET6, FX_LOCAL6, local6);
 
 	/* a zeroed sentinel ends the list for the whole-table tests */
 	all = calloc(n + 1, sizeof(*all));
-	tests = calloc(n + 3, sizeof(*tests));
+	tests = calloc(n + 4, sizeof(*tests));
 	if (!all || !tests)
 		return 1;
 	memcpy(all, fx, n * sizeof(*fx));
@@ -211,7 +250,11 @@ int main(int argc, char **argv)
 	tests[n + 2].test_func = ttl_to_kernel;
 	tests[n + 2].initial_state = all;
 
-	rc = _cmocka_run_group_tests("classify_sw", tests, n + 3, NULL, NULL);
+	tests[n + 3].name = "mape_off_changes_only_mape";
+	tests[n + 3].test_func = mape_off_changes_only_mape;
+	tests[n + 3].initial_state = all;
+
+	rc = _cmocka_run_group_tests("classify_sw", tests, n + 4, NULL, NULL);
 	free(tests);
 	free(all);
 	fx_free(fx, n);

@@ -143,6 +143,166 @@ static struct gk_nl_addr addr(int family, const char *s)
 	return a;
 }
 
+static struct gk_mape_v6_entry m6(const char *s, uint8_t cls)
+{
+	struct gk_mape_v6_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.cls = cls;
+	if (inet_pton(AF_INET6, s, e.addr) != 1)
+		exit(2);
+	return e;
+}
+
+static struct gk_mape_v4_entry m4(const char *s, uint8_t plen, uint8_t cls)
+{
+	struct gk_mape_v4_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.plen = plen;
+	e.cls = cls;
+	if (inet_pton(AF_INET, s, e.prefix) != 1)
+		exit(2);
+	return e;
+}
+
+/* Value at an exact LPM key (plen, a.b.c.d in host order), or -1. */
+static int lpm4_val(int fd, uint32_t plen, uint32_t addr_host)
+{
+	struct gk_lpm4_key k = { .prefixlen = plen, .addr = htonl(addr_host) };
+	uint8_t v;
+
+	return bpf_map_lookup_elem(fd, &k, &v) ? -1 : v;
+}
+
+static int in6_val(int fd, const char *s)
+{
+	uint8_t a[16], v;
+
+	if (inet_pton(AF_INET6, s, a) != 1)
+		exit(2);
+	return bpf_map_lookup_elem(fd, a, &v) ? -1 : v;
+}
+
+/* Class counter of the classifier for cls, summed over CPUs. */
+static uint64_t class_count(struct gk_xdp *x, int cls)
+{
+	struct gk_xdp_counter st[GK_STAT_MAX];
+
+	if (gk_xdp_read_stats(x, st))
+		return UINT64_MAX;
+	return st[GK_STAT_CLASS(cls)].packets;
+}
+
+/*
+ * Hand-built Ethernet/IPv4/UDP (198.51.100.1:1234 -> dst:80, TTL 64) run
+ * through the program as if it came in on ifindex; returns the verdict.
+ */
+static int run_udp4(int prog_fd, uint32_t ifindex, uint32_t dst_host)
+{
+	uint8_t pkt[60] = {
+		0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0,
+		198, 51, 100, 1, 0, 0, 0, 0,
+		0x04, 0xd2, 0, 80, 0, 8, 0, 0,
+	};
+	struct xdp_md ctx = { .data_end = sizeof(pkt), .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, tr, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	uint32_t d = htonl(dst_host);
+
+	memcpy(pkt + 30, &d, 4);
+	if (bpf_prog_test_run_opts(prog_fd, &tr))
+		return -errno;
+	return (int)tr.retval;
+}
+
+/* gk_xdp_mape_sync through the pinned maps, then through the program. */
+static void mape_checks(struct gk_xdp *x, uint32_t prog_id, uint32_t ifindex)
+{
+	struct gk_mape_v6_entry v6[3];
+	struct gk_mape_v4_entry v4[4];
+	int fd6 = pinned("t1", GK_MAP_MAPE_V6), fd4 = pinned("t1", GK_MAP_MAPE_V4);
+	int pfd = bpf_prog_get_fd_by_id(prog_id), fd;
+	struct gk_port_info pi;
+	uint64_t before;
+	int ret;
+
+	CHECK(fd6 >= 0 && fd4 >= 0 && pfd >= 0, "mape maps pinned, prog fd");
+
+	v6[0] = m6("2001:db8:12:3400:0:c000:212:34", GK_CLASS_MAPE_CE);
+	v6[1] = m6("2001:db8::b", GK_CLASS_MAPE_BR);
+	v4[0] = m4("198.18.0.0", 15, GK_CLASS_MAPE_BR);
+	v4[1] = m4("203.0.113.0", 24, GK_CLASS_MAPE_BR);
+	v4[2] = m4("192.0.2.77", 24, GK_CLASS_MAPE_CE);	/* host bits set */
+	ret = gk_xdp_mape_sync(x, v6, 2, v4, 3);
+	CHECK(ret == 0, "mape_sync: %d", ret);
+	CHECK(in6_val(fd6, "2001:db8:12:3400:0:c000:212:34") == GK_CLASS_MAPE_CE, "v6 CE entry");
+	CHECK(in6_val(fd6, "2001:db8::b") == GK_CLASS_MAPE_BR, "v6 BR entry");
+	CHECK(count_keys(fd6, 16) == 2, "two v6 entries");
+	CHECK(lpm4_val(fd4, 15, 0xc6120000) == GK_CLASS_MAPE_BR, "198.18.0.0/15");
+	CHECK(lpm4_val(fd4, 24, 0xcb007100) == GK_CLASS_MAPE_BR, "203.0.113.0/24");
+	CHECK(lpm4_val(fd4, 24, 0xc0000200) == GK_CLASS_MAPE_CE, "192.0.2.0/24, host bits cleared");
+	CHECK(lpm4_val(fd4, 32, 0xc613ff01) == GK_CLASS_MAPE_BR,
+	      "198.19.255.1 falls in 198.18.0.0/15 (kernel LPM)");
+	CHECK(count_keys(fd4, 8) == 3, "three v4 entries");
+
+	/* the same set again changes nothing; a smaller one drops the rest */
+	CHECK(gk_xdp_mape_sync(x, v6, 2, v4, 3) == 0 && count_keys(fd6, 16) == 2 &&
+	      count_keys(fd4, 8) == 3, "resync is idempotent");
+	v6[0].cls = GK_CLASS_MAPE_BR;
+	v4[0] = m4("198.18.0.0", 16, GK_CLASS_MAPE_CE);	/* same addr, other length */
+	CHECK(gk_xdp_mape_sync(x, v6, 1, v4, 2) == 0, "shrink");
+	CHECK(in6_val(fd6, "2001:db8:12:3400:0:c000:212:34") == GK_CLASS_MAPE_BR &&
+	      in6_val(fd6, "2001:db8::b") == -1 && count_keys(fd6, 16) == 1,
+	      "v6: class updated, stale removed");
+	CHECK(lpm4_val(fd4, 15, 0xc6120000) == -1 && lpm4_val(fd4, 16, 0xc6120000) ==
+	      GK_CLASS_MAPE_CE && lpm4_val(fd4, 24, 0xcb007100) == GK_CLASS_MAPE_BR &&
+	      lpm4_val(fd4, 24, 0xc0000200) == -1 && count_keys(fd4, 8) == 2,
+	      "v4: /15 replaced by /16, 192.0.2.0/24 removed");
+
+	/* bad input leaves the maps alone */
+	v6[2] = m6("2001:db8::c", GK_CLASS_TRANSIT);
+	CHECK(gk_xdp_mape_sync(x, v6 + 2, 1, NULL, 0) == -EINVAL, "v6 class checked");
+	v4[3] = m4("198.51.100.0", 33, GK_CLASS_MAPE_BR);
+	CHECK(gk_xdp_mape_sync(x, NULL, 0, v4 + 3, 1) == -EINVAL, "plen checked");
+	v4[3] = m4("198.51.100.0", 24, GK_CLASS_UNKNOWN);
+	CHECK(gk_xdp_mape_sync(x, NULL, 0, v4 + 3, 1) == -EINVAL, "v4 class checked");
+	CHECK(gk_xdp_mape_sync(x, v6, GK_MAX_MAPE_V6 + 1, NULL, 0) == -E2BIG, "v6 size checked");
+	CHECK(count_keys(fd6, 16) == 1 && count_keys(fd4, 8) == 2, "unchanged after errors");
+
+	/* through the program: an enabled port without a socket counts the class */
+	v4[0] = m4("198.18.0.0", 15, GK_CLASS_MAPE_BR);
+	CHECK(gk_xdp_mape_sync(x, NULL, 0, v4, 1) == 0, "sync for the program run");
+	CHECK(gk_xdp_set_port(x, ifindex, 0, GK_PORT_F_ENABLED) == 0, "port for program run");
+	before = class_count(x, GK_CLASS_MAPE_BR);
+	ret = run_udp4(pfd, ifindex, 0xc6130001);	/* 198.19.0.1 */
+	CHECK(ret == XDP_PASS && class_count(x, GK_CLASS_MAPE_BR) == before + 1,
+	      "IPv4 to a BR prefix counted mape_br: verdict %d", ret);
+	before = class_count(x, GK_CLASS_TRANSIT);
+	ret = run_udp4(pfd, ifindex, 0xcb007105);	/* 203.0.113.5 */
+	CHECK(ret == XDP_PASS && class_count(x, GK_CLASS_TRANSIT) == before + 1,
+	      "IPv4 elsewhere stays transit");
+	CHECK(gk_xdp_set_port(x, ifindex, 0, GK_PORT_F_ENABLED | GK_PORT_F_MAPE_CE_V4) == 0,
+	      "set CE LAN flag");
+	fd = pinned("t1", GK_MAP_PORTS);
+	CHECK(fd >= 0 && bpf_map_lookup_elem(fd, &ifindex, &pi) == 0 &&
+	      pi.flags == (GK_PORT_F_ENABLED | GK_PORT_F_MAPE_CE_V4), "flag in pinned gk_ports");
+	if (fd >= 0)
+		close(fd);
+	before = class_count(x, GK_CLASS_MAPE_CE);
+	ret = run_udp4(pfd, ifindex, 0xcb007105);
+	CHECK(ret == XDP_PASS && class_count(x, GK_CLASS_MAPE_CE) == before + 1,
+	      "IPv4 on the CE LAN port counted mape_ce");
+	CHECK(gk_xdp_del_port(x, ifindex) == 0, "port removed");
+
+	CHECK(gk_xdp_mape_sync(x, NULL, 0, NULL, 0) == 0 && count_keys(fd6, 16) == 0 &&
+	      count_keys(fd4, 8) == 0, "mape sync to empty");
+	close(pfd);
+	close(fd4);
+	close(fd6);
+}
+
 /* A minimal program "h5_foreign" standing in for somebody else's XDP program. */
 static int foreign_prog(void)
 {
@@ -250,7 +410,8 @@ int main(void)
 	}
 	CHECK(statfs(path, &sf) == 0 && sf.f_type == BPF_FS_MAGIC, "bpffs mounted on %s", path);
 	for (const char *const *mn = (const char *const[]){ GK_MAP_XSKS, GK_MAP_PORTS,
-			GK_MAP_LOCAL4, GK_MAP_LOCAL6, GK_MAP_STATS, NULL }; *mn; mn++) {
+			GK_MAP_LOCAL4, GK_MAP_LOCAL6, GK_MAP_STATS, GK_MAP_MAPE_V6,
+			GK_MAP_MAPE_V4, NULL }; *mn; mn++) {
 		fd = pinned("t1", *mn);
 		CHECK(fd >= 0, "map %s pinned", *mn);
 		if (fd >= 0)
@@ -342,6 +503,8 @@ int main(void)
 		CHECK(stats[GK_STAT_EVENT(GK_XDP_EV_NO_PORT)].packets == 1, "one NO_PORT: %llu",
 		      (unsigned long long)stats[GK_STAT_EVENT(GK_XDP_EV_NO_PORT)].packets);
 	}
+
+	mape_checks(x, our_id, if0);
 
 	/* a leftover gk_classify attached the legacy way is replaced */
 	CHECK(run_child(crash_legacy, if1) == 0, "legacy crash child");
