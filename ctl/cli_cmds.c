@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gk_config.h"
 #include "ctl/cli_cmds.h"
@@ -18,17 +19,22 @@
 #include "ctl/ctl_client.h"
 #include "ctl/ctl_proto.h"
 #include "dataplane/map_rule.h"
+#include "ctl/wg/keys.h"
 
 #define NB 64	/* scratch buffer for one formatted number */
 
-/* Runs @cmd; on failure prints why and returns the exit code to use. */
-static int call(struct gk_cli *cli, const char *cmd, json_t **result)
+/*
+ * Runs @cmd with @args (borrowed, may be NULL); on failure prints why and
+ * returns the exit code to use.
+ */
+static int call_args(struct gk_cli *cli, const char *cmd, json_t *args,
+		     json_t **result)
 {
 	char err[512];
 	bool remote;
 	int ret;
 
-	ret = gk_ctl_call_ex(cli->socket_path, cmd, NULL, result, &remote, err,
+	ret = gk_ctl_call_ex(cli->socket_path, cmd, args, result, &remote, err,
 			     sizeof(err), cli->timeout_ms);
 	if (!ret)
 		return GK_CLI_EXIT_OK;
@@ -51,9 +57,10 @@ static int no_args(struct gk_cli *cli, int argc, char **argv)
 }
 
 /* Call, and with -j print the raw result; *result is NULL when done. */
-static int fetch(struct gk_cli *cli, const char *cmd, json_t **result)
+static int fetch_args(struct gk_cli *cli, const char *cmd, json_t *args,
+		      json_t **result)
 {
-	int ret = call(cli, cmd, result);
+	int ret = call_args(cli, cmd, args, result);
 
 	if (ret)
 		return ret;
@@ -63,6 +70,11 @@ static int fetch(struct gk_cli *cli, const char *cmd, json_t **result)
 		*result = NULL;
 	}
 	return GK_CLI_EXIT_OK;
+}
+
+static int fetch(struct gk_cli *cli, const char *cmd, json_t **result)
+{
+	return fetch_args(cli, cmd, NULL, result);
 }
 
 static void kv(struct gk_cli *cli, const char *k, const char *v)
@@ -341,6 +353,13 @@ static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
 	print_pb(cli, "xdp classes", "CLASS", json_object_get(xdp, "classes"));
 	print_pb(cli, "xdp drops", "REASON", json_object_get(xdp, "drops"));
 	print_pb(cli, "xdp events", "EVENT", json_object_get(xdp, "events"));
+	/* Scalars only: print_counts() skips the nested drops object. */
+	if (json_is_object(json_object_get(r, "mape"))) {
+		print_counts(cli, "mape", "COUNTER", json_object_get(r, "mape"));
+		print_counts(cli, "mape drops", "REASON",
+			     json_object_get(json_object_get(r, "mape"),
+					     "drops"));
+	}
 	if (!cli->all)
 		fprintf(cli->out, "\n(all-zero rows hidden; -a shows them)\n");
 	json_decref(r);
@@ -719,18 +738,272 @@ static int cmd_map_calc(struct gk_cli *cli, int argc, char **argv)
 	return GK_CLI_EXIT_OK;
 }
 
+static bool dom_active(const json_t *c)
+{
+	static const char *const keys[] = {
+		"encap_pkts", "decap_pkts", "hairpin_pkts", "icmp_translated",
+		"icmp_unreach_sent", "mss_clamped",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (gk_out_int(c, keys[i], 0))
+			return true;
+	return sum_obj(json_object_get(c, "drops")) != 0;
+}
+
+/* One row of the domain table: name, rule, then the counters. */
+static void dom_row(struct gk_out_table *t, const char *name,
+		    const json_t *dom, const json_t *c)
+{
+	char b[12][NB], flags[NB];
+	const char *row[12] = {
+		name, gk_out_str(dom, "ipv6_prefix", b[1], NB),
+		gk_out_str(dom, "ipv4_prefix", b[2], NB), b[3], flags,
+		gk_out_str(c, "encap_pkts", b[5], NB),
+		gk_out_str(c, "decap_pkts", b[6], NB),
+		gk_out_str(c, "hairpin_pkts", b[7], NB),
+		gk_out_str(c, "icmp_translated", b[8], NB),
+		gk_out_str(c, "icmp_unreach_sent", b[9], NB),
+		gk_out_str(c, "mss_clamped", b[10], NB), b[11],
+	};
+	size_t off = 0;
+
+	if (dom)
+		snprintf(b[3], NB, "%s/%s/%s",
+			 gk_out_str(dom, "ea_bits", b[0], NB),
+			 gk_out_str(dom, "psid_offset", b[4], NB),
+			 gk_out_str(dom, "psid_len", b[11], NB));
+	else
+		strcpy(b[3], "-");
+	flags[0] = '\0';
+	if (json_is_true(json_object_get(dom, "fmr")))
+		off += (size_t)snprintf(flags + off, NB - off, "fmr");
+	if (json_is_true(json_object_get(dom, "draft03")))
+		off += (size_t)snprintf(flags + off, NB - off, "%sdraft03",
+					off ? "," : "");
+	if (gk_out_int(dom, "mss_clamp", 0) > 0)
+		snprintf(flags + off, NB - off, "%smss=%lld", off ? "," : "",
+			 gk_out_int(dom, "mss_clamp", 0));
+	if (!flags[0])
+		strcpy(flags, "-");
+	snprintf(b[11], NB, "%" PRIu64, sum_obj(json_object_get(c, "drops")));
+	gk_out_table_add(t, row);
+}
+
+/* Per-domain drop reasons: DOMAIN REASON COUNT. */
+static void dom_drops(struct gk_cli *cli, struct gk_out_table *t,
+		      const char *name, const json_t *c)
+{
+	const json_t *drops = json_object_get(c, "drops");
+	const char *k;
+	json_t *v;
+	char n[NB];
+
+	json_object_foreach((json_t *)drops, k, v) {
+		const char *row[3] = { name, k, n };
+
+		if (!json_is_integer(v) || (!cli->all && !json_integer_value(v)))
+			continue;
+		snprintf(n, sizeof(n), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		gk_out_table_add(t, row);
+	}
+}
+
+static void map_show_ce(struct gk_cli *cli, const json_t *ce)
+{
+	char b[4][NB], line[256];
+	const json_t *pr = json_object_get(ce, "port_ranges");
+	const json_t *first = json_array_get(pr, 0);
+
+	if (gk_out_int(ce, "ipv4_plen", 32) == 32)
+		kv(cli, "ce ipv4", gk_out_str(ce, "ipv4", b[0], NB));
+	else {
+		snprintf(line, sizeof(line), "%s/%s",
+			 gk_out_str(ce, "ipv4", b[0], NB),
+			 gk_out_str(ce, "ipv4_plen", b[1], NB));
+		kv(cli, "ce ipv4", line);
+	}
+	snprintf(line, sizeof(line), "0x%llx (%s), psid_len %s, offset %s",
+		 gk_out_int(ce, "psid", 0), gk_out_str(ce, "psid", b[0], NB),
+		 gk_out_str(ce, "psid_len", b[1], NB),
+		 gk_out_str(ce, "psid_offset", b[2], NB));
+	kv(cli, "ce psid", line);
+	kv(cli, "ce ipv6", gk_out_str(ce, "ce_ipv6", b[0], NB));
+	kv(cli, "end-user prefix", gk_out_str(ce, "end_user_prefix", b[0], NB));
+	if (json_is_array(first) && json_array_size(first) == 2)
+		snprintf(b[3], NB, ", first %" JSON_INTEGER_FORMAT "-%"
+			 JSON_INTEGER_FORMAT,
+			 json_integer_value(json_array_get(first, 0)),
+			 json_integer_value(json_array_get(first, 1)));
+	else
+		b[3][0] = '\0';
+	snprintf(line, sizeof(line), "%s in %zu range%s%s",
+		 gk_out_str(ce, "nr_ports", b[0], NB), json_array_size(pr),
+		 json_array_size(pr) == 1 ? "" : "s", b[3]);
+	kv(cli, "ce ports", line);
+}
+
+#define MAP_SHOW_USAGE "usage: genkanctl [-j] [-a] map show [NAME]\n"
+
+/*
+ * The running MAP-E table: a summary, then one row per domain that has
+ * counted something (every domain with -a, or just NAME), then the drop
+ * reasons behind the DROPS column.
+ */
+static int cmd_map_show(struct gk_cli *cli, int argc, char **argv)
+{
+	static const char *const heads[] = {
+		"DOMAIN", "IPV6_PREFIX", "IPV4_PREFIX", "EA/A/K", "FLAGS",
+		">ENCAP", ">DECAP", ">HAIRPIN", ">ICMP_XLAT", ">UNREACH",
+		">MSS", ">DROPS",
+	};
+	static const char *const dheads[] = { "DOMAIN", "REASON", ">COUNT" };
+	const char *name = NULL;
+	struct gk_out_table t, dt;
+	json_t *args, *r, *dom, *un;
+	char b[NB], line[256];
+	size_t i, nd;
+	int k, ret;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "-a") || !strcmp(argv[k], "--all")) {
+			cli->all = true;
+		} else if (argv[k][0] == '-' || name) {
+			fprintf(cli->errf, "genkanctl: map show: unexpected argument '%s'\n%s",
+				argv[k], MAP_SHOW_USAGE);
+			return GK_CLI_EXIT_USAGE;
+		} else {
+			name = argv[k];
+		}
+	}
+	args = name ? json_pack("{s:s, s:s}", "op", "show", "name", name) :
+		      json_pack("{s:s}", "op", "show");
+	if (!args)
+		return GK_CLI_EXIT_DAEMON;
+	ret = fetch_args(cli, "map", args, &r);
+	json_decref(args);
+	if (ret || !r)
+		return ret;
+
+	if (!json_is_true(json_object_get(r, "enabled"))) {
+		fprintf(cli->out, "MAP-E is not enabled\n");
+		json_decref(r);
+		return GK_CLI_EXIT_OK;
+	}
+	snprintf(line, sizeof(line), "enabled, role %s",
+		 gk_out_str(r, "role", b, NB));
+	kv(cli, "mape", line);
+	kv(cli, "br address", gk_out_str(r, "br_address", b, NB));
+	kv(cli, "tunnel mtu", gk_out_str(r, "tunnel_mtu", b, NB));
+	kv(cli, "ipv4 port", gk_out_str(r, "ipv4_port", b, NB));
+	kv(cli, "ipv6 port", gk_out_str(r, "ipv6_port", b, NB));
+	if (json_is_object(json_object_get(r, "ce")))
+		map_show_ce(cli, json_object_get(r, "ce"));
+	nd = json_array_size(json_object_get(r, "domains"));
+	snprintf(line, sizeof(line), "%zu", nd);
+	kv(cli, "domains", line);
+
+	gk_out_table_init(&t, 12, heads);
+	gk_out_table_init(&dt, 3, dheads);
+	json_array_foreach(json_object_get(r, "domains"), i, dom) {
+		const json_t *c = json_object_get(dom, "counters");
+		const char *dn = gk_out_str(dom, "name", b, NB);
+
+		if (!name && !cli->all && !dom_active(c))
+			continue;
+		dom_row(&t, dn, dom, c);
+		dom_drops(cli, &dt, dn, c);
+	}
+	un = json_object_get(r, "unmatched");
+	if (json_is_object(un) && (cli->all || dom_active(un))) {
+		dom_row(&t, "(unmatched)", NULL, un);
+		dom_drops(cli, &dt, "(unmatched)", un);
+	}
+	fputc('\n', cli->out);
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 0);
+	else
+		fprintf(cli->out, "no domain has counted anything yet\n");
+	if (dt.nrows) {
+		fprintf(cli->out, "\ndrops:\n");
+		gk_out_table_print(&dt, cli->out, 2);
+	}
+	if (!cli->all && !name)
+		fprintf(cli->out, "\n(idle domains hidden; -a shows them)\n");
+	gk_out_table_free(&t);
+	gk_out_table_free(&dt);
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
 static int cmd_map(struct gk_cli *cli, int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(cli->errf, "genkanctl: map needs a subcommand (calc)\n%s",
-			MAP_CALC_USAGE);
+		fprintf(cli->errf, "genkanctl: map needs a subcommand (calc, show)\n%s%s",
+			MAP_CALC_USAGE, MAP_SHOW_USAGE);
 		return GK_CLI_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "calc"))
 		return cmd_map_calc(cli, argc - 1, argv + 1);
-	fprintf(cli->errf, "genkanctl: map: unknown subcommand '%s' (expected calc)\n",
+	if (!strcmp(argv[1], "show"))
+		return cmd_map_show(cli, argc - 1, argv + 1);
+	fprintf(cli->errf,
+		"genkanctl: map: unknown subcommand '%s' (expected calc or show)\n",
 		argv[1]);
 	return GK_CLI_EXIT_USAGE;
+}
+
+/*
+ * wg genkey / wg pubkey, offline, byte-compatible with wg(8): keys are 44
+ * base64 characters, private keys clamped. Secrets are wiped after use.
+ */
+static int cmd_wg(struct gk_cli *cli, int argc, char **argv)
+{
+	char line[128], b64[GK_WG_KEY_B64_LEN + 1];
+	uint8_t priv[GK_WG_KEY_LEN], pub[GK_WG_KEY_LEN];
+	struct stat st;
+	size_t n;
+	int ret = GK_CLI_EXIT_OK;
+
+	if (argc != 2 || (strcmp(argv[1], "genkey") && strcmp(argv[1], "pubkey"))) {
+		fprintf(cli->errf, "usage: genkanctl wg genkey|pubkey\n");
+		return GK_CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "genkey")) {
+		if (!fstat(fileno(cli->out), &st) && S_ISREG(st.st_mode) &&
+		    (st.st_mode & S_IRWXO))
+			fprintf(cli->errf, "Warning: writing to world accessible file.\n"
+				"Consider setting the umask to 077 and trying again.\n");
+		if (gk_wg_genkey(priv, NULL)) {
+			fprintf(cli->errf, "genkanctl: wg genkey: no randomness\n");
+			return GK_CLI_EXIT_DAEMON;
+		}
+		gk_wg_key_to_base64(b64, priv);
+	} else {
+		if (!fgets(line, sizeof(line), stdin))
+			line[0] = '\0';
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		if (gk_wg_key_from_base64(priv, line)) {
+			fprintf(cli->errf, "genkanctl: wg pubkey: key is not the correct length or format\n");
+			ret = GK_CLI_EXIT_DAEMON;
+			goto out;
+		}
+		gk_wg_clamp(priv);
+		if (gk_wg_pubkey(pub, priv)) {
+			ret = GK_CLI_EXIT_DAEMON;
+			goto out;
+		}
+		gk_wg_key_to_base64(b64, pub);
+	}
+	fprintf(cli->out, "%s\n", b64);
+out:
+	explicit_bzero(line, sizeof(line));
+	explicit_bzero(priv, sizeof(priv));
+	explicit_bzero(b64, sizeof(b64));
+	return ret;
 }
 
 static int cmd_help(struct gk_cli *cli, int argc, char **argv)
@@ -747,7 +1020,8 @@ static const struct gk_cli_cmd cmds[] = {
 	{ "neighbors", cmd_neighbors, "neighbor entries (alias: neigh)" },
 	{ "reload", cmd_reload, "re-read the config file and apply changes" },
 	{ "version", cmd_version, "client and daemon versions" },
-	{ "map", cmd_map, "map calc ...: MAP-E rule math, offline (see below)" },
+	{ "map", cmd_map, "MAP-E: show [NAME] (domains, counters), calc ... (offline)" },
+	{ "wg", cmd_wg, "wg genkey|pubkey: WireGuard keys, like wg(8), offline" },
 	{ "help", cmd_help, "this text" },
 };
 
@@ -785,7 +1059,7 @@ void gk_cli_usage(FILE *f)
 		"\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\n" MAP_CALC_USAGE);
+	fprintf(f, "\n" MAP_CALC_USAGE MAP_SHOW_USAGE);
 	fprintf(f,
 		"\nexit status: 0 ok, 1 daemon returned an error (map calc: inconsistent\n"
 		"             parameters), 2 usage error, 3 cannot reach the daemon\n");

@@ -3,6 +3,7 @@
  * genkand: bring-up, the event loop, FIB publication, worker supervision,
  * reload and teardown. Everything here runs on the daemon thread.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
@@ -24,6 +25,7 @@
 
 #include "dataplane/backend_afxdp.h"
 #include "dataplane/fib.h"
+#include "dataplane/map_table.h"
 #include "dataplane/nreq.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
@@ -448,6 +450,147 @@ static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+static int mape_port(const struct gk_daemon *d, const char *name,
+		     const char *key, uint16_t *id, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < d->nr_ports; i++) {
+		if (!strcmp(d->ports[i].name, name)) {
+			*id = d->ports[i].port_id;
+			return 0;
+		}
+	}
+	/* config.c checked the name; only a changed port list gets here */
+	snprintf(err, errlen, "%s:%u: [mape] %s = %s is not a [port]",
+		 d->cfg.path, d->cfg.mape.line, key, name);
+	return -EINVAL;
+}
+
+static void log_ce(const struct gk_map_table *t)
+{
+	const struct gk_map_ce_params *cp = &t->ce;
+	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+	unsigned nr;
+
+	inet_ntop(AF_INET, cp->ipv4, v4, sizeof(v4));
+	inet_ntop(AF_INET6, cp->ce_ipv6, v6, sizeof(v6));
+	nr = gk_map_port_ranges(cp->psid_offset, cp->psid_len, cp->psid,
+				NULL, 0);
+	gk_info("mape ce: ipv4 %s/%u, psid 0x%x (psid_len %u, offset %u), "
+		"%u ports in %u range(s), ce ipv6 %s", v4, cp->ipv4_plen,
+		cp->psid, cp->psid_len, cp->psid_offset, cp->nr_ports, nr, v6);
+}
+
+/* gk_mape_v6 <- our CE or BR address, gk_mape_v4 <- the rules XDP steers. */
+static int sync_mape_maps(struct gk_daemon *d, const struct gk_map_table *t,
+			  char *err, size_t errlen)
+{
+	const bool ce = t->role == GK_MAPE_ROLE_CE;
+	const uint8_t cls = ce ? GK_CLASS_MAPE_CE : GK_CLASS_MAPE_BR;
+	struct gk_mape_v6_entry v6 = { .cls = cls };
+	struct gk_mape_v4_entry *v4;
+	size_t n4 = 0;
+	int ret;
+
+	memcpy(v6.addr, ce ? t->ce.ce_ipv6 : t->br_addr, 16);
+	v4 = calloc(d->cfg.nr_map_rules ? d->cfg.nr_map_rules : 1,
+		    sizeof(*v4));
+	if (!v4) {
+		snprintf(err, errlen, "mape: out of memory");
+		return -ENOMEM;
+	}
+	/* BR: every domain's IPv4 side; CE: FMR destinations (mesh). */
+	for (unsigned i = 0; i < d->cfg.nr_map_rules; i++) {
+		const struct gk_map_rule *r = &d->cfg.map_rules[i];
+
+		if (ce && !(r->flags & GK_MAP_F_FMR))
+			continue;
+		memcpy(v4[n4].prefix, r->ipv4_prefix, 4);
+		v4[n4].plen = r->ipv4_plen;
+		v4[n4++].cls = cls;
+	}
+	ret = gk_xdp_mape_sync(d->xdp, &v6, 1, v4, n4);
+	free(v4);
+	if (ret)
+		snprintf(err, errlen, "mape: XDP maps: %s", strerror(-ret));
+	return ret;
+}
+
+/*
+ * [mape] enabled: build the MAP-E table from the checked rules, publish
+ * it for the workers (before they start), and steer its traffic in XDP.
+ */
+static int start_mape(struct gk_daemon *d, char *err, size_t errlen)
+{
+	const struct gk_config_mape *m = &d->cfg.mape;
+	struct gk_map_table_cfg mc = { 0 };
+	struct gk_map_table *t;
+	uint16_t v4_id, v6_id;
+	uint32_t mtu;
+	char why[256];
+	int ret;
+
+	if (!m->present || !m->enabled)
+		return 0;
+	ret = mape_port(d, m->ipv4_port, "ipv4_port", &v4_id, err, errlen);
+	if (!ret)
+		ret = mape_port(d, m->ipv6_port, "ipv6_port", &v6_id, err,
+				errlen);
+	if (ret)
+		return ret;
+	/* RFC 7597 §8.3: link MTU minus the 40-byte IPv6 header by default. */
+	mtu = m->tunnel_mtu;
+	if (!mtu) {
+		mtu = d->ports[v6_id].mtu > 40 ? d->ports[v6_id].mtu - 40 : 0;
+		if (mtu > 0xffff)
+			mtu = 0xffff;
+	}
+	if (mtu < 68) {
+		snprintf(err, errlen, "%s:%u: [mape] tunnel MTU %u below 68 "
+			 "(ipv6_port %s has MTU %u)", d->cfg.path, m->line, mtu,
+			 m->ipv6_port, d->ports[v6_id].mtu);
+		return -EINVAL;
+	}
+
+	mc.role = m->role == GK_MAPE_CE ? GK_MAPE_ROLE_CE : GK_MAPE_ROLE_BR;
+	mc.rules = d->cfg.map_rules;
+	mc.nr_rules = d->cfg.nr_map_rules;
+	mc.bmr = m->role == GK_MAPE_CE ? m->bmr : -1;
+	memcpy(mc.br_addr, m->br_address, 16);
+	memcpy(mc.eup, m->eup, 16);
+	mc.eup_len = m->eup_len;
+	mc.v4_port_id = v4_id;
+	mc.v6_port_id = v6_id;
+	mc.tunnel_mtu = (uint16_t)mtu;
+	mc.icmp_unreachable = m->icmp_unreachable;
+	mc.fragment = m->fragment;	/* 0: fragment the outer IPv6, 1: ICMP */
+	t = gk_map_table_build(&mc, why, sizeof(why));
+	if (!t) {
+		snprintf(err, errlen, "%s:%u: [mape]: %s", d->cfg.path, m->line,
+			 why);
+		return -EINVAL;
+	}
+	rcu_assign_pointer(d->map, t);
+
+	if (mc.role == GK_MAPE_ROLE_CE) {
+		ret = gk_xdp_set_port(d->xdp, d->ports[v4_id].ifindex, v4_id,
+				      GK_PORT_F_ENABLED | GK_PORT_F_MAPE_CE_V4);
+		if (ret) {
+			snprintf(err, errlen, "port %s: gk_ports update: %s",
+				 d->ports[v4_id].name, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = sync_mape_maps(d, t, err, errlen);
+	if (ret)
+		return ret;
+	gk_info("mape %s: %u rule(s), tunnel mtu %u, ipv4 port %s, ipv6 port %s",
+		mc.role == GK_MAPE_ROLE_CE ? "ce" : "br", mc.nr_rules, mtu,
+		m->ipv4_port, m->ipv6_port);
+	if (mc.role == GK_MAPE_ROLE_CE)
+		log_ce(t);
+	return 0;
+}
+
 static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 {
 	const struct gk_config *cfg = &d->cfg;
@@ -509,6 +652,10 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		wc.icmp_rate = cfg->icmp_rate;
 		wc.tables = &d->tables;
 		wc.nreq = d->nreq[w];
+		if (d->map) {
+			wc.map = &d->map;
+			wc.map_nr_rules = gk_map_table_nr_rules(d->map);
+		}
 		wc.cpu = cfg->nr_cpus ? cfg->cpus[w % cfg->nr_cpus] :
 			(int)(w % (unsigned)(ncpu > 0 ? ncpu : 1));
 		ret = gk_worker_init(&d->workers[w], &wc);
@@ -548,14 +695,6 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	}
 
 	d->epfd = d->sigfd = d->timerfd = -1;
-	/* Half-built features stay off: refuse rather than pretend. */
-	if (cfg->mape.present && cfg->mape.enabled) {
-		snprintf(err, errlen,
-			 "%s:%u: [mape] is validated, but this build has no MAP-E "
-			 "data path yet; set enabled = no", cfg->path,
-			 cfg->mape.line);
-		return -EOPNOTSUPP;
-	}
 	/* d->cfg owns its own map_rules: the caller frees its copy. */
 	ret = gk_config_copy(&d->cfg, cfg);
 	if (ret) {
@@ -606,6 +745,9 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 
 	/* Tables before workers, workers (sockets) before XDP redirects. */
 	ret = gk_daemon_publish_fib(d, err, errlen);
+	if (ret)
+		return ret;
+	ret = start_mape(d, err, errlen);
 	if (ret)
 		return ret;
 	ret = start_workers(d, err, errlen);
@@ -674,8 +816,10 @@ void gk_daemon_stop(struct gk_daemon *d)
 		for (unsigned i = 0; i < d->nr_ports; i++)
 			gk_xdp_detach(d->xdp, d->ports[i].ifindex);
 	if (d->workers)
-		for (unsigned w = 0; w < d->nr_workers; w++)
+		for (unsigned w = 0; w < d->nr_workers; w++) {
 			gk_worker_stop(&d->workers[w]);
+			gk_worker_fini(&d->workers[w]);
+		}
 	for (unsigned w = 0; w < GK_MAX_WORKERS; w++) {
 		/* The first socket owns the UMEM's rings: close it last. */
 		for (unsigned p = GK_MAX_PORTS; p-- > 0;)
@@ -697,6 +841,10 @@ void gk_daemon_stop(struct gk_daemon *d)
 	rcu_barrier_qsbr();
 	if (d->tables)
 		gk_tables_free(d->tables);
+	/* Published once, never replaced: no reader is left after the join. */
+	if (d->map)
+		gk_map_table_free(d->map);
+	d->map = NULL;
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sigfd >= 0)
@@ -705,6 +853,38 @@ void gk_daemon_stop(struct gk_daemon *d)
 		close(d->timerfd);
 	gk_config_free(&d->cfg);
 	gk_info("stopped");
+}
+
+static bool mape_equal(const struct gk_config_mape *a,
+		       const struct gk_config_mape *b)
+{
+	/* line is left out: comments above [mape] may move it */
+	return a->present == b->present && a->enabled == b->enabled &&
+	       a->role == b->role &&
+	       !memcmp(a->br_address, b->br_address, 16) &&
+	       !strcmp(a->ipv4_port, b->ipv4_port) &&
+	       !strcmp(a->ipv6_port, b->ipv6_port) &&
+	       a->eup_len == b->eup_len && !memcmp(a->eup, b->eup, 16) &&
+	       a->tunnel_mtu == b->tunnel_mtu && a->fragment == b->fragment &&
+	       a->icmp_unreachable == b->icmp_unreachable && a->bmr == b->bmr;
+}
+
+static bool rules_equal(const struct gk_map_rule *a,
+			const struct gk_map_rule *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct gk_map_rule *x = &a[i], *y = &b[i];
+
+		if (memcmp(x->ipv6_prefix, y->ipv6_prefix, 16) ||
+		    x->ipv6_plen != y->ipv6_plen ||
+		    memcmp(x->ipv4_prefix, y->ipv4_prefix, 4) ||
+		    x->ipv4_plen != y->ipv4_plen || x->ea_bits != y->ea_bits ||
+		    x->psid_offset != y->psid_offset ||
+		    x->psid_len != y->psid_len || x->flags != y->flags ||
+		    x->mss_clamp != y->mss_clamp || strcmp(x->name, y->name))
+			return false;
+	}
+	return true;
 }
 
 #define CHANGE(...)							\
@@ -755,6 +935,10 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	NEEDS_RESTART(n->ttl_expired != o->ttl_expired, "ttl_expired");
 	NEEDS_RESTART(n->icmp_rate != o->icmp_rate, "icmp_rate");
 	NEEDS_RESTART(n->nr_ports != o->nr_ports, "the set of ports");
+	NEEDS_RESTART(!mape_equal(&n->mape, &o->mape), "[mape]");
+	NEEDS_RESTART(n->nr_map_rules != o->nr_map_rules ||
+		      !rules_equal(n->map_rules, o->map_rules, n->nr_map_rules),
+		      "map-rules");
 	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++)
 		NEEDS_RESTART(strcmp(n->ports[i].name, o->ports[i].name) ||
 			      strcmp(n->ports[i].ifname, o->ports[i].ifname),

@@ -46,6 +46,11 @@ struct gk_daemon {
 	uint64_t last_supervise_ns;
 
 	struct gk_tables *tables;		/* RCU slot read by workers */
+	/*
+	 * MAP-E table, its own RCU slot: built once at start from [mape]
+	 * and [map-rule]s (changing them needs a restart). NULL when off.
+	 */
+	struct gk_map_table *map;
 	uint64_t fib_generation;
 	uint64_t fib_built_nl_gen;		/* nlmirror generation it reflects */
 	struct timespec fib_updated;

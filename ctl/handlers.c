@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 #include "dataplane/backend_afxdp.h"
 #include "dataplane/fib.h"
+#include "dataplane/map_table.h"
 #include "dataplane/wkstats.h"
 #include "dataplane/worker.h"
 
@@ -190,6 +192,73 @@ static json_t *xdp_stats(const struct gk_daemon *d)
 			 "events", ev);
 }
 
+/* One domain's counters summed over the workers (racy reads, never torn). */
+static void dom_sum(const struct gk_daemon *d, unsigned idx,
+		    struct gk_map_dom_stats *out)
+{
+	for (unsigned w = 0; w < d->nr_workers; w++) {
+		const struct gk_mape_ctx *mc = &d->workers[w].mape;
+		const struct gk_map_dom_stats *s;
+
+		if (idx < mc->nr_dom && mc->dom)
+			s = &mc->dom[idx];
+		else if (idx == UINT32_MAX)
+			s = &mc->spare;
+		else
+			continue;
+		out->encap_pkts += s->encap_pkts;
+		out->encap_bytes += s->encap_bytes;
+		out->decap_pkts += s->decap_pkts;
+		out->decap_bytes += s->decap_bytes;
+		out->hairpin_pkts += s->hairpin_pkts;
+		out->icmp_translated += s->icmp_translated;
+		out->icmp_unreach_sent += s->icmp_unreach_sent;
+		out->mss_clamped += s->mss_clamped;
+		for (int i = 0; i < GK_MAP_DROP_MAX; i++)
+			out->drops[i] += s->drops[i];
+	}
+}
+
+static json_t *dom_json(const struct gk_map_dom_stats *s)
+{
+	json_t *drops = json_object();
+
+	for (int i = 0; i < GK_MAP_DROP_MAX; i++)
+		json_object_set_new(drops, gk_map_drop_names[i],
+				    json_integer((json_int_t)s->drops[i]));
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			 "encap_pkts", (json_int_t)s->encap_pkts,
+			 "encap_bytes", (json_int_t)s->encap_bytes,
+			 "decap_pkts", (json_int_t)s->decap_pkts,
+			 "decap_bytes", (json_int_t)s->decap_bytes,
+			 "hairpin_pkts", (json_int_t)s->hairpin_pkts,
+			 "icmp_translated", (json_int_t)s->icmp_translated,
+			 "icmp_unreach_sent", (json_int_t)s->icmp_unreach_sent,
+			 "mss_clamped", (json_int_t)s->mss_clamped,
+			 "drops", drops);
+}
+
+/* Unmatched packets: the last counter slot, plus any spare. */
+static void unmatched_sum(const struct gk_daemon *d,
+			  struct gk_map_dom_stats *out)
+{
+	dom_sum(d, gk_map_table_nr_rules(d->map), out);
+	dom_sum(d, UINT32_MAX, out);
+}
+
+/* Every MAP-E counter of every domain, for stats. */
+static json_t *mape_totals(const struct gk_daemon *d)
+{
+	struct gk_map_dom_stats s = { 0 };
+	unsigned n = gk_map_table_nr_rules(d->map);
+
+	if (d->map)
+		for (unsigned i = 0; i < n; i++)
+			dom_sum(d, i, &s);
+	unmatched_sum(d, &s);
+	return dom_json(&s);
+}
+
 static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 		     size_t errlen)
 {
@@ -259,13 +328,14 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 				    json_integer((json_int_t)wev[i]));
 
 	*result = json_pack(
-		"{s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"{s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o,"
+		" s:o}",
 		"totals", "rx_packets", (json_int_t)t_rxp,
 		"rx_bytes", (json_int_t)t_rxb, "tx_packets", (json_int_t)t_txp,
 		"tx_bytes", (json_int_t)t_txb, "drops", (json_int_t)t_drop,
 		"workers", workers, "worker_drops", jwd, "worker_classes", jwc,
 		"worker_events", jwe,
-		"ports", ports, "xdp", xdp_stats(d));
+		"ports", ports, "xdp", xdp_stats(d), "mape", mape_totals(d));
 	if (!*result) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -397,6 +467,137 @@ static int cmd_neighbors(void *arg, json_t *args, json_t **result, char *err,
 	return *result ? 0 : -ENOMEM;
 }
 
+static json_t *prefix_json(int family, const uint8_t *a, unsigned plen)
+{
+	char b[INET6_ADDRSTRLEN + 8];
+	size_t l;
+
+	fmt_addr(b, sizeof(b), family, a);
+	l = strlen(b);
+	snprintf(b + l, sizeof(b) - l, "/%u", plen);
+	return json_string(b);
+}
+
+static json_t *ce_json(const struct gk_map_table *t)
+{
+	const struct gk_map_ce_params *cp = &t->ce;
+	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+	uint16_t (*rg)[2];
+	json_t *pr = json_array();
+	unsigned nr;
+
+	nr = gk_map_port_ranges(cp->psid_offset, cp->psid_len, cp->psid,
+				NULL, 0);
+	rg = calloc(nr ? nr : 1, sizeof(*rg));
+	if (!rg || !pr) {
+		free(rg);
+		json_decref(pr);
+		return NULL;
+	}
+	gk_map_port_ranges(cp->psid_offset, cp->psid_len, cp->psid, rg, nr);
+	for (unsigned i = 0; i < nr; i++)
+		json_array_append_new(pr, json_pack("[ii]", rg[i][0], rg[i][1]));
+	free(rg);
+	fmt_addr(v4, sizeof(v4), AF_INET, cp->ipv4);
+	fmt_addr(v6, sizeof(v6), AF_INET6, cp->ce_ipv6);
+	return json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:o, s:I, s:o}",
+			 "ipv4", v4, "ipv4_plen", cp->ipv4_plen,
+			 "psid", cp->psid, "psid_len", cp->psid_len,
+			 "psid_offset", cp->psid_offset, "ce_ipv6", v6,
+			 "end_user_prefix",
+			 prefix_json(AF_INET6, cp->eup, cp->eup_len),
+			 "nr_ports", (json_int_t)cp->nr_ports,
+			 "port_ranges", pr);
+}
+
+static const char *port_name_by_id(const struct gk_daemon *d, uint16_t id)
+{
+	return id < d->nr_ports ? d->ports[id].name : NULL;
+}
+
+/*
+ * map {"op": "show"[, "name": RULE]}: the MAP-E table genkand runs and
+ * its per-domain counters summed over the workers. With name, only that
+ * domain (unknown: -ENOENT); "unmatched" is always there.
+ */
+static int cmd_map(void *arg, json_t *args, json_t **result, char *err,
+		   size_t errlen)
+{
+	struct gk_daemon *d = arg;
+	const struct gk_map_table *t = d->map;
+	const char *op = json_string_value(json_object_get(args, "op"));
+	json_t *jname = json_object_get(args, "name");
+	const char *name = json_string_value(jname);
+	struct gk_map_dom_stats un = { 0 };
+	char br[INET6_ADDRSTRLEN];
+	json_t *doms, *ce = json_null();
+	bool found = false;
+
+	if (!op || strcmp(op, "show")) {
+		snprintf(err, errlen, "map: args.op must be \"show\"");
+		return -EINVAL;
+	}
+	if (jname && !json_is_null(jname) && !name) {
+		snprintf(err, errlen, "map: args.name must be a string");
+		return -EINVAL;
+	}
+	if (!t) {
+		*result = json_pack("{s:b, s:n, s:n, s:n, s:n, s:n, s:n, s:[], s:n}",
+				    "enabled", 0, "role", "br_address",
+				    "tunnel_mtu", "ipv4_port", "ipv6_port",
+				    "ce", "domains", "unmatched");
+		return *result ? 0 : -ENOMEM;
+	}
+
+	doms = json_array();
+	for (unsigned i = 0; i < t->nr_rules && i < d->cfg.nr_map_rules; i++) {
+		const struct gk_map_rule *r = &d->cfg.map_rules[i];
+		struct gk_map_dom_stats s = { 0 };
+
+		if (name && strcmp(name, r->name))
+			continue;
+		found = true;
+		dom_sum(d, i, &s);
+		json_array_append_new(doms, json_pack(
+			"{s:s, s:o, s:o, s:i, s:i, s:i, s:b, s:b, s:i, s:o}",
+			"name", r->name,
+			"ipv6_prefix", prefix_json(AF_INET6, r->ipv6_prefix,
+						   r->ipv6_plen),
+			"ipv4_prefix", prefix_json(AF_INET, r->ipv4_prefix,
+						   r->ipv4_plen),
+			"ea_bits", r->ea_bits, "psid_offset", r->psid_offset,
+			"psid_len", r->psid_len,
+			"draft03", !!(r->flags & GK_MAP_F_DRAFT03),
+			"fmr", !!(r->flags & GK_MAP_F_FMR),
+			"mss_clamp", t->rt[i].mss, "counters", dom_json(&s)));
+	}
+	if (name && !found) {
+		json_decref(doms);
+		snprintf(err, errlen, "map: no map-rule '%s'", name);
+		return -ENOENT;
+	}
+	unmatched_sum(d, &un);
+	if (t->role == GK_MAPE_ROLE_CE) {
+		ce = ce_json(t);
+		if (!ce) {
+			json_decref(doms);
+			return -ENOMEM;
+		}
+	}
+	fmt_addr(br, sizeof(br), AF_INET6, t->br_addr);
+	*result = json_pack("{s:b, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}",
+			    "enabled", 1,
+			    "role", t->role == GK_MAPE_ROLE_CE ? "ce" : "br",
+			    "br_address", br, "tunnel_mtu", t->tunnel_mtu,
+			    "ipv4_port",
+			    jstr_or_null(port_name_by_id(d, t->v4_port_id)),
+			    "ipv6_port",
+			    jstr_or_null(port_name_by_id(d, t->v6_port_id)),
+			    "ce", ce, "domains", doms,
+			    "unmatched", dom_json(&un));
+	return *result ? 0 : -ENOMEM;
+}
+
 static int cmd_reload(void *arg, json_t *args, json_t **result, char *err,
 		      size_t errlen)
 {
@@ -424,5 +625,6 @@ const struct gk_ctl_cmd gk_handlers[] = {
 	{ "routes", cmd_routes, "mirrored kernel routes" },
 	{ "neighbors", cmd_neighbors, "mirrored kernel neighbors" },
 	{ "reload", cmd_reload, "re-read the config file" },
+	{ "map", cmd_map, "MAP-E table and per-domain counters ({\"op\":\"show\"})" },
 };
 const size_t gk_nr_handlers = sizeof(gk_handlers) / sizeof(gk_handlers[0]);

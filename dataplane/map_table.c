@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <arpa/inet.h>
 
 #include "csum.h"
@@ -94,15 +95,82 @@ void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4, uint16_t psid,
 	memcpy(out + 8, &lo, 8);
 }
 
+static uint32_t v6h_slot(uint64_t key, uint32_t plen, uint32_t mask)
+{
+	uint64_t h = (key ^ plen) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32) & mask;
+}
+
+/* Build the per-length hash; first rule wins on duplicates (as the LPM). */
+static int v6h_build(struct gk_map_table *t, const struct gk_map_rule *r,
+		     unsigned n)
+{
+	bool seen[65] = { false };
+	uint32_t slots = 16, i, j;
+
+	while (slots < 4 * n)
+		slots <<= 1;
+	t->v6h = malloc(slots * sizeof(*t->v6h));
+	if (!t->v6h)
+		return -ENOMEM;
+	t->v6h_mask = slots - 1;
+	for (i = 0; i < slots; i++)
+		t->v6h[i].ri = GK_LPM_MISS;
+	for (i = 0; i < n; i++) {
+		uint64_t key = t->rt[i].v6hi;
+		uint32_t plen = r[i].ipv6_plen;
+
+		seen[plen] = true;
+		for (j = v6h_slot(key, plen, t->v6h_mask);
+		     t->v6h[j].ri != GK_LPM_MISS; j = (j + 1) & t->v6h_mask)
+			if (t->v6h[j].key == key && t->v6h[j].plen == plen)
+				break;
+		if (t->v6h[j].ri != GK_LPM_MISS)
+			continue;
+		t->v6h[j].key = key;
+		t->v6h[j].plen = plen;
+		t->v6h[j].ri = i;
+	}
+	t->nr_v6len = 0;
+	for (i = 65; i-- > 0;)
+		if (seen[i])
+			t->v6len[t->nr_v6len++] = (uint8_t)i;
+	return 0;
+}
+
+uint32_t gk_map_v6_lookup(const struct gk_map_table *t, const uint8_t addr[16])
+{
+	uint64_t hi;
+	unsigned l;
+
+	if (!t->v6h)
+		return GK_LPM_MISS;
+	memcpy(&hi, addr, 8);
+	hi = __builtin_bswap64(hi);
+	for (l = 0; l < t->nr_v6len; l++) {
+		uint32_t plen = t->v6len[l], j;
+		uint64_t key = plen ? hi & (~0ull << (64 - plen)) : 0;
+
+		for (j = v6h_slot(key, plen, t->v6h_mask);
+		     t->v6h[j].ri != GK_LPM_MISS; j = (j + 1) & t->v6h_mask)
+			if (t->v6h[j].key == key && t->v6h[j].plen == plen)
+				return t->v6h[j].ri;
+	}
+	return GK_LPM_MISS;
+}
+
 struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
 					char *err, size_t errlen)
 {
 	struct gk_lpm_entry4 *e4 = NULL;
-	struct gk_lpm_entry6 *e6 = NULL;
 	struct gk_map_table *t;
 	unsigned i, n4 = 0, n6 = 0;
 	char why[160];
 
+	if (c->fragment > 1)
+		return fail(err, errlen, "map table: bad fragment policy %u",
+			    c->fragment);
 	if (c->role != GK_MAPE_ROLE_CE && c->role != GK_MAPE_ROLE_BR)
 		return fail(err, errlen, "map table: bad role %d", c->role);
 	if (c->nr_rules && !c->rules)
@@ -131,10 +199,10 @@ struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
 	t->v6_port_id = c->v6_port_id;
 	t->tunnel_mtu = c->tunnel_mtu;
 	t->icmp_unreachable = c->icmp_unreachable;
+	t->fragment = c->fragment;
 	t->rt = calloc(c->nr_rules ? c->nr_rules : 1, sizeof(*t->rt));
 	e4 = calloc(c->nr_rules ? c->nr_rules : 1, sizeof(*e4));
-	e6 = calloc(c->nr_rules ? c->nr_rules : 1, sizeof(*e6));
-	if (!t->rt || !e4 || !e6) {
+	if (!t->rt || !e4) {
 		fail(err, errlen, "map table: out of memory");
 		goto err_free;
 	}
@@ -148,11 +216,8 @@ struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
 			e4[n4].plen = r->ipv4_plen;
 			e4[n4++].nh = i;
 		}
-		if (c->role == GK_MAPE_ROLE_BR) {
-			memcpy(e6[n6].prefix, r->ipv6_prefix, 16);
-			e6[n6].plen = r->ipv6_plen;
-			e6[n6++].nh = i;
-		}
+		if (c->role == GK_MAPE_ROLE_BR)
+			n6++;
 	}
 	if (c->role == GK_MAPE_ROLE_CE) {
 		if (gk_map_ce_derive(&c->rules[c->bmr], c->eup, c->eup_len,
@@ -171,20 +236,15 @@ struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
 			goto err_free;
 		}
 	}
-	if (n6) {
-		t->lpm6 = gk_lpm6_build(e6, n6, why, sizeof(why));
-		if (!t->lpm6) {
-			fail(err, errlen, "map table: ipv6 lpm: %s", why);
-			goto err_free;
-		}
+	if (n6 && v6h_build(t, c->rules, c->nr_rules)) {
+		fail(err, errlen, "map table: out of memory");
+		goto err_free;
 	}
 	free(e4);
-	free(e6);
 	return t;
 
 err_free:
 	free(e4);
-	free(e6);
 	gk_map_table_free(t);
 	return NULL;
 }
@@ -194,7 +254,7 @@ void gk_map_table_free(struct gk_map_table *t)
 	if (!t)
 		return;
 	gk_lpm4_free(t->lpm4);
-	gk_lpm6_free(t->lpm6);
+	free(t->v6h);
 	free(t->rt);
 	free(t);
 }
@@ -206,10 +266,38 @@ unsigned gk_map_table_nr_rules(const struct gk_map_table *t)
 
 void gk_mape_init(struct gk_mape_ctx *ctx, uint32_t rate_pps, uint32_t burst)
 {
+	uint64_t seed[2] = { 0x6a09e667f3bcc908ull ^ (uintptr_t)ctx,
+			     0xbb67ae8584caa73bull };
+
+	gk_mape_fini(ctx);
 	ctx->rate_pps = rate_pps ? rate_pps : GK_ICMP_ERR_RATE_PPS;
 	ctx->burst = burst ? burst : GK_ICMP_ERR_BURST;
 	ctx->tokens = ctx->burst;
 	ctx->last_ns = ctx->now_ns;
+	ctx->nr_extra = 0;
+	if (!ctx->nr_reasm)
+		ctx->nr_reasm = GK_MAPE_NR_REASM;
+	if (!ctx->nr_vfrag)
+		ctx->nr_vfrag = GK_MAPE_NR_VFRAG;
+	if (!ctx->nr_hold)
+		ctx->nr_hold = GK_MAPE_NR_HOLD;
+	if (!ctx->frag_max)
+		ctx->frag_max = GK_MAPE_FRAG_MAX;
+	/* unpredictable hash seeds and IDs (RFC 7739); a fixed seed will do */
+	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed[1] ^= ctx->now_ns;
+	ctx->frag_id = (uint32_t)(seed[1] >> 32);
+	ctx->reasm = gk_frag_reasm_new(ctx->nr_reasm, ctx->frag_max, seed[0]);
+	ctx->vfrag = gk_frag_virt_new(ctx->nr_vfrag, ctx->nr_hold,
+				      ctx->frag_max, seed[1]);
+}
+
+void gk_mape_fini(struct gk_mape_ctx *ctx)
+{
+	gk_frag_reasm_free(ctx->reasm);
+	gk_frag_virt_free(ctx->vfrag);
+	ctx->reasm = NULL;
+	ctx->vfrag = NULL;
 }
 
 /* ---- helpers shared by mape_ce.c and mape_br.c ----------------------- */
@@ -620,4 +708,314 @@ unsupported:
 unsupported_d:
 	gk_mape_drop(ctx, p, dom, GK_MAP_DROP_ICMP_UNSUPPORTED);
 	return 0;
+}
+
+/* ---- tunnel MTU and fragments (RFC 7597 §8.3) -------------------------- */
+
+/*
+ * RFC 1191 §4 / RFC 792: Fragmentation Needed, next-hop MTU = the tunnel
+ * MTU, for the inner sender, built in place from the offending packet and
+ * left for l3fwd to route back (ORIGIN: no TTL decrement). RFC 1812
+ * 4.3.2.7: never about an ICMP error or a non-first fragment.
+ */
+static __attribute__((noinline, cold))
+void frag_needed(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+		 struct gk_map_dom_stats *dom, uint32_t len)
+{
+	const struct gk_map_table *t = ctx->map;
+	const struct gk_fib_port *port = fib_port(ctx->fib, t->v4_port_id);
+	uint32_t l3 = p->meta.l3_off, q;
+	uint8_t *ip = p->data + l3, *icmp, src[4];
+	uint16_t csum;
+
+	if ((gk_mape_rd16(ip + 6) & 0x1fff) ||
+	    (ip[9] == 1 && !icmp4_query(ip[(ip[0] & 0xfu) * 4u]))) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TOO_BIG);
+		return;
+	}
+	if (!port || !port->has_addr4) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_ICMP_NO_SRC);
+		return;
+	}
+	if (!gk_mape_take_token(ctx)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_ICMP_RATELIMITED);
+		return;
+	}
+	q = len < IP4_ERR_QUOTE ? len : IP4_ERR_QUOTE;
+	memcpy(src, ip + 12, 4);
+	memmove(ip + 28, ip, q);
+	ip[0] = 0x45;
+	ip[1] = 0xc0;		/* RFC 1812 4.3.2.5 */
+	gk_mape_wr16(ip + 2, (uint16_t)(28 + q));
+	gk_mape_wr16(ip + 4, 0);
+	gk_mape_wr16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = 1;
+	gk_mape_wr16(ip + 10, 0);
+	memcpy(ip + 12, port->addr4, 4);
+	memcpy(ip + 16, src, 4);
+	csum = gk_csum_ip4_hdr(ip, 20);
+	memcpy(ip + 10, &csum, 2);
+	icmp = ip + 20;
+	icmp[0] = 3;
+	icmp[1] = 4;
+	gk_mape_wr16(icmp + 2, 0);
+	gk_mape_wr16(icmp + 4, 0);
+	gk_mape_wr16(icmp + 6, t->tunnel_mtu);
+	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, 0));
+	memcpy(icmp + 2, &csum, 2);
+	p->len = l3 + 28 + q;
+	p->meta.l4_off = (uint16_t)(l3 + 20);
+	p->meta.l4_proto = 1;
+	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
+				  GK_META_F_IPV4 | GK_META_F_L4 |
+				  GK_META_F_ORIGIN);
+	p->meta.class = GK_CLASS_TRANSIT;
+	dom->frag_needed_sent++;
+}
+
+static struct gk_pkt *new_pkt(struct gk_mape_ctx *ctx, const struct gk_pkt *like)
+{
+	struct gk_pkt *q;
+
+	if (!ctx->alloc || ctx->nr_extra >= GK_BURST ||
+	    ctx->alloc(ctx->alloc_arg, &q, 1) != 1)
+		return NULL;
+	q->in_port = like->in_port;
+	q->queue = like->queue;
+	q->out_port = 0;
+	q->verdict = GK_V_NONE;
+	q->drop_reason = 0;
+	q->meta = like->meta;
+	ctx->extra[ctx->nr_extra++] = q;
+	return q;
+}
+
+/*
+ * RFC 2473 §7.3, RFC 8200 §4.5: the encapsulated packet p (outer header
+ * at l3, payload plen) is cut into pieces of the largest multiple of 8
+ * that keeps each within tunnel_mtu + 40, the way the IPv6 source stack
+ * would: p keeps the first, new buffers take the rest. All or nothing.
+ */
+static void frag_outer(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+		       struct gk_map_dom_stats *dom)
+{
+	const struct gk_map_table *t = ctx->map;
+	uint32_t l3 = p->meta.l3_off, plen, chunk, off, n, i, id;
+	struct gk_pkt *q[GK_BURST];
+	uint8_t *ip6 = p->data + l3, hdr[40];
+	uint16_t start = ctx->nr_extra;
+
+	plen = gk_mape_rd16(ip6 + 4);
+	chunk = (t->tunnel_mtu - 8u) & ~7u;
+	n = (plen + chunk - 1) / chunk;
+	if (n > GK_BURST || l3 + 48 + chunk > p->buf_len) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TOO_BIG);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		q[i] = new_pkt(ctx, p);
+		if (!q[i] || q[i]->buf_len < l3 + 48 + chunk) {
+			/* give back what we took: they leave as drops */
+			for (i = start; i < ctx->nr_extra; i++) {
+				ctx->extra[i]->verdict = GK_V_DROP;
+				ctx->extra[i]->drop_reason = GK_WK_DROP_MAPE;
+			}
+			gk_mape_drop(ctx, p, dom, GK_MAP_DROP_FRAG_NO_BUF);
+			return;
+		}
+	}
+	id = htonl(ctx->frag_id++);
+	memcpy(hdr, ip6, 40);
+	hdr[6] = 44;
+	for (i = n; i-- > 0;) {
+		uint32_t len = plen - i * chunk < chunk ? plen - i * chunk : chunk;
+		struct gk_pkt *f = i ? q[i] : p;
+		uint8_t *d;
+
+		off = i * chunk;
+		/* the first piece stays in p: move its data last */
+		if (i)
+			memcpy(f->data, p->data, l3);
+		d = f->data + l3;
+		memmove(d + 48, ip6 + 40 + off, len);
+		memcpy(d, hdr, 40);
+		gk_mape_wr16(d + 4, (uint16_t)(8 + len));
+		d[40] = 4;
+		d[41] = 0;
+		gk_mape_wr16(d + 42, (uint16_t)(off | (i + 1 < n)));
+		memcpy(d + 44, &id, 4);
+		f->len = l3 + 48 + len;
+		f->meta.l4_off = i ? 0 : (uint16_t)(l3 + 48);
+		f->meta.l4_proto = 4;
+		f->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
+					  GK_META_F_IPV6 | GK_META_F_FRAG |
+					  GK_META_F_ORIGIN |
+					  (i ? GK_META_F_LATER_FRAG :
+					       GK_META_F_L4));
+		f->meta.class = GK_CLASS_TRANSIT;
+	}
+	dom->frag_out += n;
+}
+
+void gk_mape_send(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+		  struct gk_map_dom_stats *dom, uint16_t mss,
+		  const uint8_t src6[16], const uint8_t dst6[16], uint32_t len)
+{
+	const struct gk_map_table *t = ctx->map;
+	uint8_t *ip = p->data + p->meta.l3_off;
+	bool big;
+
+	/* RFC 1812 5.3.1: TTL first, then the MTU, as l3fwd does */
+	if (unlikely(ip[8] <= 1)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TTL);
+		return;
+	}
+	big = len > t->tunnel_mtu;
+	/* RFC 7597 §8.3: DF set or policy icmp: the sender must shrink */
+	if (unlikely(big) && (t->fragment || (gk_mape_rd16(ip + 6) & 0x4000))) {
+		frag_needed(ctx, p, dom, len);
+		return;
+	}
+	/* no way to get buffers for the other pieces: as before, too big */
+	if (unlikely(big) && !ctx->alloc) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TOO_BIG);
+		return;
+	}
+	gk_mape_ttl_dec(ip);
+	if (mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, mss))
+		dom->mss_clamped++;
+	gk_mape_encap(p, src6, dst6, len);
+	dom->encap_pkts++;
+	dom->encap_bytes += len;
+	if (unlikely(big))
+		frag_outer(ctx, p, dom);
+}
+
+int gk_mape_vfrag_later(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+			struct gk_map_dom_stats *dom, uint32_t tag,
+			uint32_t len, struct gk_frag_dest *d)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off;
+
+	if (!(gk_mape_rd16(ip + 6) & 0x1fff))
+		return -1;
+	if (!ctx->vfrag) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_FRAGMENT);
+		return 0;
+	}
+	if (!gk_frag_virt_find(ctx->vfrag, ip, len, ctx->now_ns, d)) {
+		gk_mape_dom(ctx, d->tag)->vfrag_ok++;
+		return 1;
+	}
+	/* RFC 7597 §8.3: out of order, wait (briefly) for the first */
+	if (gk_frag_virt_hold(ctx->vfrag, p, ctx->now_ns, tag)) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_VFRAG_UNKNOWN);
+		return 0;
+	}
+	dom->vfrag_held++;
+	p->verdict = GK_V_DROP;
+	p->drop_reason = GK_WK_DROP_MAPE;
+	return 0;
+}
+
+void gk_mape_vfrag_first(struct gk_mape_ctx *ctx, const uint8_t *ip,
+			 uint32_t len, const uint8_t src6[16],
+			 const struct gk_frag_dest *d)
+{
+	struct gk_frag_held h;
+	uint8_t key[20];
+
+	if (!ctx->vfrag || !(gk_mape_rd16(ip + 6) & 0x2000))
+		return;
+	gk_frag_virt_add(ctx->vfrag, ip, len, ctx->now_ns, d);
+	memcpy(key, ip, 20);	/* ip is about to be overwritten */
+	while (gk_frag_virt_pop(ctx->vfrag, key, &h)) {
+		struct gk_map_dom_stats *dom = gk_mape_dom(ctx, d->tag);
+		struct gk_pkt like = { .in_port = h.in_port, .meta = h.meta };
+		struct gk_pkt *q = new_pkt(ctx, &like);
+		uint32_t l;
+
+		if (!q || q->buf_len < h.len) {
+			if (q) {
+				q->verdict = GK_V_DROP;
+				q->drop_reason = GK_WK_DROP_MAPE;
+			}
+			dom->drops[GK_MAP_DROP_FRAG_NO_BUF]++;
+			ctx->stats->drops[GK_WK_DROP_MAPE]++;
+			continue;
+		}
+		memcpy(q->data, h.frame, h.len);
+		q->len = h.len;
+		l = gk_mape_ip4_len(q, h.l3_off);
+		gk_frag_virt_find(ctx->vfrag, q->data + h.l3_off, l,
+				  ctx->now_ns, &(struct gk_frag_dest){ 0 });
+		dom->vfrag_ok++;
+		gk_mape_send(ctx, q, dom, 0, src6, d->addr6, l);
+	}
+}
+
+int gk_mape_reasm(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+		  struct gk_map_dom_stats *dom, uint32_t tag)
+{
+	uint32_t expired = UINT32_MAX;
+	enum gk_map_drop why;
+
+	if (!ctx->reasm) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_FRAGMENT);
+		return -1;
+	}
+	switch (gk_frag_reasm_input(ctx->reasm, p, ctx->now_ns, tag,
+				    &expired)) {
+	case GK_FRAG_DONE:
+		if (expired != UINT32_MAX)
+			gk_mape_dom(ctx, expired)->drops[GK_MAP_DROP_REASM_TIMEOUT]++;
+		dom->reasm_ok++;
+		return 0;
+	case GK_FRAG_HELD:
+		if (expired != UINT32_MAX)
+			gk_mape_dom(ctx, expired)->drops[GK_MAP_DROP_REASM_TIMEOUT]++;
+		dom->reasm_pieces++;
+		p->verdict = GK_V_DROP;
+		p->drop_reason = GK_WK_DROP_MAPE;
+		return -1;
+	case GK_FRAG_E_OVERLAP:
+		why = GK_MAP_DROP_REASM_OVERLAP;
+		break;
+	case GK_FRAG_E_FULL:
+		why = GK_MAP_DROP_REASM_FULL;
+		break;
+	case GK_FRAG_E_TOO_BIG:
+		why = GK_MAP_DROP_REASM_TOO_BIG;
+		break;
+	case GK_FRAG_E_DEAD:
+		why = GK_MAP_DROP_REASM_DISCARDED;
+		break;
+	default:
+		why = GK_MAP_DROP_REASM_BAD;
+		break;
+	}
+	if (expired != UINT32_MAX)
+		gk_mape_dom(ctx, expired)->drops[GK_MAP_DROP_REASM_TIMEOUT]++;
+	gk_mape_drop(ctx, p, dom, why);
+	return -1;
+}
+
+void gk_mape_frag_tick(struct gk_mape_ctx *ctx)
+{
+	uint32_t tags[16];
+	unsigned i, n;
+
+	ctx->nr_extra = 0;
+	if (ctx->reasm && gk_frag_reasm_live(ctx->reasm)) {
+		n = gk_frag_reasm_expire(ctx->reasm, ctx->now_ns, tags, 16);
+		for (i = 0; i < n; i++)
+			gk_mape_dom(ctx, tags[i])->drops[GK_MAP_DROP_REASM_TIMEOUT]++;
+	}
+	if (ctx->vfrag && gk_frag_virt_nr_held(ctx->vfrag)) {
+		n = gk_frag_virt_expire(ctx->vfrag, ctx->now_ns, tags, 16);
+		for (i = 0; i < n; i++)
+			gk_mape_dom(ctx, tags[i])->drops[GK_MAP_DROP_VFRAG_TIMEOUT]++;
+		ctx->stats->drops[GK_WK_DROP_MAPE] += n;
+	}
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "fib.h"
+#include "frag.h"
 #include "lpm.h"
 #include "map_rule.h"
 #include "pkt.h"
@@ -40,10 +41,19 @@
 	X(BAD_OUTER,	"bad_outer")	/* meta/outer header unusable */ \
 	X(TTL,		"ttl")		/* inner TTL <= 1 on encap */	\
 	X(TOO_BIG,	"too_big")	/* over the tunnel MTU */	\
-	X(FRAGMENT,	"fragment")	/* needs (virtual) reassembly: not yet */ \
+	X(FRAGMENT,	"fragment")	/* fragment, no fragment state (init failed) */ \
 	X(ICMP_UNSUPPORTED, "icmp_unsupported") /* no id/port to map, or an error about an error */ \
 	X(ICMP_RATELIMITED, "icmp_ratelimited") /* ICMP owed, bucket empty */ \
-	X(ICMP_NO_SRC,	"icmp_no_src")	/* ICMPv4 owed, v4 port has no address */
+	X(ICMP_NO_SRC,	"icmp_no_src")	/* ICMPv4 owed, v4 port has no address */ \
+	X(REASM_BAD,	"reasm_bad")	/* IPv6 fragment malformed, too many pieces */ \
+	X(REASM_OVERLAP, "reasm_overlap") /* RFC 5722: datagram discarded */ \
+	X(REASM_FULL,	"reasm_full")	/* no reassembly context free */ \
+	X(REASM_TOO_BIG, "reasm_too_big") /* reassembled over the limit/buffer */ \
+	X(REASM_DISCARDED, "reasm_discarded") /* piece of a discarded datagram */ \
+	X(REASM_TIMEOUT, "reasm_timeout") /* datagrams abandoned (one each) */ \
+	X(VFRAG_UNKNOWN, "vfrag_unknown") /* IPv4 later fragment, no first, no hold */ \
+	X(VFRAG_TIMEOUT, "vfrag_timeout") /* held IPv4 fragment, first never came */ \
+	X(FRAG_NO_BUF,	"frag_no_buf")	/* outer fragmentation: no buffer */
 
 enum gk_map_drop {
 #define GK_X(n, s) GK_MAP_DROP_##n,
@@ -61,6 +71,12 @@ struct gk_map_dom_stats {
 	uint64_t icmp_translated;		/* ICMPv6 error -> ICMPv4 sent */
 	uint64_t icmp_unreach_sent;		/* BR: ICMPv6 1/5 on spoof */
 	uint64_t mss_clamped;
+	uint64_t frag_needed_sent;		/* ICMPv4 3/4 for the tunnel MTU */
+	uint64_t frag_out;			/* outer IPv6 fragments sent */
+	uint64_t reasm_pieces;			/* IPv6 fragments taken in */
+	uint64_t reasm_ok;			/* IPv6 datagrams reassembled */
+	uint64_t vfrag_held;			/* IPv4 fragments held for their first */
+	uint64_t vfrag_ok;			/* IPv4 later fragments forwarded */
 	uint64_t drops[GK_MAP_DROP_MAX];
 };
 
@@ -86,6 +102,19 @@ struct gk_map_table_cfg {
 	uint16_t v4_port_id, v6_port_id;	/* genkan port ids */
 	uint16_t tunnel_mtu;		/* resolved (> 0) */
 	bool icmp_unreachable;		/* BR: ICMPv6 1/5 on spoof */
+	uint8_t fragment;		/* 0 outer, 1 icmp (config.mape.fragment) */
+};
+
+/*
+ * BR: rule IPv6 prefixes (all <= 64 bits, map_rule.h) as one open
+ * addressing hash of masked upper halves, probed once per distinct prefix
+ * length, longest first: a single cache line per probe instead of one
+ * trie level per byte.
+ */
+struct gk_map_v6ent {
+	uint64_t key;			/* masked prefix, host order */
+	uint32_t ri;			/* rule index, GK_LPM_MISS: empty */
+	uint32_t plen;
 };
 
 /* Read-only after gk_map_table_build(); stages read the fields directly. */
@@ -94,7 +123,10 @@ struct gk_map_table {
 	unsigned nr_rules;
 	struct gk_map_rt *rt;		/* nr_rules */
 	struct gk_lpm4 *lpm4;		/* BR: all rules; CE: FMRs; may be NULL */
-	struct gk_lpm6 *lpm6;		/* BR: all rules; CE: NULL */
+	struct gk_map_v6ent *v6h;	/* BR: all rules; CE: NULL */
+	uint32_t v6h_mask;		/* slots - 1 */
+	uint8_t nr_v6len;		/* distinct prefix lengths */
+	uint8_t v6len[65];		/* longest first */
 	int bmr;
 	struct gk_map_ce_params ce;	/* CE: derived from the BMR */
 	uint32_t ce_v4, ce_v4mask;	/* CE: our IPv4 (prefix), host order */
@@ -102,6 +134,7 @@ struct gk_map_table {
 	uint16_t v4_port_id, v6_port_id;
 	uint16_t tunnel_mtu;
 	bool icmp_unreachable;
+	uint8_t fragment;
 };
 
 /* NULL and a one-line reason in err on bad input or ENOMEM. */
@@ -117,12 +150,36 @@ unsigned gk_map_table_nr_rules(const struct gk_map_table *t);
 void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4, uint16_t psid,
 		       uint8_t out[16]);
 
+/* BR: the rule whose IPv6 prefix covers addr, GK_LPM_MISS if none. */
+uint32_t gk_map_v6_lookup(const struct gk_map_table *t, const uint8_t addr[16]);
+
 /*
  * Per-worker stage context, shared by the CE and BR stages. Zero it, set
- * map/fib/stats/dom/nr_dom, call gk_mape_init(); refresh map, fib and
- * now_ns (CLOCK_MONOTONIC ns) before each burst. dom has nr_dom entries,
+ * map/fib/stats/dom/nr_dom (and optionally alloc/alloc_arg and the
+ * nr_reasm/nr_vfrag/nr_hold/frag_max sizes), call gk_mape_init(); refresh
+ * map, fib and now_ns (CLOCK_MONOTONIC ns) before each burst; call
+ * gk_mape_fini() when the worker stops. dom has nr_dom entries,
  * nr_dom == gk_map_table_nr_rules(map) + 1 (last: no rule); if it is
  * shorter, the extra domains count into spare.
+ *
+ * Packets a burst call creates (contract for the worker):
+ *  - alloc(alloc_arg, pkts, n) must return up to n fresh empty buffers
+ *    (struct gk_port_ops.alloc of the packet's ingress port will do):
+ *    data at the start of usable room with at least GK_PKT_HEADROOM in
+ *    front, buf_len and handle set. The stage fills len, in_port, queue,
+ *    meta and verdict. NULL alloc: outer fragmentation and releasing
+ *    held IPv4 fragments are impossible, such packets drop frag_no_buf.
+ *  - Every gk_mape_ce_burst()/gk_mape_br_burst() call first sets
+ *    nr_extra = 0, then appends to extra[] (at most GK_BURST; beyond,
+ *    frag_no_buf). After the call the worker owns extra[0..nr_extra) and
+ *    treats them exactly like the burst's own packets: GK_V_NONE join the
+ *    TRANSIT packets for gk_l3fwd_burst (they are class TRANSIT with
+ *    GK_META_F_ORIGIN, in_port = the original's), GK_V_DROP are freed
+ *    (the ICMP error stage may answer TTL/TOO_BIG drops).
+ *  - Fragments the stage swallows (IPv6 pieces copied into a reassembly
+ *    context, IPv4 fragments held for their first fragment) leave with
+ *    verdict GK_V_DROP, drop_reason GK_WK_DROP_MAPE but WITHOUT a worker
+ *    drop counted (dom reasm_pieces / vfrag_held count them): free them.
  */
 struct gk_mape_ctx {
 	const struct gk_map_table *map;
@@ -135,10 +192,32 @@ struct gk_mape_ctx {
 	uint64_t tokens, last_ns;
 	uint32_t rate_pps, burst;
 	struct gk_map_dom_stats spare;
+	/* buffers for packets the stage creates; see above */
+	uint16_t (*alloc)(void *arg, struct gk_pkt **p, uint16_t n);
+	void *alloc_arg;
+	struct gk_pkt *extra[GK_BURST];
+	uint16_t nr_extra;
+	/* fragment state, made by gk_mape_init (0 sizes: defaults) */
+	unsigned nr_reasm, nr_vfrag, nr_hold;
+	uint32_t frag_max;		/* largest reassembled/held, bytes */
+	struct gk_frag_reasm *reasm;	/* NULL: fragments drop "fragment" */
+	struct gk_frag_virt *vfrag;
+	uint32_t frag_id;		/* RFC 8200 §4.5 Identification, next */
 };
 
-/* rate_pps/burst 0: the icmp_err.h defaults. Fills the bucket. */
+#define GK_MAPE_NR_REASM	256
+#define GK_MAPE_NR_VFRAG	4096
+#define GK_MAPE_NR_HOLD		32
+#define GK_MAPE_FRAG_MAX	4096
+
+/*
+ * rate_pps/burst 0: the icmp_err.h defaults. Fills the bucket and
+ * allocates the fragment tables (init time; on ENOMEM they stay NULL and
+ * fragments are dropped, reason "fragment").
+ */
 void gk_mape_init(struct gk_mape_ctx *ctx, uint32_t rate_pps, uint32_t burst);
+/* Frees what gk_mape_init allocated. */
+void gk_mape_fini(struct gk_mape_ctx *ctx);
 
 /*
  * ---- Shared by the CE and BR stages (mape_ce.c, mape_br.c) ----
@@ -208,6 +287,38 @@ void gk_mape_encap(struct gk_pkt *p, const uint8_t src[16],
 		   const uint8_t dst[16], uint32_t ip_len);
 /* Strip to the inner IPv4 at offset inner; meta then describes it. */
 void gk_mape_decap(struct gk_pkt *p, uint32_t inner, uint32_t ip_len);
+/*
+ * The tunnel exit for an IPv4 packet (len bytes at l3_off) bound for dst6:
+ * TTL, tunnel MTU (RFC 7597 §8.3: ICMPv4 Fragmentation Needed, or outer
+ * IPv6 fragments, per policy and DF), TTL decrement, MSS clamp (mss != 0),
+ * encapsulation, counters. Drops are counted on dom.
+ */
+void gk_mape_send(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+		  struct gk_map_dom_stats *dom, uint16_t mss,
+		  const uint8_t src6[16], const uint8_t dst6[16], uint32_t len);
+/*
+ * Encap side of IPv4 virtual reassembly. For a later fragment (offset !=
+ * 0): 1 with *d filled when its first fragment was seen; else the packet
+ * is held or dropped and 0 is returned. Not a later fragment: -1.
+ */
+int gk_mape_vfrag_later(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+			struct gk_map_dom_stats *dom, uint32_t tag,
+			uint32_t len, struct gk_frag_dest *d);
+/*
+ * After a first fragment (ip, len, decision d) was sent: record d and send
+ * the held later fragments of its datagram through gk_mape_send.
+ */
+void gk_mape_vfrag_first(struct gk_mape_ctx *ctx, const uint8_t *ip,
+			 uint32_t len, const uint8_t src6[16],
+			 const struct gk_frag_dest *d);
+/*
+ * Outer IPv6 fragment on decap: 0 when p now holds the whole datagram
+ * (meta rewritten), -1 when it was swallowed or dropped (counted on dom).
+ */
+int gk_mape_reasm(struct gk_mape_ctx *ctx, struct gk_pkt *p,
+		  struct gk_map_dom_stats *dom, uint32_t tag);
+/* Once per burst: count timed-out fragment state. */
+void gk_mape_frag_tick(struct gk_mape_ctx *ctx);
 /* ICMPv6 error about our tunnel -> ICMPv4 error; -1 if not one. */
 int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 			    const uint8_t ours[16]);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdbool.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -40,7 +41,9 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 	struct gk_map_dom_stats *dom;
 	const struct gk_map_rt *rt;
 	uint32_t l3 = p->meta.l3_off, len;
-	uint8_t *ip, dst6[16];
+	struct gk_frag_dest d;
+	uint8_t *ip;
+	int later;
 
 	len = gk_mape_ip4_len(p, l3);
 	if (unlikely(!len)) {
@@ -56,23 +59,19 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 	}
 	rt = &t->rt[ri];
 	dom = gk_mape_dom(ctx, ri);
-	if (ce_of_dst(ctx, p, dom, rt, ip, len, dst6))
+	/* §8.3 virtual reassembly: later fragments carry no port */
+	later = gk_mape_vfrag_later(ctx, p, dom, ri, len, &d);
+	if (later > 0)
+		gk_mape_send(ctx, p, gk_mape_dom(ctx, d.tag), 0, t->br_addr,
+			     d.addr6, len);
+	if (later >= 0)
 		return;
-	if (unlikely(ip[8] <= 1)) {
-		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TTL);
+	if (ce_of_dst(ctx, p, dom, rt, ip, len, d.addr6))
 		return;
-	}
-	/* §8.3: frag-needed / outer fragmentation come with fragments */
-	if (unlikely(len > t->tunnel_mtu)) {
-		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TOO_BIG);
-		return;
-	}
-	gk_mape_ttl_dec(ip);
-	if (rt->mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, rt->mss))
-		dom->mss_clamped++;
-	gk_mape_encap(p, t->br_addr, dst6, len);
-	dom->encap_pkts++;
-	dom->encap_bytes += len;
+	d.tag = ri;
+	if (unlikely(gk_mape_rd16(ip + 6) & 0x2000))
+		gk_mape_vfrag_first(ctx, ip, len, t->br_addr, &d);
+	gk_mape_send(ctx, p, dom, rt->mss, t->br_addr, d.addr6, len);
 }
 
 /*
@@ -152,6 +151,29 @@ static enum gk_map_drop spoof_kind(const struct gk_map_rt *rt, uint32_t src4,
 					    GK_MAP_DROP_SPOOF_PORT;
 }
 
+/* Decap side of virtual reassembly: remember who sent a first fragment. */
+static void inner_first(struct gk_mape_ctx *ctx, const uint8_t *ip,
+			uint32_t len, const uint8_t *src6, uint32_t tag)
+{
+	struct gk_frag_dest d = { .tag = tag };
+
+	if (!ctx->vfrag)
+		return;
+	memcpy(d.addr6, src6, 16);
+	gk_frag_virt_add(ctx->vfrag, ip, len, ctx->now_ns, &d);
+}
+
+/* The first fragment came from this very tunnel source and passed. */
+static bool inner_later_ok(struct gk_mape_ctx *ctx, const uint8_t *ip,
+			   uint32_t len, const uint8_t *src6)
+{
+	struct gk_frag_dest d;
+
+	return ctx->vfrag &&
+	       !gk_frag_virt_find(ctx->vfrag, ip, len, ctx->now_ns, &d) &&
+	       !memcmp(d.addr6, src6, 16);
+}
+
 /* RFC 7597 §8.1: decapsulate with anti-spoofing, or hairpin (§8.2). */
 static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 {
@@ -194,6 +216,14 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 		why = GK_MAP_DROP_SPOOF_ADDR;
 		goto spoofed;
 	}
+	/* §8.3: a later inner fragment is as good as its validated first */
+	if (unlikely(gk_mape_rd16(ip + 6) & 0x1fff) && rt->k) {
+		if (!inner_later_ok(ctx, ip, len, o6 + 8)) {
+			gk_mape_drop(ctx, p, dom, GK_MAP_DROP_VFRAG_UNKNOWN);
+			return;
+		}
+		goto valid;
+	}
 	if (rt->k) {
 		if (unlikely(!gk_mape_port(ip, len, false,
 					   GK_MAP_DROP_SPOOF_PORT, &port,
@@ -214,6 +244,9 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 		why = spoof_kind(rt, src4, o6 + 8);
 		goto spoofed;
 	}
+	if (unlikely(gk_mape_rd16(ip + 6) & 0x2000))
+		inner_first(ctx, ip, len, o6 + 8, ri);
+valid:
 
 	hi = t->lpm4 ? gk_lpm4_lookup(t->lpm4, htonl(gk_mape_rd32(ip + 16))) :
 		       GK_LPM_MISS;
@@ -254,6 +287,25 @@ spoofed:
 		gk_mape_drop(ctx, p, dom, why);
 }
 
+/*
+ * RFC 7597 §8.3: outer fragments to the BR address are reassembled first;
+ * the datagram is tagged with the rule of its source. 0: p is whole now.
+ */
+static __attribute__((noinline))
+int reasm(struct gk_mape_ctx *ctx, struct gk_pkt *p)
+{
+	const struct gk_map_table *t = ctx->map;
+	const uint8_t *ip6 = p->data + p->meta.l3_off;
+	uint32_t ri;
+
+	if ((uint32_t)p->meta.l3_off + 40 > p->len || memcmp(ip6 + 24, t->br_addr, 16))
+		return 0;	/* decap drops it: not ours / fragment */
+	ri = gk_map_v6_lookup(t, ip6 + 8);
+	if (ri == GK_LPM_MISS)
+		ri = t->nr_rules;
+	return gk_mape_reasm(ctx, p, gk_mape_dom(ctx, ri), ri);
+}
+
 enum { A_SKIP, A_DECAP, A_ENCAP, A_ICMP6 };
 
 /*
@@ -286,6 +338,8 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 			continue;
 		}
 		if ((f & GK_META_F_IPV6) && p->in_port == t->v6_port_id) {
+			if (unlikely(f & GK_META_F_FRAG) && reasm(ctx, p))
+				continue;
 			if (p->meta.l4_proto == 58) {
 				act[i] = A_ICMP6;
 			} else if (likely(p->meta.l4_proto == 4)) {
@@ -310,13 +364,8 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 			p->verdict = GK_V_KERNEL;
 		}
 	}
-	if (n6) {
-		if (t->lpm6)
-			gk_lpm6_lookup_bulk(t->lpm6,
-					    (const uint8_t (*)[16])src6, ri6, n6);
-		else
-			memset(ri6, 0xff, n6 * sizeof(ri6[0]));
-	}
+	for (i = 0; i < n6; i++)
+		ri6[i] = gk_map_v6_lookup(t, src6[i]);
 	if (n4) {
 		if (t->lpm4)
 			gk_lpm4_lookup_bulk(t->lpm4, dst4, ri4, n4);
@@ -347,6 +396,7 @@ void gk_mape_br_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
 	uint16_t k, m;
 
+	gk_mape_frag_tick(ctx);
 	for (k = 0; k < n; k += m) {
 		m = n - k < GK_BURST ? n - k : GK_BURST;
 		burst(ctx, pkts + k, m);

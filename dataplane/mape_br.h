@@ -18,8 +18,17 @@
  * rule drop no_rule. Inner TTL is decremented here.
  *
  * ICMPv6 errors about our encapsulations become ICMPv4 errors for the
- * inner sender. Other traffic gets GK_V_KERNEL. Not yet: fragments
- * (dropped, reason fragment), packets over tunnel_mtu (dropped too_big).
+ * inner sender. Other traffic gets GK_V_KERNEL.
+ *
+ * Rule lookup by outer source: a per-length hash of the rule IPv6
+ * prefixes (gk_map_v6_lookup), longest length first.
+ *
+ * MTU and fragments (RFC 7597 §8.3): as the CE (mape_ce.h) for the tunnel
+ * MTU and outer reassembly; IPv4 fragments from the internet use virtual
+ * reassembly (later fragments go to the CE of their first fragment,
+ * out-of-order ones are held briefly); inner IPv4 later fragments on
+ * decap pass anti-spoofing when their first fragment came validated from
+ * the same CE. Not done: hairpinning later fragments (dropped fragment).
  */
 #ifndef GK_MAPE_BR_H
 #define GK_MAPE_BR_H

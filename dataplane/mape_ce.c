@@ -10,9 +10,11 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 	const struct gk_map_table *t = ctx->map;
 	const struct gk_map_rt *rt = &t->rt[t->bmr];
 	struct gk_map_dom_stats *dom = gk_mape_dom(ctx, (unsigned)t->bmr);
-	uint32_t l3 = p->meta.l3_off, len, dst, fi;
-	uint8_t *ip, dst6[16], why;
+	uint32_t l3 = p->meta.l3_off, len, dst, fi, di = (unsigned)t->bmr;
+	struct gk_frag_dest d;
+	uint8_t *ip, why;
 	uint16_t port;
+	int later;
 
 	len = gk_mape_ip4_len(p, l3);
 	if (unlikely(!len)) {
@@ -24,6 +26,13 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_SPOOF_ADDR);
 		return;
 	}
+	/* §8.3: a later fragment follows its first fragment's decision */
+	later = gk_mape_vfrag_later(ctx, p, dom, di, len, &d);
+	if (later > 0)
+		gk_mape_send(ctx, p, gk_mape_dom(ctx, d.tag), 0,
+			     t->ce.ce_ipv6, d.addr6, len);
+	if (later >= 0)
+		return;
 	/* §8.2 / issue: source ports outside the set never leave the CE */
 	if (t->ce.psid_len) {
 		if (unlikely(!gk_mape_port(ip, len, false,
@@ -42,13 +51,14 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 	dst = gk_mape_rd32(ip + 16);
 	fi = t->lpm4 ? gk_lpm4_lookup(t->lpm4, htonl(dst)) : GK_LPM_MISS;
 	if (fi == GK_LPM_MISS) {
-		memcpy(dst6, t->br_addr, 16);
+		memcpy(d.addr6, t->br_addr, 16);
 	} else {
 		/* §7.2 mesh: the peer's address from dst address + port */
 		uint16_t psid = 0;
 
 		rt = &t->rt[fi];
 		dom = gk_mape_dom(ctx, fi);
+		di = fi;
 		if (rt->k) {
 			if (!gk_mape_port(ip, len, true, GK_MAP_DROP_NO_RULE,
 					  &port, &why)) {
@@ -61,28 +71,12 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 			}
 			psid = gk_map_port_psid(rt->a, rt->k, port);
 		}
-		gk_map_rt_ce_addr(rt, dst, psid, dst6);
+		gk_map_rt_ce_addr(rt, dst, psid, d.addr6);
 	}
-
-	/* RFC 1812 5.3.1: TTL first, then the MTU, as l3fwd does */
-	if (unlikely(ip[8] <= 1)) {
-		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TTL);
-		return;
-	}
-	/*
-	 * §8.3 wants Fragmentation Needed (DF) or outer fragmentation here;
-	 * both come with the fragment work. Until then: dropped, counted.
-	 */
-	if (unlikely(len > t->tunnel_mtu)) {
-		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TOO_BIG);
-		return;
-	}
-	gk_mape_ttl_dec(ip);
-	if (rt->mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, rt->mss))
-		dom->mss_clamped++;
-	gk_mape_encap(p, t->ce.ce_ipv6, dst6, len);
-	dom->encap_pkts++;
-	dom->encap_bytes += len;
+	d.tag = di;
+	if (unlikely(gk_mape_rd16(ip + 6) & 0x2000))
+		gk_mape_vfrag_first(ctx, ip, len, t->ce.ce_ipv6, &d);
+	gk_mape_send(ctx, p, dom, rt->mss, t->ce.ce_ipv6, d.addr6, len);
 }
 
 /* RFC 7597 §7.1 (CE receiving), §8.1 checks turned around. */
@@ -95,10 +89,6 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 	uint8_t *o6, *ip, why, want[16];
 	uint16_t port;
 
-	if (unlikely(p->meta.flags & GK_META_F_FRAG)) {
-		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_FRAGMENT);
-		return;
-	}
 	if (unlikely(!(p->meta.flags & GK_META_F_L4) || l3 + 40 > p->len ||
 		     inner < l3 + 40)) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_BAD_OUTER);
@@ -148,7 +138,17 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NOT_OURS);
 		return;
 	}
-	if (t->ce.psid_len) {
+	/* §8.3: later inner fragments follow their validated first one */
+	if (unlikely(gk_mape_rd16(ip + 6) & 0x1fff) && t->ce.psid_len) {
+		struct gk_frag_dest d;
+
+		if (!ctx->vfrag ||
+		    gk_frag_virt_find(ctx->vfrag, ip, len, ctx->now_ns, &d) ||
+		    memcmp(d.addr6, o6 + 8, 16)) {
+			gk_mape_drop(ctx, p, dom, GK_MAP_DROP_VFRAG_UNKNOWN);
+			return;
+		}
+	} else if (t->ce.psid_len) {
 		if (!gk_mape_port(ip, len, true, GK_MAP_DROP_NOT_OURS, &port,
 				  &why)) {
 			gk_mape_drop(ctx, p, dom, why);
@@ -158,6 +158,12 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 				    t->ce.psid, port)) {
 			gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NOT_OURS);
 			return;
+		}
+		if (unlikely(gk_mape_rd16(ip + 6) & 0x2000) && ctx->vfrag) {
+			struct gk_frag_dest d = { .tag = (unsigned)t->bmr };
+
+			memcpy(d.addr6, o6 + 8, 16);
+			gk_frag_virt_add(ctx->vfrag, ip, len, ctx->now_ns, &d);
 		}
 	}
 	if (rt->mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, rt->mss))
@@ -169,6 +175,20 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 
 static void from_v6(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 {
+	const struct gk_map_table *t = ctx->map;
+
+	/* RFC 7597 §8.3: reassemble outer fragments sent to us */
+	if (unlikely(p->meta.flags & GK_META_F_FRAG)) {
+		struct gk_map_dom_stats *dom = gk_mape_dom(ctx, (unsigned)t->bmr);
+
+		if ((uint32_t)p->meta.l3_off + 40 > p->len ||
+		    memcmp(p->data + p->meta.l3_off + 24, t->ce.ce_ipv6, 16)) {
+			p->verdict = GK_V_KERNEL;
+			return;
+		}
+		if (gk_mape_reasm(ctx, p, dom, (unsigned)t->bmr))
+			return;
+	}
 	if (likely(p->meta.l4_proto == 4)) {
 		decap(ctx, p);
 		return;
@@ -184,6 +204,7 @@ void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 	const struct gk_map_table *t = ctx->map;
 	uint16_t i;
 
+	gk_mape_frag_tick(ctx);
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 		uint8_t f = p->meta.flags;

@@ -18,9 +18,15 @@
  * inner sender (gk_mape_icmp6_translate). Other IPv6/IPv4 traffic gets
  * GK_V_KERNEL. Packets genkan built carry GK_META_F_ORIGIN.
  *
- * Not yet: fragments (dropped, reason fragment), ICMP for TTL expiry is
- * left to the ICMP error stage (ttl drops carry GK_WK_DROP_TTL), packets
- * over tunnel_mtu are dropped too_big (no frag-needed/fragmentation yet).
+ * MTU and fragments (RFC 7597 §8.3, map_table.h gk_mape_send): over
+ * tunnel_mtu, DF set or policy icmp -> ICMPv4 Fragmentation Needed
+ * (next-hop MTU tunnel_mtu, from the v4 port address, rate-limited); else
+ * outer IPv6 fragments (needs ctx->alloc; without: drop too_big). Outer
+ * fragments to our address are reassembled first (frag.h). IPv4 later
+ * fragments follow their first fragment's port check (virtual
+ * reassembly; out-of-order ones are held briefly). TTL expiry is left to
+ * the ICMP error stage (ttl drops carry GK_WK_DROP_TTL). Not done: later
+ * fragments from FMR peers (their port check needs the first fragment).
  */
 #ifndef GK_MAPE_CE_H
 #define GK_MAPE_CE_H

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * Poll-mode worker loop. Per port and pass: rx burst -> metadata check ->
- * class counters -> L3 stage on TRANSIT -> bucket by egress port -> tx
+ * class counters -> MAP-E stage on MAPE_CE/MAPE_BR -> L3 stage on TRANSIT
+ * and MAP-E survivors -> ICMP errors -> bucket by egress port -> tx
  * bursts; then flush every port and declare a QSBR quiescent state.
  * No malloc, locks or printf here; the only syscalls are the need_wakeup
  * kicks inside the backends.
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <urcu-qsbr.h>
 
+#include "mape_br.h"
+#include "mape_ce.h"
 #include "tables.h"
 #include "worker.h"
 
@@ -21,6 +25,8 @@
 #endif
 
 #define HB_PASSES	64	/* clock refresh period, in passes */
+/* A burst plus what the CE and BR stages may create (fragments). */
+#define STAGE_MAX	(3 * GK_BURST)
 
 static inline uint64_t mono_ns(void)
 {
@@ -39,6 +45,14 @@ static inline uint64_t cycles(void)
 #else
 	return mono_ns();
 #endif
+}
+
+/* Buffers for packets the MAP-E stages create: the ingress port's pool. */
+static uint16_t port_alloc(void *arg, struct gk_pkt **pkts, uint16_t n)
+{
+	struct gk_port *p = arg;
+
+	return p->ops->alloc ? p->ops->alloc(p, pkts, n) : 0;
 }
 
 int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
@@ -64,8 +78,35 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 	w->l3.nreq = cfg->nreq;
 	gk_icmp_err_init(&w->icmp, cfg->icmp_rate, 0);
 	w->icmp.stats = &w->stats;
+
+	/* Without cfg->map, MAP-E packets only meet the "no table" drop. */
+	w->mape.stats = &w->stats;
+	if (cfg->map) {
+		w->mape.nr_dom = cfg->map_nr_rules + 1;
+		w->mape.dom = calloc(w->mape.nr_dom, sizeof(*w->mape.dom));
+		if (!w->mape.dom)
+			return -ENOMEM;
+		w->mape.alloc = port_alloc;
+		gk_mape_init(&w->mape, cfg->icmp_rate, 0);
+		/*
+		 * icmp_rate 0 means "send none" here but "default" to the
+		 * MAP-E bucket: an empty bucket that never refills says none.
+		 */
+		if (!cfg->icmp_rate) {
+			w->mape.tokens = 0;
+			w->mape.last_ns = UINT64_MAX;
+		}
+	}
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	return 0;
+}
+
+void gk_worker_fini(struct gk_worker *w)
+{
+	gk_mape_fini(&w->mape);
+	free(w->mape.dom);
+	w->mape.dom = NULL;
+	w->mape.nr_dom = 0;
 }
 
 static inline void drop(struct gk_wk_stats *st, struct gk_pkt *p,
@@ -98,14 +139,22 @@ static inline uint32_t meta_word(const struct gk_pkt *p)
 	return w;
 }
 
+/* Per-burst buckets of the packets the MAP-E stages take. */
+struct mape_bkt {
+	struct gk_pkt *ce[GK_BURST], *br[GK_BURST];
+	uint16_t nce, nbr;
+};
+
 /*
  * Not every packet is valid TRANSIT: sort the burst one by one. Returns
- * the transit packets in transit[]; the rest are counted and in dropped[].
+ * the transit packets in transit[], MAP-E ones go to mb; the rest are
+ * counted and in dropped[].
  */
 static __attribute__((noinline))
 uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
 		      uint16_t n, struct gk_pkt **transit,
-		      struct gk_pkt **dropped, uint16_t *nd)
+		      struct mape_bkt *mb, struct gk_pkt **dropped,
+		      uint16_t *nd)
 {
 	uint16_t i, nt = 0;
 
@@ -123,10 +172,87 @@ uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
 		if (p->meta.class == GK_CLASS_TRANSIT ||
 		    p->meta.class == GK_CLASS_TTL_EXPIRED)
 			transit[nt++] = p;
+		else if (p->meta.class == GK_CLASS_MAPE_CE)
+			mb->ce[mb->nce++] = p;
+		else if (p->meta.class == GK_CLASS_MAPE_BR)
+			mb->br[mb->nbr++] = p;
 		else
 			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, nd);
 	}
 	return nt;
+}
+
+/* What a stage call created joins the list, exactly like its own. */
+static uint16_t take_extra(struct gk_mape_ctx *mc, struct gk_pkt **stage,
+			   uint16_t nt)
+{
+	uint16_t i;
+
+	for (i = 0; i < mc->nr_extra && i < GK_BURST; i++)
+		stage[nt++] = mc->extra[i];
+	mc->nr_extra = 0;
+	return nt;
+}
+
+/*
+ * MAP-E encap/decap in place. Every packet the stages saw or made joins
+ * the L3 list: those left GK_V_NONE (rewritten to TRANSIT) get routed,
+ * those dropped for TTL/size get their ICMP error, the rest fall to
+ * not_tx(). Returns the new length of stage[] (room: STAGE_MAX).
+ */
+static __attribute__((noinline))
+uint16_t mape_stages(struct gk_worker *w, struct gk_port *in,
+		     struct gk_pkt **stage, uint16_t nt, struct mape_bkt *mb)
+{
+	struct gk_mape_ctx *mc = &w->mape;
+	uint16_t i;
+
+	if (unlikely(!mc->map)) {
+		/* Nothing published: no rule can match; count as unmatched. */
+		struct gk_map_dom_stats *dom =
+			gk_mape_dom(mc, w->cfg.map_nr_rules);
+
+		for (i = 0; i < mb->nce; i++)
+			gk_mape_drop(mc, mb->ce[i], dom, GK_MAP_DROP_NO_RULE);
+		for (i = 0; i < mb->nbr; i++)
+			gk_mape_drop(mc, mb->br[i], dom, GK_MAP_DROP_NO_RULE);
+	} else {
+		mc->fib = w->l3.fib;
+		mc->now_ns = w->now_ns;
+		mc->alloc_arg = in;
+		mc->nr_extra = 0;
+		if (mb->nce) {
+			gk_mape_ce_burst(mc, mb->ce, mb->nce);
+			nt = take_extra(mc, stage, nt);
+		}
+		if (mb->nbr) {
+			gk_mape_br_burst(mc, mb->br, mb->nbr);
+			nt = take_extra(mc, stage, nt);
+		}
+	}
+	for (i = 0; i < mb->nce; i++)
+		stage[nt++] = mb->ce[i];
+	for (i = 0; i < mb->nbr; i++)
+		stage[nt++] = mb->br[i];
+	return nt;
+}
+
+/* Send one egress bucket; what the ring refuses counts as tx_full. */
+static void tx_bucket(struct gk_worker *w, uint16_t o, const uint32_t *olen,
+		      uint64_t b)
+{
+	struct gk_wk_stats *st = &w->stats;
+	uint16_t c = w->txn[o], sent, k;
+
+	w->txn[o] = 0;
+	sent = gk_port_tx(w->cfg.ports[o], w->txb[o], c);
+	if (unlikely(sent != c)) {
+		for (b = 0, k = 0; k < sent; k++)
+			b += olen[k];
+		st->drops[GK_WK_DROP_TX_FULL] += c - sent;
+	}
+	st->tx_packets += sent;
+	st->tx_bytes += b;
 }
 
 /* Verdicts other than TX to a port of ours. */
@@ -159,13 +285,15 @@ void not_tx(struct gk_wk_stats *st, struct gk_pkt *p,
  */
 static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 {
-	struct gk_pkt *pkts[GK_BURST], *sorted[GK_BURST], *dropped[GK_BURST];
+	struct gk_pkt *pkts[GK_BURST], *sorted[STAGE_MAX], *dropped[STAGE_MAX];
 	struct gk_pkt **transit = pkts;
 	struct gk_wk_stats *st = &w->stats;
 	const uint32_t tw = transit_word();
-	uint64_t bytes = 0, obytes[GK_MAX_PORTS];
+	struct mape_bkt mb;
+	uint64_t bytes = 0, obytes[GK_MAX_PORTS], errs;
 	uint32_t olen[GK_MAX_PORTS][GK_BURST];
 	uint8_t touched[GK_MAX_PORTS];
+	uint32_t tmask = 0;
 	uint16_t n, nt, nd = 0, nto = 0, i;
 	uint32_t odd = 0;
 
@@ -179,19 +307,21 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	}
 	st->rx_packets += n;
 	st->rx_bytes += bytes;
+	/* Before MAP-E: its TTL drops are answered by the ICMP stage too. */
+	errs = st->drops[GK_WK_DROP_TTL] + st->drops[GK_WK_DROP_TOO_BIG];
 	if (likely(!odd)) {
 		st->class_packets[GK_CLASS_TRANSIT] += n;
 		nt = n;
 	} else {
-		nt = sort_classes(st, pkts, n, sorted, dropped, &nd);
+		mb.nce = mb.nbr = 0;
+		nt = sort_classes(st, pkts, n, sorted, &mb, dropped, &nd);
+		if (mb.nce | mb.nbr)
+			nt = mape_stages(w, in, sorted, nt, &mb);
 		transit = sorted;
 	}
 
 	if (likely(nt)) {
 		if (likely(w->l3.fib)) {
-			uint64_t errs = st->drops[GK_WK_DROP_TTL] +
-					st->drops[GK_WK_DROP_TOO_BIG];
-
 			w->l3.now_ns = w->now_ns;
 			gk_l3fwd_burst(&w->l3, transit, nt);
 			/* Rare: only bursts that had such drops pay for this. */
@@ -205,7 +335,9 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 		} else {
 			/* No snapshot published yet: nothing is routable. */
 			for (i = 0; i < nt; i++)
-				gk_wk_drop(st, transit[i], GK_WK_DROP_NO_ROUTE);
+				if (transit[i]->verdict == GK_V_NONE)
+					gk_wk_drop(st, transit[i],
+						   GK_WK_DROP_NO_ROUTE);
 		}
 	}
 
@@ -218,11 +350,17 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 			not_tx(st, p, dropped, &nd);
 			continue;
 		}
-		k = w->txn[o]++;
-		if (!k) {
+		if (!(tmask & 1u << o)) {
+			tmask |= 1u << o;
 			touched[nto++] = (uint8_t)o;
 			obytes[o] = 0;
 		}
+		/* Only MAP-E's extra packets can overfill a bucket. */
+		if (unlikely(w->txn[o] == GK_BURST)) {
+			tx_bucket(w, o, olen[o], obytes[o]);
+			obytes[o] = 0;
+		}
+		k = w->txn[o]++;
 		w->txb[o][k] = p;
 		/* Lengths now: what tx_burst takes is no longer ours. */
 		olen[o][k] = p->len;
@@ -230,18 +368,10 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	}
 
 	for (i = 0; i < nto; i++) {
-		uint16_t o = touched[i], c = w->txn[o], sent, k;
-		uint64_t b = obytes[o];
+		uint16_t o = touched[i];
 
-		w->txn[o] = 0;
-		sent = gk_port_tx(w->cfg.ports[o], w->txb[o], c);
-		if (unlikely(sent != c)) {
-			for (b = 0, k = 0; k < sent; k++)
-				b += olen[o][k];
-			st->drops[GK_WK_DROP_TX_FULL] += c - sent;
-		}
-		st->tx_packets += sent;
-		st->tx_bytes += b;
+		if (w->txn[o])
+			tx_bucket(w, o, olen[o], obytes[o]);
 	}
 	if (nd)
 		gk_port_free(in, dropped, nd);
@@ -252,6 +382,7 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 {
 	struct gk_wk_stats *st = &w->stats;
 	struct gk_tables *t = NULL;
+	struct gk_map_table *m = NULL;
 	unsigned int total = 0, i;
 	uint64_t c0 = cycles(), c1;
 
@@ -264,6 +395,9 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	if (w->cfg.tables)
 		t = rcu_dereference(*w->cfg.tables);
 	w->l3.fib = t ? t->fib : NULL;
+	if (w->cfg.map)
+		m = rcu_dereference(*w->cfg.map);
+	w->mape.map = m;
 
 	for (i = 0; i < w->nr_rx; i++)
 		total += poll_port(w, w->rx[i]);
@@ -271,6 +405,8 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 		gk_port_flush(w->rx[i]);
 
 	w->l3.fib = NULL;
+	w->mape.map = NULL;
+	w->mape.fib = NULL;
 	rcu_quiescent_state();
 	st->polls++;
 	c1 = cycles();

@@ -2,10 +2,12 @@
 /*
  * Poll-mode worker: one thread, pinned, owning one (device, queue) port per
  * genkan port. Each pass receives a burst per port, checks the classifier
- * metadata, runs the L3 stage on TRANSIT (and TTL-expired) packets, turns
- * TTL and too-big drops into ICMP errors, transmits per egress port,
- * flushes, and announces a QSBR quiescent state. Counters are written by
- * the worker only; genkand reads them racily (aligned 64-bit, never torn).
+ * metadata, runs the MAP-E CE/BR stage on MAPE_CE/MAPE_BR packets, the L3
+ * stage on TRANSIT (and TTL-expired) packets and on what MAP-E left
+ * undecided, turns TTL and too-big drops into ICMP errors, transmits per
+ * egress port, flushes, and announces a QSBR quiescent state. Counters are
+ * written by the worker only; genkand reads them racily (aligned 64-bit,
+ * never torn).
  *
  * All ports of a worker must share one buffer pool (one AF_XDP UMEM or one
  * memory pool): a packet received on one is transmitted on another as is.
@@ -21,11 +23,13 @@
 #include <genkan/bpf_maps.h>
 #include "icmp_err.h"
 #include "l3fwd.h"
+#include "map_table.h"
 #include "port.h"
 #include "wkstats.h"
 
 struct gk_tables;
 struct gk_nreq_ring;
+struct gk_map_table;
 
 struct gk_worker_cfg {
 	unsigned int id;
@@ -36,6 +40,8 @@ struct gk_worker_cfg {
 	struct gk_tables **tables;	/* RCU-published slot; may hold NULL */
 	struct gk_nreq_ring *nreq;	/* neighbor requests; may be NULL */
 	uint32_t icmp_rate;		/* ICMP errors/s; 0 = send none */
+	struct gk_map_table **map;	/* RCU slot, may be NULL */
+	unsigned map_nr_rules;		/* per-domain counters: this + 1 */
 };
 
 struct gk_worker {
@@ -50,6 +56,11 @@ struct gk_worker {
 	/* Below: worker-private. */
 	struct gk_l3fwd_ctx l3;
 	struct gk_icmp_err_ctx icmp;
+	/*
+	 * MAP-E: dom points at map_nr_rules + 1 counters (the last for
+	 * packets no rule matched), or NULL without cfg.map.
+	 */
+	struct gk_mape_ctx mape;
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */
 	unsigned int nr_rx;
 	uint64_t now_ns;
@@ -58,8 +69,13 @@ struct gk_worker {
 	struct gk_pkt *txb[GK_MAX_PORTS][GK_BURST];
 } __gk_aligned;
 
-/* Copies cfg; no thread yet. 0 or -EINVAL. */
+/*
+ * Copies cfg and allocates the MAP-E domain counters when cfg->map is
+ * set; no thread yet. 0, -EINVAL or -ENOMEM. Undo with gk_worker_fini().
+ */
 int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg);
+/* Frees what gk_worker_init() allocated; stop the thread first. Idempotent. */
+void gk_worker_fini(struct gk_worker *w);
 /* Thread: pin, rcu_register_thread (urcu-qsbr), poll until stopped. 0 or -errno. */
 int gk_worker_start(struct gk_worker *w);
 /* Sets stop and joins; the thread unregisters from RCU itself. Idempotent. */

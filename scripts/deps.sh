@@ -15,6 +15,7 @@ PKGS=(
 	# lab, e2e tests and bench peers
 	iproute2 iputils-ping iperf3 curl tcpdump procps ethtool util-linux jq
 	dpdk-dev
+	wireguard-tools wireguard-go	# WireGuard interop oracle (issue #5)
 )
 
 missing=()

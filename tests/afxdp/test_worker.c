@@ -20,11 +20,13 @@
 #include <urcu-qsbr.h>
 
 #include "dataplane/backend_mem.h"
+#include "dataplane/map_table.h"
 #include "dataplane/nreq.h"
 #include "dataplane/parse.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
 #include "worker_fixtures.h"
+#include "worker_mape_fixtures.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -369,6 +371,321 @@ static void test_tx_full(void **state)
 	gk_tables_free(t);
 }
 
+/*
+ * ---- MAP-E through gk_worker_poll ----
+ * A port with real headroom (the CE prepends 40 bytes in place) that
+ * hands out prepared packets and keeps copies of what it transmits.
+ */
+#define MX_BUF		512
+#define MX_HEADROOM	GK_PKT_HEADROOM
+#define MX_PKTS		8
+
+struct mxport {
+	struct gk_port port;
+	struct gk_pkt pk[MX_PKTS];
+	uint8_t buf[MX_PKTS][MX_BUF];
+	uint16_t nrx;
+	unsigned int freed, ntx;
+	const struct gk_pkt *tx[MX_PKTS];
+	uint8_t txd[MX_PKTS][MX_BUF];
+	uint32_t txlen[MX_PKTS];
+};
+
+static uint16_t mx_rx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
+{
+	struct mxport *m = (struct mxport *)p;
+	uint16_t i;
+
+	if (n > m->nrx)
+		n = m->nrx;
+	for (i = 0; i < n; i++)
+		pkts[i] = &m->pk[i];
+	m->nrx = 0;
+	return n;
+}
+
+static uint16_t mx_tx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
+{
+	struct mxport *m = (struct mxport *)p;
+	uint16_t i;
+
+	for (i = 0; i < n && m->ntx < MX_PKTS; i++) {
+		assert_true(pkts[i]->len <= MX_BUF);
+		memcpy(m->txd[m->ntx], pkts[i]->data, pkts[i]->len);
+		m->txlen[m->ntx] = pkts[i]->len;
+		m->tx[m->ntx++] = pkts[i];
+	}
+	return n;
+}
+
+static void mx_flush(struct gk_port *p)
+{
+}
+
+static void mx_free(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
+{
+	((struct mxport *)p)->freed += n;
+}
+
+static const struct gk_port_ops mx_ops = {
+	.name = "mx", .rx_burst = mx_rx, .tx_burst = mx_tx,
+	.flush = mx_flush, .free = mx_free,
+};
+
+/* Queue fixture i on its port: classifier metadata, then the MAP-E class. */
+static void mx_queue(struct mxport *m, size_t i)
+{
+	struct gk_pkt *p = &m->pk[m->nrx];
+	uint8_t *d = m->buf[m->nrx] + MX_HEADROOM;
+	enum gk_xdp_drop why;
+
+	memset(p, 0, sizeof(*p));
+	memcpy(d, wmx[i].in, wmx[i].in_len);
+	p->data = d;
+	p->len = wmx[i].in_len;
+	p->buf_len = MX_BUF - MX_HEADROOM;
+	p->in_port = m->port.port_id;
+	p->handle = i;
+	assert_int_equal(gk_classify(d, p->len, NULL, &p->meta, &why),
+			 GK_CLS_WORKER);
+	p->meta.class = wmx[i].cls;
+	p->meta.flow_hash = WMX_FLOW;
+	m->nrx++;
+}
+
+static int name_idx(const char *const *names, int n, const char *s)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	fail_msg("unknown counter name %s", s);
+	return -1;
+}
+
+/* An ICMPv4 error of x->icmp_type back to the sender, quoting its header. */
+static bool icmp_answers(const uint8_t *b, uint32_t len,
+			 const struct wmx_fixture *x)
+{
+	return len >= 14 + 20 + 8 + 20 && (b[12] << 8 | b[13]) == 0x0800 &&
+	       b[14 + 9] == 1 && b[14 + 20] == x->icmp_type &&
+	       !memcmp(b, x->in + 6, 6) &&
+	       !memcmp(b + 14 + 16, x->in + 14 + 12, 4) &&
+	       !memcmp(b + 14 + 28 + 12, x->in + 14 + 12, 8);
+}
+
+static const uint8_t mx_ce_eup[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34 };
+
+static struct gk_map_table *mx_ce_table(struct gk_map_rule *r)
+{
+	struct gk_map_table_cfg c = {
+		.role = GK_MAPE_ROLE_CE, .rules = r, .nr_rules = 1, .bmr = 0,
+		.br_addr = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 },
+		.eup_len = 56, .v4_port_id = 0, .v6_port_id = 1,
+		.tunnel_mtu = 1460,
+	};
+	struct gk_map_table *t;
+	char err[160];
+
+	/* RFC 7597 Appendix A, example 1 */
+	memset(r, 0, sizeof(*r));
+	memcpy(r->ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+	r->ipv6_plen = 40;
+	memcpy(r->ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
+	r->ipv4_plen = 24;
+	r->ea_bits = 16;
+	r->psid_offset = 6;
+	snprintf(r->name, sizeof(r->name), "rfc");
+	gk_map_rule_normalize(r);
+	memcpy(c.eup, mx_ce_eup, 16);
+	t = gk_map_table_build(&c, err, sizeof(err));
+	if (!t)
+		fail_msg("map table: %s", err);
+	return t;
+}
+
+static struct gk_tables *mx_fib(void)
+{
+	static const struct gk_fib_port ports[] = {
+		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
+		  .mtu = 1500, .has_addr4 = 1, .addr4 = { 198, 18, 0, 1 } },
+		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
+		  .mtu = 1500 },
+	};
+	static const struct gk_route rts[] = {
+		{ .family = AF_INET, .plen = 32, .dst = A4(192, 0, 2, 18),
+		  .ifindex = 10 },
+		{ .family = AF_INET6, .plen = 0, .has_gw = 1,
+		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
+		  .ifindex = 11 },
+	};
+	static const struct gk_neigh_entry nbs[] = {
+		{ .family = AF_INET, .addr = A4(192, 0, 2, 18), .ifindex = 10,
+		  .mac = { 2, 0, 0, 0, 0, 0xc8 } },
+		{ .family = AF_INET6,
+		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
+		  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
+	};
+	struct gk_fib_input in = {
+		.routes = rts, .nr_routes = ARRAY_SIZE(rts),
+		.neighs = nbs, .nr_neighs = ARRAY_SIZE(nbs),
+		.ports = ports, .nr_ports = ARRAY_SIZE(ports),
+	};
+	struct gk_fib *fib;
+	char err[128];
+
+	fib = gk_fib_build(&in, err, sizeof(err));
+	if (!fib)
+		fail_msg("fib: %s", err);
+	return gk_tables_new(fib, 1);
+}
+
+/*
+ * CE: encap, decap, a port violation, TTL expiry answered with ICMP, and
+ * plain transit in the same bursts; every frame compared with scapy's and
+ * every worker and per-domain counter checked.
+ */
+static void test_mape_ce(void **state)
+{
+	static struct mxport m[2];
+	static struct gk_worker w;
+	struct gk_worker_cfg cfg = { .cpu = -1 };
+	uint64_t wk[GK_WK_DROP_MAX] = { 0 }, md[GK_MAP_DROP_MAX] = { 0 };
+	struct gk_tables *tb = mx_fib();
+	struct gk_map_rule rule;
+	struct gk_map_table *map = mx_ce_table(&rule);
+	unsigned int seen[2] = { 0, 0 }, nmape = 0, i, k;
+	bool used[2][MX_PKTS] = { { false } };
+	const struct gk_map_dom_stats *dom;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 2; i++) {
+		m[i].port.ops = &mx_ops;
+		m[i].port.port_id = (uint16_t)i;
+		cfg.ports[i] = &m[i].port;
+	}
+	for (i = 0; i < ARRAY_SIZE(wmx); i++)
+		mx_queue(&m[wmx[i].in_port], i);
+	cfg.tables = &tb;
+	cfg.map = &map;
+	cfg.map_nr_rules = 1;
+	cfg.icmp_rate = 100;
+	assert_int_equal(gk_worker_init(&w, &cfg), 0);
+	assert_non_null(w.mape.dom);
+	assert_int_equal(w.mape.nr_dom, 2);
+
+	rcu_register_thread();
+	assert_int_equal(gk_worker_poll(&w), ARRAY_SIZE(wmx));
+	rcu_unregister_thread();
+
+	for (i = 0; i < ARRAY_SIZE(wmx); i++) {
+		const struct wmx_fixture *x = &wmx[i];
+		const uint8_t *b;
+		uint32_t len;
+
+		nmape += x->cls == GK_CLASS_MAPE_CE;
+		if (x->wk_drop[0])
+			wk[name_idx(gk_wk_drop_names, GK_WK_DROP_MAX,
+				    x->wk_drop)]++;
+		if (x->map_drop[0])
+			md[name_idx(gk_map_drop_names, GK_MAP_DROP_MAX,
+				    x->map_drop)]++;
+		if (x->out_port < 0)
+			continue;
+		/* ports are polled in turn: match frames, not positions */
+		for (k = 0; k < m[x->out_port].ntx; k++) {
+			if (used[x->out_port][k])
+				continue;
+			b = m[x->out_port].txd[k];
+			len = m[x->out_port].txlen[k];
+			if (x->icmp_type >= 0 ? icmp_answers(b, len, x) :
+			    len == x->out_len && !memcmp(b, x->out, len))
+				break;
+		}
+		if (k == m[x->out_port].ntx)
+			fail_msg("%s: no frame on port %d matches scapy's",
+				 x->what, x->out_port);
+		used[x->out_port][k] = true;
+		seen[x->out_port]++;
+	}
+	assert_int_equal(m[0].ntx, seen[0]);
+	assert_int_equal(m[1].ntx, seen[1]);
+	for (i = 0; i < GK_WK_DROP_MAX; i++)
+		if (w.stats.drops[i] != wk[i])
+			fail_msg("drop %s: %lu, want %lu", gk_wk_drop_names[i],
+				 (unsigned long)w.stats.drops[i],
+				 (unsigned long)wk[i]);
+	assert_int_equal(w.stats.class_packets[GK_CLASS_MAPE_CE], nmape);
+	assert_int_equal(w.stats.events[GK_WK_EV_ICMP_TIME_EXCEEDED], 1);
+	dom = &w.mape.dom[0];
+	for (i = 0; i < GK_MAP_DROP_MAX; i++)
+		if (dom->drops[i] != md[i])
+			fail_msg("rfc drop %s: %lu, want %lu",
+				 gk_map_drop_names[i],
+				 (unsigned long)dom->drops[i],
+				 (unsigned long)md[i]);
+	assert_int_equal(dom->encap_pkts, 1);
+	assert_int_equal(dom->decap_pkts, 1);
+	assert_int_equal(dom->encap_bytes, wmx[0].in_len - 14);
+	for (i = 0; i < GK_MAP_DROP_MAX; i++)
+		assert_int_equal(w.mape.dom[1].drops[i], 0);
+	assert_int_equal(m[0].freed + m[1].freed, 1);	/* the violation */
+
+	gk_worker_fini(&w);
+	assert_null(w.mape.dom);
+	gk_worker_fini(&w);	/* idempotent */
+	gk_map_table_free(map);
+	gk_tables_free(tb);
+}
+
+/*
+ * MAP-E packets while no table is published (slot empty), and on a worker
+ * built without MAP-E at all: dropped, counted as unmatched / spare.
+ */
+static void test_mape_no_table(void **state)
+{
+	static struct mxport m[2];
+	static struct gk_worker w;
+	struct gk_worker_cfg cfg = { .cpu = -1 };
+	struct gk_tables *tb = mx_fib();
+	struct gk_map_table *none = NULL;
+	unsigned int i, round;
+
+	for (round = 0; round < 2; round++) {
+		memset(m, 0, sizeof(m));
+		for (i = 0; i < 2; i++) {
+			m[i].port.ops = &mx_ops;
+			m[i].port.port_id = (uint16_t)i;
+			cfg.ports[i] = &m[i].port;
+		}
+		mx_queue(&m[0], 0);
+		mx_queue(&m[1], 1);
+		m[0].pk[0].meta.class = GK_CLASS_MAPE_BR;
+		cfg.tables = &tb;
+		cfg.map = round ? NULL : &none;
+		cfg.map_nr_rules = round ? 0 : 3;
+		assert_int_equal(gk_worker_init(&w, &cfg), 0);
+		rcu_register_thread();
+		assert_int_equal(gk_worker_poll(&w), 2);
+		rcu_unregister_thread();
+		assert_int_equal(w.stats.drops[GK_WK_DROP_MAPE], 2);
+		assert_int_equal(w.stats.tx_packets, 0);
+		assert_int_equal(m[0].freed + m[1].freed, 2);
+		assert_int_equal(w.stats.class_packets[GK_CLASS_MAPE_BR], 1);
+		assert_int_equal(w.stats.class_packets[GK_CLASS_MAPE_CE], 1);
+		if (!round) {
+			assert_int_equal(w.mape.nr_dom, 4);
+			assert_int_equal(w.mape.dom[3].drops[GK_MAP_DROP_NO_RULE], 2);
+		} else {
+			assert_null(w.mape.dom);
+			assert_int_equal(w.mape.spare.drops[GK_MAP_DROP_NO_RULE], 2);
+		}
+		gk_worker_fini(&w);
+	}
+	gk_tables_free(tb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +693,8 @@ int main(void)
 		cmocka_unit_test(test_thread),
 		cmocka_unit_test(test_meta_and_classes),
 		cmocka_unit_test(test_tx_full),
+		cmocka_unit_test(test_mape_ce),
+		cmocka_unit_test(test_mape_no_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

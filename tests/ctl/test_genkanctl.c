@@ -59,7 +59,11 @@ static const char stats_json[] =
 	"\"xdp\":{\"classes\":{\"to_worker\":{\"packets\":1000,\"bytes\":64000},"
 	"\"pass\":{\"packets\":0,\"bytes\":0}},"
 	"\"drops\":{\"malformed\":{\"packets\":7,\"bytes\":420}},"
-	"\"events\":{\"redirect_fail\":{\"packets\":0,\"bytes\":0}}}}";
+	"\"events\":{\"redirect_fail\":{\"packets\":0,\"bytes\":0}}},"
+	"\"mape\":{\"encap_pkts\":5,\"encap_bytes\":300,\"decap_pkts\":4,"
+	"\"decap_bytes\":240,\"hairpin_pkts\":0,\"icmp_translated\":0,"
+	"\"icmp_unreach_sent\":0,\"mss_clamped\":1,"
+	"\"drops\":{\"spoof_port\":2,\"no_rule\":0}}}";
 
 static const char workers_json[] =
 	"{\"workers\":[{\"id\":0,\"cpu\":0,\"state\":\"running\",\"heartbeat_age_ms\":12,"
@@ -83,6 +87,38 @@ static const char neigh_json[] =
 	"{\"family\":6,\"addr\":\"2001:db8::1\",\"lladdr\":null,\"dev\":\"gw-lan\","
 	"\"ifindex\":7,\"state\":\"INCOMPLETE\"}]}";
 
+/* A CE with the RFC 7597 Appendix A BMR and one idle FMR. */
+static const char map_json[] =
+	"{\"enabled\":true,\"role\":\"ce\",\"br_address\":\"2001:db8:ffff::1\","
+	"\"tunnel_mtu\":1460,\"ipv4_port\":\"lan\",\"ipv6_port\":\"wan\","
+	"\"ce\":{\"ipv4\":\"192.0.2.18\",\"ipv4_plen\":32,\"psid\":52,\"psid_len\":8,"
+	"\"psid_offset\":6,\"ce_ipv6\":\"2001:db8:12:3400:0:c000:212:34\","
+	"\"end_user_prefix\":\"2001:db8:12:3400::/56\",\"nr_ports\":252,"
+	"\"port_ranges\":[[1232,1235],[2256,2259],[3280,3283]]},"
+	"\"domains\":[{\"name\":\"rfc\",\"ipv6_prefix\":\"2001:db8::/40\","
+	"\"ipv4_prefix\":\"192.0.2.0/24\",\"ea_bits\":16,\"psid_offset\":6,"
+	"\"psid_len\":8,\"draft03\":false,\"fmr\":true,\"mss_clamp\":1420,"
+	"\"counters\":{\"encap_pkts\":10,\"encap_bytes\":840,\"decap_pkts\":9,"
+	"\"decap_bytes\":756,\"hairpin_pkts\":0,\"icmp_translated\":1,"
+	"\"icmp_unreach_sent\":0,\"mss_clamped\":2,"
+	"\"drops\":{\"port_violation\":3,\"not_ours\":0}}},"
+	"{\"name\":\"idle-d03\",\"ipv6_prefix\":\"2001:db8:100::/40\","
+	"\"ipv4_prefix\":\"198.51.100.0/24\",\"ea_bits\":16,\"psid_offset\":6,"
+	"\"psid_len\":8,\"draft03\":true,\"fmr\":false,\"mss_clamp\":0,"
+	"\"counters\":{\"encap_pkts\":0,\"encap_bytes\":0,\"decap_pkts\":0,"
+	"\"decap_bytes\":0,\"hairpin_pkts\":0,\"icmp_translated\":0,"
+	"\"icmp_unreach_sent\":0,\"mss_clamped\":0,"
+	"\"drops\":{\"port_violation\":0,\"not_ours\":0}}}],"
+	"\"unmatched\":{\"encap_pkts\":0,\"encap_bytes\":0,\"decap_pkts\":0,"
+	"\"decap_bytes\":0,\"hairpin_pkts\":0,\"icmp_translated\":0,"
+	"\"icmp_unreach_sent\":0,\"mss_clamped\":0,"
+	"\"drops\":{\"no_rule\":7,\"bad_outer\":0}}}";
+
+static const char map_off_json[] =
+	"{\"enabled\":false,\"role\":null,\"br_address\":null,\"tunnel_mtu\":null,"
+	"\"ipv4_port\":null,\"ipv6_port\":null,\"ce\":null,\"domains\":[],"
+	"\"unmatched\":null}";
+
 static const char reload_json[] =
 	"{\"reloaded\":true,\"generation\":18,\"changes\":[\"port wan: mtu 1500 -> 9000\","
 	"\"workers: 1 -> 2\"]}";
@@ -96,6 +132,8 @@ struct fixture {
 	bool running;
 	bool reload_fails;
 	bool sparse;		/* answer status with {} */
+	bool mape_off;		/* map: MAP-E not enabled */
+	char map_args[256];	/* last args the map command got */
 };
 
 struct run {
@@ -154,6 +192,22 @@ static int fn_reload(void *arg, json_t *args, json_t **result, char *err,
 	return canned(reload_json, result);
 }
 
+static int fn_map(void *arg, json_t *args, json_t **result, char *err,
+		  size_t errlen)
+{
+	struct fixture *f = arg;
+	const char *name = json_string_value(json_object_get(args, "name"));
+	char *a = json_dumps(args, JSON_SORT_KEYS | JSON_COMPACT);
+
+	snprintf(f->map_args, sizeof(f->map_args), "%s", a ? a : "");
+	free(a);
+	if (name && strcmp(name, "rfc")) {
+		snprintf(err, errlen, "map: no map-rule '%s'", name);
+		return -ENOENT;
+	}
+	return canned(f->mape_off ? map_off_json : map_json, result);
+}
+
 static const struct gk_ctl_cmd cmds[] = {
 	{ "status", fn_status, "" },
 	{ "stats", fn_stats, "" },
@@ -161,6 +215,7 @@ static const struct gk_ctl_cmd cmds[] = {
 	{ "routes", fn_routes, "" },
 	{ "neighbors", fn_neigh, "" },
 	{ "reload", fn_reload, "" },
+	{ "map", fn_map, "" },
 };
 
 static void *server_loop(void *arg)
@@ -465,6 +520,85 @@ static void test_stats(void **state)
 	run(&r, "-a", "-s", f->path, "stats", NULL);
 	assert_int_equal(r.code, 0);
 	expect_in(r.out, "ttl_exceeded");
+	expect_line(r.out, "hairpin_pkts           0");
+}
+
+static void test_stats_mape(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "stats", NULL);
+	assert_int_equal(r.code, 0);
+	expect_in(r.out, "\nmape:\n");
+	expect_line(r.out, "encap_pkts       5");
+	expect_line(r.out, "decap_bytes    240");
+	expect_line(r.out, "mss_clamped      1");
+	expect_in(r.out, "\nmape drops:\n");
+	expect_line(r.out, "spoof_port      2");
+	expect_not_in(r.out, "hairpin_pkts");
+	expect_not_in(r.out, "no_rule");
+}
+
+static void test_map_show(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "map", "show", NULL);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(f->map_args, "{\"op\":\"show\"}");
+	expect_line(r.out, "mape               enabled, role ce");
+	expect_line(r.out, "br address         2001:db8:ffff::1");
+	expect_line(r.out, "tunnel mtu         1460");
+	expect_line(r.out, "ipv4 port          lan");
+	expect_line(r.out, "ipv6 port          wan");
+	expect_line(r.out, "ce ipv4            192.0.2.18");
+	expect_line(r.out, "ce psid            0x34 (52), psid_len 8, offset 6");
+	expect_line(r.out, "ce ipv6            2001:db8:12:3400:0:c000:212:34");
+	expect_line(r.out, "end-user prefix    2001:db8:12:3400::/56");
+	expect_line(r.out, "ce ports           252 in 3 ranges, first 1232-1235");
+	expect_line(r.out, "domains            2");
+	expect_line(r.out, "DOMAIN       IPV6_PREFIX    IPV4_PREFIX   EA/A/K  FLAGS         ENCAP  DECAP  HAIRPIN  ICMP_XLAT  UNREACH  MSS  DROPS");
+	expect_line(r.out, "rfc          2001:db8::/40  192.0.2.0/24  16/6/8  fmr,mss=1420     10      9        0          1        0    2      3");
+	expect_line(r.out, "(unmatched)  -              -             -       -                 0      0        0          0        0    0      7");
+	expect_line(r.out, "rfc          port_violation      3");
+	expect_line(r.out, "(unmatched)  no_rule             7");
+	expect_not_in(r.out, "idle-d03");
+	expect_not_in(r.out, "not_ours");
+	expect_in(r.out, "(idle domains hidden; -a shows them)");
+
+	run(&r, "-s", f->path, "map", "show", "-a", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "idle-d03     2001:db8:100::/40");
+	expect_in(r.out, "198.51.100.0/24  16/6/8  draft03");
+	expect_line(r.out, "rfc          not_ours            0");
+
+	run(&r, "-s", f->path, "map", "show", "rfc", NULL);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(f->map_args, "{\"name\":\"rfc\",\"op\":\"show\"}");
+	expect_line(r.out, "rfc ");
+	expect_not_in(r.out, "idle domains hidden");
+
+	run(&r, "-s", f->path, "map", "show", "nosuch", NULL);
+	assert_int_equal(r.code, 1);
+	expect_in(r.err, "map: no map-rule 'nosuch'");
+
+	run(&r, "-s", f->path, "map", "show", "a", "b", NULL);
+	assert_int_equal(r.code, 2);
+	run(&r, "-s", f->path, "map", "show", "--bogus", NULL);
+	assert_int_equal(r.code, 2);
+	run(&r, "-s", f->path, "map", "frob", NULL);
+	assert_int_equal(r.code, 2);
+	expect_in(r.err, "expected calc or show");
+
+	f->mape_off = true;
+	run(&r, "-s", f->path, "map", "show", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "MAP-E is not enabled");
+	run(&r, "-j", "-s", f->path, "map", "show", NULL);
+	assert_int_equal(r.code, 0);
+	expect_in(r.out, "\"enabled\": false");
 }
 
 static void test_workers(void **state)
@@ -526,6 +660,7 @@ static void test_json(void **state)
 		{ "status", status_json }, { "stats", stats_json },
 		{ "workers", workers_json }, { "routes", routes_json },
 		{ "neigh", neigh_json }, { "reload", reload_json },
+		{ "map", map_json },
 	};
 	struct fixture *f = *state;
 	struct run r;
@@ -534,7 +669,10 @@ static void test_json(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		json_t *got, *want;
 
-		run(&r, "-j", "-s", f->path, cases[i].cmd, NULL);
+		if (!strcmp(cases[i].cmd, "map"))
+			run(&r, "-j", "-s", f->path, "map", "show", NULL);
+		else
+			run(&r, "-j", "-s", f->path, cases[i].cmd, NULL);
 		assert_int_equal(r.code, 0);
 		got = json_loads(r.out, 0, NULL);
 		want = json_loads(cases[i].json, 0, NULL);
@@ -582,6 +720,8 @@ int main(int argc, char **argv)
 		T(test_status),
 		T(test_status_sparse),
 		T(test_stats),
+		T(test_stats_mape),
+		T(test_map_show),
 		T(test_workers),
 		T(test_routes_neighbors),
 		T(test_reload),

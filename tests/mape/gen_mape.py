@@ -17,7 +17,8 @@ import sys
 
 from scapy.all import (Ether, ICMP, IP, IPerror, IPv6, Raw, TCP, UDP, UDPerror,
                        TCPerror, ICMPv6PacketTooBig, ICMPv6DestUnreach,
-                       ICMPv6EchoRequest)
+                       ICMPv6EchoRequest, IPv6ExtHdrFragment, fragment,
+                       fragment6)
 
 F_IPV4, F_IPV6, F_VLAN, F_FRAG, F_L4, F_LATER_FRAG, F_ORIGIN = \
     1, 2, 4, 8, 0x10, 0x20, 0x40
@@ -76,6 +77,12 @@ def cbytes(b):
 
 def meta(frame):
     e = Ether(frame)
+    if IPv6 in e and IPv6ExtHdrFragment in e:
+        l3 = len(frame) - len(e[IPv6])
+        fh = e[IPv6ExtHdrFragment]
+        if fh.offset:
+            return l3, 0, fh.nh, F_IPV6 | F_FRAG | F_LATER_FRAG
+        return l3, l3 + 48, fh.nh, F_IPV6 | F_FRAG | F_L4
     if IP in e and not (IPv6 in e and e[IPv6].nh in (4, 58)):
         ip = e[IP]
         l3 = len(frame) - len(ip)
@@ -426,8 +433,195 @@ def build():
          V6_PORT, "SPOOF_ADDR")
 
 
+# ---- multi-packet scenarios: fragments (RFC 7597 §8.3) ----------------
+# Each: role, name, options, steps [(dt_ns, frame, in_port)], the frames
+# the stage must leave with GK_V_NONE (burst packet, then extra[]), and
+# per-domain drop counters summed over domains {reason: count}.
+SCN = []
+FRAG_ID = 0x6b616e00
+
+
+def scn(role, name, steps, outs, drops=None, policy_icmp=0, alloc=1,
+        nr_reasm=0):
+    SCN.append(dict(role=role, name=name, steps=steps, outs=outs,
+                    drops=drops or {}, policy_icmp=policy_icmp, alloc=alloc,
+                    nr_reasm=nr_reasm))
+
+
+def frags6(outer, size, fid):
+    """What the IPv6 source would send: scapy's fragment6."""
+    ip6 = outer.copy()
+    ip6 = IPv6(bytes(ip6[IPv6]))
+    ip6.remove_payload()
+    ip6.nh = 44
+    pay = outer[IPv6].payload
+    p = IPv6(src=ip6.src, dst=ip6.dst, hlim=ip6.hlim, tc=ip6.tc, fl=ip6.fl) / \
+        IPv6ExtHdrFragment(nh=outer[IPv6].nh, id=fid) / pay
+    return [eth() / IPv6(bytes(f)) for f in fragment6(p, size)]
+
+
+def build_frag():
+    S = 1000000000
+    big_up = IP(src=CE4, dst=INET, ttl=64, id=77) / UDP(sport=1232, dport=53) / \
+        Raw(bytes(range(256)) * 6)                     # 1512 bytes inner
+    # ---- decap of fragmented IPv6, both roles ---------------------------
+    out_br = eth() / IPv6(src=CE6, dst=BR, nh=4, hlim=60) / big_up
+    fr = frags6(out_br, 1280, 0x1234)
+    want = [l2_of(bytes(out_br)) / IP(bytes(big_up))]
+    scn("br", "br_reasm_in_order", [(0, f, V6_PORT) for f in fr], want)
+    fr3 = frags6(out_br, 600, 0x1235)
+    assert len(fr3) == 3
+    scn("br", "br_reasm_out_of_order",
+        [(0, fr3[2], V6_PORT), (0, fr3[0], V6_PORT), (0, fr3[1], V6_PORT)],
+        want)
+    down = IP(src=INET, dst=CE4, ttl=50, id=5) / UDP(sport=53, dport=1234) / \
+        Raw(b"d" * 1400)
+    out_ce = eth() / IPv6(src=BR, dst=CE6, nh=4, hlim=60) / down
+    fr = frags6(out_ce, 1000, 0x99)
+    scn("ce", "ce_reasm_out_of_order",
+        [(0, fr[1], V6_PORT), (0, fr[0], V6_PORT)],
+        [l2_of(bytes(out_ce)) / IP(bytes(down))])
+    # RFC 5722: an overlap kills the datagram, later pieces included
+    a = frags6(out_br, 600, 0x1236)
+    b = frags6(out_br, 1000, 0x1236)
+    scn("br", "br_reasm_overlap",
+        [(0, a[0], V6_PORT), (0, a[1], V6_PORT), (0, b[1], V6_PORT),
+         (0, a[2], V6_PORT), (0, a[0], V6_PORT)], [],
+        {"REASM_OVERLAP": 1, "REASM_DISCARDED": 2})
+    # RFC 8200 §4.5 timeout (ours: 2 s), injected clock
+    scn("br", "br_reasm_timeout",
+        [(0, fr3[0], V6_PORT), (3 * S, fr3[1], V6_PORT),
+         (3 * S, fr3[2], V6_PORT)], [], {"REASM_TIMEOUT": 2})
+    # bounded: 4 contexts (one set); the fifth datagram finds no room
+    steps = [(0, frags6(out_br, 600, 0x2000 + k)[0], V6_PORT)
+             for k in range(5)]
+    scn("br", "br_reasm_full", list(steps), [], {"REASM_FULL": 1},
+        nr_reasm=4)
+    # after the timeout the set is usable again (and the old ones counted)
+    steps.append((3 * S, fr3[0], V6_PORT))
+    steps.append((0, fr3[1], V6_PORT))
+    steps.append((0, fr3[2], V6_PORT))
+    scn("br", "br_reasm_full_then_timeout", steps, want,
+        {"REASM_FULL": 1, "REASM_TIMEOUT": 4}, nr_reasm=4)
+
+    # ---- tunnel MTU on encap -------------------------------------------
+    big_df = IP(src=CE4, dst=INET, ttl=64, id=9, flags="DF") / \
+        UDP(sport=1232, dport=53) / Raw(b"m" * 1472)     # 1500 > 1460
+    def fneed(ip4, src4):
+        q = bytes(ip4)[:576 - 28]
+        return (eth() / IP(src=src4, dst=ip4.src, ttl=64, tos=0xc0, id=0,
+                           flags="DF", proto=1) /
+                ICMP(type=3, code=4, nexthopmtu=TUNNEL_MTU) / Raw(q))
+    scn("ce", "ce_frag_needed_df", [(0, eth() / big_df, V4_PORT)],
+        [fneed(big_df, CE_V4_PORT_ADDR)])
+    big_nodf = IP(src=CE4, dst=INET, ttl=64, id=10) / \
+        UDP(sport=1232, dport=53) / Raw(b"n" * 1472)
+    scn("ce", "ce_frag_needed_policy_icmp", [(0, eth() / big_nodf, V4_PORT)],
+        [fneed(big_nodf, CE_V4_PORT_ADDR)], policy_icmp=1)
+    # RFC 2473 §7.3: outer fragments, as fragment6 cuts them
+    p = eth() / big_nodf
+    flow = 0x12345
+    enc = encapped(bytes(p), IP(bytes(dec_ttl(big_nodf))), CE6, BR, flow)
+    scn("ce", "ce_outer_fragmentation", [(0, p, V4_PORT)],
+        frags6(enc, TUNNEL_MTU + 40, FRAG_ID))
+    # no buffers: dropped as too big, untouched
+    scn("ce", "ce_outer_fragmentation_no_alloc", [(0, p, V4_PORT)], [],
+        {"TOO_BIG": 1}, alloc=0)
+    # ---- BR virtual reassembly of IPv4 fragments from the internet -------
+    dgram = IP(src=INET, dst=CE4, ttl=64, id=4242) / \
+        UDP(sport=53, dport=1232) / Raw(b"v" * 1200)
+    v4f = fragment(dgram, fragsize=400)
+    assert len(v4f) == 4
+    wantf = [encapped(bytes(eth() / f), IP(bytes(dec_ttl(f))), BR, CE6, flow)
+             for f in v4f]
+    scn("br", "br_vfrag_in_order", [(0, eth() / f, V4_PORT) for f in v4f],
+        wantf)
+    scn("br", "br_vfrag_out_of_order",
+        [(0, eth() / v4f[2], V4_PORT), (0, eth() / v4f[1], V4_PORT),
+         (0, eth() / v4f[0], V4_PORT), (0, eth() / v4f[3], V4_PORT)],
+        [wantf[0], wantf[2], wantf[1], wantf[3]])
+    scn("br", "br_vfrag_timeout",
+        [(0, eth() / v4f[1], V4_PORT), (3 * S, eth() / v4f[0], V4_PORT)],
+        [wantf[0]], {"VFRAG_TIMEOUT": 1})
+    # CE: later fragments of a LAN datagram follow the first's port check
+    lan = IP(src=CE4, dst=INET, ttl=64, id=31) / UDP(sport=1232, dport=53) / \
+        Raw(b"c" * 600)
+    lf = fragment(lan, fragsize=304)
+    scn("ce", "ce_vfrag_out_of_order",
+        [(0, eth() / lf[1], V4_PORT), (0, eth() / lf[0], V4_PORT)],
+        [encapped(bytes(eth() / f), IP(bytes(dec_ttl(f))), CE6, BR, flow)
+         for f in (lf[0], lf[1])])
+    # decap: inner IPv4 fragments, later ones vouched for by the first
+    upf = fragment(IP(src=CE4, dst=INET, ttl=64, id=33) /
+                   UDP(sport=1232, dport=53) / Raw(b"i" * 600), fragsize=304)
+    other = ce_addr(RFC, CE4, psid=0x35)
+    scn("br", "br_decap_inner_fragments",
+        [(0, eth() / IPv6(src=CE6, dst=BR, nh=4, hlim=60) / f, V6_PORT)
+         for f in upf] +
+        [(0, eth() / IPv6(src=other, dst=BR, nh=4, hlim=60) / upf[1],
+          V6_PORT)],
+        [eth() / IP(bytes(f)) for f in upf], {"VFRAG_UNKNOWN": 1})
+    scn("br", "br_decap_inner_later_fragment_first",
+        [(0, eth() / IPv6(src=CE6, dst=BR, nh=4, hlim=60) / upf[1],
+          V6_PORT)], [], {"VFRAG_UNKNOWN": 1})
+    dnf = fragment(IP(src=INET, dst=CE4, ttl=60, id=34) /
+                   UDP(sport=53, dport=1232) / Raw(b"j" * 600), fragsize=304)
+    scn("ce", "ce_decap_inner_fragments",
+        [(0, eth() / IPv6(src=BR, dst=CE6, nh=4, hlim=60) / f, V6_PORT)
+         for f in dnf], [eth() / IP(bytes(f)) for f in dnf])
+    bad = IP(src=CE4, dst=INET, ttl=64, id=32) / UDP(sport=1000, dport=53) / \
+        Raw(b"c" * 600)
+    bf = fragment(bad, fragsize=304)
+    scn("ce", "ce_vfrag_port_violation_first",
+        [(0, eth() / bf[0], V4_PORT), (0, eth() / bf[1], V4_PORT),
+         (3 * S, eth() / lan, V4_PORT)],
+        [encapped(bytes(eth() / lan), IP(bytes(dec_ttl(lan))), CE6, BR,
+                  flow)], {"PORT_VIOLATION": 1, "VFRAG_TIMEOUT": 1})
+
+
+def emit_scn(o):
+    o.append("#define MX_FLOW 0x12345")
+    o.append("#define MX_FRAG_ID 0x%x" % FRAG_ID)
+    o.append("struct mx_step { uint64_t dt; const uint8_t *in; uint32_t len; "
+             "uint16_t in_port, l3, l4; uint8_t proto, flags; };")
+    o.append("struct mx_out { const uint8_t *b; uint32_t len; };")
+    o.append("struct mx_cnt { int why; unsigned n; };")
+    o.append("struct mx_scn { const char *name; int br, policy_icmp, alloc; "
+             "unsigned nr_reasm; const struct mx_step *st; unsigned nst; "
+             "const struct mx_out *out; unsigned nout; "
+             "const struct mx_cnt *cnt; unsigned ncnt; };")
+    for i, c in enumerate(SCN):
+        st = []
+        for j, (dt, f, port) in enumerate(c["steps"]):
+            b = bytes(f)
+            o.append("static const uint8_t mxs_%d_%d[] = %s;" % (i, j, cbytes(b)))
+            m = meta(b)
+            st.append("{ %dull, mxs_%d_%d, %d, %d, %d, %d, %d, 0x%x }" %
+                      (dt, i, j, len(b), port, m[0], m[1], m[2], m[3]))
+        o.append("static const struct mx_step mxs_%d[] = { %s };" %
+                 (i, ", ".join(st)))
+        ou = []
+        for j, f in enumerate(c["outs"]):
+            b = bytes(f)
+            o.append("static const uint8_t mxo_%d_%d[] = %s;" % (i, j, cbytes(b)))
+            ou.append("{ mxo_%d_%d, %d }" % (i, j, len(b)))
+        o.append("static const struct mx_out mxo_%d[] = { %s };" %
+                 (i, ", ".join(ou) if ou else "{ 0, 0 }"))
+        cn = ["{ GK_MAP_DROP_%s, %d }" % (k, v) for k, v in c["drops"].items()]
+        o.append("static const struct mx_cnt mxc_%d[] = { %s };" %
+                 (i, ", ".join(cn) if cn else "{ -1, 0 }"))
+    o.append("static const struct mx_scn mx_scn[] = {")
+    for i, c in enumerate(SCN):
+        o.append('\t{ "%s", %d, %d, %d, %d, mxs_%d, %d, mxo_%d, %d, mxc_%d, %d },' %
+                 (c["name"], c["role"] == "br", c["policy_icmp"], c["alloc"],
+                  c["nr_reasm"], i, len(c["steps"]), i, len(c["outs"]), i,
+                  len(c["drops"])))
+    o.append("};")
+
+
 def emit(path):
     build()
+    build_frag()
     o = out
     o.append("/* generated by gen_mape.py (scapy) -- do not edit */")
     o.append("#include <stdint.h>")
@@ -477,6 +671,7 @@ def emit(path):
                   f["verdict"], f["wk"], f["map_drop"], i, len(f["expect"]),
                   om[0], om[1], om[2], om[3], f["icmp_table"]))
     o.append("};")
+    emit_scn(o)
     open(path, "w").write("\n".join(o) + "\n")
 
 

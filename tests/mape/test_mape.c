@@ -257,6 +257,7 @@ static void t_fixtures(void **state)
 		else
 			gk_mape_ce_burst(&ctx, &pp, 1);
 		check(f, s, &st, dom, nr_dom);
+		gk_mape_fini(&ctx);
 	}
 	free(s);
 }
@@ -313,6 +314,7 @@ static void run_burst(int br)
 	for (j = 0; j < GK_WK_DROP_MAX; j++)
 		got += st.drops[j];
 	assert_int_equal(got, want_drops);
+	gk_mape_fini(&ctx);
 }
 
 static void t_burst_ce(void **state)
@@ -355,6 +357,7 @@ static void t_unreach_ratelimit(void **state)
 	load(s, f);
 	gk_mape_br_burst(&ctx, &pp, 1);
 	assert_int_equal(s->pkt.verdict, GK_V_NONE);
+	gk_mape_fini(&ctx);
 	free(s);
 }
 
@@ -427,6 +430,133 @@ static void t_rt_ce_addr(void **state)
 	}
 }
 
+/* ---- fragment scenarios (gen_mape.py build_frag) ---------------------- */
+
+#define POOL	8
+static struct slot pool[POOL];
+static unsigned pool_used;
+
+/* The worker's port alloc op, as the stage sees it. */
+static uint16_t pool_alloc(void *arg, struct gk_pkt **p, uint16_t n)
+{
+	uint16_t i;
+
+	(void)arg;
+	for (i = 0; i < n && pool_used < POOL; i++, pool_used++) {
+		struct slot *s = &pool[pool_used];
+
+		memset(s->buf, CANARY, sizeof(s->buf));
+		memset(&s->pkt, 0x5a, sizeof(s->pkt));
+		s->pkt.data = s->buf + HEADROOM;
+		s->pkt.buf_len = ROOM;
+		s->pkt.len = 0;
+		p[i] = &s->pkt;
+	}
+	return i;
+}
+
+static void out_check(const struct mx_scn *c, unsigned *k,
+		      const struct gk_pkt *p)
+{
+	if (p->verdict != GK_V_NONE)
+		return;
+	if (*k >= c->nout)
+		fail_msg("%s: unexpected output %u (len %u)", c->name, *k,
+			 p->len);
+	if (p->len != c->out[*k].len || memcmp(p->data, c->out[*k].b, p->len))
+		hexdiff(c->name, p->data, p->len, c->out[*k].b, c->out[*k].len);
+	assert_int_equal(p->len, c->out[*k].len);
+	assert_memory_equal(p->data, c->out[*k].b, p->len);
+	assert_int_equal(p->meta.class, GK_CLASS_TRANSIT);
+	(*k)++;
+}
+
+static void t_frag_scenarios(void **state)
+{
+	static struct gk_map_dom_stats dom[NBR + 1];
+	static struct gk_map_rule br[NBR];
+	struct gk_map_rule ce[NCE];
+	struct slot *s = malloc(sizeof(*s));
+	size_t i;
+
+	(void)state;
+	assert_non_null(s);
+	to_rules(mx_ce_rules, NCE, ce);
+	to_rules(mx_br_rules, NBR, br);
+	for (i = 0; i < sizeof(mx_scn) / sizeof(mx_scn[0]); i++) {
+		const struct mx_scn *c = &mx_scn[i];
+		struct gk_map_table_cfg cfg = {
+			.role = c->br ? GK_MAPE_ROLE_BR : GK_MAPE_ROLE_CE,
+			.rules = c->br ? br : ce, .nr_rules = c->br ? NBR : NCE,
+			.bmr = c->br ? -1 : MX_CE_BMR, .eup_len = MX_EUP_LEN,
+			.v4_port_id = MX_V4_PORT, .v6_port_id = MX_V6_PORT,
+			.tunnel_mtu = MX_TUNNEL_MTU,
+			.fragment = (uint8_t)c->policy_icmp,
+		};
+		unsigned nr_dom = (c->br ? NBR : NCE) + 1, j, k = 0, w;
+		struct gk_map_table *t;
+		struct gk_mape_ctx ctx;
+		struct gk_wk_stats st;
+		struct gk_pkt *pp = &s->pkt;
+
+		memcpy(cfg.br_addr, mx_br, 16);
+		memcpy(cfg.eup, mx_eup, 16);
+		t = gk_map_table_build(&cfg, NULL, 0);
+		assert_non_null(t);
+		memset(&st, 0, sizeof(st));
+		memset(dom, 0, sizeof(dom));
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.map = t;
+		ctx.fib = c->br ? br_fib : ce_fib;
+		ctx.stats = &st;
+		ctx.dom = dom;
+		ctx.nr_dom = nr_dom;
+		ctx.now_ns = 5 * NS;
+		ctx.nr_reasm = c->nr_reasm;
+		if (c->alloc)
+			ctx.alloc = pool_alloc;
+		gk_mape_init(&ctx, 0, 0);
+		assert_non_null(ctx.reasm);
+		assert_non_null(ctx.vfrag);
+		ctx.frag_id = MX_FRAG_ID;
+		for (j = 0; j < c->nst; j++) {
+			const struct mx_step *stp = &c->st[j];
+			struct mx_fx f = {
+				.name = c->name, .br = c->br,
+				.in_port = stp->in_port, .in = stp->in,
+				.in_len = stp->len, .l3 = stp->l3, .l4 = stp->l4,
+				.proto = stp->proto, .flags = stp->flags,
+				.flow = MX_FLOW,
+			};
+
+			ctx.now_ns += stp->dt;
+			pool_used = 0;
+			load(s, &f);
+			if (c->br)
+				gk_mape_br_burst(&ctx, &pp, 1);
+			else
+				gk_mape_ce_burst(&ctx, &pp, 1);
+			out_check(c, &k, &s->pkt);
+			for (w = 0; w < ctx.nr_extra; w++)
+				out_check(c, &k, ctx.extra[w]);
+			assert_int_equal(ctx.nr_extra, pool_used);
+		}
+		if (k != c->nout)
+			fail_msg("%s: %u outputs, want %u", c->name, k, c->nout);
+		for (j = 0; j < c->ncnt; j++) {
+			uint64_t got = sum_drops(dom, nr_dom, (unsigned)c->cnt[j].why);
+
+			if (got != c->cnt[j].n)
+				fail_msg("%s: %s = %llu, want %u", c->name,
+					 gk_map_drop_names[c->cnt[j].why],
+					 (unsigned long long)got, c->cnt[j].n);
+		}
+		gk_mape_fini(&ctx);
+		gk_map_table_free(t);
+	}
+	free(s);
+}
+
 static void t_build_errors(void **state)
 {
 	struct gk_map_rule r[NCE];
@@ -467,6 +597,7 @@ int main(void)
 		cmocka_unit_test(t_unreach_ratelimit),
 		cmocka_unit_test(t_rt_ce_addr),
 		cmocka_unit_test(t_build_errors),
+		cmocka_unit_test(t_frag_scenarios),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * WireGuard data-path crypto benchmark, AEAD half (issue #5): one core,
+ * bursts of 32, in-place ChaCha20-Poly1305 over 64, 256 and 1420 bytes.
+ *
+ *   raw      intel-ipsec-mb's own job API (submit the burst, flush), no
+ *            tag check: the practical limit on this core.
+ *   ours-mb  gk_aead_{seal,open}_burst on ipsec-mb.
+ *   ours-ssl gk_aead_{seal,open}_burst on OpenSSL EVP.
+ *
+ * Only the crypto call is timed (TSC); between bursts the buffers are
+ * refilled from a master copy, untimed, so decrypt always sees valid
+ * ciphertext. The WireGuard data stage around it (headers, cryptokey
+ * routing, replay window, counters) comes later and is not included.
+ * Each figure is the median of several runs. Prints, asserts nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "dataplane/wg_aead.h"
+
+#define BURST		32
+#define NBUF		512	/* 16 bursts in rotation */
+#define MAX_SIZE	1420
+#define MAX_RUNS	15
+
+enum mode { RAW, OURS_MB, OURS_SSL, NMODES };
+
+static const char *const mode_name[NMODES] = {
+	[RAW] = "raw ipsec-mb", [OURS_MB] = "ours ipsec-mb",
+	[OURS_SSL] = "ours openssl",
+};
+
+struct bed {
+	uint8_t key[32];
+	uint8_t *buf;		/* NBUF x MAX_SIZE, worked on in place */
+	uint8_t *master;	/* what buf is refilled from */
+	uint8_t tag[NBUF][16];
+	uint8_t mtag[NBUF][16];
+	uint8_t scratch[BURST][16];
+	uint8_t iv[NBUF][12];
+	uint64_t ctr[NBUF];
+	IMB_MGR *raw;
+	struct gk_aead *mb, *ssl;
+};
+
+static double calibrate(void)
+{
+	struct timespec a, b;
+	uint64_t t0, t1;
+	double ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	t0 = __rdtsc();
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+	} while (ns < 200e6);
+	t1 = __rdtsc();
+	return (t1 - t0) / ns;	/* TSC ticks per ns */
+}
+
+static void raw_burst(struct bed *b, unsigned int first, uint32_t len,
+		      bool enc)
+{
+	IMB_MGR *m = b->raw;
+	unsigned int i;
+	IMB_JOB *job;
+
+	for (i = 0; i < BURST; i++) {
+		uint8_t *p = b->buf + (size_t)(first + i) * MAX_SIZE;
+
+		job = IMB_GET_NEXT_JOB(m);
+		job->cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
+		job->hash_alg = IMB_AUTH_CHACHA20_POLY1305;
+		job->cipher_direction = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+		job->chain_order = enc ? IMB_ORDER_CIPHER_HASH :
+					 IMB_ORDER_HASH_CIPHER;
+		job->enc_keys = b->key;
+		job->dec_keys = b->key;
+		job->key_len_in_bytes = 32;
+		job->iv = b->iv[first + i];
+		job->iv_len_in_bytes = 12;
+		job->src = p;
+		job->dst = p;
+		job->cipher_start_src_offset_in_bytes = 0;
+		job->msg_len_to_cipher_in_bytes = len;
+		job->hash_start_src_offset_in_bytes = 0;
+		job->msg_len_to_hash_in_bytes = len;
+		job->u.CHACHA20_POLY1305.aad = b->scratch;
+		job->u.CHACHA20_POLY1305.aad_len_in_bytes = 0;
+		job->u.CHACHA20_POLY1305.ctx = NULL;
+		job->auth_tag_output = enc ? b->tag[first + i] : b->scratch[i];
+		job->auth_tag_output_len_in_bytes = 16;
+		IMB_SUBMIT_JOB_NOCHECK(m);
+	}
+	while (IMB_FLUSH_JOB(m))
+		;
+}
+
+static void setup_ops(struct bed *b, struct gk_aead_op *ops,
+		      unsigned int first, uint32_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < BURST; i++) {
+		ops[i].key = b->key;
+		ops[i].counter = b->ctr[first + i];
+		ops[i].buf = b->buf + (size_t)(first + i) * MAX_SIZE;
+		ops[i].len = len;
+		ops[i].tag = b->tag[first + i];
+		ops[i].aad = NULL;
+		ops[i].aad_len = 0;
+		ops[i].nonce = NULL;
+	}
+}
+
+static void refill(struct bed *b, unsigned int first, uint32_t len)
+{
+	unsigned int i;
+
+	for (i = first; i < first + BURST; i++) {
+		memcpy(b->buf + (size_t)i * MAX_SIZE,
+		       b->master + (size_t)i * MAX_SIZE, len);
+		memcpy(b->tag[i], b->mtag[i], 16);
+	}
+}
+
+/* Returns TSC ticks per packet, or 0 if any op failed. */
+static double run_once(struct bed *b, enum mode mode, uint32_t len,
+		       bool enc, uint64_t packets)
+{
+	struct gk_aead_op ops[BURST];
+	uint64_t done = 0, ticks = 0, t0;
+	unsigned int first = 0, i;
+	bool bad = false;
+
+	while (done < packets) {
+		refill(b, first, len);
+		if (mode != RAW)
+			setup_ops(b, ops, first, len);
+		t0 = __rdtsc();
+		switch (mode) {
+		case RAW:
+			raw_burst(b, first, len, enc);
+			break;
+		case OURS_MB:
+		case OURS_SSL:
+			if (enc)
+				gk_aead_seal_burst(mode == OURS_MB ? b->mb : b->ssl,
+						   ops, BURST);
+			else
+				gk_aead_open_burst(mode == OURS_MB ? b->mb : b->ssl,
+						   ops, BURST);
+			break;
+		default:
+			break;
+		}
+		ticks += __rdtsc() - t0;
+		if (mode != RAW)
+			for (i = 0; i < BURST; i++)
+				bad |= ops[i].status != 0;
+		done += BURST;
+		first = (first + BURST) % NBUF;
+	}
+	return bad ? 0 : (double)ticks / done;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Master copy: plaintext for encrypt, valid ciphertext+tag for decrypt. */
+static int prepare(struct bed *b, uint32_t len, bool enc)
+{
+	struct gk_aead_op op = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < NBUF; i++) {
+		uint8_t *p = b->master + (size_t)i * MAX_SIZE;
+
+		memset(p, (int)(i * 7 + len), len);
+		if (enc)
+			continue;
+		op.key = b->key;
+		op.counter = b->ctr[i];
+		op.buf = p;
+		op.len = len;
+		op.tag = b->mtag[i];
+		if (gk_aead_seal1(b->ssl, &op))
+			return -EIO;
+	}
+	return 0;
+}
+
+static int bench(struct bed *b, unsigned int runs, double tsc_per_ns,
+		 double scale)
+{
+	static const uint32_t sizes[] = { 64, 256, 1420 };
+	double cpp[NMODES], best[NMODES], samples[NMODES][MAX_RUNS];
+	unsigned int s, d, mo, r;
+
+	printf("%5s %4s  %-14s %8s %8s %9s %9s %9s\n", "bytes", "dir",
+	       "impl", "Mpps", "Gbit/s", "cyc/pkt", "min cyc", "ours/raw");
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		uint32_t len = sizes[s];
+		/* About 32 MB of payload per run, at least 20k packets. */
+		uint64_t packets = (uint64_t)(scale * 32e6 / len);
+
+		if (packets < 20000)
+			packets = 20000;
+		packets -= packets % BURST;
+		for (d = 0; d < 2; d++) {
+			bool enc = d == 0;
+
+			if (prepare(b, len, enc))
+				return -EIO;
+			for (mo = 0; mo < NMODES; mo++)	/* warm-up, untimed */
+				run_once(b, mo, len, enc, packets / 8 + BURST);
+			/* Modes take turns, so a noisy neighbour hits all alike. */
+			for (r = 0; r < runs; r++) {
+				for (mo = 0; mo < NMODES; mo++) {
+					samples[mo][r] = run_once(b, mo, len, enc,
+								  packets);
+					if (samples[mo][r] == 0) {
+						fprintf(stderr, "%s: op failed\n",
+							mode_name[mo]);
+						return -EIO;
+					}
+				}
+			}
+			for (mo = 0; mo < NMODES; mo++) {
+				qsort(samples[mo], runs, sizeof(double), cmp_dbl);
+				cpp[mo] = samples[mo][runs / 2];
+				best[mo] = samples[mo][0];
+			}
+			for (mo = 0; mo < NMODES; mo++) {
+				double mpps = tsc_per_ns * 1e3 / cpp[mo];
+
+				printf("%5u %4s  %-14s %8.2f %8.2f %9.0f %9.0f",
+				       len, enc ? "enc" : "dec", mode_name[mo],
+				       mpps, mpps * len * 8 / 1e3,
+				       cpp[mo], best[mo]);
+				if (mo == RAW)
+					printf(" %9s\n", "-");
+				else
+					printf(" %8.1f%%\n",
+					       100.0 * cpp[RAW] / cpp[mo]);
+			}
+		}
+	}
+	return 0;
+}
+
+static void usage(const char *p)
+{
+	fprintf(stderr,
+		"usage: %s [-r runs] [-s scale] [-c cpu]\n"
+		"  -r  runs per figure, median printed (default 7, max %d)\n"
+		"  -s  work per run relative to the default (default 1.0)\n"
+		"  -c  pin to this CPU (default: the current one)\n",
+		p, MAX_RUNS);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int runs = 7, i;
+	struct bed *b = NULL;
+	double scale = 1.0, tsc;
+	char err[128] = "";
+	int cpu = -1, opt, ret = 1;
+	IMB_ARCH arch;
+	cpu_set_t set;
+
+	while ((opt = getopt(argc, argv, "r:s:c:h")) != -1) {
+		switch (opt) {
+		case 'r':
+			runs = (unsigned int)atoi(optarg);
+			break;
+		case 's':
+			scale = atof(optarg);
+			break;
+		case 'c':
+			cpu = atoi(optarg);
+			break;
+		default:
+			usage(argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (runs < 1 || runs > MAX_RUNS || scale <= 0) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (cpu < 0)
+		cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		perror("sched_setaffinity");
+
+	b = aligned_alloc(64, (sizeof(*b) + 63) & ~(size_t)63);
+	if (!b) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	memset(b, 0, sizeof(*b));
+	b->buf = aligned_alloc(64, (size_t)NBUF * MAX_SIZE);
+	b->master = aligned_alloc(64, (size_t)NBUF * MAX_SIZE);
+	if (!b->buf || !b->master) {
+		fprintf(stderr, "out of memory\n");
+		goto out;
+	}
+	for (i = 0; i < 32; i++)
+		b->key[i] = (uint8_t)(0xa5 ^ (i * 29));
+	for (i = 0; i < NBUF; i++) {
+		b->ctr[i] = 1000000ull + i * 3;
+		gk_aead_wg_nonce(b->iv[i], b->ctr[i]);
+	}
+
+	b->raw = alloc_mb_mgr(0);
+	if (!b->raw) {
+		fprintf(stderr, "ipsec-mb: alloc_mb_mgr failed\n");
+		goto out;
+	}
+	init_mb_mgr_auto(b->raw, &arch);
+	if (imb_get_errno(b->raw)) {
+		fprintf(stderr, "ipsec-mb: %s\n",
+			imb_get_strerror(imb_get_errno(b->raw)));
+		goto out;
+	}
+	b->mb = gk_aead_create(GK_AEAD_IPSECMB, err, sizeof(err));
+	if (!b->mb) {
+		fprintf(stderr, "gk_aead ipsec-mb: %s\n", err);
+		goto out;
+	}
+	b->ssl = gk_aead_create(GK_AEAD_OPENSSL, err, sizeof(err));
+	if (!b->ssl) {
+		fprintf(stderr, "gk_aead openssl: %s\n", err);
+		goto out;
+	}
+
+	tsc = calibrate();
+	printf("bench_wg: ChaCha20-Poly1305 AEAD only, in place, empty AAD, "
+	       "bursts of %d, 1 core (cpu %d)\n", BURST, cpu);
+	printf("  ipsec-mb %s, our ipsec-mb backend: %s; TSC %.3f GHz\n",
+	       imb_get_version_str(), gk_aead_impl_name(b->mb), tsc);
+	printf("  The WireGuard data stage (headers, routing, replay, "
+	       "counters) comes later: not in these figures.\n");
+	printf("  Mpps per core = TSC rate / median cycles per packet inside "
+	       "the crypto call; Gbit/s of AEAD payload;\n  ours/raw = raw "
+	       "median cycles / ours (100%% = as fast as raw ipsec-mb).\n");
+	if (bench(b, runs, tsc, scale))
+		goto out;
+	ret = 0;
+out:
+	gk_aead_destroy(b->ssl);
+	gk_aead_destroy(b->mb);
+	if (b->raw)
+		free_mb_mgr(b->raw);
+	free(b->master);
+	free(b->buf);
+	free(b);
+	return ret;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * WireGuard receive replay window: a ring of 8192 bits in the style of
+ * RFC 6479, as the Linux driver has used since 2020. A counter is
+ * accepted if it was never seen and is at most GK_REPLAY_WINDOW below
+ * the highest counter accepted so far; anything newer slides the window.
+ *
+ * Call it only after the packet authenticated (WireGuard paper 5.4.6):
+ * an unauthenticated counter must never move the window.
+ * Not thread-safe: one keypair's receive path runs on one worker (the
+ * classifier steers by receiver index), or the caller serialises.
+ */
+#ifndef GK_WG_REPLAY_H
+#define GK_WG_REPLAY_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GK_REPLAY_BITS		8192
+#define GK_REPLAY_WORD_BITS	(sizeof(unsigned long) * CHAR_BIT)
+/*
+ * One word of the ring is always being recycled as the window slides,
+ * so only this many counters below the newest are guaranteed to be
+ * remembered (8128 with 64-bit longs, like the kernel).
+ */
+#define GK_REPLAY_WINDOW	(GK_REPLAY_BITS - GK_REPLAY_WORD_BITS)
+
+/* WireGuard's REJECT_AFTER_MESSAGES: 2^64 - 2^13 - 1. */
+#define GK_WG_REJECT_AFTER_MESSAGES	(UINT64_MAX - 8192)
+
+struct gk_replay {
+	uint64_t top;	/* highest accepted counter; 0 when none yet */
+	unsigned long bits[GK_REPLAY_BITS / (8 * sizeof(unsigned long))];
+};
+
+void gk_replay_init(struct gk_replay *r);
+/*
+ * true = accept (and remember). Counters >= reject_after_messages are
+ * always refused, so the window cannot run into 2^64.
+ */
+bool gk_replay_check_and_update(struct gk_replay *r, uint64_t counter,
+				uint64_t reject_after_messages);
+
+#endif
