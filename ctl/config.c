@@ -33,7 +33,7 @@ enum section { SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_IGNOR
 enum gkey {
 	K_INSTANCE, K_SOCKET, K_BPFFS, K_WORKERS, K_CPUS, K_XDP_MODE, K_BIND,
 	K_FRAMES, K_FRAME_SIZE, K_RING_SIZE, K_HEARTBEAT_MS, K_STALL_MS,
-	K_ROUTE_TABLE, K_LOG_LEVEL, K_TTL_EXPIRED, K_ICMP_RATE, NR_GKEYS
+	K_ROUTE_TABLE, K_LOG_LEVEL, K_TTL_EXPIRED, K_ICMP_RATE, K_IDLE_SLEEP_US, NR_GKEYS
 };
 
 enum pkey { P_INTERFACE, P_MTU, NR_PKEYS };
@@ -227,6 +227,7 @@ void gk_config_defaults(struct gk_config *cfg)
 	cfg->log_level = GK_LOG_INFO;
 	cfg->ttl_expired = GK_TTL_EXPIRED_WORKER;
 	cfg->icmp_rate = 1000;
+	cfg->idle_sleep_us = 200;
 	cfg->mape.bmr = -1;
 }
 
@@ -531,6 +532,18 @@ static int set_icmp_rate(struct parser *p, unsigned line, const char *key,
 	if (get_uint(p, line, key, val, 0, 1000000, &v))
 		return -EINVAL;
 	p->cfg.icmp_rate = (uint32_t)v;
+	return 0;
+}
+
+/* Microseconds without traffic before a worker sleeps; 0 = busy-poll. */
+static int set_idle_sleep(struct parser *p, unsigned line, const char *key,
+			  const char *val)
+{
+	unsigned long long v;
+
+	if (get_uint(p, line, key, val, 0, 1000000, &v))
+		return -EINVAL;
+	p->cfg.idle_sleep_us = (uint32_t)v;
 	return 0;
 }
 
@@ -841,6 +854,7 @@ static const struct key_def genkan_keys[NR_GKEYS] = {
 	[K_LOG_LEVEL] = { "log_level", set_log_level },
 	[K_TTL_EXPIRED] = { "ttl_expired", set_ttl_expired },
 	[K_ICMP_RATE] = { "icmp_rate", set_icmp_rate },
+	[K_IDLE_SLEEP_US] = { "idle_sleep_us", set_idle_sleep },
 };
 
 static const struct key_def port_keys[NR_PKEYS] = {

@@ -65,6 +65,7 @@ struct gk_config {
 	enum gk_log_level log_level;
 	enum gk_ttl_expired ttl_expired;
 	uint32_t icmp_rate;	/* ICMP errors/s per worker, 0 = none */
+	uint32_t idle_sleep_us;	/* idle time before a worker sleeps, 0 = busy-poll */
 	struct gk_config_port ports[GK_CONFIG_MAX_PORTS];
 	unsigned nr_ports;
 	struct gk_config_mape mape;

@@ -650,6 +650,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 			return -ENOMEM;
 		wc.nr_ports = d->nr_ports;
 		wc.icmp_rate = cfg->icmp_rate;
+		wc.idle_sleep_us = cfg->idle_sleep_us;
 		wc.tables = &d->tables;
 		wc.nreq = d->nreq[w];
 		if (d->map) {
@@ -934,6 +935,7 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	NEEDS_RESTART(n->route_table != o->route_table, "route_table");
 	NEEDS_RESTART(n->ttl_expired != o->ttl_expired, "ttl_expired");
 	NEEDS_RESTART(n->icmp_rate != o->icmp_rate, "icmp_rate");
+	NEEDS_RESTART(n->idle_sleep_us != o->idle_sleep_us, "idle_sleep_us");
 	NEEDS_RESTART(n->nr_ports != o->nr_ports, "the set of ports");
 	NEEDS_RESTART(!mape_equal(&n->mape, &o->mape), "[mape]");
 	NEEDS_RESTART(n->nr_map_rules != o->nr_map_rules ||

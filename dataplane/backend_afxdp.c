@@ -318,6 +318,11 @@ static void xsk_close(struct gk_port *p)
 	free(xp);
 }
 
+static int xsk_wait_fd(struct gk_port *p)
+{
+	return gk_xsk_port_fd(p);
+}
+
 static const struct gk_port_ops xsk_ops = {
 	.name = "af_xdp",
 	.rx_burst = xsk_rx_burst,
@@ -326,6 +331,7 @@ static const struct gk_port_ops xsk_ops = {
 	.alloc = xsk_alloc,
 	.free = xsk_free,
 	.close = xsk_close,
+	.wait_fd = xsk_wait_fd,
 };
 
 static void *area_map(size_t *len, bool *huge)

@@ -26,6 +26,8 @@ struct gk_port_ops {
 	uint16_t (*alloc)(struct gk_port *p, struct gk_pkt **pkts, uint16_t n);
 	void (*free)(struct gk_port *p, struct gk_pkt **pkts, uint16_t n);
 	void (*close)(struct gk_port *p);
+	/* Optional: an fd that polls readable when rx has work (idle sleep). */
+	int (*wait_fd)(struct gk_port *p);
 };
 
 struct gk_port_stats {

@@ -8,6 +8,7 @@
  * kicks inside the backends.
  */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,13 +418,54 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	return total;
 }
 
+#define IDLE_WAIT_MS	10	/* bounded: the heartbeat keeps beating */
+
+/*
+ * Sleep until a socket has rx work or IDLE_WAIT_MS pass. QSBR: an offline
+ * thread never holds up a grace period, so the daemon can still publish
+ * and free snapshots while we sleep.
+ */
+static void idle_wait(struct gk_worker *w)
+{
+	struct pollfd pfd[GK_MAX_PORTS];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < w->nr_rx; i++) {
+		struct gk_port *p = w->rx[i];
+
+		if (p->ops->wait_fd && (pfd[n].fd = p->ops->wait_fd(p)) >= 0)
+			pfd[n++].events = POLLIN;
+	}
+	if (!n)
+		return;		/* nothing to sleep on: keep spinning */
+	rcu_thread_offline();
+	poll(pfd, n, IDLE_WAIT_MS);
+	rcu_thread_online();
+	w->now_ns = mono_ns();
+	atomic_store_explicit(&w->heartbeat_ns, w->now_ns,
+			      memory_order_relaxed);
+}
+
 static void *worker_main(void *arg)
 {
 	struct gk_worker *w = arg;
+	uint64_t idle_since = 0;
 
 	rcu_register_thread();
-	while (!atomic_load_explicit(&w->stop, memory_order_relaxed))
-		gk_worker_poll(w);
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		if (gk_worker_poll(w) || !w->cfg.idle_sleep_us) {
+			idle_since = 0;
+			continue;
+		}
+		/* now_ns is refreshed every HB_PASSES polls: coarse is fine. */
+		if (!idle_since) {
+			idle_since = w->now_ns ? w->now_ns : mono_ns();
+		} else if (w->now_ns - idle_since >=
+			   (uint64_t)w->cfg.idle_sleep_us * 1000) {
+			idle_wait(w);
+			idle_since = 0;
+		}
+	}
 	rcu_unregister_thread();
 	return NULL;
 }

@@ -40,6 +40,12 @@ struct gk_worker_cfg {
 	struct gk_tables **tables;	/* RCU-published slot; may hold NULL */
 	struct gk_nreq_ring *nreq;	/* neighbor requests; may be NULL */
 	uint32_t icmp_rate;		/* ICMP errors/s; 0 = send none */
+	/*
+	 * Adaptive polling: after this many microseconds without a packet
+	 * the thread sleeps in poll(2) on its sockets (woken by the first
+	 * packet) instead of spinning. 0 = always busy-poll.
+	 */
+	uint32_t idle_sleep_us;
 	struct gk_map_table **map;	/* RCU slot, may be NULL */
 	unsigned map_nr_rules;		/* per-domain counters: this + 1 */
 };

@@ -39,6 +39,7 @@ static const char full_conf[] =
 	"log_level = debug\n"
 	"ttl_expired = kernel\n"
 	"icmp_rate = 0\n"
+	"idle_sleep_us = 0\n"
 	"\n"
 	"[port lan]                # inside\n"
 	"interface = gw-lan\n"
@@ -76,15 +77,16 @@ static void test_full(void **state)
 	assert_int_equal(cfg.log_level, GK_LOG_DEBUG);
 	assert_int_equal(cfg.ttl_expired, GK_TTL_EXPIRED_KERNEL);
 	assert_int_equal(cfg.icmp_rate, 0);
+	assert_int_equal(cfg.idle_sleep_us, 0);
 	assert_int_equal(cfg.nr_ports, 2);
 	assert_string_equal(cfg.ports[0].name, "lan");
 	assert_string_equal(cfg.ports[0].ifname, "gw-lan");
 	assert_int_equal(cfg.ports[0].mtu, 1500);
-	assert_int_equal(cfg.ports[0].line, 21);
+	assert_int_equal(cfg.ports[0].line, 22);
 	assert_string_equal(cfg.ports[1].name, "wan");
 	assert_string_equal(cfg.ports[1].ifname, "gw-wan");
 	assert_int_equal(cfg.ports[1].mtu, 0);
-	assert_int_equal(cfg.ports[1].line, 25);
+	assert_int_equal(cfg.ports[1].line, 26);
 }
 
 /* Only a port: everything else takes the documented defaults. */
@@ -112,6 +114,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.log_level, GK_LOG_INFO);
 	assert_int_equal(cfg.ttl_expired, GK_TTL_EXPIRED_WORKER);
 	assert_int_equal(cfg.icmp_rate, 1000);
+	assert_int_equal(cfg.idle_sleep_us, 200);
 	assert_int_equal(cfg.nr_ports, 1);
 
 	gk_config_defaults(&def);
@@ -208,6 +211,7 @@ static const struct bad bad_files[] = {
 	{ "log_level", "[genkan]\nlog_level = loud\n" PORT, 2, "invalid log_level 'loud'" },
 	{ "ttl_expired", "[genkan]\nttl_expired = router\n" PORT, 2, "invalid ttl_expired 'router'" },
 	{ "icmp_rate", "[genkan]\nicmp_rate = 2000000\n" PORT, 2, "icmp_rate = 2000000 out of range" },
+	{ "idle_sleep_us", "[genkan]\nidle_sleep_us = -1\n" PORT, 2, "idle_sleep_us" },
 	{ "instance chars", "[genkan]\ninstance = a.b\n" PORT, 2, "invalid instance 'a.b'" },
 	{ "instance too long", "[genkan]\ninstance = abcdefghijabcdefghijabcdefghij12\n" PORT,
 	  2, "invalid instance" },
