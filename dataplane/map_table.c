@@ -62,44 +62,12 @@ static void rt_fill(struct gk_map_rt *rt, const struct gk_map_rule *r,
 	rt->a = r->psid_offset;
 	rt->ea_shift = (uint8_t)(64 - r->ipv6_plen - r->ea_bits);
 	rt->draft03 = !!(r->flags & GK_MAP_F_DRAFT03);
+	rt->sfx_mask = rt->p == 32 ? ~0u : (1u << rt->p) - 1u;
+	rt->psid_mask = (uint16_t)((1u << rt->k) - 1u);
 	if (r->mss_clamp == GK_MAP_MSS_AUTO)
 		rt->mss = tunnel_mtu > 40 + 536 ? tunnel_mtu - 40 : 536;
 	else
 		rt->mss = r->mss_clamp;
-}
-
-/* RFC 7597 §5.2 and §6, as gk_map_ce_addr() but with shifts. */
-void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4, uint16_t psid,
-		       uint8_t out[16])
-{
-	uint64_t suffix = v4 & (rt->p == 32 ? ~0u : (1u << rt->p) - 1u);
-	uint64_t ea, hi, lo;
-
-	if (rt->o >= rt->p) {
-		psid &= (uint16_t)((1u << rt->k) - 1u);
-		ea = suffix << rt->k | psid;
-	} else {
-		/* an IPv4 prefix: bits past r4 + o are not the CE's */
-		ea = suffix >> (rt->p - rt->o);
-		v4 &= (uint32_t)(~0ull << (rt->p - rt->o));
-		psid = 0;
-	}
-	hi = rt->v6hi | (rt->o ? ea << rt->ea_shift : 0);
-	if (rt->draft03)
-		lo = (uint64_t)v4 << 24 | (uint64_t)psid << 8;
-	else
-		lo = (uint64_t)v4 << 16 | psid;
-	hi = __builtin_bswap64(hi);
-	lo = __builtin_bswap64(lo);
-	memcpy(out, &hi, 8);
-	memcpy(out + 8, &lo, 8);
-}
-
-static uint32_t v6h_slot(uint64_t key, uint32_t plen, uint32_t mask)
-{
-	uint64_t h = (key ^ plen) * 0x9e3779b97f4a7c15ull;
-
-	return (uint32_t)(h >> 32) & mask;
 }
 
 /* Build the per-length hash; first rule wins on duplicates (as the LPM). */
@@ -122,7 +90,7 @@ static int v6h_build(struct gk_map_table *t, const struct gk_map_rule *r,
 		uint32_t plen = r[i].ipv6_plen;
 
 		seen[plen] = true;
-		for (j = v6h_slot(key, plen, t->v6h_mask);
+		for (j = gk_map_v6h_slot(key, plen, t->v6h_mask);
 		     t->v6h[j].ri != GK_LPM_MISS; j = (j + 1) & t->v6h_mask)
 			if (t->v6h[j].key == key && t->v6h[j].plen == plen)
 				break;
@@ -137,27 +105,6 @@ static int v6h_build(struct gk_map_table *t, const struct gk_map_rule *r,
 		if (seen[i])
 			t->v6len[t->nr_v6len++] = (uint8_t)i;
 	return 0;
-}
-
-uint32_t gk_map_v6_lookup(const struct gk_map_table *t, const uint8_t addr[16])
-{
-	uint64_t hi;
-	unsigned l;
-
-	if (!t->v6h)
-		return GK_LPM_MISS;
-	memcpy(&hi, addr, 8);
-	hi = __builtin_bswap64(hi);
-	for (l = 0; l < t->nr_v6len; l++) {
-		uint32_t plen = t->v6len[l], j;
-		uint64_t key = plen ? hi & (~0ull << (64 - plen)) : 0;
-
-		for (j = v6h_slot(key, plen, t->v6h_mask);
-		     t->v6h[j].ri != GK_LPM_MISS; j = (j + 1) & t->v6h_mask)
-			if (t->v6h[j].key == key && t->v6h[j].plen == plen)
-				return t->v6h[j].ri;
-	}
-	return GK_LPM_MISS;
 }
 
 struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
@@ -347,8 +294,8 @@ static bool icmp4_error(uint8_t type)
  * the identifier of a query is the port; an error is mapped by the port of
  * the packet it quotes, which travelled the other way.
  */
-bool gk_mape_port(const uint8_t *ip, uint32_t len, bool to_ce,
-		  uint8_t noport_why, uint16_t *port, uint8_t *why)
+bool gk_mape_port_slow(const uint8_t *ip, uint32_t len, bool to_ce,
+		       uint8_t noport_why, uint16_t *port, uint8_t *why)
 {
 	uint32_t ihl = (ip[0] & 0xfu) * 4u, eihl;
 	const uint8_t *l4 = ip + ihl, *e, *el4;
@@ -403,24 +350,6 @@ bad:
 unsupported:
 	*why = GK_MAP_DROP_ICMP_UNSUPPORTED;
 	return false;
-}
-
-/*
- * An IPv4 header at off that fits the frame. Returns its total length
- * (Ethernet padding excluded), 0 if unusable.
- */
-uint32_t gk_mape_ip4_len(const struct gk_pkt *p, uint32_t off)
-{
-	const uint8_t *ip = p->data + off;
-	uint32_t ihl, tot;
-
-	if (off + 20 > p->len || (ip[0] >> 4) != 4)
-		return 0;
-	ihl = (ip[0] & 0xfu) * 4u;
-	tot = gk_mape_rd16(ip + 2);
-	if (ihl < 20 || tot < ihl || off + tot > p->len)
-		return 0;
-	return tot;
 }
 
 /*
@@ -497,6 +426,18 @@ bool gk_mape_ttl_dec(uint8_t *ip)
 }
 
 /*
+ * Move the L2 header (l3 bytes) by at least 40 bytes: the common untagged
+ * case as a fixed 14-byte copy the compiler inlines, not a libc call.
+ */
+static inline void move_l2(uint8_t *to, const uint8_t *from, uint32_t l3)
+{
+	if (likely(l3 == 14))
+		memcpy(to, from, 14);
+	else
+		memmove(to, from, l3);
+}
+
+/*
  * RFC 2473 §3.1, RFC 7597 §7: prepend an IPv6 header (next header 4) to
  * the IPv4 packet of ip_len bytes at l3_off, into the headroom, keeping
  * the L2 header in front. Traffic class from the TOS (RFC 2473 §6.5),
@@ -510,7 +451,7 @@ void gk_mape_encap(struct gk_pkt *p, const uint8_t src[16],
 
 	p->data -= 40;
 	p->buf_len += 40;
-	memmove(p->data, p->data + 40, l3);
+	move_l2(p->data, p->data + 40, l3);
 	gk_mape_wr16(p->data + l3 - 2, 0x86dd);
 	ip6 = p->data + l3;
 	gk_mape_wr32(ip6, 0x60000000u | (uint32_t)tos << 20 |
@@ -541,7 +482,7 @@ void gk_mape_decap(struct gk_pkt *p, uint32_t inner, uint32_t ip_len)
 	uint8_t flags;
 	uint16_t frag;
 
-	memmove(p->data + d, p->data, l3);
+	move_l2(p->data + d, p->data, l3);
 	p->data += d;
 	p->buf_len -= d;
 	p->len = l3 + ip_len;

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fib.h"
 #include "frag.h"
@@ -89,7 +90,11 @@ struct gk_map_rt {
 	uint8_t p, o, k, a;	/* RFC 7597 notation (map_rule.h) */
 	uint8_t draft03;
 	uint16_t mss;		/* effective TCP MSS clamp, 0 = off */
+	uint32_t sfx_mask;	/* the p suffix bits of an IPv4 address */
+	uint16_t psid_mask;	/* (1 << k) - 1 */
+	uint16_t pad;
 };
+_Static_assert(sizeof(struct gk_map_rt) == 32, "two rules per cache line");
 
 struct gk_map_table_cfg {
 	int role;			/* GK_MAPE_ROLE_CE or _BR */
@@ -145,13 +150,70 @@ unsigned gk_map_table_nr_rules(const struct gk_map_table *t);
 
 /*
  * The CE IPv6 address for an IPv4 address (host order) inside rule rt and
- * a PSID: the same bits as gk_map_ce_addr(), without its bit loops.
+ * a PSID: the same bits as gk_map_ce_addr() (RFC 7597 §5.2 and §6),
+ * without its bit loops. Inline: every encap and every validated decap
+ * computes one.
  */
-void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4, uint16_t psid,
-		       uint8_t out[16]);
+static inline void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4,
+				     uint16_t psid, uint8_t out[16])
+{
+	uint64_t ea, hi, lo;
 
-/* BR: the rule whose IPv6 prefix covers addr, GK_LPM_MISS if none. */
-uint32_t gk_map_v6_lookup(const struct gk_map_table *t, const uint8_t addr[16]);
+	if (__builtin_expect(rt->o >= rt->p, 1)) {
+		psid &= rt->psid_mask;
+		ea = (uint64_t)(v4 & rt->sfx_mask) << rt->k | psid;
+	} else {
+		/* an IPv4 prefix: bits past r4 + o are not the CE's */
+		ea = (v4 & rt->sfx_mask) >> (rt->p - rt->o);
+		v4 &= (uint32_t)(~0ull << (rt->p - rt->o));
+		psid = 0;
+	}
+	hi = rt->v6hi | (rt->o ? ea << rt->ea_shift : 0);
+	if (rt->draft03)
+		lo = (uint64_t)v4 << 24 | (uint64_t)psid << 8;
+	else
+		lo = (uint64_t)v4 << 16 | psid;
+	hi = __builtin_bswap64(hi);
+	lo = __builtin_bswap64(lo);
+	memcpy(out, &hi, 8);
+	memcpy(out + 8, &lo, 8);
+}
+
+static inline uint32_t gk_map_v6h_slot(uint64_t key, uint32_t plen,
+				       uint32_t mask)
+{
+	uint64_t h = (key ^ plen) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32) & mask;
+}
+
+/*
+ * BR: the rule whose IPv6 prefix covers addr, GK_LPM_MISS if none.
+ * Inline: once per decapsulated packet, usually a single probe.
+ */
+static inline uint32_t gk_map_v6_lookup(const struct gk_map_table *t,
+					const uint8_t addr[16])
+{
+	uint64_t hi;
+	unsigned l;
+
+	if (!t->v6h)
+		return GK_LPM_MISS;
+	memcpy(&hi, addr, 8);
+	hi = __builtin_bswap64(hi);
+	for (l = 0; l < t->nr_v6len; l++) {
+		uint32_t plen = t->v6len[l], j;
+		uint64_t key = plen ? hi & (~0ull << (64 - plen)) : 0;
+		const struct gk_map_v6ent *e;
+
+		for (j = gk_map_v6h_slot(key, plen, t->v6h_mask);
+		     (e = &t->v6h[j])->ri != GK_LPM_MISS;
+		     j = (j + 1) & t->v6h_mask)
+			if (e->key == key && e->plen == plen)
+				return e->ri;
+	}
+	return GK_LPM_MISS;
+}
 
 /*
  * Per-worker stage context, shared by the CE and BR stages. Zero it, set
@@ -268,16 +330,49 @@ static inline void gk_mape_drop(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 }
 
 bool gk_mape_take_token(struct gk_mape_ctx *ctx);
-/* Total length of the IPv4 packet at off, 0 if it does not fit. */
-uint32_t gk_mape_ip4_len(const struct gk_pkt *p, uint32_t off);
+/*
+ * Total length of the IPv4 packet at off, 0 if it does not fit
+ * (Ethernet padding excluded). Inline: once per packet either way.
+ */
+static inline uint32_t gk_mape_ip4_len(const struct gk_pkt *p, uint32_t off)
+{
+	const uint8_t *ip = p->data + off;
+	uint32_t ihl, tot;
+
+	if (off + 20 > p->len || (ip[0] >> 4) != 4)
+		return 0;
+	ihl = (ip[0] & 0xfu) * 4u;
+	tot = gk_mape_rd16(ip + 2);
+	if (ihl < 20 || tot < ihl || off + tot > p->len)
+		return 0;
+	return tot;
+}
+
+/* gk_mape_port() for what is not an unfragmented TCP/UDP packet. */
+bool gk_mape_port_slow(const uint8_t *ip, uint32_t len, bool to_ce,
+		       uint8_t noport_why, uint16_t *port, uint8_t *why);
+
 /*
  * The port that selects the CE (RFC 7597 §5.1, ICMP per RFC 7597 §8.3):
  * to_ce, the destination port / query id / quoted source port; else the
  * source port / query id / quoted destination port. false with *why set
- * (noport_why for protocols without ports).
+ * (noport_why for protocols without ports). TCP/UDP inline, ICMP and the
+ * errors out of line.
  */
-bool gk_mape_port(const uint8_t *ip, uint32_t len, bool to_ce,
-		  uint8_t noport_why, uint16_t *port, uint8_t *why);
+static inline bool gk_mape_port(const uint8_t *ip, uint32_t len, bool to_ce,
+				uint8_t noport_why, uint16_t *port,
+				uint8_t *why)
+{
+	uint32_t ihl = (ip[0] & 0xfu) * 4u;
+
+	if (__builtin_expect((ip[9] == 6 || ip[9] == 17) &&
+			     !(gk_mape_rd16(ip + 6) & 0x1fff) &&
+			     len >= ihl + 4, 1)) {
+		*port = gk_mape_rd16(ip + ihl + (to_ce ? 2 : 0));
+		return true;
+	}
+	return gk_mape_port_slow(ip, len, to_ce, noport_why, port, why);
+}
 /* Lower a SYN's MSS option to mss; true if changed. */
 bool gk_mape_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss);
 /* Decrement TTL, fix the checksum; false (untouched) if TTL <= 1. */
