@@ -16,7 +16,8 @@
 	X(TOO_BIG,	"too_big")	/* larger than egress MTU */	\
 	X(NO_KERNEL,	"no_punt")	/* kernel verdict, no punt path */	\
 	X(TX_FULL,	"tx_full")	/* egress ring full */	\
-	X(MAPE,		"mape")		/* see per-domain MAP-E counters */
+	X(MAPE,		"mape")		/* see per-domain MAP-E counters */	\
+	X(WG,		"wg")		/* see the WireGuard stage's counters */
 
 enum gk_wk_drop {
 #define GK_X(n, s) GK_WK_DROP_##n,

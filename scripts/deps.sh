@@ -11,7 +11,7 @@ PKGS=(
 	liburcu-dev libmnl-dev libjansson-dev libpcap-dev
 	libssl-dev libipsec-mb-dev
 	# tests
-	libcmocka-dev python3 python3-scapy
+	libcmocka-dev python3 python3-scapy python3-cryptography
 	# lab, e2e tests and bench peers
 	iproute2 iputils-ping iperf3 curl tcpdump procps ethtool util-linux jq
 	dpdk-dev

@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * WireGuard transport data (whitepaper §5.4.6): each burst is checked and
+ * looked up first, then sealed or opened in one gk_aead call (ipsec-mb
+ * keeps its lanes full only if it sees many packets at once), then the
+ * headers are written or stripped in place.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "csum.h"
+#include "wg_data.h"
+
+const char *const gk_wg_drop_names[GK_WG_DROP_MAX] = {
+#define GK_X(n, s) [GK_WG_DROP_##n] = s,
+	GK_WG_DROP_LIST(GK_X)
+#undef GK_X
+};
+
+const char *const gk_wg_evc_names[GK_WG_EVC_MAX] = {
+#define GK_X(n, s) [GK_WG_EVC_##n] = s,
+	GK_WG_EVC_LIST(GK_X)
+#undef GK_X
+};
+
+/* ---- event ring: one producer (the worker), one consumer (genkand) ---- */
+
+struct gk_wg_evring {
+	_Atomic uint32_t head __gk_aligned;	/* producer */
+	uint32_t tail_cache;
+	_Atomic uint32_t tail __gk_aligned;	/* consumer */
+	uint32_t head_cache;
+	uint32_t mask __gk_aligned;
+	struct gk_wg_event slots[];
+};
+
+struct gk_wg_evring *gk_wg_evring_create(unsigned int size_pow2)
+{
+	struct gk_wg_evring *r;
+	size_t sz;
+
+	if (size_pow2 < 2 || size_pow2 > (1u << 20) ||
+	    (size_pow2 & (size_pow2 - 1)))
+		return NULL;
+	sz = sizeof(*r) + (size_t)size_pow2 * sizeof(struct gk_wg_event);
+	sz = (sz + GK_CACHELINE - 1) & ~(size_t)(GK_CACHELINE - 1);
+	r = aligned_alloc(GK_CACHELINE, sz);
+	if (!r)
+		return NULL;
+	memset(r, 0, sz);
+	atomic_init(&r->head, 0);
+	atomic_init(&r->tail, 0);
+	r->mask = size_pow2 - 1;
+	return r;
+}
+
+void gk_wg_evring_destroy(struct gk_wg_evring *r)
+{
+	free(r);
+}
+
+bool gk_wg_evring_push(struct gk_wg_evring *r, const struct gk_wg_event *e)
+{
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	if (head - r->tail_cache > r->mask) {
+		r->tail_cache = atomic_load_explicit(&r->tail,
+						     memory_order_acquire);
+		if (head - r->tail_cache > r->mask)
+			return false;
+	}
+	r->slots[head & r->mask] = *e;
+	/* Release: the slot is written before the consumer sees head move. */
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	return true;
+}
+
+unsigned int gk_wg_evring_pop(struct gk_wg_evring *r, struct gk_wg_event *out,
+			      unsigned int max)
+{
+	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	unsigned int n = 0;
+
+	if (r->head_cache == tail)
+		r->head_cache = atomic_load_explicit(&r->head,
+						     memory_order_acquire);
+	while (n < max && tail != r->head_cache) {
+		out[n++] = r->slots[tail & r->mask];
+		tail++;
+	}
+	atomic_store_explicit(&r->tail, tail, memory_order_release);
+	return n;
+}
+
+/* ---- ctx ---- */
+
+int gk_wg_ctx_init(struct gk_wg_ctx *ctx, uint32_t max_peers,
+		   enum gk_aead_impl impl, char *err, size_t errlen)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	if (!max_peers) {
+		snprintf(err, errlen, "max_peers is 0");
+		return -EINVAL;
+	}
+	ctx->peer = calloc(max_peers, sizeof(*ctx->peer));
+	if (!ctx->peer) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ctx->aead = gk_aead_create(impl, err, errlen);
+	if (!ctx->aead)
+		goto err_peer;
+	ctx->max_peers = max_peers;
+	return 0;
+
+err_peer:
+	free(ctx->peer);
+	ctx->peer = NULL;
+	return -EIO;
+}
+
+void gk_wg_ctx_fini(struct gk_wg_ctx *ctx)
+{
+	gk_aead_destroy(ctx->aead);
+	free(ctx->peer);
+	ctx->aead = NULL;
+	ctx->peer = NULL;
+}
+
+/* ---- helpers ---- */
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)gk_wg_get_le32(p) |
+	       (uint64_t)gk_wg_get_le32(p + 4) << 32;
+}
+
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+	gk_wg_put_le32(p, (uint32_t)v);
+	gk_wg_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline void drop(struct gk_wg_ctx *ctx, struct gk_pkt *p,
+			enum gk_wg_drop why)
+{
+	ctx->drops[why]++;
+	gk_wk_drop(ctx->stats, p, GK_WK_DROP_WG);
+}
+
+static inline struct gk_wg_peer_stats *pstats(struct gk_wg_ctx *ctx,
+					      const struct gk_wg_peer *pe)
+{
+	if (likely(pe->id < ctx->max_peers))
+		return &ctx->peer[pe->id];
+	ctx->peer_id_overflow++;
+	return &ctx->spare;
+}
+
+/*
+ * Length of the IP packet at ip (at most room bytes), 0 if it is not a
+ * sane IPv4/IPv6 packet; *v6 tells which.
+ */
+static inline uint32_t ip_len(const uint8_t *ip, uint32_t room, bool *v6)
+{
+	uint32_t ihl, tot;
+
+	if (unlikely(room < 20))
+		return 0;
+	switch (ip[0] >> 4) {
+	case 4:
+		ihl = (ip[0] & 0xfu) * 4u;
+		tot = rd16(ip + 2);
+		if (unlikely(ihl < 20 || tot < ihl || tot > room))
+			return 0;
+		*v6 = false;
+		return tot;
+	case 6:
+		if (unlikely(room < 40))
+			return 0;
+		tot = 40u + rd16(ip + 4);
+		if (unlikely(tot > room))
+			return 0;
+		*v6 = true;
+		return tot;
+	default:
+		return 0;
+	}
+}
+
+static bool expired(const struct gk_wg_ctx *ctx, const struct gk_wg_kp *kp)
+{
+	return ctx->now_ns > kp->birth_ns &&
+	       ctx->now_ns - kp->birth_ns >= ctx->peers->reject_after_time_ns;
+}
+
+static void post(struct gk_wg_ctx *ctx, uint64_t *last, enum gk_wg_evc c,
+		 const struct gk_wg_event *ev)
+{
+	if (!ctx->events)
+		return;
+	if (*last && ctx->now_ns - *last < GK_WG_EV_HOLDOFF_NS)
+		return;
+	*last = ctx->now_ns ?: 1;
+	if (gk_wg_evring_push(ctx->events, ev))
+		ctx->evc[c]++;
+	else
+		ctx->evc[GK_WG_EVC_RING_FULL]++;
+}
+
+static void need_handshake(struct gk_wg_ctx *ctx, const struct gk_wg_peer *pe)
+{
+	struct gk_wg_event ev = {
+		.type = GK_WG_EV_HANDSHAKE_NEEDED, .peer_id = pe->id,
+	};
+
+	post(ctx, &pstats(ctx, pe)->hs_post_ns, GK_WG_EVC_HS_NEEDED, &ev);
+}
+
+/* ---- encrypt ---- */
+
+/* RFC 6040 §4.1 normal mode: copy ECN, but never put CE on the outside. */
+static inline uint8_t outer_ecn(uint8_t inner_tos)
+{
+	uint8_t ecn = inner_tos & 3;
+
+	return ecn == 3 ? 2 : ecn;
+}
+
+static void encap(struct gk_wg_ctx *ctx, struct gk_pkt *p,
+		  const struct gk_wg_peer *pe, const struct gk_aead_op *op,
+		  const struct gk_wg_kp *kp, uint8_t tos)
+{
+	bool v6 = pe->ep.family == AF_INET6;
+	uint32_t l3 = p->meta.l3_off, iphl = v6 ? 40 : 20;
+	uint32_t hdr = iphl + 8 + GK_WG_DATA_HDR_LEN;
+	uint32_t msg_len = GK_WG_DATA_HDR_LEN + op->len + GK_AEAD_TAG_LEN;
+	uint32_t udp_len = 8 + msg_len;
+	uint8_t *o, *udp, *wg;
+	uint16_t c;
+
+	p->data -= hdr;
+	p->buf_len += hdr;
+	memmove(p->data, p->data + hdr, l3);
+	wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
+	o = p->data + l3;
+	udp = o + iphl;
+	wg = udp + 8;
+
+	wr16(udp, pe->src_port);
+	wr16(udp + 2, pe->ep.port);
+	wr16(udp + 4, (uint16_t)udp_len);
+	wr16(udp + 6, 0);
+	gk_wg_put_le32(wg + GK_WG_DATA_OFF_TYPE, GK_WG_MSG_DATA);
+	gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, kp->remote_index);
+	put_le64(wg + GK_WG_DATA_OFF_COUNTER, op->counter);
+
+	if (v6) {
+		uint32_t w = 0x60000000u | (uint32_t)outer_ecn(tos) << 20 |
+			     (p->meta.flow_hash & 0xfffffu);
+		uint8_t ph[8] = { 0, 0, (uint8_t)(udp_len >> 8),
+				  (uint8_t)udp_len, 0, 0, 0, 17 };
+		uint32_t s;
+
+		wr16(o, (uint16_t)(w >> 16));
+		wr16(o + 2, (uint16_t)w);
+		wr16(o + 4, (uint16_t)udp_len);
+		o[6] = 17;
+		o[7] = 64;
+		memcpy(o + 8, pe->src, 16);
+		memcpy(o + 24, pe->ep.addr, 16);
+		/* RFC 8200 §8.1: mandatory over IPv6, pseudo-header first. */
+		s = gk_csum_partial(o + 8, 32, 0);
+		s = gk_csum_partial(ph, sizeof(ph), s);
+		s = gk_csum_partial(udp, udp_len, s);
+		c = gk_csum_fold(s);
+		if (!c)
+			c = 0xffff;
+		memcpy(udp + 6, &c, 2);
+	} else {
+		o[0] = 0x45;
+		o[1] = outer_ecn(tos);
+		wr16(o + 2, (uint16_t)(20 + udp_len));
+		wr16(o + 4, ctx->ip_id++);
+		wr16(o + 6, 0);
+		o[8] = 64;
+		o[9] = 17;
+		wr16(o + 10, 0);
+		memcpy(o + 12, pe->src, 4);
+		memcpy(o + 16, pe->ep.addr, 4);
+		c = gk_csum_ip4_hdr(o, 20);
+		memcpy(o + 10, &c, 2);
+	}
+	p->len = l3 + iphl + udp_len;
+	p->meta.l4_off = (uint16_t)(l3 + iphl);
+	p->meta.l4_proto = 17;
+	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
+				  (v6 ? GK_META_F_IPV6 : GK_META_F_IPV4) |
+				  GK_META_F_L4 | GK_META_F_ORIGIN);
+	p->meta.class = GK_CLASS_TRANSIT;
+}
+
+/*
+ * Checks and lookups for one packet; on success fills slot m of the
+ * scratch (kp, inner length in len, padded length in ops[m].len).
+ */
+static bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
+{
+	const struct gk_wg_peers *t = ctx->peers;
+	const struct gk_wg_peer *pe;
+	const struct gk_wg_kp *kp;
+	uint32_t l3 = p->meta.l3_off, len, peer, padded, ki;
+	const uint8_t *ip;
+	bool v6;
+
+	if (unlikely(l3 < 14 || l3 >= p->len)) {
+		drop(ctx, p, GK_WG_DROP_BAD_INNER);
+		return false;
+	}
+	ip = p->data + l3;
+	len = ip_len(ip, p->len - l3, &v6);
+	if (unlikely(!len)) {
+		drop(ctx, p, GK_WG_DROP_BAD_INNER);
+		return false;
+	}
+	/* Cryptokey routing, outbound (whitepaper §2): the destination. */
+	if (v6) {
+		peer = gk_wg_peers_lookup6(t, ip + 24);
+	} else {
+		uint32_t dst;
+
+		memcpy(&dst, ip + 16, 4);
+		peer = gk_wg_peers_lookup4(t, dst);
+	}
+	if (unlikely(peer == GK_WG_NO_PEER)) {
+		drop(ctx, p, GK_WG_DROP_NO_PEER);
+		return false;
+	}
+	pe = &t->peers[peer];
+	if (unlikely(!pe->ep.family)) {
+		drop(ctx, p, GK_WG_DROP_NO_ENDPOINT);
+		return false;
+	}
+	if (unlikely(len > t->mtu)) {
+		drop(ctx, p, GK_WG_DROP_TOO_BIG);
+		return false;
+	}
+	ki = pe->kp[GK_WG_KP_CURRENT];
+	kp = ki == GK_WG_NO_KP ? NULL : &t->kps[ki];
+	if (unlikely(!kp || expired(ctx, kp))) {
+		drop(ctx, p, GK_WG_DROP_NO_KEYPAIR);
+		need_handshake(ctx, pe);
+		return false;
+	}
+	/* §5.4.6: pad to 16, but a full-MTU packet stays full-MTU. */
+	padded = (len + GK_WG_DATA_PAD - 1) & ~(uint32_t)(GK_WG_DATA_PAD - 1);
+	if (padded > t->mtu)
+		padded = t->mtu;
+	if (unlikely(l3 + padded + GK_AEAD_TAG_LEN > p->buf_len)) {
+		drop(ctx, p, GK_WG_DROP_NO_ROOM);
+		return false;
+	}
+	ctx->kp[m] = kp;
+	ctx->len[m] = len;
+	ctx->ops[m].len = padded;
+	ctx->tos[m] = v6 ? (uint8_t)(rd16(ip) >> 4) : ip[1];
+	return true;
+}
+
+/*
+ * One fetch_add per keypair and burst: the burst's packets to a keypair
+ * get consecutive counters, unique across all workers sending with it.
+ */
+static void reserve_counters(struct gk_wg_ctx *ctx, unsigned int m)
+{
+	uint32_t done = 0;
+	unsigned int i, j, c;
+	uint64_t base;
+
+	for (i = 0; i < m; i++) {
+		if (done & (1u << i))
+			continue;
+		c = 0;
+		for (j = i; j < m; j++)
+			c += ctx->kp[j] == ctx->kp[i];
+		base = atomic_fetch_add_explicit(&ctx->kp[i]->st->send_counter,
+						 c, memory_order_relaxed);
+		for (j = i; j < m; j++) {
+			if (ctx->kp[j] != ctx->kp[i])
+				continue;
+			ctx->ops[j].counter = base++;
+			done |= 1u << j;
+		}
+	}
+}
+
+static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
+			  uint16_t n)
+{
+	const struct gk_wg_peers *t = ctx->peers;
+	unsigned int i, m = 0, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+
+		if (unlikely(p->verdict != GK_V_NONE))
+			continue;
+		if (unlikely(!t)) {
+			drop(ctx, p, GK_WG_DROP_NO_SNAPSHOT);
+			continue;
+		}
+		if (tx_prepare(ctx, p, m))
+			ctx->idx[m++] = (uint16_t)i;
+	}
+	if (!m)
+		return;
+	reserve_counters(ctx, m);
+
+	/* Drop what would pass REJECT_AFTER_MESSAGES, compact the rest. */
+	for (i = 0; i < m; i++) {
+		struct gk_pkt *p = pkts[ctx->idx[i]];
+		const struct gk_wg_kp *kp = ctx->kp[i];
+		struct gk_aead_op *op = &ctx->ops[k];
+		uint8_t *ip;
+
+		if (unlikely(ctx->ops[i].counter >= t->reject_after_messages)) {
+			drop(ctx, p, GK_WG_DROP_NO_KEYPAIR);
+			need_handshake(ctx, &t->peers[kp->peer]);
+			continue;
+		}
+		ip = p->data + p->meta.l3_off;
+		op->counter = ctx->ops[i].counter;
+		op->len = ctx->ops[i].len;
+		ctx->kp[k] = kp;
+		ctx->len[k] = ctx->len[i];
+		ctx->idx[k] = ctx->idx[i];
+		ctx->tos[k] = ctx->tos[i];
+		memset(ip + ctx->len[k], 0, op->len - ctx->len[k]);
+		op->key = kp->send_key;
+		op->buf = ip;
+		op->tag = ip + op->len;
+		op->aad = NULL;
+		op->aad_len = 0;
+		op->nonce = NULL;
+		k++;
+	}
+	gk_aead_seal_burst(ctx->aead, ctx->ops, k);
+
+	for (i = 0; i < k; i++) {
+		struct gk_pkt *p = pkts[ctx->idx[i]];
+		const struct gk_wg_peer *pe = &t->peers[ctx->kp[i]->peer];
+		struct gk_wg_peer_stats *ps;
+
+		if (unlikely(ctx->ops[i].status)) {
+			drop(ctx, p, GK_WG_DROP_CRYPTO);
+			continue;
+		}
+		encap(ctx, p, pe, &ctx->ops[i], ctx->kp[i], ctx->tos[i]);
+		ps = pstats(ctx, pe);
+		ps->tx_packets++;
+		ps->tx_bytes += GK_WG_DATA_MIN_LEN + ctx->ops[i].len;
+		ps->last_tx_ns = ctx->now_ns;
+	}
+}
+
+void gk_wg_encrypt_burst(struct gk_wg_ctx *ctx, struct gk_pkt **p, uint16_t n)
+{
+	uint16_t off, c;
+
+	for (off = 0; off < n; off += c) {
+		c = n - off > GK_BURST ? GK_BURST : n - off;
+		encrypt_chunk(ctx, p + off, c);
+	}
+}
+
+/* ---- decrypt ---- */
+
+static bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
+{
+	const struct gk_wg_peers *t = ctx->peers;
+	uint32_t l4 = p->meta.l4_off, ulen, mlen;
+	const struct gk_wg_kp *kp;
+	struct gk_aead_op *op;
+	uint8_t *udp, *msg;
+
+	if (unlikely(!(p->meta.flags & GK_META_F_L4) ||
+		     !(p->meta.flags & (GK_META_F_IPV4 | GK_META_F_IPV6)) ||
+		     p->meta.l4_proto != 17 || p->meta.l3_off < 14 ||
+		     l4 <= p->meta.l3_off || l4 + 8 > p->len)) {
+		drop(ctx, p, GK_WG_DROP_BAD_OUTER);
+		return false;
+	}
+	udp = p->data + l4;
+	ulen = rd16(udp + 4);
+	if (unlikely(rd16(udp + 2) != t->listen_port || ulen < 8 ||
+		     l4 + ulen > p->len)) {
+		drop(ctx, p, GK_WG_DROP_BAD_OUTER);
+		return false;
+	}
+	mlen = ulen - 8;
+	if (unlikely(mlen < GK_WG_DATA_MIN_LEN)) {
+		drop(ctx, p, GK_WG_DROP_SHORT);
+		return false;
+	}
+	msg = udp + 8;
+	/* The 3 reserved bytes are part of the le32 type: must be zero. */
+	if (unlikely(gk_wg_get_le32(msg + GK_WG_DATA_OFF_TYPE) !=
+		     GK_WG_MSG_DATA)) {
+		drop(ctx, p, GK_WG_DROP_BAD_TYPE);
+		return false;
+	}
+	kp = gk_wg_peers_find_kp(t, gk_wg_get_le32(msg + GK_WG_DATA_OFF_RECEIVER));
+	if (unlikely(!kp)) {
+		drop(ctx, p, GK_WG_DROP_UNKNOWN_INDEX);
+		return false;
+	}
+	if (unlikely(expired(ctx, kp))) {
+		drop(ctx, p, GK_WG_DROP_KEY_EXPIRED);
+		return false;
+	}
+	op = &ctx->ops[m];
+	op->key = kp->recv_key;
+	op->counter = get_le64(msg + GK_WG_DATA_OFF_COUNTER);
+	op->buf = msg + GK_WG_DATA_HDR_LEN;
+	op->len = mlen - GK_WG_DATA_MIN_LEN;
+	op->tag = msg + mlen - GK_AEAD_TAG_LEN;
+	op->aad = NULL;
+	op->aad_len = 0;
+	op->nonce = NULL;
+	ctx->kp[m] = kp;
+	ctx->len[m] = mlen;
+	return true;
+}
+
+/* Roaming (whitepaper §2.1): any authenticated packet moves the endpoint. */
+static void check_endpoint(struct gk_wg_ctx *ctx, const struct gk_pkt *p,
+			   const struct gk_wg_peer *pe,
+			   struct gk_wg_peer_stats *ps)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off;
+	struct gk_wg_event ev = { .type = GK_WG_EV_ENDPOINT, .peer_id = pe->id };
+
+	ev.ep.port = rd16(p->data + p->meta.l4_off);
+	if (p->meta.flags & GK_META_F_IPV6) {
+		ev.ep.family = AF_INET6;
+		memcpy(ev.ep.addr, ip + 8, 16);
+	} else {
+		ev.ep.family = AF_INET;
+		memcpy(ev.ep.addr, ip + 12, 4);
+	}
+	if (likely(!memcmp(&ev.ep, &pe->ep, sizeof(ev.ep))))
+		return;
+	/* A second move before genkand caught up is news: no hold-off. */
+	if (memcmp(&ev.ep, &ps->ep_posted, sizeof(ev.ep)))
+		ps->ep_post_ns = 0;
+	ps->ep_posted = ev.ep;
+	post(ctx, &ps->ep_post_ns, GK_WG_EVC_ENDPOINT, &ev);
+}
+
+static void confirm(struct gk_wg_ctx *ctx, const struct gk_wg_peer *pe,
+		    const struct gk_wg_kp *kp, struct gk_wg_peer_stats *ps)
+{
+	struct gk_wg_event ev = {
+		.type = GK_WG_EV_CONFIRMED, .peer_id = pe->id,
+		.index = kp->local_index,
+	};
+
+	if (ps->confirm_index != kp->local_index)
+		ps->confirm_post_ns = 0;
+	ps->confirm_index = kp->local_index;
+	post(ctx, &ps->confirm_post_ns, GK_WG_EVC_CONFIRMED, &ev);
+}
+
+/* Leave only the inner packet at ip (len bytes), described for l3fwd. */
+static void decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6)
+{
+	uint32_t l3 = p->meta.l3_off, d = (uint32_t)(ip - p->data) - l3;
+	uint8_t flags = (uint8_t)(p->meta.flags & GK_META_F_VLAN);
+	uint16_t frag;
+
+	memmove(p->data + d, p->data, l3);
+	p->data += d;
+	p->buf_len -= d;
+	p->len = l3 + len;
+	wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
+	if (v6) {
+		flags |= GK_META_F_IPV6;
+		p->meta.l4_proto = ip[6];
+		if (ip[6] == 6 || ip[6] == 17 || ip[6] == 58) {
+			flags |= GK_META_F_L4;
+			p->meta.l4_off = (uint16_t)(l3 + 40);
+		} else {
+			if (ip[6] == 44)
+				flags |= GK_META_F_FRAG;
+			p->meta.l4_off = 0;
+		}
+	} else {
+		flags |= GK_META_F_IPV4;
+		frag = rd16(ip + 6);
+		p->meta.l4_proto = ip[9];
+		if (frag & 0x3fff)
+			flags |= GK_META_F_FRAG;
+		if (frag & 0x1fff) {
+			flags |= GK_META_F_LATER_FRAG;
+			p->meta.l4_off = 0;
+		} else {
+			flags |= GK_META_F_L4;
+			p->meta.l4_off = (uint16_t)(l3 + (ip[0] & 0xfu) * 4u);
+		}
+	}
+	p->meta.flags = flags;
+	p->meta.class = GK_CLASS_TRANSIT;
+}
+
+static void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int i)
+{
+	const struct gk_wg_peers *t = ctx->peers;
+	const struct gk_aead_op *op = &ctx->ops[i];
+	const struct gk_wg_kp *kp = ctx->kp[i];
+	const struct gk_wg_peer *pe = &t->peers[kp->peer];
+	struct gk_wg_peer_stats *ps;
+	uint32_t len, peer;
+	bool v6;
+
+	if (unlikely(op->status)) {
+		drop(ctx, p, op->status == -EBADMSG ? GK_WG_DROP_BAD_TAG :
+						      GK_WG_DROP_CRYPTO);
+		return;
+	}
+	/* §5.4.6: the window moves only for authenticated counters. */
+	if (unlikely(!gk_replay_check_and_update(&kp->st->replay, op->counter,
+						 t->reject_after_messages))) {
+		drop(ctx, p, GK_WG_DROP_REPLAY);
+		return;
+	}
+	ps = pstats(ctx, pe);
+	check_endpoint(ctx, p, pe, ps);
+	if (unlikely(kp->slot == GK_WG_KP_NEXT))
+		confirm(ctx, pe, kp, ps);
+	ps->last_rx_ns = ctx->now_ns;
+
+	if (unlikely(!op->len)) {
+		ps->rx_packets++;
+		ps->rx_bytes += ctx->len[i];
+		ctx->evc[GK_WG_EVC_RX_KEEPALIVE]++;
+		p->verdict = GK_V_DROP;
+		p->drop_reason = GK_WK_DROP_WG;
+		return;
+	}
+	len = ip_len(op->buf, op->len, &v6);
+	if (unlikely(!len)) {
+		drop(ctx, p, GK_WG_DROP_BAD_PLAIN);
+		return;
+	}
+	/* Cryptokey routing, inbound (whitepaper §2): the source. */
+	if (v6) {
+		peer = gk_wg_peers_lookup6(t, op->buf + 8);
+	} else {
+		uint32_t src;
+
+		memcpy(&src, op->buf + 12, 4);
+		peer = gk_wg_peers_lookup4(t, src);
+	}
+	if (unlikely(peer != kp->peer)) {
+		drop(ctx, p, GK_WG_DROP_ALLOWEDIPS);
+		return;
+	}
+	ps->rx_packets++;
+	ps->rx_bytes += ctx->len[i];
+	decap(p, op->buf, len, v6);
+}
+
+static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
+			  uint16_t n)
+{
+	unsigned int i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+
+		if (unlikely(p->verdict != GK_V_NONE))
+			continue;
+		if (unlikely(!ctx->peers)) {
+			drop(ctx, p, GK_WG_DROP_NO_SNAPSHOT);
+			continue;
+		}
+		if (rx_prepare(ctx, p, m))
+			ctx->idx[m++] = (uint16_t)i;
+	}
+	if (!m)
+		return;
+	gk_aead_open_burst(ctx->aead, ctx->ops, m);
+	/* In burst order: a counter repeated inside one burst is a replay. */
+	for (i = 0; i < m; i++)
+		rx_finish(ctx, pkts[ctx->idx[i]], i);
+}
+
+void gk_wg_decrypt_burst(struct gk_wg_ctx *ctx, struct gk_pkt **p, uint16_t n)
+{
+	uint16_t off, c;
+
+	for (off = 0; off < n; off += c) {
+		c = n - off > GK_BURST ? GK_BURST : n - off;
+		decrypt_chunk(ctx, p + off, c);
+	}
+}
