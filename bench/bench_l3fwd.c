@@ -23,17 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
 
 #include <urcu-qsbr.h>
 
 #include "dataplane/backend_mem.h"
+#include "dataplane/clock.h"
 #include "dataplane/csum.h"
 #include "dataplane/fib.h"
 #include "dataplane/l3fwd.h"
@@ -92,35 +88,6 @@ static uint32_t rnd(void)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return (uint32_t)rng;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t cycles(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __rdtsc();
-#else
-	return now_ns();
-#endif
-}
-
-/* TSC ticks per nanosecond, measured against CLOCK_MONOTONIC. */
-static double calibrate(void)
-{
-	uint64_t t0 = now_ns(), c0 = cycles(), t1, c1;
-
-	do
-		t1 = now_ns();
-	while (t1 - t0 < 200000000ull);
-	c1 = cycles();
-	return (double)(c1 - c0) / (double)(t1 - t0);
 }
 
 static const uint8_t port_mac[2][6] = {
@@ -332,8 +299,8 @@ static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
 	gk_mem_port_set_rx_classify(b->port[0], per_pkt_cls);
 	gk_mem_port_set_loop(b->port[0], o->packets);
 
-	t0 = now_ns();
-	c0 = cycles();
+	t0 = gk_mono_ns();
+	c0 = gk_cycles();
 	for (;;) {
 		unsigned int got = gk_worker_poll(&w);
 
@@ -341,8 +308,8 @@ static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
 			break;
 		total += got;
 	}
-	c1 = cycles();
-	t1 = now_ns();
+	c1 = gk_cycles();
+	t1 = gk_mono_ns();
 
 	r->packets = total;
 	r->forwarded = w.stats.tx_packets;
@@ -374,9 +341,9 @@ static int run_stage(struct bed *b, const struct opts *o, double tsc_per_ns,
 		n = gk_port_rx(b->port[0], pkts, GK_BURST);
 		if (!n)
 			break;
-		c0 = cycles();
+		c0 = gk_cycles();
 		gk_l3fwd_burst(&ctx, pkts, n);
-		c1 = cycles();
+		c1 = gk_cycles();
 		stage += c1 - c0;
 		total += n;
 		for (k = 0; k < n; k++) {
@@ -534,7 +501,7 @@ int main(int argc, char **argv)
 		if (sched_setaffinity(0, sizeof(set), &set))
 			perror("sched_setaffinity");
 	}
-	tsc = calibrate();
+	tsc = gk_tsc_calibrate();
 	printf("TSC %.3f GHz (calibrated against CLOCK_MONOTONIC)\n", tsc);
 	/* gk_worker_poll() wants a registered QSBR reader: this thread. */
 	rcu_register_thread();

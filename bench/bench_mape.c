@@ -26,17 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
 
 #include <urcu-qsbr.h>
 
 #include "dataplane/backend_mem.h"
+#include "dataplane/clock.h"
 #include "dataplane/csum.h"
 #include "dataplane/fib.h"
 #include "dataplane/map_rule.h"
@@ -92,35 +88,6 @@ static uint32_t rnd(void)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return (uint32_t)rng;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t cycles(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __rdtsc();
-#else
-	return now_ns();
-#endif
-}
-
-/* TSC ticks per nanosecond. */
-static double calibrate(void)
-{
-	uint64_t t0 = now_ns(), c0 = cycles(), t1, c1;
-
-	do
-		t1 = now_ns();
-	while (t1 - t0 < 200000000ull);
-	c1 = cycles();
-	return (double)(c1 - c0) / (double)(t1 - t0);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -228,7 +195,6 @@ static void rule_v4(const struct gk_map_rule *r, uint8_t v4[4])
 	memcpy(v4, r->ipv4_prefix, 4);
 	v4[3] = (uint8_t)(v4[3] | (rnd() & 0x7f));
 }
-
 
 /* Everything one direction needs, for both figures. */
 struct bed {
@@ -491,12 +457,12 @@ static int run_stage(struct bed *b, enum mode m, uint64_t rounds, double tsc,
 				restore(&b->fr[i + j]);
 				pk[j] = &b->fr[i + j].pkt;
 			}
-			t0 = cycles();
+			t0 = gk_cycles();
 			if (m <= M_BR_ENCAP)
 				gk_mape_br_burst(&ctx, pk, GK_BURST);
 			else
 				gk_mape_ce_burst(&ctx, pk, GK_BURST);
-			c += cycles() - t0;
+			c += gk_cycles() - t0;
 			for (j = 0; j < GK_BURST; j++)
 				r->ok += pk[j]->verdict == GK_V_NONE;
 		}
@@ -528,7 +494,7 @@ static int run_worker(struct bed *b, uint64_t rounds, double tsc,
 	ret = gk_worker_init(&w, &cfg);
 	if (ret)
 		return ret;
-	c0 = cycles();
+	c0 = gk_cycles();
 	for (;;) {
 		unsigned got = gk_worker_poll(&w);
 
@@ -536,7 +502,7 @@ static int run_worker(struct bed *b, uint64_t rounds, double tsc,
 			break;
 		total += got;
 	}
-	finish(r, cycles() - c0, total, tsc);
+	finish(r, gk_cycles() - c0, total, tsc);
 	r->ok = w.stats.tx_packets;
 	gk_worker_fini(&w);
 	return total == rounds * NR_FRAMES ? 0 : -EIO;
@@ -645,7 +611,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: setup failed\n", mode_name[m]);
 			return 1;
 		}
-	tsc = calibrate();
+	tsc = gk_tsc_calibrate();
 	printf("TSC %.3f GHz; %u BR rules, %d-byte inner packets, %u frames x %" PRIu64 " rounds, %u runs (median (min..max))\n",
 	       tsc, NR_RULES, INNER_LEN, NR_FRAMES, rounds, runs);
 	/* gk_worker_poll() wants a registered QSBR reader: this thread. */

@@ -29,13 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
-#include <x86intrin.h>
 
 #include <intel-ipsec-mb.h>
 
 #include "dataplane/backend_mem.h"
+#include "dataplane/clock.h"
 #include "dataplane/wg_aead.h"
 #include "dataplane/wg_data.h"
 #include "dataplane/wg_peers.h"
@@ -89,22 +88,6 @@ struct bed {
 	struct gk_aead *mb, *ssl;
 	struct stage_bed *sb;
 };
-
-static double calibrate(void)
-{
-	struct timespec a, b;
-	uint64_t t0, t1;
-	double ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	t0 = __rdtsc();
-	do {
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
-	} while (ns < 200e6);
-	t1 = __rdtsc();
-	return (t1 - t0) / ns;	/* TSC ticks per ns */
-}
 
 static void raw_burst(struct bed *b, unsigned int first, uint32_t len,
 		      bool enc)
@@ -324,12 +307,12 @@ static uint64_t stage_burst(struct stage_bed *s, unsigned int first)
 		stage_load(s, first + i);
 		pk[i] = s->pkt[first + i];
 	}
-	t0 = __rdtsc();
+	t0 = gk_cycles();
 	if (s->enc)
 		gk_wg_encrypt_burst(&s->ctx, pk, BURST);
 	else
 		gk_wg_decrypt_burst(&s->ctx, pk, BURST);
-	t = __rdtsc() - t0;
+	t = gk_cycles() - t0;
 	for (i = 0; i < BURST; i++)
 		s->bad += pk[i]->verdict != GK_V_NONE;
 	return t;
@@ -357,7 +340,7 @@ static double run_once(struct bed *b, enum mode mode, uint32_t len,
 		refill(b, first, len);
 		if (mode != RAW)
 			setup_ops(b, ops, first, len);
-		t0 = __rdtsc();
+		t0 = gk_cycles();
 		switch (mode) {
 		case RAW:
 			raw_burst(b, first, len, enc);
@@ -374,7 +357,7 @@ static double run_once(struct bed *b, enum mode mode, uint32_t len,
 		default:
 			break;
 		}
-		ticks += __rdtsc() - t0;
+		ticks += gk_cycles() - t0;
 		if (mode != RAW)
 			for (i = 0; i < BURST; i++)
 				bad |= ops[i].status != 0;
@@ -567,7 +550,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	tsc = calibrate();
+	tsc = gk_tsc_calibrate();
 	printf("bench_wg: ChaCha20-Poly1305, in place, empty AAD, "
 	       "bursts of %d, 1 core (cpu %d)\n", BURST, cpu);
 	printf("  ipsec-mb %s, our ipsec-mb backend: %s; TSC %.3f GHz\n",

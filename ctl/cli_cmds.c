@@ -77,6 +77,15 @@ static int fetch(struct gk_cli *cli, const char *cmd, json_t **result)
 	return fetch_args(cli, cmd, NULL, result);
 }
 
+/* fetch() for a subcommand that takes no arguments of its own. */
+static int fetch_noargs(struct gk_cli *cli, int argc, char **argv,
+			const char *cmd, json_t **result)
+{
+	int ret = no_args(cli, argc, argv);
+
+	return ret ? ret : fetch(cli, cmd, result);
+}
+
 static void kv(struct gk_cli *cli, const char *k, const char *v)
 {
 	fprintf(cli->out, "%-18s %s\n", k, v && *v ? v : "-");
@@ -93,9 +102,7 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 	size_t i;
 	int ret;
 
-	ret = no_args(cli, argc, argv);
-	if (!ret)
-		ret = fetch(cli, "status", &r);
+	ret = fetch_noargs(cli, argc, argv, "status", &r);
 	if (ret || !r)
 		return ret;
 
@@ -378,9 +385,7 @@ static int cmd_workers(struct gk_cli *cli, int argc, char **argv)
 	size_t i, j;
 	int ret;
 
-	ret = no_args(cli, argc, argv);
-	if (!ret)
-		ret = fetch(cli, "workers", &r);
+	ret = fetch_noargs(cli, argc, argv, "workers", &r);
 	if (ret || !r)
 		return ret;
 
@@ -424,79 +429,69 @@ static int cmd_workers(struct gk_cli *cli, int argc, char **argv)
 	return GK_CLI_EXIT_OK;
 }
 
-static int cmd_routes(struct gk_cli *cli, int argc, char **argv)
+/*
+ * A command whose result is one array of objects shown as a table, one
+ * column per string field: which call, which array, which columns, and
+ * what to say when the array is empty.
+ */
+struct list_cmd {
+	const char *cmd;		/* ctl command, also the array's key */
+	const char *none;		/* printed for an empty array */
+	unsigned ncols;
+	const char *head[GK_OUT_MAX_COLS];	/* '>' prefix: right-aligned */
+	const char *key[GK_OUT_MAX_COLS];	/* field of each element */
+};
+
+static int list(struct gk_cli *cli, int argc, char **argv,
+		const struct list_cmd *lc)
 {
-	static const char *const heads[] = {
-		"DESTINATION", "GATEWAY", "DEV", "PORT", "TYPE",
-	};
 	struct gk_out_table t;
-	char b[5][NB];
-	json_t *r, *rt;
+	char b[GK_OUT_MAX_COLS][NB];
+	const char *row[GK_OUT_MAX_COLS];
+	json_t *r, *e;
 	size_t i;
+	unsigned c;
 	int ret;
 
-	ret = no_args(cli, argc, argv);
-	if (!ret)
-		ret = fetch(cli, "routes", &r);
+	ret = fetch_noargs(cli, argc, argv, lc->cmd, &r);
 	if (ret || !r)
 		return ret;
 
-	gk_out_table_init(&t, 5, heads);
-	json_array_foreach(json_object_get(r, "routes"), i, rt) {
-		const char *row[5] = {
-			gk_out_str(rt, "dst", b[0], NB),
-			gk_out_str(rt, "gateway", b[1], NB),
-			gk_out_str(rt, "dev", b[2], NB),
-			gk_out_str(rt, "port", b[3], NB),
-			gk_out_str(rt, "type", b[4], NB),
-		};
-
+	gk_out_table_init(&t, lc->ncols, lc->head);
+	json_array_foreach(json_object_get(r, lc->cmd), i, e) {
+		for (c = 0; c < lc->ncols; c++)
+			row[c] = gk_out_str(e, lc->key[c], b[c], NB);
 		gk_out_table_add(&t, row);
 	}
 	if (t.nrows)
 		gk_out_table_print(&t, cli->out, 0);
 	else
-		fprintf(cli->out, "no routes\n");
+		fprintf(cli->out, "%s\n", lc->none);
 	gk_out_table_free(&t);
 	json_decref(r);
 	return GK_CLI_EXIT_OK;
 }
 
+static int cmd_routes(struct gk_cli *cli, int argc, char **argv)
+{
+	static const struct list_cmd lc = {
+		.cmd = "routes", .none = "no routes", .ncols = 5,
+		.head = { "DESTINATION", "GATEWAY", "DEV", "PORT", "TYPE" },
+		.key = { "dst", "gateway", "dev", "port", "type" },
+	};
+
+	return list(cli, argc, argv, &lc);
+}
+
 static int cmd_neighbors(struct gk_cli *cli, int argc, char **argv)
 {
-	static const char *const heads[] = {
-		"ADDRESS", "LLADDR", "DEV", "STATE",
+	static const struct list_cmd lc = {
+		.cmd = "neighbors", .none = "no neighbors", .ncols = 4,
+		.head = { "ADDRESS", "LLADDR", "DEV", "STATE" },
+		.key = { "addr", "lladdr", "dev", "state" },
 	};
-	struct gk_out_table t;
-	char b[4][NB];
-	json_t *r, *n;
-	size_t i;
-	int ret;
 
-	ret = no_args(cli, argc, argv);
-	if (!ret)
-		ret = fetch(cli, "neighbors", &r);
-	if (ret || !r)
-		return ret;
-
-	gk_out_table_init(&t, 4, heads);
-	json_array_foreach(json_object_get(r, "neighbors"), i, n) {
-		const char *row[4] = {
-			gk_out_str(n, "addr", b[0], NB),
-			gk_out_str(n, "lladdr", b[1], NB),
-			gk_out_str(n, "dev", b[2], NB),
-			gk_out_str(n, "state", b[3], NB),
-		};
-
-		gk_out_table_add(&t, row);
-	}
-	if (t.nrows)
-		gk_out_table_print(&t, cli->out, 0);
-	else
-		fprintf(cli->out, "no neighbors\n");
-	gk_out_table_free(&t);
-	json_decref(r);
-	return GK_CLI_EXIT_OK;
+	return list(cli, argc, argv, &lc);
 }
 
 static int cmd_reload(struct gk_cli *cli, int argc, char **argv)
@@ -506,9 +501,7 @@ static int cmd_reload(struct gk_cli *cli, int argc, char **argv)
 	size_t i;
 	int ret;
 
-	ret = no_args(cli, argc, argv);
-	if (!ret)
-		ret = fetch(cli, "reload", &r);
+	ret = fetch_noargs(cli, argc, argv, "reload", &r);
 	if (ret || !r)
 		return ret;
 

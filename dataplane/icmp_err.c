@@ -5,8 +5,7 @@
 
 #include "csum.h"
 #include "icmp_err.h"
-
-#define NS_PER_S	1000000000ull
+#include "ratelimit.h"
 
 #define ETH_HLEN_	14
 #define IP4_HLEN	20
@@ -51,36 +50,15 @@ void gk_icmp_err_init(struct gk_icmp_err_ctx *ctx, uint32_t rate_pps,
 {
 	ctx->rate_pps = rate_pps ? rate_pps : GK_ICMP_ERR_RATE_PPS;
 	ctx->burst = burst ? burst : GK_ICMP_ERR_BURST;
-	ctx->tokens = ctx->burst;
-	ctx->last_ns = ctx->now_ns;
+	gk_tb_init(&ctx->tb, ctx->burst, ctx->now_ns);
 }
 
-/*
- * RFC 1812 4.3.2.8, RFC 4443 2.4(f): a token bucket per worker. Whole
- * tokens; last_ns only advances by the time the added tokens took, so no
- * fraction of a token is lost between calls.
- */
-static bool take_token(struct gk_icmp_err_ctx *ctx)
+/* RFC 1812 4.3.2.8, RFC 4443 2.4(f): a token bucket per worker. */
+static inline bool take_token(struct gk_icmp_err_ctx *ctx)
 {
-	uint64_t rate = ctx->rate_pps ? ctx->rate_pps : GK_ICMP_ERR_RATE_PPS;
-	uint64_t burst = ctx->burst ? ctx->burst : GK_ICMP_ERR_BURST;
-	uint64_t dt, add;
-
-	if (ctx->now_ns > ctx->last_ns) {
-		dt = ctx->now_ns - ctx->last_ns;
-		add = dt >= UINT64_MAX / rate ? burst : dt * rate / NS_PER_S;
-		if (ctx->tokens + add >= burst) {
-			ctx->tokens = burst;
-			ctx->last_ns = ctx->now_ns;
-		} else if (add) {
-			ctx->tokens += add;
-			ctx->last_ns += add * NS_PER_S / rate;
-		}
-	}
-	if (!ctx->tokens)
-		return false;
-	ctx->tokens--;
-	return true;
+	return gk_tb_take(&ctx->tb, ctx->now_ns,
+			  ctx->rate_pps ? ctx->rate_pps : GK_ICMP_ERR_RATE_PPS,
+			  ctx->burst ? ctx->burst : GK_ICMP_ERR_BURST);
 }
 
 /* At most GK_MAX_PORTS entries, and only on the error path. */

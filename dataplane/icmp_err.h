@@ -21,6 +21,7 @@
 
 #include "fib.h"
 #include "pkt.h"
+#include "ratelimit.h"
 #include "wkstats.h"
 
 /* As Linux' icmp_msgs_per_sec / icmp_msgs_burst. */
@@ -29,14 +30,14 @@
 
 /*
  * Zero-initialise, set fib and stats, then gk_icmp_err_init(); refresh
- * fib and now_ns (CLOCK_MONOTONIC ns) before each burst. tokens/last_ns
- * are the bucket, in whole tokens; rate_pps or burst 0 mean the defaults.
+ * fib and now_ns (CLOCK_MONOTONIC ns) before each burst. tb is the
+ * bucket (ratelimit.h); rate_pps or burst 0 mean the defaults.
  */
 struct gk_icmp_err_ctx {
 	const struct gk_fib *fib;	/* snapshot, valid for this burst */
 	struct gk_wk_stats *stats;	/* owning worker's counters */
 	uint64_t now_ns;
-	uint64_t tokens, last_ns;
+	struct gk_tb tb;
 	uint32_t rate_pps;		/* errors per second, sustained */
 	uint32_t burst;			/* bucket depth */
 };

@@ -17,8 +17,6 @@ const char *const gk_map_drop_names[GK_MAP_DROP_MAX] = {
 #undef GK_X
 };
 
-#define NS_PER_S	1000000000ull
-
 __attribute__((format(printf, 3, 4)))
 static void *fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -219,8 +217,7 @@ void gk_mape_init(struct gk_mape_ctx *ctx, uint32_t rate_pps, uint32_t burst)
 	gk_mape_fini(ctx);
 	ctx->rate_pps = rate_pps ? rate_pps : GK_ICMP_ERR_RATE_PPS;
 	ctx->burst = burst ? burst : GK_ICMP_ERR_BURST;
-	ctx->tokens = ctx->burst;
-	ctx->last_ns = ctx->now_ns;
+	gk_tb_init(&ctx->tb, ctx->burst, ctx->now_ns);
 	ctx->nr_extra = 0;
 	if (!ctx->nr_reasm)
 		ctx->nr_reasm = GK_MAPE_NR_REASM;
@@ -249,28 +246,11 @@ void gk_mape_fini(struct gk_mape_ctx *ctx)
 
 /* ---- helpers shared by mape_ce.c and mape_br.c ----------------------- */
 
-/* Whole tokens; last_ns advances only by the time the added tokens took. */
 bool gk_mape_take_token(struct gk_mape_ctx *ctx)
 {
-	uint64_t rate = ctx->rate_pps ? ctx->rate_pps : GK_ICMP_ERR_RATE_PPS;
-	uint64_t burst = ctx->burst ? ctx->burst : GK_ICMP_ERR_BURST;
-	uint64_t dt, add;
-
-	if (ctx->now_ns > ctx->last_ns) {
-		dt = ctx->now_ns - ctx->last_ns;
-		add = dt >= UINT64_MAX / rate ? burst : dt * rate / NS_PER_S;
-		if (ctx->tokens + add >= burst) {
-			ctx->tokens = burst;
-			ctx->last_ns = ctx->now_ns;
-		} else if (add) {
-			ctx->tokens += add;
-			ctx->last_ns += add * NS_PER_S / rate;
-		}
-	}
-	if (!ctx->tokens)
-		return false;
-	ctx->tokens--;
-	return true;
+	return gk_tb_take(&ctx->tb, ctx->now_ns,
+			  ctx->rate_pps ? ctx->rate_pps : GK_ICMP_ERR_RATE_PPS,
+			  ctx->burst ? ctx->burst : GK_ICMP_ERR_BURST);
 }
 
 /* RFC 792 / RFC 1122 3.2.2: queries carry an identifier in bytes 4-5. */

@@ -27,6 +27,7 @@
 #include "lpm.h"
 #include "map_rule.h"
 #include "pkt.h"
+#include "ratelimit.h"
 #include "wkstats.h"
 
 #define GK_MAPE_ROLE_CE	0	/* ctl/config.h GK_MAPE_CE */
@@ -164,7 +165,8 @@ static inline void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4,
 		ea = (uint64_t)(v4 & rt->sfx_mask) << rt->k | psid;
 	} else {
 		/* an IPv4 prefix: bits past r4 + o are not the CE's */
-		ea = (v4 & rt->sfx_mask) >> (rt->p - rt->o);
+		/* 64-bit: p - o is 32 for a /0 rule with no EA bits */
+		ea = (uint64_t)(v4 & rt->sfx_mask) >> (rt->p - rt->o);
 		v4 &= (uint32_t)(~0ull << (rt->p - rt->o));
 		psid = 0;
 	}
@@ -250,8 +252,8 @@ struct gk_mape_ctx {
 	struct gk_map_dom_stats *dom;
 	unsigned nr_dom;
 	uint64_t now_ns;
-	/* ICMP token bucket (RFC 1812 4.3.2.8, RFC 4443 2.4(f)), whole tokens */
-	uint64_t tokens, last_ns;
+	/* ICMP token bucket (RFC 1812 4.3.2.8, RFC 4443 2.4(f)) */
+	struct gk_tb tb;
 	uint32_t rate_pps, burst;
 	struct gk_map_dom_stats spare;
 	/* buffers for packets the stage creates; see above */

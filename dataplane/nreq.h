@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Neighbor-resolution requests, worker -> genkand. A lock-free ring with
- * exactly one producer (the worker) and one consumer (genkand's timer), so
- * the worker never makes a syscall to ask the kernel to resolve a next hop.
+ * Neighbor-resolution requests, worker -> genkand. A lock-free ring
+ * (spsc.h) with exactly one producer (the worker) and one consumer
+ * (genkand's timer), so the worker never makes a syscall to ask the kernel
+ * to resolve a next hop.
  */
 #ifndef GK_NREQ_H
 #define GK_NREQ_H

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "csum.h"
+#include "spsc.h"
 #include "wg_data.h"
 
 const char *const gk_wg_drop_names[GK_WG_DROP_MAX] = {
@@ -29,71 +30,34 @@ const char *const gk_wg_evc_names[GK_WG_EVC_MAX] = {
 
 /* ---- event ring: one producer (the worker), one consumer (genkand) ---- */
 
-struct gk_wg_evring {
-	_Atomic uint32_t head __gk_aligned;	/* producer */
-	uint32_t tail_cache;
-	_Atomic uint32_t tail __gk_aligned;	/* consumer */
-	uint32_t head_cache;
-	uint32_t mask __gk_aligned;
-	struct gk_wg_event slots[];
-};
+/* The handle is a gk_spsc of struct gk_wg_event (see nreq.c). */
+static inline struct gk_spsc *spsc(struct gk_wg_evring *r)
+{
+	return (struct gk_spsc *)r;
+}
 
 struct gk_wg_evring *gk_wg_evring_create(unsigned int size_pow2)
 {
-	struct gk_wg_evring *r;
-	size_t sz;
-
-	if (size_pow2 < 2 || size_pow2 > (1u << 20) ||
-	    (size_pow2 & (size_pow2 - 1)))
+	if (size_pow2 > (1u << 20))
 		return NULL;
-	sz = sizeof(*r) + (size_t)size_pow2 * sizeof(struct gk_wg_event);
-	sz = (sz + GK_CACHELINE - 1) & ~(size_t)(GK_CACHELINE - 1);
-	r = aligned_alloc(GK_CACHELINE, sz);
-	if (!r)
-		return NULL;
-	memset(r, 0, sz);
-	atomic_init(&r->head, 0);
-	atomic_init(&r->tail, 0);
-	r->mask = size_pow2 - 1;
-	return r;
+	return (struct gk_wg_evring *)gk_spsc_create(sizeof(struct gk_wg_event),
+						     size_pow2);
 }
 
 void gk_wg_evring_destroy(struct gk_wg_evring *r)
 {
-	free(r);
+	gk_spsc_destroy(spsc(r));
 }
 
 bool gk_wg_evring_push(struct gk_wg_evring *r, const struct gk_wg_event *e)
 {
-	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-
-	if (head - r->tail_cache > r->mask) {
-		r->tail_cache = atomic_load_explicit(&r->tail,
-						     memory_order_acquire);
-		if (head - r->tail_cache > r->mask)
-			return false;
-	}
-	r->slots[head & r->mask] = *e;
-	/* Release: the slot is written before the consumer sees head move. */
-	atomic_store_explicit(&r->head, head + 1, memory_order_release);
-	return true;
+	return gk_spsc_push(spsc(r), e);
 }
 
 unsigned int gk_wg_evring_pop(struct gk_wg_evring *r, struct gk_wg_event *out,
 			      unsigned int max)
 {
-	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	unsigned int n = 0;
-
-	if (r->head_cache == tail)
-		r->head_cache = atomic_load_explicit(&r->head,
-						     memory_order_acquire);
-	while (n < max && tail != r->head_cache) {
-		out[n++] = r->slots[tail & r->mask];
-		tail++;
-	}
-	atomic_store_explicit(&r->tail, tail, memory_order_release);
-	return n;
+	return gk_spsc_pop(spsc(r), out, max);
 }
 
 /* ---- ctx ---- */

@@ -89,7 +89,7 @@ enum gk_wg_evc {
 
 extern const char *const gk_wg_evc_names[GK_WG_EVC_MAX];
 
-/* ---- Worker -> genkand events (SPSC ring, like nreq.h) ---- */
+/* ---- Worker -> genkand events (SPSC ring, spsc.h) ---- */
 
 enum gk_wg_ev_type {
 	GK_WG_EV_HANDSHAKE_NEEDED = 1,	/* tx found no usable keypair */

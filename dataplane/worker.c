@@ -12,41 +12,18 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <urcu-qsbr.h>
 
+#include "clock.h"
 #include "mape_br.h"
 #include "mape_ce.h"
 #include "tables.h"
 #include "worker.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
-
 #define HB_PASSES	64	/* clock refresh period, in passes */
 /* A burst plus what the CE and BR stages may create (fragments). */
 #define STAGE_MAX	(3 * GK_BURST)
-
-static inline uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	/* vDSO: no syscall. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Cycle counter for busy/idle accounting; ns where there is no TSC. */
-static inline uint64_t cycles(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __rdtsc();
-#else
-	return mono_ns();
-#endif
-}
 
 /* Buffers for packets the MAP-E stages create: the ingress port's pool. */
 static uint16_t port_alloc(void *arg, struct gk_pkt **pkts, uint16_t n)
@@ -93,10 +70,8 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 		 * icmp_rate 0 means "send none" here but "default" to the
 		 * MAP-E bucket: an empty bucket that never refills says none.
 		 */
-		if (!cfg->icmp_rate) {
-			w->mape.tokens = 0;
-			w->mape.last_ns = UINT64_MAX;
-		}
+		if (!cfg->icmp_rate)
+			gk_tb_init(&w->mape.tb, 0, UINT64_MAX);
 	}
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	return 0;
@@ -385,10 +360,10 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	struct gk_tables *t = NULL;
 	struct gk_map_table *m = NULL;
 	unsigned int total = 0, i;
-	uint64_t c0 = cycles(), c1;
+	uint64_t c0 = gk_cycles(), c1;
 
 	if (!(st->polls % HB_PASSES)) {
-		w->now_ns = mono_ns();
+		w->now_ns = gk_mono_ns();
 		atomic_store_explicit(&w->heartbeat_ns, w->now_ns,
 				      memory_order_relaxed);
 	}
@@ -410,7 +385,7 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	w->mape.fib = NULL;
 	rcu_quiescent_state();
 	st->polls++;
-	c1 = cycles();
+	c1 = gk_cycles();
 	if (total)
 		st->busy_cycles += c1 - c0;
 	else
@@ -441,7 +416,7 @@ static void idle_wait(struct gk_worker *w)
 	rcu_thread_offline();
 	poll(pfd, n, IDLE_WAIT_MS);
 	rcu_thread_online();
-	w->now_ns = mono_ns();
+	w->now_ns = gk_mono_ns();
 	atomic_store_explicit(&w->heartbeat_ns, w->now_ns,
 			      memory_order_relaxed);
 }
@@ -459,7 +434,7 @@ static void *worker_main(void *arg)
 		}
 		/* now_ns is refreshed every HB_PASSES polls: coarse is fine. */
 		if (!idle_since) {
-			idle_since = w->now_ns ? w->now_ns : mono_ns();
+			idle_since = w->now_ns ? w->now_ns : gk_mono_ns();
 		} else if (w->now_ns - idle_since >=
 			   (uint64_t)w->cfg.idle_sleep_us * 1000) {
 			idle_wait(w);
