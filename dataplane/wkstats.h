@@ -17,7 +17,8 @@
 	X(NO_KERNEL,	"no_punt")	/* kernel verdict, no punt path */	\
 	X(TX_FULL,	"tx_full")	/* egress ring full */	\
 	X(MAPE,		"mape")		/* see per-domain MAP-E counters */	\
-	X(WG,		"wg")		/* see the WireGuard stage's counters */
+	X(WG,		"wg")		/* see the WireGuard stage's counters */	\
+	X(NAPT,		"napt")		/* see the NAPT44 stage's counters */
 
 enum gk_wk_drop {
 #define GK_X(n, s) GK_WK_DROP_##n,

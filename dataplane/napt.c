@@ -1,0 +1,1299 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "csum.h"
+#include "map_rule.h"
+#include "napt.h"
+#include "spsc.h"
+
+const char *const gk_napt_drop_names[GK_NAPT_DROP_MAX] = {
+#define GK_X(n, s) [GK_NAPT_DROP_##n] = s,
+	GK_NAPT_DROP_LIST(GK_X)
+#undef GK_X
+};
+
+#define NS		1000000000ull
+#define PROTO_FREE	0xff
+#define MAX_STATIC	4096
+
+/* TCP flags seen, per direction (RFC 5382 REQ-5 state tracking). */
+#define T_SYN_OUT	0x01
+#define T_SYN_IN	0x02
+#define T_FIN_OUT	0x04
+#define T_FIN_IN	0x08
+#define T_RST		0x10
+
+#define B_USED		0x01
+#define B_STATIC	0x02
+
+/* Ports and addresses in host order inside the stage: one swap per packet. */
+struct sess {
+	uint32_t in_addr;
+	uint32_t rem_addr;
+	uint16_t in_port;
+	uint16_t rem_port;	/* 0 for ICMP */
+	uint16_t ext_port;
+	uint8_t pr;		/* enum gk_napt_proto, PROTO_FREE */
+	uint8_t tcp;		/* T_* */
+	uint64_t expire_ns;
+};
+
+struct bind {
+	uint32_t in_addr;
+	uint16_t in_port;
+	uint8_t flags;		/* B_* */
+	uint8_t pad;
+	uint32_t nsess;
+};
+
+struct host {
+	uint32_t addr;
+	uint32_t ports;
+	uint64_t refused;
+	uint8_t used;
+};
+
+struct hold {
+	uint64_t until_ns;
+	uint32_t rem_addr;
+	uint16_t rem_port;
+	uint16_t ext_port;
+	uint8_t pr;
+};
+
+/* Open addressing, linear probing, backward-shift delete: val 0 = empty. */
+struct hslot {
+	uint32_t hash;
+	uint32_t val;
+};
+
+struct htab {
+	struct hslot *s;
+	uint32_t mask;
+};
+
+struct key {
+	uint32_t in_addr, rem_addr;
+	uint16_t in_port, rem_port, ext_port;
+	uint8_t pr;
+};
+
+enum { K_OUT, K_IN, K_BIND };
+
+struct gk_napt {
+	struct gk_napt_cfg cfg;
+	uint32_t ext;			/* host order */
+	uint64_t now;
+	uint64_t to_ns[4];		/* udp, tcp est, tcp trans, icmp */
+	uint64_t hold_ns;
+	struct gk_wk_stats *wk;
+	struct gk_napt_stats st;
+
+	struct sess *sess;
+	uint32_t *free_idx;
+	uint32_t nfree, max_sess, scan;
+	struct htab t_out, t_in, t_bind;
+
+	struct bind *bind[GK_NAPT_NPROTO];	/* indexed by outside port */
+	uint16_t *owned;		/* allocation-probe order */
+	uint32_t nown;
+	uint32_t port_free[GK_NAPT_NPROTO];
+	uint32_t nstatic;
+
+	struct host *hosts;
+	uint32_t host_mask, nhosts, max_hosts;
+	struct hold hold[GK_NAPT_HOLD_SLOTS];
+};
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static inline uint32_t mix(uint64_t a, uint64_t b, uint32_t seed)
+{
+	uint64_t h = (a ^ seed) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ b ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+static inline uint32_t khash(const struct gk_napt *n, int kind,
+			     const struct key *k)
+{
+	switch (kind) {
+	case K_OUT:
+		return mix((uint64_t)k->in_addr << 32 | k->rem_addr,
+			   (uint64_t)k->pr << 32 | (uint32_t)k->in_port << 16 |
+			   k->rem_port, n->cfg.seed);
+	case K_IN:
+		return mix((uint64_t)k->rem_addr << 32 | k->ext_port,
+			   (uint64_t)k->pr << 32 | k->rem_port, n->cfg.seed);
+	default:
+		return mix(k->in_addr, (uint64_t)k->pr << 16 | k->in_port,
+			   n->cfg.seed);
+	}
+}
+
+static inline void sess_key(const struct sess *s, struct key *k)
+{
+	k->in_addr = s->in_addr;
+	k->rem_addr = s->rem_addr;
+	k->in_port = s->in_port;
+	k->rem_port = s->rem_port;
+	k->ext_port = s->ext_port;
+	k->pr = s->pr;
+}
+
+static inline bool keq(const struct gk_napt *n, int kind, uint32_t v,
+		       const struct key *k)
+{
+	const struct sess *s;
+	const struct bind *b;
+
+	if (kind == K_BIND) {
+		b = &n->bind[v >> 16][v & 0xffff];
+		return (v >> 16) == k->pr && b->in_addr == k->in_addr &&
+		       b->in_port == k->in_port;
+	}
+	s = &n->sess[v];
+	if (s->pr != k->pr || s->rem_addr != k->rem_addr ||
+	    s->rem_port != k->rem_port)
+		return false;
+	if (kind == K_OUT)
+		return s->in_addr == k->in_addr && s->in_port == k->in_port;
+	return s->ext_port == k->ext_port;
+}
+
+/* Value or UINT32_MAX. */
+static inline uint32_t ht_find(const struct gk_napt *n, const struct htab *t,
+			       int kind, const struct key *k, uint32_t h)
+{
+	uint32_t i = h & t->mask;
+
+	while (t->s[i].val) {
+		if (t->s[i].hash == h && keq(n, kind, t->s[i].val - 1, k))
+			return t->s[i].val - 1;
+		i = (i + 1) & t->mask;
+	}
+	return UINT32_MAX;
+}
+
+/* Callers bound the entries to half the slots: a free slot always exists. */
+static void ht_add(struct htab *t, uint32_t h, uint32_t v)
+{
+	uint32_t i = h & t->mask;
+
+	while (t->s[i].val)
+		i = (i + 1) & t->mask;
+	t->s[i].hash = h;
+	t->s[i].val = v + 1;
+}
+
+static void ht_del(struct htab *t, uint32_t h, uint32_t v)
+{
+	uint32_t i = h & t->mask, j, home;
+
+	while (t->s[i].val != v + 1) {
+		if (!t->s[i].val)
+			return;
+		i = (i + 1) & t->mask;
+	}
+	/* backward shift: no tombstones, so probe chains stay short */
+	j = i;
+	for (;;) {
+		j = (j + 1) & t->mask;
+		if (!t->s[j].val)
+			break;
+		home = t->s[j].hash & t->mask;
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		t->s[i] = t->s[j];
+		i = j;
+	}
+	t->s[i].val = 0;
+}
+
+static int ht_init(struct htab *t, uint32_t entries)
+{
+	uint32_t sz = 16;
+
+	while (sz < 2 * entries)
+		sz <<= 1;
+	t->s = calloc(sz, sizeof(*t->s));
+	t->mask = sz - 1;
+	return t->s ? 0 : -ENOMEM;
+}
+
+static inline unsigned pr_of(uint8_t ipproto)
+{
+	return ipproto == 6 ? GK_NAPT_TCP : ipproto == 17 ? GK_NAPT_UDP :
+	       GK_NAPT_ICMP;
+}
+
+static const uint8_t ipproto_of[GK_NAPT_NPROTO] = { 6, 17, 1 };
+
+static struct host *host_get(struct gk_napt *n, uint32_t addr, bool create)
+{
+	uint32_t i = mix(addr, 0x686f7374, n->cfg.seed) & n->host_mask;
+
+	while (n->hosts[i].used) {
+		if (n->hosts[i].addr == addr)
+			return &n->hosts[i];
+		i = (i + 1) & n->host_mask;
+	}
+	if (!create || n->nhosts >= n->max_hosts)
+		return NULL;
+	/* entries stay: their refusal counts are what genkanctl shows */
+	n->nhosts++;
+	n->hosts[i].used = 1;
+	n->hosts[i].addr = addr;
+	return &n->hosts[i];
+}
+
+static void emit(struct gk_napt *n, uint8_t type, const struct sess *s)
+{
+	struct gk_napt_event ev = {
+		.ts_ns = n->now, .type = type, .proto = ipproto_of[s->pr],
+		.in_port = s->in_port, .ext_port = s->ext_port,
+		.rem_port = s->rem_port,
+	};
+	uint32_t a;
+
+	a = htonl(s->in_addr);
+	memcpy(ev.in_addr, &a, 4);
+	a = htonl(s->rem_addr);
+	memcpy(ev.rem_addr, &a, 4);
+	memcpy(ev.ext_addr, n->cfg.ext_addr, 4);
+	if (!gk_spsc_push(n->cfg.log, &ev))
+		n->st.log_full++;
+}
+
+static inline struct hold *hold_slot(struct gk_napt *n, unsigned pr,
+				     uint16_t port, uint32_t rem, uint16_t rport)
+{
+	return &n->hold[mix((uint64_t)rem << 32 | rport,
+			    (uint64_t)pr << 16 | port, n->cfg.seed) &
+			(GK_NAPT_HOLD_SLOTS - 1)];
+}
+
+static void bind_release(struct gk_napt *n, unsigned pr, uint16_t port)
+{
+	struct bind *b = &n->bind[pr][port];
+	struct key k = { .in_addr = b->in_addr, .in_port = b->in_port,
+			 .pr = (uint8_t)pr };
+	struct host *h;
+
+	ht_del(&n->t_bind, khash(n, K_BIND, &k), (uint32_t)pr << 16 | port);
+	h = host_get(n, b->in_addr, false);
+	if (h && h->ports)
+		h->ports--;
+	n->st.ports_in_use[pr]--;
+	n->port_free[pr]++;
+	memset(b, 0, sizeof(*b));
+}
+
+static void sess_free(struct gk_napt *n, uint32_t idx)
+{
+	struct sess *s = &n->sess[idx];
+	struct bind *b = &n->bind[s->pr][s->ext_port];
+	struct hold *hd;
+	struct key k;
+
+	sess_key(s, &k);
+	ht_del(&n->t_out, khash(n, K_OUT, &k), idx);
+	ht_del(&n->t_in, khash(n, K_IN, &k), idx);
+	if (n->hold_ns) {
+		/* a newer record for the same slot wins: the record is lossy */
+		hd = hold_slot(n, s->pr, s->ext_port, s->rem_addr, s->rem_port);
+		hd->pr = s->pr;
+		hd->ext_port = s->ext_port;
+		hd->rem_addr = s->rem_addr;
+		hd->rem_port = s->rem_port;
+		hd->until_ns = n->now + n->hold_ns;
+	}
+	if (b->nsess)
+		b->nsess--;
+	if (!b->nsess && !(b->flags & B_STATIC))
+		bind_release(n, s->pr, s->ext_port);
+	if (n->cfg.log)
+		emit(n, GK_NAPT_EV_DELETE, s);
+	s->pr = PROTO_FREE;
+	n->free_idx[n->nfree++] = idx;
+	n->st.sess_active--;
+}
+
+static inline bool held(struct gk_napt *n, unsigned pr, uint16_t port,
+			const struct key *k)
+{
+	const struct hold *hd = hold_slot(n, pr, port, k->rem_addr, k->rem_port);
+
+	return hd->until_ns > n->now && hd->pr == pr && hd->ext_port == port &&
+	       hd->rem_addr == k->rem_addr && hd->rem_port == k->rem_port;
+}
+
+/*
+ * Hashed start in the probe order, which steps to another range on every
+ * probe, so flows spread over all ranges instead of filling range 1 first
+ * (the nftables failure the issue describes). 0 when nothing is free.
+ */
+static uint16_t port_alloc(struct gk_napt *n, unsigned pr, const struct key *k)
+{
+	uint32_t i, at, start;
+	uint16_t port;
+
+	if (!n->port_free[pr])
+		return 0;
+	start = mix((uint64_t)k->in_addr << 16 | k->in_port,
+		    (uint64_t)pr << 32 | k->rem_addr, n->cfg.seed) % n->nown;
+	for (i = 0, at = start; i < n->nown; i++) {
+		port = n->owned[at];
+		if (!(n->bind[pr][port].flags & B_USED) && !held(n, pr, port, k))
+			return port;
+		if (++at == n->nown)
+			at = 0;
+	}
+	return 0;
+}
+
+static inline void count_drop(struct gk_napt *n, struct gk_pkt *p,
+			      enum gk_napt_drop why)
+{
+	n->st.drops[why]++;
+	if (n->wk) {
+		gk_wk_drop(n->wk, p, GK_WK_DROP_NAPT);
+	} else {
+		p->verdict = GK_V_DROP;
+		p->drop_reason = GK_WK_DROP_NAPT;
+	}
+}
+
+static inline void tcp_track(struct sess *s, uint8_t fl, bool out)
+{
+	/* a fresh SYN after RST/close starts over (port reuse by the host) */
+	if ((fl & 0x12) == 0x02 && (s->tcp & T_RST))
+		s->tcp = 0;
+	if (fl & 0x04)
+		s->tcp |= T_RST;
+	if (fl & 0x02)
+		s->tcp |= out ? T_SYN_OUT : T_SYN_IN;
+	if (fl & 0x01)
+		s->tcp |= out ? T_FIN_OUT : T_FIN_IN;
+}
+
+/* 0 opening, 1 established, 2 closing (transitory) */
+static inline unsigned tcp_state(const struct sess *s)
+{
+	if ((s->tcp & T_RST) || (s->tcp & (T_FIN_OUT | T_FIN_IN)) ==
+	    (T_FIN_OUT | T_FIN_IN))
+		return 2;
+	if ((s->tcp & (T_SYN_OUT | T_SYN_IN)) == (T_SYN_OUT | T_SYN_IN))
+		return 1;
+	return 0;
+}
+
+/* RFC 5382 REQ-5: only established sessions get the long timeout. */
+static inline uint64_t timeout(const struct gk_napt *n, const struct sess *s)
+{
+	if (s->pr == GK_NAPT_UDP)
+		return n->to_ns[0];
+	if (s->pr == GK_NAPT_ICMP)
+		return n->to_ns[3];
+	return tcp_state(s) == 1 ? n->to_ns[1] : n->to_ns[2];
+}
+
+/* New session for an existing binding; UINT32_MAX when the table is full. */
+static uint32_t sess_new(struct gk_napt *n, const struct key *k)
+{
+	struct sess *s;
+	uint32_t idx;
+
+	if (!n->nfree)
+		return UINT32_MAX;
+	idx = n->free_idx[--n->nfree];
+	s = &n->sess[idx];
+	s->in_addr = k->in_addr;
+	s->rem_addr = k->rem_addr;
+	s->in_port = k->in_port;
+	s->rem_port = k->rem_port;
+	s->ext_port = k->ext_port;
+	s->pr = k->pr;
+	s->tcp = 0;
+	s->expire_ns = n->now;
+	ht_add(&n->t_out, khash(n, K_OUT, k), idx);
+	ht_add(&n->t_in, khash(n, K_IN, k), idx);
+	n->bind[k->pr][k->ext_port].nsess++;
+	n->st.sess_created++;
+	n->st.sess_active++;
+	if (n->cfg.log)
+		emit(n, GK_NAPT_EV_CREATE, s);
+	return idx;
+}
+
+/* Outbound miss: reuse the host endpoint's binding (EIM) or make one. */
+static int out_new(struct gk_napt *n, struct key *k, uint32_t *idx)
+{
+	uint32_t v = ht_find(n, &n->t_bind, K_BIND, k, khash(n, K_BIND, k));
+	struct host *h;
+	struct bind *b;
+	uint16_t port;
+
+	if (!n->nfree)
+		return GK_NAPT_DROP_SESS_FULL;
+	if (v != UINT32_MAX) {
+		k->ext_port = (uint16_t)v;
+	} else {
+		h = host_get(n, k->in_addr, true);
+		if (!h)
+			return GK_NAPT_DROP_HOST_TABLE;
+		if (n->cfg.host_limit && h->ports >= n->cfg.host_limit) {
+			h->refused++;
+			return GK_NAPT_DROP_HOST_LIMIT;
+		}
+		port = port_alloc(n, k->pr, k);
+		if (!port) {
+			h->refused++;
+			return GK_NAPT_DROP_EXHAUSTED;
+		}
+		b = &n->bind[k->pr][port];
+		b->in_addr = k->in_addr;
+		b->in_port = k->in_port;
+		b->flags = B_USED;
+		b->nsess = 0;
+		h->ports++;
+		n->port_free[k->pr]--;
+		n->st.ports_in_use[k->pr]++;
+		k->ext_port = port;
+		ht_add(&n->t_bind, khash(n, K_BIND, k),
+		       (uint32_t)k->pr << 16 | port);
+	}
+	*idx = sess_new(n, k);
+	return -1;
+}
+
+/* Found and live, or UINT32_MAX; a stale hit is expired on the spot. */
+static inline uint32_t find_live(struct gk_napt *n, int kind, struct htab *t,
+				 const struct key *k)
+{
+	uint32_t idx = ht_find(n, t, kind, k, khash(n, kind, k));
+
+	if (idx != UINT32_MAX && unlikely(n->sess[idx].expire_ns <= n->now)) {
+		n->st.sess_expired++;
+		sess_free(n, idx);
+		return UINT32_MAX;
+	}
+	return idx;
+}
+
+/* RFC 768: a computed 0 is sent as all ones (0 means "no checksum"). */
+static inline uint16_t udp_fix(uint16_t c)
+{
+	return c ? c : 0xffff;
+}
+
+/*
+ * Rewrites one address (at ip + aoff: 12 source, 16 destination) and the
+ * TCP/UDP port or ICMP id beside it, with RFC 1624 incremental updates of
+ * the IP header checksum and the L4 checksum (pseudo-header included for
+ * TCP/UDP; ICMP has none). Values are host order.
+ */
+static inline void rewrite(uint8_t *ip, uint8_t *l4, unsigned pr, int aoff,
+			   uint32_t addr, uint16_t port)
+{
+	uint32_t oa = rd32(ip + aoff), na = htonl(addr);
+	uint16_t op, np = htons(port), c;
+	int poff = aoff == 12 ? 0 : 2;
+
+	wr32(ip + aoff, na);
+	wr16(ip + 10, gk_csum_replace32(rd16(ip + 10), oa, na));
+	switch (pr) {
+	case GK_NAPT_TCP:
+		op = rd16(l4 + poff);
+		wr16(l4 + poff, np);
+		c = gk_csum_replace32(rd16(l4 + 16), oa, na);
+		wr16(l4 + 16, gk_csum_replace16(c, op, np));
+		break;
+	case GK_NAPT_UDP:
+		op = rd16(l4 + poff);
+		wr16(l4 + poff, np);
+		c = rd16(l4 + 6);
+		if (c) {
+			c = gk_csum_replace32(c, oa, na);
+			wr16(l4 + 6, udp_fix(gk_csum_replace16(c, op, np)));
+		}
+		break;
+	default:
+		op = rd16(l4 + 4);
+		wr16(l4 + 4, np);
+		wr16(l4 + 2, gk_csum_replace16(rd16(l4 + 2), op, np));
+		break;
+	}
+}
+
+/* Validated view of a packet's IPv4 + L4 headers. */
+struct view {
+	uint8_t *ip, *l4, *end;
+	unsigned pr;
+	uint8_t type;		/* ICMP type */
+};
+
+static int parse(struct gk_pkt *p, struct view *v)
+{
+	const struct gk_xdp_meta *m = &p->meta;
+	uint32_t tl, need;
+
+	if (unlikely(!(m->flags & GK_META_F_IPV4)))
+		return GK_NAPT_DROP_BAD_PKT;
+	if (unlikely(m->flags & GK_META_F_LATER_FRAG))
+		return GK_NAPT_DROP_FRAG;
+	if (unlikely(!(m->flags & GK_META_F_L4) ||
+		     (uint32_t)m->l3_off + 20 > p->len))
+		return GK_NAPT_DROP_BAD_PKT;
+	v->ip = p->data + m->l3_off;
+	tl = ntohs(rd16(v->ip + 2));
+	if (unlikely((uint32_t)m->l3_off + tl > p->len))
+		return GK_NAPT_DROP_BAD_PKT;
+	v->end = v->ip + tl;
+	v->l4 = p->data + m->l4_off;
+	switch (m->l4_proto) {
+	case 6:
+		need = 20;
+		break;
+	case 17:
+	case 1:
+		need = 8;
+		break;
+	default:
+		return GK_NAPT_DROP_PROTO;
+	}
+	if (unlikely(v->l4 < v->ip + 20 || v->l4 + need > v->end))
+		return GK_NAPT_DROP_BAD_PKT;
+	v->pr = pr_of(m->l4_proto);
+	v->type = m->l4_proto == 1 ? v->l4[0] : 0;
+	return -1;
+}
+
+static inline bool icmp_is_err(uint8_t type)
+{
+	return type == 3 || type == 11 || type == 12;
+}
+
+/*
+ * Inbound translation of a TCP/UDP/ICMP-query packet whose key has
+ * ext_port, rem_addr, rem_port, pr set. Creates a session when the
+ * binding's filtering admits the remote (RFC 4787 REQ-8). -1 or a drop.
+ */
+static int in_xlate(struct gk_napt *n, struct view *v, struct key *k)
+{
+	uint32_t idx = find_live(n, K_IN, &n->t_in, k);
+	struct bind *b;
+	struct sess *s;
+
+	if (idx == UINT32_MAX) {
+		b = &n->bind[k->pr][k->ext_port];
+		if (!(b->flags & B_USED))
+			return GK_NAPT_DROP_NO_MAPPING;
+		if (!(b->flags & B_STATIC) &&
+		    n->cfg.filter == GK_NAPT_FILTER_APDF)
+			return GK_NAPT_DROP_FILTERED;
+		if (k->pr == GK_NAPT_TCP && (v->l4[13] & 0x16) != 0x02)
+			return GK_NAPT_DROP_TCP_NOSYN;
+		if (!n->nfree)
+			return GK_NAPT_DROP_SESS_FULL;
+		k->in_addr = b->in_addr;
+		k->in_port = b->in_port;
+		idx = sess_new(n, k);
+	}
+	s = &n->sess[idx];
+	if (s->pr == GK_NAPT_TCP)
+		tcp_track(s, v->l4[13], false);
+	s->expire_ns = n->now + timeout(n, s);
+	rewrite(v->ip, v->l4, s->pr, 16, s->in_addr, s->in_port);
+	return -1;
+}
+
+static int out_one(struct gk_napt *n, struct gk_pkt *p)
+{
+	struct view v;
+	struct key k;
+	struct sess *s;
+	uint32_t idx;
+	int why = parse(p, &v);
+
+	if (why >= 0)
+		return why;
+	if (v.pr == GK_NAPT_ICMP) {
+		if (icmp_is_err(v.type))
+			return GK_NAPT_DROP_LAN_ICMP_ERR;
+		if (v.type != 8)
+			return GK_NAPT_DROP_PROTO;
+	}
+	k.pr = (uint8_t)v.pr;
+	k.in_addr = ntohl(rd32(v.ip + 12));
+	k.rem_addr = ntohl(rd32(v.ip + 16));
+	if (v.pr == GK_NAPT_ICMP) {
+		/* our own address answers pings itself: not a NAT flow */
+		if (k.rem_addr == n->ext) {
+			p->verdict = GK_V_KERNEL;
+			return -1;
+		}
+		k.in_port = ntohs(rd16(v.l4 + 4));
+		k.rem_port = 0;
+	} else {
+		k.in_port = ntohs(rd16(v.l4));
+		k.rem_port = ntohs(rd16(v.l4 + 2));
+	}
+	idx = find_live(n, K_OUT, &n->t_out, &k);
+	if (idx == UINT32_MAX) {
+		if (v.pr == GK_NAPT_TCP && (v.l4[13] & 0x16) != 0x02)
+			return GK_NAPT_DROP_TCP_NOSYN;
+		why = out_new(n, &k, &idx);
+		if (why >= 0)
+			return why;
+	}
+	s = &n->sess[idx];
+	if (s->pr == GK_NAPT_TCP)
+		tcp_track(s, v.l4[13], true);
+	s->expire_ns = n->now + timeout(n, s);
+	rewrite(v.ip, v.l4, s->pr, 12, n->ext, s->ext_port);
+	n->st.out_pkts++;
+	if (likely(k.rem_addr != n->ext))
+		return -1;
+	/* RFC 4787 REQ-9 / RFC 5382 REQ-8: hairpin with the outside source */
+	k.ext_port = k.rem_port;
+	k.rem_addr = n->ext;
+	k.rem_port = s->ext_port;
+	why = in_xlate(n, &v, &k);
+	if (why < 0)
+		n->st.hairpin_pkts++;
+	return why;
+}
+
+/*
+ * RFC 5508 REQ-3, RFC 5382 REQ-9: an ICMP error about a packet we sent
+ * out. The quoted header (our outside source) is mapped back, its IP
+ * checksum and L4 checksum (when quoted) fixed; every change is also
+ * folded into the outer ICMP checksum (all changed words sit at even
+ * offsets of the ICMP message).
+ */
+static int in_icmp_err(struct gk_napt *n, struct view *v)
+{
+	uint8_t *e = v->l4 + 8, *el4;
+	struct key k;
+	struct sess *s;
+	uint32_t idx, oa, na;
+	uint16_t c, op, np, ic = rd16(v->l4 + 2);
+	unsigned ihl, epr;
+
+	if (e + 20 > v->end)
+		return GK_NAPT_DROP_ICMP_ERR;
+	ihl = (e[0] & 15u) * 4;
+	el4 = e + ihl;
+	if ((e[0] >> 4) != 4 || ihl < 20 || el4 + 8 > v->end ||
+	    (ntohs(rd16(e + 6)) & 0x1fff))
+		return GK_NAPT_DROP_ICMP_ERR;
+	switch (e[9]) {
+	case 6:
+	case 17:
+		epr = pr_of(e[9]);
+		k.ext_port = ntohs(rd16(el4));
+		k.rem_port = ntohs(rd16(el4 + 2));
+		break;
+	case 1:
+		if (el4[0] != 8)
+			return GK_NAPT_DROP_ICMP_ERR;
+		epr = GK_NAPT_ICMP;
+		k.ext_port = ntohs(rd16(el4 + 4));
+		k.rem_port = 0;
+		break;
+	default:
+		return GK_NAPT_DROP_ICMP_ERR;
+	}
+	if (ntohl(rd32(e + 12)) != n->ext)
+		return GK_NAPT_DROP_ICMP_ERR;
+	k.pr = (uint8_t)epr;
+	k.rem_addr = ntohl(rd32(e + 16));
+	idx = find_live(n, K_IN, &n->t_in, &k);
+	if (idx == UINT32_MAX)
+		return GK_NAPT_DROP_ICMP_ERR;
+	s = &n->sess[idx];
+
+	oa = rd32(e + 12);
+	na = htonl(s->in_addr);
+	np = htons(s->in_port);
+	wr32(e + 12, na);
+	ic = gk_csum_replace32(ic, oa, na);
+	c = rd16(e + 10);
+	wr16(e + 10, gk_csum_replace32(c, oa, na));
+	ic = gk_csum_replace16(ic, c, rd16(e + 10));
+	if (epr == GK_NAPT_ICMP) {
+		op = rd16(el4 + 4);
+		wr16(el4 + 4, np);
+		ic = gk_csum_replace16(ic, op, np);
+		c = rd16(el4 + 2);
+		wr16(el4 + 2, gk_csum_replace16(c, op, np));
+		ic = gk_csum_replace16(ic, c, rd16(el4 + 2));
+	} else {
+		op = rd16(el4);
+		wr16(el4, np);
+		ic = gk_csum_replace16(ic, op, np);
+		if (epr == GK_NAPT_UDP && rd16(el4 + 6)) {
+			c = rd16(el4 + 6);
+			wr16(el4 + 6, udp_fix(gk_csum_replace16(
+				gk_csum_replace32(c, oa, na), op, np)));
+			ic = gk_csum_replace16(ic, c, rd16(el4 + 6));
+		} else if (epr == GK_NAPT_TCP && el4 + 18 <= v->end) {
+			c = rd16(el4 + 16);
+			wr16(el4 + 16, gk_csum_replace16(
+				gk_csum_replace32(c, oa, na), op, np));
+			ic = gk_csum_replace16(ic, c, rd16(el4 + 16));
+		}
+	}
+	wr16(v->l4 + 2, ic);
+	/* the error names the flow but is not flow traffic: no refresh */
+	oa = rd32(v->ip + 16);
+	wr32(v->ip + 16, na);
+	wr16(v->ip + 10, gk_csum_replace32(rd16(v->ip + 10), oa, na));
+	n->st.icmp_err_pkts++;
+	return -1;
+}
+
+static int in_one(struct gk_napt *n, struct gk_pkt *p)
+{
+	struct view v;
+	struct key k;
+	int why = parse(p, &v);
+
+	if (why >= 0)
+		return why;
+	if (unlikely(ntohl(rd32(v.ip + 16)) != n->ext))
+		return GK_NAPT_DROP_NOT_OURS;
+	k.pr = (uint8_t)v.pr;
+	k.rem_addr = ntohl(rd32(v.ip + 12));
+	if (v.pr == GK_NAPT_ICMP) {
+		if (icmp_is_err(v.type))
+			return in_icmp_err(n, &v);
+		if (v.type == 8) {
+			/* a ping to the CE itself */
+			p->verdict = GK_V_KERNEL;
+			return -1;
+		}
+		if (v.type != 0)
+			return GK_NAPT_DROP_PROTO;
+		k.ext_port = ntohs(rd16(v.l4 + 4));
+		k.rem_port = 0;
+		/* no binding admits unsolicited echo replies */
+		if (ht_find(n, &n->t_in, K_IN, &k, khash(n, K_IN, &k)) ==
+		    UINT32_MAX)
+			return n->bind[GK_NAPT_ICMP][k.ext_port].flags ?
+			       GK_NAPT_DROP_FILTERED : GK_NAPT_DROP_NO_MAPPING;
+	} else {
+		k.ext_port = ntohs(rd16(v.l4 + 2));
+		k.rem_port = ntohs(rd16(v.l4));
+	}
+	why = in_xlate(n, &v, &k);
+	if (why < 0)
+		n->st.in_pkts++;
+	return why;
+}
+
+static void expire_some(struct gk_napt *n, unsigned budget)
+{
+	uint32_t i = n->scan;
+
+	while (budget--) {
+		if (n->sess[i].pr != PROTO_FREE && n->sess[i].expire_ns <= n->now) {
+			n->st.sess_expired++;
+			sess_free(n, i);
+		}
+		if (++i == n->max_sess)
+			i = 0;
+	}
+	n->scan = i;
+}
+
+void gk_napt_out_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
+{
+	uint16_t i;
+	int why;
+
+	for (i = 0; i < cnt; i++) {
+		if (p[i]->verdict != GK_V_NONE)
+			continue;
+		why = out_one(n, p[i]);
+		if (unlikely(why >= 0))
+			count_drop(n, p[i], (enum gk_napt_drop)why);
+	}
+	expire_some(n, GK_NAPT_SCAN);
+}
+
+void gk_napt_in_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
+{
+	uint16_t i;
+	int why;
+
+	for (i = 0; i < cnt; i++) {
+		if (p[i]->verdict != GK_V_NONE)
+			continue;
+		why = in_one(n, p[i]);
+		if (unlikely(why >= 0))
+			count_drop(n, p[i], (enum gk_napt_drop)why);
+	}
+	expire_some(n, GK_NAPT_SCAN);
+}
+
+unsigned gk_napt_expire_all(struct gk_napt *n)
+{
+	uint64_t before = n->st.sess_expired;
+
+	n->scan = 0;
+	expire_some(n, n->max_sess);
+	return (unsigned)(n->st.sess_expired - before);
+}
+
+static uint16_t nr_workers(const struct gk_napt_cfg *cfg)
+{
+	return cfg->nr_workers ? cfg->nr_workers : 1;
+}
+
+/* Port j of range r is worker (j + r) % W's: every worker, every range. */
+unsigned gk_napt_port_owner(const struct gk_napt_cfg *cfg, uint16_t port)
+{
+	unsigned a = cfg->psid_offset, k = cfg->psid_len, m, r = 0;
+
+	if (!k)
+		return port % nr_workers(cfg);
+	m = 16 - a - k;
+	if (a)
+		r = (port >> (16 - a)) - 1u;
+	return ((port & ((1u << m) - 1u)) + r) % nr_workers(cfg);
+}
+
+static int build_owned(struct gk_napt *n)
+{
+	const struct gk_napt_cfg *c = &n->cfg;
+	uint16_t (*rg)[2];
+	unsigned nr, r, span, j, cnt = 0;
+	uint16_t port;
+
+	if (!c->psid_len) {
+		n->owned = calloc(65536, sizeof(*n->owned));
+		if (!n->owned)
+			return -ENOMEM;
+		/* whole address: keep the well-known ports for static maps */
+		for (port = 1024; ; port++) {
+			if (gk_napt_port_owner(c, port) == c->worker)
+				n->owned[cnt++] = port;
+			if (port == 65535)
+				break;
+		}
+		n->nown = cnt;
+		return cnt ? 0 : -EINVAL;
+	}
+	nr = gk_map_port_ranges(c->psid_offset, c->psid_len, c->psid, NULL, 0);
+	rg = calloc(nr, sizeof(*rg));
+	n->owned = calloc(gk_map_port_count(c->psid_offset, c->psid_len),
+			  sizeof(*n->owned));
+	if (!rg || !n->owned) {
+		free(rg);
+		return -ENOMEM;
+	}
+	gk_map_port_ranges(c->psid_offset, c->psid_len, c->psid, rg, nr);
+	span = (unsigned)rg[0][1] - rg[0][0] + 1;
+	/* (offset, range) order: neighbours in the list are in other ranges */
+	for (j = 0; j < span; j++)
+		for (r = 0; r < nr; r++) {
+			port = (uint16_t)(rg[r][0] + j);
+			if (gk_napt_port_owner(c, port) == c->worker)
+				n->owned[cnt++] = port;
+		}
+	free(rg);
+	n->nown = cnt;
+	return cnt ? 0 : -EINVAL;
+}
+
+static int check_cfg(const struct gk_napt_cfg *c, char *err, size_t errlen)
+{
+	if (c->psid_offset + c->psid_len > 16) {
+		snprintf(err, errlen, "psid offset %u + length %u exceeds 16 bits",
+			 c->psid_offset, c->psid_len);
+		return -EINVAL;
+	}
+	if (c->psid_len && c->psid >> c->psid_len) {
+		snprintf(err, errlen, "psid %u does not fit in %u bits", c->psid,
+			 c->psid_len);
+		return -EINVAL;
+	}
+	if (c->worker >= nr_workers(c)) {
+		snprintf(err, errlen, "worker %u of %u", c->worker, nr_workers(c));
+		return -EINVAL;
+	}
+	if (c->udp_s && c->udp_s < GK_NAPT_UDP_MIN_S) {
+		snprintf(err, errlen,
+			 "udp timeout %u s is below %u s (RFC 4787 REQ-5)",
+			 c->udp_s, GK_NAPT_UDP_MIN_S);
+		return -EINVAL;
+	}
+	if (c->filter > GK_NAPT_FILTER_EIF) {
+		snprintf(err, errlen, "unknown filtering mode %u", c->filter);
+		return -EINVAL;
+	}
+	if (c->max_sessions > (1u << 26)) {
+		snprintf(err, errlen, "max sessions %u above %u", c->max_sessions,
+			 1u << 26);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct gk_napt *gk_napt_create(const struct gk_napt_cfg *cfg, int *rc,
+			       char *err, size_t errlen)
+{
+	struct gk_napt *n;
+	uint32_t i, hs = 16;
+	char dummy[1];
+	int ret;
+
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	ret = check_cfg(cfg, err, errlen);
+	if (ret)
+		goto err_out;
+	ret = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		goto err_out;
+	n->cfg = *cfg;
+	n->cfg.nr_workers = nr_workers(cfg);
+	memcpy(&n->ext, cfg->ext_addr, 4);
+	n->ext = ntohl(n->ext);
+	n->to_ns[0] = (cfg->udp_s ? cfg->udp_s : 300) * NS;
+	n->to_ns[1] = (cfg->tcp_est_s ? cfg->tcp_est_s : 7440) * NS;
+	n->to_ns[2] = (cfg->tcp_trans_s ? cfg->tcp_trans_s : 240) * NS;
+	n->to_ns[3] = (cfg->icmp_s ? cfg->icmp_s : 60) * NS;
+	n->hold_ns = cfg->holddown_s == UINT32_MAX ? 0 :
+		     (cfg->holddown_s ? cfg->holddown_s : 120) * NS;
+	n->max_sess = cfg->max_sessions ? cfg->max_sessions : 65536;
+	n->max_hosts = cfg->max_hosts ? cfg->max_hosts : 1024;
+
+	ret = build_owned(n);
+	if (ret) {
+		snprintf(err, errlen, ret == -EINVAL ?
+			 "worker %u of %u owns no port of the set" :
+			 "out of memory", cfg->worker, n->cfg.nr_workers);
+		goto err_free;
+	}
+	ret = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+	n->sess = calloc(n->max_sess, sizeof(*n->sess));
+	n->free_idx = calloc(n->max_sess, sizeof(*n->free_idx));
+	if (!n->sess || !n->free_idx)
+		goto err_free;
+	for (i = 0; i < n->max_sess; i++) {
+		n->sess[i].pr = PROTO_FREE;
+		n->free_idx[i] = n->max_sess - 1 - i;
+	}
+	n->nfree = n->max_sess;
+	for (i = 0; i < GK_NAPT_NPROTO; i++) {
+		n->bind[i] = calloc(65536, sizeof(*n->bind[i]));
+		if (!n->bind[i])
+			goto err_free;
+		n->port_free[i] = n->nown;
+	}
+	/* bindings: at most one per session, plus the static ones */
+	if (ht_init(&n->t_out, n->max_sess) || ht_init(&n->t_in, n->max_sess) ||
+	    ht_init(&n->t_bind, n->max_sess + MAX_STATIC))
+		goto err_free;
+	while (hs < 2 * n->max_hosts)
+		hs <<= 1;
+	n->hosts = calloc(hs, sizeof(*n->hosts));
+	if (!n->hosts)
+		goto err_free;
+	n->host_mask = hs - 1;
+	if (err != dummy)
+		err[0] = 0;
+	*rc = 0;
+	return n;
+
+err_free:
+	gk_napt_free(n);
+err_out:
+	*rc = ret;
+	return NULL;
+}
+
+void gk_napt_free(struct gk_napt *n)
+{
+	unsigned i;
+
+	if (!n)
+		return;
+	for (i = 0; i < GK_NAPT_NPROTO; i++)
+		free(n->bind[i]);
+	free(n->t_out.s);
+	free(n->t_in.s);
+	free(n->t_bind.s);
+	free(n->hosts);
+	free(n->sess);
+	free(n->free_idx);
+	free(n->owned);
+	free(n);
+}
+
+void gk_napt_set_now(struct gk_napt *n, uint64_t now_ns)
+{
+	n->now = now_ns;
+}
+
+void gk_napt_set_wkstats(struct gk_napt *n, struct gk_wk_stats *wk)
+{
+	n->wk = wk;
+}
+
+const struct gk_napt_stats *gk_napt_stats(const struct gk_napt *n)
+{
+	return &n->st;
+}
+
+unsigned gk_napt_owned_ports(const struct gk_napt *n, uint16_t *out, unsigned max)
+{
+	unsigned i;
+
+	for (i = 0; i < n->nown && i < max; i++)
+		out[i] = n->owned[i];
+	return n->nown;
+}
+
+static bool is_owned(const struct gk_napt *n, uint16_t port)
+{
+	if (!n->cfg.psid_len)
+		return port >= 1024;
+	return gk_map_port_ok(n->cfg.psid_offset, n->cfg.psid_len, n->cfg.psid,
+			      port);
+}
+
+int gk_napt_static_add(struct gk_napt *n, const struct gk_napt_static *m,
+		       bool exist_ok, char *err, size_t errlen)
+{
+	const struct gk_napt_cfg *c = &n->cfg;
+	struct key k = { 0 };
+	struct bind *b;
+	struct host *h;
+	char dummy[1];
+	unsigned pr;
+	uint32_t a;
+
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (m->proto != 6 && m->proto != 17) {
+		snprintf(err, errlen, "static mappings are TCP or UDP, not protocol %u",
+			 m->proto);
+		return -EPROTONOSUPPORT;
+	}
+	if (!m->ext_port || !m->in_port) {
+		snprintf(err, errlen, "port 0 cannot be mapped");
+		return -EINVAL;
+	}
+	if (c->psid_len && !gk_map_port_ok(c->psid_offset, c->psid_len, c->psid,
+					   m->ext_port)) {
+		snprintf(err, errlen,
+			 "port %u is outside this CE's port set (PSID %u, offset %u, length %u)",
+			 m->ext_port, c->psid, c->psid_offset, c->psid_len);
+		return -ERANGE;
+	}
+	if (gk_napt_port_owner(c, m->ext_port) != c->worker) {
+		snprintf(err, errlen, "port %u belongs to worker %u, not %u",
+			 m->ext_port, gk_napt_port_owner(c, m->ext_port), c->worker);
+		return -EXDEV;
+	}
+	pr = pr_of(m->proto);
+	b = &n->bind[pr][m->ext_port];
+	memcpy(&a, m->in_addr, 4);
+	a = ntohl(a);
+	if (b->flags & B_STATIC) {
+		if (exist_ok && b->in_addr == a && b->in_port == m->in_port)
+			return 0;
+		snprintf(err, errlen, "port %u/%u is already mapped", m->ext_port,
+			 m->proto);
+		return -EEXIST;
+	}
+	if (b->flags & B_USED) {
+		snprintf(err, errlen, "port %u/%u is in use by a dynamic binding",
+			 m->ext_port, m->proto);
+		return -EBUSY;
+	}
+	k.pr = (uint8_t)pr;
+	k.in_addr = a;
+	k.in_port = m->in_port;
+	if (ht_find(n, &n->t_bind, K_BIND, &k, khash(n, K_BIND, &k)) !=
+	    UINT32_MAX) {
+		snprintf(err, errlen, "LAN endpoint already has a binding");
+		return -EBUSY;
+	}
+	if (n->nstatic >= MAX_STATIC) {
+		snprintf(err, errlen, "at most %u static mappings", MAX_STATIC);
+		return -ENOSPC;
+	}
+	b->in_addr = a;
+	b->in_port = m->in_port;
+	b->flags = B_USED | B_STATIC;
+	b->nsess = 0;
+	ht_add(&n->t_bind, khash(n, K_BIND, &k), (uint32_t)pr << 16 | m->ext_port);
+	if (is_owned(n, m->ext_port))
+		n->port_free[pr]--;
+	n->st.ports_in_use[pr]++;
+	n->nstatic++;
+	h = host_get(n, a, true);
+	if (h)
+		h->ports++;
+	return 0;
+}
+
+int gk_napt_static_del(struct gk_napt *n, uint8_t proto, uint16_t ext_port,
+		       bool missing_ok)
+{
+	unsigned pr = pr_of(proto);
+	struct bind *b;
+	uint32_t i;
+
+	if (proto != 6 && proto != 17)
+		return -EPROTONOSUPPORT;
+	b = &n->bind[pr][ext_port];
+	if (!(b->flags & B_STATIC))
+		return missing_ok ? 0 : -ENOENT;
+	/* control path: a full sweep is fine */
+	for (i = 0; i < n->max_sess && b->nsess; i++)
+		if (n->sess[i].pr == pr && n->sess[i].ext_port == ext_port)
+			sess_free(n, i);
+	b->flags &= (uint8_t)~B_STATIC;
+	bind_release(n, pr, ext_port);
+	if (!is_owned(n, ext_port))
+		n->port_free[pr]--;	/* bind_release counted it back */
+	n->nstatic--;
+	return 0;
+}
+
+unsigned gk_napt_static_list(const struct gk_napt *n, struct gk_napt_static *out,
+			     unsigned max)
+{
+	unsigned pr, port, cnt = 0;
+	uint32_t a;
+
+	for (pr = 0; pr < GK_NAPT_ICMP; pr++)
+		for (port = 0; port < 65536; port++) {
+			const struct bind *b = &n->bind[pr][port];
+
+			if (!(b->flags & B_STATIC))
+				continue;
+			if (cnt < max) {
+				out[cnt].proto = ipproto_of[pr];
+				out[cnt].ext_port = (uint16_t)port;
+				a = htonl(b->in_addr);
+				memcpy(out[cnt].in_addr, &a, 4);
+				out[cnt].in_port = b->in_port;
+			}
+			cnt++;
+		}
+	return cnt;
+}
+
+unsigned gk_napt_sessions(const struct gk_napt *n, struct gk_napt_sess_info *out,
+			  unsigned max)
+{
+	unsigned cnt = 0;
+	uint32_t i, a;
+
+	for (i = 0; i < n->max_sess; i++) {
+		const struct sess *s = &n->sess[i];
+
+		if (s->pr == PROTO_FREE)
+			continue;
+		if (cnt < max) {
+			struct gk_napt_sess_info *o = &out[cnt];
+
+			o->proto = ipproto_of[s->pr];
+			o->tcp_state = s->pr == GK_NAPT_TCP ? tcp_state(s) : 0;
+			o->in_port = s->in_port;
+			o->ext_port = s->ext_port;
+			o->rem_port = s->rem_port;
+			a = htonl(s->in_addr);
+			memcpy(o->in_addr, &a, 4);
+			a = htonl(s->rem_addr);
+			memcpy(o->rem_addr, &a, 4);
+			o->expire_ns = s->expire_ns;
+		}
+		cnt++;
+	}
+	return cnt;
+}
+
+unsigned gk_napt_hosts(const struct gk_napt *n, struct gk_napt_host_info *out,
+		       unsigned max)
+{
+	unsigned cnt = 0;
+	uint32_t i, a;
+
+	for (i = 0; i <= n->host_mask; i++) {
+		if (!n->hosts[i].used)
+			continue;
+		if (cnt < max) {
+			a = htonl(n->hosts[i].addr);
+			memcpy(out[cnt].addr, &a, 4);
+			out[cnt].ports = n->hosts[i].ports;
+			out[cnt].refused = n->hosts[i].refused;
+		}
+		cnt++;
+	}
+	return cnt;
+}
+
+unsigned gk_napt_range_usage(const struct gk_napt *n, uint8_t proto,
+			     uint32_t *out, unsigned max)
+{
+	unsigned a = n->cfg.psid_offset, nr, r, i, pr = pr_of(proto);
+
+	nr = n->cfg.psid_len && a ? (1u << a) - 1u : 1u;
+	for (r = 0; r < nr && r < max; r++)
+		out[r] = 0;
+	for (i = 0; i < n->nown; i++) {
+		uint16_t port = n->owned[i];
+
+		if (!(n->bind[pr][port].flags & B_USED))
+			continue;
+		r = n->cfg.psid_len && a ? (port >> (16 - a)) - 1u : 0;
+		if (r < max)
+			out[r]++;
+	}
+	return nr;
+}

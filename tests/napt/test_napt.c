@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * NAPT44 stage (dataplane/napt.c).
+ *
+ * Translation: scapy scenarios from gen_napt.py, each on a fresh stage
+ * (worker 0 of 16, so 15 candidate outside ports), checked byte for byte.
+ * Allocator, timeouts, TCP state, filtering, static mappings, the event
+ * log: driven with small hand-built packets and an injected clock, checked
+ * against the port-set tables gen_napt.py computes from RFC 7597 §5.1.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "dataplane/map_rule.h"
+#include "dataplane/napt.h"
+#include "dataplane/pkt.h"
+#include "dataplane/spsc.h"
+#include "dataplane/wkstats.h"
+
+#include "napt_fixtures.h"
+
+#define NS		1000000000ull
+#define ROOM		2048
+#define T0		(1000 * NS)
+
+struct slot {
+	struct gk_pkt pkt;
+	uint8_t buf[GK_PKT_HEADROOM + ROOM];
+};
+
+static const uint8_t ext4[4] = NX_EXT;
+
+/* Meta as the classifier would write it, from the frame itself. */
+static void load(struct slot *s, const uint8_t *f, uint16_t len)
+{
+	uint16_t fo;
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->buf + GK_PKT_HEADROOM, f, len);
+	s->pkt.data = s->buf + GK_PKT_HEADROOM;
+	s->pkt.len = len;
+	s->pkt.buf_len = ROOM;
+	s->pkt.meta.magic = GK_META_MAGIC;
+	s->pkt.meta.version = GK_META_VERSION;
+	s->pkt.meta.class = GK_CLASS_MAPE_CE;
+	s->pkt.meta.l3_off = 14;
+	s->pkt.meta.l4_off = (uint16_t)(14 + (f[14] & 15) * 4);
+	s->pkt.meta.l4_proto = f[23];
+	s->pkt.meta.flags = GK_META_F_IPV4 | GK_META_F_L4;
+	fo = (uint16_t)(f[20] << 8 | f[21]);
+	if (fo & 0x3fff)
+		s->pkt.meta.flags |= GK_META_F_FRAG;
+	if (fo & 0x1fff)
+		s->pkt.meta.flags = (s->pkt.meta.flags & ~GK_META_F_L4) |
+				    GK_META_F_LATER_FRAG;
+}
+
+static struct gk_napt_cfg mkcfg(const struct nx_set *set, unsigned w,
+				unsigned nw)
+{
+	struct gk_napt_cfg c = { 0 };
+
+	memcpy(c.ext_addr, ext4, 4);
+	c.psid_offset = set->a;
+	c.psid_len = set->k;
+	c.psid = set->psid;
+	c.worker = (uint16_t)w;
+	c.nr_workers = (uint16_t)nw;
+	c.seed = 0x5eed;
+	return c;
+}
+
+static struct gk_napt *mk(const struct gk_napt_cfg *c)
+{
+	char err[160];
+	struct gk_napt *n;
+	int rc;
+
+	n = gk_napt_create(c, &rc, err, sizeof(err));
+	if (!n)
+		print_error("create: %d %s\n", rc, err);
+	assert_non_null(n);
+	return n;
+}
+
+static unsigned drop_idx(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < GK_NAPT_DROP_MAX; i++)
+		if (!strcmp(gk_napt_drop_names[i], name))
+			return i;
+	fail_msg("no drop counter %s", name);
+	return 0;
+}
+
+static void run1(struct gk_napt *n, struct slot *s, int dir)
+{
+	struct gk_pkt *p = &s->pkt;
+
+	if (dir)
+		gk_napt_in_burst(n, &p, 1);
+	else
+		gk_napt_out_burst(n, &p, 1);
+}
+
+static bool same(const struct slot *s, const struct nx_frame *f)
+{
+	return s->pkt.len == f->len &&
+	       !memcmp(s->pkt.data, f->b, f->len);
+}
+
+static void hexdiff(const char *what, const struct slot *s,
+		    const struct nx_frame *f)
+{
+	uint32_t i;
+
+	print_error("%s: len %u want %u\n", what, s->pkt.len, f->len);
+	for (i = 0; i < s->pkt.len && i < f->len; i++)
+		if (s->pkt.data[i] != f->b[i]) {
+			print_error("%s: byte %u: got 0x%02x want 0x%02x\n",
+				    what, i, s->pkt.data[i], f->b[i]);
+			return;
+		}
+}
+
+static void test_translate(void **state)
+{
+	const struct nx_set *set = &nx_sets[0];
+	unsigned si, ti, v, i;
+	struct gk_wk_stats wk;
+	struct slot s;
+
+	(void)state;
+	for (si = 0; si < sizeof(nx_scn) / sizeof(nx_scn[0]); si++) {
+		const struct nx_scn *sc = &nx_scn[si];
+		struct gk_napt_cfg c = mkcfg(set, 0, NX_W);
+		struct gk_napt *n;
+		int var = -1;
+
+		c.filter = (uint8_t)sc->filter;
+		n = mk(&c);
+		memset(&wk, 0, sizeof(wk));
+		gk_napt_set_wkstats(n, &wk);
+		gk_napt_set_now(n, T0);
+		if (sc->has_static) {
+			struct gk_napt_static m = { .proto = sc->sproto,
+				.ext_port = sc->sport, .in_port = sc->sin };
+
+			memcpy(m.in_addr, sc->saddr, 4);
+			assert_int_equal(gk_napt_static_add(n, &m, false, NULL, 0), 0);
+		}
+		for (ti = 0; ti < sc->n; ti++) {
+			const struct nx_step *st = &sc->steps[ti];
+			uint64_t before;
+			unsigned d = st->drop ? drop_idx(st->drop) : 0;
+
+			if (st->var && var < 0) {
+				/* the outside port is the stage's choice: learn it */
+				assert_int_equal(st->dir, 0);
+				load(&s, st->in[0].b, st->in[0].len);
+				run1(n, &s, 0);
+				for (v = 0; v < NX_NV; v++)
+					if (same(&s, &st->exp[v]))
+						var = (int)v;
+				if (var < 0)
+					hexdiff(sc->name, &s, &st->exp[0]);
+				print_message("%s: outside port %u\n", sc->name,
+					      nx_dyn[var < 0 ? 0 : var]);
+				assert_true(var >= 0);
+				assert_int_equal(s.pkt.verdict, st->verdict);
+				continue;
+			}
+			i = var < 0 ? 0 : (unsigned)var;
+			before = st->drop ? gk_napt_stats(n)->drops[d] : 0;
+			load(&s, st->in[i].b, st->in[i].len);
+			run1(n, &s, st->dir);
+			if (s.pkt.verdict != st->verdict)
+				print_error("%s step %u: verdict %u want %u\n",
+					    sc->name, ti, s.pkt.verdict, st->verdict);
+			assert_int_equal(s.pkt.verdict, st->verdict);
+			if (st->verdict == GK_V_DROP) {
+				assert_int_equal(s.pkt.drop_reason, GK_WK_DROP_NAPT);
+				assert_int_equal(gk_napt_stats(n)->drops[d], before + 1);
+				continue;
+			}
+			if (!same(&s, &st->exp[i])) {
+				print_error("%s step %u\n", sc->name, ti);
+				hexdiff(sc->name, &s, &st->exp[i]);
+			}
+			assert_true(same(&s, &st->exp[i]));
+			/* meta layout unchanged: offsets and flags as received */
+			assert_int_equal(s.pkt.meta.l3_off, 14);
+			assert_int_equal(s.pkt.meta.flags,
+					 GK_META_F_IPV4 | GK_META_F_L4);
+		}
+		gk_napt_free(n);
+	}
+}
+
+/* Small hand-built packets for the state tests: bytes need not checksum. */
+static void mk_ip(struct slot *s, uint8_t proto, uint32_t src, uint32_t dst,
+		  uint16_t l4len)
+{
+	uint8_t f[128] = { 0 };
+	uint16_t tl = (uint16_t)(20 + l4len);
+	uint32_t a;
+
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[16] = (uint8_t)(tl >> 8);
+	f[17] = (uint8_t)tl;
+	f[22] = 64;
+	f[23] = proto;
+	a = htonl(src);
+	memcpy(f + 26, &a, 4);
+	a = htonl(dst);
+	memcpy(f + 30, &a, 4);
+	load(s, f, (uint16_t)(14 + tl));
+}
+
+static uint8_t *l4(struct slot *s)
+{
+	return s->pkt.data + 34;
+}
+
+static void mk_udp(struct slot *s, uint32_t src, uint16_t sp, uint32_t dst,
+		   uint16_t dp)
+{
+	mk_ip(s, 17, src, dst, 8);
+	l4(s)[0] = (uint8_t)(sp >> 8);
+	l4(s)[1] = (uint8_t)sp;
+	l4(s)[2] = (uint8_t)(dp >> 8);
+	l4(s)[3] = (uint8_t)dp;
+	l4(s)[5] = 8;
+}
+
+static void mk_tcp(struct slot *s, uint32_t src, uint16_t sp, uint32_t dst,
+		   uint16_t dp, uint8_t flags)
+{
+	mk_ip(s, 6, src, dst, 20);
+	l4(s)[0] = (uint8_t)(sp >> 8);
+	l4(s)[1] = (uint8_t)sp;
+	l4(s)[2] = (uint8_t)(dp >> 8);
+	l4(s)[3] = (uint8_t)dp;
+	l4(s)[12] = 0x50;
+	l4(s)[13] = flags;
+}
+
+static void mk_echo(struct slot *s, uint32_t src, uint32_t dst, uint16_t id,
+		    uint8_t type)
+{
+	mk_ip(s, 1, src, dst, 8);
+	l4(s)[0] = type;
+	l4(s)[4] = (uint8_t)(id >> 8);
+	l4(s)[5] = (uint8_t)id;
+}
+
+static uint16_t sport(struct slot *s)
+{
+	return (uint16_t)(l4(s)[0] << 8 | l4(s)[1]);
+}
+
+static uint16_t dport(struct slot *s)
+{
+	return (uint16_t)(l4(s)[2] << 8 | l4(s)[3]);
+}
+
+static uint32_t daddr(struct slot *s)
+{
+	uint32_t a;
+
+	memcpy(&a, s->pkt.data + 30, 4);
+	return ntohl(a);
+}
+
+#define LAN(i)	(0xc6336400u + (i))	/* 198.51.100.i */
+#define REM(i)	(0xcb007100u + (i))	/* 203.0.113.i */
+#define EXT	0xc0000212u		/* 192.0.2.18 */
+
+/* Outbound UDP; returns the outside port, 0 when dropped. */
+static uint16_t udp_out(struct gk_napt *n, uint32_t src, uint16_t sp,
+			uint32_t dst, uint16_t dp)
+{
+	struct slot s;
+
+	mk_udp(&s, src, sp, dst, dp);
+	run1(n, &s, 0);
+	if (s.pkt.verdict != GK_V_NONE)
+		return 0;
+	return sport(&s);
+}
+
+/* Inbound UDP; true when let in (to the expected LAN endpoint). */
+static bool udp_in(struct gk_napt *n, uint32_t src, uint16_t sp, uint16_t ep,
+		   uint32_t want, uint16_t wport)
+{
+	struct slot s;
+
+	mk_udp(&s, src, sp, EXT, ep);
+	run1(n, &s, 1);
+	if (s.pkt.verdict != GK_V_NONE)
+		return false;
+	assert_int_equal(daddr(&s), want);
+	assert_int_equal(dport(&s), wport);
+	return true;
+}
+
+static bool in_set(const struct nx_set *set, uint16_t port, unsigned *idx)
+{
+	unsigned i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->ports[i] == port) {
+			*idx = i;
+			return true;
+		}
+	return false;
+}
+
+/* Every port of the set, only ports of the set, every range, then exhaustion. */
+static void test_alloc_set(void **state)
+{
+	unsigned si, i, idx = 0;
+
+	(void)state;
+	for (si = 0; si < NX_NSETS; si++) {
+		const struct nx_set *set = &nx_sets[si];
+		struct gk_napt_cfg c = mkcfg(set, 0, 1);
+		uint8_t *seen = calloc(set->n, 1), ranges[64] = { 0 };
+		struct gk_napt_host_info hi[64];
+		struct gk_napt *n;
+		uint16_t p, first;
+		unsigned nh;
+
+		assert_non_null(seen);
+		n = mk(&c);
+		gk_napt_set_now(n, T0);
+		for (i = 0; i < set->n; i++) {
+			p = udp_out(n, LAN(1 + i % 50), (uint16_t)(1024 + i), REM(1), 53);
+			assert_int_not_equal(p, 0);
+			assert_true(gk_map_port_ok(set->a, set->k, set->psid, p));
+			assert_true(in_set(set, p, &idx));
+			assert_false(seen[idx]);
+			seen[idx] = 1;
+			ranges[set->range[idx]] = 1;
+		}
+		for (i = 0; i < set->nranges; i++)
+			assert_true(ranges[i]);
+		assert_int_equal(gk_napt_stats(n)->ports_in_use[GK_NAPT_UDP], set->n);
+		{
+			uint32_t use[64];
+
+			assert_int_equal(gk_napt_range_usage(n, 17, use, 64),
+					 set->nranges);
+			for (i = 0; i < set->nranges; i++)
+				assert_int_equal(use[i], set->n / set->nranges);
+			gk_napt_range_usage(n, 6, use, 64);
+			assert_int_equal(use[0], 0);
+		}
+		/* full: the new flow is refused and counted for its host */
+		assert_int_equal(udp_out(n, LAN(77), 999, REM(1), 53), 0);
+		assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_EXHAUSTED], 1);
+		nh = gk_napt_hosts(n, hi, 64);
+		assert_int_equal(nh, 51);
+		for (i = 0; i < nh; i++)
+			if (!memcmp(hi[i].addr, (uint8_t[]){198, 51, 100, 77}, 4))
+				assert_int_equal(hi[i].refused, 1);
+			else
+				assert_int_equal(hi[i].refused, 0);
+		/* existing flows keep their ports; TCP has its own space */
+		first = udp_out(n, LAN(1), 1024, REM(2), 53);
+		assert_int_not_equal(first, 0);
+		assert_int_equal(udp_out(n, LAN(1), 1024, REM(1), 53), first);
+		{
+			struct slot s;
+
+			mk_tcp(&s, LAN(77), 999, REM(1), 80, 0x02);
+			run1(n, &s, 0);
+			assert_int_equal(s.pkt.verdict, GK_V_NONE);
+			assert_true(in_set(set, sport(&s), &idx));
+		}
+		gk_napt_free(n);
+		free(seen);
+	}
+}
+
+/* The first flows land in many ranges, not the first 16 ports. */
+static void test_alloc_spread(void **state)
+{
+	const struct nx_set *set = &nx_sets[0];
+	struct gk_napt_cfg c = mkcfg(set, 0, 1);
+	uint8_t ranges[64] = { 0 };
+	struct gk_napt *n = mk(&c);
+	unsigned i, idx = 0, nr = 0;
+	uint16_t p;
+
+	(void)state;
+	gk_napt_set_now(n, T0);
+	for (i = 0; i < 15; i++) {
+		p = udp_out(n, LAN(1 + i), 5000, REM(1), 53);
+		assert_true(in_set(set, p, &idx));
+		if (!ranges[set->range[idx]]++)
+			nr++;
+	}
+	print_message("15 flows over %u of %u ranges\n", nr, set->nranges);
+	assert_true(nr >= 8);
+	gk_napt_free(n);
+}
+
+/* Three workers: disjoint, covering, each in every range, as the doc says. */
+static void test_workers(void **state)
+{
+	unsigned si, w, i, idx = 0;
+
+	(void)state;
+	for (si = 0; si < NX_NSETS; si++) {
+		const struct nx_set *set = &nx_sets[si];
+		uint8_t *cnt = calloc(set->n, 1);
+		uint16_t *own = calloc(set->n, sizeof(*own));
+		unsigned total = 0;
+
+		assert_non_null(cnt);
+		assert_non_null(own);
+		for (w = 0; w < 3; w++) {
+			struct gk_napt_cfg c = mkcfg(set, w, 3);
+			struct gk_napt *n = mk(&c);
+			uint8_t ranges[64] = { 0 };
+			unsigned no = gk_napt_owned_ports(n, own, set->n);
+
+			total += no;
+			for (i = 0; i < no; i++) {
+				assert_true(in_set(set, own[i], &idx));
+				assert_int_equal(set->owner3[idx], w);
+				assert_int_equal(gk_napt_port_owner(&c, own[i]), w);
+				cnt[idx]++;
+				ranges[set->range[idx]] = 1;
+			}
+			for (i = 0; i < set->nranges; i++)
+				assert_true(ranges[i]);
+			/* allocation stays inside the worker's share */
+			gk_napt_set_now(n, T0);
+			for (i = 0; i < 20; i++) {
+				uint16_t p = udp_out(n, LAN(3), (uint16_t)(2000 + i),
+						     REM(1), 53);
+
+				assert_true(in_set(set, p, &idx));
+				assert_int_equal(set->owner3[idx], w);
+			}
+			gk_napt_free(n);
+		}
+		assert_int_equal(total, set->n);
+		for (i = 0; i < set->n; i++)
+			assert_int_equal(cnt[i], 1);
+		free(cnt);
+		free(own);
+	}
+}
+
+static void test_host_limit(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	struct gk_napt_host_info hi[4];
+	struct gk_napt *n;
+	unsigned i, nh;
+
+	(void)state;
+	c.host_limit = 4;
+	n = mk(&c);
+	gk_napt_set_now(n, T0);
+	for (i = 0; i < 4; i++)
+		assert_int_not_equal(udp_out(n, LAN(1), (uint16_t)(3000 + i), REM(1), 53), 0);
+	/* same endpoint, new destination: EIM reuses the binding, no new port */
+	assert_int_not_equal(udp_out(n, LAN(1), 3000, REM(9), 53), 0);
+	assert_int_equal(udp_out(n, LAN(1), 3004, REM(1), 53), 0);
+	assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_HOST_LIMIT], 1);
+	assert_int_not_equal(udp_out(n, LAN(2), 3004, REM(1), 53), 0);
+	nh = gk_napt_hosts(n, hi, 4);
+	assert_int_equal(nh, 2);
+	for (i = 0; i < nh; i++) {
+		if (hi[i].addr[3] == 1) {
+			assert_int_equal(hi[i].ports, 4);
+			assert_int_equal(hi[i].refused, 1);
+		} else {
+			assert_int_equal(hi[i].ports, 1);
+		}
+	}
+	gk_napt_free(n);
+}
+
+static void test_holddown(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	struct gk_napt *n;
+	uint16_t p0, p1, p2;
+	uint64_t t = T0;
+
+	(void)state;
+	/* without hold-down the same flow hashes back onto its old port */
+	c.holddown_s = UINT32_MAX;
+	n = mk(&c);
+	gk_napt_set_now(n, t);
+	p0 = udp_out(n, LAN(1), 7000, REM(1), 53);
+	gk_napt_set_now(n, t + 301 * NS);
+	assert_int_equal(gk_napt_expire_all(n), 1);
+	assert_int_equal(udp_out(n, LAN(1), 7000, REM(1), 53), p0);
+	gk_napt_free(n);
+
+	c.holddown_s = 120;
+	n = mk(&c);
+	gk_napt_set_now(n, t);
+	p0 = udp_out(n, LAN(1), 7000, REM(1), 53);
+	t += 301 * NS;
+	gk_napt_set_now(n, t);
+	assert_int_equal(gk_napt_expire_all(n), 1);
+	p1 = udp_out(n, LAN(1), 7000, REM(1), 53);
+	assert_int_not_equal(p1, 0);
+	assert_int_not_equal(p1, p0);
+	/* a different remote may have p0 at once */
+	p2 = udp_out(n, LAN(1), 7001, REM(2), 53);
+	assert_int_not_equal(p2, 0);
+	t += 301 * NS;	/* p0's hold-down is over, p1's starts */
+	gk_napt_set_now(n, t);
+	assert_int_equal(gk_napt_expire_all(n), 2);
+	assert_int_equal(udp_out(n, LAN(1), 7000, REM(1), 53), p0);
+	gk_napt_free(n);
+}
+
+static void test_cfg_reject(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	struct gk_napt *n;
+	char err[160];
+	int rc;
+
+	(void)state;
+	c.udp_s = 119;
+	n = gk_napt_create(&c, &rc, err, sizeof(err));
+	assert_null(n);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(err, "120"));
+	c.udp_s = 120;
+	n = gk_napt_create(&c, &rc, err, sizeof(err));
+	assert_non_null(n);
+	gk_napt_free(n);
+	c.udp_s = 0;
+	c.worker = 3;
+	c.nr_workers = 3;
+	assert_null(gk_napt_create(&c, &rc, err, sizeof(err)));
+}
+
+static void test_timeouts(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	struct gk_napt *n = mk(&c);
+	struct slot s;
+	uint16_t p, id;
+
+	(void)state;
+	gk_napt_set_now(n, T0);
+	p = udp_out(n, LAN(1), 8000, REM(1), 53);
+	gk_napt_set_now(n, T0 + 299 * NS);
+	assert_true(udp_in(n, REM(1), 53, p, LAN(1), 8000));	/* refreshes */
+	gk_napt_set_now(n, T0 + 598 * NS);
+	assert_true(udp_in(n, REM(1), 53, p, LAN(1), 8000));
+	gk_napt_set_now(n, T0 + 898 * NS);
+	assert_false(udp_in(n, REM(1), 53, p, 0, 0));
+	assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_NO_MAPPING], 1);
+	assert_int_equal(gk_napt_stats(n)->sess_active, 0);
+
+	/* ICMP query: 60 s */
+	gk_napt_set_now(n, T0);
+	mk_echo(&s, LAN(1), REM(1), 0x4444, 8);
+	run1(n, &s, 0);
+	assert_int_equal(s.pkt.verdict, GK_V_NONE);
+	id = (uint16_t)(l4(&s)[4] << 8 | l4(&s)[5]);
+	gk_napt_set_now(n, T0 + 59 * NS);
+	mk_echo(&s, REM(1), EXT, id, 0);
+	run1(n, &s, 1);
+	assert_int_equal(s.pkt.verdict, GK_V_NONE);
+	assert_int_equal(l4(&s)[4] << 8 | l4(&s)[5], 0x4444);
+	gk_napt_set_now(n, T0 + 120 * NS);
+	mk_echo(&s, REM(1), EXT, id, 0);
+	run1(n, &s, 1);
+	assert_int_equal(s.pkt.verdict, GK_V_DROP);
+	/* configured UDP timeout */
+	gk_napt_free(n);
+	c.udp_s = 150;
+	n = mk(&c);
+	gk_napt_set_now(n, T0);
+	p = udp_out(n, LAN(1), 8000, REM(1), 53);
+	gk_napt_set_now(n, T0 + 151 * NS);
+	assert_false(udp_in(n, REM(1), 53, p, 0, 0));
+	gk_napt_free(n);
+}
+
+static uint8_t tcp_state(struct gk_napt *n)
+{
+	struct gk_napt_sess_info si;
+
+	assert_int_equal(gk_napt_sessions(n, &si, 1), 1);
+	return si.tcp_state;
+}
+
+static uint8_t tcp1(struct gk_napt *n, int dir, uint16_t ep, uint8_t fl)
+{
+	struct slot s;
+
+	if (dir)
+		mk_tcp(&s, REM(1), 443, EXT, ep, fl);
+	else
+		mk_tcp(&s, LAN(1), 40000, REM(1), 443, fl);
+	run1(n, &s, dir);
+	return s.pkt.verdict;
+}
+
+static void test_tcp_state(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	struct gk_napt *n = mk(&c);
+	struct slot s;
+	uint64_t t = T0;
+	uint16_t p;
+
+	(void)state;
+	/* half open: transitory timeout */
+	gk_napt_set_now(n, t);
+	mk_tcp(&s, LAN(1), 40000, REM(1), 443, 0x02);
+	run1(n, &s, 0);
+	p = sport(&s);
+	assert_int_equal(tcp_state(n), 0);
+	gk_napt_set_now(n, t + 241 * NS);
+	assert_int_equal(tcp1(n, 1, p, 0x12), GK_V_DROP);
+
+	/* SYN both ways: established, lives 7440 s */
+	t += 1000 * NS;
+	gk_napt_set_now(n, t);
+	assert_int_equal(tcp1(n, 0, 0, 0x02), GK_V_NONE);
+	mk_tcp(&s, LAN(1), 40000, REM(1), 443, 0x10);
+	run1(n, &s, 0);
+	p = sport(&s);
+	assert_int_equal(tcp1(n, 1, p, 0x12), GK_V_NONE);
+	assert_int_equal(tcp_state(n), 1);
+	t += 7439 * NS;
+	gk_napt_set_now(n, t);
+	assert_int_equal(tcp1(n, 1, p, 0x10), GK_V_NONE);
+	/* FIN one way: still established; both ways: transitory */
+	assert_int_equal(tcp1(n, 0, 0, 0x11), GK_V_NONE);
+	assert_int_equal(tcp_state(n), 1);
+	assert_int_equal(tcp1(n, 1, p, 0x11), GK_V_NONE);
+	assert_int_equal(tcp_state(n), 2);
+	gk_napt_set_now(n, t + 239 * NS);
+	assert_int_equal(tcp1(n, 1, p, 0x10), GK_V_NONE);
+	gk_napt_set_now(n, t + 239 * NS + 241 * NS);
+	assert_int_equal(tcp1(n, 1, p, 0x10), GK_V_DROP);
+
+	/* RST makes an established session transitory */
+	t += 10000 * NS;
+	gk_napt_set_now(n, t);
+	assert_int_equal(tcp1(n, 0, 0, 0x02), GK_V_NONE);
+	mk_tcp(&s, LAN(1), 40000, REM(1), 443, 0x10);
+	run1(n, &s, 0);
+	p = sport(&s);
+	assert_int_equal(tcp1(n, 1, p, 0x12), GK_V_NONE);
+	assert_int_equal(tcp_state(n), 1);
+	assert_int_equal(tcp1(n, 1, p, 0x04), GK_V_NONE);
+	assert_int_equal(tcp_state(n), 2);
+	gk_napt_set_now(n, t + 241 * NS);
+	assert_int_equal(gk_napt_expire_all(n), 1);
+	gk_napt_free(n);
+}
+
+static void test_static_api(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, NX_W);
+	struct gk_napt_static m = { .proto = 6, .ext_port = NX_STATIC_PORT,
+				    .in_addr = { 198, 51, 100, 20 }, .in_port = 80 };
+	struct gk_napt_static l[4];
+	struct gk_napt *n = mk(&c);
+	char err[160];
+	unsigned i, idx = 0;
+
+	(void)state;
+	m.ext_port = NX_OUTSIDE_PORT;
+	assert_int_equal(gk_napt_static_add(n, &m, false, err, sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, "outside"));
+	/* in the set, owned by another worker */
+	for (i = 0; i < nx_sets[0].n; i++)
+		if (gk_napt_port_owner(&c, nx_sets[0].ports[i]) != 0)
+			break;
+	m.ext_port = nx_sets[0].ports[i];
+	assert_int_equal(gk_napt_static_add(n, &m, false, err, sizeof(err)), -EXDEV);
+	m.proto = 1;
+	m.ext_port = NX_STATIC_PORT;
+	assert_int_equal(gk_napt_static_add(n, &m, false, err, sizeof(err)),
+			 -EPROTONOSUPPORT);
+	m.proto = 6;
+	assert_int_equal(gk_napt_static_add(n, &m, false, err, sizeof(err)), 0);
+	assert_int_equal(gk_napt_static_add(n, &m, false, err, sizeof(err)), -EEXIST);
+	assert_int_equal(gk_napt_static_add(n, &m, true, err, sizeof(err)), 0);
+	m.in_port = 81;
+	assert_int_equal(gk_napt_static_add(n, &m, true, err, sizeof(err)), -EEXIST);
+	m.in_port = 80;
+	m.proto = 17;
+	assert_int_equal(gk_napt_static_add(n, &m, false, err, sizeof(err)), 0);
+	assert_int_equal(gk_napt_static_list(n, l, 4), 2);
+	assert_int_equal(l[0].proto, 6);
+	assert_int_equal(l[0].ext_port, NX_STATIC_PORT);
+	assert_int_equal(l[0].in_port, 80);
+	assert_memory_equal(l[0].in_addr, m.in_addr, 4);
+	/* dynamic flows never take a static port */
+	gk_napt_set_now(n, T0);
+	for (i = 0; i < NX_NV - 1; i++) {
+		uint16_t p = udp_out(n, LAN(5), (uint16_t)(100 + i), REM(1), 53);
+
+		assert_int_not_equal(p, 0);
+		assert_int_not_equal(p, NX_STATIC_PORT);
+		assert_true(in_set(&nx_sets[0], p, &idx));
+	}
+	assert_int_equal(udp_out(n, LAN(5), 99, REM(1), 53), 0);
+	/* inbound to the static port works from anyone, then not after del */
+	assert_true(udp_in(n, REM(3), 1234, NX_STATIC_PORT, LAN(20), 80));
+	assert_int_equal(gk_napt_static_del(n, 17, NX_STATIC_PORT, false), 0);
+	assert_false(udp_in(n, REM(3), 1234, NX_STATIC_PORT, 0, 0));
+	assert_int_equal(gk_napt_static_del(n, 17, NX_STATIC_PORT, false), -ENOENT);
+	assert_int_equal(gk_napt_static_del(n, 17, NX_STATIC_PORT, true), 0);
+	assert_int_equal(gk_napt_static_list(n, l, 4), 1);
+	/* freed: a dynamic flow may now use it */
+	assert_int_equal(udp_out(n, LAN(5), 99, REM(1), 53), NX_STATIC_PORT);
+	gk_napt_free(n);
+}
+
+static void test_log(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	struct gk_napt_event ev[4];
+	struct gk_napt *n;
+	uint16_t p;
+
+	(void)state;
+	c.log = gk_spsc_create(sizeof(struct gk_napt_event), 16);
+	assert_non_null(c.log);
+	n = mk(&c);
+	gk_napt_set_now(n, T0);
+	p = udp_out(n, LAN(1), 9000, REM(4), 500);
+	gk_napt_set_now(n, T0 + 400 * NS);
+	assert_int_equal(gk_napt_expire_all(n), 1);
+	assert_int_equal(gk_spsc_pop(c.log, ev, 4), 2);
+	assert_int_equal(ev[0].type, GK_NAPT_EV_CREATE);
+	assert_int_equal(ev[0].ts_ns, T0);
+	assert_int_equal(ev[0].proto, 17);
+	assert_memory_equal(ev[0].in_addr, ((uint8_t[]){ 198, 51, 100, 1 }), 4);
+	assert_memory_equal(ev[0].rem_addr, ((uint8_t[]){ 203, 0, 113, 4 }), 4);
+	assert_memory_equal(ev[0].ext_addr, ext4, 4);
+	assert_int_equal(ev[0].in_port, 9000);
+	assert_int_equal(ev[0].ext_port, p);
+	assert_int_equal(ev[0].rem_port, 500);
+	assert_int_equal(ev[1].type, GK_NAPT_EV_DELETE);
+	assert_int_equal(ev[1].ts_ns, T0 + 400 * NS);
+	assert_int_equal(ev[1].ext_port, p);
+	gk_napt_free(n);
+	gk_spsc_destroy(c.log);
+}
+
+static void test_limits(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	struct gk_napt *n;
+	struct slot s;
+	unsigned i;
+
+	(void)state;
+	c.max_sessions = 4;
+	n = mk(&c);
+	gk_napt_set_now(n, T0);
+	for (i = 0; i < 4; i++)
+		assert_int_not_equal(udp_out(n, LAN(1), 1000, REM(1 + i), 53), 0);
+	assert_int_equal(udp_out(n, LAN(1), 1000, REM(9), 53), 0);
+	assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_SESS_FULL], 1);
+	/* later fragments and other protocols are refused, counted */
+	mk_udp(&s, LAN(1), 1000, REM(1), 53);
+	s.pkt.meta.flags = GK_META_F_IPV4 | GK_META_F_FRAG | GK_META_F_LATER_FRAG;
+	run1(n, &s, 0);
+	assert_int_equal(s.pkt.verdict, GK_V_DROP);
+	assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_FRAG], 1);
+	mk_ip(&s, 47, LAN(1), REM(1), 8);
+	run1(n, &s, 0);
+	assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_PROTO], 1);
+	/* inbound to another address */
+	mk_udp(&s, REM(1), 53, LAN(1), 1000);
+	run1(n, &s, 1);
+	assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_NOT_OURS], 1);
+	/* truncated L4 */
+	mk_tcp(&s, LAN(1), 1, REM(1), 2, 2);
+	s.pkt.len = 14 + 20 + 10;
+	run1(n, &s, 0);
+	assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_BAD_PKT], 1);
+	gk_napt_free(n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_translate),
+		cmocka_unit_test(test_alloc_set),
+		cmocka_unit_test(test_alloc_spread),
+		cmocka_unit_test(test_workers),
+		cmocka_unit_test(test_host_limit),
+		cmocka_unit_test(test_holddown),
+		cmocka_unit_test(test_cfg_reject),
+		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_tcp_state),
+		cmocka_unit_test(test_static_api),
+		cmocka_unit_test(test_log),
+		cmocka_unit_test(test_limits),
+	};
+
+	return cmocka_run_group_tests_name("napt", tests, NULL, NULL);
+}
