@@ -97,4 +97,18 @@ static inline const struct gk_fib_nh *gk_fib_nh(const struct gk_fib *fib,
 	return idx == GK_LPM_MISS ? NULL : &fib->nh[idx];
 }
 
+/* A genkan port's entry by port id; NULL without a FIB. Off the fast path. */
+static inline const struct gk_fib_port *gk_fib_port(const struct gk_fib *fib,
+						    uint16_t id)
+{
+	size_t i;
+
+	if (!fib)
+		return NULL;
+	for (i = 0; i < fib->nr_ports; i++)
+		if (fib->ports[i].port_id == id)
+			return &fib->ports[i];
+	return NULL;
+}
+
 #endif

@@ -61,20 +61,6 @@ static inline bool take_token(struct gk_icmp_err_ctx *ctx)
 			  ctx->burst ? ctx->burst : GK_ICMP_ERR_BURST);
 }
 
-/* At most GK_MAX_PORTS entries, and only on the error path. */
-static const struct gk_fib_port *port_by_id(const struct gk_fib *fib,
-					    uint16_t id)
-{
-	size_t i;
-
-	if (!fib)
-		return NULL;
-	for (i = 0; i < fib->nr_ports; i++)
-		if (fib->ports[i].port_id == id)
-			return &fib->ports[i];
-	return NULL;
-}
-
 /*
  * RFC 1122 3.2.2 / RFC 1812 4.3.2.7: only 3, 4, 5, 11, 12 are errors, but
  * an unknown type might be one too, so only known queries are answered.
@@ -188,7 +174,7 @@ static int answer4(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 	if (ip[9] == P_ICMP && (dlen <= ihl || icmp4_maybe_error(ip[ihl])))
 		return GK_WK_EV_ICMP_SUPPRESSED;
 
-	port = port_by_id(ctx->fib, p->in_port);
+	port = gk_fib_port(ctx->fib, p->in_port);
 	if (!port || !port->has_addr4)
 		return GK_WK_EV_ICMP_NO_SRC;
 	if (too_big) {
@@ -289,7 +275,7 @@ static int answer6(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 			return GK_WK_EV_ICMP_SUPPRESSED;
 	}
 
-	port = port_by_id(ctx->fib, p->in_port);
+	port = gk_fib_port(ctx->fib, p->in_port);
 	if (!port || !port->has_addr6)
 		return GK_WK_EV_ICMP_NO_SRC;
 	if (too_big) {

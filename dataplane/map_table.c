@@ -484,19 +484,6 @@ void gk_mape_decap(struct gk_pkt *p, uint32_t inner, uint32_t ip_len)
 	p->meta.class = GK_CLASS_TRANSIT;
 }
 
-static const struct gk_fib_port *fib_port(const struct gk_fib *fib,
-					  uint16_t id)
-{
-	size_t i;
-
-	if (!fib)
-		return NULL;
-	for (i = 0; i < fib->nr_ports; i++)
-		if (fib->ports[i].port_id == id)
-			return &fib->ports[i];
-	return NULL;
-}
-
 /* RFC 1812 4.3.2.3: the whole error fits in 576 bytes. */
 #define IP4_ERR_QUOTE	(576 - 28)
 
@@ -573,7 +560,7 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		break;
 	}
 
-	port = fib_port(ctx->fib, t->v4_port_id);
+	port = gk_fib_port(ctx->fib, t->v4_port_id);
 	if (!port || !port->has_addr4) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_ICMP_NO_SRC);
 		return 0;
@@ -644,7 +631,7 @@ void frag_needed(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		 struct gk_map_dom_stats *dom, uint32_t len)
 {
 	const struct gk_map_table *t = ctx->map;
-	const struct gk_fib_port *port = fib_port(ctx->fib, t->v4_port_id);
+	const struct gk_fib_port *port = gk_fib_port(ctx->fib, t->v4_port_id);
 	uint32_t l3 = p->meta.l3_off, q;
 	uint8_t *ip = p->data + l3, *icmp, src[4];
 	uint16_t csum;
