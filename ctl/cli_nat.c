@@ -128,14 +128,15 @@ static int nat_sessions(struct gk_cli *cli, int argc, char **argv)
 		return ret;
 	gk_out_table_init(&t, 6, head);
 	json_array_foreach(json_object_get(r, "sessions"), i, e) {
-		gk_out_str(e, "proto", b[0], NB);
 		endpoint(e, "inside_addr", "inside_port", b[1], NB);
 		endpoint(e, "outside_addr", "outside_port", b[2], NB);
 		endpoint(e, "remote_addr", "remote_port", b[3], NB);
-		gk_out_str(e, "state", b[4], NB);
 		gk_out_duration((uint64_t)gk_out_int(e, "expires_in_s", 0), b[5], NB);
 		for (k = 0; k < 6; k++)
 			row[k] = b[k];
+		/* gk_out_str may return the JSON's own string, not buf */
+		row[0] = gk_out_str(e, "proto", b[0], NB);
+		row[4] = gk_out_str(e, "state", b[4], NB);
 		gk_out_table_add(&t, row);
 	}
 	if (t.nrows)
@@ -212,11 +213,11 @@ static int nat_stats(struct gk_cli *cli, int argc, char **argv)
 
 	gk_out_table_init(&t, 3, hhead);
 	json_array_foreach(json_object_get(r, "hosts"), i, e) {
-		gk_out_str(e, "addr", b[0], NB);
 		snprintf(b[1], NB, "%lld", gk_out_int(e, "ports", 0));
 		snprintf(b[2], NB, "%lld", gk_out_int(e, "refused", 0));
 		for (k = 0; k < 3; k++)
 			row[k] = b[k];
+		row[0] = gk_out_str(e, "addr", b[0], NB);
 		gk_out_table_add(&t, row);
 	}
 	if (t.nrows) {
@@ -284,11 +285,11 @@ static int nat_mappings(struct gk_cli *cli, int argc, char **argv)
 		return ret;
 	gk_out_table_init(&t, 3, head);
 	json_array_foreach(json_object_get(r, "mappings"), i, e) {
-		gk_out_str(e, "proto", b[0], NB);
 		snprintf(b[1], NB, "%lld", gk_out_int(e, "public_port", 0));
 		endpoint(e, "host", "host_port", b[2], NB);
 		for (k = 0; k < 3; k++)
 			row[k] = b[k];
+		row[0] = gk_out_str(e, "proto", b[0], NB);
 		gk_out_table_add(&t, row);
 	}
 	if (t.nrows)
