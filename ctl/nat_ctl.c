@@ -88,6 +88,16 @@ static size_t buf_elem(void)
 	return a;
 }
 
+/* The mapped LAN endpoint's outbound packets go to the port's owner. */
+static int steer_set(struct gk_nat_state *s, const struct gk_napt_static *m,
+		     unsigned w)
+{
+	uint32_t a = (uint32_t)m->in_addr[0] << 24 | (uint32_t)m->in_addr[1] << 16 |
+		     (uint32_t)m->in_addr[2] << 8 | m->in_addr[3];
+
+	return s->ho ? gk_handoff_static_set(s->ho, m->proto, a, m->in_port, w) : 0;
+}
+
 int gk_nat_start(struct gk_daemon *d, char *err, size_t errlen)
 {
 	const struct gk_config_nat *nc = &d->cfg.nat;
@@ -172,11 +182,15 @@ int gk_nat_start(struct gk_daemon *d, char *err, size_t errlen)
 
 		memcpy(st.in_addr, m->host, 4);
 		w = gk_napt_port_owner(&s->cfg[0], m->public_port);
-		ret = gk_napt_static_add(s->napt[w < s->nr ? w : 0], &st, false,
-					 why, sizeof(why));
+		if (w >= s->nr)
+			w = 0;
+		ret = gk_napt_static_add(s->napt[w], &st, false, why, sizeof(why));
+		if (!ret)
+			ret = steer_set(s, &st, w);
 		if (ret) {
 			snprintf(err, errlen, "%s:%u: nat-map '%s': %s",
-				 d->cfg.path, m->line, m->name, why);
+				 d->cfg.path, m->line, m->name,
+				 ret == -ENOSPC ? "too many static mappings" : why);
 			return ret;
 		}
 	}
@@ -616,9 +630,33 @@ static int nat_map_change(struct gk_daemon *d, json_t *args, bool add,
 	} else {
 		r->flag = json_is_true(json_object_get(args, "missing_ok"));
 	}
+	if (!add) {
+		/* The target, for the steering entry: list the owner's maps. */
+		const struct gk_napt_static *m = r->buf;
+
+		ret = call(d, w, OP_SLIST, err, errlen);
+		if (ret)
+			return ret;
+		for (unsigned i = 0; i < r->count && i < r->cap; i++)
+			if (m[i].proto == pr && m[i].ext_port == port) {
+				memcpy(r->st.in_addr, m[i].in_addr, 4);
+				r->st.in_port = m[i].in_port;
+			}
+		r->op = OP_SDEL;
+	}
 	ret = call(d, w, add ? OP_SADD : OP_SDEL, err, errlen);
 	if (ret)
 		return ret;
+	if (!r->rc && add && steer_set(s, &r->st, w))
+		gk_warn("nat: no room to steer %s %u: its replies may take "
+			"another port", proto_name((uint8_t)pr), r->st.in_port);
+	if (!r->rc && !add && r->st.in_port && s->ho) {
+		uint32_t a = (uint32_t)r->st.in_addr[0] << 24 |
+			     (uint32_t)r->st.in_addr[1] << 16 |
+			     (uint32_t)r->st.in_addr[2] << 8 | r->st.in_addr[3];
+
+		gk_handoff_static_del(s->ho, (uint8_t)pr, a, r->st.in_port);
+	}
 	if (r->rc) {
 		if (r->err[0])
 			snprintf(err, errlen, "nat mappings: %s", r->err);

@@ -49,4 +49,19 @@ bool gk_handoff_push(struct gk_handoff *h, unsigned from, unsigned to,
 unsigned gk_handoff_pop(struct gk_handoff *h, unsigned from, unsigned to,
 			struct gk_handoff_pkt *out, unsigned max);
 
+/*
+ * Static mappings break the outbound hash rule: their LAN endpoint's
+ * packets belong to the owner of the public port. genkand (one writer)
+ * records them here; workers look them up lock-free (atomic slots).
+ * @addr host order. Owner < 128. set/del: 0, -ENOSPC, -ENOENT.
+ */
+#define GK_HANDOFF_STATIC_SLOTS	1024
+int gk_handoff_static_set(struct gk_handoff *h, uint8_t proto, uint32_t addr,
+			  uint16_t port, unsigned owner);
+int gk_handoff_static_del(struct gk_handoff *h, uint8_t proto, uint32_t addr,
+			  uint16_t port);
+/* The owner, or -1 when the endpoint has no static mapping. */
+int gk_handoff_static_owner(const struct gk_handoff *h, uint8_t proto,
+			    uint32_t addr, uint16_t port);
+
 #endif

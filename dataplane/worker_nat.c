@@ -122,6 +122,20 @@ static unsigned in_owner(const struct gk_worker *w, const struct gk_pkt *p)
 	return gk_napt_port_owner(w->cfg.napt_cfg, port);
 }
 
+/* The hash owner, unless a static mapping pins the LAN endpoint. */
+static unsigned out_owner(const struct gk_worker *w, const struct gk_pkt *p)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off, *l4;
+	int o;
+
+	if ((ip[9] == 6 || ip[9] == 17) && (l4 = l4_of(p, 4)) &&
+	    (o = gk_handoff_static_owner(w->cfg.handoff, ip[9], rd32(ip + 12),
+					 rd16(l4))) >= 0 &&
+	    (unsigned)o < w->cfg.nr_workers)
+		return (unsigned)o;
+	return gk_worker_nat_out_owner(p, w->cfg.nr_workers);
+}
+
 static void hand_over(struct gk_worker *w, struct gk_pkt *p, unsigned to,
 		      uint8_t stage)
 {
@@ -158,8 +172,7 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 		}
 		if ((p->meta.flags & GK_META_F_IPV4) && t &&
 		    t->role == GK_MAPE_ROLE_CE && p->in_port == t->v4_port_id) {
-			if (!resume && steer &&
-			    (o = gk_worker_nat_out_owner(p, nr)) != me) {
+			if (!resume && steer && (o = out_owner(w, p)) != me) {
 				hand_over(w, p, o, GK_HANDOFF_OUT);
 				continue;
 			}

@@ -73,6 +73,36 @@ static void test_handoff_roundtrip(void **state)
 	assert_null(gk_handoff_create(0, 4));
 }
 
+/* Static mappings pin their LAN endpoint to the public port's owner. */
+static void test_handoff_static(void **state)
+{
+	struct gk_handoff *h = gk_handoff_create(2, 4);
+	unsigned i;
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(gk_handoff_static_owner(h, 6, 0xc6120002, 8080), -1);
+	assert_int_equal(gk_handoff_static_set(h, 6, 0xc6120002, 8080, 1), 0);
+	assert_int_equal(gk_handoff_static_owner(h, 6, 0xc6120002, 8080), 1);
+	/* Other proto, address or port: no pin. */
+	assert_int_equal(gk_handoff_static_owner(h, 17, 0xc6120002, 8080), -1);
+	assert_int_equal(gk_handoff_static_owner(h, 6, 0xc6120003, 8080), -1);
+	assert_int_equal(gk_handoff_static_owner(h, 6, 0xc6120002, 8081), -1);
+	/* Many entries (probe chains), then delete leaves the others. */
+	for (i = 0; i < 500; i++)
+		assert_int_equal(gk_handoff_static_set(h, 17, 0xc6120000 + i,
+						       (uint16_t)(1000 + i), i & 1), 0);
+	assert_int_equal(gk_handoff_static_del(h, 6, 0xc6120002, 8080), 0);
+	assert_int_equal(gk_handoff_static_del(h, 6, 0xc6120002, 8080), -ENOENT);
+	assert_int_equal(gk_handoff_static_owner(h, 6, 0xc6120002, 8080), -1);
+	for (i = 0; i < 500; i++)
+		assert_int_equal(gk_handoff_static_owner(h, 17, 0xc6120000 + i,
+							 (uint16_t)(1000 + i)),
+				 (int)(i & 1));
+	assert_int_equal(gk_handoff_static_set(h, 6, 1, 1, 200), -EINVAL);
+	gk_handoff_free(h);
+}
+
 /* ---- mailbox ---- */
 
 struct poller {
@@ -187,6 +217,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handoff_roundtrip),
+		cmocka_unit_test(test_handoff_static),
 		cmocka_unit_test(test_mbox),
 		cmocka_unit_test(test_out_owner),
 	};
