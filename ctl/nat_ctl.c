@@ -144,7 +144,14 @@ int gk_nat_start(struct gk_daemon *d, char *err, size_t errlen)
 		c->worker = (uint16_t)w;
 		c->nr_workers = (uint16_t)s->nr;
 		c->max_sessions = nc->max_sessions;
+		/*
+		 * Each worker counts only its own bindings, and a host's flows
+		 * hash evenly over the workers: an equal share keeps the
+		 * household-wide total within host_port_limit.
+		 */
 		c->host_limit = nc->host_port_limit;
+		if (c->host_limit && s->nr > 1)
+			c->host_limit = c->host_limit / s->nr ? c->host_limit / s->nr : 1;
 		c->udp_s = nc->udp_timeout;
 		c->tcp_est_s = nc->tcp_established_timeout;
 		c->tcp_trans_s = nc->tcp_transitory_timeout;
