@@ -266,8 +266,9 @@ def oracle(argv):
     print('CE_V4=%s CE_PSID=%d CE_PSID_LEN=%d CE_V6=%s' % (v4, psid, k, v6))
     print('NPORTS=%d NRANGES=%d RSIZE=%d' % (len(flat), len(rs), len(rs[0])))
     print('FIRST=%d-%d LAST=%d-%d' % (rs[0][0], rs[0][-1], rs[-1][0], rs[-1][-1]))
-    # A static-mapping port (range 30, offset 1) and one just outside.
-    print('STATIC_PORT=%d' % rs[29][1])
+    # Static-mapping ports (range 30 offset 1: config; range 40 offset 3:
+    # runtime) and an ICMP id / port outside the set.
+    print('STATIC_PORT=%d RT_PORT=%d' % (rs[29][1], rs[39][3]))
     outside = [x for x in range(40000, 40100) if x not in set(flat)]
     print('OUT_ID=%d' % outside[0])
 
@@ -776,7 +777,7 @@ cap_start()
 	bg "$n" "$RUN/$name.cap.log" tcpdump -Z root -i "$ifc" -n -U -B 8192 -s 128 \
 		-w "$RUN/$name.pcap" "$flt"
 	eval "CAP_PID_$name=$BG_PID"
-	wait_for 10 grep -q 'listening on' "$RUN/$name.cap.log"
+	wait_for 10 grep -qs 'listening on' "$RUN/$name.cap.log"
 }
 
 cap_stop()
@@ -845,8 +846,10 @@ mkdir -p "$RUN/www"
 head -c $((1024 * 1024)) /dev/urandom >"$RUN/www/blob.bin"
 SHA=$(sha256sum "$RUN/www/blob.bin" | cut -d' ' -f1)
 bg h1 "$RUN/http-h1.log" "$PY" -m http.server --bind $LAN_H --directory "$RUN/www" 8080
-check "echo servers (srv udp/tcp 7) and the LAN web server (h1 :8080) listen" eval \
-	'wait_for 15 listens srv u 7 && wait_for 15 listens srv t 7 && wait_for 15 listens h1 t 8080'
+bg h1 "$RUN/http-h1b.log" "$PY" -m http.server --bind $LAN_H --directory "$RUN/www" 8081
+check "echo servers (srv udp/tcp 7) and the LAN web servers (h1 :8080, :8081) listen" eval \
+	'wait_for 15 listens srv u 7 && wait_for 15 listens srv t 7 &&
+	 wait_for 15 listens h1 t 8080 && wait_for 15 listens h1 t 8081'
 
 cap_start srv srv eth0 "ip and dst host $SRV4" || fail "capture on the server starts"
 check "warm-up: ping LAN host -> server" warm h1 $SRV4 1
@@ -922,6 +925,29 @@ else
 	pass "port $((STATIC_PORT + 1)) (in the set, unmapped) is closed"
 fi
 
+log "runtime mapping: nat mappings add tcp $RT_PORT $LAN_H:8081, curl, del, curl"
+out=$(ctl ce1 nat mappings add tcp "$RT_PORT" $LAN_H:8081 2>&1)
+expect "nat mappings add tcp $RT_PORT $LAN_H:8081 succeeds${out:+ ($out)}" "$?" -eq 0
+check "nat mappings -j lists it" eval \
+	"ctl ce1 -j nat mappings | jq -e '.mappings[] | select(.public_port == $RT_PORT and .host_port == 8081)' >/dev/null"
+rm -f "$RUN/got-rt.bin"
+nx srv curl -s -S -f --connect-timeout 20 --max-time 60 -o "$RUN/got-rt.bin" \
+	"http://$CE_V4:$RT_PORT/blob.bin" 2>"$RUN/curl-rt.err"
+expect "curl http://$CE_V4:$RT_PORT/ through the runtime mapping, sha256 ok" \
+	"$(sha256sum "$RUN/got-rt.bin" 2>/dev/null | cut -d' ' -f1)" = "$SHA"
+out=$(ctl ce1 nat mappings del tcp "$RT_PORT" 2>&1)
+expect "nat mappings del tcp $RT_PORT succeeds${out:+ ($out)}" "$?" -eq 0
+if nx srv curl -s -f --connect-timeout 3 --max-time 5 -o /dev/null \
+	"http://$CE_V4:$RT_PORT/blob.bin" 2>/dev/null; then
+	fail "after del, port $RT_PORT is closed"
+else
+	pass "after del, port $RT_PORT is closed"
+fi
+out=$(ctl ce1 nat mappings add tcp "$OUT_ID" $LAN_H:8081 2>&1)
+rc=$?
+expect "nat mappings add with port $OUT_ID (outside the set) is refused" "$rc" -ne 0
+check "... and says why ('$(head -n 1 <<<"$out" | cut -c1-100)')" grep -qi "outside" <<<"$out"
+
 # ---------------------------------------------------------------- exhaustion
 log "exhaustion: ce1 restarted with host_port_limit = $LIMIT"
 stop_pid "${GKPID[ce1]}" TERM
@@ -965,8 +991,9 @@ grew() { nstats "$RUN/st.e2" && [ "$(delta "$(nrefused "$RUN/st.e1")" "$(nrefuse
 check "a second flood of $FLOOD: all refused, counted" wait_for 15 grew
 check "the existing flow still gets its echo" \
 	nx h1 "$PY" "$RUN/napt.py" udpone $LAN_H 29000 $SRV4 7 10
-HOSTREF=$(jq -r --arg h $LAN_H '[.. | objects | select(.addr? == $h or .host? == $h) |
-	(.refused // .refused_flows // empty) | numbers] | max // "NA"' "$RUN/st.e2" 2>/dev/null)
+# .hosts[] is per worker: a host whose flows hash to both appears twice.
+HOSTREF=$(jq -r --arg h $LAN_H '[.hosts[]? | select(.addr == $h) | .refused | numbers] |
+	add // "NA"' "$RUN/st.e2" 2>/dev/null)
 expect "nat stats -j: per-host refusals for $LAN_H" "${HOSTREF:-NA}" -ge "$FLOOD"
 
 # ---------------------------------------------------------------- the end
