@@ -35,7 +35,10 @@
 # compared to it. Captures are parsed with scapy.
 #
 # Checks (each prints PASS/FAIL; the run ends with "N passed, M failed"):
+#  - --check refuses a [nat-map] port outside the set, saying why
 #  - phase 1 (no host limit, [nat-map web] tcp PORT -> 198.18.0.2:8080):
+#    - before any dynamic traffic: `nat mappings add` at runtime (curl
+#      through it), `del` (closed again), an out-of-set port refused
 #    - E2E_UDP_FLOWS (500) UDP flows from distinct LAN source ports, all
 #      open at once: every one gets its echo back; `nat sessions -j` lists
 #      them all at once
@@ -851,6 +854,33 @@ check "echo servers (srv udp/tcp 7) and the LAN web servers (h1 :8080, :8081) li
 	'wait_for 15 listens srv u 7 && wait_for 15 listens srv t 7 &&
 	 wait_for 15 listens h1 t 8080 && wait_for 15 listens h1 t 8081'
 
+# ---------------------------------------------------------------- runtime mapping
+# Before any dynamic traffic: a dynamic binding may hold any port of the set
+# (the add would then be refused with EBUSY, correctly).
+log "runtime mapping: nat mappings add tcp $RT_PORT $LAN_H:8081, curl, del, curl"
+out=$(ctl ce1 nat mappings add tcp "$RT_PORT" $LAN_H:8081 2>&1)
+expect "nat mappings add tcp $RT_PORT $LAN_H:8081 succeeds${out:+ ($out)}" "$?" -eq 0
+check "nat mappings -j lists it" eval \
+	"ctl ce1 -j nat mappings | jq -e '.mappings[] | select(.public_port == $RT_PORT and .host_port == 8081)' >/dev/null"
+rm -f "$RUN/got-rt.bin"
+nx srv curl -s -S -f --connect-timeout 20 --max-time 60 -o "$RUN/got-rt.bin" \
+	"http://$CE_V4:$RT_PORT/blob.bin" 2>"$RUN/curl-rt.err"
+expect "curl http://$CE_V4:$RT_PORT/ through the runtime mapping, sha256 ok" \
+	"$(sha256sum "$RUN/got-rt.bin" 2>/dev/null | cut -d' ' -f1)" = "$SHA"
+out=$(ctl ce1 nat mappings del tcp "$RT_PORT" 2>&1)
+expect "nat mappings del tcp $RT_PORT succeeds${out:+ ($out)}" "$?" -eq 0
+if nx srv curl -s -f --connect-timeout 3 --max-time 5 -o /dev/null \
+	"http://$CE_V4:$RT_PORT/blob.bin" 2>/dev/null; then
+	fail "after del, port $RT_PORT is closed"
+else
+	pass "after del, port $RT_PORT is closed"
+fi
+out=$(ctl ce1 nat mappings add tcp "$OUT_ID" $LAN_H:8081 2>&1)
+rc=$?
+expect "nat mappings add with port $OUT_ID (outside the set) is refused" "$rc" -ne 0
+check "... and says why ('$(head -n 1 <<<"$out" | cut -c1-100)')" grep -qi "outside" <<<"$out"
+
+# ---------------------------------------------------------------- capture at the server
 cap_start srv srv eth0 "ip and dst host $SRV4" || fail "capture on the server starts"
 check "warm-up: ping LAN host -> server" warm h1 $SRV4 1
 nstats "$RUN/st.p0" || log "nat stats: $(cat "$RUN/st.p0.err")"
@@ -924,29 +954,6 @@ if nx srv curl -s -f --connect-timeout 3 --max-time 5 -o /dev/null \
 else
 	pass "port $((STATIC_PORT + 1)) (in the set, unmapped) is closed"
 fi
-
-log "runtime mapping: nat mappings add tcp $RT_PORT $LAN_H:8081, curl, del, curl"
-out=$(ctl ce1 nat mappings add tcp "$RT_PORT" $LAN_H:8081 2>&1)
-expect "nat mappings add tcp $RT_PORT $LAN_H:8081 succeeds${out:+ ($out)}" "$?" -eq 0
-check "nat mappings -j lists it" eval \
-	"ctl ce1 -j nat mappings | jq -e '.mappings[] | select(.public_port == $RT_PORT and .host_port == 8081)' >/dev/null"
-rm -f "$RUN/got-rt.bin"
-nx srv curl -s -S -f --connect-timeout 20 --max-time 60 -o "$RUN/got-rt.bin" \
-	"http://$CE_V4:$RT_PORT/blob.bin" 2>"$RUN/curl-rt.err"
-expect "curl http://$CE_V4:$RT_PORT/ through the runtime mapping, sha256 ok" \
-	"$(sha256sum "$RUN/got-rt.bin" 2>/dev/null | cut -d' ' -f1)" = "$SHA"
-out=$(ctl ce1 nat mappings del tcp "$RT_PORT" 2>&1)
-expect "nat mappings del tcp $RT_PORT succeeds${out:+ ($out)}" "$?" -eq 0
-if nx srv curl -s -f --connect-timeout 3 --max-time 5 -o /dev/null \
-	"http://$CE_V4:$RT_PORT/blob.bin" 2>/dev/null; then
-	fail "after del, port $RT_PORT is closed"
-else
-	pass "after del, port $RT_PORT is closed"
-fi
-out=$(ctl ce1 nat mappings add tcp "$OUT_ID" $LAN_H:8081 2>&1)
-rc=$?
-expect "nat mappings add with port $OUT_ID (outside the set) is refused" "$rc" -ne 0
-check "... and says why ('$(head -n 1 <<<"$out" | cut -c1-100)')" grep -qi "outside" <<<"$out"
 
 # ---------------------------------------------------------------- exhaustion
 log "exhaustion: ce1 restarted with host_port_limit = $LIMIT"
