@@ -48,6 +48,10 @@
 #    - the server's capture (tcpdump -w, parsed by scapy): source
 #      192.0.2.18 only, never the LAN address; UDP/TCP source ports and
 #      ICMP ids only inside the set, from many ranges
+#    - UDP to a closed server port: the ICMP port unreachable comes back
+#      translated (the LAN socket gets ECONNREFUSED; icmp_err_pkts grows)
+#    - APDF: a LAN socket that said hello to srv:7777 gets srv:7777's
+#      datagrams on its outside port; srv:5555's are dropped ("filtered")
 #    - curl from the server to 192.0.2.18:PORT reaches the LAN web server
 #      through the static mapping (sha256 checked); `nat mappings` lists it
 #  - phase 2 (ce1 restarted with host_port_limit = E2E_LIMIT): a flow
@@ -360,6 +364,46 @@ def udpburst(argv):
         s.sendto(b'burst genkan-napt-e2e', (dst, dport))
         s.close()
 
+# udprefused SRC DST DPORT TRIES: a connected UDP socket to a closed port;
+# true once the ICMP port unreachable comes back to it as ECONNREFUSED (the
+# kernel matches the error's quoted header against the socket).
+def udprefused(argv):
+    src, dst, dport, tries = argv[0], argv[1], int(argv[2]), int(argv[3])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.connect((dst, dport))
+    s.settimeout(1.0)
+    for t in range(tries):
+        try:
+            s.send(b'refused genkan-napt-e2e')
+            s.recv(4096)
+        except ConnectionRefusedError:
+            print('refused after %d tries' % (t + 1))
+            sys.exit(0)
+        except socket.timeout:
+            pass
+    print('no ICMP error after %d tries' % tries)
+    sys.exit(1)
+
+# udpsink SRC PORT OUT DST DPORT: says hello to DST:DPORT three times (the
+# NAT session), then writes one line per datagram (its first word) to OUT.
+def udpsink(argv):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((argv[0], int(argv[1])))
+    for i in range(3):
+        s.sendto(b'hello genkan-napt-e2e', (argv[3], int(argv[4])))
+    with open(argv[2], 'a', buffering=1) as f:
+        while True:
+            f.write(s.recv(4096).split()[0].decode(errors='replace') + '\n')
+
+# udpfrom SPORT DST DPORT N WORD: N datagrams "WORD i" from a fixed port.
+def udpfrom(argv):
+    sport, dst, dport, n, word = int(argv[0]), argv[1], int(argv[2]), int(argv[3]), argv[4]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('0.0.0.0', sport))
+    for i in range(n):
+        s.sendto(('%s %d' % (word, i)).encode(), (dst, dport))
+
 # tcpecho PORT: echo each connection until EOF (one thread each).
 def tcpecho(argv):
     import socketserver
@@ -481,7 +525,8 @@ def pcap(argv):
     print(' '.join('CAP_%s=%s' % kv for kv in c.items()))
 
 {'eup': eup, 'oracle': oracle, 'udpecho': udpecho, 'udpflows': udpflows,
- 'udpone': udpone, 'udpburst': udpburst, 'tcpecho': tcpecho,
+ 'udpone': udpone, 'udpburst': udpburst,
+ 'udprefused': udprefused, 'udpsink': udpsink, 'udpfrom': udpfrom, 'tcpecho': tcpecho,
  'tcpconns': tcpconns, 'pcap': pcap}[sys.argv[1]](sys.argv[2:])
 EOF
 
@@ -935,6 +980,39 @@ expect "capture: TCP ports drawn from more than one range" "$CAP_TCP_RANGES" -gt
 nstats "$RUN/st.p1"
 expect "nat stats: nothing refused for lack of ports" \
 	"$(delta "$(nrefused "$RUN/st.p0")" "$(nrefused "$RUN/st.p1")")" -eq 0
+
+# ---------------------------------------------------------------- ICMP errors, filtering
+log "ICMP error: UDP to the server's closed port 9; the port unreachable is translated back"
+nstats "$RUN/st.i0"
+check "the LAN socket gets ECONNREFUSED (ICMP error translated to the inside tuple)" \
+	nx h1 "$PY" "$RUN/napt.py" udprefused $LAN_H $SRV4 9 5
+nstats "$RUN/st.i1"
+expect "nat stats: icmp_err_pkts grew" \
+	"$(delta "$(nget "$RUN/st.i0" icmp_err_pkts)" "$(nget "$RUN/st.i1" icmp_err_pkts)")" -ge 1
+
+log "APDF filtering: only the remote the LAN host contacted gets in"
+: >"$RUN/apdf.sink"
+bg h1 "$RUN/apdf.log" "$PY" "$RUN/napt.py" udpsink $LAN_H 29001 "$RUN/apdf.sink" $SRV4 7777
+outport()
+{
+	OP=$(ctl ce1 -j nat sessions --host $LAN_H --proto udp --port 29001 2>/dev/null |
+		jq -r '[.sessions[] | select(.inside_port == 29001 and .remote_port == 7777) |
+			.outside_port][0] // empty')
+	[ -n "$OP" ]
+}
+OP=NA
+check "nat sessions --port 29001: $LAN_H:29001 -> $SRV4:7777 has a session" wait_for 10 outport
+expect "... on an outside port in the set ($OP)" "$(grep -qw -- "$OP" "$SETF" && echo yes)" = yes
+nstats "$RUN/st.f0"
+nx srv "$PY" "$RUN/napt.py" udpfrom 5555 "$CE_V4" "$OP" 10 stranger
+nx srv "$PY" "$RUN/napt.py" udpfrom 7777 "$CE_V4" "$OP" 10 friend
+# The contacted remote is the positive control for the strangers sent before it.
+check "the contacted remote ($SRV4:7777) reaches $LAN_H:29001 through $CE_V4:$OP" \
+	wait_for 10 eval "[ \$(grep -c '^friend' '$RUN/apdf.sink') -ge 10 ]"
+nstats "$RUN/st.f1"
+expect "a stranger ($SRV4:5555) gets nothing through" "$(grep -c '^stranger' "$RUN/apdf.sink")" -eq 0
+expect "nat stats: filtered grew by 10" \
+	"$(delta "$(nget "$RUN/st.f0" filtered)" "$(nget "$RUN/st.f1" filtered)")" -eq 10
 
 # ---------------------------------------------------------------- static mapping
 log "static mapping: tcp $CE_V4:$STATIC_PORT -> $LAN_H:8080 (curl from the server)"
