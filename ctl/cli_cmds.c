@@ -15,6 +15,7 @@
 
 #include "gk_config.h"
 #include "ctl/cli_cmds.h"
+#include "ctl/cli_nat.h"
 #include "ctl/cli_output.h"
 #include "ctl/ctl_client.h"
 #include "ctl/ctl_proto.h"
@@ -1014,6 +1015,7 @@ static const struct gk_cli_cmd cmds[] = {
 	{ "reload", cmd_reload, "re-read the config file and apply changes" },
 	{ "version", cmd_version, "client and daemon versions" },
 	{ "map", cmd_map, "MAP-E: show [NAME] (domains, counters), calc ... (offline)" },
+	{ "nat", gk_cli_nat, "NAPT44: sessions [--host A] [--proto P] [--port N], stats, mappings" },
 	{ "wg", cmd_wg, "wg genkey|pubkey: WireGuard keys, like wg(8), offline" },
 	{ "help", cmd_help, "this text" },
 };

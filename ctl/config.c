@@ -28,7 +28,8 @@
 #define MSS_MIN			536	/* RFC 879 default MSS */
 #define MSS_MAX			65495
 
-enum section { SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_IGNORED };
+enum section { SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_NAT,
+	       SEC_IGNORED };
 
 enum gkey {
 	K_INSTANCE, K_SOCKET, K_BPFFS, K_WORKERS, K_CPUS, K_XDP_MODE, K_BIND,
@@ -73,6 +74,7 @@ struct parser {
 	struct rule_aux *raux;		/* parallel to cfg.map_rules */
 	unsigned rules_cap;
 	bool too_many_rules;
+	struct gk_config_nat_pstate natp;	/* config_nat.c */
 };
 
 struct key_def {
@@ -229,6 +231,7 @@ void gk_config_defaults(struct gk_config *cfg)
 	cfg->icmp_rate = 1000;
 	cfg->idle_sleep_us = 200;
 	cfg->mape.bmr = -1;
+	gk_config_nat_defaults(&cfg->nat);
 }
 
 /* Decimal only: "010" is ten, "0x10", "+1", "-1" and "1k" are errors. */
@@ -929,6 +932,12 @@ static void open_mape(struct parser *p, unsigned line, const char *arg)
 	p->sec = SEC_MAPE;
 }
 
+/* config_nat.c reports through this. */
+static void nat_report(void *ctx, unsigned line, const char *msg)
+{
+	perr(ctx, line, "%s", msg);
+}
+
 static int grow_rules(struct parser *p)
 {
 	unsigned cap = p->rules_cap ? p->rules_cap * 2 : 8;
@@ -1039,6 +1048,12 @@ static void open_section(struct parser *p, unsigned line, char *s)
 		open_map_rule(p, line, arg);
 		return;
 	}
+	if (!strcmp(inner, "nat") || !strcmp(inner, "nat-map")) {
+		if (gk_config_nat_open(&p->cfg.nat, &p->natp, inner, arg, line,
+				       nat_report, p))
+			p->sec = SEC_NAT;
+		return;
+	}
 	if (strcmp(inner, "port")) {
 		perr(p, line, "unknown section [%s]", inner);
 		return;
@@ -1098,6 +1113,10 @@ static void set_key(struct parser *p, unsigned line, char *s)
 		return;
 	case SEC_IGNORED:
 		return;	/* the bad header was already reported */
+	case SEC_NAT:
+		gk_config_nat_key(&p->cfg.nat, &p->natp, line, key, val,
+				  nat_report, p);
+		return;
 	case SEC_GENKAN:
 		defs = genkan_keys;
 		nr = NR_GKEYS;
@@ -1400,6 +1419,7 @@ static void validate(struct parser *p)
 		     cfg->instance);
 
 	validate_mape(p);
+	gk_config_nat_validate(cfg, &p->natp, nat_report, p);
 }
 
 static unsigned err_line_no(const char *l, size_t namelen)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dataplane/map_rule.h"
+#include "config_nat.h"
 
 #define GK_CONFIG_MAX_PORTS	16
 #define GK_CONFIG_MAX_WORKERS	64
@@ -71,6 +72,7 @@ struct gk_config {
 	struct gk_config_mape mape;
 	struct gk_map_rule *map_rules;	/* heap: owned, see gk_config_free() */
 	unsigned nr_map_rules;
+	struct gk_config_nat nat;	/* [nat], [nat-map NAME] (config_nat.h) */
 };
 
 void gk_config_defaults(struct gk_config *cfg);

@@ -32,6 +32,7 @@
 
 #include "ctl_server.h"
 #include "daemon.h"
+#include "nat_ctl.h"
 #include "handlers.h"
 #include "log.h"
 #include "nlmirror.h"
@@ -362,6 +363,7 @@ static void on_tick(struct gk_daemon *d)
 		d->last_supervise_ns = now;
 		supervise(d);
 	}
+	gk_nat_tick(d);
 }
 
 static void on_netlink(struct gk_daemon *d)
@@ -659,6 +661,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		}
 		wc.cpu = cfg->nr_cpus ? cfg->cpus[w % cfg->nr_cpus] :
 			(int)(w % (unsigned)(ncpu > 0 ? ncpu : 1));
+		gk_nat_worker_cfg(d, w, &wc);
 		ret = gk_worker_init(&d->workers[w], &wc);
 		if (!ret)
 			ret = gk_worker_start(&d->workers[w]);
@@ -751,6 +754,9 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	ret = start_mape(d, err, errlen);
 	if (ret)
 		return ret;
+	ret = gk_nat_start(d, err, errlen);
+	if (ret)
+		return ret;
 	ret = start_workers(d, err, errlen);
 	if (ret)
 		return ret;
@@ -832,6 +838,7 @@ void gk_daemon_stop(struct gk_daemon *d)
 			gk_nreq_ring_destroy(d->nreq[w]);
 	}
 	free(d->workers);
+	gk_nat_stop(d);
 	if (d->xdp)
 		gk_xdp_close(d->xdp);
 	if (d->ctl)
@@ -938,6 +945,7 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	NEEDS_RESTART(n->idle_sleep_us != o->idle_sleep_us, "idle_sleep_us");
 	NEEDS_RESTART(n->nr_ports != o->nr_ports, "the set of ports");
 	NEEDS_RESTART(!mape_equal(&n->mape, &o->mape), "[mape]");
+	NEEDS_RESTART(!gk_config_nat_equal(&n->nat, &o->nat), "[nat]/nat-maps");
 	NEEDS_RESTART(n->nr_map_rules != o->nr_map_rules ||
 		      !rules_equal(n->map_rules, o->map_rules, n->nr_map_rules),
 		      "map-rules");

@@ -51,6 +51,7 @@ struct gk_daemon {
 	 * and [map-rule]s (changing them needs a restart). NULL when off.
 	 */
 	struct gk_map_table *map;
+	struct gk_nat_state *nat;		/* [nat] (nat_ctl.c), NULL when off */
 	uint64_t fib_generation;
 	uint64_t fib_built_nl_gen;		/* nlmirror generation it reflects */
 	struct timespec fib_updated;

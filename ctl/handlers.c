@@ -27,6 +27,7 @@
 
 #include "daemon.h"
 #include "handlers.h"
+#include "nat_ctl.h"
 #include "nlmirror.h"
 #include "xdp_loader.h"
 
@@ -626,5 +627,6 @@ const struct gk_ctl_cmd gk_handlers[] = {
 	{ "neighbors", cmd_neighbors, "mirrored kernel neighbors" },
 	{ "reload", cmd_reload, "re-read the config file" },
 	{ "map", cmd_map, "MAP-E table and per-domain counters ({\"op\":\"show\"})" },
+	{ "nat", gk_nat_cmd, "NAPT44: sessions, stats, mappings, map-add, map-del ({\"op\":...})" },
 };
 const size_t gk_nr_handlers = sizeof(gk_handlers) / sizeof(gk_handlers[0]);

@@ -18,12 +18,18 @@
 #include "clock.h"
 #include "mape_br.h"
 #include "mape_ce.h"
+#include "mbox.h"
+#include "napt.h"
 #include "tables.h"
 #include "worker.h"
+#include "worker_nat.h"
 
 #define HB_PASSES	64	/* clock refresh period, in passes */
-/* A burst plus what the CE and BR stages may create (fragments). */
-#define STAGE_MAX	(3 * GK_BURST)
+/*
+ * A burst plus what the CE and BR stages may create (fragments); with
+ * NAPT the CE stage runs twice per burst (encap and decap).
+ */
+#define STAGE_MAX	(4 * GK_BURST)
 
 /* Buffers for packets the MAP-E stages create: the ingress port's pool. */
 static uint16_t port_alloc(void *arg, struct gk_pkt **pkts, uint16_t n)
@@ -73,6 +79,14 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 		if (!cfg->icmp_rate)
 			gk_tb_init(&w->mape.tb, 0, UINT64_MAX);
 	}
+	if (cfg->napt) {
+		int ret = gk_wnat_init(w);
+
+		if (ret) {
+			gk_worker_fini(w);
+			return ret;
+		}
+	}
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	return 0;
 }
@@ -83,6 +97,7 @@ void gk_worker_fini(struct gk_worker *w)
 	free(w->mape.dom);
 	w->mape.dom = NULL;
 	w->mape.nr_dom = 0;
+	gk_wnat_fini(w);
 }
 
 static inline void drop(struct gk_wk_stats *st, struct gk_pkt *p,
@@ -159,7 +174,7 @@ uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
 }
 
 /* What a stage call created joins the list, exactly like its own. */
-static uint16_t take_extra(struct gk_mape_ctx *mc, struct gk_pkt **stage,
+uint16_t gk_worker_take_extra(struct gk_mape_ctx *mc, struct gk_pkt **stage,
 			   uint16_t nt)
 {
 	uint16_t i;
@@ -178,7 +193,8 @@ static uint16_t take_extra(struct gk_mape_ctx *mc, struct gk_pkt **stage,
  */
 static __attribute__((noinline))
 uint16_t mape_stages(struct gk_worker *w, struct gk_port *in,
-		     struct gk_pkt **stage, uint16_t nt, struct mape_bkt *mb)
+		     struct gk_pkt **stage, uint16_t nt, struct mape_bkt *mb,
+		     uint8_t resume)
 {
 	struct gk_mape_ctx *mc = &w->mape;
 	uint16_t i;
@@ -197,13 +213,16 @@ uint16_t mape_stages(struct gk_worker *w, struct gk_port *in,
 		mc->now_ns = w->now_ns;
 		mc->alloc_arg = in;
 		mc->nr_extra = 0;
-		if (mb->nce) {
+		if (mb->nce && w->cfg.napt) {
+			/* NAPT44 around the CE stage, one pass (worker_nat.c) */
+			nt = gk_wnat_ce(w, mb->ce, mb->nce, stage, nt, resume);
+		} else if (mb->nce) {
 			gk_mape_ce_burst(mc, mb->ce, mb->nce);
-			nt = take_extra(mc, stage, nt);
+			nt = gk_worker_take_extra(mc, stage, nt);
 		}
 		if (mb->nbr) {
 			gk_mape_br_burst(mc, mb->br, mb->nbr);
-			nt = take_extra(mc, stage, nt);
+			nt = gk_worker_take_extra(mc, stage, nt);
 		}
 	}
 	for (i = 0; i < mb->nce; i++)
@@ -259,6 +278,10 @@ void not_tx(struct gk_wk_stats *st, struct gk_pkt *p,
  * packet is valid TRANSIT (the common case) before any per-packet
  * sorting, and only the egress ports that got packets are visited.
  */
+static void route_tx(struct gk_worker *w, struct gk_port *in,
+		     struct gk_pkt **transit, uint16_t nt,
+		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs);
+
 static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 {
 	struct gk_pkt *pkts[GK_BURST], *sorted[STAGE_MAX], *dropped[STAGE_MAX];
@@ -266,11 +289,8 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	struct gk_wk_stats *st = &w->stats;
 	const uint32_t tw = transit_word();
 	struct mape_bkt mb;
-	uint64_t bytes = 0, obytes[GK_MAX_PORTS], errs;
-	uint32_t olen[GK_MAX_PORTS][GK_BURST];
-	uint8_t touched[GK_MAX_PORTS];
-	uint32_t tmask = 0;
-	uint16_t n, nt, nd = 0, nto = 0, i;
+	uint64_t bytes = 0, errs;
+	uint16_t n, nt, nd = 0, i;
 	uint32_t odd = 0;
 
 	n = gk_port_rx(in, pkts, GK_BURST);
@@ -292,9 +312,44 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 		mb.nce = mb.nbr = 0;
 		nt = sort_classes(st, pkts, n, sorted, &mb, dropped, &nd);
 		if (mb.nce | mb.nbr)
-			nt = mape_stages(w, in, sorted, nt, &mb);
+			nt = mape_stages(w, in, sorted, nt, &mb, 0);
 		transit = sorted;
 	}
+	route_tx(w, in, transit, nt, dropped, nd, errs);
+	return n;
+}
+
+/*
+ * Packets another worker handed over (worker_nat.c), already in buffers of
+ * our pool: resume at the NAPT stage they were sent to, then as usual.
+ */
+void gk_worker_resume(struct gk_worker *w, struct gk_port *in,
+		      struct gk_pkt **pkts, uint16_t n, uint8_t resume)
+{
+	struct gk_pkt *sorted[STAGE_MAX], *dropped[STAGE_MAX];
+	struct gk_wk_stats *st = &w->stats;
+	struct mape_bkt mb;
+	uint64_t errs;
+	uint16_t nt;
+
+	errs = st->drops[GK_WK_DROP_TTL] + st->drops[GK_WK_DROP_TOO_BIG];
+	mb.nbr = 0;
+	mb.nce = n;
+	memcpy(mb.ce, pkts, n * sizeof(*pkts));
+	nt = mape_stages(w, in, sorted, 0, &mb, resume);
+	route_tx(w, in, sorted, nt, dropped, 0, errs);
+}
+
+static void route_tx(struct gk_worker *w, struct gk_port *in,
+		     struct gk_pkt **transit, uint16_t nt,
+		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs)
+{
+	struct gk_wk_stats *st = &w->stats;
+	uint64_t obytes[GK_MAX_PORTS];
+	uint32_t olen[GK_MAX_PORTS][GK_BURST];
+	uint8_t touched[GK_MAX_PORTS];
+	uint32_t tmask = 0;
+	uint16_t nto = 0, i;
 
 	if (likely(nt)) {
 		if (likely(w->l3.fib)) {
@@ -351,7 +406,6 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	}
 	if (nd)
 		gk_port_free(in, dropped, nd);
-	return n;
 }
 
 unsigned int gk_worker_poll(struct gk_worker *w)
@@ -375,10 +429,18 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 		m = rcu_dereference(*w->cfg.map);
 	w->mape.map = m;
 
+	if (w->cfg.napt) {
+		gk_napt_set_now(w->cfg.napt, w->now_ns);
+		/* Handed-over packets first: they have waited already. */
+		if (w->cfg.handoff)
+			total += gk_wnat_drain(w);
+	}
 	for (i = 0; i < w->nr_rx; i++)
 		total += poll_port(w, w->rx[i]);
 	for (i = 0; i < w->nr_rx; i++)
 		gk_port_flush(w->rx[i]);
+	if (w->cfg.mbox)
+		gk_mbox_poll(w->cfg.mbox, w);
 
 	w->l3.fib = NULL;
 	w->mape.map = NULL;

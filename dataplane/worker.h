@@ -30,6 +30,11 @@
 struct gk_tables;
 struct gk_nreq_ring;
 struct gk_map_table;
+struct gk_napt;
+struct gk_napt_cfg;
+struct gk_handoff;
+struct gk_handoff_pkt;
+struct gk_mbox;
 
 struct gk_worker_cfg {
 	unsigned int id;
@@ -48,11 +53,31 @@ struct gk_worker_cfg {
 	uint32_t idle_sleep_us;
 	struct gk_map_table **map;	/* RCU slot, may be NULL */
 	unsigned map_nr_rules;		/* per-domain counters: this + 1 */
+	/*
+	 * NAPT44 on the MAP-E CE (worker_nat.c, docs/napt.md); all NULL when
+	 * [nat] is off. napt: this worker's instance (written by this thread
+	 * only); handoff: rings shared by the nr_workers workers; mbox:
+	 * genkand's control requests, polled once per pass.
+	 */
+	struct gk_napt *napt;
+	const struct gk_napt_cfg *napt_cfg;	/* napt's config (steering) */
+	struct gk_handoff *handoff;
+	struct gk_mbox *mbox;
+	unsigned nr_workers;
+};
+
+/* Handoff counters (worker_nat.c), written by the worker only. */
+struct gk_wnat_stats {
+	uint64_t handed_over;		/* sent to the owning worker */
+	uint64_t handoff_full;		/* dropped: ring full or frame too big */
+	uint64_t taken_over;		/* received from another worker */
+	uint64_t handoff_nobuf;		/* dropped: no buffer to re-inject */
 };
 
 struct gk_worker {
 	struct gk_worker_cfg cfg;
 	struct gk_wk_stats stats;
+	struct gk_wnat_stats nat;
 	/* CLOCK_MONOTONIC of a recent pass, refreshed every 64 passes. */
 	_Atomic uint64_t heartbeat_ns;
 	_Atomic int stop;
@@ -70,6 +95,8 @@ struct gk_worker {
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */
 	unsigned int nr_rx;
 	uint64_t now_ns;
+	uint32_t nat_ext;		/* NAPT shared address, host order */
+	struct gk_handoff_pkt *hbuf;	/* GK_BURST handoff copies, or NULL */
 	/* Per-pass TX buckets, one per egress port. */
 	uint16_t txn[GK_MAX_PORTS];
 	struct gk_pkt *txb[GK_MAX_PORTS][GK_BURST];
@@ -92,5 +119,8 @@ void gk_worker_stop(struct gk_worker *w);
  * Returns packets received.
  */
 unsigned int gk_worker_poll(struct gk_worker *w);
+
+/* Outbound NAPT owner: hash(inside src addr, src port/id, proto) % nr. */
+unsigned gk_worker_nat_out_owner(const struct gk_pkt *p, unsigned nr);
 
 #endif

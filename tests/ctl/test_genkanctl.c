@@ -208,7 +208,53 @@ static int fn_map(void *arg, json_t *args, json_t **result, char *err,
 	return canned(f->mape_off ? map_off_json : map_json, result);
 }
 
+/* ---- nat (NAPT44): canned results, args recorded for the checks ---- */
+static char nat_args[512];
+
+static const char nat_sessions_json[] =
+	"{\"sessions\":[{\"proto\":\"udp\",\"inside_addr\":\"198.18.0.2\","
+	"\"inside_port\":40000,\"outside_addr\":\"192.0.2.18\",\"outside_port\":1233,"
+	"\"remote_addr\":\"203.0.113.9\",\"remote_port\":53,\"state\":\"-\","
+	"\"expires_in_s\":299,\"worker\":1}],\"total\":1}";
+static const char nat_stats_json[] =
+	"{\"totals\":{\"sessions\":7,\"sessions_created\":9,\"sessions_expired\":2,"
+	"\"out_pkts\":100,\"in_pkts\":90,\"hairpin_pkts\":0,\"icmp_err_pkts\":3,"
+	"\"exhausted\":11,\"host_limit\":4,\"drops\":{\"exhausted\":11,"
+	"\"host_limit\":4,\"frag\":0}},\"ports_in_use\":{\"tcp\":5,\"udp\":2,"
+	"\"icmp\":0},\"ranges\":[{\"range\":1,\"first_port\":1232,\"tcp\":2,"
+	"\"udp\":1,\"icmp\":0}],\"hosts\":[{\"addr\":\"198.18.0.2\",\"ports\":7,"
+	"\"refused\":15,\"worker\":0}],\"workers\":[],\"port_set\":{\"address\":"
+	"\"192.0.2.18\",\"psid\":52,\"psid_len\":8,\"psid_offset\":6}}";
+static const char nat_maps_json[] =
+	"{\"mappings\":[{\"proto\":\"tcp\",\"public_port\":1232,\"host\":"
+	"\"198.18.0.2\",\"host_port\":8080,\"worker\":0}]}";
+
+static int fn_nat(void *arg, json_t *args, json_t **result, char *err,
+		  size_t errlen)
+{
+	const char *op = json_string_value(json_object_get(args, "op"));
+	char *a = json_dumps(args, JSON_SORT_KEYS | JSON_COMPACT);
+
+	(void)arg;
+	snprintf(nat_args, sizeof(nat_args), "%s", a ? a : "");
+	free(a);
+	if (!op)
+		return -EINVAL;
+	if (!strcmp(op, "sessions"))
+		return canned(nat_sessions_json, result);
+	if (!strcmp(op, "stats"))
+		return canned(nat_stats_json, result);
+	if (!strcmp(op, "mappings"))
+		return canned(nat_maps_json, result);
+	if (json_integer_value(json_object_get(args, "public_port")) == 1000) {
+		snprintf(err, errlen, "port 1000 is outside this CE's port set");
+		return -ERANGE;
+	}
+	return canned("{\"added\":true}", result);
+}
+
 static const struct gk_ctl_cmd cmds[] = {
+	{ "nat", fn_nat, "" },
 	{ "status", fn_status, "" },
 	{ "stats", fn_stats, "" },
 	{ "workers", fn_workers, "" },
@@ -708,6 +754,59 @@ static void test_timeout(void **state)
 	expect_in(r.err, "timed out");
 }
 
+static void test_nat(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "nat", "sessions", "--host", "198.18.0.2",
+	    "--proto", "udp", "--port", "53", NULL);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(nat_args,
+		"{\"host\":\"198.18.0.2\",\"op\":\"sessions\",\"port\":53,\"proto\":\"udp\"}");
+	expect_in(r.out, "PROTO");
+	expect_in(r.out, "198.18.0.2:40000");
+	expect_in(r.out, "192.0.2.18:1233");
+	expect_in(r.out, "203.0.113.9:53");
+
+	run(&r, "-s", f->path, "nat", "stats", NULL);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(nat_args, "{\"op\":\"stats\"}");
+	expect_line(r.out, "port set: 192.0.2.18 psid 0x34 psid_len 8 psid_offset 6");
+	expect_line(r.out, "sessions: 7 active, 9 created, 2 expired");
+	expect_line(r.out, "ports in use: tcp 5, udp 2, icmp 0");
+	expect_line(r.out, "refused new flows: exhausted 11, host limit 4");
+	expect_in(r.out, "drops: exhausted 11 host_limit 4\n");
+	expect_in(r.out, "1232");
+	expect_in(r.out, "198.18.0.2");
+
+	run(&r, "-s", f->path, "-j", "nat", "mappings", NULL);
+	assert_int_equal(r.code, 0);
+	expect_in(r.out, "\"host_port\": 8080");
+
+	run(&r, "-s", f->path, "nat", "mappings", "add", "tcp", "1232",
+	    "198.18.0.2:8080", "--exist-ok", NULL);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(nat_args,
+		"{\"exist_ok\":true,\"host\":\"198.18.0.2\",\"host_port\":8080,"
+		"\"op\":\"map-add\",\"proto\":\"tcp\",\"public_port\":1232}");
+	run(&r, "-s", f->path, "nat", "mappings", "add", "tcp", "1000",
+	    "198.18.0.2:80", NULL);
+	assert_int_equal(r.code, 1);
+	expect_in(r.err, "outside this CE's port set");
+	run(&r, "-s", f->path, "nat", "mappings", "del", "udp", "1233", NULL);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(nat_args,
+		"{\"missing_ok\":false,\"op\":\"map-del\",\"proto\":\"udp\",\"public_port\":1233}");
+	/* Usage errors never reach the daemon. */
+	run(&r, "-s", f->path, "nat", "mappings", "add", "sctp", "1", "a:1", NULL);
+	assert_int_equal(r.code, 2);
+	run(&r, "-s", f->path, "nat", "sessions", "--port", "x", NULL);
+	assert_int_equal(r.code, 2);
+	run(&r, "-s", f->path, "nat", NULL);
+	assert_int_equal(r.code, 2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(int argc, char **argv)
@@ -728,6 +827,7 @@ int main(int argc, char **argv)
 		T(test_json),
 		T(test_version),
 		T(test_timeout),
+		T(test_nat),
 	};
 
 	if (argc < 2) {

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * NAPT44 + MAP-E CE in one worker pass, with ownership steering by
+ * handoff (docs/napt.md "Integration"). Outbound flows belong to
+ * hash(inside addr, port, proto) % W, which only allocates ports it owns,
+ * so inbound packets belong to gk_napt_port_owner(destination port) (ICMP
+ * errors: the quoted source port) and land on the same worker's tables.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff.h"
+#include "mape_ce.h"
+#include "napt.h"
+#include "worker_nat.h"
+
+int gk_wnat_init(struct gk_worker *w)
+{
+	const struct gk_napt_cfg *nc = w->cfg.napt_cfg;
+
+	if (!nc || !w->cfg.nr_workers || w->cfg.id >= w->cfg.nr_workers)
+		return -EINVAL;
+	if (w->cfg.handoff) {
+		w->hbuf = calloc(GK_BURST, sizeof(*w->hbuf));
+		if (!w->hbuf)
+			return -ENOMEM;
+	}
+	w->nat_ext = (uint32_t)nc->ext_addr[0] << 24 |
+		     (uint32_t)nc->ext_addr[1] << 16 |
+		     (uint32_t)nc->ext_addr[2] << 8 | nc->ext_addr[3];
+	gk_napt_set_wkstats(w->cfg.napt, &w->stats);
+	return 0;
+}
+
+void gk_wnat_fini(struct gk_worker *w)
+{
+	free(w->hbuf);
+	w->hbuf = NULL;
+}
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The L4 start of an IPv4 packet with L4 meta, or NULL. */
+static inline const uint8_t *l4_of(const struct gk_pkt *p, uint32_t need)
+{
+	if (!(p->meta.flags & GK_META_F_L4) ||
+	    (uint32_t)p->meta.l4_off + need > p->len)
+		return NULL;
+	return p->data + p->meta.l4_off;
+}
+
+unsigned gk_worker_nat_out_owner(const struct gk_pkt *p, unsigned nr)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off, *l4;
+	uint32_t h, port = 0;
+	uint8_t proto;
+
+	if (nr <= 1 || (uint32_t)p->meta.l3_off + 20 > p->len)
+		return 0;
+	proto = ip[9];
+	if ((proto == 6 || proto == 17) && (l4 = l4_of(p, 4)))
+		port = rd16(l4);
+	else if (proto == 1 && (l4 = l4_of(p, 8)) && (l4[0] == 8 || l4[0] == 0))
+		port = rd16(l4 + 4);	/* echo: the query id is the "port" */
+	/* Murmur3 finaliser: cheap and spreads sequential ports. */
+	h = rd32(ip + 12) ^ (port << 8 | proto) * 0x9e3779b1u;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h % nr;
+}
+
+/* Inbound owner: the owner of the outside port the packet is about. */
+static unsigned in_owner(const struct gk_worker *w, const struct gk_pkt *p)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off, *l4, *q;
+	uint32_t ihl;
+	uint16_t port;
+
+	if ((uint32_t)p->meta.l3_off + 20 > p->len)
+		return w->cfg.id;
+	switch (ip[9]) {
+	case 6:
+	case 17:
+		if (!(l4 = l4_of(p, 4)))
+			return w->cfg.id;
+		port = rd16(l4 + 2);
+		break;
+	case 1:
+		if (!(l4 = l4_of(p, 8)))
+			return w->cfg.id;
+		if (l4[0] == 0 || l4[0] == 8) {
+			port = rd16(l4 + 4);
+			break;
+		}
+		if (l4[0] != 3 && l4[0] != 11 && l4[0] != 12)
+			return w->cfg.id;
+		/* An error: the quoted packet left from our outside port. */
+		q = l4 + 8;
+		if ((uint32_t)(q - p->data) + 20 > p->len)
+			return w->cfg.id;
+		ihl = (q[0] & 0xfu) * 4u;
+		if (ihl < 20 || (uint32_t)(q - p->data) + ihl + 8 > p->len)
+			return w->cfg.id;
+		port = q[9] == 1 ? rd16(q + ihl + 4) : rd16(q + ihl);
+		break;
+	default:
+		return w->cfg.id;	/* the stage counts it */
+	}
+	return gk_napt_port_owner(w->cfg.napt_cfg, port);
+}
+
+/* The hash owner, unless a static mapping pins the LAN endpoint. */
+static unsigned out_owner(const struct gk_worker *w, const struct gk_pkt *p)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off, *l4;
+	int o;
+
+	if ((ip[9] == 6 || ip[9] == 17) && (l4 = l4_of(p, 4)) &&
+	    (o = gk_handoff_static_owner(w->cfg.handoff, ip[9], rd32(ip + 12),
+					 rd16(l4))) >= 0 &&
+	    (unsigned)o < w->cfg.nr_workers)
+		return (unsigned)o;
+	return gk_worker_nat_out_owner(p, w->cfg.nr_workers);
+}
+
+static void hand_over(struct gk_worker *w, struct gk_pkt *p, unsigned to,
+		      uint8_t stage)
+{
+	if (likely(gk_handoff_push(w->cfg.handoff, w->cfg.id, to, p, stage)))
+		w->nat.handed_over++;
+	else
+		w->nat.handoff_full++;
+	/* Our copy is done with either way: not_tx() frees it uncounted. */
+	p->verdict = GK_V_DROP;
+	p->drop_reason = 0;
+}
+
+uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
+		    struct gk_pkt **stage, uint16_t nt, uint8_t resume)
+{
+	struct gk_mape_ctx *mc = &w->mape;
+	const struct gk_map_table *t = mc->map;
+	struct gk_napt *napt = w->cfg.napt;
+	struct gk_pkt *out[GK_BURST], *enc[GK_BURST], *v6[GK_BURST];
+	struct gk_pkt *in4[GK_BURST];
+	unsigned me = w->cfg.id, nr = w->cfg.nr_workers, o;
+	bool steer = w->cfg.handoff && nr > 1;
+	uint16_t no = 0, ne = 0, n6 = 0, ni = 0, i;
+	bool hp[GK_BURST];
+
+	for (i = 0; i < n && i < GK_BURST; i++) {
+		struct gk_pkt *p = ce[i];
+
+		if (unlikely(p->verdict != GK_V_NONE))
+			continue;
+		if (resume == GK_HANDOFF_IN) {
+			in4[ni++] = p;
+			continue;
+		}
+		if ((p->meta.flags & GK_META_F_IPV4) && t &&
+		    t->role == GK_MAPE_ROLE_CE && p->in_port == t->v4_port_id) {
+			if (!resume && steer && (o = out_owner(w, p)) != me) {
+				hand_over(w, p, o, GK_HANDOFF_OUT);
+				continue;
+			}
+			out[no++] = p;
+		} else {
+			v6[n6++] = p;
+		}
+	}
+
+	if (no) {
+		/* To our own address: hairpin, leaves NAPT bound for the LAN. */
+		for (i = 0; i < no; i++)
+			hp[i] = (uint32_t)out[i]->meta.l3_off + 20 <= out[i]->len &&
+				rd32(out[i]->data + out[i]->meta.l3_off + 16) ==
+					w->nat_ext;
+		gk_napt_out_burst(napt, out, no);
+		for (i = 0; i < no; i++)
+			if (out[i]->verdict == GK_V_NONE && !hp[i])
+				enc[ne++] = out[i];
+		/* Encap after NAPT: the port-set check sees the new port. */
+		if (ne) {
+			gk_mape_ce_burst(mc, enc, ne);
+			nt = gk_worker_take_extra(mc, stage, nt);
+		}
+	}
+	if (n6) {
+		gk_mape_ce_burst(mc, v6, n6);
+		nt = gk_worker_take_extra(mc, stage, nt);
+		/* Decapsulated (or ICMPv6-translated) IPv4 for the LAN. */
+		for (i = 0; i < n6; i++) {
+			struct gk_pkt *p = v6[i];
+
+			if (p->verdict != GK_V_NONE ||
+			    !(p->meta.flags & GK_META_F_IPV4))
+				continue;
+			if (steer && (o = in_owner(w, p)) != me) {
+				hand_over(w, p, o, GK_HANDOFF_IN);
+				continue;
+			}
+			in4[ni++] = p;
+		}
+	}
+	if (ni)
+		gk_napt_in_burst(napt, in4, ni);
+	return nt;
+}
+
+unsigned gk_wnat_drain(struct gk_worker *w)
+{
+	struct gk_port *port = w->rx[0];
+	struct gk_pkt *outs[GK_BURST], *ins[GK_BURST], *p;
+	unsigned nr = w->cfg.nr_workers, from, k, i, total = 0;
+	uint16_t no, ni;
+
+	for (from = 0; from < nr; from++) {
+		if (from == w->cfg.id)
+			continue;
+		k = gk_handoff_pop(w->cfg.handoff, from, w->cfg.id, w->hbuf,
+				   GK_BURST);
+		if (!k)
+			continue;
+		no = ni = 0;
+		for (i = 0; i < k; i++) {
+			const struct gk_handoff_pkt *e = &w->hbuf[i];
+
+			if (!port->ops->alloc || port->ops->alloc(port, &p, 1) != 1) {
+				w->nat.handoff_nobuf++;
+				continue;
+			}
+			if (unlikely(p->buf_len < e->len)) {
+				gk_port_free(port, &p, 1);
+				w->nat.handoff_nobuf++;
+				continue;
+			}
+			memcpy(p->data, e->data, e->len);
+			p->len = e->len;
+			p->in_port = e->in_port;
+			p->meta = e->meta;
+			p->verdict = GK_V_NONE;
+			p->drop_reason = 0;
+			w->nat.taken_over++;
+			if (e->stage == GK_HANDOFF_IN)
+				ins[ni++] = p;
+			else
+				outs[no++] = p;
+		}
+		if (no)
+			gk_worker_resume(w, port, outs, no, GK_HANDOFF_OUT);
+		if (ni)
+			gk_worker_resume(w, port, ins, ni, GK_HANDOFF_IN);
+		total += k;
+	}
+	return total;
+}
