@@ -20,6 +20,7 @@
 #include "mape_ce.h"
 #include "tables.h"
 #include "worker.h"
+#include "worker_wg.h"
 
 #define HB_PASSES	64	/* clock refresh period, in passes */
 /* A burst plus what the CE and BR stages may create (fragments). */
@@ -73,12 +74,18 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 		if (!cfg->icmp_rate)
 			gk_tb_init(&w->mape.tb, 0, UINT64_MAX);
 	}
+	if (gk_worker_wg_init(w)) {
+		free(w->mape.dom);
+		w->mape.dom = NULL;
+		return -ENOMEM;
+	}
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	return 0;
 }
 
 void gk_worker_fini(struct gk_worker *w)
 {
+	gk_worker_wg_fini(w);
 	gk_mape_fini(&w->mape);
 	free(w->mape.dom);
 	w->mape.dom = NULL;
@@ -117,8 +124,8 @@ static inline uint32_t meta_word(const struct gk_pkt *p)
 
 /* Per-burst buckets of the packets the MAP-E stages take. */
 struct mape_bkt {
-	struct gk_pkt *ce[GK_BURST], *br[GK_BURST];
-	uint16_t nce, nbr;
+	struct gk_pkt *ce[GK_BURST], *br[GK_BURST], *wg[GK_BURST];
+	uint16_t nce, nbr, nwg;
 };
 
 /*
@@ -152,6 +159,8 @@ uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
 			mb->ce[mb->nce++] = p;
 		else if (p->meta.class == GK_CLASS_MAPE_BR)
 			mb->br[mb->nbr++] = p;
+		else if (p->meta.class == GK_CLASS_WG_DATA)
+			mb->wg[mb->nwg++] = p;
 		else
 			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, nd);
 	}
@@ -289,12 +298,17 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 		st->class_packets[GK_CLASS_TRANSIT] += n;
 		nt = n;
 	} else {
-		mb.nce = mb.nbr = 0;
+		mb.nce = mb.nbr = mb.nwg = 0;
 		nt = sort_classes(st, pkts, n, sorted, &mb, dropped, &nd);
 		if (mb.nce | mb.nbr)
 			nt = mape_stages(w, in, sorted, nt, &mb);
+		if (mb.nwg)
+			nt = gk_worker_wg_rx(w, sorted, nt, mb.wg, mb.nwg);
 		transit = sorted;
 	}
+	/* WireGuard off: this one pointer check is all it costs. */
+	if (unlikely(w->wgp) && nt)
+		gk_worker_wg_tx(w, transit, nt);
 
 	if (likely(nt)) {
 		if (likely(w->l3.fib)) {
@@ -374,6 +388,7 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	if (w->cfg.map)
 		m = rcu_dereference(*w->cfg.map);
 	w->mape.map = m;
+	w->wgp = w->cfg.wg ? rcu_dereference(*w->cfg.wg) : NULL;
 
 	for (i = 0; i < w->nr_rx; i++)
 		total += poll_port(w, w->rx[i]);
@@ -383,6 +398,7 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	w->l3.fib = NULL;
 	w->mape.map = NULL;
 	w->mape.fib = NULL;
+	w->wgp = NULL;
 	rcu_quiescent_state();
 	st->polls++;
 	c1 = gk_cycles();

@@ -24,12 +24,16 @@
 #include "icmp_err.h"
 #include "l3fwd.h"
 #include "map_table.h"
+#include "wg_aead.h"
 #include "port.h"
 #include "wkstats.h"
 
 struct gk_tables;
 struct gk_nreq_ring;
 struct gk_map_table;
+struct gk_wg_peers;
+struct gk_wg_evring;
+struct gk_wg_ctx;
 
 struct gk_worker_cfg {
 	unsigned int id;
@@ -48,6 +52,11 @@ struct gk_worker_cfg {
 	uint32_t idle_sleep_us;
 	struct gk_map_table **map;	/* RCU slot, may be NULL */
 	unsigned map_nr_rules;		/* per-domain counters: this + 1 */
+	/* WireGuard (worker_wg.h): RCU slot, NULL when not configured. */
+	struct gk_wg_peers **wg;
+	struct gk_wg_evring *wg_events;	/* this worker -> genkand */
+	uint32_t wg_max_peers;		/* per-peer counter slots */
+	enum gk_aead_impl wg_aead;
 };
 
 struct gk_worker {
@@ -67,6 +76,9 @@ struct gk_worker {
 	 * packets no rule matched), or NULL without cfg.map.
 	 */
 	struct gk_mape_ctx mape;
+	/* WireGuard: ctx made when cfg.wg is set; wgp is this pass's snapshot. */
+	struct gk_wg_ctx *wg;
+	const struct gk_wg_peers *wgp;
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */
 	unsigned int nr_rx;
 	uint64_t now_ns;
