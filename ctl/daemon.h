@@ -16,6 +16,8 @@
 
 #define GK_MAX_WORKERS	64
 
+struct gk_wgd;
+
 struct gk_dport {
 	char name[16];
 	char ifname[16];
@@ -51,6 +53,7 @@ struct gk_daemon {
 	 * and [map-rule]s (changing them needs a restart). NULL when off.
 	 */
 	struct gk_map_table *map;
+	struct gk_wgd *wgd;			/* WireGuard (wgd.h); NULL: off */
 	uint64_t fib_generation;
 	uint64_t fib_built_nl_gen;		/* nlmirror generation it reflects */
 	struct timespec fib_updated;
