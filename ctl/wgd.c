@@ -33,7 +33,9 @@
 #include "ctl/xdp_loader.h"
 #include "dataplane/wg_data.h"
 #include "dataplane/wg_peers.h"
+#include "dataplane/spsc.h"
 #include "dataplane/worker.h"
+#include "dataplane/worker_wg.h"
 
 #define EV_RING_SIZE	1024
 #define MAX_ALLOWED	GK_CONFIG_WG_MAX_ALLOWED
@@ -77,6 +79,7 @@ struct gk_wgd {
 	uint32_t next_id;
 	struct gk_wg_peers *snap;	/* RCU slot read by the workers */
 	struct gk_wg_evring *ev[GK_MAX_WORKERS];
+	struct gk_spsc **rings;		/* nr x nr handoff rings, or NULL */
 	/* retired kpstates: freed after the next grace period */
 	struct gk_wg_kpstate *retired[64];
 	unsigned nr_retired;
@@ -789,15 +792,6 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 	*out = NULL;
 	if (!c || !c->enabled)
 		return 0;
-	/*
-	 * One writer per replay window: a keypair's data must reach one
-	 * worker, which only holds while there is one (docs/wireguard.md).
-	 */
-	if (d->nr_workers != 1) {
-		snprintf(err, errlen, "%s:%u: [wireguard] needs workers = 1 for "
-			 "now (one replay window writer)", d->cfg.path, c->line);
-		return -EINVAL;
-	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
@@ -836,6 +830,24 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 		g->ev[i] = gk_wg_evring_create(EV_RING_SIZE);
 		if (!g->ev[i])
 			goto err_nomem;
+	}
+	/* One writer per replay window: misdirected data is handed over. */
+	if (d->nr_workers > 1) {
+		unsigned nr = d->nr_workers;
+
+		g->rings = calloc((size_t)nr * nr, sizeof(*g->rings));
+		if (!g->rings)
+			goto err_nomem;
+		for (unsigned a = 0; a < nr; a++)
+			for (unsigned b = 0; b < nr; b++) {
+				if (a == b)
+					continue;
+				g->rings[gk_wg_ring_idx(a, b, nr)] =
+					gk_spsc_create(sizeof(struct gk_wg_handoff),
+						       GK_WG_HANDOFF_RING);
+				if (!g->rings[gk_wg_ring_idx(a, b, nr)])
+					goto err_nomem;
+			}
 	}
 	for (i = 0; i < c->nr_peers; i++) {
 		const struct gk_config_wg_peer *cp = &c->peers[i];
@@ -889,6 +901,9 @@ void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc)
 	wc->wg_events = g->ev[w];
 	wc->wg_max_peers = GK_WGD_MAX_PEERS;
 	wc->wg_aead = GK_AEAD_AUTO;
+	wc->wg_rings = g->rings;
+	wc->wg_nr_workers = g->d->nr_workers;
+	wc->wg_port_id = g->port_id;
 }
 
 int gk_wgd_fd(const struct gk_wgd *g, int which)
@@ -922,6 +937,12 @@ void gk_wgd_stop(struct gk_wgd *g)
 	for (unsigned i = 0; i < GK_MAX_WORKERS; i++)
 		if (g->ev[i])
 			gk_wg_evring_destroy(g->ev[i]);
+	if (g->rings) {
+		for (unsigned i = 0; i < g->d->nr_workers * g->d->nr_workers; i++)
+			if (g->rings[i])
+				gk_spsc_destroy(g->rings[i]);
+		free(g->rings);
+	}
 	if (g->rl)
 		gk_wg_ratelimiter_free(g->rl);
 	gk_wg_cookie_checker_clear(&g->checker);
@@ -949,6 +970,7 @@ static json_t *endpoint_json(const struct gk_wg_endpoint *ep)
 json_t *gk_wgd_show(struct gk_wgd *g)
 {
 	char b64[GK_WG_KEY_B64_LEN + 1], a[INET6_ADDRSTRLEN], px[64];
+	uint64_t hin = 0, hout = 0, hdrop = 0;
 	json_t *o, *peers;
 
 	if (!g)
@@ -984,7 +1006,12 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			"persistent_keepalive", p->keepalive_s));
 		gk_wg_key_to_base64(b64, g->me.pub);
 	}
-	o = json_pack("{s:b, s:s, s:i, s:i, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	for (unsigned w = 0; w < g->d->nr_workers; w++) {
+		hin += g->d->workers[w].wg_handoff_in;
+		hout += g->d->workers[w].wg_handoff_out;
+		hdrop += g->d->workers[w].wg_handoff_drops;
+	}
+	o = json_pack("{s:b, s:s, s:i, s:i, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		      "enabled", 1, "public_key", b64, "listen_port", g->listen_port,
 		      "mtu", g->mtu, "peers", peers, "counters",
 		      "handshake_bad_mac", (json_int_t)g->rx_bad_mac,
@@ -993,7 +1020,10 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		      "data_on_socket", (json_int_t)g->rx_data_on_socket,
 		      "initiations_sent", (json_int_t)g->hs_initiations_sent,
 		      "handshakes_completed", (json_int_t)g->hs_completed,
-		      "publish_errors", (json_int_t)g->publish_errors);
+		      "publish_errors", (json_int_t)g->publish_errors,
+		      "handoff_out", (json_int_t)hout,
+		      "handoff_in", (json_int_t)hin,
+		      "handoff_drops", (json_int_t)hdrop);
 	explicit_bzero(b64, sizeof(b64));
 	return o;
 }

@@ -283,6 +283,10 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	uint32_t odd = 0;
 
 	n = gk_port_rx(in, pkts, GK_BURST);
+	/* WireGuard data other workers received for keypairs we own. */
+	if (unlikely(w->wg_handin) && in->port_id == w->cfg.wg_port_id &&
+	    n < GK_BURST)
+		n += gk_worker_wg_handin(w, in, pkts + n, GK_BURST - n);
 	if (!n)
 		return 0;
 

@@ -34,6 +34,8 @@ struct gk_map_table;
 struct gk_wg_peers;
 struct gk_wg_evring;
 struct gk_wg_ctx;
+struct gk_wg_handoff;
+struct gk_spsc;
 
 struct gk_worker_cfg {
 	unsigned int id;
@@ -57,6 +59,10 @@ struct gk_worker_cfg {
 	struct gk_wg_evring *wg_events;	/* this worker -> genkand */
 	uint32_t wg_max_peers;		/* per-peer counter slots */
 	enum gk_aead_impl wg_aead;
+	/* nr x nr handoff rings (worker_wg.h); NULL with one worker. */
+	struct gk_spsc **wg_rings;
+	unsigned int wg_nr_workers;
+	uint16_t wg_port_id;		/* the port WireGuard data arrives on */
 };
 
 struct gk_worker {
@@ -79,6 +85,9 @@ struct gk_worker {
 	/* WireGuard: ctx made when cfg.wg is set; wgp is this pass's snapshot. */
 	struct gk_wg_ctx *wg;
 	const struct gk_wg_peers *wgp;
+	bool wg_handin;			/* other workers may hand us data */
+	struct gk_wg_handoff *wg_scratch;	/* [GK_WG_HANDIN_BURST] */
+	uint64_t wg_handoff_out, wg_handoff_in, wg_handoff_drops;
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */
 	unsigned int nr_rx;
 	uint64_t now_ns;

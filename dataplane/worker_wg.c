@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "port.h"
+#include "spsc.h"
 #include "wg_data.h"
 #include "worker.h"
 #include "worker_wg.h"
@@ -29,6 +31,14 @@ int gk_worker_wg_init(struct gk_worker *w)
 	c->stats = &w->stats;
 	c->events = w->cfg.wg_events;
 	w->wg = c;
+	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1) {
+		w->wg_scratch = calloc(GK_WG_HANDIN_BURST, sizeof(*w->wg_scratch));
+		if (!w->wg_scratch) {
+			gk_worker_wg_fini(w);
+			return -ENOMEM;
+		}
+		w->wg_handin = true;
+	}
 	return 0;
 }
 
@@ -39,12 +49,78 @@ void gk_worker_wg_fini(struct gk_worker *w)
 	gk_wg_ctx_fini(w->wg);
 	free(w->wg);
 	w->wg = NULL;
+	free(w->wg_scratch);
+	w->wg_scratch = NULL;
+	w->wg_handin = false;
+}
+
+/* The worker owning the keypair of this data packet's receiver index. */
+static inline unsigned int owner(const struct gk_pkt *p, unsigned int nr)
+{
+	uint32_t off = (uint32_t)p->meta.l4_off + 8 + GK_WG_DATA_OFF_RECEIVER;
+
+	if (off + 4 > p->len)
+		return nr;	/* malformed: the stage here drops it */
+	return gk_wg_index_hash(gk_wg_get_le32(p->data + off)) % nr;
+}
+
+/* Copy p to its owner's ring; p itself is done (freed by the caller). */
+static void hand_off(struct gk_worker *w, struct gk_pkt *p, unsigned int to)
+{
+	struct gk_spsc *r = w->cfg.wg_rings[gk_wg_ring_idx(w->cfg.id, to,
+						w->cfg.wg_nr_workers)];
+	struct gk_wg_handoff *h = &w->wg_scratch[0];
+
+	p->verdict = GK_V_DROP;		/* not a drop: not counted as one */
+	if (unlikely(p->len > GK_WG_HANDOFF_FRAME)) {
+		w->wg_handoff_drops++;
+		return;
+	}
+	h->len = p->len;
+	h->meta = p->meta;
+	memcpy(h->data, p->data, p->len);
+	if (likely(gk_spsc_push(r, h)))
+		w->wg_handoff_out++;
+	else
+		w->wg_handoff_drops++;
+}
+
+uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
+			     struct gk_pkt **pkts, uint16_t room)
+{
+	unsigned int nr = w->cfg.wg_nr_workers, from, got = 0, i;
+	uint16_t n;
+
+	if (room > GK_WG_HANDIN_BURST)
+		room = GK_WG_HANDIN_BURST;
+	for (from = 0; from < nr && got < room; from++) {
+		if (from == w->cfg.id)
+			continue;
+		got += gk_spsc_pop(w->cfg.wg_rings[gk_wg_ring_idx(from, w->cfg.id, nr)],
+				   &w->wg_scratch[got], room - got);
+	}
+	if (!got)
+		return 0;
+	n = in->ops->alloc ? in->ops->alloc(in, pkts, (uint16_t)got) : 0;
+	for (i = 0; i < n; i++) {
+		const struct gk_wg_handoff *h = &w->wg_scratch[i];
+		struct gk_pkt *p = pkts[i];
+
+		memcpy(p->data, h->data, h->len);
+		p->len = h->len;
+		p->meta = h->meta;
+		p->in_port = in->port_id;
+		p->verdict = GK_V_NONE;
+	}
+	w->wg_handoff_in += n;
+	w->wg_handoff_drops += got - n;		/* no buffer */
+	return n;
 }
 
 uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 			 uint16_t nt, struct gk_pkt **wg, uint16_t n)
 {
-	uint16_t i;
+	uint16_t i, m;
 
 	if (unlikely(!w->wg || !w->wgp)) {
 		/* Not configured, or nothing published yet. */
@@ -54,9 +130,22 @@ uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 		if (w->wg)
 			w->wg->drops[GK_WG_DROP_NO_SNAPSHOT] += n;
 	} else {
+		struct gk_pkt *mine[GK_BURST];
+
+		/* Only the owner touches a keypair's replay window. */
+		for (i = 0, m = 0; i < n; i++) {
+			unsigned int o = w->wg_handin ?
+				owner(wg[i], w->cfg.wg_nr_workers) : w->cfg.id;
+
+			if (o == w->cfg.id || o >= w->cfg.wg_nr_workers)
+				mine[m++] = wg[i];
+			else
+				hand_off(w, wg[i], o);
+		}
 		w->wg->peers = w->wgp;
 		w->wg->now_ns = w->now_ns;
-		gk_wg_decrypt_burst(w->wg, wg, n);
+		if (m)
+			gk_wg_decrypt_burst(w->wg, mine, m);
 	}
 	for (i = 0; i < n; i++)
 		stage[nt++] = wg[i];

@@ -26,7 +26,7 @@ ip -n $NG addr add 192.0.2.1/24 dev wan; ip -n $NG link set wan up
 ip -n $NP addr add 192.0.2.2/24 dev eth0; ip -n $NP link set eth0 up
 ip netns exec $NC ethtool -K eth0 tx off gro on >/dev/null
 ip netns exec $NP ethtool -K eth0 tx off gro on >/dev/null
-wg genkey > $RUN/g.key; wg genkey > $RUN/p.key
+umask 077; wg genkey > $RUN/g.key; wg genkey > $RUN/p.key
 GPUB=$(wg pubkey < $RUN/g.key); PPUB=$(wg pubkey < $RUN/p.key)
 ip netns exec $NP env WG_PROCESS_FOREGROUND=1 wireguard-go -f wgp$$ > $RUN/wggo.log 2>&1 &
 WGPID=$!
@@ -55,11 +55,11 @@ ${GK_EP:-Endpoint = 192.0.2.2:51821}
 EOC
 ip netns exec $NG sh -c "exec $B/ctl/genkand -c $RUN/g.conf" > $RUN/gk.log 2>&1 &
 GKPID=$!
-sleep 2
 CTL="nsenter --net=/run/netns/$NG $B/ctl/genkanctl -s /run/genkan/$T.sock"
+for i in $(seq 100); do $CTL status >/dev/null 2>&1 && break; sleep 0.1; done
 eval "${BEFORE:-true}"
 ip netns exec $NC ping -c ${N:-5} -i 0.3 -W 1 203.0.113.1; echo "ping rc=$?"
 $CTL wg show
 ip netns exec $NP wg show
-$CTL -j stats | jq -c '.. | objects | with_entries(select(.key|test("wg|drop";"i"))) | select(length>0)' 2>/dev/null | head -5
+$CTL -j stats | jq -c "{t:.totals, wd:.worker_drops, wc:.worker_classes, xc:(.xdp.classes|map_values(.packets)), xe:(.xdp.events|map_values(.packets))}"; $CTL -j wg show | jq -c .counters
 echo "--- genkand log"; cat $RUN/gk.log | tail -15
