@@ -656,6 +656,7 @@ void gk_wgd_tick(struct gk_wgd *g)
 		 */
 		peer_sums(g, p->id, &rxp, &rxb, &txp, &txb);
 		if (rxp != p->seen_rx_pkts) {
+			gk_wg_timers_event(&p->timers, GK_WG_EV_AUTH_TRAVERSAL, now);
 			gk_wg_timers_event(&p->timers, GK_WG_EV_ANY_AUTH_RECEIVED, now);
 			if (rxb - p->seen_rx_bytes >
 			    (rxp - p->seen_rx_pkts) * GK_WG_KEEPALIVE_LEN)
@@ -666,6 +667,7 @@ void gk_wgd_tick(struct gk_wgd *g)
 				send_initiation(g, p, false);
 		}
 		if (txp != p->seen_tx_pkts) {
+			gk_wg_timers_event(&p->timers, GK_WG_EV_AUTH_TRAVERSAL, now);
 			gk_wg_timers_event(&p->timers, GK_WG_EV_DATA_SENT, now);
 			gk_wg_timers_event(&p->timers, GK_WG_EV_ANY_AUTH_SENT, now);
 			if (cur->st && gk_wg_timers_rekey_on_send(cur->kp.birth_ns,
@@ -864,9 +866,12 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 		memcpy(p->allowed, cp->allowed, cp->nr_allowed * sizeof(p->allowed[0]));
 		p->nr_allowed = cp->nr_allowed;
 		set_keepalive(p, cp->keepalive_s);
-		/* wg-quick sends a keepalive on start when one is configured. */
+		/*
+		 * As wg(8) does when persistent keepalive is set: bring the
+		 * tunnel up now, so the peer can reach us through NAT.
+		 */
 		if (cp->keepalive_s)
-			gk_wg_timers_event(&p->timers, GK_WG_EV_ANY_AUTH_SENT, mono_ns());
+			send_initiation(g, p, false);
 	}
 	ret = publish(g);
 	if (ret) {
@@ -1024,6 +1029,31 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		      "handoff_out", (json_int_t)hout,
 		      "handoff_in", (json_int_t)hin,
 		      "handoff_drops", (json_int_t)hdrop);
+	/* The data path's own reasons and events (wg_data.h), all workers. */
+	{
+		json_t *dr = json_object(), *evc = json_object();
+
+		for (int k = 0; k < GK_WG_DROP_MAX; k++) {
+			uint64_t v = 0;
+
+			for (unsigned w = 0; w < g->d->nr_workers; w++)
+				if (g->d->workers[w].wg)
+					v += g->d->workers[w].wg->drops[k];
+			json_object_set_new(dr, gk_wg_drop_names[k],
+					    json_integer((json_int_t)v));
+		}
+		for (int k = 0; k < GK_WG_EVC_MAX; k++) {
+			uint64_t v = 0;
+
+			for (unsigned w = 0; w < g->d->nr_workers; w++)
+				if (g->d->workers[w].wg)
+					v += g->d->workers[w].wg->evc[k];
+			json_object_set_new(evc, gk_wg_evc_names[k],
+					    json_integer((json_int_t)v));
+		}
+		json_object_set_new(o, "drops", dr);
+		json_object_set_new(o, "events", evc);
+	}
 	explicit_bzero(b64, sizeof(b64));
 	return o;
 }
