@@ -61,5 +61,5 @@ eval "${BEFORE:-true}"
 ip netns exec $NC ping -c ${N:-5} -i 0.3 -W 1 203.0.113.1; echo "ping rc=$?"
 $CTL wg show
 ip netns exec $NP wg show
-$CTL -j stats | jq -c "{t:.totals, wd:.worker_drops, wc:.worker_classes, xc:(.xdp.classes|map_values(.packets)), xe:(.xdp.events|map_values(.packets))}"; $CTL -j wg show | jq -c .counters
+$CTL -j stats | jq -c "{t:.totals, wd:.worker_drops, wc:.worker_classes, xc:(.xdp.classes|map_values(.packets)), xe:(.xdp.events|map_values(.packets))}"; $CTL -j wg show | jq -c "[.counters, .drops, .events]"
 echo "--- genkand log"; cat $RUN/gk.log | tail -15
