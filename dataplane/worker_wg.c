@@ -11,6 +11,27 @@
 #include "worker.h"
 #include "worker_wg.h"
 
+/*
+ * The ICMP stage's MTU for packets this stage dropped as too big: the
+ * tunnel MTU when AllowedIPs routes the destination into the tunnel.
+ */
+static uint32_t tunnel_mtu_of(void *arg, const struct gk_pkt *p)
+{
+	const struct gk_worker *w = arg;
+	const uint8_t *ip = p->data + p->meta.l3_off;
+	uint32_t a4;
+
+	if (!w->wgp)
+		return 0;
+	if (p->meta.flags & GK_META_F_IPV4) {
+		memcpy(&a4, ip + 16, 4);
+		return gk_wg_peers_lookup4(w->wgp, a4) != GK_WG_NO_PEER ?
+		       w->wgp->mtu : 0;
+	}
+	return gk_wg_peers_lookup6(w->wgp, ip + 24) != GK_WG_NO_PEER ?
+	       w->wgp->mtu : 0;
+}
+
 int gk_worker_wg_init(struct gk_worker *w)
 {
 	struct gk_wg_ctx *c;
@@ -31,6 +52,8 @@ int gk_worker_wg_init(struct gk_worker *w)
 	c->stats = &w->stats;
 	c->events = w->cfg.wg_events;
 	w->wg = c;
+	w->icmp.mtu_of = tunnel_mtu_of;
+	w->icmp.mtu_arg = w;
 	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1) {
 		w->wg_scratch = calloc(GK_WG_HANDIN_BURST, sizeof(*w->wg_scratch));
 		if (!w->wg_scratch) {
@@ -176,6 +199,15 @@ static inline bool dec_ttl(struct gk_pkt *p)
 	return true;
 }
 
+static inline uint32_t inner_len(const struct gk_pkt *p)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off;
+
+	if (p->meta.flags & GK_META_F_IPV4)
+		return (uint32_t)ip[2] << 8 | ip[3];
+	return 40u + ((uint32_t)ip[4] << 8 | ip[5]);
+}
+
 void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 {
 	const struct gk_wg_peers *t = w->wgp;
@@ -202,6 +234,15 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 			if (gk_wg_peers_lookup6(t, ip + 24) == GK_WG_NO_PEER)
 				continue;
 		} else {
+			continue;
+		}
+		/*
+		 * Over the tunnel MTU: the ICMP stage answers fragmentation
+		 * needed / packet too big with the tunnel MTU (RFC 1191,
+		 * RFC 8201), as a router with a wg0 of that MTU would.
+		 */
+		if (inner_len(q) > t->mtu) {
+			gk_wk_drop(&w->stats, q, GK_WK_DROP_TOO_BIG);
 			continue;
 		}
 		/* TTL 1: l3fwd drops it and the ICMP stage answers. */
