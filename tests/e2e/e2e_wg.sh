@@ -54,6 +54,7 @@
 # wireguard-go, wg and /usr/bin/python3 with scapy.
 
 set -u
+umask 077		# keys and captures are root's only
 
 GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 GKD=$GK_BUILD/ctl/genkand
@@ -63,9 +64,9 @@ TAG=gkw-$$
 N=10			# echo requests per ping check
 FLOOD=3000		# forged initiations
 IPERF_S=4		# seconds per iperf3 run
-# genkand refuses [wireguard] with more than one worker for now (one
-# writer per replay window; docs/wireguard.md, Workers).
-WORKERS=${E2E_WG_WORKERS:-1}
+# Two workers: type-4 data for a keypair that lands on the other worker's
+# queue takes the handoff ring (docs/wireguard.md, Workers).
+WORKERS=${E2E_WG_WORKERS:-2}
 WGH=wgh$$		# wireguard-go interface names: unique per run, the
 WGQ=wgq$$		# UAPI socket directory is shared by all namespaces
 
@@ -349,7 +350,9 @@ topo_up()
 	r hh route add default via 198.18.1.1 || return 1
 	r srv route add default via 198.51.100.1 || return 1
 	r srv -6 route add default via 2001:db8:51::1 || return 1
-	r h3 route add default via 198.18.3.1 || return 1
+	# h3 follows docs/wireguard.md (MTU): its route into the tunnel
+	# carries the tunnel MTU, so its TCP advertises a fitting MSS.
+	r h3 route add default via 198.18.3.1 mtu 1420 || return 1
 	nx hp sysctl -q -w net.ipv4.ip_forward=1 \
 		net.ipv4.conf.all.promote_secondaries=1 >/dev/null || return 1
 	for n in $GWS; do
@@ -781,6 +784,29 @@ expect "exactly 5 counted" "$(wdelta fd "$C_ALLOWED" a0 a1)" -eq 5
 expect "the server saw none of them (sink)" "$(sink_n srv spoofed)" -eq 0
 expect "the server saw none of them (capture)" "$(cap_count spf 'src host 198.18.100.99')" -eq 0
 
+# ---------------------------------------------------------------- wg set
+log "genkanctl wg set: remove hq at run time, then add it back"
+out=$(ctl fd wg set peer "not-a-key" remove 2>&1)
+rc=$?
+expect "wg set with a malformed key fails (exit 1)" "$rc" -eq 1
+expect "... and says why" "$([ -n "$out" ] && echo said || echo silent)" = said
+check "wg set peer hq remove" ctl fd wg set peer "$HQPUB" remove
+wshow fd s1
+expect "wg show -j: 2 peers after the removal" "$(jq -r '.peers | length' "$S/fd.s1" 2>/dev/null)" -eq 2
+expect "wg show -j: hq is gone" "$(wpeer "$S/fd.s1" "$HQPUB" endpoint)" = NA
+if pingn srv 198.18.200.2 2 -W 2; then
+	fail "server -> hq is not answered without the peer"
+else
+	pass "server -> hq is not answered without the peer"
+fi
+check "wg set peer hq allowed-ips ... endpoint [2001:db8:ff::5]:51820" \
+	ctl fd wg set peer "$HQPUB" allowed-ips 198.18.200.2/32 endpoint '[2001:db8:ff::5]:51820'
+wshow fd s2
+expect "wg show -j: hq is back with its AllowedIPs" \
+	"$(jq -r --arg k "$HQPUB" '.peers[] | select(.public_key == $k) | .allowed_ips | join(",")' "$S/fd.s2" 2>/dev/null)" = 198.18.200.2/32
+check "ping server -> hq again (genkan initiates a new session)" warm srv 198.18.200.2 1
+check "ping -c $N hq -> server" pingn hq 198.51.100.2 $N
+
 # ---------------------------------------------------------------- rekey
 log "forced rekey: remove and re-add genkan on wg-go's side during iperf3"
 cap_start rk ix br0 'udp port 51820 and (udp[8] == 1 or udp[8] == 2)' ||
@@ -865,9 +891,11 @@ log "genkan <-> genkan: h3 (behind fd2) <-> server (behind fd)"
 check "ping h3 -> server (handshake between two genkands)" warm h3 198.51.100.2 1
 check "ping -c $N h3 -> server" pingn h3 198.51.100.2 $N
 check "ping -c $N server -> h3" pingn srv 198.18.3.2 $N
-check "ping -s 1392 (1420 bytes, the tunnel MTU) h3 -> server" pingn h3 198.51.100.2 3 -M do -s 1392
-out=$(nx h3 ping -n -c 1 -M do -s 1393 -W 2 198.51.100.2 2>&1)
-expect "ping -s 1393 -M do h3 -> server: fd2 answers fragmentation needed, mtu 1420" \
+check "ping -M do -s 1392 (1420 bytes, the tunnel MTU) server -> h3" pingn srv 198.18.3.2 3 -M do -s 1392
+# The server has no route MTU: a gateway must tell it (RFC 1191), as the
+# kernel does in front of a wg device.
+out=$(nx srv ping -n -c 1 -M do -s 1393 -W 2 198.18.3.2 2>&1)
+expect "ping -M do -s 1393 server -> h3: fd answers fragmentation needed, mtu 1420" \
 	"$(grep -o -m 1 'mtu = [0-9]*' <<<"$out")" = "mtu = 1420"
 got=$(iperf h3 198.51.100.2)
 expect "iperf3 TCP h3 -> server" "$got" -gt 1000000
