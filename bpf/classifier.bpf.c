@@ -19,7 +19,11 @@
  *     past the frame: BAD_IHL; tot_len < IHL*4 or past the frame:
  *     BAD_IP4_LEN. From here on tot_len, not the frame, bounds the parse.
  *     dst 224/4 or 255.255.255.255: MCAST (protocol IGMP: CONTROL).
- *     dst in gk_local4: LOCAL.
+ *     dst in gk_local4: LOCAL -- or WireGuard (wg_class(), gk_wg set,
+ *     ingress port = its port_id, UDP to its listen_port, not a
+ *     fragment): message type 4 with UDP length >= 8 + 32: WG_DATA, L4
+ *     metadata as for TRANSIT, redirected to a worker; types 1-3:
+ *     WG_HANDSHAKE, PASS (genkand's socket).
  *     dst MAC multicast/broadcast: MCAST (RFC 1812 5.3.4: a link-layer
  *     broadcast is never forwarded).
  *     TTL <= 1: TTL_EXPIRED (see rule 9), parse continues as for TRANSIT.
@@ -45,7 +49,8 @@
  *     be a host address; hop limit does not matter (the packet is for
  *     us). L4 as in rule 7; the inner IPv4 packet is not looked at here,
  *     the MAP-E stage checks it and counts failures per domain.
- *     dst ff00::/8: MCAST. dst fe80::/10 or in gk_local6: LOCAL.
+ *     dst ff00::/8: MCAST. dst fe80::/10: LOCAL. dst in gk_local6: LOCAL
+ *     or WireGuard, as for IPv4 (no fragment header allowed).
  *     dst MAC multicast: MCAST (as for IPv4). hop limit <= 1: TTL_EXPIRED
  *     (see rule 9), parse continues as for TRANSIT.
  *  7. L4 (first fragment or unfragmented, routed and MAP-E packets): TCP needs
@@ -129,6 +134,7 @@ struct pinfo {
 	__u8 drop;	/* enum gk_xdp_drop when the class is DROPPED */
 	__u8 l2_group;	/* destination MAC is multicast/broadcast */
 	__u8 mape_ce_v4;	/* ingress port has GK_PORT_F_MAPE_CE_V4 */
+	__u32 port_id;		/* ingress genkan port */
 	__u16 vlan_tci;
 	__u32 ports;
 	__u32 flow_hash;
@@ -214,6 +220,46 @@ static __always_inline int mape4(const struct pinfo *pi, __be32 daddr)
 	return cls ? cls : GK_CLASS_TRANSIT;
 }
 
+/*
+ * Rule 4a, WireGuard: UDP to our listen port on the configured port, a
+ * local destination. c is at the UDP header. Data (type 4, reserved bytes
+ * zero, >= 32 bytes: header + tag) goes to the workers; handshake types
+ * 1-3 to the kernel, where genkand's socket is bound; anything else stays
+ * LOCAL. A fragment is never WireGuard here: the kernel reassembles it.
+ */
+static __always_inline int wg_class(struct cursor *c, struct pinfo *pi,
+				    __u8 proto, int frag)
+{
+	struct udphdr *uh;
+	__u32 zero = 0, type;
+	struct gk_wg_xdp *wg;
+	__u8 *msg;
+
+	if (proto != IPPROTO_UDP || frag)
+		return GK_CLASS_LOCAL;
+	wg = bpf_map_lookup_elem(&gk_wg, &zero);
+	if (!wg || !wg->listen_port || wg->port_id != pi->port_id)
+		return GK_CLASS_LOCAL;
+	uh = cur_peek(c, sizeof(*uh));
+	if (!uh || uh->dest != wg->listen_port)
+		return GK_CLASS_LOCAL;
+	msg = cur_peek(c, sizeof(*uh) + 4);
+	if (!msg)
+		return GK_CLASS_LOCAL;
+	msg += sizeof(*uh);
+	type = msg[0] | msg[1] << 8 | msg[2] << 16 | (__u32)msg[3] << 24;
+	if (type >= 1 && type <= 3)
+		return GK_CLASS_WG_HANDSHAKE;
+	if (type != 4 || bpf_ntohs(uh->len) < sizeof(*uh) + 32 ||
+	    bpf_ntohs(uh->len) > cur_left(c))
+		return GK_CLASS_LOCAL;
+	pi->l4_proto = IPPROTO_UDP;
+	pi->l4_off = c->off;
+	pi->flags |= GK_META_F_L4;
+	pi->ports = *(__u32 *)uh;
+	return GK_CLASS_WG_DATA;
+}
+
 /* Rule 7 for TTL_EXPIRED: a bad L4 header is quoted, not dropped. */
 static __always_inline void no_l4(struct pinfo *pi)
 {
@@ -226,7 +272,7 @@ static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
 {
 	struct iphdr *iph;
 	__u32 ihl, tot, daddr;
-	int expired;
+	int expired, cls;
 	__u16 frag;
 
 	iph = cur_peek(c, sizeof(*iph));
@@ -250,8 +296,17 @@ static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
 	    daddr == 0xffffffff)
 		return iph->protocol == IPPROTO_IGMP ? GK_CLASS_CONTROL :
 						       GK_CLASS_MCAST;
-	if (bpf_map_lookup_elem(&gk_local4, &daddr))
-		return GK_CLASS_LOCAL;
+	if (bpf_map_lookup_elem(&gk_local4, &daddr)) {
+		frag = bpf_ntohs(iph->frag_off);
+		if (!cur_pull(c, ihl))
+			return GK_CLASS_LOCAL;
+		cls = wg_class(c, pi, iph->protocol,
+			       frag & (IP_MF_ | IP_OFFSET_));
+		if (cls == GK_CLASS_WG_DATA)
+			pi->flow_hash = gk_flow_hash4(iph->saddr, iph->daddr,
+						      pi->ports, IPPROTO_UDP);
+		return cls;
+	}
 	if (pi->l2_group)
 		return GK_CLASS_MCAST;
 	/* RFC 1812 5.3.1: never forwarded, but answered (rule 9) */
@@ -283,7 +338,7 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 	__u8 *hdr, nh, type;
 	__u32 plen, hlen;
 	struct frag6 *fh;
-	int i, expired, mape;
+	int i, expired, mape, cls;
 
 	ip6h = cur_peek(c, sizeof(*ip6h));
 	if (!ip6h)
@@ -353,8 +408,15 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 		if (ip6h->daddr.s6_addr[0] == 0xfe &&
 		    (ip6h->daddr.s6_addr[1] & 0xc0) == 0x80)
 			return GK_CLASS_LOCAL;
-		if (bpf_map_lookup_elem(&gk_local6, &dst))
-			return GK_CLASS_LOCAL;
+		if (bpf_map_lookup_elem(&gk_local6, &dst)) {
+			cls = wg_class(c, pi, nh, pi->flags & GK_META_F_FRAG);
+			if (cls == GK_CLASS_WG_DATA)
+				pi->flow_hash = gk_flow_hash6(
+					ip6h->saddr.in6_u.u6_addr32,
+					ip6h->daddr.in6_u.u6_addr32,
+					pi->ports, IPPROTO_UDP);
+			return cls;
+		}
 		if (pi->l2_group)
 			return GK_CLASS_MCAST;
 		/* RFC 8200 3, RFC 4443 3.3: never forwarded, but answered (rule 9) */
@@ -491,6 +553,7 @@ int gk_classify(struct xdp_md *ctx)
 	}
 	port_id = port->port_id;
 	pi.mape_ce_v4 = !!(port->flags & GK_PORT_F_MAPE_CE_V4);
+	pi.port_id = port_id;
 
 	cur_init(&c, data, data_end);
 	cls = classify(&c, &pi);
@@ -509,7 +572,7 @@ int gk_classify(struct xdp_md *ctx)
 	    !(gk_cfg_flags & GK_CFG_F_TTL_TO_KERNEL))
 		return redirect(ctx, port_id, cls, &pi, bytes);
 	if (cls != GK_CLASS_TRANSIT && cls != GK_CLASS_MAPE_CE &&
-	    cls != GK_CLASS_MAPE_BR)
+	    cls != GK_CLASS_MAPE_BR && cls != GK_CLASS_WG_DATA)
 		return pass(bytes);
 	return redirect(ctx, port_id, cls, &pi, bytes);
 }

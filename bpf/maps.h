@@ -60,6 +60,14 @@ struct {
 	__type(value, __u8);
 } gk_mape_v4 SEC(".maps");
 
+/* WireGuard listen port and port (struct gk_wg_xdp), one entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gk_wg_xdp);
+} gk_wg SEC(".maps");
+
 /* Per-CPU counters: classes, drop reasons, events (GK_STAT_* layout). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

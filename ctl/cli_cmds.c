@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "gk_config.h"
@@ -953,6 +954,126 @@ static int cmd_map(struct gk_cli *cli, int argc, char **argv)
  * wg genkey / wg pubkey, offline, byte-compatible with wg(8): keys are 44
  * base64 characters, private keys clamped. Secrets are wiped after use.
  */
+#define WG_USAGE							\
+	"usage: genkanctl wg genkey|pubkey\n"				\
+	"       genkanctl wg show [-j]\n"				\
+	"       genkanctl wg set peer PUBKEY [remove] [allowed-ips A[,B..]]\n" \
+	"                        [endpoint HOST:PORT] [persistent-keepalive N|off]\n"
+
+/* `wg show`, in wg(8)'s layout; private keys are never sent by genkand. */
+static int cmd_wg_show(struct gk_cli *cli, int argc, char **argv)
+{
+	json_t *args, *r, *p;
+	size_t i, k;
+	int ret;
+
+	for (int a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "-j")) {
+			cli->json = true;
+		} else {
+			fprintf(cli->errf, "genkanctl: wg show: unexpected '%s'\n%s",
+				argv[a], WG_USAGE);
+			return GK_CLI_EXIT_USAGE;
+		}
+	}
+	args = json_pack("{s:s}", "op", "show");
+	ret = fetch_args(cli, "wg", args, &r);
+	json_decref(args);
+	if (ret || !r)
+		return ret;
+	if (!json_is_true(json_object_get(r, "enabled"))) {
+		fprintf(cli->out, "WireGuard is not configured\n");
+		json_decref(r);
+		return GK_CLI_EXIT_OK;
+	}
+	fprintf(cli->out, "interface: genkan\n  public key: %s\n  listen port: %lld\n",
+		json_string_value(json_object_get(r, "public_key")),
+		json_integer_value(json_object_get(r, "listen_port")));
+	json_array_foreach(json_object_get(r, "peers"), i, p) {
+		json_t *ai = json_object_get(p, "allowed_ips"), *x;
+		long long hs = json_integer_value(json_object_get(p, "latest_handshake"));
+		long long ka = json_integer_value(json_object_get(p, "persistent_keepalive"));
+
+		fprintf(cli->out, "\npeer: %s\n",
+			json_string_value(json_object_get(p, "public_key")));
+		if (json_is_true(json_object_get(p, "preshared_key")))
+			fprintf(cli->out, "  preshared key: (hidden)\n");
+		if (json_is_string(json_object_get(p, "endpoint")))
+			fprintf(cli->out, "  endpoint: %s\n",
+				json_string_value(json_object_get(p, "endpoint")));
+		fprintf(cli->out, "  allowed ips: ");
+		if (!json_array_size(ai))
+			fprintf(cli->out, "(none)");
+		json_array_foreach(ai, k, x)
+			fprintf(cli->out, "%s%s", k ? ", " : "", json_string_value(x));
+		fputc('\n', cli->out);
+		if (hs)
+			fprintf(cli->out, "  latest handshake: %lld seconds ago\n",
+				(long long)time(NULL) - hs);
+		fprintf(cli->out, "  transfer: %lld B received, %lld B sent\n",
+			json_integer_value(json_object_get(p, "transfer_rx")),
+			json_integer_value(json_object_get(p, "transfer_tx")));
+		if (ka)
+			fprintf(cli->out, "  persistent keepalive: every %lld seconds\n", ka);
+	}
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
+/* wg(8) syntax: wg set peer KEY [remove] [allowed-ips ...] [endpoint ...] ... */
+static int cmd_wg_set(struct gk_cli *cli, int argc, char **argv)
+{
+	json_t *args, *r = NULL;
+	int a, ret;
+
+	if (argc < 3 || strcmp(argv[1], "peer")) {
+		fprintf(cli->errf, "%s", WG_USAGE);
+		return GK_CLI_EXIT_USAGE;
+	}
+	args = json_pack("{s:s, s:s}", "op", "set", "peer", argv[2]);
+	if (!args)
+		return GK_CLI_EXIT_DAEMON;
+	for (a = 3; a < argc; a++) {
+		const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
+
+		if (!strcmp(k, "remove")) {
+			json_object_set_new(args, "remove", json_true());
+			continue;
+		}
+		if (!v)
+			goto usage;
+		a++;
+		if (!strcmp(k, "allowed-ips")) {
+			json_t *l = json_array();
+			char buf[1024], *tok, *save = NULL;
+
+			snprintf(buf, sizeof(buf), "%s", v);
+			for (tok = strtok_r(buf, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
+				json_array_append_new(l, json_string(tok));
+			json_object_set_new(args, "allowed_ips", l);
+		} else if (!strcmp(k, "endpoint")) {
+			json_object_set_new(args, "endpoint", json_string(v));
+		} else if (!strcmp(k, "persistent-keepalive")) {
+			json_object_set_new(args, "persistent_keepalive",
+					    json_integer(strcmp(v, "off") ?
+							 strtol(v, NULL, 10) : 0));
+		} else if (!strcmp(k, "name")) {
+			json_object_set_new(args, "name", json_string(v));
+		} else {
+			goto usage;
+		}
+	}
+	ret = fetch_args(cli, "wg", args, &r);
+	json_decref(args);
+	json_decref(r);
+	return ret;
+usage:
+	json_decref(args);
+	fprintf(cli->errf, "%s", WG_USAGE);
+	return GK_CLI_EXIT_USAGE;
+}
+
 static int cmd_wg(struct gk_cli *cli, int argc, char **argv)
 {
 	char line[128], b64[GK_WG_KEY_B64_LEN + 1];
@@ -961,8 +1082,12 @@ static int cmd_wg(struct gk_cli *cli, int argc, char **argv)
 	size_t n;
 	int ret = GK_CLI_EXIT_OK;
 
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		return cmd_wg_show(cli, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "set"))
+		return cmd_wg_set(cli, argc - 1, argv + 1);
 	if (argc != 2 || (strcmp(argv[1], "genkey") && strcmp(argv[1], "pubkey"))) {
-		fprintf(cli->errf, "usage: genkanctl wg genkey|pubkey\n");
+		fprintf(cli->errf, "%s", WG_USAGE);
 		return GK_CLI_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "genkey")) {
@@ -1016,7 +1141,7 @@ static const struct gk_cli_cmd cmds[] = {
 	{ "version", cmd_version, "client and daemon versions" },
 	{ "map", cmd_map, "MAP-E: show [NAME] (domains, counters), calc ... (offline)" },
 	{ "nat", gk_cli_nat, "NAPT44: sessions [--host A] [--proto P] [--port N], stats, mappings" },
-	{ "wg", cmd_wg, "wg genkey|pubkey: WireGuard keys, like wg(8), offline" },
+	{ "wg", cmd_wg, "wg genkey|pubkey (offline), show [-j], set peer KEY ...: WireGuard" },
 	{ "help", cmd_help, "this text" },
 };
 

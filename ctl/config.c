@@ -28,8 +28,10 @@
 #define MSS_MIN			536	/* RFC 879 default MSS */
 #define MSS_MAX			65495
 
-enum section { SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_NAT,
-	       SEC_IGNORED };
+enum section {
+	SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_NAT,
+	SEC_WG, SEC_WG_PEER, SEC_IGNORED
+};
 
 enum gkey {
 	K_INSTANCE, K_SOCKET, K_BPFFS, K_WORKERS, K_CPUS, K_XDP_MODE, K_BIND,
@@ -915,6 +917,19 @@ static void strip_comment(char *s)
 	}
 }
 
+/* config_wg.c reports through this. */
+__attribute__((format(printf, 3, 4)))
+static void wg_perr(void *arg, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	perr(arg, line, "%s", msg);
+}
+
 static void open_mape(struct parser *p, unsigned line, const char *arg)
 {
 	if (*arg) {
@@ -1054,6 +1069,13 @@ static void open_section(struct parser *p, unsigned line, char *s)
 			p->sec = SEC_NAT;
 		return;
 	}
+	if (!strcmp(inner, "wireguard") || !strcmp(inner, "wireguard-peer")) {
+		bool peer = inner[9] == '-';
+
+		if (!gk_config_wg_open(&p->cfg.wg, peer, arg, line, wg_perr, p))
+			p->sec = peer ? SEC_WG_PEER : SEC_WG;
+		return;
+	}
 	if (strcmp(inner, "port")) {
 		perr(p, line, "unknown section [%s]", inner);
 		return;
@@ -1116,6 +1138,11 @@ static void set_key(struct parser *p, unsigned line, char *s)
 	case SEC_NAT:
 		gk_config_nat_key(&p->cfg.nat, &p->natp, line, key, val,
 				  nat_report, p);
+		return;
+	case SEC_WG:
+	case SEC_WG_PEER:
+		gk_config_wg_key(p->cfg.wg, p->sec == SEC_WG_PEER, key, val,
+				 line, wg_perr, p);
 		return;
 	case SEC_GENKAN:
 		defs = genkan_keys;
@@ -1371,6 +1398,11 @@ static void validate_mape(struct parser *p)
 	free(ok);
 }
 
+static bool wg_port_ok(void *arg, const char *name)
+{
+	return find_port(arg, name) != NULL;
+}
+
 /* Rules that involve more than one key, checked once everything is read. */
 static void validate(struct parser *p)
 {
@@ -1420,6 +1452,7 @@ static void validate(struct parser *p)
 
 	validate_mape(p);
 	gk_config_nat_validate(cfg, &p->natp, nat_report, p);
+	gk_config_wg_validate(cfg->wg, wg_port_ok, cfg, wg_perr, p);
 }
 
 static unsigned err_line_no(const char *l, size_t namelen)
@@ -1533,6 +1566,8 @@ int gk_config_parse(const char *text, size_t len, const char *name,
 
 void gk_config_free(struct gk_config *cfg)
 {
+	gk_config_wg_free(cfg->wg);
+	cfg->wg = NULL;
 	free(cfg->map_rules);
 	cfg->map_rules = NULL;
 	cfg->nr_map_rules = 0;
@@ -1543,6 +1578,9 @@ int gk_config_copy(struct gk_config *dst, const struct gk_config *src)
 	*dst = *src;
 	dst->map_rules = NULL;
 	dst->nr_map_rules = 0;
+	dst->wg = NULL;
+	if (src->wg && !(dst->wg = gk_config_wg_dup(src->wg)))
+		return -ENOMEM;
 	if (!src->nr_map_rules)
 		return 0;
 	dst->map_rules = calloc(src->nr_map_rules, sizeof(*dst->map_rules));
@@ -1608,6 +1646,8 @@ int gk_config_load(const char *path, struct gk_config *cfg, char *err,
 	}
 	ret = gk_config_parse(text, got, path, cfg, err, errlen);
 err_free:
+	/* The text may hold WireGuard keys. */
+	explicit_bzero(text, got);
 	free(text);
 err_close:
 	close(fd);

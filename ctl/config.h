@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl/config_wg.h"
 #include "dataplane/map_rule.h"
 #include "config_nat.h"
 
@@ -73,6 +74,8 @@ struct gk_config {
 	struct gk_map_rule *map_rules;	/* heap: owned, see gk_config_free() */
 	unsigned nr_map_rules;
 	struct gk_config_nat nat;	/* [nat], [nat-map NAME] (config_nat.h) */
+	/* [wireguard] + [wireguard-peer]s: heap, owned; NULL when absent. */
+	struct gk_config_wg *wg;
 };
 
 void gk_config_defaults(struct gk_config *cfg);
@@ -91,7 +94,7 @@ int gk_config_parse(const char *text, size_t len, const char *name,
 int gk_config_load(const char *path, struct gk_config *cfg, char *err,
 		   size_t errlen);
 
-/* Frees what a parsed config owns (map_rules); safe on a zeroed struct and twice. */
+/* Frees what a parsed config owns (map_rules, wg); safe on a zeroed struct and twice. */
 void gk_config_free(struct gk_config *cfg);
 
 /* Deep copy: *dst = *src with its own map_rules. -ENOMEM leaves dst without rules. */

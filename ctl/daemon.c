@@ -33,6 +33,7 @@
 #include "ctl_server.h"
 #include "daemon.h"
 #include "nat_ctl.h"
+#include "wgd.h"
 #include "handlers.h"
 #include "log.h"
 #include "nlmirror.h"
@@ -357,6 +358,8 @@ static void on_tick(struct gk_daemon *d)
 	if (d->fib_dirty && gk_daemon_publish_fib(d, err, sizeof(err)))
 		gk_err("FIB rebuild failed, keeping generation %llu: %s",
 		       (unsigned long long)d->fib_generation, err);
+	if (d->wgd)
+		gk_wgd_tick(d->wgd);
 	now = gk_daemon_now_ns();
 	if (now - d->last_supervise_ns >=
 	    (uint64_t)d->cfg.heartbeat_ms * 1000000ull) {
@@ -419,7 +422,7 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { EV_SIGNAL, EV_NETLINK, EV_CTL, EV_TIMER };
+enum { EV_SIGNAL, EV_NETLINK, EV_CTL, EV_TIMER, EV_WG4, EV_WG6 };
 
 static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 {
@@ -449,6 +452,12 @@ static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -errno;
 	}
+	for (int i = 0; i < 2; i++)
+		if (gk_wgd_fd(d->wgd, i) >= 0 &&
+		    epoll_add(d->epfd, gk_wgd_fd(d->wgd, i), EV_WG4 + i)) {
+			snprintf(err, errlen, "epoll: %s", strerror(errno));
+			return -errno;
+		}
 	return 0;
 }
 
@@ -659,6 +668,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 			wc.map = &d->map;
 			wc.map_nr_rules = gk_map_table_nr_rules(d->map);
 		}
+		gk_wgd_worker_cfg(d->wgd, w, &wc);
 		wc.cpu = cfg->nr_cpus ? cfg->cpus[w % cfg->nr_cpus] :
 			(int)(w % (unsigned)(ncpu > 0 ? ncpu : 1));
 		gk_nat_worker_cfg(d, w, &wc);
@@ -757,6 +767,9 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	ret = gk_nat_start(d, err, errlen);
 	if (ret)
 		return ret;
+	ret = gk_wgd_start(d, &d->wgd, err, errlen);
+	if (ret)
+		return ret;
 	ret = start_workers(d, err, errlen);
 	if (ret)
 		return ret;
@@ -808,6 +821,11 @@ int gk_daemon_run(struct gk_daemon *d)
 			case EV_TIMER:
 				on_tick(d);
 				break;
+			case EV_WG4:
+			case EV_WG6:
+				gk_wgd_on_readable(d->wgd,
+						   evs[i].data.u32 - EV_WG4);
+				break;
 			}
 		}
 		if (d->reload_pending)
@@ -839,6 +857,9 @@ void gk_daemon_stop(struct gk_daemon *d)
 	}
 	free(d->workers);
 	gk_nat_stop(d);
+	/* After the joins: its snapshot has no reader left. */
+	gk_wgd_stop(d->wgd);
+	d->wgd = NULL;
 	if (d->xdp)
 		gk_xdp_close(d->xdp);
 	if (d->ctl)
@@ -949,6 +970,9 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	NEEDS_RESTART(n->nr_map_rules != o->nr_map_rules ||
 		      !rules_equal(n->map_rules, o->map_rules, n->nr_map_rules),
 		      "map-rules");
+	/* Runtime peer changes go through `genkanctl wg set`. */
+	NEEDS_RESTART(!gk_config_wg_equal(n->wg, o->wg),
+		      "[wireguard]/[wireguard-peer]");
 	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++)
 		NEEDS_RESTART(strcmp(n->ports[i].name, o->ports[i].name) ||
 			      strcmp(n->ports[i].ifname, o->ports[i].ifname),

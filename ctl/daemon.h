@@ -16,6 +16,8 @@
 
 #define GK_MAX_WORKERS	64
 
+struct gk_wgd;
+
 struct gk_dport {
 	char name[16];
 	char ifname[16];
@@ -52,6 +54,7 @@ struct gk_daemon {
 	 */
 	struct gk_map_table *map;
 	struct gk_nat_state *nat;		/* [nat] (nat_ctl.c), NULL when off */
+	struct gk_wgd *wgd;			/* WireGuard (wgd.h); NULL: off */
 	uint64_t fib_generation;
 	uint64_t fib_built_nl_gen;		/* nlmirror generation it reflects */
 	struct timespec fib_updated;

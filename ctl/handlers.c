@@ -26,6 +26,7 @@
 #include "dataplane/worker.h"
 
 #include "daemon.h"
+#include "wgd.h"
 #include "handlers.h"
 #include "nat_ctl.h"
 #include "nlmirror.h"
@@ -619,6 +620,28 @@ static int cmd_reload(void *arg, json_t *args, json_t **result, char *err,
 	return *result ? 0 : -ENOMEM;
 }
 
+/* WireGuard: {"op":"show"} or {"op":"set", "peer": PUBKEY, ...} (wgd.c). */
+static int cmd_wg(void *arg, json_t *args, json_t **result, char *err,
+		  size_t errlen)
+{
+	struct gk_daemon *d = arg;
+	const char *op = json_string_value(json_object_get(args, "op"));
+	int ret;
+
+	if (op && !strcmp(op, "show")) {
+		*result = gk_wgd_show(d->wgd);
+		return *result ? 0 : -ENOMEM;
+	}
+	if (op && !strcmp(op, "set")) {
+		ret = gk_wgd_set(d->wgd, args, err, errlen);
+		if (!ret)
+			*result = json_object();
+		return ret;
+	}
+	snprintf(err, errlen, "wg: args.op must be \"show\" or \"set\"");
+	return -EINVAL;
+}
+
 const struct gk_ctl_cmd gk_handlers[] = {
 	{ "status", cmd_status, "instance, ports, workers and FIB summary" },
 	{ "stats", cmd_stats, "counters: totals, per worker, per class, per drop reason" },
@@ -628,5 +651,6 @@ const struct gk_ctl_cmd gk_handlers[] = {
 	{ "reload", cmd_reload, "re-read the config file" },
 	{ "map", cmd_map, "MAP-E table and per-domain counters ({\"op\":\"show\"})" },
 	{ "nat", gk_nat_cmd, "NAPT44: sessions, stats, mappings, map-add, map-del ({\"op\":...})" },
+	{ "wg", cmd_wg, "WireGuard: {\"op\":\"show\"} | {\"op\":\"set\",\"peer\":KEY,...}" },
 };
 const size_t gk_nr_handlers = sizeof(gk_handlers) / sizeof(gk_handlers[0]);

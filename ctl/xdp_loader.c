@@ -349,6 +349,14 @@ int gk_xdp_set_port(struct gk_xdp *x, uint32_t ifindex, uint32_t port_id, uint32
 				    sizeof(v), BPF_ANY);
 }
 
+int gk_xdp_set_wg(struct gk_xdp *x, const struct gk_wg_xdp *wg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map__update_elem(x->skel->maps.gk_wg, &zero, sizeof(zero), wg,
+				    sizeof(*wg), BPF_ANY);
+}
+
 int gk_xdp_del_port(struct gk_xdp *x, uint32_t ifindex)
 {
 	return bpf_map__delete_elem(x->skel->maps.gk_ports, &ifindex, sizeof(ifindex), 0);

@@ -56,6 +56,8 @@ int gk_xdp_attach(struct gk_xdp *x, uint32_t ifindex, char *err, size_t errlen);
 int gk_xdp_detach(struct gk_xdp *x, uint32_t ifindex);
 /* gk_ports[ifindex] = { port_id, GK_PORT_F_* }. */
 int gk_xdp_set_port(struct gk_xdp *x, uint32_t ifindex, uint32_t port_id, uint32_t flags);
+/* gk_wg[0]: WireGuard listen port and port; listen_port 0 turns it off. */
+int gk_xdp_set_wg(struct gk_xdp *x, const struct gk_wg_xdp *wg);
 /* 0, or -ENOENT when ifindex is not a port. */
 int gk_xdp_del_port(struct gk_xdp *x, uint32_t ifindex);
 /* Make gk_local4/gk_local6 equal the host addresses given (add missing, delete stale). */

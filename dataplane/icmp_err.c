@@ -177,14 +177,18 @@ static int answer4(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 	port = gk_fib_port(ctx->fib, p->in_port);
 	if (!port || !port->has_addr4)
 		return GK_WK_EV_ICMP_NO_SRC;
-	if (too_big) {
+	if (too_big && ctx->mtu_of)
+		mtu = ctx->mtu_of(ctx->mtu_arg, p);
+	if (too_big && !mtu) {
 		memcpy(&dst_be, ip + 16, 4);
 		nh = gk_fib_nh(ctx->fib,
 			       gk_lpm4_lookup(ctx->fib->lpm4, dst_be));
 		if (!nh || !nh->mtu)
 			return GK_WK_EV_ICMP_SUPPRESSED;
-		mtu = nh->mtu > 0xffff ? 0xffff : nh->mtu;
+		mtu = nh->mtu;
 	}
+	if (mtu > 0xffff)
+		mtu = 0xffff;
 	/* RFC 792: at least the header and 64 bits of data */
 	q = dlen < IP4_ERR_MAX - IP4_HLEN - ICMP_HLEN ?
 	    dlen : IP4_ERR_MAX - IP4_HLEN - ICMP_HLEN;
@@ -278,7 +282,9 @@ static int answer6(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 	port = gk_fib_port(ctx->fib, p->in_port);
 	if (!port || !port->has_addr6)
 		return GK_WK_EV_ICMP_NO_SRC;
-	if (too_big) {
+	if (too_big && ctx->mtu_of)
+		mtu = ctx->mtu_of(ctx->mtu_arg, p);
+	if (too_big && !mtu) {
 		nh = gk_fib_nh(ctx->fib,
 			       gk_lpm6_lookup(ctx->fib->lpm6, ip + 24));
 		if (!nh || !nh->mtu)

@@ -40,6 +40,12 @@ struct gk_icmp_err_ctx {
 	struct gk_tb tb;
 	uint32_t rate_pps;		/* errors per second, sustained */
 	uint32_t burst;			/* bucket depth */
+	/*
+	 * Optional: the MTU a stage itself enforced for a TOO_BIG drop (a
+	 * tunnel's, e.g. WireGuard's), 0 to ask the FIB as usual.
+	 */
+	uint32_t (*mtu_of)(void *arg, const struct gk_pkt *p);
+	void *mtu_arg;
 };
 
 /* Set the rate (0: defaults) and fill the bucket. */

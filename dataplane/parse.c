@@ -143,6 +143,33 @@ static int mape4(const struct gk_classify_cfg *cfg, uint32_t daddr)
 	return cls ? cls : GK_CLASS_TRANSIT;
 }
 
+/*
+ * WireGuard at a local destination: s->off at the UDP header. Type 4 with
+ * UDP length >= 8 + 32 -> WG_DATA (L4 metadata as for TRANSIT), 1-3 ->
+ * WG_HANDSHAKE, else LOCAL; fragments are never WireGuard here.
+ */
+static int wg_class(struct pstate *s, const struct gk_classify_cfg *cfg,
+		    uint8_t proto, bool frag)
+{
+	const uint8_t *uh = s->p + s->off;
+	uint32_t type;
+
+	if (!cfg || !cfg->wg_listen_port || proto != P_UDP || frag ||
+	    !have(s, 12) || rd16(uh + 2) != cfg->wg_listen_port)
+		return GK_CLASS_LOCAL;
+	type = (uint32_t)uh[8] | (uint32_t)uh[9] << 8 | (uint32_t)uh[10] << 16 |
+	       (uint32_t)uh[11] << 24;
+	if (type >= 1 && type <= 3)
+		return GK_CLASS_WG_HANDSHAKE;
+	if (type != 4 || rd16(uh + 4) < 8 + 32 || !have(s, rd16(uh + 4)))
+		return GK_CLASS_LOCAL;
+	s->meta->l4_proto = P_UDP;
+	s->meta->l4_off = (uint16_t)s->off;
+	s->meta->flags |= GK_META_F_L4;
+	s->ports = ld32(uh);
+	return GK_CLASS_WG_DATA;
+}
+
 /* Rule 5 */
 static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 {
@@ -171,8 +198,16 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	    (ip[16] == 0xff && ip[17] == 0xff && ip[18] == 0xff && ip[19] == 0xff))
 		return ip[9] == P_IGMP ? GK_CLASS_CONTROL : GK_CLASS_MCAST;
 	daddr = ld32(ip + 16);
-	if (cfg && cfg->is_local4 && cfg->is_local4(cfg->arg, daddr))
-		return GK_CLASS_LOCAL;
+	if (cfg && cfg->is_local4 && cfg->is_local4(cfg->arg, daddr)) {
+		int cls;
+
+		s->off += ihl;
+		cls = wg_class(s, cfg, ip[9], rd16(ip + 6) & 0x3fff);
+		if (cls == GK_CLASS_WG_DATA)
+			m->flow_hash = gk_flow_hash4(ld32(ip + 12), daddr,
+						     s->ports, P_UDP);
+		return cls;
+	}
 	/* RFC 1812 5.3.4 */
 	if (s->l2_group)
 		return GK_CLASS_MCAST;
@@ -268,8 +303,20 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 			return GK_CLASS_MCAST;
 		if (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80)
 			return GK_CLASS_LOCAL;
-		if (cfg && cfg->is_local6 && cfg->is_local6(cfg->arg, dst))
-			return GK_CLASS_LOCAL;
+		if (cfg && cfg->is_local6 && cfg->is_local6(cfg->arg, dst)) {
+			int cls = wg_class(s, cfg, nh,
+					   m->flags & GK_META_F_FRAG);
+
+			if (cls == GK_CLASS_WG_DATA) {
+				for (i = 0; i < 4; i++) {
+					sw[i] = ld32(ip + 8 + 4 * i);
+					dw[i] = ld32(dst + 4 * i);
+				}
+				m->flow_hash = gk_flow_hash6(sw, dw, s->ports,
+							     P_UDP);
+			}
+			return cls;
+		}
 		if (s->l2_group)
 			return GK_CLASS_MCAST;
 		/* RFC 8200 3, RFC 4443 3.3: never forwarded, but answered (rule 9) */
@@ -362,7 +409,7 @@ enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
 		return cfg && (cfg->flags & GK_CFG_F_TTL_TO_KERNEL) ?
 		       GK_CLS_KERNEL : GK_CLS_WORKER;
 	if (cls == GK_CLASS_TRANSIT || cls == GK_CLASS_MAPE_CE ||
-	    cls == GK_CLASS_MAPE_BR)
+	    cls == GK_CLASS_MAPE_BR || cls == GK_CLASS_WG_DATA)
 		return GK_CLS_WORKER;
 	return GK_CLS_KERNEL;
 }

@@ -31,6 +31,8 @@ struct gk_classify_cfg {
 	int (*mape_v6)(void *arg, const uint8_t addr[16]);	/* class or 0 */
 	int (*mape_v4)(void *arg, uint32_t addr_be);		/* class or 0 */
 	bool mape_ce_v4_port;	/* frames come from a CE's IPv4 (LAN) port */
+	/* WireGuard, as gk_wg in XDP for frames of its port: 0 off. */
+	uint16_t wg_listen_port;	/* host order */
 };
 
 /*

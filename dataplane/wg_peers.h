@@ -16,11 +16,11 @@
  *    to the peer reserves a block of counters per burst with one atomic
  *    fetch_add, so nonces stay unique however the peer's traffic spreads
  *    over the workers (whitepaper §5.4.6: a nonce is never reused).
- *  - the receive replay window. Single writer: the XDP classifier steers
- *    inbound data by a hash of its receiver index, so all packets of one
- *    keypair reach one worker, and only that worker touches the window.
- *    Changing the steering (worker count) while a keypair lives breaks
- *    that rule: rekey, or make genkand reset the windows, when it does.
+ *  - the receive replay window. Single writer: a hash of the receiver
+ *    index names the owner worker, and a worker that receives another's
+ *    data hands it over (dataplane/worker_wg.h), so only the owner
+ *    touches the window. Changing the worker count while a keypair lives
+ *    breaks that rule: rekey, or make genkand reset the windows, when it does.
  * Free a kpstate only after the last snapshot naming it is gone (after
  * that snapshot's grace period).
  */

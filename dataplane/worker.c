@@ -23,6 +23,7 @@
 #include "tables.h"
 #include "worker.h"
 #include "worker_nat.h"
+#include "worker_wg.h"
 
 #define HB_PASSES	64	/* clock refresh period, in passes */
 /*
@@ -87,12 +88,17 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 			return ret;
 		}
 	}
+	if (gk_worker_wg_init(w)) {
+		gk_worker_fini(w);
+		return -ENOMEM;
+	}
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	return 0;
 }
 
 void gk_worker_fini(struct gk_worker *w)
 {
+	gk_worker_wg_fini(w);
 	gk_mape_fini(&w->mape);
 	free(w->mape.dom);
 	w->mape.dom = NULL;
@@ -132,8 +138,8 @@ static inline uint32_t meta_word(const struct gk_pkt *p)
 
 /* Per-burst buckets of the packets the MAP-E stages take. */
 struct mape_bkt {
-	struct gk_pkt *ce[GK_BURST], *br[GK_BURST];
-	uint16_t nce, nbr;
+	struct gk_pkt *ce[GK_BURST], *br[GK_BURST], *wg[GK_BURST];
+	uint16_t nce, nbr, nwg;
 };
 
 /*
@@ -167,6 +173,8 @@ uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
 			mb->ce[mb->nce++] = p;
 		else if (p->meta.class == GK_CLASS_MAPE_BR)
 			mb->br[mb->nbr++] = p;
+		else if (p->meta.class == GK_CLASS_WG_DATA)
+			mb->wg[mb->nwg++] = p;
 		else
 			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, nd);
 	}
@@ -294,6 +302,10 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	uint32_t odd = 0;
 
 	n = gk_port_rx(in, pkts, GK_BURST);
+	/* WireGuard data other workers received for keypairs we own. */
+	if (unlikely(w->wg_handin) && in->port_id == w->cfg.wg_port_id &&
+	    n < GK_BURST)
+		n += gk_worker_wg_handin(w, in, pkts + n, GK_BURST - n);
 	if (!n)
 		return 0;
 
@@ -309,10 +321,12 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 		st->class_packets[GK_CLASS_TRANSIT] += n;
 		nt = n;
 	} else {
-		mb.nce = mb.nbr = 0;
+		mb.nce = mb.nbr = mb.nwg = 0;
 		nt = sort_classes(st, pkts, n, sorted, &mb, dropped, &nd);
 		if (mb.nce | mb.nbr)
 			nt = mape_stages(w, in, sorted, nt, &mb, 0);
+		if (mb.nwg)
+			nt = gk_worker_wg_rx(w, sorted, nt, mb.wg, mb.nwg);
 		transit = sorted;
 	}
 	route_tx(w, in, transit, nt, dropped, nd, errs);
@@ -333,7 +347,7 @@ void gk_worker_resume(struct gk_worker *w, struct gk_port *in,
 	uint16_t nt;
 
 	errs = st->drops[GK_WK_DROP_TTL] + st->drops[GK_WK_DROP_TOO_BIG];
-	mb.nbr = 0;
+	mb.nbr = mb.nwg = 0;
 	mb.nce = n;
 	memcpy(mb.ce, pkts, n * sizeof(*pkts));
 	nt = mape_stages(w, in, sorted, 0, &mb, resume);
@@ -350,6 +364,10 @@ static void route_tx(struct gk_worker *w, struct gk_port *in,
 	uint8_t touched[GK_MAX_PORTS];
 	uint32_t tmask = 0;
 	uint16_t nto = 0, i;
+
+	/* WireGuard off: this one pointer check is all it costs. */
+	if (unlikely(w->wgp) && nt)
+		gk_worker_wg_tx(w, transit, nt);
 
 	if (likely(nt)) {
 		if (likely(w->l3.fib)) {
@@ -428,6 +446,7 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	if (w->cfg.map)
 		m = rcu_dereference(*w->cfg.map);
 	w->mape.map = m;
+	w->wgp = w->cfg.wg ? rcu_dereference(*w->cfg.wg) : NULL;
 
 	if (w->cfg.napt) {
 		gk_napt_set_now(w->cfg.napt, w->now_ns);
@@ -445,6 +464,7 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	w->l3.fib = NULL;
 	w->mape.map = NULL;
 	w->mape.fib = NULL;
+	w->wgp = NULL;
 	rcu_quiescent_state();
 	st->polls++;
 	c1 = gk_cycles();

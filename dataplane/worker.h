@@ -24,6 +24,7 @@
 #include "icmp_err.h"
 #include "l3fwd.h"
 #include "map_table.h"
+#include "wg_aead.h"
 #include "port.h"
 #include "wkstats.h"
 
@@ -35,6 +36,11 @@ struct gk_napt_cfg;
 struct gk_handoff;
 struct gk_handoff_pkt;
 struct gk_mbox;
+struct gk_wg_peers;
+struct gk_wg_evring;
+struct gk_wg_ctx;
+struct gk_wg_handoff;
+struct gk_spsc;
 
 struct gk_worker_cfg {
 	unsigned int id;
@@ -64,6 +70,15 @@ struct gk_worker_cfg {
 	struct gk_handoff *handoff;
 	struct gk_mbox *mbox;
 	unsigned nr_workers;
+	/* WireGuard (worker_wg.h): RCU slot, NULL when not configured. */
+	struct gk_wg_peers **wg;
+	struct gk_wg_evring *wg_events;	/* this worker -> genkand */
+	uint32_t wg_max_peers;		/* per-peer counter slots */
+	enum gk_aead_impl wg_aead;
+	/* nr x nr handoff rings (worker_wg.h); NULL with one worker. */
+	struct gk_spsc **wg_rings;
+	unsigned int wg_nr_workers;
+	uint16_t wg_port_id;		/* the port WireGuard data arrives on */
 };
 
 /* Handoff counters (worker_nat.c), written by the worker only. */
@@ -92,6 +107,12 @@ struct gk_worker {
 	 * packets no rule matched), or NULL without cfg.map.
 	 */
 	struct gk_mape_ctx mape;
+	/* WireGuard: ctx made when cfg.wg is set; wgp is this pass's snapshot. */
+	struct gk_wg_ctx *wg;
+	const struct gk_wg_peers *wgp;
+	bool wg_handin;			/* other workers may hand us data */
+	struct gk_wg_handoff *wg_scratch;	/* [GK_WG_HANDIN_BURST] */
+	uint64_t wg_handoff_out, wg_handoff_in, wg_handoff_drops;
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */
 	unsigned int nr_rx;
 	uint64_t now_ns;

@@ -16,7 +16,7 @@
 #define GK_WG_NS(s)			((uint64_t)(s) * 1000000000ull)
 #define GK_WG_REKEY_AFTER_MESSAGES	(1ull << 60)
 /* Whitepaper §6.1: 2^64 - 2^13 - 1. */
-#define GK_WG_REJECT_AFTER_MESSAGES	(UINT64_MAX - (1ull << 13))
+#define GK_WG_REJECT_AFTER_MESSAGES	(UINT64_MAX - 8192)
 #define GK_WG_REKEY_AFTER_TIME		GK_WG_NS(120)
 #define GK_WG_REJECT_AFTER_TIME		GK_WG_NS(180)
 #define GK_WG_REKEY_ATTEMPT_TIME	GK_WG_NS(90)

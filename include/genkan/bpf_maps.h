@@ -27,6 +27,20 @@ _Static_assert(sizeof(struct gk_port_info) == 8, "ABI");
 #define GK_PORT_F_ENABLED	0x1	/* redirect to workers; else pass all */
 #define GK_PORT_F_MAPE_CE_V4	0x2	/* MAP-E CE LAN side: IPv4 transit -> MAPE_CE */
 
+/*
+ * gk_wg (array, one entry): WireGuard's outer UDP. Set by genkand when
+ * [wireguard] is on; listen_port 0 (the default) turns the rule off. UDP
+ * to listen_port at one of our addresses (gk_local4/6) arriving on port
+ * port_id: type 4, >= 32 bytes -> WG_DATA (redirected), types 1-3 ->
+ * WG_HANDSHAKE (PASS, genkand's UDP socket reads them).
+ */
+struct gk_wg_xdp {
+	__u16 listen_port;	/* network order; 0: off */
+	__u16 pad;
+	__u32 port_id;		/* the genkan port carrying the outer UDP */
+};
+_Static_assert(sizeof(struct gk_wg_xdp) == 8, "ABI");
+
 /* gk_local6 key. gk_local4 is keyed by a __be32 address. */
 struct gk_in6 {
 	__be32 w[4];

@@ -36,6 +36,7 @@ const char *fx_action_name(enum fx_action a);
 #define FX_LOCAL4	"192.0.2.1"
 #define FX_LOCAL6	"2001:db8::1"
 #define FX_LOCAL6_BR	"2001:db8::b"	/* also the MAP-E BR address */
+#define FX_WG_PORT	51820		/* WireGuard listen port (gk_wg) */
 
 /* MAP-E map contents the fixtures assume (see gen_fixtures.py). */
 struct fx_mape6 {

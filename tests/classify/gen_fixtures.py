@@ -34,6 +34,9 @@ MAP-E maps (tests/classify/fixtures.h restates them for the tests):
               match wins), 192.0.2.0/28 -> mape_br (covers the local
               192.0.2.1), 198.19.0.0/16 -> value 1 (ignored)
 
+WireGuard (gk_wg, fixtures.h FX_WG_PORT): listen port 51820 on the port
+the fixtures arrive on.
+
 Usage: gen_fixtures.py OUTPUT
 """
 
@@ -539,6 +542,65 @@ def build():
              TCP())
 
     build_mape()
+    build_wg()
+
+
+WG_PORT = 51820
+
+
+def wg_msg(mtype, length, reserved=b"\0\0\0"):
+    """A WireGuard message: le32 type (type byte + 3 reserved), filler."""
+    return bytes([mtype]) + reserved + bytes(range(length - 4))
+
+
+def build_wg():
+    WGD, WGH, LOC = "wg_data", "wg_handshake", "local"
+    # data to our address and listen port: redirected, L4 metadata
+    for name, n in (("wg4_data", 32 + 64), ("wg4_keepalive", 32)):
+        pkt = Ether(bytes(eth() / IP(src=D4, dst=LOCAL4) /
+                          UDP(sport=40000, dport=WG_PORT) /
+                          Raw(wg_msg(4, n))))
+        add_redirect(name, pkt, 14, 34, 17, F_IPV4 | F_L4, 0,
+                     hash4(D4, LOCAL4, 40000, WG_PORT, 17), WGD)
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=LOCAL6) /
+                      UDP(sport=40001, dport=WG_PORT) / Raw(wg_msg(4, 48))))
+    add_redirect("wg6_data", pkt, 14, 54, 17, F_IPV6 | F_L4, 0,
+                 hash6(S6, LOCAL6, 40001, WG_PORT, 17), WGD)
+    pkt = Ether(bytes(eth() / Dot1Q(vlan=7) / IP(src=D4, dst=LOCAL4) /
+                      UDP(sport=40000, dport=WG_PORT) / Raw(wg_msg(4, 32))))
+    add_redirect("wg4_data_vlan", pkt, 18, 38, 17, F_IPV4 | F_L4 | F_VLAN, 7,
+                 hash4(D4, LOCAL4, 40000, WG_PORT, 17), WGD)
+    # handshakes: to the kernel, where genkand's socket listens
+    for name, t, n in (("wg4_initiation", 1, 148), ("wg4_response", 2, 92),
+                       ("wg4_cookie", 3, 64)):
+        add_pass(name, WGH, eth() / IP(src=D4, dst=LOCAL4) /
+                 UDP(sport=40000, dport=WG_PORT) / Raw(wg_msg(t, n)))
+    add_pass("wg6_initiation", WGH, eth() / IPv6(src=S6, dst=LOCAL6) /
+             UDP(sport=40000, dport=WG_PORT) / Raw(wg_msg(1, 148)))
+    # not WireGuard data: stays local
+    add_pass("wg4_data_short", LOC, eth() / IP(src=D4, dst=LOCAL4) /
+             UDP(sport=40000, dport=WG_PORT) / Raw(wg_msg(4, 31)))
+    add_pass("wg4_type5", LOC, eth() / IP(src=D4, dst=LOCAL4) /
+             UDP(sport=40000, dport=WG_PORT) / Raw(wg_msg(5, 64)))
+    add_pass("wg4_reserved_set", LOC, eth() / IP(src=D4, dst=LOCAL4) /
+             UDP(sport=40000, dport=WG_PORT) /
+             Raw(wg_msg(4, 64, reserved=b"\1\0\0")))
+    add_pass("wg4_other_port", LOC, eth() / IP(src=D4, dst=LOCAL4) /
+             UDP(sport=40000, dport=WG_PORT + 1) / Raw(wg_msg(4, 64)))
+    add_pass("wg4_tcp_port", LOC, eth() / IP(src=D4, dst=LOCAL4) /
+             TCP(sport=40000, dport=WG_PORT) / Raw(wg_msg(4, 64)))
+    add_pass("wg4_first_frag", LOC, eth() /
+             IP(src=D4, dst=LOCAL4, flags="MF") /
+             UDP(sport=40000, dport=WG_PORT) / Raw(wg_msg(4, 64)))
+    add_pass("wg6_frag", LOC, eth() / IPv6(src=S6, dst=LOCAL6) /
+             IPv6ExtHdrFragment(m=1) / UDP(sport=40000, dport=WG_PORT) /
+             Raw(wg_msg(4, 64)))
+    # UDP length claims more than the packet holds: not data
+    add_pass("wg4_udp_len_long", LOC, eth() / IP(src=D4, dst=LOCAL4) /
+             UDP(sport=40000, dport=WG_PORT, len=8 + 200) / Raw(wg_msg(4, 64)))
+    # to the listen port but not our address: plain transit
+    v4_transit("wg4_not_local_is_transit", UDP(sport=40000, dport=WG_PORT) /
+               Raw(wg_msg(4, 64)), 40000, WG_PORT)
 
 
 def inner4(src=D4, dst=CE_V4, sport=80, dport=1232):

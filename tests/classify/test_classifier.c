@@ -436,6 +436,15 @@ static int maps_fill(struct inst *in, const struct env *env)
 	err = mape_fill(in);
 	if (err)
 		return err;
+	{
+		struct gk_wg_xdp wg = { .listen_port = htons(FX_WG_PORT),
+					.port_id = PORT_XSK };
+
+		k = 0;
+		if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_wg), &k,
+					&wg, BPF_ANY))
+			return -errno;
+	}
 
 	if (env->xsk) {
 		int xfd = xsk_socket__fd(env->xsk);
@@ -571,6 +580,7 @@ static void differential(const struct inst *in, const struct env *env,
 		.flags = cfg_flags,
 		.mape_v6 = fx_mape_v6,
 		.mape_v4 = fx_mape_v4,
+		.wg_listen_port = FX_WG_PORT,
 	};
 	struct counters before, after;
 	uint8_t buf[OUT_MAX], out[OUT_MAX];

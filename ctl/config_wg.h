@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * [wireguard] and [wireguard-peer NAME] config sections (docs/wireguard.md).
+ * Key names are WireGuard's own ([Interface]/[Peer] of wg-quick) and are
+ * matched case-insensitively, so a wg-quick [Peer] block can be pasted
+ * under a [wireguard-peer NAME] header as is. Keys are secrets: messages
+ * name the line and the key, never the value; free with
+ * gk_config_wg_free(), which wipes them.
+ */
+#ifndef GK_CTL_CONFIG_WG_H
+#define GK_CTL_CONFIG_WG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GK_CONFIG_WG_MAX_PEERS		4096
+#define GK_CONFIG_WG_MAX_ALLOWED	256	/* AllowedIPs per peer */
+#define GK_CONFIG_WG_DEFAULT_MTU	1420	/* as wg-quick */
+#define GK_CONFIG_WG_KEY_LEN		32
+
+/* Same layout as struct gk_wg_allowed / gk_wg_endpoint (wg_peers.h). */
+struct gk_config_wg_prefix {
+	uint8_t family;		/* AF_INET, AF_INET6 */
+	uint8_t plen;
+	uint8_t addr[16];	/* network order, masked */
+};
+
+struct gk_config_wg_endpoint {
+	uint8_t family;		/* 0: none */
+	uint8_t pad;
+	uint16_t port;		/* host order */
+	uint8_t addr[16];
+};
+
+enum wg_pkey {
+	WGP_PUBLIC_KEY, WGP_PSK, WGP_PSK_FILE, WGP_ALLOWED_IPS, WGP_ENDPOINT,
+	WGP_KEEPALIVE, NR_WGP_KEYS
+};
+
+struct gk_config_wg_peer {
+	char name[32];
+	unsigned line;
+	unsigned key_line[NR_WGP_KEYS];
+	uint8_t pub[GK_CONFIG_WG_KEY_LEN];
+	uint8_t psk[GK_CONFIG_WG_KEY_LEN];	/* all zero: none */
+	struct gk_config_wg_endpoint ep;
+	uint16_t keepalive_s;			/* 0: off */
+	unsigned nr_allowed;
+	struct gk_config_wg_prefix allowed[GK_CONFIG_WG_MAX_ALLOWED];
+};
+
+enum wg_ikey {
+	WGI_PRIVATE_KEY, WGI_PRIVATE_KEY_FILE, WGI_LISTEN_PORT, WGI_PORT,
+	WGI_MTU, WGI_ENABLED, NR_WGI_KEYS
+};
+
+struct gk_config_wg {
+	unsigned line;				/* of [wireguard]; 0: absent */
+	unsigned key_line[NR_WGI_KEYS];
+	bool enabled;
+	uint8_t priv[GK_CONFIG_WG_KEY_LEN];	/* clamped */
+	uint16_t listen_port;
+	char port[16];				/* genkan [port] of the outer UDP */
+	uint32_t mtu;				/* tunnel MTU */
+	unsigned nr_peers, cap;
+	struct gk_config_wg_peer *peers;	/* heap */
+};
+
+/* How config.c reports an error on a line (a printf-like sink). */
+typedef void (*gk_config_wg_err_fn)(void *arg, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Section headers: [wireguard] (arg empty) and [wireguard-peer NAME]. */
+int gk_config_wg_open(struct gk_config_wg **wg, bool peer, const char *arg,
+		      unsigned line, gk_config_wg_err_fn perr, void *arg_err);
+/* key = val inside the last opened section (peer: the last peer). */
+void gk_config_wg_key(struct gk_config_wg *wg, bool peer, const char *key,
+		      const char *val, unsigned line, gk_config_wg_err_fn perr,
+		      void *arg_err);
+/* Cross-key checks; port_ok() says whether a [port] of that name exists. */
+void gk_config_wg_validate(struct gk_config_wg *wg,
+			   bool (*port_ok)(void *arg, const char *name),
+			   void *port_arg, gk_config_wg_err_fn perr,
+			   void *arg_err);
+
+void gk_config_wg_free(struct gk_config_wg *wg);
+/* Deep copy; NULL on ENOMEM or when src is NULL. */
+struct gk_config_wg *gk_config_wg_dup(const struct gk_config_wg *src);
+/* Same settings (lines ignored)? Both may be NULL. */
+bool gk_config_wg_equal(const struct gk_config_wg *a,
+			const struct gk_config_wg *b);
+
+#endif

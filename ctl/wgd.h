@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * genkand's WireGuard side (issue #5, docs/wireguard.md): the UDP socket on
+ * ListenPort (IPv4 and IPv6; XDP passes handshake messages to it), the
+ * Noise handshakes per peer, receiver-index allocation, keypair rotation
+ * (current/previous/next), the timers, and the gk_wg_peers snapshot the
+ * workers read through their own RCU slot. Runs in genkand's event loop
+ * thread only. Off (d->wgd NULL) unless [wireguard] is configured.
+ */
+#ifndef GK_CTL_WGD_H
+#define GK_CTL_WGD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct gk_daemon;
+struct gk_worker_cfg;
+struct gk_wgd;
+
+/* Workers' per-peer counter slots: peer ids are never reused below this. */
+#define GK_WGD_MAX_PEERS	1024
+/* Handshake messages per second above which mac2 (cookies) is required. */
+#define GK_WGD_UNDER_LOAD_PER_S	64
+
+/* Before the workers start: socket, identity, first snapshot, XDP map. */
+int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
+		 size_t errlen);
+/* Fills wc's WireGuard fields for worker w. */
+void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc);
+/* The sockets, for epoll; -1 when absent. */
+int gk_wgd_fd(const struct gk_wgd *g, int which);
+void gk_wgd_on_readable(struct gk_wgd *g, int which);
+/* Timers, worker events, counters: every genkand tick. */
+void gk_wgd_tick(struct gk_wgd *g);
+/* After the workers are joined. */
+void gk_wgd_stop(struct gk_wgd *g);
+
+/* ctl: `wg show` (no private key, ever) and `wg set`. */
+json_t *gk_wgd_show(struct gk_wgd *g);
+int gk_wgd_set(struct gk_wgd *g, json_t *args, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* WireGuard stages in the worker loop; see worker_wg.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+#include "spsc.h"
+#include "wg_data.h"
+#include "worker.h"
+#include "worker_wg.h"
+
+/*
+ * The ICMP stage's MTU for packets this stage dropped as too big: the
+ * tunnel MTU when AllowedIPs routes the destination into the tunnel.
+ */
+static uint32_t tunnel_mtu_of(void *arg, const struct gk_pkt *p)
+{
+	const struct gk_worker *w = arg;
+	const uint8_t *ip = p->data + p->meta.l3_off;
+	uint32_t a4;
+
+	if (!w->wgp)
+		return 0;
+	if (p->meta.flags & GK_META_F_IPV4) {
+		memcpy(&a4, ip + 16, 4);
+		return gk_wg_peers_lookup4(w->wgp, a4) != GK_WG_NO_PEER ?
+		       w->wgp->mtu : 0;
+	}
+	return gk_wg_peers_lookup6(w->wgp, ip + 24) != GK_WG_NO_PEER ?
+	       w->wgp->mtu : 0;
+}
+
+int gk_worker_wg_init(struct gk_worker *w)
+{
+	struct gk_wg_ctx *c;
+	char err[128];
+	int ret;
+
+	if (!w->cfg.wg)
+		return 0;
+	c = aligned_alloc(64, (sizeof(*c) + 63) & ~(size_t)63);
+	if (!c)
+		return -ENOMEM;
+	ret = gk_wg_ctx_init(c, w->cfg.wg_max_peers, w->cfg.wg_aead, err,
+			     sizeof(err));
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	c->stats = &w->stats;
+	c->events = w->cfg.wg_events;
+	w->wg = c;
+	w->icmp.mtu_of = tunnel_mtu_of;
+	w->icmp.mtu_arg = w;
+	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1) {
+		w->wg_scratch = calloc(GK_WG_HANDIN_BURST, sizeof(*w->wg_scratch));
+		if (!w->wg_scratch) {
+			gk_worker_wg_fini(w);
+			return -ENOMEM;
+		}
+		w->wg_handin = true;
+	}
+	return 0;
+}
+
+void gk_worker_wg_fini(struct gk_worker *w)
+{
+	if (!w->wg)
+		return;
+	gk_wg_ctx_fini(w->wg);
+	free(w->wg);
+	w->wg = NULL;
+	free(w->wg_scratch);
+	w->wg_scratch = NULL;
+	w->wg_handin = false;
+}
+
+/* The worker owning the keypair of this data packet's receiver index. */
+static inline unsigned int owner(const struct gk_pkt *p, unsigned int nr)
+{
+	uint32_t off = (uint32_t)p->meta.l4_off + 8 + GK_WG_DATA_OFF_RECEIVER;
+
+	if (off + 4 > p->len)
+		return nr;	/* malformed: the stage here drops it */
+	return gk_wg_index_hash(gk_wg_get_le32(p->data + off)) % nr;
+}
+
+/* Copy p to its owner's ring; p itself is done (freed by the caller). */
+static void hand_off(struct gk_worker *w, struct gk_pkt *p, unsigned int to)
+{
+	struct gk_spsc *r = w->cfg.wg_rings[gk_wg_ring_idx(w->cfg.id, to,
+						w->cfg.wg_nr_workers)];
+	struct gk_wg_handoff *h = &w->wg_scratch[0];
+
+	p->verdict = GK_V_DROP;		/* not a drop: not counted as one */
+	if (unlikely(p->len > GK_WG_HANDOFF_FRAME)) {
+		w->wg_handoff_drops++;
+		return;
+	}
+	h->len = p->len;
+	h->meta = p->meta;
+	memcpy(h->data, p->data, p->len);
+	if (likely(gk_spsc_push(r, h)))
+		w->wg_handoff_out++;
+	else
+		w->wg_handoff_drops++;
+}
+
+uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
+			     struct gk_pkt **pkts, uint16_t room)
+{
+	unsigned int nr = w->cfg.wg_nr_workers, from, got = 0, i;
+	uint16_t n;
+
+	if (room > GK_WG_HANDIN_BURST)
+		room = GK_WG_HANDIN_BURST;
+	for (from = 0; from < nr && got < room; from++) {
+		if (from == w->cfg.id)
+			continue;
+		got += gk_spsc_pop(w->cfg.wg_rings[gk_wg_ring_idx(from, w->cfg.id, nr)],
+				   &w->wg_scratch[got], room - got);
+	}
+	if (!got)
+		return 0;
+	n = in->ops->alloc ? in->ops->alloc(in, pkts, (uint16_t)got) : 0;
+	for (i = 0; i < n; i++) {
+		const struct gk_wg_handoff *h = &w->wg_scratch[i];
+		struct gk_pkt *p = pkts[i];
+
+		memcpy(p->data, h->data, h->len);
+		p->len = h->len;
+		p->meta = h->meta;
+		p->in_port = in->port_id;
+		p->verdict = GK_V_NONE;
+	}
+	w->wg_handoff_in += n;
+	w->wg_handoff_drops += got - n;		/* no buffer */
+	return n;
+}
+
+uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
+			 uint16_t nt, struct gk_pkt **wg, uint16_t n)
+{
+	uint16_t i, m;
+
+	if (unlikely(!w->wg || !w->wgp)) {
+		/* Not configured, or nothing published yet. */
+		for (i = 0; i < n; i++)
+			gk_wk_drop(&w->stats, wg[i], w->wg ? GK_WK_DROP_WG :
+							      GK_WK_DROP_UNHANDLED);
+		if (w->wg)
+			w->wg->drops[GK_WG_DROP_NO_SNAPSHOT] += n;
+	} else {
+		struct gk_pkt *mine[GK_BURST];
+
+		/* Only the owner touches a keypair's replay window. */
+		for (i = 0, m = 0; i < n; i++) {
+			unsigned int o = w->wg_handin ?
+				owner(wg[i], w->cfg.wg_nr_workers) : w->cfg.id;
+
+			if (o == w->cfg.id || o >= w->cfg.wg_nr_workers)
+				mine[m++] = wg[i];
+			else
+				hand_off(w, wg[i], o);
+		}
+		w->wg->peers = w->wgp;
+		w->wg->now_ns = w->now_ns;
+		if (m)
+			gk_wg_decrypt_burst(w->wg, mine, m);
+	}
+	for (i = 0; i < n; i++)
+		stage[nt++] = wg[i];
+	return nt;
+}
+
+/* RFC 1812 §5.3.1 / RFC 8200 §3 decrement; false when it would hit 0. */
+static inline bool dec_ttl(struct gk_pkt *p)
+{
+	uint8_t *ip = p->data + p->meta.l3_off;
+	uint32_t csum;
+	uint16_t c16;
+
+	if (p->meta.flags & GK_META_F_IPV4) {
+		if (ip[8] <= 1)
+			return false;
+		ip[8]--;
+		/* RFC 1624 eqn. 3, as in l3fwd.c */
+		memcpy(&c16, ip + 10, 2);
+		csum = (uint32_t)c16 + htons(0x0100);
+		c16 = (uint16_t)(csum + (csum >= 0xffff));
+		memcpy(ip + 10, &c16, 2);
+		return true;
+	}
+	if (ip[7] <= 1)
+		return false;
+	ip[7]--;
+	return true;
+}
+
+static inline uint32_t inner_len(const struct gk_pkt *p)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off;
+
+	if (p->meta.flags & GK_META_F_IPV4)
+		return (uint32_t)ip[2] << 8 | ip[3];
+	return 40u + ((uint32_t)ip[4] << 8 | ip[5]);
+}
+
+void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
+{
+	const struct gk_wg_peers *t = w->wgp;
+	struct gk_pkt *tun[GK_BURST];
+	uint16_t i, m = 0;
+
+	w->wg->peers = t;
+	w->wg->now_ns = w->now_ns;
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *q = p[i];
+		const uint8_t *ip;
+		uint32_t a4;
+
+		if (q->verdict != GK_V_NONE ||
+		    q->meta.class != GK_CLASS_TRANSIT ||
+		    (q->meta.flags & GK_META_F_ORIGIN))
+			continue;
+		ip = q->data + q->meta.l3_off;
+		if (q->meta.flags & GK_META_F_IPV4) {
+			memcpy(&a4, ip + 16, 4);
+			if (gk_wg_peers_lookup4(t, a4) == GK_WG_NO_PEER)
+				continue;
+		} else if (q->meta.flags & GK_META_F_IPV6) {
+			if (gk_wg_peers_lookup6(t, ip + 24) == GK_WG_NO_PEER)
+				continue;
+		} else {
+			continue;
+		}
+		/*
+		 * Over the tunnel MTU: the ICMP stage answers fragmentation
+		 * needed / packet too big with the tunnel MTU (RFC 1191,
+		 * RFC 8201), as a router with a wg0 of that MTU would.
+		 */
+		if (inner_len(q) > t->mtu) {
+			gk_wk_drop(&w->stats, q, GK_WK_DROP_TOO_BIG);
+			continue;
+		}
+		/* TTL 1: l3fwd drops it and the ICMP stage answers. */
+		if (!dec_ttl(q))
+			continue;
+		tun[m++] = q;
+		if (m == GK_BURST) {
+			gk_wg_encrypt_burst(w->wg, tun, m);
+			m = 0;
+		}
+	}
+	if (m)
+		gk_wg_encrypt_burst(w->wg, tun, m);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * WireGuard in the worker loop (issue #5), kept out of worker.c:
+ *  - rx: WG_DATA packets -> gk_wg_decrypt_burst; the inner packets join
+ *    the L3 list as TRANSIT.
+ *  - tx: TRANSIT packets whose destination is in some peer's AllowedIPs
+ *    get their TTL/hop limit decremented here (they are forwarded into
+ *    the tunnel, RFC 1812 §5.3.1) and are sealed in place by
+ *    gk_wg_encrypt_burst; the outer packet (GK_META_F_ORIGIN) stays in
+ *    the L3 list and l3fwd routes it.
+ * Everything here runs only when genkand published a WireGuard snapshot:
+ * worker.c checks one pointer (w->wgp) per pass otherwise.
+ *
+ * Replay windows have one writer. RSS, not genkan, picks the queue (and so
+ * the worker) a data packet arrives on, and XDP cannot move a frame to
+ * another queue's socket. So each keypair has an owner worker,
+ * gk_wg_index_hash(receiver index) % nr_workers, and a worker that gets
+ * another's packet copies it into the (from, to) SPSC ring; the owner
+ * takes it in on its next pass over the WireGuard port, as if received
+ * there. One copy per misdirected packet; a peer's 4-tuple normally hashes
+ * to one queue, so only that peer's share on the "wrong" queue pays it.
+ */
+#ifndef GK_WORKER_WG_H
+#define GK_WORKER_WG_H
+
+#include <stdint.h>
+
+#include "pkt.h"
+
+struct gk_worker;
+struct gk_port;
+
+/* One handed-off frame; frames above GK_WG_HANDOFF_FRAME are dropped. */
+#define GK_WG_HANDOFF_ELEM	2048
+#define GK_WG_HANDOFF_FRAME	(GK_WG_HANDOFF_ELEM - 4 - sizeof(struct gk_xdp_meta))
+#define GK_WG_HANDOFF_RING	256	/* slots per (from, to) ring */
+#define GK_WG_HANDIN_BURST	8	/* per pass and port */
+
+struct gk_wg_handoff {
+	uint32_t len;
+	struct gk_xdp_meta meta;
+	uint8_t data[GK_WG_HANDOFF_FRAME];
+};
+
+/* Ring (from, to) in cfg.wg_rings[from * nr_workers + to]. */
+static inline unsigned int gk_wg_ring_idx(unsigned int from, unsigned int to,
+					  unsigned int nr)
+{
+	return from * nr + to;
+}
+
+/* Allocates w->wg when cfg.wg is set. 0 or -errno. */
+int gk_worker_wg_init(struct gk_worker *w);
+void gk_worker_wg_fini(struct gk_worker *w);
+
+/* Decrypts wg[0..n); every packet joins stage[] (room: n more). */
+uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
+			 uint16_t nt, struct gk_pkt **wg, uint16_t n);
+
+/* Takes in up to room frames other workers handed to us. */
+uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
+			     struct gk_pkt **pkts, uint16_t room);
+
+/* Seals the packets of p[0..n) that AllowedIPs route into the tunnel. */
+void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n);
+
+#endif

@@ -1,0 +1,930 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# WireGuard (issue #5) end to end: a genkan "front door" against Debian's
+# wireguard-go + wg(8) as real peers, and against a second genkan. The
+# independent oracles are wireguard-go itself, wg(8), tcpdump captures,
+# scapy and python's hashlib (mac1); never genkan's own code.
+#
+#  hh: home host          hp: home peer (wireguard-go "wgh<pid>")
+# +-----------------+    +--------------------------------------+
+# | eth0 198.18.1.2 |----| lan 198.18.1.1/24   ip_forward = 1   |
+# +-----------------+    | wgh 198.18.100.2/24 2001:db8:100::2  |
+#  default via .1        | inet 203.0.113.2/24 2001:db8:ff::2   |--+
+#                        +--------------------------------------+  |
+#  hq: 2nd wg-go peer "wgq<pid>": inet 203.0.113.5, 2001:db8:ff::5 |  ix: "internet"
+#      wgq 198.18.200.2/24 (+ 198.18.100.99/32 for spoofing) ------+  bridge br0
+#      no endpoint for genkan: genkan initiates, over IPv6          |  203.0.113.250
+#                                                                   |  (scapy flood)
+#  fd: genkand front door     srv: server                          |
+# +--------------------------+  +---------------------+            |
+# | inet 203.0.113.1/24      |--+                     |            |
+# |      2001:db8:ff::1/64   |  | eth0 198.51.100.2   |            |
+# | lan 198.51.100.1/24      |--| 2001:db8:51::2/64   |            |
+# |     2001:db8:51::1/64    |  +---------------------+            |
+# +--------------------------+   default via .1                    |
+#  fd2: second genkand, inet 203.0.113.4, lan 198.18.3.1/24 -------+
+#  h3: host behind fd2, 198.18.3.2
+#
+# fd and fd2 forward nothing in the kernel (ip_forward = 0): every tunnel
+# packet through them is genkan's work.
+#
+# Checks (PASS/FAIL lines, "N passed, M failed" at the end):
+#  - responder: wireguard-go (home) initiates; ping both ways (IPv4 from
+#    hp and hh, IPv6 inner); iperf3 TCP both directions; genkan's and
+#    wg-go's `wg show` views agree (handshake, endpoint, rx/tx)
+#  - initiator: genkan initiates towards hq (wg-go has no endpoint), over
+#    an IPv6 outer; the type-1 packet comes from genkan (captured)
+#  - forced rekey: the peer is removed and re-added on wg-go's side during
+#    a running iperf3; a new initiation is captured, iperf3 completes
+#  - replay: one captured type-4 packet re-sent by scapy is not delivered
+#    again (UDP sink) and genkan counts it
+#  - AllowedIPs: hq sends from 198.18.100.99 (home's range): the server
+#    sees nothing, genkan counts it; hq's own address passes
+#  - roaming: hp's outer address, then its port, change; genkan's endpoint
+#    follows and server -> home traffic reaches the new endpoint
+#  - handshake flood: scapy initiations with a valid mac1 (python hashlib)
+#    and a bad mac2 from 64 sources: genkand answers cookie replies
+#    (type 3, 64 B, captured), status answers, the tunnel keeps working
+#  - genkan <-> genkan: h3 (behind fd2) <-> server, ping and iperf3
+#  - kernels of fd/fd2 forwarded nothing; genkands still alive
+#
+# Environment: GK_BUILD (meson build root), E2E_KEEP=1 keeps the run dir.
+# Needs root, iproute2, ethtool, nsenter, ping, iperf3, tcpdump, jq,
+# wireguard-go, wg and /usr/bin/python3 with scapy.
+
+set -u
+umask 077		# keys and captures are root's only
+
+GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+GKD=$GK_BUILD/ctl/genkand
+GKCTL=$GK_BUILD/ctl/genkanctl
+PY=/usr/bin/python3
+TAG=gkw-$$
+N=10			# echo requests per ping check
+FLOOD=3000		# forged initiations
+IPERF_S=4		# seconds per iperf3 run
+# Two workers: type-4 data for a keypair that lands on the other worker's
+# queue takes the handoff ring (docs/wireguard.md, Workers).
+WORKERS=${E2E_WG_WORKERS:-2}
+WGH=wgh$$		# wireguard-go interface names: unique per run, the
+WGQ=wgq$$		# UAPI socket directory is shared by all namespaces
+
+NPASS=0
+NFAIL=0
+declare -A GKPID=()
+declare -A WGPID=()
+HELPERS=()
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (network namespaces, XDP)"
+	exit 77
+fi
+for t in wireguard-go wg; do
+	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
+done
+for t in ip ethtool nsenter ping iperf3 tcpdump jq "$PY"; do
+	command -v "$t" >/dev/null 2>&1 || { echo "missing tool: $t"; exit 1; }
+done
+if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
+	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
+	exit 1
+fi
+
+RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
+chmod 700 "$RUN"
+GWS="fd fd2"
+ALLNS="hh hp hq ix fd srv fd2 h3"
+
+log() { printf '# %s\n' "$*"; }
+pass() { echo "PASS: $*"; NPASS=$((NPASS + 1)); }
+fail() { echo "FAIL: $*"; NFAIL=$((NFAIL + 1)); }
+check()
+{
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+# expect DESC GOT OP WANT: numeric, or = / != string comparison.
+expect()
+{
+	local desc=$1 got=$2 op=$3 want=$4 ok=1
+
+	case $op in
+	=) [ "$got" = "$want" ] && ok=0 ;;
+	!=) [ "$got" != "$want" ] && ok=0 ;;
+	*) [[ "$got" =~ ^-?[0-9]+$ ]] && test "$got" "$op" "$want" && ok=0 ;;
+	esac
+	if [ $ok = 0 ]; then
+		pass "$desc ($got $op $want)"
+	else
+		fail "$desc (got '$got', want $op $want)"
+	fi
+}
+summary()
+{
+	echo "$NPASS passed, $NFAIL failed"
+	[ "$NFAIL" -eq 0 ]
+}
+
+ns() { echo "$TAG-$1"; }
+nx() { local n=$1; shift; nsenter --net="/run/netns/$(ns "$n")" "$@"; }
+nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+sock() { echo "/run/genkan/$TAG-$1.sock"; }
+conf() { echo "$RUN/$1.conf"; }
+gklog() { echo "$RUN/genkand-$1.log"; }
+ctl() { local g=$1; shift; nx "$g" "$GKCTL" -s "$(sock "$g")" "$@"; }
+
+bg()
+{
+	local n=$1 lg=$2
+	shift 2
+	nsenter --net="/run/netns/$(ns "$n")" "$@" >"$lg" 2>&1 &
+	BG_PID=$!
+	HELPERS+=("$BG_PID")
+}
+
+stop_pid()
+{
+	local pid=$1 sig=${2:-TERM} k
+
+	kill -"$sig" "$pid" 2>/dev/null || return 0
+	for ((k = 0; k < 50; k++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+wait_for()
+{
+	local t=$1 k
+	shift
+
+	for ((k = 0; k < t * 10; k++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cleanup()
+{
+	local g k n
+
+	trap - EXIT INT TERM
+	# Debugging: E2E_HOLD=FILE keeps the namespaces up while FILE exists.
+	while [ -n "${E2E_HOLD:-}" ] && [ -e "$E2E_HOLD" ]; do
+		sleep 1
+	done
+	for g in "${!GKPID[@]}"; do
+		[ -n "${GKPID[$g]}" ] && stop_pid "${GKPID[$g]}" TERM
+	done
+	for g in "${!WGPID[@]}"; do
+		stop_pid "${WGPID[$g]}" TERM
+	done
+	for k in "${HELPERS[@]}"; do
+		stop_pid "$k" TERM
+	done
+	for n in $ALLNS; do
+		[ -e "/run/netns/$(ns "$n")" ] && ip netns del "$(ns "$n")" 2>/dev/null
+	done
+	rm -f "/var/run/wireguard/$WGH.sock" "/var/run/wireguard/$WGQ.sock"
+	for g in $GWS; do
+		rm -f "$(sock "$g")"
+		umount -l "$RUN/bpf-$g" 2>/dev/null
+	done
+	if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
+		for g in $GWS; do
+			[ -s "$(gklog "$g")" ] || continue
+			echo "# ---- genkand $g log (last 20 lines) ----"
+			tail -n 20 "$(gklog "$g")" | sed 's/^/# /'
+		done
+	fi
+	if [ -n "${E2E_KEEP:-}" ]; then
+		echo "# run directory kept: $RUN"
+	else
+		rm -rf "$RUN"
+	fi
+}
+trap cleanup EXIT
+trap 'echo "# interrupted"; exit 130' INT
+trap 'echo "# terminated"; exit 143' TERM
+
+# ------------------------------------------------------------------ python helpers
+
+cat >"$RUN/wg.py" <<'EOF'
+import base64, hashlib, os, random, socket, sys, time
+
+# sink PORT OUT: one line "payload-tag src" per datagram, flushed.
+def sink(argv):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('0.0.0.0', int(argv[0])))
+    with open(argv[1], 'a', buffering=1) as f:
+        while True:
+            b, (h, sp) = s.recvfrom(4096)
+            f.write('%s %s\n' % (b.decode(errors='replace').split()[0], h))
+
+# send DST PORT TAG SIZE: one datagram "TAG pad..." of SIZE bytes.
+def send(argv):
+    dst, port, tag, size = argv[0], int(argv[1]), argv[2], int(argv[3])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b = (tag + ' ').encode()
+    s.sendto(b + b'x' * (size - len(b)), (dst, port))
+
+# replay PCAP IFACE: re-send every frame of PCAP as is on IFACE.
+def replay(argv):
+    from scapy.all import rdpcap, sendp
+    pk = rdpcap(argv[0])
+    sendp(pk, iface=argv[1], verbose=False)
+    print(len(pk))
+
+# flood IFACE DSTMAC DST DPORT RESPONDER_PUB_B64 COUNT SRC_PREFIX FIRST NSRC:
+# handshake initiations (type 1, 148 B) with random contents, a valid mac1
+# (WireGuard whitepaper §5.4.4: mac1 = MAC(HASH("mac1----" || Spub_r),
+# msg[0:116]), MAC = keyed BLAKE2s-128) and a zero, so wrong, mac2, from
+# NSRC source addresses SRC_PREFIX.FIRST ...
+def flood(argv):
+    from scapy.all import Ether, IP, UDP, Raw, sendp, get_if_hwaddr
+    ifc, dmac, dst, dport, pub, n, pfx, first, nsrc = argv
+    spub = base64.b64decode(pub)
+    assert len(spub) == 32
+    k1 = hashlib.blake2s(b'mac1----' + spub).digest()
+    smac = get_if_hwaddr(ifc)
+    rnd = random.Random(5)
+    pk = []
+    for i in range(int(n)):
+        body = b'\x01\x00\x00\x00' + rnd.randbytes(4 + 32 + 48 + 28)
+        mac1 = hashlib.blake2s(body, key=k1, digest_size=16).digest()
+        msg = body + mac1 + bytes(16)
+        assert len(msg) == 148
+        src = '%s.%d' % (pfx, int(first) + i % int(nsrc))
+        pk.append(Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) /
+                  UDP(sport=40000 + i % 1000, dport=int(dport)) / Raw(msg))
+    sendp(pk, iface=ifc, verbose=False)
+
+{'sink': sink, 'send': send, 'replay': replay, 'flood': flood}[sys.argv[1]](sys.argv[2:])
+EOF
+
+# ------------------------------------------------------------------ keys (wg(8))
+
+for k in fd fd2 hp hq; do
+	wg genkey >"$RUN/$k.key"
+	wg pubkey <"$RUN/$k.key" >"$RUN/$k.pub"
+done
+wg genpsk >"$RUN/home.psk"
+wg genpsk >"$RUN/g2g.psk"
+FDPUB=$(cat "$RUN/fd.pub") FD2PUB=$(cat "$RUN/fd2.pub")
+HPPUB=$(cat "$RUN/hp.pub") HQPUB=$(cat "$RUN/hq.pub")
+
+# ------------------------------------------------------------------ topology
+
+# veth A DEVA B DEVB [QUEUES]: a veth pair, each end created in its netns.
+# Links to genkan get one queue per worker: a veth delivers on the queue
+# the sender's TX queue picks, and a queue no worker serves goes to the
+# kernel, which forwards nothing here.
+veth()
+{
+	local q=${5:-2}
+
+	ip -n "$(ns "$1")" link add "$2" numrxqueues "$q" numtxqueues "$q" type veth \
+		peer name "$4" netns "$(ns "$3")" numrxqueues "$q" numtxqueues "$q"
+}
+# Non-genkan ends: full checksums on the wire, NAPI for redirected frames.
+peer() { nx "$1" ethtool -K "$2" tx off gro on >/dev/null 2>&1; }
+a() { ip -n "$(ns "$1")" addr add "$2" dev "$3" ${4:-}; }
+r() { local n=$1; shift; ip -n "$(ns "$n")" "$@"; }
+
+topo_up()
+{
+	local n p
+
+	for n in $ALLNS; do
+		ip netns add "$(ns "$n")" || return 1
+		nx "$n" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 \
+			net.ipv6.conf.default.accept_ra=0 >/dev/null || return 1
+		r "$n" link set lo up
+	done
+	r ix link add br0 type bridge || return 1
+	veth hh eth0 hp lan && veth hp inet ix p-hp && veth hq inet ix p-hq &&
+		veth fd inet ix p-fd "$WORKERS" && veth fd2 inet ix p-fd2 "$WORKERS" &&
+		veth fd lan srv eth0 "$WORKERS" && veth h3 eth0 fd2 lan "$WORKERS" ||
+		return 1
+	for p in p-hp p-hq p-fd p-fd2; do
+		r ix link set "$p" master br0 && r ix link set "$p" up || return 1
+		peer ix "$p"
+	done
+	peer hh eth0 && peer hp lan && peer hp inet && peer hq inet &&
+		peer srv eth0 && peer h3 eth0
+	r ix link set br0 up
+	a ix 203.0.113.250/24 br0
+	a ix 2001:db8:ff::250/64 br0 nodad
+	# Flood sources: real addresses, so the cookie replies resolve (ARP).
+	for n in $(seq 100 163); do
+		a ix 203.0.113.$n/32 br0 || return 1
+	done
+
+	a hh 198.18.1.2/24 eth0
+	a hp 198.18.1.1/24 lan
+	a hp 203.0.113.2/24 inet
+	a hp 2001:db8:ff::2/64 inet nodad
+	a hq 203.0.113.5/24 inet
+	a hq 2001:db8:ff::5/64 inet nodad
+	a fd 203.0.113.1/24 inet
+	a fd 2001:db8:ff::1/64 inet nodad
+	a fd 198.51.100.1/24 lan
+	a fd 2001:db8:51::1/64 lan nodad
+	a srv 198.51.100.2/24 eth0
+	a srv 2001:db8:51::2/64 eth0 nodad
+	a fd2 203.0.113.4/24 inet
+	a fd2 198.18.3.1/24 lan
+	a h3 198.18.3.2/24 eth0
+	for n in hh:eth0 hp:lan hp:inet hq:inet fd:inet fd:lan srv:eth0 \
+		fd2:inet fd2:lan h3:eth0; do
+		r "${n%%:*}" link set "${n#*:}" up || return 1
+	done
+	r hh route add default via 198.18.1.1 || return 1
+	r srv route add default via 198.51.100.1 || return 1
+	r srv -6 route add default via 2001:db8:51::1 || return 1
+	# h3 follows docs/wireguard.md (MTU): its route into the tunnel
+	# carries the tunnel MTU, so its TCP advertises a fitting MSS.
+	r h3 route add default via 198.18.3.1 mtu 1420 || return 1
+	nx hp sysctl -q -w net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.promote_secondaries=1 >/dev/null || return 1
+	for n in $GWS; do
+		nx "$n" sysctl -q -w net.ipv4.ip_forward=0 \
+			net.ipv6.conf.all.forwarding=0 >/dev/null || return 1
+	done
+}
+
+fwd_off()
+{
+	local n
+
+	for n in $GWS; do
+		[ "$(nx "$n" sysctl -n net.ipv4.ip_forward)" = 0 ] &&
+			[ "$(nx "$n" sysctl -n net.ipv6.conf.all.forwarding)" = 0 ] ||
+			return 1
+	done
+}
+
+kfwd()
+{
+	local v4 v6
+
+	v4=$(nx "$1" awk '$1 == "Ip:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+		$1 == "Ip:" { for (i = 2; i <= NF; i++) if (n[i] == "ForwDatagrams") print $i }' \
+		/proc/net/snmp)
+	v6=$(nx "$1" awk '$1 == "Ip6OutForwDatagrams" { print $2 }' /proc/net/snmp6)
+	echo "${v4:-NA} ${v6:-NA}"
+}
+
+pingn()
+{
+	local n=$1 dst=$2 c=$3 out
+	shift 3
+
+	out=$(nx "$n" ping -n -q -c "$c" -i 0.05 -W 5 "$@" "$dst" 2>&1)
+	grep -q " $c received," <<<"$out"
+}
+# The first packets of a path may wait for a handshake or ARP: retry.
+warm() { local k; for k in 1 2 3 4 5 6; do pingn "$@" && return 0; done; return 1; }
+
+# ------------------------------------------------------------------ wireguard-go
+
+# wggo NS IFNAME: start wireguard-go in NS (foreground, so it is ours).
+wggo()
+{
+	local n=$1 ifn=$2 k
+
+	nsx "$n" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$ifn" \
+		>"$RUN/wggo-$n.log" 2>&1 &
+	WGPID[$n]=$!
+	for ((k = 0; k < 100; k++)); do
+		r "$n" link show "$ifn" >/dev/null 2>&1 &&
+			[ -S "/var/run/wireguard/$ifn.sock" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wgx() { local n=$1; shift; nx "$n" wg "$@"; }
+
+wg_up()
+{
+	wggo hp "$WGH" || return 1
+	wgx hp set "$WGH" private-key "$RUN/hp.key" listen-port 51820 \
+		peer "$FDPUB" preshared-key "$RUN/home.psk" \
+		allowed-ips 198.51.100.0/24,2001:db8:51::/64 \
+		endpoint 203.0.113.1:51820 || return 1
+	a hp 198.18.100.2/24 "$WGH"
+	a hp 2001:db8:100::2/64 "$WGH" nodad
+	r hp link set "$WGH" up || return 1
+	r hp route add 198.51.100.0/24 dev "$WGH" || return 1
+	r hp -6 route add 2001:db8:51::/64 dev "$WGH" || return 1
+
+	# hq knows no endpoint: only genkan can start this session.
+	wggo hq "$WGQ" || return 1
+	wgx hq set "$WGQ" private-key "$RUN/hq.key" listen-port 51820 \
+		peer "$FDPUB" allowed-ips 198.51.100.0/24 || return 1
+	a hq 198.18.200.2/24 "$WGQ"
+	a hq 198.18.100.99/32 "$WGQ"
+	r hq link set "$WGQ" up || return 1
+	r hq route add 198.51.100.0/24 dev "$WGQ" src 198.18.200.2 || return 1
+}
+
+# wg-go's view: "endpoint handshake rx tx" of its only peer.
+wggo_peer()
+{
+	wgx "$1" show "$2" dump | sed -n 2p | awk '{ print $3, $5, $6, $7 }'
+}
+
+# ------------------------------------------------------------------ genkand
+
+write_conf()
+{
+	local g=$1
+
+	mkdir -p /run/genkan
+	cat >"$(conf "$g")" <<EOF
+# genkan e2e_wg: $g
+[genkan]
+instance = $TAG-$g
+socket = $(sock "$g")
+bpffs = $RUN/bpf-$g
+workers = $WORKERS
+
+[port inet]
+interface = inet
+
+[port lan]
+interface = lan
+
+[wireguard]
+PrivateKeyFile = $RUN/$g.key
+ListenPort = 51820
+port = inet
+mtu = 1420
+EOF
+	case $g in
+	fd)
+		cat >>"$(conf "$g")" <<EOF
+
+# pasted from a wg-quick [Peer] block: no Endpoint, the home peer calls in
+[wireguard-peer home]
+PublicKey = $HPPUB
+PresharedKey = $(cat "$RUN/home.psk")
+AllowedIPs = 198.18.100.2/32, 198.18.1.0/24, 2001:db8:100::/64
+
+[wireguard-peer hq]
+PublicKey = $HQPUB
+AllowedIPs = 198.18.200.2/32
+Endpoint = [2001:db8:ff::5]:51820
+
+[wireguard-peer fd2]
+PublicKey = $FD2PUB
+PresharedKey = $(cat "$RUN/g2g.psk")
+AllowedIPs = 198.18.3.0/24
+Endpoint = 203.0.113.4:51820
+EOF
+		;;
+	fd2)
+		cat >>"$(conf "$g")" <<EOF
+
+[wireguard-peer fd]
+PublicKey = $FDPUB
+PresharedKey = $(cat "$RUN/g2g.psk")
+AllowedIPs = 198.51.100.0/24
+Endpoint = 203.0.113.1:51820
+EOF
+		;;
+	esac
+}
+
+gk_start()
+{
+	local g=$1
+
+	mkdir -p "$RUN/bpf-$g"
+	mount -t bpf bpf "$RUN/bpf-$g" || return 1
+	ip netns exec "$(ns "$g")" sh -c 'exec "$0" -c "$1" -f' "$GKD" "$(conf "$g")" \
+		>>"$(gklog "$g")" 2>&1 &
+	GKPID[$g]=$!
+}
+
+gk_ready()
+{
+	local g=$1 k
+
+	for ((k = 0; k < 300; k++)); do
+		kill -0 "${GKPID[$g]}" 2>/dev/null || return 1
+		ctl "$g" status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+workers_running()
+{
+	[ "$(ctl "$1" -j status 2>/dev/null | jq -r .workers.running)" = "$WORKERS" ]
+}
+
+# ------------------------------------------------------------------ wg show -j
+
+S=$RUN/stats
+mkdir -p "$S"
+# wshow GW TAG: `genkanctl -j wg show` of GW into $S/GW.TAG
+wshow() { ctl "$1" -j wg show >"$S/$1.$2" 2>"$S/$1.$2.err"; }
+
+# wpeer FILE PUB FIELD: FIELD of the peer with public key PUB.
+wpeer()
+{
+	jq -r --arg k "$2" --arg f "$3" '
+		[.. | objects | select((.public_key? // .publicKey? // .PublicKey?) == $k)][0] |
+		.[$f] // "NA"' "$1" 2>/dev/null || echo NA
+}
+
+# wsum FILE REGEX: sum of every numeric value whose key matches REGEX,
+# anywhere in the JSON (interface-wide and per-peer drop counters alike).
+wsum()
+{
+	jq -r --arg re "$2" '
+		[paths(numbers) as $p | select(($p[-1] | tostring) | test($re)) |
+		 getpath($p)] | if length == 0 then "NA" else add end' "$1" 2>/dev/null ||
+		echo NA
+}
+
+wdelta()
+{
+	local a b
+
+	a=$(wsum "$S/$1.$3" "$2") b=$(wsum "$S/$1.$4" "$2")
+	if [[ "$a" =~ ^[0-9]+$ && "$b" =~ ^[0-9]+$ ]]; then
+		echo $((b - a))
+	else
+		echo NA
+	fi
+}
+
+# wgrew GW REGEX T0 WANT: live counter grew by WANT since snapshot T0.
+wgrew()
+{
+	local d
+
+	wshow "$1" live || return 1
+	d=$(wdelta "$1" "$2" "$3" live)
+	[[ "$d" =~ ^[0-9]+$ ]] && [ "$d" -ge "$4" ]
+}
+
+# Counter names (regexes over `wg show -j` keys).
+C_REPLAY='^replay$'
+C_ALLOWED='^allowedips$'
+
+# ------------------------------------------------------------------ captures, sinks
+
+cap_start()
+{
+	local name=$1 n=$2 ifc=$3 filt=$4
+
+	bg "$n" "$RUN/$name.cap.log" tcpdump -Z root -i "$ifc" -n -U -w "$RUN/$name.pcap" "$filt"
+	eval "CAP_$name=$BG_PID"
+	wait_for 10 grep -qs 'listening on' "$RUN/$name.cap.log"
+}
+cap_stop() { local pid; eval "pid=\$CAP_$1"; stop_pid "$pid" INT; }
+cap_count() { tcpdump -r "$RUN/$1.pcap" -n "$2" 2>/dev/null | wc -l; }
+cap_has() { [ "$(cap_count "$1" "$2")" -ge "$3" ]; }
+
+sink_start()
+{
+	local name=$1 n=$2 port=$3
+
+	: >"$RUN/$name.sink"
+	bg "$n" "$RUN/$name.sink.log" "$PY" "$RUN/wg.py" sink "$port" "$RUN/$name.sink"
+	wait_for 10 eval "[ -n \"\$(nx $n ss -Hlun 'sport = :$port')\" ]"
+}
+sink_n() { grep -c "^$2 " "$RUN/$1.sink" 2>/dev/null; }
+sink_has() { [ "$(sink_n "$1" "$2")" -ge "${3:-1}" ]; }
+
+# iperf3 CLIENT_NS DST [ARGS]: bytes received per iperf3's JSON, or NA.
+iperf()
+{
+	local n=$1 dst=$2 out
+	shift 2
+
+	out=$RUN/iperf-$n-$RANDOM.json
+	nx "$n" iperf3 -c "$dst" -t "$IPERF_S" -J --connect-timeout 10000 "$@" >"$out" 2>&1 ||
+		{ echo NA; return; }
+	jq -r '.end.sum_received.bytes // "NA"' "$out" 2>/dev/null || echo NA
+}
+
+# ==================================================================== tests
+
+log "run directory $RUN, build $GK_BUILD"
+if ! topo_up; then
+	fail "topology comes up"
+	summary
+	exit 1
+fi
+pass "topology comes up (8 namespaces, internet bridge)"
+check "kernel forwarding is off in fd and fd2" fwd_off
+check "hp, hq, fd, fd2 reach each other on the internet bridge" eval \
+	'warm hp 203.0.113.1 1 && warm hq 203.0.113.1 1 && warm fd2 203.0.113.1 1 &&
+	 warm hq 2001:db8:ff::1 1'
+check "srv reaches fd's LAN address" warm srv 198.51.100.1 1
+check "h3 reaches fd2's LAN address" warm h3 198.18.3.1 1
+if ! wg_up; then
+	fail "wireguard-go peers come up"
+	summary
+	exit 1
+fi
+pass "wireguard-go peers come up ($WGH in hp, $WGQ in hq)"
+if pingn hp 198.51.100.2 1 -W 2; then
+	fail "without genkan, the home peer cannot reach the server"
+else
+	pass "without genkan, the home peer cannot reach the server"
+fi
+declare -A KF0=()
+for g in $GWS; do
+	KF0[$g]=$(kfwd "$g")
+done
+
+log "starting genkand in fd and fd2"
+for g in $GWS; do
+	write_conf "$g"
+	out=$("$GKD" -c "$(conf "$g")" --check 2>&1)
+	expect "genkand --check accepts the $g config" "$?" -eq 0 || log "$out"
+	if grep -q -F -e "$(cat "$RUN/$g.key")" -e "$(cat "$RUN/home.psk")" \
+		-e "$(cat "$RUN/g2g.psk")" <<<"$out"; then
+		fail "genkand --check prints no key"
+	fi
+done
+for g in $GWS; do
+	gk_start "$g" || fail "bpffs for $g"
+done
+up=1
+for g in $GWS; do
+	if gk_ready "$g"; then
+		pass "genkand $g answers status"
+	else
+		fail "genkand $g answers status"
+		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
+		up=0
+	fi
+done
+if [ $up = 0 ]; then
+	summary
+	exit 1
+fi
+for g in $GWS; do
+	check "genkand $g: $WORKERS worker(s) running" wait_for 10 workers_running "$g"
+done
+
+wshow fd t0
+expect "wg show -j (fd): listen port" "$(jq -r '.. | objects | (.listen_port? // .listenPort? // empty)' "$S/fd.t0" 2>/dev/null | head -n 1)" = 51820
+expect "wg show -j (fd): public key from the private key file, as wg pubkey" \
+	"$(jq -r '.. | objects | (.public_key? // .publicKey? // empty)' "$S/fd.t0" 2>/dev/null | head -n 1)" = "$FDPUB"
+expect "wg show -j (fd): 3 peers" \
+	"$(jq -r '[.. | objects | select(has("allowed_ips") or has("allowedIps"))] | length' "$S/fd.t0" 2>/dev/null)" -eq 3
+ep0=$(wpeer "$S/fd.t0" "$HPPUB" endpoint)
+case $ep0 in
+NA | null | '' | '(none)') pass "wg show -j (fd): home peer has no endpoint yet ($ep0)" ;;
+*) fail "wg show -j (fd): home peer has no endpoint yet (got '$ep0')" ;;
+esac
+ctl fd wg show >"$S/fd.plain" 2>&1
+key_leak=0
+for k in fd.key home.psk g2g.psk; do
+	grep -q -F "$(cat "$RUN/$k")" "$S/fd.plain" "$S/fd.t0" && key_leak=1
+done
+expect "wg show (plain and -j) never prints a private or preshared key" $key_leak -eq 0
+
+# ---------------------------------------------------------------- responder
+log "genkan as responder: wireguard-go (home) initiates"
+check "ping home peer -> server (first packet starts the handshake)" warm hp 198.51.100.2 1
+check "ping -c $N home peer -> server" pingn hp 198.51.100.2 $N
+check "ping -c $N home host (198.18.1.2, forwarded by hp) -> server" \
+	eval "warm hh 198.51.100.2 1 && pingn hh 198.51.100.2 $N"
+check "ping -c $N server -> home host" pingn srv 198.18.1.2 $N
+check "ping -c $N server -> home peer tunnel address" pingn srv 198.18.100.2 $N
+check "ping6 -c $N home peer -> server (IPv6 inner)" \
+	eval "warm hp 2001:db8:51::2 1 && pingn hp 2001:db8:51::2 $N"
+check "ping6 -c $N server -> home peer (IPv6 inner)" pingn srv 2001:db8:100::2 $N
+
+bg srv "$RUN/iperf-srv.log" iperf3 -s
+check "iperf3 server listens" wait_for 10 eval "[ -n \"\$(nx srv ss -Hltn 'sport = :5201')\" ]"
+got=$(iperf hh 198.51.100.2)
+expect "iperf3 TCP home host -> server: bytes received" "$got" -gt 1000000
+got=$(iperf hh 198.51.100.2 -R)
+expect "iperf3 TCP server -> home host (-R): bytes received" "$got" -gt 1000000
+
+wshow fd t1
+read -r wep whs wrx wtx <<<"$(wggo_peer hp "$WGH")"
+expect "genkan's endpoint for home is wg-go's address" "$(wpeer "$S/fd.t1" "$HPPUB" endpoint)" = 203.0.113.2:51820
+expect "wg-go's endpoint for genkan" "$wep" = 203.0.113.1:51820
+hs=$(wpeer "$S/fd.t1" "$HPPUB" latest_handshake)
+expect "genkan's latest handshake with home is set" "$hs" -gt 0
+[[ "$hs" =~ ^[0-9]+$ ]] || hs=-999
+expect "genkan's and wg-go's handshake times agree within 5 s" "$(( hs > whs ? hs - whs : whs - hs ))" -le 5
+grx=$(wpeer "$S/fd.t1" "$HPPUB" transfer_rx) gtx=$(wpeer "$S/fd.t1" "$HPPUB" transfer_tx)
+expect "genkan rx bytes from home >= 2 MB" "$grx" -gt 2000000
+expect "genkan tx bytes to home >= 2 MB" "$gtx" -gt 2000000
+expect "wg-go rx bytes from genkan >= 2 MB" "$wrx" -gt 2000000
+expect "wg-go tx bytes to genkan >= 2 MB" "$wtx" -gt 2000000
+
+# ---------------------------------------------------------------- initiator
+log "genkan as initiator: hq's wireguard-go has no endpoint, genkan's config does (IPv6 outer)"
+# udp[N] is IPv4 only in pcap filters: the IPv6 outer needs ip6[40 + N].
+cap_start init ix br0 'ip6 and ip6[6] == 17 and ip6[42:2] == 51820 and ip6[48] == 1' || fail "capture of initiations starts"
+check "ping server -> hq (genkan must initiate)" warm srv 198.18.200.2 1
+check "ping -c $N server -> hq" pingn srv 198.18.200.2 $N
+check "ping -c $N hq -> server" pingn hq 198.51.100.2 $N
+wait_for 5 cap_has init 'src host 2001:db8:ff::1 and dst host 2001:db8:ff::5' 1
+cap_stop init
+expect "capture: an initiation 2001:db8:ff::1 -> 2001:db8:ff::5 (genkan's)" \
+	"$(cap_count init 'src host 2001:db8:ff::1 and dst host 2001:db8:ff::5')" -ge 1
+expect "capture: no initiation from hq" "$(cap_count init 'src host 2001:db8:ff::5')" -eq 0
+read -r qep qhs _ _ <<<"$(wggo_peer hq "$WGQ")"
+expect "wg-go (hq) learned genkan's endpoint from the handshake" "$qep" = '[2001:db8:ff::1]:51820'
+expect "wg-go (hq) has a handshake" "$qhs" -gt 0
+
+# ---------------------------------------------------------------- replay
+log "replay: one captured data packet, re-sent by scapy"
+sink_start srv srv 9999 || fail "UDP sink on the server listens"
+cap_start rp hp inet 'udp and dst port 51820 and udp[8] == 4 and greater 700' ||
+	fail "capture of data packets on hp starts"
+nx hp "$PY" "$RUN/wg.py" send 198.51.100.2 9999 replayme 700
+check "the original datagram reaches the server once" wait_for 10 sink_has srv replayme
+wait_for 5 cap_has rp 'udp' 1
+cap_stop rp
+expect "capture: exactly one big data packet" "$(cap_count rp udp)" -eq 1
+wshow fd r0
+sent=$(nsx hp "$PY" "$RUN/wg.py" replay "$RUN/rp.pcap" inet 2>"$RUN/replay.err")
+expect "scapy re-sent the captured packet" "$sent" -eq 1
+check "genkan counts the replay" wait_for 10 wgrew fd "$C_REPLAY" r0 1
+nx hp "$PY" "$RUN/wg.py" send 198.51.100.2 9999 afterreplay 100
+check "a fresh datagram still passes" wait_for 10 sink_has srv afterreplay
+expect "the server got the replayed datagram only once" "$(sink_n srv replayme)" -eq 1
+
+# ---------------------------------------------------------------- AllowedIPs
+log "AllowedIPs: hq sends from 198.18.100.99 (home's range, not hq's)"
+cap_start spf srv eth0 'udp port 9999' || fail "capture on the server starts"
+wshow fd a0
+for i in 1 2 3 4 5; do
+	nx hq "$PY" -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+s.bind(('198.18.100.99', 0)); s.sendto(b'spoofed x', ('198.51.100.2', 9999))"
+done
+nx hq "$PY" "$RUN/wg.py" send 198.51.100.2 9999 hqlegit 100
+check "hq's datagram from its own address passes" wait_for 10 sink_has srv hqlegit
+check "genkan counts 5 packets from outside hq's AllowedIPs" wait_for 10 wgrew fd "$C_ALLOWED" a0 5
+cap_stop spf
+wshow fd a1
+expect "exactly 5 counted" "$(wdelta fd "$C_ALLOWED" a0 a1)" -eq 5
+expect "the server saw none of them (sink)" "$(sink_n srv spoofed)" -eq 0
+expect "the server saw none of them (capture)" "$(cap_count spf 'src host 198.18.100.99')" -eq 0
+
+# ---------------------------------------------------------------- wg set
+log "genkanctl wg set: remove hq at run time, then add it back"
+out=$(ctl fd wg set peer "not-a-key" remove 2>&1)
+rc=$?
+expect "wg set with a malformed key fails (exit 1)" "$rc" -eq 1
+expect "... and says why" "$([ -n "$out" ] && echo said || echo silent)" = said
+check "wg set peer hq remove" ctl fd wg set peer "$HQPUB" remove
+wshow fd s1
+expect "wg show -j: 2 peers after the removal" "$(jq -r '.peers | length' "$S/fd.s1" 2>/dev/null)" -eq 2
+expect "wg show -j: hq is gone" "$(wpeer "$S/fd.s1" "$HQPUB" endpoint)" = NA
+if pingn srv 198.18.200.2 2 -W 2; then
+	fail "server -> hq is not answered without the peer"
+else
+	pass "server -> hq is not answered without the peer"
+fi
+check "wg set peer hq allowed-ips ... endpoint [2001:db8:ff::5]:51820" \
+	ctl fd wg set peer "$HQPUB" allowed-ips 198.18.200.2/32 endpoint '[2001:db8:ff::5]:51820'
+wshow fd s2
+expect "wg show -j: hq is back with its AllowedIPs" \
+	"$(jq -r --arg k "$HQPUB" '.peers[] | select(.public_key == $k) | .allowed_ips | join(",")' "$S/fd.s2" 2>/dev/null)" = 198.18.200.2/32
+check "ping server -> hq again (genkan initiates a new session)" warm srv 198.18.200.2 1
+check "ping -c $N hq -> server" pingn hq 198.51.100.2 $N
+
+# ---------------------------------------------------------------- rekey
+log "forced rekey: remove and re-add genkan on wg-go's side during iperf3"
+cap_start rk ix br0 'udp port 51820 and (udp[8] == 1 or udp[8] == 2)' ||
+	fail "capture of handshakes starts"
+wshow fd k0
+hs0=$(wpeer "$S/fd.k0" "$HPPUB" latest_handshake)
+RK_OUT=$RUN/iperf-rekey.txt
+# Text output: iperf3 3.12 writes its JSON only at the end, the text
+# intervals as they pass (--forceflush).
+nx hh iperf3 -c 198.51.100.2 -t 10 -f k --forceflush >"$RK_OUT" 2>&1 &
+RK_PID=$!
+HELPERS+=("$RK_PID")
+# Rekey once bytes flow: after the second one-second interval.
+check "iperf3 reports 2 intervals before the rekey" \
+	wait_for 15 eval "[ \"\$(grep -c ' sec ' \"$RK_OUT\")\" -ge 2 ]"
+wgx hp set "$WGH" peer "$FDPUB" remove
+wgx hp set "$WGH" peer "$FDPUB" preshared-key "$RUN/home.psk" \
+	allowed-ips 198.51.100.0/24,2001:db8:51::/64 endpoint 203.0.113.1:51820
+check "iperf3 still running when the peer came back" kill -0 "$RK_PID"
+wait "$RK_PID"
+rc=$?
+expect "iperf3 across the rekey exits 0" "$rc" -eq 0
+# "[  5]   0.00-10.00  sec  123456 KBytes  ...  receiver"
+# "[  5]   0.00-10.00  sec  1.25 GBytes  1073741 Kbits/sec   receiver"
+IPB='function b(v, u) { return v * (u == "KBytes" ? 1024 : u == "MBytes" ? 1048576 : u == "GBytes" ? 1073741824 : 1) }'
+expect "iperf3 across the rekey: bytes received" \
+	"$(awk "$IPB"' /receiver/ { printf "%d\n", b($5, $6) }' "$RK_OUT")" -gt 1000000
+# Intervals without data are logged, not judged: a stall is timing.
+log "iperf3 across the rekey: $(awk "$IPB"' / sec / && !/sender|receiver/ && b($5, $6) == 0 { n++ } END { print n + 0 }' "$RK_OUT") of 10 one-second intervals without data"
+wait_for 5 cap_has rk 'src host 203.0.113.1 and udp[8] == 2' 1
+cap_stop rk
+expect "capture: wg-go sent a new initiation" "$(cap_count rk 'src host 203.0.113.2 and udp[8] == 1')" -ge 1
+expect "capture: genkan answered it" "$(cap_count rk 'src host 203.0.113.1 and udp[8] == 2')" -ge 1
+wshow fd k1
+expect "genkan's latest handshake with home moved" "$(wpeer "$S/fd.k1" "$HPPUB" latest_handshake)" -gt "$hs0"
+check "ping -c $N server -> home host after the rekey" pingn srv 198.18.1.2 $N
+
+# ---------------------------------------------------------------- roaming
+log "roaming: hp's outer address 203.0.113.2 -> 203.0.113.3, then port 51820 -> 51830"
+a hp 203.0.113.3/24 inet
+r hp addr del 203.0.113.2/24 dev inet
+check "ping home host -> server from the new address" warm hh 198.51.100.2 1
+wshow fd m1
+expect "genkan's endpoint for home followed the address" "$(wpeer "$S/fd.m1" "$HPPUB" endpoint)" = 203.0.113.3:51820
+check "ping -c $N server -> home host reaches the new endpoint" pingn srv 198.18.1.2 $N
+wgx hp set "$WGH" listen-port 51830
+check "ping home host -> server from the new port" warm hh 198.51.100.2 1
+wshow fd m2
+expect "genkan's endpoint for home followed the port" "$(wpeer "$S/fd.m2" "$HPPUB" endpoint)" = 203.0.113.3:51830
+cap_start rm ix br0 'udp and src host 203.0.113.1 and udp[8] == 4' || fail "capture starts"
+check "ping -c $N server -> home host after the port change" pingn srv 198.18.1.2 $N
+wait_for 5 cap_has rm 'dst host 203.0.113.3 and dst port 51830' $N
+cap_stop rm
+expect "capture: genkan's data packets go to 203.0.113.3:51830" \
+	"$(cap_count rm 'dst host 203.0.113.3 and dst port 51830')" -ge $N
+expect "capture: none to the old endpoint" "$(cap_count rm 'dst host 203.0.113.2')" -eq 0
+
+# ---------------------------------------------------------------- flood
+log "handshake flood: $FLOOD initiations, valid mac1, bad mac2, 64 sources"
+FDMAC=$(ip -n "$(ns fd)" -j link show dev inet | jq -r '.[0].address')
+cap_start fl ix br0 'udp and src host 203.0.113.1 and src port 51820 and (udp[8] == 2 or udp[8] == 3)' ||
+	fail "capture of genkan's answers starts"
+wshow fd f0
+nsx ix "$PY" "$RUN/wg.py" flood br0 "$FDMAC" 203.0.113.1 51820 "$FDPUB" "$FLOOD" \
+	203.0.113 100 64 2>"$RUN/flood.err" || fail "scapy flood ($(tail -n 1 "$RUN/flood.err"))"
+check "genkanctl status answers right after the flood" eval 'ctl fd status >/dev/null'
+check "the home tunnel still passes ping" pingn hh 198.51.100.2 $N
+wait_for 10 cap_has fl 'udp[8] == 3' 1
+cap_stop fl
+expect "capture: genkand sent cookie replies (type 3)" "$(cap_count fl 'udp[8] == 3')" -ge 1
+expect "capture: every cookie reply is 64 bytes" "$(cap_count fl 'udp[8] == 3 and udp[4:2] != 72')" -eq 0
+expect "capture: cookie replies went to flood sources" \
+	"$(cap_count fl 'udp[8] == 3 and dst net 203.0.113.64/26')" -ge 1
+expect "capture: no handshake response to a forged initiation" \
+	"$(cap_count fl 'udp[8] == 2 and dst net 203.0.113.64/26')" -eq 0
+log "cookie replies: $(cap_count fl 'udp[8] == 3') for $FLOOD initiations"
+wshow fd f1
+log "wg show -j after the flood: $(jq -c . "$S/fd.f1" 2>/dev/null | head -c 600)"
+
+# ---------------------------------------------------------------- genkan <-> genkan
+log "genkan <-> genkan: h3 (behind fd2) <-> server (behind fd)"
+check "ping h3 -> server (handshake between two genkands)" warm h3 198.51.100.2 1
+check "ping -c $N h3 -> server" pingn h3 198.51.100.2 $N
+check "ping -c $N server -> h3" pingn srv 198.18.3.2 $N
+check "ping -M do -s 1392 (1420 bytes, the tunnel MTU) server -> h3" pingn srv 198.18.3.2 3 -M do -s 1392
+# The server has no route MTU: a gateway must tell it (RFC 1191), as the
+# kernel does in front of a wg device.
+out=$(nx srv ping -n -c 1 -M do -s 1393 -W 2 198.18.3.2 2>&1)
+expect "ping -M do -s 1393 server -> h3: fd answers fragmentation needed, mtu 1420" \
+	"$(grep -o -m 1 'mtu = [0-9]*' <<<"$out")" = "mtu = 1420"
+got=$(iperf h3 198.51.100.2)
+expect "iperf3 TCP h3 -> server" "$got" -gt 1000000
+got=$(iperf h3 198.51.100.2 -R)
+expect "iperf3 TCP server -> h3 (-R)" "$got" -gt 1000000
+wshow fd g1
+wshow fd2 g1
+expect "fd's endpoint for fd2" "$(wpeer "$S/fd.g1" "$FD2PUB" endpoint)" = 203.0.113.4:51820
+expect "fd2's endpoint for fd" "$(wpeer "$S/fd2.g1" "$FDPUB" endpoint)" = 203.0.113.1:51820
+expect "fd2 has a handshake with fd" "$(wpeer "$S/fd2.g1" "$FDPUB" latest_handshake)" -gt 0
+
+# ---------------------------------------------------------------- the end
+for g in $GWS; do
+	read -r a4 a6 <<<"${KF0[$g]}"
+	read -r b4 b6 <<<"$(kfwd "$g")"
+	expect "$g kernel forwarded no IPv4" $((b4 - a4)) -eq 0
+	expect "$g kernel forwarded no IPv6" $((b6 - a6)) -eq 0
+done
+for g in $GWS; do
+	check "genkand $g still running" kill -0 "${GKPID[$g]}"
+done
+if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
+	for g in $GWS; do
+		echo "# genkanctl -j stats ($g): worker drops"
+		ctl "$g" -j stats 2>&1 | jq -c '.worker_drops' | sed 's/^/#   /'
+		echo "# genkanctl -j wg show ($g)"
+		ctl "$g" -j wg show 2>&1 | head -c 3000 | sed 's/^/#   /'
+		echo
+	done
+fi
+
+summary
