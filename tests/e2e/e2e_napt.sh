@@ -54,6 +54,12 @@
 #      datagrams on its outside port; srv:5555's are dropped ("filtered")
 #    - curl from the server to 192.0.2.18:PORT reaches the LAN web server
 #      through the static mapping (sha256 checked); `nat mappings` lists it
+#    - hairpin: curl from the LAN host to 192.0.2.18:PORT, repeated until
+#      connections with both NAT halves on one worker and on different
+#      workers (`nat sessions -j` .worker) were each seen twice
+#    - [nat] event_log: create + delete lines (ISO time, proto, inside,
+#      outside, remote) for the runtime mapping's session (deleted by
+#      `nat mappings del`), one create line per UDP flow (port in the set)
 #  - phase 2 (ce1 restarted with host_port_limit = E2E_LIMIT): a flow
 #    opened first keeps working after E2E_FLOOD more flows than the limit
 #    allows; `nat stats -j` shows the refusals growing; the server never
