@@ -686,6 +686,15 @@ static int out_one(struct gk_napt *n, struct gk_pkt *p)
 	if (likely(k.rem_addr != n->ext))
 		return -1;
 	/* RFC 4787 REQ-9 / RFC 5382 REQ-8: hairpin with the outside source */
+	/*
+	 * Another worker owns the destination port's binding: leave the
+	 * packet translated outbound only (to our address) and let the
+	 * worker hand it to that owner, whose inbound pass maps it.
+	 */
+	if (gk_napt_port_owner(&n->cfg, k.rem_port) != n->cfg.worker) {
+		n->st.hairpin_pkts++;
+		return -1;
+	}
 	k.ext_port = k.rem_port;
 	k.rem_addr = n->ext;
 	k.rem_port = s->ext_port;

@@ -148,6 +148,27 @@ static void hand_over(struct gk_worker *w, struct gk_pkt *p, unsigned to,
 	p->drop_reason = 0;
 }
 
+/*
+ * A hairpin still addressed to our own address after NAPT out: the
+ * destination port belongs to another worker (napt.c leaves the inbound
+ * half to the owner). It goes over like any inbound packet.
+ */
+static void hairpin_to_owner(struct gk_worker *w, struct gk_pkt *p)
+{
+	unsigned o;
+
+	if (rd32(p->data + p->meta.l3_off + 16) != w->nat_ext)
+		return;		/* mapped here: bound for the LAN */
+	o = in_owner(w, p);
+	if (w->cfg.handoff && o != w->cfg.id && o < w->cfg.nr_workers) {
+		hand_over(w, p, o, GK_HANDOFF_IN);
+		return;
+	}
+	/* no handoff rings: nobody can map it */
+	p->verdict = GK_V_DROP;
+	p->drop_reason = GK_WK_DROP_NAPT;
+}
+
 uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 		    struct gk_pkt **stage, uint16_t nt, uint8_t resume)
 {
@@ -189,9 +210,14 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 				rd32(out[i]->data + out[i]->meta.l3_off + 16) ==
 					w->nat_ext;
 		gk_napt_out_burst(napt, out, no);
-		for (i = 0; i < no; i++)
-			if (out[i]->verdict == GK_V_NONE && !hp[i])
+		for (i = 0; i < no; i++) {
+			if (out[i]->verdict != GK_V_NONE)
+				continue;
+			if (!hp[i])
 				enc[ne++] = out[i];
+			else
+				hairpin_to_owner(w, out[i]);
+		}
 		/* Encap after NAPT: the port-set check sees the new port. */
 		if (ne) {
 			gk_mape_ce_burst(mc, enc, ne);

@@ -54,6 +54,12 @@
 #      datagrams on its outside port; srv:5555's are dropped ("filtered")
 #    - curl from the server to 192.0.2.18:PORT reaches the LAN web server
 #      through the static mapping (sha256 checked); `nat mappings` lists it
+#    - hairpin: curl from the LAN host to 192.0.2.18:PORT, repeated until
+#      connections with both NAT halves on one worker and on different
+#      workers (`nat sessions -j` .worker) were each seen twice
+#    - [nat] event_log: create + delete lines (ISO time, proto, inside,
+#      outside, remote) for the runtime mapping's session (deleted by
+#      `nat mappings del`), one create line per UDP flow (port in the set)
 #  - phase 2 (ce1 restarted with host_port_limit = E2E_LIMIT): a flow
 #    opened first keeps working after E2E_FLOOD more flows than the limit
 #    allows; `nat stats -j` shows the refusals growing; the server never
@@ -524,7 +530,54 @@ def pcap(argv):
     c['BAD'] = '"%s"' % ' '.join(bad[:10])
     print(' '.join('CAP_%s=%s' % kv for kv in c.items()))
 
-{'eup': eup, 'oracle': oracle, 'udpecho': udpecho, 'udpflows': udpflows,
+# evlog LOG SETFILE T0 T1 FLOW...: the event log's lines as shell
+# variables. Every line must read "ISO-time create|delete proto in:port
+# out:port rem:port" with T0 <= time <= T1 (ISO strings, UTC). A FLOW is
+# "proto inaddr:inport outaddr:OUTPORT remaddr:remport", OUTPORT '*' (any
+# port of the set) or a number: EV_OK counts flows with exactly one create
+# line whose outside port is in the set, EV_DEL those that also have
+# exactly one delete line with the same tuples.
+def evlog(argv):
+    import re
+    path, setf, t0, t1 = argv[:4]
+    want = argv[4:]
+    where = load_set(setf)
+    rx = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (create|delete) '
+                    r'(tcp|udp|icmp) (\S+):(\d+) (\S+):(\d+) (\S+):(\d+)$')
+    lines = [l.rstrip('\n') for l in open(path)]
+    bad, when, ev = 0, 0, {}
+    for l in lines:
+        m = rx.match(l)
+        if not m:
+            bad += 1
+            continue
+        if not t0 <= m.group(1) <= t1:
+            when += 1
+        key = (m.group(3), m.group(4), m.group(5), m.group(8), m.group(9))
+        ev.setdefault(key, []).append((m.group(2), m.group(6), int(m.group(7))))
+    ok = dels = 0
+    miss = []
+    for w in want:
+        pr, i, o, r = w.split()
+        ia, ip = i.split(':')
+        oa, op = o.split(':')
+        ra, rp = r.split(':')
+        es = ev.get((pr, ia, ip, ra, rp), [])
+        cr = [e for e in es if e[0] == 'create' and e[1] == oa and
+              e[2] in where and (op == '*' or int(op) == e[2])]
+        de = [e for e in es if e[0] == 'delete' and len(cr) == 1 and
+              e[1:] == cr[0][1:]]
+        if len(cr) == 1:
+            ok += 1
+            if len(de) == 1:
+                dels += 1
+        elif len(miss) < 3:
+            miss.append(w.replace(' ', '_'))
+    print('EV_LINES=%d EV_BAD=%d EV_WHEN=%d EV_OK=%d EV_DEL=%d EV_MISS="%s"' %
+          (len(lines), bad, when, ok, dels, ' '.join(miss)))
+
+{'eup': eup, 'oracle': oracle, 'evlog': evlog, 'udpecho': udpecho,
+ 'udpflows': udpflows,
  'udpone': udpone, 'udpburst': udpburst,
  'udprefused': udprefused, 'udpsink': udpsink, 'udpfrom': udpfrom, 'tcpecho': tcpecho,
  'tcpconns': tcpconns, 'pcap': pcap}[sys.argv[1]](sys.argv[2:])
@@ -538,6 +591,7 @@ BR6=2001:db8:ffff::1
 SRV4=203.0.113.2 BR4=203.0.113.1
 LAN_H=198.18.0.2 LAN_GW=198.18.0.1
 SETF=$RUN/portset.txt
+EVLOG=$RUN/nat-events.log	# phase 1's [nat] event_log
 
 EUP=$("$PY" "$RUN/napt.py" eup $R4 $EA 192.0.2.18 $((0x34)))
 if [ -z "$EUP" ] || ! eval "$("$PY" "$RUN/napt.py" oracle $R6 $R4 $EA $OFF "$EUP" "$SETF")"; then
@@ -694,6 +748,7 @@ enabled = yes
 filtering = apdf
 EOF
 			[ -n "$limit" ] && echo "host_port_limit = $limit"
+			[ -z "$limit" ] && echo "event_log = $EVLOG"
 			cat <<EOF
 
 [nat-map web]
@@ -814,6 +869,15 @@ nsess()
 		length' 2>/dev/null || echo NA
 }
 
+# evcheck FLOW...: the event log against FLOWs (napt.py evlog), into EV_*.
+evcheck()
+{
+	EV_LINES=0 EV_BAD=0 EV_WHEN=0 EV_OK=0 EV_DEL=0 EV_MISS=
+	[ -f "$EVLOG" ] || return 1
+	eval "$("$PY" "$RUN/napt.py" evlog "$EVLOG" "$SETF" "$EV_T0" \
+		"$(date -u +%Y-%m-%dT%H:%M:%S.999Z)" "$@")"
+}
+
 # ------------------------------------------------------------------ captures
 
 # cap_start NAME NS IFACE FILTER: tcpdump into NAME.pcap, waits until it listens.
@@ -879,6 +943,7 @@ rc=$?
 expect "--check refuses a static port outside the set ($OUT_ID)" "$rc" -ne 0
 check "... and says why ('$(head -n 1 <<<"$out" | cut -c1-100)')" \
 	grep -qi "outside\|port set" <<<"$out"
+EV_T0=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)	# event log lines come after this
 for g in $GWS; do
 	up "$g" || { summary; exit 1; }
 done
@@ -908,8 +973,8 @@ expect "nat mappings add tcp $RT_PORT $LAN_H:8081 succeeds${out:+ ($out)}" "$?" 
 check "nat mappings -j lists it" eval \
 	"ctl ce1 -j nat mappings | jq -e '.mappings[] | select(.public_port == $RT_PORT and .host_port == 8081)' >/dev/null"
 rm -f "$RUN/got-rt.bin"
-nx srv curl -s -S -f --connect-timeout 20 --max-time 60 -o "$RUN/got-rt.bin" \
-	"http://$CE_V4:$RT_PORT/blob.bin" 2>"$RUN/curl-rt.err"
+RT_CPORT=$(nx srv curl -s -S -f --connect-timeout 20 --max-time 60 -o "$RUN/got-rt.bin" \
+	-w '%{local_port}' "http://$CE_V4:$RT_PORT/blob.bin" 2>"$RUN/curl-rt.err")
 expect "curl http://$CE_V4:$RT_PORT/ through the runtime mapping, sha256 ok" \
 	"$(sha256sum "$RUN/got-rt.bin" 2>/dev/null | cut -d' ' -f1)" = "$SHA"
 out=$(ctl ce1 nat mappings del tcp "$RT_PORT" 2>&1)
@@ -920,6 +985,17 @@ if nx srv curl -s -f --connect-timeout 3 --max-time 5 -o /dev/null \
 else
 	pass "after del, port $RT_PORT is closed"
 fi
+# Event log: the curl's session was created, and deleted with the mapping
+# (genkand writes the lines on its tick). Sessions are not deleted when
+# genkand stops: only expiry and mapping deletion write delete lines.
+RT_FLOW="tcp $LAN_H:8081 $CE_V4:$RT_PORT $SRV4:${RT_CPORT:-0}"
+evdel() { evcheck "$RT_FLOW" && [ "$EV_DEL" = 1 ]; }
+wait_for 5 evdel
+log "event log after the runtime mapping: $EV_LINES lines ($EV_BAD malformed, $EV_WHEN out of time)"
+expect "event log: one create line for $RT_FLOW" "$EV_OK" -eq 1
+expect "event log: one delete line for it (nat mappings del ends it)" "$EV_DEL" -eq 1
+expect "event log: every line well formed" "$EV_BAD" -eq 0
+expect "event log: every timestamp within the run" "$EV_WHEN" -eq 0
 out=$(ctl ce1 nat mappings add tcp "$OUT_ID" $LAN_H:8081 2>&1)
 rc=$?
 expect "nat mappings add with port $OUT_ID (outside the set) is refused" "$rc" -ne 0
@@ -937,6 +1013,16 @@ log "udpflows: $out"
 expect "UDP: every flow got its echo back" \
 	"$(jq -r .answered <<<"$out" 2>/dev/null)" -eq "$NUDP"
 expect "nat sessions -j: >= $NUDP live UDP sessions at once" "$(nsess udp)" -ge "$NUDP"
+UDP_FLOWS=()
+for ((i = 0; i < NUDP; i++)); do
+	UDP_FLOWS+=("udp $LAN_H:$((30000 + i)) $CE_V4:* $SRV4:7")
+done
+evudp() { evcheck "${UDP_FLOWS[@]}" && [ "$EV_OK" -ge "$NUDP" ]; }
+wait_for 5 evudp
+log "event log after the UDP flows: $EV_LINES lines, missing e.g. $EV_MISS"
+expect "event log: one create line (outside port in the set) per UDP flow" "$EV_OK" -eq "$NUDP"
+expect "event log: every line well formed, timestamps within the run" \
+	"$EV_BAD/$EV_WHEN" = "0/0"
 
 # ---------------------------------------------------------------- TCP
 log "TCP: $NTCP connections held open together, 64 KiB echoed on each"
@@ -1032,6 +1118,49 @@ if nx srv curl -s -f --connect-timeout 3 --max-time 5 -o /dev/null \
 else
 	pass "port $((STATIC_PORT + 1)) (in the set, unmapped) is closed"
 fi
+
+# ---------------------------------------------------------------- hairpin
+# RFC 4787 REQ-9 / RFC 5382 REQ-8: the LAN host reaches its own static
+# mapping on the shared address. The connection's outbound flow belongs to
+# hash(host, port) % 2, the static port to its owner: about half of the
+# connections cross workers (handed over after NAPT out). nat sessions
+# says which worker holds each half; curl until both cases were seen.
+log "hairpin: curl from $LAN_H to $CE_V4:$STATIC_PORT (its own static mapping)"
+HP_OK=0 HP_BAD=0 HP_X=0 HP_SAME=0
+for ((k = 0; k < 24; k++)); do
+	rm -f "$RUN/got-hp.bin"
+	cport=$(nx h1 curl -s -S -f --connect-timeout 10 --max-time 30 -o "$RUN/got-hp.bin" \
+		-w '%{local_port}' "http://$CE_V4:$STATIC_PORT/blob.bin" 2>>"$RUN/curl-hp.err")
+	if [ "$(sha256sum "$RUN/got-hp.bin" 2>/dev/null | cut -d' ' -f1)" != "$SHA" ]; then
+		HP_BAD=$((HP_BAD + 1))
+		continue
+	fi
+	HP_OK=$((HP_OK + 1))
+	ctl ce1 -j nat sessions --proto tcp >"$RUN/hp-sess.json" 2>&1
+	# the client half (inside h1:cport) and the server half (inside
+	# :8080, remote = the client half's outside port)
+	read -r cw sw <<<"$(jq -r --arg h $LAN_H --arg e "$CE_V4" \
+		--argjson c "${cport:-0}" --argjson s "$STATIC_PORT" '
+		[.sessions[] | select(.inside_addr == $h and .inside_port == $c and
+			.remote_addr == $e and .remote_port == $s)][0] as $cl |
+		[.sessions[] | select(.inside_port == 8080 and .remote_addr == $e and
+			.remote_port == $cl.outside_port)][0] as $sv |
+		"\($cl.worker // "x") \($sv.worker // "y")"' "$RUN/hp-sess.json" 2>/dev/null)"
+	if [ "${cw:-x}" = "${sw:-y}" ]; then
+		HP_SAME=$((HP_SAME + 1))
+	elif [[ "${cw:-x}${sw:-y}" =~ ^[0-9]+$ ]]; then
+		HP_X=$((HP_X + 1))
+	fi
+	[ $HP_SAME -ge 2 ] && [ $HP_X -ge 2 ] && break
+done
+[ -s "$RUN/curl-hp.err" ] && log "curl: $(head -c 300 "$RUN/curl-hp.err")"
+log "hairpin: $HP_OK ok, $HP_BAD failed; halves on one worker $HP_SAME, across workers $HP_X"
+expect "hairpin: every curl from the LAN host to $CE_V4:$STATIC_PORT got the 1 MiB, sha256 ok" \
+	"$HP_BAD" -eq 0
+expect "hairpin: connections with both halves on one worker" "$HP_SAME" -ge 2
+expect "hairpin: connections whose halves are on different workers (handed over)" "$HP_X" -ge 2
+check "the LAN web server saw requests from $CE_V4 (hairpinned)" \
+	grep -q "^$CE_V4 .*GET /blob.bin" "$RUN/http-h1.log"
 
 # ---------------------------------------------------------------- exhaustion
 log "exhaustion: ce1 restarted with host_port_limit = $LIMIT"

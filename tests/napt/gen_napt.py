@@ -54,6 +54,9 @@ def owner(a, k, p, w):
 _, XA, XK, XPSID = XSET
 OWNED0 = sorted(p for p in port_set(XA, XK, XPSID) if owner(XA, XK, p, XW) == 0)
 STATIC_PORT = OWNED0[7]            # a static mapping target inside the set
+# a static port of worker 1: hairpins to it cross workers (0 -> 1 -> 0)
+STATIC_W1 = sorted(p for p in port_set(XA, XK, XPSID)
+                   if owner(XA, XK, p, XW) == 1)[3]
 DYN = [p for p in OWNED0]          # variants: any port the worker owns
 OUTSIDE_PORT = 0x1000 | (0x35 << 4) | 3    # other PSID: outside the set
 
@@ -73,18 +76,19 @@ def l4_off(b):
 SCN = []
 
 
-def scn(name, filt="GK_NAPT_FILTER_APDF", static=None):
-    s = dict(name=name, filt=filt, static=static, steps=[])
+def scn(name, filt="GK_NAPT_FILTER_APDF", static=None, sworker=0):
+    s = dict(name=name, filt=filt, static=static, sworker=sworker, steps=[])
     SCN.append(s)
     return s
 
 
-def step(s, d, fin, fexp=None, verdict="GK_V_NONE", drop=None):
-    """fin/fexp: functions of the outside port P giving scapy packets."""
+def step(s, d, fin, fexp=None, verdict="GK_V_NONE", drop=None, w=0):
+    """fin/fexp: functions of the outside port P giving scapy packets;
+    w: the stage instance (worker 0 or 1 of XW) that runs the step."""
     ins = [frame(fin(p)) for p in DYN]
     exps = [frame(fexp(p)) for p in DYN] if fexp else ins
     var = len(set(ins)) > 1 or len(set(exps)) > 1
-    s["steps"].append(dict(dir=d, ins=ins, exps=exps, verdict=verdict,
+    s["steps"].append(dict(dir=d, w=w, ins=ins, exps=exps, verdict=verdict,
                            drop=drop, var=var))
 
 
@@ -216,6 +220,25 @@ def build():
     step(s, 0, lambda P: t(LAN_A, 42000, EXT, STATIC_PORT, "A", 1001, 6),
          lambda P: t(EXT, P, LAN_SRV, 80, "A", 1001, 6))
 
+    # hairpin across workers: LAN_A's flow belongs to worker 0 (port P),
+    # the static port to worker 1. Each worker translates its half: the
+    # out pass leaves the packet addressed to our own address for the
+    # destination port's owner, whose in pass maps it to the LAN.
+    st1 = (6, STATIC_W1, LAN_SRV, 80)
+    s = scn("hairpin_xworker", static=st1, sworker=1)
+    step(s, 0, lambda P: t(LAN_A, 42000, EXT, STATIC_W1, "S"),
+         lambda P: t(EXT, P, EXT, STATIC_W1, "S"))
+    step(s, 1, lambda P: t(EXT, P, EXT, STATIC_W1, "S"),
+         lambda P: t(EXT, P, LAN_SRV, 80, "S"), w=1)
+    step(s, 0, lambda P: t(LAN_SRV, 80, EXT, P, "SA", 5, 1001),
+         lambda P: t(EXT, STATIC_W1, EXT, P, "SA", 5, 1001), w=1)
+    step(s, 1, lambda P: t(EXT, STATIC_W1, EXT, P, "SA", 5, 1001),
+         lambda P: t(EXT, STATIC_W1, LAN_A, 42000, "SA", 5, 1001))
+    step(s, 0, lambda P: t(LAN_A, 42000, EXT, STATIC_W1, "A", 1001, 6),
+         lambda P: t(EXT, P, EXT, STATIC_W1, "A", 1001, 6))
+    step(s, 1, lambda P: t(EXT, P, EXT, STATIC_W1, "A", 1001, 6),
+         lambda P: t(EXT, P, LAN_SRV, 80, "A", 1001, 6), w=1)
+
 
 def c(b):
     return "{" + ",".join("0x%02x" % x for x in b) + "}"
@@ -253,7 +276,7 @@ def emit(path):
     o.append("};")
 
     o.append("struct nx_frame { const uint8_t *b; uint16_t len; };")
-    o.append("struct nx_step { int dir; int var; int verdict; const char *drop;"
+    o.append("struct nx_step { int dir; int w; int var; int verdict; const char *drop;"
              " struct nx_frame in[NX_NV], exp[NX_NV]; };")
     for si, s in enumerate(SCN):
         for ti, st in enumerate(s["steps"]):
@@ -271,19 +294,20 @@ def emit(path):
                            for v in vs)
             exps = ",".join("{nx_s%d_%d_exp%d, %d}" % (si, ti, v, len(st["exps"][v]))
                             for v in vs)
-            o.append("\t{%d, %d, %s, %s, {%s}, {%s}}," %
-                     (st["dir"], int(st["var"]), st["verdict"],
+            o.append("\t{%d, %d, %d, %s, %s, {%s}, {%s}}," %
+                     (st["dir"], st["w"], int(st["var"]), st["verdict"],
                       '"%s"' % st["drop"] if st["drop"] else "NULL", ins, exps))
         o.append("};")
     o.append("struct nx_scn { const char *name; int filter; int has_static;"
              " uint8_t sproto; uint16_t sport; uint8_t saddr[4]; uint16_t sin;"
-             " const struct nx_step *steps; unsigned n; };")
+             " const struct nx_step *steps; unsigned n; int sworker; };")
     o.append("static const struct nx_scn nx_scn[] = {")
     for si, s in enumerate(SCN):
         st = s["static"] or (0, 0, "0.0.0.0", 0)
-        o.append('\t{"%s", %s, %d, %d, %d, {%s}, %d, nx_s%d, %d},' %
+        o.append('\t{"%s", %s, %d, %d, %d, {%s}, %d, nx_s%d, %d, %d},' %
                  (s["name"], s["filt"], int(bool(s["static"])), st[0], st[1],
-                  st[2].replace(".", ","), st[3], si, len(s["steps"])))
+                  st[2].replace(".", ","), st[3], si, len(s["steps"]),
+                  s["sworker"]))
     o.append("};")
     open(path, "w").write("\n".join(o) + "\n")
 

@@ -3,7 +3,9 @@
  * NAPT44 stage (dataplane/napt.c).
  *
  * Translation: scapy scenarios from gen_napt.py, each on a fresh stage
- * (worker 0 of 16, so 15 candidate outside ports), checked byte for byte.
+ * (worker 0 of 16, so 15 candidate outside ports; a step may run on
+ * worker 1's stage instead, for hairpins across workers), checked byte
+ * for byte.
  * Allocator, timeouts, TCP state, filtering, static mappings, the event
  * log: driven with small hand-built packets and an injected clock, checked
  * against the port-set tables gen_napt.py computes from RFC 7597 §5.1.
@@ -142,14 +144,20 @@ static void test_translate(void **state)
 	for (si = 0; si < sizeof(nx_scn) / sizeof(nx_scn[0]); si++) {
 		const struct nx_scn *sc = &nx_scn[si];
 		struct gk_napt_cfg c = mkcfg(set, 0, NX_W);
-		struct gk_napt *n;
+		struct gk_napt *ns[2], *n;
+		unsigned w;
 		int var = -1;
 
+		/* workers 0 and 1 of NX_W: hairpin_xworker crosses them */
 		c.filter = (uint8_t)sc->filter;
-		n = mk(&c);
 		memset(&wk, 0, sizeof(wk));
-		gk_napt_set_wkstats(n, &wk);
-		gk_napt_set_now(n, T0);
+		for (w = 0; w < 2; w++) {
+			c.worker = (uint16_t)w;
+			ns[w] = mk(&c);
+			gk_napt_set_wkstats(ns[w], &wk);
+			gk_napt_set_now(ns[w], T0);
+		}
+		n = ns[sc->sworker];
 		if (sc->has_static) {
 			struct gk_napt_static m = { .proto = sc->sproto,
 				.ext_port = sc->sport, .in_port = sc->sin };
@@ -162,6 +170,7 @@ static void test_translate(void **state)
 			uint64_t before;
 			unsigned d = st->drop ? drop_idx(st->drop) : 0;
 
+			n = ns[st->w];
 			if (st->var && var < 0) {
 				/* the outside port is the stage's choice: learn it */
 				assert_int_equal(st->dir, 0);
@@ -201,7 +210,8 @@ static void test_translate(void **state)
 			assert_int_equal(s.pkt.meta.flags,
 					 GK_META_F_IPV4 | GK_META_F_L4);
 		}
-		gk_napt_free(n);
+		gk_napt_free(ns[0]);
+		gk_napt_free(ns[1]);
 	}
 }
 
