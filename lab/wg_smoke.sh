@@ -58,7 +58,7 @@ GKPID=$!
 CTL="nsenter --net=/run/netns/$NG $B/ctl/genkanctl -s /run/genkan/$T.sock"
 for i in $(seq 100); do $CTL status >/dev/null 2>&1 && break; sleep 0.1; done
 eval "${BEFORE:-true}"
-ip netns exec $NC ping -c ${N:-5} -i 0.3 -W 1 203.0.113.1; echo "ping rc=$?"
+ip netns exec $NC ping -n -c ${N:-5} -i 0.3 -W 1 203.0.113.1; echo "ping rc=$?"
 $CTL wg show
 ip netns exec $NP wg show
 $CTL -j stats | jq -c "{t:.totals, wd:.worker_drops, wc:.worker_classes, xc:(.xdp.classes|map_values(.packets)), xe:(.xdp.events|map_values(.packets))}"; $CTL -j wg show | jq -c "[.counters, .drops, .events]"

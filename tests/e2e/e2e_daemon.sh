@@ -294,8 +294,8 @@ xdp_off_within()
 	return 1
 }
 
-ping4() { nx "$(ns_c "$1")" ping -q -c "${2:-3}" -i 0.2 -W 2 198.51.100.2 >/dev/null 2>&1; }
-ping6() { nx "$(ns_c "$1")" ping -6 -q -c "${2:-3}" -i 0.2 -W 2 2001:db8:2::2 >/dev/null 2>&1; }
+ping4() { nx "$(ns_c "$1")" ping -n -q -c "${2:-3}" -i 0.2 -W 2 198.51.100.2 >/dev/null 2>&1; }
+ping6() { nx "$(ns_c "$1")" ping -n -6 -q -c "${2:-3}" -i 0.2 -W 2 2001:db8:2::2 >/dev/null 2>&1; }
 
 # wait_for TIMEOUT_S CMD...: poll CMD until it succeeds (bounded).
 wait_for()

@@ -112,8 +112,8 @@ snap()
 
 echo "# ping: $N echo requests per family, each answered = 4N forwarded packets"
 snap ping.0
-lab_check "ping -c $N client -> server IPv4, all answered" lab_ping "$NS_C" $S4 "$N"
-lab_check "ping -c $N client -> server IPv6, all answered" lab_ping "$NS_C" $S6 "$N"
+lab_check "ping -n -c $N client -> server IPv4, all answered" lab_ping "$NS_C" $S4 "$N"
+lab_check "ping -n -c $N client -> server IPv6, all answered" lab_ping "$NS_C" $S6 "$N"
 snap ping.1
 check_window ping $((4 * N)) $((4 * N + SLACK))
 

@@ -689,8 +689,8 @@ log "ping: ICMP ids inside CE1's set (the id plays the port)"
 check "warm-up host1 -> server" warm h1 $SRV4 1 -e "$CE1_P1"
 check "warm-up server -> host1" warm srv "$CE1_V4" 1 -e "$CE1_P2"
 snap p0
-check "ping -c $N -e $CE1_P1 host1 -> server, all answered" pingn h1 $SRV4 "$N" -e "$CE1_P1"
-check "ping -c $N -e $CE1_P3 server -> host1, all answered" pingn srv "$CE1_V4" "$N" -e "$CE1_P3"
+check "ping -n -c $N -e $CE1_P1 host1 -> server, all answered" pingn h1 $SRV4 "$N" -e "$CE1_P1"
+check "ping -n -c $N -e $CE1_P3 server -> host1, all answered" pingn srv "$CE1_V4" "$N" -e "$CE1_P3"
 snap p1
 expect "ce1 encap grew >= 2N" "$(d ce1 encap_pkts p0 p1)" -ge $((2 * N))
 expect "ce1 decap grew >= 2N" "$(d ce1 decap_pkts p0 p1)" -ge $((2 * N))
@@ -703,9 +703,9 @@ expect "br dropped nothing as spoofed port" "$(d br spoof_port p0 p1)" -eq 0
 log "ping with an ICMP id outside CE1's set ($CE1_OUT): CE1 drops it"
 snap v0
 if pingn h1 $SRV4 3 -e "$CE1_OUT"; then
-	fail "ping -e $CE1_OUT host1 -> server is not answered"
+	fail "ping -n -e $CE1_OUT host1 -> server is not answered"
 else
-	pass "ping -e $CE1_OUT host1 -> server is not answered"
+	pass "ping -n -e $CE1_OUT host1 -> server is not answered"
 fi
 snap v1
 expect "ce1 port_violation grew by 3" "$(d ce1 port_violation v0 v1)" -eq 3
@@ -790,7 +790,7 @@ check "warm-up host1 -> host2" warm h1 "$CE2_V4" 1 -e "$CE1_P1"
 sink_start h2 h2 "$CE2_P2" || fail "UDP sink on host2 listens"
 cap_start fmr rt r2 || fail "capture on rt r2 (CE2's IPv6 link) starts"
 snap f0
-check "ping -c $N -e $CE1_P1 host1 -> host2, all answered" pingn h1 "$CE2_V4" "$N" -e "$CE1_P1"
+check "ping -n -c $N -e $CE1_P1 host1 -> host2, all answered" pingn h1 "$CE2_V4" "$N" -e "$CE1_P1"
 nx h1 "$PY" "$RUN/mape.py" send "$CE2_V4" "$CE2_P2" "$CE1_P3" "$K" mesh
 check "host2 got all $K datagrams from host1" wait_for 10 sink_has h2 mesh "$K"
 wait_for 10 cap_has fmr "src host $CE2_V6 and dst host $CE1_V6" "$N"

@@ -1034,7 +1034,7 @@ expect "TCP: every transfer came back intact" "$(jq -r .ok <<<"$out" 2>/dev/null
 
 # ---------------------------------------------------------------- ICMP
 log "ping LAN host -> server with ICMP id $OUT_ID (outside the set)"
-check "ping -c $N -e $OUT_ID LAN host -> server, all answered" pingn h1 $SRV4 $N -e "$OUT_ID"
+check "ping -n -c $N -e $OUT_ID LAN host -> server, all answered" pingn h1 $SRV4 $N -e "$OUT_ID"
 
 # ---------------------------------------------------------------- capture
 # Positive controls before stopping: every flow and the pings are in the file.

@@ -703,11 +703,11 @@ expect "wg show (plain and -j) never prints a private or preshared key" $key_lea
 # ---------------------------------------------------------------- responder
 log "genkan as responder: wireguard-go (home) initiates"
 check "ping home peer -> server (first packet starts the handshake)" warm hp 198.51.100.2 1
-check "ping -c $N home peer -> server" pingn hp 198.51.100.2 $N
-check "ping -c $N home host (198.18.1.2, forwarded by hp) -> server" \
+check "ping -n -c $N home peer -> server" pingn hp 198.51.100.2 $N
+check "ping -n -c $N home host (198.18.1.2, forwarded by hp) -> server" \
 	eval "warm hh 198.51.100.2 1 && pingn hh 198.51.100.2 $N"
-check "ping -c $N server -> home host" pingn srv 198.18.1.2 $N
-check "ping -c $N server -> home peer tunnel address" pingn srv 198.18.100.2 $N
+check "ping -n -c $N server -> home host" pingn srv 198.18.1.2 $N
+check "ping -n -c $N server -> home peer tunnel address" pingn srv 198.18.100.2 $N
 check "ping6 -c $N home peer -> server (IPv6 inner)" \
 	eval "warm hp 2001:db8:51::2 1 && pingn hp 2001:db8:51::2 $N"
 check "ping6 -c $N server -> home peer (IPv6 inner)" pingn srv 2001:db8:100::2 $N
@@ -738,8 +738,8 @@ log "genkan as initiator: hq's wireguard-go has no endpoint, genkan's config doe
 # udp[N] is IPv4 only in pcap filters: the IPv6 outer needs ip6[40 + N].
 cap_start init ix br0 'ip6 and ip6[6] == 17 and ip6[42:2] == 51820 and ip6[48] == 1' || fail "capture of initiations starts"
 check "ping server -> hq (genkan must initiate)" warm srv 198.18.200.2 1
-check "ping -c $N server -> hq" pingn srv 198.18.200.2 $N
-check "ping -c $N hq -> server" pingn hq 198.51.100.2 $N
+check "ping -n -c $N server -> hq" pingn srv 198.18.200.2 $N
+check "ping -n -c $N hq -> server" pingn hq 198.51.100.2 $N
 wait_for 5 cap_has init 'src host 2001:db8:ff::1 and dst host 2001:db8:ff::5' 1
 cap_stop init
 expect "capture: an initiation 2001:db8:ff::1 -> 2001:db8:ff::5 (genkan's)" \
@@ -805,7 +805,7 @@ wshow fd s2
 expect "wg show -j: hq is back with its AllowedIPs" \
 	"$(jq -r --arg k "$HQPUB" '.peers[] | select(.public_key == $k) | .allowed_ips | join(",")' "$S/fd.s2" 2>/dev/null)" = 198.18.200.2/32
 check "ping server -> hq again (genkan initiates a new session)" warm srv 198.18.200.2 1
-check "ping -c $N hq -> server" pingn hq 198.51.100.2 $N
+check "ping -n -c $N hq -> server" pingn hq 198.51.100.2 $N
 
 # ---------------------------------------------------------------- rekey
 log "forced rekey: remove and re-add genkan on wg-go's side during iperf3"
@@ -842,7 +842,7 @@ expect "capture: wg-go sent a new initiation" "$(cap_count rk 'src host 203.0.11
 expect "capture: genkan answered it" "$(cap_count rk 'src host 203.0.113.1 and udp[8] == 2')" -ge 1
 wshow fd k1
 expect "genkan's latest handshake with home moved" "$(wpeer "$S/fd.k1" "$HPPUB" latest_handshake)" -gt "$hs0"
-check "ping -c $N server -> home host after the rekey" pingn srv 198.18.1.2 $N
+check "ping -n -c $N server -> home host after the rekey" pingn srv 198.18.1.2 $N
 
 # ---------------------------------------------------------------- roaming
 log "roaming: hp's outer address 203.0.113.2 -> 203.0.113.3, then port 51820 -> 51830"
@@ -851,13 +851,13 @@ r hp addr del 203.0.113.2/24 dev inet
 check "ping home host -> server from the new address" warm hh 198.51.100.2 1
 wshow fd m1
 expect "genkan's endpoint for home followed the address" "$(wpeer "$S/fd.m1" "$HPPUB" endpoint)" = 203.0.113.3:51820
-check "ping -c $N server -> home host reaches the new endpoint" pingn srv 198.18.1.2 $N
+check "ping -n -c $N server -> home host reaches the new endpoint" pingn srv 198.18.1.2 $N
 wgx hp set "$WGH" listen-port 51830
 check "ping home host -> server from the new port" warm hh 198.51.100.2 1
 wshow fd m2
 expect "genkan's endpoint for home followed the port" "$(wpeer "$S/fd.m2" "$HPPUB" endpoint)" = 203.0.113.3:51830
 cap_start rm ix br0 'udp and src host 203.0.113.1 and udp[8] == 4' || fail "capture starts"
-check "ping -c $N server -> home host after the port change" pingn srv 198.18.1.2 $N
+check "ping -n -c $N server -> home host after the port change" pingn srv 198.18.1.2 $N
 wait_for 5 cap_has rm 'dst host 203.0.113.3 and dst port 51830' $N
 cap_stop rm
 expect "capture: genkan's data packets go to 203.0.113.3:51830" \
@@ -889,13 +889,13 @@ log "wg show -j after the flood: $(jq -c . "$S/fd.f1" 2>/dev/null | head -c 600)
 # ---------------------------------------------------------------- genkan <-> genkan
 log "genkan <-> genkan: h3 (behind fd2) <-> server (behind fd)"
 check "ping h3 -> server (handshake between two genkands)" warm h3 198.51.100.2 1
-check "ping -c $N h3 -> server" pingn h3 198.51.100.2 $N
-check "ping -c $N server -> h3" pingn srv 198.18.3.2 $N
-check "ping -M do -s 1392 (1420 bytes, the tunnel MTU) server -> h3" pingn srv 198.18.3.2 3 -M do -s 1392
+check "ping -n -c $N h3 -> server" pingn h3 198.51.100.2 $N
+check "ping -n -c $N server -> h3" pingn srv 198.18.3.2 $N
+check "ping -n -M do -s 1392 (1420 bytes, the tunnel MTU) server -> h3" pingn srv 198.18.3.2 3 -M do -s 1392
 # The server has no route MTU: a gateway must tell it (RFC 1191), as the
 # kernel does in front of a wg device.
 out=$(nx srv ping -n -c 1 -M do -s 1393 -W 2 198.18.3.2 2>&1)
-expect "ping -M do -s 1393 server -> h3: fd answers fragmentation needed, mtu 1420" \
+expect "ping -n -M do -s 1393 server -> h3: fd answers fragmentation needed, mtu 1420" \
 	"$(grep -o -m 1 'mtu = [0-9]*' <<<"$out")" = "mtu = 1420"
 got=$(iperf h3 198.51.100.2)
 expect "iperf3 TCP h3 -> server" "$got" -gt 1000000

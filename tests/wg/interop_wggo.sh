@@ -89,7 +89,7 @@ for _ in $(seq 100); do
 	grep -q ready "$TMP/resp.out" 2>/dev/null && break
 	sleep 0.1
 done
-if A ping -c 1 -W 15 198.18.0.2 > "$TMP/ping.out" 2>&1; then
+if A ping -n -c 1 -W 15 198.18.0.2 > "$TMP/ping.out" 2>&1; then
 	ok "ping from wireguard-go through genkan's responder handshake"
 else
 	ko "ping from wireguard-go failed"
