@@ -4,6 +4,7 @@
 #  2. MAP-E stages and worker pipeline (64 B inner, 1,000 BR rules)
 #  3. WireGuard AEAD and data stage against raw intel-ipsec-mb, same run
 #  4. end-to-end veth forwarding: genkan against kernel forwarding, same run
+#  5. WireGuard end to end: wireguard-go and genkan gateways, same run
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${GK_BUILD:-$here/../build}
@@ -19,3 +20,6 @@ echo "== bench 3: WireGuard crypto and data stage (issue #5)"
 echo
 echo "== bench 4: veth end to end, genkan vs kernel forwarding"
 GK_BUILD=$build bash "$here/veth_bench.sh"
+echo
+echo "== bench 5: WireGuard end to end, genkan vs wireguard-go (issue #5)"
+GK_BUILD=$build bash "$here/wg_bench.sh"

@@ -26,6 +26,7 @@ static const struct wkey iface_keys[] = {
 	{ "port", WGI_PORT },
 	{ "mtu", WGI_MTU },
 	{ "enabled", WGI_ENABLED },
+	{ "crypto", WGI_CRYPTO },
 };
 
 static const struct wkey peer_keys[] = {
@@ -300,6 +301,17 @@ static void set_iface(struct gk_config_wg *wg, int id, const char *key,
 		else
 			perr(ea, line, "invalid %s '%s' (expected yes | no)", key, val);
 		return;
+	case WGI_CRYPTO:
+		if (!strcmp(val, "auto"))
+			wg->crypto = GK_CONFIG_WG_CRYPTO_AUTO;
+		else if (!strcmp(val, "ipsec-mb"))
+			wg->crypto = GK_CONFIG_WG_CRYPTO_IPSECMB;
+		else if (!strcmp(val, "openssl"))
+			wg->crypto = GK_CONFIG_WG_CRYPTO_OPENSSL;
+		else
+			perr(ea, line, "invalid %s '%s' (expected auto | ipsec-mb | openssl)",
+			     key, val);
+		return;
 	}
 }
 
@@ -507,7 +519,8 @@ bool gk_config_wg_equal(const struct gk_config_wg *a,
 		return a == b;
 	if (a->enabled != b->enabled || memcmp(a->priv, b->priv, sizeof(a->priv)) ||
 	    a->listen_port != b->listen_port || strcmp(a->port, b->port) ||
-	    a->mtu != b->mtu || a->nr_peers != b->nr_peers)
+	    a->mtu != b->mtu || a->crypto != b->crypto ||
+	    a->nr_peers != b->nr_peers)
 		return false;
 	for (i = 0; i < a->nr_peers; i++)
 		if (!peer_equal(&a->peers[i], &b->peers[i]))

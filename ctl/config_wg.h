@@ -52,7 +52,18 @@ struct gk_config_wg_peer {
 
 enum wg_ikey {
 	WGI_PRIVATE_KEY, WGI_PRIVATE_KEY_FILE, WGI_LISTEN_PORT, WGI_PORT,
-	WGI_MTU, WGI_ENABLED, NR_WGI_KEYS
+	WGI_MTU, WGI_ENABLED, WGI_CRYPTO, NR_WGI_KEYS
+};
+
+/*
+ * Data-path AEAD ([wireguard] crypto). Same order as enum gk_aead_impl
+ * (dataplane/wg_aead.h); the config parser does not depend on the
+ * data plane, genkand maps one onto the other.
+ */
+enum gk_config_wg_crypto {
+	GK_CONFIG_WG_CRYPTO_AUTO,	/* ipsec-mb with AVX2/AVX-512, else OpenSSL */
+	GK_CONFIG_WG_CRYPTO_IPSECMB,
+	GK_CONFIG_WG_CRYPTO_OPENSSL,
 };
 
 struct gk_config_wg {
@@ -63,6 +74,7 @@ struct gk_config_wg {
 	uint16_t listen_port;
 	char port[16];				/* genkan [port] of the outer UDP */
 	uint32_t mtu;				/* tunnel MTU */
+	enum gk_config_wg_crypto crypto;	/* default auto */
 	unsigned nr_peers, cap;
 	struct gk_config_wg_peer *peers;	/* heap */
 };

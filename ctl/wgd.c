@@ -75,6 +75,8 @@ struct gk_wgd {
 	uint16_t port_id;
 	uint32_t ifindex;
 	uint32_t mtu;
+	enum gk_aead_impl aead;		/* [wireguard] crypto */
+	char aead_name[32];		/* what the workers get (auto resolved) */
 	struct wpeer *peers;		/* [GK_WGD_MAX_PEERS], by id */
 	uint32_t next_id;
 	struct gk_wg_peers *snap;	/* RCU slot read by the workers */
@@ -782,6 +784,37 @@ err:
 	return -1;
 }
 
+/*
+ * Map [wireguard] crypto onto the worker AEAD and build one here, once:
+ * a library that cannot run on this CPU fails genkand at start with a
+ * clear message instead of every worker, and `wg show` can name what
+ * "auto" resolved to (every worker resolves it the same way).
+ */
+static int probe_aead(struct gk_wgd *g, const struct gk_config_wg *c,
+		      char *err, size_t errlen)
+{
+	static const enum gk_aead_impl map[] = {
+		[GK_CONFIG_WG_CRYPTO_AUTO] = GK_AEAD_AUTO,
+		[GK_CONFIG_WG_CRYPTO_IPSECMB] = GK_AEAD_IPSECMB,
+		[GK_CONFIG_WG_CRYPTO_OPENSSL] = GK_AEAD_OPENSSL,
+	};
+	struct gk_aead *a;
+	char why[128];
+
+	g->aead = map[c->crypto];
+	a = gk_aead_create(g->aead, why, sizeof(why));
+	if (!a) {
+		snprintf(err, errlen, "%s:%u: [wireguard] crypto: %s",
+			 g->d->cfg.path, c->key_line[WGI_CRYPTO] ?
+			 c->key_line[WGI_CRYPTO] : c->line, why);
+		return -ENOTSUP;
+	}
+	snprintf(g->aead_name, sizeof(g->aead_name), "%s",
+		 gk_aead_impl_name(a));
+	gk_aead_destroy(a);
+	return 0;
+}
+
 int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 		 size_t errlen)
 {
@@ -814,6 +847,9 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 	}
 	g->port_id = d->ports[i].port_id;
 	g->ifindex = d->ports[i].ifindex;
+	ret = probe_aead(g, c, err, errlen);
+	if (ret)
+		goto err_free;
 	if (gk_wg_crypto_init() || gk_wg_identity_init(&g->me, c->priv) ||
 	    gk_wg_cookie_checker_init(&g->checker, g->me.pub) ||
 	    gk_wg_ratelimiter_new(&g->rl)) {
@@ -905,7 +941,7 @@ void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc)
 	wc->wg = &g->snap;
 	wc->wg_events = g->ev[w];
 	wc->wg_max_peers = GK_WGD_MAX_PEERS;
-	wc->wg_aead = GK_AEAD_AUTO;
+	wc->wg_aead = g->aead;
 	wc->wg_rings = g->rings;
 	wc->wg_nr_workers = g->d->nr_workers;
 	wc->wg_port_id = g->port_id;
@@ -1016,9 +1052,9 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		hout += g->d->workers[w].wg_handoff_out;
 		hdrop += g->d->workers[w].wg_handoff_drops;
 	}
-	o = json_pack("{s:b, s:s, s:i, s:i, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	o = json_pack("{s:b, s:s, s:i, s:i, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		      "enabled", 1, "public_key", b64, "listen_port", g->listen_port,
-		      "mtu", g->mtu, "peers", peers, "counters",
+		      "mtu", g->mtu, "crypto", g->aead_name, "peers", peers, "counters",
 		      "handshake_bad_mac", (json_int_t)g->rx_bad_mac,
 		      "cookie_replies_sent", (json_int_t)g->rx_cookie_sent,
 		      "handshake_rejected", (json_int_t)g->rx_rejected,

@@ -42,6 +42,7 @@ static void test_wg_full(void **state)
 		"ListenPort = 51820\n"
 		"port = wan\n"
 		"mtu = 1380\n"
+		"crypto = openssl\n"
 		"\n"
 		"[wireguard-peer home]\n"
 		"# pasted from a wg-quick [Peer]\n"
@@ -71,6 +72,7 @@ static void test_wg_full(void **state)
 	assert_int_equal(cfg.wg->listen_port, 51820);
 	assert_string_equal(cfg.wg->port, "wan");
 	assert_int_equal(cfg.wg->mtu, 1380);
+	assert_int_equal(cfg.wg->crypto, GK_CONFIG_WG_CRYPTO_OPENSSL);
 	/* RFC 7748 private keys are given clamped already except byte 0/31. */
 	assert_int_equal(cfg.wg->priv[0], 0x77 & 248);
 	assert_int_equal(cfg.wg->priv[31], (0x2a & 127) | 64);
@@ -112,6 +114,9 @@ static void test_wg_full(void **state)
 	assert_int_equal(gk_config_copy(&copy, &cfg), 0);
 	assert_ptr_not_equal(copy.wg, cfg.wg);
 	assert_true(gk_config_wg_equal(copy.wg, cfg.wg));
+	copy.wg->crypto = GK_CONFIG_WG_CRYPTO_IPSECMB;
+	assert_false(gk_config_wg_equal(copy.wg, cfg.wg));
+	copy.wg->crypto = cfg.wg->crypto;
 	copy.wg->peers[1].keepalive_s = 5;
 	assert_false(gk_config_wg_equal(copy.wg, cfg.wg));
 	gk_config_free(&copy);
@@ -141,6 +146,7 @@ static void test_wg_defaults(void **state)
 	(void)state;
 	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
 	assert_int_equal(cfg.wg->mtu, 1420);
+	assert_int_equal(cfg.wg->crypto, GK_CONFIG_WG_CRYPTO_AUTO);
 	assert_false(cfg.wg->enabled);
 	assert_int_equal(cfg.wg->nr_peers, 0);
 	gk_config_free(&cfg);
@@ -167,6 +173,9 @@ static const struct bad bad[] = {
 	  "wg.conf:6: invalid PrivateKey" },
 	{ WG_HDR "ListenPort = 2\n", "wg.conf:9: duplicate key 'ListenPort'" },
 	{ WG_HDR "MTU = 9999\n", "wg.conf:9: invalid MTU '9999'" },
+	{ WG_HDR "crypto = aesni\n",
+	  "wg.conf:9: invalid crypto 'aesni' (expected auto | ipsec-mb | openssl)" },
+	{ WG_HDR "Crypto = ipsec-mb\ncrypto = openssl\n", "wg.conf:10: duplicate" },
 	{ WG_HDR "Address = 10.0.0.1/24\n", "wg.conf:9: unknown key 'Address' in [wireguard]" },
 	{ WG_HDR "[wireguard]\n", "wg.conf:9: duplicate section [wireguard]" },
 	{ WG_HDR "[wireguard-peer]\n", "wg.conf:9: wireguard-peer section needs a name" },

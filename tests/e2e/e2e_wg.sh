@@ -492,7 +492,10 @@ Endpoint = 203.0.113.4:51820
 EOF
 		;;
 	fd2)
+		# fd2 seals with OpenSSL, fd with the default (auto): the
+		# genkan <-> genkan checks cross the two AEAD implementations.
 		cat >>"$(conf "$g")" <<EOF
+crypto = openssl
 
 [wireguard-peer fd]
 PublicKey = $FDPUB
@@ -683,6 +686,13 @@ for g in $GWS; do
 done
 
 wshow fd t0
+wshow fd2 t0
+expect "wg show -j (fd2): crypto = openssl is what the workers use" \
+	"$(jq -r '.crypto // "NA"' "$S/fd2.t0" 2>/dev/null)" = openssl
+case $(jq -r '.crypto // "NA"' "$S/fd.t0" 2>/dev/null) in
+ipsec-mb\ avx2 | ipsec-mb\ avx512 | openssl) pass "wg show -j (fd): crypto auto resolved ($(jq -r .crypto "$S/fd.t0"))" ;;
+*) fail "wg show -j (fd): crypto auto resolved (got '$(jq -r .crypto "$S/fd.t0" 2>/dev/null)')" ;;
+esac
 expect "wg show -j (fd): listen port" "$(jq -r '.. | objects | (.listen_port? // .listenPort? // empty)' "$S/fd.t0" 2>/dev/null | head -n 1)" = 51820
 expect "wg show -j (fd): public key from the private key file, as wg pubkey" \
 	"$(jq -r '.. | objects | (.public_key? // .publicKey? // empty)' "$S/fd.t0" 2>/dev/null | head -n 1)" = "$FDPUB"
