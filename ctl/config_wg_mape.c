@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
-#include "config.h"
-#include "config_nat.h"
-#include "config_wg_mape.h"
+#include "ctl/config.h"
+#include "ctl/config_nat.h"
+#include "ctl/config_wg_mape.h"
 #include "dataplane/map_rule.h"
 
 /* Enough ranges to let an operator pick a port without a calculator. */
@@ -57,4 +57,17 @@ void gk_config_wg_mape_validate(const struct gk_config *cfg,
 			     "ListenPort %u is also the public_port of nat-map '%s' (line %u)",
 			     wg->listen_port, cfg->nat.maps[i].name,
 			     cfg->nat.maps[i].line);
+}
+
+bool gk_config_wg_ce_src4(const struct gk_config *cfg, uint8_t src[4])
+{
+	const struct gk_config_mape *m = &cfg->mape;
+	struct gk_map_ce_params cp;
+	char why[256];
+
+	if (!m->present || !m->enabled || m->role != GK_MAPE_CE ||
+	    gk_config_nat_ce(cfg, &cp, why, sizeof(why)))
+		return false;
+	memcpy(src, cp.ipv4, 4);
+	return true;
 }

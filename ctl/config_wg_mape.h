@@ -8,7 +8,10 @@
 #ifndef GK_CONFIG_WG_MAPE_H
 #define GK_CONFIG_WG_MAPE_H
 
-#include "config_wg.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctl/config_wg.h"
 
 struct gk_config;
 
@@ -20,5 +23,12 @@ struct gk_config;
  */
 void gk_config_wg_mape_validate(const struct gk_config *cfg,
 				gk_config_wg_err_fn perr, void *ea);
+
+/*
+ * The outer IPv4 source of the tunnel on an enabled MAP-E CE: its shared
+ * address (not a kernel address: the BR routes it to us over IPv6).
+ * False when not a CE (the caller picks a kernel address as before).
+ */
+bool gk_config_wg_ce_src4(const struct gk_config *cfg, uint8_t src[4]);
 
 #endif

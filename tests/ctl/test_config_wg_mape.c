@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "ctl/config.h"
+#include "ctl/config_wg_mape.h"
 
 #define PORTS "[port lan]\ninterface = eth0\n[port wan]\ninterface = eth1\n"
 #define RULE								\
@@ -120,6 +121,28 @@ static void test_nat_map_clash(void **state)
 			       err, sizeof(err)), 0);
 }
 
+/* The tunnel's outer IPv4 source on a CE: 192.0.2.18 (worked above). */
+static void test_src4(void **state)
+{
+	static const char ce[] = CE_HEAD WG("51408");
+	static const char no_mape[] = PORTS WG("51820");
+	static const uint8_t want[4] = { 192, 0, 2, 18 };
+	struct gk_config cfg;
+	uint8_t src[4] = { 0 };
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(gk_config_parse(ce, strlen(ce), "w.conf", &cfg, err,
+					 sizeof(err)), 0);
+	assert_true(gk_config_wg_ce_src4(&cfg, src));
+	assert_memory_equal(src, want, 4);
+	gk_config_free(&cfg);
+	assert_int_equal(gk_config_parse(no_mape, strlen(no_mape), "w.conf",
+					 &cfg, err, sizeof(err)), 0);
+	assert_false(gk_config_wg_ce_src4(&cfg, src));
+	gk_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +150,7 @@ int main(void)
 		cmocka_unit_test(test_outside_set),
 		cmocka_unit_test(test_not_ce),
 		cmocka_unit_test(test_nat_map_clash),
+		cmocka_unit_test(test_src4),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
