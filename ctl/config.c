@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl/config.h"
+#include "ctl/config_wg_mape.h"
 
 /* Frame headroom the AF_XDP backend keeps in front of the packet. */
 #define XDP_HEADROOM		256
@@ -1453,6 +1454,7 @@ static void validate(struct parser *p)
 	validate_mape(p);
 	gk_config_nat_validate(cfg, &p->natp, nat_report, p);
 	gk_config_wg_validate(cfg->wg, wg_port_ok, cfg, wg_perr, p);
+	gk_config_wg_mape_validate(cfg, wg_perr, p);
 }
 
 static unsigned err_line_no(const char *l, size_t namelen)

@@ -22,6 +22,7 @@
 #include <urcu-qsbr.h>
 
 #include "ctl/daemon.h"
+#include "ctl/config_wg_mape.h"
 #include "ctl/log.h"
 #include "ctl/nlmirror.h"
 #include "ctl/wg/cookie.h"
@@ -197,6 +198,9 @@ static void pick_src(const struct gk_wgd *g, uint8_t family, uint8_t src[16])
 	size_t n;
 
 	memset(src, 0, 16);
+	/* Behind MAP-E the tunnel leaves from the CE's shared IPv4. */
+	if (family == AF_INET && gk_config_wg_ce_src4(&g->d->cfg, src))
+		return;
 	a = gk_nlmirror_addrs(g->d->nl, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (a[i].ifindex != g->ifindex || a[i].family != family)

@@ -227,3 +227,24 @@ void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 			p->verdict = GK_V_KERNEL;
 	}
 }
+
+void gk_mape_ce_encap_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts,
+			    uint16_t n)
+{
+	const struct gk_map_table *t = ctx->map;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+
+		if (p->verdict != GK_V_NONE)
+			continue;
+		if (unlikely(!t || t->role != GK_MAPE_ROLE_CE ||
+			     !(p->meta.flags & GK_META_F_IPV4) ||
+			     p->meta.l3_off < 14)) {
+			gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
+			continue;
+		}
+		encap(ctx, p);
+	}
+}

@@ -38,4 +38,13 @@
 
 void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n);
 
+/*
+ * The IPv4 -> BR/FMR half of gk_mape_ce_burst for packets genkan built
+ * itself (WireGuard outer packets, worker_wg.c), whatever port they came
+ * in on: the same source address and port set checks, then encap.
+ * Packets not GK_V_NONE are skipped.
+ */
+void gk_mape_ce_encap_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts,
+			    uint16_t n);
+
 #endif

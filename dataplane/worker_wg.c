@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mape_ce.h"
 #include "port.h"
 #include "spsc.h"
 #include "wg_data.h"
@@ -208,6 +209,48 @@ static inline uint32_t inner_len(const struct gk_pkt *p)
 	return 40u + ((uint32_t)ip[4] << 8 | ip[5]);
 }
 
+/*
+ * Behind MAP-E (CE role, issue #5): the sealed IPv4 outer packets leave
+ * through the CE encap toward the BR, not natively (the shared address
+ * routes only over the tunnel). No buffers for outer fragments here
+ * (alloc off): an outer packet over the tunnel MTU is dropped and
+ * counted (mape too_big, or wg when the stage turned it into an ICMP
+ * error to ourselves) -- the WireGuard mtu must leave 60 bytes under the
+ * MAP-E tunnel MTU. IPv6 outer packets route natively as before.
+ */
+static void ce_encap(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
+{
+	struct gk_mape_ctx *mc = &w->mape;
+	struct gk_pkt *v4[GK_BURST];
+	uint16_t i, k = 0;
+	uint16_t (*alloc)(void *arg, struct gk_pkt **p, uint16_t n);
+
+	for (i = 0; i < m; i++)
+		if (tun[i]->verdict == GK_V_NONE &&
+		    (tun[i]->meta.flags & GK_META_F_IPV4))
+			v4[k++] = tun[i];
+	if (!k)
+		return;
+	alloc = mc->alloc;
+	mc->alloc = NULL;
+	mc->fib = w->l3.fib;
+	mc->now_ns = w->now_ns;
+	mc->nr_extra = 0;
+	gk_mape_ce_encap_burst(mc, v4, k);
+	mc->alloc = alloc;
+	for (i = 0; i < k; i++)
+		if (v4[i]->verdict == GK_V_NONE &&
+		    !(v4[i]->meta.flags & GK_META_F_IPV6))
+			gk_wk_drop(&w->stats, v4[i], GK_WK_DROP_WG);
+}
+
+static inline void seal(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
+{
+	gk_wg_encrypt_burst(w->wg, tun, m);
+	if (unlikely(w->mape.map) && w->mape.map->role == GK_MAPE_ROLE_CE)
+		ce_encap(w, tun, m);
+}
+
 void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 {
 	const struct gk_wg_peers *t = w->wgp;
@@ -250,10 +293,10 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 			continue;
 		tun[m++] = q;
 		if (m == GK_BURST) {
-			gk_wg_encrypt_burst(w->wg, tun, m);
+			seal(w, tun, m);
 			m = 0;
 		}
 	}
 	if (m)
-		gk_wg_encrypt_burst(w->wg, tun, m);
+		seal(w, tun, m);
 }

@@ -588,6 +588,54 @@ static void t_build_errors(void **state)
 	assert_non_null(strstr(err, "d03"));
 }
 
+/*
+ * gk_mape_ce_encap_burst (WireGuard outer packets on a CE, issue #5): the
+ * scapy fixtures' CE encap results, for a packet genkan built (class
+ * TRANSIT, not from the v4 port), which gk_mape_ce_burst leaves to the
+ * kernel. The source checks stay: a foreign source is dropped, counted.
+ */
+static void t_encap_origin(void **state)
+{
+	static const char *const names[] = {
+		"ce_encap_udp", "ce_encap_udp_last_range",
+		"ce_encap_port_violation_udp", "ce_encap_spoofed_source",
+	};
+	static struct gk_map_dom_stats dom[NCE + 1];
+	struct slot *s = malloc(sizeof(*s));
+	struct gk_mape_ctx ctx;
+	struct gk_wk_stats st;
+	struct gk_pkt *pp;
+	size_t i;
+
+	(void)state;
+	assert_non_null(s);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct mx_fx *f = fx_named(names[i]);
+
+		memset(&st, 0, sizeof(st));
+		memset(dom, 0, sizeof(dom));
+		load(s, f);
+		s->pkt.in_port = 9;	/* the LAN host's port: not ours */
+		s->pkt.meta.class = GK_CLASS_TRANSIT;
+		ctx_init(&ctx, f, &st, dom, NCE + 1);
+		pp = &s->pkt;
+		gk_mape_ce_burst(&ctx, &pp, 1);
+		assert_int_equal(s->pkt.verdict, GK_V_KERNEL);
+		gk_mape_fini(&ctx);
+
+		memset(&st, 0, sizeof(st));
+		memset(dom, 0, sizeof(dom));
+		load(s, f);
+		s->pkt.in_port = 9;
+		s->pkt.meta.class = GK_CLASS_TRANSIT;
+		ctx_init(&ctx, f, &st, dom, NCE + 1);
+		gk_mape_ce_encap_burst(&ctx, &pp, 1);
+		check(f, s, &st, dom, NCE + 1);
+		gk_mape_fini(&ctx);
+	}
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +646,7 @@ int main(void)
 		cmocka_unit_test(t_rt_ce_addr),
 		cmocka_unit_test(t_build_errors),
 		cmocka_unit_test(t_frag_scenarios),
+		cmocka_unit_test(t_encap_origin),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
