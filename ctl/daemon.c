@@ -709,6 +709,18 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	}
 
 	d->epfd = d->sigfd = d->timerfd = -1;
+	/*
+	 * Half-built features stay off: WireGuard from behind a MAP-E CE has
+	 * its outbound half only (docs/wireguard.md, "Behind MAP-E").
+	 */
+	if (cfg->wg && cfg->wg->enabled && cfg->mape.present &&
+	    cfg->mape.enabled && cfg->mape.role == GK_MAPE_CE) {
+		snprintf(err, errlen,
+			 "%s:%u: [wireguard] on a MAP-E CE is not supported yet "
+			 "(no inbound path); see docs/wireguard.md", cfg->path,
+			 cfg->wg->line);
+		return -EOPNOTSUPP;
+	}
 	/* d->cfg owns its own map_rules: the caller frees its copy. */
 	ret = gk_config_copy(&d->cfg, cfg);
 	if (ret) {
