@@ -142,7 +142,7 @@ int gk_config_wg_open(struct gk_config_wg **wgp, bool peer, const char *arg,
 	return 0;
 }
 
-static int parse_prefix(const char *s, struct gk_config_wg_prefix *out)
+int gk_config_wg_parse_prefix(const char *s, struct gk_config_wg_prefix *out)
 {
 	char buf[64], *slash;
 	unsigned long plen;
@@ -201,7 +201,7 @@ static int parse_allowed(struct gk_config_wg_peer *p, const char *val,
 			t[--l] = '\0';
 		if (!*t)
 			continue;
-		if (parse_prefix(t, &px)) {
+		if (gk_config_wg_parse_prefix(t, &px)) {
 			perr(ea, line, "invalid AllowedIPs entry '%s' (expected ADDR[/LEN])",
 			     t);
 			bad = 1;
@@ -218,7 +218,7 @@ static int parse_allowed(struct gk_config_wg_peer *p, const char *val,
 }
 
 /* host:port or [v6]:port, numeric only: genkand does no DNS. */
-static int parse_endpoint(const char *s, struct gk_config_wg_endpoint *ep)
+int gk_config_wg_parse_endpoint(const char *s, struct gk_config_wg_endpoint *ep)
 {
 	char buf[80], *host, *colon;
 	unsigned long port;
@@ -345,7 +345,7 @@ static void set_peer(struct gk_config_wg_peer *p, int id, const char *key,
 			perr(ea, line, "%s value too long", key);
 		return;
 	case WGP_ENDPOINT:
-		if (parse_endpoint(val, &p->ep))
+		if (gk_config_wg_parse_endpoint(val, &p->ep))
 			perr(ea, line, "invalid %s '%s' (expected IPV4:PORT or [IPV6]:PORT; "
 			     "names are not resolved)", key, val);
 		return;

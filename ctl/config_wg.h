@@ -33,6 +33,11 @@ struct gk_config_wg_endpoint {
 	uint8_t addr[16];
 };
 
+/* "ADDR[/LEN]", host bits cleared (as wg(8) stores them). 0 or -EINVAL. */
+int gk_config_wg_parse_prefix(const char *s, struct gk_config_wg_prefix *out);
+/* "IPV4:PORT" or "[IPV6]:PORT", numeric only. 0 or -EINVAL. */
+int gk_config_wg_parse_endpoint(const char *s, struct gk_config_wg_endpoint *ep);
+
 enum wg_pkey {
 	WGP_PUBLIC_KEY, WGP_PSK, WGP_PSK_FILE, WGP_ALLOWED_IPS, WGP_ENDPOINT,
 	WGP_KEEPALIVE, NR_WGP_KEYS

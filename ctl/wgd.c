@@ -1098,75 +1098,29 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 	return o;
 }
 
+/* `wg set` takes the config's own syntax for prefixes and endpoints. */
 static int parse_prefix(const char *s, struct gk_wg_allowed *out)
 {
-	char buf[64], *slash;
-	unsigned long plen;
-	unsigned max;
+	struct gk_config_wg_prefix px;
 
-	if (strlen(s) >= sizeof(buf))
+	if (gk_config_wg_parse_prefix(s, &px))
 		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash++ = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-	plen = slash ? strtoul(slash, &slash, 10) : max;
-	if ((slash && *slash) || plen > max)
-		return -EINVAL;
-	out->plen = (uint8_t)plen;
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bit = i * 8;
-
-		if (bit >= plen)
-			out->addr[i] = 0;
-		else if (plen - bit < 8)
-			out->addr[i] &= (uint8_t)(0xff00 >> (plen - bit));
-	}
+	out->family = px.family;
+	out->plen = px.plen;
+	memcpy(out->addr, px.addr, sizeof(out->addr));
 	return 0;
 }
 
 static int parse_ep(const char *s, struct gk_wg_endpoint *ep)
 {
-	char buf[80], *colon, *host = buf;
-	unsigned long port;
+	struct gk_config_wg_endpoint ce;
 
-	if (strlen(s) >= sizeof(buf))
+	if (gk_config_wg_parse_endpoint(s, &ce))
 		return -EINVAL;
-	strcpy(buf, s);
 	memset(ep, 0, sizeof(*ep));
-	if (buf[0] == '[') {
-		host = buf + 1;
-		colon = strstr(host, "]:");
-		if (!colon)
-			return -EINVAL;
-		*colon = '\0';
-		colon += 2;
-		if (inet_pton(AF_INET6, host, ep->addr) != 1)
-			return -EINVAL;
-		ep->family = AF_INET6;
-	} else {
-		colon = strrchr(buf, ':');
-		if (!colon)
-			return -EINVAL;
-		*colon++ = '\0';
-		if (inet_pton(AF_INET, buf, ep->addr) != 1)
-			return -EINVAL;
-		ep->family = AF_INET;
-	}
-	port = strtoul(colon, &colon, 10);
-	if (*colon || !port || port > 65535)
-		return -EINVAL;
-	ep->port = (uint16_t)port;
+	ep->family = ce.family;
+	ep->port = ce.port;
+	memcpy(ep->addr, ce.addr, sizeof(ep->addr));
 	return 0;
 }
 
