@@ -1594,6 +1594,27 @@ int gk_config_copy(struct gk_config *dst, const struct gk_config *src)
 	return 0;
 }
 
+int gk_config_resolve(struct gk_config *cfg, unsigned timeout_ms, char *err,
+		      size_t errlen)
+{
+	struct parser *p;
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!cfg->wg)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->name = cfg->path;
+	p->err = err;
+	p->errlen = errlen;
+	ret = gk_config_wg_resolve(cfg->wg, timeout_ms, wg_perr, p);
+	free(p);
+	return ret;
+}
+
 int gk_config_load(const char *path, struct gk_config *cfg, char *err,
 		   size_t errlen)
 {

@@ -94,6 +94,14 @@ int gk_config_parse(const char *text, size_t len, const char *name,
 int gk_config_load(const char *path, struct gk_config *cfg, char *err,
 		   size_t errlen);
 
+/*
+ * Resolves host names in a parsed config (WireGuard Endpoint, see
+ * gk_config_wg_resolve()): genkand start and --check, bounded by
+ * @timeout_ms. 0, or -errno with "name:line: ..." messages in @err.
+ */
+int gk_config_resolve(struct gk_config *cfg, unsigned timeout_ms, char *err,
+		      size_t errlen);
+
 /* Frees what a parsed config owns (map_rules, wg); safe on a zeroed struct and twice. */
 void gk_config_free(struct gk_config *cfg);
 

@@ -6,12 +6,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 
 #include "ctl/config_wg.h"
+#include "ctl/resolve.h"
 #include "ctl/wg/keys.h"
 
 struct wkey {
@@ -217,39 +220,214 @@ static int parse_allowed(struct gk_config_wg_peer *p, const char *val,
 	return bad ? -EINVAL : 0;
 }
 
-/* host:port or [v6]:port, numeric only: genkand does no DNS. */
-int gk_config_wg_parse_endpoint(const char *s, struct gk_config_wg_endpoint *ep)
+/*
+ * A host name as RFC 1123 §2.1 has it (labels of letters, digits and '-',
+ * '_' tolerated as resolvers do), optionally ending in '.'. All-numeric
+ * names are refused: "192.0.2.300" is a typo, not a name.
+ */
+static const char *check_host(const char *h)
 {
-	char buf[80], *host, *colon;
+	size_t len = strlen(h), lab = 0, i;
+	bool alpha = false;
+
+	if (!len)
+		return "missing host";
+	if (len >= GK_CONFIG_WG_HOST_MAX)
+		return "host name longer than 253 characters";
+	if (strchr(h, ':'))
+		return "an IPv6 address needs brackets: [IPV6]:PORT";
+	for (i = 0; i < len; i++) {
+		char c = h[i];
+
+		if (c == '.') {
+			if (!lab || h[i - 1] == '-')
+				return "invalid host name";
+			lab = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return "invalid host name";
+		if ((c == '-' && !lab) || ++lab > 63)
+			return "invalid host name";
+		if (!(c >= '0' && c <= '9'))
+			alpha = true;
+	}
+	if (h[len - 1] == '-')
+		return "invalid host name";
+	if (!alpha)
+		return "invalid IPv4 address";
+	return NULL;
+}
+
+/* Same split as wg(8) config.c parse_endpoint(), stricter on the parts. */
+int gk_config_wg_split_endpoint(const char *s, struct gk_config_wg_endpoint *ep,
+				char host[GK_CONFIG_WG_HOST_MAX], const char **why)
+{
+	char buf[GK_CONFIG_WG_HOST_MAX + 8], *h, *colon;
 	unsigned long port;
 
+	memset(ep, 0, sizeof(*ep));
+	host[0] = '\0';
+	*why = "value too long";
 	if (strlen(s) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, s);
-	memset(ep, 0, sizeof(*ep));
 	if (buf[0] == '[') {
-		host = buf + 1;
-		colon = strstr(host, "]:");
+		h = buf + 1;
+		colon = strchr(h, ']');
+		*why = "missing ']'";
 		if (!colon)
 			return -EINVAL;
-		*colon = '\0';
-		colon += 2;
-		if (inet_pton(AF_INET6, host, ep->addr) != 1)
+		*colon++ = '\0';
+		*why = "missing :PORT";
+		if (*colon++ != ':')
+			return -EINVAL;
+		*why = "invalid IPv6 address in brackets";
+		if (inet_pton(AF_INET6, h, ep->addr) != 1)
 			return -EINVAL;
 		ep->family = AF_INET6;
 	} else {
 		colon = strrchr(buf, ':');
+		*why = "missing :PORT";
 		if (!colon)
 			return -EINVAL;
 		*colon++ = '\0';
-		if (inet_pton(AF_INET, buf, ep->addr) != 1)
-			return -EINVAL;
-		ep->family = AF_INET;
+		h = buf;
+		if (inet_pton(AF_INET, h, ep->addr) == 1) {
+			ep->family = AF_INET;
+		} else {
+			*why = check_host(h);
+			if (*why)
+				return -EINVAL;
+		}
 	}
-	if (parse_num(colon, 65535, &port) || !port)
+	*why = "invalid port (expected 1..65535)";
+	if (parse_num(colon, 65535, &port) || !port) {
+		memset(ep, 0, sizeof(*ep));
 		return -EINVAL;
+	}
 	ep->port = (uint16_t)port;
+	if (!ep->family)
+		strcpy(host, h);
+	*why = NULL;
 	return 0;
+}
+
+int gk_config_wg_parse_endpoint(const char *s, struct gk_config_wg_endpoint *ep)
+{
+	char host[GK_CONFIG_WG_HOST_MAX];
+	const char *why;
+
+	if (gk_config_wg_split_endpoint(s, ep, host, &why))
+		return -EINVAL;
+	return host[0] ? -EINVAL : 0;
+}
+
+void gk_config_wg_format_endpoint(const struct gk_config_wg_endpoint *ep,
+				  char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!ep->family || !inet_ntop(ep->family, ep->addr, a, sizeof(a))) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	if (ep->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, ep->port);
+	else
+		snprintf(buf, len, "%s:%u", a, ep->port);
+}
+
+static void take(struct gk_config_wg_endpoint *ep, const struct gk_resolve *r)
+{
+	ep->family = r->family;
+	memset(ep->addr, 0, sizeof(ep->addr));
+	memcpy(ep->addr, r->addr, r->family == AF_INET ? 4 : 16);
+}
+
+int gk_config_wg_resolve_endpoint(const char *s, struct gk_config_wg_endpoint *ep,
+				  unsigned timeout_ms, char *err, size_t errlen)
+{
+	char host[GK_CONFIG_WG_HOST_MAX];
+	struct gk_resolve r = { 0 };
+	const char *why;
+	int ret;
+
+	if (gk_config_wg_split_endpoint(s, ep, host, &why)) {
+		snprintf(err, errlen, "bad endpoint '%s': %s (expected HOST:PORT or [IPV6]:PORT)",
+			 s, why);
+		return -EINVAL;
+	}
+	if (!host[0])
+		return 0;
+	r.host = host;
+	r.port = ep->port;
+	ret = gk_resolve_run(&r, 1, timeout_ms);
+	if (ret) {
+		snprintf(err, errlen, "endpoint '%s' does not resolve: %s", s,
+			 ret == -EHOSTUNREACH ? gk_resolve_strerror(&r) :
+						strerror(-ret));
+		return ret;
+	}
+	take(ep, &r);
+	return 0;
+}
+
+int gk_config_wg_resolve(struct gk_config_wg *wg, unsigned timeout_ms,
+			 gk_config_wg_err_fn perr, void *ea)
+{
+	struct gk_resolve *r;
+	unsigned *idx, n = 0, i;
+	int ret;
+
+	if (!wg || !wg->enabled)
+		return 0;
+	for (i = 0; i < wg->nr_peers; i++)
+		n += wg->peers[i].ep_host[0] != '\0';
+	if (!n)
+		return 0;
+	r = calloc(n, sizeof(*r));
+	idx = calloc(n, sizeof(*idx));
+	if (!r || !idx) {
+		perr(ea, wg->line, "out of memory resolving Endpoint names");
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0, n = 0; i < wg->nr_peers; i++) {
+		if (!wg->peers[i].ep_host[0])
+			continue;
+		r[n].host = wg->peers[i].ep_host;
+		r[n].port = wg->peers[i].ep.port;
+		idx[n++] = i;
+	}
+	ret = gk_resolve_run(r, n, timeout_ms);
+	if (ret && ret != -EHOSTUNREACH) {
+		perr(ea, wg->line, "cannot resolve Endpoint names: %s",
+		     strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct gk_config_wg_peer *p = &wg->peers[idx[i]];
+
+		if (!r[i].err) {
+			take(&p->ep, &r[i]);
+			continue;
+		}
+		if (r[i].err == GK_RESOLVE_TIMEDOUT)
+			perr(ea, p->key_line[WGP_ENDPOINT],
+			     "wireguard-peer '%s': Endpoint '%s' does not resolve: "
+			     "no answer within %u s", p->name, p->ep_host,
+			     (timeout_ms + 999) / 1000);
+		else
+			perr(ea, p->key_line[WGP_ENDPOINT],
+			     "wireguard-peer '%s': Endpoint '%s' does not resolve: %s",
+			     p->name, p->ep_host, gk_resolve_strerror(&r[i]));
+	}
+out:
+	free(idx);
+	free(r);
+	return ret;
 }
 
 static void set_iface(struct gk_config_wg *wg, int id, const char *key,
@@ -319,6 +497,7 @@ static void set_peer(struct gk_config_wg_peer *p, int id, const char *key,
 		     const char *val, unsigned line, gk_config_wg_err_fn perr,
 		     void *ea)
 {
+	const char *why;
 	unsigned long v;
 	int ret;
 
@@ -345,9 +524,9 @@ static void set_peer(struct gk_config_wg_peer *p, int id, const char *key,
 			perr(ea, line, "%s value too long", key);
 		return;
 	case WGP_ENDPOINT:
-		if (gk_config_wg_parse_endpoint(val, &p->ep))
-			perr(ea, line, "invalid %s '%s' (expected IPV4:PORT or [IPV6]:PORT; "
-			     "names are not resolved)", key, val);
+		if (gk_config_wg_split_endpoint(val, &p->ep, p->ep_host, &why))
+			perr(ea, line, "invalid %s '%s': %s (expected HOST:PORT or [IPV6]:PORT)",
+			     key, val, why);
 		return;
 	case WGP_KEEPALIVE:
 		if (!strcasecmp(val, "off"))
@@ -360,9 +539,9 @@ static void set_peer(struct gk_config_wg_peer *p, int id, const char *key,
 	}
 }
 
-void gk_config_wg_key(struct gk_config_wg *wg, bool peer, const char *key,
-		      const char *val, unsigned line, gk_config_wg_err_fn perr,
-		      void *ea)
+static void set_key(struct gk_config_wg *wg, bool peer, const char *key,
+		    const char *val, unsigned line, gk_config_wg_err_fn perr,
+		    void *ea)
 {
 	unsigned *lines;
 	int id;
@@ -397,6 +576,31 @@ void gk_config_wg_key(struct gk_config_wg *wg, bool peer, const char *key,
 	else
 		set_peer(&wg->peers[wg->nr_peers - 1], id, key, val, line, perr,
 			 ea);
+}
+
+void gk_config_wg_key(struct gk_config_wg *wg, bool peer, const char *key,
+		      const char *val, unsigned line, gk_config_wg_err_fn perr,
+		      void *ea)
+{
+	char buf[1024];
+	size_t l;
+
+	/*
+	 * wg(8) ends a line at '#' wherever it is ("...:51820#home"),
+	 * config.c only at " #": pasted lines mean what they meant to wg.
+	 */
+	l = strcspn(val, "#");
+	if (val[l]) {
+		if (l >= sizeof(buf))
+			l = sizeof(buf) - 1;
+		memcpy(buf, val, l);
+		while (l && (buf[l - 1] == ' ' || buf[l - 1] == '\t'))
+			l--;
+		buf[l] = '\0';
+		val = buf;
+	}
+	set_key(wg, peer, key, val, line, perr, ea);
+	explicit_bzero(buf, sizeof(buf));	/* may hold a key */
 }
 
 static bool key_zero(const uint8_t *k)
@@ -505,7 +709,9 @@ static bool peer_equal(const struct gk_config_wg_peer *a,
 {
 	return !strcmp(a->name, b->name) && !memcmp(a->pub, b->pub, sizeof(a->pub)) &&
 	       !memcmp(a->psk, b->psk, sizeof(a->psk)) &&
-	       !memcmp(&a->ep, &b->ep, sizeof(a->ep)) &&
+	       !strcmp(a->ep_host, b->ep_host) &&
+	       (a->ep_host[0] ? a->ep.port == b->ep.port :
+				!memcmp(&a->ep, &b->ep, sizeof(a->ep))) &&
 	       a->keepalive_s == b->keepalive_s && a->nr_allowed == b->nr_allowed &&
 	       !memcmp(a->allowed, b->allowed, a->nr_allowed * sizeof(a->allowed[0]));
 }

@@ -18,6 +18,10 @@
 #define GK_CONFIG_WG_MAX_ALLOWED	256	/* AllowedIPs per peer */
 #define GK_CONFIG_WG_DEFAULT_MTU	1420	/* as wg-quick */
 #define GK_CONFIG_WG_KEY_LEN		32
+#define GK_CONFIG_WG_HOST_MAX		254	/* a DNS name + NUL */
+/* Bounds on Endpoint name resolution (ctl/resolve.h), in all. */
+#define GK_CONFIG_WG_RESOLVE_MS		15000	/* start and --check */
+#define GK_CONFIG_WG_SET_RESOLVE_MS	5000	/* wg set: the ctl loop waits */
 
 /* Same layout as struct gk_wg_allowed / gk_wg_endpoint (wg_peers.h). */
 struct gk_config_wg_prefix {
@@ -37,6 +41,23 @@ struct gk_config_wg_endpoint {
 int gk_config_wg_parse_prefix(const char *s, struct gk_config_wg_prefix *out);
 /* "IPV4:PORT" or "[IPV6]:PORT", numeric only. 0 or -EINVAL. */
 int gk_config_wg_parse_endpoint(const char *s, struct gk_config_wg_endpoint *ep);
+/*
+ * wg(8)'s Endpoint syntax: "HOST:PORT" or "[IPV6]:PORT". A literal fills
+ * @ep and leaves @host empty; a name (RFC 1123 §2.1) is copied to @host
+ * with only ep->port set, for gk_config_wg_resolve*(). 0, or -EINVAL with
+ * *why saying what is wrong.
+ */
+int gk_config_wg_split_endpoint(const char *s, struct gk_config_wg_endpoint *ep,
+				char host[GK_CONFIG_WG_HOST_MAX], const char **why);
+/*
+ * `wg set`: parses @s and resolves a name (at most @timeout_ms; it blocks).
+ * 0, or -EINVAL / -EHOSTUNREACH with a message in @err.
+ */
+int gk_config_wg_resolve_endpoint(const char *s, struct gk_config_wg_endpoint *ep,
+				  unsigned timeout_ms, char *err, size_t errlen);
+/* "IPV4:PORT" / "[IPV6]:PORT"; "" when ep->family is 0. */
+void gk_config_wg_format_endpoint(const struct gk_config_wg_endpoint *ep,
+				  char *buf, size_t len);
 
 enum wg_pkey {
 	WGP_PUBLIC_KEY, WGP_PSK, WGP_PSK_FILE, WGP_ALLOWED_IPS, WGP_ENDPOINT,
@@ -49,7 +70,8 @@ struct gk_config_wg_peer {
 	unsigned key_line[NR_WGP_KEYS];
 	uint8_t pub[GK_CONFIG_WG_KEY_LEN];
 	uint8_t psk[GK_CONFIG_WG_KEY_LEN];	/* all zero: none */
-	struct gk_config_wg_endpoint ep;
+	struct gk_config_wg_endpoint ep;	/* family 0: none or unresolved */
+	char ep_host[GK_CONFIG_WG_HOST_MAX];	/* Endpoint name; "": a literal */
 	uint16_t keepalive_s;			/* 0: off */
 	unsigned nr_allowed;
 	struct gk_config_wg_prefix allowed[GK_CONFIG_WG_MAX_ALLOWED];
@@ -101,10 +123,22 @@ void gk_config_wg_validate(struct gk_config_wg *wg,
 			   void *port_arg, gk_config_wg_err_fn perr,
 			   void *arg_err);
 
+/*
+ * Resolves the Endpoint names of the peers of an enabled @wg (genkand
+ * start and --check, not reload), at most @timeout_ms in all; errors name
+ * the peer and the Endpoint line. Blocks. 0, -EHOSTUNREACH or -ENOMEM.
+ */
+int gk_config_wg_resolve(struct gk_config_wg *wg, unsigned timeout_ms,
+			 gk_config_wg_err_fn perr, void *arg_err);
+
 void gk_config_wg_free(struct gk_config_wg *wg);
 /* Deep copy; NULL on ENOMEM or when src is NULL. */
 struct gk_config_wg *gk_config_wg_dup(const struct gk_config_wg *src);
-/* Same settings (lines ignored)? Both may be NULL. */
+/*
+ * Same settings (lines ignored)? Both may be NULL. A named Endpoint
+ * compares by name and port, so an unchanged file is equal whether or
+ * not (and to what) it was resolved.
+ */
 bool gk_config_wg_equal(const struct gk_config_wg *a,
 			const struct gk_config_wg *b);
 

@@ -72,6 +72,17 @@ int main(int argc, char **argv)
 	}
 
 	ret = gk_config_load(path, &cfg, err, sizeof(err));
+	/*
+	 * Names resolve once, here, like wg(8) resolves when a config is
+	 * applied; --check too, so it catches what the start would (bounded
+	 * for a box without network). A reload compares names, not addresses.
+	 */
+	if (!ret) {
+		ret = gk_config_resolve(&cfg, GK_CONFIG_WG_RESOLVE_MS, err,
+					sizeof(err));
+		if (ret)
+			gk_config_free(&cfg);
+	}
 	if (ret) {
 		fprintf(stderr, "%s", err);
 		if (err[0] && err[strlen(err) - 1] != '\n')

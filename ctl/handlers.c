@@ -620,6 +620,31 @@ static int cmd_reload(void *arg, json_t *args, json_t **result, char *err,
 	return *result ? 0 : -ENOMEM;
 }
 
+/*
+ * `wg set ... endpoint HOST:PORT`: a name resolves here, once (as wg(8)
+ * does), and wgd.c gets the numeric endpoint. This blocks the ctl loop for
+ * at most GK_CONFIG_WG_SET_RESOLVE_MS; the workers do not wait.
+ */
+static int wg_set_resolve(struct gk_daemon *d, json_t *args, char *err,
+			  size_t errlen)
+{
+	const char *s = json_string_value(json_object_get(args, "endpoint"));
+	struct gk_config_wg_endpoint ep;
+	char num[INET6_ADDRSTRLEN + 10];
+	int ret;
+
+	if (!s || !d->wgd)
+		return 0;
+	ret = gk_config_wg_resolve_endpoint(s, &ep, GK_CONFIG_WG_SET_RESOLVE_MS,
+					    err, errlen);
+	if (ret)
+		return ret;
+	gk_config_wg_format_endpoint(&ep, num, sizeof(num));
+	if (json_object_set_new(args, "endpoint", json_string(num)))
+		return -ENOMEM;
+	return 0;
+}
+
 /* WireGuard: {"op":"show"} or {"op":"set", "peer": PUBKEY, ...} (wgd.c). */
 static int cmd_wg(void *arg, json_t *args, json_t **result, char *err,
 		  size_t errlen)
@@ -633,7 +658,9 @@ static int cmd_wg(void *arg, json_t *args, json_t **result, char *err,
 		return *result ? 0 : -ENOMEM;
 	}
 	if (op && !strcmp(op, "set")) {
-		ret = gk_wgd_set(d->wgd, args, err, errlen);
+		ret = wg_set_resolve(d, args, err, errlen);
+		if (!ret)
+			ret = gk_wgd_set(d->wgd, args, err, errlen);
 		if (!ret)
 			*result = json_object();
 		return ret;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -189,10 +190,18 @@ static const struct bad bad[] = {
 	  "wg.conf:11: duplicate wireguard-peer 'a'" },
 	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nAllowedIPs = 10.0.0.0/33\n",
 	  "wg.conf:11: invalid AllowedIPs entry '10.0.0.0/33'" },
-	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nEndpoint = vpn.example.org:51820\n",
-	  "wg.conf:11: invalid Endpoint 'vpn.example.org:51820'" },
+	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nEndpoint = vpn.example.org\n",
+	  "wg.conf:11: invalid Endpoint 'vpn.example.org': missing :PORT" },
 	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nEndpoint = [2001:db8::1]\n",
-	  "wg.conf:11: invalid Endpoint" },
+	  "wg.conf:11: invalid Endpoint '[2001:db8::1]': missing :PORT" },
+	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nEndpoint = 2001:db8::1:51820\n",
+	  "wg.conf:11: invalid Endpoint '2001:db8::1:51820': an IPv6 address needs brackets" },
+	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nEndpoint = 192.0.2.300:51820\n",
+	  "wg.conf:11: invalid Endpoint '192.0.2.300:51820': invalid IPv4 address" },
+	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nendpoint = frontdoor.test:0\n",
+	  "wg.conf:11: invalid endpoint 'frontdoor.test:0': invalid port" },
+	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nEndpoint = front door.test:1\n",
+	  "wg.conf:11: invalid Endpoint 'front door.test:1': invalid host name" },
 	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nPersistentKeepalive = 70000\n",
 	  "wg.conf:11: invalid PersistentKeepalive" },
 	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nPresharedKey = short\n",
@@ -230,6 +239,205 @@ static void test_wg_bad(void **state)
 	assert_int_equal(failed, 0);
 }
 
+
+/* wg(8) syntax; the expected values are the fixture text itself. */
+struct ep_case {
+	const char *in;
+	int family;		/* 0: a name (host), -1: invalid */
+	const char *addr;	/* literal, or the host name */
+	unsigned port;
+	const char *why;	/* fragment of the reason, invalid only */
+};
+
+static const struct ep_case ep_cases[] = {
+	{ "192.0.2.1:51820", AF_INET, "192.0.2.1", 51820, NULL },
+	{ "[2001:db8::1]:51820", AF_INET6, "2001:db8::1", 51820, NULL },
+	{ "[::ffff:192.0.2.1]:1", AF_INET6, "::ffff:192.0.2.1", 1, NULL },
+	{ "frontdoor.test:51820", 0, "frontdoor.test", 51820, NULL },
+	{ "vpn.example.net.:65535", 0, "vpn.example.net.", 65535, NULL },
+	{ "xn--bcher-kva.test:443", 0, "xn--bcher-kva.test", 443, NULL },
+	{ "_srv.a-b.test:7", 0, "_srv.a-b.test", 7, NULL },
+	{ "localhost:1", 0, "localhost", 1, NULL },
+	{ "0x7f.1:1", 0, "0x7f.1", 1, NULL },
+	{ "", -1, NULL, 0, "missing :PORT" },
+	{ ":51820", -1, NULL, 0, "missing host" },
+	{ "frontdoor.test", -1, NULL, 0, "missing :PORT" },
+	{ "frontdoor.test:", -1, NULL, 0, "invalid port" },
+	{ "frontdoor.test:0", -1, NULL, 0, "invalid port" },
+	{ "frontdoor.test:65536", -1, NULL, 0, "invalid port" },
+	{ "frontdoor.test:+1", -1, NULL, 0, "invalid port" },
+	{ "frontdoor.test:51820x", -1, NULL, 0, "invalid port" },
+	{ "frontdoor.test:wireguard", -1, NULL, 0, "invalid port" },
+	{ "2001:db8::1:51820", -1, NULL, 0, "needs brackets" },
+	{ "[2001:db8::1]", -1, NULL, 0, "missing :PORT" },
+	{ "[2001:db8::1]51820", -1, NULL, 0, "missing :PORT" },
+	{ "[2001:db8::1:51820", -1, NULL, 0, "missing ']'" },
+	{ "[frontdoor.test]:1", -1, NULL, 0, "invalid IPv6" },
+	{ "[192.0.2.1]:1", -1, NULL, 0, "invalid IPv6" },
+	{ "[fe80::1%eth0]:1", -1, NULL, 0, "invalid IPv6" },
+	{ "192.0.2.300:1", -1, NULL, 0, "invalid IPv4" },
+	{ "1.2.3:1", -1, NULL, 0, "invalid IPv4" },
+	{ "front door.test:1", -1, NULL, 0, "invalid host name" },
+	{ "-lead.test:1", -1, NULL, 0, "invalid host name" },
+	{ "trail-.test:1", -1, NULL, 0, "invalid host name" },
+	{ "a..test:1", -1, NULL, 0, "invalid host name" },
+	{ ".test:1", -1, NULL, 0, "invalid host name" },
+	{ "user@host.test:1", -1, NULL, 0, "invalid host name" },
+	{ "a/b.test:1", -1, NULL, 0, "invalid host name" },
+};
+
+static void test_wg_endpoint_syntax(void **state)
+{
+	/* 64-character label; 254-character name of 63-character labels. */
+	char lab64[80], long_name[300], lit[16];
+	struct gk_config_wg_endpoint ep;
+	char host[GK_CONFIG_WG_HOST_MAX];
+	size_t i, failed = 0;
+	const char *why;
+
+	(void)state;
+	for (i = 0; i < sizeof(ep_cases) / sizeof(ep_cases[0]); i++) {
+		const struct ep_case *c = &ep_cases[i];
+		int ret = gk_config_wg_split_endpoint(c->in, &ep, host, &why);
+		bool ok;
+
+		if (c->family < 0) {
+			ok = ret == -EINVAL && why && strstr(why, c->why) &&
+			     !ep.family && !host[0];
+		} else if (c->family == 0) {
+			ok = !ret && !ep.family && ep.port == c->port &&
+			     !strcmp(host, c->addr);
+		} else {
+			memset(lit, 0, sizeof(lit));
+			inet_pton(c->family, c->addr, lit);
+			ok = !ret && ep.family == c->family && ep.port == c->port &&
+			     !memcmp(ep.addr, lit, sizeof(lit)) && !host[0];
+		}
+		if (!ok) {
+			fprintf(stderr, "case '%s': ret %d why '%s' family %u port %u host '%s'\n",
+				c->in, ret, ret ? why : "", ep.family, ep.port, host);
+			failed++;
+		}
+		/* The numeric-only parser (wg set's wgd.c side) refuses names. */
+		assert_int_equal(gk_config_wg_parse_endpoint(c->in, &ep),
+				 c->family > 0 ? 0 : -EINVAL);
+	}
+	assert_int_equal(failed, 0);
+
+	memset(lab64, 'a', 64);
+	strcpy(lab64 + 64, ".test:1");
+	assert_int_equal(gk_config_wg_split_endpoint(lab64, &ep, host, &why), -EINVAL);
+	memmove(lab64, lab64 + 1, strlen(lab64));	/* 63: fine */
+	assert_int_equal(gk_config_wg_split_endpoint(lab64, &ep, host, &why), 0);
+	for (i = 0; i < 253; i++)
+		long_name[i] = i % 64 == 63 ? '.' : 'b';
+	strcpy(long_name + 253, ":1");
+	assert_int_equal(gk_config_wg_split_endpoint(long_name, &ep, host, &why), 0);
+	assert_int_equal(strlen(host), 253);
+	memmove(long_name + 1, long_name, strlen(long_name) + 1);
+	long_name[0] = 'c';
+	assert_int_equal(gk_config_wg_split_endpoint(long_name, &ep, host, &why), -EINVAL);
+}
+
+/*
+ * A realistic wg-quick file's [Peer] blocks pasted unchanged (comments,
+ * blank lines, CRLF, key case, repeated AllowedIPs, a name Endpoint).
+ * Parsing keeps the name; gk_config_resolve() turns it into an address
+ * ("localhost" comes from /etc/hosts, no DNS).
+ */
+static void test_wg_paste(void **state)
+{
+	static const char text[] =
+		PORTS
+		"[wireguard]\n"
+		"PrivateKey = " ALICE_PRIV "\n"
+		"ListenPort = 51820\n"
+		"port = wan\n"
+		"\n"
+		"# pasted from /etc/wireguard/wg0.conf\r\n"
+		"[wireguard-peer laptop]\n"
+		"PublicKey = " KEY_0_31 "   # alice's laptop\n"
+		"PresharedKey = " KEY_AA "\n"
+		"AllowedIPs = 198.18.7.0/24,2001:db8:7::/64 # v4 and v6\n"
+		"AllowedIPs = 198.18.8.1/32#extra\n"
+		"\tEndpoint  =  frontdoor.test:51820 ; comment\r\n"
+		"persistentkeepalive = 25\r\n"
+		"\n"
+		"[wireguard-peer vps]\n"
+		"PUBLICKEY = " KEY_AA "\n"
+		"Endpoint = localhost:4500\n"
+		"AllowedIPs = 0.0.0.0/0, ::/0\n";
+	const struct gk_config_wg_peer *p;
+	struct gk_config cfg, copy;
+	char err[1024];
+	uint8_t a[16];
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.wg->nr_peers, 2);
+	p = &cfg.wg->peers[0];
+	assert_string_equal(p->name, "laptop");
+	assert_int_equal(p->nr_allowed, 3);
+	assert_int_equal(p->allowed[2].plen, 32);
+	inet_pton(AF_INET, "198.18.8.1", a);
+	assert_memory_equal(p->allowed[2].addr, a, 4);
+	assert_int_equal(p->keepalive_s, 25);
+	assert_string_equal(p->ep_host, "frontdoor.test");
+	assert_int_equal(p->ep.family, 0);
+	assert_int_equal(p->ep.port, 51820);
+	p = &cfg.wg->peers[1];
+	assert_int_equal(p->nr_allowed, 2);
+	assert_int_equal(p->allowed[0].plen, 0);
+	assert_int_equal(p->allowed[1].plen, 0);
+	assert_string_equal(p->ep_host, "localhost");
+
+	/* Only the second resolves without DNS: resolve a copy without the first. */
+	assert_int_equal(gk_config_copy(&copy, &cfg), 0);
+	copy.wg->peers[0].ep_host[0] = '\0';
+	assert_false(gk_config_wg_equal(copy.wg, cfg.wg));
+	assert_int_equal(gk_config_resolve(&copy, 5000, err, sizeof(err)), 0);
+	p = &copy.wg->peers[1];
+	assert_int_equal(p->ep.port, 4500);
+	if (p->ep.family == AF_INET) {
+		assert_int_equal(p->ep.addr[0], 127);
+	} else {
+		assert_int_equal(p->ep.family, AF_INET6);
+		inet_pton(AF_INET6, "::1", a);
+		assert_memory_equal(p->ep.addr, a, 16);
+	}
+	/* Reload view: a resolved name equals the same name unresolved. */
+	copy.wg->peers[0] = cfg.wg->peers[0];
+	assert_true(gk_config_wg_equal(copy.wg, cfg.wg));
+	strcpy(copy.wg->peers[1].ep_host, "localhost.");
+	assert_false(gk_config_wg_equal(copy.wg, cfg.wg));
+	gk_config_free(&copy);
+	gk_config_free(&cfg);
+}
+
+/*
+ * Only an enabled [wireguard] resolves (a name that does not resolve is
+ * tested in tests/e2e/e2e_wg_ep.sh, where no DNS server can answer).
+ */
+static void test_wg_resolve_disabled(void **state)
+{
+	static const char text[] = WG_HDR
+		"enabled = no\n"
+		"[wireguard-peer far]\n"
+		"PublicKey = " KEY_AA "\n"
+		"Endpoint = localhost:1\n";
+	struct gk_config cfg;
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(gk_config_resolve(&cfg, 5000, err, sizeof(err)), 0);
+	assert_int_equal(cfg.wg->peers[0].ep.family, 0);
+	cfg.wg->enabled = true;
+	assert_int_equal(gk_config_resolve(&cfg, 5000, err, sizeof(err)), 0);
+	assert_int_not_equal(cfg.wg->peers[0].ep.family, 0);
+	gk_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +445,9 @@ int main(void)
 		cmocka_unit_test(test_wg_absent),
 		cmocka_unit_test(test_wg_defaults),
 		cmocka_unit_test(test_wg_bad),
+		cmocka_unit_test(test_wg_endpoint_syntax),
+		cmocka_unit_test(test_wg_paste),
+		cmocka_unit_test(test_wg_resolve_disabled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
