@@ -1009,9 +1009,10 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 			       o->ports[i].mtu, n->ports[i].mtu);
 
 	gk_config_free(&d->cfg);
-	d->cfg = *n;		/* n's map_rules now belong to d->cfg */
+	d->cfg = *n;		/* n's map_rules and wg now belong to d->cfg */
 	n->map_rules = NULL;
 	n->nr_map_rules = 0;
+	n->wg = NULL;
 	gk_log_set_level(n->log_level);
 	for (unsigned i = 0; i < d->nr_ports; i++)
 		if (n->ports[i].mtu)
