@@ -302,7 +302,7 @@ int gk_config_wg_split_endpoint(const char *s, struct gk_config_wg_endpoint *ep,
 				return -EINVAL;
 		}
 	}
-	*why = "invalid port (expected 1..65535)";
+	*why = "port must be 1..65535";
 	if (parse_num(colon, 65535, &port) || !port) {
 		memset(ep, 0, sizeof(*ep));
 		return -EINVAL;
