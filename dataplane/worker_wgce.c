@@ -162,8 +162,9 @@ void gk_worker_wgce_in(struct gk_worker *w, struct gk_pkt **pk, uint16_t n)
 	if (w->wgce.punted != before && w->cfg.wg_punt_efd > 0) {
 		uint64_t one = 1;
 
+		/* EAGAIN means a full counter: genkand is being woken anyway */
 		if (write(w->cfg.wg_punt_efd, &one, sizeof(one)) < 0)
-			(void)0;	/* counter full: genkand is awake anyway */
+			w->wgce.wake_fail++;
 	}
 }
 

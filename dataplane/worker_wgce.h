@@ -48,6 +48,7 @@ struct gk_wgce_stats {
 	uint64_t stray;			/* to ListenPort, not WireGuard: dropped */
 	uint64_t injected;		/* built and sent for genkand */
 	uint64_t inject_drops;		/* no buffer, or the encap refused */
+	uint64_t wake_fail;		/* eventfd write failed (tick drains) */
 };
 
 /* Allocates the inject scratch when this worker drains the ring. */
