@@ -1213,9 +1213,10 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			ws.stray += x->stray;
 			ws.injected += x->injected;
 			ws.inject_drops += x->inject_drops;
+			ws.wake_fail += x->wake_fail;
 		}
 		json_object_set_new(o, "mape_ce", json_pack(
-			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"punted", (json_int_t)ws.punted,
 			"punt_drops", (json_int_t)ws.punt_drops,
 			"stray_dropped", (json_int_t)ws.stray,
@@ -1225,7 +1226,8 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			"inject_ring_full", (json_int_t)g->inject_full,
 			"inject_too_big", (json_int_t)g->inject_too_big,
 			"injected", (json_int_t)ws.injected,
-			"inject_drops", (json_int_t)ws.inject_drops));
+			"inject_drops", (json_int_t)ws.inject_drops,
+			"wake_failed", (json_int_t)ws.wake_fail));
 	}
 	/* The data path's own reasons and events (wg_data.h), all workers. */
 	{
