@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* [wireguard] x [mape] role = ce cross checks (config_wg_mape.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -48,6 +49,11 @@ void gk_config_wg_mape_validate(const struct gk_config *cfg,
 		     wg->listen_port, cp.psid, cp.psid_offset, cp.psid_len,
 		     set);
 	}
+	/* tunnel_mtu 0 (from the link) is checked by genkand at start. */
+	if (m->tunnel_mtu && gk_config_wg_mape_mtu(cfg, m->tunnel_mtu, why,
+						    sizeof(why), &line))
+		perr(ea, line, "%s", why);
+	line = wg->key_line[WGI_LISTEN_PORT];
 	if (!cfg->nat.present || !cfg->nat.enabled)
 		return;
 	for (i = 0; i < cfg->nat.nr_maps; i++)
@@ -57,6 +63,24 @@ void gk_config_wg_mape_validate(const struct gk_config *cfg,
 			     "ListenPort %u is also the public_port of nat-map '%s' (line %u)",
 			     wg->listen_port, cfg->nat.maps[i].name,
 			     cfg->nat.maps[i].line);
+}
+
+int gk_config_wg_mape_mtu(const struct gk_config *cfg, uint32_t tunnel_mtu,
+			  char *msg, size_t len, unsigned *line)
+{
+	const struct gk_config_wg *wg = cfg->wg;
+	bool dflt = !wg->key_line[WGI_MTU];
+
+	*line = dflt ? wg->line : wg->key_line[WGI_MTU];
+	if (wg->mtu + GK_CONFIG_WG_MAPE_OVERHEAD <= tunnel_mtu)
+		return 0;
+	snprintf(msg, len,
+		 "[wireguard] mtu %u%s is above the MAP-E tunnel MTU %u minus %u (outer IPv4 20 + UDP 8 + WireGuard 32): set mtu = %u or less",
+		 wg->mtu, dflt ? " (the default)" : "", tunnel_mtu,
+		 GK_CONFIG_WG_MAPE_OVERHEAD,
+		 tunnel_mtu > GK_CONFIG_WG_MAPE_OVERHEAD ?
+		 tunnel_mtu - GK_CONFIG_WG_MAPE_OVERHEAD : 0);
+	return -EINVAL;
 }
 
 bool gk_config_wg_ce_src4(const struct gk_config *cfg, uint8_t src[4])
@@ -70,4 +94,13 @@ bool gk_config_wg_ce_src4(const struct gk_config *cfg, uint8_t src[4])
 		return false;
 	memcpy(src, cp.ipv4, 4);
 	return true;
+}
+
+uint16_t gk_config_wg_ce_port(const struct gk_config *cfg)
+{
+	uint8_t a[4];
+
+	if (!cfg->wg || !cfg->wg->enabled || !gk_config_wg_ce_src4(cfg, a))
+		return 0;
+	return cfg->wg->listen_port;
 }

@@ -33,6 +33,7 @@
 #include "ctl_server.h"
 #include "daemon.h"
 #include "nat_ctl.h"
+#include "config_wg_mape.h"
 #include "wgd.h"
 #include "handlers.h"
 #include "log.h"
@@ -422,7 +423,8 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { EV_SIGNAL, EV_NETLINK, EV_CTL, EV_TIMER, EV_WG4, EV_WG6 };
+/* EV_WG4 + GK_WGD_FD_*: the WireGuard sockets and punt eventfd. */
+enum { EV_SIGNAL, EV_NETLINK, EV_CTL, EV_TIMER, EV_WG4, EV_WG6, EV_WGPUNT };
 
 static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 {
@@ -452,7 +454,7 @@ static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -errno;
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < GK_WGD_NR_FDS; i++)
 		if (gk_wgd_fd(d->wgd, i) >= 0 &&
 		    epoll_add(d->epfd, gk_wgd_fd(d->wgd, i), EV_WG4 + i)) {
 			snprintf(err, errlen, "epoll: %s", strerror(errno));
@@ -602,6 +604,26 @@ static int start_mape(struct gk_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Behind a MAP-E CE the sealed packet gets 60 bytes of outer IPv4/UDP/
+ * WireGuard and may not be fragmented: with a tunnel MTU from the link
+ * (no [mape] tunnel_mtu, so the config check could not know it) the
+ * WireGuard mtu is checked here.
+ */
+static int check_wg_mtu(struct gk_daemon *d, char *err, size_t errlen)
+{
+	char why[256];
+	unsigned line;
+
+	if (!gk_config_wg_ce_port(&d->cfg) || !d->map)
+		return 0;
+	if (!gk_config_wg_mape_mtu(&d->cfg, d->map->tunnel_mtu, why,
+				   sizeof(why), &line))
+		return 0;
+	snprintf(err, errlen, "%s:%u: %s", d->cfg.path, line, why);
+	return -EINVAL;
+}
+
 static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 {
 	const struct gk_config *cfg = &d->cfg;
@@ -709,18 +731,6 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	}
 
 	d->epfd = d->sigfd = d->timerfd = -1;
-	/*
-	 * Half-built features stay off: WireGuard from behind a MAP-E CE has
-	 * its outbound half only (docs/wireguard.md, "Behind MAP-E").
-	 */
-	if (cfg->wg && cfg->wg->enabled && cfg->mape.present &&
-	    cfg->mape.enabled && cfg->mape.role == GK_MAPE_CE) {
-		snprintf(err, errlen,
-			 "%s:%u: [wireguard] on a MAP-E CE is not supported yet "
-			 "(no inbound path); see docs/wireguard.md", cfg->path,
-			 cfg->wg->line);
-		return -EOPNOTSUPP;
-	}
 	/* d->cfg owns its own map_rules: the caller frees its copy. */
 	ret = gk_config_copy(&d->cfg, cfg);
 	if (ret) {
@@ -779,6 +789,9 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	ret = gk_nat_start(d, err, errlen);
 	if (ret)
 		return ret;
+	ret = check_wg_mtu(d, err, errlen);
+	if (ret)
+		return ret;
 	ret = gk_wgd_start(d, &d->wgd, err, errlen);
 	if (ret)
 		return ret;
@@ -835,6 +848,7 @@ int gk_daemon_run(struct gk_daemon *d)
 				break;
 			case EV_WG4:
 			case EV_WG6:
+			case EV_WGPUNT:
 				gk_wgd_on_readable(d->wgd,
 						   evs[i].data.u32 - EV_WG4);
 				break;

@@ -16,6 +16,7 @@
 #include "dataplane/spsc.h"
 #include "dataplane/worker.h"
 
+#include "config_wg_mape.h"
 #include "daemon.h"
 #include "log.h"
 #include "nat_ctl.h"
@@ -159,6 +160,12 @@ int gk_nat_start(struct gk_daemon *d, char *err, size_t errlen)
 		c->holddown_s = nc->hold_down ? nc->hold_down : UINT32_MAX;
 		c->filter = nc->filter;
 		c->seed = (uint32_t)gk_mono_ns() ^ w * 0x9e3779b1u;
+		/* WireGuard sends from ListenPort: never a NAPT binding. */
+		if (gk_config_wg_ce_port(&d->cfg)) {
+			c->reserved[0].proto = IPPROTO_UDP;
+			c->reserved[0].port = gk_config_wg_ce_port(&d->cfg);
+			c->nr_reserved = 1;
+		}
 		if (s->evlog) {
 			s->ev[w] = gk_spsc_create(sizeof(struct gk_napt_event),
 						  EV_RING);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@
 #include "dataplane/spsc.h"
 #include "dataplane/worker.h"
 #include "dataplane/worker_wg.h"
+#include "dataplane/worker_wgce.h"
 
 #define EV_RING_SIZE	1024
 #define MAX_ALLOWED	GK_CONFIG_WG_MAX_ALLOWED
@@ -89,9 +91,19 @@ struct gk_wgd {
 	/* handshake load, per second */
 	uint64_t load_sec;
 	unsigned load_count;
+	/*
+	 * Behind a MAP-E CE (worker_wgce.h): IPv4 handshakes come from the
+	 * workers' punt rings (punt_efd wakes us) and leave through the
+	 * inject ring to worker 0, not through the kernel.
+	 */
+	bool ce;
+	int punt_efd;
+	struct gk_spsc *punt[GK_MAX_WORKERS];
+	struct gk_spsc *inject;
 	/* counters for `wg show -j` / stats */
 	uint64_t rx_bad_mac, rx_cookie_sent, rx_rejected, rx_data_on_socket,
 		 hs_initiations_sent, hs_completed, publish_errors;
+	uint64_t punt_rx, punt_bad, inject_sent, inject_full, inject_too_big;
 };
 
 static uint64_t mono_ns(void)
@@ -140,6 +152,27 @@ static void endpoint_of(const struct sockaddr_storage *ss,
 	}
 }
 
+/* Behind a CE: worker 0 builds, encapsulates and sends it. */
+static void inject(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
+		   const void *buf, size_t len)
+{
+	struct gk_wg_ctlmsg m;
+
+	if (len > sizeof(m.msg)) {
+		g->inject_too_big++;
+		return;
+	}
+	memcpy(m.addr, ep->addr, 4);
+	m.port = ep->port;
+	m.len = (uint16_t)len;
+	memcpy(m.msg, buf, len);
+	if (gk_spsc_push(g->inject, &m))
+		g->inject_sent++;
+	else
+		g->inject_full++;
+	explicit_bzero(&m, sizeof(m));
+}
+
 static void wg_send(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 		    const void *buf, size_t len)
 {
@@ -149,6 +182,10 @@ static void wg_send(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 
 	if (!ep->family)
 		return;
+	if (g->ce && ep->family == AF_INET) {
+		inject(g, ep, buf, len);
+		return;
+	}
 	fd = g->fd[ep->family == AF_INET6];
 	if (fd < 0)
 		return;
@@ -552,11 +589,78 @@ static void on_cookie(struct gk_wgd *g, const uint8_t *buf, size_t len)
 	}
 }
 
+/* One handshake message, from the socket or punted by a worker. */
+static void dispatch(struct gk_wgd *g, const uint8_t *buf, size_t n,
+		     const struct sockaddr_storage *src)
+{
+	switch (buf[0] | buf[1] << 8 | buf[2] << 16 | (uint32_t)buf[3] << 24) {
+	case GK_WG_MSG_INITIATION:
+		on_initiation(g, buf, n, src);
+		break;
+	case GK_WG_MSG_RESPONSE:
+		on_response(g, buf, n, src);
+		break;
+	case GK_WG_MSG_COOKIE:
+		on_cookie(g, buf, n);
+		break;
+	default:
+		/* Data on a queue no worker serves: XDP passed it. */
+		g->rx_data_on_socket++;
+		break;
+	}
+}
+
+/*
+ * Punted messages go through dispatch() like datagrams from the socket,
+ * with the outer IPv4 source as the sender: the same mac1/mac2, cookie
+ * and per-source rate limit checks (check_macs) apply.
+ */
+static void drain_punts(struct gk_wgd *g)
+{
+	struct gk_wg_ctlmsg m[16];
+
+	for (unsigned w = 0; w < g->d->nr_workers; w++) {
+		unsigned n;
+
+		if (!g->punt[w])
+			continue;
+		/* bounded: a flood cannot keep the event loop here */
+		for (int budget = 4; budget > 0; budget--) {
+			n = gk_spsc_pop(g->punt[w], m, 16);
+			for (unsigned i = 0; i < n; i++) {
+				struct sockaddr_storage ss = { 0 };
+				struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+
+				if (m[i].len < 4 || m[i].len > sizeof(m[i].msg)) {
+					g->punt_bad++;
+					continue;
+				}
+				s->sin_family = AF_INET;
+				s->sin_port = htons(m[i].port);
+				memcpy(&s->sin_addr, m[i].addr, 4);
+				g->punt_rx++;
+				dispatch(g, m[i].msg, m[i].len, &ss);
+			}
+			if (n < 16)
+				break;
+		}
+	}
+	explicit_bzero(m, sizeof(m));
+}
+
 void gk_wgd_on_readable(struct gk_wgd *g, int which)
 {
 	struct sockaddr_storage src;
 	uint8_t buf[2048];
 
+	if (which == GK_WGD_FD_PUNT) {
+		uint64_t v;
+
+		if (read(g->punt_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			gk_dbg("wireguard: punt eventfd: %s", strerror(errno));
+		drain_punts(g);
+		return;
+	}
 	for (int budget = 64; budget > 0; budget--) {
 		socklen_t sl = sizeof(src);
 		ssize_t n = recvfrom(g->fd[which], buf, sizeof(buf), MSG_DONTWAIT,
@@ -564,21 +668,7 @@ void gk_wgd_on_readable(struct gk_wgd *g, int which)
 
 		if (n < 4)
 			return;
-		switch (buf[0] | buf[1] << 8 | buf[2] << 16 | (uint32_t)buf[3] << 24) {
-		case GK_WG_MSG_INITIATION:
-			on_initiation(g, buf, (size_t)n, &src);
-			break;
-		case GK_WG_MSG_RESPONSE:
-			on_response(g, buf, (size_t)n, &src);
-			break;
-		case GK_WG_MSG_COOKIE:
-			on_cookie(g, buf, (size_t)n);
-			break;
-		default:
-			/* Data on a queue no worker serves: XDP passed it. */
-			g->rx_data_on_socket++;
-			break;
-		}
+		dispatch(g, buf, (size_t)n, &src);
 	}
 }
 
@@ -647,6 +737,9 @@ void gk_wgd_tick(struct gk_wgd *g)
 {
 	uint64_t now = mono_ns();
 
+	/* A lost wake-up costs at most one tick. */
+	if (g->ce)
+		drain_punts(g);
 	drain_events(g);
 	for (uint32_t i = 0; i < g->next_id; i++) {
 		struct wpeer *p = &g->peers[i];
@@ -836,6 +929,7 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 		return -ENOMEM;
 	g->d = d;
 	g->fd[0] = g->fd[1] = -1;
+	g->punt_efd = -1;
 	g->listen_port = c->listen_port;
 	g->mtu = c->mtu;
 	g->peers = calloc(GK_WGD_MAX_PEERS, sizeof(*g->peers));
@@ -872,6 +966,26 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 		g->ev[i] = gk_wg_evring_create(EV_RING_SIZE);
 		if (!g->ev[i])
 			goto err_nomem;
+	}
+	g->punt_efd = -1;
+	if (gk_config_wg_ce_port(&d->cfg)) {
+		g->ce = true;
+		g->punt_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (g->punt_efd < 0) {
+			snprintf(err, errlen, "wireguard: eventfd: %s",
+				 strerror(errno));
+			goto err_free;
+		}
+		g->inject = gk_spsc_create(sizeof(struct gk_wg_ctlmsg),
+					   GK_WG_INJECT_RING);
+		if (!g->inject)
+			goto err_nomem;
+		for (i = 0; i < d->nr_workers; i++) {
+			g->punt[i] = gk_spsc_create(sizeof(struct gk_wg_ctlmsg),
+						    GK_WG_PUNT_RING);
+			if (!g->punt[i])
+				goto err_nomem;
+		}
 	}
 	/* One writer per replay window: misdirected data is handed over. */
 	if (d->nr_workers > 1) {
@@ -925,8 +1039,9 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 		snprintf(err, errlen, "wireguard: gk_wg map: %s", strerror(-ret));
 		goto err_free;
 	}
-	gk_info("wireguard: listening on port %u (%s), %u peer(s), mtu %u",
-		g->listen_port, c->port, c->nr_peers, g->mtu);
+	gk_info("wireguard: listening on port %u (%s), %u peer(s), mtu %u%s",
+		g->listen_port, c->port, c->nr_peers, g->mtu,
+		g->ce ? ", IPv4 through the MAP-E CE data plane" : "");
 	*out = g;
 	return 0;
 
@@ -949,11 +1064,20 @@ void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc)
 	wc->wg_rings = g->rings;
 	wc->wg_nr_workers = g->d->nr_workers;
 	wc->wg_port_id = g->port_id;
+	if (g->ce) {
+		wc->wg_ce_port = g->listen_port;
+		wc->wg_punt = g->punt[w];
+		wc->wg_punt_efd = g->punt_efd;
+		/* one writer per ring: worker 0 sends them all */
+		wc->wg_inject = w == 0 ? g->inject : NULL;
+	}
 }
 
 int gk_wgd_fd(const struct gk_wgd *g, int which)
 {
-	return g ? g->fd[which] : -1;
+	if (!g)
+		return -1;
+	return which == GK_WGD_FD_PUNT ? g->punt_efd : g->fd[which];
 }
 
 void gk_wgd_stop(struct gk_wgd *g)
@@ -967,6 +1091,14 @@ void gk_wgd_stop(struct gk_wgd *g)
 	for (int i = 0; i < 2; i++)
 		if (g->fd[i] >= 0)
 			close(g->fd[i]);
+	if (g->punt_efd >= 0)
+		close(g->punt_efd);
+	/* Workers are joined: the rings have no other end left. */
+	for (unsigned i = 0; i < GK_MAX_WORKERS; i++)
+		if (g->punt[i])
+			gk_spsc_destroy(g->punt[i]);
+	if (g->inject)
+		gk_spsc_destroy(g->inject);
 	if (g->peers) {
 		for (uint32_t i = 0; i < g->next_id; i++)
 			if (g->peers[i].used)
@@ -1069,6 +1201,34 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		      "handoff_out", (json_int_t)hout,
 		      "handoff_in", (json_int_t)hin,
 		      "handoff_drops", (json_int_t)hdrop);
+	/* Behind a MAP-E CE: the punt and inject paths (worker_wgce.h). */
+	if (g->ce) {
+		struct gk_wgce_stats ws = { 0 };
+
+		for (unsigned w = 0; w < g->d->nr_workers; w++) {
+			const struct gk_wgce_stats *x = &g->d->workers[w].wgce;
+
+			ws.punted += x->punted;
+			ws.punt_drops += x->punt_drops;
+			ws.stray += x->stray;
+			ws.injected += x->injected;
+			ws.inject_drops += x->inject_drops;
+			ws.wake_fail += x->wake_fail;
+		}
+		json_object_set_new(o, "mape_ce", json_pack(
+			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"punted", (json_int_t)ws.punted,
+			"punt_drops", (json_int_t)ws.punt_drops,
+			"stray_dropped", (json_int_t)ws.stray,
+			"punt_received", (json_int_t)g->punt_rx,
+			"punt_malformed", (json_int_t)g->punt_bad,
+			"inject_queued", (json_int_t)g->inject_sent,
+			"inject_ring_full", (json_int_t)g->inject_full,
+			"inject_too_big", (json_int_t)g->inject_too_big,
+			"injected", (json_int_t)ws.injected,
+			"inject_drops", (json_int_t)ws.inject_drops,
+			"wake_failed", (json_int_t)ws.wake_fail));
+	}
 	/* The data path's own reasons and events (wg_data.h), all workers. */
 	{
 		json_t *dr = json_object(), *evc = json_object();

@@ -30,7 +30,13 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 		 size_t errlen);
 /* Fills wc's WireGuard fields for worker w. */
 void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc);
-/* The sockets, for epoll; -1 when absent. */
+/*
+ * For epoll, -1 when absent: 0 the IPv4 socket, 1 the IPv6 socket,
+ * GK_WGD_FD_PUNT the eventfd the workers write when they punted
+ * handshakes (behind a MAP-E CE).
+ */
+#define GK_WGD_FD_PUNT	2
+#define GK_WGD_NR_FDS	3
 int gk_wgd_fd(const struct gk_wgd *g, int which);
 void gk_wgd_on_readable(struct gk_wgd *g, int which);
 /* Timers, worker events, counters: every genkand tick. */

@@ -29,6 +29,7 @@ const char *const gk_napt_drop_names[GK_NAPT_DROP_MAX] = {
 
 #define B_USED		0x01
 #define B_STATIC	0x02
+#define B_RESERVED	0x04	/* cfg.reserved: genkan sends from it */
 
 /* Ports and addresses in host order inside the stage: one swap per packet. */
 struct sess {
@@ -374,7 +375,8 @@ static uint16_t port_alloc(struct gk_napt *n, unsigned pr, const struct key *k)
 		    (uint64_t)pr << 32 | k->rem_addr, n->cfg.seed) % n->nown;
 	for (i = 0, at = start; i < n->nown; i++) {
 		port = n->owned[at];
-		if (!(n->bind[pr][port].flags & B_USED) && !held(n, pr, port, k))
+		if (!(n->bind[pr][port].flags & (B_USED | B_RESERVED)) &&
+		    !held(n, pr, port, k))
 			return port;
 		if (++at == n->nown)
 			at = 0;
@@ -973,12 +975,45 @@ static int check_cfg(const struct gk_napt_cfg *c, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown filtering mode %u", c->filter);
 		return -EINVAL;
 	}
+	if (c->nr_reserved > GK_NAPT_MAX_RESERVED) {
+		snprintf(err, errlen, "%u reserved ports, at most %u",
+			 c->nr_reserved, GK_NAPT_MAX_RESERVED);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < c->nr_reserved; i++)
+		if (c->reserved[i].proto != 6 && c->reserved[i].proto != 17) {
+			snprintf(err, errlen,
+				 "reserved ports are TCP or UDP, not protocol %u",
+				 c->reserved[i].proto);
+			return -EINVAL;
+		}
 	if (c->max_sessions > (1u << 26)) {
 		snprintf(err, errlen, "max sessions %u above %u", c->max_sessions,
 			 1u << 26);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static bool is_owned(const struct gk_napt *n, uint16_t port);
+
+/* cfg.reserved: out of the pool for good (a reserved port is never B_USED). */
+static void reserve(struct gk_napt *n)
+{
+	const struct gk_napt_cfg *c = &n->cfg;
+
+	for (unsigned i = 0; i < c->nr_reserved; i++) {
+		unsigned pr = pr_of(c->reserved[i].proto);
+		uint16_t port = c->reserved[i].port;
+		struct bind *b = &n->bind[pr][port];
+
+		if (!port || !is_owned(n, port) ||
+		    gk_napt_port_owner(c, port) != c->worker ||
+		    (b->flags & B_RESERVED))
+			continue;
+		b->flags = B_RESERVED;
+		n->port_free[pr]--;
+	}
 }
 
 struct gk_napt *gk_napt_create(const struct gk_napt_cfg *cfg, int *rc,
@@ -1038,6 +1073,7 @@ struct gk_napt *gk_napt_create(const struct gk_napt_cfg *cfg, int *rc,
 			goto err_free;
 		n->port_free[i] = n->nown;
 	}
+	reserve(n);
 	/* bindings: at most one per session, plus the static ones */
 	if (ht_init(&n->t_out, n->max_sess) || ht_init(&n->t_in, n->max_sess) ||
 	    ht_init(&n->t_bind, n->max_sess + MAX_STATIC))
@@ -1159,6 +1195,11 @@ int gk_napt_static_add(struct gk_napt *n, const struct gk_napt_static *m,
 	}
 	if (b->flags & B_USED) {
 		snprintf(err, errlen, "port %u/%u is in use by a dynamic binding",
+			 m->ext_port, m->proto);
+		return -EBUSY;
+	}
+	if (b->flags & B_RESERVED) {
+		snprintf(err, errlen, "port %u/%u is reserved for genkan itself",
 			 m->ext_port, m->proto);
 		return -EBUSY;
 	}

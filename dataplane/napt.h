@@ -42,6 +42,7 @@ struct gk_spsc;
 #define GK_NAPT_UDP_MIN_S	120	/* RFC 4787 REQ-5 */
 #define GK_NAPT_SCAN		16	/* sessions checked for expiry per burst */
 #define GK_NAPT_HOLD_SLOTS	4096	/* hold-down record (hashed, lossy) */
+#define GK_NAPT_MAX_RESERVED	4	/* gk_napt_cfg.reserved */
 
 enum gk_napt_filter {
 	GK_NAPT_FILTER_APDF = 0,	/* address and port dependent (default) */
@@ -70,6 +71,17 @@ struct gk_napt_cfg {
 	uint8_t filter;			/* enum gk_napt_filter */
 	uint32_t seed;			/* spreads the allocator's starts */
 	struct gk_spsc *log;		/* event ring (gk_napt_event) or NULL */
+	/*
+	 * Outside ports the dynamic allocator never hands out and static
+	 * mappings may not take: ports genkan itself sends from (the
+	 * WireGuard ListenPort on a CE, udp). Ports outside the set or
+	 * owned by another worker are ignored here.
+	 */
+	struct {
+		uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+		uint16_t port;
+	} reserved[GK_NAPT_MAX_RESERVED];
+	uint8_t nr_reserved;
 };
 
 /* Stage drops: X(name, string). */
@@ -162,7 +174,7 @@ unsigned gk_napt_owned_ports(const struct gk_napt *n, uint16_t *out, unsigned ma
  * @in_addr:@in_port. -ERANGE when @ext_port is outside the CE's port set,
  * -EXDEV when another worker owns it (add it there), -EEXIST when it is
  * already mapped (0 if to the same target and @exist_ok), -EBUSY when a
- * dynamic binding holds it, -EPROTONOSUPPORT for other protocols.
+ * dynamic binding holds it or it is reserved (cfg.reserved), -EPROTONOSUPPORT for other protocols.
  * Delete: -ENOENT unless @missing_ok. Deleting a mapping ends its sessions.
  */
 struct gk_napt_static {

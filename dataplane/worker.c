@@ -88,7 +88,7 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 			return ret;
 		}
 	}
-	if (gk_worker_wg_init(w)) {
+	if (gk_worker_wg_init(w) || gk_worker_wgce_init(w)) {
 		gk_worker_fini(w);
 		return -ENOMEM;
 	}
@@ -98,6 +98,7 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 
 void gk_worker_fini(struct gk_worker *w)
 {
+	gk_worker_wgce_fini(w);
 	gk_worker_wg_fini(w);
 	gk_mape_fini(&w->mape);
 	free(w->mape.dom);
@@ -227,14 +228,23 @@ uint16_t mape_stages(struct gk_worker *w, struct gk_port *in,
 		} else if (mb->nce) {
 			gk_mape_ce_burst(mc, mb->ce, mb->nce);
 			nt = gk_worker_take_extra(mc, stage, nt);
+			/* WireGuard behind the CE: not for l3fwd (worker_wgce.h) */
+			if (unlikely(w->cfg.wg_ce_port))
+				gk_worker_wgce_in(w, mb->ce, mb->nce);
 		}
 		if (mb->nbr) {
 			gk_mape_br_burst(mc, mb->br, mb->nbr);
 			nt = gk_worker_take_extra(mc, stage, nt);
 		}
 	}
-	for (i = 0; i < mb->nce; i++)
-		stage[nt++] = mb->ce[i];
+	for (i = 0; i < mb->nce; i++) {
+		/* decapsulated WireGuard data: the caller's rx bucket */
+		if (unlikely(mb->ce[i]->meta.class == GK_CLASS_WG_DATA) &&
+		    mb->ce[i]->verdict == GK_V_NONE)
+			mb->wg[mb->nwg++] = mb->ce[i];
+		else
+			stage[nt++] = mb->ce[i];
+	}
 	for (i = 0; i < mb->nbr; i++)
 		stage[nt++] = mb->br[i];
 	return nt;
@@ -323,6 +333,9 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	} else {
 		mb.nce = mb.nbr = mb.nwg = 0;
 		nt = sort_classes(st, pkts, n, sorted, &mb, dropped, &nd);
+		/* Behind a CE, AllowedIPs win over NAPT + encap. */
+		if (unlikely(w->cfg.wg_ce_port) && mb.nce)
+			nt = gk_worker_wgce_claim(w, mb.ce, &mb.nce, sorted, nt);
 		if (mb.nce | mb.nbr)
 			nt = mape_stages(w, in, sorted, nt, &mb, 0);
 		if (mb.nwg)
@@ -351,7 +364,32 @@ void gk_worker_resume(struct gk_worker *w, struct gk_port *in,
 	mb.nce = n;
 	memcpy(mb.ce, pkts, n * sizeof(*pkts));
 	nt = mape_stages(w, in, sorted, 0, &mb, resume);
+	if (mb.nwg)
+		nt = gk_worker_wg_rx(w, sorted, nt, mb.wg, mb.nwg);
 	route_tx(w, in, sorted, nt, dropped, 0, errs);
+}
+
+/*
+ * Handshake messages genkand sends from behind a MAP-E CE: built, CE
+ * encapsulated (worker_wgce.c), then routed like any other packet.
+ */
+static unsigned wg_inject(struct gk_worker *w)
+{
+	struct gk_pkt *pkts[GK_BURST], *dropped[STAGE_MAX];
+	const struct gk_map_table *t = w->mape.map;
+	struct gk_port *port;
+	uint64_t errs;
+	uint16_t n;
+
+	if (!t || t->v6_port_id >= GK_MAX_PORTS ||
+	    !(port = w->cfg.ports[t->v6_port_id]))
+		return 0;
+	n = gk_worker_wgce_inject(w, port, pkts, GK_BURST);
+	if (!n)
+		return 0;
+	errs = w->stats.drops[GK_WK_DROP_TTL] + w->stats.drops[GK_WK_DROP_TOO_BIG];
+	route_tx(w, port, pkts, n, dropped, 0, errs);
+	return n;
 }
 
 static void route_tx(struct gk_worker *w, struct gk_port *in,
@@ -454,6 +492,8 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 		if (w->cfg.handoff)
 			total += gk_wnat_drain(w);
 	}
+	if (unlikely(w->cfg.wg_inject))
+		total += wg_inject(w);
 	for (i = 0; i < w->nr_rx; i++)
 		total += poll_port(w, w->rx[i]);
 	for (i = 0; i < w->nr_rx; i++)

@@ -27,6 +27,7 @@
 #include "wg_aead.h"
 #include "port.h"
 #include "wkstats.h"
+#include "worker_wgce.h"
 
 struct gk_tables;
 struct gk_nreq_ring;
@@ -79,6 +80,16 @@ struct gk_worker_cfg {
 	struct gk_spsc **wg_rings;
 	unsigned int wg_nr_workers;
 	uint16_t wg_port_id;		/* the port WireGuard data arrives on */
+	/*
+	 * Behind a MAP-E CE (worker_wgce.h); wg_ce_port 0 when not. The
+	 * ListenPort (host order); punt: this worker -> genkand, with
+	 * punt_efd written once per burst that punted; inject: genkand ->
+	 * this worker (one worker only, NULL on the others).
+	 */
+	uint16_t wg_ce_port;
+	struct gk_spsc *wg_punt;
+	int wg_punt_efd;
+	struct gk_spsc *wg_inject;
 };
 
 /* Handoff counters (worker_nat.c), written by the worker only. */
@@ -113,6 +124,8 @@ struct gk_worker {
 	bool wg_handin;			/* other workers may hand us data */
 	struct gk_wg_handoff *wg_scratch;	/* [GK_WG_HANDIN_BURST] */
 	uint64_t wg_handoff_out, wg_handoff_in, wg_handoff_drops;
+	struct gk_wgce_stats wgce;		/* behind a MAP-E CE */
+	struct gk_wg_ctlmsg *wgce_scratch;	/* [GK_BURST] inject pops */
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */
 	unsigned int nr_rx;
 	uint64_t now_ns;

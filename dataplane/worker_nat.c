@@ -14,6 +14,7 @@
 #include "mape_ce.h"
 #include "napt.h"
 #include "worker_nat.h"
+#include "worker_wgce.h"
 
 int gk_wnat_init(struct gk_worker *w)
 {
@@ -227,12 +228,16 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 	if (n6) {
 		gk_mape_ce_burst(mc, v6, n6);
 		nt = gk_worker_take_extra(mc, stage, nt);
+		/* WireGuard to our ListenPort is no NAPT flow (worker_wgce.h) */
+		if (unlikely(w->cfg.wg_ce_port))
+			gk_worker_wgce_in(w, v6, n6);
 		/* Decapsulated (or ICMPv6-translated) IPv4 for the LAN. */
 		for (i = 0; i < n6; i++) {
 			struct gk_pkt *p = v6[i];
 
 			if (p->verdict != GK_V_NONE ||
-			    !(p->meta.flags & GK_META_F_IPV4))
+			    !(p->meta.flags & GK_META_F_IPV4) ||
+			    p->meta.class == GK_CLASS_WG_DATA)
 				continue;
 			if (steer && (o = in_owner(w, p)) != me) {
 				hand_over(w, p, o, GK_HANDOFF_IN);

@@ -218,7 +218,7 @@ static inline uint32_t inner_len(const struct gk_pkt *p)
  * error to ourselves) -- the WireGuard mtu must leave 60 bytes under the
  * MAP-E tunnel MTU. IPv6 outer packets route natively as before.
  */
-static void ce_encap(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
+void gk_worker_wg_ce_encap(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
 {
 	struct gk_mape_ctx *mc = &w->mape;
 	struct gk_pkt *v4[GK_BURST];
@@ -248,7 +248,7 @@ static inline void seal(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
 {
 	gk_wg_encrypt_burst(w->wg, tun, m);
 	if (unlikely(w->mape.map) && w->mape.map->role == GK_MAPE_ROLE_CE)
-		ce_encap(w, tun, m);
+		gk_worker_wg_ce_encap(w, tun, m);
 }
 
 void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)

@@ -61,6 +61,14 @@ uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
 			     struct gk_pkt **pkts, uint16_t room);
 
+/*
+ * Behind a MAP-E CE: the GK_V_NONE IPv4 packets of tun[0..m) (sealed
+ * outer packets, or handshakes genkand injects) go through the CE encap
+ * toward the BR; those it cannot send are dropped and counted.
+ */
+void gk_worker_wg_ce_encap(struct gk_worker *w, struct gk_pkt **tun,
+			   uint16_t m);
+
 /* Seals the packets of p[0..n) that AllowedIPs route into the tunnel. */
 void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n);
 

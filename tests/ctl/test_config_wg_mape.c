@@ -143,6 +143,40 @@ static void test_src4(void **state)
 	gk_config_free(&cfg);
 }
 
+/*
+ * WireGuard mtu + 60 (outer IPv4 20, UDP 8, WireGuard 32) must fit the
+ * MAP-E tunnel MTU: 1460 - 60 = 1400.
+ */
+#define CE_MTU(tm) PORTS						\
+	"[mape]\nrole = ce\nbr_address = 2001:db8:ffff::1\n"		\
+	"ipv4_port = lan\nipv6_port = wan\n"				\
+	"end_user_prefix = 2001:db8:12:3400::/56\n"			\
+	"tunnel_mtu = " tm "\n" RULE	/* [wireguard] on line 17 */
+
+static void test_mtu(void **state)
+{
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(parse(CE_MTU("1460") WG("51408") "mtu = 1400\n", err,
+			       sizeof(err)), 0);
+	assert_int_equal(parse(CE_MTU("1460") WG("51408") "mtu = 1401\n", err,
+			       sizeof(err)), -EINVAL);
+	if (!strstr(err, "w.conf:21: [wireguard] mtu 1401 is above the MAP-E tunnel MTU 1460 minus 60 (outer IPv4 20 + UDP 8 + WireGuard 32): set mtu = 1400 or less"))
+		fail_msg("got:\n%s", err);
+	/* the default 1420 does not fit 1460 either: blame [wireguard] */
+	assert_int_equal(parse(CE_MTU("1460") WG("51408"), err, sizeof(err)),
+			 -EINVAL);
+	if (!strstr(err, "w.conf:17: [wireguard] mtu 1420 (the default) is above the MAP-E tunnel MTU 1460"))
+		fail_msg("got:\n%s", err);
+	assert_int_equal(parse(CE_MTU("1480") WG("51408"), err, sizeof(err)), 0);
+	/* a BR shares nothing: not checked */
+	assert_int_equal(parse(PORTS
+			       "[mape]\nrole = br\nbr_address = 2001:db8:ffff::1\n"
+			       "ipv4_port = lan\nipv6_port = wan\ntunnel_mtu = 1280\n"
+			       RULE WG("51820"), err, sizeof(err)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_not_ce),
 		cmocka_unit_test(test_nat_map_clash),
 		cmocka_unit_test(test_src4),
+		cmocka_unit_test(test_mtu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -687,6 +687,68 @@ static void test_tcp_state(void **state)
 	gk_napt_free(n);
 }
 
+/*
+ * cfg.reserved (the WireGuard ListenPort on a CE): the dynamic pool never
+ * hands it out for its protocol, static mappings cannot take it, and the
+ * other protocol's pool keeps it. The set comes from gen_napt.py.
+ */
+static void test_reserved(void **state)
+{
+	const struct nx_set *set = &nx_sets[0];
+	struct gk_napt_cfg c = mkcfg(set, 0, 1);
+	uint16_t rp = set->ports[set->n / 2], p;
+	struct gk_napt_static m = { .proto = 17, .ext_port = rp,
+				    .in_addr = { 198, 51, 100, 20 }, .in_port = 53 };
+	uint8_t *seen = calloc(set->n, 1);
+	bool tcp_got_it = false;
+	struct gk_napt *n;
+	unsigned i, idx = 0;
+	char err[160];
+	struct slot s;
+
+	(void)state;
+	assert_non_null(seen);
+	c.reserved[0].proto = 17;
+	c.reserved[0].port = rp;
+	/* outside the set: nothing to take out of the pool */
+	c.reserved[1].proto = 17;
+	c.reserved[1].port = NX_OUTSIDE_PORT;
+	c.nr_reserved = 2;
+	n = mk(&c);
+	gk_napt_set_now(n, T0);
+	assert_int_equal(gk_napt_static_add(n, &m, false, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "reserved"));
+	for (i = 0; i + 1 < set->n; i++) {
+		p = udp_out(n, LAN(1 + i % 50), (uint16_t)(1024 + i), REM(1), 53);
+		assert_int_not_equal(p, 0);
+		assert_int_not_equal(p, rp);
+		assert_true(in_set(set, p, &idx));
+		assert_false(seen[idx]);
+		seen[idx] = 1;
+	}
+	/* the whole set minus the reserved port is in use: the next is refused */
+	assert_int_equal(udp_out(n, LAN(77), 999, REM(1), 53), 0);
+	assert_int_equal(gk_napt_stats(n)->drops[GK_NAPT_DROP_EXHAUSTED], 1);
+	/* TCP is not reserved: its pool has every port, rp included */
+	for (i = 0; i < set->n; i++) {
+		mk_tcp(&s, LAN(1 + i % 50), (uint16_t)(2000 + i), REM(1), 80, 0x02);
+		run1(n, &s, 0);
+		assert_int_equal(s.pkt.verdict, GK_V_NONE);
+		if (sport(&s) == rp)
+			tcp_got_it = true;
+	}
+	assert_true(tcp_got_it);
+	gk_napt_free(n);
+	free(seen);
+
+	/* only TCP and UDP ports can be reserved */
+	c.reserved[0].proto = 1;
+	c.nr_reserved = 1;
+	assert_null(gk_napt_create(&c, (int[]){ 0 }, err, sizeof(err)));
+	c.nr_reserved = GK_NAPT_MAX_RESERVED + 1;
+	assert_null(gk_napt_create(&c, (int[]){ 0 }, err, sizeof(err)));
+}
+
 static void test_static_api(void **state)
 {
 	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, NX_W);
@@ -828,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_tcp_state),
 		cmocka_unit_test(test_static_api),
+		cmocka_unit_test(test_reserved),
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_limits),
 	};
