@@ -38,6 +38,7 @@
 #include "dataplane/spsc.h"
 #include "dataplane/worker.h"
 #include "dataplane/worker_wg.h"
+#include "dataplane/wg_stage.h"
 #include "dataplane/worker_wgce.h"
 
 #define EV_RING_SIZE	1024
@@ -1064,6 +1065,7 @@ void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc)
 	wc->wg_rings = g->rings;
 	wc->wg_nr_workers = g->d->nr_workers;
 	wc->wg_port_id = g->port_id;
+	wc->wg_mtu = g->mtu;
 	if (g->ce) {
 		wc->wg_ce_port = g->listen_port;
 		wc->wg_punt = g->punt[w];
@@ -1253,6 +1255,17 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		}
 		json_object_set_new(o, "drops", dr);
 		json_object_set_new(o, "events", evc);
+	}
+	/* Packets held for a handshake (wg_stage.h), all workers. */
+	for (int k = 0; k < GK_WG_STAGE_CNT_MAX; k++) {
+		uint64_t v = 0;
+
+		for (unsigned w = 0; w < g->d->nr_workers; w++)
+			if (g->d->workers[w].wg_stage)
+				v += g->d->workers[w].wg_stage->cnt[k];
+		json_object_set_new(json_object_get(o, "counters"),
+				    gk_wg_stage_cnt_names[k],
+				    json_integer((json_int_t)v));
 	}
 	explicit_bzero(b64, sizeof(b64));
 	return o;

@@ -23,9 +23,12 @@
 #include "tables.h"
 #include "worker.h"
 #include "worker_nat.h"
+#include "wg_stage.h"
 #include "worker_wg.h"
 
 #define HB_PASSES	64	/* clock refresh period, in passes */
+/* Staged WireGuard bursts sent per pass at most: a full peer queue. */
+#define WG_FLUSH_BURSTS	(GK_WG_STAGE_PER_PEER / GK_BURST)
 /*
  * A burst plus what the CE and BR stages may create (fragments); with
  * NAPT the CE stage runs twice per burst (encap and decap).
@@ -392,6 +395,31 @@ static unsigned wg_inject(struct gk_worker *w)
 	return n;
 }
 
+/*
+ * Packets staged for a handshake (wg_stage.h) leave once their peer has
+ * keys: sealed in worker_wg.c, then routed like any sealed packet. Before
+ * the ports' bursts, so a peer's staged packets go ahead of its new ones.
+ */
+static unsigned wg_flush(struct gk_worker *w)
+{
+	struct gk_pkt *pkts[GK_BURST], *dropped[STAGE_MAX];
+	struct gk_port *in;
+	unsigned total = 0, k;
+	uint64_t errs;
+	uint16_t n;
+
+	for (k = 0; k < WG_FLUSH_BURSTS; k++) {
+		n = gk_worker_wg_flush(w, &in, pkts, GK_BURST);
+		if (!n)
+			break;
+		errs = w->stats.drops[GK_WK_DROP_TTL] +
+		       w->stats.drops[GK_WK_DROP_TOO_BIG];
+		route_tx(w, in, pkts, n, dropped, 0, errs);
+		total += n;
+	}
+	return total;
+}
+
 static void route_tx(struct gk_worker *w, struct gk_port *in,
 		     struct gk_pkt **transit, uint16_t nt,
 		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs)
@@ -494,6 +522,8 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	}
 	if (unlikely(w->cfg.wg_inject))
 		total += wg_inject(w);
+	if (unlikely(w->wg_stage && w->wg_stage->used))
+		total += wg_flush(w);
 	for (i = 0; i < w->nr_rx; i++)
 		total += poll_port(w, w->rx[i]);
 	for (i = 0; i < w->nr_rx; i++)

@@ -41,6 +41,7 @@ struct gk_wg_peers;
 struct gk_wg_evring;
 struct gk_wg_ctx;
 struct gk_wg_handoff;
+struct gk_wg_stage;
 struct gk_spsc;
 
 struct gk_worker_cfg {
@@ -80,6 +81,7 @@ struct gk_worker_cfg {
 	struct gk_spsc **wg_rings;
 	unsigned int wg_nr_workers;
 	uint16_t wg_port_id;		/* the port WireGuard data arrives on */
+	uint32_t wg_mtu;		/* tunnel MTU: staged frame size; 0: 1420 */
 	/*
 	 * Behind a MAP-E CE (worker_wgce.h); wg_ce_port 0 when not. The
 	 * ListenPort (host order); punt: this worker -> genkand, with
@@ -124,6 +126,7 @@ struct gk_worker {
 	bool wg_handin;			/* other workers may hand us data */
 	struct gk_wg_handoff *wg_scratch;	/* [GK_WG_HANDIN_BURST] */
 	uint64_t wg_handoff_out, wg_handoff_in, wg_handoff_drops;
+	struct gk_wg_stage *wg_stage;	/* packets waiting for a handshake */
 	struct gk_wgce_stats wgce;		/* behind a MAP-E CE */
 	struct gk_wg_ctlmsg *wgce_scratch;	/* [GK_BURST] inject pops */
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */

@@ -9,6 +9,7 @@
 #include "port.h"
 #include "spsc.h"
 #include "wg_data.h"
+#include "wg_stage.h"
 #include "worker.h"
 #include "worker_wg.h"
 
@@ -63,6 +64,15 @@ int gk_worker_wg_init(struct gk_worker *w)
 		}
 		w->wg_handin = true;
 	}
+	/* Room for the inner packet at the tunnel MTU behind two VLAN tags. */
+	w->wg_stage = malloc(sizeof(*w->wg_stage));
+	if (!w->wg_stage ||
+	    gk_wg_stage_init(w->wg_stage, w->cfg.wg_max_peers, GK_WG_STAGE_SLOTS,
+			     GK_WG_STAGE_PER_PEER,
+			     (w->cfg.wg_mtu ?: 1420) + 32)) {
+		gk_worker_wg_fini(w);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -76,6 +86,11 @@ void gk_worker_wg_fini(struct gk_worker *w)
 	free(w->wg_scratch);
 	w->wg_scratch = NULL;
 	w->wg_handin = false;
+	if (w->wg_stage) {
+		gk_wg_stage_fini(w->wg_stage);
+		free(w->wg_stage);
+		w->wg_stage = NULL;
+	}
 }
 
 /* The worker owning the keypair of this data packet's receiver index. */
@@ -251,9 +266,81 @@ static inline void seal(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
 		gk_worker_wg_ce_encap(w, tun, m);
 }
 
+/*
+ * Same hold-off state and counters as wg_data.c's encrypt path, so genkand
+ * hears "handshake needed" once per GK_WG_EV_HOLDOFF_NS whichever path
+ * noticed.
+ */
+static void want_handshake(struct gk_wg_ctx *c, const struct gk_wg_peer *pe)
+{
+	struct gk_wg_event ev = {
+		.type = GK_WG_EV_HANDSHAKE_NEEDED, .peer_id = pe->id,
+	};
+	uint64_t *last = pe->id < c->max_peers ? &c->peer[pe->id].hs_post_ns :
+						  &c->spare.hs_post_ns;
+
+	if (!c->events)
+		return;
+	if (*last && c->now_ns - *last < GK_WG_EV_HOLDOFF_NS)
+		return;
+	*last = c->now_ns ?: 1;
+	if (gk_wg_evring_push(c->events, &ev))
+		c->evc[GK_WG_EVC_HS_NEEDED]++;
+	else
+		c->evc[GK_WG_EVC_RING_FULL]++;
+}
+
+/*
+ * Kernel WireGuard stages what it cannot send yet (send.c): keep a copy
+ * until the peer has a keypair. The buffer itself is done (not a drop).
+ * A peer that still holds staged packets gets the new one queued behind
+ * them, keys or not, so its packets leave in order.
+ */
+static void stage(struct gk_worker *w, struct gk_pkt *q,
+		  const struct gk_wg_peer *pe, bool usable)
+{
+	gk_wg_stage_push(w->wg_stage, pe->id, q, w->now_ns);
+	q->verdict = GK_V_DROP;
+	q->drop_reason = GK_WK_DROP_WG;
+	if (!usable)
+		want_handshake(w->wg, pe);
+}
+
+uint16_t gk_worker_wg_flush(struct gk_worker *w, struct gk_port **in,
+			    struct gk_pkt **pkts, uint16_t room)
+{
+	struct gk_wg_stage *s = w->wg_stage;
+	uint16_t id = w->cfg.wg_port_id, n, k;
+	struct gk_port *port;
+
+	gk_wg_stage_sync(s, w->wgp, w->now_ns);
+	if (!s->ready || !w->wgp)
+		return 0;
+	/* Any port of ours will do: they share one buffer pool. */
+	port = id < GK_MAX_PORTS && w->cfg.ports[id] ? w->cfg.ports[id] :
+						       w->rx[0];
+	if (room > s->ready)
+		room = (uint16_t)s->ready;
+	n = port->ops->alloc ? port->ops->alloc(port, pkts, room) : 0;
+	if (!n)
+		return 0;	/* no buffer now: they wait for the next pass */
+	k = gk_wg_stage_pop(s, pkts, n);
+	if (k < n)
+		gk_port_free(port, pkts + k, n - k);
+	if (!k)
+		return 0;
+	/* TTL was decremented before staging; sealed packets are ORIGIN. */
+	w->wg->peers = w->wgp;
+	w->wg->now_ns = w->now_ns;
+	seal(w, pkts, k);
+	*in = port;
+	return k;
+}
+
 void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 {
 	const struct gk_wg_peers *t = w->wgp;
+	struct gk_wg_stage *s = w->wg_stage;
 	struct gk_pkt *tun[GK_BURST];
 	uint16_t i, m = 0;
 
@@ -261,8 +348,10 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 	w->wg->now_ns = w->now_ns;
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *q = p[i];
+		const struct gk_wg_peer *pe;
 		const uint8_t *ip;
-		uint32_t a4;
+		uint32_t a4, peer;
+		bool usable;
 
 		if (q->verdict != GK_V_NONE ||
 		    q->meta.class != GK_CLASS_TRANSIT ||
@@ -271,14 +360,14 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 		ip = q->data + q->meta.l3_off;
 		if (q->meta.flags & GK_META_F_IPV4) {
 			memcpy(&a4, ip + 16, 4);
-			if (gk_wg_peers_lookup4(t, a4) == GK_WG_NO_PEER)
-				continue;
+			peer = gk_wg_peers_lookup4(t, a4);
 		} else if (q->meta.flags & GK_META_F_IPV6) {
-			if (gk_wg_peers_lookup6(t, ip + 24) == GK_WG_NO_PEER)
-				continue;
+			peer = gk_wg_peers_lookup6(t, ip + 24);
 		} else {
 			continue;
 		}
+		if (peer == GK_WG_NO_PEER)
+			continue;
 		/*
 		 * Over the tunnel MTU: the ICMP stage answers fragmentation
 		 * needed / packet too big with the tunnel MTU (RFC 1191,
@@ -291,6 +380,17 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 		/* TTL 1: l3fwd drops it and the ICMP stage answers. */
 		if (!dec_ttl(q))
 			continue;
+		/*
+		 * No endpoint: nobody to call, the encrypt path drops it
+		 * (no_endpoint). No keypair, or older packets waiting: stage.
+		 */
+		pe = &t->peers[peer];
+		usable = gk_wg_stage_usable(t, pe, w->now_ns);
+		if (unlikely(pe->ep.family && s &&
+			     (!usable || gk_wg_stage_holds(s, pe->id)))) {
+			stage(w, q, pe, usable);
+			continue;
+		}
 		tun[m++] = q;
 		if (m == GK_BURST) {
 			seal(w, tun, m);

@@ -7,7 +7,9 @@
  *    get their TTL/hop limit decremented here (they are forwarded into
  *    the tunnel, RFC 1812 §5.3.1) and are sealed in place by
  *    gk_wg_encrypt_burst; the outer packet (GK_META_F_ORIGIN) stays in
- *    the L3 list and l3fwd routes it.
+ *    the L3 list and l3fwd routes it. Packets for a peer without a
+ *    usable keypair are copied into the worker's stage (wg_stage.h) and
+ *    sealed by gk_worker_wg_flush once genkand publishes one.
  * Everything here runs only when genkand published a WireGuard snapshot:
  * worker.c checks one pointer (w->wgp) per pass otherwise.
  *
@@ -69,7 +71,21 @@ uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
 void gk_worker_wg_ce_encap(struct gk_worker *w, struct gk_pkt **tun,
 			   uint16_t m);
 
-/* Seals the packets of p[0..n) that AllowedIPs route into the tunnel. */
+/*
+ * Packets staged for a handshake (wg_stage.h) whose peer now has a usable
+ * keypair in w->wgp: up to room of them, each peer's in order, copied into
+ * fresh buffers of this worker's pool and sealed (TTL not touched again).
+ * *in: the port whose pool they came from. Also drops what expired or
+ * whose peer left. Returns how many are in pkts[].
+ */
+uint16_t gk_worker_wg_flush(struct gk_worker *w, struct gk_port **in,
+			    struct gk_pkt **pkts, uint16_t room);
+
+/*
+ * Seals the packets of p[0..n) that AllowedIPs route into the tunnel;
+ * those whose peer cannot send yet are staged (wg_stage.h), and genkand
+ * is asked for a handshake.
+ */
 void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n);
 
 #endif
