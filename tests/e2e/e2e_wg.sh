@@ -34,7 +34,8 @@
 #    hp and hh, IPv6 inner); iperf3 TCP both directions; genkan's and
 #    wg-go's `wg show` views agree (handshake, endpoint, rx/tx)
 #  - initiator: genkan initiates towards hq (wg-go has no endpoint), over
-#    an IPv6 outer; the type-1 packet comes from genkan (captured)
+#    an IPv6 outer; the type-1 packet comes from genkan (captured); the
+#    very first ping passes (genkan stages it during the handshake)
 #  - forced rekey: the peer is removed and re-added on wg-go's side during
 #    a running iperf3; a new initiation is captured, iperf3 completes
 #  - replay: one captured type-4 packet re-sent by scapy is not delivered
@@ -46,7 +47,9 @@
 #  - handshake flood: scapy initiations with a valid mac1 (python hashlib)
 #    and a bad mac2 from 64 sources: genkand answers cookie replies
 #    (type 3, 64 B, captured), status answers, the tunnel keeps working
-#  - genkan <-> genkan: h3 (behind fd2) <-> server, ping and iperf3
+#  - genkan <-> genkan: h3 (behind fd2) <-> server, ping and iperf3; the
+#    first ping over the fresh tunnel passes (staged on both sides), and
+#    wg show -j counts it staged and sent
 #  - kernels of fd/fd2 forwarded nothing; genkands still alive
 #
 # Environment: GK_BUILD (meson build root), E2E_KEEP=1 keeps the run dir.
@@ -60,7 +63,7 @@ GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 GKD=$GK_BUILD/ctl/genkand
 GKCTL=$GK_BUILD/ctl/genkanctl
 PY=/usr/bin/python3
-TAG=gkw-$$
+TAG=${E2E_TAG:-gkw}-$$	# E2E_TAG: namespace prefix of parallel runs
 N=10			# echo requests per ping check
 FLOOD=3000		# forged initiations
 IPERF_S=4		# seconds per iperf3 run
@@ -479,6 +482,9 @@ wgrew()
 # Counter names (regexes over `wg show -j` keys).
 C_REPLAY='^replay$'
 C_ALLOWED='^allowedips$'
+C_STAGED='^staged$'
+C_STAGED_SENT='^staged_sent$'
+C_STAGED_DROP='^staged_dropped_'
 
 # ------------------------------------------------------------------ captures, sinks
 
@@ -639,7 +645,10 @@ expect "wg-go tx bytes to genkan >= 2 MB" "$wtx" -gt 2000000
 log "genkan as initiator: hq's wireguard-go has no endpoint, genkan's config does (IPv6 outer)"
 # udp[N] is IPv4 only in pcap filters: the IPv6 outer needs ip6[40 + N].
 cap_start init ix br0 'ip6 and ip6[6] == 17 and ip6[42:2] == 51820 and ip6[48] == 1' || fail "capture of initiations starts"
-check "ping server -> hq (genkan must initiate)" warm srv 198.18.200.2 1
+# No retry: genkan stages the echo request while it initiates (as the
+# kernel does), so the first packet of the fresh tunnel must arrive.
+check "the first ping server -> hq gets through (genkan initiates, -c 1 -W 5)" \
+	pingn srv 198.18.200.2 1
 check "ping -n -c $N server -> hq" pingn srv 198.18.200.2 $N
 check "ping -n -c $N hq -> server" pingn hq 198.51.100.2 $N
 wait_for 5 cap_has init 'src host 2001:db8:ff::1 and dst host 2001:db8:ff::5' 1
@@ -790,7 +799,17 @@ log "wg show -j after the flood: $(jq -c . "$S/fd.f1" 2>/dev/null | head -c 600)
 
 # ---------------------------------------------------------------- genkan <-> genkan
 log "genkan <-> genkan: h3 (behind fd2) <-> server (behind fd)"
-check "ping h3 -> server (handshake between two genkands)" warm h3 198.51.100.2 1
+# Both directions wait for keys: fd2 stages the request while it
+# initiates, fd (responder) stages the reply until fd2's first data
+# confirms its keypair. Without staging this first ping is lost.
+wshow fd2 st0
+wshow fd st0
+check "the first ping h3 -> server over the fresh fd2 <-> fd tunnel gets through (-c 1 -W 5)" \
+	pingn h3 198.51.100.2 1
+wshow fd2 st1
+expect "fd2 staged the first packet(s) (staged)" "$(wdelta fd2 "$C_STAGED" st0 st1)" -ge 1
+expect "fd2 sent them once keyed (staged_sent)" "$(wdelta fd2 "$C_STAGED_SENT" st0 st1)" -ge 1
+expect "fd2 dropped none of them" "$(wdelta fd2 "$C_STAGED_DROP" st0 st1)" -eq 0
 check "ping -n -c $N h3 -> server" pingn h3 198.51.100.2 $N
 check "ping -n -c $N server -> h3" pingn srv 198.18.3.2 $N
 check "ping -n -M do -s 1392 (1420 bytes, the tunnel MTU) server -> h3" pingn srv 198.18.3.2 3 -M do -s 1392
