@@ -803,7 +803,6 @@ log "genkan <-> genkan: h3 (behind fd2) <-> server (behind fd)"
 # initiates, fd (responder) stages the reply until fd2's first data
 # confirms its keypair. Without staging this first ping is lost.
 wshow fd2 st0
-wshow fd st0
 check "the first ping h3 -> server over the fresh fd2 <-> fd tunnel gets through (-c 1 -W 5)" \
 	pingn h3 198.51.100.2 1
 wshow fd2 st1
