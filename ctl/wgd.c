@@ -84,6 +84,7 @@ struct gk_wgd {
 	struct wpeer *peers;		/* [GK_WGD_MAX_PEERS], by id */
 	uint32_t next_id;
 	struct gk_wg_peers *snap;	/* RCU slot read by the workers */
+	uint64_t src_nl_gen;		/* kernel mirror the sources are from */
 	struct gk_wg_evring *ev[GK_MAX_WORKERS];
 	struct gk_spsc **rings;		/* nr x nr handoff rings, or NULL */
 	/* retired kpstates: freed after the next grace period */
@@ -103,7 +104,8 @@ struct gk_wgd {
 	struct gk_spsc *inject;
 	/* counters for `wg show -j` / stats */
 	uint64_t rx_bad_mac, rx_cookie_sent, rx_rejected, rx_data_on_socket,
-		 hs_initiations_sent, hs_completed, publish_errors;
+		 hs_initiations_sent, hs_completed, publish_errors,
+		 src_changes;
 	uint64_t punt_rx, punt_bad, inject_sent, inject_full, inject_too_big;
 };
 
@@ -280,6 +282,8 @@ static int publish(struct gk_wgd *g)
 	char err[256];
 	uint32_t n = 0;
 
+	g->src_nl_gen = gk_nlmirror_generation(g->d->nl);
+
 	pc = calloc(g->next_id ? g->next_id : 1, sizeof(*pc));
 	if (!pc)
 		return -ENOMEM;
@@ -320,6 +324,36 @@ static int publish(struct gk_wgd *g)
 		gk_wg_kpstate_free(g->retired[i]);
 	g->nr_retired = 0;
 	return 0;
+}
+
+/*
+ * The outer source of each peer comes from the interface's addresses
+ * when a snapshot is built. An address that comes or goes in between
+ * (DHCP renewal, `ip addr`) must not leave the workers sealing from an
+ * old one until the next rekey: when the kernel mirror changed, pick the
+ * sources again and publish if any differs.
+ */
+static void refresh_srcs(struct gk_wgd *g)
+{
+	const struct gk_wg_peers *t = g->snap;
+	uint64_t gen = gk_nlmirror_generation(g->d->nl);
+	uint8_t src[16];
+
+	if (gen == g->src_nl_gen || !t)
+		return;
+	g->src_nl_gen = gen;
+	for (uint32_t i = 0; i < t->nr_peers; i++) {
+		const struct gk_wg_peer *pe = &t->peers[i];
+
+		if (!pe->ep.family)
+			continue;
+		pick_src(g, pe->ep.family, src);
+		if (memcmp(src, pe->src, sizeof(src))) {
+			g->src_changes++;
+			publish(g);
+			return;
+		}
+	}
 }
 
 /* ---- handshake ---- */
@@ -742,6 +776,7 @@ void gk_wgd_tick(struct gk_wgd *g)
 	if (g->ce)
 		drain_punts(g);
 	drain_events(g);
+	refresh_srcs(g);
 	for (uint32_t i = 0; i < g->next_id; i++) {
 		struct wpeer *p = &g->peers[i];
 		struct wkp *cur = &p->kp[GK_WG_KP_CURRENT];
@@ -1190,7 +1225,7 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		hout += g->d->workers[w].wg_handoff_out;
 		hdrop += g->d->workers[w].wg_handoff_drops;
 	}
-	o = json_pack("{s:b, s:s, s:i, s:i, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	o = json_pack("{s:b, s:s, s:i, s:i, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		      "enabled", 1, "public_key", b64, "listen_port", g->listen_port,
 		      "mtu", g->mtu, "crypto", g->aead_name, "peers", peers, "counters",
 		      "handshake_bad_mac", (json_int_t)g->rx_bad_mac,
@@ -1200,6 +1235,7 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		      "initiations_sent", (json_int_t)g->hs_initiations_sent,
 		      "handshakes_completed", (json_int_t)g->hs_completed,
 		      "publish_errors", (json_int_t)g->publish_errors,
+		      "source_changes", (json_int_t)g->src_changes,
 		      "handoff_out", (json_int_t)hout,
 		      "handoff_in", (json_int_t)hin,
 		      "handoff_drops", (json_int_t)hdrop);

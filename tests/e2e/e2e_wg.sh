@@ -50,6 +50,8 @@
 #  - genkan <-> genkan: h3 (behind fd2) <-> server, ping and iperf3; the
 #    first ping over the fresh tunnel passes (staged on both sides), and
 #    wg show -j counts it staged and sent
+#  - fd's own outer address changes: the workers seal from the new one
+#    (wg-go's endpoint for genkan follows), traffic keeps flowing
 #  - kernels of fd/fd2 forwarded nothing; genkands still alive
 #
 # Environment: GK_BUILD (meson build root), E2E_KEEP=1 keeps the run dir.
@@ -826,6 +828,28 @@ wshow fd2 g1
 expect "fd's endpoint for fd2" "$(wpeer "$S/fd.g1" "$FD2PUB" endpoint)" = 203.0.113.4:51820
 expect "fd2's endpoint for fd" "$(wpeer "$S/fd2.g1" "$FDPUB" endpoint)" = 203.0.113.1:51820
 expect "fd2 has a handshake with fd" "$(wpeer "$S/fd2.g1" "$FDPUB" latest_handshake)" -gt 0
+
+# ---------------------------------------------------------------- own address
+# The outer source is picked from fd's addresses when genkand builds a
+# snapshot; an address change must reach the workers without waiting for
+# a rekey. Without that, fd keeps sealing from 203.0.113.1, wg-go's
+# replies go there, and fd (no longer owning it) never sees them.
+log "fd's own outer address: 203.0.113.1 -> 203.0.113.6"
+nx fd sysctl -qw net.ipv4.conf.inet.promote_secondaries=1
+wshow fd o0
+a fd 203.0.113.6/24 inet
+r fd addr del 203.0.113.1/24 dev inet
+# wg-go, like any WireGuard peer, keeps sending to .1 until an
+# authenticated packet from .6 arrives: fd sends first (server -> home).
+src_moved() {
+	wshow fd o1 && [ "$(jq '.counters.source_changes' "$S/fd.o1")" -gt \
+			 "$(jq '.counters.source_changes' "$S/fd.o0")" ]
+}
+check "genkand republished the snapshot for the new source (source_changes)" wait_for 5 src_moved
+check "ping server -> home host after fd's address change" warm srv 198.18.1.2 1
+expect "wireguard-go's endpoint for genkan is fd's new address" \
+	"$(wgx hp show "$WGH" endpoints | awk -v k="$FDPUB" '$1 == k { print $2 }')" = 203.0.113.6:51820
+check "ping -n -c $N home host -> server" pingn hh 198.51.100.2 $N
 
 # ---------------------------------------------------------------- the end
 for g in $GWS; do
