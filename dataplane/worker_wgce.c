@@ -149,9 +149,8 @@ void gk_worker_wgce_in(struct gk_worker *w, struct gk_pkt **pk, uint16_t n)
 			continue;
 		/* Ours from here: never NAPT-in, never l3fwd. */
 		ulen = rd16(udp + 4);
-		/* UDP length within the IPv4 packet, not just the frame */
+		/* the decap trimmed the frame to the inner IPv4 total length */
 		if (unlikely(ulen < 8 + 4 || l4 + ulen > p->len ||
-			     l4 + ulen > p->meta.l3_off + rd16(ip + 2) ||
 			     (p->meta.flags & GK_META_F_FRAG))) {
 			w->wgce.stray++;
 			gk_wk_drop(&w->stats, p, GK_WK_DROP_WG);
