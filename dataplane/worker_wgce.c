@@ -101,6 +101,7 @@ uint16_t gk_worker_wgce_claim(struct gk_worker *w, struct gk_pkt **ce,
 	return nt;
 }
 
+/* mlen is hs_len[] of the message's type: it fits m.msg. */
 static void punt(struct gk_worker *w, struct gk_pkt *p, const uint8_t *ip,
 		 const uint8_t *udp, uint32_t mlen)
 {
