@@ -96,17 +96,20 @@ struct gk_wgd {
 	/*
 	 * Behind a MAP-E CE (worker_wgce.h): IPv4 handshakes come from the
 	 * workers' punt rings (punt_efd wakes us) and leave through the
-	 * inject ring to worker 0, not through the kernel.
+	 * inject ring to worker 0 (inject_efd wakes it), not through the
+	 * kernel.
 	 */
 	bool ce;
 	int punt_efd;
+	int inject_efd;
 	struct gk_spsc *punt[GK_MAX_WORKERS];
 	struct gk_spsc *inject;
 	/* counters for `wg show -j` / stats */
 	uint64_t rx_bad_mac, rx_cookie_sent, rx_rejected, rx_data_on_socket,
 		 hs_initiations_sent, hs_completed, publish_errors,
 		 src_changes;
-	uint64_t punt_rx, punt_bad, inject_sent, inject_full, inject_too_big;
+	uint64_t punt_rx, punt_bad, inject_sent, inject_full, inject_too_big,
+		 inject_wake_fail;
 };
 
 static uint64_t mono_ns(void)
@@ -169,10 +172,20 @@ static void inject(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 	m.port = ep->port;
 	m.len = (uint16_t)len;
 	memcpy(m.msg, buf, len);
-	if (gk_spsc_push(g->inject, &m))
+	if (gk_spsc_push(g->inject, &m)) {
+		uint64_t one = 1;
+
 		g->inject_sent++;
-	else
+		/*
+		 * Worker 0 may sleep in poll(2) for up to 10 ms; a handshake
+		 * should not. EAGAIN: the counter is full, it is awake anyway.
+		 */
+		if (write(g->inject_efd, &one, sizeof(one)) < 0 &&
+		    errno != EAGAIN)
+			g->inject_wake_fail++;
+	} else {
 		g->inject_full++;
+	}
 	explicit_bzero(&m, sizeof(m));
 }
 
@@ -966,6 +979,7 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 	g->d = d;
 	g->fd[0] = g->fd[1] = -1;
 	g->punt_efd = -1;
+	g->inject_efd = -1;
 	g->listen_port = c->listen_port;
 	g->mtu = c->mtu;
 	g->peers = calloc(GK_WGD_MAX_PEERS, sizeof(*g->peers));
@@ -1007,7 +1021,9 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 	if (gk_config_wg_ce_port(&d->cfg)) {
 		g->ce = true;
 		g->punt_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (g->punt_efd < 0) {
+		if (g->punt_efd >= 0)
+			g->inject_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (g->punt_efd < 0 || g->inject_efd < 0) {
 			snprintf(err, errlen, "wireguard: eventfd: %s",
 				 strerror(errno));
 			goto err_free;
@@ -1107,6 +1123,7 @@ void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc)
 		wc->wg_punt_efd = g->punt_efd;
 		/* one writer per ring: worker 0 sends them all */
 		wc->wg_inject = w == 0 ? g->inject : NULL;
+		wc->wg_inject_efd = w == 0 ? g->inject_efd : -1;
 	}
 }
 
@@ -1130,6 +1147,8 @@ void gk_wgd_stop(struct gk_wgd *g)
 			close(g->fd[i]);
 	if (g->punt_efd >= 0)
 		close(g->punt_efd);
+	if (g->inject_efd >= 0)
+		close(g->inject_efd);
 	/* Workers are joined: the rings have no other end left. */
 	for (unsigned i = 0; i < GK_MAX_WORKERS; i++)
 		if (g->punt[i])
@@ -1248,15 +1267,19 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 
 			ws.punted += x->punted;
 			ws.punt_drops += x->punt_drops;
+			ws.punt_bad_len += x->punt_bad_len;
 			ws.stray += x->stray;
 			ws.injected += x->injected;
 			ws.inject_drops += x->inject_drops;
 			ws.wake_fail += x->wake_fail;
+			ws.inject_wakes += x->inject_wakes;
 		}
 		json_object_set_new(o, "mape_ce", json_pack(
-			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			" s:I, s:I}",
 			"punted", (json_int_t)ws.punted,
 			"punt_drops", (json_int_t)ws.punt_drops,
+			"punt_bad_len", (json_int_t)ws.punt_bad_len,
 			"stray_dropped", (json_int_t)ws.stray,
 			"punt_received", (json_int_t)g->punt_rx,
 			"punt_malformed", (json_int_t)g->punt_bad,
@@ -1265,7 +1288,9 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			"inject_too_big", (json_int_t)g->inject_too_big,
 			"injected", (json_int_t)ws.injected,
 			"inject_drops", (json_int_t)ws.inject_drops,
-			"wake_failed", (json_int_t)ws.wake_fail));
+			"inject_wakeups", (json_int_t)ws.inject_wakes,
+			"wake_failed",
+			(json_int_t)(ws.wake_fail + g->inject_wake_fail)));
 	}
 	/* The data path's own reasons and events (wg_data.h), all workers. */
 	{

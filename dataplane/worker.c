@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <urcu-qsbr.h>
 
@@ -554,8 +555,8 @@ unsigned int gk_worker_poll(struct gk_worker *w)
  */
 static void idle_wait(struct gk_worker *w)
 {
-	struct pollfd pfd[GK_MAX_PORTS];
-	unsigned int i, n = 0;
+	struct pollfd pfd[GK_MAX_PORTS + 1];
+	unsigned int i, n = 0, inj = GK_MAX_PORTS + 1;
 
 	for (i = 0; i < w->nr_rx; i++) {
 		struct gk_port *p = w->rx[i];
@@ -565,8 +566,23 @@ static void idle_wait(struct gk_worker *w)
 	}
 	if (!n)
 		return;		/* nothing to sleep on: keep spinning */
+	/* genkand's handshakes behind a CE must not wait out the sleep */
+	if (w->cfg.wg_inject && w->cfg.wg_inject_efd > 0) {
+		inj = n;
+		pfd[n].fd = w->cfg.wg_inject_efd;
+		pfd[n++].events = POLLIN;
+	}
 	rcu_thread_offline();
-	poll(pfd, n, IDLE_WAIT_MS);
+	if (poll(pfd, n, IDLE_WAIT_MS) > 0 && inj < n &&
+	    (pfd[inj].revents & POLLIN)) {
+		uint64_t v;
+
+		/* Reset after the wake only: the next poll drains the ring. */
+		if (read(pfd[inj].fd, &v, sizeof(v)) < 0)
+			w->wgce.wake_fail++;
+		else
+			w->wgce.inject_wakes++;
+	}
 	rcu_thread_online();
 	w->now_ns = gk_mono_ns();
 	atomic_store_explicit(&w->heartbeat_ns, w->now_ns,

@@ -86,12 +86,15 @@ struct gk_worker_cfg {
 	 * Behind a MAP-E CE (worker_wgce.h); wg_ce_port 0 when not. The
 	 * ListenPort (host order); punt: this worker -> genkand, with
 	 * punt_efd written once per burst that punted; inject: genkand ->
-	 * this worker (one worker only, NULL on the others).
+	 * this worker (one worker only, NULL on the others), inject_efd
+	 * written by genkand after each push (in the idle poll set; > 0 when
+	 * used, like punt_efd).
 	 */
 	uint16_t wg_ce_port;
 	struct gk_spsc *wg_punt;
 	int wg_punt_efd;
 	struct gk_spsc *wg_inject;
+	int wg_inject_efd;
 };
 
 /* Handoff counters (worker_nat.c), written by the worker only. */

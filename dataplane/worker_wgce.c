@@ -21,6 +21,14 @@
 #define WG_DATA		4
 #define WG_DATA_MIN	32	/* header 16 + empty payload's tag 16 */
 
+/*
+ * Whitepaper §5.4.2-§5.4.7: handshake messages have one size each, as the
+ * kernel's receive path insists; any other length never reaches genkand.
+ */
+static const uint16_t hs_len[WG_COOKIE + 1] = {
+	[1] = GK_WG_CTLMSG_MAX, [2] = 92, [3] = 64,
+};
+
 #define IP4_UDP_HDRS	28
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -93,6 +101,7 @@ uint16_t gk_worker_wgce_claim(struct gk_worker *w, struct gk_pkt **ce,
 	return nt;
 }
 
+/* mlen is hs_len[] of the message's type: it fits m.msg. */
 static void punt(struct gk_worker *w, struct gk_pkt *p, const uint8_t *ip,
 		 const uint8_t *udp, uint32_t mlen)
 {
@@ -100,7 +109,7 @@ static void punt(struct gk_worker *w, struct gk_pkt *p, const uint8_t *ip,
 
 	p->verdict = GK_V_DROP;		/* genkand has it now: not a drop */
 	p->drop_reason = 0;
-	if (unlikely(mlen > GK_WG_CTLMSG_MAX || !w->cfg.wg_punt)) {
+	if (unlikely(!w->cfg.wg_punt)) {
 		w->wgce.punt_drops++;
 		return;
 	}
@@ -141,6 +150,7 @@ void gk_worker_wgce_in(struct gk_worker *w, struct gk_pkt **pk, uint16_t n)
 			continue;
 		/* Ours from here: never NAPT-in, never l3fwd. */
 		ulen = rd16(udp + 4);
+		/* the decap trimmed the frame to the inner IPv4 total length */
 		if (unlikely(ulen < 8 + 4 || l4 + ulen > p->len ||
 			     (p->meta.flags & GK_META_F_FRAG))) {
 			w->wgce.stray++;
@@ -152,7 +162,12 @@ void gk_worker_wgce_in(struct gk_worker *w, struct gk_pkt **pk, uint16_t n)
 		if (type == WG_DATA && mlen >= WG_DATA_MIN) {
 			p->meta.class = GK_CLASS_WG_DATA;
 		} else if (type >= WG_INITIATION && type <= WG_COOKIE) {
-			punt(w, p, ip, udp, mlen);
+			if (likely(mlen == hs_len[type])) {
+				punt(w, p, ip, udp, mlen);
+			} else {
+				w->wgce.punt_bad_len++;
+				gk_wk_drop(&w->stats, p, GK_WK_DROP_WG);
+			}
 		} else {
 			w->wgce.stray++;
 			gk_wk_drop(&w->stats, p, GK_WK_DROP_WG);

@@ -8,14 +8,16 @@
  *  - in: decapsulated UDP to (CE address, ListenPort). Type 4 with at
  *    least 32 bytes becomes class WG_DATA and joins the WireGuard rx
  *    bucket (owner hand-off as usual); types 1-3 (initiation, response,
- *    cookie reply) are copied to this worker's punt ring for genkand,
- *    with one eventfd write per burst that punted something; anything else
- *    is a counted drop (GK_WK_DROP_WG, wg_ce_stray).
+ *    cookie reply) of their exact size (148, 92, 64 bytes) are copied to
+ *    this worker's punt ring for genkand, with one eventfd write per burst
+ *    that punted something; other sizes (punt_bad_len) and anything else
+ *    (stray) are counted drops (GK_WK_DROP_WG).
  *  - claim: LAN IPv4 (class MAPE_CE from the CE's IPv4 port) whose
  *    destination is in a peer's AllowedIPs becomes TRANSIT and takes the
  *    WireGuard tx path (seal, then CE encap) instead of NAPT + encap.
  *  - inject: genkand's handshake messages to IPv4 endpoints come over an
- *    SPSC ring (one worker drains it); the worker builds IPv4/UDP from
+ *    SPSC ring (one worker drains it; genkand writes inject_efd after
+ *    each push, which wakes that worker's idle poll); it builds IPv4/UDP from
  *    (CE address, ListenPort), marks it GK_META_F_ORIGIN and runs it
  *    through the CE encap, then it is routed like any other packet.
  */
@@ -44,11 +46,13 @@ struct gk_wg_ctlmsg {
 /* Worker counters (worker-written, genkand reads racily). */
 struct gk_wgce_stats {
 	uint64_t punted;		/* handshake messages to genkand */
-	uint64_t punt_drops;		/* ring full or message too big */
+	uint64_t punt_drops;		/* punt ring full */
+	uint64_t punt_bad_len;		/* type 1-3, wrong size: dropped */
 	uint64_t stray;			/* to ListenPort, not WireGuard: dropped */
 	uint64_t injected;		/* built and sent for genkand */
 	uint64_t inject_drops;		/* no buffer, or the encap refused */
-	uint64_t wake_fail;		/* eventfd write failed (tick drains) */
+	uint64_t inject_wakes;		/* idle sleeps inject_efd ended */
+	uint64_t wake_fail;		/* eventfd write/read failed */
 };
 
 /* Allocates the inject scratch when this worker drains the ring. */

@@ -47,10 +47,24 @@
 #  - the front door's capture (IPv4 side of the BR), parsed by scapy:
 #    every WireGuard packet from the CE comes from 192.0.2.18:51408, a
 #    port of the set; types 1, 2 and 4 both ways; no LAN address leaks
+#    (and the door's initiation -> CE response times are logged)
+#  - roaming behind MAP-E: the front door's address (203.0.113.2 -> .3),
+#    then its port (51820 -> 51830) change; the CE's endpoint follows the
+#    door's authenticated data (decapsulated by the CE), wg show says so,
+#    and the CE's data goes to the new endpoint only (captured)
+#  - handshake flood through the BR: scapy initiations (valid mac1 for the
+#    CE's key by python hashlib, zero mac2) from 64 sources to
+#    192.0.2.18:51408: cookie replies (type 3, 64 B) come back through the
+#    inject path to flood sources, no response to a forged initiation;
+#    genkanctl answers during and after; the door re-handshakes during the
+#    flood and pings; punt/inject counters add up (punted = received by
+#    genkand, captured cookies <= injected); initiations of a wrong size
+#    are counted (punt_bad_len), not punted
+#  - worker 0 was woken from its idle sleep by the inject eventfd
 #  - the gateway kernels forwarded nothing; both genkands are alive
 #
 # Environment: GK_BUILD (meson build root), E2E_KEEP=1 keeps the run dir,
-# E2E_WGM_WORKERS (2). Needs root, iproute2, ethtool, nsenter, ping, curl,
+# E2E_WGM_WORKERS (2), E2E_WGM_FLOOD (3000 forged initiations). Needs root, iproute2, ethtool, nsenter, ping, curl,
 # tcpdump, jq, sha256sum, wireguard-go, wg and /usr/bin/python3 + scapy.
 
 set -u
@@ -66,6 +80,7 @@ WORKERS=${E2E_WGM_WORKERS:-2}
 WGM=wgm$$		# wireguard-go's interface: unique per run
 LPORT=51408		# the CE's ListenPort: A = 50, PSID 0x34, in the set
 BLOB_KB=4096
+FLOOD=${E2E_WGM_FLOOD:-3000}
 
 NPASS=0
 NFAIL=0
@@ -144,7 +159,7 @@ trap 'echo "# terminated"; exit 143' TERM
 # ------------------------------------------------------------------ oracle (python)
 
 cat >"$RUN/wgm.py" <<'EOF'
-import ipaddress, sys
+import base64, hashlib, ipaddress, random, sys
 
 # RFC 7597 §5.1: the port set of PSID psid (offset a, length k).
 def port_set(a, k, psid):
@@ -171,6 +186,7 @@ def pcap(argv):
     c = dict(FROM_CE=0, FROM_CE_OK=0, FROM_CE_BAD=0, TO_CE=0, TO_CE_OK=0,
              LAN_LEAK=0)
     tf, tt = set(), set()
+    init_t, rtt = None, []
     for p in PcapReader(path):
         if IP not in p:
             continue
@@ -190,16 +206,50 @@ def pcap(argv):
             else:
                 c['FROM_CE_BAD'] += 1
             tf.add(t)
+            if t == 2 and init_t is not None:
+                rtt.append((float(p.time) - init_t) * 1000)
+                init_t = None
         elif ip.src == door and ip.dst == ce4:
             c['TO_CE'] += 1
             if u.dport == lport:
                 c['TO_CE_OK'] += 1
             tt.add(t)
+            if t == 1:
+                init_t = float(p.time)
     c['TYPES_FROM_CE'] = '"%s"' % ' '.join(map(str, sorted(tf)))
     c['TYPES_TO_CE'] = '"%s"' % ' '.join(map(str, sorted(tt)))
+    # the door's initiation -> the CE's response, as the door sees it
+    c['HS_RTT_MS'] = '"%s"' % ' '.join('%.2f' % x for x in rtt)
     print(' '.join('CAP_%s=%s' % kv for kv in c.items()))
 
-{'inset': inset, 'outside': outside, 'pcap': pcap}[sys.argv[1]](sys.argv[2:])
+# flood IFACE DSTMAC DST DPORT RESPONDER_PUB_B64 COUNT SRC_PREFIX FIRST NSRC
+# [LEN]: handshake initiations (type 1) with random contents, a valid mac1
+# (whitepaper §5.4.4: mac1 = MAC(HASH("mac1----" || Spub_r), msg[0:116]),
+# MAC = keyed BLAKE2s-128) and a zero, so wrong, mac2, from NSRC source
+# addresses SRC_PREFIX.FIRST ...; LEN (148) pads or cuts the message.
+def flood(argv):
+    from scapy.all import Ether, IP, UDP, Raw, sendp, get_if_hwaddr
+    ifc, dmac, dst, dport, pub, n, pfx, first, nsrc = argv[:9]
+    ln = int(argv[9]) if len(argv) > 9 else 148
+    spub = base64.b64decode(pub)
+    assert len(spub) == 32
+    k1 = hashlib.blake2s(b'mac1----' + spub).digest()
+    smac = get_if_hwaddr(ifc)
+    rnd = random.Random(7)
+    pk = []
+    for i in range(int(n)):
+        body = b'\x01\x00\x00\x00' + rnd.randbytes(4 + 32 + 48 + 28)
+        mac1 = hashlib.blake2s(body, key=k1, digest_size=16).digest()
+        msg = body + mac1 + bytes(16)
+        assert len(msg) == 148
+        msg = (msg + bytes(max(0, ln - 148)))[:ln]
+        src = '%s.%d' % (pfx, int(first) + i % int(nsrc))
+        pk.append(Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) /
+                  UDP(sport=40000 + i % 1000, dport=int(dport)) / Raw(msg))
+    sendp(pk, iface=ifc, verbose=False)
+
+{'inset': inset, 'outside': outside, 'pcap': pcap,
+ 'flood': flood}[sys.argv[1]](sys.argv[2:])
 EOF
 
 # ------------------------------------------------------------------ addresses, keys
@@ -304,6 +354,15 @@ wg_up()
 	r fd link set "$WGM" mtu 1400 up || return 1
 	r fd route add 198.18.0.0/24 dev "$WGM" || return 1
 }
+
+# cap_start NAME FILTER: tcpdump on the front door's eth0 into NAME.pcap.
+cap_start()
+{
+	bg fd "$RUN/$1.cap.log" tcpdump -i eth0 -n -U -w "$RUN/$1.pcap" "$2"
+	eval "CAP_$1=$BG_PID"
+	wait_for 10 grep -qs 'listening on' "$RUN/$1.cap.log"
+}
+cap_stop() { local pid; eval "pid=\$CAP_$1"; stop_pid "$pid" INT; }
 
 # wg-go's view: "endpoint handshake rx tx" of its only peer.
 wggo_peer() { nx fd wg show "$WGM" dump | sed -n 2p | awk '{ print $3, $5, $6, $7 }'; }
@@ -586,6 +645,106 @@ expect "capture: all packets to the CE go to port $LPORT" "${CAP_TO_CE_OK:-NA}" 
 expect "capture: the CE sent initiation, response and data (types 1 2 4)" "${CAP_TYPES_FROM_CE:-NA}" = "1 2 4"
 expect "capture: the door sent initiation, response and data (types 1 2 4)" "${CAP_TYPES_TO_CE:-NA}" = "1 2 4"
 expect "capture: no LAN address on the IPv4 side" "${CAP_LAN_LEAK:-NA}" -eq 0
+# A measurement, not a check: worker 0 no longer sleeps on genkand's answer.
+log "door initiation -> CE response at the door (ms): ${CAP_HS_RTT_MS:-NA}"
+
+# ---------------------------------------------------------------- roaming
+log "roaming: the front door's address $DOOR4 -> 203.0.113.3, then its port 51820 -> 51830"
+DOOR4B=203.0.113.3
+nx fd sysctl -q -w net.ipv4.conf.eth0.promote_secondaries=1 >/dev/null
+a4 fd $DOOR4B/24 eth0
+r fd addr del $DOOR4/24 dev eth0
+r fd route replace default via $BR4
+check "ping front door -> LAN host from the door's new address" warm fd $LAN_H 1 -I $DOOR_T
+wshow m1
+expect "wg show -j: the CE's endpoint for the door followed its address" \
+	"$(wpeer "$S/ce1.m1" endpoint)" = "$DOOR4B:51820"
+check "ping -n -c $N LAN host -> front door tunnel address (to the new address)" \
+	pingn h1 $DOOR_T $N
+nx fd wg set "$WGM" listen-port 51830
+check "ping front door -> LAN host from the door's new port" warm fd $LAN_H 1 -I $DOOR_T
+wshow m2
+expect "wg show -j: the CE's endpoint followed the port" \
+	"$(wpeer "$S/ce1.m2" endpoint)" = "$DOOR4B:51830"
+cap_start rm "udp and src host $CE4 and src port $LPORT" || fail "capture rm starts"
+check "ping -n -c $N LAN host -> front door tunnel address (to the new port)" \
+	pingn h1 $DOOR_T $N
+wait_for 10 cap_has rm "udp[8] == 4 and dst host $DOOR4B and dst port 51830" $N
+cap_stop rm
+expect "capture: the CE's data goes to $DOOR4B:51830" \
+	"$(cap_count rm "udp[8] == 4 and dst host $DOOR4B and dst port 51830")" -ge $N
+expect "capture: nothing from the CE to the old endpoints" \
+	"$(cap_count rm "not (dst host $DOOR4B and dst port 51830)")" -eq 0
+read -r wep _ _ _ <<<"$(wggo_peer)"
+expect "wg-go still sees the CE at the shared address and ListenPort" "$wep" = "$CE4:$LPORT"
+
+# ---------------------------------------------------------------- flood
+log "handshake flood through the BR: $FLOOD initiations to $CE4:$LPORT, valid mac1, bad mac2, 64 sources"
+# Flood sources: the door's own /32s, so the BR resolves the cookie replies.
+for k in $(seq 128 191); do
+	a4 fd 203.0.113.$k/32 eth0 || fail "flood source 203.0.113.$k"
+done
+BRMAC=$(r br -j link show dev inet | jq -r '.[0].address')
+cap_start fl "udp and src host $CE4 and src port $LPORT and (udp[8] == 2 or udp[8] == 3)" ||
+	fail "capture fl starts"
+wshow f0
+hs_f0=$(handshakes "$S/ce1.f0")
+read -r _ whf _ _ <<<"$(wggo_peer)"
+nsx fd "$PY" "$RUN/wgm.py" flood eth0 "$BRMAC" $CE4 $LPORT "$CEPUB" "$FLOOD" \
+	203.0.113 128 64 >"$RUN/flood.log" 2>&1 &
+FLPID=$!
+HELPERS+=("$FLPID")
+# While it runs (its first cookie reply is seen): genkanctl, and a fresh
+# handshake from the door.
+check "the first cookie replies arrive" wait_for 30 cap_has fl 'udp[8] == 3' 1
+check "genkanctl status answers during the flood" eval 'ctl ce1 status >/dev/null'
+nx fd wg set "$WGM" peer "$CEPUB" remove
+nx fd wg set "$WGM" peer "$CEPUB" allowed-ips 198.18.0.0/24 endpoint "$CE4:$LPORT"
+r fd route replace 198.18.0.0/24 dev "$WGM"
+sleep 1
+check "ping front door -> LAN host: the door handshakes during the flood" \
+	warm fd $LAN_H 1 -I $DOOR_T
+wait "$FLPID"
+rc=$?
+expect "scapy flood ran ($(tail -n 1 "$RUN/flood.log" 2>/dev/null))" "$rc" -eq 0
+check "genkanctl status answers right after the flood" eval 'ctl ce1 status >/dev/null'
+check "wg-go has a newer handshake (during/after the flood)" wait_for 10 door_hs_after "${whf:-0}"
+check "ping -n -c $N LAN host -> front door tunnel address after the flood" pingn h1 $DOOR_T $N
+check "ping -n -c $N front door -> LAN host after the flood" pingn fd $LAN_H $N -I $DOOR_T
+wait_for 10 cap_has fl 'udp[8] == 3' 1
+cap_stop fl
+ncookie=$(cap_count fl 'udp[8] == 3')
+log "cookie replies captured: $ncookie for $FLOOD initiations"
+expect "capture: cookie replies (type 3) came back through the BR" "$ncookie" -ge 1
+expect "capture: every cookie reply is 64 bytes" "$(cap_count fl 'udp[8] == 3 and udp[4:2] != 72')" -eq 0
+expect "capture: cookie replies went to flood sources" \
+	"$(cap_count fl 'udp[8] == 3 and dst net 203.0.113.128/26')" -ge 1
+expect "capture: no handshake response to a forged initiation" \
+	"$(cap_count fl 'udp[8] == 2 and dst net 203.0.113.128/26')" -eq 0
+# The tick drains what the wake-ups left: punted and received meet.
+punt_settled() { wshow f1 && [ "$(wce "$S/ce1.f1" punted)" = "$(wce "$S/ce1.f1" punt_received)" ]; }
+check "genkand received every punted message (punted = punt_received)" wait_for 10 punt_settled
+wshow f1
+log "mape_ce after the flood: $(jq -c .mape_ce "$S/ce1.f1" 2>/dev/null)"
+expect "mape_ce.punted grew by the flood" "$(delta "$(wce "$S/ce1.f0" punted)" "$(wce "$S/ce1.f1" punted)")" -ge 1
+for f in punt_drops punt_bad_len inject_ring_full inject_drops wake_failed; do
+	expect "mape_ce.$f is visible" "$(wce "$S/ce1.f1" "$f")" -ge 0
+done
+expect "mape_ce.punt_malformed is 0" "$(wce "$S/ce1.f1" punt_malformed)" -eq 0
+expect "captured cookie replies <= injected messages" \
+	"$(delta "$(wce "$S/ce1.f0" injected)" "$(wce "$S/ce1.f1" injected)")" -ge "$ncookie"
+expect "captured cookie replies <= genkand's cookie_replies_sent" \
+	"$(delta "$(jq -r .counters.cookie_replies_sent "$S/ce1.f0")" \
+		"$(jq -r .counters.cookie_replies_sent "$S/ce1.f1")")" -ge "$ncookie"
+expect "wg show -j: handshakes_completed grew" "$(delta "$hs_f0" "$(handshakes "$S/ce1.f1")")" -ge 1
+log "wrong-size initiations (149 B): dropped by the worker, counted, not punted"
+nsx fd "$PY" "$RUN/wgm.py" flood eth0 "$BRMAC" $CE4 $LPORT "$CEPUB" 20 \
+	203.0.113 128 4 149 >"$RUN/badlen.log" 2>&1 || fail "scapy 149 B initiations"
+bad_seen() { wshow f2 && [ "$(delta "$(wce "$S/ce1.f1" punt_bad_len)" "$(wce "$S/ce1.f2" punt_bad_len)")" -ge 1 ]; }
+check "mape_ce.punt_bad_len counts them" wait_for 10 bad_seen
+expect "... and none was punted" "$(delta "$(wce "$S/ce1.f1" punted)" "$(wce "$S/ce1.f2" punted)")" -eq 0
+expect "mape_ce.inject_wakeups: worker 0 was woken for genkand's messages" \
+	"$(wce "$S/ce1.f2" inject_wakeups)" -ge 1
 
 # ---------------------------------------------------------------- the end
 for g in $GWS; do

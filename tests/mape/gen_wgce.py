@@ -25,10 +25,10 @@ PEER4, PEER_PORT = "203.0.113.10", 51820
 ALLOWED = "10.99.0.0"  # the peer's AllowedIPs /24
 
 
-def frame(payload, dport=LISTEN, sport=PEER_PORT, src=PEER4):
+def frame(payload, dport=LISTEN, sport=PEER_PORT, src=PEER4, ip_len=None):
     return bytes(Ether(src=HOST_MAC, dst=ROUTER_MAC) /
                  IPv6(src=BR, dst=CE6, nh=4, hlim=60) /
-                 IP(src=src, dst=CE4, ttl=60) /
+                 IP(src=src, dst=CE4, ttl=60, len=ip_len) /
                  UDP(sport=sport, dport=dport) / Raw(payload))
 
 
@@ -36,7 +36,7 @@ def msg(t, n):
     return bytes([t, 0, 0, 0]) + bytes((i * 7 + t) & 0xff for i in range(n - 4))
 
 
-# name, frame, what: data | punt | punt_drop | stray | pass
+# name, frame, what: data | punt | bad_len | stray | pass
 IN = [
     ("data", frame(msg(4, 32 + 64)), "data"),
     ("keepalive", frame(msg(4, 32)), "data"),
@@ -44,7 +44,14 @@ IN = [
     ("initiation", frame(msg(1, 148)), "punt"),
     ("response", frame(msg(2, 92)), "punt"),
     ("cookie", frame(msg(3, 64)), "punt"),
-    ("initiation_too_big", frame(msg(1, 149)), "punt_drop"),
+    # whitepaper §5.4: each handshake message has exactly one size
+    ("initiation_too_big", frame(msg(1, 149)), "bad_len"),
+    ("initiation_short", frame(msg(1, 147)), "bad_len"),
+    ("response_long", frame(msg(2, 93)), "bad_len"),
+    ("cookie_short", frame(msg(3, 63)), "bad_len"),
+    ("initiation_jumbo", frame(msg(1, 1200)), "bad_len"),
+    # UDP length past the IPv4 total length (trailing bytes in the frame)
+    ("udp_len_past_ip", frame(msg(4, 64), ip_len=20 + 8 + 64 - 4), "stray"),
     ("type_9", frame(msg(9, 64)), "stray"),
     ("reserved_nonzero", frame(bytes([4, 1, 0, 0]) + bytes(60)), "stray"),
     ("other_port", frame(msg(1, 148), dport=1233), "pass"),
@@ -86,7 +93,7 @@ def emit(path):
          ", ".join(ALLOWED.split("."))]
     for i, (name, f, what) in enumerate(IN):
         o.append("static const uint8_t wx_in_%d[] = %s;" % (i, cbytes(f)))
-    o.append("enum { WX_DATA, WX_PUNT, WX_PUNT_DROP, WX_STRAY, WX_PASS };")
+    o.append("enum { WX_DATA, WX_PUNT, WX_BAD_LEN, WX_STRAY, WX_PASS };")
     o.append("struct wx_in { const char *name; const uint8_t *f; "
              "uint32_t len; int what; };")
     o.append("static const struct wx_in wx_in[] = {")

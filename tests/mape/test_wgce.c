@@ -210,9 +210,14 @@ static void t_in(void **state)
 			assert_memory_equal(m[0].msg, f->f + f->len - mlen, mlen);
 			assert_int_equal(efd_take(), 1);
 			break;
-		case WX_PUNT_DROP:
+		case WX_BAD_LEN:
 			assert_int_equal(p->verdict, GK_V_DROP);
-			assert_int_equal(w->wgce.punt_drops, before.punt_drops + 1);
+			assert_int_equal(p->drop_reason, GK_WK_DROP_WG);
+			assert_int_equal(w->stats.drops[GK_WK_DROP_WG], wgdrops + 1);
+			assert_int_equal(w->wgce.punt_bad_len,
+					 before.punt_bad_len + 1);
+			assert_int_equal(w->wgce.punt_drops, before.punt_drops);
+			assert_int_equal(w->wgce.punted, before.punted);
 			assert_int_equal(gk_spsc_pop(w->cfg.wg_punt, m, 2), 0);
 			assert_int_equal(efd_take(), 0);
 			break;
@@ -231,6 +236,48 @@ static void t_in(void **state)
 			break;
 		}
 	}
+	free(s);
+}
+
+/* A full punt ring drops and counts; what it took comes out unchanged. */
+static void t_punt_full(void **state)
+{
+	struct slot *s = malloc(sizeof(*s));
+	struct gk_wgce_stats before = w->wgce;
+	struct gk_wg_ctlmsg m[4];
+	const struct wx_in *f = NULL;
+	unsigned i, sent = 0, popped = 0, got;
+	struct gk_pkt *p;
+
+	(void)state;
+	assert_non_null(s);
+	for (i = 0; i < sizeof(wx_in) / sizeof(wx_in[0]); i++)
+		if (wx_in[i].what == WX_PUNT &&
+		    wx_in[i].len == 14 + 40 + 28 + 148)
+			f = &wx_in[i];
+	assert_non_null(f);
+	/* the ring has 16 slots: 40 initiations must overflow it */
+	for (sent = 0; sent < 40; sent++) {
+		load6(s, f->f, f->len);
+		p = &s->pkt;
+		gk_mape_ce_burst(&w->mape, &p, 1);
+		gk_worker_wgce_in(w, &p, 1);
+		assert_int_equal(p->verdict, GK_V_DROP);
+		assert_int_equal(p->drop_reason, 0);
+	}
+	assert_true(w->wgce.punt_drops > before.punt_drops);
+	assert_int_equal(w->wgce.punted - before.punted +
+			 w->wgce.punt_drops - before.punt_drops, sent);
+	while ((got = gk_spsc_pop(w->cfg.wg_punt, m, 4)) > 0) {
+		for (i = 0; i < got; i++) {
+			assert_int_equal(m[i].len, 148);
+			assert_memory_equal(m[i].msg, f->f + f->len - 148, 148);
+		}
+		popped += got;
+	}
+	assert_int_equal(popped, w->wgce.punted - before.punted);
+	/* one wake-up per burst that punted: bursts of one here */
+	assert_int_equal(efd_take(), popped);
 	free(s);
 }
 
@@ -302,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_in),
+		cmocka_unit_test(t_punt_full),
 		cmocka_unit_test(t_claim),
 		cmocka_unit_test(t_inject),
 	};
