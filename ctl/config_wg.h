@@ -21,7 +21,7 @@
 #define GK_CONFIG_WG_HOST_MAX		254	/* a DNS name + NUL */
 /* Bounds on Endpoint name resolution (ctl/resolve.h), in all. */
 #define GK_CONFIG_WG_RESOLVE_MS		15000	/* start and --check */
-#define GK_CONFIG_WG_SET_RESOLVE_MS	5000	/* wg set: the ctl loop waits */
+#define GK_CONFIG_WG_SET_RESOLVE_MS	3000	/* wg set: the ctl loop waits; under genkanctl's 5 s */
 
 /* Same layout as struct gk_wg_allowed / gk_wg_endpoint (wg_peers.h). */
 struct gk_config_wg_prefix {

@@ -1213,10 +1213,11 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 	for (uint32_t i = 0; i < g->next_id; i++) {
 		const struct wpeer *p = &g->peers[i];
 		uint64_t rxp, rxb, txp, txb;
-		json_t *allowed = json_array();
+		json_t *allowed;
 
 		if (!p->used)
 			continue;
+		allowed = json_array();
 		for (uint32_t k = 0; k < p->nr_allowed; k++) {
 			inet_ntop(p->allowed[k].family, p->allowed[k].addr, a,
 				  sizeof(a));
