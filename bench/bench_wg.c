@@ -50,6 +50,10 @@
 
 enum mode { RAW, OURS_MB, OURS_SSL, STAGE, NMODES };
 
+static const char *const mode_opt[NMODES] = {
+	[RAW] = "raw", [OURS_MB] = "mb", [OURS_SSL] = "ssl", [STAGE] = "stage",
+};
+
 static const char *const mode_name[NMODES] = {
 	[RAW] = "raw ipsec-mb", [OURS_MB] = "ours ipsec-mb",
 	[OURS_SSL] = "ours openssl", [STAGE] = "stage ipsec-mb",
@@ -397,8 +401,15 @@ static int prepare(struct bed *b, uint32_t len, bool enc)
 	return 0;
 }
 
-static int bench(struct bed *b, unsigned int runs, double tsc_per_ns,
-		 double scale)
+/* -m/-b/-d narrow the run (for profiling); raw always runs for the ratio. */
+struct filter {
+	unsigned int modes;	/* bit per enum mode */
+	uint32_t size;		/* 0: all */
+	int dir;		/* -1 all, 0 enc, 1 dec */
+};
+
+static int bench(struct bed *b, const struct filter *f, unsigned int runs,
+		 double tsc_per_ns, double scale)
 {
 	static const uint32_t sizes[] = { 64, 256, 1420 };
 	double cpp[NMODES], best[NMODES], samples[NMODES][MAX_RUNS];
@@ -411,20 +422,28 @@ static int bench(struct bed *b, unsigned int runs, double tsc_per_ns,
 		/* About 32 MB of payload per run, at least 20k packets. */
 		uint64_t packets = (uint64_t)(scale * 32e6 / len);
 
+		if (f->size && f->size != len)
+			continue;
 		if (packets < 20000)
 			packets = 20000;
 		packets -= packets % BURST;
 		for (d = 0; d < 2; d++) {
 			bool enc = d == 0;
 
+			if (f->dir >= 0 && f->dir != (int)d)
+				continue;
 			if (prepare(b, len, enc) ||
 			    stage_prepare(b->sb, len, enc))
 				return -EIO;
 			for (mo = 0; mo < NMODES; mo++)	/* warm-up, untimed */
-				run_once(b, mo, len, enc, packets / 8 + BURST);
+				if (f->modes & 1u << mo)
+					run_once(b, mo, len, enc,
+						 packets / 8 + BURST);
 			/* Modes take turns, so a noisy neighbour hits all alike. */
 			for (r = 0; r < runs; r++) {
 				for (mo = 0; mo < NMODES; mo++) {
+					if (!(f->modes & 1u << mo))
+						continue;
 					samples[mo][r] = run_once(b, mo, len, enc,
 								  packets);
 					if (samples[mo][r] == 0) {
@@ -435,13 +454,18 @@ static int bench(struct bed *b, unsigned int runs, double tsc_per_ns,
 				}
 			}
 			for (mo = 0; mo < NMODES; mo++) {
+				if (!(f->modes & 1u << mo))
+					continue;
 				qsort(samples[mo], runs, sizeof(double), cmp_dbl);
 				cpp[mo] = samples[mo][runs / 2];
 				best[mo] = samples[mo][0];
 			}
 			for (mo = 0; mo < NMODES; mo++) {
-				double mpps = tsc_per_ns * 1e3 / cpp[mo];
+				double mpps;
 
+				if (!(f->modes & 1u << mo))
+					continue;
+				mpps = tsc_per_ns * 1e3 / cpp[mo];
 				printf("%5u %4s  %-14s %8.2f %8.2f %9.0f %9.0f",
 				       len, enc ? "enc" : "dec", mode_name[mo],
 				       mpps, mpps * len * 8 / 1e3,
@@ -460,15 +484,20 @@ static int bench(struct bed *b, unsigned int runs, double tsc_per_ns,
 static void usage(const char *p)
 {
 	fprintf(stderr,
-		"usage: %s [-r runs] [-s scale] [-c cpu]\n"
+		"usage: %s [-r runs] [-s scale] [-c cpu] [-m mode] [-b bytes] "
+		"[-d enc|dec]\n"
 		"  -r  runs per figure, median printed (default 7, max %d)\n"
 		"  -s  work per run relative to the default (default 1.0)\n"
-		"  -c  pin to this CPU (default: the current one)\n",
+		"  -c  pin to this CPU (default: the current one)\n"
+		"  -m  also run only this: mb, ssl or stage (raw always runs)\n"
+		"  -b  only this inner size (64, 256 or 1420)\n"
+		"  -d  only this direction\n",
 		p, MAX_RUNS);
 }
 
 int main(int argc, char **argv)
 {
+	struct filter f = { .modes = (1u << NMODES) - 1, .dir = -1 };
 	unsigned int runs = 7, i;
 	struct bed *b = NULL;
 	double scale = 1.0, tsc;
@@ -477,7 +506,7 @@ int main(int argc, char **argv)
 	IMB_ARCH arch;
 	cpu_set_t set;
 
-	while ((opt = getopt(argc, argv, "r:s:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:c:m:b:d:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			runs = (unsigned int)atoi(optarg);
@@ -487,6 +516,22 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			cpu = atoi(optarg);
+			break;
+		case 'm':
+			for (i = OURS_MB; i < NMODES; i++)
+				if (!strcmp(optarg, mode_opt[i]))
+					break;
+			if (i == NMODES) {
+				usage(argv[0]);
+				return 2;
+			}
+			f.modes = 1u << RAW | 1u << i;
+			break;
+		case 'b':
+			f.size = (uint32_t)atoi(optarg);
+			break;
+		case 'd':
+			f.dir = strcmp(optarg, "dec") ? 0 : 1;
 			break;
 		default:
 			usage(argv[0]);
@@ -560,7 +605,7 @@ int main(int argc, char **argv)
 	printf("  Mpps per core = TSC rate / median cycles per packet inside "
 	       "the crypto call; Gbit/s of AEAD payload;\n  ours/raw = raw "
 	       "median cycles / ours (100%% = as fast as raw ipsec-mb).\n");
-	if (bench(b, runs, tsc, scale))
+	if (bench(b, &f, runs, tsc, scale))
 		goto out;
 	ret = 0;
 out:
