@@ -5,6 +5,7 @@
  * keeps its lanes full only if it sees many packets at once), then the
  * headers are written or stripped in place.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -206,69 +207,87 @@ static inline uint8_t outer_ecn(uint8_t inner_tos)
 	return ecn == 3 ? 2 : ecn;
 }
 
+static inline uint32_t ld16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/*
+ * Moves the L2 header by d bytes (d > 0: towards the payload). The usual
+ * untagged 14 bytes get a fixed-size copy the compiler inlines.
+ */
+static inline void move_l2(uint8_t *dst, const uint8_t *src, uint32_t l3)
+{
+	if (likely(l3 == 14))
+		memmove(dst, src, 14);
+	else
+		memmove(dst, src, l3);
+}
+
+/*
+ * Outer headers from the peer's template into the headroom, the L2
+ * header moved in front of them; then what changes per packet.
+ */
 static void encap(struct gk_wg_ctx *ctx, struct gk_pkt *p,
-		  const struct gk_wg_peer *pe, const struct gk_aead_op *op,
-		  const struct gk_wg_kp *kp, uint8_t tos)
+		  const struct gk_wg_peer *pe, uint64_t counter,
+		  uint32_t padded, uint32_t remote_index, uint8_t tos)
 {
 	bool v6 = pe->ep.family == AF_INET6;
 	uint32_t l3 = p->meta.l3_off, iphl = v6 ? 40 : 20;
 	uint32_t hdr = iphl + 8 + GK_WG_DATA_HDR_LEN;
-	uint32_t msg_len = GK_WG_DATA_HDR_LEN + op->len + GK_AEAD_TAG_LEN;
-	uint32_t udp_len = 8 + msg_len;
+	uint32_t udp_len = 8 + GK_WG_DATA_MIN_LEN + padded;
+	uint64_t ctr_le = htole64(counter);
 	uint8_t *o, *udp, *wg;
 	uint16_t c;
 
 	p->data -= hdr;
 	p->buf_len += hdr;
-	memmove(p->data, p->data + hdr, l3);
+	move_l2(p->data, p->data + hdr, l3);
 	wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
 	o = p->data + l3;
 	udp = o + iphl;
 	wg = udp + 8;
-
-	wr16(udp, pe->src_port);
-	wr16(udp + 2, pe->ep.port);
-	wr16(udp + 4, (uint16_t)udp_len);
-	wr16(udp + 6, 0);
-	gk_wg_put_le32(wg + GK_WG_DATA_OFF_TYPE, GK_WG_MSG_DATA);
-	gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, kp->remote_index);
-	put_le64(wg + GK_WG_DATA_OFF_COUNTER, op->counter);
 
 	if (v6) {
 		uint32_t w = 0x60000000u | (uint32_t)outer_ecn(tos) << 20 |
 			     (p->meta.flow_hash & 0xfffffu);
 		uint8_t ph[8] = { 0, 0, (uint8_t)(udp_len >> 8),
 				  (uint8_t)udp_len, 0, 0, 0, 17 };
-		uint32_t s;
+		uint32_t sum;
 
+		memcpy(o, pe->tmpl, GK_WG_TMPL6_LEN);
 		wr16(o, (uint16_t)(w >> 16));
 		wr16(o + 2, (uint16_t)w);
 		wr16(o + 4, (uint16_t)udp_len);
-		o[6] = 17;
-		o[7] = 64;
-		memcpy(o + 8, pe->src, 16);
-		memcpy(o + 24, pe->ep.addr, 16);
+		wr16(udp + 4, (uint16_t)udp_len);
+		gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, remote_index);
+		memcpy(wg + GK_WG_DATA_OFF_COUNTER, &ctr_le, 8);
 		/* RFC 8200 §8.1: mandatory over IPv6, pseudo-header first. */
-		s = gk_csum_partial(o + 8, 32, 0);
-		s = gk_csum_partial(ph, sizeof(ph), s);
-		s = gk_csum_partial(udp, udp_len, s);
-		c = gk_csum_fold(s);
+		sum = gk_csum_partial(o + 8, 32, 0);
+		sum = gk_csum_partial(ph, sizeof(ph), sum);
+		sum = gk_csum_partial(udp, udp_len, sum);
+		c = gk_csum_fold(sum);
 		if (!c)
 			c = 0xffff;
 		memcpy(udp + 6, &c, 2);
 	} else {
-		o[0] = 0x45;
+		uint32_t sum;
+
+		memcpy(o, pe->tmpl, GK_WG_TMPL4_LEN);
 		o[1] = outer_ecn(tos);
 		wr16(o + 2, (uint16_t)(20 + udp_len));
 		wr16(o + 4, ctx->ip_id++);
-		wr16(o + 6, 0);
-		o[8] = 64;
-		o[9] = 17;
-		wr16(o + 10, 0);
-		memcpy(o + 12, pe->src, 4);
-		memcpy(o + 16, pe->ep.addr, 4);
-		c = gk_csum_ip4_hdr(o, 20);
+		/* RFC 1071: the fixed words were summed at snapshot build. */
+		sum = pe->tmpl_sum + ld16(o) + ld16(o + 2) + ld16(o + 4);
+		c = gk_csum_fold(sum);
 		memcpy(o + 10, &c, 2);
+		/* UDP checksum 0: RFC 768 allows it over IPv4. */
+		wr16(udp + 4, (uint16_t)udp_len);
+		gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, remote_index);
+		memcpy(wg + GK_WG_DATA_OFF_COUNTER, &ctr_le, 8);
 	}
 	p->len = l3 + iphl + udp_len;
 	p->meta.l4_off = (uint16_t)(l3 + iphl);
@@ -280,16 +299,28 @@ static void encap(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 }
 
 /*
- * Checks and lookups for one packet; on success fills slot m of the
- * scratch (kp, inner length in len, padded length in ops[m].len).
+ * The peer a burst sends to is usually the one the previous packet went
+ * to: its endpoint and keypair checks hold for the whole burst (the
+ * snapshot and now_ns do not change within it).
  */
-static bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
+struct tx_cache {
+	uint32_t peer;
+	const struct gk_wg_kp *kp;
+};
+
+/*
+ * Checks and lookups for one packet; on success fills slot m of the
+ * scratch (kp, inner length in len, the AEAD op but its counter).
+ */
+static inline bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
+			      unsigned int m, struct tx_cache *tc)
 {
 	const struct gk_wg_peers *t = ctx->peers;
 	const struct gk_wg_peer *pe;
 	const struct gk_wg_kp *kp;
 	uint32_t l3 = p->meta.l3_off, len, peer, padded, ki;
-	const uint8_t *ip;
+	struct gk_aead_op *op;
+	uint8_t *ip;
 	bool v6;
 
 	if (unlikely(l3 < 14 || l3 >= p->len)) {
@@ -311,25 +342,35 @@ static bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
 		memcpy(&dst, ip + 16, 4);
 		peer = gk_wg_peers_lookup4(t, dst);
 	}
-	if (unlikely(peer == GK_WG_NO_PEER)) {
-		drop(ctx, p, GK_WG_DROP_NO_PEER);
-		return false;
-	}
-	pe = &t->peers[peer];
-	if (unlikely(!pe->ep.family)) {
-		drop(ctx, p, GK_WG_DROP_NO_ENDPOINT);
-		return false;
-	}
-	if (unlikely(len > t->mtu)) {
-		drop(ctx, p, GK_WG_DROP_TOO_BIG);
-		return false;
-	}
-	ki = pe->kp[GK_WG_KP_CURRENT];
-	kp = ki == GK_WG_NO_KP ? NULL : &t->kps[ki];
-	if (unlikely(!kp || expired(ctx, kp))) {
-		drop(ctx, p, GK_WG_DROP_NO_KEYPAIR);
-		need_handshake(ctx, pe);
-		return false;
+	if (likely(peer == tc->peer && tc->kp)) {
+		if (unlikely(len > t->mtu)) {
+			drop(ctx, p, GK_WG_DROP_TOO_BIG);
+			return false;
+		}
+		kp = tc->kp;
+	} else {
+		if (unlikely(peer == GK_WG_NO_PEER)) {
+			drop(ctx, p, GK_WG_DROP_NO_PEER);
+			return false;
+		}
+		pe = &t->peers[peer];
+		if (unlikely(!pe->ep.family)) {
+			drop(ctx, p, GK_WG_DROP_NO_ENDPOINT);
+			return false;
+		}
+		if (unlikely(len > t->mtu)) {
+			drop(ctx, p, GK_WG_DROP_TOO_BIG);
+			return false;
+		}
+		ki = pe->kp[GK_WG_KP_CURRENT];
+		kp = ki == GK_WG_NO_KP ? NULL : &t->kps[ki];
+		if (unlikely(!kp || expired(ctx, kp))) {
+			drop(ctx, p, GK_WG_DROP_NO_KEYPAIR);
+			need_handshake(ctx, pe);
+			return false;
+		}
+		tc->peer = peer;
+		tc->kp = kp;
 	}
 	/* §5.4.6: pad to 16, but a full-MTU packet stays full-MTU. */
 	padded = (len + GK_WG_DATA_PAD - 1) & ~(uint32_t)(GK_WG_DATA_PAD - 1);
@@ -339,18 +380,31 @@ static bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
 		drop(ctx, p, GK_WG_DROP_NO_ROOM);
 		return false;
 	}
+	/*
+	 * Zero the padding with one 16-byte store: it ends at most at the
+	 * tag's last byte (padded - len < 16), and seal overwrites the tag.
+	 */
+	memset(ip + len, 0, GK_WG_DATA_PAD);
+	op = &ctx->ops[m];
+	op->key = kp->send_key;
+	op->buf = ip;
+	op->len = padded;
+	op->tag = ip + padded;
+	op->aad = NULL;
+	op->aad_len = 0;
+	op->nonce = NULL;
 	ctx->kp[m] = kp;
 	ctx->len[m] = len;
-	ctx->ops[m].len = padded;
 	ctx->tos[m] = v6 ? (uint8_t)(rd16(ip) >> 4) : ip[1];
 	return true;
 }
 
 /*
- * One fetch_add per keypair and burst: the burst's packets to a keypair
- * get consecutive counters, unique across all workers sending with it.
+ * Bursts to several keypairs: one fetch_add per keypair and burst, so
+ * the burst's packets to a keypair get consecutive counters, unique
+ * across all workers sending with it.
  */
-static void reserve_counters(struct gk_wg_ctx *ctx, unsigned int m)
+static void reserve_counters_mixed(struct gk_wg_ctx *ctx, unsigned int m)
 {
 	uint32_t done = 0;
 	unsigned int i, j, c;
@@ -373,71 +427,90 @@ static void reserve_counters(struct gk_wg_ctx *ctx, unsigned int m)
 	}
 }
 
+/* Drops what would pass REJECT_AFTER_MESSAGES; returns how many remain. */
+static unsigned int drop_exhausted(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
+				   unsigned int m)
+{
+	const struct gk_wg_peers *t = ctx->peers;
+	unsigned int i, k = 0;
+
+	for (i = 0; i < m; i++) {
+		if (unlikely(ctx->ops[i].counter >= t->reject_after_messages)) {
+			drop(ctx, pkts[ctx->idx[i]], GK_WG_DROP_NO_KEYPAIR);
+			need_handshake(ctx, &t->peers[ctx->kp[i]->peer]);
+			continue;
+		}
+		ctx->ops[k] = ctx->ops[i];
+		ctx->kp[k] = ctx->kp[i];
+		ctx->len[k] = ctx->len[i];
+		ctx->idx[k] = ctx->idx[i];
+		ctx->tos[k] = ctx->tos[i];
+		k++;
+	}
+	return k;
+}
+
 static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			  uint16_t n)
 {
 	const struct gk_wg_peers *t = ctx->peers;
-	unsigned int i, m = 0, k = 0;
+	struct tx_cache tc = { .peer = GK_WG_NO_PEER };
+	const struct gk_wg_peer *pe = NULL;
+	struct gk_wg_peer_stats *ps = NULL;
+	unsigned int i, m = 0;
+	bool mixed = false;
+	uint64_t base;
 
+	if (unlikely(!t)) {
+		for (i = 0; i < n; i++)
+			if (pkts[i]->verdict == GK_V_NONE)
+				drop(ctx, pkts[i], GK_WG_DROP_NO_SNAPSHOT);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 
+		if (i + 2 < n)
+			__builtin_prefetch(pkts[i + 2]->data + 14, 1);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(!t)) {
-			drop(ctx, p, GK_WG_DROP_NO_SNAPSHOT);
-			continue;
-		}
-		if (tx_prepare(ctx, p, m))
+		if (tx_prepare(ctx, p, m, &tc)) {
+			mixed |= ctx->kp[m] != ctx->kp[0];
 			ctx->idx[m++] = (uint16_t)i;
+		}
 	}
 	if (!m)
 		return;
-	reserve_counters(ctx, m);
+	if (likely(!mixed)) {
+		base = atomic_fetch_add_explicit(&ctx->kp[0]->st->send_counter,
+						 m, memory_order_relaxed);
+		for (i = 0; i < m; i++)
+			ctx->ops[i].counter = base + i;
+		if (unlikely(base + m > t->reject_after_messages || base + m < base))
+			m = drop_exhausted(ctx, pkts, m);
+	} else {
+		reserve_counters_mixed(ctx, m);
+		m = drop_exhausted(ctx, pkts, m);
+	}
+	gk_aead_seal_burst(ctx->aead, ctx->ops, m);
 
-	/* Drop what would pass REJECT_AFTER_MESSAGES, compact the rest. */
 	for (i = 0; i < m; i++) {
 		struct gk_pkt *p = pkts[ctx->idx[i]];
+		const struct gk_aead_op *op = &ctx->ops[i];
 		const struct gk_wg_kp *kp = ctx->kp[i];
-		struct gk_aead_op *op = &ctx->ops[k];
-		uint8_t *ip;
 
-		if (unlikely(ctx->ops[i].counter >= t->reject_after_messages)) {
-			drop(ctx, p, GK_WG_DROP_NO_KEYPAIR);
-			need_handshake(ctx, &t->peers[kp->peer]);
-			continue;
-		}
-		ip = p->data + p->meta.l3_off;
-		op->counter = ctx->ops[i].counter;
-		op->len = ctx->ops[i].len;
-		ctx->kp[k] = kp;
-		ctx->len[k] = ctx->len[i];
-		ctx->idx[k] = ctx->idx[i];
-		ctx->tos[k] = ctx->tos[i];
-		memset(ip + ctx->len[k], 0, op->len - ctx->len[k]);
-		op->key = kp->send_key;
-		op->buf = ip;
-		op->tag = ip + op->len;
-		op->aad = NULL;
-		op->aad_len = 0;
-		op->nonce = NULL;
-		k++;
-	}
-	gk_aead_seal_burst(ctx->aead, ctx->ops, k);
-
-	for (i = 0; i < k; i++) {
-		struct gk_pkt *p = pkts[ctx->idx[i]];
-		const struct gk_wg_peer *pe = &t->peers[ctx->kp[i]->peer];
-		struct gk_wg_peer_stats *ps;
-
-		if (unlikely(ctx->ops[i].status)) {
+		if (unlikely(op->status)) {
 			drop(ctx, p, GK_WG_DROP_CRYPTO);
 			continue;
 		}
-		encap(ctx, p, pe, &ctx->ops[i], ctx->kp[i], ctx->tos[i]);
-		ps = pstats(ctx, pe);
+		if (!pe || kp->peer != (uint32_t)(pe - t->peers)) {
+			pe = &t->peers[kp->peer];
+			ps = pstats(ctx, pe);
+		}
+		encap(ctx, p, pe, op->counter, op->len, kp->remote_index,
+		      ctx->tos[i]);
 		ps->tx_packets++;
-		ps->tx_bytes += GK_WG_DATA_MIN_LEN + ctx->ops[i].len;
+		ps->tx_bytes += GK_WG_DATA_MIN_LEN + op->len;
 		ps->last_tx_ns = ctx->now_ns;
 	}
 }
