@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include "csum.h"
 #include "spsc.h"
@@ -207,14 +208,6 @@ static inline uint8_t outer_ecn(uint8_t inner_tos)
 	return ecn == 3 ? 2 : ecn;
 }
 
-static inline uint32_t ld16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
 /*
  * Moves the L2 header by d bytes (d > 0: towards the payload). The usual
  * untagged 14 bytes get a fixed-size copy the compiler inlines.
@@ -231,9 +224,9 @@ static inline void move_l2(uint8_t *dst, const uint8_t *src, uint32_t l3)
  * Outer headers from the peer's template into the headroom, the L2
  * header moved in front of them; then what changes per packet.
  */
-static void encap(struct gk_wg_ctx *ctx, struct gk_pkt *p,
-		  const struct gk_wg_peer *pe, uint64_t counter,
-		  uint32_t padded, uint32_t remote_index, uint8_t tos)
+static inline void encap(struct gk_pkt *p, const struct gk_wg_peer *pe,
+			 uint64_t counter, uint32_t padded,
+			 uint32_t remote_index, uint8_t tos, uint16_t *ip_id)
 {
 	bool v6 = pe->ep.family == AF_INET6;
 	uint32_t l3 = p->meta.l3_off, iphl = v6 ? 40 : 20;
@@ -274,14 +267,20 @@ static void encap(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 			c = 0xffff;
 		memcpy(udp + 6, &c, 2);
 	} else {
+		uint16_t w0 = (uint16_t)(0x4500 | outer_ecn(tos));
+		uint16_t tot = (uint16_t)(20 + udp_len), id = (*ip_id)++;
 		uint32_t sum;
 
 		memcpy(o, pe->tmpl, GK_WG_TMPL4_LEN);
-		o[1] = outer_ecn(tos);
-		wr16(o + 2, (uint16_t)(20 + udp_len));
-		wr16(o + 4, ctx->ip_id++);
-		/* RFC 1071: the fixed words were summed at snapshot build. */
-		sum = pe->tmpl_sum + ld16(o) + ld16(o + 2) + ld16(o + 4);
+		wr16(o, w0);
+		wr16(o + 2, tot);
+		wr16(o + 4, id);
+		/*
+		 * RFC 1071: the fixed words were summed at snapshot build;
+		 * add the others from registers (reading them back from the
+		 * header would stall on store forwarding).
+		 */
+		sum = pe->tmpl_sum + htons(w0) + htons(tot) + htons(id);
 		c = gk_csum_fold(sum);
 		memcpy(o + 10, &c, 2);
 		/* UDP checksum 0: RFC 768 allows it over IPv4. */
@@ -390,9 +389,6 @@ static inline bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 	op->buf = ip;
 	op->len = padded;
 	op->tag = ip + padded;
-	op->aad = NULL;
-	op->aad_len = 0;
-	op->nonce = NULL;
 	ctx->kp[m] = kp;
 	ctx->len[m] = len;
 	ctx->tos[m] = v6 ? (uint8_t)(rd16(ip) >> 4) : ip[1];
@@ -457,9 +453,11 @@ static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 	struct tx_cache tc = { .peer = GK_WG_NO_PEER };
 	const struct gk_wg_peer *pe = NULL;
 	struct gk_wg_peer_stats *ps = NULL;
+	uint32_t cur = GK_WG_NO_PEER;
+	uint64_t base, npk = 0, nbytes = 0;
 	unsigned int i, m = 0;
+	uint16_t ip_id;
 	bool mixed = false;
-	uint64_t base;
 
 	if (unlikely(!t)) {
 		for (i = 0; i < n; i++)
@@ -493,7 +491,7 @@ static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 		m = drop_exhausted(ctx, pkts, m);
 	}
 	gk_aead_seal_burst(ctx->aead, ctx->ops, m);
-
+	ip_id = ctx->ip_id;
 	for (i = 0; i < m; i++) {
 		struct gk_pkt *p = pkts[ctx->idx[i]];
 		const struct gk_aead_op *op = &ctx->ops[i];
@@ -503,16 +501,29 @@ static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			drop(ctx, p, GK_WG_DROP_CRYPTO);
 			continue;
 		}
-		if (!pe || kp->peer != (uint32_t)(pe - t->peers)) {
-			pe = &t->peers[kp->peer];
+		/* Per-peer counters once per run of packets to that peer. */
+		if (kp->peer != cur) {
+			if (ps) {
+				ps->tx_packets += npk;
+				ps->tx_bytes += nbytes;
+				ps->last_tx_ns = ctx->now_ns;
+			}
+			cur = kp->peer;
+			pe = &t->peers[cur];
 			ps = pstats(ctx, pe);
+			npk = nbytes = 0;
 		}
-		encap(ctx, p, pe, op->counter, op->len, kp->remote_index,
-		      ctx->tos[i]);
-		ps->tx_packets++;
-		ps->tx_bytes += GK_WG_DATA_MIN_LEN + op->len;
+		encap(p, pe, op->counter, op->len, kp->remote_index,
+		      ctx->tos[i], &ip_id);
+		npk++;
+		nbytes += GK_WG_DATA_MIN_LEN + op->len;
+	}
+	if (ps) {
+		ps->tx_packets += npk;
+		ps->tx_bytes += nbytes;
 		ps->last_tx_ns = ctx->now_ns;
 	}
+	ctx->ip_id = ip_id;
 }
 
 void gk_wg_encrypt_burst(struct gk_wg_ctx *ctx, struct gk_pkt **p, uint16_t n)
@@ -527,10 +538,17 @@ void gk_wg_encrypt_burst(struct gk_wg_ctx *ctx, struct gk_pkt **p, uint16_t n)
 
 /* ---- decrypt ---- */
 
-static bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
+/* Consecutive packets usually carry the same receiver index. */
+struct rx_cache {
+	uint32_t index;
+	const struct gk_wg_kp *kp;
+};
+
+static inline bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
+			      unsigned int m, struct rx_cache *rc)
 {
 	const struct gk_wg_peers *t = ctx->peers;
-	uint32_t l4 = p->meta.l4_off, ulen, mlen;
+	uint32_t l4 = p->meta.l4_off, ulen, mlen, idx;
 	const struct gk_wg_kp *kp;
 	struct gk_aead_op *op;
 	uint8_t *udp, *msg;
@@ -561,14 +579,21 @@ static bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
 		drop(ctx, p, GK_WG_DROP_BAD_TYPE);
 		return false;
 	}
-	kp = gk_wg_peers_find_kp(t, gk_wg_get_le32(msg + GK_WG_DATA_OFF_RECEIVER));
-	if (unlikely(!kp)) {
-		drop(ctx, p, GK_WG_DROP_UNKNOWN_INDEX);
-		return false;
-	}
-	if (unlikely(expired(ctx, kp))) {
-		drop(ctx, p, GK_WG_DROP_KEY_EXPIRED);
-		return false;
+	idx = gk_wg_get_le32(msg + GK_WG_DATA_OFF_RECEIVER);
+	if (likely(idx == rc->index && rc->kp)) {
+		kp = rc->kp;
+	} else {
+		kp = gk_wg_peers_find_kp(t, idx);
+		if (unlikely(!kp)) {
+			drop(ctx, p, GK_WG_DROP_UNKNOWN_INDEX);
+			return false;
+		}
+		if (unlikely(expired(ctx, kp))) {
+			drop(ctx, p, GK_WG_DROP_KEY_EXPIRED);
+			return false;
+		}
+		rc->index = idx;
+		rc->kp = kp;
 	}
 	op = &ctx->ops[m];
 	op->key = kp->recv_key;
@@ -576,18 +601,32 @@ static bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
 	op->buf = msg + GK_WG_DATA_HDR_LEN;
 	op->len = mlen - GK_WG_DATA_MIN_LEN;
 	op->tag = msg + mlen - GK_AEAD_TAG_LEN;
-	op->aad = NULL;
-	op->aad_len = 0;
-	op->nonce = NULL;
 	ctx->kp[m] = kp;
 	ctx->len[m] = mlen;
 	return true;
 }
 
-/* Roaming (whitepaper §2.1): any authenticated packet moves the endpoint. */
-static void check_endpoint(struct gk_wg_ctx *ctx, const struct gk_pkt *p,
-			   const struct gk_wg_peer *pe,
-			   struct gk_wg_peer_stats *ps)
+/* Did this authenticated packet come from the endpoint we send to? */
+static inline bool same_endpoint(const struct gk_pkt *p,
+				 const struct gk_wg_peer *pe)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off;
+
+	if (rd16(p->data + p->meta.l4_off) != pe->ep.port)
+		return false;
+	if (p->meta.flags & GK_META_F_IPV6)
+		return pe->ep.family == AF_INET6 &&
+		       !memcmp(pe->ep.addr, ip + 8, 16);
+	return pe->ep.family == AF_INET && !memcmp(pe->ep.addr, ip + 12, 4);
+}
+
+/*
+ * Roaming (whitepaper §2.1): any authenticated packet moves the endpoint.
+ * Out of line: rare, and its event would weigh on the common path.
+ */
+static __attribute__((noinline)) void
+endpoint_moved(struct gk_wg_ctx *ctx, const struct gk_pkt *p,
+	       const struct gk_wg_peer *pe, struct gk_wg_peer_stats *ps)
 {
 	const uint8_t *ip = p->data + p->meta.l3_off;
 	struct gk_wg_event ev = { .type = GK_WG_EV_ENDPOINT, .peer_id = pe->id };
@@ -600,8 +639,6 @@ static void check_endpoint(struct gk_wg_ctx *ctx, const struct gk_pkt *p,
 		ev.ep.family = AF_INET;
 		memcpy(ev.ep.addr, ip + 12, 4);
 	}
-	if (likely(!memcmp(&ev.ep, &pe->ep, sizeof(ev.ep))))
-		return;
 	/* A second move before genkand caught up is news: no hold-off. */
 	if (memcmp(&ev.ep, &ps->ep_posted, sizeof(ev.ep)))
 		ps->ep_post_ns = 0;
@@ -630,7 +667,7 @@ static void decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6)
 	uint8_t flags = (uint8_t)(p->meta.flags & GK_META_F_VLAN);
 	uint16_t frag;
 
-	memmove(p->data + d, p->data, l3);
+	move_l2(p->data + d, p->data, l3);
 	p->data += d;
 	p->buf_len -= d;
 	p->len = l3 + len;
@@ -664,13 +701,14 @@ static void decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6)
 	p->meta.class = GK_CLASS_TRANSIT;
 }
 
-static void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int i)
+/* ps: the sending peer's counters. */
+static inline void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p,
+			     unsigned int i, struct gk_wg_peer_stats *ps)
 {
 	const struct gk_wg_peers *t = ctx->peers;
 	const struct gk_aead_op *op = &ctx->ops[i];
 	const struct gk_wg_kp *kp = ctx->kp[i];
 	const struct gk_wg_peer *pe = &t->peers[kp->peer];
-	struct gk_wg_peer_stats *ps;
 	uint32_t len, peer;
 	bool v6;
 
@@ -685,8 +723,8 @@ static void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int i)
 		drop(ctx, p, GK_WG_DROP_REPLAY);
 		return;
 	}
-	ps = pstats(ctx, pe);
-	check_endpoint(ctx, p, pe, ps);
+	if (unlikely(!same_endpoint(p, pe)))
+		endpoint_moved(ctx, p, pe, ps);
 	if (unlikely(kp->slot == GK_WG_KP_NEXT))
 		confirm(ctx, pe, kp, ps);
 	ps->last_rx_ns = ctx->now_ns;
@@ -725,26 +763,39 @@ static void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int i)
 static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			  uint16_t n)
 {
+	struct rx_cache rc = { .kp = NULL };
+	struct gk_wg_peer_stats *ps = NULL;
+	uint32_t cur = GK_WG_NO_PEER;
 	unsigned int i, m = 0;
 
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 
+		if (i + 2 < n)
+			__builtin_prefetch(pkts[i + 2]->data +
+					   pkts[i + 2]->meta.l4_off);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
 		if (unlikely(!ctx->peers)) {
 			drop(ctx, p, GK_WG_DROP_NO_SNAPSHOT);
 			continue;
 		}
-		if (rx_prepare(ctx, p, m))
+		if (rx_prepare(ctx, p, m, &rc))
 			ctx->idx[m++] = (uint16_t)i;
 	}
 	if (!m)
 		return;
 	gk_aead_open_burst(ctx->aead, ctx->ops, m);
 	/* In burst order: a counter repeated inside one burst is a replay. */
-	for (i = 0; i < m; i++)
-		rx_finish(ctx, pkts[ctx->idx[i]], i);
+	for (i = 0; i < m; i++) {
+		const struct gk_wg_kp *kp = ctx->kp[i];
+
+		if (kp->peer != cur) {
+			cur = kp->peer;
+			ps = pstats(ctx, &ctx->peers->peers[cur]);
+		}
+		rx_finish(ctx, pkts[ctx->idx[i]], i, ps);
+	}
 }
 
 void gk_wg_decrypt_burst(struct gk_wg_ctx *ctx, struct gk_pkt **p, uint16_t n)
