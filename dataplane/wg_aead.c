@@ -123,8 +123,8 @@ static inline void mb_retire(struct gk_aead *a, IMB_JOB *job, bool enc)
  * after each submit saves a call per packet; the ring (IMB_MAX_JOBS) is
  * far larger than CHUNK. Status is 0 unless retire says otherwise.
  */
-static void mb_burst(struct gk_aead *a, struct gk_aead_op *ops,
-		     unsigned int n, bool enc)
+static inline __attribute__((always_inline)) void
+mb_burst(struct gk_aead *a, struct gk_aead_op *ops, unsigned int n, bool enc)
 {
 	IMB_MGR *mgr = a->mgr;
 	unsigned int base, i, m;
@@ -134,40 +134,48 @@ static void mb_burst(struct gk_aead *a, struct gk_aead_op *ops,
 		m = n - base < CHUNK ? n - base : CHUNK;
 		for (i = 0; i < m; i++) {
 			struct gk_aead_op *op = &ops[base + i];
+			/* Locals: the job stores could alias op, forcing reloads. */
+			const uint8_t *key = op->key, *aad = op->aad;
+			uint8_t *buf = op->buf, *tag = op->tag;
+			uint32_t len = op->len, aad_len = op->aad_len;
+			const uint8_t *iv = op_nonce(op, a->iv[i]);
 
 			if (unlikely(!op_valid(op))) {
 				op->status = -EINVAL;
 				continue;
 			}
 			op->status = 0;
+			/* Keepalives: no payload, but ipsec-mb wants pointers. */
+			if (unlikely(!len))
+				buf = a->iv[i];
+			if (!aad_len)
+				aad = a->iv[i];
 			job = IMB_GET_NEXT_JOB(mgr);
 			job->cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
 			job->hash_alg = IMB_AUTH_CHACHA20_POLY1305;
 			if (enc) {
 				job->cipher_direction = IMB_DIR_ENCRYPT;
 				job->chain_order = IMB_ORDER_CIPHER_HASH;
-				job->auth_tag_output = op->tag;
+				job->auth_tag_output = tag;
 			} else {
 				job->cipher_direction = IMB_DIR_DECRYPT;
 				job->chain_order = IMB_ORDER_HASH_CIPHER;
 				job->auth_tag_output = a->tag[i];
 			}
 			job->auth_tag_output_len_in_bytes = GK_AEAD_TAG_LEN;
-			job->enc_keys = op->key;
-			job->dec_keys = op->key;
+			job->enc_keys = key;
+			job->dec_keys = key;
 			job->key_len_in_bytes = GK_AEAD_KEY_LEN;
-			job->iv = op_nonce(op, a->iv[i]);
+			job->iv = iv;
 			job->iv_len_in_bytes = GK_AEAD_NONCE_LEN;
-			/* Keepalives: no payload, but ipsec-mb wants pointers. */
-			job->src = op->len ? op->buf : a->iv[i];
-			job->dst = op->len ? op->buf : a->iv[i];
+			job->src = buf;
+			job->dst = buf;
 			job->cipher_start_src_offset_in_bytes = 0;
-			job->msg_len_to_cipher_in_bytes = op->len;
+			job->msg_len_to_cipher_in_bytes = len;
 			job->hash_start_src_offset_in_bytes = 0;
-			job->msg_len_to_hash_in_bytes = op->len;
-			job->u.CHACHA20_POLY1305.aad =
-				op->aad_len ? (const void *)op->aad : a->iv[i];
-			job->u.CHACHA20_POLY1305.aad_len_in_bytes = op->aad_len;
+			job->msg_len_to_hash_in_bytes = len;
+			job->u.CHACHA20_POLY1305.aad = aad;
+			job->u.CHACHA20_POLY1305.aad_len_in_bytes = aad_len;
 			job->u.CHACHA20_POLY1305.ctx = NULL;
 			job->user_data = op;
 			job->user_data2 = (void *)(uintptr_t)i;
@@ -179,6 +187,18 @@ static void mb_burst(struct gk_aead *a, struct gk_aead_op *ops,
 		while ((job = IMB_FLUSH_JOB(mgr)))
 			mb_retire(a, job, enc);
 	}
+}
+
+static void mb_seal_burst(struct gk_aead *a, struct gk_aead_op *ops,
+			  unsigned int n)
+{
+	mb_burst(a, ops, n, true);
+}
+
+static void mb_open_burst(struct gk_aead *a, struct gk_aead_op *ops,
+			  unsigned int n)
+{
+	mb_burst(a, ops, n, false);
 }
 
 static int ossl_one(struct gk_aead *a, struct gk_aead_op *op, bool enc)
@@ -233,7 +253,7 @@ void gk_aead_seal_burst(struct gk_aead *a, struct gk_aead_op *ops,
 			unsigned int n)
 {
 	if (a->mgr)
-		mb_burst(a, ops, n, true);
+		mb_seal_burst(a, ops, n);
 	else
 		ossl_burst(a, ops, n, true);
 }
@@ -242,7 +262,7 @@ void gk_aead_open_burst(struct gk_aead *a, struct gk_aead_op *ops,
 			unsigned int n)
 {
 	if (a->mgr)
-		mb_burst(a, ops, n, false);
+		mb_open_burst(a, ops, n);
 	else
 		ossl_burst(a, ops, n, false);
 }
