@@ -209,15 +209,22 @@ static inline uint8_t outer_ecn(uint8_t inner_tos)
 }
 
 /*
- * Moves the L2 header by d bytes (d > 0: towards the payload). The usual
- * untagged 14 bytes get a fixed-size copy the compiler inlines.
+ * Moves the L2 header (l3 bytes) by the outer headers' length. The usual
+ * untagged 14 bytes go through registers: GCC calls memmove even for a
+ * constant 14, and the call spills half the loop's registers.
  */
 static inline void move_l2(uint8_t *dst, const uint8_t *src, uint32_t l3)
 {
-	if (likely(l3 == 14))
-		memmove(dst, src, 14);
-	else
+	uint64_t a, b;
+
+	if (likely(l3 == 14)) {
+		memcpy(&a, src, 8);
+		memcpy(&b, src + 6, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + 6, &b, 8);
+	} else {
 		memmove(dst, src, l3);
+	}
 }
 
 /*
@@ -424,22 +431,21 @@ static void reserve_counters_mixed(struct gk_wg_ctx *ctx, unsigned int m)
 }
 
 /* Drops what would pass REJECT_AFTER_MESSAGES; returns how many remain. */
-static unsigned int drop_exhausted(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
-				   unsigned int m)
+static unsigned int drop_exhausted(struct gk_wg_ctx *ctx, unsigned int m)
 {
 	const struct gk_wg_peers *t = ctx->peers;
 	unsigned int i, k = 0;
 
 	for (i = 0; i < m; i++) {
 		if (unlikely(ctx->ops[i].counter >= t->reject_after_messages)) {
-			drop(ctx, pkts[ctx->idx[i]], GK_WG_DROP_NO_KEYPAIR);
+			drop(ctx, ctx->pk[i], GK_WG_DROP_NO_KEYPAIR);
 			need_handshake(ctx, &t->peers[ctx->kp[i]->peer]);
 			continue;
 		}
 		ctx->ops[k] = ctx->ops[i];
 		ctx->kp[k] = ctx->kp[i];
 		ctx->len[k] = ctx->len[i];
-		ctx->idx[k] = ctx->idx[i];
+		ctx->pk[k] = ctx->pk[i];
 		ctx->tos[k] = ctx->tos[i];
 		k++;
 	}
@@ -474,7 +480,7 @@ static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			continue;
 		if (tx_prepare(ctx, p, m, &tc)) {
 			mixed |= ctx->kp[m] != ctx->kp[0];
-			ctx->idx[m++] = (uint16_t)i;
+			ctx->pk[m++] = p;
 		}
 	}
 	if (!m)
@@ -485,15 +491,15 @@ static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 		for (i = 0; i < m; i++)
 			ctx->ops[i].counter = base + i;
 		if (unlikely(base + m > t->reject_after_messages || base + m < base))
-			m = drop_exhausted(ctx, pkts, m);
+			m = drop_exhausted(ctx, m);
 	} else {
 		reserve_counters_mixed(ctx, m);
-		m = drop_exhausted(ctx, pkts, m);
+		m = drop_exhausted(ctx, m);
 	}
 	gk_aead_seal_burst(ctx->aead, ctx->ops, m);
 	ip_id = ctx->ip_id;
 	for (i = 0; i < m; i++) {
-		struct gk_pkt *p = pkts[ctx->idx[i]];
+		struct gk_pkt *p = ctx->pk[i];
 		const struct gk_aead_op *op = &ctx->ops[i];
 		const struct gk_wg_kp *kp = ctx->kp[i];
 
@@ -781,7 +787,7 @@ static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			continue;
 		}
 		if (rx_prepare(ctx, p, m, &rc))
-			ctx->idx[m++] = (uint16_t)i;
+			ctx->pk[m++] = p;
 	}
 	if (!m)
 		return;
@@ -794,7 +800,7 @@ static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			cur = kp->peer;
 			ps = pstats(ctx, &ctx->peers->peers[cur]);
 		}
-		rx_finish(ctx, pkts[ctx->idx[i]], i, ps);
+		rx_finish(ctx, ctx->pk[i], i, ps);
 	}
 }
 

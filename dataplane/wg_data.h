@@ -150,7 +150,7 @@ struct gk_wg_ctx {
 	struct gk_aead_op ops[GK_BURST];
 	const struct gk_wg_kp *kp[GK_BURST];
 	uint32_t len[GK_BURST];
-	uint16_t idx[GK_BURST];
+	struct gk_pkt *pk[GK_BURST];		/* the packet of each slot */
 	uint8_t tos[GK_BURST];			/* inner TOS/TC: sealed later */
 };
 
