@@ -231,12 +231,12 @@ static inline void move_l2(uint8_t *dst, const uint8_t *src, uint32_t l3)
  * Outer headers from the peer's template into the headroom, the L2
  * header moved in front of them; then what changes per packet.
  */
-static inline void encap(struct gk_pkt *p, const struct gk_wg_peer *pe,
-			 uint64_t counter, uint32_t padded,
-			 uint32_t remote_index, uint8_t tos, uint16_t *ip_id)
+static inline __attribute__((always_inline)) void
+encap(struct gk_pkt *p, const struct gk_wg_peer *pe, uint64_t counter,
+      uint32_t padded, uint32_t remote_index, uint8_t tos, uint16_t *ip_id,
+      bool v6, uint32_t l3)
 {
-	bool v6 = pe->ep.family == AF_INET6;
-	uint32_t l3 = p->meta.l3_off, iphl = v6 ? 40 : 20;
+	uint32_t iphl = v6 ? 40 : 20;
 	uint32_t hdr = iphl + 8 + GK_WG_DATA_HDR_LEN;
 	uint32_t udp_len = 8 + GK_WG_DATA_MIN_LEN + padded;
 	uint64_t ctr_le = htole64(counter);
@@ -519,8 +519,14 @@ static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			ps = pstats(ctx, pe);
 			npk = nbytes = 0;
 		}
-		encap(p, pe, op->counter, op->len, kp->remote_index,
-		      ctx->tos[i], &ip_id);
+		/* Constant offsets for the usual case: IPv4 outside, no VLAN. */
+		if (likely(pe->ep.family == AF_INET && p->meta.l3_off == 14))
+			encap(p, pe, op->counter, op->len, kp->remote_index,
+			      ctx->tos[i], &ip_id, false, 14);
+		else
+			encap(p, pe, op->counter, op->len, kp->remote_index,
+			      ctx->tos[i], &ip_id, pe->ep.family == AF_INET6,
+			      p->meta.l3_off);
 		npk++;
 		nbytes += GK_WG_DATA_MIN_LEN + op->len;
 	}
@@ -667,9 +673,10 @@ static void confirm(struct gk_wg_ctx *ctx, const struct gk_wg_peer *pe,
 }
 
 /* Leave only the inner packet at ip (len bytes), described for l3fwd. */
-static void decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6)
+static inline __attribute__((always_inline)) void
+decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6, uint32_t l3)
 {
-	uint32_t l3 = p->meta.l3_off, d = (uint32_t)(ip - p->data) - l3;
+	uint32_t d = (uint32_t)(ip - p->data) - l3;
 	uint8_t flags = (uint8_t)(p->meta.flags & GK_META_F_VLAN);
 	uint16_t frag;
 
@@ -763,7 +770,11 @@ static inline void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 	}
 	ps->rx_packets++;
 	ps->rx_bytes += ctx->len[i];
-	decap(p, op->buf, len, v6);
+	/* Constant offsets for the usual case: IPv4 inside, no VLAN. */
+	if (likely(!v6 && p->meta.l3_off == 14))
+		decap(p, op->buf, len, false, 14);
+	else
+		decap(p, op->buf, len, v6, p->meta.l3_off);
 }
 
 static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
