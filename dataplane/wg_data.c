@@ -785,6 +785,12 @@ static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 	uint32_t cur = GK_WG_NO_PEER;
 	unsigned int i, m = 0;
 
+	if (unlikely(!ctx->peers)) {
+		for (i = 0; i < n; i++)
+			if (pkts[i]->verdict == GK_V_NONE)
+				drop(ctx, pkts[i], GK_WG_DROP_NO_SNAPSHOT);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 
@@ -793,10 +799,6 @@ static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 					   pkts[i + 2]->meta.l4_off);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(!ctx->peers)) {
-			drop(ctx, p, GK_WG_DROP_NO_SNAPSHOT);
-			continue;
-		}
 		if (rx_prepare(ctx, p, m, &rc))
 			ctx->pk[m++] = p;
 	}
