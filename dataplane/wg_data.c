@@ -148,6 +148,14 @@ static inline uint32_t ip_len(const uint8_t *ip, uint32_t room, bool *v6)
 
 	if (unlikely(room < 20))
 		return 0;
+	/* IPv4 without options first: most packets, fewest tests. */
+	if (likely(ip[0] == 0x45)) {
+		tot = rd16(ip + 2);
+		if (unlikely(tot < 20 || tot > room))
+			return 0;
+		*v6 = false;
+		return tot;
+	}
 	switch (ip[0] >> 4) {
 	case 4:
 		ihl = (ip[0] & 0xfu) * 4u;

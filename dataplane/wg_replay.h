@@ -63,6 +63,19 @@ static inline bool gk_replay_check_and_update(struct gk_replay *r,
 	if (counter >= reject_after_messages)
 		return false;
 
+	/* In order, in the newest word (no word to clear): most packets. */
+	if (__builtin_expect(counter > r->top &&
+		   (counter ^ r->top) < GK_REPLAY_WORD_BITS, 1)) {
+		w = &r->bits[(counter >> GK_REPLAY_WORD_SHIFT) &
+			     (GK_REPLAY_NWORDS - 1)];
+		mask = 1UL << (counter & (GK_REPLAY_WORD_BITS - 1));
+		if (*w & mask)
+			return false;
+		*w |= mask;
+		r->top = counter;
+		return true;
+	}
+
 	/* Too old: written so that nothing overflows near 2^64. */
 	if (counter < r->top && r->top - counter > GK_REPLAY_WINDOW)
 		return false;
