@@ -498,7 +498,8 @@ static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 						 m, memory_order_relaxed);
 		for (i = 0; i < m; i++)
 			ctx->ops[i].counter = base + i;
-		if (unlikely(base + m > t->reject_after_messages || base + m < base))
+		if (unlikely(base + m > t->reject_after_messages ||
+			     base + m < base))
 			m = drop_exhausted(ctx, m);
 	} else {
 		reserve_counters_mixed(ctx, m);
