@@ -312,6 +312,20 @@ encap(struct gk_pkt *p, const struct gk_wg_peer *pe, uint64_t counter,
 	p->meta.class = GK_CLASS_TRANSIT;
 }
 
+/* Constant offsets for the usual case: IPv4 outside, no VLAN. */
+static inline __attribute__((always_inline)) void
+encap_one(struct gk_pkt *p, const struct gk_wg_peer *pe,
+	  const struct gk_aead_op *op, uint32_t remote_index, uint8_t tos,
+	  uint16_t *ip_id)
+{
+	if (likely(pe->ep.family == AF_INET && p->meta.l3_off == 14))
+		encap(p, pe, op->counter, op->len, remote_index, tos, ip_id,
+		      false, 14);
+	else
+		encap(p, pe, op->counter, op->len, remote_index, tos, ip_id,
+		      pe->ep.family == AF_INET6, p->meta.l3_off);
+}
+
 /*
  * The peer a burst sends to is usually the one the previous packet went
  * to: its endpoint and keypair checks hold for the whole burst (the
@@ -507,39 +521,52 @@ static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 	}
 	gk_aead_seal_burst(ctx->aead, ctx->ops, m);
 	ip_id = ctx->ip_id;
-	for (i = 0; i < m; i++) {
-		struct gk_pkt *p = ctx->pk[i];
-		const struct gk_aead_op *op = &ctx->ops[i];
-		const struct gk_wg_kp *kp = ctx->kp[i];
+	if (likely(!mixed)) {
+		/* One keypair, so one peer: hoisted, counted once. */
+		const struct gk_wg_kp *kp = ctx->kp[0];
 
-		if (unlikely(op->status)) {
-			drop(ctx, p, GK_WG_DROP_CRYPTO);
-			continue;
-		}
-		/* Per-peer counters once per run of packets to that peer. */
-		if (kp->peer != cur) {
-			if (ps) {
-				ps->tx_packets += npk;
-				ps->tx_bytes += nbytes;
-				ps->last_tx_ns = ctx->now_ns;
+		pe = &t->peers[kp->peer];
+		for (i = 0; i < m; i++) {
+			const struct gk_aead_op *op = &ctx->ops[i];
+
+			if (unlikely(op->status)) {
+				drop(ctx, ctx->pk[i], GK_WG_DROP_CRYPTO);
+				continue;
 			}
-			cur = kp->peer;
-			pe = &t->peers[cur];
-			ps = pstats(ctx, pe);
-			npk = nbytes = 0;
+			encap_one(ctx->pk[i], pe, op, kp->remote_index,
+				  ctx->tos[i], &ip_id);
+			npk++;
+			nbytes += GK_WG_DATA_MIN_LEN + op->len;
 		}
-		/* Constant offsets for the usual case: IPv4 outside, no VLAN. */
-		if (likely(pe->ep.family == AF_INET && p->meta.l3_off == 14))
-			encap(p, pe, op->counter, op->len, kp->remote_index,
-			      ctx->tos[i], &ip_id, false, 14);
-		else
-			encap(p, pe, op->counter, op->len, kp->remote_index,
-			      ctx->tos[i], &ip_id, pe->ep.family == AF_INET6,
-			      p->meta.l3_off);
-		npk++;
-		nbytes += GK_WG_DATA_MIN_LEN + op->len;
+		ps = pstats(ctx, pe);
+	} else {
+		for (i = 0; i < m; i++) {
+			const struct gk_aead_op *op = &ctx->ops[i];
+			const struct gk_wg_kp *kp = ctx->kp[i];
+
+			if (unlikely(op->status)) {
+				drop(ctx, ctx->pk[i], GK_WG_DROP_CRYPTO);
+				continue;
+			}
+			/* Per-peer counters once per run of packets to a peer. */
+			if (kp->peer != cur) {
+				if (ps) {
+					ps->tx_packets += npk;
+					ps->tx_bytes += nbytes;
+					ps->last_tx_ns = ctx->now_ns;
+				}
+				cur = kp->peer;
+				pe = &t->peers[cur];
+				ps = pstats(ctx, pe);
+				npk = nbytes = 0;
+			}
+			encap_one(ctx->pk[i], pe, op, kp->remote_index,
+				  ctx->tos[i], &ip_id);
+			npk++;
+			nbytes += GK_WG_DATA_MIN_LEN + op->len;
+		}
 	}
-	if (ps) {
+	if (ps && npk) {
 		ps->tx_packets += npk;
 		ps->tx_bytes += nbytes;
 		ps->last_tx_ns = ctx->now_ns;
