@@ -3,8 +3,12 @@
  * WireGuard data-path benchmark (issue #5): one core, bursts of 32,
  * ChaCha20-Poly1305 over 64, 256 and 1420 bytes of inner packet.
  *
- *   raw      intel-ipsec-mb's own job API (submit the burst, flush), no
- *            tag check: the practical limit on this core.
+ *   raw      intel-ipsec-mb's own job API (submit the burst, flush) and,
+ *            on decrypt, the constant-time tag compare ipsec-mb leaves
+ *            to its caller: the practical limit on this core. Same
+ *            lengths, burst size and key as the others (one key for the
+ *            whole burst, as a burst to one peer has); nonces are built
+ *            before the timer starts (the others build theirs inside).
  *   ours-mb  gk_aead_{seal,open}_burst on ipsec-mb.
  *   ours-ssl gk_aead_{seal,open}_burst on OpenSSL EVP.
  *   stage    the whole data stage, gk_wg_{encrypt,decrypt}_burst with
@@ -18,8 +22,10 @@
  * Only the crypto or stage call is timed (TSC); between bursts the
  * buffers are refilled from a master copy, untimed, so decrypt always
  * sees valid ciphertext (and the stage's replay window is reset when the
- * counters come round again). Each figure is the median of several runs.
- * Prints, asserts nothing.
+ * counters come round again). Each run yields the cycles of its median
+ * burst (robust against the scheduler and interrupts on a shared core)
+ * and its mean; each figure is the median of several runs, the modes
+ * taking turns. Prints, asserts nothing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,6 +55,10 @@
 #define TUN_MTU		1420
 
 enum mode { RAW, OURS_MB, OURS_SSL, STAGE, NMODES };
+
+static const char *const mode_opt[NMODES] = {
+	[RAW] = "raw", [OURS_MB] = "mb", [OURS_SSL] = "ssl", [STAGE] = "stage",
+};
 
 static const char *const mode_name[NMODES] = {
 	[RAW] = "raw ipsec-mb", [OURS_MB] = "ours ipsec-mb",
@@ -89,11 +99,30 @@ struct bed {
 	struct stage_bed *sb;
 };
 
-static void raw_burst(struct bed *b, unsigned int first, uint32_t len,
-		      bool enc)
+/* The same constant-time 16-byte compare as wg_aead.c's tag_equal(). */
+static inline bool raw_tag_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1, d;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	d = (a0 ^ b0) | (a1 ^ b1);
+	__asm__("" : "+r"(d));
+	return d == 0;
+}
+
+/*
+ * Returns how many tags did not match (decrypt). Opening includes the
+ * tag compare (RFC 8439 section 2.8), which ipsec-mb leaves to the
+ * caller, so raw does it too, after the flush.
+ */
+static unsigned int raw_burst(struct bed *b, unsigned int first, uint32_t len,
+			      bool enc)
 {
 	IMB_MGR *m = b->raw;
-	unsigned int i;
+	unsigned int i, bad = 0;
 	IMB_JOB *job;
 
 	for (i = 0; i < BURST; i++) {
@@ -125,6 +154,10 @@ static void raw_burst(struct bed *b, unsigned int first, uint32_t len,
 	}
 	while (IMB_FLUSH_JOB(m))
 		;
+	if (!enc)
+		for (i = 0; i < BURST; i++)
+			bad += !raw_tag_equal(b->scratch[i], b->tag[first + i]);
+	return bad;
 }
 
 static void setup_ops(struct bed *b, struct gk_aead_op *ops,
@@ -231,6 +264,15 @@ static void stage_load(struct stage_bed *s, unsigned int i)
 	memcpy(p->data, s->master + (size_t)i * MASTER_ROOM, s->mlen[i]);
 }
 
+static void memswap4(uint8_t *a, uint8_t *b)
+{
+	uint8_t t[4];
+
+	memcpy(t, a, 4);
+	memcpy(a, b, 4);
+	memcpy(b, t, 4);
+}
+
 /*
  * Plaintext masters: Ethernet + an IPv4/UDP packet of len bytes. For
  * decrypt, each is run through the encrypt stage once (counters 0..NBUF-1)
@@ -280,8 +322,17 @@ static int stage_prepare(struct stage_bed *s, uint32_t len, bool enc)
 		for (j = 0; j < BURST; j++) {
 			struct gk_pkt *p = pk[j];
 
+			uint8_t *o;
+
 			if (p->verdict != GK_V_NONE)
 				return -EIO;
+			/*
+			 * As if the peer had sent it: from its endpoint to us
+			 * (a swap leaves the IPv4 checksum as it is). Else
+			 * every packet would look like roaming.
+			 */
+			o = p->data + p->meta.l3_off;
+			memswap4(o + 12, o + 16);
 			memcpy(s->master + (size_t)(i + j) * MASTER_ROOM, p->data,
 			       p->len);
 			s->mlen[i + j] = p->len;
@@ -318,23 +369,57 @@ static uint64_t stage_burst(struct stage_bed *s, unsigned int first)
 	return t;
 }
 
-/* Returns TSC ticks per packet, or 0 if any op failed. */
-static double run_once(struct bed *b, enum mode mode, uint32_t len,
-		       bool enc, uint64_t packets)
+/* Per-burst TSC ticks of the current run. */
+static uint32_t *burst_ticks;
+static size_t max_bursts;
+
+struct sample {
+	double med;	/* ticks per packet in the run's median burst */
+	double mean;	/* ticks per packet over the whole run */
+};
+
+static int cmp_u32(const void *a, const void *b)
 {
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static struct sample summarize(uint64_t ticks, size_t nb)
+{
+	struct sample sm;
+
+	qsort(burst_ticks, nb, sizeof(*burst_ticks), cmp_u32);
+	sm.med = (double)burst_ticks[nb / 2] / BURST;
+	sm.mean = (double)ticks / ((double)nb * BURST);
+	return sm;
+}
+
+static inline void record(uint64_t t, size_t nb, uint64_t *ticks)
+{
+	*ticks += t;
+	burst_ticks[nb] = t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+/* Returns ticks per packet; 0 (both) if any op failed. */
+static struct sample run_once(struct bed *b, enum mode mode, uint32_t len,
+			      bool enc, uint64_t packets)
+{
+	const struct sample failed = { 0, 0 };
 	struct gk_aead_op ops[BURST];
 	uint64_t done = 0, ticks = 0, t0;
 	unsigned int first = 0, i;
+	size_t nb = 0;
 	bool bad = false;
 
 	if (mode == STAGE) {
 		b->sb->bad = 0;
 		while (done < packets) {
-			ticks += stage_burst(b->sb, first);
+			record(stage_burst(b->sb, first), nb++, &ticks);
 			done += BURST;
 			first = (first + BURST) % NBUF;
 		}
-		return b->sb->bad ? 0 : (double)ticks / done;
+		return b->sb->bad ? failed : summarize(ticks, nb);
 	}
 	while (done < packets) {
 		refill(b, first, len);
@@ -343,7 +428,7 @@ static double run_once(struct bed *b, enum mode mode, uint32_t len,
 		t0 = gk_cycles();
 		switch (mode) {
 		case RAW:
-			raw_burst(b, first, len, enc);
+			bad |= raw_burst(b, first, len, enc) != 0;
 			break;
 		case OURS_MB:
 		case OURS_SSL:
@@ -357,14 +442,14 @@ static double run_once(struct bed *b, enum mode mode, uint32_t len,
 		default:
 			break;
 		}
-		ticks += gk_cycles() - t0;
+		record(gk_cycles() - t0, nb++, &ticks);
 		if (mode != RAW)
 			for (i = 0; i < BURST; i++)
 				bad |= ops[i].status != 0;
 		done += BURST;
 		first = (first + BURST) % NBUF;
 	}
-	return bad ? 0 : (double)ticks / done;
+	return bad ? failed : summarize(ticks, nb);
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -397,60 +482,97 @@ static int prepare(struct bed *b, uint32_t len, bool enc)
 	return 0;
 }
 
-static int bench(struct bed *b, unsigned int runs, double tsc_per_ns,
-		 double scale)
+/* -m/-b/-d narrow the run (for profiling); raw always runs for the ratio. */
+struct filter {
+	unsigned int modes;	/* bit per enum mode */
+	uint32_t size;		/* 0: all */
+	int dir;		/* -1 all, 0 enc, 1 dec */
+};
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return v[n / 2];
+}
+
+static int bench(struct bed *b, const struct filter *f, unsigned int runs,
+		 double tsc_per_ns, double scale)
 {
 	static const uint32_t sizes[] = { 64, 256, 1420 };
-	double cpp[NMODES], best[NMODES], samples[NMODES][MAX_RUNS];
+	double med[NMODES][MAX_RUNS], mean[NMODES][MAX_RUNS];
+	double cpp[NMODES], cmean[NMODES];
 	unsigned int s, d, mo, r;
+	struct sample sm;
 
-	printf("%5s %4s  %-14s %8s %8s %9s %9s %9s\n", "bytes", "dir",
-	       "impl", "Mpps", "Gbit/s", "cyc/pkt", "min cyc", "ours/raw");
+	printf("%5s %4s  %-14s %8s %8s %8s %8s %9s %9s\n", "bytes", "dir",
+	       "impl", "Mpps", "Gbit/s", "cyc/pkt", "mean cyc", "ours/raw",
+	       "(mean)");
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		uint32_t len = sizes[s];
 		/* About 32 MB of payload per run, at least 20k packets. */
 		uint64_t packets = (uint64_t)(scale * 32e6 / len);
 
+		if (f->size && f->size != len)
+			continue;
 		if (packets < 20000)
 			packets = 20000;
 		packets -= packets % BURST;
+		if (packets / BURST > max_bursts) {
+			free(burst_ticks);
+			max_bursts = packets / BURST;
+			burst_ticks = malloc(max_bursts * sizeof(*burst_ticks));
+			if (!burst_ticks)
+				return -ENOMEM;
+		}
 		for (d = 0; d < 2; d++) {
 			bool enc = d == 0;
 
+			if (f->dir >= 0 && f->dir != (int)d)
+				continue;
 			if (prepare(b, len, enc) ||
 			    stage_prepare(b->sb, len, enc))
 				return -EIO;
 			for (mo = 0; mo < NMODES; mo++)	/* warm-up, untimed */
-				run_once(b, mo, len, enc, packets / 8 + BURST);
+				if (f->modes & 1u << mo)
+					run_once(b, mo, len, enc,
+						 packets / 8 + BURST);
 			/* Modes take turns, so a noisy neighbour hits all alike. */
 			for (r = 0; r < runs; r++) {
 				for (mo = 0; mo < NMODES; mo++) {
-					samples[mo][r] = run_once(b, mo, len, enc,
-								  packets);
-					if (samples[mo][r] == 0) {
+					if (!(f->modes & 1u << mo))
+						continue;
+					sm = run_once(b, mo, len, enc, packets);
+					if (sm.med == 0) {
 						fprintf(stderr, "%s: op failed\n",
 							mode_name[mo]);
 						return -EIO;
 					}
+					med[mo][r] = sm.med;
+					mean[mo][r] = sm.mean;
 				}
 			}
 			for (mo = 0; mo < NMODES; mo++) {
-				qsort(samples[mo], runs, sizeof(double), cmp_dbl);
-				cpp[mo] = samples[mo][runs / 2];
-				best[mo] = samples[mo][0];
+				if (!(f->modes & 1u << mo))
+					continue;
+				cpp[mo] = median(med[mo], runs);
+				cmean[mo] = median(mean[mo], runs);
 			}
 			for (mo = 0; mo < NMODES; mo++) {
-				double mpps = tsc_per_ns * 1e3 / cpp[mo];
+				double mpps;
 
-				printf("%5u %4s  %-14s %8.2f %8.2f %9.0f %9.0f",
+				if (!(f->modes & 1u << mo))
+					continue;
+				mpps = tsc_per_ns * 1e3 / cpp[mo];
+				printf("%5u %4s  %-14s %8.2f %8.2f %8.0f %8.0f",
 				       len, enc ? "enc" : "dec", mode_name[mo],
 				       mpps, mpps * len * 8 / 1e3,
-				       cpp[mo], best[mo]);
+				       cpp[mo], cmean[mo]);
 				if (mo == RAW)
-					printf(" %9s\n", "-");
+					printf(" %9s %9s\n", "-", "-");
 				else
-					printf(" %8.1f%%\n",
-					       100.0 * cpp[RAW] / cpp[mo]);
+					printf(" %8.1f%% %8.1f%%\n",
+					       100.0 * cpp[RAW] / cpp[mo],
+					       100.0 * cmean[RAW] / cmean[mo]);
 			}
 		}
 	}
@@ -460,15 +582,20 @@ static int bench(struct bed *b, unsigned int runs, double tsc_per_ns,
 static void usage(const char *p)
 {
 	fprintf(stderr,
-		"usage: %s [-r runs] [-s scale] [-c cpu]\n"
+		"usage: %s [-r runs] [-s scale] [-c cpu] [-m mode] [-b bytes] "
+		"[-d enc|dec]\n"
 		"  -r  runs per figure, median printed (default 7, max %d)\n"
 		"  -s  work per run relative to the default (default 1.0)\n"
-		"  -c  pin to this CPU (default: the current one)\n",
+		"  -c  pin to this CPU (default: the current one)\n"
+		"  -m  also run only this: mb, ssl or stage (raw always runs)\n"
+		"  -b  only this inner size (64, 256 or 1420)\n"
+		"  -d  only this direction\n",
 		p, MAX_RUNS);
 }
 
 int main(int argc, char **argv)
 {
+	struct filter f = { .modes = (1u << NMODES) - 1, .dir = -1 };
 	unsigned int runs = 7, i;
 	struct bed *b = NULL;
 	double scale = 1.0, tsc;
@@ -477,7 +604,7 @@ int main(int argc, char **argv)
 	IMB_ARCH arch;
 	cpu_set_t set;
 
-	while ((opt = getopt(argc, argv, "r:s:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:c:m:b:d:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			runs = (unsigned int)atoi(optarg);
@@ -487,6 +614,22 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			cpu = atoi(optarg);
+			break;
+		case 'm':
+			for (i = OURS_MB; i < NMODES; i++)
+				if (!strcmp(optarg, mode_opt[i]))
+					break;
+			if (i == NMODES) {
+				usage(argv[0]);
+				return 2;
+			}
+			f.modes = 1u << RAW | 1u << i;
+			break;
+		case 'b':
+			f.size = (uint32_t)atoi(optarg);
+			break;
+		case 'd':
+			f.dir = strcmp(optarg, "dec") ? 0 : 1;
 			break;
 		default:
 			usage(argv[0]);
@@ -557,10 +700,14 @@ int main(int argc, char **argv)
 	       imb_get_version_str(), gk_aead_impl_name(b->mb), tsc);
 	printf("  stage = gk_wg_{encrypt,decrypt}_burst on memory-backend "
 	       "buffers (bytes = inner packet, IPv4 outer).\n");
-	printf("  Mpps per core = TSC rate / median cycles per packet inside "
-	       "the crypto call; Gbit/s of AEAD payload;\n  ours/raw = raw "
-	       "median cycles / ours (100%% = as fast as raw ipsec-mb).\n");
-	if (bench(b, runs, tsc, scale))
+	printf("  Only the crypto or stage call is timed, per burst. cyc/pkt: "
+	       "the median burst of a run\n  (a burst the scheduler or an "
+	       "interrupt cut into is an outlier, not cost), median\n  of the "
+	       "runs; mean cyc: the whole run's mean, median of the runs. "
+	       "Mpps per core and\n  Gbit/s (inner bytes) from cyc/pkt; "
+	       "ours/raw = raw cycles / ours (100%% = as fast\n  as raw "
+	       "ipsec-mb), from cyc/pkt and, in brackets, from the means.\n");
+	if (bench(b, &f, runs, tsc, scale))
 		goto out;
 	ret = 0;
 out:
@@ -575,5 +722,6 @@ out:
 	free(b->master);
 	free(b->buf);
 	free(b);
+	free(burst_ticks);
 	return ret;
 }

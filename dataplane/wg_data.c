@@ -5,12 +5,14 @@
  * keeps its lanes full only if it sees many packets at once), then the
  * headers are written or stripped in place.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include "csum.h"
 #include "spsc.h"
@@ -146,6 +148,14 @@ static inline uint32_t ip_len(const uint8_t *ip, uint32_t room, bool *v6)
 
 	if (unlikely(room < 20))
 		return 0;
+	/* IPv4 without options first: most packets, fewest tests. */
+	if (likely(ip[0] == 0x45)) {
+		tot = rd16(ip + 2);
+		if (unlikely(tot < 20 || tot > room))
+			return 0;
+		*v6 = false;
+		return tot;
+	}
 	switch (ip[0] >> 4) {
 	case 4:
 		ihl = (ip[0] & 0xfu) * 4u;
@@ -206,69 +216,92 @@ static inline uint8_t outer_ecn(uint8_t inner_tos)
 	return ecn == 3 ? 2 : ecn;
 }
 
-static void encap(struct gk_wg_ctx *ctx, struct gk_pkt *p,
-		  const struct gk_wg_peer *pe, const struct gk_aead_op *op,
-		  const struct gk_wg_kp *kp, uint8_t tos)
+/*
+ * Moves the L2 header (l3 bytes) by the outer headers' length. The usual
+ * untagged 14 bytes go through registers: GCC calls memmove even for a
+ * constant 14, and the call spills half the loop's registers.
+ */
+static inline void move_l2(uint8_t *dst, const uint8_t *src, uint32_t l3)
 {
-	bool v6 = pe->ep.family == AF_INET6;
-	uint32_t l3 = p->meta.l3_off, iphl = v6 ? 40 : 20;
+	uint64_t a, b;
+
+	if (likely(l3 == 14)) {
+		memcpy(&a, src, 8);
+		memcpy(&b, src + 6, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + 6, &b, 8);
+	} else {
+		memmove(dst, src, l3);
+	}
+}
+
+/*
+ * Outer headers from the peer's template into the headroom, the L2
+ * header moved in front of them; then what changes per packet.
+ */
+static inline __attribute__((always_inline)) void
+encap(struct gk_pkt *p, const struct gk_wg_peer *pe, uint64_t counter,
+      uint32_t padded, uint32_t remote_index, uint8_t tos, uint16_t *ip_id,
+      bool v6, uint32_t l3)
+{
+	uint32_t iphl = v6 ? 40 : 20;
 	uint32_t hdr = iphl + 8 + GK_WG_DATA_HDR_LEN;
-	uint32_t msg_len = GK_WG_DATA_HDR_LEN + op->len + GK_AEAD_TAG_LEN;
-	uint32_t udp_len = 8 + msg_len;
+	uint32_t udp_len = 8 + GK_WG_DATA_MIN_LEN + padded;
+	uint64_t ctr_le = htole64(counter);
 	uint8_t *o, *udp, *wg;
 	uint16_t c;
 
 	p->data -= hdr;
 	p->buf_len += hdr;
-	memmove(p->data, p->data + hdr, l3);
+	move_l2(p->data, p->data + hdr, l3);
 	wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
 	o = p->data + l3;
 	udp = o + iphl;
 	wg = udp + 8;
-
-	wr16(udp, pe->src_port);
-	wr16(udp + 2, pe->ep.port);
-	wr16(udp + 4, (uint16_t)udp_len);
-	wr16(udp + 6, 0);
-	gk_wg_put_le32(wg + GK_WG_DATA_OFF_TYPE, GK_WG_MSG_DATA);
-	gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, kp->remote_index);
-	put_le64(wg + GK_WG_DATA_OFF_COUNTER, op->counter);
 
 	if (v6) {
 		uint32_t w = 0x60000000u | (uint32_t)outer_ecn(tos) << 20 |
 			     (p->meta.flow_hash & 0xfffffu);
 		uint8_t ph[8] = { 0, 0, (uint8_t)(udp_len >> 8),
 				  (uint8_t)udp_len, 0, 0, 0, 17 };
-		uint32_t s;
+		uint32_t sum;
 
+		memcpy(o, pe->tmpl, GK_WG_TMPL6_LEN);
 		wr16(o, (uint16_t)(w >> 16));
 		wr16(o + 2, (uint16_t)w);
 		wr16(o + 4, (uint16_t)udp_len);
-		o[6] = 17;
-		o[7] = 64;
-		memcpy(o + 8, pe->src, 16);
-		memcpy(o + 24, pe->ep.addr, 16);
+		wr16(udp + 4, (uint16_t)udp_len);
+		gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, remote_index);
+		memcpy(wg + GK_WG_DATA_OFF_COUNTER, &ctr_le, 8);
 		/* RFC 8200 §8.1: mandatory over IPv6, pseudo-header first. */
-		s = gk_csum_partial(o + 8, 32, 0);
-		s = gk_csum_partial(ph, sizeof(ph), s);
-		s = gk_csum_partial(udp, udp_len, s);
-		c = gk_csum_fold(s);
+		sum = gk_csum_partial(o + 8, 32, 0);
+		sum = gk_csum_partial(ph, sizeof(ph), sum);
+		sum = gk_csum_partial(udp, udp_len, sum);
+		c = gk_csum_fold(sum);
 		if (!c)
 			c = 0xffff;
 		memcpy(udp + 6, &c, 2);
 	} else {
-		o[0] = 0x45;
-		o[1] = outer_ecn(tos);
-		wr16(o + 2, (uint16_t)(20 + udp_len));
-		wr16(o + 4, ctx->ip_id++);
-		wr16(o + 6, 0);
-		o[8] = 64;
-		o[9] = 17;
-		wr16(o + 10, 0);
-		memcpy(o + 12, pe->src, 4);
-		memcpy(o + 16, pe->ep.addr, 4);
-		c = gk_csum_ip4_hdr(o, 20);
+		uint16_t w0 = (uint16_t)(0x4500 | outer_ecn(tos));
+		uint16_t tot = (uint16_t)(20 + udp_len), id = (*ip_id)++;
+		uint32_t sum;
+
+		memcpy(o, pe->tmpl, GK_WG_TMPL4_LEN);
+		wr16(o, w0);
+		wr16(o + 2, tot);
+		wr16(o + 4, id);
+		/*
+		 * RFC 1071: the fixed words were summed at snapshot build;
+		 * add the others from registers (reading them back from the
+		 * header would stall on store forwarding).
+		 */
+		sum = pe->tmpl_sum + htons(w0) + htons(tot) + htons(id);
+		c = gk_csum_fold(sum);
 		memcpy(o + 10, &c, 2);
+		/* UDP checksum 0: RFC 768 allows it over IPv4. */
+		wr16(udp + 4, (uint16_t)udp_len);
+		gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, remote_index);
+		memcpy(wg + GK_WG_DATA_OFF_COUNTER, &ctr_le, 8);
 	}
 	p->len = l3 + iphl + udp_len;
 	p->meta.l4_off = (uint16_t)(l3 + iphl);
@@ -279,17 +312,43 @@ static void encap(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 	p->meta.class = GK_CLASS_TRANSIT;
 }
 
+/* Constant offsets for the usual case: IPv4 outside, no VLAN. */
+static inline __attribute__((always_inline)) void
+encap_one(struct gk_pkt *p, const struct gk_wg_peer *pe,
+	  const struct gk_aead_op *op, uint32_t remote_index, uint8_t tos,
+	  uint16_t *ip_id)
+{
+	if (likely(pe->ep.family == AF_INET && p->meta.l3_off == 14))
+		encap(p, pe, op->counter, op->len, remote_index, tos, ip_id,
+		      false, 14);
+	else
+		encap(p, pe, op->counter, op->len, remote_index, tos, ip_id,
+		      pe->ep.family == AF_INET6, p->meta.l3_off);
+}
+
+/*
+ * The peer a burst sends to is usually the one the previous packet went
+ * to: its endpoint and keypair checks hold for the whole burst (the
+ * snapshot and now_ns do not change within it).
+ */
+struct tx_cache {
+	uint32_t peer;
+	const struct gk_wg_kp *kp;
+};
+
 /*
  * Checks and lookups for one packet; on success fills slot m of the
- * scratch (kp, inner length in len, padded length in ops[m].len).
+ * scratch (kp, inner length in len, the AEAD op but its counter).
  */
-static bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
+static inline bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
+			      unsigned int m, struct tx_cache *tc)
 {
 	const struct gk_wg_peers *t = ctx->peers;
 	const struct gk_wg_peer *pe;
 	const struct gk_wg_kp *kp;
 	uint32_t l3 = p->meta.l3_off, len, peer, padded, ki;
-	const uint8_t *ip;
+	struct gk_aead_op *op;
+	uint8_t *ip;
 	bool v6;
 
 	if (unlikely(l3 < 14 || l3 >= p->len)) {
@@ -311,25 +370,35 @@ static bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
 		memcpy(&dst, ip + 16, 4);
 		peer = gk_wg_peers_lookup4(t, dst);
 	}
-	if (unlikely(peer == GK_WG_NO_PEER)) {
-		drop(ctx, p, GK_WG_DROP_NO_PEER);
-		return false;
-	}
-	pe = &t->peers[peer];
-	if (unlikely(!pe->ep.family)) {
-		drop(ctx, p, GK_WG_DROP_NO_ENDPOINT);
-		return false;
-	}
-	if (unlikely(len > t->mtu)) {
-		drop(ctx, p, GK_WG_DROP_TOO_BIG);
-		return false;
-	}
-	ki = pe->kp[GK_WG_KP_CURRENT];
-	kp = ki == GK_WG_NO_KP ? NULL : &t->kps[ki];
-	if (unlikely(!kp || expired(ctx, kp))) {
-		drop(ctx, p, GK_WG_DROP_NO_KEYPAIR);
-		need_handshake(ctx, pe);
-		return false;
+	if (likely(peer == tc->peer && tc->kp)) {
+		if (unlikely(len > t->mtu)) {
+			drop(ctx, p, GK_WG_DROP_TOO_BIG);
+			return false;
+		}
+		kp = tc->kp;
+	} else {
+		if (unlikely(peer == GK_WG_NO_PEER)) {
+			drop(ctx, p, GK_WG_DROP_NO_PEER);
+			return false;
+		}
+		pe = &t->peers[peer];
+		if (unlikely(!pe->ep.family)) {
+			drop(ctx, p, GK_WG_DROP_NO_ENDPOINT);
+			return false;
+		}
+		if (unlikely(len > t->mtu)) {
+			drop(ctx, p, GK_WG_DROP_TOO_BIG);
+			return false;
+		}
+		ki = pe->kp[GK_WG_KP_CURRENT];
+		kp = ki == GK_WG_NO_KP ? NULL : &t->kps[ki];
+		if (unlikely(!kp || expired(ctx, kp))) {
+			drop(ctx, p, GK_WG_DROP_NO_KEYPAIR);
+			need_handshake(ctx, pe);
+			return false;
+		}
+		tc->peer = peer;
+		tc->kp = kp;
 	}
 	/* §5.4.6: pad to 16, but a full-MTU packet stays full-MTU. */
 	padded = (len + GK_WG_DATA_PAD - 1) & ~(uint32_t)(GK_WG_DATA_PAD - 1);
@@ -339,18 +408,28 @@ static bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
 		drop(ctx, p, GK_WG_DROP_NO_ROOM);
 		return false;
 	}
+	/*
+	 * Zero the padding with one 16-byte store: it ends at most at the
+	 * tag's last byte (padded - len < 16), and seal overwrites the tag.
+	 */
+	memset(ip + len, 0, GK_WG_DATA_PAD);
+	op = &ctx->ops[m];
+	op->key = kp->send_key;
+	op->buf = ip;
+	op->len = padded;
+	op->tag = ip + padded;
 	ctx->kp[m] = kp;
 	ctx->len[m] = len;
-	ctx->ops[m].len = padded;
 	ctx->tos[m] = v6 ? (uint8_t)(rd16(ip) >> 4) : ip[1];
 	return true;
 }
 
 /*
- * One fetch_add per keypair and burst: the burst's packets to a keypair
- * get consecutive counters, unique across all workers sending with it.
+ * Bursts to several keypairs: one fetch_add per keypair and burst, so
+ * the burst's packets to a keypair get consecutive counters, unique
+ * across all workers sending with it.
  */
-static void reserve_counters(struct gk_wg_ctx *ctx, unsigned int m)
+static void reserve_counters_mixed(struct gk_wg_ctx *ctx, unsigned int m)
 {
 	uint32_t done = 0;
 	unsigned int i, j, c;
@@ -373,73 +452,126 @@ static void reserve_counters(struct gk_wg_ctx *ctx, unsigned int m)
 	}
 }
 
+/* Drops what would pass REJECT_AFTER_MESSAGES; returns how many remain. */
+static unsigned int drop_exhausted(struct gk_wg_ctx *ctx, unsigned int m)
+{
+	const struct gk_wg_peers *t = ctx->peers;
+	unsigned int i, k = 0;
+
+	for (i = 0; i < m; i++) {
+		if (unlikely(ctx->ops[i].counter >= t->reject_after_messages)) {
+			drop(ctx, ctx->pk[i], GK_WG_DROP_NO_KEYPAIR);
+			need_handshake(ctx, &t->peers[ctx->kp[i]->peer]);
+			continue;
+		}
+		ctx->ops[k] = ctx->ops[i];
+		ctx->kp[k] = ctx->kp[i];
+		ctx->len[k] = ctx->len[i];
+		ctx->pk[k] = ctx->pk[i];
+		ctx->tos[k] = ctx->tos[i];
+		k++;
+	}
+	return k;
+}
+
 static void encrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			  uint16_t n)
 {
 	const struct gk_wg_peers *t = ctx->peers;
-	unsigned int i, m = 0, k = 0;
+	struct tx_cache tc = { .peer = GK_WG_NO_PEER };
+	const struct gk_wg_peer *pe = NULL;
+	struct gk_wg_peer_stats *ps = NULL;
+	uint32_t cur = GK_WG_NO_PEER;
+	uint64_t base, npk = 0, nbytes = 0;
+	unsigned int i, m = 0;
+	uint16_t ip_id;
+	bool mixed = false;
 
+	if (unlikely(!t)) {
+		for (i = 0; i < n; i++)
+			if (pkts[i]->verdict == GK_V_NONE)
+				drop(ctx, pkts[i], GK_WG_DROP_NO_SNAPSHOT);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 
+		if (i + 2 < n)
+			__builtin_prefetch(pkts[i + 2]->data + 14, 1);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(!t)) {
-			drop(ctx, p, GK_WG_DROP_NO_SNAPSHOT);
-			continue;
+		if (tx_prepare(ctx, p, m, &tc)) {
+			mixed |= ctx->kp[m] != ctx->kp[0];
+			ctx->pk[m++] = p;
 		}
-		if (tx_prepare(ctx, p, m))
-			ctx->idx[m++] = (uint16_t)i;
 	}
 	if (!m)
 		return;
-	reserve_counters(ctx, m);
-
-	/* Drop what would pass REJECT_AFTER_MESSAGES, compact the rest. */
-	for (i = 0; i < m; i++) {
-		struct gk_pkt *p = pkts[ctx->idx[i]];
-		const struct gk_wg_kp *kp = ctx->kp[i];
-		struct gk_aead_op *op = &ctx->ops[k];
-		uint8_t *ip;
-
-		if (unlikely(ctx->ops[i].counter >= t->reject_after_messages)) {
-			drop(ctx, p, GK_WG_DROP_NO_KEYPAIR);
-			need_handshake(ctx, &t->peers[kp->peer]);
-			continue;
-		}
-		ip = p->data + p->meta.l3_off;
-		op->counter = ctx->ops[i].counter;
-		op->len = ctx->ops[i].len;
-		ctx->kp[k] = kp;
-		ctx->len[k] = ctx->len[i];
-		ctx->idx[k] = ctx->idx[i];
-		ctx->tos[k] = ctx->tos[i];
-		memset(ip + ctx->len[k], 0, op->len - ctx->len[k]);
-		op->key = kp->send_key;
-		op->buf = ip;
-		op->tag = ip + op->len;
-		op->aad = NULL;
-		op->aad_len = 0;
-		op->nonce = NULL;
-		k++;
+	if (likely(!mixed)) {
+		base = atomic_fetch_add_explicit(&ctx->kp[0]->st->send_counter,
+						 m, memory_order_relaxed);
+		for (i = 0; i < m; i++)
+			ctx->ops[i].counter = base + i;
+		if (unlikely(base + m > t->reject_after_messages ||
+			     base + m < base))
+			m = drop_exhausted(ctx, m);
+	} else {
+		reserve_counters_mixed(ctx, m);
+		m = drop_exhausted(ctx, m);
 	}
-	gk_aead_seal_burst(ctx->aead, ctx->ops, k);
+	gk_aead_seal_burst(ctx->aead, ctx->ops, m);
+	ip_id = ctx->ip_id;
+	if (likely(!mixed)) {
+		/* One keypair, so one peer: hoisted, counted once. */
+		const struct gk_wg_kp *kp = ctx->kp[0];
 
-	for (i = 0; i < k; i++) {
-		struct gk_pkt *p = pkts[ctx->idx[i]];
-		const struct gk_wg_peer *pe = &t->peers[ctx->kp[i]->peer];
-		struct gk_wg_peer_stats *ps;
+		pe = &t->peers[kp->peer];
+		for (i = 0; i < m; i++) {
+			const struct gk_aead_op *op = &ctx->ops[i];
 
-		if (unlikely(ctx->ops[i].status)) {
-			drop(ctx, p, GK_WG_DROP_CRYPTO);
-			continue;
+			if (unlikely(op->status)) {
+				drop(ctx, ctx->pk[i], GK_WG_DROP_CRYPTO);
+				continue;
+			}
+			encap_one(ctx->pk[i], pe, op, kp->remote_index,
+				  ctx->tos[i], &ip_id);
+			npk++;
+			nbytes += GK_WG_DATA_MIN_LEN + op->len;
 		}
-		encap(ctx, p, pe, &ctx->ops[i], ctx->kp[i], ctx->tos[i]);
 		ps = pstats(ctx, pe);
-		ps->tx_packets++;
-		ps->tx_bytes += GK_WG_DATA_MIN_LEN + ctx->ops[i].len;
+	} else {
+		for (i = 0; i < m; i++) {
+			const struct gk_aead_op *op = &ctx->ops[i];
+			const struct gk_wg_kp *kp = ctx->kp[i];
+
+			if (unlikely(op->status)) {
+				drop(ctx, ctx->pk[i], GK_WG_DROP_CRYPTO);
+				continue;
+			}
+			/* Per-peer counters once per run of packets to a peer. */
+			if (kp->peer != cur) {
+				if (ps) {
+					ps->tx_packets += npk;
+					ps->tx_bytes += nbytes;
+					ps->last_tx_ns = ctx->now_ns;
+				}
+				cur = kp->peer;
+				pe = &t->peers[cur];
+				ps = pstats(ctx, pe);
+				npk = nbytes = 0;
+			}
+			encap_one(ctx->pk[i], pe, op, kp->remote_index,
+				  ctx->tos[i], &ip_id);
+			npk++;
+			nbytes += GK_WG_DATA_MIN_LEN + op->len;
+		}
+	}
+	if (ps && npk) {
+		ps->tx_packets += npk;
+		ps->tx_bytes += nbytes;
 		ps->last_tx_ns = ctx->now_ns;
 	}
+	ctx->ip_id = ip_id;
 }
 
 void gk_wg_encrypt_burst(struct gk_wg_ctx *ctx, struct gk_pkt **p, uint16_t n)
@@ -454,10 +586,17 @@ void gk_wg_encrypt_burst(struct gk_wg_ctx *ctx, struct gk_pkt **p, uint16_t n)
 
 /* ---- decrypt ---- */
 
-static bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
+/* Consecutive packets usually carry the same receiver index. */
+struct rx_cache {
+	uint32_t index;
+	const struct gk_wg_kp *kp;
+};
+
+static inline bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
+			      unsigned int m, struct rx_cache *rc)
 {
 	const struct gk_wg_peers *t = ctx->peers;
-	uint32_t l4 = p->meta.l4_off, ulen, mlen;
+	uint32_t l4 = p->meta.l4_off, ulen, mlen, idx;
 	const struct gk_wg_kp *kp;
 	struct gk_aead_op *op;
 	uint8_t *udp, *msg;
@@ -488,14 +627,21 @@ static bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
 		drop(ctx, p, GK_WG_DROP_BAD_TYPE);
 		return false;
 	}
-	kp = gk_wg_peers_find_kp(t, gk_wg_get_le32(msg + GK_WG_DATA_OFF_RECEIVER));
-	if (unlikely(!kp)) {
-		drop(ctx, p, GK_WG_DROP_UNKNOWN_INDEX);
-		return false;
-	}
-	if (unlikely(expired(ctx, kp))) {
-		drop(ctx, p, GK_WG_DROP_KEY_EXPIRED);
-		return false;
+	idx = gk_wg_get_le32(msg + GK_WG_DATA_OFF_RECEIVER);
+	if (likely(idx == rc->index && rc->kp)) {
+		kp = rc->kp;
+	} else {
+		kp = gk_wg_peers_find_kp(t, idx);
+		if (unlikely(!kp)) {
+			drop(ctx, p, GK_WG_DROP_UNKNOWN_INDEX);
+			return false;
+		}
+		if (unlikely(expired(ctx, kp))) {
+			drop(ctx, p, GK_WG_DROP_KEY_EXPIRED);
+			return false;
+		}
+		rc->index = idx;
+		rc->kp = kp;
 	}
 	op = &ctx->ops[m];
 	op->key = kp->recv_key;
@@ -503,18 +649,32 @@ static bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int m)
 	op->buf = msg + GK_WG_DATA_HDR_LEN;
 	op->len = mlen - GK_WG_DATA_MIN_LEN;
 	op->tag = msg + mlen - GK_AEAD_TAG_LEN;
-	op->aad = NULL;
-	op->aad_len = 0;
-	op->nonce = NULL;
 	ctx->kp[m] = kp;
 	ctx->len[m] = mlen;
 	return true;
 }
 
-/* Roaming (whitepaper §2.1): any authenticated packet moves the endpoint. */
-static void check_endpoint(struct gk_wg_ctx *ctx, const struct gk_pkt *p,
-			   const struct gk_wg_peer *pe,
-			   struct gk_wg_peer_stats *ps)
+/* Did this authenticated packet come from the endpoint we send to? */
+static inline bool same_endpoint(const struct gk_pkt *p,
+				 const struct gk_wg_peer *pe)
+{
+	const uint8_t *ip = p->data + p->meta.l3_off;
+
+	if (rd16(p->data + p->meta.l4_off) != pe->ep.port)
+		return false;
+	if (p->meta.flags & GK_META_F_IPV6)
+		return pe->ep.family == AF_INET6 &&
+		       !memcmp(pe->ep.addr, ip + 8, 16);
+	return pe->ep.family == AF_INET && !memcmp(pe->ep.addr, ip + 12, 4);
+}
+
+/*
+ * Roaming (whitepaper §2.1): any authenticated packet moves the endpoint.
+ * Out of line: rare, and its event would weigh on the common path.
+ */
+static __attribute__((noinline)) void
+endpoint_moved(struct gk_wg_ctx *ctx, const struct gk_pkt *p,
+	       const struct gk_wg_peer *pe, struct gk_wg_peer_stats *ps)
 {
 	const uint8_t *ip = p->data + p->meta.l3_off;
 	struct gk_wg_event ev = { .type = GK_WG_EV_ENDPOINT, .peer_id = pe->id };
@@ -527,8 +687,6 @@ static void check_endpoint(struct gk_wg_ctx *ctx, const struct gk_pkt *p,
 		ev.ep.family = AF_INET;
 		memcpy(ev.ep.addr, ip + 12, 4);
 	}
-	if (likely(!memcmp(&ev.ep, &pe->ep, sizeof(ev.ep))))
-		return;
 	/* A second move before genkand caught up is news: no hold-off. */
 	if (memcmp(&ev.ep, &ps->ep_posted, sizeof(ev.ep)))
 		ps->ep_post_ns = 0;
@@ -551,13 +709,14 @@ static void confirm(struct gk_wg_ctx *ctx, const struct gk_wg_peer *pe,
 }
 
 /* Leave only the inner packet at ip (len bytes), described for l3fwd. */
-static void decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6)
+static inline __attribute__((always_inline)) void
+decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6, uint32_t l3)
 {
-	uint32_t l3 = p->meta.l3_off, d = (uint32_t)(ip - p->data) - l3;
+	uint32_t d = (uint32_t)(ip - p->data) - l3;
 	uint8_t flags = (uint8_t)(p->meta.flags & GK_META_F_VLAN);
 	uint16_t frag;
 
-	memmove(p->data + d, p->data, l3);
+	move_l2(p->data + d, p->data, l3);
 	p->data += d;
 	p->buf_len -= d;
 	p->len = l3 + len;
@@ -591,13 +750,14 @@ static void decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6)
 	p->meta.class = GK_CLASS_TRANSIT;
 }
 
-static void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int i)
+/* ps: the sending peer's counters. */
+static inline void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p,
+			     unsigned int i, struct gk_wg_peer_stats *ps)
 {
 	const struct gk_wg_peers *t = ctx->peers;
 	const struct gk_aead_op *op = &ctx->ops[i];
 	const struct gk_wg_kp *kp = ctx->kp[i];
 	const struct gk_wg_peer *pe = &t->peers[kp->peer];
-	struct gk_wg_peer_stats *ps;
 	uint32_t len, peer;
 	bool v6;
 
@@ -612,8 +772,8 @@ static void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int i)
 		drop(ctx, p, GK_WG_DROP_REPLAY);
 		return;
 	}
-	ps = pstats(ctx, pe);
-	check_endpoint(ctx, p, pe, ps);
+	if (unlikely(!same_endpoint(p, pe)))
+		endpoint_moved(ctx, p, pe, ps);
 	if (unlikely(kp->slot == GK_WG_KP_NEXT))
 		confirm(ctx, pe, kp, ps);
 	ps->last_rx_ns = ctx->now_ns;
@@ -646,32 +806,51 @@ static void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p, unsigned int i)
 	}
 	ps->rx_packets++;
 	ps->rx_bytes += ctx->len[i];
-	decap(p, op->buf, len, v6);
+	/* Constant offsets for the usual case: IPv4 inside, no VLAN. */
+	if (likely(!v6 && p->meta.l3_off == 14))
+		decap(p, op->buf, len, false, 14);
+	else
+		decap(p, op->buf, len, v6, p->meta.l3_off);
 }
 
 static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,
 			  uint16_t n)
 {
+	struct rx_cache rc = { .kp = NULL };
+	struct gk_wg_peer_stats *ps = NULL;
+	uint32_t cur = GK_WG_NO_PEER;
 	unsigned int i, m = 0;
 
+	if (unlikely(!ctx->peers)) {
+		for (i = 0; i < n; i++)
+			if (pkts[i]->verdict == GK_V_NONE)
+				drop(ctx, pkts[i], GK_WG_DROP_NO_SNAPSHOT);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 
+		if (i + 2 < n)
+			__builtin_prefetch(pkts[i + 2]->data +
+					   pkts[i + 2]->meta.l4_off);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(!ctx->peers)) {
-			drop(ctx, p, GK_WG_DROP_NO_SNAPSHOT);
-			continue;
-		}
-		if (rx_prepare(ctx, p, m))
-			ctx->idx[m++] = (uint16_t)i;
+		if (rx_prepare(ctx, p, m, &rc))
+			ctx->pk[m++] = p;
 	}
 	if (!m)
 		return;
 	gk_aead_open_burst(ctx->aead, ctx->ops, m);
 	/* In burst order: a counter repeated inside one burst is a replay. */
-	for (i = 0; i < m; i++)
-		rx_finish(ctx, pkts[ctx->idx[i]], i);
+	for (i = 0; i < m; i++) {
+		const struct gk_wg_kp *kp = ctx->kp[i];
+
+		if (kp->peer != cur) {
+			cur = kp->peer;
+			ps = pstats(ctx, &ctx->peers->peers[cur]);
+		}
+		rx_finish(ctx, ctx->pk[i], i, ps);
+	}
 }
 
 void gk_wg_decrypt_burst(struct gk_wg_ctx *ctx, struct gk_pkt **p, uint16_t n)

@@ -146,11 +146,11 @@ struct gk_wg_ctx {
 	uint64_t drops[GK_WG_DROP_MAX];
 	uint64_t evc[GK_WG_EVC_MAX];
 	uint64_t peer_id_overflow;		/* peer id >= max_peers */
-	/* burst scratch */
+	/* burst scratch; ops[].aad and .nonce stay NULL from init */
 	struct gk_aead_op ops[GK_BURST];
 	const struct gk_wg_kp *kp[GK_BURST];
 	uint32_t len[GK_BURST];
-	uint16_t idx[GK_BURST];
+	struct gk_pkt *pk[GK_BURST];		/* the packet of each slot */
 	uint8_t tos[GK_BURST];			/* inner TOS/TC: sealed later */
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "csum.h"
 #include "wg_peers.h"
 
 struct gk_wg_kpstate *gk_wg_kpstate_create(void)
@@ -156,6 +157,39 @@ out:
 	return ret;
 }
 
+/* The fixed part of the outer headers (see gk_wg_peer.tmpl). */
+static void build_tmpl(struct gk_wg_peer *p)
+{
+	uint8_t *o = p->tmpl, *udp;
+
+	memset(p->tmpl, 0, sizeof(p->tmpl));
+	p->tmpl_sum = 0;
+	if (p->ep.family == AF_INET6) {
+		o[0] = 0x60;
+		o[6] = 17;
+		o[7] = 64;
+		memcpy(o + 8, p->src, 16);
+		memcpy(o + 24, p->ep.addr, 16);
+		udp = o + 40;
+	} else if (p->ep.family == AF_INET) {
+		/* DF clear, TTL 64; no options. */
+		o[0] = 0x45;
+		o[8] = 64;
+		o[9] = 17;
+		memcpy(o + 12, p->src, 4);
+		memcpy(o + 16, p->ep.addr, 4);
+		p->tmpl_sum = gk_csum_partial(o + 6, 14, 0);
+		udp = o + 20;
+	} else {
+		return;
+	}
+	udp[0] = (uint8_t)(p->src_port >> 8);
+	udp[1] = (uint8_t)p->src_port;
+	udp[2] = (uint8_t)(p->ep.port >> 8);
+	udp[3] = (uint8_t)p->ep.port;
+	gk_wg_put_le32(udp + 8, GK_WG_MSG_DATA);
+}
+
 static int add_kp(struct gk_wg_peers *t, uint32_t peer, uint8_t slot,
 		  const struct gk_wg_keypair *kp, struct gk_wg_kpstate *st,
 		  char *err, size_t errlen)
@@ -234,6 +268,7 @@ struct gk_wg_peers *gk_wg_peers_build(const struct gk_wg_peers_cfg *cfg,
 		memcpy(p->src, pc->src, 16);
 		p->src_port = pc->src_port ?: cfg->listen_port;
 		p->id = pc->id;
+		build_tmpl(p);
 		if (pc->id >= t->max_id)
 			t->max_id = pc->id + 1;
 		for (k = 0; k < GK_WG_NR_KP; k++) {

@@ -98,12 +98,25 @@ struct gk_wg_kp {
 	uint8_t slot;		/* GK_WG_KP_* */
 };
 
+/* Outer IPv4/IPv6 + UDP + le32 message type, as prebuilt in the template. */
+#define GK_WG_TMPL4_LEN		(20 + 8 + 4)
+#define GK_WG_TMPL6_LEN		(40 + 8 + 4)
+
 struct gk_wg_peer {
 	struct gk_wg_endpoint ep;
 	uint8_t src[16];
 	uint16_t src_port;	/* resolved: never 0 */
 	uint32_t id;
 	uint32_t kp[GK_WG_NR_KP];	/* index into gk_wg_peers.kps or GK_WG_NO_KP */
+	/*
+	 * Outer headers built once per snapshot, so sealing a packet copies
+	 * them instead of assembling them: everything but the lengths, IPv4
+	 * ID, TOS/traffic class, flow label and checksums. tmpl_sum is the
+	 * IPv4 header's partial checksum over the bytes 6..19 (fixed per
+	 * peer), in gk_csum_partial's form.
+	 */
+	uint8_t tmpl[GK_WG_TMPL6_LEN];
+	uint32_t tmpl_sum;
 };
 
 struct gk_wg_peers {

@@ -140,7 +140,8 @@ def expect_enc(peer, kpname, counter, inner, ip_id):
     out = bytes(o)
     ihl = 40 if pr["fam"] == AF_INET6 else 20
     return dict(out=out, out_l4=14 + ihl, out_proto=17,
-                out_flags=fl | F_L4 | F_ORIGIN, out_cls=CLASS_TRANSIT)
+                out_flags=fl | F_L4 | F_ORIGIN, out_cls=CLASS_TRANSIT,
+                cnt=(pr["id"], len(msg)))
 
 
 def cipher_frame(msg, src="203.0.113.2", sport=51821, dst="203.0.113.1",
@@ -327,6 +328,31 @@ fx("dec keypair past REJECT_AFTER_TIME", 1,
    now=BIRTH + REJECT_AFTER_TIME)
 
 
+def counted(f):
+    """Per-peer id: (packets, bytes) the fixture must add to the counters.
+
+    Sent: every packet sealed (bytes of the type-4 message, as wg show).
+    Received: every packet delivered and every keepalive, counted for the
+    peer that owns the receiver index."""
+    c = {}
+    for p in f["pkts"]:
+        if f["dir"] == 0:
+            if p["verdict"] != V_NONE:
+                continue
+            pid, n = p["cnt"]
+        else:
+            if p["verdict"] != V_NONE and p["drop"] is not None:
+                continue
+            msg = p["frame"][p["l4"] + 8:]
+            idx = struct.unpack("<I", msg[4:8])[0]
+            name = [k for k in KP if KP[k]["local"] == idx][0]
+            pid = [q["id"] for q in PEERS if name in q["kp"]][0]
+            n = len(msg)
+        pk, by = c.get(pid, (0, 0))
+        c[pid] = (pk + 1, by + n)
+    return c
+
+
 # ---- output ----
 def carr(b):
     return "{ " + ", ".join("0x%02x" % x for x in b) + " }"
@@ -347,6 +373,8 @@ def main():
     w("#define WGX_FLOW_HASH 0x%08xu" % FLOW_HASH)
     w("#define WGX_NR_KP %d" % len(KP_ORDER))
     w("#define WGX_NR_PEERS %d" % len(PEERS))
+    max_id = max(p["id"] for p in PEERS) + 1
+    w("#define WGX_MAX_ID %d" % max_id)
     w("static const struct wgx_kp wgx_kps[] = {")
     for n in KP_ORDER:
         kp = KP[n]
@@ -401,6 +429,10 @@ def main():
                     ev["fam"], carr(addr_bytes(ev["addr"])), ev["port"])
             if "index" in ev:
                 evs += ", .ev_index = 0x%08x" % ev["index"]
+        c = counted(f)
+        evs += ", .want_pk = { %s }, .want_bytes = { %s }" % (
+            ", ".join(str(c.get(d, (0, 0))[0]) for d in range(max_id)),
+            ", ".join(str(c.get(d, (0, 0))[1]) for d in range(max_id)))
         w("\t{ .name = \"%s\", .dir = %d, .now = %dull, .counter0 = %dull, "
           ".ip_id = %d, .pkts = wgx_pkts_%d, .n = %d, .evc = %s%s }," %
           (f["name"], f["dir"], f["now"], f["counter0"], f["ip_id"], fi,

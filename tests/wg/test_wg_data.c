@@ -70,9 +70,13 @@ struct wgx_fx {
 	uint32_t ev_peer, ev_index;
 	uint8_t ev_addr[16];
 	uint16_t ev_port;
+	/* per peer id: packets and bytes the burst adds to its counters */
+	uint64_t want_pk[8], want_bytes[8];
 };
 
 #include "wg_data_fixtures.h"
+
+_Static_assert(WGX_MAX_ID <= 8, "want_pk too small");
 
 #define NFX		(sizeof(wgx_fx) / sizeof(wgx_fx[0]))
 #define HEADROOM	GK_PKT_HEADROOM
@@ -289,6 +293,21 @@ static void run_fx(struct gk_wg_ctx *ctx, const struct wgx_fx *f)
 				 gk_wg_drop_names[d], (unsigned long)ctx->drops[d],
 				 (unsigned long)want_drops[d]);
 	assert_int_equal(ctx->stats->drops[GK_WK_DROP_WG], named);
+	for (d = 0; d < WGX_MAX_ID; d++) {
+		const struct gk_wg_peer_stats *ps = &ctx->peer[d];
+		uint64_t npk = f->dir ? ps->rx_packets : ps->tx_packets;
+		uint64_t by = f->dir ? ps->rx_bytes : ps->tx_bytes;
+		uint64_t last = f->dir ? ps->last_rx_ns : ps->last_tx_ns;
+
+		if (npk != f->want_pk[d] || by != f->want_bytes[d])
+			fail_msg("%s: peer %d counted %lu packets, %lu bytes; "
+				 "want %lu, %lu", f->name, d, (unsigned long)npk,
+				 (unsigned long)by, (unsigned long)f->want_pk[d],
+				 (unsigned long)f->want_bytes[d]);
+		if (f->want_pk[d] && last != f->now)
+			fail_msg("%s: peer %d last seen %lu, want %lu", f->name,
+				 d, (unsigned long)last, (unsigned long)f->now);
+	}
 	for (d = 0; d < GK_WG_EVC_MAX; d++) {
 		uint64_t want = f->evc && !strcmp(f->evc, gk_wg_evc_names[d]);
 
