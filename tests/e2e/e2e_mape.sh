@@ -74,71 +74,31 @@ TAG=gkm-$$
 N=${E2E_N:-20}
 K=10		# datagrams per UDP / spoofing check
 HTTP_MB=4
+WORKERS=2
+# -W 5: a loaded box (three poll-mode genkands on few CPUs) may hold a
+# reply for a while; a passing run never waits for it.
+PING_I=0.02 PING_W=5 WARM_TRIES=5
 
 NPASS=0
 NFAIL=0
 declare -A GKPID=()
 HELPERS=()
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, XDP)"
-	exit 77	# meson: skipped
-fi
-for t in ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"; do
-	command -v "$t" >/dev/null 2>&1 || { echo "missing tool: $t"; exit 1; }
-done
-if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
-	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
-	exit 1
-fi
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+preflight ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"
 
 RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
 GWS="ce1 ce2 br"
 ALLNS="h1 ce1 h2 ce2 rt br srv"
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-# With a fresh /sys: scapy reads interfaces from it.
-nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
-inst() { echo "$TAG-$1"; }
-
 cleanup()
 {
-	local g k n
-
 	trap - EXIT INT TERM
-	for g in "${!GKPID[@]}"; do
-		[ -n "${GKPID[$g]}" ] && stop_pid "${GKPID[$g]}" TERM
-	done
-	for k in "${HELPERS[@]}"; do
-		stop_pid "$k" TERM
-	done
-	for n in $ALLNS; do
-		[ -e "/run/netns/$(ns "$n")" ] || continue
-		ip netns del "$(ns "$n")" 2>/dev/null
-	done
-	for g in $GWS; do
-		rm -f "$(sock "$g")"
-		# Pins left by a failure would keep the bpffs busy: unmount lazily.
-		umount -l "$RUN/bpf-$g" 2>/dev/null
-	done
-	if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
-		for g in $GWS; do
-			[ -s "$(gklog "$g")" ] || continue
-			echo "# ---- genkand $g log (last 15 lines) ----"
-			tail -n 15 "$(gklog "$g")" | sed 's/^/# /'
-		done
-	fi
-	if [ -n "${E2E_KEEP:-}" ]; then
-		echo "# run directory kept: $RUN"
-	else
-		rm -rf "$RUN"
-	fi
+	teardown 15
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
+traps
 
 # ------------------------------------------------------------------ helpers (python)
 
@@ -244,27 +204,11 @@ expect "oracle: CE2 is 192.0.2.19 with the same PSID" "$CE2_V4/$CE2_PSID" = "192
 
 # ------------------------------------------------------------------ topology
 
-# veth A DEVA B DEVB: a two-queue veth pair, each end created in its netns.
-veth()
-{
-	ip -n "$(ns "$1")" link add "$2" numrxqueues 2 numtxqueues 2 type veth \
-		peer name "$4" netns "$(ns "$3")" numrxqueues 2 numtxqueues 2
-}
-
-a6() { ip -n "$(ns "$1")" addr add "$2" dev "$3" nodad; }
-a4() { ip -n "$(ns "$1")" addr add "$2" dev "$3"; }
-
 topo_up()
 {
 	local n
 
-	for n in $ALLNS; do
-		ip netns add "$(ns "$n")" || return 1
-		nx "$n" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.default.accept_ra=0 >/dev/null || return 1
-		r "$n" link set lo up
-	done
+	ns_up net.ipv6.conf.default.accept_ra=0 || return 1
 	veth h1 eth0 ce1 lan && veth h2 eth0 ce2 lan &&
 		veth ce1 wan rt r1 && veth ce2 wan rt r2 &&
 		veth br core rt r0 && veth br inet srv eth0 || return 1
@@ -302,28 +246,8 @@ topo_up()
 	r br -6 route add default via 2001:db8:ff00::1 || return 1
 	r srv route add default via $BR4 || return 1
 	nx rt sysctl -q -w net.ipv6.conf.all.forwarding=1 >/dev/null || return 1
-	# genkan's workers forward, never the gateways' kernels.
-	for n in $GWS; do
-		nx "$n" sysctl -q -w net.ipv4.ip_forward=0 \
-			net.ipv6.conf.all.forwarding=0 >/dev/null || return 1
-	done
+	gws_noforward
 }
-
-# ping quietly: NS DST COUNT [ARGS]; true when all COUNT were answered.
-pingn()
-{
-	local n=$1 dst=$2 c=$3 out
-	shift 3
-
-	# -W 5: a loaded box (three poll-mode genkands on few CPUs) may
-	# hold a reply for a while; a passing run never waits for it.
-	out=$(nx "$n" ping -n -q -c "$c" -i 0.02 -W 5 "$@" "$dst" 2>&1)
-	grep -q " $c received," <<<"$out"
-}
-
-# Warm every neighbour cache on the way: the first packet of a path may
-# be lost to ARP/ND resolution, counted checks must not be.
-warm() { local k; for k in 1 2 3 4 5; do pingn "$@" && return 0; done; return 1; }
 
 # ------------------------------------------------------------------ genkand
 
@@ -333,74 +257,14 @@ write_conf()
 
 	mkdir -p /run/genkan
 	{
-		cat <<EOF
-# genkan e2e_mape: $g
-[genkan]
-instance = $(inst "$g")
-socket = $(sock "$g")
-bpffs = $RUN/bpf-$g
-workers = 2
-
-EOF
+		conf_head "$g" e2e_mape
+		echo
 		case $g in
-		ce*)
-			cat <<EOF
-[port lan]
-interface = lan
-
-[port wan]
-interface = wan
-
-[mape]
-role = ce
-br_address = $BR6
-ipv4_port = lan
-ipv6_port = wan
-end_user_prefix = $([ "$g" = ce1 ] && echo $EUP1 || echo $EUP2)
-EOF
-			;;
-		br)
-			cat <<EOF
-[port core]
-interface = core
-
-[port inet]
-interface = inet
-
-[mape]
-role = br
-br_address = $BR6
-ipv4_port = inet
-ipv6_port = core
-EOF
-			;;
+		ce*) conf_ce "$([ "$g" = ce1 ] && echo $EUP1 || echo $EUP2)" ;;
+		br) conf_br ;;
 		esac
-		cat <<EOF
-
-[map-rule rfc7597]
-ipv6_prefix = $R6
-ipv4_prefix = $R4
-ea_bits = $EA
-psid_offset = $OFF
-fmr = yes
-EOF
+		conf_map_rule
 	} >"$(conf "$g")"
-}
-
-gk_start()
-{
-	local g=$1
-
-	mkdir -p "$RUN/bpf-$g"
-	mount -t bpf bpf "$RUN/bpf-$g" || return 1
-	ip netns exec "$(ns "$g")" sh -c 'exec "$0" -c "$1" -f' "$GKD" "$(conf "$g")" \
-		>>"$(gklog "$g")" 2>&1 &
-	GKPID[$g]=$!
-}
-
-workers_running()
-{
-	[ "$(ctl "$1" -j status 2>/dev/null | jq -r .workers.running)" = 2 ]
 }
 
 # ------------------------------------------------------------------ MAP counters
@@ -450,26 +314,8 @@ d() { mdelta "$S/$1.$3" "$S/$1.$4" "$2"; }
 
 # ------------------------------------------------------------------ captures and sinks
 
-# cap_start NAME NS IFACE: tcpdump of IPv4-in-IPv6 on IFACE into NAME.pcap,
-# waits (bounded) until it listens.
-cap_start()
-{
-	local name=$1 n=$2 ifc=$3
-
-	# -Z root: the run directory is root's only.
-	bg "$n" "$RUN/$name.cap.log" tcpdump -Z root -i "$ifc" -n -U -w "$RUN/$name.pcap" \
-		'ip6 and ip6[6] == 4'
-	eval "CAP_$name=$BG_PID"
-	wait_for 10 grep -q 'listening on' "$RUN/$name.cap.log"
-}
-
-cap_stop()
-{
-	local pid
-
-	eval "pid=\$CAP_$1"
-	stop_pid "$pid" INT
-}
+# IPv4-in-IPv6 as tcpdump filters it.
+IPIP6='ip6 and ip6[6] == 4'
 
 # sink_start NAME NS PORT: UDP sink logging "tag src sport" per datagram.
 sink_start()
@@ -625,7 +471,7 @@ expect "nothing too big for the tunnel (br)" "$(d br too_big t1 t2)" -eq 0
 # ---------------------------------------------------------------- port violation
 log "UDP: $K datagrams from port $CE1_OUT (outside the set), then one from $CE1_P2"
 sink_start srv srv 9999 || fail "UDP sink on the server listens"
-cap_start pv rt r1 || fail "capture on rt r1 (CE1's IPv6 link) starts"
+cap_start pv rt r1 "$IPIP6" || fail "capture on rt r1 (CE1's IPv6 link) starts"
 snap u0
 nx h1 "$PY" "$RUN/mape.py" send $SRV4 9999 "$CE1_OUT" "$K" bad
 nx h1 "$PY" "$RUN/mape.py" send $SRV4 9999 "$CE1_P2" 1 good
@@ -667,7 +513,7 @@ expect "br decap grew by 1 (the well-formed one)" "$(d br decap_pkts s0 s1)" -eq
 log "CE1 -> CE2 over the FMR: host1 -> $CE2_V4, straight to $CE2_V6"
 check "warm-up host1 -> host2" warm h1 "$CE2_V4" 1 -e "$CE1_P1"
 sink_start h2 h2 "$CE2_P2" || fail "UDP sink on host2 listens"
-cap_start fmr rt r2 || fail "capture on rt r2 (CE2's IPv6 link) starts"
+cap_start fmr rt r2 "$IPIP6" || fail "capture on rt r2 (CE2's IPv6 link) starts"
 snap f0
 check "ping -n -c $N -e $CE1_P1 host1 -> host2, all answered" pingn h1 "$CE2_V4" "$N" -e "$CE1_P1"
 nx h1 "$PY" "$RUN/mape.py" send "$CE2_V4" "$CE2_P2" "$CE1_P3" "$K" mesh
