@@ -579,13 +579,7 @@ up()
 	local g=$1
 
 	gk_start "$g" || { fail "bpffs for $g"; return 1; }
-	if ! gk_ready "$g"; then
-		fail "genkand $g answers status"
-		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
-		return 1
-	fi
-	pass "genkand $g answers status"
-	check "genkand $g: 2 workers running" wait_for 10 workers_running "$g"
+	gw_ready "$g" "2 workers running"
 }
 
 # ------------------------------------------------------------------ NAT counters

@@ -435,26 +435,7 @@ for g in $GWS; do
 		fail "genkand --check prints no key"
 	fi
 done
-for g in $GWS; do
-	gk_start "$g" || fail "bpffs for $g"
-done
-up=1
-for g in $GWS; do
-	if gk_ready "$g"; then
-		pass "genkand $g answers status"
-	else
-		fail "genkand $g answers status"
-		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
-		up=0
-	fi
-done
-if [ $up = 0 ]; then
-	summary
-	exit 1
-fi
-for g in $GWS; do
-	check "genkand $g: $WORKERS worker(s) running" wait_for 10 workers_running "$g"
-done
+gws_start "$WORKERS worker(s) running"
 
 wshow fd t0
 wshow fd2 t0

@@ -386,14 +386,7 @@ for g in $GWS; do
 	gk_start "$g" || fail "bpffs for $g"
 done
 for g in $GWS; do
-	if ! gk_ready "$g"; then
-		fail "genkand $g answers status"
-		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
-		summary
-		exit 1
-	fi
-	pass "genkand $g answers status"
-	check "genkand $g: $WORKERS worker(s) running" wait_for 10 workers_running "$g"
+	gw_ready "$g" "$WORKERS worker(s) running" || { summary; exit 1; }
 done
 check "ce1 logs the WireGuard data-plane path" \
 	grep -q "IPv4 through the MAP-E CE data plane" "$(gklog ce1)"

@@ -243,6 +243,48 @@ gk_ready()
 	return 1
 }
 
+# gw_ready GW WHAT: genkand GW answers status (else the tail of its log,
+# and false), then the check "genkand GW: WHAT" of its workers running.
+gw_ready()
+{
+	local g=$1
+
+	if ! gk_ready "$g"; then
+		fail "genkand $g answers status"
+		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
+		return 1
+	fi
+	pass "genkand $g answers status"
+	check "genkand $g: $2" wait_for 10 workers_running "$g"
+}
+
+# gws_start WHAT: genkand in every GWS; each answers status, or the run
+# ends once all were asked; then "genkand GW: WHAT" of each one's workers.
+gws_start()
+{
+	local g up=1
+
+	for g in $GWS; do
+		gk_start "$g" || fail "bpffs for $g"
+	done
+	for g in $GWS; do
+		if gk_ready "$g"; then
+			pass "genkand $g answers status"
+		else
+			fail "genkand $g answers status"
+			tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
+			up=0
+		fi
+	done
+	if [ $up = 0 ]; then
+		summary
+		exit 1
+	fi
+	for g in $GWS; do
+		check "genkand $g: $1" wait_for 10 workers_running "$g"
+	done
+}
+
 # cap_start NAME NS IFACE FILTER [TCPDUMP_ARGS...]: tcpdump into NAME.pcap,
 # waits (bounded) until it listens. -Z root: the run directory is root's.
 cap_start()
