@@ -105,21 +105,9 @@ traps
 # The oracle and the traffic tools. The oracle is RFC 7597 §5.1, §5.2 and
 # §6 written out with integers, independent of dataplane/map_rule.c.
 cat >"$RUN/mape.py" <<'EOF'
-import ipaddress, os, socket, sys, time
-
-def ce_params(r6, r4, o, eup):
-    n6, n4, e = (ipaddress.ip_network(x) for x in (r6, r4, eup))
-    p = 32 - n4.prefixlen
-    k = o - p
-    eui = int(e.network_address)
-    ea = (eui >> (128 - n6.prefixlen - o)) & ((1 << o) - 1)
-    v4 = int(n4.network_address) | (ea >> k)
-    psid = ea & ((1 << k) - 1)
-    cut = n6.prefixlen + o
-    pfx64 = (eui >> (128 - cut)) << (64 - cut)	# subnet id 0
-    iid = (v4 << 16) | psid			# 16 zero bits, IPv4, PSID
-    return str(ipaddress.IPv4Address(v4)), psid, k, \
-        str(ipaddress.IPv6Address((pfx64 << 64) | iid))
+import os, socket, sys, time
+sys.path.insert(0, os.environ['E2E_LIB'])
+from e2e_lib import ce_params
 
 def port(a, k, psid, A, j):
     m = 16 - a - k
@@ -144,16 +132,6 @@ def oracle(argv):
               (i, port(a, k, psid, 40, 0), i, port(a, k, psid, 40, (1 << m) - 1)))
         print('CE%d_OUT=%d' % (i, port(a, k, (psid + 1) % (1 << k), 1, 0)))
 
-# sink PORT OUT: one line "payload src sport" per datagram, flushed.
-def sink(argv):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('0.0.0.0', int(argv[0])))
-    with open(argv[1], 'a', buffering=1) as f:
-        while True:
-            b, (h, sp) = s.recvfrom(4096)
-            f.write('%s %s %d\n' % (b.decode(errors='replace').split()[0], h, sp))
-
 # send DST DPORT SPORT COUNT TAG: COUNT datagrams "TAG-i" from SPORT.
 def send(argv):
     dst, dport, sport, n, tag = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), argv[4]
@@ -177,7 +155,7 @@ def spoof(argv):
                Raw(('%s-%d genkan-mape-e2e' % (tag, i)).encode()) for i in range(int(n))]
     sendp(pk, iface=ifc, verbose=False)
 
-{'oracle': oracle, 'sink': sink, 'send': send, 'spoof': spoof}[sys.argv[1]](sys.argv[2:])
+{'oracle': oracle, 'send': send, 'spoof': spoof}[sys.argv[1]](sys.argv[2:])
 EOF
 
 # ------------------------------------------------------------------ the rule
@@ -316,16 +294,6 @@ d() { mdelta "$S/$1.$3" "$S/$1.$4" "$2"; }
 
 # IPv4-in-IPv6 as tcpdump filters it.
 IPIP6='ip6 and ip6[6] == 4'
-
-# sink_start NAME NS PORT: UDP sink logging "tag src sport" per datagram.
-sink_start()
-{
-	local name=$1 n=$2 port=$3
-
-	: >"$RUN/$name.sink"
-	bg "$n" "$RUN/$name.sink.log" "$PY" "$RUN/mape.py" sink "$port" "$RUN/$name.sink"
-	wait_for 10 eval "[ -n \"\$(nx $n ss -Hlun 'sport = :$port')\" ]"
-}
 
 # sink_has NAME TAGPREFIX: number of datagrams whose tag starts with it.
 sink_n() { grep -c "^$2-" "$RUN/$1.sink" 2>/dev/null; }

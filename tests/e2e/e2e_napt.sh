@@ -125,20 +125,8 @@ traps
 # dataplane/map_rule.c) and the traffic tools.
 cat >"$RUN/napt.py" <<'EOF'
 import ipaddress, json, os, select, socket, sys, threading
-
-def ce_params(r6, r4, o, eup):
-    n6, n4, e = (ipaddress.ip_network(x) for x in (r6, r4, eup))
-    p = 32 - n4.prefixlen
-    k = o - p
-    eui = int(e.network_address)
-    ea = (eui >> (128 - n6.prefixlen - o)) & ((1 << o) - 1)
-    v4 = int(n4.network_address) | (ea >> k)
-    psid = ea & ((1 << k) - 1)
-    cut = n6.prefixlen + o
-    pfx64 = (eui >> (128 - cut)) << (64 - cut)	# subnet id 0
-    iid = (v4 << 16) | psid			# 16 zero bits, IPv4, PSID
-    return str(ipaddress.IPv4Address(v4)), psid, k, \
-        str(ipaddress.IPv6Address((pfx64 << 64) | iid))
+sys.path.insert(0, os.environ['E2E_LIB'])
+from e2e_lib import ce_params
 
 def port_set(a, k, psid):
     m = 16 - a - k

@@ -107,17 +107,11 @@ traps
 # ------------------------------------------------------------------ python helpers
 
 cat >"$RUN/wg.py" <<'EOF'
-import base64, hashlib, os, random, socket, sys, time
+import os, socket, sys
+sys.path.insert(0, os.environ['E2E_LIB'])
+from e2e_lib import flood
 
-# sink PORT OUT: one line "payload-tag src" per datagram, flushed.
-def sink(argv):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('0.0.0.0', int(argv[0])))
-    with open(argv[1], 'a', buffering=1) as f:
-        while True:
-            b, (h, sp) = s.recvfrom(4096)
-            f.write('%s %s\n' % (b.decode(errors='replace').split()[0], h))
+# flood: e2e_lib.py's, its random contents from seed 5.
 
 # send DST PORT TAG SIZE: one datagram "TAG pad..." of SIZE bytes.
 def send(argv):
@@ -133,31 +127,8 @@ def replay(argv):
     sendp(pk, iface=argv[1], verbose=False)
     print(len(pk))
 
-# flood IFACE DSTMAC DST DPORT RESPONDER_PUB_B64 COUNT SRC_PREFIX FIRST NSRC:
-# handshake initiations (type 1, 148 B) with random contents, a valid mac1
-# (WireGuard whitepaper §5.4.4: mac1 = MAC(HASH("mac1----" || Spub_r),
-# msg[0:116]), MAC = keyed BLAKE2s-128) and a zero, so wrong, mac2, from
-# NSRC source addresses SRC_PREFIX.FIRST ...
-def flood(argv):
-    from scapy.all import Ether, IP, UDP, Raw, sendp, get_if_hwaddr
-    ifc, dmac, dst, dport, pub, n, pfx, first, nsrc = argv
-    spub = base64.b64decode(pub)
-    assert len(spub) == 32
-    k1 = hashlib.blake2s(b'mac1----' + spub).digest()
-    smac = get_if_hwaddr(ifc)
-    rnd = random.Random(5)
-    pk = []
-    for i in range(int(n)):
-        body = b'\x01\x00\x00\x00' + rnd.randbytes(4 + 32 + 48 + 28)
-        mac1 = hashlib.blake2s(body, key=k1, digest_size=16).digest()
-        msg = body + mac1 + bytes(16)
-        assert len(msg) == 148
-        src = '%s.%d' % (pfx, int(first) + i % int(nsrc))
-        pk.append(Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) /
-                  UDP(sport=40000 + i % 1000, dport=int(dport)) / Raw(msg))
-    sendp(pk, iface=ifc, verbose=False)
-
-{'sink': sink, 'send': send, 'replay': replay, 'flood': flood}[sys.argv[1]](sys.argv[2:])
+{'send': send, 'replay': replay,
+ 'flood': lambda a: flood(a, 5)}[sys.argv[1]](sys.argv[2:])
 EOF
 
 # ------------------------------------------------------------------ keys (wg(8))
@@ -371,14 +342,6 @@ C_STAGED_DROP='^staged_dropped_'
 
 # ------------------------------------------------------------------ captures, sinks
 
-sink_start()
-{
-	local name=$1 n=$2 port=$3
-
-	: >"$RUN/$name.sink"
-	bg "$n" "$RUN/$name.sink.log" "$PY" "$RUN/wg.py" sink "$port" "$RUN/$name.sink"
-	wait_for 10 eval "[ -n \"\$(nx $n ss -Hlun 'sport = :$port')\" ]"
-}
 sink_n() { grep -c "^$2 " "$RUN/$1.sink" 2>/dev/null; }
 sink_has() { [ "$(sink_n "$1" "$2")" -ge "${3:-1}" ]; }
 

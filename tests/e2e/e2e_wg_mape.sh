@@ -117,7 +117,11 @@ traps
 # ------------------------------------------------------------------ oracle (python)
 
 cat >"$RUN/wgm.py" <<'EOF'
-import base64, hashlib, ipaddress, random, sys
+import ipaddress, os, sys
+sys.path.insert(0, os.environ['E2E_LIB'])
+from e2e_lib import flood
+
+# flood: e2e_lib.py's, its random contents from seed 7.
 
 # RFC 7597 §5.1: the port set of PSID psid (offset a, length k).
 def port_set(a, k, psid):
@@ -180,34 +184,8 @@ def pcap(argv):
     c['HS_RTT_MS'] = '"%s"' % ' '.join('%.2f' % x for x in rtt)
     print(' '.join('CAP_%s=%s' % kv for kv in c.items()))
 
-# flood IFACE DSTMAC DST DPORT RESPONDER_PUB_B64 COUNT SRC_PREFIX FIRST NSRC
-# [LEN]: handshake initiations (type 1) with random contents, a valid mac1
-# (whitepaper §5.4.4: mac1 = MAC(HASH("mac1----" || Spub_r), msg[0:116]),
-# MAC = keyed BLAKE2s-128) and a zero, so wrong, mac2, from NSRC source
-# addresses SRC_PREFIX.FIRST ...; LEN (148) pads or cuts the message.
-def flood(argv):
-    from scapy.all import Ether, IP, UDP, Raw, sendp, get_if_hwaddr
-    ifc, dmac, dst, dport, pub, n, pfx, first, nsrc = argv[:9]
-    ln = int(argv[9]) if len(argv) > 9 else 148
-    spub = base64.b64decode(pub)
-    assert len(spub) == 32
-    k1 = hashlib.blake2s(b'mac1----' + spub).digest()
-    smac = get_if_hwaddr(ifc)
-    rnd = random.Random(7)
-    pk = []
-    for i in range(int(n)):
-        body = b'\x01\x00\x00\x00' + rnd.randbytes(4 + 32 + 48 + 28)
-        mac1 = hashlib.blake2s(body, key=k1, digest_size=16).digest()
-        msg = body + mac1 + bytes(16)
-        assert len(msg) == 148
-        msg = (msg + bytes(max(0, ln - 148)))[:ln]
-        src = '%s.%d' % (pfx, int(first) + i % int(nsrc))
-        pk.append(Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) /
-                  UDP(sport=40000 + i % 1000, dport=int(dport)) / Raw(msg))
-    sendp(pk, iface=ifc, verbose=False)
-
 {'inset': inset, 'outside': outside, 'pcap': pcap,
- 'flood': flood}[sys.argv[1]](sys.argv[2:])
+ 'flood': lambda a: flood(a, 7)}[sys.argv[1]](sys.argv[2:])
 EOF
 
 # ------------------------------------------------------------------ addresses, keys

@@ -1,9 +1,14 @@
-# Shared helpers of the netns e2e scripts. They only define functions, so
-# a script may source this first; each reads the script's globals when it
-# is called: TAG, RUN, GK_BUILD, GKD, GKCTL, NPASS/NFAIL, GKPID, HELPERS and,
-# where used, ALLNS, GWS, WORKERS, WGPID, WGIFS, PING_I, PING_W, WARM_TRIES,
-# BR6, R6, R4, EA, OFF.
+# Shared helpers of the netns e2e scripts. They define functions and
+# E2E_LIB, so a script may source this first; each function reads the
+# script's globals when it is called: TAG, RUN, GK_BUILD, GKD, GKCTL,
+# NPASS/NFAIL, GKPID, HELPERS and, where used, PY, ALLNS, GWS, WORKERS,
+# WGPID, WGIFS, PING_I, PING_W, WARM_TRIES and the MAP-E plan: BR6, BR4,
+# R6, R4, EA, OFF, EUP, LAN_H, LAN_GW.
 # shellcheck shell=bash
+
+# The python beside this file (e2e_lib.py), for the scripts' helpers.
+E2E_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export E2E_LIB
 
 log() { printf '# %s\n' "$*"; }
 
@@ -298,6 +303,17 @@ cap_start()
 }
 
 cap_stop() { local pid; eval "pid=\$CAP_PID_$1"; stop_pid "$pid" INT; }
+
+# sink_start NAME NS PORT: a UDP sink in NS writing "tag src sport" per
+# datagram into NAME.sink; waits (bounded) until it listens.
+sink_start()
+{
+	local name=$1 n=$2 port=$3
+
+	: >"$RUN/$name.sink"
+	bg "$n" "$RUN/$name.sink.log" "$PY" "$E2E_LIB/e2e_lib.py" sink "$port" "$RUN/$name.sink"
+	wait_for 10 eval "[ -n \"\$(nx $n ss -Hlun 'sport = :$port')\" ]"
+}
 
 # cap_count NAME FILTER: packets of NAME.pcap matching FILTER.
 cap_count() { tcpdump -r "$RUN/$1.pcap" -n "$2" 2>/dev/null | wc -l; }
