@@ -491,36 +491,7 @@ fi
 
 # ------------------------------------------------------------------ topology
 
-topo_up()
-{
-	local n
-
-	ns_up net.ipv6.conf.default.accept_ra=0 || return 1
-	veth h1 eth0 ce1 lan && veth ce1 wan rt r1 &&
-		veth br core rt r0 && veth br inet srv eth0 || return 1
-	peer h1 eth0 && peer rt r0 && peer rt r1 && peer srv eth0 || return 1
-
-	a4 h1 $LAN_H/24 eth0
-	a4 ce1 $LAN_GW/24 lan
-	a6 ce1 2001:db8:ff01::2/64 wan
-	a6 rt 2001:db8:ff01::1/64 r1
-	a6 rt 2001:db8:ff00::1/64 r0
-	a6 br 2001:db8:ff00::2/64 core
-	a6 br $BR6/128 lo
-	a4 br $BR4/24 inet
-	a4 srv $SRV4/24 eth0
-	for n in h1:eth0 ce1:lan ce1:wan rt:r0 rt:r1 br:core br:inet srv:eth0; do
-		r "${n%%:*}" link set "${n#*:}" up || return 1
-	done
-	r h1 route add default via $LAN_GW || return 1
-	r ce1 -6 route add default via 2001:db8:ff01::1 || return 1
-	r rt -6 route add "$EUP" via 2001:db8:ff01::2 || return 1
-	r rt -6 route add $BR6/128 via 2001:db8:ff00::2 || return 1
-	r br -6 route add default via 2001:db8:ff00::1 || return 1
-	r srv route add default via $BR4 || return 1
-	nx rt sysctl -q -w net.ipv6.conf.all.forwarding=1 >/dev/null || return 1
-	gws_noforward
-}
+topo_up() { mape_topo_up srv "$SRV4"; }
 
 # ------------------------------------------------------------------ genkand
 

@@ -160,6 +160,41 @@ veth()
 		peer name "$4" netns "$(ns "$3")" numrxqueues "$q" numtxqueues "$q"
 }
 
+# mape_topo_up FAR FAR4: the one-CE MAP-E chain (ALLNS: h1 ce1 rt br FAR):
+# LAN host h1 (LAN_H) -- CE ce1 (LAN_GW; wan 2001:db8:ff01::2) -- IPv6
+# router rt (routes EUP to the CE, BR6 to the BR) -- BR br (BR4, core
+# 2001:db8:ff00::2) -- FAR (FAR4/24 on eth0, default via BR4).
+mape_topo_up()
+{
+	local far=$1 far4=$2 n
+
+	ns_up net.ipv6.conf.default.accept_ra=0 || return 1
+	veth h1 eth0 ce1 lan && veth ce1 wan rt r1 &&
+		veth br core rt r0 && veth br inet "$far" eth0 || return 1
+	peer h1 eth0 && peer rt r0 && peer rt r1 && peer "$far" eth0 || return 1
+
+	a4 h1 "$LAN_H/24" eth0
+	a4 ce1 "$LAN_GW/24" lan
+	a6 ce1 2001:db8:ff01::2/64 wan
+	a6 rt 2001:db8:ff01::1/64 r1
+	a6 rt 2001:db8:ff00::1/64 r0
+	a6 br 2001:db8:ff00::2/64 core
+	a6 br "$BR6/128" lo
+	a4 br "$BR4/24" inet
+	a4 "$far" "$far4/24" eth0
+	for n in h1:eth0 ce1:lan ce1:wan rt:r0 rt:r1 br:core br:inet "$far:eth0"; do
+		r "${n%%:*}" link set "${n#*:}" up || return 1
+	done
+	r h1 route add default via "$LAN_GW" || return 1
+	r ce1 -6 route add default via 2001:db8:ff01::1 || return 1
+	r rt -6 route add "$EUP" via 2001:db8:ff01::2 || return 1
+	r rt -6 route add "$BR6/128" via 2001:db8:ff00::2 || return 1
+	r br -6 route add default via 2001:db8:ff00::1 || return 1
+	r "$far" route add default via "$BR4" || return 1
+	nx rt sysctl -q -w net.ipv6.conf.all.forwarding=1 >/dev/null || return 1
+	gws_noforward
+}
+
 # gws_noforward: genkan's workers forward, never the gateways' kernels.
 gws_noforward()
 {
