@@ -41,17 +41,10 @@ GKCTL=$GK_BUILD/ctl/genkanctl
 PY=/usr/bin/python3
 TAG=gk7-$$
 
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-HELPERS=()	# traffic helpers to kill on exit
-
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-preflight ip ethtool nsenter ping jq stat "$PY"
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
+e2e_init ip ethtool nsenter ping jq stat "$PY"
 
 # Sites are numbered (1, 2), each with three namespaces: these replace
 # lib.sh's per-name nx, ctl, conf and gklog; sock I is lib.sh's.

@@ -87,17 +87,10 @@ N=10		# echo requests per ping check
 WORKERS=2
 PING_I=0.02 PING_W=5 WARM_TRIES=5
 
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-HELPERS=()
-
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-preflight ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
+e2e_init ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"
 GWS="ce1 br"
 ALLNS="h1 ce1 rt br srv"
 

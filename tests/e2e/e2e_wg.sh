@@ -77,19 +77,10 @@ WGQ=wgq$$		# UAPI socket directory is shared by all namespaces
 WGIFS="$WGH $WGQ"
 PING_I=0.05 PING_W=5 WARM_TRIES=6
 
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-declare -A WGPID=()
-HELPERS=()
-
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-preflight wireguard-go wg -- ip ethtool nsenter ping iperf3 tcpdump jq "$PY"
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
-chmod 700 "$RUN"
+e2e_init wireguard-go wg -- ip ethtool nsenter ping iperf3 tcpdump jq "$PY"
 GWS="fd fd2"
 ALLNS="hh hp hq ix fd srv fd2 h3"
 

@@ -43,18 +43,10 @@ WGE=wge$$
 WGIFS=$WGE
 PING_I=0.1 PING_W=3 WARM_TRIES=6
 
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-declare -A WGPID=()
-HELPERS=()
-
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-preflight wireguard-go wg -- ip ethtool nsenter ping jq
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
+e2e_init wireguard-go wg -- ip ethtool nsenter ping jq
 GWS="gw"
 ALLNS="wp gw srv"
 

@@ -85,19 +85,10 @@ FLOOD=${E2E_WGM_FLOOD:-3000}
 WGIFS=$WGM
 PING_I=0.05 PING_W=3 WARM_TRIES=8
 
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-declare -A WGPID=()
-HELPERS=()
-
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-preflight wireguard-go wg -- ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
-chmod 700 "$RUN"
+e2e_init wireguard-go wg -- ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"
 GWS="ce1 br"
 ALLNS="h1 ce1 rt br fd"
 

@@ -66,6 +66,19 @@ preflight()
 	fi
 }
 
+# e2e_init [SKIPTOOL... --] TOOL...: preflight, then zeroed counters,
+# empty pid tables and a fresh run directory RUN (mode 0700, as mktemp
+# makes it).
+e2e_init()
+{
+	preflight "$@"
+	NPASS=0
+	NFAIL=0
+	declare -gA GKPID=() WGPID=()
+	HELPERS=()
+	RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
+}
+
 summary()
 {
 	echo "$NPASS passed, $NFAIL failed"
