@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """
 Python shared by the netns e2e scripts (beside lib.sh, which exports its
-directory as E2E_LIB): the RFC 7597 oracle, the WireGuard handshake flood,
+directory as E2E_LIB): the RFC 7597 oracle (CE parameters, port sets), the WireGuard handshake flood,
 a UDP sink. Independent of genkan's code: written from the RFC and the
 WireGuard whitepaper.
 
@@ -31,6 +31,20 @@ def ce_params(r6, r4, o, eup):
     iid = (v4 << 16) | psid			# 16 zero bits, IPv4, PSID
     return str(ipaddress.IPv4Address(v4)), psid, k, \
         str(ipaddress.IPv6Address((pfx64 << 64) | iid))
+
+
+# RFC 7597 §5.1: port J of block A in the set of PSID psid (offset a,
+# PSID length k).
+def port(a, k, psid, A, j):
+    m = 16 - a - k
+    return (A << (16 - a)) | (psid << m) | j
+
+
+# The set of PSID psid: one list of ports a block, A = 1 ... 2^a - 1.
+def port_ranges(a, k, psid):
+    m = 16 - a - k
+    return [[port(a, k, psid, A, j) for j in range(1 << m)]
+            for A in range(1, 1 << a)]
 
 
 # flood IFACE DSTMAC DST DPORT RESPONDER_PUB_B64 COUNT SRC_PREFIX FIRST NSRC

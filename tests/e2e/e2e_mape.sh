@@ -100,11 +100,7 @@ traps
 cat >"$RUN/mape.py" <<'EOF'
 import os, socket, sys, time
 sys.path.insert(0, os.environ['E2E_LIB'])
-from e2e_lib import ce_params
-
-def port(a, k, psid, A, j):
-    m = 16 - a - k
-    return (A << (16 - a)) | (psid << m) | j
+from e2e_lib import ce_params, port
 
 def oracle(argv):
     r6, r4, o, a = argv[0], argv[1], int(argv[2]), int(argv[3])

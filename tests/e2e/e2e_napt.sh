@@ -119,12 +119,7 @@ traps
 cat >"$RUN/napt.py" <<'EOF'
 import ipaddress, json, os, select, socket, sys, threading
 sys.path.insert(0, os.environ['E2E_LIB'])
-from e2e_lib import ce_params
-
-def port_set(a, k, psid):
-    m = 16 - a - k
-    return [[(A << (16 - a)) | (psid << m) | j for j in range(1 << m)]
-            for A in range(1, 1 << a)]
+from e2e_lib import ce_params, port_ranges
 
 # eup R4 O V4 PSID: the shortest end-user prefix under 2001:db8::/40 whose
 # EA bits are V4's suffix then PSID (the inverse of §5.2, for the setup).
@@ -140,7 +135,7 @@ def eup(argv):
 def oracle(argv):
     r6, r4, o, a, e, setf = argv[0], argv[1], int(argv[2]), int(argv[3]), argv[4], argv[5]
     v4, psid, k, v6 = ce_params(r6, r4, o, e)
-    rs = port_set(a, k, psid)
+    rs = port_ranges(a, k, psid)
     with open(setf, 'w') as f:
         for r in rs:
             f.write(' '.join(map(str, r)) + '\n')

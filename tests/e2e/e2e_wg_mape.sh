@@ -110,23 +110,21 @@ traps
 cat >"$RUN/wgm.py" <<'EOF'
 import ipaddress, os, sys
 sys.path.insert(0, os.environ['E2E_LIB'])
-from e2e_lib import flood
+from e2e_lib import flood, port_ranges
 
 # flood: e2e_lib.py's, its random contents from seed 7.
 
-# RFC 7597 §5.1: the port set of PSID psid (offset a, length k).
-def port_set(a, k, psid):
-    m = 16 - a - k
-    return {(A << (16 - a)) | (psid << m) | j
-            for A in range(1, 1 << a) for j in range(1 << m)}
+# Appendix A's CE set (a = 6, k = 8, PSID 0x34), RFC 7597 §5.1.
+def ce_set():
+    return {p for r in port_ranges(6, 8, 0x34) for p in r}
 
 # inset PORT: is PORT in Appendix A's CE set (a = 6, k = 8, PSID 0x34)?
 def inset(argv):
-    sys.exit(0 if int(argv[0]) in port_set(6, 8, 0x34) else 1)
+    sys.exit(0 if int(argv[0]) in ce_set() else 1)
 
 # outside: a port near ListenPort that is not in the set.
 def outside(argv):
-    s = port_set(6, 8, 0x34)
+    s = ce_set()
     print(next(p for p in range(int(argv[0]), 65536) if p not in s))
 
 # pcap PCAP CE4 DOOR4 LPORT LAN_PREFIX: WireGuard packets between the CE
@@ -135,7 +133,7 @@ def pcap(argv):
     from scapy.all import PcapReader, IP, UDP
     path, ce4, door, lport, lan = argv[0], argv[1], argv[2], int(argv[3]), \
         ipaddress.ip_network(argv[4])
-    s = port_set(6, 8, 0x34)
+    s = ce_set()
     c = dict(FROM_CE=0, FROM_CE_OK=0, FROM_CE_BAD=0, TO_CE=0, TO_CE_OK=0,
              LAN_LEAK=0)
     tf, tt = set(), set()
