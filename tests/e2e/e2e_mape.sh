@@ -319,10 +319,7 @@ if pingn h1 $SRV4 1 -e "$CE1_P1"; then
 else
 	pass "without genkan, host1 cannot reach the server"
 fi
-declare -A KF0=()
-for g in $GWS; do
-	KF0[$g]=$(kfwd "$g")
-done
+kfwd_snap
 log "kernel forward counters at start: ${KF0[*]}"
 
 log "starting genkand in ce1, ce2, br"

@@ -604,10 +604,7 @@ if pingn h1 $SRV4 1; then
 else
 	pass "without genkan, the LAN host cannot reach the server"
 fi
-declare -A KF0=()
-for g in $GWS; do
-	KF0[$g]=$(kfwd "$g")
-done
+kfwd_snap
 
 log "starting genkand in ce1 (NAPT44, static tcp $STATIC_PORT -> $LAN_H:8080) and br"
 for g in $GWS; do

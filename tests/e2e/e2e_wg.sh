@@ -374,10 +374,7 @@ if pingn hp 198.51.100.2 1 -W 2; then
 else
 	pass "without genkan, the home peer cannot reach the server"
 fi
-declare -A KF0=()
-for g in $GWS; do
-	KF0[$g]=$(kfwd "$g")
-done
+kfwd_snap
 
 log "starting genkand in fd and fd2"
 for g in $GWS; do

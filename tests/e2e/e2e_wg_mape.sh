@@ -309,10 +309,7 @@ fi
 expect "genkand refuses [wireguard] mtu 1401 above tunnel MTU 1460 - 60" "$rc" -ne 0
 check "... saying which line and what fits" grep -q "mtu 1401 is above the MAP-E tunnel MTU 1460 minus 60.*set mtu = 1400 or less" <<<"$out"
 
-declare -A KF0=()
-for g in $GWS; do
-	KF0[$g]=$(kfwd "$g")
-done
+kfwd_snap
 log "starting genkand in ce1 (MAP-E CE + NAPT44 + WireGuard) and br"
 for g in $GWS; do
 	write_conf "$g"

@@ -284,6 +284,19 @@ workers_running()
 	[ "$(ctl "$1" -j status 2>/dev/null | jq -r .workers.running)" = "$WORKERS" ]
 }
 
+# kfwd_snap: KF0[GW] = kfwd GW of every GWS, what the gateway kernels
+# had forwarded before genkan started.
+# shellcheck disable=SC2034 # KF0 is the scripts'
+kfwd_snap()
+{
+	local g
+
+	declare -gA KF0=()
+	for g in $GWS; do
+		KF0[$g]=$(kfwd "$g")
+	done
+}
+
 gk_ready()
 {
 	local g=$1 k
