@@ -135,7 +135,7 @@ HPPUB=$(cat "$RUN/hp.pub") HQPUB=$(cat "$RUN/hq.pub")
 
 # ------------------------------------------------------------------ topology
 
-# Links to genkan get one queue per worker (veth).
+# Links to genkan get one queue per worker: veth QUEUES is WORKERS.
 topo_up()
 {
 	local n p
