@@ -41,59 +41,17 @@ GKCTL=$GK_BUILD/ctl/genkanctl
 PY=/usr/bin/python3
 TAG=gk7-$$
 
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-HELPERS=()	# traffic helpers to kill on exit
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, XDP)"
-	exit 77	# meson: skipped
-fi
-for t in ip ethtool nsenter ping jq stat "$PY"; do
-	command -v "$t" >/dev/null 2>&1 || { echo "missing tool: $t"; exit 1; }
-done
-if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
-	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
-	exit 1
-fi
+e2e_init ip ethtool nsenter ping jq stat "$PY"
 
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
-
-log() { printf '# %s\n' "$*"; }
-pass() { echo "PASS: $*"; NPASS=$((NPASS + 1)); }
-fail() { echo "FAIL: $*"; NFAIL=$((NFAIL + 1)); }
-
-# check DESC CMD...: PASS when CMD succeeds.
-check()
-{
-	local desc=$1
-	shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-
-# expect DESC GOT OP WANT: numeric/string comparison with the values shown.
-expect()
-{
-	local desc=$1 got=$2 op=$3 want=$4 ok=1
-
-	case $op in
-	=) [ "$got" = "$want" ] && ok=0 ;;
-	!=) [ "$got" != "$want" ] && ok=0 ;;
-	*) [[ "$got" =~ ^-?[0-9]+$ ]] && test "$got" "$op" "$want" && ok=0 ;;
-	esac
-	if [ $ok = 0 ]; then
-		pass "$desc ($got $op $want)"
-	else
-		fail "$desc (got '$got', want $op $want)"
-	fi
-}
-
+# Sites are numbered (1, 2), each with three namespaces: these replace
+# lib.sh's per-name nx, ctl, conf and gklog; sock I is lib.sh's.
 ns_c() { echo "$TAG-c$1"; }
 ns_g() { echo "$TAG-g$1"; }
 ns_s() { echo "$TAG-s$1"; }
 inst() { echo "$TAG-$1"; }
-sock() { echo "/run/genkan/$TAG-$1.sock"; }
 conf() { echo "$RUN/gw$1.conf"; }
 pindir() { echo "$RUN/bpf$1/genkan/$TAG-$1"; }
 gklog() { echo "$RUN/genkand$1.log"; }
@@ -115,14 +73,7 @@ cleanup()
 
 	trap - EXIT INT TERM
 	for i in "${!GKPID[@]}"; do
-		[ -n "${GKPID[$i]}" ] || continue
-		kill -TERM "${GKPID[$i]}" 2>/dev/null
-		for ((k = 0; k < 50; k++)); do
-			kill -0 "${GKPID[$i]}" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "${GKPID[$i]}" 2>/dev/null
-		wait "${GKPID[$i]}" 2>/dev/null
+		[ -n "${GKPID[$i]}" ] && stop_pid "${GKPID[$i]}" TERM
 	done
 	for k in "${HELPERS[@]}"; do
 		kill "$k" 2>/dev/null
@@ -149,9 +100,7 @@ cleanup()
 		rm -rf "$RUN"
 	fi
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
+traps
 
 # ------------------------------------------------------------------ topology
 
@@ -297,19 +246,6 @@ xdp_off_within()
 ping4() { nx "$(ns_c "$1")" ping -n -q -c "${2:-3}" -i 0.2 -W 2 198.51.100.2 >/dev/null 2>&1; }
 ping6() { nx "$(ns_c "$1")" ping -n -6 -q -c "${2:-3}" -i 0.2 -W 2 2001:db8:2::2 >/dev/null 2>&1; }
 
-# wait_for TIMEOUT_S CMD...: poll CMD until it succeeds (bounded).
-wait_for()
-{
-	local t=$1 k
-	shift
-
-	for ((k = 0; k < t * 10; k++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # ------------------------------------------------------------------ UDP flow
 
 # Sender: paced datagrams carrying a sequence number until the stop file
@@ -363,7 +299,7 @@ log "run directory $RUN, build $GK_BUILD"
 for i in 1 2; do
 	if ! site_up "$i"; then
 		fail "topology for site $i comes up"
-		echo "$NPASS passed, $NFAIL failed"
+		summary
 		exit 1
 	fi
 	write_conf "$i"
@@ -408,7 +344,7 @@ if gk_wait_ready 1 30; then
 	pass "genkanctl status answers within 30 s"
 else
 	fail "genkanctl status answers within 30 s"
-	echo "$NPASS passed, $NFAIL failed"
+	summary
 	exit 1
 fi
 S1=$(sock 1)
@@ -694,5 +630,4 @@ else
 	pass "without genkan the gateway no longer forwards"
 fi
 
-echo "$NPASS passed, $NFAIL failed"
-[ "$NFAIL" -eq 0 ]
+summary

@@ -74,96 +74,33 @@ TAG=gkm-$$
 N=${E2E_N:-20}
 K=10		# datagrams per UDP / spoofing check
 HTTP_MB=4
-
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-HELPERS=()
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, XDP)"
-	exit 77	# meson: skipped
-fi
-for t in ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"; do
-	command -v "$t" >/dev/null 2>&1 || { echo "missing tool: $t"; exit 1; }
-done
-if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
-	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
-	exit 1
-fi
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
-GWS="ce1 ce2 br"
-ALLNS="h1 ce1 h2 ce2 rt br srv"
+WORKERS=2
+# -W 5: a loaded box (three poll-mode genkands on few CPUs) may hold a
+# reply for a while; a passing run never waits for it.
+PING_I=0.02 PING_W=5 WARM_TRIES=5
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# With a fresh /sys: scapy reads interfaces from it.
-nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
-inst() { echo "$TAG-$1"; }
+e2e_init ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"
+GWS="ce1 ce2 br"
+ALLNS="h1 ce1 h2 ce2 rt br srv"
 
 cleanup()
 {
-	local g k n
-
 	trap - EXIT INT TERM
-	for g in "${!GKPID[@]}"; do
-		[ -n "${GKPID[$g]}" ] && stop_pid "${GKPID[$g]}" TERM
-	done
-	for k in "${HELPERS[@]}"; do
-		stop_pid "$k" TERM
-	done
-	for n in $ALLNS; do
-		[ -e "/run/netns/$(ns "$n")" ] || continue
-		ip netns del "$(ns "$n")" 2>/dev/null
-	done
-	for g in $GWS; do
-		rm -f "$(sock "$g")"
-		# Pins left by a failure would keep the bpffs busy: unmount lazily.
-		umount -l "$RUN/bpf-$g" 2>/dev/null
-	done
-	if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
-		for g in $GWS; do
-			[ -s "$(gklog "$g")" ] || continue
-			echo "# ---- genkand $g log (last 15 lines) ----"
-			tail -n 15 "$(gklog "$g")" | sed 's/^/# /'
-		done
-	fi
-	if [ -n "${E2E_KEEP:-}" ]; then
-		echo "# run directory kept: $RUN"
-	else
-		rm -rf "$RUN"
-	fi
+	teardown 15
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
+traps
 
 # ------------------------------------------------------------------ helpers (python)
 
 # The oracle and the traffic tools. The oracle is RFC 7597 §5.1, §5.2 and
 # §6 written out with integers, independent of dataplane/map_rule.c.
 cat >"$RUN/mape.py" <<'EOF'
-import ipaddress, os, socket, sys, time
-
-def ce_params(r6, r4, o, eup):
-    n6, n4, e = (ipaddress.ip_network(x) for x in (r6, r4, eup))
-    p = 32 - n4.prefixlen
-    k = o - p
-    eui = int(e.network_address)
-    ea = (eui >> (128 - n6.prefixlen - o)) & ((1 << o) - 1)
-    v4 = int(n4.network_address) | (ea >> k)
-    psid = ea & ((1 << k) - 1)
-    cut = n6.prefixlen + o
-    pfx64 = (eui >> (128 - cut)) << (64 - cut)	# subnet id 0
-    iid = (v4 << 16) | psid			# 16 zero bits, IPv4, PSID
-    return str(ipaddress.IPv4Address(v4)), psid, k, \
-        str(ipaddress.IPv6Address((pfx64 << 64) | iid))
-
-def port(a, k, psid, A, j):
-    m = 16 - a - k
-    return (A << (16 - a)) | (psid << m) | j
+import os, socket, sys, time
+sys.path.insert(0, os.environ['E2E_LIB'])
+from e2e_lib import ce_params, port
 
 def oracle(argv):
     r6, r4, o, a = argv[0], argv[1], int(argv[2]), int(argv[3])
@@ -183,16 +120,6 @@ def oracle(argv):
         print('CE%d_TCP_LO=%d CE%d_TCP_HI=%d' %
               (i, port(a, k, psid, 40, 0), i, port(a, k, psid, 40, (1 << m) - 1)))
         print('CE%d_OUT=%d' % (i, port(a, k, (psid + 1) % (1 << k), 1, 0)))
-
-# sink PORT OUT: one line "payload src sport" per datagram, flushed.
-def sink(argv):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('0.0.0.0', int(argv[0])))
-    with open(argv[1], 'a', buffering=1) as f:
-        while True:
-            b, (h, sp) = s.recvfrom(4096)
-            f.write('%s %s %d\n' % (b.decode(errors='replace').split()[0], h, sp))
 
 # send DST DPORT SPORT COUNT TAG: COUNT datagrams "TAG-i" from SPORT.
 def send(argv):
@@ -217,7 +144,7 @@ def spoof(argv):
                Raw(('%s-%d genkan-mape-e2e' % (tag, i)).encode()) for i in range(int(n))]
     sendp(pk, iface=ifc, verbose=False)
 
-{'oracle': oracle, 'sink': sink, 'send': send, 'spoof': spoof}[sys.argv[1]](sys.argv[2:])
+{'oracle': oracle, 'send': send, 'spoof': spoof}[sys.argv[1]](sys.argv[2:])
 EOF
 
 # ------------------------------------------------------------------ the rule
@@ -244,27 +171,11 @@ expect "oracle: CE2 is 192.0.2.19 with the same PSID" "$CE2_V4/$CE2_PSID" = "192
 
 # ------------------------------------------------------------------ topology
 
-# veth A DEVA B DEVB: a two-queue veth pair, each end created in its netns.
-veth()
-{
-	ip -n "$(ns "$1")" link add "$2" numrxqueues 2 numtxqueues 2 type veth \
-		peer name "$4" netns "$(ns "$3")" numrxqueues 2 numtxqueues 2
-}
-
-a6() { ip -n "$(ns "$1")" addr add "$2" dev "$3" nodad; }
-a4() { ip -n "$(ns "$1")" addr add "$2" dev "$3"; }
-
 topo_up()
 {
 	local n
 
-	for n in $ALLNS; do
-		ip netns add "$(ns "$n")" || return 1
-		nx "$n" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.default.accept_ra=0 >/dev/null || return 1
-		r "$n" link set lo up
-	done
+	ns_up net.ipv6.conf.default.accept_ra=0 || return 1
 	veth h1 eth0 ce1 lan && veth h2 eth0 ce2 lan &&
 		veth ce1 wan rt r1 && veth ce2 wan rt r2 &&
 		veth br core rt r0 && veth br inet srv eth0 || return 1
@@ -302,28 +213,8 @@ topo_up()
 	r br -6 route add default via 2001:db8:ff00::1 || return 1
 	r srv route add default via $BR4 || return 1
 	nx rt sysctl -q -w net.ipv6.conf.all.forwarding=1 >/dev/null || return 1
-	# genkan's workers forward, never the gateways' kernels.
-	for n in $GWS; do
-		nx "$n" sysctl -q -w net.ipv4.ip_forward=0 \
-			net.ipv6.conf.all.forwarding=0 >/dev/null || return 1
-	done
+	gws_noforward
 }
-
-# ping quietly: NS DST COUNT [ARGS]; true when all COUNT were answered.
-pingn()
-{
-	local n=$1 dst=$2 c=$3 out
-	shift 3
-
-	# -W 5: a loaded box (three poll-mode genkands on few CPUs) may
-	# hold a reply for a while; a passing run never waits for it.
-	out=$(nx "$n" ping -n -q -c "$c" -i 0.02 -W 5 "$@" "$dst" 2>&1)
-	grep -q " $c received," <<<"$out"
-}
-
-# Warm every neighbour cache on the way: the first packet of a path may
-# be lost to ARP/ND resolution, counted checks must not be.
-warm() { local k; for k in 1 2 3 4 5; do pingn "$@" && return 0; done; return 1; }
 
 # ------------------------------------------------------------------ genkand
 
@@ -333,74 +224,14 @@ write_conf()
 
 	mkdir -p /run/genkan
 	{
-		cat <<EOF
-# genkan e2e_mape: $g
-[genkan]
-instance = $(inst "$g")
-socket = $(sock "$g")
-bpffs = $RUN/bpf-$g
-workers = 2
-
-EOF
+		conf_head "$g" e2e_mape
+		echo
 		case $g in
-		ce*)
-			cat <<EOF
-[port lan]
-interface = lan
-
-[port wan]
-interface = wan
-
-[mape]
-role = ce
-br_address = $BR6
-ipv4_port = lan
-ipv6_port = wan
-end_user_prefix = $([ "$g" = ce1 ] && echo $EUP1 || echo $EUP2)
-EOF
-			;;
-		br)
-			cat <<EOF
-[port core]
-interface = core
-
-[port inet]
-interface = inet
-
-[mape]
-role = br
-br_address = $BR6
-ipv4_port = inet
-ipv6_port = core
-EOF
-			;;
+		ce*) conf_ce "$([ "$g" = ce1 ] && echo $EUP1 || echo $EUP2)" ;;
+		br) conf_br ;;
 		esac
-		cat <<EOF
-
-[map-rule rfc7597]
-ipv6_prefix = $R6
-ipv4_prefix = $R4
-ea_bits = $EA
-psid_offset = $OFF
-fmr = yes
-EOF
+		conf_map_rule
 	} >"$(conf "$g")"
-}
-
-gk_start()
-{
-	local g=$1
-
-	mkdir -p "$RUN/bpf-$g"
-	mount -t bpf bpf "$RUN/bpf-$g" || return 1
-	ip netns exec "$(ns "$g")" sh -c 'exec "$0" -c "$1" -f' "$GKD" "$(conf "$g")" \
-		>>"$(gklog "$g")" 2>&1 &
-	GKPID[$g]=$!
-}
-
-workers_running()
-{
-	[ "$(ctl "$1" -j status 2>/dev/null | jq -r .workers.running)" = 2 ]
 }
 
 # ------------------------------------------------------------------ MAP counters
@@ -450,36 +281,8 @@ d() { mdelta "$S/$1.$3" "$S/$1.$4" "$2"; }
 
 # ------------------------------------------------------------------ captures and sinks
 
-# cap_start NAME NS IFACE: tcpdump of IPv4-in-IPv6 on IFACE into NAME.pcap,
-# waits (bounded) until it listens.
-cap_start()
-{
-	local name=$1 n=$2 ifc=$3
-
-	# -Z root: the run directory is root's only.
-	bg "$n" "$RUN/$name.cap.log" tcpdump -Z root -i "$ifc" -n -U -w "$RUN/$name.pcap" \
-		'ip6 and ip6[6] == 4'
-	eval "CAP_$name=$BG_PID"
-	wait_for 10 grep -q 'listening on' "$RUN/$name.cap.log"
-}
-
-cap_stop()
-{
-	local pid
-
-	eval "pid=\$CAP_$1"
-	stop_pid "$pid" INT
-}
-
-# sink_start NAME NS PORT: UDP sink logging "tag src sport" per datagram.
-sink_start()
-{
-	local name=$1 n=$2 port=$3
-
-	: >"$RUN/$name.sink"
-	bg "$n" "$RUN/$name.sink.log" "$PY" "$RUN/mape.py" sink "$port" "$RUN/$name.sink"
-	wait_for 10 eval "[ -n \"\$(nx $n ss -Hlun 'sport = :$port')\" ]"
-}
+# IPv4-in-IPv6 as tcpdump filters it.
+IPIP6='ip6 and ip6[6] == 4'
 
 # sink_has NAME TAGPREFIX: number of datagrams whose tag starts with it.
 sink_n() { grep -c "^$2-" "$RUN/$1.sink" 2>/dev/null; }
@@ -516,10 +319,7 @@ if pingn h1 $SRV4 1 -e "$CE1_P1"; then
 else
 	pass "without genkan, host1 cannot reach the server"
 fi
-declare -A KF0=()
-for g in $GWS; do
-	KF0[$g]=$(kfwd "$g")
-done
+kfwd_snap
 log "kernel forward counters at start: ${KF0[*]}"
 
 log "starting genkand in ce1, ce2, br"
@@ -528,26 +328,7 @@ for g in $GWS; do
 	out=$("$GKD" -c "$(conf "$g")" --check 2>&1)
 	expect "genkand --check accepts the $g config" "$?" -eq 0 || log "$out"
 done
-for g in $GWS; do
-	gk_start "$g" || fail "bpffs for $g"
-done
-up=1
-for g in $GWS; do
-	if gk_ready "$g"; then
-		pass "genkand $g answers status"
-	else
-		fail "genkand $g answers status"
-		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
-		up=0
-	fi
-done
-if [ $up = 0 ]; then
-	summary
-	exit 1
-fi
-for g in $GWS; do
-	check "genkand $g: 2 workers running" wait_for 10 workers_running "$g"
-done
+gws_start "2 workers running"
 
 snap t0
 for g in $GWS; do
@@ -625,7 +406,7 @@ expect "nothing too big for the tunnel (br)" "$(d br too_big t1 t2)" -eq 0
 # ---------------------------------------------------------------- port violation
 log "UDP: $K datagrams from port $CE1_OUT (outside the set), then one from $CE1_P2"
 sink_start srv srv 9999 || fail "UDP sink on the server listens"
-cap_start pv rt r1 || fail "capture on rt r1 (CE1's IPv6 link) starts"
+cap_start pv rt r1 "$IPIP6" || fail "capture on rt r1 (CE1's IPv6 link) starts"
 snap u0
 nx h1 "$PY" "$RUN/mape.py" send $SRV4 9999 "$CE1_OUT" "$K" bad
 nx h1 "$PY" "$RUN/mape.py" send $SRV4 9999 "$CE1_P2" 1 good
@@ -667,7 +448,7 @@ expect "br decap grew by 1 (the well-formed one)" "$(d br decap_pkts s0 s1)" -eq
 log "CE1 -> CE2 over the FMR: host1 -> $CE2_V4, straight to $CE2_V6"
 check "warm-up host1 -> host2" warm h1 "$CE2_V4" 1 -e "$CE1_P1"
 sink_start h2 h2 "$CE2_P2" || fail "UDP sink on host2 listens"
-cap_start fmr rt r2 || fail "capture on rt r2 (CE2's IPv6 link) starts"
+cap_start fmr rt r2 "$IPIP6" || fail "capture on rt r2 (CE2's IPv6 link) starts"
 snap f0
 check "ping -n -c $N -e $CE1_P1 host1 -> host2, all answered" pingn h1 "$CE2_V4" "$N" -e "$CE1_P1"
 nx h1 "$PY" "$RUN/mape.py" send "$CE2_V4" "$CE2_P2" "$CE1_P3" "$K" mesh

@@ -84,36 +84,19 @@ LIMIT=${E2E_LIMIT:-8}
 FLOOD=${E2E_FLOOD:-40}
 PSID_LEN=${E2E_PSID_LEN:-6}
 N=10		# echo requests per ping check
-
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-HELPERS=()
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, XDP)"
-	exit 77	# meson: skipped
-fi
-for t in ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"; do
-	command -v "$t" >/dev/null 2>&1 || { echo "missing tool: $t"; exit 1; }
-done
-if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
-	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
-	exit 1
-fi
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
-GWS="ce1 br"
-ALLNS="h1 ce1 rt br srv"
+WORKERS=2
+PING_I=0.02 PING_W=5 WARM_TRIES=5
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-inst() { echo "$TAG-$1"; }
+e2e_init ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"
+GWS="ce1 br"
+ALLNS="h1 ce1 rt br srv"
 
 cleanup()
 {
-	local g k n
+	local g
 
 	trap - EXIT INT TERM
 	if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
@@ -125,37 +108,9 @@ cleanup()
 			ctl "$g" map show 2>&1 | head -n 20 | sed 's/^/#   /'
 		done
 	fi
-	for g in "${!GKPID[@]}"; do
-		[ -n "${GKPID[$g]}" ] && stop_pid "${GKPID[$g]}" TERM
-	done
-	for k in "${HELPERS[@]}"; do
-		stop_pid "$k" TERM
-	done
-	for n in $ALLNS; do
-		[ -e "/run/netns/$(ns "$n")" ] || continue
-		ip netns del "$(ns "$n")" 2>/dev/null
-	done
-	for g in $GWS; do
-		rm -f "$(sock "$g")"
-		# Pins left by a failure would keep the bpffs busy: unmount lazily.
-		umount -l "$RUN/bpf-$g" 2>/dev/null
-	done
-	if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
-		for g in $GWS; do
-			[ -s "$(gklog "$g")" ] || continue
-			echo "# ---- genkand $g log (last 15 lines) ----"
-			tail -n 15 "$(gklog "$g")" | sed 's/^/# /'
-		done
-	fi
-	if [ -n "${E2E_KEEP:-}" ]; then
-		echo "# run directory kept: $RUN"
-	else
-		rm -rf "$RUN"
-	fi
+	teardown 15
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
+traps
 
 # ------------------------------------------------------------------ helpers (python)
 
@@ -163,25 +118,8 @@ trap 'echo "# terminated"; exit 143' TERM
 # dataplane/map_rule.c) and the traffic tools.
 cat >"$RUN/napt.py" <<'EOF'
 import ipaddress, json, os, select, socket, sys, threading
-
-def ce_params(r6, r4, o, eup):
-    n6, n4, e = (ipaddress.ip_network(x) for x in (r6, r4, eup))
-    p = 32 - n4.prefixlen
-    k = o - p
-    eui = int(e.network_address)
-    ea = (eui >> (128 - n6.prefixlen - o)) & ((1 << o) - 1)
-    v4 = int(n4.network_address) | (ea >> k)
-    psid = ea & ((1 << k) - 1)
-    cut = n6.prefixlen + o
-    pfx64 = (eui >> (128 - cut)) << (64 - cut)	# subnet id 0
-    iid = (v4 << 16) | psid			# 16 zero bits, IPv4, PSID
-    return str(ipaddress.IPv4Address(v4)), psid, k, \
-        str(ipaddress.IPv6Address((pfx64 << 64) | iid))
-
-def port_set(a, k, psid):
-    m = 16 - a - k
-    return [[(A << (16 - a)) | (psid << m) | j for j in range(1 << m)]
-            for A in range(1, 1 << a)]
+sys.path.insert(0, os.environ['E2E_LIB'])
+from e2e_lib import ce_params, port_ranges
 
 # eup R4 O V4 PSID: the shortest end-user prefix under 2001:db8::/40 whose
 # EA bits are V4's suffix then PSID (the inverse of §5.2, for the setup).
@@ -197,7 +135,7 @@ def eup(argv):
 def oracle(argv):
     r6, r4, o, a, e, setf = argv[0], argv[1], int(argv[2]), int(argv[3]), argv[4], argv[5]
     v4, psid, k, v6 = ce_params(r6, r4, o, e)
-    rs = port_set(a, k, psid)
+    rs = port_ranges(a, k, psid)
     with open(setf, 'w') as f:
         for r in rs:
             f.write(' '.join(map(str, r)) + '\n')
@@ -541,71 +479,7 @@ fi
 
 # ------------------------------------------------------------------ topology
 
-# veth A DEVA B DEVB: a two-queue veth pair, each end created in its netns.
-veth()
-{
-	ip -n "$(ns "$1")" link add "$2" numrxqueues 2 numtxqueues 2 type veth \
-		peer name "$4" netns "$(ns "$3")" numrxqueues 2 numtxqueues 2
-}
-
-a6() { ip -n "$(ns "$1")" addr add "$2" dev "$3" nodad; }
-a4() { ip -n "$(ns "$1")" addr add "$2" dev "$3"; }
-
-topo_up()
-{
-	local n
-
-	for n in $ALLNS; do
-		ip netns add "$(ns "$n")" || return 1
-		nx "$n" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.default.accept_ra=0 >/dev/null || return 1
-		r "$n" link set lo up
-	done
-	veth h1 eth0 ce1 lan && veth ce1 wan rt r1 &&
-		veth br core rt r0 && veth br inet srv eth0 || return 1
-	peer h1 eth0 && peer rt r0 && peer rt r1 && peer srv eth0 || return 1
-
-	a4 h1 $LAN_H/24 eth0
-	a4 ce1 $LAN_GW/24 lan
-	a6 ce1 2001:db8:ff01::2/64 wan
-	a6 rt 2001:db8:ff01::1/64 r1
-	a6 rt 2001:db8:ff00::1/64 r0
-	a6 br 2001:db8:ff00::2/64 core
-	a6 br $BR6/128 lo
-	a4 br $BR4/24 inet
-	a4 srv $SRV4/24 eth0
-	for n in h1:eth0 ce1:lan ce1:wan rt:r0 rt:r1 br:core br:inet srv:eth0; do
-		r "${n%%:*}" link set "${n#*:}" up || return 1
-	done
-	r h1 route add default via $LAN_GW || return 1
-	r ce1 -6 route add default via 2001:db8:ff01::1 || return 1
-	r rt -6 route add "$EUP" via 2001:db8:ff01::2 || return 1
-	r rt -6 route add $BR6/128 via 2001:db8:ff00::2 || return 1
-	r br -6 route add default via 2001:db8:ff00::1 || return 1
-	r srv route add default via $BR4 || return 1
-	nx rt sysctl -q -w net.ipv6.conf.all.forwarding=1 >/dev/null || return 1
-	# genkan's workers forward, never the gateways' kernels.
-	for n in $GWS; do
-		nx "$n" sysctl -q -w net.ipv4.ip_forward=0 \
-			net.ipv6.conf.all.forwarding=0 >/dev/null || return 1
-	done
-	return 0
-}
-
-# ping quietly: NS DST COUNT [ARGS]; true when all COUNT were answered.
-pingn()
-{
-	local n=$1 dst=$2 c=$3 out
-	shift 3
-
-	out=$(nx "$n" ping -n -q -c "$c" -i 0.02 -W 5 "$@" "$dst" 2>&1)
-	grep -q " $c received," <<<"$out"
-}
-
-# Warm every neighbour cache on the way: the first packet of a path may
-# be lost to ARP/ND resolution, counted checks must not be.
-warm() { local k; for k in 1 2 3 4 5; do pingn "$@" && return 0; done; return 1; }
+topo_up() { mape_topo_up srv "$SRV4"; }
 
 # ------------------------------------------------------------------ genkand
 
@@ -616,30 +490,12 @@ write_conf()
 
 	mkdir -p /run/genkan
 	{
-		cat <<EOF
-# genkan e2e_napt: $g
-[genkan]
-instance = $(inst "$g")
-socket = $(sock "$g")
-bpffs = $RUN/bpf-$g
-workers = 2
-
-EOF
+		conf_head "$g" e2e_napt
+		echo
 		case $g in
 		ce1)
+			conf_ce "$EUP"
 			cat <<EOF
-[port lan]
-interface = lan
-
-[port wan]
-interface = wan
-
-[mape]
-role = ce
-br_address = $BR6
-ipv4_port = lan
-ipv6_port = wan
-end_user_prefix = $EUP
 
 [nat]
 enabled = yes
@@ -657,47 +513,11 @@ host_port = 8080
 EOF
 			;;
 		br)
-			cat <<EOF
-[port core]
-interface = core
-
-[port inet]
-interface = inet
-
-[mape]
-role = br
-br_address = $BR6
-ipv4_port = inet
-ipv6_port = core
-EOF
+			conf_br
 			;;
 		esac
-		cat <<EOF
-
-[map-rule rfc7597]
-ipv6_prefix = $R6
-ipv4_prefix = $R4
-ea_bits = $EA
-psid_offset = $OFF
-fmr = yes
-EOF
+		conf_map_rule
 	} >"$(conf "$g")"
-}
-
-gk_start()
-{
-	local g=$1
-
-	mkdir -p "$RUN/bpf-$g"
-	mountpoint -q "$RUN/bpf-$g" || mount -t bpf bpf "$RUN/bpf-$g" || return 1
-	ip netns exec "$(ns "$g")" sh -c 'exec "$0" -c "$1" -f' "$GKD" "$(conf "$g")" \
-		>>"$(gklog "$g")" 2>&1 &
-	GKPID[$g]=$!
-}
-
-workers_running()
-{
-	[ "$(ctl "$1" -j status 2>/dev/null | jq -r .workers.running)" = 2 ]
 }
 
 # up GW: start, wait for the ctl socket and both workers.
@@ -706,13 +526,7 @@ up()
 	local g=$1
 
 	gk_start "$g" || { fail "bpffs for $g"; return 1; }
-	if ! gk_ready "$g"; then
-		fail "genkand $g answers status"
-		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
-		return 1
-	fi
-	pass "genkand $g answers status"
-	check "genkand $g: 2 workers running" wait_for 10 workers_running "$g"
+	gw_ready "$g" "2 workers running"
 }
 
 # ------------------------------------------------------------------ NAT counters
@@ -766,25 +580,8 @@ evcheck()
 
 # ------------------------------------------------------------------ captures
 
-# cap_start NAME NS IFACE FILTER: tcpdump into NAME.pcap, waits until it listens.
-cap_start()
-{
-	local name=$1 n=$2 ifc=$3 flt=$4
-
-	# -Z root: the run directory is root's only; -B: 500 flows in a burst.
-	bg "$n" "$RUN/$name.cap.log" tcpdump -Z root -i "$ifc" -n -U -B 8192 -s 128 \
-		-w "$RUN/$name.pcap" "$flt"
-	eval "CAP_PID_$name=$BG_PID"
-	wait_for 10 grep -qs 'listening on' "$RUN/$name.cap.log"
-}
-
-cap_stop()
-{
-	local pid
-
-	eval "pid=\$CAP_PID_$1"
-	stop_pid "$pid" INT
-}
+# -B: 500 flows in a burst.
+CAPOPT=(-B 8192 -s 128)
 
 listens() { [ -n "$(nx "$1" ss -Hl"$2"n "sport = :$3")" ]; }
 
@@ -807,10 +604,7 @@ if pingn h1 $SRV4 1; then
 else
 	pass "without genkan, the LAN host cannot reach the server"
 fi
-declare -A KF0=()
-for g in $GWS; do
-	KF0[$g]=$(kfwd "$g")
-done
+kfwd_snap
 
 log "starting genkand in ce1 (NAPT44, static tcp $STATIC_PORT -> $LAN_H:8080) and br"
 for g in $GWS; do
@@ -884,7 +678,7 @@ expect "nat mappings add with port $OUT_ID (outside the set) is refused" "$rc" -
 check "... and says why ('$(head -n 1 <<<"$out" | cut -c1-100)')" grep -qi "outside" <<<"$out"
 
 # ---------------------------------------------------------------- capture at the server
-cap_start srv srv eth0 "ip and dst host $SRV4" || fail "capture on the server starts"
+cap_start srv srv eth0 "ip and dst host $SRV4" "${CAPOPT[@]}" || fail "capture on the server starts"
 check "warm-up: ping LAN host -> server" warm h1 $SRV4 1
 nstats "$RUN/st.p0" || log "nat stats: $(cat "$RUN/st.p0.err")"
 
@@ -1054,7 +848,7 @@ expect "genkand --check accepts host_port_limit = $LIMIT" "$?" -eq 0 || log "$ou
 up ce1 || { summary; exit 1; }
 check "existing flow (udp $LAN_H:29000) opens" \
 	nx h1 "$PY" "$RUN/napt.py" udpone $LAN_H 29000 $SRV4 7 10
-cap_start ex srv eth0 "ip and dst host $SRV4 and udp" || fail "capture on the server starts"
+cap_start ex srv eth0 "ip and dst host $SRV4 and udp" "${CAPOPT[@]}" || fail "capture on the server starts"
 nstats "$RUN/st.e0" || log "nat stats: $(cat "$RUN/st.e0.err")"
 log "$FLOOD new flows from $LAN_H:31000-$((31000 + FLOOD - 1)), one datagram each"
 nx h1 "$PY" "$RUN/napt.py" udpburst $LAN_H $SRV4 7 31000 "$FLOOD"

@@ -74,95 +74,35 @@ IPERF_S=4		# seconds per iperf3 run
 WORKERS=${E2E_WG_WORKERS:-2}
 WGH=wgh$$		# wireguard-go interface names: unique per run, the
 WGQ=wgq$$		# UAPI socket directory is shared by all namespaces
-
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-declare -A WGPID=()
-HELPERS=()
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, XDP)"
-	exit 77
-fi
-for t in wireguard-go wg; do
-	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
-done
-for t in ip ethtool nsenter ping iperf3 tcpdump jq "$PY"; do
-	command -v "$t" >/dev/null 2>&1 || { echo "missing tool: $t"; exit 1; }
-done
-if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
-	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
-	exit 1
-fi
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
-chmod 700 "$RUN"
-GWS="fd fd2"
-ALLNS="hh hp hq ix fd srv fd2 h3"
+WGIFS="$WGH $WGQ"
+PING_I=0.05 PING_W=5 WARM_TRIES=6
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+e2e_init wireguard-go wg -- ip ethtool nsenter ping iperf3 tcpdump jq "$PY"
+GWS="fd fd2"
+ALLNS="hh hp hq ix fd srv fd2 h3"
 
 cleanup()
 {
-	local g k n
-
 	trap - EXIT INT TERM
 	# Debugging: E2E_HOLD=FILE keeps the namespaces up while FILE exists.
 	while [ -n "${E2E_HOLD:-}" ] && [ -e "$E2E_HOLD" ]; do
 		sleep 1
 	done
-	for g in "${!GKPID[@]}"; do
-		[ -n "${GKPID[$g]}" ] && stop_pid "${GKPID[$g]}" TERM
-	done
-	for g in "${!WGPID[@]}"; do
-		stop_pid "${WGPID[$g]}" TERM
-	done
-	for k in "${HELPERS[@]}"; do
-		stop_pid "$k" TERM
-	done
-	for n in $ALLNS; do
-		[ -e "/run/netns/$(ns "$n")" ] && ip netns del "$(ns "$n")" 2>/dev/null
-	done
-	rm -f "/var/run/wireguard/$WGH.sock" "/var/run/wireguard/$WGQ.sock"
-	for g in $GWS; do
-		rm -f "$(sock "$g")"
-		umount -l "$RUN/bpf-$g" 2>/dev/null
-	done
-	if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
-		for g in $GWS; do
-			[ -s "$(gklog "$g")" ] || continue
-			echo "# ---- genkand $g log (last 20 lines) ----"
-			tail -n 20 "$(gklog "$g")" | sed 's/^/# /'
-		done
-	fi
-	if [ -n "${E2E_KEEP:-}" ]; then
-		echo "# run directory kept: $RUN"
-	else
-		rm -rf "$RUN"
-	fi
+	teardown 20
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
+traps
 
 # ------------------------------------------------------------------ python helpers
 
 cat >"$RUN/wg.py" <<'EOF'
-import base64, hashlib, os, random, socket, sys, time
+import os, socket, sys
+sys.path.insert(0, os.environ['E2E_LIB'])
+from e2e_lib import flood
 
-# sink PORT OUT: one line "payload-tag src" per datagram, flushed.
-def sink(argv):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('0.0.0.0', int(argv[0])))
-    with open(argv[1], 'a', buffering=1) as f:
-        while True:
-            b, (h, sp) = s.recvfrom(4096)
-            f.write('%s %s\n' % (b.decode(errors='replace').split()[0], h))
+# flood: e2e_lib.py's, its random contents from seed 5.
 
 # send DST PORT TAG SIZE: one datagram "TAG pad..." of SIZE bytes.
 def send(argv):
@@ -178,31 +118,8 @@ def replay(argv):
     sendp(pk, iface=argv[1], verbose=False)
     print(len(pk))
 
-# flood IFACE DSTMAC DST DPORT RESPONDER_PUB_B64 COUNT SRC_PREFIX FIRST NSRC:
-# handshake initiations (type 1, 148 B) with random contents, a valid mac1
-# (WireGuard whitepaper §5.4.4: mac1 = MAC(HASH("mac1----" || Spub_r),
-# msg[0:116]), MAC = keyed BLAKE2s-128) and a zero, so wrong, mac2, from
-# NSRC source addresses SRC_PREFIX.FIRST ...
-def flood(argv):
-    from scapy.all import Ether, IP, UDP, Raw, sendp, get_if_hwaddr
-    ifc, dmac, dst, dport, pub, n, pfx, first, nsrc = argv
-    spub = base64.b64decode(pub)
-    assert len(spub) == 32
-    k1 = hashlib.blake2s(b'mac1----' + spub).digest()
-    smac = get_if_hwaddr(ifc)
-    rnd = random.Random(5)
-    pk = []
-    for i in range(int(n)):
-        body = b'\x01\x00\x00\x00' + rnd.randbytes(4 + 32 + 48 + 28)
-        mac1 = hashlib.blake2s(body, key=k1, digest_size=16).digest()
-        msg = body + mac1 + bytes(16)
-        assert len(msg) == 148
-        src = '%s.%d' % (pfx, int(first) + i % int(nsrc))
-        pk.append(Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) /
-                  UDP(sport=40000 + i % 1000, dport=int(dport)) / Raw(msg))
-    sendp(pk, iface=ifc, verbose=False)
-
-{'sink': sink, 'send': send, 'replay': replay, 'flood': flood}[sys.argv[1]](sys.argv[2:])
+{'send': send, 'replay': replay,
+ 'flood': lambda a: flood(a, 5)}[sys.argv[1]](sys.argv[2:])
 EOF
 
 # ------------------------------------------------------------------ keys (wg(8))
@@ -218,30 +135,12 @@ HPPUB=$(cat "$RUN/hp.pub") HQPUB=$(cat "$RUN/hq.pub")
 
 # ------------------------------------------------------------------ topology
 
-# veth A DEVA B DEVB [QUEUES]: a veth pair, each end created in its netns.
-# Links to genkan get one queue per worker: a veth delivers on the queue
-# the sender's TX queue picks, and a queue no worker serves goes to the
-# kernel, which forwards nothing here.
-veth()
-{
-	local q=${5:-2}
-
-	ip -n "$(ns "$1")" link add "$2" numrxqueues "$q" numtxqueues "$q" type veth \
-		peer name "$4" netns "$(ns "$3")" numrxqueues "$q" numtxqueues "$q"
-}
-a() { ip -n "$(ns "$1")" addr add "$2" dev "$3" ${4:-}; }
-
+# Links to genkan get one queue per worker: veth QUEUES is WORKERS.
 topo_up()
 {
 	local n p
 
-	for n in $ALLNS; do
-		ip netns add "$(ns "$n")" || return 1
-		nx "$n" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.default.accept_ra=0 >/dev/null || return 1
-		r "$n" link set lo up
-	done
+	ns_up net.ipv6.conf.default.accept_ra=0 || return 1
 	r ix link add br0 type bridge || return 1
 	veth hh eth0 hp lan && veth hp inet ix p-hp && veth hq inet ix p-hq &&
 		veth fd inet ix p-fd "$WORKERS" && veth fd2 inet ix p-fd2 "$WORKERS" &&
@@ -254,28 +153,28 @@ topo_up()
 	peer hh eth0 && peer hp lan && peer hp inet && peer hq inet &&
 		peer srv eth0 && peer h3 eth0
 	r ix link set br0 up
-	a ix 203.0.113.250/24 br0
-	a ix 2001:db8:ff::250/64 br0 nodad
+	a4 ix 203.0.113.250/24 br0
+	a6 ix 2001:db8:ff::250/64 br0
 	# Flood sources: real addresses, so the cookie replies resolve (ARP).
 	for n in $(seq 100 163); do
-		a ix 203.0.113.$n/32 br0 || return 1
+		a4 ix 203.0.113.$n/32 br0 || return 1
 	done
 
-	a hh 198.18.1.2/24 eth0
-	a hp 198.18.1.1/24 lan
-	a hp 203.0.113.2/24 inet
-	a hp 2001:db8:ff::2/64 inet nodad
-	a hq 203.0.113.5/24 inet
-	a hq 2001:db8:ff::5/64 inet nodad
-	a fd 203.0.113.1/24 inet
-	a fd 2001:db8:ff::1/64 inet nodad
-	a fd 198.51.100.1/24 lan
-	a fd 2001:db8:51::1/64 lan nodad
-	a srv 198.51.100.2/24 eth0
-	a srv 2001:db8:51::2/64 eth0 nodad
-	a fd2 203.0.113.4/24 inet
-	a fd2 198.18.3.1/24 lan
-	a h3 198.18.3.2/24 eth0
+	a4 hh 198.18.1.2/24 eth0
+	a4 hp 198.18.1.1/24 lan
+	a4 hp 203.0.113.2/24 inet
+	a6 hp 2001:db8:ff::2/64 inet
+	a4 hq 203.0.113.5/24 inet
+	a6 hq 2001:db8:ff::5/64 inet
+	a4 fd 203.0.113.1/24 inet
+	a6 fd 2001:db8:ff::1/64 inet
+	a4 fd 198.51.100.1/24 lan
+	a6 fd 2001:db8:51::1/64 lan
+	a4 srv 198.51.100.2/24 eth0
+	a6 srv 2001:db8:51::2/64 eth0
+	a4 fd2 203.0.113.4/24 inet
+	a4 fd2 198.18.3.1/24 lan
+	a4 h3 198.18.3.2/24 eth0
 	for n in hh:eth0 hp:lan hp:inet hq:inet fd:inet fd:lan srv:eth0 \
 		fd2:inet fd2:lan h3:eth0; do
 		r "${n%%:*}" link set "${n#*:}" up || return 1
@@ -288,41 +187,10 @@ topo_up()
 	r h3 route add default via 198.18.3.1 mtu 1420 || return 1
 	nx hp sysctl -q -w net.ipv4.ip_forward=1 \
 		net.ipv4.conf.all.promote_secondaries=1 >/dev/null || return 1
-	for n in $GWS; do
-		nx "$n" sysctl -q -w net.ipv4.ip_forward=0 \
-			net.ipv6.conf.all.forwarding=0 >/dev/null || return 1
-	done
+	gws_noforward
 }
-
-pingn()
-{
-	local n=$1 dst=$2 c=$3 out
-	shift 3
-
-	out=$(nx "$n" ping -n -q -c "$c" -i 0.05 -W 5 "$@" "$dst" 2>&1)
-	grep -q " $c received," <<<"$out"
-}
-# The first packets of a path may wait for a handshake or ARP: retry.
-warm() { local k; for k in 1 2 3 4 5 6; do pingn "$@" && return 0; done; return 1; }
 
 # ------------------------------------------------------------------ wireguard-go
-
-# wggo NS IFNAME: start wireguard-go in NS (foreground, so it is ours).
-wggo()
-{
-	local n=$1 ifn=$2 k
-
-	nsx "$n" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$ifn" \
-		>"$RUN/wggo-$n.log" 2>&1 &
-	WGPID[$n]=$!
-	for ((k = 0; k < 100; k++)); do
-		r "$n" link show "$ifn" >/dev/null 2>&1 &&
-			[ -S "/var/run/wireguard/$ifn.sock" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wgx() { local n=$1; shift; nx "$n" wg "$@"; }
 
 wg_up()
 {
@@ -331,8 +199,8 @@ wg_up()
 		peer "$FDPUB" preshared-key "$RUN/home.psk" \
 		allowed-ips 198.51.100.0/24,2001:db8:51::/64 \
 		endpoint 203.0.113.1:51820 || return 1
-	a hp 198.18.100.2/24 "$WGH"
-	a hp 2001:db8:100::2/64 "$WGH" nodad
+	a4 hp 198.18.100.2/24 "$WGH"
+	a6 hp 2001:db8:100::2/64 "$WGH"
 	r hp link set "$WGH" up || return 1
 	r hp route add 198.51.100.0/24 dev "$WGH" || return 1
 	r hp -6 route add 2001:db8:51::/64 dev "$WGH" || return 1
@@ -341,16 +209,10 @@ wg_up()
 	wggo hq "$WGQ" || return 1
 	wgx hq set "$WGQ" private-key "$RUN/hq.key" listen-port 51820 \
 		peer "$FDPUB" allowed-ips 198.51.100.0/24 || return 1
-	a hq 198.18.200.2/24 "$WGQ"
-	a hq 198.18.100.99/32 "$WGQ"
+	a4 hq 198.18.200.2/24 "$WGQ"
+	a4 hq 198.18.100.99/32 "$WGQ"
 	r hq link set "$WGQ" up || return 1
 	r hq route add 198.51.100.0/24 dev "$WGQ" src 198.18.200.2 || return 1
-}
-
-# wg-go's view: "endpoint handshake rx tx" of its only peer.
-wggo_peer()
-{
-	wgx "$1" show "$2" dump | sed -n 2p | awk '{ print $3, $5, $6, $7 }'
 }
 
 # ------------------------------------------------------------------ genkand
@@ -360,13 +222,9 @@ write_conf()
 	local g=$1
 
 	mkdir -p /run/genkan
-	cat >"$(conf "$g")" <<EOF
-# genkan e2e_wg: $g
-[genkan]
-instance = $TAG-$g
-socket = $(sock "$g")
-bpffs = $RUN/bpf-$g
-workers = $WORKERS
+	{
+		conf_head "$g" e2e_wg
+		cat <<EOF
 
 [port inet]
 interface = inet
@@ -380,6 +238,7 @@ ListenPort = 51820
 port = inet
 mtu = 1420
 EOF
+	} >"$(conf "$g")"
 	case $g in
 	fd)
 		cat >>"$(conf "$g")" <<EOF
@@ -416,22 +275,6 @@ Endpoint = 203.0.113.1:51820
 EOF
 		;;
 	esac
-}
-
-gk_start()
-{
-	local g=$1
-
-	mkdir -p "$RUN/bpf-$g"
-	mount -t bpf bpf "$RUN/bpf-$g" || return 1
-	ip netns exec "$(ns "$g")" sh -c 'exec "$0" -c "$1" -f' "$GKD" "$(conf "$g")" \
-		>>"$(gklog "$g")" 2>&1 &
-	GKPID[$g]=$!
-}
-
-workers_running()
-{
-	[ "$(ctl "$1" -j status 2>/dev/null | jq -r .workers.running)" = "$WORKERS" ]
 }
 
 # ------------------------------------------------------------------ wg show -j
@@ -490,24 +333,6 @@ C_STAGED_DROP='^staged_dropped_'
 
 # ------------------------------------------------------------------ captures, sinks
 
-cap_start()
-{
-	local name=$1 n=$2 ifc=$3 filt=$4
-
-	bg "$n" "$RUN/$name.cap.log" tcpdump -Z root -i "$ifc" -n -U -w "$RUN/$name.pcap" "$filt"
-	eval "CAP_$name=$BG_PID"
-	wait_for 10 grep -qs 'listening on' "$RUN/$name.cap.log"
-}
-cap_stop() { local pid; eval "pid=\$CAP_$1"; stop_pid "$pid" INT; }
-
-sink_start()
-{
-	local name=$1 n=$2 port=$3
-
-	: >"$RUN/$name.sink"
-	bg "$n" "$RUN/$name.sink.log" "$PY" "$RUN/wg.py" sink "$port" "$RUN/$name.sink"
-	wait_for 10 eval "[ -n \"\$(nx $n ss -Hlun 'sport = :$port')\" ]"
-}
 sink_n() { grep -c "^$2 " "$RUN/$1.sink" 2>/dev/null; }
 sink_has() { [ "$(sink_n "$1" "$2")" -ge "${3:-1}" ]; }
 
@@ -549,10 +374,7 @@ if pingn hp 198.51.100.2 1 -W 2; then
 else
 	pass "without genkan, the home peer cannot reach the server"
 fi
-declare -A KF0=()
-for g in $GWS; do
-	KF0[$g]=$(kfwd "$g")
-done
+kfwd_snap
 
 log "starting genkand in fd and fd2"
 for g in $GWS; do
@@ -564,26 +386,7 @@ for g in $GWS; do
 		fail "genkand --check prints no key"
 	fi
 done
-for g in $GWS; do
-	gk_start "$g" || fail "bpffs for $g"
-done
-up=1
-for g in $GWS; do
-	if gk_ready "$g"; then
-		pass "genkand $g answers status"
-	else
-		fail "genkand $g answers status"
-		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
-		up=0
-	fi
-done
-if [ $up = 0 ]; then
-	summary
-	exit 1
-fi
-for g in $GWS; do
-	check "genkand $g: $WORKERS worker(s) running" wait_for 10 workers_running "$g"
-done
+gws_start "$WORKERS worker(s) running"
 
 wshow fd t0
 wshow fd2 t0
@@ -759,7 +562,7 @@ check "ping -n -c $N server -> home host after the rekey" pingn srv 198.18.1.2 $
 
 # ---------------------------------------------------------------- roaming
 log "roaming: hp's outer address 203.0.113.2 -> 203.0.113.3, then port 51820 -> 51830"
-a hp 203.0.113.3/24 inet
+a4 hp 203.0.113.3/24 inet
 r hp addr del 203.0.113.2/24 dev inet
 check "ping home host -> server from the new address" warm hh 198.51.100.2 1
 wshow fd m1
@@ -837,7 +640,7 @@ expect "fd2 has a handshake with fd" "$(wpeer "$S/fd2.g1" "$FDPUB" latest_handsh
 log "fd's own outer address: 203.0.113.1 -> 203.0.113.6"
 nx fd sysctl -qw net.ipv4.conf.inet.promote_secondaries=1
 wshow fd o0
-a fd 203.0.113.6/24 inet
+a4 fd 203.0.113.6/24 inet
 r fd addr del 203.0.113.1/24 dev inet
 # wg-go, like any WireGuard peer, keeps sending to .1 until an
 # authenticated packet from .6 arrives: fd sends first (server -> home).

@@ -40,61 +40,23 @@ GKD=$GK_BUILD/ctl/genkand
 GKCTL=$GK_BUILD/ctl/genkanctl
 TAG=gkwe-$$
 WGE=wge$$
-
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-WGPID=
-HELPERS=()
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, XDP)"
-	exit 77
-fi
-for t in wireguard-go wg; do
-	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
-done
-for t in ip ethtool nsenter ping jq; do
-	command -v "$t" >/dev/null 2>&1 || { echo "missing tool: $t"; exit 1; }
-done
-if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
-	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
-	exit 1
-fi
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
-GWS="gw"
-ALLNS="wp gw srv"
+WGIFS=$WGE
+PING_I=0.1 PING_W=3 WARM_TRIES=6
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+e2e_init wireguard-go wg -- ip ethtool nsenter ping jq
+GWS="gw"
+ALLNS="wp gw srv"
+
 cleanup()
 {
-	local n
-
 	trap - EXIT INT TERM
-	[ -n "${GKPID[gw]:-}" ] && stop_pid "${GKPID[gw]}" TERM
-	[ -n "$WGPID" ] && stop_pid "$WGPID" TERM
-	for n in $ALLNS; do
-		[ -e "/run/netns/$(ns "$n")" ] && ip netns del "$(ns "$n")" 2>/dev/null
-	done
 	rm -rf "/etc/netns/$(ns gw)"
-	rm -f "/var/run/wireguard/$WGE.sock" "$(sock gw)"
-	umount -l "$RUN/bpf-gw" 2>/dev/null
-	if [ "$NFAIL" -gt 0 ] && [ -s "$(gklog gw)" ]; then
-		echo "# ---- genkand log (last 20 lines) ----"
-		tail -n 20 "$(gklog gw)" | sed 's/^/# /'
-	fi
-	if [ -n "${E2E_KEEP:-}" ]; then
-		echo "# run directory kept: $RUN"
-	else
-		rm -rf "$RUN"
-	fi
+	teardown 20
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
+traps
 
 # gw's /etc: written before the namespace exists, so every
 # `ip netns exec` into it sees these files over the host's.
@@ -119,46 +81,30 @@ PSK=$(cat "$RUN/wp.psk")
 
 topo_up()
 {
-	local n
-
-	for n in $ALLNS; do
-		ip netns add "$(ns "$n")" || return 1
-		nx "$n" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 >/dev/null || return 1
-		r "$n" link set lo up
-	done
+	ns_up || return 1
 	r wp link add inet type veth peer name inet netns "$(ns gw)" || return 1
 	r gw link add lan type veth peer name eth0 netns "$(ns srv)" || return 1
 	peer wp inet && peer srv eth0
-	r wp addr add 203.0.113.2/24 dev inet
-	r wp addr add 2001:db8:ff::2/64 dev inet nodad
-	r gw addr add 203.0.113.1/24 dev inet
-	r gw addr add 2001:db8:ff::1/64 dev inet nodad
-	r gw addr add 198.51.100.1/24 dev lan
-	r srv addr add 198.51.100.2/24 dev eth0
+	a4 wp 203.0.113.2/24 inet
+	a6 wp 2001:db8:ff::2/64 inet
+	a4 gw 203.0.113.1/24 inet
+	a6 gw 2001:db8:ff::1/64 inet
+	a4 gw 198.51.100.1/24 lan
+	a4 srv 198.51.100.2/24 eth0
 	r wp link set inet up && r gw link set inet up && r gw link set lan up &&
 		r srv link set eth0 up || return 1
 	r srv route add default via 198.51.100.1 || return 1
-	nx gw sysctl -q -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0 \
-		>/dev/null
+	gws_noforward
 }
 
 wg_up()
 {
-	local k
-
-	ip netns exec "$(ns wp)" env WG_PROCESS_FOREGROUND=1 \
-		wireguard-go -f "$WGE" >"$RUN/wggo.log" 2>&1 &
-	WGPID=$!
-	for ((k = 0; k < 100; k++)); do
-		[ -S "/var/run/wireguard/$WGE.sock" ] && break
-		sleep 0.1
-	done
+	wggo wp "$WGE"
 	# No endpoint: the tunnel comes up only if genkan found wp by name.
 	nx wp wg set "$WGE" private-key "$RUN/wp.key" listen-port 51820 \
 		peer "$GWPUB" preshared-key "$RUN/wp.psk" \
 		allowed-ips 198.51.100.0/24 || return 1
-	r wp addr add 198.18.100.2/24 dev "$WGE"
+	a4 wp 198.18.100.2/24 "$WGE"
 	r wp link set "$WGE" up || return 1
 	r wp route add 198.51.100.0/24 dev "$WGE"
 }
@@ -194,16 +140,8 @@ EOF
 }
 EP_LINE=23	# the Endpoint line of write_conf
 
-pingn()
-{
-	local n=$1 dst=$2 out
-
-	out=$(nx "$n" ping -n -q -c 5 -i 0.1 -W 3 "$dst" 2>&1)
-	grep -q " 5 received," <<<"$out"
-}
-# The first echo waits for the handshake (a cold tunnel drops it): retry.
-warm() { local k; for k in 1 2 3 4 5 6; do pingn "$@" && return 0; done; return 1; }
-
+# pingn/warm with 5 echo requests; the first waits for the handshake (a
+# cold tunnel drops it): warm retries.
 ep_of() { ctl gw -j wg show | jq -r --arg k "$WPPUB" \
 	'[.. | objects | select(.public_key? == $k)][0].endpoint // "NA"'; }
 
@@ -229,14 +167,12 @@ out=$(ip netns exec "$(ns gw)" "$GKD" --check -c "$(conf gw)" 2>&1)
 expect "--check: frontdoor.test resolves from the netns hosts file" "$?" = 0
 
 # ------------------------------------------------------------------ start
-ip netns exec "$(ns gw)" sh -c 'exec "$0" -c "$1" -f' "$GKD" "$(conf gw)" \
-	>>"$(gklog gw)" 2>&1 &
-GKPID[gw]=$!
+gk_start gw
 check "genkand starts with a named Endpoint" gk_ready gw
 
 check "srv -> wp through the tunnel (genkan initiated to frontdoor.test)" \
-	warm srv 198.18.100.2
-check "wp -> srv" pingn wp 198.51.100.2
+	warm srv 198.18.100.2 5
+check "wp -> srv" pingn wp 198.51.100.2 5
 expect "wg show -j: endpoint is the resolved address" "$(ep_of)" = 203.0.113.2:51820
 check "wg show: endpoint line numeric" \
 	bash -c 'grep -q "endpoint: 203.0.113.2:51820" <<<"$1"' _ "$(ctl gw wg show)"
@@ -245,7 +181,7 @@ check "wg show: endpoint line numeric" \
 out=$(ctl gw wg set peer "$WPPUB" endpoint frontdoor6.test:51820 2>&1)
 expect "wg set endpoint frontdoor6.test:51820 accepted" "$?" = 0
 expect "wg show: [2001:db8:ff::2]:51820" "$(ep_of)" = "[2001:db8:ff::2]:51820"
-check "srv -> wp over the IPv6 endpoint" warm srv 198.18.100.2
+check "srv -> wp over the IPv6 endpoint" warm srv 198.18.100.2 5
 
 out=$(ctl gw wg set peer "$WPPUB" endpoint nowhere.test:51820 2>&1)
 rc=$?

@@ -82,41 +82,18 @@ LPORT=51408		# the CE's ListenPort: A = 50, PSID 0x34, in the set
 BLOB_KB=4096
 FLOOD=${E2E_WGM_FLOOD:-3000}
 
-NPASS=0
-NFAIL=0
-declare -A GKPID=()
-WGPID=
-HELPERS=()
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, XDP)"
-	exit 77
-fi
-for t in wireguard-go wg; do
-	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
-done
-for t in ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"; do
-	command -v "$t" >/dev/null 2>&1 || { echo "missing tool: $t"; exit 1; }
-done
-if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
-	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
-	exit 1
-fi
-
-RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
-chmod 700 "$RUN"
-GWS="ce1 br"
-ALLNS="h1 ce1 rt br fd"
+WGIFS=$WGM
+PING_I=0.05 PING_W=3 WARM_TRIES=8
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+e2e_init wireguard-go wg -- ip ethtool nsenter ping curl tcpdump jq sha256sum "$PY"
+GWS="ce1 br"
+ALLNS="h1 ce1 rt br fd"
 
 cleanup()
 {
-	local g k n
-
 	trap - EXIT INT TERM
 	if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
 		if [ -n "${GKPID[ce1]:-}" ] && kill -0 "${GKPID[ce1]}" 2>/dev/null; then
@@ -124,56 +101,30 @@ cleanup()
 			ctl ce1 -j wg show 2>&1 | head -n 80 | sed 's/^/#   /'
 		fi
 	fi
-	for g in "${!GKPID[@]}"; do
-		[ -n "${GKPID[$g]}" ] && stop_pid "${GKPID[$g]}" TERM
-	done
-	[ -n "$WGPID" ] && stop_pid "$WGPID" TERM
-	for k in "${HELPERS[@]}"; do
-		stop_pid "$k" TERM
-	done
-	for n in $ALLNS; do
-		[ -e "/run/netns/$(ns "$n")" ] && ip netns del "$(ns "$n")" 2>/dev/null
-	done
-	rm -f "/var/run/wireguard/$WGM.sock"
-	for g in $GWS; do
-		rm -f "$(sock "$g")"
-		umount -l "$RUN/bpf-$g" 2>/dev/null
-	done
-	if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
-		for g in $GWS; do
-			[ -s "$(gklog "$g")" ] || continue
-			echo "# ---- genkand $g log (last 20 lines) ----"
-			tail -n 20 "$(gklog "$g")" | sed 's/^/# /'
-		done
-	fi
-	if [ -n "${E2E_KEEP:-}" ]; then
-		echo "# run directory kept: $RUN"
-	else
-		rm -rf "$RUN"
-	fi
+	teardown 20
 }
-trap cleanup EXIT
-trap 'echo "# interrupted"; exit 130' INT
-trap 'echo "# terminated"; exit 143' TERM
+traps
 
 # ------------------------------------------------------------------ oracle (python)
 
 cat >"$RUN/wgm.py" <<'EOF'
-import base64, hashlib, ipaddress, random, sys
+import ipaddress, os, sys
+sys.path.insert(0, os.environ['E2E_LIB'])
+from e2e_lib import flood, port_ranges
 
-# RFC 7597 §5.1: the port set of PSID psid (offset a, length k).
-def port_set(a, k, psid):
-    m = 16 - a - k
-    return {(A << (16 - a)) | (psid << m) | j
-            for A in range(1, 1 << a) for j in range(1 << m)}
+# flood: e2e_lib.py's, its random contents from seed 7.
+
+# Appendix A's CE set (a = 6, k = 8, PSID 0x34), RFC 7597 §5.1.
+def ce_set():
+    return {p for r in port_ranges(6, 8, 0x34) for p in r}
 
 # inset PORT: is PORT in Appendix A's CE set (a = 6, k = 8, PSID 0x34)?
 def inset(argv):
-    sys.exit(0 if int(argv[0]) in port_set(6, 8, 0x34) else 1)
+    sys.exit(0 if int(argv[0]) in ce_set() else 1)
 
 # outside: a port near ListenPort that is not in the set.
 def outside(argv):
-    s = port_set(6, 8, 0x34)
+    s = ce_set()
     print(next(p for p in range(int(argv[0]), 65536) if p not in s))
 
 # pcap PCAP CE4 DOOR4 LPORT LAN_PREFIX: WireGuard packets between the CE
@@ -182,7 +133,7 @@ def pcap(argv):
     from scapy.all import PcapReader, IP, UDP
     path, ce4, door, lport, lan = argv[0], argv[1], argv[2], int(argv[3]), \
         ipaddress.ip_network(argv[4])
-    s = port_set(6, 8, 0x34)
+    s = ce_set()
     c = dict(FROM_CE=0, FROM_CE_OK=0, FROM_CE_BAD=0, TO_CE=0, TO_CE_OK=0,
              LAN_LEAK=0)
     tf, tt = set(), set()
@@ -222,34 +173,8 @@ def pcap(argv):
     c['HS_RTT_MS'] = '"%s"' % ' '.join('%.2f' % x for x in rtt)
     print(' '.join('CAP_%s=%s' % kv for kv in c.items()))
 
-# flood IFACE DSTMAC DST DPORT RESPONDER_PUB_B64 COUNT SRC_PREFIX FIRST NSRC
-# [LEN]: handshake initiations (type 1) with random contents, a valid mac1
-# (whitepaper §5.4.4: mac1 = MAC(HASH("mac1----" || Spub_r), msg[0:116]),
-# MAC = keyed BLAKE2s-128) and a zero, so wrong, mac2, from NSRC source
-# addresses SRC_PREFIX.FIRST ...; LEN (148) pads or cuts the message.
-def flood(argv):
-    from scapy.all import Ether, IP, UDP, Raw, sendp, get_if_hwaddr
-    ifc, dmac, dst, dport, pub, n, pfx, first, nsrc = argv[:9]
-    ln = int(argv[9]) if len(argv) > 9 else 148
-    spub = base64.b64decode(pub)
-    assert len(spub) == 32
-    k1 = hashlib.blake2s(b'mac1----' + spub).digest()
-    smac = get_if_hwaddr(ifc)
-    rnd = random.Random(7)
-    pk = []
-    for i in range(int(n)):
-        body = b'\x01\x00\x00\x00' + rnd.randbytes(4 + 32 + 48 + 28)
-        mac1 = hashlib.blake2s(body, key=k1, digest_size=16).digest()
-        msg = body + mac1 + bytes(16)
-        assert len(msg) == 148
-        msg = (msg + bytes(max(0, ln - 148)))[:ln]
-        src = '%s.%d' % (pfx, int(first) + i % int(nsrc))
-        pk.append(Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) /
-                  UDP(sport=40000 + i % 1000, dport=int(dport)) / Raw(msg))
-    sendp(pk, iface=ifc, verbose=False)
-
 {'inset': inset, 'outside': outside, 'pcap': pcap,
- 'flood': flood}[sys.argv[1]](sys.argv[2:])
+ 'flood': lambda a: flood(a, 7)}[sys.argv[1]](sys.argv[2:])
 EOF
 
 # ------------------------------------------------------------------ addresses, keys
@@ -270,83 +195,14 @@ CEPUB=$(cat "$RUN/ce.pub") DOORPUB=$(cat "$RUN/door.pub")
 
 # ------------------------------------------------------------------ topology
 
-veth()
-{
-	ip -n "$(ns "$1")" link add "$2" numrxqueues 2 numtxqueues 2 type veth \
-		peer name "$4" netns "$(ns "$3")" numrxqueues 2 numtxqueues 2
-}
-
-a6() { ip -n "$(ns "$1")" addr add "$2" dev "$3" nodad; }
-a4() { ip -n "$(ns "$1")" addr add "$2" dev "$3"; }
-
-topo_up()
-{
-	local n
-
-	for n in $ALLNS; do
-		ip netns add "$(ns "$n")" || return 1
-		nx "$n" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.default.accept_ra=0 >/dev/null || return 1
-		r "$n" link set lo up
-	done
-	veth h1 eth0 ce1 lan && veth ce1 wan rt r1 &&
-		veth br core rt r0 && veth br inet fd eth0 || return 1
-	peer h1 eth0 && peer rt r0 && peer rt r1 && peer fd eth0 || return 1
-
-	a4 h1 $LAN_H/24 eth0
-	a4 ce1 $LAN_GW/24 lan
-	a6 ce1 2001:db8:ff01::2/64 wan
-	a6 rt 2001:db8:ff01::1/64 r1
-	a6 rt 2001:db8:ff00::1/64 r0
-	a6 br 2001:db8:ff00::2/64 core
-	a6 br $BR6/128 lo
-	a4 br $BR4/24 inet
-	a4 fd $DOOR4/24 eth0
-	for n in h1:eth0 ce1:lan ce1:wan rt:r0 rt:r1 br:core br:inet fd:eth0; do
-		r "${n%%:*}" link set "${n#*:}" up || return 1
-	done
-	r h1 route add default via $LAN_GW || return 1
-	r ce1 -6 route add default via 2001:db8:ff01::1 || return 1
-	r rt -6 route add "$EUP" via 2001:db8:ff01::2 || return 1
-	r rt -6 route add $BR6/128 via 2001:db8:ff00::2 || return 1
-	r br -6 route add default via 2001:db8:ff00::1 || return 1
-	r fd route add default via $BR4 || return 1
-	nx rt sysctl -q -w net.ipv6.conf.all.forwarding=1 >/dev/null || return 1
-	for n in $GWS; do
-		nx "$n" sysctl -q -w net.ipv4.ip_forward=0 \
-			net.ipv6.conf.all.forwarding=0 >/dev/null || return 1
-	done
-	return 0
-}
-
-pingn()
-{
-	local n=$1 dst=$2 c=$3 out
-	shift 3
-
-	out=$(nx "$n" ping -n -q -c "$c" -i 0.05 -W 3 "$@" "$dst" 2>&1)
-	grep -q " $c received," <<<"$out"
-}
-
-# The first packet of a path may wait for ARP/ND or a handshake: retry.
-warm() { local k; for k in 1 2 3 4 5 6 7 8; do pingn "$@" && return 0; done; return 1; }
+topo_up() { mape_topo_up fd "$DOOR4"; }
 
 # ------------------------------------------------------------------ wireguard-go
 
 # The door knows the CE's key and LAN but no endpoint: the CE calls first.
 wg_up()
 {
-	local k
-
-	nsx fd env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$WGM" \
-		>"$RUN/wggo.log" 2>&1 &
-	WGPID=$!
-	for ((k = 0; k < 100; k++)); do
-		r fd link show "$WGM" >/dev/null 2>&1 &&
-			[ -S "/var/run/wireguard/$WGM.sock" ] && break
-		sleep 0.1
-	done
+	wggo fd "$WGM"
 	nx fd wg set "$WGM" private-key "$RUN/door.key" listen-port 51820 \
 		peer "$CEPUB" allowed-ips 198.18.0.0/24 || return 1
 	a4 fd $DOOR_T/24 "$WGM"
@@ -354,18 +210,6 @@ wg_up()
 	r fd link set "$WGM" mtu 1400 up || return 1
 	r fd route add 198.18.0.0/24 dev "$WGM" || return 1
 }
-
-# cap_start NAME FILTER: tcpdump on the front door's eth0 into NAME.pcap.
-cap_start()
-{
-	bg fd "$RUN/$1.cap.log" tcpdump -i eth0 -n -U -w "$RUN/$1.pcap" "$2"
-	eval "CAP_$1=$BG_PID"
-	wait_for 10 grep -qs 'listening on' "$RUN/$1.cap.log"
-}
-cap_stop() { local pid; eval "pid=\$CAP_$1"; stop_pid "$pid" INT; }
-
-# wg-go's view: "endpoint handshake rx tx" of its only peer.
-wggo_peer() { nx fd wg show "$WGM" dump | sed -n 2p | awk '{ print $3, $5, $6, $7 }'; }
 
 # ------------------------------------------------------------------ genkand
 
@@ -376,30 +220,12 @@ write_conf()
 
 	mkdir -p /run/genkan
 	{
-		cat <<EOF
-# genkan e2e_wg_mape: $g
-[genkan]
-instance = $TAG-$g
-socket = $(sock "$g")
-bpffs = $RUN/bpf-$g
-workers = $WORKERS
-
-EOF
+		conf_head "$g" e2e_wg_mape
+		echo
 		case $g in
 		ce1)
+			conf_ce "$EUP"
 			cat <<EOF
-[port lan]
-interface = lan
-
-[port wan]
-interface = wan
-
-[mape]
-role = ce
-br_address = $BR6
-ipv4_port = lan
-ipv6_port = wan
-end_user_prefix = $EUP
 
 [nat]
 enabled = yes
@@ -417,47 +243,11 @@ Endpoint = $DOOR4:51820
 EOF
 			;;
 		br)
-			cat <<EOF
-[port core]
-interface = core
-
-[port inet]
-interface = inet
-
-[mape]
-role = br
-br_address = $BR6
-ipv4_port = inet
-ipv6_port = core
-EOF
+			conf_br
 			;;
 		esac
-		cat <<EOF
-
-[map-rule rfc7597]
-ipv6_prefix = $R6
-ipv4_prefix = $R4
-ea_bits = $EA
-psid_offset = $OFF
-fmr = yes
-EOF
+		conf_map_rule
 	} >"$(conf "$g")"
-}
-
-gk_start()
-{
-	local g=$1
-
-	mkdir -p "$RUN/bpf-$g"
-	mountpoint -q "$RUN/bpf-$g" || mount -t bpf bpf "$RUN/bpf-$g" || return 1
-	ip netns exec "$(ns "$g")" sh -c 'exec "$0" -c "$1" -f' "$GKD" "$(conf "$g")" \
-		>>"$(gklog "$g")" 2>&1 &
-	GKPID[$g]=$!
-}
-
-workers_running()
-{
-	[ "$(ctl "$1" -j status 2>/dev/null | jq -r .workers.running)" = "$WORKERS" ]
 }
 
 S=$RUN/stats
@@ -474,7 +264,7 @@ delta()
 handshakes() { jq -r '.counters.handshakes_completed // 0' "$1" 2>/dev/null || echo 0; }
 responder_logged() { grep -q "handshake completed (responder)" "$(gklog ce1)"; }
 # door_hs_after T: wg-go's latest handshake with the CE is newer than T.
-door_hs_after() { local h; read -r _ h _ _ <<<"$(wggo_peer)"; [ "${h:-0}" -gt "$1" ]; }
+door_hs_after() { local h; read -r _ h _ _ <<<"$(wggo_peer fd "$WGM")"; [ "${h:-0}" -gt "$1" ]; }
 
 # ==================================================================== tests
 
@@ -519,10 +309,7 @@ fi
 expect "genkand refuses [wireguard] mtu 1401 above tunnel MTU 1460 - 60" "$rc" -ne 0
 check "... saying which line and what fits" grep -q "mtu 1401 is above the MAP-E tunnel MTU 1460 minus 60.*set mtu = 1400 or less" <<<"$out"
 
-declare -A KF0=()
-for g in $GWS; do
-	KF0[$g]=$(kfwd "$g")
-done
+kfwd_snap
 log "starting genkand in ce1 (MAP-E CE + NAPT44 + WireGuard) and br"
 for g in $GWS; do
 	write_conf "$g"
@@ -534,14 +321,7 @@ for g in $GWS; do
 	gk_start "$g" || fail "bpffs for $g"
 done
 for g in $GWS; do
-	if ! gk_ready "$g"; then
-		fail "genkand $g answers status"
-		tail -n 5 "$(gklog "$g")" | sed 's/^/#   /'
-		summary
-		exit 1
-	fi
-	pass "genkand $g answers status"
-	check "genkand $g: $WORKERS worker(s) running" wait_for 10 workers_running "$g"
+	gw_ready "$g" "$WORKERS worker(s) running" || { summary; exit 1; }
 done
 check "ce1 logs the WireGuard data-plane path" \
 	grep -q "IPv4 through the MAP-E CE data plane" "$(gklog ce1)"
@@ -572,7 +352,7 @@ check "non-tunnel path first: ping LAN host -> front door public address (NAPT)"
 check "the first ping LAN host -> front door tunnel address gets through (-c 1 -W 5)" \
 	pingn h1 $DOOR_T 1 -W 5
 check "ping -n -c $N LAN host -> front door tunnel address" pingn h1 $DOOR_T $N
-read -r wep whs _ _ <<<"$(wggo_peer)"
+read -r wep whs _ _ <<<"$(wggo_peer fd "$WGM")"
 expect "wg-go's endpoint for the CE is the shared address and ListenPort" "$wep" = "$CE4:$LPORT"
 check "ping -n -c $N front door -> LAN host over the tunnel" pingn fd $LAN_H $N -I $DOOR_T
 
@@ -602,7 +382,7 @@ expect "genkan's and wg-go's handshake times agree within 5 s" "$(( hs > whs ? h
 # The blob went LAN host -> door (sealed by the CE), the ACKs came back.
 expect "wg show -j: tx bytes to the door > the blob" "$(wpeer "$S/ce1.t1" transfer_tx)" -gt $((BLOB_KB * 1024))
 expect "wg show -j: rx bytes from the door > 20 KB" "$(wpeer "$S/ce1.t1" transfer_rx)" -gt 20000
-read -r _ _ wrx wtx <<<"$(wggo_peer)"
+read -r _ _ wrx wtx <<<"$(wggo_peer fd "$WGM")"
 expect "wg-go rx bytes from the CE > the blob" "$wrx" -gt $((BLOB_KB * 1024))
 expect "wg-go tx bytes to the CE > 20 KB" "$wtx" -gt 20000
 expect "wg show -j: the door's endpoint" "$(wpeer "$S/ce1.t1" endpoint)" = "$DOOR4:51820"
@@ -615,7 +395,7 @@ expect "genkand's messages were injected by a worker" "$(delta "$c0_inj" "$(wce 
 # ---------------------------------------------------------------- door initiates
 log "the front door initiates: its peer is reset with the CE's endpoint"
 hs_n0=$(handshakes "$S/ce1.t1")
-read -r _ wh0 _ _ <<<"$(wggo_peer)"
+read -r _ wh0 _ _ <<<"$(wggo_peer fd "$WGM")"
 nx fd wg set "$WGM" peer "$CEPUB" remove
 nx fd wg set "$WGM" peer "$CEPUB" allowed-ips 198.18.0.0/24 endpoint "$CE4:$LPORT"
 r fd route replace 198.18.0.0/24 dev "$WGM"
@@ -666,7 +446,7 @@ check "ping front door -> LAN host from the door's new port" warm fd $LAN_H 1 -I
 wshow m2
 expect "wg show -j: the CE's endpoint followed the port" \
 	"$(wpeer "$S/ce1.m2" endpoint)" = "$DOOR4B:51830"
-cap_start rm "udp and src host $CE4 and src port $LPORT" || fail "capture rm starts"
+cap_start rm fd eth0 "udp and src host $CE4 and src port $LPORT" || fail "capture rm starts"
 check "ping -n -c $N LAN host -> front door tunnel address (to the new port)" \
 	pingn h1 $DOOR_T $N
 wait_for 10 cap_has rm "udp[8] == 4 and dst host $DOOR4B and dst port 51830" $N
@@ -675,7 +455,7 @@ expect "capture: the CE's data goes to $DOOR4B:51830" \
 	"$(cap_count rm "udp[8] == 4 and dst host $DOOR4B and dst port 51830")" -ge $N
 expect "capture: nothing from the CE to the old endpoints" \
 	"$(cap_count rm "not (dst host $DOOR4B and dst port 51830)")" -eq 0
-read -r wep _ _ _ <<<"$(wggo_peer)"
+read -r wep _ _ _ <<<"$(wggo_peer fd "$WGM")"
 expect "wg-go still sees the CE at the shared address and ListenPort" "$wep" = "$CE4:$LPORT"
 
 # ---------------------------------------------------------------- flood
@@ -685,11 +465,11 @@ for k in $(seq 128 191); do
 	a4 fd 203.0.113.$k/32 eth0 || fail "flood source 203.0.113.$k"
 done
 BRMAC=$(r br -j link show dev inet | jq -r '.[0].address')
-cap_start fl "udp and src host $CE4 and src port $LPORT and (udp[8] == 2 or udp[8] == 3)" ||
+cap_start fl fd eth0 "udp and src host $CE4 and src port $LPORT and (udp[8] == 2 or udp[8] == 3)" ||
 	fail "capture fl starts"
 wshow f0
 hs_f0=$(handshakes "$S/ce1.f0")
-read -r _ whf _ _ <<<"$(wggo_peer)"
+read -r _ whf _ _ <<<"$(wggo_peer fd "$WGM")"
 nsx fd "$PY" "$RUN/wgm.py" flood eth0 "$BRMAC" $CE4 $LPORT "$CEPUB" "$FLOOD" \
 	203.0.113 128 64 >"$RUN/flood.log" 2>&1 &
 FLPID=$!
