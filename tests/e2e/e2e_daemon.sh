@@ -243,6 +243,8 @@ xdp_off_within()
 	return 1
 }
 
+# First contact with a neighbor: genkan drops until the kernel has resolved
+# it (ARP/ND, asked for by genkan), so those checks retry (wait_for).
 ping4() { nx "$(ns_c "$1")" ping -n -q -c "${2:-3}" -i 0.2 -W 2 198.51.100.2 >/dev/null 2>&1; }
 ping6() { nx "$(ns_c "$1")" ping -n -6 -q -c "${2:-3}" -i 0.2 -W 2 2001:db8:2::2 >/dev/null 2>&1; }
 
@@ -406,8 +408,8 @@ check "routes: deleted route disappears" wait_for 10 route_gone
 gen2=$(ctl 1 -j routes | jq -r .fib_generation)
 expect "routes: FIB generation grew after the delete" "$gen2" -gt "$gen1"
 
-check "ping client -> server IPv4" ping4 1 3
-check "ping client -> server IPv6" ping6 1 3
+check "ping client -> server IPv4" wait_for 10 ping4 1 3
+check "ping client -> server IPv6" wait_for 10 ping6 1 3
 CMAC=$(ip -n "$(ns_c 1)" -j link show dev cl0 | jq -r '.[0].address')
 SMAC=$(ip -n "$(ns_s 1)" -j link show dev sv0 | jq -r '.[0].address')
 NEIGH='.neighbors[] | "\(.addr)|\(.lladdr)|\(.dev)"'
@@ -545,8 +547,8 @@ expect "-s socket 1 reaches instance 1" "$(jstatus 1 .instance)/$(jstatus 1 .pid
 expect "-s socket 2 reaches instance 2" "$(jstatus 2 .instance)/$(jstatus 2 .pid)" = \
 	"$(inst 2)/${GKPID[2]}"
 expect "instance 2 has its own pin dir" "$(jstatus 2 .bpffs_pin_dir)" = "$(pindir 2)"
-check "site 2 forwards IPv4" ping4 2 3
-check "site 2 forwards IPv6" ping6 2 3
+check "site 2 forwards IPv4" wait_for 10 ping4 2 3
+check "site 2 forwards IPv6" wait_for 10 ping6 2 3
 check "site 1 still forwards IPv4" ping4 1 3
 ip -n "$G2" route add 203.0.113.0/24 via 198.51.100.2
 r2() { ctl 2 -j routes | jq -r "$ROUTES" | grep -qxF "203.0.113.0/24|198.51.100.2|wan"; }
@@ -585,8 +587,8 @@ fi
 expect "the fresh daemon is the one answering" "$(jstatus 1 .pid)" = "${GKPID[1]}"
 check "fresh daemon attaches XDP to gw-lan again" xdp_on "$G1" gw-lan
 check "fresh daemon attaches XDP to gw-wan again" xdp_on "$G1" gw-wan
-check "fresh daemon forwards IPv4" ping4 1 3
-check "fresh daemon forwards IPv6" ping6 1 3
+check "fresh daemon forwards IPv4" wait_for 10 ping4 1 3
+check "fresh daemon forwards IPv6" wait_for 10 ping6 1 3
 
 # ---------------------------------------------------------------- 9. duplicate daemon
 log "9. a second genkand on the same socket"
