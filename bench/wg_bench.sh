@@ -347,6 +347,31 @@ snap()
 	[ -n "$any" ] && echo "$out" || echo "-"
 }
 
+# cpu_snap: "ticks_user ticks_sys ns" of both gateways' processes
+# (genkand or wireguard-go; every thread, as /proc/PID/stat sums them).
+cpu_snap()
+{
+	local p u=0 sy=0 f
+
+	for p in "${GKPID[@]}" "${WGPID[@]}"; do
+		read -r -a f <"/proc/$p/stat" 2>/dev/null || continue
+		u=$((u + f[13]))
+		sy=$((sy + f[14]))
+	done
+	echo "$u $sy $(date +%s%N)"
+}
+
+# cpu_delta BEFORE AFTER: "user% sys%" of one CPU over the interval.
+cpu_delta()
+{
+	awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		split(a, x); split(b, y)
+		t = (y[3] - x[3]) / 1e9
+		if (t <= 0) { print "NA NA"; exit }
+		printf "%.0f %.0f", 100 * (y[1] - x[1]) / hz / t, 100 * (y[2] - x[2]) / hz / t
+	}'
+}
+
 # delta BEFORE AFTER: "cycles/pkt tx_full handoff_out" over a test.
 delta()
 {
@@ -368,25 +393,28 @@ udp() { nx c iperf3 -J -c 198.51.100.2 -t "$SECS" -u -l 64 -b 0 2>/dev/null |
 	jq -r '.end.sum | "\((.packets - .lost_packets) / .seconds | floor) \(.packets / .seconds | floor)"' \
 	2>/dev/null || echo "NA NA"; }
 
-# measure TEST: one iperf3 test with the genkan counters around it;
-# prints "value cycles/pkt tx_full handoff_out" (UDP: "rx sent ...").
+# measure TEST: one iperf3 test with the counters around it; prints
+# "value cycles/pkt tx_full handoff_out user% sys%" (UDP: "rx sent ...").
 measure()
 {
-	local a b v
+	local a b v ca cb
 
 	a=$(snap)
+	ca=$(cpu_snap)
 	case $1 in
 	tcp1) v=$(tcp 1) ;;
 	tcp4) v=$(tcp 4) ;;
 	udp64) v=$(udp) ;;
 	esac
+	cb=$(cpu_snap)
 	b=$(snap)
-	echo "$v $(delta "$a" "$b")"
+	echo "$v $(delta "$a" "$b") $(cpu_delta "$ca" "$cb")"
 }
 
 TESTS="tcp1 tcp4 udp64"
 # One line per (rep, set-up, test) in $RUN/results:
-#   set-up test rep value cycles/pkt tx_full handoff [udp: value = rx, + sent]
+#   set-up test rep value cycles/pkt tx_full handoff user% sys% [udp: sent]
+# (udp: value = received pps)
 RESULTS=$RUN/results
 : >"$RESULTS"
 log "$(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg); genkan: $WORKERS worker(s)," \
@@ -405,13 +433,15 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		for t in $TESTS; do
 			m=$(measure "$t")
 			if [ "$t" = udp64 ]; then
-				read -r rx sent cpp full ho <<<"$m"
-				echo "$setup_name $t $rep $rx $cpp $full $ho $sent" >>"$RESULTS"
-				log "  $t: rx $rx pps (sent $sent), cycles/pkt $cpp, tx_full $full, handoff $ho"
+				read -r rx sent cpp full ho us sy <<<"$m"
+				echo "$setup_name $t $rep $rx $cpp $full $ho $us $sy $sent" >>"$RESULTS"
+				log "  $t: rx $rx pps (sent $sent), cycles/pkt $cpp, tx_full $full," \
+					"handoff $ho, gateway cpu user $us% sys $sy%"
 			else
-				read -r v cpp full ho <<<"$m"
-				echo "$setup_name $t $rep $v $cpp $full $ho" >>"$RESULTS"
-				log "  $t: $v Mbit/s, cycles/pkt $cpp, tx_full $full, handoff $ho"
+				read -r v cpp full ho us sy <<<"$m"
+				echo "$setup_name $t $rep $v $cpp $full $ho $us $sy" >>"$RESULTS"
+				log "  $t: $v Mbit/s, cycles/pkt $cpp, tx_full $full, handoff $ho," \
+					"gateway cpu user $us% sys $sy%"
 			fi
 		done
 		teardown
@@ -445,7 +475,7 @@ for s in $ONLY; do
 		read -r m lo hi <<<"$(stat "$s" "$t" 4)"
 		line="$line $(printf '%-22s' "$m [$lo..$hi]")"
 	done
-	read -r m lo hi <<<"$(stat "$s" udp64 8)"
+	read -r m lo hi <<<"$(stat "$s" udp64 10)"
 	echo "$line $m [$lo..$hi]"
 done
 echo "genkan busy cycles per packet (both gateways; median), tx_full + tx_drops, hand-offs (sum):"
@@ -457,6 +487,16 @@ for s in $ONLY; do
 		full=$(awk -v s="$s" -v t="$t" '$1 == s && $2 == t { n += $6 } END { print n + 0 }' "$RESULTS")
 		ho=$(awk -v s="$s" -v t="$t" '$1 == s && $2 == t { n += $7 } END { print n + 0 }' "$RESULTS")
 		line="$line $(printf '%-22s' "$t $m c/p, $full, $ho")"
+	done
+	echo "$line"
+done
+echo "gateway processes' CPU (both; % of one CPU, median user+sys):"
+for s in $ONLY; do
+	line=$(printf '%-10s' "$s")
+	for t in tcp1 tcp4 udp64; do
+		read -r u _ <<<"$(stat "$s" "$t" 8)"
+		read -r k _ <<<"$(stat "$s" "$t" 9)"
+		line="$line $(printf '%-22s' "$t $u+$k")"
 	done
 	echo "$line"
 done
