@@ -211,8 +211,8 @@ topo_up()
 	done
 	r c route add default via 198.18.1.1 mtu 1420 || return 1
 	r s route add default via 198.51.100.1 mtu 1420 || return 1
-	nx A sysctl -q -w net.ipv4.ip_forward=$([ "$ka" = wggo ] && echo 1 || echo 0)
-	nx B sysctl -q -w net.ipv4.ip_forward=$([ "$kb" = wggo ] && echo 1 || echo 0)
+	nx A sysctl -q -w net.ipv4.ip_forward="$([ "$ka" = wggo ] && echo 1 || echo 0)"
+	nx B sysctl -q -w net.ipv4.ip_forward="$([ "$kb" = wggo ] && echo 1 || echo 0)"
 }
 
 # wggo_up GW IFNAME KEY PEERPUB PEER_ENDPOINT ALLOWED
@@ -220,6 +220,7 @@ wggo_up()
 {
 	local g=$1 ifn=$2 k
 
+	# shellcheck disable=SC2086 # --wggo-env is a list of K=V words
 	ip netns exec "$(ns "$g")" env WG_PROCESS_FOREGROUND=1 $WGGO_ENV wireguard-go -f "$ifn" \
 		>"$RUN/wggo-$g.log" 2>&1 &
 	WGPID[$g]=$!
