@@ -4,7 +4,8 @@
 #  2. MAP-E stages and worker pipeline (64 B inner, 1,000 BR rules)
 #  3. WireGuard AEAD and data stage against raw intel-ipsec-mb, same run
 #  4. end-to-end veth forwarding: genkan against kernel forwarding, same run
-#  5. WireGuard end to end: wireguard-go and genkan gateways, same run
+#  5. WireGuard end to end: wireguard-go and genkan gateways, same run,
+#     interleaved repetitions (median, min..max)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${GK_BUILD:-$here/../build}

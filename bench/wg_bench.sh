@@ -7,6 +7,8 @@
 #   wggo-wggo   wireguard-go <-> wireguard-go (kernel forwards, TUN)
 #   gk-gk       genkan <-> genkan (kernel forwarding off)
 #   gk-wggo     genkan (A) <-> wireguard-go (B)
+#   base-base   genkan from --base DIR <-> the same (before/after a change,
+#               measured in the same run; add it to --only)
 # For each: iperf3 TCP client -> server (1 and 4 streams) and a UDP
 # small-packet rate (iperf3 -u -l 64 -b 0, packets the server received per
 # second). It prints figures and the ratios to wireguard-go; it asserts
@@ -15,35 +17,73 @@
 #  c: client            A: gateway                     B: gateway            s: server
 #  eth0 198.18.1.2 -- lan 198.18.1.1 | inet 203.0.113.1 -- inet 203.0.113.2 | lan 198.51.100.1 -- eth0 198.51.100.2
 #
-# Every set-up gets fresh namespaces and keys. Links into genkan have
-# 2 queues (one per worker); non-genkan veth ends get tx off / gro on.
-# Client and server routes carry the tunnel MTU (1420), so TCP picks a
-# fitting MSS in every set-up alike.
+# Fairness: every set-up gets fresh namespaces and keys, the same veths
+# (--queues RX/TX queues each, default: the genkan worker count, so no
+# queue lacks a worker), the same MTU (client and server routes carry the
+# tunnel MTU 1420, so TCP picks the same MSS everywhere) and the same
+# iperf3 parameters. Non-genkan veth ends get tx off / gro on.
+# wireguard-go runs as Debian ships it (GOMAXPROCS = all CPUs;
+# --wggo-env adds environment, e.g. GOMAXPROCS=1, to try others).
+# The set-ups run interleaved, --reps times (wggo, gk, gk-wggo, wggo, ...),
+# so a burst of foreign load hits all of them alike; the table gives the
+# median and min..max of each figure, and the ratios of the medians.
 #
-# Usage: bench/wg_bench.sh [--seconds N] [--workers N] [--only "gk-gk ..."]
+# genkan tuning (documented, applied to both genkan gateways alike):
+# --workers N per gateway (default 1: on a 2-CPU box two gateways, two
+# iperf3 and the softirqs already share two cores; see docs/wireguard.md),
+# --cpus-a LIST / --cpus-b LIST their "cpus" (default: A on CPU 0, B on
+# CPU 1 when workers = 1, else genkan's default), --idle-sleep-us N.
+# For genkan gateways it also prints, per test, the workers' busy TSC
+# cycles per packet received (both gateways summed: cycles / rx packets)
+# and the tx_full and hand-off counters.
+#
+# Usage: bench/wg_bench.sh [--seconds N] [--reps R] [--workers N]
+#                          [--queues N] [--cpus-a LIST] [--cpus-b LIST]
+#                          [--idle-sleep-us N] [--wggo-env "K=V ..."]
+#                          [--base BUILD_DIR] [--only "gk-gk ..."]
 # Environment: GK_BUILD (default <repo>/build), WGB_KEEP=1 keeps logs.
 # Needs root, iproute2, ethtool, iperf3, jq, wireguard-go and wg.
 #
 # Noise: everything (iperf3 both ends, both gateways' workers or
 # wireguard-go threads, softirqs) shares the machine's cores, so absolute
-# figures say little; compare set-ups of the same run.
+# figures say little; compare set-ups of the same run, and check `uptime`
+# first (another CPU-heavy job skews the figures of the set-up it meets).
 
 set -u
 umask 077		# keys are root's only
 
 SECS=5
-WORKERS=2
+REPS=3
+WORKERS=1
+QUEUES=
+CPUS_A=
+CPUS_B=
+IDLE_US=
+WGGO_ENV=
+GK_BASE=
 ONLY="wggo-wggo gk-gk gk-wggo"
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) SECS=$2; shift ;;
+	--reps) REPS=$2; shift ;;
 	--workers) WORKERS=$2; shift ;;
+	--queues) QUEUES=$2; shift ;;
+	--cpus-a) CPUS_A=$2; shift ;;
+	--cpus-b) CPUS_B=$2; shift ;;
+	--idle-sleep-us) IDLE_US=$2; shift ;;
+	--wggo-env) WGGO_ENV=$2; shift ;;
 	--only) ONLY=$2; shift ;;
+	--base) GK_BASE=$2; shift ;;
 	*) sed -n '2,/^$/ s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
+QUEUES=${QUEUES:-$WORKERS}
+if [ "$WORKERS" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	CPUS_A=${CPUS_A:-0}
+	CPUS_B=${CPUS_B:-1}
+fi
 
 GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
 GKD=$GK_BUILD/ctl/genkand
@@ -64,6 +104,10 @@ if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
 	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
 	exit 1
 fi
+case " $ONLY " in
+*base*) [ -x "${GK_BASE:-/nonexistent}/ctl/genkand" ] ||
+	{ echo "base-base needs --base BUILD_DIR with ctl/genkand"; exit 1; } ;;
+esac
 
 RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
 chmod 700 "$RUN"
@@ -128,11 +172,12 @@ trap cleanup EXIT
 trap 'echo "# interrupted"; exit 130' INT
 trap 'echo "# terminated"; exit 143' TERM
 
-# veth A DEVA B DEVB: 2 queues each way.
+# veth A DEVA B DEVB: $QUEUES queues each way, in every set-up.
 veth()
 {
-	ip -n "$(ns "$1")" link add "$2" numrxqueues 2 numtxqueues 2 type veth \
-		peer name "$4" netns "$(ns "$3")" numrxqueues 2 numtxqueues 2
+	ip -n "$(ns "$1")" link add "$2" numrxqueues "$QUEUES" numtxqueues "$QUEUES" \
+		type veth peer name "$4" netns "$(ns "$3")" \
+		numrxqueues "$QUEUES" numtxqueues "$QUEUES"
 }
 # Non-genkan ends: full checksums on the wire, NAPI for redirected frames.
 peer() { nx "$1" ethtool -K "$2" tx off gro on >/dev/null 2>&1; }
@@ -151,6 +196,8 @@ topo_up()
 	veth c eth0 A lan && veth A inet B inet && veth B lan s eth0 || return 1
 	peer c eth0
 	peer s eth0
+	# wireguard-go is a TUN device: its gateway's kernel must forward.
+	# genkan gateways forward nothing in the kernel.
 	[ "$ka" = wggo ] && { peer A lan; peer A inet; }
 	[ "$kb" = wggo ] && { peer B lan; peer B inet; }
 	r c addr add 198.18.1.2/24 dev eth0
@@ -164,10 +211,8 @@ topo_up()
 	done
 	r c route add default via 198.18.1.1 mtu 1420 || return 1
 	r s route add default via 198.51.100.1 mtu 1420 || return 1
-	# wireguard-go is a TUN device: its gateway's kernel must forward.
-	# genkan gateways forward nothing in the kernel.
-	nx A sysctl -q -w net.ipv4.ip_forward=$([ "$ka" = wggo ] && echo 1 || echo 0)
-	nx B sysctl -q -w net.ipv4.ip_forward=$([ "$kb" = wggo ] && echo 1 || echo 0)
+	nx A sysctl -q -w net.ipv4.ip_forward="$([ "$ka" = wggo ] && echo 1 || echo 0)"
+	nx B sysctl -q -w net.ipv4.ip_forward="$([ "$kb" = wggo ] && echo 1 || echo 0)"
 }
 
 # wggo_up GW IFNAME KEY PEERPUB PEER_ENDPOINT ALLOWED
@@ -175,7 +220,8 @@ wggo_up()
 {
 	local g=$1 ifn=$2 k
 
-	ip netns exec "$(ns "$g")" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$ifn" \
+	# shellcheck disable=SC2086 # --wggo-env is a list of K=V words
+	ip netns exec "$(ns "$g")" env WG_PROCESS_FOREGROUND=1 $WGGO_ENV wireguard-go -f "$ifn" \
 		>"$RUN/wggo-$g.log" 2>&1 &
 	WGPID[$g]=$!
 	for ((k = 0; k < 100; k++)); do
@@ -189,11 +235,18 @@ wggo_up()
 	r "$g" route add "$6" dev "$ifn" || return 1
 }
 
-# gk_up GW KEY PEERPUB PEER_ENDPOINT ALLOWED
+# gk_up GW KIND KEY PEERPUB PEER_ENDPOINT ALLOWED (KIND: gk or base)
 gk_up()
 {
-	local g=$1 k
+	local g=$1 gkd=$GKD k cpus extra=
 
+	[ "$2" = base ] && gkd=$GK_BASE/ctl/genkand
+	shift
+
+	cpus=$([ "$g" = A ] && echo "$CPUS_A" || echo "$CPUS_B")
+	[ -n "$cpus" ] && extra="cpus = $cpus"
+	[ -n "$IDLE_US" ] && extra="$extra
+idle_sleep_us = $IDLE_US"
 	mkdir -p /run/genkan "$RUN/bpf-$g"
 	cat >"$RUN/$g.conf" <<EOF
 # genkan wg_bench: gateway $g
@@ -202,6 +255,7 @@ instance = $TAG-$g
 socket = $(sock "$g")
 bpffs = $RUN/bpf-$g
 workers = $WORKERS
+$extra
 
 [port inet]
 interface = inet
@@ -222,7 +276,7 @@ Endpoint = $4
 PersistentKeepalive = 25
 EOF
 	mount -t bpf bpf "$RUN/bpf-$g" || return 1
-	ip netns exec "$(ns "$g")" sh -c 'exec "$0" -c "$1" -f' "$GKD" "$RUN/$g.conf" \
+	ip netns exec "$(ns "$g")" sh -c 'exec "$0" -c "$1" -f' "$gkd" "$RUN/$g.conf" \
 		>>"$RUN/genkand-$g.log" 2>&1 &
 	GKPID[$g]=$!
 	for ((k = 0; k < 300; k++)); do
@@ -244,13 +298,13 @@ setup()
 		wg pubkey <"$RUN/$k.key" >"$RUN/$k.pub"
 	done
 	topo_up "$ka" "$kb" || return 1
-	if [ "$ka" = gk ]; then
-		gk_up A "$RUN/A.key" "$(cat "$RUN/B.pub")" 203.0.113.2:51820 198.51.100.0/24
+	if [ "$ka" != wggo ]; then
+		gk_up A "$ka" "$RUN/A.key" "$(cat "$RUN/B.pub")" 203.0.113.2:51820 198.51.100.0/24
 	else
 		wggo_up A "$WGA" "$RUN/A.key" "$(cat "$RUN/B.pub")" 203.0.113.2:51820 198.51.100.0/24
 	fi || return 1
-	if [ "$kb" = gk ]; then
-		gk_up B "$RUN/B.key" "$(cat "$RUN/A.pub")" 203.0.113.1:51820 198.18.1.0/24
+	if [ "$kb" != wggo ]; then
+		gk_up B "$kb" "$RUN/B.key" "$(cat "$RUN/A.pub")" 203.0.113.1:51820 198.18.1.0/24
 	else
 		wggo_up B "$WGB" "$RUN/B.key" "$(cat "$RUN/A.pub")" 203.0.113.1:51820 198.18.1.0/24
 	fi || return 1
@@ -263,6 +317,74 @@ setup()
 	return 1
 }
 
+# gk_snap GW: "busy_cycles rx_packets tx_full tx_drops handoff_out" now.
+gk_snap()
+{
+	local g=$1 st ho
+
+	st=$(nx "$g" "$GKCTL" -s "$(sock "$g")" -j stats 2>/dev/null |
+		jq -r '[([.workers[].busy_cycles] | add),
+			 ([.workers[].rx_packets] | add),
+			 .worker_drops.tx_full,
+			 ([.ports[].tx_drops] | add)] | @tsv' 2>/dev/null)
+	ho=$(nx "$g" "$GKCTL" -s "$(sock "$g")" -j wg show 2>/dev/null |
+		jq -r '.counters.handoff_out // 0' 2>/dev/null)
+	echo "${st:-0 0 0 0}" "${ho:-0}"
+}
+
+# snap: the genkan gateways' counters summed (A and B), "-" for none.
+snap()
+{
+	local g out="0 0 0 0 0" any=
+
+	for g in A B; do
+		[ -n "${GKPID[$g]:-}" ] || continue
+		any=1
+		out=$(awk -v a="$out" -v b="$(gk_snap "$g")" 'BEGIN {
+			n = split(a, x); split(b, y)
+			for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? " " : ""), x[i] + y[i]
+		}')
+	done
+	[ -n "$any" ] && echo "$out" || echo "-"
+}
+
+# cpu_snap: "ticks_user ticks_sys ns" of both gateways' processes
+# (genkand or wireguard-go; every thread, as /proc/PID/stat sums them).
+cpu_snap()
+{
+	local p u=0 sy=0 f
+
+	for p in "${GKPID[@]}" "${WGPID[@]}"; do
+		read -r -a f <"/proc/$p/stat" 2>/dev/null || continue
+		u=$((u + f[13]))
+		sy=$((sy + f[14]))
+	done
+	echo "$u $sy $(date +%s%N)"
+}
+
+# cpu_delta BEFORE AFTER: "user% sys%" of one CPU over the interval.
+cpu_delta()
+{
+	awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		split(a, x); split(b, y)
+		t = (y[3] - x[3]) / 1e9
+		if (t <= 0) { print "NA NA"; exit }
+		printf "%.0f %.0f", 100 * (y[1] - x[1]) / hz / t, 100 * (y[2] - x[2]) / hz / t
+	}'
+}
+
+# delta BEFORE AFTER: "cycles/pkt tx_full handoff_out" over a test.
+delta()
+{
+	[ "$1" = - ] && { echo "- - -"; return; }
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x); split(b, y)
+		p = y[2] - x[2]
+		printf "%s %.0f %.0f", (p > 0 ? int((y[1] - x[1]) / p) : "NA"),
+			y[3] - x[3] + y[4] - x[4], y[5] - x[5]
+	}'
+}
+
 # TCP: Mbit/s the server received.
 tcp() { nx c iperf3 -J -c 198.51.100.2 -t "$SECS" -P "$1" 2>/dev/null |
 	jq -r '.end.sum_received.bits_per_second / 1e6 | floor' 2>/dev/null || echo NA; }
@@ -272,23 +394,70 @@ udp() { nx c iperf3 -J -c 198.51.100.2 -t "$SECS" -u -l 64 -b 0 2>/dev/null |
 	jq -r '.end.sum | "\((.packets - .lost_packets) / .seconds | floor) \(.packets / .seconds | floor)"' \
 	2>/dev/null || echo "NA NA"; }
 
-declare -A RES=()
-for setup_name in $ONLY; do
-	log "set-up $setup_name"
-	if ! setup "$setup_name"; then
-		log "set-up $setup_name failed; logs:"
-		tail -n 5 "$RUN"/*.log 2>/dev/null | sed 's/^/#   /'
+# measure TEST: one iperf3 test with the counters around it; prints
+# "value cycles/pkt tx_full handoff_out user% sys%" (UDP: "rx sent ...").
+measure()
+{
+	local a b v ca cb
+
+	a=$(snap)
+	ca=$(cpu_snap)
+	case $1 in
+	tcp1) v=$(tcp 1) ;;
+	tcp4) v=$(tcp 4) ;;
+	udp64) v=$(udp) ;;
+	esac
+	cb=$(cpu_snap)
+	b=$(snap)
+	echo "$v $(delta "$a" "$b") $(cpu_delta "$ca" "$cb")"
+}
+
+TESTS="tcp1 tcp4 udp64"
+# One line per (rep, set-up, test) in $RUN/results:
+#   set-up test rep value cycles/pkt tx_full handoff user% sys% [udp: sent]
+# (udp: value = received pps)
+RESULTS=$RUN/results
+: >"$RESULTS"
+log "$(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg); genkan: $WORKERS worker(s)," \
+	"cpus A '${CPUS_A:-default}' B '${CPUS_B:-default}', $QUEUES queue(s) per veth"
+for ((rep = 1; rep <= REPS; rep++)); do
+	for setup_name in $ONLY; do
+		log "rep $rep set-up $setup_name"
+		if ! setup "$setup_name"; then
+			log "set-up $setup_name failed; logs:"
+			tail -n 5 "$RUN"/*.log 2>/dev/null | sed 's/^/#   /'
+			teardown
+			continue
+		fi
+		[ "$rep" = 1 ] && [ -n "${GKPID[A]:-}" ] &&
+			log "A crypto: $(nx A "$GKCTL" -s "$(sock A)" -j wg show 2>/dev/null | jq -r .crypto)"
+		for t in $TESTS; do
+			m=$(measure "$t")
+			if [ "$t" = udp64 ]; then
+				read -r rx sent cpp full ho us sy <<<"$m"
+				echo "$setup_name $t $rep $rx $cpp $full $ho $us $sy $sent" >>"$RESULTS"
+				log "  $t: rx $rx pps (sent $sent), cycles/pkt $cpp, tx_full $full," \
+					"handoff $ho, gateway cpu user $us% sys $sy%"
+			else
+				read -r v cpp full ho us sy <<<"$m"
+				echo "$setup_name $t $rep $v $cpp $full $ho $us $sy" >>"$RESULTS"
+				log "  $t: $v Mbit/s, cycles/pkt $cpp, tx_full $full, handoff $ho," \
+					"gateway cpu user $us% sys $sy%"
+			fi
+		done
 		teardown
-		RES[$setup_name]="NA NA NA NA"
-		continue
-	fi
-	[ -n "${GKPID[A]:-}" ] &&
-		log "A crypto: $(nx A "$GKCTL" -s "$(sock A)" -j wg show 2>/dev/null | jq -r .crypto)"
-	t1=$(tcp 1); t4=$(tcp 4); u=$(udp)
-	RES[$setup_name]="$t1 $t4 $u"
-	log "$setup_name: tcp1 $t1 Mbit/s, tcp4 $t4 Mbit/s, udp64 received/sent $u pps"
-	teardown
+	done
 done
+
+# stat SETUP TEST FIELD: "median min max" over the reps (NA if none).
+stat()
+{
+	awk -v s="$1" -v t="$2" -v f="$3" '$1 == s && $2 == t && $f ~ /^[0-9]+$/ { print $f }' \
+		"$RESULTS" | sort -n | awk '{ v[NR] = $1 } END {
+			if (!NR) { print "NA NA NA"; exit }
+			m = NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)
+			print m, v[1], v[NR] }'
+}
 
 ratio()
 {
@@ -297,20 +466,53 @@ ratio()
 }
 
 echo
-echo "WireGuard e2e, ${SECS} s per test, $WORKERS genkan worker(s) per gateway, $(nproc) CPUs"
-printf '%-10s %14s %14s %14s %14s\n' set-up "tcp1 Mbit/s" "tcp4 Mbit/s" "udp64 rx pps" \
+echo "WireGuard e2e, ${SECS} s per test, $REPS rep(s), $WORKERS genkan worker(s) per gateway," \
+	"$(nproc) CPUs; median [min..max]"
+printf '%-10s %-22s %-22s %-22s %s\n' set-up "tcp1 Mbit/s" "tcp4 Mbit/s" "udp64 rx pps" \
 	"udp64 sent pps"
 for s in $ONLY; do
-	# shellcheck disable=SC2086
-	printf '%-10s %14s %14s %14s %14s\n' "$s" ${RES[$s]}
+	line=$(printf '%-10s' "$s")
+	for t in tcp1 tcp4 udp64; do
+		read -r m lo hi <<<"$(stat "$s" "$t" 4)"
+		line="$line $(printf '%-22s' "$m [$lo..$hi]")"
+	done
+	read -r m lo hi <<<"$(stat "$s" udp64 10)"
+	echo "$line $m [$lo..$hi]"
 done
-if [ -n "${RES[wggo-wggo]:-}" ]; then
-	read -r b1 b4 bu _ <<<"${RES[wggo-wggo]}"
-	for s in gk-gk gk-wggo; do
-		[ -n "${RES[$s]:-}" ] || continue
-		read -r x1 x4 xu _ <<<"${RES[$s]}"
-		printf '%-10s %14s %14s %14s   (/ wggo-wggo; goal gk-gk >= 3x)\n' "$s" \
-			"$(ratio "$x1" "$b1")" "$(ratio "$x4" "$b4")" "$(ratio "$xu" "$bu")"
+echo "genkan busy cycles per packet (both gateways; median), tx_full + tx_drops, hand-offs (sum):"
+for s in $ONLY; do
+	case $s in *gk*|*base*) ;; *) continue ;; esac
+	line=$(printf '%-10s' "$s")
+	for t in tcp1 tcp4 udp64; do
+		read -r m _ <<<"$(stat "$s" "$t" 5)"
+		full=$(awk -v s="$s" -v t="$t" '$1 == s && $2 == t { n += $6 } END { print n + 0 }' "$RESULTS")
+		ho=$(awk -v s="$s" -v t="$t" '$1 == s && $2 == t { n += $7 } END { print n + 0 }' "$RESULTS")
+		line="$line $(printf '%-22s' "$t $m c/p, $full, $ho")"
+	done
+	echo "$line"
+done
+echo "gateway processes' CPU (both; % of one CPU, median user+sys):"
+for s in $ONLY; do
+	line=$(printf '%-10s' "$s")
+	for t in tcp1 tcp4 udp64; do
+		read -r u _ <<<"$(stat "$s" "$t" 8)"
+		read -r k _ <<<"$(stat "$s" "$t" 9)"
+		line="$line $(printf '%-22s' "$t $u+$k")"
+	done
+	echo "$line"
+done
+if grep -q '^wggo-wggo ' "$RESULTS"; then
+	echo "ratio of medians to wggo-wggo (goal gk-gk >= 3x):"
+	for s in gk-gk gk-wggo base-base; do
+		case " $ONLY " in *" $s "*) ;; *) continue ;; esac
+		line=$(printf '%-10s' "$s")
+		for t in tcp1 tcp4 udp64; do
+			read -r x _ <<<"$(stat "$s" "$t" 4)"
+			read -r b _ <<<"$(stat wggo-wggo "$t" 4)"
+			line="$line $(printf '%-22s' "$(ratio "$x" "$b")")"
+		done
+		echo "$line"
 	done
 fi
+[ -n "${WGB_RESULTS:-}" ] && cp "$RESULTS" "$WGB_RESULTS"
 exit 0

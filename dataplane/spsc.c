@@ -96,3 +96,49 @@ unsigned int gk_spsc_pop(struct gk_spsc *r, void *out, unsigned int max)
 	atomic_store_explicit(&r->tail, tail + n, memory_order_release);
 	return n;
 }
+
+void *gk_spsc_reserve(struct gk_spsc *r)
+{
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	if (head - r->tail_cache > r->mask) {
+		r->tail_cache = atomic_load_explicit(&r->tail,
+						     memory_order_acquire);
+		if (head - r->tail_cache > r->mask)
+			return NULL;
+	}
+	return r->slots + (size_t)(head & r->mask) * r->elem_size;
+}
+
+void gk_spsc_commit(struct gk_spsc *r)
+{
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	/* Release: the slot contents are visible before the new head. */
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+}
+
+unsigned int gk_spsc_avail(struct gk_spsc *r)
+{
+	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	if (r->head_cache == tail)
+		r->head_cache = atomic_load_explicit(&r->head,
+						     memory_order_acquire);
+	return r->head_cache - tail;
+}
+
+const void *gk_spsc_slot(const struct gk_spsc *r, unsigned int i)
+{
+	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	return r->slots + (size_t)((tail + i) & r->mask) * r->elem_size;
+}
+
+void gk_spsc_release(struct gk_spsc *r, unsigned int n)
+{
+	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	/* Release: we are done reading the slots before handing them back. */
+	atomic_store_explicit(&r->tail, tail + n, memory_order_release);
+}

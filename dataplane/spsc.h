@@ -25,4 +25,18 @@ bool gk_spsc_push(struct gk_spsc *r, const void *elem);
 /* Consumer side only. Copies up to max elements to out; returns how many. */
 unsigned int gk_spsc_pop(struct gk_spsc *r, void *out, unsigned int max);
 
+/*
+ * In place, for large elements of which only a part is used (a frame and
+ * its length): no copy of the whole element on either side.
+ * Producer: the next free slot or NULL when full; gk_spsc_commit()
+ * publishes it. Consumer: gk_spsc_avail() filled slots, gk_spsc_slot(r, i)
+ * the i-th of them, gk_spsc_release() hands n back; i < n <= what the
+ * last gk_spsc_avail() returned.
+ */
+void *gk_spsc_reserve(struct gk_spsc *r);
+void gk_spsc_commit(struct gk_spsc *r);
+unsigned int gk_spsc_avail(struct gk_spsc *r);
+const void *gk_spsc_slot(const struct gk_spsc *r, unsigned int i);
+void gk_spsc_release(struct gk_spsc *r, unsigned int n);
+
 #endif

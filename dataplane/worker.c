@@ -315,11 +315,15 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	uint16_t n, nt, nd = 0, i;
 	uint32_t odd = 0;
 
-	n = gk_port_rx(in, pkts, GK_BURST);
-	/* WireGuard data other workers received for keypairs we own. */
-	if (unlikely(w->wg_handin) && in->port_id == w->cfg.wg_port_id &&
-	    n < GK_BURST)
-		n += gk_worker_wg_handin(w, in, pkts + n, GK_BURST - n);
+	/*
+	 * WireGuard data other workers received for keypairs we own: first
+	 * (it has waited already) and up to a share of the burst, so our own
+	 * rx can neither starve it nor be starved.
+	 */
+	n = 0;
+	if (unlikely(w->wg_handin) && in->port_id == w->cfg.wg_port_id)
+		n = gk_worker_wg_handin(w, in, pkts, GK_WG_HANDIN_BURST);
+	n += gk_port_rx(in, pkts + n, GK_BURST - n);
 	if (!n)
 		return 0;
 
@@ -547,6 +551,12 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 }
 
 #define IDLE_WAIT_MS	10	/* bounded: the heartbeat keeps beating */
+/*
+ * Other workers hand us WireGuard data through rings nothing can poll(2)
+ * on: sleep briefly (a 256-slot ring fills in 1 ms only above 256 kpps of
+ * misdirected data), and not at all while a ring holds frames.
+ */
+#define HANDIN_WAIT_MS	1
 
 /*
  * Sleep until a socket has rx work or IDLE_WAIT_MS pass. QSBR: an offline
@@ -557,6 +567,13 @@ static void idle_wait(struct gk_worker *w)
 {
 	struct pollfd pfd[GK_MAX_PORTS + 1];
 	unsigned int i, n = 0, inj = GK_MAX_PORTS + 1;
+	int wait_ms = IDLE_WAIT_MS;
+
+	if (w->wg_handin) {
+		if (gk_worker_wg_handin_pending(w))
+			return;
+		wait_ms = HANDIN_WAIT_MS;
+	}
 
 	for (i = 0; i < w->nr_rx; i++) {
 		struct gk_port *p = w->rx[i];
@@ -573,7 +590,7 @@ static void idle_wait(struct gk_worker *w)
 		pfd[n++].events = POLLIN;
 	}
 	rcu_thread_offline();
-	if (poll(pfd, n, IDLE_WAIT_MS) > 0 && inj < n &&
+	if (poll(pfd, n, wait_ms) > 0 && inj < n &&
 	    (pfd[inj].revents & POLLIN)) {
 		uint64_t v;
 

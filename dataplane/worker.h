@@ -127,7 +127,6 @@ struct gk_worker {
 	struct gk_wg_ctx *wg;
 	const struct gk_wg_peers *wgp;
 	bool wg_handin;			/* other workers may hand us data */
-	struct gk_wg_handoff *wg_scratch;	/* [GK_WG_HANDIN_BURST] */
 	uint64_t wg_handoff_out, wg_handoff_in, wg_handoff_drops;
 	struct gk_wg_stage *wg_stage;	/* packets waiting for a handshake */
 	struct gk_wgce_stats wgce;		/* behind a MAP-E CE */

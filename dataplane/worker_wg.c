@@ -56,14 +56,8 @@ int gk_worker_wg_init(struct gk_worker *w)
 	w->wg = c;
 	w->icmp.mtu_of = tunnel_mtu_of;
 	w->icmp.mtu_arg = w;
-	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1) {
-		w->wg_scratch = calloc(GK_WG_HANDIN_BURST, sizeof(*w->wg_scratch));
-		if (!w->wg_scratch) {
-			gk_worker_wg_fini(w);
-			return -ENOMEM;
-		}
+	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1)
 		w->wg_handin = true;
-	}
 	/* Room for the inner packet at the tunnel MTU behind two VLAN tags. */
 	w->wg_stage = malloc(sizeof(*w->wg_stage));
 	if (!w->wg_stage ||
@@ -83,8 +77,6 @@ void gk_worker_wg_fini(struct gk_worker *w)
 	gk_wg_ctx_fini(w->wg);
 	free(w->wg);
 	w->wg = NULL;
-	free(w->wg_scratch);
-	w->wg_scratch = NULL;
 	w->wg_handin = false;
 	if (w->wg_stage) {
 		gk_wg_stage_fini(w->wg_stage);
@@ -103,57 +95,82 @@ static inline unsigned int owner(const struct gk_pkt *p, unsigned int nr)
 	return gk_wg_index_hash(gk_wg_get_le32(p->data + off)) % nr;
 }
 
-/* Copy p to its owner's ring; p itself is done (freed by the caller). */
+/*
+ * Copy p into a slot of its owner's ring, its length only (the slot is
+ * 2 KiB); p itself is done (freed by the caller).
+ */
 static void hand_off(struct gk_worker *w, struct gk_pkt *p, unsigned int to)
 {
 	struct gk_spsc *r = w->cfg.wg_rings[gk_wg_ring_idx(w->cfg.id, to,
 						w->cfg.wg_nr_workers)];
-	struct gk_wg_handoff *h = &w->wg_scratch[0];
+	struct gk_wg_handoff *h;
 
 	p->verdict = GK_V_DROP;		/* not a drop: not counted as one */
 	if (unlikely(p->len > GK_WG_HANDOFF_FRAME)) {
 		w->wg_handoff_drops++;
 		return;
 	}
+	h = gk_spsc_reserve(r);
+	if (unlikely(!h)) {
+		w->wg_handoff_drops++;
+		return;
+	}
 	h->len = p->len;
 	h->meta = p->meta;
 	memcpy(h->data, p->data, p->len);
-	if (likely(gk_spsc_push(r, h)))
-		w->wg_handoff_out++;
-	else
-		w->wg_handoff_drops++;
+	gk_spsc_commit(r);
+	w->wg_handoff_out++;
+}
+
+bool gk_worker_wg_handin_pending(struct gk_worker *w)
+{
+	unsigned int nr = w->cfg.wg_nr_workers, from;
+
+	for (from = 0; from < nr; from++)
+		if (from != w->cfg.id &&
+		    gk_spsc_avail(w->cfg.wg_rings[gk_wg_ring_idx(from, w->cfg.id, nr)]))
+			return true;
+	return false;
 }
 
 uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
 			     struct gk_pkt **pkts, uint16_t room)
 {
-	unsigned int nr = w->cfg.wg_nr_workers, from, got = 0, i;
-	uint16_t n;
+	unsigned int nr = w->cfg.wg_nr_workers, from, i;
+	uint16_t got = 0, want, n;
 
-	if (room > GK_WG_HANDIN_BURST)
-		room = GK_WG_HANDIN_BURST;
+	if (!in->ops->alloc)
+		return 0;
 	for (from = 0; from < nr && got < room; from++) {
+		struct gk_spsc *r;
+
 		if (from == w->cfg.id)
 			continue;
-		got += gk_spsc_pop(w->cfg.wg_rings[gk_wg_ring_idx(from, w->cfg.id, nr)],
-				   &w->wg_scratch[got], room - got);
-	}
-	if (!got)
-		return 0;
-	n = in->ops->alloc ? in->ops->alloc(in, pkts, (uint16_t)got) : 0;
-	for (i = 0; i < n; i++) {
-		const struct gk_wg_handoff *h = &w->wg_scratch[i];
-		struct gk_pkt *p = pkts[i];
+		r = w->cfg.wg_rings[gk_wg_ring_idx(from, w->cfg.id, nr)];
+		want = (uint16_t)gk_spsc_avail(r);
+		if (!want)
+			continue;
+		if (want > room - got)
+			want = room - got;
+		n = in->ops->alloc(in, pkts + got, want);
+		/* One copy, ring slot to frame, of the frame's bytes only. */
+		for (i = 0; i < n; i++) {
+			const struct gk_wg_handoff *h = gk_spsc_slot(r, i);
+			struct gk_pkt *p = pkts[got + i];
 
-		memcpy(p->data, h->data, h->len);
-		p->len = h->len;
-		p->meta = h->meta;
-		p->in_port = in->port_id;
-		p->verdict = GK_V_NONE;
+			memcpy(p->data, h->data, h->len);
+			p->len = h->len;
+			p->meta = h->meta;
+			p->in_port = in->port_id;
+			p->verdict = GK_V_NONE;
+		}
+		gk_spsc_release(r, n);
+		got += n;
+		if (n < want)
+			break;		/* no buffer: the rest waits in the ring */
 	}
-	w->wg_handoff_in += n;
-	w->wg_handoff_drops += got - n;		/* no buffer */
-	return n;
+	w->wg_handoff_in += got;
+	return got;
 }
 
 uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,

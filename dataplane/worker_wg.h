@@ -25,6 +25,7 @@
 #ifndef GK_WORKER_WG_H
 #define GK_WORKER_WG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pkt.h"
@@ -36,7 +37,8 @@ struct gk_port;
 #define GK_WG_HANDOFF_ELEM	2048
 #define GK_WG_HANDOFF_FRAME	(GK_WG_HANDOFF_ELEM - 4 - sizeof(struct gk_xdp_meta))
 #define GK_WG_HANDOFF_RING	256	/* slots per (from, to) ring */
-#define GK_WG_HANDIN_BURST	8	/* per pass and port */
+/* Per pass on the WireGuard port, ahead of its rx burst (a share of it). */
+#define GK_WG_HANDIN_BURST	(GK_BURST / 2)
 
 struct gk_wg_handoff {
 	uint32_t len;
@@ -55,11 +57,17 @@ static inline unsigned int gk_wg_ring_idx(unsigned int from, unsigned int to,
 int gk_worker_wg_init(struct gk_worker *w);
 void gk_worker_wg_fini(struct gk_worker *w);
 
+/* Frames wait in a hand-in ring of ours (the idle loop must not sleep). */
+bool gk_worker_wg_handin_pending(struct gk_worker *w);
+
 /* Decrypts wg[0..n); every packet joins stage[] (room: n more). */
 uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 			 uint16_t nt, struct gk_pkt **wg, uint16_t n);
 
-/* Takes in up to room frames other workers handed to us. */
+/*
+ * Takes in up to room frames other workers handed to us; frames without
+ * a buffer now stay in their ring for the next pass.
+ */
 uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
 			     struct gk_pkt **pkts, uint16_t room);
 
