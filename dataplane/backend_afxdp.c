@@ -323,6 +323,29 @@ static int xsk_wait_fd(struct gk_port *p)
 	return gk_xsk_port_fd(p);
 }
 
+/*
+ * getsockopt only: the socket's counters are read under the kernel's own
+ * lock, so genkand's ctl thread may call this while the worker polls.
+ * The kernel writes back how much it filled; older kernels (< 5.9) stop
+ * after tx_invalid_descs and the rest stays 0.
+ */
+static int xsk_xstats(struct gk_port *p, struct gk_port_xstats *out)
+{
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+
+	memset(&st, 0, sizeof(st));
+	if (getsockopt(to_xp(p)->fd, SOL_XDP, XDP_STATISTICS, &st, &len))
+		return -errno;
+	out->rx_dropped = st.rx_dropped;
+	out->rx_invalid_descs = st.rx_invalid_descs;
+	out->tx_invalid_descs = st.tx_invalid_descs;
+	out->rx_ring_full = st.rx_ring_full;
+	out->rx_fill_ring_empty_descs = st.rx_fill_ring_empty_descs;
+	out->tx_ring_empty_descs = st.tx_ring_empty_descs;
+	return 0;
+}
+
 static const struct gk_port_ops xsk_ops = {
 	.name = "af_xdp",
 	.rx_burst = xsk_rx_burst,
@@ -332,6 +355,7 @@ static const struct gk_port_ops xsk_ops = {
 	.free = xsk_free,
 	.close = xsk_close,
 	.wait_fd = xsk_wait_fd,
+	.xstats = xsk_xstats,
 };
 
 static void *area_map(size_t *len, bool *huge)

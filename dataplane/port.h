@@ -12,10 +12,12 @@
 #ifndef GK_PORT_H
 #define GK_PORT_H
 
+#include <errno.h>
 #include <stdint.h>
 #include "pkt.h"
 
 struct gk_port;
+struct gk_port_xstats;
 
 struct gk_port_ops {
 	const char *name;
@@ -28,6 +30,27 @@ struct gk_port_ops {
 	void (*close)(struct gk_port *p);
 	/* Optional: an fd that polls readable when rx has work (idle sleep). */
 	int (*wait_fd)(struct gk_port *p);
+	/*
+	 * Optional: the device's own drop counters (for AF_XDP the socket's
+	 * XDP_STATISTICS). Unlike the ops above it may be called from
+	 * another thread while the owning worker runs, so it must not touch
+	 * rings or stats. 0 or -errno.
+	 */
+	int (*xstats)(struct gk_port *p, struct gk_port_xstats *out);
+};
+
+/*
+ * Kernel-side counters, cumulative since the socket was bound. A kernel
+ * older than a field leaves it 0 (5.8 and older report only the first
+ * three).
+ */
+struct gk_port_xstats {
+	uint64_t rx_dropped;		/* other rx drops (e.g. no fill frame) */
+	uint64_t rx_invalid_descs;
+	uint64_t tx_invalid_descs;
+	uint64_t rx_ring_full;		/* rx ring had no room */
+	uint64_t rx_fill_ring_empty_descs;
+	uint64_t tx_ring_empty_descs;
 };
 
 struct gk_port_stats {
@@ -66,6 +89,14 @@ static inline void gk_port_flush(struct gk_port *p)
 {
 	if (p->ops->flush)
 		p->ops->flush(p);
+}
+
+static inline int gk_port_xstats(struct gk_port *p,
+				  struct gk_port_xstats *out)
+{
+	if (!p->ops->xstats)
+		return -EOPNOTSUPP;
+	return p->ops->xstats(p, out);
 }
 
 static inline void gk_port_free(struct gk_port *p, struct gk_pkt **pkts,

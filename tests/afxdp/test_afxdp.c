@@ -10,7 +10,10 @@
  *  1. alloc + tx on port 0 -> rx on port 2, bytes compared.
  *  2. AF_PACKET on vethB -> rx on port 0/1 -> tx on port 2 with the same
  *     UMEM frame (no copy) -> rx again on port 0/1, bytes compared.
- *  3. after closing every port all frames are back on the free stack.
+ *  3. XDP_STATISTICS: nobody polls A while AF_PACKET floods it with one
+ *     flow (one queue), so that socket's rx ring must overflow; the kernel
+ *     counts the loss and the xstats op has to report it.
+ *  4. after closing every port all frames are back on the free stack.
  * Waits are bounded by poll() only to fail instead of hanging.
  */
 #include <arpa/inet.h>
@@ -193,6 +196,64 @@ static void test_relay(struct gk_port **a, struct gk_port *b, const char *ifb)
 	close(fd);
 }
 
+static uint64_t rx_lost(const struct gk_port_xstats *x)
+{
+	return x->rx_dropped + x->rx_ring_full + x->rx_fill_ring_empty_descs;
+}
+
+/*
+ * Phase 3. More frames than A's rx ring plus its fill ring hold, sent
+ * while nothing polls A: the kernel must drop some and say so. Sent in
+ * small batches so veth's own queue (whose drops XDP_STATISTICS does not
+ * see) keeps up; the wait bound only turns a hang into a failure.
+ */
+static void test_xstats(struct gk_port **a, struct gk_port *b, const char *ifb)
+{
+	struct gk_port_xstats x0, x1, xb;
+	unsigned int i, r, sent = 0;
+	uint64_t before;
+	int fd;
+
+	CHECK(gk_port_xstats(a[0], &x0) == 0, "xstats A0");
+	CHECK(gk_port_xstats(a[1], &x1) == 0, "xstats A1");
+	CHECK(gk_port_xstats(b, &xb) == 0, "xstats B");
+	/* Nothing went wrong so far: rings had room and descs were valid. */
+	CHECK(!x0.rx_invalid_descs && !x0.tx_invalid_descs &&
+	      !xb.tx_invalid_descs, "invalid descs before the flood");
+	before = rx_lost(&x0) + rx_lost(&x1);
+
+	fd = raw_open(ifb);
+	CHECK(fd >= 0, "AF_PACKET on %s: %s", ifb, strerror(-fd));
+	if (fd < 0)
+		return;
+	for (i = 0; i < 4 * NFRAMES; i++) {
+		if (send(fd, fx[0].b, fx[0].len, 0) == fx[0].len)
+			sent++;
+		if (i % 32 == 31)
+			usleep(200);
+	}
+	close(fd);
+	for (r = 0; r < WAIT_ROUNDS; r++) {
+		CHECK(gk_port_xstats(a[0], &x0) == 0, "xstats A0");
+		CHECK(gk_port_xstats(a[1], &x1) == 0, "xstats A1");
+		if (rx_lost(&x0) + rx_lost(&x1) > before)
+			break;
+		usleep(50000);
+	}
+	printf("xstats after %u frames: A0 dropped %lu ring_full %lu "
+	       "fill_empty %lu | A1 dropped %lu ring_full %lu fill_empty %lu\n",
+	       sent, (unsigned long)x0.rx_dropped,
+	       (unsigned long)x0.rx_ring_full,
+	       (unsigned long)x0.rx_fill_ring_empty_descs,
+	       (unsigned long)x1.rx_dropped, (unsigned long)x1.rx_ring_full,
+	       (unsigned long)x1.rx_fill_ring_empty_descs);
+	CHECK(sent > 1024, "AF_PACKET sent only %u frames", sent);
+	CHECK(rx_lost(&x0) + rx_lost(&x1) > before,
+	      "kernel reported no rx loss on A after %u unpolled frames", sent);
+	CHECK(!x0.rx_invalid_descs && !x1.rx_invalid_descs,
+	      "rx invalid descs");
+}
+
 /*
  * genkand's mode: no program from libxdp, the socket goes into our map at
  * GK_XSK_KEY(port, queue). The kernel will not read XSKMAP entries back
@@ -317,6 +378,7 @@ int main(int argc, char **argv)
 	CHECK(a[0]->stats.wakeups > 0, "copy-mode TX needs kicks");
 
 	test_genkan_map(u, argv[2]);
+	test_xstats(a, b, argv[2]);
 
 	b->ops->close(b);
 	a[1]->ops->close(a[1]);

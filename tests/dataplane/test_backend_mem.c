@@ -255,6 +255,7 @@ static void test_loop(void **state)
 static void test_no_buf(void **state)
 {
 	struct gk_pkt *pkts[GK_BURST];
+	struct gk_port_xstats x;
 	struct rig r;
 	uint16_t n;
 
@@ -263,6 +264,8 @@ static void test_no_buf(void **state)
 	n = gk_port_rx(r.port[0], pkts, GK_BURST);
 	assert_int_equal(n, 2);
 	assert_int_equal(r.port[0]->stats.rx_no_buf, 1);
+	/* No kernel below the memory backend: xstats is optional, absent. */
+	assert_int_equal(gk_port_xstats(r.port[0], &x), -EOPNOTSUPP);
 	gk_port_free(r.port[0], pkts, n);
 	assert_int_equal(gk_mem_pool_nr_free(r.pool), 2);
 	assert_int_equal(pump(&r), MEM_NR_IN - MEM_NR_KERNEL - 2);
