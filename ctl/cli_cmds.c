@@ -323,6 +323,48 @@ static void stats_ports(struct gk_cli *cli, const json_t *ps)
 	gk_out_table_free(&t);
 }
 
+/* Kernel AF_XDP socket counters, one row per port (queues summed). */
+static void stats_port_xsk(struct gk_cli *cli, const json_t *ps)
+{
+	static const char *const heads[] = {
+		"PORT", ">SOCKETS", ">RX_DROPPED", ">RX_RING_FULL",
+		">FILL_EMPTY", ">RX_INVALID", ">TX_INVALID", ">TX_EMPTY",
+	};
+	static const char *const counters[] = {
+		"rx_dropped", "rx_ring_full", "rx_fill_ring_empty_descs",
+		"rx_invalid_descs", "tx_invalid_descs", "tx_ring_empty_descs",
+	};
+	struct gk_out_table t;
+	char b[8][NB];
+	json_t *p;
+	size_t i, c;
+
+	if (!json_is_array(ps))
+		return;
+	gk_out_table_init(&t, 8, heads);
+	json_array_foreach(ps, i, p) {
+		const char *row[8];
+		bool zero = true;
+
+		for (c = 0; c < 6; c++) {
+			row[2 + c] = gk_out_str(p, counters[c], b[2 + c], NB);
+			if (gk_out_int(p, counters[c], 0))
+				zero = false;
+		}
+		if (zero && !cli->all)
+			continue;
+		row[0] = gk_out_str(p, "name", b[0], NB);
+		row[1] = gk_out_str(p, "sockets", b[1], NB);
+		gk_out_table_add(&t, row);
+	}
+	fprintf(cli->out, "\nport sockets (kernel AF_XDP counters):\n");
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 2);
+	else
+		fprintf(cli->out, "  (none)\n");
+	gk_out_table_free(&t);
+}
+
 static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
 {
 	char b[5][NB];
@@ -358,6 +400,7 @@ static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
 	print_counts(cli, "worker events", "EVENT",
 		     json_object_get(r, "worker_events"));
 	stats_ports(cli, json_object_get(r, "ports"));
+	stats_port_xsk(cli, json_object_get(r, "port_xsk"));
 	xdp = json_object_get(r, "xdp");
 	print_pb(cli, "xdp classes", "CLASS", json_object_get(xdp, "classes"));
 	print_pb(cli, "xdp drops", "REASON", json_object_get(xdp, "drops"));

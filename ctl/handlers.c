@@ -261,6 +261,49 @@ static json_t *mape_totals(const struct gk_daemon *d)
 	return dom_json(&s);
 }
 
+/*
+ * The kernel's AF_XDP socket counters, summed over each port's queues:
+ * where frames die before a worker sees them (rx ring full, fill ring
+ * empty). "sockets" counts the queues that answered, so a partial sum is
+ * visible as such.
+ */
+static json_t *port_xsk_stats(const struct gk_daemon *d)
+{
+	json_t *arr = json_array();
+
+	for (unsigned p = 0; p < d->nr_ports; p++) {
+		struct gk_port_xstats sum = { 0 }, x;
+		json_int_t socks = 0;
+
+		for (unsigned w = 0; w < d->nr_workers; w++) {
+			struct gk_port *xp = d->xports[w][p];
+
+			memset(&x, 0, sizeof(x));
+			if (!xp || gk_port_xstats(xp, &x))
+				continue;
+			socks++;
+			sum.rx_dropped += x.rx_dropped;
+			sum.rx_invalid_descs += x.rx_invalid_descs;
+			sum.tx_invalid_descs += x.tx_invalid_descs;
+			sum.rx_ring_full += x.rx_ring_full;
+			sum.rx_fill_ring_empty_descs += x.rx_fill_ring_empty_descs;
+			sum.tx_ring_empty_descs += x.tx_ring_empty_descs;
+		}
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"name", d->ports[p].name, "sockets", socks,
+			"rx_dropped", (json_int_t)sum.rx_dropped,
+			"rx_invalid_descs", (json_int_t)sum.rx_invalid_descs,
+			"tx_invalid_descs", (json_int_t)sum.tx_invalid_descs,
+			"rx_ring_full", (json_int_t)sum.rx_ring_full,
+			"rx_fill_ring_empty_descs",
+			(json_int_t)sum.rx_fill_ring_empty_descs,
+			"tx_ring_empty_descs",
+			(json_int_t)sum.tx_ring_empty_descs));
+	}
+	return arr;
+}
+
 static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 		     size_t errlen)
 {
@@ -331,13 +374,14 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 
 	*result = json_pack(
 		"{s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o,"
-		" s:o}",
+		" s:o, s:o}",
 		"totals", "rx_packets", (json_int_t)t_rxp,
 		"rx_bytes", (json_int_t)t_rxb, "tx_packets", (json_int_t)t_txp,
 		"tx_bytes", (json_int_t)t_txb, "drops", (json_int_t)t_drop,
 		"workers", workers, "worker_drops", jwd, "worker_classes", jwc,
 		"worker_events", jwe,
-		"ports", ports, "xdp", xdp_stats(d), "mape", mape_totals(d));
+		"ports", ports, "port_xsk", port_xsk_stats(d),
+		"xdp", xdp_stats(d), "mape", mape_totals(d));
 	if (!*result) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -56,6 +56,12 @@ static const char stats_json[] =
 	"\"tx_packets\":0,\"tx_drops\":0,\"rx_no_buf\":0,\"wakeups\":3},"
 	"{\"name\":\"wan\",\"queue\":1,\"worker\":1,\"rx_packets\":0,\"tx_packets\":0,"
 	"\"tx_drops\":0,\"rx_no_buf\":0,\"wakeups\":0}],"
+	"\"port_xsk\":[{\"name\":\"lan\",\"sockets\":2,\"rx_dropped\":3,"
+	"\"rx_invalid_descs\":0,\"tx_invalid_descs\":1,\"rx_ring_full\":12,"
+	"\"rx_fill_ring_empty_descs\":4,\"tx_ring_empty_descs\":0},"
+	"{\"name\":\"wan\",\"sockets\":2,\"rx_dropped\":0,\"rx_invalid_descs\":0,"
+	"\"tx_invalid_descs\":0,\"rx_ring_full\":0,"
+	"\"rx_fill_ring_empty_descs\":0,\"tx_ring_empty_descs\":0}],"
 	"\"xdp\":{\"classes\":{\"to_worker\":{\"packets\":1000,\"bytes\":64000},"
 	"\"pass\":{\"packets\":0,\"bytes\":0}},"
 	"\"drops\":{\"malformed\":{\"packets\":7,\"bytes\":420}},"
@@ -549,6 +555,8 @@ static void test_stats(void **state)
 	expect_line(r.out, "to_worker     1000  64000");
 	expect_line(r.out, "malformed        7    420");
 	expect_line(r.out, "lan       0       0      600        0         0          0        3");
+	expect_in(r.out, "\nport sockets (kernel AF_XDP counters):\n");
+	expect_line(r.out, "lan         2           3            12           4           0           1         0");
 	/* zero rows hidden by default */
 	expect_not_in(r.out, "ttl_exceeded");
 	expect_not_in(r.out, "arp");
@@ -561,6 +569,7 @@ static void test_stats(void **state)
 	expect_line(r.out, "ttl_exceeded      0");
 	expect_line(r.out, "arp        0");
 	expect_line(r.out, "wan       1       1        0        0         0          0        0");
+	expect_line(r.out, "wan         2           0             0           0           0           0         0");
 	expect_line(r.out, "redirect_fail        0      0");
 
 	run(&r, "-a", "-s", f->path, "stats", NULL);

@@ -420,6 +420,13 @@ check "neighbors: 198.51.100.2 at the server's MAC on gw-wan" \
 	wait_for 10 neigh_has "198.51.100.2|$SMAC|gw-wan"
 check "neighbors: 2001:db8:2::2 at the server's MAC on gw-wan" \
 	wait_for 10 neigh_has "2001:db8:2::2|$SMAC|gw-wan"
+# Kernel AF_XDP counters: each port's 2 sockets (one per worker) answer
+# XDP_STATISTICS, and genkan never handed the kernel a bad descriptor.
+XSK=$(ctl 1 -j stats | jq -r '.port_xsk[] | "\(.name):\(.sockets):\(.rx_invalid_descs + .tx_invalid_descs)"' | tr '\n' ' ')
+expect "stats: port_xsk has lan and wan, 2 sockets each, no invalid descs" \
+	"$XSK" = "lan:2:0 wan:2:0 "
+expect "stats: plain output shows the kernel socket counters" \
+	"$(ctl 1 stats | grep -c '^port sockets (kernel AF_XDP counters):$')" -eq 1
 
 # ---------------------------------------------------------------- 5. reload under traffic
 log "5. reloads during a UDP flow"
