@@ -282,45 +282,58 @@ static void stats_workers(struct gk_cli *cli, const json_t *ws)
 	gk_out_table_free(&t);
 }
 
+/*
+ * A table of one row per element of ps: the ids' columns, then the
+ * counters'. A row whose counters are all zero shows only with -a.
+ */
+static void counter_rows(struct gk_cli *cli, const json_t *ps,
+			 const char *title, const char *const *heads,
+			 const char *const *ids, size_t ni,
+			 const char *const *counters, size_t nc)
+{
+	struct gk_out_table t;
+	char b[8][NB];
+	json_t *p;
+	size_t i, c;
+
+	if (!json_is_array(ps) || ni + nc > 8)
+		return;
+	gk_out_table_init(&t, ni + nc, heads);
+	json_array_foreach(ps, i, p) {
+		const char *row[8];
+		bool zero = true;
+
+		for (c = 0; c < nc; c++) {
+			row[ni + c] = gk_out_str(p, counters[c], b[ni + c], NB);
+			if (gk_out_int(p, counters[c], 0))
+				zero = false;
+		}
+		if (zero && !cli->all)
+			continue;
+		for (c = 0; c < ni; c++)
+			row[c] = gk_out_str(p, ids[c], b[c], NB);
+		gk_out_table_add(&t, row);
+	}
+	fprintf(cli->out, "\n%s:\n", title);
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 2);
+	else
+		fprintf(cli->out, "  (none)\n");
+	gk_out_table_free(&t);
+}
+
 static void stats_ports(struct gk_cli *cli, const json_t *ps)
 {
 	static const char *const heads[] = {
 		"PORT", ">QUEUE", ">WORKER", ">RX_PKTS", ">TX_PKTS",
 		">TX_DROPS", ">RX_NO_BUF", ">WAKEUPS",
 	};
+	static const char *const ids[] = { "name", "queue", "worker" };
 	static const char *const counters[] = {
 		"rx_packets", "tx_packets", "tx_drops", "rx_no_buf", "wakeups",
 	};
-	struct gk_out_table t;
-	char b[8][NB];
-	json_t *p;
-	size_t i, c;
 
-	if (!json_is_array(ps))
-		return;
-	gk_out_table_init(&t, 8, heads);
-	json_array_foreach(ps, i, p) {
-		const char *row[8];
-		bool zero = true;
-
-		for (c = 0; c < 5; c++) {
-			row[3 + c] = gk_out_str(p, counters[c], b[3 + c], NB);
-			if (gk_out_int(p, counters[c], 0))
-				zero = false;
-		}
-		if (zero && !cli->all)
-			continue;
-		row[0] = gk_out_str(p, "name", b[0], NB);
-		row[1] = gk_out_str(p, "queue", b[1], NB);
-		row[2] = gk_out_str(p, "worker", b[2], NB);
-		gk_out_table_add(&t, row);
-	}
-	fprintf(cli->out, "\nport queues:\n");
-	if (t.nrows)
-		gk_out_table_print(&t, cli->out, 2);
-	else
-		fprintf(cli->out, "  (none)\n");
-	gk_out_table_free(&t);
+	counter_rows(cli, ps, "port queues", heads, ids, 3, counters, 5);
 }
 
 /* Kernel AF_XDP socket counters, one row per port (queues summed). */
@@ -330,39 +343,14 @@ static void stats_port_xsk(struct gk_cli *cli, const json_t *ps)
 		"PORT", ">SOCKETS", ">RX_DROPPED", ">RX_RING_FULL",
 		">FILL_EMPTY", ">RX_INVALID", ">TX_INVALID", ">TX_EMPTY",
 	};
+	static const char *const ids[] = { "name", "sockets" };
 	static const char *const counters[] = {
 		"rx_dropped", "rx_ring_full", "rx_fill_ring_empty_descs",
 		"rx_invalid_descs", "tx_invalid_descs", "tx_ring_empty_descs",
 	};
-	struct gk_out_table t;
-	char b[8][NB];
-	json_t *p;
-	size_t i, c;
 
-	if (!json_is_array(ps))
-		return;
-	gk_out_table_init(&t, 8, heads);
-	json_array_foreach(ps, i, p) {
-		const char *row[8];
-		bool zero = true;
-
-		for (c = 0; c < 6; c++) {
-			row[2 + c] = gk_out_str(p, counters[c], b[2 + c], NB);
-			if (gk_out_int(p, counters[c], 0))
-				zero = false;
-		}
-		if (zero && !cli->all)
-			continue;
-		row[0] = gk_out_str(p, "name", b[0], NB);
-		row[1] = gk_out_str(p, "sockets", b[1], NB);
-		gk_out_table_add(&t, row);
-	}
-	fprintf(cli->out, "\nport sockets (kernel AF_XDP counters):\n");
-	if (t.nrows)
-		gk_out_table_print(&t, cli->out, 2);
-	else
-		fprintf(cli->out, "  (none)\n");
-	gk_out_table_free(&t);
+	counter_rows(cli, ps, "port sockets (kernel AF_XDP counters)", heads,
+		     ids, 2, counters, 6);
 }
 
 static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
