@@ -99,20 +99,6 @@ struct bed {
 	struct stage_bed *sb;
 };
 
-/* The same constant-time 16-byte compare as wg_aead.c's tag_equal(). */
-static inline bool raw_tag_equal(const uint8_t *a, const uint8_t *b)
-{
-	uint64_t a0, a1, b0, b1, d;
-
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	d = (a0 ^ b0) | (a1 ^ b1);
-	__asm__("" : "+r"(d));
-	return d == 0;
-}
-
 /*
  * Returns how many tags did not match (decrypt). Opening includes the
  * tag compare (RFC 8439 section 2.8), which ipsec-mb leaves to the
@@ -156,7 +142,7 @@ static unsigned int raw_burst(struct bed *b, unsigned int first, uint32_t len,
 		;
 	if (!enc)
 		for (i = 0; i < BURST; i++)
-			bad += !raw_tag_equal(b->scratch[i], b->tag[first + i]);
+			bad += !gk_aead_tag_equal(b->scratch[i], b->tag[first + i]);
 	return bad;
 }
 

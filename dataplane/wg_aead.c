@@ -7,7 +7,7 @@
  * for results and only then flush. Jobs point into per-chunk scratch
  * (nonces, computed tags) that lives in struct gk_aead, so nothing is
  * allocated per packet. ipsec-mb only computes the tag on decrypt; we
- * compare it ourselves in constant time (tag_equal()).
+ * compare it ourselves in constant time (gk_aead_tag_equal()).
  *
  * OpenSSL: one EVP_CIPHER_CTX, re-keyed per op (ChaCha20 has no key
  * schedule to amortise). The provider compares the tag with CRYPTO_memcmp.
@@ -75,24 +75,6 @@ static inline bool op_valid(const struct gk_aead_op *op)
 	       op->len <= INT_MAX && op->aad_len <= INT_MAX;
 }
 
-/*
- * Constant time like CRYPTO_memcmp, but inline: a call into libcrypto per
- * packet is measurable at 64 bytes. The barrier keeps the compiler from
- * turning the OR of both halves into an early exit.
- */
-static inline bool tag_equal(const uint8_t *a, const uint8_t *b)
-{
-	uint64_t a0, a1, b0, b1, d;
-
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	d = (a0 ^ b0) | (a1 ^ b1);
-	__asm__("" : "+r"(d));
-	return d == 0;
-}
-
 /* Never leave unauthenticated plaintext where a caller could use it. */
 static void open_failed(struct gk_aead_op *op, int status)
 {
@@ -113,7 +95,7 @@ static inline void mb_retire(struct gk_aead *a, IMB_JOB *job, bool enc)
 			open_failed(op, -EIO);
 		return;
 	}
-	if (!enc && unlikely(!tag_equal(a->tag[slot], op->tag)))
+	if (!enc && unlikely(!gk_aead_tag_equal(a->tag[slot], op->tag)))
 		open_failed(op, -EBADMSG);
 }
 

@@ -14,8 +14,10 @@
 #ifndef GK_WG_AEAD_H
 #define GK_WG_AEAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define GK_AEAD_KEY_LEN		32
 #define GK_AEAD_TAG_LEN		16
@@ -77,5 +79,24 @@ int gk_aead_open1(struct gk_aead *a, struct gk_aead_op *op);
 
 /* Writes the WireGuard nonce for counter into out[12]. */
 void gk_aead_wg_nonce(uint8_t out[GK_AEAD_NONCE_LEN], uint64_t counter);
+
+/*
+ * Tag compare in constant time like CRYPTO_memcmp, but inline: a call
+ * into libcrypto per packet is measurable at 64 bytes. The barrier keeps
+ * the compiler from turning the OR of both halves into an early exit.
+ * ipsec-mb leaves this to its caller (RFC 8439 §2.8: opening includes it).
+ */
+static inline bool gk_aead_tag_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1, d;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	d = (a0 ^ b0) | (a1 ^ b1);
+	__asm__("" : "+r"(d));
+	return d == 0;
+}
 
 #endif
