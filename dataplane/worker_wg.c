@@ -103,7 +103,8 @@ static inline unsigned int owner(const struct gk_pkt *p, unsigned int nr)
 
 /*
  * Copy p into a slot of its owner's ring, its length only (the slot is
- * 2 KiB); p itself is done (freed by the caller).
+ * 2 KiB); p itself is done (freed by the caller). True when the ring
+ * holds frames for the owner now: it is to be woken if it sleeps.
  */
 static bool hand_off(struct gk_worker *w, struct gk_pkt *p, unsigned int to)
 {
