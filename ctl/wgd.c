@@ -33,6 +33,7 @@
 #include "ctl/wg/timers.h"
 #include "ctl/wgd.h"
 #include "ctl/xdp_loader.h"
+#include "dataplane/efd.h"
 #include "dataplane/wg_data.h"
 #include "dataplane/wg_peers.h"
 #include "dataplane/spsc.h"
@@ -87,6 +88,7 @@ struct gk_wgd {
 	uint64_t src_nl_gen;		/* kernel mirror the sources are from */
 	struct gk_wg_evring *ev[GK_MAX_WORKERS];
 	struct gk_spsc **rings;		/* nr x nr handoff rings, or NULL */
+	struct gk_wg_wake *wake;	/* [nr]: their owners' wake-ups */
 	/* retired kpstates: freed after the next grace period */
 	struct gk_wg_kpstate *retired[64];
 	unsigned nr_retired;
@@ -173,15 +175,9 @@ static void inject(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 	m.len = (uint16_t)len;
 	memcpy(m.msg, buf, len);
 	if (gk_spsc_push(g->inject, &m)) {
-		uint64_t one = 1;
-
 		g->inject_sent++;
-		/*
-		 * Worker 0 may sleep in poll(2) for up to 10 ms; a handshake
-		 * should not. EAGAIN: the counter is full, it is awake anyway.
-		 */
-		if (write(g->inject_efd, &one, sizeof(one)) < 0 &&
-		    errno != EAGAIN)
+		/* Worker 0 may sleep in poll(2) for up to 10 ms; a handshake should not. */
+		if (gk_efd_signal(g->inject_efd))
 			g->inject_wake_fail++;
 	} else {
 		g->inject_full++;
@@ -702,10 +698,10 @@ void gk_wgd_on_readable(struct gk_wgd *g, int which)
 	uint8_t buf[2048];
 
 	if (which == GK_WGD_FD_PUNT) {
-		uint64_t v;
+		int r = gk_efd_drain(g->punt_efd);
 
-		if (read(g->punt_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			gk_dbg("wireguard: punt eventfd: %s", strerror(errno));
+		if (r && r != -EAGAIN)
+			gk_dbg("wireguard: punt eventfd: %s", strerror(-r));
 		drain_punts(g);
 		return;
 	}
@@ -1056,6 +1052,22 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 				if (!g->rings[gk_wg_ring_idx(a, b, nr)])
 					goto err_nomem;
 			}
+		/* No fd tells a sleeping owner its rings filled: the sender does. */
+		g->wake = aligned_alloc(64, nr * sizeof(*g->wake));
+		if (!g->wake)
+			goto err_nomem;
+		memset(g->wake, 0, nr * sizeof(*g->wake));
+		for (unsigned a = 0; a < nr; a++)
+			g->wake[a].efd = -1;
+		for (unsigned a = 0; a < nr; a++) {
+			g->wake[a].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			if (g->wake[a].efd < 0) {
+				ret = -errno;
+				snprintf(err, errlen, "wireguard: eventfd: %s",
+					 strerror(errno));
+				goto err_free;
+			}
+		}
 	}
 	for (i = 0; i < c->nr_peers; i++) {
 		const struct gk_config_wg_peer *cp = &c->peers[i];
@@ -1114,6 +1126,7 @@ void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc)
 	wc->wg_max_peers = GK_WGD_MAX_PEERS;
 	wc->wg_aead = g->aead;
 	wc->wg_rings = g->rings;
+	wc->wg_wake = g->wake;
 	wc->wg_nr_workers = g->d->nr_workers;
 	wc->wg_port_id = g->port_id;
 	wc->wg_mtu = g->mtu;
@@ -1176,6 +1189,12 @@ void gk_wgd_stop(struct gk_wgd *g)
 				gk_spsc_destroy(g->rings[i]);
 		free(g->rings);
 	}
+	if (g->wake) {
+		for (unsigned i = 0; i < g->d->nr_workers; i++)
+			if (g->wake[i].efd >= 0)
+				close(g->wake[i].efd);
+		free(g->wake);
+	}
 	if (g->rl)
 		gk_wg_ratelimiter_free(g->rl);
 	gk_wg_cookie_checker_clear(&g->checker);
@@ -1203,7 +1222,7 @@ static json_t *endpoint_json(const struct gk_wg_endpoint *ep)
 json_t *gk_wgd_show(struct gk_wgd *g)
 {
 	char b64[GK_WG_KEY_B64_LEN + 1], a[INET6_ADDRSTRLEN], px[64];
-	uint64_t hin = 0, hout = 0, hdrop = 0;
+	uint64_t hin = 0, hout = 0, hdrop = 0, hwsent = 0, hwoken = 0, hwfail = 0;
 	json_t *o, *peers;
 
 	if (!g)
@@ -1241,11 +1260,16 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		gk_wg_key_to_base64(b64, g->me.pub);
 	}
 	for (unsigned w = 0; w < g->d->nr_workers; w++) {
-		hin += g->d->workers[w].wg_handoff_in;
-		hout += g->d->workers[w].wg_handoff_out;
-		hdrop += g->d->workers[w].wg_handoff_drops;
+		const struct gk_worker *x = &g->d->workers[w];
+
+		hin += x->wg_handoff_in;
+		hout += x->wg_handoff_out;
+		hdrop += x->wg_handoff_drops;
+		hwsent += x->wg_wake_sent;
+		hwoken += x->wg_woken;
+		hwfail += x->wg_wake_fail;
 	}
-	o = json_pack("{s:b, s:s, s:i, s:i, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	o = json_pack("{s:b, s:s, s:i, s:i, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		      "enabled", 1, "public_key", b64, "listen_port", g->listen_port,
 		      "mtu", g->mtu, "crypto", g->aead_name, "peers", peers, "counters",
 		      "handshake_bad_mac", (json_int_t)g->rx_bad_mac,
@@ -1258,7 +1282,10 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		      "source_changes", (json_int_t)g->src_changes,
 		      "handoff_out", (json_int_t)hout,
 		      "handoff_in", (json_int_t)hin,
-		      "handoff_drops", (json_int_t)hdrop);
+		      "handoff_drops", (json_int_t)hdrop,
+		      "handoff_wakeups_sent", (json_int_t)hwsent,
+		      "handoff_wakeups", (json_int_t)hwoken,
+		      "handoff_wake_failed", (json_int_t)hwfail);
 	/* Behind a MAP-E CE: the punt and inject paths (worker_wgce.h). */
 	if (g->ce) {
 		struct gk_wgce_stats ws = { 0 };

@@ -17,6 +17,7 @@
 #include <urcu-qsbr.h>
 
 #include "clock.h"
+#include "efd.h"
 #include "mape_br.h"
 #include "mape_ce.h"
 #include "mbox.h"
@@ -551,29 +552,39 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 }
 
 #define IDLE_WAIT_MS	10	/* bounded: the heartbeat keeps beating */
-/*
- * Other workers hand us WireGuard data through rings nothing can poll(2)
- * on: sleep briefly (a 256-slot ring fills in 1 ms only above 256 kpps of
- * misdirected data), and not at all while a ring holds frames.
- */
-#define HANDIN_WAIT_MS	1
+
+/* Adds an eventfd to the poll set; its index, or GK_MAX_PORTS + 2 for none. */
+static unsigned int poll_efd(struct pollfd *pfd, unsigned int *n, int fd)
+{
+	if (fd <= 0)
+		return GK_MAX_PORTS + 2;
+	pfd[*n].fd = fd;
+	pfd[*n].events = POLLIN;
+	return (*n)++;
+}
+
+/* Counts the wake-up of an eventfd that ended the sleep, and resets it. */
+static void efd_woke(const struct pollfd *pfd, unsigned int n,
+		     unsigned int i, uint64_t *wakes, uint64_t *fail)
+{
+	if (i >= n || !(pfd[i].revents & POLLIN))
+		return;
+	if (gk_efd_drain(pfd[i].fd))
+		(*fail)++;
+	else
+		(*wakes)++;
+}
 
 /*
- * Sleep until a socket has rx work or IDLE_WAIT_MS pass. QSBR: an offline
- * thread never holds up a grace period, so the daemon can still publish
- * and free snapshots while we sleep.
+ * Sleep until a socket has rx work, an eventfd says a ring of ours has,
+ * or IDLE_WAIT_MS pass. QSBR: an offline thread never holds up a grace
+ * period, so the daemon can still publish and free snapshots while we
+ * sleep.
  */
 static void idle_wait(struct gk_worker *w)
 {
-	struct pollfd pfd[GK_MAX_PORTS + 1];
-	unsigned int i, n = 0, inj = GK_MAX_PORTS + 1;
-	int wait_ms = IDLE_WAIT_MS;
-
-	if (w->wg_handin) {
-		if (gk_worker_wg_handin_pending(w))
-			return;
-		wait_ms = HANDIN_WAIT_MS;
-	}
+	struct pollfd pfd[GK_MAX_PORTS + 2];
+	unsigned int i, n = 0, inj, wake;
 
 	for (i = 0; i < w->nr_rx; i++) {
 		struct gk_port *p = w->rx[i];
@@ -584,22 +595,20 @@ static void idle_wait(struct gk_worker *w)
 	if (!n)
 		return;		/* nothing to sleep on: keep spinning */
 	/* genkand's handshakes behind a CE must not wait out the sleep */
-	if (w->cfg.wg_inject && w->cfg.wg_inject_efd > 0) {
-		inj = n;
-		pfd[n].fd = w->cfg.wg_inject_efd;
-		pfd[n++].events = POLLIN;
-	}
+	inj = poll_efd(pfd, &n, w->cfg.wg_inject ? w->cfg.wg_inject_efd : -1);
+	/* other workers' WireGuard hand-offs (worker_wg.h gk_wg_wake) */
+	wake = poll_efd(pfd, &n, w->wg_handin ?
+			w->cfg.wg_wake[w->cfg.id].efd : -1);
+	if (wake < n && !gk_worker_wg_sleep(w))
+		return;
 	rcu_thread_offline();
-	if (poll(pfd, n, wait_ms) > 0 && inj < n &&
-	    (pfd[inj].revents & POLLIN)) {
-		uint64_t v;
-
-		/* Reset after the wake only: the next poll drains the ring. */
-		if (read(pfd[inj].fd, &v, sizeof(v)) < 0)
-			w->wgce.wake_fail++;
-		else
-			w->wgce.inject_wakes++;
+	/* Reset after the wake only: the next pass drains the rings. */
+	if (poll(pfd, n, IDLE_WAIT_MS) > 0) {
+		efd_woke(pfd, n, inj, &w->wgce.inject_wakes, &w->wgce.wake_fail);
+		efd_woke(pfd, n, wake, &w->wg_woken, &w->wg_wake_fail);
 	}
+	if (wake < n)
+		gk_worker_wg_awake(w);
 	rcu_thread_online();
 	w->now_ns = gk_mono_ns();
 	atomic_store_explicit(&w->heartbeat_ns, w->now_ns,

@@ -41,6 +41,7 @@ struct gk_wg_peers;
 struct gk_wg_evring;
 struct gk_wg_ctx;
 struct gk_wg_handoff;
+struct gk_wg_wake;
 struct gk_wg_stage;
 struct gk_spsc;
 
@@ -79,6 +80,8 @@ struct gk_worker_cfg {
 	enum gk_aead_impl wg_aead;
 	/* nr x nr handoff rings (worker_wg.h); NULL with one worker. */
 	struct gk_spsc **wg_rings;
+	/* [wg_nr_workers], with wg_rings: wakes an owner the rings filled. */
+	struct gk_wg_wake *wg_wake;
 	unsigned int wg_nr_workers;
 	uint16_t wg_port_id;		/* the port WireGuard data arrives on */
 	uint32_t wg_mtu;		/* tunnel MTU: staged frame size; 0: 1420 */
@@ -128,6 +131,8 @@ struct gk_worker {
 	const struct gk_wg_peers *wgp;
 	bool wg_handin;			/* other workers may hand us data */
 	uint64_t wg_handoff_out, wg_handoff_in, wg_handoff_drops;
+	/* owners' eventfds written; our sleeps they ended; failed r/w */
+	uint64_t wg_wake_sent, wg_woken, wg_wake_fail;
 	struct gk_wg_stage *wg_stage;	/* packets waiting for a handshake */
 	struct gk_wgce_stats wgce;		/* behind a MAP-E CE */
 	struct gk_wg_ctlmsg *wgce_scratch;	/* [GK_BURST] inject pops */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "efd.h"
 #include "mape_ce.h"
 #include "port.h"
 #include "spsc.h"
@@ -56,8 +57,13 @@ int gk_worker_wg_init(struct gk_worker *w)
 	w->wg = c;
 	w->icmp.mtu_of = tunnel_mtu_of;
 	w->icmp.mtu_arg = w;
-	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1)
+	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1) {
+		if (!w->cfg.wg_wake) {
+			gk_worker_wg_fini(w);
+			return -EINVAL;
+		}
 		w->wg_handin = true;
+	}
 	/* Room for the inner packet at the tunnel MTU behind two VLAN tags. */
 	w->wg_stage = malloc(sizeof(*w->wg_stage));
 	if (!w->wg_stage ||
@@ -97,9 +103,10 @@ static inline unsigned int owner(const struct gk_pkt *p, unsigned int nr)
 
 /*
  * Copy p into a slot of its owner's ring, its length only (the slot is
- * 2 KiB); p itself is done (freed by the caller).
+ * 2 KiB); p itself is done (freed by the caller). True when the ring
+ * holds frames for the owner now: it is to be woken if it sleeps.
  */
-static void hand_off(struct gk_worker *w, struct gk_pkt *p, unsigned int to)
+static bool hand_off(struct gk_worker *w, struct gk_pkt *p, unsigned int to)
 {
 	struct gk_spsc *r = w->cfg.wg_rings[gk_wg_ring_idx(w->cfg.id, to,
 						w->cfg.wg_nr_workers)];
@@ -108,18 +115,20 @@ static void hand_off(struct gk_worker *w, struct gk_pkt *p, unsigned int to)
 	p->verdict = GK_V_DROP;		/* not a drop: not counted as one */
 	if (unlikely(p->len > GK_WG_HANDOFF_FRAME)) {
 		w->wg_handoff_drops++;
-		return;
+		return false;
 	}
 	h = gk_spsc_reserve(r);
 	if (unlikely(!h)) {
 		w->wg_handoff_drops++;
-		return;
+		/* full: its owner may still sleep, if a wake-up failed */
+		return true;
 	}
 	h->len = p->len;
 	h->meta = p->meta;
 	memcpy(h->data, p->data, p->len);
 	gk_spsc_commit(r);
 	w->wg_handoff_out++;
+	return true;
 }
 
 bool gk_worker_wg_handin_pending(struct gk_worker *w)
@@ -131,6 +140,52 @@ bool gk_worker_wg_handin_pending(struct gk_worker *w)
 		    gk_spsc_avail(w->cfg.wg_rings[gk_wg_ring_idx(from, w->cfg.id, nr)]))
 			return true;
 	return false;
+}
+
+bool gk_worker_wg_sleep(struct gk_worker *w)
+{
+	struct gk_wg_wake *k = &w->cfg.wg_wake[w->cfg.id];
+
+	atomic_store_explicit(&k->asleep, 1, memory_order_relaxed);
+	/* Pairs with the senders' fence after their commit. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!gk_worker_wg_handin_pending(w))
+		return true;
+	atomic_store_explicit(&k->asleep, 0, memory_order_relaxed);
+	return false;
+}
+
+void gk_worker_wg_awake(struct gk_worker *w)
+{
+	atomic_store_explicit(&w->cfg.wg_wake[w->cfg.id].asleep, 0,
+			      memory_order_relaxed);
+}
+
+int gk_wg_wake_poke(struct gk_wg_wake *k)
+{
+	int ret;
+
+	/* A plain load first: the line stays shared while the owner is up. */
+	if (!atomic_load_explicit(&k->asleep, memory_order_relaxed) ||
+	    !atomic_exchange_explicit(&k->asleep, 0, memory_order_relaxed))
+		return 0;
+	ret = gk_efd_signal(k->efd);
+	return ret ? ret : 1;
+}
+
+/* After a burst's hand-offs: one fence, at most one write per owner. */
+static void wake_owners(struct gk_worker *w, uint64_t owners)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	while (owners) {
+		int r = gk_wg_wake_poke(&w->cfg.wg_wake[__builtin_ctzll(owners)]);
+
+		owners &= owners - 1;
+		if (r > 0)
+			w->wg_wake_sent++;
+		else if (r < 0)
+			w->wg_wake_fail++;
+	}
 }
 
 uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
@@ -187,6 +242,7 @@ uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 			w->wg->drops[GK_WG_DROP_NO_SNAPSHOT] += n;
 	} else {
 		struct gk_pkt *mine[GK_BURST];
+		uint64_t woken = 0;
 
 		/* Only the owner touches a keypair's replay window. */
 		for (i = 0, m = 0; i < n; i++) {
@@ -195,9 +251,11 @@ uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 
 			if (o == w->cfg.id || o >= w->cfg.wg_nr_workers)
 				mine[m++] = wg[i];
-			else
-				hand_off(w, wg[i], o);
+			else if (hand_off(w, wg[i], o))
+				woken |= 1ull << o;
 		}
+		if (woken)
+			wake_owners(w, woken);
 		w->wg->peers = w->wgp;
 		w->wg->now_ns = w->now_ns;
 		if (m)

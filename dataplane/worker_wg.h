@@ -25,6 +25,7 @@
 #ifndef GK_WORKER_WG_H
 #define GK_WORKER_WG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,6 +47,20 @@ struct gk_wg_handoff {
 	uint8_t data[GK_WG_HANDOFF_FRAME];
 };
 
+/*
+ * An owner's wake-up: nothing polls the rings, so before it sleeps in
+ * poll(2) an owner sets asleep, re-checks its rings and adds efd to the
+ * poll set; a worker that handed it frames writes efd if asleep is set.
+ * Both sides order their ring access and the flag with a seq_cst fence
+ * (store flag, fence, load rings / store ring, fence, load flag), so one
+ * of them sees the other's store: no lost wake-up. One per worker, in
+ * its own cache line (senders read it on every burst that handed off).
+ */
+struct gk_wg_wake {
+	_Atomic unsigned int asleep;
+	int efd;			/* nonblocking eventfd */
+} __attribute__((aligned(64)));
+
 /* Ring (from, to) in cfg.wg_rings[from * nr_workers + to]. */
 static inline unsigned int gk_wg_ring_idx(unsigned int from, unsigned int to,
 					  unsigned int nr)
@@ -59,6 +74,21 @@ void gk_worker_wg_fini(struct gk_worker *w);
 
 /* Frames wait in a hand-in ring of ours (the idle loop must not sleep). */
 bool gk_worker_wg_handin_pending(struct gk_worker *w);
+
+/*
+ * Owner, before poll(2) on cfg.wg_wake[id].efd: publishes asleep; false
+ * (and asleep cleared) when a ring holds frames: do not sleep then.
+ */
+bool gk_worker_wg_sleep(struct gk_worker *w);
+/* Owner, after poll(2): senders stop writing efd. */
+void gk_worker_wg_awake(struct gk_worker *w);
+
+/*
+ * Sender, after committing to k's rings and a seq_cst fence: writes k's
+ * eventfd when k sleeps, at most once per sleep (the flag is taken).
+ * 1 written, 0 not asleep, -errno when the write failed.
+ */
+int gk_wg_wake_poke(struct gk_wg_wake *k);
 
 /* Decrypts wg[0..n); every packet joins stage[] (room: n more). */
 uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "csum.h"
+#include "efd.h"
 #include "map_table.h"
 #include "port.h"
 #include "spsc.h"
@@ -174,13 +175,9 @@ void gk_worker_wgce_in(struct gk_worker *w, struct gk_pkt **pk, uint16_t n)
 		}
 	}
 	/* One wake-up per burst, and only for bursts with a handshake. */
-	if (w->wgce.punted != before && w->cfg.wg_punt_efd > 0) {
-		uint64_t one = 1;
-
-		/* EAGAIN means a full counter: genkand is being woken anyway */
-		if (write(w->cfg.wg_punt_efd, &one, sizeof(one)) < 0)
-			w->wgce.wake_fail++;
-	}
+	if (w->wgce.punted != before && w->cfg.wg_punt_efd > 0 &&
+	    gk_efd_signal(w->cfg.wg_punt_efd))
+		w->wgce.wake_fail++;
 }
 
 /* IPv4/UDP from (CE address, ListenPort); false when it cannot fit. */

@@ -679,6 +679,17 @@ done
 for g in $GWS; do
 	check "genkand $g still running" kill -0 "${GKPID[$g]}"
 done
+# Hand-offs between the two workers wake a sleeping owner through its
+# eventfd (docs/wireguard.md, Workers): no write fails, and every sleep the
+# eventfd ended took at least one write.
+for g in $GWS; do
+	wshow "$g" end
+	echo "# $g hand-off: $(jq -c '.counters | with_entries(select(.key | startswith("handoff")))' "$S/$g.end" 2>/dev/null)"
+	expect "$g handoff_wake_failed" "$(jq '.counters.handoff_wake_failed // "NA"' "$S/$g.end")" -eq 0
+	expect "$g handoff_wakeups <= handoff_wakeups_sent" \
+		"$(jq '.counters.handoff_wakeups // "NA"' "$S/$g.end")" -le \
+		"$(jq '.counters.handoff_wakeups_sent // "NA"' "$S/$g.end")"
+done
 if [ -n "${E2E_KEEP:-}" ] || [ "$NFAIL" -gt 0 ]; then
 	for g in $GWS; do
 		echo "# genkanctl -j stats ($g): worker drops"
