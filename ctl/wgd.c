@@ -1048,7 +1048,7 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 					continue;
 				g->rings[gk_wg_ring_idx(a, b, nr)] =
 					gk_spsc_create(sizeof(struct gk_wg_handoff),
-						       GK_WG_HANDOFF_RING);
+						       gk_wg_handoff_ring_slots(nr));
 				if (!g->rings[gk_wg_ring_idx(a, b, nr)])
 					goto err_nomem;
 			}

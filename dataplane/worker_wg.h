@@ -37,7 +37,25 @@ struct gk_port;
 /* One handed-off frame; frames above GK_WG_HANDOFF_FRAME are dropped. */
 #define GK_WG_HANDOFF_ELEM	2048
 #define GK_WG_HANDOFF_FRAME	(GK_WG_HANDOFF_ELEM - 4 - sizeof(struct gk_xdp_meta))
-#define GK_WG_HANDOFF_RING	256	/* slots per (from, to) ring */
+/*
+ * Slots per (from, to) ring. Deep enough to ride out an owner that is
+ * descheduled for a few ms at 100+ kpps of misdirected data; bounded so
+ * that the rings into one worker hold at most GK_WG_HANDOFF_IN_SLOTS
+ * frames (4 MiB), whatever the worker count.
+ */
+#define GK_WG_HANDOFF_RING_MIN	256
+#define GK_WG_HANDOFF_RING_MAX	1024
+#define GK_WG_HANDOFF_IN_SLOTS	2048
+
+static inline unsigned int gk_wg_handoff_ring_slots(unsigned int nr_workers)
+{
+	unsigned int s = GK_WG_HANDOFF_RING_MAX;
+
+	while (s > GK_WG_HANDOFF_RING_MIN &&
+	       (unsigned long)s * (nr_workers - 1) > GK_WG_HANDOFF_IN_SLOTS)
+		s >>= 1;
+	return s;
+}
 /* Per pass on the WireGuard port, ahead of its rx burst (a share of it). */
 #define GK_WG_HANDIN_BURST	(GK_BURST / 2)
 
