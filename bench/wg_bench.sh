@@ -86,6 +86,8 @@ if [ "$WORKERS" = 1 ] && [ "$(nproc)" -ge 2 ]; then
 fi
 
 GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
+# lab_kill (TERM, then KILL after 5 s) is the lab's, as in veth_bench.sh.
+. "$(dirname "$0")/../lab/lab.sh"
 GKD=$GK_BUILD/ctl/genkand
 GKCTL=$GK_BUILD/ctl/genkanctl
 TAG=gkwb-$$
@@ -121,34 +123,20 @@ r() { local n=$1; shift; ip -n "$(ns "$n")" "$@"; }
 sock() { echo "/run/genkan/$TAG-$1.sock"; }
 log() { printf '# %s\n' "$*"; }
 
-stop_pid()
-{
-	local pid=$1 k
-
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((k = 0; k < 50; k++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
 # Tear one set-up down: daemons first, then namespaces and mounts.
 teardown()
 {
 	local g n
 
-	[ -n "$IPS_PID" ] && stop_pid "$IPS_PID"
+	[ -n "$IPS_PID" ] && lab_kill "$IPS_PID"
 	IPS_PID=
 	for g in "${!GKPID[@]}"; do
-		stop_pid "${GKPID[$g]}"
+		lab_kill "${GKPID[$g]}"
 		rm -f "$(sock "$g")"
 		umount -l "$RUN/bpf-$g" 2>/dev/null
 	done
 	for g in "${!WGPID[@]}"; do
-		stop_pid "${WGPID[$g]}"
+		lab_kill "${WGPID[$g]}"
 	done
 	GKPID=()
 	WGPID=()

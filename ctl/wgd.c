@@ -1219,6 +1219,42 @@ static json_t *endpoint_json(const struct gk_wg_endpoint *ep)
 	return json_string(buf);
 }
 
+/* A worker's array of one kind of WireGuard counter, NULL when it has none. */
+typedef const uint64_t *(*wk_counters_fn)(const struct gk_worker *w);
+
+static const uint64_t *wk_wg_drops(const struct gk_worker *w)
+{
+	return w->wg ? w->wg->drops : NULL;
+}
+
+static const uint64_t *wk_wg_events(const struct gk_worker *w)
+{
+	return w->wg ? w->wg->evc : NULL;
+}
+
+static const uint64_t *wk_wg_staged(const struct gk_worker *w)
+{
+	return w->wg_stage ? w->wg_stage->cnt : NULL;
+}
+
+/* Sets names[k] in obj to counter k summed over the workers; returns obj. */
+static json_t *sum_named(const struct gk_daemon *d, wk_counters_fn arr,
+			 const char *const *names, int n, json_t *obj)
+{
+	for (int k = 0; k < n; k++) {
+		uint64_t v = 0;
+
+		for (unsigned w = 0; w < d->nr_workers; w++) {
+			const uint64_t *c = arr(&d->workers[w]);
+
+			if (c)
+				v += c[k];
+		}
+		json_object_set_new(obj, names[k], json_integer((json_int_t)v));
+	}
+	return obj;
+}
+
 json_t *gk_wgd_show(struct gk_wgd *g)
 {
 	char b64[GK_WG_KEY_B64_LEN + 1], a[INET6_ADDRSTRLEN], px[64];
@@ -1321,41 +1357,13 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			(json_int_t)(ws.wake_fail + g->inject_wake_fail)));
 	}
 	/* The data path's own reasons and events (wg_data.h), all workers. */
-	{
-		json_t *dr = json_object(), *evc = json_object();
-
-		for (int k = 0; k < GK_WG_DROP_MAX; k++) {
-			uint64_t v = 0;
-
-			for (unsigned w = 0; w < g->d->nr_workers; w++)
-				if (g->d->workers[w].wg)
-					v += g->d->workers[w].wg->drops[k];
-			json_object_set_new(dr, gk_wg_drop_names[k],
-					    json_integer((json_int_t)v));
-		}
-		for (int k = 0; k < GK_WG_EVC_MAX; k++) {
-			uint64_t v = 0;
-
-			for (unsigned w = 0; w < g->d->nr_workers; w++)
-				if (g->d->workers[w].wg)
-					v += g->d->workers[w].wg->evc[k];
-			json_object_set_new(evc, gk_wg_evc_names[k],
-					    json_integer((json_int_t)v));
-		}
-		json_object_set_new(o, "drops", dr);
-		json_object_set_new(o, "events", evc);
-	}
+	json_object_set_new(o, "drops", sum_named(g->d, wk_wg_drops,
+		gk_wg_drop_names, GK_WG_DROP_MAX, json_object()));
+	json_object_set_new(o, "events", sum_named(g->d, wk_wg_events,
+		gk_wg_evc_names, GK_WG_EVC_MAX, json_object()));
 	/* Packets held for a handshake (wg_stage.h), all workers. */
-	for (int k = 0; k < GK_WG_STAGE_CNT_MAX; k++) {
-		uint64_t v = 0;
-
-		for (unsigned w = 0; w < g->d->nr_workers; w++)
-			if (g->d->workers[w].wg_stage)
-				v += g->d->workers[w].wg_stage->cnt[k];
-		json_object_set_new(json_object_get(o, "counters"),
-				    gk_wg_stage_cnt_names[k],
-				    json_integer((json_int_t)v));
-	}
+	sum_named(g->d, wk_wg_staged, gk_wg_stage_cnt_names,
+		  GK_WG_STAGE_CNT_MAX, json_object_get(o, "counters"));
 	explicit_bzero(b64, sizeof(b64));
 	return o;
 }
