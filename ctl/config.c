@@ -37,10 +37,11 @@ enum section {
 enum gkey {
 	K_INSTANCE, K_SOCKET, K_BPFFS, K_WORKERS, K_CPUS, K_XDP_MODE, K_BIND,
 	K_FRAMES, K_FRAME_SIZE, K_RING_SIZE, K_HEARTBEAT_MS, K_STALL_MS,
-	K_ROUTE_TABLE, K_LOG_LEVEL, K_TTL_EXPIRED, K_ICMP_RATE, K_IDLE_SLEEP_US, NR_GKEYS
+	K_ROUTE_TABLE, K_LOG_LEVEL, K_TTL_EXPIRED, K_ICMP_RATE, K_IDLE_SLEEP_US,
+	K_XDP_META, K_CHECKSUM, NR_GKEYS
 };
 
-enum pkey { P_INTERFACE, P_MTU, NR_PKEYS };
+enum pkey { P_INTERFACE, P_MTU, P_XDP_META, P_CHECKSUM, NR_PKEYS };
 
 enum mkey {
 	M_ROLE, M_BR_ADDRESS, M_IPV4_PORT, M_IPV6_PORT, M_EUP, M_TUNNEL_MTU,
@@ -102,6 +103,19 @@ static const char *const ttl_expired_names[] = {
 	[GK_TTL_EXPIRED_KERNEL] = "kernel",
 };
 
+static const char *const xdp_meta_names[] = {
+	[GK_XDP_META_AUTO] = "auto",
+	[GK_XDP_META_META] = "meta",
+	[GK_XDP_META_HEAD] = "head",
+	[GK_XDP_META_PARSE] = "parse",
+};
+
+static const char *const csum_names[] = {
+	[GK_CSUM_AUTO] = "auto",
+	[GK_CSUM_TRUST] = "trust",
+	[GK_CSUM_COMPLETE] = "complete",
+};
+
 static const char *const role_names[] = {
 	[GK_MAPE_CE] = "ce",
 	[GK_MAPE_BR] = "br",
@@ -123,6 +137,16 @@ static const char *const log_level_names[] = {
 const char *gk_config_xdp_mode_str(enum gk_xdp_mode m)
 {
 	return (unsigned)m < ARRAY_SIZE(xdp_mode_names) ? xdp_mode_names[m] : "?";
+}
+
+const char *gk_config_xdp_meta_str(enum gk_xdp_meta_mode m)
+{
+	return (unsigned)m < ARRAY_SIZE(xdp_meta_names) ? xdp_meta_names[m] : "?";
+}
+
+const char *gk_config_csum_str(enum gk_csum_mode m)
+{
+	return (unsigned)m < ARRAY_SIZE(csum_names) ? csum_names[m] : "?";
 }
 
 const char *gk_config_bind_mode_str(enum gk_bind_mode m)
@@ -558,6 +582,36 @@ static struct gk_config_port *cur_port(struct parser *p)
 	return &p->cfg.ports[p->cfg.nr_ports - 1];
 }
 
+static int set_xdp_meta(struct parser *p, unsigned line, const char *key,
+			const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, xdp_meta_names,
+		     ARRAY_SIZE(xdp_meta_names), &v))
+		return -EINVAL;
+	if (p->sec == SEC_PORT)
+		cur_port(p)->xdp_meta = (enum gk_xdp_meta_mode)v;
+	else
+		p->cfg.xdp_meta = (enum gk_xdp_meta_mode)v;
+	return 0;
+}
+
+static int set_checksum(struct parser *p, unsigned line, const char *key,
+			const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, csum_names, ARRAY_SIZE(csum_names),
+		     &v))
+		return -EINVAL;
+	if (p->sec == SEC_PORT)
+		cur_port(p)->checksum = (enum gk_csum_mode)v;
+	else
+		p->cfg.checksum = (enum gk_csum_mode)v;
+	return 0;
+}
+
 static int set_interface(struct parser *p, unsigned line, const char *key,
 			 const char *val)
 {
@@ -861,11 +915,15 @@ static const struct key_def genkan_keys[NR_GKEYS] = {
 	[K_TTL_EXPIRED] = { "ttl_expired", set_ttl_expired },
 	[K_ICMP_RATE] = { "icmp_rate", set_icmp_rate },
 	[K_IDLE_SLEEP_US] = { "idle_sleep_us", set_idle_sleep },
+	[K_XDP_META] = { "xdp_meta", set_xdp_meta },
+	[K_CHECKSUM] = { "checksum", set_checksum },
 };
 
 static const struct key_def port_keys[NR_PKEYS] = {
 	[P_INTERFACE] = { "interface", set_interface },
 	[P_MTU] = { "mtu", set_mtu },
+	[P_XDP_META] = { "xdp_meta", set_xdp_meta },
+	[P_CHECKSUM] = { "checksum", set_checksum },
 };
 
 static const struct key_def mape_keys[NR_MKEYS] = {
@@ -1416,6 +1474,11 @@ static void validate(struct parser *p)
 	for (i = 0; i < cfg->nr_ports; i++) {
 		struct gk_config_port *port = &cfg->ports[i];
 
+		/* [genkan]'s value for ports that do not set their own */
+		if (!p->pkey_line[i][P_XDP_META])
+			port->xdp_meta = cfg->xdp_meta;
+		if (!p->pkey_line[i][P_CHECKSUM])
+			port->checksum = cfg->checksum;
 		if (!port->ifname[0] && !p->pkey_line[i][P_INTERFACE])
 			perr(p, port->line, "port '%s' has no interface",
 			     port->name);

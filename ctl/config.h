@@ -23,10 +23,30 @@
 #define GK_CONFIG_RUN_DIR	"/run/genkan"
 #define GK_CONFIG_MAX_MAP_RULES	4096
 
+/*
+ * How the classifier's parse results reach the workers (docs/config.md,
+ * docs/architecture.md "Hand-off"): XDP metadata (bpf_xdp_adjust_meta),
+ * prepended to the frame (bpf_xdp_adjust_head, stripped by the backend), or
+ * not at all (the worker runs the software twin). auto probes the verifier.
+ */
+enum gk_xdp_meta_mode {
+	GK_XDP_META_AUTO, GK_XDP_META_META, GK_XDP_META_HEAD, GK_XDP_META_PARSE,
+};
+/*
+ * TCP/UDP checksums of frames from the port: veth/tap peers with TX
+ * checksum offload hand over partial sums (pseudo-header only). complete:
+ * the worker recomputes them; trust: as received; auto: complete on ports
+ * whose driver can carry partial sums (veth, tun/tap), trust the rest.
+ */
+enum gk_csum_mode { GK_CSUM_AUTO, GK_CSUM_TRUST, GK_CSUM_COMPLETE };
+
 struct gk_config_port {
 	char name[16];
 	char ifname[16];
 	uint32_t mtu;		/* 0 = use the kernel's MTU */
+	/* After parsing, the port's own value or else [genkan]'s. */
+	enum gk_xdp_meta_mode xdp_meta;
+	enum gk_csum_mode checksum;
 	unsigned line;		/* line of the [port] header, for later diagnostics */
 };
 
@@ -68,6 +88,8 @@ struct gk_config {
 	enum gk_ttl_expired ttl_expired;
 	uint32_t icmp_rate;	/* ICMP errors/s per worker, 0 = none */
 	uint32_t idle_sleep_us;	/* idle time before a worker sleeps, 0 = busy-poll */
+	enum gk_xdp_meta_mode xdp_meta;	/* default for ports without their own */
+	enum gk_csum_mode checksum;	/* likewise */
 	struct gk_config_port ports[GK_CONFIG_MAX_PORTS];
 	unsigned nr_ports;
 	struct gk_config_mape mape;
@@ -117,5 +139,7 @@ int gk_config_valid_name(const char *s, size_t maxlen);
 const char *gk_config_xdp_mode_str(enum gk_xdp_mode m);
 const char *gk_config_bind_mode_str(enum gk_bind_mode m);
 const char *gk_config_log_level_str(enum gk_log_level l);
+const char *gk_config_xdp_meta_str(enum gk_xdp_meta_mode m);
+const char *gk_config_csum_str(enum gk_csum_mode m);
 
 #endif /* GK_CTL_CONFIG_H */

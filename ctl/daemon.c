@@ -1003,6 +1003,12 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 		NEEDS_RESTART(strcmp(n->ports[i].name, o->ports[i].name) ||
 			      strcmp(n->ports[i].ifname, o->ports[i].ifname),
 			      "the set of ports");
+	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++) {
+		NEEDS_RESTART(n->ports[i].xdp_meta != o->ports[i].xdp_meta,
+			      "xdp_meta");
+		NEEDS_RESTART(n->ports[i].checksum != o->ports[i].checksum,
+			      "checksum");
+	}
 #undef NEEDS_RESTART
 	if (fixed[0]) {
 		snprintf(err, errlen, "%s: changing %s needs a restart", o->path,

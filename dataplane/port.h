@@ -13,6 +13,7 @@
 #define GK_PORT_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "pkt.h"
 
@@ -63,6 +64,18 @@ struct gk_port_stats {
 	uint64_t wakeups;	/* syscalls made for need_wakeup */
 };
 
+/*
+ * How a port's frames carry the classifier's results (gk_port.hand),
+ * docs/architecture.md "Hand-off". Known per port, never guessed from the
+ * frame's bytes.
+ */
+enum gk_hand {
+	GK_HAND_META = 0,	/* XDP metadata area just before the frame */
+	GK_HAND_HEAD,		/* prepended to the frame; rx strips it */
+	GK_HAND_PARSE,		/* none: the worker runs the software twin */
+	GK_HAND_MAX
+};
+
 struct gk_port {
 	const struct gk_port_ops *ops;
 	void *priv;		/* backend state */
@@ -70,6 +83,14 @@ struct gk_port {
 	uint16_t queue;
 	uint32_t ifindex;	/* 0 for virtual backends */
 	uint8_t mac[6];		/* source MAC for frames sent here */
+	/*
+	 * enum gk_hand. Read by the owning worker each burst; genkand changes
+	 * it only while the classifier holds the port's worker traffic and
+	 * the rx ring has been seen empty (run-time switch, daemon.c).
+	 */
+	_Atomic uint8_t hand;
+	/* The worker completes TCP/UDP checksums of this port's frames at rx. */
+	uint8_t csum_complete;
 	struct gk_port_stats stats;
 } __attribute__((aligned(64)));
 
