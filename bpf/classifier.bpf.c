@@ -64,9 +64,13 @@
  *     TTL_EXPIRED, MAPE_CE or MAPE_BR, also for later fragments.
  *  8. Otherwise TRANSIT. TRANSIT, MAPE_CE and MAPE_BR go to a worker:
  *     if rx_queue_index < gk_cfg_nr_queues and a socket
- *     sits at GK_XSK_KEY(port_id, rx_queue_index), prepend struct
- *     gk_xdp_meta and REDIRECT; no socket: event NO_XSK, PASS; adjust_meta
- *     failed: event META_FAIL, PASS.
+ *     sits at GK_XSK_KEY(port_id, rx_queue_index), hand struct
+ *     gk_xdp_meta over as the port's flags say and REDIRECT; no socket:
+ *     event NO_XSK, PASS. Port flag HOLD: event HOLD, DROP. Hand-off:
+ *     none (HAND_PARSE), bpf_xdp_adjust_head (HAND_HEAD), else
+ *     bpf_xdp_adjust_meta; a helper the verifier refused (rodata NO_META,
+ *     NO_HEAD: dead code) or that failed: event META_FAIL, gk_hand_fail
+ *     [port_id]++, DROP -- never PASS, the kernel would not forward it.
  *  9. TTL_EXPIRED: with GK_CFG_F_TTL_TO_KERNEL, PASS (the kernel answers,
  *     if it forwards at all). Without it, as rule 8 with class
  *     TTL_EXPIRED in the metadata: a worker (dataplane/icmp_err.c) sends
@@ -487,13 +491,46 @@ static __always_inline int pass(__u32 bytes)
 	return XDP_PASS;
 }
 
+/* Metadata as XDP metadata: refused by some kernels and drivers. */
+static __always_inline int attach_meta(struct xdp_md *ctx,
+				       struct gk_xdp_meta **meta)
+{
+	void *data;
+
+	if ((gk_cfg_flags & (GK_CFG_F_NO_META | GK_CFG_F_TEST_HAND_FAIL)) ||
+	    bpf_xdp_adjust_meta(ctx, -(int)sizeof(**meta)))
+		return -1;
+	*meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(*meta + 1) > data)
+		return -1;
+	return 0;
+}
+
+/* Metadata prepended to the frame; the worker's backend strips it. */
+static __always_inline int attach_head(struct xdp_md *ctx,
+				       struct gk_xdp_meta **meta)
+{
+	void *data_end;
+
+	if ((gk_cfg_flags & (GK_CFG_F_NO_HEAD | GK_CFG_F_TEST_HAND_FAIL)) ||
+	    bpf_xdp_adjust_head(ctx, -(int)sizeof(**meta)))
+		return -1;
+	*meta = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if ((void *)(*meta + 1) > data_end)
+		return -1;
+	return 0;
+}
+
 static __always_inline int redirect(struct xdp_md *ctx, __u32 port_id,
-				    int cls, struct pinfo *pi, __u32 bytes)
+				    __u32 pflags, int cls, struct pinfo *pi,
+				    __u32 bytes)
 {
 	__u32 rxq = ctx->rx_queue_index;
-	struct gk_xdp_meta *meta;
+	struct gk_xdp_meta *meta = NULL;
+	__u64 *fails;
 	__u32 key;
-	void *data;
 	long act;
 
 	key = GK_XSK_KEY(port_id, rxq);
@@ -502,35 +539,62 @@ static __always_inline int redirect(struct xdp_md *ctx, __u32 port_id,
 		count(GK_STAT_EVENT(GK_XDP_EV_NO_XSK), bytes);
 		return pass(bytes);
 	}
+	if (pflags & GK_PORT_F_HOLD) {
+		count(GK_STAT_EVENT(GK_XDP_EV_HOLD), bytes);
+		count(GK_STAT_EVENT(GK_XDP_EV_DROP), bytes);
+		return XDP_DROP;
+	}
 
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
-		goto meta_fail;
-	meta = (void *)(long)ctx->data_meta;
-	data = (void *)(long)ctx->data;
-	if ((void *)(meta + 1) > data)
-		goto meta_fail;
-	meta->magic = GK_META_MAGIC;
-	meta->version = GK_META_VERSION;
-	meta->class = cls;
-	meta->l3_off = pi->l3_off;
-	meta->l4_off = pi->l4_off;
-	meta->l4_proto = pi->l4_proto;
-	meta->flags = pi->flags;
-	meta->vlan_tci = pi->vlan_tci;
-	meta->flow_hash = pi->flow_hash;
+	if (pflags & GK_PORT_F_HAND_PARSE) {
+		/* nothing handed over: the worker runs dataplane/parse.c */
+	} else if (pflags & GK_PORT_F_HAND_HEAD) {
+		if (attach_head(ctx, &meta))
+			goto hand_fail;
+	} else if (attach_meta(ctx, &meta)) {
+		goto hand_fail;
+	}
+	if (meta) {
+		meta->magic = GK_META_MAGIC;
+		meta->version = GK_META_VERSION;
+		meta->class = cls;
+		meta->l3_off = pi->l3_off;
+		meta->l4_off = pi->l4_off;
+		meta->l4_proto = pi->l4_proto;
+		meta->flags = pi->flags;
+		meta->vlan_tci = pi->vlan_tci;
+		meta->flow_hash = pi->flow_hash;
+	}
 
 	act = bpf_redirect_map(&gk_xsks, key, XDP_PASS);
 	if (act != XDP_REDIRECT) {
-		/* socket went away since the lookup */
+		/* socket went away since the lookup: the kernel gets the
+		 * frame as it came */
+		if (meta && (pflags & GK_PORT_F_HAND_HEAD) &&
+		    !(pflags & GK_PORT_F_HAND_PARSE) &&
+		    !(gk_cfg_flags & GK_CFG_F_NO_HEAD) &&
+		    bpf_xdp_adjust_head(ctx, (int)sizeof(*meta))) {
+			count(GK_STAT_EVENT(GK_XDP_EV_DROP), bytes);
+			return XDP_DROP;
+		}
 		count(GK_STAT_EVENT(GK_XDP_EV_NO_XSK), bytes);
 		return pass(bytes);
 	}
 	count(GK_STAT_EVENT(GK_XDP_EV_REDIRECT), bytes);
 	return XDP_REDIRECT;
 
-meta_fail:
+hand_fail:
+	/*
+	 * Never PASS: the kernel does not forward on a genkan gateway, so
+	 * the packet would vanish unexplained. Drop and count per port;
+	 * genkand switches the port to a mode that works.
+	 */
+	key = port_id;
+	fails = bpf_map_lookup_elem(&gk_hand_fail, &key);
+	if (fails)
+		(*fails)++;
 	count(GK_STAT_EVENT(GK_XDP_EV_META_FAIL), bytes);
-	return pass(bytes);
+	count(GK_STAT_EVENT(GK_XDP_EV_DROP), bytes);
+	return XDP_DROP;
 }
 
 SEC("xdp")
@@ -543,7 +607,7 @@ int gk_classify(struct xdp_md *ctx)
 	struct gk_port_info *port;
 	struct pinfo pi = {};
 	struct cursor c;
-	__u32 port_id;
+	__u32 port_id, pflags;
 	int cls;
 
 	port = bpf_map_lookup_elem(&gk_ports, &ifindex);
@@ -552,6 +616,7 @@ int gk_classify(struct xdp_md *ctx)
 		return pass(bytes);
 	}
 	port_id = port->port_id;
+	pflags = port->flags;
 	pi.mape_ce_v4 = !!(port->flags & GK_PORT_F_MAPE_CE_V4);
 	pi.port_id = port_id;
 
@@ -570,9 +635,9 @@ int gk_classify(struct xdp_md *ctx)
 		return pass(bytes);
 	if (cls == GK_CLASS_TTL_EXPIRED &&
 	    !(gk_cfg_flags & GK_CFG_F_TTL_TO_KERNEL))
-		return redirect(ctx, port_id, cls, &pi, bytes);
+		return redirect(ctx, port_id, pflags, cls, &pi, bytes);
 	if (cls != GK_CLASS_TRANSIT && cls != GK_CLASS_MAPE_CE &&
 	    cls != GK_CLASS_MAPE_BR && cls != GK_CLASS_WG_DATA)
 		return pass(bytes);
-	return redirect(ctx, port_id, cls, &pi, bytes);
+	return redirect(ctx, port_id, pflags, cls, &pi, bytes);
 }

@@ -76,4 +76,12 @@ struct {
 	__type(value, struct gk_xdp_counter);
 } gk_stats SEC(".maps");
 
+/* Frames dropped because the port's hand-off could not be attached. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GK_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} gk_hand_fail SEC(".maps");
+
 #endif

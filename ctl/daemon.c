@@ -32,6 +32,8 @@
 
 #include "ctl_server.h"
 #include "daemon.h"
+#include "hand_ctl.h"
+#include "dataplane/cls_tables.h"
 #include "nat_ctl.h"
 #include "config_wg_mape.h"
 #include "wgd.h"
@@ -356,6 +358,8 @@ static void on_tick(struct gk_daemon *d)
 	drain_neigh_requests(d);
 	if (d->local_dirty)
 		sync_local(d);
+	if (d->xdp && gk_hand_publish(d))
+		gk_err("classifier tables for the software twin: out of memory");
 	if (d->fib_dirty && gk_daemon_publish_fib(d, err, sizeof(err)))
 		gk_err("FIB rebuild failed, keeping generation %llu: %s",
 		       (unsigned long long)d->fib_generation, err);
@@ -366,6 +370,7 @@ static void on_tick(struct gk_daemon *d)
 	    (uint64_t)d->cfg.heartbeat_ms * 1000000ull) {
 		d->last_supervise_ns = now;
 		supervise(d);
+		gk_hand_watch(d);
 	}
 	gk_nat_tick(d);
 }
@@ -585,8 +590,8 @@ static int start_mape(struct gk_daemon *d, char *err, size_t errlen)
 	rcu_assign_pointer(d->map, t);
 
 	if (mc.role == GK_MAPE_ROLE_CE) {
-		ret = gk_xdp_set_port(d->xdp, d->ports[v4_id].ifindex, v4_id,
-				      GK_PORT_F_ENABLED | GK_PORT_F_MAPE_CE_V4);
+		d->ports[v4_id].xdp_flags |= GK_PORT_F_MAPE_CE_V4;
+		ret = gk_hand_push(d, v4_id, 0);
 		if (ret) {
 			snprintf(err, errlen, "port %s: gk_ports update: %s",
 				 d->ports[v4_id].name, strerror(-ret));
@@ -669,6 +674,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 				.skb_mode = cfg->xdp_mode == GK_XDP_MODE_SKB,
 				.rx_size = rx_size,
 				.tx_size = cfg->ring_size,
+				.hand = d->ports[p].hand,
 			};
 
 			memcpy(pc.mac, d->ports[p].mac, 6);
@@ -685,6 +691,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		wc.icmp_rate = cfg->icmp_rate;
 		wc.idle_sleep_us = cfg->idle_sleep_us;
 		wc.tables = &d->tables;
+		wc.cls = &d->cls;
 		wc.nreq = d->nreq[w];
 		if (d->map) {
 			wc.map = &d->map;
@@ -761,12 +768,15 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	xo.nr_queues = d->nr_workers;
 	xo.flags = cfg->ttl_expired == GK_TTL_EXPIRED_KERNEL ?
 		GK_CFG_F_TTL_TO_KERNEL : 0;
+	xo.flags |= gk_hand_probe(d);
+	ret = gk_hand_pick(d, err, errlen);
+	if (ret)
+		return ret;
 	d->xdp = gk_xdp_load(&xo, err, errlen);
 	if (!d->xdp)
 		return -EIO;
 	for (unsigned i = 0; i < d->nr_ports; i++) {
-		ret = gk_xdp_set_port(d->xdp, d->ports[i].ifindex,
-				      d->ports[i].port_id, GK_PORT_F_ENABLED);
+		ret = gk_hand_push(d, i, 0);
 		if (ret) {
 			snprintf(err, errlen, "port %s: gk_ports update: %s",
 				 d->ports[i].name, strerror(-ret));
@@ -795,6 +805,12 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	ret = gk_wgd_start(d, &d->wgd, err, errlen);
 	if (ret)
 		return ret;
+	/* The twin's copy of the classifier maps, for parse-mode ports. */
+	ret = gk_hand_publish(d);
+	if (ret) {
+		snprintf(err, errlen, "classifier tables: %s", strerror(-ret));
+		return ret;
+	}
 	ret = start_workers(d, err, errlen);
 	if (ret)
 		return ret;
@@ -896,6 +912,8 @@ void gk_daemon_stop(struct gk_daemon *d)
 	rcu_barrier_qsbr();
 	if (d->tables)
 		gk_tables_free(d->tables);
+	gk_cls_tables_free(d->cls);
+	d->cls = NULL;
 	/* Published once, never replaced: no reader is left after the join. */
 	if (d->map)
 		gk_map_table_free(d->map);

@@ -26,6 +26,12 @@ struct gk_dport {
 	uint8_t mac[6];
 	uint32_t mtu;		/* effective: config override or kernel */
 	uint32_t rx_queues;	/* as the device reports them */
+	uint32_t xdp_flags;	/* GK_PORT_F_* other than the hand-off's */
+	/* Hand-off (hand_ctl.c): the mode, why, and its run-time history. */
+	uint8_t hand;		/* enum gk_hand */
+	char hand_why[200];
+	uint64_t hand_fail_seen;	/* gk_hand_fail[port_id] last read */
+	unsigned hand_switches;
 };
 
 struct gk_daemon {
@@ -48,6 +54,10 @@ struct gk_daemon {
 	uint64_t last_supervise_ns;
 
 	struct gk_tables *tables;		/* RCU slot read by workers */
+	struct gk_cls_tables *cls;		/* RCU slot: the twin's tables */
+	uint64_t cls_gen;			/* gk_xdp_generation() it reflects */
+	unsigned hand_ok;			/* GK_XDP_HAND_OK_* (probe) */
+	char hand_probe[160];			/* the probe, in words */
 	/*
 	 * MAP-E table, its own RCU slot: built once at start from [mape]
 	 * and [map-rule]s (changing them needs a restart). NULL when off.

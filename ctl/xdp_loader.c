@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "classifier.skel.h"
+#include "dataplane/cls_tables.h"
 #include "xdp_loader.h"
 
 struct attachment {
@@ -32,8 +33,28 @@ struct attachment {
 	int link_fd;
 };
 
+/*
+ * What the maps hold, for the software twin (gk_xdp_cls_build): every
+ * successful map write updates it and bumps gen.
+ */
+struct mirror {
+	uint64_t gen;
+	uint32_t cfg_flags;
+	uint32_t port_flags[GK_MAX_PORTS];	/* by port_id */
+	struct gk_wg_xdp wg;
+	uint32_t *local4;
+	size_t nr_local4;
+	uint8_t (*local6)[16];
+	size_t nr_local6;
+	struct gk_cls_v6 *mape6;
+	size_t nr_mape6;
+	struct gk_cls_v4 *mape4;
+	size_t nr_mape4;
+};
+
 struct gk_xdp {
 	struct classifier_bpf *skel;
+	struct mirror m;
 	char pin_dir[PATH_MAX];
 	bool pinned;
 	bool skb_mode;
@@ -103,6 +124,54 @@ static int ensure_bpffs(const char *pin_dir, char *err, size_t errlen)
 		return ret;
 	}
 	return 0;
+}
+
+/*
+ * 1 if the verifier takes an XDP program that calls helper with (ctx, -16),
+ * 0 if it refuses it, -errno if the probe itself failed. libbpf's
+ * libbpf_probe_bpf_helper() only looks for "unknown func" and so reports
+ * "program of this type cannot use helper" as supported.
+ */
+static int probe_helper(int helper)
+{
+	const struct bpf_insn insns[] = {
+		/* r2 = -16; call helper; r0 = XDP_PASS; exit */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2,
+		  .imm = -16 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = helper },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	char log[512];
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log,
+		    .log_size = sizeof(log), .log_level = 1);
+	int fd;
+
+	log[0] = 0;
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "gk_probe", "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), &o);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == EINVAL || errno == EACCES)
+		return 0;	/* the verifier said no */
+	return -errno;
+}
+
+unsigned gk_xdp_probe_hand(char *why, size_t whylen)
+{
+	int meta = probe_helper(BPF_FUNC_xdp_adjust_meta);
+	int head = probe_helper(BPF_FUNC_xdp_adjust_head);
+	unsigned ok = (meta == 1 ? GK_XDP_HAND_OK_META : 0) |
+		      (head == 1 ? GK_XDP_HAND_OK_HEAD : 0);
+
+	snprintf(why, whylen,
+		 "verifier %s bpf_xdp_adjust_meta%s, %s bpf_xdp_adjust_head%s",
+		 meta == 1 ? "accepts" : "refuses", meta < 0 ? " (probe failed)" : "",
+		 head == 1 ? "accepts" : "refuses", head < 0 ? " (probe failed)" : "");
+	return ok;
 }
 
 static int pin_path(const struct gk_xdp *x, const struct bpf_map *map, char *buf, size_t len)
@@ -184,6 +253,8 @@ struct gk_xdp *gk_xdp_load(const struct gk_xdp_opts *o, char *err, size_t errlen
 	}
 	x->skel->rodata->gk_cfg_nr_queues = o->nr_queues;
 	x->skel->rodata->gk_cfg_flags = o->flags;
+	x->m.cfg_flags = o->flags;
+	x->m.gen = 1;
 	ret = classifier_bpf__load(x->skel);
 	if (ret) {
 		snprintf(err, errlen, "load classifier: %s", strerror(-ret));
@@ -342,19 +413,31 @@ int gk_xdp_detach(struct gk_xdp *x, uint32_t ifindex)
 int gk_xdp_set_port(struct gk_xdp *x, uint32_t ifindex, uint32_t port_id, uint32_t flags)
 {
 	struct gk_port_info v = { .port_id = port_id, .flags = flags };
+	int ret;
 
 	if (port_id >= GK_MAX_PORTS)
 		return -EINVAL;
-	return bpf_map__update_elem(x->skel->maps.gk_ports, &ifindex, sizeof(ifindex), &v,
-				    sizeof(v), BPF_ANY);
+	ret = bpf_map__update_elem(x->skel->maps.gk_ports, &ifindex, sizeof(ifindex), &v,
+				   sizeof(v), BPF_ANY);
+	if (!ret && x->m.port_flags[port_id] != flags) {
+		x->m.port_flags[port_id] = flags;
+		x->m.gen++;
+	}
+	return ret;
 }
 
 int gk_xdp_set_wg(struct gk_xdp *x, const struct gk_wg_xdp *wg)
 {
 	uint32_t zero = 0;
+	int ret;
 
-	return bpf_map__update_elem(x->skel->maps.gk_wg, &zero, sizeof(zero), wg,
-				    sizeof(*wg), BPF_ANY);
+	ret = bpf_map__update_elem(x->skel->maps.gk_wg, &zero, sizeof(zero), wg,
+				   sizeof(*wg), BPF_ANY);
+	if (!ret) {
+		x->m.wg = *wg;
+		x->m.gen++;
+	}
+	return ret;
 }
 
 int gk_xdp_del_port(struct gk_xdp *x, uint32_t ifindex)
@@ -407,12 +490,37 @@ out:
 
 int gk_xdp_sync_local(struct gk_xdp *x, const struct gk_nl_addr *addrs, size_t n)
 {
+	uint32_t *l4;
+	uint8_t (*l6)[16];
+	size_t n4 = 0, n6 = 0;
 	int ret;
 
 	ret = sync_family(x->skel->maps.gk_local4, addrs, n, AF_INET, 4);
+	if (!ret)
+		ret = sync_family(x->skel->maps.gk_local6, addrs, n, AF_INET6, 16);
 	if (ret)
 		return ret;
-	return sync_family(x->skel->maps.gk_local6, addrs, n, AF_INET6, 16);
+	l4 = calloc(n ? n : 1, sizeof(*l4));
+	l6 = calloc(n ? n : 1, sizeof(*l6));
+	if (!l4 || !l6) {
+		free(l4);
+		free(l6);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (addrs[i].family == AF_INET)
+			memcpy(&l4[n4++], addrs[i].addr, 4);
+		else if (addrs[i].family == AF_INET6)
+			memcpy(l6[n6++], addrs[i].addr, 16);
+	}
+	free(x->m.local4);
+	free(x->m.local6);
+	x->m.local4 = l4;
+	x->m.nr_local4 = n4;
+	x->m.local6 = l6;
+	x->m.nr_local6 = n6;
+	x->m.gen++;
+	return 0;
 }
 
 /*
@@ -455,6 +563,37 @@ out:
 static bool mape_cls_ok(uint8_t cls)
 {
 	return cls == GK_CLASS_MAPE_CE || cls == GK_CLASS_MAPE_BR;
+}
+
+static int mirror_mape(struct mirror *m, const struct gk_mape_v6_entry *v6, size_t n6,
+		       const struct gk_mape_v4_entry *v4, size_t n4)
+{
+	struct gk_cls_v6 *m6 = calloc(n6 ? n6 : 1, sizeof(*m6));
+	struct gk_cls_v4 *m4 = calloc(n4 ? n4 : 1, sizeof(*m4));
+	size_t i;
+
+	if (!m6 || !m4) {
+		free(m6);
+		free(m4);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n6; i++) {
+		memcpy(m6[i].addr, v6[i].addr, 16);
+		m6[i].cls = v6[i].cls;
+	}
+	for (i = 0; i < n4; i++) {
+		memcpy(&m4[i].prefix, v4[i].prefix, 4);
+		m4[i].plen = v4[i].plen;
+		m4[i].cls = v4[i].cls;
+	}
+	free(m->mape6);
+	free(m->mape4);
+	m->mape6 = m6;
+	m->nr_mape6 = n6;
+	m->mape4 = m4;
+	m->nr_mape4 = n4;
+	m->gen++;
+	return 0;
 }
 
 int gk_xdp_mape_sync(struct gk_xdp *x, const struct gk_mape_v6_entry *v6, size_t n6,
@@ -500,6 +639,8 @@ int gk_xdp_mape_sync(struct gk_xdp *x, const struct gk_mape_v6_entry *v6, size_t
 	if (!ret)
 		ret = sync_exact(x->skel->maps.gk_mape_v4, (const uint8_t *)k4, val + n6, n4,
 				 sizeof(*k4));
+	if (!ret)
+		ret = mirror_mape(&x->m, v6, n6, v4, n4);
 out:
 	free(val);
 	free(k4);
@@ -539,6 +680,30 @@ int gk_xdp_read_stats(const struct gk_xdp *x, struct gk_xdp_counter *out)
 	return ret;
 }
 
+int gk_xdp_read_hand_fail(const struct gk_xdp *x, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+	int ret = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < GK_MAX_PORTS; k++) {
+		ret = bpf_map__lookup_elem(x->skel->maps.gk_hand_fail, &k,
+					   sizeof(k), v, ncpu * sizeof(*v), 0);
+		if (ret)
+			break;
+		out[k] = 0;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return ret;
+}
+
 void gk_xdp_close(struct gk_xdp *x)
 {
 	if (!x)
@@ -550,5 +715,35 @@ void gk_xdp_close(struct gk_xdp *x)
 		rmdir(x->pin_dir);
 	}
 	classifier_bpf__destroy(x->skel);
+	free(x->m.local4);
+	free(x->m.local6);
+	free(x->m.mape6);
+	free(x->m.mape4);
 	free(x);
+}
+
+uint64_t gk_xdp_generation(const struct gk_xdp *x)
+{
+	return x->m.gen;
+}
+
+struct gk_cls_tables *gk_xdp_cls_build(const struct gk_xdp *x)
+{
+	const struct mirror *m = &x->m;
+	struct gk_cls_input in = {
+		.local4 = m->local4,
+		.nr_local4 = m->nr_local4,
+		.local6 = (const uint8_t (*)[16])m->local6,
+		.nr_local6 = m->nr_local6,
+		.mape6 = m->mape6,
+		.nr_mape6 = m->nr_mape6,
+		.mape4 = m->mape4,
+		.nr_mape4 = m->nr_mape4,
+		.cfg_flags = m->cfg_flags,
+		.wg_listen_port = ntohs(m->wg.listen_port),
+		.wg_port_id = (uint16_t)m->wg.port_id,
+		.port_flags = m->port_flags,
+	};
+
+	return gk_cls_tables_build(&in);
 }

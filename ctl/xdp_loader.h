@@ -37,8 +37,24 @@ struct gk_xdp_opts {
 	const char *pin_dir;	/* e.g. /sys/fs/bpf/genkan/<instance>; NULL: no pins */
 	bool skb_mode;		/* generic XDP; else native (driver) mode */
 	uint32_t nr_queues;	/* rodata gk_cfg_nr_queues */
-	uint32_t flags;		/* rodata gk_cfg_flags, GK_CFG_F_* */
+	/*
+	 * rodata gk_cfg_flags, GK_CFG_F_*. Set GK_CFG_F_NO_META /
+	 * GK_CFG_F_NO_HEAD for helpers gk_xdp_probe_hand() found refused,
+	 * or the load fails in the verifier.
+	 */
+	uint32_t flags;
 };
+
+/* gk_xdp_probe_hand() result bits: the verifier accepts the helper in XDP. */
+#define GK_XDP_HAND_OK_META	0x1	/* bpf_xdp_adjust_meta */
+#define GK_XDP_HAND_OK_HEAD	0x2	/* bpf_xdp_adjust_head */
+
+/*
+ * Asks the verifier (libbpf_probe_bpf_helper) which hand-off helpers XDP
+ * programs may call on this kernel. Returns the GK_XDP_HAND_OK_* mask (a
+ * probe that errs counts as refused) and, in why, one line saying so.
+ */
+unsigned gk_xdp_probe_hand(char *why, size_t whylen);
 
 /*
  * Mounts bpffs at the parent of pin_dir's "genkan" dir if nothing is
@@ -73,8 +89,17 @@ int gk_xdp_mape_sync(struct gk_xdp *x, const struct gk_mape_v6_entry *v6, size_t
 		     const struct gk_mape_v4_entry *v4, size_t n4);
 /* XSKMAP fd, for xsk_socket__update_xskmap() at GK_XSK_KEY(port, queue). */
 int gk_xdp_xsks_fd(const struct gk_xdp *x);
+/* Sum the per-CPU gk_hand_fail into out[GK_MAX_PORTS]. */
+int gk_xdp_read_hand_fail(const struct gk_xdp *x, uint64_t *out);
 /* Sum the per-CPU gk_stats into out[GK_STAT_MAX]. */
 int gk_xdp_read_stats(const struct gk_xdp *x, struct gk_xdp_counter *out);
+struct gk_cls_tables;
+/*
+ * The maps' contents for the software twin (dataplane/cls_tables.h); NULL
+ * on ENOMEM. The generation changes whenever a map write changed them.
+ */
+struct gk_cls_tables *gk_xdp_cls_build(const struct gk_xdp *x);
+uint64_t gk_xdp_generation(const struct gk_xdp *x);
 /* Detach from every interface, unpin maps, remove pin_dir, free. */
 void gk_xdp_close(struct gk_xdp *x);
 

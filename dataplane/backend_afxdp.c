@@ -162,6 +162,7 @@ static uint16_t xsk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 	uint32_t mask = u->frame_size - 1;
 	uint32_t n, idx, i;
 	uint64_t bytes = 0;
+	uint8_t hand;
 
 	n = xsk_ring_cons__peek(&xp->rx, nmax, &idx);
 	if (!n) {
@@ -174,6 +175,8 @@ static uint16_t xsk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 		}
 		return 0;
 	}
+	hand = atomic_load_explicit(&p->hand, memory_order_acquire);
+	p->rx_hand = hand;
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&xp->rx, idx + i);
 		uint32_t f = (uint32_t)(d->addr >> u->frame_shift);
@@ -189,11 +192,23 @@ static uint16_t xsk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 		pkt->out_port = 0;
 		pkt->verdict = GK_V_NONE;
 		pkt->drop_reason = 0;
-		/* The classifier's bpf_xdp_adjust_meta() area sits right
-		 * before the frame; copy mode copies it into the headroom. */
-		memcpy(&pkt->meta, pkt->data - META_LEN, META_LEN);
+		if (likely(hand == GK_HAND_META)) {
+			/* bpf_xdp_adjust_meta()'s area sits right before the
+			 * frame; copy mode copies it into the headroom. */
+			memcpy(&pkt->meta, pkt->data - META_LEN, META_LEN);
+		} else if (hand == GK_HAND_HEAD && likely(d->len >= META_LEN)) {
+			/* bpf_xdp_adjust_head() put it in front: strip it */
+			memcpy(&pkt->meta, pkt->data, META_LEN);
+			pkt->data += META_LEN;
+			pkt->len -= META_LEN;
+			pkt->buf_len -= META_LEN;
+		} else {
+			/* parse: the worker's software twin fills it in; a
+			 * short head frame stays invalid (bad_meta) */
+			pkt->meta.magic = 0;
+		}
 		u->owner[f] = OWN_WORKER;
-		bytes += d->len;
+		bytes += pkt->len;
 		pkts[i] = pkt;
 	}
 	xsk_ring_cons__release(&xp->rx, n);
@@ -620,6 +635,8 @@ struct gk_port *gk_xsk_port_open(struct gk_xsk_umem *u,
 	xp->port.port_id = cfg->port_id;
 	xp->port.queue = cfg->queue;
 	xp->port.ifindex = ifindex;
+	atomic_init(&xp->port.hand, cfg->hand < GK_HAND_MAX ? cfg->hand : GK_HAND_PARSE);
+	xp->port.rx_hand = cfg->hand;
 	memcpy(xp->port.mac, cfg->mac, sizeof(xp->port.mac));
 	xp->fill_target = cfg->rx_size ? cfg->rx_size : DEF_RING;
 	if (xp->fill_target > u->fill_size)

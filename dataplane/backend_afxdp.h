@@ -51,6 +51,7 @@ struct gk_xsk_port_cfg {
 	int bind_mode;		/* enum gk_xsk_bind */
 	bool skb_mode;		/* XDP_FLAGS_SKB_MODE when libxdp loads */
 	uint32_t rx_size, tx_size; /* ring sizes, power of two; 0: 2048 */
+	uint8_t hand;		/* enum gk_hand the classifier uses on this port */
 	uint8_t mac[6];
 };
 

@@ -199,6 +199,9 @@ static uint16_t mem_rx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
 	const uint32_t buf_len = pool->buf_size - GK_MEM_HEADROOM;
 	const uint16_t port_id = p->port_id, queue = p->queue;
 	const bool cls = mp->rx_classify;
+	/* The hand-off modes as AF_XDP sees them (port.h enum gk_hand). */
+	const uint8_t hand = atomic_load_explicit(&p->hand,
+						  memory_order_acquire);
 	uint32_t nr_free = pool->nr_free;
 	uint64_t bytes = 0;
 	uint16_t got = 0;
@@ -263,7 +266,17 @@ static uint16_t mem_rx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
 				.queue = queue,
 				.buf_len = buf_len,
 			};
-			copy_frame(data, src, len);
+			if (unlikely(hand == GK_HAND_HEAD)) {
+				/* prepended, as bpf_xdp_adjust_head leaves it;
+				 * stripped again as the AF_XDP backend does */
+				memcpy(data - sizeof(*m), m, sizeof(*m));
+				copy_frame(data, src, len);
+				memcpy(&pkt->meta, data - sizeof(*m), sizeof(*m));
+			} else {
+				copy_frame(data, src, len);
+				if (unlikely(hand == GK_HAND_PARSE))
+					pkt->meta.magic = 0;	/* worker parses */
+			}
 			bytes += len;
 			pkts[got++] = pkt;
 		}
@@ -271,6 +284,7 @@ static uint16_t mem_rx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
 		mp->taken += j;
 	}
 	pool->nr_free = nr_free;
+	p->rx_hand = hand;
 	p->stats.rx_packets += got;
 	p->stats.rx_bytes += bytes;
 	return got;

@@ -62,6 +62,7 @@ struct gk_port_stats {
 	uint64_t tx_drops;	/* ring full or no buffer */
 	uint64_t rx_no_buf;	/* fill ring starved */
 	uint64_t wakeups;	/* syscalls made for need_wakeup */
+	uint64_t rx_drained;	/* rx bursts that emptied the ring (worker) */
 };
 
 /*
@@ -89,6 +90,7 @@ struct gk_port {
 	 * the rx ring has been seen empty (run-time switch, daemon.c).
 	 */
 	_Atomic uint8_t hand;
+	uint8_t rx_hand;	/* the mode rx_burst applied to its last burst */
 	/* The worker completes TCP/UDP checksums of this port's frames at rx. */
 	uint8_t csum_complete;
 	struct gk_port_stats stats;

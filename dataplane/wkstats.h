@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "pkt.h"
+#include "port.h"
 
 #define GK_WK_DROP_LIST(X)						\
 	X(BAD_META,	"bad_meta")	/* no/invalid classifier metadata */	\
@@ -18,7 +19,8 @@
 	X(TX_FULL,	"tx_full")	/* egress ring full */	\
 	X(MAPE,		"mape")		/* see per-domain MAP-E counters */	\
 	X(WG,		"wg")		/* see the WireGuard stage's counters */	\
-	X(NAPT,		"napt")		/* see the NAPT44 stage's counters */
+	X(NAPT,		"napt")		/* see the NAPT44 stage's counters */ \
+	X(PARSE_REFUSED, "parse_refused") /* twin: not a worker's (tables changed) */
 
 enum gk_wk_drop {
 #define GK_X(n, s) GK_WK_DROP_##n,
@@ -60,6 +62,8 @@ struct gk_wk_stats {
 	uint64_t polls;
 	uint64_t neigh_requests; /* resolution requests posted to genkand */
 	uint64_t events[GK_WK_EVENT_MAX];
+	/* packets received per hand-off mode (port.h enum gk_hand) */
+	uint64_t hand_packets[GK_HAND_MAX];
 } __gk_aligned;
 
 static inline void gk_wk_drop(struct gk_wk_stats *st, struct gk_pkt *p,

@@ -17,6 +17,7 @@
 #include <urcu-qsbr.h>
 
 #include "clock.h"
+#include "cls_tables.h"
 #include "efd.h"
 #include "mape_br.h"
 #include "mape_ce.h"
@@ -170,6 +171,10 @@ uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
 			drop(st, p, GK_WK_DROP_BAD_META, dropped, nd);
 			continue;
 		}
+		if (unlikely(p->meta.class == GK_CLASS_DROPPED)) {
+			drop(st, p, GK_WK_DROP_PARSE_REFUSED, dropped, nd);
+			continue;
+		}
 		st->class_packets[p->meta.class]++;
 		/* TTL-expired transit: the L3 stage drops it, ICMP answers. */
 		if (p->meta.class == GK_CLASS_TRANSIT ||
@@ -305,6 +310,32 @@ static void route_tx(struct gk_worker *w, struct gk_port *in,
 		     struct gk_pkt **transit, uint16_t nt,
 		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs);
 
+/*
+ * Hand-off mode parse: XDP redirected these frames but handed nothing
+ * over, so the software twin (parse.c) classifies them on the same tables
+ * (cls_tables.h). A frame the twin would not give a worker (a table
+ * changed in between) is marked DROPPED: sort_classes counts it.
+ */
+static __attribute__((noinline))
+void parse_twin(struct gk_worker *w, struct gk_port *in, struct gk_pkt **pkts,
+		uint16_t n)
+{
+	const struct gk_cls_tables *t =
+		w->cfg.cls ? rcu_dereference(*w->cfg.cls) : NULL;
+	struct gk_classify_cfg c;
+	enum gk_xdp_drop why;
+	uint16_t i;
+
+	gk_cls_tables_cfg(t, in->port_id, &c);
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+
+		if (gk_classify(p->data, p->len, &c, &p->meta, &why) !=
+		    GK_CLS_WORKER)
+			p->meta.class = GK_CLASS_DROPPED;
+	}
+}
+
 static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 {
 	struct gk_pkt *pkts[GK_BURST], *sorted[STAGE_MAX], *dropped[STAGE_MAX];
@@ -313,7 +344,7 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	const uint32_t tw = transit_word();
 	struct mape_bkt mb;
 	uint64_t bytes = 0, errs;
-	uint16_t n, nt, nd = 0, i;
+	uint16_t n, nt, nd = 0, i, nh, got;
 	uint32_t odd = 0;
 
 	/*
@@ -324,9 +355,17 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	n = 0;
 	if (unlikely(w->wg_handin) && in->port_id == w->cfg.wg_port_id)
 		n = gk_worker_wg_handin(w, in, pkts, GK_WG_HANDIN_BURST);
-	n += gk_port_rx(in, pkts + n, GK_BURST - n);
+	nh = n;
+	got = gk_port_rx(in, pkts + n, GK_BURST - n);
+	/* An emptied ring: what a hand-off mode switch waits for. */
+	if (got < GK_BURST - n)
+		in->stats.rx_drained++;
+	n += got;
 	if (!n)
 		return 0;
+	st->hand_packets[in->rx_hand < GK_HAND_MAX ? in->rx_hand : 0] += got;
+	if (unlikely(in->rx_hand == GK_HAND_PARSE))
+		parse_twin(w, in, pkts + nh, got);
 
 	for (i = 0; i < n; i++) {
 		bytes += pkts[i]->len;

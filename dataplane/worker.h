@@ -30,6 +30,7 @@
 #include "worker_wgce.h"
 
 struct gk_tables;
+struct gk_cls_tables;
 struct gk_nreq_ring;
 struct gk_map_table;
 struct gk_napt;
@@ -52,6 +53,12 @@ struct gk_worker_cfg {
 	struct gk_port *ports[GK_MAX_PORTS];
 	unsigned int nr_ports;		/* non-NULL slots, informational */
 	struct gk_tables **tables;	/* RCU-published slot; may hold NULL */
+	/*
+	 * The classifier's tables for the software twin, read for ports in
+	 * hand-off mode parse (RCU slot; NULL or holding NULL: nothing
+	 * local, no MAP-E, no WireGuard).
+	 */
+	struct gk_cls_tables **cls;
 	struct gk_nreq_ring *nreq;	/* neighbor requests; may be NULL */
 	uint32_t icmp_rate;		/* ICMP errors/s; 0 = send none */
 	/*

@@ -26,6 +26,18 @@ _Static_assert(sizeof(struct gk_port_info) == 8, "ABI");
 
 #define GK_PORT_F_ENABLED	0x1	/* redirect to workers; else pass all */
 #define GK_PORT_F_MAPE_CE_V4	0x2	/* MAP-E CE LAN side: IPv4 transit -> MAPE_CE */
+/*
+ * How the port's worker-bound frames carry struct gk_xdp_meta (the
+ * hand-off, docs/architecture.md): neither flag = XDP metadata
+ * (bpf_xdp_adjust_meta); HEAD = prepended to the frame with
+ * bpf_xdp_adjust_head; PARSE = nothing, the worker runs the software twin.
+ * HOLD (a run-time mode switch in progress): worker-bound frames are
+ * dropped (event HOLD) until the port's rx rings have drained, so no frame
+ * of the old mode meets a worker of the new one.
+ */
+#define GK_PORT_F_HAND_HEAD	0x4
+#define GK_PORT_F_HAND_PARSE	0x8
+#define GK_PORT_F_HOLD		0x10
 
 /*
  * gk_wg (array, one entry): WireGuard's outer UDP. Set by genkand when
@@ -58,6 +70,12 @@ struct gk_lpm4_key {
 };
 _Static_assert(sizeof(struct gk_lpm4_key) == 8, "ABI");
 
+/*
+ * gk_hand_fail: per-CPU array of GK_MAX_PORTS __u64, indexed by port_id:
+ * frames dropped because the port's hand-off could not be attached
+ * (event HAND_FAIL). genkand watches it to switch the port's mode.
+ */
+
 /* Value of gk_stats (per-CPU array of GK_STAT_MAX entries). */
 struct gk_xdp_counter {
 	__u64 packets;
@@ -74,6 +92,14 @@ _Static_assert(sizeof(struct gk_xdp_counter) == 16, "ABI");
  */
 #define GK_CFG_F_PASS_ALL	0x1	/* classify and count, but pass everything */
 #define GK_CFG_F_TTL_TO_KERNEL	0x2	/* TTL/hop limit <= 1: pass, not a worker */
+/*
+ * The verifier refuses the helper (probed before load): its path is dead
+ * code, so the program still loads; a port in that mode drops (HAND_FAIL).
+ */
+#define GK_CFG_F_NO_META	0x4	/* bpf_xdp_adjust_meta */
+#define GK_CFG_F_NO_HEAD	0x8	/* bpf_xdp_adjust_head */
+/* Tests only (genkand: GENKAN_TEST_HAND_FAIL=1): attaching always fails. */
+#define GK_CFG_F_TEST_HAND_FAIL	0x10
 
 /* Names of the maps as pinned under <bpffs>/genkan/<instance>/. */
 #define GK_MAP_XSKS	"gk_xsks"
@@ -83,5 +109,6 @@ _Static_assert(sizeof(struct gk_xdp_counter) == 16, "ABI");
 #define GK_MAP_STATS	"gk_stats"
 #define GK_MAP_MAPE_V6	"gk_mape_v6"
 #define GK_MAP_MAPE_V4	"gk_mape_v4"
+#define GK_MAP_HAND_FAIL	"gk_hand_fail"
 
 #endif

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * XDP -> worker metadata. The classifier writes one struct gk_xdp_meta in
- * front of the packet with bpf_xdp_adjust_meta(); AF_XDP copies it into the
- * UMEM headroom just before the frame, so a worker finds it at
- * (frame - sizeof(struct gk_xdp_meta)). Backends without XDP (memory/pcap,
- * DPDK) fill the same struct with the software classifier (dataplane/parse.c),
- * so stages never parse headers twice.
+ * XDP -> worker metadata, handed over one of three ways chosen per port
+ * (dataplane/port.h enum gk_hand, GK_PORT_F_HAND_*): as XDP metadata
+ * (bpf_xdp_adjust_meta; AF_XDP copies it into the UMEM headroom just before
+ * the frame), prepended to the frame (bpf_xdp_adjust_head; the backend
+ * strips it), or not at all: the worker fills the same struct with the
+ * software classifier (dataplane/parse.c), as backends without XDP
+ * (memory/pcap, DPDK) always do. Stages never parse headers twice.
  *
  * Shared by BPF (clang -target bpf) and userspace: fixed-width types only.
  */
@@ -73,7 +74,8 @@ enum gk_xdp_drop {
 	X(DROP,		"drop")		/* dropped (sum of reasons) */	\
 	X(NO_XSK,	"no_xsk")	/* wanted a worker, none bound: passed */ \
 	X(NO_PORT,	"no_port")	/* ifindex not a genkan port: passed */	\
-	X(META_FAIL,	"meta_fail")	/* adjust_meta failed: passed */
+	X(META_FAIL,	"meta_fail")	/* hand-off not attached: dropped */ \
+	X(HOLD,		"hold")		/* port switching hand-off: dropped */
 
 enum gk_xdp_event {
 #define GK_X(n, s) GK_XDP_EV_##n,

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the software twin (parse.c) needs to classify like the XDP program:
+ * a read-only copy of the classifier's maps (gk_local4/6, gk_mape_v4/v6,
+ * gk_wg, the port flags), for ports whose hand-off mode is parse. genkand
+ * writes both from the same inputs (ctl/xdp_loader.c) and publishes this
+ * with liburcu QSBR, like struct gk_tables.
+ */
+#ifndef GK_CLS_TABLES_H
+#define GK_CLS_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <urcu-qsbr.h>
+
+#include <genkan/bpf_maps.h>
+#include "parse.h"
+
+struct gk_cls_v6 {
+	uint8_t addr[16];
+	uint8_t cls;		/* GK_CLASS_MAPE_CE / _BR */
+};
+
+struct gk_cls_v4 {
+	uint32_t prefix;	/* network order, host bits clear */
+	uint32_t mask;		/* network order */
+	uint8_t plen;
+	uint8_t cls;
+};
+
+struct gk_cls_tables {
+	uint32_t *local4;		/* network order, sorted as uint32_t */
+	size_t nr_local4;
+	uint8_t (*local6)[16];		/* sorted by memcmp */
+	size_t nr_local6;
+	struct gk_cls_v6 *mape6;
+	size_t nr_mape6;
+	struct gk_cls_v4 *mape4;	/* longest prefix first */
+	size_t nr_mape4;
+	uint32_t cfg_flags;		/* GK_CFG_F_TTL_TO_KERNEL */
+	uint16_t wg_listen_port;	/* host order; 0: off */
+	uint16_t wg_port_id;
+	uint32_t port_flags[GK_MAX_PORTS];	/* GK_PORT_F_* */
+	struct rcu_head rcu;
+};
+
+/* The builder's input: plain arrays, any order, duplicates allowed. */
+struct gk_cls_input {
+	const uint32_t *local4;
+	size_t nr_local4;
+	const uint8_t (*local6)[16];
+	size_t nr_local6;
+	const struct gk_cls_v6 *mape6;
+	size_t nr_mape6;
+	const struct gk_cls_v4 *mape4;	/* prefix and plen; mask is derived */
+	size_t nr_mape4;
+	uint32_t cfg_flags;
+	uint16_t wg_listen_port;
+	uint16_t wg_port_id;
+	const uint32_t *port_flags;	/* [GK_MAX_PORTS] or NULL */
+};
+
+/* NULL on ENOMEM or a bad entry (plen > 32). */
+struct gk_cls_tables *gk_cls_tables_build(const struct gk_cls_input *in);
+void gk_cls_tables_free(struct gk_cls_tables *t);
+/* genkand only, from a registered RCU thread; next may be NULL. */
+void gk_cls_tables_publish(struct gk_cls_tables **slot,
+			   struct gk_cls_tables *next);
+/*
+ * The twin's configuration for frames of port_id, as XDP would see them
+ * there. t NULL: nothing local, no MAP-E, no WireGuard.
+ */
+void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
+		       struct gk_classify_cfg *out);
+
+#endif
