@@ -86,7 +86,16 @@ struct expect {
 	const struct gk_xdp_meta *meta;	/* only for XDP_REDIRECT */
 };
 
-static int passed, failed, skipped;
+static int passed, failed, skipped, refused;
+
+/*
+ * The hand-off mode under test: its GK_PORT_F_HAND_* bits on port 1, and
+ * whether REDIRECT output carries the metadata in front of the frame
+ * (meta: BPF_PROG_TEST_RUN copies out from data_meta; head: it is part of
+ * the frame) or nothing (parse).
+ */
+static __u32 hand_flags;
+static bool hand_parse;
 
 static const char *stat_name(int i)
 {
@@ -188,7 +197,8 @@ static int check(const struct inst *in, const char *name, int ifindex,
 		bad = 1;
 	}
 
-	metalen = e->retval == XDP_REDIRECT && e->meta ? sizeof(struct gk_xdp_meta) : 0;
+	metalen = e->retval == XDP_REDIRECT && e->meta && !hand_parse ?
+		sizeof(struct gk_xdp_meta) : 0;
 	if (retval == e->retval && out_len != len + metalen) {
 		printf("FAIL %s: data_out %u bytes, want %u\n", name, out_len,
 		       len + metalen);
@@ -344,7 +354,8 @@ static int set_ce_flag(const struct inst *in, const struct env *env, bool ce)
 {
 	struct gk_port_info pi = {
 		.port_id = PORT_XSK,
-		.flags = GK_PORT_F_ENABLED | (ce ? GK_PORT_F_MAPE_CE_V4 : 0),
+		.flags = GK_PORT_F_ENABLED | hand_flags |
+			 (ce ? GK_PORT_F_MAPE_CE_V4 : 0),
 	};
 	__u32 k = env->if_xsk;
 
@@ -408,7 +419,8 @@ static int maps_fill(struct inst *in, const struct env *env)
 	int fd, err;
 
 	fd = bpf_map__fd(in->skel->maps.gk_ports);
-	pi = (struct gk_port_info){ .port_id = PORT_XSK, .flags = GK_PORT_F_ENABLED };
+	pi = (struct gk_port_info){ .port_id = PORT_XSK,
+				    .flags = GK_PORT_F_ENABLED | hand_flags };
 	k = env->if_xsk;
 	if (bpf_map_update_elem(fd, &k, &pi, BPF_ANY))
 		return -errno;
@@ -634,9 +646,11 @@ static void differential(const struct inst *in, const struct env *env,
 					bpf_drop = j;
 			if (retval != want_rv || bpf_cls != m.class ||
 			    (act == GK_CLS_DROP && bpf_drop != (int)why) ||
-			    (act == GK_CLS_WORKER &&
+			    (act == GK_CLS_WORKER && !hand_parse &&
 			     (out_len != len + sizeof(m) ||
-			      memcmp(out, &m, sizeof(m))))) {
+			      memcmp(out, &m, sizeof(m)))) ||
+			    (act == GK_CLS_WORKER && hand_parse &&
+			     (out_len != len || memcmp(out, buf, len)))) {
 				char a[160];
 
 				meta_str(&m, a, sizeof(a));
@@ -657,15 +671,161 @@ static void differential(const struct inst *in, const struct env *env,
 	tally(bad != 0);
 }
 
+/* gk_hand_fail[PORT_XSK], summed over CPUs. */
+static __u64 hand_fails(const struct inst *in)
+{
+	static __u64 v[MAX_CPUS];
+	__u32 k = PORT_XSK;
+	__u64 sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(in->skel->maps.gk_hand_fail), &k, v))
+		return ~0ull;
+	for (int c = 0; c < in->nr_cpus; c++)
+		sum += v[c];
+	return sum;
+}
+
+/*
+ * A hand-off that cannot be attached (the test switch, or a mode whose
+ * helper is dead code) drops the packet -- never PASS -- and counts it per
+ * port; HOLD drops worker-bound packets while a switch drains.
+ */
+static void hand_cases(const struct env *env, const struct fixture *fx,
+		       size_t n, const char *mode, __u32 live)
+{
+	const struct fixture *tr = find(fx, n, "v4_tcp");
+	const struct fixture *lo = find(fx, n, "arp_request");
+	struct inst in = {};
+	struct expect e;
+	char name[96];
+	__u64 f0;
+	int err;
+
+	err = inst_open(&in, live | GK_CFG_F_TEST_HAND_FAIL);
+	if (!err)
+		err = maps_fill(&in, env);
+	if (err) {
+		printf("FAIL %s/hand_fail: setup: %s\n", mode, strerror(-err));
+		tally(1);
+		if (in.skel)
+			classifier_bpf__destroy(in.skel);
+		return;
+	}
+	f0 = hand_fails(&in);
+	e = (struct expect){ XDP_DROP, GK_CLASS_TRANSIT, -1,
+			     { GK_XDP_EV_META_FAIL, GK_XDP_EV_DROP, -1 }, NULL };
+	snprintf(name, sizeof(name), "%s/hand_fail_drops", mode);
+	tally(check(&in, name, env->if_xsk, 0, tr->data, tr->len, &e));
+	if (hand_fails(&in) != f0 + 1) {
+		printf("FAIL %s/hand_fail: gk_hand_fail[port] +%llu, want +1\n",
+		       mode, (unsigned long long)(hand_fails(&in) - f0));
+		tally(1);
+	}
+	/* what goes to the kernel anyway is not affected */
+	e = (struct expect){ XDP_PASS, GK_CLASS_CONTROL, -1,
+			     { GK_XDP_EV_PASS, -1, -1 }, NULL };
+	snprintf(name, sizeof(name), "%s/hand_fail_kernel_unaffected", mode);
+	tally(check(&in, name, env->if_xsk, 0, lo->data, lo->len, &e));
+	classifier_bpf__destroy(in.skel);
+}
+
+static void hold_case(const struct inst *in, const struct env *env,
+		      const struct fixture *fx, size_t n, const char *mode)
+{
+	const struct fixture *tr = find(fx, n, "v4_tcp");
+	struct gk_port_info pi = { .port_id = PORT_XSK,
+				   .flags = GK_PORT_F_ENABLED | hand_flags |
+					    GK_PORT_F_HOLD };
+	__u32 k = env->if_xsk;
+	struct expect e = { XDP_DROP, GK_CLASS_TRANSIT, -1,
+			    { GK_XDP_EV_HOLD, GK_XDP_EV_DROP, -1 }, NULL };
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s/hold_drops", mode);
+	if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_ports), &k, &pi,
+				BPF_ANY)) {
+		tally(1);
+		return;
+	}
+	tally(check(in, name, env->if_xsk, 0, tr->data, tr->len, &e));
+	tally(set_ce_flag(in, env, false) != 0);
+}
+
+/*
+ * One hand-off mode: its flags on port 1 and the rodata that leaves only
+ * its helper live. A kernel that refuses the helper refuses the program:
+ * reported, never counted as passed.
+ */
+struct mode {
+	const char *name;
+	__u32 port_flags;
+	__u32 live;		/* rodata: the other helpers are dead code */
+	bool parse;
+};
+
+static const struct mode modes[] = {
+	{ "meta", 0, GK_CFG_F_NO_HEAD, false },
+	{ "head", GK_PORT_F_HAND_HEAD, GK_CFG_F_NO_META, false },
+	{ "parse", GK_PORT_F_HAND_PARSE, GK_CFG_F_NO_META | GK_CFG_F_NO_HEAD,
+	  true },
+};
+
+static void fixtures_run(const struct inst *in, const struct env *env,
+			 const struct fixture *fx, size_t n, const char *pfx,
+			 __u32 cfg_flags)
+{
+	struct expect e;
+	char name[128];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (fx[i].len < 14) {
+			/* BPF_PROG_TEST_RUN needs an Ethernet header */
+			printf("SKIP %s/%s: %u bytes\n", pfx, fx[i].name,
+			       fx[i].len);
+			skipped++;
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s/%s", pfx, fx[i].name);
+		e = fixture_expect(&fx[i], cfg_flags);
+		tally(check_fixture(in, env, &fx[i], name, &e));
+	}
+}
+
+/* PASS_ALL or TTL_TO_KERNEL on top of a mode's rodata. */
+static int variant(const struct env *env, const struct fixture *fx, size_t n,
+		   const struct mode *m, __u32 flag, const char *what)
+{
+	struct inst in = {};
+	char pfx[64];
+	int err;
+
+	err = inst_open(&in, m->live | flag);
+	if (err) {
+		fprintf(stderr, "loading %s classifier: %s\n", what,
+			strerror(-err));
+		return err;
+	}
+	err = maps_fill(&in, env);
+	if (err) {
+		classifier_bpf__destroy(in.skel);
+		return err;
+	}
+	snprintf(pfx, sizeof(pfx), "%s/%s", m->name, what);
+	fixtures_run(&in, env, fx, n, pfx, flag);
+	if (flag == GK_CFG_F_TTL_TO_KERNEL)
+		differential(&in, env, fx, n, flag);
+	classifier_bpf__destroy(in.skel);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	struct inst in = {}, in_pa = {}, in_tk = {};
 	struct env env = {};
 	struct fixture *fx;
-	struct expect e;
-	size_t n, i;
-	int err;
+	size_t n;
+	int err, accepted = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s FIXTURE_FILE\n", argv[0]);
@@ -677,6 +837,7 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setrlimit(RLIMIT_MEMLOCK, &rl);
+	libbpf_set_print(NULL);	/* a refused mode's verifier log is noise */
 
 	err = fx_load(argv[1], &fx, &n);
 	if (err)
@@ -684,89 +845,71 @@ int main(int argc, char **argv)
 	err = netns_setup(&env);
 	if (err)
 		goto err_fx;
-	err = inst_open(&in, 0);
-	if (err) {
-		fprintf(stderr, "loading classifier: %s\n", strerror(-err));
-		goto err_fx;
-	}
 	err = xsk_setup(&env);
 	if (err)
-		goto err_inst;
-	err = maps_fill(&in, &env);
-	if (err) {
-		fprintf(stderr, "filling maps: %s\n", strerror(-err));
-		goto err_xsk;
-	}
+		goto err_fx;
 
-	for (i = 0; i < n; i++) {
-		if (fx[i].len < 14) {
-			/* BPF_PROG_TEST_RUN needs an Ethernet header */
-			printf("SKIP %s: %u bytes\n", fx[i].name, fx[i].len);
-			skipped++;
+	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		const struct mode *m = &modes[k];
+		struct inst in = {};
+
+		hand_flags = m->port_flags;
+		hand_parse = m->parse;
+		err = inst_open(&in, m->live);
+		if (err) {
+			/* parse calls neither helper: it must always load */
+			if (m->parse || err != -EINVAL) {
+				fprintf(stderr, "loading classifier (%s): %s\n",
+					m->name, strerror(-err));
+				goto err_xsk;
+			}
+			printf("REFUSED %s: this kernel's verifier refuses the "
+			       "classifier with only the %s hand-off live\n",
+			       m->name, m->name);
+			refused++;
 			continue;
 		}
-		e = fixture_expect(&fx[i], 0);
-		tally(check_fixture(&in, &env, &fx[i], fx[i].name, &e));
-	}
-	side_cases(&in, &env, fx, n);
-	differential(&in, &env, fx, n, 0);
+		accepted++;
+		err = maps_fill(&in, &env);
+		if (err) {
+			fprintf(stderr, "filling maps: %s\n", strerror(-err));
+			classifier_bpf__destroy(in.skel);
+			goto err_xsk;
+		}
+		printf("== hand-off %s\n", m->name);
+		fixtures_run(&in, &env, fx, n, m->name, 0);
+		side_cases(&in, &env, fx, n);
+		differential(&in, &env, fx, n, 0);
+		if (!m->parse) {
+			hold_case(&in, &env, fx, n, m->name);
+			hand_cases(&env, fx, n, m->name, m->live);
+			/* the mode's helper refused (dead code): drop, count */
+			hand_cases(&env, fx, n, m->name,
+				   GK_CFG_F_NO_META | GK_CFG_F_NO_HEAD);
+		}
+		classifier_bpf__destroy(in.skel);
 
-	/* GK_CFG_F_PASS_ALL: same classes and counters, verdict always PASS */
-	err = inst_open(&in_pa, GK_CFG_F_PASS_ALL);
-	if (err) {
-		fprintf(stderr, "loading PASS_ALL classifier: %s\n", strerror(-err));
-		goto err_xsk;
+		/* PASS_ALL: same classes and counters, verdict always PASS;
+		 * TTL_TO_KERNEL: TTL_EXPIRED passes, the rest unchanged */
+		err = variant(&env, fx, n, m, GK_CFG_F_PASS_ALL, "pass_all");
+		if (!err)
+			err = variant(&env, fx, n, m, GK_CFG_F_TTL_TO_KERNEL,
+				      "ttl_to_kernel");
+		if (err)
+			goto err_xsk;
 	}
-	err = maps_fill(&in_pa, &env);
-	if (err)
-		goto err_pa;
-	for (i = 0; i < n; i++) {
-		char name[96];
+	hand_flags = 0;
+	hand_parse = false;
 
-		if (fx[i].len < 14)
-			continue;
-		snprintf(name, sizeof(name), "pass_all/%s", fx[i].name);
-		e = fixture_expect(&fx[i], GK_CFG_F_PASS_ALL);
-		tally(check_fixture(&in_pa, &env, &fx[i], name, &e));
-	}
-
-	/* GK_CFG_F_TTL_TO_KERNEL: TTL_EXPIRED passes, the rest unchanged */
-	err = inst_open(&in_tk, GK_CFG_F_TTL_TO_KERNEL);
-	if (err) {
-		fprintf(stderr, "loading TTL_TO_KERNEL classifier: %s\n",
-			strerror(-err));
-		goto err_pa;
-	}
-	err = maps_fill(&in_tk, &env);
-	if (err)
-		goto err_tk;
-	for (i = 0; i < n; i++) {
-		char name[96];
-
-		if (fx[i].len < 14)
-			continue;
-		snprintf(name, sizeof(name), "ttl_to_kernel/%s", fx[i].name);
-		e = fixture_expect(&fx[i], GK_CFG_F_TTL_TO_KERNEL);
-		tally(check_fixture(&in_tk, &env, &fx[i], name, &e));
-	}
-	differential(&in_tk, &env, fx, n, GK_CFG_F_TTL_TO_KERNEL);
-
+	printf("hand-off modes: %d accepted, %d refused by this kernel\n",
+	       accepted, refused);
 	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-	classifier_bpf__destroy(in_tk.skel);
-	classifier_bpf__destroy(in_pa.skel);
 	xsk_teardown(&env);
-	classifier_bpf__destroy(in.skel);
 	fx_free(fx, n);
 	return failed ? 1 : 0;
 
-err_tk:
-	classifier_bpf__destroy(in_tk.skel);
-err_pa:
-	classifier_bpf__destroy(in_pa.skel);
 err_xsk:
 	xsk_teardown(&env);
-err_inst:
-	classifier_bpf__destroy(in.skel);
 err_fx:
 	fx_free(fx, n);
 	return 1;
