@@ -30,6 +30,7 @@
 
 #include "classifier.skel.h"
 #include "ctl/xdp_loader.h"
+#include "dataplane/cls_tables.h"
 
 static int passed, failed;
 
@@ -46,6 +47,8 @@ static int passed, failed;
 	} while (0)
 
 static char root[64];
+/* GK_CFG_F_NO_* for the helpers this kernel refuses (hand_probe_checks) */
+static uint32_t probe_flags;
 
 static int sh(const char *fmt, ...)
 {
@@ -303,6 +306,89 @@ static void mape_checks(struct gk_xdp *x, uint32_t prog_id, uint32_t ifindex)
 	close(fd6);
 }
 
+/*
+ * The hand-off probe against real loads: the classifier with only one
+ * hand-off helper live loads exactly when the probe says the verifier
+ * accepts that helper. A refused mode is reported, not counted as passed.
+ */
+static void hand_probe_checks(void)
+{
+	static const struct {
+		const char *name;
+		unsigned ok_bit;
+		uint32_t live;
+	} m[] = {
+		{ "meta", GK_XDP_HAND_OK_META, GK_CFG_F_NO_HEAD },
+		{ "head", GK_XDP_HAND_OK_HEAD, GK_CFG_F_NO_META },
+	};
+	struct gk_xdp_opts o = { .nr_queues = 1 };
+	char why[160], err[256];
+	unsigned ok = gk_xdp_probe_hand(why, sizeof(why));
+
+	printf("probe: %s\n", why);
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		struct gk_xdp *x;
+
+		o.flags = m[i].live;
+		x = gk_xdp_load(&o, err, sizeof(err));
+		CHECK(!!x == !!(ok & m[i].ok_bit),
+		      "%s: probe says %s, load %s", m[i].name,
+		      ok & m[i].ok_bit ? "accepted" : "refused",
+		      x ? "succeeded" : err);
+		if (!x)
+			printf("REFUSED %s: the verifier refuses its helper "
+			       "(probe and load agree)\n", m[i].name);
+		gk_xdp_close(x);
+	}
+	/* parse needs neither helper: it loads everywhere */
+	o.flags = GK_CFG_F_NO_META | GK_CFG_F_NO_HEAD;
+	{
+		struct gk_xdp *x = gk_xdp_load(&o, err, sizeof(err));
+
+		CHECK(x != NULL, "parse (no hand-off helper) loads: %s",
+		      x ? "ok" : err);
+		gk_xdp_close(x);
+	}
+	/* the probe-derived flags are what genkand loads with */
+	probe_flags = (ok & GK_XDP_HAND_OK_META ? 0 : GK_CFG_F_NO_META) |
+		      (ok & GK_XDP_HAND_OK_HEAD ? 0 : GK_CFG_F_NO_HEAD);
+}
+
+/* The software twin's tables follow every map write (gk_xdp_cls_build). */
+static void cls_mirror_checks(struct gk_xdp *x, uint32_t ifindex)
+{
+	struct gk_mape_v4_entry v4 = m4("198.18.0.0", 15, GK_CLASS_MAPE_BR);
+	struct gk_wg_xdp wg = { .listen_port = htons(51820), .port_id = 2 };
+	struct gk_nl_addr a[2] = { addr(AF_INET, "192.0.2.9"),
+				   addr(AF_INET6, "2001:db8::9") };
+	uint64_t g0 = gk_xdp_generation(x);
+	struct gk_cls_tables *t;
+	uint32_t a4 = htonl(0xc0000209);	/* 192.0.2.9 */
+
+	CHECK(gk_xdp_sync_local(x, a, 2) == 0 && gk_xdp_mape_sync(x, NULL, 0, &v4, 1) == 0 &&
+	      gk_xdp_set_wg(x, &wg) == 0 &&
+	      gk_xdp_set_port(x, ifindex, 2, GK_PORT_F_ENABLED | GK_PORT_F_MAPE_CE_V4) == 0,
+	      "map writes for the mirror");
+	CHECK(gk_xdp_generation(x) > g0, "generation moves with map writes");
+	t = gk_xdp_cls_build(x);
+	CHECK(t != NULL, "cls tables built");
+	if (!t)
+		return;
+	CHECK(t->nr_local4 == 1 && t->local4[0] == a4 && t->nr_local6 == 1 &&
+	      t->local6[0][0] == 0x20 && t->local6[0][15] == 9, "locals mirrored");
+	CHECK(t->nr_mape4 == 1 && t->mape4[0].plen == 15 &&
+	      t->mape4[0].prefix == htonl(0xc6120000) && t->mape4[0].cls == GK_CLASS_MAPE_BR,
+	      "mape v4 mirrored");
+	CHECK(t->wg_listen_port == 51820 && t->wg_port_id == 2, "wg mirrored");
+	CHECK(t->port_flags[2] == (GK_PORT_F_ENABLED | GK_PORT_F_MAPE_CE_V4),
+	      "port flags mirrored");
+	gk_cls_tables_free(t);
+	wg.listen_port = 0;
+	gk_xdp_set_wg(x, &wg);
+	gk_xdp_mape_sync(x, NULL, 0, NULL, 0);
+	gk_xdp_del_port(x, ifindex);
+}
+
 /* A minimal program "h5_foreign" standing in for somebody else's XDP program. */
 static int foreign_prog(void)
 {
@@ -317,9 +403,11 @@ static int foreign_prog(void)
 /* Child: load the classifier and attach it the legacy way, then "crash". */
 static void crash_legacy(uint32_t ifindex)
 {
-	struct classifier_bpf *s = classifier_bpf__open_and_load();
+	struct classifier_bpf *s = classifier_bpf__open();
 
-	if (!s || bpf_xdp_attach(ifindex, bpf_program__fd(s->progs.gk_classify),
+	if (s)
+		s->rodata->gk_cfg_flags = probe_flags;
+	if (!s || classifier_bpf__load(s) || bpf_xdp_attach(ifindex, bpf_program__fd(s->progs.gk_classify),
 				 XDP_FLAGS_SKB_MODE, NULL))
 		_exit(1);
 	_exit(0);
@@ -328,7 +416,8 @@ static void crash_legacy(uint32_t ifindex)
 /* Child: a genkand that attaches through a link and pins, then dies. */
 static void crash_loader(const char *inst, uint32_t ifindex)
 {
-	struct gk_xdp_opts o = { .nr_queues = 1, .skb_mode = true };
+	struct gk_xdp_opts o = { .nr_queues = 1, .skb_mode = true,
+				 .flags = probe_flags };
 	char dir[128], err[256];
 	struct gk_xdp *x;
 
@@ -400,6 +489,10 @@ int main(void)
 	if0 = if_nametoindex("h5x0");
 	if1 = if_nametoindex("h5x1");
 
+	/* without pins: only which programs the verifier takes */
+	hand_probe_checks();
+	o.flags = probe_flags;
+
 	/* load: mounts bpffs where there was none, pins every map */
 	pin_dir(dir, sizeof(dir), "t1");
 	o.pin_dir = dir;
@@ -444,6 +537,8 @@ int main(void)
 	      "del_port");
 	CHECK(gk_xdp_del_port(x, if0) == -ENOENT, "del_port of a non-port");
 	close(fd);
+
+	cls_mirror_checks(x, if1);
 
 	/* local addresses: exact set, both directions */
 	set[0] = addr(AF_INET, "192.0.2.1");
