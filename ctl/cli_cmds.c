@@ -97,8 +97,9 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 {
 	static const char *const heads[] = {
 		"PORT", "IFNAME", ">IFINDEX", ">ID", ">MTU", "MAC", ">QUEUES",
+		"HANDOFF",
 	};
-	char b[7][NB], line[256];
+	char b[8][NB], line[256];
 	json_t *r, *w, *fib, *ports, *p, *lre;
 	struct gk_out_table t;
 	size_t i;
@@ -143,9 +144,9 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 							 : "none");
 
 	ports = json_object_get(r, "ports");
-	gk_out_table_init(&t, 7, heads);
+	gk_out_table_init(&t, 8, heads);
 	json_array_foreach(ports, i, p) {
-		const char *row[7] = {
+		const char *row[8] = {
 			gk_out_str(p, "name", b[0], NB),
 			gk_out_str(p, "ifname", b[1], NB),
 			gk_out_str(p, "ifindex", b[2], NB),
@@ -153,6 +154,8 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 			gk_out_str(p, "mtu", b[4], NB),
 			gk_out_str(p, "mac", b[5], NB),
 			gk_out_str(p, "queues", b[6], NB),
+			gk_out_str(json_object_get(p, "handoff"), "mode",
+				   b[7], NB),
 		};
 
 		gk_out_table_add(&t, row);
@@ -163,6 +166,20 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 	else
 		fprintf(cli->out, "no ports\n");
 	gk_out_table_free(&t);
+	/* why each port hands off the way it does */
+	json_array_foreach(ports, i, p) {
+		json_t *h = json_object_get(p, "handoff");
+		const json_t *why;
+
+		if (!h)
+			continue;
+		why = json_object_get(h, "reason");
+
+		fprintf(cli->out, "hand-off %s: %s (%s)\n",
+			gk_out_str(p, "name", b[0], NB),
+			gk_out_str(h, "mode", b[1], NB),
+			json_is_string(why) ? json_string_value(why) : "-");
+	}
 	json_decref(r);
 	return GK_CLI_EXIT_OK;
 }
@@ -387,6 +404,8 @@ static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
 		     json_object_get(r, "worker_classes"));
 	print_counts(cli, "worker events", "EVENT",
 		     json_object_get(r, "worker_events"));
+	print_counts(cli, "worker hand-off (packets per mode)", "MODE",
+		     json_object_get(r, "worker_handoff"));
 	stats_ports(cli, json_object_get(r, "ports"));
 	stats_port_xsk(cli, json_object_get(r, "port_xsk"));
 	xdp = json_object_get(r, "xdp");

@@ -23,6 +23,7 @@
 #include "dataplane/fib.h"
 #include "dataplane/map_table.h"
 #include "dataplane/wkstats.h"
+#include "hand_ctl.h"
 #include "dataplane/worker.h"
 
 #include "daemon.h"
@@ -130,13 +131,17 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 
 		fmt_mac(mac, sizeof(mac), p->mac);
 		json_array_append_new(ports, json_pack(
-			"{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I}",
+			"{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I,"
+			" s:{s:s, s:s, s:I}}",
 			"name", p->name, "ifname", p->ifname,
 			"ifindex", (json_int_t)p->ifindex,
 			"port_id", (json_int_t)p->port_id,
 			"mtu", (json_int_t)p->mtu, "mac", mac,
 			"queues", (json_int_t)d->nr_workers,
-			"rx_queues", (json_int_t)p->rx_queues));
+			"rx_queues", (json_int_t)p->rx_queues,
+			"handoff", "mode", gk_hand_name(p->hand),
+			"reason", p->hand_why,
+			"switches", (json_int_t)p->hand_switches));
 	}
 	*result = json_pack(
 		"{s:s, s:s, s:I, s:f, s:s, s:s, s:s, s:s, s:o,"
@@ -312,7 +317,8 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 	uint64_t wdrops[GK_WK_DROP_MAX] = { 0 };
 	uint64_t wcls[GK_CLASS_MAX] = { 0 };
 	uint64_t wev[GK_WK_EVENT_MAX] = { 0 };
-	json_t *jwe = json_object();
+	uint64_t whand[GK_HAND_MAX] = { 0 };
+	json_t *jwe = json_object(), *jwh = json_object();
 	json_t *workers = json_array(), *ports = json_array();
 	json_t *jwd = json_object(), *jwc = json_object();
 
@@ -331,6 +337,8 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 			wcls[i] += s->class_packets[i];
 		for (int i = 0; i < GK_WK_EVENT_MAX; i++)
 			wev[i] += s->events[i];
+		for (int i = 0; i < GK_HAND_MAX; i++)
+			whand[i] += s->hand_packets[i];
 		t_rxp += s->rx_packets;
 		t_rxb += s->rx_bytes;
 		t_txp += s->tx_packets;
@@ -371,15 +379,18 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 	for (int i = 0; i < GK_WK_EVENT_MAX; i++)
 		json_object_set_new(jwe, gk_wk_event_names[i],
 				    json_integer((json_int_t)wev[i]));
+	for (int i = 0; i < GK_HAND_MAX; i++)
+		json_object_set_new(jwh, gk_hand_name((unsigned)i),
+				    json_integer((json_int_t)whand[i]));
 
 	*result = json_pack(
 		"{s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o,"
-		" s:o, s:o}",
+		" s:o, s:o, s:o}",
 		"totals", "rx_packets", (json_int_t)t_rxp,
 		"rx_bytes", (json_int_t)t_rxb, "tx_packets", (json_int_t)t_txp,
 		"tx_bytes", (json_int_t)t_txb, "drops", (json_int_t)t_drop,
 		"workers", workers, "worker_drops", jwd, "worker_classes", jwc,
-		"worker_events", jwe,
+		"worker_events", jwe, "worker_handoff", jwh,
 		"ports", ports, "port_xsk", port_xsk_stats(d),
 		"xdp", xdp_stats(d), "mape", mape_totals(d));
 	if (!*result) {
