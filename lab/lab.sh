@@ -236,6 +236,13 @@ lab_write_conf()
 	sed -e "s|^instance[[:space:]]*=.*|instance = $GK_INSTANCE\nsocket = $GK_SOCK|" \
 		"$LAB_ROOT/etc/lab.conf" >"$GK_CONF"
 	grep -q "^socket = $GK_SOCK" "$GK_CONF" || lab_die "could not rewrite $GK_CONF"
+	# GK_XDP_META forces a hand-off mode (meson's e2e_forward_parse)
+	if [ -n "${GK_XDP_META:-}" ]; then
+		sed -i "s|^socket = $GK_SOCK\$|&\nxdp_meta = $GK_XDP_META|" "$GK_CONF"
+		grep -q "^xdp_meta = $GK_XDP_META" "$GK_CONF" ||
+			lab_die "could not set xdp_meta in $GK_CONF"
+	fi
+	return 0
 }
 
 lab_ctl()

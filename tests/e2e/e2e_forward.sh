@@ -42,6 +42,7 @@ HTTP_MB=8
 . "$(dirname "$0")/../../lab/lab.sh"
 
 KMODE=${E2E_KERNEL:-}
+HAND=
 
 # meson reads 77 as "skipped"
 if [ "$(id -u)" -ne 0 ]; then
@@ -70,6 +71,15 @@ else
 		exit 1
 	fi
 	lab_pass "genkand starts and answers status"
+	# the hand-off: forced (GK_XDP_META) or what auto picked on this kernel
+	lab_ctl -j status >"$S/status.json" 2>&1
+	HAND=$(lab_jget "$S/status.json" ports.0.handoff.mode)
+	echo "# hand-off: $HAND ($(lab_jget "$S/status.json" ports.0.handoff.reason))"
+	if [ -n "${GK_XDP_META:-}" ]; then
+		lab_check "both ports hand off in mode $GK_XDP_META" test \
+			"$HAND/$(lab_jget "$S/status.json" ports.1.handoff.mode)" = \
+			"$GK_XDP_META/$GK_XDP_META"
+	fi
 fi
 
 lab_check "neighbours resolve (warm-up pings)" lab_warmup
@@ -102,6 +112,11 @@ check_window()
 	d=$(lab_jdelta "$b" "$a" xdp.events.redirect.packets)
 	lab_expect "$tag: xdp redirect events grew >= $low" "$d" -ge "$low" &&
 		lab_expect "$tag: xdp redirect events grew <= $high" "$d" -le "$high"
+	d=$(lab_jdelta "$b" "$a" "worker_handoff.$HAND")
+	lab_expect "$tag: worker packets received in hand-off $HAND grew >= $low" \
+		"$d" -ge "$low"
+	d=$(lab_jdelta "$b" "$a" xdp.events.meta_fail.packets)
+	lab_expect "$tag: no hand-off failed (xdp meta_fail)" "$d" -eq 0
 }
 
 snap()

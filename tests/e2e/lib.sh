@@ -397,6 +397,9 @@ socket = $(sock "$1")
 bpffs = $RUN/bpf-$1
 workers = $WORKERS
 EOF
+	# E2E_XDP_META forces a hand-off mode (the meson *_parse variants)
+	[ -n "${E2E_XDP_META:-}" ] && echo "xdp_meta = $E2E_XDP_META"
+	return 0
 }
 
 # conf_ce EUP: the ports (lan, wan) and [mape] of a CE with end-user
