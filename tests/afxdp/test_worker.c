@@ -20,6 +20,7 @@
 #include <urcu-qsbr.h>
 
 #include "dataplane/backend_mem.h"
+#include "dataplane/cls_tables.h"
 #include "dataplane/map_table.h"
 #include "dataplane/nreq.h"
 #include "dataplane/parse.h"
@@ -97,7 +98,10 @@ static struct gk_tables *build_tables(void)
 	return t;
 }
 
-static void rig_up(struct rig *r)
+/* The twin's tables for rig ports: like the mem ports' classifier, empty. */
+static struct gk_cls_tables *rig_cls;
+
+static void rig_up_hand(struct rig *r, uint8_t hand)
 {
 	struct gk_worker_cfg cfg = { .cpu = -1 };
 	size_t i;
@@ -122,7 +126,15 @@ static void rig_up(struct rig *r)
 	cfg.nr_ports = 2;
 	cfg.tables = &r->tables;
 	cfg.nreq = r->nreq;
+	cfg.cls = &rig_cls;
+	atomic_store(&r->port[0]->hand, hand);
+	atomic_store(&r->port[1]->hand, hand);
 	assert_int_equal(gk_worker_init(&r->w, &cfg), 0);
+}
+
+static void rig_up(struct rig *r)
+{
+	rig_up_hand(r, GK_HAND_META);
 }
 
 static void rig_down(struct rig *r)
@@ -194,6 +206,88 @@ static void test_poll_inline(void **state)
 	assert_true(atomic_load(&r->w.heartbeat_ns) > 0);
 	check_results(r);
 	rig_down(r);
+}
+
+/*
+ * The same corpus in every hand-off mode (meta in the descriptor, head
+ * prepended and stripped, parse by the worker's twin): the scapy outputs
+ * and every counter but the per-mode one are identical.
+ */
+static void test_hand_modes(void **state)
+{
+	static const uint8_t modes[] = { GK_HAND_META, GK_HAND_HEAD,
+					 GK_HAND_PARSE };
+	struct gk_cls_input none = { 0 };
+	struct gk_wk_stats first;
+	struct rig *r = &rig;
+	unsigned int got, i, k;
+
+	rig_cls = gk_cls_tables_build(&none);
+	assert_non_null(rig_cls);
+	for (k = 0; k < ARRAY_SIZE(modes); k++) {
+		const struct gk_wk_stats *st;
+
+		rig_up_hand(r, modes[k]);
+		rcu_register_thread();
+		for (got = 0, i = 0; i < 4; i++)
+			got += gk_worker_poll(&r->w);
+		rcu_unregister_thread();
+		assert_int_equal(got, ARRAY_SIZE(wfx));
+		check_results(r);
+		st = &r->w.stats;
+		assert_int_equal(st->hand_packets[modes[k]], ARRAY_SIZE(wfx));
+		if (k == 0) {
+			first = *st;
+		} else {
+			assert_memory_equal(st->drops, first.drops,
+					    sizeof(first.drops));
+			assert_memory_equal(st->class_packets, first.class_packets,
+					    sizeof(first.class_packets));
+			assert_memory_equal(st->events, first.events,
+					    sizeof(first.events));
+			assert_int_equal(st->tx_bytes, first.tx_bytes);
+			assert_int_equal(st->rx_bytes, first.rx_bytes);
+		}
+		rig_down(r);
+	}
+	gk_cls_tables_free(rig_cls);
+	rig_cls = NULL;
+}
+
+/*
+ * Parse mode where the twin disagrees with what XDP decided (the tables
+ * changed in between): such frames are dropped and counted, not routed.
+ */
+static void test_parse_refused(void **state)
+{
+	struct gk_cls_input in = { 0 };
+	uint32_t loc[ARRAY_SIZE(wfx)];
+	struct rig *r = &rig;
+	size_t n = 0, i;
+
+	/* every IPv4 destination of the corpus is one of ours by now */
+	for (i = 0; i < ARRAY_SIZE(wfx); i++) {
+		const uint8_t *f = wfx[i].in;
+
+		if (wfx[i].in_len >= 34 && f[12] == 0x08 && f[13] == 0)
+			memcpy(&loc[n++], f + 30, 4);
+	}
+	assert_true(n > 0);
+	in.local4 = loc;
+	in.nr_local4 = n;
+	rig_cls = gk_cls_tables_build(&in);
+	assert_non_null(rig_cls);
+	rig_up_hand(r, GK_HAND_PARSE);
+	rcu_register_thread();
+	for (i = 0; i < 4; i++)
+		gk_worker_poll(&r->w);
+	rcu_unregister_thread();
+	assert_int_equal(r->w.stats.drops[GK_WK_DROP_PARSE_REFUSED], n);
+	assert_int_equal(r->w.stats.hand_packets[GK_HAND_PARSE],
+			 ARRAY_SIZE(wfx));
+	rig_down(r);
+	gk_cls_tables_free(rig_cls);
+	rig_cls = NULL;
 }
 
 static void test_thread(void **state)
@@ -691,6 +785,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_poll_inline),
 		cmocka_unit_test(test_thread),
+		cmocka_unit_test(test_hand_modes),
+		cmocka_unit_test(test_parse_refused),
 		cmocka_unit_test(test_meta_and_classes),
 		cmocka_unit_test(test_tx_full),
 		cmocka_unit_test(test_mape_ce),
