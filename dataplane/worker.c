@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "cls_tables.h"
 #include "efd.h"
+#include "l4csum.h"
 #include "mape_br.h"
 #include "mape_ce.h"
 #include "mbox.h"
@@ -366,6 +367,9 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	st->hand_packets[in->rx_hand < GK_HAND_MAX ? in->rx_hand : 0] += got;
 	if (unlikely(in->rx_hand == GK_HAND_PARSE))
 		parse_twin(w, in, pkts + nh, got);
+	/* Peers with TX checksum offload hand over partial TCP/UDP sums. */
+	if (unlikely(in->csum_complete))
+		gk_l4csum_burst(st, pkts + nh, got);
 
 	for (i = 0; i < n; i++) {
 		bytes += pkts[i]->len;
