@@ -97,9 +97,9 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 {
 	static const char *const heads[] = {
 		"PORT", "IFNAME", ">IFINDEX", ">ID", ">MTU", "MAC", ">QUEUES",
-		"HANDOFF",
+		"HANDOFF", "CHECKSUM",
 	};
-	char b[8][NB], line[256];
+	char b[9][NB], line[256];
 	json_t *r, *w, *fib, *ports, *p, *lre;
 	struct gk_out_table t;
 	size_t i;
@@ -144,9 +144,9 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 							 : "none");
 
 	ports = json_object_get(r, "ports");
-	gk_out_table_init(&t, 8, heads);
+	gk_out_table_init(&t, 9, heads);
 	json_array_foreach(ports, i, p) {
-		const char *row[8] = {
+		const char *row[9] = {
 			gk_out_str(p, "name", b[0], NB),
 			gk_out_str(p, "ifname", b[1], NB),
 			gk_out_str(p, "ifindex", b[2], NB),
@@ -156,6 +156,8 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 			gk_out_str(p, "queues", b[6], NB),
 			gk_out_str(json_object_get(p, "handoff"), "mode",
 				   b[7], NB),
+			gk_out_str(json_object_get(p, "checksum"), "mode",
+				   b[8], NB),
 		};
 
 		gk_out_table_add(&t, row);
@@ -178,6 +180,19 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 		fprintf(cli->out, "hand-off %s: %s (%s)\n",
 			gk_out_str(p, "name", b[0], NB),
 			gk_out_str(h, "mode", b[1], NB),
+			json_is_string(why) ? json_string_value(why) : "-");
+	}
+	/* and whether its TCP/UDP checksums are completed at rx */
+	json_array_foreach(ports, i, p) {
+		json_t *c = json_object_get(p, "checksum");
+		const json_t *why;
+
+		if (!c)
+			continue;
+		why = json_object_get(c, "reason");
+		fprintf(cli->out, "checksum %s: %s (%s)\n",
+			gk_out_str(p, "name", b[0], NB),
+			gk_out_str(c, "mode", b[1], NB),
 			json_is_string(why) ? json_string_value(why) : "-");
 	}
 	json_decref(r);

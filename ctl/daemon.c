@@ -32,6 +32,7 @@
 
 #include "ctl_server.h"
 #include "daemon.h"
+#include "csum_ctl.h"
 #include "hand_ctl.h"
 #include "dataplane/cls_tables.h"
 #include "nat_ctl.h"
@@ -682,6 +683,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 							   err, errlen);
 			if (!d->xports[w][p])
 				return -EINVAL;
+			d->xports[w][p]->csum_complete = d->ports[p].csum_complete;
 			wc.ports[p] = d->xports[w][p];
 		}
 		d->nreq[w] = gk_nreq_ring_create(NREQ_RING_SIZE);
@@ -762,6 +764,7 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	ret = resolve_ports(d, err, errlen);
 	if (ret)
 		return ret;
+	gk_csum_pick(d);
 
 	xo.pin_dir = d->pin_dir;
 	xo.skb_mode = cfg->xdp_mode == GK_XDP_MODE_SKB;

@@ -32,6 +32,9 @@ struct gk_dport {
 	char hand_why[200];
 	uint64_t hand_fail_seen;	/* gk_hand_fail[port_id] last read */
 	unsigned hand_switches;
+	/* TCP/UDP checksum completion (csum_ctl.c), decided at start. */
+	bool csum_complete;
+	char csum_why[120];
 };
 
 struct gk_daemon {

@@ -132,7 +132,7 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 		fmt_mac(mac, sizeof(mac), p->mac);
 		json_array_append_new(ports, json_pack(
 			"{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I,"
-			" s:{s:s, s:s, s:I}}",
+			" s:{s:s, s:s, s:I}, s:{s:s, s:s}}",
 			"name", p->name, "ifname", p->ifname,
 			"ifindex", (json_int_t)p->ifindex,
 			"port_id", (json_int_t)p->port_id,
@@ -141,7 +141,10 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 			"rx_queues", (json_int_t)p->rx_queues,
 			"handoff", "mode", gk_hand_name(p->hand),
 			"reason", p->hand_why,
-			"switches", (json_int_t)p->hand_switches));
+			"switches", (json_int_t)p->hand_switches,
+			"checksum", "mode",
+			p->csum_complete ? "complete" : "trust",
+			"reason", p->csum_why));
 	}
 	*result = json_pack(
 		"{s:s, s:s, s:I, s:f, s:s, s:s, s:s, s:s, s:o,"

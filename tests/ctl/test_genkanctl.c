@@ -35,9 +35,12 @@ static const char status_json[] =
 	"\"config\":\"/etc/genkan/lab.conf\",\"socket\":\"/run/genkan/lab.sock\","
 	"\"bpffs_pin_dir\":\"/sys/fs/bpf/genkan/lab\",\"xdp_mode\":\"native\","
 	"\"ports\":[{\"name\":\"lan\",\"ifname\":\"gw-lan\",\"ifindex\":7,\"port_id\":0,"
-	"\"mtu\":1500,\"mac\":\"02:00:00:00:00:01\",\"queues\":2},"
+	"\"mtu\":1500,\"mac\":\"02:00:00:00:00:01\",\"queues\":2,"
+	"\"checksum\":{\"mode\":\"complete\","
+	"\"reason\":\"auto: driver veth can hand over partial checksums\"}},"
 	"{\"name\":\"wan\",\"ifname\":\"gw-wan\",\"ifindex\":8,\"port_id\":1,"
-	"\"mtu\":9000,\"mac\":\"02:00:00:00:00:02\",\"queues\":2}],"
+	"\"mtu\":9000,\"mac\":\"02:00:00:00:00:02\",\"queues\":2,"
+	"\"checksum\":{\"mode\":\"trust\",\"reason\":\"configured\"}}],"
 	"\"workers\":{\"total\":2,\"running\":1,\"stalled\":1},"
 	"\"fib\":{\"generation\":17,\"routes4\":12,\"routes6\":3,\"neighbors\":5,"
 	"\"updated_s_ago\":4},\"reloads\":2,\"last_reload_error\":null}";
@@ -523,6 +526,8 @@ static void test_status(void **state)
 	expect_line(r.out, "PORT  IFNAME  IFINDEX  ID   MTU  MAC                QUEUES");
 	expect_line(r.out, "lan   gw-lan        7   0  1500  02:00:00:00:00:01       2");
 	expect_line(r.out, "wan   gw-wan        8   1  9000  02:00:00:00:00:02       2");
+	expect_line(r.out, "checksum lan: complete (auto: driver veth can hand over partial checksums)");
+	expect_line(r.out, "checksum wan: trust (configured)");
 	assert_string_equal(r.err, "");
 }
 
