@@ -163,16 +163,26 @@ lab_up()
 # Outer ends (client/server). Native XDP redirected *into* a veth (devmap or
 # XDP_TX towards gkc0/gks0) only works when the receiving peer runs NAPI, which
 # veth enables when the peer has GRO on or an XDP program (kernel >= 5.13).
-# TX checksum offload is off: a CHECKSUM_PARTIAL skb reaches XDP/AF_XDP with
-# only the pseudo-header sum, and genkan forwards raw frames, so the sender
-# must put full checksums on the wire (TSO goes off with it).
+# TX offloads stay as the kernel sets them, as on any host: with checksum
+# offload on, the peers send CHECKSUM_PARTIAL frames that reach XDP/AF_XDP
+# with only the pseudo-header sum, and genkan's workers complete them
+# (checksum = auto on veth, docs/config.md). LAB_PEER_TX=off turns TX
+# checksum offload (and TSO with it) off instead, as the lab did before.
 lab_peer_setup()
 {
-	local ns=$1 dev=$2
+	local ns=$1 dev=$2 k="gro on"
 
+	[ "${LAB_PEER_TX:-on}" = off ] && k="gro on tx off"
 	lab_nx "$ns" ethtool -L "$dev" rx 2 tx 2 >/dev/null 2>&1 || true
-	lab_nx "$ns" ethtool -K "$dev" gro on tx off >/dev/null 2>&1 ||
-		lab_die "ethtool -K $dev gro on tx off failed"
+	# shellcheck disable=SC2086  # $k is a list of ethtool words
+	lab_nx "$ns" ethtool -K "$dev" $k >/dev/null 2>&1 ||
+		lab_die "ethtool -K $dev $k failed"
+}
+
+# lab_peer_tx_csum NS DEV: true when DEV's TX checksum offload is on.
+lab_peer_tx_csum()
+{
+	lab_nx "$1" ethtool -k "$2" 2>/dev/null | grep -q '^tx-checksumming: on'
 }
 
 # Gateway ends: two RX/TX queues so each of the two workers gets one queue.
@@ -241,6 +251,12 @@ lab_write_conf()
 		sed -i "s|^socket = $GK_SOCK\$|&\nxdp_meta = $GK_XDP_META|" "$GK_CONF"
 		grep -q "^xdp_meta = $GK_XDP_META" "$GK_CONF" ||
 			lab_die "could not set xdp_meta in $GK_CONF"
+	fi
+	# GK_CHECKSUM sets [genkan] checksum (auto, trust, complete)
+	if [ -n "${GK_CHECKSUM:-}" ]; then
+		sed -i "s|^socket = $GK_SOCK\$|&\nchecksum = $GK_CHECKSUM|" "$GK_CONF"
+		grep -q "^checksum = $GK_CHECKSUM" "$GK_CONF" ||
+			lab_die "could not set checksum in $GK_CONF"
 	fi
 	return 0
 }

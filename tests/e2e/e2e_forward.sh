@@ -13,9 +13,14 @@
 #  +------------------+       +--------------------------------------+       +-------------------+
 #   default via 192.0.2.1       XDP classifier -> AF_XDP workers (2)          default via 198.51.100.1
 #   ::/0 via 2001:db8:1::1                                                    ::/0 via 2001:db8:2::1
+#   TX checksum offload on                                                    TX checksum offload on
 #
 # Checks (each prints PASS/FAIL; the run ends with "N passed, M failed"):
-#  - kernel forwarding is off in the gateway, before and after
+#  - client and server keep their TX offloads as the kernel set them, so
+#    their TCP/UDP frames reach genkan with partial checksums
+#    (CHECKSUM_PARTIAL); genkan says it completes them on both veth ports
+#    (checksum = auto), and worker event csum_completed grows with the UDP
+#    and TCP traffic below
 #  - ping -c N both families: every echo answered; worker transit, worker TX
 #    and XDP redirect counters grew by at least 4N and not absurdly more
 #  - exactly N UDP datagrams (v4 and v6): the server saw all N; counters
@@ -26,11 +31,16 @@
 #    Ip6OutForwDatagrams unchanged)
 #  - a TTL/hop-limit 1 UDP probe gets ICMP Time Exceeded from the gateway
 #  - genkand is still alive at the end
+#  - the control: genkand restarted with checksum = trust forwards the same
+#    UDP datagrams with their partial checksums, and the server drops them
+#    (Udp InCsumErrors), which shows the checks above test something
 #
 # Environment: GK_BUILD (meson sets it), E2E_N (packets per check, default 100),
 # LAB_KEEP=1 to keep logs. E2E_KERNEL=1 is a self-check of the test itself:
 # the gateway's kernel forwards instead of genkan, genkan counter checks are
-# skipped and the "kernel forwarded nothing" checks must then FAIL. Needs root, iproute2, ethtool, iputils-ping, curl,
+# skipped and the "kernel forwarded nothing" checks must then FAIL.
+# LAB_PEER_TX=off turns the peers' TX checksum offload off (no partial sums:
+# the control is skipped). Needs root, iproute2, ethtool, iputils-ping, curl,
 # iperf3, python3-scapy.
 
 set -u
@@ -57,6 +67,13 @@ lab_up
 S=$LAB_DIR/stats
 mkdir -p "$S"
 
+PARTIAL=
+if [ "${LAB_PEER_TX:-on}" != off ]; then
+	PARTIAL=1
+	lab_check "client and server keep TX checksum offload on" \
+		eval 'lab_peer_tx_csum "$NS_C" gkc0 && lab_peer_tx_csum "$NS_S" gks0'
+fi
+
 if [ -n "$KMODE" ]; then
 	echo "# SELF-CHECK MODE: the gateway kernel forwards, genkan is not started"
 	lab_forwarding on
@@ -80,6 +97,13 @@ else
 			"$HAND/$(lab_jget "$S/status.json" ports.1.handoff.mode)" = \
 			"$GK_XDP_META/$GK_XDP_META"
 	fi
+	for p in 0 1; do
+		echo "# port $p checksum: $(lab_jget "$S/status.json" ports.$p.checksum.mode)" \
+			"($(lab_jget "$S/status.json" ports.$p.checksum.reason))"
+	done
+	lab_check "both veth ports complete checksums (auto: driver veth)" test \
+		"$(lab_jget "$S/status.json" ports.0.checksum.reason)/$(lab_jget "$S/status.json" ports.1.checksum.reason)" = \
+		"auto: driver veth can hand over partial checksums/auto: driver veth can hand over partial checksums"
 fi
 
 lab_check "neighbours resolve (warm-up pings)" lab_warmup
@@ -125,6 +149,16 @@ snap()
 	lab_stats "$S/$1" || lab_fail "genkanctl -j stats ($(cat "$S/$1.err"))"
 }
 
+# check_csum TAG LOW: the workers completed at least LOW checksums in TAG.
+check_csum()
+{
+	local d
+
+	[ -n "$KMODE" ] && return 0
+	d=$(lab_jdelta "$S/$1.0" "$S/$1.1" worker_events.csum_completed)
+	lab_expect "$1: worker event csum_completed grew >= $2" "$d" -ge "$2"
+}
+
 echo "# ping: $N echo requests per family, each answered = 4N forwarded packets"
 snap ping.0
 lab_check "ping -n -c $N client -> server IPv4, all answered" lab_ping "$NS_C" $S4 "$N"
@@ -143,6 +177,7 @@ for fam in 4 6; do
 	got=$(cat "$res" 2>/dev/null || echo NA)
 	lab_expect "UDP IPv$fam: server received all $N datagrams" "$got" -eq "$N"
 	check_window udp$fam "$N" $((N + SLACK))
+	check_csum udp$fam "$N"
 done
 
 echo "# TCP: HTTP download of ${HTTP_MB} MB from the server"
@@ -160,6 +195,7 @@ if lab_http_start "$HTTP_MB" 8080; then
 		d=$(lab_jdelta "$S/tcp.0" "$S/tcp.1" worker_classes.transit)
 		lab_expect "TCP: worker transit packets >= size/1460" "$d" \
 			-ge $((size / 1460))
+		check_csum tcp $((size / 1460))
 	fi
 	rm -f "$out"
 	r=$(lab_http_get "[$S6]" "$out") || r=
@@ -193,6 +229,44 @@ if [ -z "$KMODE" ]; then
 
 	echo "# genkanctl stats"
 	lab_ctl stats 2>&1 | sed 's/^/# /'
+fi
+
+# udp_csum_errors NS: the namespace's Udp InCsumErrors (IPv4).
+udp_csum_errors()
+{
+	lab_nx "$1" awk '$1 == "Udp:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+		$1 == "Udp:" { for (i = 2; i <= NF; i++) if (n[i] == "InCsumErrors") print $i }' \
+		/proc/net/snmp
+}
+
+if [ -z "$KMODE" ] && [ -n "$PARTIAL" ]; then
+	echo "# control: checksum = trust, the partial sums cross genkan as they are"
+	lab_genkand_stop
+	if GK_CHECKSUM=trust lab_genkand_start 30; then
+		lab_ctl -j status >"$S/status-trust.json" 2>&1
+		lab_check "checksum = trust: both ports trust" test \
+			"$(lab_jget "$S/status-trust.json" ports.0.checksum.mode)/$(lab_jget "$S/status-trust.json" ports.1.checksum.mode)" = \
+			trust/trust
+		lab_warmup >/dev/null
+		e0=$(udp_csum_errors "$NS_S")
+		snap trust.0
+		res=$LAB_DIR/udp-trust.count
+		lab_udp_count $S4 9014 "$N" "$res" 300 >/dev/null
+		snap trust.1
+		e1=$(udp_csum_errors "$NS_S")
+		got=$(cat "$res" 2>/dev/null || echo NA)
+		# A datagram whose partial sum happens to be the right one passes.
+		lab_expect "trust: the server took (almost) none of $N datagrams" \
+			"$got" -le 2
+		lab_expect "trust: the server counted UDP checksum errors" \
+			"$(num_delta "$e0" "$e1")" -ge $((N - 2))
+		d=$(lab_jdelta "$S/trust.0" "$S/trust.1" worker_classes.transit)
+		lab_expect "trust: genkan forwarded them all the same" "$d" -ge "$N"
+		d=$(lab_jdelta "$S/trust.0" "$S/trust.1" worker_events.csum_completed)
+		lab_expect "trust: worker event csum_completed stayed" "$d" -eq 0
+	else
+		lab_fail "genkand restarts with checksum = trust"
+	fi
 fi
 
 lab_summary
