@@ -20,6 +20,28 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* One's complement add of 64-bit words: the carry goes back in at bit 0. */
+static uint64_t add64(uint64_t s, const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	s += w;
+	return s + (s < w);
+}
+
+/* The pseudo-header's addresses (8 or 32 bytes) onto sum, as a 32-bit sum. */
+static uint32_t sum_addrs(const uint8_t *a, unsigned int len, uint32_t sum)
+{
+	uint64_t s = sum;
+	unsigned int i;
+
+	for (i = 0; i < len; i += 8)
+		s = add64(s, a + i);
+	s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)((s & 0xffffffffu) + (s >> 32));
+}
+
 /*
  * A source route not yet done (RFC 791 LSRR/SSRR, pointer within the
  * option): the pseudo-header's destination is the route's last address,
@@ -157,9 +179,14 @@ static enum outcome complete(struct gk_pkt *p)
 	 * below 64 KiB its words sum as IPv4's do).
 	 */
 	sum = (uint32_t)htons(m->l4_proto) + htons((uint16_t)l4_len);
-	sum = gk_csum_partial(addrs, alen, sum);
-	th[csum_at] = 0;
-	th[csum_at + 1] = 0;
+	/*
+	 * The sum takes the field as it is and then takes it out again (adds
+	 * its one's complement, RFC 1624 2): zeroing it first would make the
+	 * sum's wide loads wait for two byte stores to retire.
+	 */
+	memcpy(&c, th + csum_at, 2);
+	sum += (uint16_t)~c;
+	sum = sum_addrs(addrs, alen, sum);
 	c = gk_csum_fold(gk_csum_partial(th, l4_len, sum));
 	/* RFC 768: a computed zero is sent as all ones (for TCP they are equal). */
 	if (m->l4_proto == IPPROTO_UDP && !c)
