@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * L3 forwarding pipeline benchmark on the memory backend: 64-byte UDP
- * frames whose destinations spread over random routes (IPv4 /16../28,
- * IPv6 /32../64) with resolved gateways on two ports of one pool.
+ * L3 forwarding pipeline benchmark on the memory backend: UDP frames (64
+ * bytes unless --size says otherwise) whose destinations spread over random
+ * routes (IPv4 /16../28, IPv6 /32../64) with resolved gateways on two ports
+ * of one pool. Their UDP checksum fields hold the pseudo-header sum alone,
+ * as a sender with TX checksum offload leaves them (CHECKSUM_PARTIAL).
  *
  * The pipeline figure is the real worker: gk_worker_poll() over both ports
  * with a published struct gk_tables, this thread being the QSBR reader.
@@ -10,6 +12,10 @@
  * worker's own cost, the classifier being XDP in the kernel) and with the
  * software classifier run per packet at rx (worker + software XDP).
  * The l3fwd stage alone is timed with the TSC around gk_l3fwd_burst().
+ * The cost of completing TCP/UDP checksums at rx (gk_port.csum_complete,
+ * dataplane/l4csum.c) is the worker pipeline run again on the same frames
+ * with the flag on, printed as a ratio and a difference in cycles/packet,
+ * and gk_l4csum_burst() alone under the TSC.
  *
  * Each figure is run several times; min/median/max are printed because the
  * machine may be shared. TSC is calibrated against CLOCK_MONOTONIC.
@@ -33,11 +39,13 @@
 #include "dataplane/csum.h"
 #include "dataplane/fib.h"
 #include "dataplane/l3fwd.h"
+#include "dataplane/l4csum.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
 
 #define NR_FRAMES	4096
-#define FRAME_LEN	64
+#define MIN_LEN		64
+#define MAX_LEN		1514	/* the pool's 2048-byte buffers less headroom */
 #define NR_GW		64
 #define MAX_RUNS	64
 
@@ -47,23 +55,29 @@ struct opts {
 	unsigned int runs;
 	int family;		/* 0: both */
 	int mode;		/* enum mode; M_MAX: all */
+	unsigned int size;	/* frame length */
 };
 
 enum mode {
 	M_WORKER,		/* gk_worker_poll, pre-classified rx */
 	M_WORKER_CLS,		/* gk_worker_poll, classifier per packet */
 	M_STAGE,		/* TSC around gk_l3fwd_burst only */
+	M_WORKER_CSUM,		/* M_WORKER with csum_complete on the rx port */
+	M_CSUM_STAGE,		/* TSC around gk_l4csum_burst only */
 	M_MAX
 };
 
 static const char *const mode_name[M_MAX] = {
 	[M_WORKER] = "worker", [M_WORKER_CLS] = "cls", [M_STAGE] = "stage",
+	[M_WORKER_CSUM] = "csum", [M_CSUM_STAGE] = "csum-stage",
 };
 
 static const char *const mode_label[M_MAX] = {
 	[M_WORKER] = "worker pipeline (rx copy+worker+tx), frames pre-classified",
 	[M_WORKER_CLS] = "worker pipeline + software classifier per packet",
 	[M_STAGE] = "l3fwd stage alone (gk_l3fwd_burst)",
+	[M_WORKER_CSUM] = "worker pipeline, pre-classified, csum_complete on",
+	[M_CSUM_STAGE] = "checksum completion alone (gk_l4csum_burst)",
 };
 
 /* One family's test bed: FIB published in tables, two ports, frames. */
@@ -76,6 +90,7 @@ struct bed {
 struct result {
 	uint64_t packets;
 	uint64_t forwarded;
+	uint64_t completed;	/* checksums completed (csum modes) */
 	double mpps;
 	double cpp;		/* TSC cycles per packet */
 };
@@ -124,19 +139,36 @@ static void random_in(int family, const struct gk_route *r, uint8_t *a)
 	}
 }
 
-static void make_frame(int family, const uint8_t *dst, uint8_t *f)
+/* What a CHECKSUM_PARTIAL sender leaves: the pseudo-header sum, folded, not complemented. */
+static void partial_udp(const uint8_t *addrs, size_t alen, uint8_t *udp,
+			unsigned int udp_len)
+{
+	uint32_t s = (uint32_t)htons(17) + htons((uint16_t)udp_len);
+	uint16_t c;
+
+	c = (uint16_t)~gk_csum_fold(gk_csum_partial(addrs, alen, s));
+	memcpy(udp + 6, &c, 2);
+}
+
+static void make_frame(int family, const uint8_t *dst, uint8_t *f,
+		       unsigned int len)
 {
 	uint8_t *ip = f + 14;
 	uint16_t c;
+	unsigned int i;
 
-	memset(f, 0, FRAME_LEN);
+	memset(f, 0, len);
+	/* A payload that is not all zeros, so the sum has carries to do. */
+	for (i = 62; i < len; i++)
+		f[i] = (uint8_t)(i * 7);
 	memcpy(f, port_mac[0], 6);
 	f[6] = 0x02;
 	f[11] = 0x01;
 	if (family == AF_INET) {
 		f[12] = 0x08;
 		ip[0] = 0x45;
-		ip[3] = FRAME_LEN - 14;
+		ip[2] = (uint8_t)((len - 14) >> 8);
+		ip[3] = (uint8_t)(len - 14);
 		ip[8] = 64;
 		ip[9] = 17;
 		ip[12] = 192;
@@ -148,12 +180,15 @@ static void make_frame(int family, const uint8_t *dst, uint8_t *f)
 		memcpy(ip + 10, &c, 2);
 		ip[20] = 0x30;
 		ip[22] = 0x30;
-		ip[25] = FRAME_LEN - 34;
+		ip[24] = (uint8_t)((len - 34) >> 8);
+		ip[25] = (uint8_t)(len - 34);
+		partial_udp(ip + 12, 8, ip + 20, len - 34);
 	} else {
 		f[12] = 0x86;
 		f[13] = 0xdd;
 		ip[0] = 0x60;
-		ip[5] = FRAME_LEN - 54;
+		ip[4] = (uint8_t)((len - 54) >> 8);
+		ip[5] = (uint8_t)(len - 54);
 		ip[6] = 17;
 		ip[7] = 64;
 		ip[8] = 0x20;
@@ -164,7 +199,9 @@ static void make_frame(int family, const uint8_t *dst, uint8_t *f)
 		memcpy(ip + 24, dst, 16);
 		ip[40] = 0x30;
 		ip[42] = 0x30;
-		ip[45] = FRAME_LEN - 54;
+		ip[44] = (uint8_t)((len - 54) >> 8);
+		ip[45] = (uint8_t)(len - 54);
+		partial_udp(ip + 8, 32, ip + 40, len - 54);
 	}
 }
 
@@ -239,7 +276,7 @@ static int bed_up(struct bed *b, int family, const struct opts *o)
 {
 	struct gk_route *routes;
 	struct gk_fib *fib;
-	uint8_t frame[FRAME_LEN], a[16];
+	uint8_t frame[MAX_LEN], a[16];
 	unsigned int i;
 	int ret;
 
@@ -265,8 +302,8 @@ static int bed_up(struct bed *b, int family, const struct opts *o)
 		goto err_bed;
 	for (i = 0; i < NR_FRAMES; i++) {
 		random_in(family, &routes[rnd() % o->routes], a);
-		make_frame(family, a, frame);
-		ret = gk_mem_port_add_frame(b->port[0], frame, FRAME_LEN);
+		make_frame(family, a, frame, o->size);
+		ret = gk_mem_port_add_frame(b->port[0], frame, o->size);
 		if (ret)
 			goto err_bed;
 	}
@@ -282,7 +319,7 @@ err_routes:
 
 /* The real pipeline: what a worker thread does, pass after pass. */
 static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
-		      double tsc_per_ns, struct result *r)
+		      bool csum, double tsc_per_ns, struct result *r)
 {
 	static struct gk_worker w;
 	struct gk_worker_cfg cfg = { .cpu = -1 };
@@ -298,6 +335,7 @@ static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
 		return ret;
 	gk_mem_port_set_rx_classify(b->port[0], per_pkt_cls);
 	gk_mem_port_set_loop(b->port[0], o->packets);
+	b->port[0]->csum_complete = csum;
 
 	t0 = gk_mono_ns();
 	c0 = gk_cycles();
@@ -311,8 +349,10 @@ static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
 	c1 = gk_cycles();
 	t1 = gk_mono_ns();
 
+	b->port[0]->csum_complete = 0;
 	r->packets = total;
 	r->forwarded = w.stats.tx_packets;
+	r->completed = w.stats.events[GK_WK_EV_CSUM_COMPLETED];
 	r->mpps = (double)total / (double)(t1 - t0) * 1e3;
 	r->cpp = (double)(c1 - c0) / (double)total;
 	(void)tsc_per_ns;
@@ -367,11 +407,53 @@ static int run_stage(struct bed *b, const struct opts *o, double tsc_per_ns,
 	return 0;
 }
 
+/* Checksum completion alone: rx and tx are outside the timed region. */
+static int run_csum_stage(struct bed *b, const struct opts *o,
+			  double tsc_per_ns, struct result *r)
+{
+	struct gk_wk_stats stats;
+	struct gk_pkt *pkts[GK_BURST];
+	uint64_t stage = 0, total = 0, c0, c1;
+
+	memset(&stats, 0, sizeof(stats));
+	gk_mem_port_set_rx_classify(b->port[0], false);
+	gk_mem_port_set_loop(b->port[0], o->packets);
+	for (;;) {
+		uint16_t n = gk_port_rx(b->port[0], pkts, GK_BURST);
+
+		if (!n)
+			break;
+		c0 = gk_cycles();
+		gk_l4csum_burst(&stats, pkts, n);
+		c1 = gk_cycles();
+		stage += c1 - c0;
+		total += n;
+		gk_port_free(b->port[0], pkts, n);
+	}
+	r->packets = total;
+	r->forwarded = 0;
+	r->completed = stats.events[GK_WK_EV_CSUM_COMPLETED];
+	r->cpp = (double)stage / (double)total;
+	r->mpps = tsc_per_ns * 1e3 / r->cpp;
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static double median_cpp(const struct result *res, unsigned int runs)
+{
+	double cpp[MAX_RUNS];
+	unsigned int i;
+
+	for (i = 0; i < runs; i++)
+		cpp[i] = res[i].cpp;
+	qsort(cpp, runs, sizeof(*cpp), cmp_double);
+	return cpp[runs / 2];
 }
 
 static void report(const char *label, const struct result *res,
@@ -391,8 +473,18 @@ static void report(const char *label, const struct result *res,
 	       mpps[runs / 2], mpps[0], mpps[runs - 1]);
 	printf("    cycles/pkt  median %6.1f  (min %6.1f, max %6.1f)\n",
 	       cpp[runs / 2], cpp[0], cpp[runs - 1]);
-	printf("    %" PRIu64 " packets/run, %" PRIu64 " forwarded\n",
+	printf("    %" PRIu64 " packets/run, %" PRIu64 " forwarded",
 	       res[0].packets, res[0].forwarded);
+	if (res[0].completed)
+		printf(", %" PRIu64 " checksums completed", res[0].completed);
+	printf("\n");
+}
+
+/* A mode runs when asked for, or when the csum comparison needs it. */
+static bool wanted(const struct opts *o, unsigned int m)
+{
+	return o->mode == M_MAX || o->mode == (int)m ||
+	       (o->mode == M_WORKER_CSUM && m == M_WORKER);
 }
 
 static int run(int family, const struct opts *o, double tsc_per_ns)
@@ -408,7 +500,7 @@ static int run(int family, const struct opts *o, double tsc_per_ns)
 		return ret;
 	fib = b.tables->fib;
 	printf("%s: %u routes, %u-byte frames, %u distinct, %u runs\n",
-	       family == AF_INET ? "IPv4" : "IPv6", o->routes, FRAME_LEN,
+	       family == AF_INET ? "IPv4" : "IPv6", o->routes, o->size,
 	       NR_FRAMES, o->runs);
 	printf("  lpm memory: %zu KiB\n", (family == AF_INET ?
 	       gk_lpm4_mem(fib->lpm4) : gk_lpm6_mem(fib->lpm6)) / 1024);
@@ -417,19 +509,30 @@ static int run(int family, const struct opts *o, double tsc_per_ns)
 		for (m = 0; m < M_MAX && !ret; m++) {
 			struct result *r = &res[m][i];
 
-			if (o->mode != M_MAX && o->mode != (int)m)
+			if (!wanted(o, m))
 				continue;
 			if (m == M_STAGE)
 				ret = run_stage(&b, o, tsc_per_ns, r);
+			else if (m == M_CSUM_STAGE)
+				ret = run_csum_stage(&b, o, tsc_per_ns, r);
 			else
 				ret = run_worker(&b, o, m == M_WORKER_CLS,
+						 m == M_WORKER_CSUM,
 						 tsc_per_ns, r);
 		}
 	}
 	if (!ret)
 		for (m = 0; m < M_MAX; m++)
-			if (o->mode == M_MAX || o->mode == (int)m)
+			if (wanted(o, m))
 				report(mode_label[m], res[m], o->runs);
+	if (!ret && wanted(o, M_WORKER) && wanted(o, M_WORKER_CSUM)) {
+		double off = median_cpp(res[M_WORKER], o->runs);
+		double on = median_cpp(res[M_WORKER_CSUM], o->runs);
+
+		printf("  checksum completion, %u-byte frames: worker %.1f -> "
+		       "%.1f cycles/pkt (x%.3f, %+.1f cycles/pkt)\n", o->size,
+		       off, on, on / off, on - off);
+	}
 	bed_down(&b);
 	return ret;
 }
@@ -437,7 +540,8 @@ static int run(int family, const struct opts *o, double tsc_per_ns)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [--packets N] [--routes N] [--runs N] "
-		"[--family 4|6] [--mode worker|cls|stage] [--cpu N]\n", prog);
+		"[--family 4|6] [--mode worker|cls|stage|csum|csum-stage] "
+		"[--size %u..%u] [--cpu N]\n", prog, MIN_LEN, MAX_LEN);
 }
 
 int main(int argc, char **argv)
@@ -449,16 +553,17 @@ int main(int argc, char **argv)
 		{ "family", required_argument, NULL, 'f' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "size", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct opts o = { .packets = 10000000, .routes = 1000, .runs = 5,
-			  .mode = M_MAX };
+			  .mode = M_MAX, .size = MIN_LEN };
 	cpu_set_t set;
 	double tsc;
 	int c, ret = 0, cpu = -1;
 
-	while ((c = getopt_long(argc, argv, "p:r:n:f:m:c:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:r:n:f:m:c:s:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.packets = strtoull(optarg, NULL, 0);
@@ -475,6 +580,9 @@ int main(int argc, char **argv)
 		case 'c':
 			cpu = atoi(optarg);
 			break;
+		case 's':
+			o.size = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		case 'm':
 			for (o.mode = 0; o.mode < M_MAX; o.mode++)
 				if (!strcmp(optarg, mode_name[o.mode]))
@@ -490,6 +598,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.packets || !o.routes || !o.runs || o.runs > MAX_RUNS ||
+	    o.size < MIN_LEN || o.size > MAX_LEN ||
 	    (o.family && o.family != 4 && o.family != 6) ||
 	    cpu >= CPU_SETSIZE) {
 		usage(argv[0]);
