@@ -1,26 +1,46 @@
 #!/usr/bin/env bash
 # genkan benchmarks. They print figures and assert nothing about speed.
-#  1. the L3 forwarding pipeline on the memory backend (64 B, 1,000 routes)
+#  1. the L3 forwarding pipeline on the memory backend (64 B, 1,000 routes);
+#     "worker pipeline + software classifier per packet" is the memory
+#     figure for xdp_meta = parse (the worker classifies every frame)
 #  2. MAP-E stages and worker pipeline (64 B inner, 1,000 BR rules)
 #  3. WireGuard AEAD and data stage against raw intel-ipsec-mb, same run
-#  4. end-to-end veth forwarding: genkan against kernel forwarding, same run
+#  4. end-to-end veth forwarding: kernel forwarding, then genkan once per
+#     hand-off mode (xdp_meta = meta, head, parse), same run
 #  5. WireGuard end to end: wireguard-go and genkan gateways, same run,
 #     interleaved repetitions (median, min..max)
+# Every bench runs; the exit status is 1 if any of them failed (a setup
+# error, a generator that sent nothing, a genkan mode that did not forward).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${GK_BUILD:-$here/../build}
+failed=()
+
+# bench NAME CMD...: run one bench, remember a failure, go on.
+bench()
+{
+	local name=$1
+	shift
+	"$@" || failed+=("$name (exit $?)")
+}
 
 echo "== bench 1: memory-backend L3 forwarding pipeline"
-"$build/bench/bench_l3fwd" --routes 1000
+bench l3fwd "$build/bench/bench_l3fwd" --routes 1000
 echo
 echo "== bench 2: MAP-E (issue #3)"
-"$build/bench/bench_mape"
+bench mape "$build/bench/bench_mape"
 echo
 echo "== bench 3: WireGuard crypto and data stage (issue #5)"
-"$build/bench/bench_wg"
+bench wg "$build/bench/bench_wg"
 echo
-echo "== bench 4: veth end to end, genkan vs kernel forwarding"
-GK_BUILD=$build bash "$here/veth_bench.sh"
+echo "== bench 4: veth end to end, genkan per hand-off mode vs kernel forwarding"
+bench veth env GK_BUILD="$build" bash "$here/veth_bench.sh"
 echo
 echo "== bench 5: WireGuard end to end, genkan vs wireguard-go (issue #5)"
-GK_BUILD=$build bash "$here/wg_bench.sh"
+bench wg_e2e env GK_BUILD="$build" bash "$here/wg_bench.sh"
+
+if [ ${#failed[@]} -gt 0 ]; then
+	echo
+	echo "benches that failed: ${failed[*]}" >&2
+	exit 1
+fi
