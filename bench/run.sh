@@ -6,7 +6,8 @@
 #  2. MAP-E stages and worker pipeline (64 B inner, 1,000 BR rules)
 #  3. WireGuard AEAD and data stage against raw intel-ipsec-mb, same run
 #  4. end-to-end veth forwarding: kernel forwarding, then genkan once per
-#     hand-off mode (xdp_meta = meta, head, parse), same run
+#     hand-off mode (xdp_meta = meta, head, parse), same run, three
+#     interleaved repetitions of 5 s (median, min..max)
 #  5. WireGuard end to end: wireguard-go and genkan gateways, same run,
 #     interleaved repetitions (median, min..max)
 # Every bench runs; the exit status is 1 if any of them failed (a setup
@@ -34,7 +35,7 @@ echo "== bench 3: WireGuard crypto and data stage (issue #5)"
 bench wg "$build/bench/bench_wg"
 echo
 echo "== bench 4: veth end to end, genkan per hand-off mode vs kernel forwarding"
-bench veth env GK_BUILD="$build" bash "$here/veth_bench.sh"
+bench veth env GK_BUILD="$build" bash "$here/veth_bench.sh" --seconds 5 --reps 3
 echo
 echo "== bench 5: WireGuard end to end, genkan vs wireguard-go (issue #5)"
 bench wg_e2e env GK_BUILD="$build" bash "$here/wg_bench.sh"

@@ -53,11 +53,13 @@
 #                            [--gen-cpus LIST] [--gen-pps N]
 #                            [--modes "meta head parse"] [--checksum MODE]
 #                            [--workers N] [--worker-cpus LIST] [--sink xdp|stack]
-#                            [--kernel-only] [--genkan-only]
+#                            [--reps N] [--kernel-only] [--genkan-only]
 # Sizes are Ethernet frame lengths without FCS. --modes lists the xdp_meta
 # values to run genkan with (meta, head, parse, auto), --checksum sets
 # "checksum" (auto, trust, complete) in [genkan]; without it the config's
-# default applies. --workers/--worker-cpus override "workers" and add "cpus"
+# default applies. --reps N repeats the whole sequence of phases N times,
+# interleaved, and reports the median with min..max (default 1).
+# --workers/--worker-cpus override "workers" and add "cpus"
 # in the per-run copy of etc/lab.conf; --gen-cpus (default 0,1) is the
 # xdpgen/afpgen thread list, --gen-pps caps their total rate (default 0:
 # unpaced; a cap leaves CPU to the forwarder instead of burning it on frames
@@ -86,6 +88,7 @@ MODES="meta head parse"
 CSUM=
 WORKERS=
 WORKER_CPUS=
+REPS=1
 KERNEL_ONLY=
 GENKAN_ONLY=
 
@@ -108,6 +111,7 @@ while [ $# -gt 0 ]; do
 	--sink) SINK=$2; shift ;;
 	--workers) WORKERS=$2; shift ;;
 	--worker-cpus) WORKER_CPUS=$2; shift ;;
+	--reps) REPS=$2; shift ;;
 	--kernel-only) KERNEL_ONLY=1 ;;
 	--genkan-only) GENKAN_ONLY=1 ;;
 	-h | --help) usage ;;
@@ -140,6 +144,7 @@ for m in $MODES; do
 done
 [ -n "$MODES" ] || { echo "--modes is empty" >&2; usage; }
 [[ "$SECS" =~ ^[1-9][0-9]*$ ]] || { echo "bad --seconds: $SECS" >&2; usage; }
+[[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "bad --reps: $REPS" >&2; usage; }
 if [ -n "$WORKERS" ] && ! [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]]; then
 	echo "bad --workers: $WORKERS" >&2
 	usage
@@ -338,7 +343,7 @@ cgen_start()
 {
 	local gen=$1 size=$2
 
-	CG_LOG=$LAB_DIR/$gen-$PTAG-$size.log
+	CG_LOG=$LAB_DIR/$gen-$PTAG-$size-$REP.log
 	# shellcheck disable=SC2046
 	lab_bg "$NS_C" "$CG_LOG" "$(cgen_bin "$gen")" -i gkc0 --dst-mac "$(gw_mac)" \
 		--src $C4 --dst $S4 --dport 9 --flows 64 --size "$size" \
@@ -375,7 +380,7 @@ testpmd_start()
 	mac=$(gw_mac)
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	TP_LOG=$LAB_DIR/testpmd-$PTAG-$size.log
+	TP_LOG=$LAB_DIR/testpmd-$PTAG-$size-$REP.log
 	# The AF_XDP PMD only accepts queue_count=1 on veth (no "combined"
 	# channels). bpffs lets libxdp pin its dispatcher instead of warning.
 	ip netns exec "$NS_C" sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"' sh \
@@ -414,10 +419,10 @@ iperf3_start()
 	# UDP payload = frame - Ethernet 14 - IPv4 20 - UDP 8.
 	len=$((size - 42))
 	[ "$len" -lt 16 ] && len=16
-	lab_bg "$NS_S" "$LAB_DIR/iperf3-s-$PTAG-$size.log" iperf3 -s -1 -p 5201
+	lab_bg "$NS_S" "$LAB_DIR/iperf3-s-$PTAG-$size-$REP.log" iperf3 -s -1 -p 5201
 	IP_SPID=$LAB_LAST_PID
 	lab_wait_listen "$NS_S" tcp 5201 10 || gen_die "iperf3 server did not listen"
-	IP_JSON=$LAB_DIR/iperf3-$PTAG-$size.json
+	IP_JSON=$LAB_DIR/iperf3-$PTAG-$size-$REP.json
 	lab_bg "$NS_C" "$IP_JSON" iperf3 -c $S4 -p 5201 -u -b 0 -l "$len" \
 		-t $((SECS + 20)) -J
 	IP_CPID=$LAB_LAST_PID
@@ -587,7 +592,7 @@ ethtool_snap()
 # that sent nothing ends the bench (gen_die).
 run_one()
 {
-	local size=$1 key=$PHASE-$1 snap=$LAB_DIR/$PTAG-$1 r0 r1 c0 c1 cs cpp hm
+	local size=$1 key=$PHASE-$1 snap=$LAB_DIR/$PTAG-$1-$REP r0 r1 c0 c1 cs cpp hm pps off
 
 	c0=$(client_tx)
 	"${GEN}_start" "$size"
@@ -616,26 +621,30 @@ run_one()
 	"${GEN}_stop"
 	[ "$GEN_RC" = 0 ] || gen_die "$GEN_RC ($PHASE, $size bytes)"
 	[ "$c1" -gt "$c0" ] || gen_die "gkc0 sent no frame in the window ($PHASE, $size bytes)"
-	OFFERED[$key]=$(((c1 - c0) / SECS))
+	off=$(((c1 - c0) / SECS))
 	if [ "$r1" -le "$r0" ]; then
 		NOTE[$key]="failed: no packet reached the server in the ${SECS} s window"
 		lab_log "$PHASE: ${NOTE[$key]}"
 		FAILED=1
 		return 1
 	fi
-	PPS[$key]=$(((r1 - r0) / SECS))
-	CPP[$key]=-
+	pps=$(((r1 - r0) / SECS))
+	cpp=-
 	cs=
 	case $PHASE in
 	genkan*)
 		read -r cpp hm < <(cpp_delta "$snap.stats0" "$snap.stats1")
-		CPP[$key]=$cpp
-		HANDOFF[$key]=$hm
+		# Modes seen over all repetitions.
+		HANDOFF[$key]=$(tr ', ' '\n\n' <<<"${HANDOFF[$key]:-} $hm" |
+			sort -u | grep -v '^$' | paste -sd, -)
 		cs=", cycles/pkt $cpp, rx hand-off $hm"
 		;;
 	esac
+	PPS[$key]="${PPS[$key]:-} $pps"
+	OFFERED[$key]="${OFFERED[$key]:-} $off"
+	CPP[$key]="${CPP[$key]:-} $cpp"
 	printf '  %-13s %5s bytes  %10s pps at the server, %10s pps offered  (%s, %s packets sent in total%s)\n' \
-		"$PHASE" "$size" "${PPS[$key]}" "${OFFERED[$key]}" "$GEN" "$TP_SENT" "$cs"
+		"$PHASE" "$size" "$pps" "$off" "$GEN" "$TP_SENT" "$cs"
 	ethtool_delta "$snap.c0" "$snap.c1" gkc0
 	ethtool_delta "$snap.g0" "$snap.g1" gkg0
 	case $PHASE in genkan*) stats_delta "$snap.stats0" "$snap.stats1" ;; esac
@@ -707,101 +716,154 @@ afpgen) GEN_DESC="afpgen (AF_PACKET $AFP_MODE, qdisc bypass) on CPUs $GEN_CPUS, 
 testpmd) GEN_DESC="dpdk-testpmd txonly, net_af_xdp on gkc0 queue 0" ;;
 iperf3) GEN_DESC="iperf3 -u -b 0" ;;
 esac
-echo "== veth bench: ${SECS}s per run, frame sizes: $SIZES =="
+echo "== veth bench: ${SECS}s per run, frame sizes: $SIZES, $REPS repetition(s) =="
 echo "   CPUs: $(nproc), kernel $(uname -r), sink $SINK"
 echo "   generator: $GEN_DESC"
 [ -n "$GEN_WHY" ] && echo "   (auto: $GEN_WHY)"
 
 # ---------------------------------------------------------------- phases
 
-if [ -z "$GENKAN_ONLY" ]; then
+phase_kernel()
+{
 	PHASE=kernel PTAG=kernel
-	PHASES+=("$PHASE")
 	lab_forwarding on
-	echo "-- kernel forwarding ($(lab_forwarding_show))"
+	echo "-- kernel forwarding ($(lab_forwarding_show))$REPTAG"
 	lab_warmup || lab_die "no connectivity through the kernel"
 	for size in $SIZES; do
 		run_one "$size"
 	done
-fi
+}
 
-if [ -z "$KERNEL_ONLY" ]; then
+# phase_genkan MODE: genkand with xdp_meta = MODE; a mode refused by this
+# kernel, or a genkand that does not start, is not tried again.
+phase_genkan()
+{
+	local mode=$1 why refused after
+
+	PHASE=genkan/$mode PTAG=genkan-$mode
+	[ -n "${SKIP[$PHASE]:-}" ] && return 0
+	XDP_META=$mode
 	lab_forwarding off
-	for mode in $MODES; do
-		PHASE=genkan/$mode PTAG=genkan-$mode
-		PHASES+=("$PHASE")
-		XDP_META=$mode
-		echo "-- genkan, xdp_meta = $mode ($(lab_forwarding_show))"
-		if ! lab_genkand_start 30 2>"$LAB_DIR/start-$mode.err"; then
-			why=$(sed -n 's/.*genkand error: //p' "$GK_LOG" | tail -n 1)
-			refused=
-			# gk_hand_pick: "port P: xdp_meta = meta, but this kernel's
-			# verifier refuses bpf_xdp_adjust_meta, ..." (ctl/hand_ctl.c);
-			# a genkand without that check fails in the verifier instead.
-			if [[ "$why" == *"xdp_meta = $mode, but this kernel"* ]]; then
-				refused=$(grep -o "verifier refuses bpf_xdp_adjust_[a-z]*" \
-					<<<"$why" | head -n 1)
-				refused=${refused:-$why}
-			elif [ "$mode" = meta ] &&
-				grep -q "cannot use helper bpf_xdp_adjust_meta" "$GK_LOG"; then
-				refused="verifier refuses bpf_xdp_adjust_meta"
-			fi
-			if [ -n "$refused" ]; then
-				set_note "refused by this kernel ($refused)"
-				echo "   refused by this kernel: ${why:-$refused}"
-			else
-				set_note "failed: genkand did not start: ${why:-see log}"
-				echo "   genkand did not start: ${why:-$(tail -n 3 "$LAB_DIR/start-$mode.err")}"
-				FAILED=1
-			fi
-			lab_genkand_stop
-			continue
+	echo "-- genkan, xdp_meta = $mode ($(lab_forwarding_show))$REPTAG"
+	if ! lab_genkand_start 30 2>"$LAB_DIR/start-$mode.err"; then
+		why=$(sed -n 's/.*genkand error: //p' "$GK_LOG" | tail -n 1)
+		refused=
+		# gk_hand_pick: "port P: xdp_meta = meta, but this kernel's
+		# verifier refuses bpf_xdp_adjust_meta, ..." (ctl/hand_ctl.c);
+		# a genkand without that check fails in the verifier instead.
+		if [[ "$why" == *"xdp_meta = $mode, but this kernel"* ]]; then
+			refused=$(grep -o "verifier refuses bpf_xdp_adjust_[a-z]*" \
+				<<<"$why" | head -n 1)
+			refused=${refused:-$why}
+		elif [ "$mode" = meta ] &&
+			grep -q "cannot use helper bpf_xdp_adjust_meta" "$GK_LOG"; then
+			refused="verifier refuses bpf_xdp_adjust_meta"
 		fi
-		echo "   config: $(grep -E '^(workers|cpus|xdp_meta|checksum)' "$GK_CONF" | tr '\n' ' ')"
-		echo "   hand-off: $(port_handoff)"
-		lab_warmup || lab_log "warning: pings through genkan fail"
-		for size in $SIZES; do
-			run_one "$size"
-		done
-		# A port whose hand-off failed at run time switches mode: then the
-		# figures above are not this mode's alone.
-		after=$(port_handoff)
-		echo "   hand-off after the runs: $after"
-		if ! handoff_is "$mode"; then
-			for size in $SIZES; do
-				[ -n "${PPS[$PHASE-$size]:-}" ] &&
-					NOTE[$PHASE-$size]="hand-off left $mode during the run: $after"
-			done
+		if [ -n "$refused" ]; then
+			set_note "refused by this kernel ($refused)"
+			echo "   refused by this kernel: ${why:-$refused}"
+		else
+			set_note "failed: genkand did not start: ${why:-see log}"
+			echo "   genkand did not start: ${why:-$(tail -n 3 "$LAB_DIR/start-$mode.err")}"
 			FAILED=1
 		fi
+		SKIP[$PHASE]=1
+		lab_genkand_stop
+		return 0
+	fi
+	echo "   config: $(grep -E '^(workers|cpus|xdp_meta|checksum)' "$GK_CONF" | tr '\n' ' ')"
+	echo "   hand-off: $(port_handoff)"
+	lab_warmup || lab_log "warning: pings through genkan fail"
+	for size in $SIZES; do
+		run_one "$size"
+	done
+	# A port whose hand-off failed at run time switches mode: then the
+	# figures above are not this mode's alone.
+	after=$(port_handoff)
+	echo "   hand-off after the runs: $after"
+	if ! handoff_is "$mode"; then
+		for size in $SIZES; do
+			NOTE[$PHASE-$size]="hand-off left $mode during the run: $after"
+		done
+		FAILED=1
+	fi
+	if [ "$REP" = "$REPS" ]; then
 		echo "-- genkanctl stats after the runs (xdp_meta = $mode)"
 		lab_ctl stats 2>&1 | sed 's/^/  /'
-		lab_genkand_stop
+	fi
+	lab_genkand_stop
+}
+
+declare -A SKIP
+[ -z "$GENKAN_ONLY" ] && PHASES+=(kernel)
+if [ -z "$KERNEL_ONLY" ]; then
+	for mode in $MODES; do
+		PHASES+=("genkan/$mode")
 	done
 fi
+# Repetitions interleave the phases, so a neighbour's load on a shared
+# machine lands on all of them rather than on one.
+for ((REP = 1; REP <= REPS; REP++)); do
+	REPTAG=
+	[ "$REPS" -gt 1 ] && REPTAG=", repetition $REP/$REPS"
+	[ -z "$GENKAN_ONLY" ] && phase_kernel
+	if [ -z "$KERNEL_ONLY" ]; then
+		for mode in $MODES; do
+			phase_genkan "$mode"
+		done
+	fi
+done
 
 # ---------------------------------------------------------------- results
 
+# stat "V1 V2 ...": "median min max" over the numeric values, NA if none.
+stat()
+{
+	awk -v l="$1" 'BEGIN {
+		n = 0
+		for (i = split(l, a, " "); i > 0; i--)
+			if (a[i] ~ /^[0-9.]+$/)
+				v[++n] = a[i] + 0
+		if (!n) { print "NA NA NA"; exit }
+		for (i = 1; i <= n; i++)
+			for (j = i + 1; j <= n; j++)
+				if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		printf "%.0f %.0f %.0f\n", m, v[1], v[n]
+	}'
+}
+
 echo
-echo "== results: packets per second delivered to the server =="
+if [ "$REPS" -gt 1 ]; then
+	echo "== results: packets per second delivered to the server," \
+		"median of $REPS [min..max] =="
+else
+	echo "== results: packets per second delivered to the server =="
+fi
 printf '  %-6s %-13s %11s %7s %8s %11s  %-7s %s\n' size forwarder pps ratio cyc/pkt \
 	offered rx-mode generator
 for size in $SIZES; do
-	k=${PPS[kernel-$size]:-}
+	read -r k _ _ < <(stat "${PPS[kernel-$size]:-}")
 	for phase in "${PHASES[@]}"; do
 		key=$phase-$size
-		if [ -n "${NOTE[$key]:-}" ] && [ -z "${PPS[$key]:-}" ]; then
-			printf '  %-6s %-13s %s\n' "$size" "$phase" "${NOTE[$key]}"
+		if [ -z "${PPS[$key]:-}" ]; then
+			printf '  %-6s %-13s %s\n' "$size" "$phase" "${NOTE[$key]:-no figure}"
 			continue
 		fi
-		ratio=$(awk -v k="$k" -v g="${PPS[$key]}" 'BEGIN {
+		read -r g gmin gmax < <(stat "${PPS[$key]}")
+		read -r cpp _ _ < <(stat "${CPP[$key]}")
+		read -r off _ _ < <(stat "${OFFERED[$key]}")
+		[ "$phase" = kernel ] && cpp=-
+		ratio=$(awk -v k="$k" -v g="$g" 'BEGIN {
 			if (k + 0 > 0) printf "%.2f", g / k; else print "NA" }')
-		printf '  %-6s %-13s %11s %7s %8s %11s  %-7s %s%s\n' "$size" "$phase" \
-			"${PPS[$key]}" "$ratio" "${CPP[$key]}" "${OFFERED[$key]}" \
-			"${HANDOFF[$key]:--}" "$GEN" "${NOTE[$key]:+  (${NOTE[$key]})}"
+		range=
+		[ "$REPS" -gt 1 ] && range="  [$gmin..$gmax]"
+		printf '  %-6s %-13s %11s %7s %8s %11s  %-7s %s%s%s\n' "$size" "$phase" \
+			"$g" "$ratio" "$cpp" "$off" "${HANDOFF[$key]:--}" "$GEN" \
+			"$range" "${NOTE[$key]:+  (${NOTE[$key]})}"
 	done
 done
-echo "  ratio = pps / kernel pps of this run; cyc/pkt = genkan workers' busy TSC"
+echo "  ratio = pps / the kernel's pps of this run (medians); cyc/pkt = genkan workers' busy TSC"
 echo "  cycles per received packet (classifier excluded); offered = pps leaving gkc0;"
 echo "  rx-mode = the hand-off modes the workers received packets in"
 [ -n "$FAILED" ] && { echo "  some phases failed (see above)"; exit 1; }
