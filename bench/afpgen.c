@@ -108,6 +108,8 @@ static void usage(FILE *f)
 		"  -m, --mode M        mmsg (sendmmsg, default) or ring (TX ring)\n"
 		"      --ring N        TX ring frames per thread, power of 2 (default 2048)\n"
 		"      --batch N       frames per sendto/sendmmsg, 1..%d (default 64)\n"
+		"      --udp-csum      put a UDP checksum in the frames (default: 0,\n"
+		"                      none, as xdpgen sends)\n"
 		"      --dump          print the frame as hex and exit\n",
 		GK_UDPFRAME_MIN, MAX_FRAME, MAX_BATCH);
 }
@@ -115,7 +117,7 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_DMAC = 256, O_SMAC, O_SRC, O_DST, O_SPORT, O_DPORT, O_FLOWS,
-	       O_PPS, O_RING, O_BATCH, O_DUMP };
+	       O_PPS, O_RING, O_BATCH, O_DUMP, O_CSUM };
 	static const struct option lo[] = {
 		{ "ifname", required_argument, NULL, 'i' },
 		{ "dst-mac", required_argument, NULL, O_DMAC },
@@ -133,6 +135,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "ring", required_argument, NULL, O_RING },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "dump", no_argument, NULL, O_DUMP },
+		{ "udp-csum", no_argument, NULL, O_CSUM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -235,6 +238,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_DUMP:
 			o->dump = 1;
+			break;
+		case O_CSUM:
+			o->spec.udp_csum = 1;
 			break;
 		case 'h':
 			usage(stdout);

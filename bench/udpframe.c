@@ -30,6 +30,30 @@ static void put16(unsigned char *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
+static uint16_t get16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* RFC 768: UDP checksum over the IPv4 pseudo-header, header and payload. */
+static uint16_t udp_csum(const unsigned char *ip, const unsigned char *udp,
+			 unsigned int len)
+{
+	uint32_t sum = IPPROTO_UDP + len;
+	unsigned int i;
+
+	for (i = 12; i < 20; i += 2)
+		sum += get16(ip + i);
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(udp + i);
+	if (len & 1)
+		sum += (uint32_t)udp[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (uint16_t)~sum;
+	return sum ? sum : 0xffff;	/* zero would mean "no checksum" */
+}
+
 /*
  * Ethernet II / IPv4 (RFC 791: IHL 5, no options, ID 0, no fragment
  * flags, TTL 64) / UDP (RFC 768, checksum 0) / zero payload.
@@ -52,11 +76,25 @@ void gk_udpframe_build(const struct gk_udpframe *spec, unsigned char *f)
 	put16(udp, spec->sport);
 	put16(udp + 2, spec->dport);
 	put16(udp + 4, spec->size - 34);
+	if (spec->udp_csum)
+		put16(udp + 6, udp_csum(ip, udp, spec->size - 34));
 }
 
 void gk_udpframe_set_sport(unsigned char *f, uint16_t sport)
 {
-	put16(f + GK_UDPFRAME_SPORT_OFF, sport);
+	unsigned char *udp = f + GK_UDPFRAME_SPORT_OFF;
+	uint16_t old = get16(udp), hc = get16(udp + 6);
+	uint32_t sum;
+
+	put16(udp, sport);
+	if (!hc)
+		return;
+	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
+	sum = (uint16_t)~hc + (uint16_t)~old + sport;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	hc = (uint16_t)~sum;
+	put16(udp + 6, hc ? hc : 0xffff);
 }
 
 void gk_udpframe_print_hex(FILE *out, const unsigned char *f, unsigned int len)

@@ -20,11 +20,12 @@ struct gk_udpframe {
 	struct in_addr src, dst;
 	uint16_t sport, dport;
 	unsigned int size;	/* frame bytes without FCS, >= GK_UDPFRAME_MIN */
+	int udp_csum;		/* 1: a real UDP checksum, 0: none (zero) */
 };
 
 /* Write spec's frame into f (spec->size bytes). */
 void gk_udpframe_build(const struct gk_udpframe *spec, unsigned char *f);
-/* Rewrite the UDP source port of a built frame (checksum 0: nothing else). */
+/* Rewrite the UDP source port of a built frame, and its checksum if any. */
 void gk_udpframe_set_sport(unsigned char *f, uint16_t sport);
 /* One line of lowercase hex, as the bench's scapy check reads it. */
 void gk_udpframe_print_hex(FILE *out, const unsigned char *f, unsigned int len);

@@ -22,7 +22,8 @@
 #    probe then fails and the output says why;
 #  - afpgen (bench/afpgen.c): AF_PACKET with qdisc bypass, sendmmsg by
 #    default (--afp-mode ring: a TPACKET_V2 TX ring); one skb per frame.
-# The first that sends wins. testpmd (dpdk-testpmd txonly over an AF_XDP
+# The first that sends wins (--udp-csum: afpgen only, frames with a real UDP
+# checksum instead of 0, so that "checksum = complete" has work to do). testpmd (dpdk-testpmd txonly over an AF_XDP
 # vdev, gkc0 queue 0 only) and iperf3 (-u -b 0, through the client's stack)
 # are there on request. The output names the generator that ran; a
 # generator that sends nothing is an error, never a "0 pps" line.
@@ -49,7 +50,7 @@
 #
 # Usage: bench/veth_bench.sh [--seconds N] [--sizes "64 1514"]
 #                            [--gen auto|xdpgen|afpgen|testpmd|iperf3]
-#                            [--afp-mode mmsg|ring]
+#                            [--afp-mode mmsg|ring] [--udp-csum]
 #                            [--gen-cpus LIST] [--gen-pps N]
 #                            [--modes "meta head parse"] [--checksum MODE]
 #                            [--workers N] [--worker-cpus LIST] [--sink xdp|stack]
@@ -81,6 +82,7 @@ SECS=10
 SIZES="64 1514"
 GEN=auto
 AFP_MODE=mmsg
+UDP_CSUM=
 GEN_CPUS=
 GEN_PPS=0
 SINK=auto
@@ -104,6 +106,7 @@ while [ $# -gt 0 ]; do
 	--sizes) SIZES=$2; shift ;;
 	--gen) GEN=$2; shift ;;
 	--afp-mode) AFP_MODE=$2; shift ;;
+	--udp-csum) UDP_CSUM=1 ;;
 	--gen-cpus) GEN_CPUS=$2; shift ;;
 	--gen-pps) GEN_PPS=$2; shift ;;
 	--modes) MODES=$2; shift ;;
@@ -131,6 +134,10 @@ esac
 case $AFP_MODE in
 mmsg | ring) ;;
 *) echo "unknown afpgen mode: $AFP_MODE" >&2; usage ;;
+esac
+case $GEN in
+auto | afpgen) ;;
+*) [ -n "$UDP_CSUM" ] && { echo "--udp-csum needs --gen afpgen" >&2; usage; } ;;
 esac
 case $CSUM in
 '' | auto | trust | complete) ;;
@@ -269,27 +276,28 @@ cgen_args()
 {
 	case $1 in
 	xdpgen) echo "--pps $GEN_PPS" ;;
-	afpgen) echo "--pps $GEN_PPS --mode $AFP_MODE" ;;
+	afpgen) echo "--pps $GEN_PPS --mode $AFP_MODE${UDP_CSUM:+ --udp-csum}" ;;
 	esac
 }
 
 # Compare the generator's frame with scapy's for each size.
 cgen_selftest()
 {
-	local gen=$1 size hex
+	local gen=$1 size hex extra=()
 
+	[ "$gen" = afpgen ] && [ -n "$UDP_CSUM" ] && extra=(--udp-csum)
 	for size in $SIZES; do
 		hex=$("$(cgen_bin "$gen")" --dump --dst-mac 02:00:00:00:00:01 \
 			--src-mac 02:00:00:00:00:02 --src $C4 --dst $S4 \
-			--sport 1024 --dport 9 --size "$size") || return 1
-		"$GK_PY" - "$hex" "$size" "$C4" "$S4" "$gen" <<'EOF' || return 1
+			--sport 1024 --dport 9 --size "$size" "${extra[@]}") || return 1
+		"$GK_PY" - "$hex" "$size" "$C4" "$S4" "$gen" "${UDP_CSUM:-0}" <<'EOF' || return 1
 import sys
 from scapy.all import Ether, IP, UDP, Raw
-got, size, src, dst, gen = (sys.argv[1], int(sys.argv[2]), sys.argv[3],
-                            sys.argv[4], sys.argv[5])
+got, size, src, dst, gen, csum = (sys.argv[1], int(sys.argv[2]), sys.argv[3],
+                                  sys.argv[4], sys.argv[5], sys.argv[6] == "1")
 p = (Ether(dst="02:00:00:00:00:01", src="02:00:00:00:00:02") /
      IP(src=src, dst=dst, id=0, flags=0, ttl=64) /
-     UDP(sport=1024, dport=9, chksum=0))
+     UDP(sport=1024, dport=9, chksum=None if csum else 0))
 p = p / Raw(bytes(size - len(p)))
 want = bytes(p).hex()
 if got != want:
@@ -671,7 +679,9 @@ lab_nx "$NS_G" ethtool -K gkg0 gro on >/dev/null ||
 GEN_WHY=
 case $GEN in
 auto)
-	for g in xdpgen afpgen; do
+	gens="xdpgen afpgen"
+	[ -n "$UDP_CSUM" ] && gens=afpgen	# xdpgen sends checksum 0 only
+	for g in $gens; do
 		if cgen_probe "$g"; then
 			GEN=$g
 			break
@@ -712,7 +722,7 @@ fi
 
 case $GEN in
 xdpgen) GEN_DESC="xdpgen (live-frame test runs) on CPUs $GEN_CPUS, pps cap $GEN_PPS" ;;
-afpgen) GEN_DESC="afpgen (AF_PACKET $AFP_MODE, qdisc bypass) on CPUs $GEN_CPUS, pps cap $GEN_PPS" ;;
+afpgen) GEN_DESC="afpgen (AF_PACKET $AFP_MODE, qdisc bypass) on CPUs $GEN_CPUS, pps cap $GEN_PPS, UDP checksum $([ -n "$UDP_CSUM" ] && echo on || echo 0)" ;;
 testpmd) GEN_DESC="dpdk-testpmd txonly, net_af_xdp on gkc0 queue 0" ;;
 iperf3) GEN_DESC="iperf3 -u -b 0" ;;
 esac
