@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # genkan benchmarks. They print figures and assert nothing about speed.
 #  1. the L3 forwarding pipeline on the memory backend (64 B, 1,000 routes);
-#     "worker pipeline + software classifier per packet" is the memory
-#     figure for xdp_meta = parse (the worker classifies every frame)
+#     "worker pipeline + software classifier per packet" is the nearest
+#     memory figure for xdp_meta = parse (the classifier runs per frame,
+#     though in the backend's rx rather than in the worker's parse path)
 #  2. MAP-E stages and worker pipeline (64 B inner, 1,000 BR rules)
 #  3. WireGuard AEAD and data stage against raw intel-ipsec-mb, same run
 #  4. end-to-end veth forwarding: kernel forwarding, then genkan once per
