@@ -17,7 +17,7 @@ static uint32_t fold32(uint64_t s)
  * is worth 2^64, which is 1 modulo 0xffff, so the carries are just added
  * back when folding. memcpy keeps unaligned buffers legal. About twice as
  * fast as 32-bit words into one 64-bit sum for a 1500-byte frame; measure
- * with bench_l3fwd --csum before changing it.
+ * with bench_l3fwd --mode csum-stage --size 1514 before changing it.
  */
 uint32_t gk_csum_partial(const void *buf, size_t len, uint32_t sum)
 {

@@ -44,8 +44,8 @@ static uint32_t sum_addrs(const uint8_t *a, unsigned int len, uint32_t sum)
 
 /*
  * A source route not yet done (RFC 791 LSRR/SSRR, pointer within the
- * option): the pseudo-header's destination is the route's last address,
- * not the header's (RFC 1122 4.2.3.1).
+ * option): the sender summed the route's final destination, which the
+ * IP header only carries once the route is done.
  */
 static int ip4_routed(const uint8_t *opt, uint32_t len)
 {
