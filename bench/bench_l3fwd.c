@@ -35,6 +35,7 @@
 #include <urcu-qsbr.h>
 
 #include "dataplane/backend_mem.h"
+#include "dataplane/cls_tables.h"
 #include "dataplane/clock.h"
 #include "dataplane/csum.h"
 #include "dataplane/fib.h"
@@ -64,12 +65,15 @@ enum mode {
 	M_STAGE,		/* TSC around gk_l3fwd_burst only */
 	M_WORKER_CSUM,		/* M_WORKER with csum_complete on the rx port */
 	M_CSUM_STAGE,		/* TSC around gk_l4csum_burst only */
+	M_WORKER_HEAD,		/* M_WORKER, metadata prepended and stripped */
+	M_WORKER_PARSE,		/* M_WORKER, the worker's software twin */
 	M_MAX
 };
 
 static const char *const mode_name[M_MAX] = {
 	[M_WORKER] = "worker", [M_WORKER_CLS] = "cls", [M_STAGE] = "stage",
 	[M_WORKER_CSUM] = "csum", [M_CSUM_STAGE] = "csum-stage",
+	[M_WORKER_HEAD] = "head", [M_WORKER_PARSE] = "parse",
 };
 
 static const char *const mode_label[M_MAX] = {
@@ -78,11 +82,14 @@ static const char *const mode_label[M_MAX] = {
 	[M_STAGE] = "l3fwd stage alone (gk_l3fwd_burst)",
 	[M_WORKER_CSUM] = "worker pipeline, pre-classified, csum_complete on",
 	[M_CSUM_STAGE] = "checksum completion alone (gk_l4csum_burst)",
+	[M_WORKER_HEAD] = "worker pipeline, hand-off head (metadata stripped at rx)",
+	[M_WORKER_PARSE] = "worker pipeline, hand-off parse (worker's software twin)",
 };
 
 /* One family's test bed: FIB published in tables, two ports, frames. */
 struct bed {
 	struct gk_tables *tables;
+	struct gk_cls_tables *cls;	/* the parse hand-off's twin tables */
 	struct gk_mem_pool *pool;
 	struct gk_port *port[2];
 };
@@ -269,6 +276,7 @@ static void bed_down(struct bed *b)
 		b->port[0]->ops->close(b->port[0]);
 	gk_mem_pool_destroy(b->pool);
 	gk_tables_free(b->tables);
+	gk_cls_tables_free(b->cls);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -294,7 +302,8 @@ static int bed_up(struct bed *b, int family, const struct opts *o)
 		goto err_routes;
 	}
 	b->pool = gk_mem_pool_create(1024, 2048);
-	if (!b->pool)
+	b->cls = gk_cls_tables_build(&(struct gk_cls_input){ 0 });
+	if (!b->pool || !b->cls)
 		goto err_bed;
 	b->port[0] = gk_mem_port_create(b->pool, 0, port_mac[0], NULL);
 	b->port[1] = gk_mem_port_create(b->pool, 1, port_mac[1], NULL);
@@ -319,7 +328,8 @@ err_routes:
 
 /* The real pipeline: what a worker thread does, pass after pass. */
 static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
-		      bool csum, double tsc_per_ns, struct result *r)
+		      bool csum, uint8_t hand, double tsc_per_ns,
+		      struct result *r)
 {
 	static struct gk_worker w;
 	struct gk_worker_cfg cfg = { .cpu = -1 };
@@ -330,6 +340,9 @@ static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
 	cfg.ports[1] = b->port[1];
 	cfg.nr_ports = 2;
 	cfg.tables = &b->tables;
+	/* the twin's tables: like the mem ports' classifier, nothing local */
+	cfg.cls = &b->cls;
+	atomic_store(&b->port[0]->hand, hand);
 	ret = gk_worker_init(&w, &cfg);
 	if (ret)
 		return ret;
@@ -350,6 +363,7 @@ static int run_worker(struct bed *b, const struct opts *o, bool per_pkt_cls,
 	t1 = gk_mono_ns();
 
 	b->port[0]->csum_complete = 0;
+	atomic_store(&b->port[0]->hand, GK_HAND_META);
 	r->packets = total;
 	r->forwarded = w.stats.tx_packets;
 	r->completed = w.stats.events[GK_WK_EV_CSUM_COMPLETED];
@@ -484,7 +498,8 @@ static void report(const char *label, const struct result *res,
 static bool wanted(const struct opts *o, unsigned int m)
 {
 	return o->mode == M_MAX || o->mode == (int)m ||
-	       (o->mode == M_WORKER_CSUM && m == M_WORKER);
+	       ((o->mode == M_WORKER_CSUM || o->mode == M_WORKER_HEAD ||
+		 o->mode == M_WORKER_PARSE) && m == M_WORKER);
 }
 
 static int run(int family, const struct opts *o, double tsc_per_ns)
@@ -518,6 +533,9 @@ static int run(int family, const struct opts *o, double tsc_per_ns)
 			else
 				ret = run_worker(&b, o, m == M_WORKER_CLS,
 						 m == M_WORKER_CSUM,
+						 m == M_WORKER_HEAD ? GK_HAND_HEAD :
+						 m == M_WORKER_PARSE ?
+						 GK_HAND_PARSE : GK_HAND_META,
 						 tsc_per_ns, r);
 		}
 	}
@@ -533,6 +551,23 @@ static int run(int family, const struct opts *o, double tsc_per_ns)
 		       "%.1f cycles/pkt (x%.3f, %+.1f cycles/pkt)\n", o->size,
 		       off, on, on / off, on - off);
 	}
+	if (!ret && wanted(o, M_WORKER) &&
+	    (wanted(o, M_WORKER_HEAD) || wanted(o, M_WORKER_PARSE))) {
+		double meta = median_cpp(res[M_WORKER], o->runs);
+
+		printf("  hand-off, %u-byte frames: meta %.1f cycles/pkt", o->size,
+		       meta);
+		for (m = M_WORKER_HEAD; m <= M_WORKER_PARSE; m++) {
+			double c;
+
+			if (!wanted(o, m))
+				continue;
+			c = median_cpp(res[m], o->runs);
+			printf(", %s %.1f (x%.3f, %+.1f)", mode_name[m], c,
+			       c / meta, c - meta);
+		}
+		printf("\n");
+	}
 	bed_down(&b);
 	return ret;
 }
@@ -540,7 +575,7 @@ static int run(int family, const struct opts *o, double tsc_per_ns)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [--packets N] [--routes N] [--runs N] "
-		"[--family 4|6] [--mode worker|cls|stage|csum|csum-stage] "
+		"[--family 4|6] [--mode worker|cls|stage|csum|csum-stage|head|parse] "
 		"[--size %u..%u] [--cpu N]\n", prog, MIN_LEN, MAX_LEN);
 }
 
