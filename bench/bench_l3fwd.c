@@ -34,15 +34,15 @@
 
 #include <urcu-qsbr.h>
 
-#include "dataplane/backend_mem.h"
-#include "dataplane/cls_tables.h"
-#include "dataplane/clock.h"
-#include "dataplane/csum.h"
-#include "dataplane/fib.h"
-#include "dataplane/l3fwd.h"
-#include "dataplane/l4csum.h"
-#include "dataplane/tables.h"
-#include "dataplane/worker.h"
+#include "backend_mem.h"
+#include "cls_tables.h"
+#include "clock.h"
+#include "csum.h"
+#include "fib.h"
+#include "l3fwd.h"
+#include "l4csum.h"
+#include "tables.h"
+#include "worker.h"
 
 #define NR_FRAMES	4096
 #define MIN_LEN		64

@@ -31,16 +31,16 @@
 
 #include <urcu-qsbr.h>
 
-#include "dataplane/backend_mem.h"
-#include "dataplane/clock.h"
-#include "dataplane/csum.h"
-#include "dataplane/fib.h"
-#include "dataplane/map_rule.h"
-#include "dataplane/map_table.h"
-#include "dataplane/mape_br.h"
-#include "dataplane/mape_ce.h"
-#include "dataplane/tables.h"
-#include "dataplane/worker.h"
+#include "backend_mem.h"
+#include "clock.h"
+#include "csum.h"
+#include "fib.h"
+#include "map_rule.h"
+#include "map_table.h"
+#include "mape_br.h"
+#include "mape_ce.h"
+#include "tables.h"
+#include "worker.h"
 
 #define NR_RULES	1000
 #define NR_FRAMES	4096

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "dataplane/clock.h"
-#include "dataplane/napt.h"
-#include "dataplane/pkt.h"
+#include "clock.h"
+#include "napt.h"
+#include "pkt.h"
 
 #define NR_EP		1000
 #define NR_REM		64

@@ -39,12 +39,12 @@
 
 #include <intel-ipsec-mb.h>
 
-#include "dataplane/backend_mem.h"
-#include "dataplane/clock.h"
-#include "dataplane/wg_aead.h"
-#include "dataplane/wg_data.h"
-#include "dataplane/wg_peers.h"
-#include "dataplane/wkstats.h"
+#include "backend_mem.h"
+#include "clock.h"
+#include "wg_aead.h"
+#include "wg_data.h"
+#include "wg_peers.h"
+#include "wkstats.h"
 
 #define BURST		32
 #define NBUF		512	/* 16 bursts in rotation */

@@ -102,7 +102,7 @@
 #include <genkan/meta.h>
 
 #include "maps.h"
-#include "parse.h"
+#include "cursor.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

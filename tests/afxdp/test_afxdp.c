@@ -31,7 +31,7 @@
 #include <bpf/bpf.h>
 #include <genkan/bpf_maps.h>
 
-#include "dataplane/backend_afxdp.h"
+#include "backend_afxdp.h"
 
 #define MAX_FRAMES	16
 #define NFRAMES		4096

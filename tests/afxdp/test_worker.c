@@ -19,13 +19,13 @@
 #include <cmocka.h>
 #include <urcu-qsbr.h>
 
-#include "dataplane/backend_mem.h"
-#include "dataplane/cls_tables.h"
-#include "dataplane/map_table.h"
-#include "dataplane/nreq.h"
-#include "dataplane/parse.h"
-#include "dataplane/tables.h"
-#include "dataplane/worker.h"
+#include "backend_mem.h"
+#include "cls_tables.h"
+#include "map_table.h"
+#include "nreq.h"
+#include "parse.h"
+#include "tables.h"
+#include "worker.h"
 #include "worker_fixtures.h"
 #include "worker_mape_fixtures.h"
 

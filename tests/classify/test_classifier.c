@@ -45,7 +45,7 @@
 #include <genkan/meta.h>
 
 #include "classifier.skel.h"
-#include "dataplane/parse.h"
+#include "parse.h"
 #include "fixtures.h"
 
 #define XSK_FRAMES	64

@@ -17,7 +17,7 @@
 
 #include <genkan/bpf_maps.h>
 
-#include "dataplane/parse.h"
+#include "parse.h"
 #include "fixtures.h"
 
 /* The configuration a fixture assumes: locals, MAP-E maps, its port. */

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/config.h"
+#include "config.h"
 
 static const char full_conf[] =
 	"# full example, every key set\n"

@@ -15,7 +15,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "ctl/config.h"
+#include "config.h"
 
 #define CE_HEAD								\
 	"[port lan]\ninterface = eth0\n[port wan]\ninterface = eth1\n"	\

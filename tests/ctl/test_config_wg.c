@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/config.h"
+#include "config.h"
 
 /* RFC 7748 §6.1: Alice's private and public key, base64. */
 #define ALICE_PRIV	"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="

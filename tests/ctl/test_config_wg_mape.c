@@ -18,8 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ctl/config.h"
-#include "ctl/config_wg_mape.h"
+#include "config.h"
+#include "config_wg_mape.h"
 
 #define PORTS "[port lan]\ninterface = eth0\n[port wan]\ninterface = eth1\n"
 #define RULE								\

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ctl/csum_ctl.h"
+#include "csum_ctl.h"
 
 static void test_decide(void **state)
 {

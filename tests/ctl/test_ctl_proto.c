@@ -26,9 +26,9 @@
 
 #include <cmocka.h>
 
-#include "ctl/ctl_client.h"
-#include "ctl/ctl_proto.h"
-#include "ctl/ctl_server.h"
+#include "ctl_client.h"
+#include "ctl_proto.h"
+#include "ctl_server.h"
 
 #define IO_WAIT_MS 20000	/* upper bound only; never what a test measures */
 #define BIG_LEN (4u << 20)

@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/ctl_server.h"
+#include "ctl_server.h"
 
 static const char *genkanctl;
 

@@ -17,8 +17,8 @@
 #include <pcap/pcap.h>
 #include <cmocka.h>
 
-#include "dataplane/backend_mem.h"
-#include "dataplane/l3fwd.h"
+#include "backend_mem.h"
+#include "l3fwd.h"
 #include "dp_fixtures.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

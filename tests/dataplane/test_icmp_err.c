@@ -18,10 +18,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "dataplane/fib.h"
-#include "dataplane/icmp_err.h"
-#include "dataplane/pkt.h"
-#include "dataplane/wkstats.h"
+#include "fib.h"
+#include "icmp_err.h"
+#include "pkt.h"
+#include "wkstats.h"
 
 #include "icmp_err_fixtures.h"
 

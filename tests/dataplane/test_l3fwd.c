@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "dataplane/csum.h"
-#include "dataplane/l3fwd.h"
-#include "dataplane/nreq.h"
+#include "csum.h"
+#include "l3fwd.h"
+#include "nreq.h"
 #include "dp_fixtures.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

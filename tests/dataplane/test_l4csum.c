@@ -20,13 +20,13 @@
 #include <cmocka.h>
 #include <urcu-qsbr.h>
 
-#include "dataplane/backend_mem.h"
-#include "dataplane/fib.h"
-#include "dataplane/l4csum.h"
-#include "dataplane/pkt.h"
-#include "dataplane/tables.h"
-#include "dataplane/wkstats.h"
-#include "dataplane/worker.h"
+#include "backend_mem.h"
+#include "fib.h"
+#include "l4csum.h"
+#include "pkt.h"
+#include "tables.h"
+#include "wkstats.h"
+#include "worker.h"
 
 #include "l4csum_fixtures.h"
 

@@ -13,7 +13,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "dataplane/lpm.h"
+#include "lpm.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 

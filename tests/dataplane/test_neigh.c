@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "dataplane/neigh.h"
+#include "neigh.h"
 
 static struct gk_neigh_entry ent(uint8_t fam, const char *a, uint32_t ifi,
 				 uint8_t m)

@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "dataplane/nreq.h"
-#include "dataplane/tables.h"
-#include "dataplane/wkstats.h"
+#include "nreq.h"
+#include "tables.h"
+#include "wkstats.h"
 
 static void test_ring_basic(void **state)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dataplane/spsc.h"
+#include "spsc.h"
 
 struct elem {
 	uint32_t seq;

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "dataplane/map_rule.h"
+#include "map_rule.h"
 
 static void pton6(const char *s, uint8_t out[16])
 {

@@ -20,13 +20,13 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "dataplane/fib.h"
-#include "dataplane/map_rule.h"
-#include "dataplane/map_table.h"
-#include "dataplane/mape_br.h"
-#include "dataplane/mape_ce.h"
-#include "dataplane/pkt.h"
-#include "dataplane/wkstats.h"
+#include "fib.h"
+#include "map_rule.h"
+#include "map_table.h"
+#include "mape_br.h"
+#include "mape_ce.h"
+#include "pkt.h"
+#include "wkstats.h"
 
 #include "mape_fixtures.h"
 

@@ -23,14 +23,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "dataplane/map_rule.h"
-#include "dataplane/map_table.h"
-#include "dataplane/mape_ce.h"
-#include "dataplane/spsc.h"
-#include "dataplane/wg_data.h"
-#include "dataplane/wg_peers.h"
-#include "dataplane/worker.h"
-#include "dataplane/worker_wgce.h"
+#include "map_rule.h"
+#include "map_table.h"
+#include "mape_ce.h"
+#include "spsc.h"
+#include "wg_data.h"
+#include "wg_peers.h"
+#include "worker.h"
+#include "worker_wgce.h"
 
 #include "wgce_fixtures.h"
 

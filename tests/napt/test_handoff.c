@@ -13,10 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dataplane/handoff.h"
-#include "dataplane/mbox.h"
-#include "dataplane/pkt.h"
-#include "dataplane/worker.h"
+#include "handoff.h"
+#include "mbox.h"
+#include "pkt.h"
+#include "worker.h"
 
 static uint8_t frame[GK_HANDOFF_DATA + 16];
 

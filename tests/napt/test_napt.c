@@ -20,11 +20,11 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "dataplane/map_rule.h"
-#include "dataplane/napt.h"
-#include "dataplane/pkt.h"
-#include "dataplane/spsc.h"
-#include "dataplane/wkstats.h"
+#include "map_rule.h"
+#include "napt.h"
+#include "pkt.h"
+#include "spsc.h"
+#include "wkstats.h"
 
 #include "napt_fixtures.h"
 

@@ -23,7 +23,7 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
-#include "ctl/nlmirror.h"
+#include "nlmirror.h"
 
 static int passed, failed;
 

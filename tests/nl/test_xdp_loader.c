@@ -29,8 +29,8 @@
 #include <bpf/libbpf.h>
 
 #include "classifier.skel.h"
-#include "ctl/xdp_loader.h"
-#include "dataplane/cls_tables.h"
+#include "xdp_loader.h"
+#include "cls_tables.h"
 
 static int passed, failed;
 

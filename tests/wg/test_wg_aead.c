@@ -18,7 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dataplane/wg_aead.h"
+#include "wg_aead.h"
 
 /* RFC 8439 section 2.8.2 */
 static const char v1_key[] =

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/wg/crypto.h"
+#include "crypto.h"
 
 static size_t unhex(uint8_t *out, const char *hex)
 {

@@ -19,10 +19,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "dataplane/pkt.h"
-#include "dataplane/wg_data.h"
-#include "dataplane/wg_peers.h"
-#include "dataplane/wkstats.h"
+#include "pkt.h"
+#include "wg_data.h"
+#include "wg_peers.h"
+#include "wkstats.h"
 
 struct wgx_kp {
 	uint32_t local, remote;

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/wg/keys.h"
+#include "keys.h"
 
 static bool have_wg(void)
 {

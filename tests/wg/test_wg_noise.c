@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "ctl/wg/cookie.h"
-#include "ctl/wg/noise.h"
-#include "ctl/wg/ratelimiter.h"
+#include "cookie.h"
+#include "noise.h"
+#include "ratelimiter.h"
 
 #define SEC 1000000000ull
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dataplane/wg_replay.h"
+#include "wg_replay.h"
 
 #define LIM	GK_WG_REJECT_AFTER_MESSAGES
 

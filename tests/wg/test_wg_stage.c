@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * Staging of packets for peers without a keypair (dataplane/wg_stage.c,
+ * Staging of packets for peers without a keypair (dataplane/wg_pending.c,
  * its wiring in worker_wg.c and worker.c).
  *
  * The stage alone, with an injected clock: order per peer, per-peer and
@@ -28,13 +28,13 @@
 #include <cmocka.h>
 #include <urcu-qsbr.h>
 
-#include "dataplane/backend_mem.h"
-#include "dataplane/clock.h"
-#include "dataplane/tables.h"
-#include "dataplane/wg_data.h"
-#include "dataplane/wg_peers.h"
-#include "dataplane/wg_stage.h"
-#include "dataplane/worker.h"
+#include "backend_mem.h"
+#include "clock.h"
+#include "tables.h"
+#include "wg_data.h"
+#include "wg_peers.h"
+#include "wg_pending.h"
+#include "worker.h"
 
 struct wgs_frame {
 	const uint8_t *in;
@@ -130,16 +130,16 @@ static void mkpkt(struct buf *b, uint8_t tag, uint32_t len)
 	memset(b->pkt.data, tag, len);
 }
 
-static void push(struct gk_wg_stage *s, uint32_t id, uint8_t tag, uint64_t now)
+static void push(struct gk_wg_pending *s, uint32_t id, uint8_t tag, uint64_t now)
 {
 	struct buf b;
 
 	mkpkt(&b, tag, 60);
-	gk_wg_stage_push(s, id, &b.pkt, now);
+	gk_wg_pending_push(s, id, &b.pkt, now);
 }
 
 /* Pops up to n; checks the tags in order; returns how many came. */
-static uint16_t pop_expect(struct gk_wg_stage *s, uint16_t n,
+static uint16_t pop_expect(struct gk_wg_pending *s, uint16_t n,
 			   const uint8_t *tags, uint16_t want)
 {
 	struct buf b[16];
@@ -151,7 +151,7 @@ static uint16_t pop_expect(struct gk_wg_stage *s, uint16_t n,
 		mkpkt(&b[i], 0xee, 0);
 		p[i] = &b[i].pkt;
 	}
-	got = gk_wg_stage_pop(s, p, n);
+	got = gk_wg_pending_pop(s, p, n);
 	assert_int_equal(got, want);
 	for (i = 0; i < got; i++) {
 		assert_int_equal(p[i]->len, 60);
@@ -168,32 +168,32 @@ static void t_order_ready(void **state)
 {
 	const uint32_t ids[] = { 1, 2 };
 	struct gk_wg_peers *t0, *t1;
-	struct gk_wg_stage s;
+	struct gk_wg_pending s;
 
 	(void)state;
 	t0 = snap(ids, 2, false, 0);
 	t1 = snap(ids, 2, true, 10 * SEC);
-	assert_int_equal(gk_wg_stage_init(&s, MAX_PEERS, 16, 8, 128), 0);
+	assert_int_equal(gk_wg_pending_init(&s, MAX_PEERS, 16, 8, 128), 0);
 	push(&s, 1, 'a', 10 * SEC);
 	push(&s, 2, 'x', 10 * SEC);
 	push(&s, 1, 'b', 11 * SEC);
 	push(&s, 1, 'c', 12 * SEC);
-	assert_true(gk_wg_stage_holds(&s, 1));
-	assert_false(gk_wg_stage_holds(&s, 3));
-	assert_false(gk_wg_stage_holds(&s, 1000));
-	assert_int_equal(s.cnt[GK_WG_STAGE_STAGED], 4);
+	assert_true(gk_wg_pending_holds(&s, 1));
+	assert_false(gk_wg_pending_holds(&s, 3));
+	assert_false(gk_wg_pending_holds(&s, 1000));
+	assert_int_equal(s.cnt[GK_WG_PENDING_STAGED], 4);
 
 	/* no keypair: nothing leaves */
-	gk_wg_stage_sync(&s, t0, 12 * SEC);
+	gk_wg_pending_sync(&s, t0, 12 * SEC);
 	assert_int_equal(s.ready, 0);
 	pop_expect(&s, 4, NULL, 0);
 	/* nothing published: kept, not ready */
-	gk_wg_stage_sync(&s, NULL, 13 * SEC);
+	gk_wg_pending_sync(&s, NULL, 13 * SEC);
 	assert_int_equal(s.used, 4);
 	assert_int_equal(s.ready, 0);
 
 	/* peer 1 gets keys: its three, in order, two then one */
-	gk_wg_stage_sync(&s, t1, 13 * SEC);
+	gk_wg_pending_sync(&s, t1, 13 * SEC);
 	assert_int_equal(s.ready, 3);
 	pop_expect(&s, 2, (const uint8_t *)"ab", 2);
 	assert_int_equal(s.ready, 1);
@@ -201,23 +201,23 @@ static void t_order_ready(void **state)
 	push(&s, 1, 'd', 13 * SEC);
 	assert_int_equal(s.ready, 2);
 	pop_expect(&s, 4, (const uint8_t *)"cd", 2);
-	assert_false(gk_wg_stage_holds(&s, 1));
-	assert_true(gk_wg_stage_holds(&s, 2));
+	assert_false(gk_wg_pending_holds(&s, 1));
+	assert_true(gk_wg_pending_holds(&s, 2));
 	assert_int_equal(s.used, 1);
-	assert_int_equal(s.cnt[GK_WG_STAGE_SENT], 4);
+	assert_int_equal(s.cnt[GK_WG_PENDING_SENT], 4);
 
 	/* nothing counted as dropped so far */
-	assert_int_equal(s.cnt[GK_WG_STAGE_FULL] + s.cnt[GK_WG_STAGE_EXPIRED] +
-			 s.cnt[GK_WG_STAGE_GONE] + s.cnt[GK_WG_STAGE_TOO_BIG], 0);
+	assert_int_equal(s.cnt[GK_WG_PENDING_FULL] + s.cnt[GK_WG_PENDING_EXPIRED] +
+			 s.cnt[GK_WG_PENDING_GONE] + s.cnt[GK_WG_PENDING_TOO_BIG], 0);
 	/* the keypair ages past REJECT_AFTER_TIME: not usable again */
 	push(&s, 1, 'e', 185 * SEC);
-	gk_wg_stage_sync(&s, t1, 189 * SEC);
+	gk_wg_pending_sync(&s, t1, 189 * SEC);
 	assert_int_equal(s.ready, 1);
-	gk_wg_stage_sync(&s, t1, 10 * SEC + GK_WG_REJECT_AFTER_TIME_NS);
+	gk_wg_pending_sync(&s, t1, 10 * SEC + GK_WG_REJECT_AFTER_TIME_NS);
 	assert_int_equal(s.ready, 0);
 	assert_int_equal(s.used, 1);		/* 'x' (10 s) expired */
-	assert_int_equal(s.cnt[GK_WG_STAGE_EXPIRED], 1);
-	gk_wg_stage_fini(&s);
+	assert_int_equal(s.cnt[GK_WG_PENDING_EXPIRED], 1);
+	gk_wg_pending_fini(&s);
 	gk_wg_peers_free(t0);
 	gk_wg_peers_free(t1);
 }
@@ -226,23 +226,23 @@ static void t_overflow(void **state)
 {
 	const uint32_t ids[] = { 1, 2 };
 	struct gk_wg_peers *t1 = snap(ids, 2, true, 0);
-	struct gk_wg_stage s;
+	struct gk_wg_pending s;
 	uint8_t i;
 
 	(void)state;
 	/* per peer: the oldest makes room, as the kernel's staged queue */
-	assert_int_equal(gk_wg_stage_init(&s, MAX_PEERS, 16, 4, 128), 0);
+	assert_int_equal(gk_wg_pending_init(&s, MAX_PEERS, 16, 4, 128), 0);
 	for (i = 0; i < 6; i++)
 		push(&s, 1, (uint8_t)('a' + i), SEC);
-	assert_int_equal(s.cnt[GK_WG_STAGE_FULL], 2);
-	assert_int_equal(s.cnt[GK_WG_STAGE_STAGED], 6);
+	assert_int_equal(s.cnt[GK_WG_PENDING_FULL], 2);
+	assert_int_equal(s.cnt[GK_WG_PENDING_STAGED], 6);
 	assert_int_equal(s.used, 4);
-	gk_wg_stage_sync(&s, t1, 2 * SEC);
+	gk_wg_pending_sync(&s, t1, 2 * SEC);
 	pop_expect(&s, 8, (const uint8_t *)"cdef", 4);
-	gk_wg_stage_fini(&s);
+	gk_wg_pending_fini(&s);
 
 	/* all peers: the oldest of the stage, whoever's it is */
-	assert_int_equal(gk_wg_stage_init(&s, MAX_PEERS, 4, 4, 128), 0);
+	assert_int_equal(gk_wg_pending_init(&s, MAX_PEERS, 4, 4, 128), 0);
 	push(&s, 1, 'a', SEC);
 	push(&s, 1, 'b', SEC);
 	push(&s, 2, 'x', SEC);
@@ -250,13 +250,13 @@ static void t_overflow(void **state)
 	push(&s, 2, 'z', SEC);	/* 'a' goes */
 	push(&s, 1, 'c', SEC);	/* 'b' goes */
 	push(&s, 2, 'w', SEC);	/* 'x' goes */
-	assert_int_equal(s.cnt[GK_WG_STAGE_FULL], 3);
+	assert_int_equal(s.cnt[GK_WG_PENDING_FULL], 3);
 	assert_int_equal(s.used, 4);
 	assert_int_equal(s.q[1].n, 1);
 	assert_int_equal(s.q[2].n, 3);
-	gk_wg_stage_sync(&s, t1, 2 * SEC);
+	gk_wg_pending_sync(&s, t1, 2 * SEC);
 	pop_expect(&s, 8, (const uint8_t *)"c", 1);
-	gk_wg_stage_fini(&s);
+	gk_wg_pending_fini(&s);
 	gk_wg_peers_free(t1);
 }
 
@@ -264,27 +264,27 @@ static void t_expire(void **state)
 {
 	const uint32_t ids[] = { 1, 2 };
 	struct gk_wg_peers *t0 = snap(ids, 2, false, 0);
-	struct gk_wg_stage s;
+	struct gk_wg_pending s;
 
 	(void)state;
-	assert_int_equal(gk_wg_stage_init(&s, MAX_PEERS, 16, 8, 128), 0);
+	assert_int_equal(gk_wg_pending_init(&s, MAX_PEERS, 16, 8, 128), 0);
 	push(&s, 1, 'a', 100 * SEC);
 	push(&s, 2, 'x', 130 * SEC);
 	push(&s, 1, 'b', 150 * SEC);
-	gk_wg_stage_sync(&s, t0, 100 * SEC + GK_WG_REKEY_ATTEMPT_TIME_NS - 1);
+	gk_wg_pending_sync(&s, t0, 100 * SEC + GK_WG_REKEY_ATTEMPT_TIME_NS - 1);
 	assert_int_equal(s.used, 3);
-	gk_wg_stage_sync(&s, t0, 100 * SEC + GK_WG_REKEY_ATTEMPT_TIME_NS);
-	assert_int_equal(s.cnt[GK_WG_STAGE_EXPIRED], 1);
+	gk_wg_pending_sync(&s, t0, 100 * SEC + GK_WG_REKEY_ATTEMPT_TIME_NS);
+	assert_int_equal(s.cnt[GK_WG_PENDING_EXPIRED], 1);
 	/* the clock alone, same snapshot: still expires */
-	gk_wg_stage_sync(&s, t0, 240 * SEC);
-	assert_int_equal(s.cnt[GK_WG_STAGE_EXPIRED], 3);
+	gk_wg_pending_sync(&s, t0, 240 * SEC);
+	assert_int_equal(s.cnt[GK_WG_PENDING_EXPIRED], 3);
 	assert_int_equal(s.used, 0);
-	assert_false(gk_wg_stage_holds(&s, 1));
-	assert_false(gk_wg_stage_holds(&s, 2));
+	assert_false(gk_wg_pending_holds(&s, 1));
+	assert_false(gk_wg_pending_holds(&s, 2));
 	/* slots come back: a full stage's worth fits again */
 	push(&s, 1, 'c', 250 * SEC);
 	assert_int_equal(s.used, 1);
-	gk_wg_stage_fini(&s);
+	gk_wg_pending_fini(&s);
 	gk_wg_peers_free(t0);
 }
 
@@ -293,33 +293,33 @@ static void t_gone(void **state)
 	const uint32_t both[] = { 1, 2 }, two[] = { 2 };
 	struct gk_wg_peers *t0 = snap(both, 2, false, 0);
 	struct gk_wg_peers *t2 = snap(two, 1, false, 0);
-	struct gk_wg_stage s;
+	struct gk_wg_pending s;
 
 	(void)state;
-	assert_int_equal(gk_wg_stage_init(&s, MAX_PEERS, 16, 8, 128), 0);
+	assert_int_equal(gk_wg_pending_init(&s, MAX_PEERS, 16, 8, 128), 0);
 	push(&s, 1, 'a', SEC);
 	push(&s, 2, 'x', SEC);
 	push(&s, 1, 'b', SEC);
-	gk_wg_stage_sync(&s, t0, SEC);
+	gk_wg_pending_sync(&s, t0, SEC);
 	assert_int_equal(s.used, 3);
 	/* peer 1 removed: its two are dropped, peer 2's stays */
-	gk_wg_stage_sync(&s, t2, SEC);
-	assert_int_equal(s.cnt[GK_WG_STAGE_GONE], 2);
+	gk_wg_pending_sync(&s, t2, SEC);
+	assert_int_equal(s.cnt[GK_WG_PENDING_GONE], 2);
 	assert_int_equal(s.used, 1);
-	assert_false(gk_wg_stage_holds(&s, 1));
-	assert_true(gk_wg_stage_holds(&s, 2));
+	assert_false(gk_wg_pending_holds(&s, 1));
+	assert_true(gk_wg_pending_holds(&s, 2));
 	/* too big for a slot: not staged, counted */
 	{
 		struct buf b;
 
 		mkpkt(&b, 'q', 129);
-		gk_wg_stage_push(&s, 2, &b.pkt, SEC);
+		gk_wg_pending_push(&s, 2, &b.pkt, SEC);
 	}
-	assert_int_equal(s.cnt[GK_WG_STAGE_TOO_BIG], 1);
+	assert_int_equal(s.cnt[GK_WG_PENDING_TOO_BIG], 1);
 	assert_int_equal(s.used, 1);
-	gk_wg_stage_fini(&s);
-	assert_int_equal(gk_wg_stage_init(&s, 0, 16, 8, 128), -EINVAL);
-	assert_int_equal(gk_wg_stage_init(&s, MAX_PEERS, 16, 8, 0), -EINVAL);
+	gk_wg_pending_fini(&s);
+	assert_int_equal(gk_wg_pending_init(&s, 0, 16, 8, 128), -EINVAL);
+	assert_int_equal(gk_wg_pending_init(&s, MAX_PEERS, 16, 8, 0), -EINVAL);
 	gk_wg_peers_free(t0);
 	gk_wg_peers_free(t2);
 }
@@ -394,7 +394,7 @@ static void rig_up(struct rig *r)
 	cfg.wg_port_id = 1;
 	cfg.wg_mtu = WGS_MTU;
 	assert_int_equal(gk_worker_init(&r->w, &cfg), 0);
-	assert_non_null(r->w.wg_stage);
+	assert_non_null(r->w.wg_pending);
 }
 
 static void rig_down(struct rig *r)
@@ -440,7 +440,7 @@ static void t_worker_flush(void **state)
 	assert_int_equal(poll_all(&r), WGS_N - 1);
 	assert_int_equal(gk_mem_port_nr_captured(r.port[1]), 0);
 	assert_int_equal(gk_mem_port_nr_captured(r.port[0]), 0);
-	assert_int_equal(r.w.wg_stage->cnt[GK_WG_STAGE_STAGED], WGS_N - 1);
+	assert_int_equal(r.w.wg_pending->cnt[GK_WG_PENDING_STAGED], WGS_N - 1);
 	/* staged, not dropped */
 	assert_int_equal(r.w.stats.drops[GK_WK_DROP_WG], 0);
 	assert_int_equal(r.w.wg->drops[GK_WG_DROP_NO_KEYPAIR], 0);
@@ -465,8 +465,8 @@ static void t_worker_flush(void **state)
 		assert_int_equal(len, wgs[i].out_len);
 		assert_memory_equal(f, wgs[i].out, len);
 	}
-	assert_int_equal(r.w.wg_stage->cnt[GK_WG_STAGE_SENT], WGS_N - 1);
-	assert_int_equal(r.w.wg_stage->used, 0);
+	assert_int_equal(r.w.wg_pending->cnt[GK_WG_PENDING_SENT], WGS_N - 1);
+	assert_int_equal(r.w.wg_pending->used, 0);
 	assert_int_equal(poll_all(&r), 0);
 	assert_int_equal(gk_mem_port_nr_captured(r.port[1]), WGS_N);
 
@@ -490,13 +490,13 @@ static void t_worker_gone(void **state)
 	assert_int_equal(gk_mem_port_add_frame(r.port[0], wgs[1].in,
 					       wgs[1].in_len), 0);
 	assert_int_equal(poll_all(&r), 2);
-	assert_int_equal(r.w.wg_stage->used, 2);
+	assert_int_equal(r.w.wg_pending->used, 2);
 	/* the peer is removed (wg set ... remove) */
 	gk_wg_peers_free(r.wg);
 	r.wg = snap(two, 1, false, 0);
 	poll_all(&r);
-	assert_int_equal(r.w.wg_stage->cnt[GK_WG_STAGE_GONE], 2);
-	assert_int_equal(r.w.wg_stage->used, 0);
+	assert_int_equal(r.w.wg_pending->cnt[GK_WG_PENDING_GONE], 2);
+	assert_int_equal(r.w.wg_pending->used, 0);
 	assert_int_equal(gk_mem_port_nr_captured(r.port[1]), 0);
 	gk_wg_peers_free(r.wg);
 	r.wg = NULL;

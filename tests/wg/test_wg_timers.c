@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "ctl/wg/timers.h"
+#include "timers.h"
 
 #define MS 1000000ull
 #define S (1000 * MS)

@@ -21,9 +21,9 @@
 #include <sys/eventfd.h>
 #include <cmocka.h>
 
-#include "dataplane/spsc.h"
-#include "dataplane/worker.h"
-#include "dataplane/worker_wg.h"
+#include "spsc.h"
+#include "worker.h"
+#include "worker_wg.h"
 
 #define NR	2
 #define FRAMES	200000u

@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl/wg/cookie.h"
-#include "ctl/wg/keys.h"
-#include "ctl/wg/noise.h"
+#include "cookie.h"
+#include "keys.h"
+#include "noise.h"
 
 #define ICMP_ID		0x4b47
 #define ICMP_SEQ	1
