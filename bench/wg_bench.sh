@@ -88,8 +88,8 @@ fi
 GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
 # lab_kill (TERM, then KILL after 5 s) is the lab's, as in veth_bench.sh.
 . "$(dirname "$0")/../lab/lab.sh"
-GKD=$GK_BUILD/ctl/genkand
-GKCTL=$GK_BUILD/ctl/genkanctl
+GKD=$GK_BUILD/ctl/genkand/genkand
+GKCTL=$GK_BUILD/ctl/genkanctl/genkanctl
 TAG=gkwb-$$
 WGA=wba$$		# wireguard-go interface names: the UAPI socket
 WGB=wbb$$		# directory is shared by all namespaces
@@ -106,9 +106,12 @@ if [ ! -x "$GKD" ] || [ ! -x "$GKCTL" ]; then
 	echo "no genkand/genkanctl under $GK_BUILD/ctl (set GK_BUILD)"
 	exit 1
 fi
+# A base build of either layout: ctl/genkand/genkand, or ctl/genkand.
+BASE_GKD=${GK_BASE:-/nonexistent}/ctl/genkand/genkand
+[ -x "$BASE_GKD" ] || BASE_GKD=${GK_BASE:-/nonexistent}/ctl/genkand
 case " $ONLY " in
-*base*) [ -x "${GK_BASE:-/nonexistent}/ctl/genkand" ] ||
-	{ echo "base-base needs --base BUILD_DIR with ctl/genkand"; exit 1; } ;;
+*base*) [ -f "$BASE_GKD" ] && [ -x "$BASE_GKD" ] ||
+	{ echo "base-base needs --base BUILD_DIR with genkand"; exit 1; } ;;
 esac
 
 RUN=$(mktemp -d "/tmp/$TAG.XXXXXX")
@@ -228,7 +231,7 @@ gk_up()
 {
 	local g=$1 gkd=$GKD k cpus extra=
 
-	[ "$2" = base ] && gkd=$GK_BASE/ctl/genkand
+	[ "$2" = base ] && gkd=$BASE_GKD
 	shift
 
 	cpus=$([ "$g" = A ] && echo "$CPUS_A" || echo "$CPUS_B")

@@ -15,7 +15,7 @@
 #   default via .1 / ::1      ip_forward = 0 under genkan              default via .1 / ::1
 #
 # Environment:
-#   GK_BUILD       meson build dir holding ctl/genkand and ctl/genkanctl
+#   GK_BUILD       meson build dir holding ctl/genkand/genkand and ctl/genkanctl/genkanctl
 #                  (default <repo>/build)
 #   LAB_RUN        unique run tag; namespaces are gk-<LAB_RUN>-{cli,gw,srv}
 #                  (default: the shell's pid)
@@ -235,7 +235,7 @@ lab_kernel_forwarded()
 
 lab_check_binaries()
 {
-	[ -x "$GK_BUILD/ctl/genkand" ] && [ -x "$GK_BUILD/ctl/genkanctl" ] ||
+	[ -x "$GK_BUILD/ctl/genkand/genkand" ] && [ -x "$GK_BUILD/ctl/genkanctl/genkanctl" ] ||
 		lab_die "no genkand/genkanctl in $GK_BUILD/ctl (set GK_BUILD or run: meson setup build && ninja -C build)"
 }
 
@@ -263,7 +263,7 @@ lab_write_conf()
 
 lab_ctl()
 {
-	lab_nx "$NS_G" "$GK_BUILD/ctl/genkanctl" -s "$GK_SOCK" "$@"
+	lab_nx "$NS_G" "$GK_BUILD/ctl/genkanctl/genkanctl" -s "$GK_SOCK" "$@"
 }
 
 # Start genkand in the gateway namespace and wait until it answers "status".
@@ -279,7 +279,7 @@ lab_genkand_start()
 	rm -f "$GK_SOCK"
 	ip netns exec "$NS_G" sh -c \
 		'mount -t bpf bpf /sys/fs/bpf || exit 1; exec "$0" -c "$1" -f' \
-		"$GK_BUILD/ctl/genkand" "$GK_CONF" >"$GK_LOG" 2>&1 &
+		"$GK_BUILD/ctl/genkand/genkand" "$GK_CONF" >"$GK_LOG" 2>&1 &
 	GK_PID=$!
 	for ((i = 0; i < timeout * 10; i++)); do
 		if ! kill -0 "$GK_PID" 2>/dev/null; then

@@ -53,9 +53,9 @@ PublicKey = $PPUB
 AllowedIPs = 203.0.113.0/24
 ${GK_EP:-Endpoint = 192.0.2.2:51821}
 EOC
-ip netns exec $NG sh -c "exec $B/ctl/genkand -c $RUN/g.conf" > $RUN/gk.log 2>&1 &
+ip netns exec $NG sh -c "exec $B/ctl/genkand/genkand -c $RUN/g.conf" > $RUN/gk.log 2>&1 &
 GKPID=$!
-CTL="nsenter --net=/run/netns/$NG $B/ctl/genkanctl -s /run/genkan/$T.sock"
+CTL="nsenter --net=/run/netns/$NG $B/ctl/genkanctl/genkanctl -s /run/genkan/$T.sock"
 for i in $(seq 100); do $CTL status >/dev/null 2>&1 && break; sleep 0.1; done
 eval "${BEFORE:-true}"
 ip netns exec $NC ping -n -c ${N:-5} -i 0.3 -W 1 203.0.113.1; echo "ping rc=$?"

@@ -29,15 +29,15 @@
 #   9 a duplicate genkand on the same socket fails and disturbs nothing
 #  10 SIGTERM: exit 0, XDP detached, socket and pin dir removed
 #
-# Environment: GK_BUILD (meson build root, holds ctl/genkand and
-# ctl/genkanctl), E2E_KEEP=1 keeps the run directory with the logs.
+# Environment: GK_BUILD (meson build root, holds ctl/genkand/genkand
+# and ctl/genkanctl/genkanctl), E2E_KEEP=1 keeps the run directory with the logs.
 # Needs root, iproute2, ethtool, nsenter, ping, jq and /usr/bin/python3.
 
 set -u
 
 GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-GKD=$GK_BUILD/ctl/genkand
-GKCTL=$GK_BUILD/ctl/genkanctl
+GKD=$GK_BUILD/ctl/genkand/genkand
+GKCTL=$GK_BUILD/ctl/genkanctl/genkanctl
 PY=/usr/bin/python3
 TAG=gk7-$$
 

@@ -58,8 +58,8 @@
 #    (captured), the BR's decap/encap/hairpin counters do not move
 #  - the gateway kernels forwarded nothing; the genkands are still alive
 #
-# Environment: GK_BUILD (meson build root, holds ctl/genkand and
-# ctl/genkanctl), E2E_N (echo requests per ping check, default 20),
+# Environment: GK_BUILD (meson build root, holds ctl/genkand/genkand
+# and ctl/genkanctl/genkanctl), E2E_N (echo requests per ping check, default 20),
 # E2E_KEEP=1 keeps the run directory with the logs. Needs root, iproute2,
 # ethtool, nsenter, iputils ping (-e), curl, tcpdump, jq, /usr/bin/python3
 # with scapy.
@@ -67,8 +67,8 @@
 set -u
 
 GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-GKD=$GK_BUILD/ctl/genkand
-GKCTL=$GK_BUILD/ctl/genkanctl
+GKD=$GK_BUILD/ctl/genkand/genkand
+GKCTL=$GK_BUILD/ctl/genkanctl/genkanctl
 PY=/usr/bin/python3
 TAG=gkm-$$
 N=${E2E_N:-20}

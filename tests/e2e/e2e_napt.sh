@@ -74,8 +74,8 @@
 set -u
 
 GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-GKD=$GK_BUILD/ctl/genkand
-GKCTL=$GK_BUILD/ctl/genkanctl
+GKD=$GK_BUILD/ctl/genkand/genkand
+GKCTL=$GK_BUILD/ctl/genkanctl/genkanctl
 PY=/usr/bin/python3
 TAG=gkn3-$$
 NUDP=${E2E_UDP_FLOWS:-500}

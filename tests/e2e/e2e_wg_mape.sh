@@ -71,8 +71,8 @@ set -u
 umask 077		# keys and captures are root's only
 
 GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-GKD=$GK_BUILD/ctl/genkand
-GKCTL=$GK_BUILD/ctl/genkanctl
+GKD=$GK_BUILD/ctl/genkand/genkand
+GKCTL=$GK_BUILD/ctl/genkanctl/genkanctl
 PY=/usr/bin/python3
 TAG=wgmape-$$
 N=10			# echo requests per ping check
