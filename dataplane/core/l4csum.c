@@ -6,6 +6,7 @@
 
 #include "csum.h"
 #include "l4csum.h"
+#include "pkthdr.h"
 
 #define IP4_HLEN	20
 #define IP6_HLEN	40
@@ -14,11 +15,6 @@
 #define EXTHDR_MAX	8	/* parse.c stops at 6 */
 
 enum outcome { NOT_L4, DONE, SKIPPED };
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* One's complement add of 64-bit words: the carry goes back in at bit 0. */
 static uint64_t add64(uint64_t s, const uint8_t *p)
@@ -133,7 +129,7 @@ static enum outcome complete(struct gk_pkt *p)
 		if (unlikely(l3 + IP4_HLEN > p->len))
 			return SKIPPED;
 		ihl = (ip[0] & 0xfu) * 4;
-		end = l3 + be16(ip + 2);
+		end = l3 + gk_rd16(ip + 2);
 		if (unlikely(ihl < IP4_HLEN || l4 != l3 + ihl || l4 > p->len))
 			return SKIPPED;
 		if (unlikely(ihl > IP4_HLEN) &&
@@ -144,7 +140,7 @@ static enum outcome complete(struct gk_pkt *p)
 	} else if (m->flags & GK_META_F_IPV6) {
 		if (unlikely(l3 + IP6_HLEN > p->len))
 			return SKIPPED;
-		end = l3 + IP6_HLEN + be16(ip + 4);
+		end = l3 + IP6_HLEN + gk_rd16(ip + 4);
 		if (unlikely(l4 < l3 + IP6_HLEN || end > p->len || l4 > end))
 			return SKIPPED;
 		if (unlikely(l4 > l3 + IP6_HLEN) && ip6_routed(ip, l4 - l3))
@@ -163,7 +159,7 @@ static enum outcome complete(struct gk_pkt *p)
 		 * The receiver checks the sum over the UDP length (Linux trims
 		 * the datagram to it), so that is what the sum covers.
 		 */
-		uint32_t ulen = be16(th + 4);
+		uint32_t ulen = gk_rd16(th + 4);
 
 		if (unlikely(ulen < UDP_HLEN || ulen > l4_len))
 			return SKIPPED;

@@ -13,6 +13,7 @@
 
 #include "parse.h"
 #include "pkt.h"
+#include "pkthdr.h"
 
 #define EXTHDR_MAX	6
 #define VLAN_MAX	2
@@ -48,20 +49,6 @@ struct pstate {
 	uint32_t ports;
 	bool l2_group;
 };
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* A 32-bit word as the BPF program loads it: host order, unaligned ok. */
-static inline uint32_t ld32(const uint8_t *p)
-{
-	uint32_t w;
-
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
 
 static inline bool have(const struct pstate *s, uint32_t n)
 {
@@ -99,12 +86,12 @@ static int parse_l4(struct pstate *s)
 		doff = (uint32_t)(l4[12] >> 4) * 4;
 		if (doff < 20 || !have(s, doff))
 			return -1;
-		s->ports = ld32(l4);
+		s->ports = gk_ld32(l4);
 		break;
 	case P_UDP:
 		if (!have(s, 8))
 			return -1;
-		s->ports = ld32(l4);
+		s->ports = gk_ld32(l4);
 		break;
 	case P_ICMP:
 	case P_ICMPV6:
@@ -155,18 +142,18 @@ static int wg_class(struct pstate *s, const struct gk_classify_cfg *cfg,
 	uint32_t type;
 
 	if (!cfg || !cfg->wg_listen_port || proto != P_UDP || frag ||
-	    !have(s, 12) || rd16(uh + 2) != cfg->wg_listen_port)
+	    !have(s, 12) || gk_rd16(uh + 2) != cfg->wg_listen_port)
 		return GK_CLASS_LOCAL;
 	type = (uint32_t)uh[8] | (uint32_t)uh[9] << 8 | (uint32_t)uh[10] << 16 |
 	       (uint32_t)uh[11] << 24;
 	if (type >= 1 && type <= 3)
 		return GK_CLASS_WG_HANDSHAKE;
-	if (type != 4 || rd16(uh + 4) < 8 + 32 || !have(s, rd16(uh + 4)))
+	if (type != 4 || gk_rd16(uh + 4) < 8 + 32 || !have(s, gk_rd16(uh + 4)))
 		return GK_CLASS_LOCAL;
 	s->meta->l4_proto = P_UDP;
 	s->meta->l4_off = (uint16_t)s->off;
 	s->meta->flags |= GK_META_F_L4;
-	s->ports = ld32(uh);
+	s->ports = gk_ld32(uh);
 	return GK_CLASS_WG_DATA;
 }
 
@@ -186,7 +173,7 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	ihl = (uint32_t)(ip[0] & 0xf) * 4;
 	if (unlikely(ihl < IP4_HLEN || !have(s, ihl)))
 		return drop(s, GK_XDP_DROP_BAD_IHL);
-	tot = rd16(ip + 2);
+	tot = gk_rd16(ip + 2);
 	if (unlikely(tot < ihl || !have(s, tot)))
 		return drop(s, GK_XDP_DROP_BAD_IP4_LEN);
 	s->lim = s->off + tot;
@@ -197,14 +184,14 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	if ((ip[16] & 0xf0) == 0xe0 ||
 	    (ip[16] == 0xff && ip[17] == 0xff && ip[18] == 0xff && ip[19] == 0xff))
 		return ip[9] == P_IGMP ? GK_CLASS_CONTROL : GK_CLASS_MCAST;
-	daddr = ld32(ip + 16);
+	daddr = gk_ld32(ip + 16);
 	if (cfg && cfg->is_local4 && cfg->is_local4(cfg->arg, daddr)) {
 		int cls;
 
 		s->off += ihl;
-		cls = wg_class(s, cfg, ip[9], rd16(ip + 6) & 0x3fff);
+		cls = wg_class(s, cfg, ip[9], gk_rd16(ip + 6) & 0x3fff);
 		if (cls == GK_CLASS_WG_DATA)
-			m->flow_hash = gk_flow_hash4(ld32(ip + 12), daddr,
+			m->flow_hash = gk_flow_hash4(gk_ld32(ip + 12), daddr,
 						     s->ports, P_UDP);
 		return cls;
 	}
@@ -215,7 +202,7 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	expired = ip[8] <= 1;
 
 	m->l4_proto = ip[9];
-	frag = rd16(ip + 6);
+	frag = gk_rd16(ip + 6);
 	if (frag & 0x3fff)
 		m->flags |= GK_META_F_FRAG;
 	if (frag & 0x1fff) {
@@ -229,7 +216,7 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 			no_l4(s);
 		}
 	}
-	m->flow_hash = gk_flow_hash4(ld32(ip + 12), daddr, s->ports,
+	m->flow_hash = gk_flow_hash4(gk_ld32(ip + 12), daddr, s->ports,
 				     m->l4_proto);
 	return expired ? GK_CLASS_TTL_EXPIRED : mape4(cfg, daddr);
 }
@@ -255,7 +242,7 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 		return drop(s, GK_XDP_DROP_TRUNC_IP6);
 	if (unlikely(ip[0] >> 4 != 6))
 		return drop(s, GK_XDP_DROP_BAD_IP_VER);
-	plen = rd16(ip + 4);
+	plen = gk_rd16(ip + 4);
 	if (unlikely(!have(s, IP6_HLEN + plen)))
 		return drop(s, GK_XDP_DROP_BAD_IP6_LEN);
 	s->lim = s->off + IP6_HLEN + plen;
@@ -276,7 +263,7 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 			s->off += 8;
 			m->flags |= GK_META_F_FRAG;
 			nh = hdr[0];
-			if (rd16(hdr + 2) & 0xfff8) {
+			if (gk_rd16(hdr + 2) & 0xfff8) {
 				m->flags |= GK_META_F_LATER_FRAG;
 				break;
 			}
@@ -309,8 +296,8 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 
 			if (cls == GK_CLASS_WG_DATA) {
 				for (i = 0; i < 4; i++) {
-					sw[i] = ld32(ip + 8 + 4 * i);
-					dw[i] = ld32(dst + 4 * i);
+					sw[i] = gk_ld32(ip + 8 + 4 * i);
+					dw[i] = gk_ld32(dst + 4 * i);
 				}
 				m->flow_hash = gk_flow_hash6(sw, dw, s->ports,
 							     P_UDP);
@@ -332,8 +319,8 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 		no_l4(s);
 	}
 	for (i = 0; i < 4; i++) {
-		sw[i] = ld32(ip + 8 + 4 * i);
-		dw[i] = ld32(dst + 4 * i);
+		sw[i] = gk_ld32(ip + 8 + 4 * i);
+		dw[i] = gk_ld32(dst + 4 * i);
 	}
 	m->flow_hash = gk_flow_hash6(sw, dw, s->ports, m->l4_proto);
 	if (mape)
@@ -354,7 +341,7 @@ static int classify(struct pstate *s, const struct gk_classify_cfg *cfg)
 	if (unlikely(p[6] & 1))
 		return drop(s, GK_XDP_DROP_BAD_SRC);
 	s->l2_group = p[0] & 1;
-	proto = rd16(p + 12);
+	proto = gk_rd16(p + 12);
 	s->off = ETH_HLEN_;
 
 	for (i = 0; i <= VLAN_MAX; i++) {
@@ -365,10 +352,10 @@ static int classify(struct pstate *s, const struct gk_classify_cfg *cfg)
 		if (unlikely(!have(s, 4)))
 			return drop(s, GK_XDP_DROP_TRUNC_VLAN);
 		if (i == 0) {
-			s->meta->vlan_tci = rd16(p + s->off);
+			s->meta->vlan_tci = gk_rd16(p + s->off);
 			s->meta->flags |= GK_META_F_VLAN;
 		}
-		proto = rd16(p + s->off + 2);
+		proto = gk_rd16(p + s->off + 2);
 		s->off += 4;
 	}
 

@@ -5,6 +5,7 @@
 
 #include "csum.h"
 #include "icmp_err.h"
+#include "pkthdr.h"
 #include "ratelimit.h"
 
 #define ETH_HLEN_	14
@@ -27,23 +28,6 @@
 #define IP4_TOS_ERR	0xc0
 
 #define NO_EVENT	(-1)
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)(v >> 16));
-	wr16(p + 2, (uint16_t)v);
-}
 
 void gk_icmp_err_init(struct gk_icmp_err_ctx *ctx, uint32_t rate_pps,
 		      uint32_t burst)
@@ -152,14 +136,14 @@ static int answer4(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 	if (unlikely(l3 < ETH_HLEN_ || l3 + IP4_HLEN > p->len))
 		return GK_WK_EV_ICMP_SUPPRESSED;
 	ihl = (uint32_t)(ip[0] & 0xf) * 4;
-	dlen = rd16(ip + 2);
+	dlen = gk_rd16(ip + 2);
 	if (unlikely(ihl < IP4_HLEN || dlen < ihl || l3 + ihl > p->len))
 		return GK_WK_EV_ICMP_SUPPRESSED;
 	/* the datagram, not the Ethernet padding after it */
 	if (dlen > p->len - l3)
 		dlen = p->len - l3;
 
-	frag = rd16(ip + 6);
+	frag = gk_rd16(ip + 6);
 	/*
 	 * RFC 1191 4: Fragmentation Needed is owed only when DF forbids
 	 * fragmenting. Without DF a router fragments (RFC 791); genkan
@@ -206,13 +190,13 @@ static int answer4(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 
 	ip[0] = 0x45;
 	ip[1] = IP4_TOS_ERR;
-	wr16(ip + 2, (uint16_t)(IP4_HLEN + ICMP_HLEN + q));
+	gk_wr16(ip + 2, (uint16_t)(IP4_HLEN + ICMP_HLEN + q));
 	/* RFC 6864 4.1: an atomic datagram (DF, not a fragment) needs no ID */
-	wr16(ip + 4, 0);
-	wr16(ip + 6, IP4_DF);
+	gk_wr16(ip + 4, 0);
+	gk_wr16(ip + 6, IP4_DF);
 	ip[8] = 64;
 	ip[9] = P_ICMP;
-	wr16(ip + 10, 0);
+	gk_wr16(ip + 10, 0);
 	memcpy(ip + 12, port->addr4, 4);
 	memcpy(ip + 16, sender, 4);
 	csum = gk_csum_ip4_hdr(ip, IP4_HLEN);
@@ -228,9 +212,9 @@ static int answer4(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 		icmp[0] = 11;
 		icmp[1] = 0;
 	}
-	wr16(icmp + 2, 0);
-	wr16(icmp + 4, 0);
-	wr16(icmp + 6, (uint16_t)mtu);
+	gk_wr16(icmp + 2, 0);
+	gk_wr16(icmp + 4, 0);
+	gk_wr16(icmp + 6, (uint16_t)mtu);
 	csum = gk_csum_fold(gk_csum_partial(icmp, ICMP_HLEN + q, 0));
 	memcpy(icmp + 2, &csum, 2);
 
@@ -251,7 +235,7 @@ static int answer6(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 
 	if (unlikely(l3 < ETH_HLEN_ || l3 + IP6_HLEN > p->len))
 		return GK_WK_EV_ICMP_SUPPRESSED;
-	dlen = IP6_HLEN + rd16(ip + 4);
+	dlen = IP6_HLEN + gk_rd16(ip + 4);
 	if (dlen > p->len - l3)
 		dlen = p->len - l3;
 
@@ -305,8 +289,8 @@ static int answer6(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 	l2_reply(p, smac, port);
 
 	/* RFC 8200 3 */
-	wr32(ip, 0x60000000);
-	wr16(ip + 4, (uint16_t)(ICMP_HLEN + q));
+	gk_wr32(ip, 0x60000000);
+	gk_wr16(ip + 4, (uint16_t)(ICMP_HLEN + q));
 	ip[6] = P_ICMPV6;
 	ip[7] = 255;
 	/*
@@ -324,11 +308,11 @@ static int answer6(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 		icmp[0] = 3;	/* RFC 4443 3.3, code 0: hop limit */
 		icmp[1] = 0;
 	}
-	wr16(icmp + 2, 0);
-	wr32(icmp + 4, mtu);
+	gk_wr16(icmp + 2, 0);
+	gk_wr32(icmp + 4, mtu);
 	/* RFC 8200 8.1 pseudo-header: addresses, length, next header */
-	wr32(ph, ICMP_HLEN + q);
-	wr32(ph + 4, P_ICMPV6);
+	gk_wr32(ph, ICMP_HLEN + q);
+	gk_wr32(ph + 4, P_ICMPV6);
 	sum = gk_csum_partial(ip + 8, 32, 0);
 	sum = gk_csum_partial(ph, sizeof(ph), sum);
 	csum = gk_csum_fold(gk_csum_partial(icmp, ICMP_HLEN + q, sum));

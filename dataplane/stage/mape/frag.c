@@ -6,23 +6,13 @@
 #include <string.h>
 
 #include "frag.h"
+#include "pkthdr.h"
 
 #define P_HOPOPTS	0
 #define P_ROUTING	43
 #define P_FRAGMENT	44
 #define P_DSTOPTS	60
 #define EXTHDR_MAX	4
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static unsigned pow2_at_least(unsigned n, unsigned min)
 {
@@ -202,14 +192,14 @@ enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 
 	if (l3 + 40 > p->len)
 		return GK_FRAG_E_BAD;
-	end = l3 + 40 + rd16(ip6 + 4);
+	end = l3 + 40 + gk_rd16(ip6 + 4);
 	if (end > p->len)
 		return GK_FRAG_E_BAD;
 	fh = frag_hdr(p, end);
 	if (!fh)
 		return GK_FRAG_E_BAD;
 	nh = p->data[fh];
-	fo = rd16(p->data + fh + 2);
+	fo = gk_rd16(p->data + fh + 2);
 	off = fo & 0xfff8u;
 	more = fo & 1;
 	memcpy(&id, p->data + fh + 4, 4);
@@ -218,7 +208,7 @@ enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 	/* RFC 6946: an atomic fragment is a whole packet */
 	if (!off && !more) {
 		memmove(p->data + l3 + 40, p->data + fh + 8, len);
-		wr16(ip6 + 4, (uint16_t)len);
+		gk_wr16(ip6 + 4, (uint16_t)len);
 		ip6[6] = nh;
 		p->len = l3 + 40 + len;
 		done_meta(p, nh);
@@ -281,7 +271,7 @@ enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 		return GK_FRAG_E_TOO_BIG;
 	}
 	memcpy(ip6, c->hdr, 40);
-	wr16(ip6 + 4, (uint16_t)c->total);
+	gk_wr16(ip6 + 4, (uint16_t)c->total);
 	ip6[6] = c->nh;
 	memcpy(ip6 + 40, c->data, c->total);
 	p->len = l3 + 40 + c->total;
@@ -405,7 +395,7 @@ static struct vent *vset(struct gk_frag_virt *v, const uint8_t *ip)
 
 	memcpy(&w, ip + 12, 8);
 	h = mix(v->seed, w);
-	h = mix(h, (uint64_t)rd16(ip + 4) << 8 | ip[9]);
+	h = mix(h, (uint64_t)gk_rd16(ip + 4) << 8 | ip[9]);
 	return &v->e[(h & v->mask) * GK_FRAG_WAYS];
 }
 
@@ -415,7 +405,7 @@ static bool vmatch(const struct vent *e, const uint8_t *ip)
 
 	memcpy(&s, ip + 12, 4);
 	memcpy(&d, ip + 16, 4);
-	return e->src == s && e->dst == d && e->id == rd16(ip + 4) &&
+	return e->src == s && e->dst == d && e->id == gk_rd16(ip + 4) &&
 	       e->proto == ip[9];
 }
 
@@ -423,7 +413,7 @@ static bool vmatch(const struct vent *e, const uint8_t *ip)
 static void vcount(struct vent *e, const uint8_t *ip, uint32_t ip_len)
 {
 	uint32_t pay = ip_len - (ip[0] & 0xfu) * 4u;
-	uint16_t fo = rd16(ip + 6);
+	uint16_t fo = gk_rd16(ip + 6);
 
 	e->seen += pay;
 	if (!(fo & 0x2000)) {
@@ -462,7 +452,7 @@ int gk_frag_virt_add(struct gk_frag_virt *v, const uint8_t *ip,
 		memset(e, 0, sizeof(*e));
 		memcpy(&e->src, ip + 12, 4);
 		memcpy(&e->dst, ip + 16, 4);
-		e->id = rd16(ip + 4);
+		e->id = gk_rd16(ip + 4);
 		e->proto = ip[9];
 	}
 	e->d = *d;

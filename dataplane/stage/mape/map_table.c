@@ -30,12 +30,6 @@ static void *fail(char *err, size_t errlen, const char *fmt, ...)
 	return NULL;
 }
 
-static uint32_t be32_host(const uint8_t *a)
-{
-	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
-	       (uint32_t)a[2] << 8 | a[3];
-}
-
 static uint32_t mask32(unsigned plen)
 {
 	return plen ? ~0u << (32 - plen) : 0;
@@ -53,7 +47,7 @@ static void rt_fill(struct gk_map_rt *rt, const struct gk_map_rule *r,
 		hi &= r->ipv6_plen ? ~0ull << (64 - r->ipv6_plen) : 0;
 	rt->v6hi = hi;
 	rt->v4mask = mask32(r->ipv4_plen);
-	rt->v4pfx = be32_host(r->ipv4_prefix) & rt->v4mask;
+	rt->v4pfx = gk_rd32(r->ipv4_prefix) & rt->v4mask;
 	rt->p = (uint8_t)(32 - r->ipv4_plen);
 	rt->o = r->ea_bits;
 	rt->k = r->psid_len;
@@ -172,7 +166,7 @@ struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
 			goto err_free;
 		}
 		t->ce_v4mask = mask32(t->ce.ipv4_plen);
-		t->ce_v4 = be32_host(t->ce.ipv4) & t->ce_v4mask;
+		t->ce_v4 = gk_rd32(t->ce.ipv4) & t->ce_v4mask;
 	}
 	if (n4) {
 		t->lpm4 = gk_lpm4_build(e4, n4, why, sizeof(why));
@@ -280,7 +274,7 @@ bool gk_mape_port_slow(const uint8_t *ip, uint32_t len, bool to_ce,
 	uint32_t ihl = (ip[0] & 0xfu) * 4u, eihl;
 	const uint8_t *l4 = ip + ihl, *e, *el4;
 
-	if (gk_mape_rd16(ip + 6) & 0x1fff) {
+	if (gk_rd16(ip + 6) & 0x1fff) {
 		*why = GK_MAP_DROP_FRAGMENT;
 		return false;
 	}
@@ -289,13 +283,13 @@ bool gk_mape_port_slow(const uint8_t *ip, uint32_t len, bool to_ce,
 	case 17:
 		if (len < ihl + 4)
 			goto bad;
-		*port = gk_mape_rd16(l4 + (to_ce ? 2 : 0));
+		*port = gk_rd16(l4 + (to_ce ? 2 : 0));
 		return true;
 	case 1:
 		if (len < ihl + 8)
 			goto bad;
 		if (icmp4_query(l4[0])) {
-			*port = gk_mape_rd16(l4 + 4);
+			*port = gk_rd16(l4 + 4);
 			return true;
 		}
 		if (!icmp4_error(l4[0]))
@@ -304,19 +298,19 @@ bool gk_mape_port_slow(const uint8_t *ip, uint32_t len, bool to_ce,
 		if (len < ihl + 8 + 20 || (e[0] >> 4) != 4)
 			goto unsupported;
 		eihl = (e[0] & 0xfu) * 4u;
-		if (eihl < 20 || (gk_mape_rd16(e + 6) & 0x1fff))
+		if (eihl < 20 || (gk_rd16(e + 6) & 0x1fff))
 			goto unsupported;
 		el4 = e + eihl;
 		if (e[9] == 6 || e[9] == 17) {
 			if (len < ihl + 8 + eihl + 4)
 				goto unsupported;
-			*port = gk_mape_rd16(el4 + (to_ce ? 0 : 2));
+			*port = gk_rd16(el4 + (to_ce ? 0 : 2));
 			return true;
 		}
 		if (e[9] == 1) {
 			if (len < ihl + 8 + eihl + 6 || !icmp4_query(el4[0]))
 				goto unsupported;
-			*port = gk_mape_rd16(el4 + 4);
+			*port = gk_rd16(el4 + 4);
 			return true;
 		}
 		goto unsupported;
@@ -344,7 +338,7 @@ bool gk_mape_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss)
 	uint16_t csum, old;
 	uint32_t ow, nw;
 
-	if (ip[9] != 6 || (gk_mape_rd16(ip + 6) & 0x1fff) || len < ihl + 20)
+	if (ip[9] != 6 || (gk_rd16(ip + 6) & 0x1fff) || len < ihl + 20)
 		return false;
 	if (!(th[13] & 0x02))	/* SYN */
 		return false;
@@ -363,7 +357,7 @@ bool gk_mape_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss)
 		if (o + 1 >= thl || th[o + 1] < 2 || o + th[o + 1] > thl)
 			break;
 		if (kind == 2 && th[o + 1] == 4) {
-			old = gk_mape_rd16(th + o + 2);
+			old = gk_rd16(th + o + 2);
 			if (old <= mss)
 				return false;
 			memcpy(&csum, th + 16, 2);
@@ -371,13 +365,13 @@ bool gk_mape_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss)
 				uint16_t ov, nv;
 
 				memcpy(&ov, th + o + 2, 2);
-				gk_mape_wr16(th + o + 2, mss);
+				gk_wr16(th + o + 2, mss);
 				memcpy(&nv, th + o + 2, 2);
 				csum = gk_csum_replace16(csum, ov, nv);
 			} else {
 				/* value straddles two words: update both */
 				memcpy(&ow, th + o + 1, 4);
-				gk_mape_wr16(th + o + 2, mss);
+				gk_wr16(th + o + 2, mss);
 				memcpy(&nw, th + o + 1, 4);
 				csum = gk_csum_replace32(csum, ow, nw);
 			}
@@ -432,11 +426,11 @@ void gk_mape_encap(struct gk_pkt *p, const uint8_t src[16],
 	p->data -= 40;
 	p->buf_len += 40;
 	move_l2(p->data, p->data + 40, l3);
-	gk_mape_wr16(p->data + l3 - 2, 0x86dd);
+	gk_wr16(p->data + l3 - 2, 0x86dd);
 	ip6 = p->data + l3;
-	gk_mape_wr32(ip6, 0x60000000u | (uint32_t)tos << 20 |
+	gk_wr32(ip6, 0x60000000u | (uint32_t)tos << 20 |
 	     (p->meta.flow_hash & 0xfffffu));
-	gk_mape_wr16(ip6 + 4, (uint16_t)ip_len);
+	gk_wr16(ip6 + 4, (uint16_t)ip_len);
 	ip6[6] = 4;
 	ip6[7] = 64;
 	memcpy(ip6 + 8, src, 16);
@@ -466,9 +460,9 @@ void gk_mape_decap(struct gk_pkt *p, uint32_t inner, uint32_t ip_len)
 	p->data += d;
 	p->buf_len -= d;
 	p->len = l3 + ip_len;
-	gk_mape_wr16(p->data + l3 - 2, 0x0800);
+	gk_wr16(p->data + l3 - 2, 0x0800);
 	ip = p->data + l3;
-	frag = gk_mape_rd16(ip + 6);
+	frag = gk_rd16(ip + 6);
 	flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) | GK_META_F_IPV4);
 	if (frag & 0x3fff)
 		flags |= GK_META_F_FRAG;
@@ -521,7 +515,7 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	if ((ip[0] >> 4) != 4 || (ip[0] & 0xfu) < 5 ||
 	    e4 + (ip[0] & 0xfu) * 4u > p->len)
 		goto unsupported;
-	v4 = gk_mape_rd32(ip + 16);
+	v4 = gk_rd32(ip + 16);
 	if (t->role == GK_MAPE_ROLE_CE) {
 		dom_i = (unsigned)t->bmr;
 	} else {
@@ -532,7 +526,7 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	}
 	dom = gk_mape_dom(ctx, dom_i);
 	/* RFC 1812 4.3.2.7: no error about an ICMP error or a later fragment */
-	if (gk_mape_rd16(ip + 6) & 0x1fff)
+	if (gk_rd16(ip + 6) & 0x1fff)
 		goto unsupported_d;
 	if (ip[9] == 1) {
 		uint32_t ihl = (ip[0] & 0xfu) * 4u;
@@ -545,7 +539,7 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	case 2:			/* RFC 4443 3.2 -> RFC 1191 4 */
 		type = 3;
 		code = 4;
-		mtu = gk_mape_rd32(icmp6 + 4);
+		mtu = gk_rd32(icmp6 + 4);
 		mtu = mtu > 40 + 68 ? mtu - 40 : 68;
 		if (mtu > 0xffff)
 			mtu = 0xffff;
@@ -570,7 +564,7 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		return 0;
 	}
 
-	tot = gk_mape_rd16(ip + 2);
+	tot = gk_rd16(ip + 2);
 	q = p->len - e4;
 	if (tot < q)
 		q = tot;
@@ -580,26 +574,26 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	ip = p->data + l3;
 	ip[0] = 0x45;
 	ip[1] = 0xc0;		/* RFC 1812 4.3.2.5 */
-	gk_mape_wr16(ip + 2, (uint16_t)(28 + q));
-	gk_mape_wr16(ip + 4, 0);
-	gk_mape_wr16(ip + 6, 0x4000);
+	gk_wr16(ip + 2, (uint16_t)(28 + q));
+	gk_wr16(ip + 4, 0);
+	gk_wr16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = 1;
-	gk_mape_wr16(ip + 10, 0);
+	gk_wr16(ip + 10, 0);
 	memcpy(ip + 12, port->addr4, 4);
-	gk_mape_wr32(ip + 16, gk_mape_rd32(ip + 28 + 12));	/* the inner sender */
+	gk_wr32(ip + 16, gk_rd32(ip + 28 + 12));	/* the inner sender */
 	csum = gk_csum_ip4_hdr(ip, 20);
 	memcpy(ip + 10, &csum, 2);
 	icmp = ip + 20;
 	icmp[0] = type;
 	icmp[1] = code;
-	gk_mape_wr16(icmp + 2, 0);
-	gk_mape_wr16(icmp + 4, 0);
-	gk_mape_wr16(icmp + 6, (uint16_t)mtu);
+	gk_wr16(icmp + 2, 0);
+	gk_wr16(icmp + 4, 0);
+	gk_wr16(icmp + 6, (uint16_t)mtu);
 	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, 0));
 	memcpy(icmp + 2, &csum, 2);
 
-	gk_mape_wr16(p->data + l3 - 2, 0x0800);
+	gk_wr16(p->data + l3 - 2, 0x0800);
 	p->len = l3 + 28 + q;
 	p->meta.l4_off = (uint16_t)(l3 + 20);
 	p->meta.l4_proto = 1;
@@ -636,7 +630,7 @@ void frag_needed(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	uint8_t *ip = p->data + l3, *icmp, src[4];
 	uint16_t csum;
 
-	if ((gk_mape_rd16(ip + 6) & 0x1fff) ||
+	if ((gk_rd16(ip + 6) & 0x1fff) ||
 	    (ip[9] == 1 && !icmp4_query(ip[(ip[0] & 0xfu) * 4u]))) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TOO_BIG);
 		return;
@@ -654,12 +648,12 @@ void frag_needed(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	memmove(ip + 28, ip, q);
 	ip[0] = 0x45;
 	ip[1] = 0xc0;		/* RFC 1812 4.3.2.5 */
-	gk_mape_wr16(ip + 2, (uint16_t)(28 + q));
-	gk_mape_wr16(ip + 4, 0);
-	gk_mape_wr16(ip + 6, 0x4000);
+	gk_wr16(ip + 2, (uint16_t)(28 + q));
+	gk_wr16(ip + 4, 0);
+	gk_wr16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = 1;
-	gk_mape_wr16(ip + 10, 0);
+	gk_wr16(ip + 10, 0);
 	memcpy(ip + 12, port->addr4, 4);
 	memcpy(ip + 16, src, 4);
 	csum = gk_csum_ip4_hdr(ip, 20);
@@ -667,9 +661,9 @@ void frag_needed(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	icmp = ip + 20;
 	icmp[0] = 3;
 	icmp[1] = 4;
-	gk_mape_wr16(icmp + 2, 0);
-	gk_mape_wr16(icmp + 4, 0);
-	gk_mape_wr16(icmp + 6, t->tunnel_mtu);
+	gk_wr16(icmp + 2, 0);
+	gk_wr16(icmp + 4, 0);
+	gk_wr16(icmp + 6, t->tunnel_mtu);
 	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, 0));
 	memcpy(icmp + 2, &csum, 2);
 	p->len = l3 + 28 + q;
@@ -714,7 +708,7 @@ static void frag_outer(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	uint8_t *ip6 = p->data + l3, hdr[40];
 	uint16_t start = ctx->nr_extra;
 
-	plen = gk_mape_rd16(ip6 + 4);
+	plen = gk_rd16(ip6 + 4);
 	chunk = (t->tunnel_mtu - 8u) & ~7u;
 	n = (plen + chunk - 1) / chunk;
 	if (n > GK_BURST || l3 + 48 + chunk > p->buf_len) {
@@ -748,10 +742,10 @@ static void frag_outer(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		d = f->data + l3;
 		memmove(d + 48, ip6 + 40 + off, len);
 		memcpy(d, hdr, 40);
-		gk_mape_wr16(d + 4, (uint16_t)(8 + len));
+		gk_wr16(d + 4, (uint16_t)(8 + len));
 		d[40] = 4;
 		d[41] = 0;
-		gk_mape_wr16(d + 42, (uint16_t)(off | (i + 1 < n)));
+		gk_wr16(d + 42, (uint16_t)(off | (i + 1 < n)));
 		memcpy(d + 44, &id, 4);
 		f->len = l3 + 48 + len;
 		f->meta.l4_off = i ? 0 : (uint16_t)(l3 + 48);
@@ -781,7 +775,7 @@ void gk_mape_send(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	}
 	big = len > t->tunnel_mtu;
 	/* RFC 7597 §8.3: DF set or policy icmp: the sender must shrink */
-	if (unlikely(big) && (t->fragment || (gk_mape_rd16(ip + 6) & 0x4000))) {
+	if (unlikely(big) && (t->fragment || (gk_rd16(ip + 6) & 0x4000))) {
 		frag_needed(ctx, p, dom, len);
 		return;
 	}
@@ -806,7 +800,7 @@ int gk_mape_vfrag_later(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 {
 	const uint8_t *ip = p->data + p->meta.l3_off;
 
-	if (!(gk_mape_rd16(ip + 6) & 0x1fff))
+	if (!(gk_rd16(ip + 6) & 0x1fff))
 		return -1;
 	if (!ctx->vfrag) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_FRAGMENT);
@@ -834,7 +828,7 @@ void gk_mape_vfrag_first(struct gk_mape_ctx *ctx, const uint8_t *ip,
 	struct gk_frag_held h;
 	uint8_t key[20];
 
-	if (!ctx->vfrag || !(gk_mape_rd16(ip + 6) & 0x2000))
+	if (!ctx->vfrag || !(gk_rd16(ip + 6) & 0x2000))
 		return;
 	gk_frag_virt_add(ctx->vfrag, ip, len, ctx->now_ns, d);
 	memcpy(key, ip, 20);	/* ip is about to be overwritten */

@@ -27,6 +27,7 @@
 #include "lpm.h"
 #include "map_rule.h"
 #include "pkt.h"
+#include "pkthdr.h"
 #include "ratelimit.h"
 #include "wkstats.h"
 
@@ -288,29 +289,6 @@ void gk_mape_fini(struct gk_mape_ctx *ctx);
  * Per-packet helpers; none allocates. ip/len is an IPv4 packet already
  * bounds-checked with gk_mape_ip4_len().
  */
-static inline uint16_t gk_mape_rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t gk_mape_rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void gk_mape_wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void gk_mape_wr32(uint8_t *p, uint32_t v)
-{
-	gk_mape_wr16(p, (uint16_t)(v >> 16));
-	gk_mape_wr16(p + 2, (uint16_t)v);
-}
-
 static inline struct gk_map_dom_stats *gk_mape_dom(struct gk_mape_ctx *ctx,
 						   unsigned idx)
 {
@@ -344,7 +322,7 @@ static inline uint32_t gk_mape_ip4_len(const struct gk_pkt *p, uint32_t off)
 	if (off + 20 > p->len || (ip[0] >> 4) != 4)
 		return 0;
 	ihl = (ip[0] & 0xfu) * 4u;
-	tot = gk_mape_rd16(ip + 2);
+	tot = gk_rd16(ip + 2);
 	if (ihl < 20 || tot < ihl || off + tot > p->len)
 		return 0;
 	return tot;
@@ -368,9 +346,9 @@ static inline bool gk_mape_port(const uint8_t *ip, uint32_t len, bool to_ce,
 	uint32_t ihl = (ip[0] & 0xfu) * 4u;
 
 	if (__builtin_expect((ip[9] == 6 || ip[9] == 17) &&
-			     !(gk_mape_rd16(ip + 6) & 0x1fff) &&
+			     !(gk_rd16(ip + 6) & 0x1fff) &&
 			     len >= ihl + 4, 1)) {
-		*port = gk_mape_rd16(ip + ihl + (to_ce ? 2 : 0));
+		*port = gk_rd16(ip + ihl + (to_ce ? 2 : 0));
 		return true;
 	}
 	return gk_mape_port_slow(ip, len, to_ce, noport_why, port, why);

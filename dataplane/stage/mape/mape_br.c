@@ -30,7 +30,7 @@ static int ce_of_dst(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		}
 		psid = gk_map_port_psid(rt->a, rt->k, port);
 	}
-	gk_map_rt_ce_addr(rt, gk_mape_rd32(ip + 16), psid, out);
+	gk_map_rt_ce_addr(rt, gk_rd32(ip + 16), psid, out);
 	return 0;
 }
 
@@ -69,7 +69,7 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 	if (ce_of_dst(ctx, p, dom, rt, ip, len, d.addr6))
 		return;
 	d.tag = ri;
-	if (unlikely(gk_mape_rd16(ip + 6) & 0x2000))
+	if (unlikely(gk_rd16(ip + 6) & 0x2000))
 		gk_mape_vfrag_first(ctx, ip, len, t->br_addr, &d);
 	gk_mape_send(ctx, p, dom, rt->mss, t->br_addr, d.addr6, len);
 }
@@ -87,7 +87,7 @@ void unreach6(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	uint16_t csum;
 
 	dom->drops[why]++;
-	q = 40u + gk_mape_rd16(ip + 4);
+	q = 40u + gk_rd16(ip + 4);
 	if (q > p->len - l3)
 		q = p->len - l3;
 	if (q > IP6_ERR_MAX - 48)
@@ -102,8 +102,8 @@ void unreach6(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	}
 	memcpy(dst, ip + 8, 16);
 	memmove(ip + 48, ip, q);
-	gk_mape_wr32(ip, 0x60000000u);
-	gk_mape_wr16(ip + 4, (uint16_t)(8 + q));
+	gk_wr32(ip, 0x60000000u);
+	gk_wr16(ip + 4, (uint16_t)(8 + q));
 	ip[6] = 58;
 	ip[7] = 255;
 	memcpy(ip + 8, ctx->map->br_addr, 16);
@@ -111,11 +111,11 @@ void unreach6(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	icmp = ip + 40;
 	icmp[0] = 1;
 	icmp[1] = 5;
-	gk_mape_wr16(icmp + 2, 0);
-	gk_mape_wr32(icmp + 4, 0);
+	gk_wr16(icmp + 2, 0);
+	gk_wr32(icmp + 4, 0);
 	/* RFC 8200 8.1 pseudo-header */
-	gk_mape_wr32(ph, 8 + q);
-	gk_mape_wr32(ph + 4, 58);
+	gk_wr32(ph, 8 + q);
+	gk_wr32(ph + 4, 58);
 	sum = gk_csum_partial(ip + 8, 32, 0);
 	sum = gk_csum_partial(ph, sizeof(ph), sum);
 	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, sum));
@@ -206,18 +206,18 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 	rt = &t->rt[ri];
 	dom = gk_mape_dom(ctx, ri);
 	len = gk_mape_ip4_len(p, inner);
-	if (unlikely(!len || inner + len > l3 + 40 + gk_mape_rd16(o6 + 4))) {
+	if (unlikely(!len || inner + len > l3 + 40 + gk_rd16(o6 + 4))) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_BAD_INNER);
 		return;
 	}
 	ip = p->data + inner;
-	src4 = gk_mape_rd32(ip + 12);
+	src4 = gk_rd32(ip + 12);
 	if (unlikely((src4 & rt->v4mask) != rt->v4pfx)) {
 		why = GK_MAP_DROP_SPOOF_ADDR;
 		goto spoofed;
 	}
 	/* §8.3: a later inner fragment is as good as its validated first */
-	if (unlikely(gk_mape_rd16(ip + 6) & 0x1fff) && rt->k) {
+	if (unlikely(gk_rd16(ip + 6) & 0x1fff) && rt->k) {
 		if (!inner_later_ok(ctx, ip, len, o6 + 8)) {
 			gk_mape_drop(ctx, p, dom, GK_MAP_DROP_VFRAG_UNKNOWN);
 			return;
@@ -244,11 +244,11 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 		why = spoof_kind(rt, src4, o6 + 8);
 		goto spoofed;
 	}
-	if (unlikely(gk_mape_rd16(ip + 6) & 0x2000))
+	if (unlikely(gk_rd16(ip + 6) & 0x2000))
 		inner_first(ctx, ip, len, o6 + 8, ri);
 valid:
 
-	hi = t->lpm4 ? gk_lpm4_lookup(t->lpm4, htonl(gk_mape_rd32(ip + 16))) :
+	hi = t->lpm4 ? gk_lpm4_lookup(t->lpm4, htonl(gk_rd32(ip + 16))) :
 		       GK_LPM_MISS;
 	if (hi != GK_LPM_MISS) {
 		/* §8.2 hairpin: CE to CE through the BR, never via IPv4 */

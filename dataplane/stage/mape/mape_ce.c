@@ -22,7 +22,7 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 		return;
 	}
 	ip = p->data + l3;
-	if (unlikely((gk_mape_rd32(ip + 12) & t->ce_v4mask) != t->ce_v4)) {
+	if (unlikely((gk_rd32(ip + 12) & t->ce_v4mask) != t->ce_v4)) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_SPOOF_ADDR);
 		return;
 	}
@@ -48,7 +48,7 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 		}
 	}
 
-	dst = gk_mape_rd32(ip + 16);
+	dst = gk_rd32(ip + 16);
 	fi = t->lpm4 ? gk_lpm4_lookup(t->lpm4, htonl(dst)) : GK_LPM_MISS;
 	if (fi == GK_LPM_MISS) {
 		memcpy(d.addr6, t->br_addr, 16);
@@ -74,7 +74,7 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 		gk_map_rt_ce_addr(rt, dst, psid, d.addr6);
 	}
 	d.tag = di;
-	if (unlikely(gk_mape_rd16(ip + 6) & 0x2000))
+	if (unlikely(gk_rd16(ip + 6) & 0x2000))
 		gk_mape_vfrag_first(ctx, ip, len, t->ce.ce_ipv6, &d);
 	gk_mape_send(ctx, p, dom, rt->mss, t->ce.ce_ipv6, d.addr6, len);
 }
@@ -100,7 +100,7 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 		return;
 	}
 	len = gk_mape_ip4_len(p, inner);
-	if (unlikely(!len || inner + len > l3 + 40 + gk_mape_rd16(o6 + 4))) {
+	if (unlikely(!len || inner + len > l3 + 40 + gk_rd16(o6 + 4))) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_BAD_INNER);
 		return;
 	}
@@ -110,7 +110,7 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 		/* §7.2 mesh: the peer must own the inner source address+port */
 		uint16_t psid = 0;
 
-		src = gk_mape_rd32(ip + 12);
+		src = gk_rd32(ip + 12);
 		fi = t->lpm4 ? gk_lpm4_lookup(t->lpm4, htonl(src)) :
 			       GK_LPM_MISS;
 		if (fi == GK_LPM_MISS) {
@@ -134,12 +134,12 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 		}
 	}
 
-	if (unlikely((gk_mape_rd32(ip + 16) & t->ce_v4mask) != t->ce_v4)) {
+	if (unlikely((gk_rd32(ip + 16) & t->ce_v4mask) != t->ce_v4)) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NOT_OURS);
 		return;
 	}
 	/* §8.3: later inner fragments follow their validated first one */
-	if (unlikely(gk_mape_rd16(ip + 6) & 0x1fff) && t->ce.psid_len) {
+	if (unlikely(gk_rd16(ip + 6) & 0x1fff) && t->ce.psid_len) {
 		struct gk_frag_dest d;
 
 		if (!ctx->vfrag ||
@@ -159,7 +159,7 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 			gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NOT_OURS);
 			return;
 		}
-		if (unlikely(gk_mape_rd16(ip + 6) & 0x2000) && ctx->vfrag) {
+		if (unlikely(gk_rd16(ip + 6) & 0x2000) && ctx->vfrag) {
 			struct gk_frag_dest d = { .tag = (unsigned)t->bmr };
 
 			memcpy(d.addr6, o6 + 8, 16);

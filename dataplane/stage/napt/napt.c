@@ -8,6 +8,7 @@
 #include "csum.h"
 #include "map_rule.h"
 #include "napt.h"
+#include "pkthdr.h"
 #include "spsc.h"
 
 const char *const gk_napt_drop_names[GK_NAPT_DROP_MAX] = {
@@ -109,32 +110,6 @@ struct gk_napt {
 	uint32_t host_mask, nhosts, max_hosts;
 	struct hold hold[GK_NAPT_HOLD_SLOTS];
 };
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
 
 static inline uint32_t mix(uint64_t a, uint64_t b, uint32_t seed)
 {
@@ -528,32 +503,32 @@ static inline uint16_t udp_fix(uint16_t c)
 static inline void rewrite(uint8_t *ip, uint8_t *l4, unsigned pr, int aoff,
 			   uint32_t addr, uint16_t port)
 {
-	uint32_t oa = rd32(ip + aoff), na = htonl(addr);
+	uint32_t oa = gk_ld32(ip + aoff), na = htonl(addr);
 	uint16_t op, np = htons(port), c;
 	int poff = aoff == 12 ? 0 : 2;
 
-	wr32(ip + aoff, na);
-	wr16(ip + 10, gk_csum_replace32(rd16(ip + 10), oa, na));
+	gk_st32(ip + aoff, na);
+	gk_st16(ip + 10, gk_csum_replace32(gk_ld16(ip + 10), oa, na));
 	switch (pr) {
 	case GK_NAPT_TCP:
-		op = rd16(l4 + poff);
-		wr16(l4 + poff, np);
-		c = gk_csum_replace32(rd16(l4 + 16), oa, na);
-		wr16(l4 + 16, gk_csum_replace16(c, op, np));
+		op = gk_ld16(l4 + poff);
+		gk_st16(l4 + poff, np);
+		c = gk_csum_replace32(gk_ld16(l4 + 16), oa, na);
+		gk_st16(l4 + 16, gk_csum_replace16(c, op, np));
 		break;
 	case GK_NAPT_UDP:
-		op = rd16(l4 + poff);
-		wr16(l4 + poff, np);
-		c = rd16(l4 + 6);
+		op = gk_ld16(l4 + poff);
+		gk_st16(l4 + poff, np);
+		c = gk_ld16(l4 + 6);
 		if (c) {
 			c = gk_csum_replace32(c, oa, na);
-			wr16(l4 + 6, udp_fix(gk_csum_replace16(c, op, np)));
+			gk_st16(l4 + 6, udp_fix(gk_csum_replace16(c, op, np)));
 		}
 		break;
 	default:
-		op = rd16(l4 + 4);
-		wr16(l4 + 4, np);
-		wr16(l4 + 2, gk_csum_replace16(rd16(l4 + 2), op, np));
+		op = gk_ld16(l4 + 4);
+		gk_st16(l4 + 4, np);
+		gk_st16(l4 + 2, gk_csum_replace16(gk_ld16(l4 + 2), op, np));
 		break;
 	}
 }
@@ -578,7 +553,7 @@ static int parse(struct gk_pkt *p, struct view *v)
 		     (uint32_t)m->l3_off + 20 > p->len))
 		return GK_NAPT_DROP_BAD_PKT;
 	v->ip = p->data + m->l3_off;
-	tl = ntohs(rd16(v->ip + 2));
+	tl = ntohs(gk_ld16(v->ip + 2));
 	if (unlikely((uint32_t)m->l3_off + tl > p->len))
 		return GK_NAPT_DROP_BAD_PKT;
 	v->end = v->ip + tl;
@@ -657,19 +632,19 @@ static int out_one(struct gk_napt *n, struct gk_pkt *p)
 			return GK_NAPT_DROP_PROTO;
 	}
 	k.pr = (uint8_t)v.pr;
-	k.in_addr = ntohl(rd32(v.ip + 12));
-	k.rem_addr = ntohl(rd32(v.ip + 16));
+	k.in_addr = ntohl(gk_ld32(v.ip + 12));
+	k.rem_addr = ntohl(gk_ld32(v.ip + 16));
 	if (v.pr == GK_NAPT_ICMP) {
 		/* our own address answers pings itself: not a NAT flow */
 		if (k.rem_addr == n->ext) {
 			p->verdict = GK_V_KERNEL;
 			return -1;
 		}
-		k.in_port = ntohs(rd16(v.l4 + 4));
+		k.in_port = ntohs(gk_ld16(v.l4 + 4));
 		k.rem_port = 0;
 	} else {
-		k.in_port = ntohs(rd16(v.l4));
-		k.rem_port = ntohs(rd16(v.l4 + 2));
+		k.in_port = ntohs(gk_ld16(v.l4));
+		k.rem_port = ntohs(gk_ld16(v.l4 + 2));
 	}
 	idx = find_live(n, K_OUT, &n->t_out, &k);
 	if (idx == UINT32_MAX) {
@@ -719,7 +694,7 @@ static int in_icmp_err(struct gk_napt *n, struct view *v)
 	struct key k;
 	struct sess *s;
 	uint32_t idx, oa, na;
-	uint16_t c, op, np, ic = rd16(v->l4 + 2);
+	uint16_t c, op, np, ic = gk_ld16(v->l4 + 2);
 	unsigned ihl, epr;
 
 	if (e + 20 > v->end)
@@ -727,70 +702,70 @@ static int in_icmp_err(struct gk_napt *n, struct view *v)
 	ihl = (e[0] & 15u) * 4;
 	el4 = e + ihl;
 	if ((e[0] >> 4) != 4 || ihl < 20 || el4 + 8 > v->end ||
-	    (ntohs(rd16(e + 6)) & 0x1fff))
+	    (ntohs(gk_ld16(e + 6)) & 0x1fff))
 		return GK_NAPT_DROP_ICMP_ERR;
 	switch (e[9]) {
 	case 6:
 	case 17:
 		epr = pr_of(e[9]);
-		k.ext_port = ntohs(rd16(el4));
-		k.rem_port = ntohs(rd16(el4 + 2));
+		k.ext_port = ntohs(gk_ld16(el4));
+		k.rem_port = ntohs(gk_ld16(el4 + 2));
 		break;
 	case 1:
 		if (el4[0] != 8)
 			return GK_NAPT_DROP_ICMP_ERR;
 		epr = GK_NAPT_ICMP;
-		k.ext_port = ntohs(rd16(el4 + 4));
+		k.ext_port = ntohs(gk_ld16(el4 + 4));
 		k.rem_port = 0;
 		break;
 	default:
 		return GK_NAPT_DROP_ICMP_ERR;
 	}
-	if (ntohl(rd32(e + 12)) != n->ext)
+	if (ntohl(gk_ld32(e + 12)) != n->ext)
 		return GK_NAPT_DROP_ICMP_ERR;
 	k.pr = (uint8_t)epr;
-	k.rem_addr = ntohl(rd32(e + 16));
+	k.rem_addr = ntohl(gk_ld32(e + 16));
 	idx = find_live(n, K_IN, &n->t_in, &k);
 	if (idx == UINT32_MAX)
 		return GK_NAPT_DROP_ICMP_ERR;
 	s = &n->sess[idx];
 
-	oa = rd32(e + 12);
+	oa = gk_ld32(e + 12);
 	na = htonl(s->in_addr);
 	np = htons(s->in_port);
-	wr32(e + 12, na);
+	gk_st32(e + 12, na);
 	ic = gk_csum_replace32(ic, oa, na);
-	c = rd16(e + 10);
-	wr16(e + 10, gk_csum_replace32(c, oa, na));
-	ic = gk_csum_replace16(ic, c, rd16(e + 10));
+	c = gk_ld16(e + 10);
+	gk_st16(e + 10, gk_csum_replace32(c, oa, na));
+	ic = gk_csum_replace16(ic, c, gk_ld16(e + 10));
 	if (epr == GK_NAPT_ICMP) {
-		op = rd16(el4 + 4);
-		wr16(el4 + 4, np);
+		op = gk_ld16(el4 + 4);
+		gk_st16(el4 + 4, np);
 		ic = gk_csum_replace16(ic, op, np);
-		c = rd16(el4 + 2);
-		wr16(el4 + 2, gk_csum_replace16(c, op, np));
-		ic = gk_csum_replace16(ic, c, rd16(el4 + 2));
+		c = gk_ld16(el4 + 2);
+		gk_st16(el4 + 2, gk_csum_replace16(c, op, np));
+		ic = gk_csum_replace16(ic, c, gk_ld16(el4 + 2));
 	} else {
-		op = rd16(el4);
-		wr16(el4, np);
+		op = gk_ld16(el4);
+		gk_st16(el4, np);
 		ic = gk_csum_replace16(ic, op, np);
-		if (epr == GK_NAPT_UDP && rd16(el4 + 6)) {
-			c = rd16(el4 + 6);
-			wr16(el4 + 6, udp_fix(gk_csum_replace16(
+		if (epr == GK_NAPT_UDP && gk_ld16(el4 + 6)) {
+			c = gk_ld16(el4 + 6);
+			gk_st16(el4 + 6, udp_fix(gk_csum_replace16(
 				gk_csum_replace32(c, oa, na), op, np)));
-			ic = gk_csum_replace16(ic, c, rd16(el4 + 6));
+			ic = gk_csum_replace16(ic, c, gk_ld16(el4 + 6));
 		} else if (epr == GK_NAPT_TCP && el4 + 18 <= v->end) {
-			c = rd16(el4 + 16);
-			wr16(el4 + 16, gk_csum_replace16(
+			c = gk_ld16(el4 + 16);
+			gk_st16(el4 + 16, gk_csum_replace16(
 				gk_csum_replace32(c, oa, na), op, np));
-			ic = gk_csum_replace16(ic, c, rd16(el4 + 16));
+			ic = gk_csum_replace16(ic, c, gk_ld16(el4 + 16));
 		}
 	}
-	wr16(v->l4 + 2, ic);
+	gk_st16(v->l4 + 2, ic);
 	/* the error names the flow but is not flow traffic: no refresh */
-	oa = rd32(v->ip + 16);
-	wr32(v->ip + 16, na);
-	wr16(v->ip + 10, gk_csum_replace32(rd16(v->ip + 10), oa, na));
+	oa = gk_ld32(v->ip + 16);
+	gk_st32(v->ip + 16, na);
+	gk_st16(v->ip + 10, gk_csum_replace32(gk_ld16(v->ip + 10), oa, na));
 	n->st.icmp_err_pkts++;
 	return -1;
 }
@@ -803,10 +778,10 @@ static int in_one(struct gk_napt *n, struct gk_pkt *p)
 
 	if (why >= 0)
 		return why;
-	if (unlikely(ntohl(rd32(v.ip + 16)) != n->ext))
+	if (unlikely(ntohl(gk_ld32(v.ip + 16)) != n->ext))
 		return GK_NAPT_DROP_NOT_OURS;
 	k.pr = (uint8_t)v.pr;
-	k.rem_addr = ntohl(rd32(v.ip + 12));
+	k.rem_addr = ntohl(gk_ld32(v.ip + 12));
 	if (v.pr == GK_NAPT_ICMP) {
 		if (icmp_is_err(v.type))
 			return in_icmp_err(n, &v);
@@ -817,7 +792,7 @@ static int in_one(struct gk_napt *n, struct gk_pkt *p)
 		}
 		if (v.type != 0)
 			return GK_NAPT_DROP_PROTO;
-		k.ext_port = ntohs(rd16(v.l4 + 4));
+		k.ext_port = ntohs(gk_ld16(v.l4 + 4));
 		k.rem_port = 0;
 		/* no binding admits unsolicited echo replies */
 		if (ht_find(n, &n->t_in, K_IN, &k, khash(n, K_IN, &k)) ==
@@ -825,8 +800,8 @@ static int in_one(struct gk_napt *n, struct gk_pkt *p)
 			return n->bind[GK_NAPT_ICMP][k.ext_port].flags ?
 			       GK_NAPT_DROP_FILTERED : GK_NAPT_DROP_NO_MAPPING;
 	} else {
-		k.ext_port = ntohs(rd16(v.l4 + 2));
-		k.rem_port = ntohs(rd16(v.l4));
+		k.ext_port = ntohs(gk_ld16(v.l4 + 2));
+		k.rem_port = ntohs(gk_ld16(v.l4));
 	}
 	why = in_xlate(n, &v, &k);
 	if (why < 0)

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "csum.h"
+#include "pkthdr.h"
 #include "spsc.h"
 #include "wg_data.h"
 
@@ -99,17 +100,6 @@ void gk_wg_ctx_fini(struct gk_wg_ctx *ctx)
 
 /* ---- helpers ---- */
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static inline uint64_t get_le64(const uint8_t *p)
 {
 	return (uint64_t)gk_wg_get_le32(p) |
@@ -150,7 +140,7 @@ static inline uint32_t ip_len(const uint8_t *ip, uint32_t room, bool *v6)
 		return 0;
 	/* IPv4 without options first: most packets, fewest tests. */
 	if (likely(ip[0] == 0x45)) {
-		tot = rd16(ip + 2);
+		tot = gk_rd16(ip + 2);
 		if (unlikely(tot < 20 || tot > room))
 			return 0;
 		*v6 = false;
@@ -159,7 +149,7 @@ static inline uint32_t ip_len(const uint8_t *ip, uint32_t room, bool *v6)
 	switch (ip[0] >> 4) {
 	case 4:
 		ihl = (ip[0] & 0xfu) * 4u;
-		tot = rd16(ip + 2);
+		tot = gk_rd16(ip + 2);
 		if (unlikely(ihl < 20 || tot < ihl || tot > room))
 			return 0;
 		*v6 = false;
@@ -167,7 +157,7 @@ static inline uint32_t ip_len(const uint8_t *ip, uint32_t room, bool *v6)
 	case 6:
 		if (unlikely(room < 40))
 			return 0;
-		tot = 40u + rd16(ip + 4);
+		tot = 40u + gk_rd16(ip + 4);
 		if (unlikely(tot > room))
 			return 0;
 		*v6 = true;
@@ -254,7 +244,7 @@ encap(struct gk_pkt *p, const struct gk_wg_peer *pe, uint64_t counter,
 	p->data -= hdr;
 	p->buf_len += hdr;
 	move_l2(p->data, p->data + hdr, l3);
-	wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
+	gk_wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
 	o = p->data + l3;
 	udp = o + iphl;
 	wg = udp + 8;
@@ -267,10 +257,10 @@ encap(struct gk_pkt *p, const struct gk_wg_peer *pe, uint64_t counter,
 		uint32_t sum;
 
 		memcpy(o, pe->tmpl, GK_WG_TMPL6_LEN);
-		wr16(o, (uint16_t)(w >> 16));
-		wr16(o + 2, (uint16_t)w);
-		wr16(o + 4, (uint16_t)udp_len);
-		wr16(udp + 4, (uint16_t)udp_len);
+		gk_wr16(o, (uint16_t)(w >> 16));
+		gk_wr16(o + 2, (uint16_t)w);
+		gk_wr16(o + 4, (uint16_t)udp_len);
+		gk_wr16(udp + 4, (uint16_t)udp_len);
 		gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, remote_index);
 		memcpy(wg + GK_WG_DATA_OFF_COUNTER, &ctr_le, 8);
 		/* RFC 8200 §8.1: mandatory over IPv6, pseudo-header first. */
@@ -287,9 +277,9 @@ encap(struct gk_pkt *p, const struct gk_wg_peer *pe, uint64_t counter,
 		uint32_t sum;
 
 		memcpy(o, pe->tmpl, GK_WG_TMPL4_LEN);
-		wr16(o, w0);
-		wr16(o + 2, tot);
-		wr16(o + 4, id);
+		gk_wr16(o, w0);
+		gk_wr16(o + 2, tot);
+		gk_wr16(o + 4, id);
 		/*
 		 * RFC 1071: the fixed words were summed at snapshot build;
 		 * add the others from registers (reading them back from the
@@ -299,7 +289,7 @@ encap(struct gk_pkt *p, const struct gk_wg_peer *pe, uint64_t counter,
 		c = gk_csum_fold(sum);
 		memcpy(o + 10, &c, 2);
 		/* UDP checksum 0: RFC 768 allows it over IPv4. */
-		wr16(udp + 4, (uint16_t)udp_len);
+		gk_wr16(udp + 4, (uint16_t)udp_len);
 		gk_wg_put_le32(wg + GK_WG_DATA_OFF_RECEIVER, remote_index);
 		memcpy(wg + GK_WG_DATA_OFF_COUNTER, &ctr_le, 8);
 	}
@@ -420,7 +410,7 @@ static inline bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 	op->tag = ip + padded;
 	ctx->kp[m] = kp;
 	ctx->len[m] = len;
-	ctx->tos[m] = v6 ? (uint8_t)(rd16(ip) >> 4) : ip[1];
+	ctx->tos[m] = v6 ? (uint8_t)(gk_rd16(ip) >> 4) : ip[1];
 	return true;
 }
 
@@ -609,8 +599,8 @@ static inline bool rx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 		return false;
 	}
 	udp = p->data + l4;
-	ulen = rd16(udp + 4);
-	if (unlikely(rd16(udp + 2) != t->listen_port || ulen < 8 ||
+	ulen = gk_rd16(udp + 4);
+	if (unlikely(gk_rd16(udp + 2) != t->listen_port || ulen < 8 ||
 		     l4 + ulen > p->len)) {
 		drop(ctx, p, GK_WG_DROP_BAD_OUTER);
 		return false;
@@ -660,7 +650,7 @@ static inline bool same_endpoint(const struct gk_pkt *p,
 {
 	const uint8_t *ip = p->data + p->meta.l3_off;
 
-	if (rd16(p->data + p->meta.l4_off) != pe->ep.port)
+	if (gk_rd16(p->data + p->meta.l4_off) != pe->ep.port)
 		return false;
 	if (p->meta.flags & GK_META_F_IPV6)
 		return pe->ep.family == AF_INET6 &&
@@ -679,7 +669,7 @@ endpoint_moved(struct gk_wg_ctx *ctx, const struct gk_pkt *p,
 	const uint8_t *ip = p->data + p->meta.l3_off;
 	struct gk_wg_event ev = { .type = GK_WG_EV_ENDPOINT, .peer_id = pe->id };
 
-	ev.ep.port = rd16(p->data + p->meta.l4_off);
+	ev.ep.port = gk_rd16(p->data + p->meta.l4_off);
 	if (p->meta.flags & GK_META_F_IPV6) {
 		ev.ep.family = AF_INET6;
 		memcpy(ev.ep.addr, ip + 8, 16);
@@ -720,7 +710,7 @@ decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6, uint32_t l3)
 	p->data += d;
 	p->buf_len -= d;
 	p->len = l3 + len;
-	wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
+	gk_wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
 	if (v6) {
 		flags |= GK_META_F_IPV6;
 		p->meta.l4_proto = ip[6];
@@ -734,7 +724,7 @@ decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6, uint32_t l3)
 		}
 	} else {
 		flags |= GK_META_F_IPV4;
-		frag = rd16(ip + 6);
+		frag = gk_rd16(ip + 6);
 		p->meta.l4_proto = ip[9];
 		if (frag & 0x3fff)
 			flags |= GK_META_F_FRAG;
