@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Packet header helpers every stage shares: unaligned loads and stores of
- * header fields. Header-only and inline, because stages use them per
- * packet; none allocates or fails.
+ * header fields, TTL/hop limit decrement. Inline, because stages use them
+ * per packet; none allocates or fails.
  */
 #ifndef GK_PKTHDR_H
 #define GK_PKTHDR_H
 
 #include <stdint.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 /*
  * Big-endian (network order) fields as host-order values, at any
@@ -66,6 +67,29 @@ static inline void gk_st16(uint8_t *p, uint16_t v)
 static inline void gk_st32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * RFC 1812 section 5.3.1: TTL - 1, the caller having checked TTL > 1.
+ * Header checksum by RFC 1624 section 3, eqn. 3 with m' = m - 0x0100 (TTL
+ * is the high byte of its word): ~m + m' is the constant 0xfeff, so
+ * HC' = ~(~HC + 0xfeff) = HC + 0x0100 with end-around carry, where a sum
+ * of exactly 0xffff also wraps to 0 (eqn. 3 never yields 0xffff). Byte
+ * order does not matter (RFC 1071 section 2(B)).
+ */
+static inline void gk_ip4_ttl_dec(uint8_t *ip)
+{
+	uint32_t csum;
+
+	ip[8]--;
+	csum = (uint32_t)gk_ld16(ip + 10) + htons(0x0100);
+	gk_st16(ip + 10, (uint16_t)(csum + (csum >= 0xffff)));
+}
+
+/* RFC 8200 section 3: hop limit - 1 (no header checksum to fix). */
+static inline void gk_ip6_hlim_dec(uint8_t *ip)
+{
+	ip[7]--;
 }
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <genkan/flowhash.h>
 #include "l3fwd.h"
+#include "pkthdr.h"
 
 /* Ask genkand to resolve addr, at most once per GK_L3FWD_NREQ_NS each. */
 static void ask_neigh(struct gk_l3fwd_ctx *ctx, uint8_t family,
@@ -111,8 +112,7 @@ static inline void fwd4(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 			const struct gk_fib_nh *nh)
 {
 	uint8_t *ip = p->data + p->meta.l3_off;
-	uint32_t csum;
-	uint16_t tot, c16;
+	uint16_t tot;
 
 	/* RFC 1812 section 5.3.1: never forward with TTL reaching 0. */
 	if (unlikely(ip[8] <= 1) && !(p->meta.flags & GK_META_F_ORIGIN)) {
@@ -125,18 +125,7 @@ static inline void fwd4(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 	/* Packets genkan built itself leave with the TTL it gave them. */
 	if (unlikely(p->meta.flags & GK_META_F_ORIGIN))
 		return;
-	/*
-	 * RFC 1624 section 3, eqn. 3 with m' = m - 0x0100 (TTL is the high
-	 * byte of its word): ~m + m' is the constant 0xfeff, so
-	 * HC' = ~(~HC + 0xfeff) = HC + 0x0100 with end-around carry, where
-	 * a sum of exactly 0xffff also wraps to 0 (eqn. 3 never yields
-	 * 0xffff). Byte order does not matter (RFC 1071 section 2(B)).
-	 */
-	ip[8]--;
-	memcpy(&c16, ip + 10, 2);
-	csum = (uint32_t)c16 + htons(0x0100);
-	c16 = (uint16_t)(csum + (csum >= 0xffff));
-	memcpy(ip + 10, &c16, 2);
+	gk_ip4_ttl_dec(ip);
 }
 
 static inline void fwd6(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
@@ -154,7 +143,7 @@ static inline void fwd6(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 	if (resolve(ctx, p, nh, AF_INET6, ip + 24, 40u + ntohs(plen)))
 		return;
 	if (likely(!(p->meta.flags & GK_META_F_ORIGIN)))
-		ip[7]--;
+		gk_ip6_hlim_dec(ip);
 }
 
 #define PREFETCH_AHEAD	4	/* packets; a DMA'd header is cold */

@@ -383,22 +383,6 @@ bool gk_mape_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss)
 	return false;
 }
 
-/* RFC 1812 5.3.1 with the RFC 1624 update l3fwd uses. false: TTL <= 1. */
-bool gk_mape_ttl_dec(uint8_t *ip)
-{
-	uint32_t csum;
-	uint16_t c16;
-
-	if (ip[8] <= 1)
-		return false;
-	ip[8]--;
-	memcpy(&c16, ip + 10, 2);
-	csum = (uint32_t)c16 + htons(0x0100);
-	c16 = (uint16_t)(csum + (csum >= 0xffff));
-	memcpy(ip + 10, &c16, 2);
-	return true;
-}
-
 /*
  * Move the L2 header (l3 bytes) by at least 40 bytes: the common untagged
  * case as a fixed 14-byte copy the compiler inlines, not a libc call.
@@ -784,7 +768,7 @@ void gk_mape_send(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_TOO_BIG);
 		return;
 	}
-	gk_mape_ttl_dec(ip);
+	gk_ip4_ttl_dec(ip);
 	if (mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, mss))
 		dom->mss_clamped++;
 	gk_mape_encap(p, src6, dst6, len);

@@ -355,8 +355,6 @@ static inline bool gk_mape_port(const uint8_t *ip, uint32_t len, bool to_ce,
 }
 /* Lower a SYN's MSS option to mss; true if changed. */
 bool gk_mape_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss);
-/* Decrement TTL, fix the checksum; false (untouched) if TTL <= 1. */
-bool gk_mape_ttl_dec(uint8_t *ip);
 /* Prepend the outer IPv6 header; meta then describes it (ORIGIN set). */
 void gk_mape_encap(struct gk_pkt *p, const uint8_t src[16],
 		   const uint8_t dst[16], uint32_t ip_len);

@@ -260,7 +260,7 @@ valid:
 			gk_mape_drop(ctx, p, d2, GK_MAP_DROP_TTL);
 			return;
 		}
-		gk_mape_ttl_dec(ip);
+		gk_ip4_ttl_dec(ip);
 		if (t->rt[hi].mss && ip[9] == 6 &&
 		    gk_mape_mss_clamp(ip, len, t->rt[hi].mss))
 			d2->mss_clamped++;
