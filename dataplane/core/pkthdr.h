@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Packet header helpers every stage shares: unaligned loads and stores of
- * header fields, TTL/hop limit decrement. Inline, because stages use them
- * per packet; none allocates or fails.
+ * header fields, TTL/hop limit decrement, the metadata of a packet after
+ * encapsulation or decapsulation. Inline, because stages use them per
+ * packet; none allocates or fails.
  */
 #ifndef GK_PKTHDR_H
 #define GK_PKTHDR_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <genkan/meta.h>
 
 /*
  * Big-endian (network order) fields as host-order values, at any
@@ -90,6 +92,48 @@ static inline void gk_ip4_ttl_dec(uint8_t *ip)
 static inline void gk_ip6_hlim_dec(uint8_t *ip)
 {
 	ip[7]--;
+}
+
+/*
+ * Metadata of a packet whose IP header genkan just wrote (encapsulation, an
+ * ICMP error): family is GK_META_F_IPV4 or _IPV6, the L4 header is at
+ * l4_off. The VLAN flag stays; ORIGIN keeps l3fwd off the TTL/hop limit
+ * genkan chose.
+ */
+static inline void gk_meta_built(struct gk_xdp_meta *m, uint8_t family,
+				 uint32_t l4_off, uint8_t l4_proto)
+{
+	m->l4_off = (uint16_t)l4_off;
+	m->l4_proto = l4_proto;
+	m->flags = (uint8_t)((m->flags & GK_META_F_VLAN) | family |
+			     GK_META_F_L4 | GK_META_F_ORIGIN);
+	m->class = GK_CLASS_TRANSIT;
+}
+
+/*
+ * Metadata of the IPv4 packet at ip (frame offset l3) a decapsulation
+ * left, for l3fwd, which decrements its TTL: fragment flags as the
+ * classifier sets them, no L4 header in a later fragment. The VLAN flag
+ * stays.
+ */
+static inline void gk_meta_ip4(struct gk_xdp_meta *m, const uint8_t *ip,
+			       uint32_t l3)
+{
+	uint8_t flags = (uint8_t)((m->flags & GK_META_F_VLAN) | GK_META_F_IPV4);
+	uint16_t frag = gk_rd16(ip + 6);
+
+	if (frag & 0x3fff)
+		flags |= GK_META_F_FRAG;
+	if (frag & 0x1fff) {
+		flags |= GK_META_F_LATER_FRAG;
+		m->l4_off = 0;
+	} else {
+		flags |= GK_META_F_L4;
+		m->l4_off = (uint16_t)(l3 + (ip[0] & 0xfu) * 4u);
+	}
+	m->l4_proto = ip[9];
+	m->flags = flags;
+	m->class = GK_CLASS_TRANSIT;
 }
 
 #endif

@@ -420,12 +420,7 @@ void gk_mape_encap(struct gk_pkt *p, const uint8_t src[16],
 	memcpy(ip6 + 8, src, 16);
 	memcpy(ip6 + 24, dst, 16);
 	p->len = l3 + 40 + ip_len;
-	p->meta.l4_off = (uint16_t)(l3 + 40);
-	p->meta.l4_proto = 4;
-	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
-				  GK_META_F_IPV6 | GK_META_F_L4 |
-				  GK_META_F_ORIGIN);
-	p->meta.class = GK_CLASS_TRANSIT;
+	gk_meta_built(&p->meta, GK_META_F_IPV6, l3 + 40, 4);
 }
 
 /*
@@ -436,30 +431,13 @@ void gk_mape_encap(struct gk_pkt *p, const uint8_t src[16],
 void gk_mape_decap(struct gk_pkt *p, uint32_t inner, uint32_t ip_len)
 {
 	uint32_t l3 = p->meta.l3_off, d = inner - l3;
-	const uint8_t *ip;
-	uint8_t flags;
-	uint16_t frag;
 
 	move_l2(p->data + d, p->data, l3);
 	p->data += d;
 	p->buf_len -= d;
 	p->len = l3 + ip_len;
 	gk_wr16(p->data + l3 - 2, 0x0800);
-	ip = p->data + l3;
-	frag = gk_rd16(ip + 6);
-	flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) | GK_META_F_IPV4);
-	if (frag & 0x3fff)
-		flags |= GK_META_F_FRAG;
-	if (frag & 0x1fff) {
-		flags |= GK_META_F_LATER_FRAG;
-		p->meta.l4_off = 0;
-	} else {
-		flags |= GK_META_F_L4;
-		p->meta.l4_off = (uint16_t)(l3 + (ip[0] & 0xfu) * 4u);
-	}
-	p->meta.l4_proto = ip[9];
-	p->meta.flags = flags;
-	p->meta.class = GK_CLASS_TRANSIT;
+	gk_meta_ip4(&p->meta, p->data + l3, l3);
 }
 
 /* RFC 1812 4.3.2.3: the whole error fits in 576 bytes. */
@@ -579,12 +557,7 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 
 	gk_wr16(p->data + l3 - 2, 0x0800);
 	p->len = l3 + 28 + q;
-	p->meta.l4_off = (uint16_t)(l3 + 20);
-	p->meta.l4_proto = 1;
-	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
-				  GK_META_F_IPV4 | GK_META_F_L4 |
-				  GK_META_F_ORIGIN);
-	p->meta.class = GK_CLASS_TRANSIT;
+	gk_meta_built(&p->meta, GK_META_F_IPV4, l3 + 20, 1);
 	dom->icmp_translated++;
 	return 0;
 
@@ -651,12 +624,7 @@ void frag_needed(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, 0));
 	memcpy(icmp + 2, &csum, 2);
 	p->len = l3 + 28 + q;
-	p->meta.l4_off = (uint16_t)(l3 + 20);
-	p->meta.l4_proto = 1;
-	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
-				  GK_META_F_IPV4 | GK_META_F_L4 |
-				  GK_META_F_ORIGIN);
-	p->meta.class = GK_CLASS_TRANSIT;
+	gk_meta_built(&p->meta, GK_META_F_IPV4, l3 + 20, 1);
 	dom->frag_needed_sent++;
 }
 

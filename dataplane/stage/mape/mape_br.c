@@ -121,12 +121,7 @@ void unreach6(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, sum));
 	memcpy(icmp + 2, &csum, 2);
 	p->len = l3 + 48 + q;
-	p->meta.l4_off = (uint16_t)(l3 + 40);
-	p->meta.l4_proto = 58;
-	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
-				  GK_META_F_IPV6 | GK_META_F_L4 |
-				  GK_META_F_ORIGIN);
-	p->meta.class = GK_CLASS_TRANSIT;
+	gk_meta_built(&p->meta, GK_META_F_IPV6, l3 + 40, 58);
 	dom->icmp_unreach_sent++;
 }
 

@@ -294,12 +294,8 @@ encap(struct gk_pkt *p, const struct gk_wg_peer *pe, uint64_t counter,
 		memcpy(wg + GK_WG_DATA_OFF_COUNTER, &ctr_le, 8);
 	}
 	p->len = l3 + iphl + udp_len;
-	p->meta.l4_off = (uint16_t)(l3 + iphl);
-	p->meta.l4_proto = 17;
-	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
-				  (v6 ? GK_META_F_IPV6 : GK_META_F_IPV4) |
-				  GK_META_F_L4 | GK_META_F_ORIGIN);
-	p->meta.class = GK_CLASS_TRANSIT;
+	gk_meta_built(&p->meta, v6 ? GK_META_F_IPV6 : GK_META_F_IPV4,
+		      l3 + iphl, 17);
 }
 
 /* Constant offsets for the usual case: IPv4 outside, no VLAN. */
@@ -704,37 +700,26 @@ decap(struct gk_pkt *p, uint8_t *ip, uint32_t len, bool v6, uint32_t l3)
 {
 	uint32_t d = (uint32_t)(ip - p->data) - l3;
 	uint8_t flags = (uint8_t)(p->meta.flags & GK_META_F_VLAN);
-	uint16_t frag;
 
 	move_l2(p->data + d, p->data, l3);
 	p->data += d;
 	p->buf_len -= d;
 	p->len = l3 + len;
 	gk_wr16(p->data + l3 - 2, v6 ? 0x86dd : 0x0800);
-	if (v6) {
-		flags |= GK_META_F_IPV6;
-		p->meta.l4_proto = ip[6];
-		if (ip[6] == 6 || ip[6] == 17 || ip[6] == 58) {
-			flags |= GK_META_F_L4;
-			p->meta.l4_off = (uint16_t)(l3 + 40);
-		} else {
-			if (ip[6] == 44)
-				flags |= GK_META_F_FRAG;
-			p->meta.l4_off = 0;
-		}
+	if (!v6) {
+		gk_meta_ip4(&p->meta, ip, l3);
+		return;
+	}
+	/* No extension header walk: L4 only right after the fixed header. */
+	flags |= GK_META_F_IPV6;
+	p->meta.l4_proto = ip[6];
+	if (ip[6] == 6 || ip[6] == 17 || ip[6] == 58) {
+		flags |= GK_META_F_L4;
+		p->meta.l4_off = (uint16_t)(l3 + 40);
 	} else {
-		flags |= GK_META_F_IPV4;
-		frag = gk_rd16(ip + 6);
-		p->meta.l4_proto = ip[9];
-		if (frag & 0x3fff)
+		if (ip[6] == 44)
 			flags |= GK_META_F_FRAG;
-		if (frag & 0x1fff) {
-			flags |= GK_META_F_LATER_FRAG;
-			p->meta.l4_off = 0;
-		} else {
-			flags |= GK_META_F_L4;
-			p->meta.l4_off = (uint16_t)(l3 + (ip[0] & 0xfu) * 4u);
-		}
+		p->meta.l4_off = 0;
 	}
 	p->meta.flags = flags;
 	p->meta.class = GK_CLASS_TRANSIT;
