@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * Poll-mode worker loop. Per port and pass: rx burst -> metadata check ->
- * class counters -> MAP-E stage on MAPE_CE/MAPE_BR -> L3 stage on TRANSIT
- * and MAP-E survivors -> ICMP errors -> bucket by egress port -> tx
- * bursts; then flush every port and declare a QSBR quiescent state.
- * No malloc, locks or printf here; the only syscalls are the need_wakeup
- * kicks inside the backends.
+ * Poll-mode worker loop. Per pass: each stage's begin and pass hooks
+ * (stage.h), then per port: rx burst (stages' hand-ins first) -> hand-off
+ * (metadata, or the software twin) -> checksum completion -> sort by class
+ * -> each stage's rx on its buckets -> stages' tx hooks -> L3 stage ->
+ * ICMP errors -> bucket by egress port -> tx bursts; then flush every port,
+ * the stages' end hooks and a QSBR quiescent state. No feature is named
+ * here: features are stages, registered in stages.c. No malloc, locks or
+ * printf; the only syscalls are the need_wakeup kicks inside the backends.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,33 +20,39 @@
 
 #include "clock.h"
 #include "cls_tables.h"
-#include "efd.h"
 #include "l4csum.h"
-#include "mape_br.h"
-#include "mape_ce.h"
 #include "mbox.h"
-#include "napt.h"
+#include "stage.h"
 #include "tables.h"
 #include "worker.h"
-#include "worker_nat.h"
-#include "wg_pending.h"
-#include "worker_wg.h"
 
 #define HB_PASSES	64	/* clock refresh period, in passes */
-/* Staged WireGuard bursts sent per pass at most: a full peer queue. */
-#define WG_FLUSH_BURSTS	(GK_WG_PENDING_PER_PEER / GK_BURST)
-/*
- * A burst plus what the CE and BR stages may create (fragments); with
- * NAPT the CE stage runs twice per burst (encap and decap).
- */
-#define STAGE_MAX	(4 * GK_BURST)
 
-/* Buffers for packets the MAP-E stages create: the ingress port's pool. */
-static uint16_t port_alloc(void *arg, struct gk_pkt **pkts, uint16_t n)
+/* Index the registry's stages this worker runs by hook. */
+static void index_stages(struct gk_worker *w)
 {
-	struct gk_port *p = arg;
+	unsigned int i;
 
-	return p->ops->alloc ? p->ops->alloc(p, pkts, n) : 0;
+	for (i = 0; i < w->nr_stages; i++) {
+		const struct gk_stage *s = w->stages[i];
+
+		if (s->begin)
+			w->has_begin[w->nr_begin++] = s;
+		if (s->pass)
+			w->has_pass[w->nr_pass++] = s;
+		if (s->end)
+			w->has_end[w->nr_end++] = s;
+		if (s->handin)
+			w->has_handin[w->nr_handin++] = s;
+		if (s->rx) {
+			w->has_rxs[w->nr_rxs++] = s;
+			w->rx_classes |= s->classes;
+		}
+		if (s->tx)
+			w->has_tx[w->nr_tx++] = s;
+		if (s->idle_fd)
+			w->has_idle[w->nr_idle++] = s;
+	}
 }
 
 int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
@@ -71,47 +79,40 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 	gk_icmp_err_init(&w->icmp, cfg->icmp_rate, 0);
 	w->icmp.stats = &w->stats;
 
-	/* Without cfg->map, MAP-E packets only meet the "no table" drop. */
-	w->mape.stats = &w->stats;
-	if (cfg->map) {
-		w->mape.nr_dom = cfg->map_nr_rules + 1;
-		w->mape.dom = calloc(w->mape.nr_dom, sizeof(*w->mape.dom));
-		if (!w->mape.dom)
-			return -ENOMEM;
-		w->mape.alloc = port_alloc;
-		gk_mape_init(&w->mape, cfg->icmp_rate, 0);
-		/*
-		 * icmp_rate 0 means "send none" here but "default" to the
-		 * MAP-E bucket: an empty bucket that never refills says none.
-		 */
-		if (!cfg->icmp_rate)
-			gk_tb_init(&w->mape.tb, 0, UINT64_MAX);
-	}
-	if (cfg->napt) {
-		int ret = gk_wnat_init(w);
+	for (i = 0; gk_stages[i]; i++) {
+		const struct gk_stage *s = gk_stages[i];
+		int ret;
 
+		if (s->on && !s->on(cfg))
+			continue;
+		if (w->nr_stages == GK_WORKER_STAGES) {
+			gk_worker_fini(w);
+			return -E2BIG;
+		}
+		w->stages[w->nr_stages++] = s;
+		ret = s->init ? s->init(w) : 0;
 		if (ret) {
 			gk_worker_fini(w);
 			return ret;
 		}
 	}
-	if (gk_worker_wg_init(w) || gk_worker_wgce_init(w)) {
-		gk_worker_fini(w);
-		return -ENOMEM;
-	}
+	index_stages(w);
 	atomic_store_explicit(&w->stop, 0, memory_order_relaxed);
 	return 0;
 }
 
 void gk_worker_fini(struct gk_worker *w)
 {
-	gk_worker_wgce_fini(w);
-	gk_worker_wg_fini(w);
-	gk_mape_fini(&w->mape);
-	free(w->mape.dom);
-	w->mape.dom = NULL;
-	w->mape.nr_dom = 0;
-	gk_wnat_fini(w);
+	/* Reverse order; a stage whose init failed is finished too. */
+	while (w->nr_stages) {
+		const struct gk_stage *s = w->stages[--w->nr_stages];
+
+		if (s->fini)
+			s->fini(w);
+	}
+	w->nr_begin = w->nr_pass = w->nr_end = w->nr_handin = 0;
+	w->nr_rxs = w->nr_tx = w->nr_idle = 0;
+	w->rx_classes = 0;
 }
 
 static inline void drop(struct gk_wk_stats *st, struct gk_pkt *p,
@@ -144,121 +145,61 @@ static inline uint32_t meta_word(const struct gk_pkt *p)
 	return w;
 }
 
-/* Per-burst buckets of the packets the MAP-E stages take. */
-struct mape_bkt {
-	struct gk_pkt *ce[GK_BURST], *br[GK_BURST], *wg[GK_BURST];
-	uint16_t nce, nbr, nwg;
-};
-
 /*
- * Not every packet is valid TRANSIT: sort the burst one by one. Returns
- * the transit packets in transit[], MAP-E ones go to mb; the rest are
- * counted and in dropped[].
+ * Not every packet is valid TRANSIT: sort the burst one by one. TRANSIT
+ * and TTL-expired transit go to the L3 list, classes a stage takes to
+ * that stage's bucket; the rest are counted and in dropped[].
  */
 static __attribute__((noinline))
-uint16_t sort_classes(struct gk_wk_stats *st, struct gk_pkt **pkts,
-		      uint16_t n, struct gk_pkt **transit,
-		      struct mape_bkt *mb, struct gk_pkt **dropped,
-		      uint16_t *nd)
+void sort_classes(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n,
+		  struct gk_rx_burst *b, struct gk_pkt **dropped, uint16_t *nd)
 {
-	uint16_t i, nt = 0;
+	struct gk_wk_stats *st = &w->stats;
+	uint16_t i;
 
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
+		uint8_t c = p->meta.class;
 
 		if (p->meta.magic != GK_META_MAGIC ||
-		    p->meta.version != GK_META_VERSION ||
-		    p->meta.class >= GK_CLASS_MAX) {
+		    p->meta.version != GK_META_VERSION || c >= GK_CLASS_MAX) {
 			drop(st, p, GK_WK_DROP_BAD_META, dropped, nd);
 			continue;
 		}
-		if (unlikely(p->meta.class == GK_CLASS_DROPPED)) {
+		if (unlikely(c == GK_CLASS_DROPPED)) {
 			drop(st, p, GK_WK_DROP_PARSE_REFUSED, dropped, nd);
 			continue;
 		}
-		st->class_packets[p->meta.class]++;
+		st->class_packets[c]++;
 		/* TTL-expired transit: the L3 stage drops it, ICMP answers. */
-		if (p->meta.class == GK_CLASS_TRANSIT ||
-		    p->meta.class == GK_CLASS_TTL_EXPIRED)
-			transit[nt++] = p;
-		else if (p->meta.class == GK_CLASS_MAPE_CE)
-			mb->ce[mb->nce++] = p;
-		else if (p->meta.class == GK_CLASS_MAPE_BR)
-			mb->br[mb->nbr++] = p;
-		else if (p->meta.class == GK_CLASS_WG_DATA)
-			mb->wg[mb->nwg++] = p;
+		if (c == GK_CLASS_TRANSIT || c == GK_CLASS_TTL_EXPIRED)
+			b->l3[b->nl3++] = p;
+		else if (w->rx_classes & 1u << c)
+			b->bkt[c][b->n[c]++] = p;
 		else
 			drop(st, p, GK_WK_DROP_UNHANDLED, dropped, nd);
 	}
-	return nt;
 }
 
-/* What a stage call created joins the list, exactly like its own. */
-uint16_t gk_worker_take_extra(struct gk_mape_ctx *mc, struct gk_pkt **stage,
-			   uint16_t nt)
+/* Each stage with a non-empty bucket, in registry order. */
+static void run_stages(struct gk_worker *w, struct gk_port *in,
+		       struct gk_rx_burst *b)
 {
-	uint16_t i;
+	unsigned int i, c;
 
-	for (i = 0; i < mc->nr_extra && i < GK_BURST; i++)
-		stage[nt++] = mc->extra[i];
-	mc->nr_extra = 0;
-	return nt;
-}
+	for (i = 0; i < w->nr_rxs; i++) {
+		const struct gk_stage *s = w->has_rxs[i];
+		uint32_t m = s->classes;
+		bool work = false;
 
-/*
- * MAP-E encap/decap in place. Every packet the stages saw or made joins
- * the L3 list: those left GK_V_NONE (rewritten to TRANSIT) get routed,
- * those dropped for TTL/size get their ICMP error, the rest fall to
- * not_tx(). Returns the new length of stage[] (room: STAGE_MAX).
- */
-static __attribute__((noinline))
-uint16_t mape_stages(struct gk_worker *w, struct gk_port *in,
-		     struct gk_pkt **stage, uint16_t nt, struct mape_bkt *mb,
-		     uint8_t resume)
-{
-	struct gk_mape_ctx *mc = &w->mape;
-	uint16_t i;
-
-	if (unlikely(!mc->map)) {
-		/* Nothing published: no rule can match; count as unmatched. */
-		struct gk_map_dom_stats *dom =
-			gk_mape_dom(mc, w->cfg.map_nr_rules);
-
-		for (i = 0; i < mb->nce; i++)
-			gk_mape_drop(mc, mb->ce[i], dom, GK_MAP_DROP_NO_RULE);
-		for (i = 0; i < mb->nbr; i++)
-			gk_mape_drop(mc, mb->br[i], dom, GK_MAP_DROP_NO_RULE);
-	} else {
-		mc->fib = w->l3.fib;
-		mc->now_ns = w->now_ns;
-		mc->alloc_arg = in;
-		mc->nr_extra = 0;
-		if (mb->nce && w->cfg.napt) {
-			/* NAPT44 around the CE stage, one pass (worker_nat.c) */
-			nt = gk_wnat_ce(w, mb->ce, mb->nce, stage, nt, resume);
-		} else if (mb->nce) {
-			gk_mape_ce_burst(mc, mb->ce, mb->nce);
-			nt = gk_worker_take_extra(mc, stage, nt);
-			/* WireGuard behind the CE: not for l3fwd (worker_wgce.h) */
-			if (unlikely(w->cfg.wg_ce_port))
-				gk_worker_wgce_in(w, mb->ce, mb->nce);
+		while (m && !work) {
+			c = (unsigned int)__builtin_ctz(m);
+			m &= m - 1;
+			work = b->n[c] != 0;
 		}
-		if (mb->nbr) {
-			gk_mape_br_burst(mc, mb->br, mb->nbr);
-			nt = gk_worker_take_extra(mc, stage, nt);
-		}
+		if (work)
+			s->rx(w, in, b);
 	}
-	for (i = 0; i < mb->nce; i++) {
-		/* decapsulated WireGuard data: the caller's rx bucket */
-		if (unlikely(mb->ce[i]->meta.class == GK_CLASS_WG_DATA) &&
-		    mb->ce[i]->verdict == GK_V_NONE)
-			mb->wg[mb->nwg++] = mb->ce[i];
-		else
-			stage[nt++] = mb->ce[i];
-	}
-	for (i = 0; i < mb->nbr; i++)
-		stage[nt++] = mb->br[i];
-	return nt;
 }
 
 /* Send one egress bucket; what the ring refuses counts as tx_full. */
@@ -301,15 +242,6 @@ void not_tx(struct gk_wk_stats *st, struct gk_pkt *p,
 	}
 }
 
-/*
- * rx burst -> metadata check -> L3 stage -> TX buckets -> tx bursts. The
- * checks are made per burst where they can be: one pass proves every
- * packet is valid TRANSIT (the common case) before any per-packet
- * sorting, and only the egress ports that got packets are visited.
- */
-static void route_tx(struct gk_worker *w, struct gk_port *in,
-		     struct gk_pkt **transit, uint16_t nt,
-		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs);
 
 /*
  * Hand-off mode parse: XDP redirected these frames but handed nothing
@@ -339,23 +271,19 @@ void parse_twin(struct gk_worker *w, struct gk_port *in, struct gk_pkt **pkts,
 
 static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 {
-	struct gk_pkt *pkts[GK_BURST], *sorted[STAGE_MAX], *dropped[STAGE_MAX];
+	struct gk_pkt *pkts[GK_BURST], *sorted[GK_STAGE_LIST_MAX];
+	struct gk_pkt *dropped[GK_STAGE_LIST_MAX];
 	struct gk_pkt **transit = pkts;
 	struct gk_wk_stats *st = &w->stats;
 	const uint32_t tw = transit_word();
-	struct mape_bkt mb;
+	struct gk_rx_burst b;
 	uint64_t bytes = 0, errs;
-	uint16_t n, nt, nd = 0, i, nh, got;
+	uint16_t n = 0, nt, nd = 0, i, nh, got;
 	uint32_t odd = 0;
 
-	/*
-	 * WireGuard data other workers received for keypairs we own: first
-	 * (it has waited already) and up to a share of the burst, so our own
-	 * rx can neither starve it nor be starved.
-	 */
-	n = 0;
-	if (unlikely(w->wg_handin) && in->port_id == w->cfg.wg_port_id)
-		n = gk_worker_wg_handin(w, in, pkts, GK_WG_HANDIN_BURST);
+	/* What other workers handed over to us comes first. */
+	for (i = 0; unlikely(i < w->nr_handin); i++)
+		n += w->has_handin[i]->handin(w, in, pkts + n, GK_BURST - n);
 	nh = n;
 	got = gk_port_rx(in, pkts + n, GK_BURST - n);
 	/* An emptied ring: what a hand-off mode switch waits for. */
@@ -377,99 +305,57 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	}
 	st->rx_packets += n;
 	st->rx_bytes += bytes;
-	/* Before MAP-E: its TTL drops are answered by the ICMP stage too. */
-	errs = st->drops[GK_WK_DROP_TTL] + st->drops[GK_WK_DROP_TOO_BIG];
+	/* Before the stages: their TTL drops are answered by ICMP too. */
+	errs = gk_worker_icmp_owed(w);
 	if (likely(!odd)) {
 		st->class_packets[GK_CLASS_TRANSIT] += n;
 		nt = n;
 	} else {
-		mb.nce = mb.nbr = mb.nwg = 0;
-		nt = sort_classes(st, pkts, n, sorted, &mb, dropped, &nd);
-		/* Behind a CE, AllowedIPs win over NAPT + encap. */
-		if (unlikely(w->cfg.wg_ce_port) && mb.nce)
-			nt = gk_worker_wgce_claim(w, mb.ce, &mb.nce, sorted, nt);
-		if (mb.nce | mb.nbr)
-			nt = mape_stages(w, in, sorted, nt, &mb, 0);
-		if (mb.nwg)
-			nt = gk_worker_wg_rx(w, sorted, nt, mb.wg, mb.nwg);
+		memset(b.n, 0, sizeof(b.n));
+		b.l3 = sorted;
+		b.nl3 = 0;
+		b.resume = 0;
+		sort_classes(w, pkts, n, &b, dropped, &nd);
+		run_stages(w, in, &b);
 		transit = sorted;
+		nt = b.nl3;
 	}
-	route_tx(w, in, transit, nt, dropped, nd, errs);
+	gk_worker_route(w, in, transit, nt, dropped, nd, errs);
 	return n;
 }
 
-/*
- * Packets another worker handed over (worker_nat.c), already in buffers of
- * our pool: resume at the NAPT stage they were sent to, then as usual.
- */
-void gk_worker_resume(struct gk_worker *w, struct gk_port *in,
+void gk_worker_resume(struct gk_worker *w, struct gk_port *in, uint8_t cls,
 		      struct gk_pkt **pkts, uint16_t n, uint8_t resume)
 {
-	struct gk_pkt *sorted[STAGE_MAX], *dropped[STAGE_MAX];
-	struct gk_wk_stats *st = &w->stats;
-	struct mape_bkt mb;
-	uint64_t errs;
-	uint16_t nt;
+	struct gk_pkt *sorted[GK_STAGE_LIST_MAX], *dropped[GK_STAGE_LIST_MAX];
+	struct gk_rx_burst b;
+	uint64_t errs = gk_worker_icmp_owed(w);
 
-	errs = st->drops[GK_WK_DROP_TTL] + st->drops[GK_WK_DROP_TOO_BIG];
-	mb.nbr = mb.nwg = 0;
-	mb.nce = n;
-	memcpy(mb.ce, pkts, n * sizeof(*pkts));
-	nt = mape_stages(w, in, sorted, 0, &mb, resume);
-	if (mb.nwg)
-		nt = gk_worker_wg_rx(w, sorted, nt, mb.wg, mb.nwg);
-	route_tx(w, in, sorted, nt, dropped, 0, errs);
+	if (cls >= GK_CLASS_MAX || n > GK_BURST)
+		return;
+	memset(b.n, 0, sizeof(b.n));
+	b.l3 = sorted;
+	b.nl3 = 0;
+	b.resume = resume;
+	memcpy(b.bkt[cls], pkts, n * sizeof(*pkts));
+	b.n[cls] = n;
+	run_stages(w, in, &b);
+	gk_worker_route(w, in, sorted, b.nl3, dropped, 0, errs);
+}
+
+uint64_t gk_worker_icmp_owed(const struct gk_worker *w)
+{
+	return w->stats.drops[GK_WK_DROP_TTL] +
+	       w->stats.drops[GK_WK_DROP_TOO_BIG];
 }
 
 /*
- * Handshake messages genkand sends from behind a MAP-E CE: built, CE
- * encapsulated (worker_wgce.c), then routed like any other packet.
+ * Stages' tx hooks -> L3 stage -> ICMP errors -> TX buckets -> tx bursts.
+ * The checks are made per burst where they can be: one pass proves every
+ * packet is valid TRANSIT (the common case) before any per-packet
+ * sorting, and only the egress ports that got packets are visited.
  */
-static unsigned wg_inject(struct gk_worker *w)
-{
-	struct gk_pkt *pkts[GK_BURST], *dropped[STAGE_MAX];
-	const struct gk_map_table *t = w->mape.map;
-	struct gk_port *port;
-	uint64_t errs;
-	uint16_t n;
-
-	if (!t || t->v6_port_id >= GK_MAX_PORTS ||
-	    !(port = w->cfg.ports[t->v6_port_id]))
-		return 0;
-	n = gk_worker_wgce_inject(w, port, pkts, GK_BURST);
-	if (!n)
-		return 0;
-	errs = w->stats.drops[GK_WK_DROP_TTL] + w->stats.drops[GK_WK_DROP_TOO_BIG];
-	route_tx(w, port, pkts, n, dropped, 0, errs);
-	return n;
-}
-
-/*
- * Packets staged for a handshake (wg_pending.h) leave once their peer has
- * keys: sealed in worker_wg.c, then routed like any sealed packet. Before
- * the ports' bursts, so a peer's staged packets go ahead of its new ones.
- */
-static unsigned wg_flush(struct gk_worker *w)
-{
-	struct gk_pkt *pkts[GK_BURST], *dropped[STAGE_MAX];
-	struct gk_port *in;
-	unsigned total = 0, k;
-	uint64_t errs;
-	uint16_t n;
-
-	for (k = 0; k < WG_FLUSH_BURSTS; k++) {
-		n = gk_worker_wg_flush(w, &in, pkts, GK_BURST);
-		if (!n)
-			break;
-		errs = w->stats.drops[GK_WK_DROP_TTL] +
-		       w->stats.drops[GK_WK_DROP_TOO_BIG];
-		route_tx(w, in, pkts, n, dropped, 0, errs);
-		total += n;
-	}
-	return total;
-}
-
-static void route_tx(struct gk_worker *w, struct gk_port *in,
+void gk_worker_route(struct gk_worker *w, struct gk_port *in,
 		     struct gk_pkt **transit, uint16_t nt,
 		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs)
 {
@@ -480,9 +366,9 @@ static void route_tx(struct gk_worker *w, struct gk_port *in,
 	uint32_t tmask = 0;
 	uint16_t nto = 0, i;
 
-	/* WireGuard off: this one pointer check is all it costs. */
-	if (unlikely(w->wgp) && nt)
-		gk_worker_wg_tx(w, transit, nt);
+	/* No stage with a tx hook: this one count check is all it costs. */
+	for (i = 0; unlikely(i < w->nr_tx) && nt; i++)
+		w->has_tx[i]->tx(w, transit, nt);
 
 	if (likely(nt)) {
 		if (likely(w->l3.fib)) {
@@ -545,7 +431,6 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 {
 	struct gk_wk_stats *st = &w->stats;
 	struct gk_tables *t = NULL;
-	struct gk_map_table *m = NULL;
 	unsigned int total = 0, i;
 	uint64_t c0 = gk_cycles(), c1;
 
@@ -558,21 +443,12 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	if (w->cfg.tables)
 		t = rcu_dereference(*w->cfg.tables);
 	w->l3.fib = t ? t->fib : NULL;
-	if (w->cfg.map)
-		m = rcu_dereference(*w->cfg.map);
-	w->mape.map = m;
-	w->wgp = w->cfg.wg ? rcu_dereference(*w->cfg.wg) : NULL;
+	for (i = 0; i < w->nr_begin; i++)
+		w->has_begin[i]->begin(w);
 
-	if (w->cfg.napt) {
-		gk_napt_set_now(w->cfg.napt, w->now_ns);
-		/* Handed-over packets first: they have waited already. */
-		if (w->cfg.handoff)
-			total += gk_wnat_drain(w);
-	}
-	if (unlikely(w->cfg.wg_inject))
-		total += wg_inject(w);
-	if (unlikely(w->wg_pending && w->wg_pending->used))
-		total += wg_flush(w);
+	/* Work queued elsewhere (hand-offs, injections, pending packets). */
+	for (i = 0; i < w->nr_pass; i++)
+		total += w->has_pass[i]->pass(w);
 	for (i = 0; i < w->nr_rx; i++)
 		total += poll_port(w, w->rx[i]);
 	for (i = 0; i < w->nr_rx; i++)
@@ -580,10 +456,9 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	if (w->cfg.mbox)
 		gk_mbox_poll(w->cfg.mbox, w);
 
+	for (i = 0; i < w->nr_end; i++)
+		w->has_end[i]->end(w);
 	w->l3.fib = NULL;
-	w->mape.map = NULL;
-	w->mape.fib = NULL;
-	w->wgp = NULL;
 	rcu_quiescent_state();
 	st->polls++;
 	c1 = gk_cycles();
@@ -596,38 +471,17 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 
 #define IDLE_WAIT_MS	10	/* bounded: the heartbeat keeps beating */
 
-/* Adds an eventfd to the poll set; its index, or GK_MAX_PORTS + 2 for none. */
-static unsigned int poll_efd(struct pollfd *pfd, unsigned int *n, int fd)
-{
-	if (fd <= 0)
-		return GK_MAX_PORTS + 2;
-	pfd[*n].fd = fd;
-	pfd[*n].events = POLLIN;
-	return (*n)++;
-}
-
-/* Counts the wake-up of an eventfd that ended the sleep, and resets it. */
-static void efd_woke(const struct pollfd *pfd, unsigned int n,
-		     unsigned int i, uint64_t *wakes, uint64_t *fail)
-{
-	if (i >= n || !(pfd[i].revents & POLLIN))
-		return;
-	if (gk_efd_drain(pfd[i].fd))
-		(*fail)++;
-	else
-		(*wakes)++;
-}
-
 /*
- * Sleep until a socket has rx work, an eventfd says a ring of ours has,
- * or IDLE_WAIT_MS pass. QSBR: an offline thread never holds up a grace
- * period, so the daemon can still publish and free snapshots while we
- * sleep.
+ * Sleep until a socket has rx work, a stage's eventfd says a ring of its
+ * has, or IDLE_WAIT_MS pass. QSBR: an offline thread never holds up a
+ * grace period, so the daemon can still publish and free snapshots while
+ * we sleep.
  */
 static void idle_wait(struct gk_worker *w)
 {
-	struct pollfd pfd[GK_MAX_PORTS + 2];
-	unsigned int i, n = 0, inj, wake;
+	struct pollfd pfd[GK_MAX_PORTS + GK_WORKER_STAGES];
+	unsigned int at[GK_WORKER_STAGES];
+	unsigned int i, k, n = 0;
 
 	for (i = 0; i < w->nr_rx; i++) {
 		struct gk_port *p = w->rx[i];
@@ -637,21 +491,39 @@ static void idle_wait(struct gk_worker *w)
 	}
 	if (!n)
 		return;		/* nothing to sleep on: keep spinning */
-	/* genkand's handshakes behind a CE must not wait out the sleep */
-	inj = poll_efd(pfd, &n, w->cfg.wg_inject ? w->cfg.wg_inject_efd : -1);
-	/* other workers' WireGuard hand-offs (worker_wg.h gk_wg_wake) */
-	wake = poll_efd(pfd, &n, w->wg_handin ?
-			w->cfg.wg_wake[w->cfg.id].efd : -1);
-	if (wake < n && !gk_worker_wg_sleep(w))
-		return;
-	rcu_thread_offline();
-	/* Reset after the wake only: the next pass drains the rings. */
-	if (poll(pfd, n, IDLE_WAIT_MS) > 0) {
-		efd_woke(pfd, n, inj, &w->wgce.inject_wakes, &w->wgce.wake_fail);
-		efd_woke(pfd, n, wake, &w->wg_woken, &w->wg_wake_fail);
+	for (i = 0; i < w->nr_idle; i++) {
+		const struct gk_stage *s = w->has_idle[i];
+		int fd = s->idle_fd(w);
+
+		at[i] = fd < 0 ? UINT32_MAX : n;
+		if (fd < 0)
+			continue;
+		pfd[n].fd = fd;
+		pfd[n].events = POLLIN;
+		pfd[n++].revents = 0;
 	}
-	if (wake < n)
-		gk_worker_wg_awake(w);
+	/* A stage that finds work already cancels the sleep. */
+	for (i = 0; i < w->nr_idle; i++) {
+		const struct gk_stage *s = w->has_idle[i];
+
+		if (!s->idle_enter || s->idle_enter(w))
+			continue;
+		for (k = 0; k < i; k++)
+			if (w->has_idle[k]->idle_leave)
+				w->has_idle[k]->idle_leave(w, false);
+		return;
+	}
+	rcu_thread_offline();
+	if (poll(pfd, n, IDLE_WAIT_MS) <= 0)
+		for (i = 0; i < n; i++)
+			pfd[i].revents = 0;
+	for (i = 0; i < w->nr_idle; i++) {
+		const struct gk_stage *s = w->has_idle[i];
+
+		if (s->idle_leave)
+			s->idle_leave(w, at[i] < n &&
+					 (pfd[at[i]].revents & POLLIN));
+	}
 	rcu_thread_online();
 	w->now_ns = gk_mono_ns();
 	atomic_store_explicit(&w->heartbeat_ns, w->now_ns,

@@ -30,6 +30,9 @@
 #include "worker_wgce.h"
 
 struct gk_tables;
+struct gk_stage;
+
+#define GK_WORKER_STAGES	16	/* registry entries at most */
 struct gk_cls_tables;
 struct gk_nreq_ring;
 struct gk_map_table;
@@ -126,6 +129,19 @@ struct gk_worker {
 	bool started;
 
 	/* Below: worker-private. */
+	/*
+	 * The stages this worker runs (stage.h; on() said yes, init done),
+	 * in registry order, and per hook the ones that have it.
+	 */
+	const struct gk_stage *stages[GK_WORKER_STAGES];
+	unsigned int nr_stages;
+	const struct gk_stage *has_begin[GK_WORKER_STAGES], *has_pass[GK_WORKER_STAGES],
+		*has_end[GK_WORKER_STAGES], *has_handin[GK_WORKER_STAGES],
+		*has_rxs[GK_WORKER_STAGES], *has_tx[GK_WORKER_STAGES],
+		*has_idle[GK_WORKER_STAGES];
+	unsigned int nr_begin, nr_pass, nr_end, nr_handin, nr_rxs, nr_tx,
+		nr_idle;
+	uint32_t rx_classes;		/* classes some stage takes */
 	struct gk_l3fwd_ctx l3;
 	struct gk_icmp_err_ctx icmp;
 	/*

@@ -13,6 +13,7 @@
 #include "handoff.h"
 #include "mape_ce.h"
 #include "napt.h"
+#include "stage.h"
 #include "worker_nat.h"
 #include "worker_wgce.h"
 
@@ -291,10 +292,39 @@ unsigned gk_wnat_drain(struct gk_worker *w)
 				outs[no++] = p;
 		}
 		if (no)
-			gk_worker_resume(w, port, outs, no, GK_HANDOFF_OUT);
+			gk_worker_resume(w, port, GK_CLASS_MAPE_CE, outs, no,
+					 GK_HANDOFF_OUT);
 		if (ni)
-			gk_worker_resume(w, port, ins, ni, GK_HANDOFF_IN);
+			gk_worker_resume(w, port, GK_CLASS_MAPE_CE, ins, ni,
+					 GK_HANDOFF_IN);
 		total += k;
 	}
 	return total;
 }
+
+static bool nat_on(const struct gk_worker_cfg *cfg)
+{
+	return cfg->napt != NULL;
+}
+
+static void nat_begin(struct gk_worker *w)
+{
+	gk_napt_set_now(w->cfg.napt, w->now_ns);
+}
+
+/* Handed-over packets first: they have waited already. */
+static unsigned nat_pass(struct gk_worker *w)
+{
+	return w->cfg.handoff ? gk_wnat_drain(w) : 0;
+}
+
+/* NAPT44 sits around the MAP-E CE stage (worker_mape.c calls gk_wnat_ce);
+ * on its own it owns its sessions and drains the hand-off rings. */
+const struct gk_stage gk_stage_napt = {
+	.name = "napt",
+	.on = nat_on,
+	.init = gk_wnat_init,
+	.fini = gk_wnat_fini,
+	.begin = nat_begin,
+	.pass = nat_pass,
+};

@@ -23,10 +23,8 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 /* Pops what other workers handed over and runs it; returns packets. */
 unsigned gk_wnat_drain(struct gk_worker *w);
 
-/* worker.c helpers shared with worker_nat.c */
+/* worker_mape.c: what the MAP-E stage made joins the L3 list. */
 uint16_t gk_worker_take_extra(struct gk_mape_ctx *mc, struct gk_pkt **stage,
 			      uint16_t nt);
-void gk_worker_resume(struct gk_worker *w, struct gk_port *in,
-		      struct gk_pkt **pkts, uint16_t n, uint8_t resume);
 
 #endif

@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <urcu-qsbr.h>
+
 #include "efd.h"
 #include "mape_ce.h"
 #include "port.h"
 #include "spsc.h"
+#include "stage.h"
 #include "wg_data.h"
 #include "wg_pending.h"
 #include "worker.h"
@@ -475,3 +478,117 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 	if (m)
 		seal(w, tun, m);
 }
+
+static bool wg_on(const struct gk_worker_cfg *cfg)
+{
+	return cfg->wg != NULL;
+}
+
+static void wg_begin(struct gk_worker *w)
+{
+	w->wgp = rcu_dereference(*w->cfg.wg);
+}
+
+static void wg_end(struct gk_worker *w)
+{
+	w->wgp = NULL;
+}
+
+/* Staged WireGuard bursts sent per pass at most: a full peer queue. */
+#define WG_FLUSH_BURSTS	(GK_WG_PENDING_PER_PEER / GK_BURST)
+
+/*
+ * Packets pending a handshake (wg_pending.h) leave once their peer has
+ * keys: sealed here, then routed like any sealed packet. Before the
+ * ports' bursts, so a peer's pending packets go ahead of its new ones.
+ */
+static unsigned wg_pass(struct gk_worker *w)
+{
+	struct gk_pkt *pkts[GK_BURST], *dropped[GK_STAGE_LIST_MAX];
+	struct gk_port *in;
+	unsigned total = 0, k;
+	uint16_t n;
+
+	if (likely(!w->wg_pending || !w->wg_pending->used))
+		return 0;
+	for (k = 0; k < WG_FLUSH_BURSTS; k++) {
+		n = gk_worker_wg_flush(w, &in, pkts, GK_BURST);
+		if (!n)
+			break;
+		gk_worker_route(w, in, pkts, n, dropped, 0,
+				gk_worker_icmp_owed(w));
+		total += n;
+	}
+	return total;
+}
+
+/*
+ * Data other workers received for keypairs we own: first (it has waited
+ * already) and up to a share of the burst, so our own rx can neither
+ * starve it nor be starved.
+ */
+static uint16_t wg_handin(struct gk_worker *w, struct gk_port *in,
+			  struct gk_pkt **pkts, uint16_t room)
+{
+	if (likely(!w->wg_handin) || in->port_id != w->cfg.wg_port_id)
+		return 0;
+	return gk_worker_wg_handin(w, in, pkts, room < GK_WG_HANDIN_BURST ?
+				   room : GK_WG_HANDIN_BURST);
+}
+
+static void wg_rx(struct gk_worker *w, struct gk_port *in,
+		  struct gk_rx_burst *b)
+{
+	b->nl3 = gk_worker_wg_rx(w, b->l3, b->nl3, b->bkt[GK_CLASS_WG_DATA],
+				 b->n[GK_CLASS_WG_DATA]);
+	b->n[GK_CLASS_WG_DATA] = 0;
+}
+
+/* Routed packets whose destination a peer's AllowedIPs cover: sealed. */
+static void wg_tx(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n)
+{
+	if (likely(w->wgp))
+		gk_worker_wg_tx(w, pkts, n);
+}
+
+/* Other workers' hand-offs wake us through our eventfd (gk_wg_wake). */
+static int wg_idle_fd(struct gk_worker *w)
+{
+	return w->wg_handin ? w->cfg.wg_wake[w->cfg.id].efd : -1;
+}
+
+static bool wg_idle_enter(struct gk_worker *w)
+{
+	return !w->wg_handin || gk_worker_wg_sleep(w);
+}
+
+static void wg_idle_leave(struct gk_worker *w, bool ready)
+{
+	if (!w->wg_handin)
+		return;
+	/* Reset after the wake only: the next pass drains the rings. */
+	if (ready) {
+		if (gk_efd_drain(w->cfg.wg_wake[w->cfg.id].efd))
+			w->wg_wake_fail++;
+		else
+			w->wg_woken++;
+	}
+	gk_worker_wg_awake(w);
+}
+
+const struct gk_stage gk_stage_wg = {
+	.name = "wireguard",
+	.classes = 1u << GK_CLASS_WG_DATA,
+	.on = wg_on,
+	.init = gk_worker_wg_init,
+	.fini = gk_worker_wg_fini,
+	.begin = wg_begin,
+	.pass = wg_pass,
+	.end = wg_end,
+	.handin = wg_handin,
+	.rx = wg_rx,
+	.tx = wg_tx,
+	.idle_fd = wg_idle_fd,
+	.idle_enter = wg_idle_enter,
+	.idle_leave = wg_idle_leave,
+};

@@ -11,6 +11,7 @@
 #include "map_table.h"
 #include "port.h"
 #include "spsc.h"
+#include "stage.h"
 #include "wg_data.h"
 #include "worker.h"
 #include "worker_wg.h"
@@ -272,3 +273,58 @@ uint16_t gk_worker_wgce_inject(struct gk_worker *w, struct gk_port *port,
 	w->wgce.injected += ok;
 	return n;
 }
+
+static bool wgce_on(const struct gk_worker_cfg *cfg)
+{
+	return cfg->wg_ce_port != 0;
+}
+
+/*
+ * Handshake messages genkand sends from behind a MAP-E CE: built, CE
+ * encapsulated, then routed like any other packet.
+ */
+static unsigned wgce_pass(struct gk_worker *w)
+{
+	struct gk_pkt *pkts[GK_BURST], *dropped[GK_STAGE_LIST_MAX];
+	const struct gk_map_table *t = w->mape.map;
+	struct gk_port *port;
+	uint16_t n;
+
+	if (likely(!w->cfg.wg_inject) || !t ||
+	    t->v6_port_id >= GK_MAX_PORTS ||
+	    !(port = w->cfg.ports[t->v6_port_id]))
+		return 0;
+	n = gk_worker_wgce_inject(w, port, pkts, GK_BURST);
+	if (!n)
+		return 0;
+	gk_worker_route(w, port, pkts, n, dropped, 0, gk_worker_icmp_owed(w));
+	return n;
+}
+
+/* genkand's handshakes behind a CE must not wait out an idle sleep. */
+static int wgce_idle_fd(struct gk_worker *w)
+{
+	return w->cfg.wg_inject && w->cfg.wg_inject_efd > 0 ?
+	       w->cfg.wg_inject_efd : -1;
+}
+
+static void wgce_idle_leave(struct gk_worker *w, bool ready)
+{
+	if (!ready)
+		return;
+	if (gk_efd_drain(w->cfg.wg_inject_efd))
+		w->wgce.wake_fail++;
+	else
+		w->wgce.inject_wakes++;
+}
+
+/* Runs after the MAP-E CE stage took this pass's table (begin). */
+const struct gk_stage gk_stage_wgce = {
+	.name = "wireguard_ce",
+	.on = wgce_on,
+	.init = gk_worker_wgce_init,
+	.fini = gk_worker_wgce_fini,
+	.pass = wgce_pass,
+	.idle_fd = wgce_idle_fd,
+	.idle_leave = wgce_idle_leave,
+};
