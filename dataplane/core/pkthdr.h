@@ -2,8 +2,9 @@
 /*
  * Packet header helpers every stage shares: unaligned loads and stores of
  * header fields, TTL/hop limit decrement, the metadata of a packet after
- * encapsulation or decapsulation. Inline, because stages use them per
- * packet; none allocates or fails.
+ * encapsulation or decapsulation: inline, because stages use them per
+ * packet. The ICMP error headers (pkthdr.c) are out of line: errors are
+ * rare. None allocates or fails.
  */
 #ifndef GK_PKTHDR_H
 #define GK_PKTHDR_H
@@ -135,5 +136,29 @@ static inline void gk_meta_ip4(struct gk_xdp_meta *m, const uint8_t *ip,
 	m->flags = flags;
 	m->class = GK_CLASS_TRANSIT;
 }
+
+/*
+ * ICMP errors built in place, at ip, from the offending packet: the q
+ * bytes at quote (which may overlap ip: the quote moves first) go behind
+ * the new headers, then src and dst are read (they may point into the
+ * packet, the moved quote included) and the headers written, checksums
+ * included. The caller has sized q (RFC 1812 4.3.2.3, RFC 4443 2.4(c))
+ * and the buffer. Both return the new IP packet's length.
+ *
+ * IPv4 + ICMP (RFC 792): precedence 6 (RFC 1812 4.3.2.5), DF and no ID
+ * (RFC 6864 4.1), TTL 64; the low half of the second word holds mtu
+ * (RFC 1191 4 next-hop MTU; 0 for other errors). 28 + q bytes.
+ */
+uint32_t gk_icmp4_err_build(uint8_t *ip, const uint8_t *quote, uint32_t q,
+			    const uint8_t *src, const uint8_t *dst,
+			    uint8_t type, uint8_t code, uint16_t mtu);
+/*
+ * IPv6 + ICMPv6 (RFC 4443 2.1): traffic class and flow label 0, hop limit
+ * 255; word is the second 32-bit word (RFC 4443 3.2 MTU, 3.4 pointer,
+ * else 0); checksum over the RFC 8200 8.1 pseudo-header. 48 + q bytes.
+ */
+uint32_t gk_icmp6_err_build(uint8_t *ip, const uint8_t *quote, uint32_t q,
+			    const uint8_t *src, const uint8_t *dst,
+			    uint8_t type, uint8_t code, uint32_t word);
 
 #endif

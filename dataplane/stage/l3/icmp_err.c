@@ -3,7 +3,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "csum.h"
 #include "icmp_err.h"
 #include "pkthdr.h"
 #include "ratelimit.h"
@@ -23,9 +22,6 @@
 
 #define IP4_DF		0x4000
 #define IP4_OFFSET	0x1fff
-
-/* RFC 1812 4.3.2.5: precedence 6 (internetwork control) on errors. */
-#define IP4_TOS_ERR	0xc0
 
 #define NO_EVENT	(-1)
 
@@ -130,8 +126,8 @@ static int answer4(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 	const struct gk_fib_port *port;
 	const struct gk_fib_nh *nh;
 	uint32_t l3 = p->meta.l3_off, ihl, dlen, q, mtu = 0, dst_be;
-	uint8_t *ip = p->data + l3, *icmp, smac[6], sender[4];
-	uint16_t frag, csum;
+	uint8_t *ip = p->data + l3, smac[6], type, code;
+	uint16_t frag;
 
 	if (unlikely(l3 < ETH_HLEN_ || l3 + IP4_HLEN > p->len))
 		return GK_WK_EV_ICMP_SUPPRESSED;
@@ -184,41 +180,19 @@ static int answer4(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 		return GK_WK_EV_ICMP_RATELIMITED;
 
 	memcpy(smac, p->data + 6, 6);
-	memcpy(sender, ip + 12, 4);
-	memmove(ip + IP4_HLEN + ICMP_HLEN, ip, q);
 	l2_reply(p, smac, port);
-
-	ip[0] = 0x45;
-	ip[1] = IP4_TOS_ERR;
-	gk_wr16(ip + 2, (uint16_t)(IP4_HLEN + ICMP_HLEN + q));
-	/* RFC 6864 4.1: an atomic datagram (DF, not a fragment) needs no ID */
-	gk_wr16(ip + 4, 0);
-	gk_wr16(ip + 6, IP4_DF);
-	ip[8] = 64;
-	ip[9] = P_ICMP;
-	gk_wr16(ip + 10, 0);
-	memcpy(ip + 12, port->addr4, 4);
-	memcpy(ip + 16, sender, 4);
-	csum = gk_csum_ip4_hdr(ip, IP4_HLEN);
-	memcpy(ip + 10, &csum, 2);
-
-	icmp = ip + IP4_HLEN;
 	if (too_big) {
 		/* RFC 792 Destination Unreachable, RFC 1191 4 next-hop MTU */
-		icmp[0] = 3;
-		icmp[1] = 4;
+		type = 3;
+		code = 4;
 	} else {
 		/* RFC 792 Time Exceeded, code 0: TTL exceeded in transit */
-		icmp[0] = 11;
-		icmp[1] = 0;
+		type = 11;
+		code = 0;
 	}
-	gk_wr16(icmp + 2, 0);
-	gk_wr16(icmp + 4, 0);
-	gk_wr16(icmp + 6, (uint16_t)mtu);
-	csum = gk_csum_fold(gk_csum_partial(icmp, ICMP_HLEN + q, 0));
-	memcpy(icmp + 2, &csum, 2);
-
-	p->len = l3 + IP4_HLEN + ICMP_HLEN + q;
+	/* back to the sender (ip + 12), which the quote leaves in place */
+	p->len = l3 + gk_icmp4_err_build(ip, ip, q, port->addr4, ip + 12, type,
+					 code, (uint16_t)mtu);
 	sent(p, l3 + IP4_HLEN, P_ICMP);
 	return too_big ? GK_WK_EV_ICMP_FRAG_NEEDED :
 			 GK_WK_EV_ICMP_TIME_EXCEEDED;
@@ -229,9 +203,8 @@ static int answer6(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 	const bool too_big = p->drop_reason == GK_WK_DROP_TOO_BIG;
 	const struct gk_fib_port *port;
 	const struct gk_fib_nh *nh;
-	uint32_t l3 = p->meta.l3_off, l4, dlen, q, mtu = 0, sum;
-	uint8_t *ip = p->data + l3, *icmp, smac[6], sender[16], ph[8];
-	uint16_t csum;
+	uint32_t l3 = p->meta.l3_off, l4, dlen, q, mtu = 0;
+	uint8_t *ip = p->data + l3, smac[6];
 
 	if (unlikely(l3 < ETH_HLEN_ || l3 + IP6_HLEN > p->len))
 		return GK_WK_EV_ICMP_SUPPRESSED;
@@ -284,41 +257,15 @@ static int answer6(struct gk_icmp_err_ctx *ctx, struct gk_pkt *p)
 		return GK_WK_EV_ICMP_RATELIMITED;
 
 	memcpy(smac, p->data + 6, 6);
-	memcpy(sender, ip + 8, 16);
-	memmove(ip + IP6_HLEN + ICMP_HLEN, ip, q);
 	l2_reply(p, smac, port);
-
-	/* RFC 8200 3 */
-	gk_wr32(ip, 0x60000000);
-	gk_wr16(ip + 4, (uint16_t)(ICMP_HLEN + q));
-	ip[6] = P_ICMPV6;
-	ip[7] = 255;
 	/*
-	 * RFC 4443 2.2: the port's own address; genkan routes, so the
-	 * packet was never addressed to one of ours.
+	 * RFC 4443 3.2 Packet Too Big, or 3.3 Time Exceeded code 0 (hop
+	 * limit). RFC 4443 2.2: from the port's own address (genkan routes,
+	 * so the packet was never addressed to one of ours) back to the
+	 * sender (ip + 8, which the quote leaves in place).
 	 */
-	memcpy(ip + 8, port->addr6, 16);
-	memcpy(ip + 24, sender, 16);
-
-	icmp = ip + IP6_HLEN;
-	if (too_big) {
-		icmp[0] = 2;		/* RFC 4443 3.2 */
-		icmp[1] = 0;
-	} else {
-		icmp[0] = 3;	/* RFC 4443 3.3, code 0: hop limit */
-		icmp[1] = 0;
-	}
-	gk_wr16(icmp + 2, 0);
-	gk_wr32(icmp + 4, mtu);
-	/* RFC 8200 8.1 pseudo-header: addresses, length, next header */
-	gk_wr32(ph, ICMP_HLEN + q);
-	gk_wr32(ph + 4, P_ICMPV6);
-	sum = gk_csum_partial(ip + 8, 32, 0);
-	sum = gk_csum_partial(ph, sizeof(ph), sum);
-	csum = gk_csum_fold(gk_csum_partial(icmp, ICMP_HLEN + q, sum));
-	memcpy(icmp + 2, &csum, 2);
-
-	p->len = l3 + IP6_HLEN + ICMP_HLEN + q;
+	p->len = l3 + gk_icmp6_err_build(ip, ip, q, port->addr6, ip + 8,
+					 too_big ? 2 : 3, 0, mtu);
 	sent(p, l3 + IP6_HLEN, P_ICMPV6);
 	return too_big ? GK_WK_EV_ICMP_PKT_TOO_BIG :
 			 GK_WK_EV_ICMP_TIME_EXCEEDED;

@@ -460,8 +460,7 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	const struct gk_fib_port *port;
 	uint32_t l3 = p->meta.l3_off, l4 = p->meta.l4_off, e4, q, tot, dom_i;
 	uint32_t mtu = 0, v4;
-	uint8_t *icmp6, *e6, *ip, *icmp, type, code;
-	uint16_t csum;
+	uint8_t *icmp6, *e6, *ip, type, code;
 
 	if (p->meta.l4_proto != 58 || !(p->meta.flags & GK_META_F_L4) ||
 	    l4 + 8 + 40 + 20 > p->len)
@@ -532,31 +531,11 @@ int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		q = tot;
 	if (q > IP4_ERR_QUOTE)
 		q = IP4_ERR_QUOTE;
-	memmove(p->data + l3 + 28, ip, q);
-	ip = p->data + l3;
-	ip[0] = 0x45;
-	ip[1] = 0xc0;		/* RFC 1812 4.3.2.5 */
-	gk_wr16(ip + 2, (uint16_t)(28 + q));
-	gk_wr16(ip + 4, 0);
-	gk_wr16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = 1;
-	gk_wr16(ip + 10, 0);
-	memcpy(ip + 12, port->addr4, 4);
-	gk_wr32(ip + 16, gk_rd32(ip + 28 + 12));	/* the inner sender */
-	csum = gk_csum_ip4_hdr(ip, 20);
-	memcpy(ip + 10, &csum, 2);
-	icmp = ip + 20;
-	icmp[0] = type;
-	icmp[1] = code;
-	gk_wr16(icmp + 2, 0);
-	gk_wr16(icmp + 4, 0);
-	gk_wr16(icmp + 6, (uint16_t)mtu);
-	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, 0));
-	memcpy(icmp + 2, &csum, 2);
-
+	/* to the inner sender, as the moved quote has it */
+	p->len = l3 + gk_icmp4_err_build(p->data + l3, ip, q, port->addr4,
+					 p->data + l3 + 28 + 12, type, code,
+					 (uint16_t)mtu);
 	gk_wr16(p->data + l3 - 2, 0x0800);
-	p->len = l3 + 28 + q;
 	gk_meta_built(&p->meta, GK_META_F_IPV4, l3 + 20, 1);
 	dom->icmp_translated++;
 	return 0;
@@ -584,8 +563,7 @@ void frag_needed(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	const struct gk_map_table *t = ctx->map;
 	const struct gk_fib_port *port = gk_fib_port(ctx->fib, t->v4_port_id);
 	uint32_t l3 = p->meta.l3_off, q;
-	uint8_t *ip = p->data + l3, *icmp, src[4];
-	uint16_t csum;
+	uint8_t *ip = p->data + l3;
 
 	if ((gk_rd16(ip + 6) & 0x1fff) ||
 	    (ip[9] == 1 && !icmp4_query(ip[(ip[0] & 0xfu) * 4u]))) {
@@ -601,29 +579,9 @@ void frag_needed(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		return;
 	}
 	q = len < IP4_ERR_QUOTE ? len : IP4_ERR_QUOTE;
-	memcpy(src, ip + 12, 4);
-	memmove(ip + 28, ip, q);
-	ip[0] = 0x45;
-	ip[1] = 0xc0;		/* RFC 1812 4.3.2.5 */
-	gk_wr16(ip + 2, (uint16_t)(28 + q));
-	gk_wr16(ip + 4, 0);
-	gk_wr16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = 1;
-	gk_wr16(ip + 10, 0);
-	memcpy(ip + 12, port->addr4, 4);
-	memcpy(ip + 16, src, 4);
-	csum = gk_csum_ip4_hdr(ip, 20);
-	memcpy(ip + 10, &csum, 2);
-	icmp = ip + 20;
-	icmp[0] = 3;
-	icmp[1] = 4;
-	gk_wr16(icmp + 2, 0);
-	gk_wr16(icmp + 4, 0);
-	gk_wr16(icmp + 6, t->tunnel_mtu);
-	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, 0));
-	memcpy(icmp + 2, &csum, 2);
-	p->len = l3 + 28 + q;
+	/* back to the sender (ip + 12), which the quote leaves in place */
+	p->len = l3 + gk_icmp4_err_build(ip, ip, q, port->addr4, ip + 12, 3, 4,
+					 t->tunnel_mtu);
 	gk_meta_built(&p->meta, GK_META_F_IPV4, l3 + 20, 1);
 	dom->frag_needed_sent++;
 }

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "csum.h"
 #include "mape_br.h"
 
 /* RFC 4443 2.4(c): an error must fit the minimum IPv6 MTU. */
@@ -82,9 +81,8 @@ static __attribute__((noinline, cold))
 void unreach6(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 	      struct gk_map_dom_stats *dom, enum gk_map_drop why)
 {
-	uint32_t l3 = p->meta.l3_off, q, sum;
-	uint8_t *ip = p->data + l3, *icmp, dst[16], ph[8];
-	uint16_t csum;
+	uint32_t l3 = p->meta.l3_off, q;
+	uint8_t *ip = p->data + l3;
 
 	dom->drops[why]++;
 	q = 40u + gk_rd16(ip + 4);
@@ -100,27 +98,9 @@ void unreach6(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		gk_wk_drop(ctx->stats, p, GK_WK_DROP_MAPE);
 		return;
 	}
-	memcpy(dst, ip + 8, 16);
-	memmove(ip + 48, ip, q);
-	gk_wr32(ip, 0x60000000u);
-	gk_wr16(ip + 4, (uint16_t)(8 + q));
-	ip[6] = 58;
-	ip[7] = 255;
-	memcpy(ip + 8, ctx->map->br_addr, 16);
-	memcpy(ip + 24, dst, 16);
-	icmp = ip + 40;
-	icmp[0] = 1;
-	icmp[1] = 5;
-	gk_wr16(icmp + 2, 0);
-	gk_wr32(icmp + 4, 0);
-	/* RFC 8200 8.1 pseudo-header */
-	gk_wr32(ph, 8 + q);
-	gk_wr32(ph + 4, 58);
-	sum = gk_csum_partial(ip + 8, 32, 0);
-	sum = gk_csum_partial(ph, sizeof(ph), sum);
-	csum = gk_csum_fold(gk_csum_partial(icmp, 8 + q, sum));
-	memcpy(icmp + 2, &csum, 2);
-	p->len = l3 + 48 + q;
+	/* back to the CE (ip + 8), which the quote leaves in place */
+	p->len = l3 + gk_icmp6_err_build(ip, ip, q, ctx->map->br_addr, ip + 8,
+					 1, 5, 0);
 	gk_meta_built(&p->meta, GK_META_F_IPV6, l3 + 40, 58);
 	dom->icmp_unreach_sent++;
 }
