@@ -485,6 +485,86 @@ static __always_inline int classify(struct cursor *c, struct pinfo *pi)
 	return GK_CLASS_NON_IP;
 }
 
+#define GK_L3_OFF_MAX	(14 + 4 * GK_VLAN_MAX)
+
+/*
+ * Rule 10, L4 services (front door), after rules 1-9 and only with
+ * GK_CFG_F_L4 (rodata: [l4-service]s configured): a LOCAL, TRANSIT or
+ * TTL_EXPIRED packet that is TCP or UDP, not a fragment, right after the
+ * IP header (IPv6: no extension header), to (family, proto, dst port, dst)
+ * in gk_l4svc becomes L4_SERVICE (the TTL does not matter: it is for us),
+ * L4 metadata and flow_hash as for TRANSIT; its L4 header cut short:
+ * DROP TRUNC_L4. A global function: the verifier checks it once, on its
+ * own, instead of once per state the parse above can end in.
+ */
+__attribute__((noinline)) int gk_l4_service(struct xdp_md *ctx,
+					     struct pinfo *pi, int cls)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct gk_l4_key k = {};
+	__u32 off, l4, end, need, src[4] = {};
+	struct ipv6hdr *ip6h;
+	struct iphdr *iph;
+	__u8 *th;
+
+	if (!pi)
+		return cls;
+	off = pi->l3_off;
+	if (off > GK_L3_OFF_MAX)
+		return cls;
+	if (pi->flags & GK_META_F_IPV4) {
+		iph = data + off;
+		if ((void *)(iph + 1) > data_end ||
+		    (iph->frag_off & bpf_htons(IP_MF_ | IP_OFFSET_)))
+			return cls;
+		k.family = 4;
+		k.proto = iph->protocol;
+		k.addr[0] = iph->daddr;
+		src[0] = iph->saddr;
+		l4 = off + iph->ihl * 4;
+		end = off + bpf_ntohs(iph->tot_len);
+	} else {
+		ip6h = data + off;
+		if ((void *)(ip6h + 1) > data_end)
+			return cls;
+		k.family = 6;
+		k.proto = ip6h->nexthdr;
+		__builtin_memcpy(k.addr, &ip6h->daddr, sizeof(k.addr));
+		__builtin_memcpy(src, &ip6h->saddr, sizeof(src));
+		l4 = off + sizeof(*ip6h);
+		end = l4 + bpf_ntohs(ip6h->payload_len);
+	}
+	if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP)
+		return cls;
+	if (l4 > GK_L3_OFF_MAX + 60 || l4 + 4 > end)
+		return cls;
+	th = data + l4;
+	if ((void *)(th + 4) > data_end)
+		return cls;
+	k.port = *(__be16 *)(th + 2);
+	if (!bpf_map_lookup_elem(&gk_l4svc, &k))
+		return cls;
+	/* RFC 9293 3.1, RFC 768: the header must be whole */
+	need = k.proto == IPPROTO_TCP ? 20 : 8;
+	if ((void *)(th + 20) <= data_end && k.proto == IPPROTO_TCP)
+		need = (th[12] >> 4) * 4 < 20 ? 0xffff : (th[12] >> 4) * 4;
+	if (l4 + need > end || data + l4 + need > data_end) {
+		pi->drop = GK_XDP_DROP_TRUNC_L4;
+		return GK_CLASS_DROPPED;
+	}
+	pi->l4_off = l4;
+	pi->l4_proto = k.proto;
+	pi->flags |= GK_META_F_L4;
+	pi->ports = *(__u32 *)th;
+	if (k.family == 4)
+		pi->flow_hash = gk_flow_hash4(src[0], k.addr[0], pi->ports,
+					      k.proto);
+	else
+		pi->flow_hash = gk_flow_hash6(src, k.addr, pi->ports, k.proto);
+	return GK_CLASS_L4_SERVICE;
+}
+
 static __always_inline int pass(__u32 bytes)
 {
 	count(GK_STAT_EVENT(GK_XDP_EV_PASS), bytes);
@@ -622,6 +702,10 @@ int gk_classify(struct xdp_md *ctx)
 
 	cur_init(&c, data, data_end);
 	cls = classify(&c, &pi);
+	if ((gk_cfg_flags & GK_CFG_F_L4) &&
+	    (cls == GK_CLASS_LOCAL || cls == GK_CLASS_TRANSIT ||
+	     cls == GK_CLASS_TTL_EXPIRED))
+		cls = gk_l4_service(ctx, &pi, cls);
 	count(GK_STAT_CLASS(cls), bytes);
 
 	if (cls == GK_CLASS_DROPPED) {
@@ -637,7 +721,8 @@ int gk_classify(struct xdp_md *ctx)
 	    !(gk_cfg_flags & GK_CFG_F_TTL_TO_KERNEL))
 		return redirect(ctx, port_id, pflags, cls, &pi, bytes);
 	if (cls != GK_CLASS_TRANSIT && cls != GK_CLASS_MAPE_CE &&
-	    cls != GK_CLASS_MAPE_BR && cls != GK_CLASS_WG_DATA)
+	    cls != GK_CLASS_MAPE_BR && cls != GK_CLASS_WG_DATA &&
+	    cls != GK_CLASS_L4_SERVICE)
 		return pass(bytes);
 	return redirect(ctx, port_id, pflags, cls, &pi, bytes);
 }

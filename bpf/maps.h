@@ -84,4 +84,12 @@ struct {
 	__type(value, __u64);
 } gk_hand_fail SEC(".maps");
 
+/* [l4-service] listen address:port -> service id (front door). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GK_MAX_L4_KEYS);
+	__type(key, struct gk_l4_key);
+	__type(value, __u32);
+} gk_l4svc SEC(".maps");
+
 #endif

@@ -50,6 +50,8 @@ struct mirror {
 	size_t nr_mape6;
 	struct gk_cls_v4 *mape4;
 	size_t nr_mape4;
+	struct gk_l4_key *l4;
+	size_t nr_l4;
 };
 
 struct gk_xdp {
@@ -648,6 +650,60 @@ out:
 	return ret;
 }
 
+int gk_xdp_l4_sync(struct gk_xdp *x, const struct gk_l4_key *keys,
+		   const uint32_t *ids, size_t n)
+{
+	struct bpf_map *map = x->skel->maps.gk_l4svc;
+	struct gk_l4_key k, next, *stale, *copy;
+	size_t nstale = 0, i, j;
+	bool first = true, want;
+	int ret = 0;
+
+	if (n > GK_MAX_L4_KEYS)
+		return -E2BIG;
+	for (i = 0; i < n; i++)
+		if ((keys[i].family != 4 && keys[i].family != 6) ||
+		    (keys[i].proto != IPPROTO_TCP && keys[i].proto != IPPROTO_UDP))
+			return -EINVAL;
+	stale = calloc(GK_MAX_L4_KEYS, sizeof(*stale));
+	copy = calloc(n ? n : 1, sizeof(*copy));
+	if (!stale || !copy) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* collect first: deleting while walking restarts get_next_key */
+	while (nstale < GK_MAX_L4_KEYS &&
+	       !bpf_map__get_next_key(map, first ? NULL : &k, &next, sizeof(k))) {
+		first = false;
+		k = next;
+		for (want = false, j = 0; j < n && !want; j++)
+			want = !memcmp(&keys[j], &k, sizeof(k));
+		if (!want)
+			stale[nstale++] = k;
+	}
+	for (i = 0; i < nstale; i++) {
+		ret = bpf_map__delete_elem(map, &stale[i], sizeof(k), 0);
+		if (ret && ret != -ENOENT)
+			goto out;
+	}
+	ret = 0;
+	for (i = 0; i < n && !ret; i++)
+		ret = bpf_map__update_elem(map, &keys[i], sizeof(k), &ids[i],
+					   sizeof(ids[i]), BPF_ANY);
+	if (ret)
+		goto out;
+	memcpy(copy, keys, n * sizeof(*copy));
+	free(x->m.l4);
+	x->m.l4 = copy;
+	x->m.nr_l4 = n;
+	copy = NULL;
+	x->m.gen++;
+out:
+	free(copy);
+	free(stale);
+	return ret;
+}
+
 int gk_xdp_xsks_fd(const struct gk_xdp *x)
 {
 	return bpf_map__fd(x->skel->maps.gk_xsks);
@@ -719,6 +775,7 @@ void gk_xdp_close(struct gk_xdp *x)
 	free(x->m.local6);
 	free(x->m.mape6);
 	free(x->m.mape4);
+	free(x->m.l4);
 	free(x);
 }
 
@@ -739,6 +796,8 @@ struct gk_cls_tables *gk_xdp_cls_build(const struct gk_xdp *x)
 		.nr_mape6 = m->nr_mape6,
 		.mape4 = m->mape4,
 		.nr_mape4 = m->nr_mape4,
+		.l4 = m->l4,
+		.nr_l4 = m->nr_l4,
 		.cfg_flags = m->cfg_flags,
 		.wg_listen_port = ntohs(m->wg.listen_port),
 		.wg_port_id = (uint16_t)m->wg.port_id,

@@ -87,6 +87,13 @@ int gk_xdp_sync_local(struct gk_xdp *x, const struct gk_nl_addr *addrs, size_t n
  */
 int gk_xdp_mape_sync(struct gk_xdp *x, const struct gk_mape_v6_entry *v6, size_t n6,
 		     const struct gk_mape_v4_entry *v4, size_t n4);
+/*
+ * Make gk_l4svc hold exactly these keys, each mapping to its service id
+ * (ids[i]); -E2BIG past GK_MAX_L4_KEYS, -EINVAL for a bad family/proto.
+ * Needs GK_CFG_F_L4 at load to have any effect.
+ */
+int gk_xdp_l4_sync(struct gk_xdp *x, const struct gk_l4_key *keys,
+		   const uint32_t *ids, size_t n);
 /* XSKMAP fd, for xsk_socket__update_xskmap() at GK_XSK_KEY(port, queue). */
 int gk_xdp_xsks_fd(const struct gk_xdp *x);
 /* Sum the per-CPU gk_hand_fail into out[GK_MAX_PORTS]. */

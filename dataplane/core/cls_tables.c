@@ -18,6 +18,11 @@ static int cmp_in6(const void *a, const void *b)
 	return memcmp(a, b, 16);
 }
 
+static int cmp_l4(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct gk_l4_key));
+}
+
 /* Longest prefix first: the first match is the LPM trie's answer. */
 static int cmp_v4(const void *a, const void *b)
 {
@@ -34,6 +39,7 @@ void gk_cls_tables_free(struct gk_cls_tables *t)
 	free(t->local6);
 	free(t->mape6);
 	free(t->mape4);
+	free(t->l4);
 	free(t);
 }
 
@@ -57,8 +63,11 @@ struct gk_cls_tables *gk_cls_tables_build(const struct gk_cls_input *in)
 	t->local6 = dup_arr(in->local6, in->nr_local6, sizeof(*t->local6));
 	t->mape6 = dup_arr(in->mape6, in->nr_mape6, sizeof(*t->mape6));
 	t->mape4 = dup_arr(in->mape4, in->nr_mape4, sizeof(*t->mape4));
-	if (!t->local4 || !t->local6 || !t->mape6 || !t->mape4)
+	t->l4 = dup_arr(in->l4, in->nr_l4, sizeof(*t->l4));
+	if (!t->local4 || !t->local6 || !t->mape6 || !t->mape4 || !t->l4)
 		goto err;
+	t->nr_l4 = in->nr_l4;
+	qsort(t->l4, t->nr_l4, sizeof(*t->l4), cmp_l4);
 	t->nr_local4 = in->nr_local4;
 	t->nr_local6 = in->nr_local6;
 	t->nr_mape6 = in->nr_mape6;
@@ -137,6 +146,20 @@ static int mape_v4(void *arg, uint32_t addr_be)
 	return 0;
 }
 
+static bool l4svc(void *arg, uint8_t family, uint8_t proto,
+		  const uint8_t *addr, uint16_t port)
+{
+	const struct gk_cls_tables *t = arg;
+	struct gk_l4_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	k.proto = proto;
+	k.port = htons(port);
+	memcpy(k.addr, addr, family == 4 ? 4 : 16);
+	return bsearch(&k, t->l4, t->nr_l4, sizeof(k), cmp_l4) != NULL;
+}
+
 void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 		       struct gk_classify_cfg *out)
 {
@@ -155,4 +178,6 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 		(t->port_flags[port_id] & GK_PORT_F_MAPE_CE_V4);
 	if (t->wg_listen_port && port_id == t->wg_port_id)
 		out->wg_listen_port = t->wg_listen_port;
+	if ((t->cfg_flags & GK_CFG_F_L4) && t->nr_l4)
+		out->l4svc = l4svc;
 }

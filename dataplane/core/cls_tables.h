@@ -37,7 +37,9 @@ struct gk_cls_tables {
 	size_t nr_mape6;
 	struct gk_cls_v4 *mape4;	/* longest prefix first */
 	size_t nr_mape4;
-	uint32_t cfg_flags;		/* GK_CFG_F_TTL_TO_KERNEL */
+	struct gk_l4_key *l4;		/* gk_l4svc keys, sorted by memcmp */
+	size_t nr_l4;
+	uint32_t cfg_flags;		/* GK_CFG_F_TTL_TO_KERNEL, _L4 */
 	uint16_t wg_listen_port;	/* host order; 0: off */
 	uint16_t wg_port_id;
 	uint32_t port_flags[GK_MAX_PORTS];	/* GK_PORT_F_* */
@@ -54,6 +56,8 @@ struct gk_cls_input {
 	size_t nr_mape6;
 	const struct gk_cls_v4 *mape4;	/* prefix and plen; mask is derived */
 	size_t nr_mape4;
+	const struct gk_l4_key *l4;	/* used with GK_CFG_F_L4 in cfg_flags */
+	size_t nr_l4;
 	uint32_t cfg_flags;
 	uint16_t wg_listen_port;
 	uint16_t wg_port_id;

@@ -371,6 +371,68 @@ static int classify(struct pstate *s, const struct gk_classify_cfg *cfg)
 	}
 }
 
+/*
+ * Rule 10, L4 services: a LOCAL, TRANSIT or TTL_EXPIRED TCP/UDP packet,
+ * not a fragment, L4 right after the IP header, to a listen address:port
+ * becomes L4_SERVICE with L4 metadata; its L4 header cut short drops.
+ */
+static int l4_service(struct pstate *s, const struct gk_classify_cfg *cfg,
+		      int cls)
+{
+	const uint8_t *ip = s->p + s->meta->l3_off, *th;
+	struct gk_xdp_meta *m = s->meta;
+	uint32_t l4, end, need, sw[4], dw[4];
+	uint8_t family, proto;
+	const uint8_t *dst;
+	int i;
+
+	if (m->flags & GK_META_F_IPV4) {
+		if (gk_rd16(ip + 6) & 0x3fff)
+			return cls;
+		family = 4;
+		proto = ip[9];
+		dst = ip + 16;
+		l4 = m->l3_off + (uint32_t)(ip[0] & 0xf) * 4;
+		end = m->l3_off + gk_rd16(ip + 2);
+	} else {
+		family = 6;
+		proto = ip[6];
+		dst = ip + 24;
+		l4 = m->l3_off + IP6_HLEN;
+		end = l4 + gk_rd16(ip + 4);
+	}
+	if ((proto != P_TCP && proto != P_UDP) || l4 + 4 > end ||
+	    l4 + 4 > s->lim)
+		return cls;
+	th = s->p + l4;
+	if (!cfg->l4svc(cfg->arg, family, proto, dst, gk_rd16(th + 2)))
+		return cls;
+	/* RFC 9293 3.1, RFC 768 */
+	need = proto == P_TCP ? 20 : 8;
+	if (proto == P_TCP && l4 + 20 <= end)
+		need = (uint32_t)(th[12] >> 4) * 4 < 20 ?
+		       0xffff : (uint32_t)(th[12] >> 4) * 4;
+	if (l4 + need > end) {
+		*s->why = GK_XDP_DROP_TRUNC_L4;
+		return GK_CLASS_DROPPED;
+	}
+	m->l4_off = (uint16_t)l4;
+	m->l4_proto = proto;
+	m->flags |= GK_META_F_L4;
+	s->ports = gk_ld32(th);
+	if (family == 4) {
+		m->flow_hash = gk_flow_hash4(gk_ld32(ip + 12), gk_ld32(dst),
+					     s->ports, proto);
+	} else {
+		for (i = 0; i < 4; i++) {
+			sw[i] = gk_ld32(ip + 8 + 4 * i);
+			dw[i] = gk_ld32(dst + 4 * i);
+		}
+		m->flow_hash = gk_flow_hash6(sw, dw, s->ports, proto);
+	}
+	return GK_CLASS_L4_SERVICE;
+}
+
 enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
 			       const struct gk_classify_cfg *cfg,
 			       struct gk_xdp_meta *meta, enum gk_xdp_drop *why)
@@ -388,6 +450,10 @@ enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
 	meta->magic = GK_META_MAGIC;
 	meta->version = GK_META_VERSION;
 	cls = classify(&s, cfg);
+	if (cfg && cfg->l4svc && (cls == GK_CLASS_LOCAL ||
+				  cls == GK_CLASS_TRANSIT ||
+				  cls == GK_CLASS_TTL_EXPIRED))
+		cls = l4_service(&s, cfg, cls);
 	meta->class = (uint8_t)cls;
 	if (cls == GK_CLASS_DROPPED)
 		return GK_CLS_DROP;
@@ -396,7 +462,8 @@ enum gk_cls_action gk_classify(const uint8_t *frame, uint32_t len,
 		return cfg && (cfg->flags & GK_CFG_F_TTL_TO_KERNEL) ?
 		       GK_CLS_KERNEL : GK_CLS_WORKER;
 	if (cls == GK_CLASS_TRANSIT || cls == GK_CLASS_MAPE_CE ||
-	    cls == GK_CLASS_MAPE_BR || cls == GK_CLASS_WG_DATA)
+	    cls == GK_CLASS_MAPE_BR || cls == GK_CLASS_WG_DATA ||
+	    cls == GK_CLASS_L4_SERVICE)
 		return GK_CLS_WORKER;
 	return GK_CLS_KERNEL;
 }

@@ -33,6 +33,13 @@ struct gk_classify_cfg {
 	bool mape_ce_v4_port;	/* frames come from a CE's IPv4 (LAN) port */
 	/* WireGuard, as gk_wg in XDP for frames of its port: 0 off. */
 	uint16_t wg_listen_port;	/* host order */
+	/*
+	 * [l4-service]s, as gk_l4svc with GK_CFG_F_L4 (rule 10): whether
+	 * (family 4|6, IPPROTO_TCP|UDP, dst, dst port host order) is a
+	 * listen address:port. NULL: none.
+	 */
+	bool (*l4svc)(void *arg, uint8_t family, uint8_t proto,
+		      const uint8_t *addr, uint16_t port);
 };
 
 /*

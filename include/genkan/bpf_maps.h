@@ -76,6 +76,20 @@ _Static_assert(sizeof(struct gk_lpm4_key) == 8, "ABI");
  * (event HAND_FAIL). genkand watches it to switch the port's mode.
  */
 
+/*
+ * gk_l4svc (hash): one key per (service, listen port). TCP/UDP to such a
+ * key, not a fragment, is class L4_SERVICE whatever else the address is
+ * (a host address of the gateway, or none). The value is the service id.
+ */
+#define GK_MAX_L4_KEYS	4096
+struct gk_l4_key {
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__be16 port;		/* listen port */
+	__be32 addr[4];		/* IPv4 in addr[0], the rest zero */
+};
+_Static_assert(sizeof(struct gk_l4_key) == 20, "ABI");
+
 /* Value of gk_stats (per-CPU array of GK_STAT_MAX entries). */
 struct gk_xdp_counter {
 	__u64 packets;
@@ -98,6 +112,8 @@ _Static_assert(sizeof(struct gk_xdp_counter) == 16, "ABI");
  */
 #define GK_CFG_F_NO_META	0x4	/* bpf_xdp_adjust_meta */
 #define GK_CFG_F_NO_HEAD	0x8	/* bpf_xdp_adjust_head */
+/* [l4-service]s configured: look up gk_l4svc (else the rule costs nothing). */
+#define GK_CFG_F_L4		0x20
 /* Tests only (genkand: GENKAN_TEST_HAND_FAIL=1): attaching always fails. */
 #define GK_CFG_F_TEST_HAND_FAIL	0x10
 
@@ -110,5 +126,6 @@ _Static_assert(sizeof(struct gk_xdp_counter) == 16, "ABI");
 #define GK_MAP_MAPE_V6	"gk_mape_v6"
 #define GK_MAP_MAPE_V4	"gk_mape_v4"
 #define GK_MAP_HAND_FAIL	"gk_hand_fail"
+#define GK_MAP_L4SVC	"gk_l4svc"
 
 #endif

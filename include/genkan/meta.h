@@ -34,7 +34,7 @@
 	X(MAPE_BR,	"mape_br")	/* MAP-E BR: domain IPv4, tunnel to us */	\
 	X(WG_DATA,	"wg_data")	/* reserved: WireGuard type 4 */	\
 	X(WG_HANDSHAKE,	"wg_handshake")	/* reserved: WireGuard types 1-3 */	\
-	X(L4_SERVICE,	"l4_service")	/* reserved: L4 forwarding */	\
+	X(L4_SERVICE,	"l4_service")	/* front door: [l4-service] listen */	\
 	X(DROPPED,	"dropped")	/* malformed: see drop reasons */
 
 enum gk_class {

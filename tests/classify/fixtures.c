@@ -257,3 +257,23 @@ bool fx_is_local6(void *arg, const uint8_t addr[16])
 			return true;
 	return false;
 }
+
+bool fx_l4svc(void *arg, uint8_t family, uint8_t proto, const uint8_t *addr,
+	      uint16_t port)
+{
+	uint8_t a[16];
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < FX_NR_L4; i++) {
+		const struct fx_l4 *l = &fx_l4[i];
+
+		if (l->family != family || l->proto != proto || l->port != port)
+			continue;
+		if (inet_pton(family == 4 ? AF_INET : AF_INET6, l->addr, a) != 1)
+			continue;
+		if (!memcmp(a, addr, family == 4 ? 4 : 16))
+			return true;
+	}
+	return false;
+}

@@ -66,7 +66,25 @@ static const struct fx_mape4 fx_mape4[] = {
 #define FX_NR_MAPE6	(sizeof(fx_mape6) / sizeof(fx_mape6[0]))
 #define FX_NR_MAPE4	(sizeof(fx_mape4) / sizeof(fx_mape4[0]))
 
+/* gk_l4svc (GK_CFG_F_L4) the fixtures assume (see gen_fixtures.py). */
+struct fx_l4 {
+	uint8_t family, proto;
+	const char *addr;
+	uint16_t port;
+};
+
+static const struct fx_l4 fx_l4[] = {
+	{ 4, 6, "203.0.113.80", 443 },
+	{ 4, 6, FX_LOCAL4, 8443 },
+	{ 4, 17, "203.0.113.80", 5300 },
+	{ 6, 6, "2001:db8:2::80", 443 },
+};
+
+#define FX_NR_L4	(sizeof(fx_l4) / sizeof(fx_l4[0]))
+
 /* Software twin callbacks over the tables above (host-independent). */
+bool fx_l4svc(void *arg, uint8_t family, uint8_t proto, const uint8_t *addr,
+	      uint16_t port);
 int fx_mape_v6(void *arg, const uint8_t addr[16]);
 int fx_mape_v4(void *arg, uint32_t addr_be);
 bool fx_is_local4(void *arg, uint32_t addr_be);

@@ -37,6 +37,10 @@ MAP-E maps (tests/classify/fixtures.h restates them for the tests):
 WireGuard (gk_wg, fixtures.h FX_WG_PORT): listen port 51820 on the port
 the fixtures arrive on.
 
+L4 services (gk_l4svc with GK_CFG_F_L4, fixtures.h fx_l4): tcp
+203.0.113.80:443, tcp 192.0.2.1:8443 (a local address), udp
+203.0.113.80:5300, tcp [2001:db8:2::80]:443.
+
 Usage: gen_fixtures.py OUTPUT
 """
 
@@ -543,6 +547,48 @@ def build():
 
     build_mape()
     build_wg()
+    build_l4()
+
+
+L4A4, L4A6 = "203.0.113.80", "2001:db8:2::80"
+
+
+def build_l4():
+    L4 = "l4_service"
+    # rule 10: TCP/UDP to a listen address:port, wherever it would go
+    v4_transit("l4_v4_tcp_syn", TCP(sport=40000, dport=443, flags="S"),
+               40000, 443, dst=L4A4, cls=L4)
+    v4_transit("l4_v4_udp", UDP(sport=40001, dport=5300) / Raw(b"u" * 12),
+               40001, 5300, dst=L4A4, cls=L4)
+    v4_transit("l4_v4_local_addr", TCP(sport=40002, dport=8443), 40002,
+               8443, dst=LOCAL4, cls=L4)
+    v4_transit("l4_v4_ttl1", TCP(sport=40003, dport=443), 40003, 443,
+               dst=L4A4, ipkw={"ttl": 1}, cls=L4)
+    v4_transit("l4_v4_vlan", TCP(sport=40004, dport=443), 40004, 443,
+               dst=L4A4, pre=eth() / Dot1Q(vlan=9), tci=9,
+               extra_flags=F_VLAN, cls=L4)
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=L4A6) /
+                      TCP(sport=40005, dport=443)))
+    add_redirect("l4_v6_tcp", pkt, 14, 54, 6, F_IPV6 | F_L4, 0,
+                 hash6(S6, L4A6, 40005, 443, 6), L4)
+    # not a service: the ordinary rules
+    v4_transit("l4_v4_other_port", TCP(sport=40006, dport=444), 40006, 444,
+               dst=L4A4)
+    v4_transit("l4_v4_udp_to_tcp_port", UDP(sport=40007, dport=443),
+               40007, 443, dst=L4A4)
+    v4_transit("l4_v4_first_frag", TCP(sport=40008, dport=443), 40008, 443,
+               dst=L4A4, ipkw={"flags": "MF"}, extra_flags=F_FRAG)
+    add_pass("l4_v4_local_other_port", "local", eth() /
+             IP(src=S4, dst=LOCAL4) / TCP(sport=40009, dport=8444))
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=L4A6) / IPv6ExtHdrDestOpt() /
+                      TCP(sport=40010, dport=443)))
+    add_redirect("l4_v6_exthdr_is_transit", pkt, 14, 62, 6, F_IPV6 | F_L4,
+                 0, hash6(S6, L4A6, 40010, 443, 6))
+    # the service's L4 header cut short: dropped (a local address, so no
+    # earlier rule looked at L4)
+    add_drop("l4_v4_local_trunc_tcp", "trunc_l4", eth() /
+             IP(src=S4, dst=LOCAL4, proto=6) /
+             Raw(struct.pack("!HH", 40011, 8443) + b"\0" * 8))
 
 
 WG_PORT = 51820

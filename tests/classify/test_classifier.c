@@ -448,6 +448,18 @@ static int maps_fill(struct inst *in, const struct env *env)
 	err = mape_fill(in);
 	if (err)
 		return err;
+	for (size_t i = 0; i < FX_NR_L4; i++) {
+		struct gk_l4_key lk = { .family = fx_l4[i].family,
+					.proto = fx_l4[i].proto,
+					.port = htons(fx_l4[i].port) };
+		__u32 id = (__u32)i;
+
+		inet_pton(lk.family == 4 ? AF_INET : AF_INET6, fx_l4[i].addr,
+			  lk.addr);
+		if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_l4svc),
+					&lk, &id, BPF_ANY))
+			return -errno;
+	}
 	{
 		struct gk_wg_xdp wg = { .listen_port = htons(FX_WG_PORT),
 					.port_id = PORT_XSK };
@@ -477,7 +489,8 @@ static int inst_open(struct inst *in, __u32 flags)
 	if (!in->skel)
 		return -errno;
 	in->skel->rodata->gk_cfg_nr_queues = 1;
-	in->skel->rodata->gk_cfg_flags = flags;
+	/* every instance classifies the L4 fixtures (rule 10) */
+	in->skel->rodata->gk_cfg_flags = flags | GK_CFG_F_L4;
 	err = classifier_bpf__load(in->skel);
 	if (err) {
 		classifier_bpf__destroy(in->skel);
@@ -593,6 +606,7 @@ static void differential(const struct inst *in, const struct env *env,
 		.mape_v6 = fx_mape_v6,
 		.mape_v4 = fx_mape_v4,
 		.wg_listen_port = FX_WG_PORT,
+		.l4svc = fx_l4svc,
 	};
 	struct counters before, after;
 	uint8_t buf[OUT_MAX], out[OUT_MAX];

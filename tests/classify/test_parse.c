@@ -31,6 +31,7 @@ static struct gk_classify_cfg fx_cfg(const struct fixture *f, uint32_t flags)
 		.mape_v4 = fx_mape_v4,
 		.mape_ce_v4_port = f->mape_ce_port,
 		.wg_listen_port = FX_WG_PORT,
+		.l4svc = fx_l4svc,
 	};
 
 	return c;
@@ -187,6 +188,7 @@ static void mape_off_changes_only_mape(void **state)
 		.is_local4 = fx_is_local4,
 		.is_local6 = fx_is_local6,
 		.wg_listen_port = FX_WG_PORT,
+		.l4svc = fx_l4svc,
 	};
 	const struct fixture *fx = *state;
 	struct gk_xdp_meta m_on, m_off;
