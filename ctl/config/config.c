@@ -31,7 +31,7 @@
 
 enum section {
 	SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_NAT,
-	SEC_WG, SEC_WG_PEER, SEC_IGNORED
+	SEC_WG, SEC_WG_PEER, SEC_L4, SEC_IGNORED
 };
 
 enum gkey {
@@ -1135,6 +1135,11 @@ static void open_section(struct parser *p, unsigned line, char *s)
 			p->sec = peer ? SEC_WG_PEER : SEC_WG;
 		return;
 	}
+	if (!strcmp(inner, "l4-service")) {
+		if (!gk_config_l4_open(&p->cfg.l4, arg, line, wg_perr, p))
+			p->sec = SEC_L4;
+		return;
+	}
 	if (strcmp(inner, "port")) {
 		perr(p, line, "unknown section [%s]", inner);
 		return;
@@ -1202,6 +1207,9 @@ static void set_key(struct parser *p, unsigned line, char *s)
 	case SEC_WG_PEER:
 		gk_config_wg_key(p->cfg.wg, p->sec == SEC_WG_PEER, key, val,
 				 line, wg_perr, p);
+		return;
+	case SEC_L4:
+		gk_config_l4_key(p->cfg.l4, key, val, line, wg_perr, p);
 		return;
 	case SEC_GENKAN:
 		defs = genkan_keys;
@@ -1518,6 +1526,7 @@ static void validate(struct parser *p)
 	gk_config_nat_validate(cfg, &p->natp, nat_report, p);
 	gk_config_wg_validate(cfg->wg, wg_port_ok, cfg, wg_perr, p);
 	gk_config_wg_mape_validate(cfg, wg_perr, p);
+	gk_config_l4_validate(cfg->l4, wg_perr, p);
 }
 
 static unsigned err_line_no(const char *l, size_t namelen)
@@ -1633,6 +1642,8 @@ void gk_config_free(struct gk_config *cfg)
 {
 	gk_config_wg_free(cfg->wg);
 	cfg->wg = NULL;
+	gk_config_l4_free(cfg->l4);
+	cfg->l4 = NULL;
 	free(cfg->map_rules);
 	cfg->map_rules = NULL;
 	cfg->nr_map_rules = 0;
@@ -1644,7 +1655,10 @@ int gk_config_copy(struct gk_config *dst, const struct gk_config *src)
 	dst->map_rules = NULL;
 	dst->nr_map_rules = 0;
 	dst->wg = NULL;
+	dst->l4 = NULL;
 	if (src->wg && !(dst->wg = gk_config_wg_dup(src->wg)))
+		return -ENOMEM;
+	if (src->l4 && !(dst->l4 = gk_config_l4_dup(src->l4)))
 		return -ENOMEM;
 	if (!src->nr_map_rules)
 		return 0;
@@ -1676,6 +1690,40 @@ int gk_config_resolve(struct gk_config *cfg, unsigned timeout_ms, char *err,
 	ret = gk_config_wg_resolve(cfg->wg, timeout_ms, wg_perr, p);
 	free(p);
 	return ret;
+}
+
+/* gk_config_warnings() reports through this. */
+__attribute__((format(printf, 3, 4)))
+static void warn(void *arg, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	perr(arg, line, "warning: %s", msg);
+}
+
+unsigned gk_config_warnings(const struct gk_config *cfg, char *buf,
+			    size_t len)
+{
+	struct parser *p;
+	unsigned n;
+
+	if (buf && len)
+		buf[0] = '\0';
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return 0;
+	p->name = cfg->path[0] ? cfg->path : "<config>";
+	p->err = buf;
+	p->errlen = len;
+	gk_config_l4_warnings(cfg, warn, p);
+	sort_errors(p);
+	n = p->nr_err;
+	free(p);
+	return n;
 }
 
 int gk_config_load(const char *path, struct gk_config *cfg, char *err,

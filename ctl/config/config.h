@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_l4.h"
 #include "config_wg.h"
 #include "map_rule.h"
 #include "config_nat.h"
@@ -98,6 +99,8 @@ struct gk_config {
 	struct gk_config_nat nat;	/* [nat], [nat-map NAME] (config_nat.h) */
 	/* [wireguard] + [wireguard-peer]s: heap, owned; NULL when absent. */
 	struct gk_config_wg *wg;
+	/* [l4-service NAME]s (config_l4.h): heap, owned; NULL when absent. */
+	struct gk_config_l4 *l4;
 };
 
 void gk_config_defaults(struct gk_config *cfg);
@@ -124,7 +127,18 @@ int gk_config_load(const char *path, struct gk_config *cfg, char *err,
 int gk_config_resolve(struct gk_config *cfg, unsigned timeout_ms, char *err,
 		      size_t errlen);
 
-/* Frees what a parsed config owns (map_rules, wg); safe on a zeroed struct and twice. */
+/*
+ * Warnings on a parsed config: what may be right but often is not (an
+ * [l4-service] backend that no [wireguard-peer] covers, see
+ * gk_config_l4_warnings()). Writes one "name:line: warning: message" per
+ * line into @buf (cut at @len) and returns how many there are; 0 and ""
+ * when none. For genkand's --check and start to print: they never
+ * fail a parse.
+ */
+unsigned gk_config_warnings(const struct gk_config *cfg, char *buf,
+			    size_t len);
+
+/* Frees what a parsed config owns (map_rules, wg, l4); safe on a zeroed struct and twice. */
 void gk_config_free(struct gk_config *cfg);
 
 /* Deep copy: *dst = *src with its own map_rules. -ENOMEM leaves dst without rules. */

@@ -1020,6 +1020,7 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	/* Runtime peer changes go through `genkanctl wg set`. */
 	NEEDS_RESTART(!gk_config_wg_equal(n->wg, o->wg),
 		      "[wireguard]/[wireguard-peer]");
+	NEEDS_RESTART(!gk_config_l4_equal(n->l4, o->l4), "[l4-service]");
 	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++)
 		NEEDS_RESTART(strcmp(n->ports[i].name, o->ports[i].name) ||
 			      strcmp(n->ports[i].ifname, o->ports[i].ifname),
@@ -1054,6 +1055,7 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	n->map_rules = NULL;
 	n->nr_map_rules = 0;
 	n->wg = NULL;
+	n->l4 = NULL;
 	gk_log_set_level(n->log_level);
 	for (unsigned i = 0; i < d->nr_ports; i++)
 		if (n->ports[i].mtu)
