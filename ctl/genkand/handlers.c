@@ -26,6 +26,7 @@
 #include "hand_ctl.h"
 #include "worker.h"
 
+#include "counters_json.h"
 #include "daemon.h"
 #include "wgd.h"
 #include "handlers.h"
@@ -216,36 +217,18 @@ static void dom_sum(const struct gk_daemon *d, unsigned idx,
 			s = &mc->spare;
 		else
 			continue;
-		out->encap_pkts += s->encap_pkts;
-		out->encap_bytes += s->encap_bytes;
-		out->decap_pkts += s->decap_pkts;
-		out->decap_bytes += s->decap_bytes;
-		out->hairpin_pkts += s->hairpin_pkts;
-		out->icmp_translated += s->icmp_translated;
-		out->icmp_unreach_sent += s->icmp_unreach_sent;
-		out->mss_clamped += s->mss_clamped;
-		for (int i = 0; i < GK_MAP_DROP_MAX; i++)
-			out->drops[i] += s->drops[i];
+		gk_cnt_add_fields(out, s, &gk_cnt_map_dom);
+		gk_cnt_add_array(out->drops, s->drops, GK_MAP_DROP_MAX);
 	}
 }
 
+/* COUNTERS of docs/ctl-protocol.md: GK_MAP_DOM_CNT_LIST, then "drops". */
 static json_t *dom_json(const struct gk_map_dom_stats *s)
 {
-	json_t *drops = json_object();
-
-	for (int i = 0; i < GK_MAP_DROP_MAX; i++)
-		json_object_set_new(drops, gk_map_drop_names[i],
-				    json_integer((json_int_t)s->drops[i]));
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-			 "encap_pkts", (json_int_t)s->encap_pkts,
-			 "encap_bytes", (json_int_t)s->encap_bytes,
-			 "decap_pkts", (json_int_t)s->decap_pkts,
-			 "decap_bytes", (json_int_t)s->decap_bytes,
-			 "hairpin_pkts", (json_int_t)s->hairpin_pkts,
-			 "icmp_translated", (json_int_t)s->icmp_translated,
-			 "icmp_unreach_sent", (json_int_t)s->icmp_unreach_sent,
-			 "mss_clamped", (json_int_t)s->mss_clamped,
-			 "drops", drops);
+	return gk_cnt_json_set(
+		gk_cnt_json_fields(json_object(), &gk_cnt_map_dom, s), "drops",
+		gk_cnt_json_array(json_object(), gk_map_drop_names, s->drops,
+				  GK_MAP_DROP_MAX));
 }
 
 /* Unmatched packets: the last counter slot, plus any spare. */
@@ -321,27 +304,21 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 	uint64_t wcls[GK_CLASS_MAX] = { 0 };
 	uint64_t wev[GK_WK_EVENT_MAX] = { 0 };
 	uint64_t whand[GK_HAND_MAX] = { 0 };
-	json_t *jwe = json_object(), *jwh = json_object();
+	json_t *jwh = json_object();
 	json_t *workers = json_array(), *ports = json_array();
-	json_t *jwd = json_object(), *jwc = json_object();
 
 	for (unsigned w = 0; w < d->nr_workers; w++) {
 		const struct gk_wk_stats *s = &d->workers[w].stats;
-		json_t *drops = json_object();
-		uint64_t wd = 0;
+		uint64_t dr[GK_WK_DROP_MAX], wd = 0;
 
-		for (int i = 0; i < GK_WK_DROP_MAX; i++) {
-			json_object_set_new(drops, gk_wk_drop_names[i],
-					    json_integer((json_int_t)s->drops[i]));
-			wdrops[i] += s->drops[i];
-			wd += s->drops[i];
-		}
-		for (int i = 0; i < GK_CLASS_MAX; i++)
-			wcls[i] += s->class_packets[i];
-		for (int i = 0; i < GK_WK_EVENT_MAX; i++)
-			wev[i] += s->events[i];
-		for (int i = 0; i < GK_HAND_MAX; i++)
-			whand[i] += s->hand_packets[i];
+		/* one read each: the object, its total and the sums agree */
+		memcpy(dr, s->drops, sizeof(dr));
+		for (int i = 0; i < GK_WK_DROP_MAX; i++)
+			wd += dr[i];
+		gk_cnt_add_array(wdrops, dr, GK_WK_DROP_MAX);
+		gk_cnt_add_array(wcls, s->class_packets, GK_CLASS_MAX);
+		gk_cnt_add_array(wev, s->events, GK_WK_EVENT_MAX);
+		gk_cnt_add_array(whand, s->hand_packets, GK_HAND_MAX);
 		t_rxp += s->rx_packets;
 		t_rxb += s->rx_bytes;
 		t_txp += s->tx_packets;
@@ -355,7 +332,9 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 			"tx_packets", (json_int_t)s->tx_packets,
 			"tx_bytes", (json_int_t)s->tx_bytes,
 			"drops_total", (json_int_t)wd,
-			"drops", drops,
+			"drops", gk_cnt_json_array(json_object(),
+						   gk_wk_drop_names, dr,
+						   GK_WK_DROP_MAX),
 			"busy_cycles", (json_int_t)s->busy_cycles,
 			"idle_cycles", (json_int_t)s->idle_cycles,
 			"neigh_requests", (json_int_t)s->neigh_requests));
@@ -373,15 +352,6 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 				"wakeups", (json_int_t)ps->wakeups));
 		}
 	}
-	for (int i = 0; i < GK_WK_DROP_MAX; i++)
-		json_object_set_new(jwd, gk_wk_drop_names[i],
-				    json_integer((json_int_t)wdrops[i]));
-	for (int i = 0; i < GK_CLASS_MAX; i++)
-		json_object_set_new(jwc, class_names[i],
-				    json_integer((json_int_t)wcls[i]));
-	for (int i = 0; i < GK_WK_EVENT_MAX; i++)
-		json_object_set_new(jwe, gk_wk_event_names[i],
-				    json_integer((json_int_t)wev[i]));
 	for (int i = 0; i < GK_HAND_MAX; i++)
 		json_object_set_new(jwh, gk_hand_name((unsigned)i),
 				    json_integer((json_int_t)whand[i]));
@@ -392,8 +362,15 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 		"totals", "rx_packets", (json_int_t)t_rxp,
 		"rx_bytes", (json_int_t)t_rxb, "tx_packets", (json_int_t)t_txp,
 		"tx_bytes", (json_int_t)t_txb, "drops", (json_int_t)t_drop,
-		"workers", workers, "worker_drops", jwd, "worker_classes", jwc,
-		"worker_events", jwe, "worker_handoff", jwh,
+		"workers", workers,
+		"worker_drops", gk_cnt_json_array(json_object(), gk_wk_drop_names,
+						  wdrops, GK_WK_DROP_MAX),
+		"worker_classes", gk_cnt_json_array(json_object(), class_names,
+						    wcls, GK_CLASS_MAX),
+		"worker_events", gk_cnt_json_array(json_object(),
+						   gk_wk_event_names, wev,
+						   GK_WK_EVENT_MAX),
+		"worker_handoff", jwh,
 		"ports", ports, "port_xsk", port_xsk_stats(d),
 		"xdp", xdp_stats(d), "mape", mape_totals(d));
 	if (!*result) {

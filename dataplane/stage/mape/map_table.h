@@ -67,19 +67,35 @@ enum gk_map_drop {
 
 extern const char *const gk_map_drop_names[GK_MAP_DROP_MAX];
 
+/*
+ * Per-domain counters, X(field, json name): the fields of struct
+ * gk_map_dom_stats, in this order. GK_MAP_DOM_CNT_LIST is what `map show`
+ * and `stats` print (docs/ctl-protocol.md COUNTERS); the fragment counters
+ * are counted but not shown yet.
+ */
+#define GK_MAP_DOM_CNT_LIST(X)						\
+	X(encap_pkts,	"encap_pkts")					\
+	X(encap_bytes,	"encap_bytes")	/* inner bytes */		\
+	X(decap_pkts,	"decap_pkts")					\
+	X(decap_bytes,	"decap_bytes")	/* inner bytes */		\
+	X(hairpin_pkts,	"hairpin_pkts")	/* BR: CE to CE re-encap */	\
+	X(icmp_translated, "icmp_translated") /* ICMPv6 error -> ICMPv4 sent */ \
+	X(icmp_unreach_sent, "icmp_unreach_sent") /* BR: ICMPv6 1/5 on spoof */ \
+	X(mss_clamped,	"mss_clamped")
+
+#define GK_MAP_DOM_FRAG_CNT_LIST(X)					\
+	X(frag_needed_sent, "frag_needed_sent") /* ICMPv4 3/4 for the tunnel MTU */ \
+	X(frag_out,	"frag_out")	/* outer IPv6 fragments sent */	\
+	X(reasm_pieces,	"reasm_pieces")	/* IPv6 fragments taken in */	\
+	X(reasm_ok,	"reasm_ok")	/* IPv6 datagrams reassembled */ \
+	X(vfrag_held,	"vfrag_held")	/* IPv4 fragments held for their first */ \
+	X(vfrag_ok,	"vfrag_ok")	/* IPv4 later fragments forwarded */
+
 struct gk_map_dom_stats {
-	uint64_t encap_pkts, encap_bytes;	/* inner bytes */
-	uint64_t decap_pkts, decap_bytes;	/* inner bytes */
-	uint64_t hairpin_pkts;			/* BR: CE to CE re-encap */
-	uint64_t icmp_translated;		/* ICMPv6 error -> ICMPv4 sent */
-	uint64_t icmp_unreach_sent;		/* BR: ICMPv6 1/5 on spoof */
-	uint64_t mss_clamped;
-	uint64_t frag_needed_sent;		/* ICMPv4 3/4 for the tunnel MTU */
-	uint64_t frag_out;			/* outer IPv6 fragments sent */
-	uint64_t reasm_pieces;			/* IPv6 fragments taken in */
-	uint64_t reasm_ok;			/* IPv6 datagrams reassembled */
-	uint64_t vfrag_held;			/* IPv4 fragments held for their first */
-	uint64_t vfrag_ok;			/* IPv4 later fragments forwarded */
+#define GK_X(f, s) uint64_t f;
+	GK_MAP_DOM_CNT_LIST(GK_X)
+	GK_MAP_DOM_FRAG_CNT_LIST(GK_X)
+#undef GK_X
 	uint64_t drops[GK_MAP_DROP_MAX];
 };
 
