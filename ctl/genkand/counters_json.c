@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "map_table.h"
+#include "napt.h"
 
 #include "counters_json.h"
 
@@ -12,6 +13,21 @@ static const struct gk_cnt_field map_dom[] = {
 };
 const struct gk_cnt_fields gk_cnt_map_dom = {
 	"GK_MAP_DOM_CNT_LIST", map_dom, NELEM(map_dom)
+};
+
+static const struct gk_cnt_field napt[] = {
+#define GK_X(f, s) { s, offsetof(struct gk_napt_stats, f) },
+	GK_NAPT_CNT_LIST(GK_X)
+#undef GK_X
+};
+const struct gk_cnt_fields gk_cnt_napt = {
+	"GK_NAPT_CNT_LIST", napt, NELEM(napt)
+};
+
+const char *const gk_cnt_napt_proto_names[GK_NAPT_NPROTO] = {
+#define GK_X(n, s) [GK_NAPT_##n] = s,
+	GK_NAPT_PROTO_LIST(GK_X)
+#undef GK_X
 };
 
 /* The uint64_t at off: every table row names one (the test checks). */

@@ -17,6 +17,7 @@
 #include "worker.h"
 
 #include "config_wg_mape.h"
+#include "counters_json.h"
 #include "daemon.h"
 #include "log.h"
 #include "nat_ctl.h"
@@ -463,10 +464,13 @@ static int nat_stats(struct gk_daemon *d, json_t **result, char *err,
 {
 	struct gk_nat_state *s = d->nat;
 	struct gk_napt_stats t = { 0 };
-	uint64_t rng[GK_NAPT_NPROTO][MAX_RANGES] = { { 0 } };
+	static const int refusals[] = {
+		GK_NAPT_DROP_EXHAUSTED, GK_NAPT_DROP_HOST_LIMIT,
+	};
+	uint64_t rng[MAX_RANGES][GK_NAPT_NPROTO] = { { 0 } };
 	unsigned nr_ranges = 0;
-	json_t *workers = json_array(), *drops = json_object();
-	json_t *hosts = json_array(), *ranges = json_array(), *inuse;
+	json_t *workers = json_array(), *hosts = json_array();
+	json_t *ranges = json_array(), *totals;
 	int ret = 0;
 
 	for (unsigned w = 0; w < s->nr; w++) {
@@ -474,18 +478,10 @@ static int nat_stats(struct gk_daemon *d, json_t **result, char *err,
 		const struct gk_worker *wk = &d->workers[w];
 		const struct gk_napt_host_info *hi = s->req[w].buf;
 
-		t.out_pkts += st->out_pkts;
-		t.in_pkts += st->in_pkts;
-		t.hairpin_pkts += st->hairpin_pkts;
-		t.icmp_err_pkts += st->icmp_err_pkts;
-		t.sess_created += st->sess_created;
-		t.sess_expired += st->sess_expired;
-		t.sess_active += st->sess_active;
-		t.log_full += st->log_full;
-		for (int i = 0; i < GK_NAPT_NPROTO; i++)
-			t.ports_in_use[i] += st->ports_in_use[i];
-		for (int i = 0; i < GK_NAPT_DROP_MAX; i++)
-			t.drops[i] += st->drops[i];
+		gk_cnt_add_fields(&t, st, &gk_cnt_napt);
+		gk_cnt_add_array(t.ports_in_use, st->ports_in_use,
+				 GK_NAPT_NPROTO);
+		gk_cnt_add_array(t.drops, st->drops, GK_NAPT_DROP_MAX);
 		json_array_append_new(workers, json_pack(
 			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", (int)w,
 			"sessions", (json_int_t)st->sess_active,
@@ -503,7 +499,7 @@ static int nat_stats(struct gk_daemon *d, json_t **result, char *err,
 			s->req[w].nr_ranges : MAX_RANGES;
 		for (int p = 0; p < GK_NAPT_NPROTO; p++)
 			for (unsigned r = 0; r < nr_ranges; r++)
-				rng[p][r] += s->req[w].ranges[p][r];
+				rng[r][p] += s->req[w].ranges[p][r];
 
 		ret = call(d, w, OP_HOSTS, err, errlen);
 		if (ret)
@@ -515,13 +511,17 @@ static int nat_stats(struct gk_daemon *d, json_t **result, char *err,
 				"refused", (json_int_t)hi[i].refused,
 				"worker", (int)w));
 	}
-	for (int i = 0; i < GK_NAPT_DROP_MAX; i++)
-		json_object_set_new(drops, gk_napt_drop_names[i],
-				    json_integer((json_int_t)t.drops[i]));
-	inuse = json_pack("{s:I, s:I, s:I}",
-			  "tcp", (json_int_t)t.ports_in_use[GK_NAPT_TCP],
-			  "udp", (json_int_t)t.ports_in_use[GK_NAPT_UDP],
-			  "icmp", (json_int_t)t.ports_in_use[GK_NAPT_ICMP]);
+	/*
+	 * GK_NAPT_CNT_LIST, the drop reasons, then the two reasons that
+	 * refuse new flows once more at the top level.
+	 */
+	totals = gk_cnt_json_set(gk_cnt_json_fields(json_object(), &gk_cnt_napt,
+						    &t),
+		"drops", gk_cnt_json_array(json_object(), gk_napt_drop_names,
+					   t.drops, GK_NAPT_DROP_MAX));
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		totals = gk_cnt_json_set(totals, gk_napt_drop_names[refusals[i]],
+			json_integer((json_int_t)t.drops[refusals[i]]));
 	for (unsigned r = 0; r < nr_ranges; r++) {
 		uint16_t first = 0;
 		unsigned a = s->cp.psid_offset, k = s->cp.psid_len;
@@ -530,28 +530,16 @@ static int nat_stats(struct gk_daemon *d, json_t **result, char *err,
 		if (k)
 			first = (uint16_t)((r + 1) << (16 - a) |
 					   (unsigned)s->cp.psid << m);
-		json_array_append_new(ranges, json_pack(
-			"{s:i, s:i, s:I, s:I, s:I}", "range", (int)r + 1,
-			"first_port", k ? (int)first : 1024,
-			"tcp", (json_int_t)rng[GK_NAPT_TCP][r],
-			"udp", (json_int_t)rng[GK_NAPT_UDP][r],
-			"icmp", (json_int_t)rng[GK_NAPT_ICMP][r]));
+		json_array_append_new(ranges, gk_cnt_json_array(json_pack(
+			"{s:i, s:i}", "range", (int)r + 1,
+			"first_port", k ? (int)first : 1024),
+			gk_cnt_napt_proto_names, rng[r], GK_NAPT_NPROTO));
 	}
-	*result = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I},"
-			    " s:o, s:o, s:o, s:o, s:{s:o, s:i, s:i, s:i}}",
-			    "totals",
-			    "sessions", (json_int_t)t.sess_active,
-			    "sessions_created", (json_int_t)t.sess_created,
-			    "sessions_expired", (json_int_t)t.sess_expired,
-			    "out_pkts", (json_int_t)t.out_pkts,
-			    "in_pkts", (json_int_t)t.in_pkts,
-			    "hairpin_pkts", (json_int_t)t.hairpin_pkts,
-			    "icmp_err_pkts", (json_int_t)t.icmp_err_pkts,
-			    "event_log_lost", (json_int_t)t.log_full,
-			    "drops", drops,
-			    "exhausted", (json_int_t)t.drops[GK_NAPT_DROP_EXHAUSTED],
-			    "host_limit", (json_int_t)t.drops[GK_NAPT_DROP_HOST_LIMIT],
-			    "ports_in_use", inuse,
+	*result = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:o, s:i, s:i, s:i}}",
+			    "totals", totals,
+			    "ports_in_use", gk_cnt_json_array(json_object(),
+					gk_cnt_napt_proto_names, t.ports_in_use,
+					GK_NAPT_NPROTO),
 			    "ranges", ranges,
 			    "hosts", hosts,
 			    "workers", workers,
@@ -563,7 +551,6 @@ static int nat_stats(struct gk_daemon *d, json_t **result, char *err,
 	return *result ? 0 : -ENOMEM;
 out:
 	json_decref(workers);
-	json_decref(drops);
 	json_decref(hosts);
 	json_decref(ranges);
 	return ret;

@@ -49,10 +49,16 @@ enum gk_napt_filter {
 	GK_NAPT_FILTER_EIF,		/* endpoint independent */
 };
 
+/* Protocols with their own port space, X(enum, json name). */
+#define GK_NAPT_PROTO_LIST(X)						\
+	X(TCP,	"tcp")							\
+	X(UDP,	"udp")							\
+	X(ICMP,	"icmp")	/* query ids */
+
 enum gk_napt_proto {
-	GK_NAPT_TCP = 0,
-	GK_NAPT_UDP,
-	GK_NAPT_ICMP,
+#define GK_X(n, s) GK_NAPT_##n,
+	GK_NAPT_PROTO_LIST(GK_X)
+#undef GK_X
 	GK_NAPT_NPROTO,
 };
 
@@ -109,11 +115,25 @@ enum gk_napt_drop {
 
 extern const char *const gk_napt_drop_names[GK_NAPT_DROP_MAX];
 
+/*
+ * Stage counters, X(field, json name): the scalar fields of struct
+ * gk_napt_stats, in this order, as `nat stats` prints them in "totals".
+ */
+#define GK_NAPT_CNT_LIST(X)						\
+	X(sess_active,	"sessions")	/* live now (a gauge) */	\
+	X(sess_created,	"sessions_created")				\
+	X(sess_expired,	"sessions_expired")				\
+	X(out_pkts,	"out_pkts")					\
+	X(in_pkts,	"in_pkts")					\
+	X(hairpin_pkts,	"hairpin_pkts")					\
+	X(icmp_err_pkts, "icmp_err_pkts")				\
+	X(log_full,	"event_log_lost") /* events lost: ring full */
+
 struct gk_napt_stats {
-	uint64_t out_pkts, in_pkts, hairpin_pkts, icmp_err_pkts;
-	uint64_t sess_created, sess_expired, sess_active;
+#define GK_X(f, s) uint64_t f;
+	GK_NAPT_CNT_LIST(GK_X)
+#undef GK_X
 	uint64_t ports_in_use[GK_NAPT_NPROTO];
-	uint64_t log_full;		/* events lost: ring full */
 	uint64_t drops[GK_NAPT_DROP_MAX];
 };
 
