@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "map_table.h"
 #include "napt.h"
+#include "wg_data.h"
 
 #include "counters_json.h"
 
@@ -22,6 +23,15 @@ static const struct gk_cnt_field napt[] = {
 };
 const struct gk_cnt_fields gk_cnt_napt = {
 	"GK_NAPT_CNT_LIST", napt, NELEM(napt)
+};
+
+static const struct gk_cnt_field wg_peer[] = {
+#define GK_X(f, s) { s, offsetof(struct gk_wg_peer_stats, f) },
+	GK_WG_PEER_CNT_LIST(GK_X)
+#undef GK_X
+};
+const struct gk_cnt_fields gk_cnt_wg_peer = {
+	"GK_WG_PEER_CNT_LIST", wg_peer, NELEM(wg_peer)
 };
 
 const char *const gk_cnt_napt_proto_names[GK_NAPT_NPROTO] = {

@@ -29,6 +29,7 @@ struct gk_cnt_fields {
 /* Tables of the data plane's counter structs, from their lists. */
 extern const struct gk_cnt_fields gk_cnt_map_dom;	/* GK_MAP_DOM_CNT_LIST */
 extern const struct gk_cnt_fields gk_cnt_napt;		/* GK_NAPT_CNT_LIST */
+extern const struct gk_cnt_fields gk_cnt_wg_peer;	/* GK_WG_PEER_CNT_LIST */
 /* Names of lists that index arrays and have no names[] of their own. */
 extern const char *const gk_cnt_napt_proto_names[];	/* GK_NAPT_PROTO_LIST */
 

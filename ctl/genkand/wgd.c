@@ -22,6 +22,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "counters_json.h"
 #include "daemon.h"
 #include "config_wg_mape.h"
 #include "log.h"
@@ -106,12 +107,31 @@ struct gk_wgd {
 	int inject_efd;
 	struct gk_spsc *punt[GK_MAX_WORKERS];
 	struct gk_spsc *inject;
-	/* counters for `wg show -j` / stats */
-	uint64_t rx_bad_mac, rx_cookie_sent, rx_rejected, rx_data_on_socket,
-		 hs_initiations_sent, hs_completed, publish_errors,
-		 src_changes;
-	uint64_t punt_rx, punt_bad, inject_sent, inject_full, inject_too_big,
-		 inject_wake_fail;
+	/* counters for `wg show -j` (wgd.h) */
+#define GK_X(f, s) uint64_t f;
+	GK_WGD_CNT_LIST(GK_X)
+	GK_WGD_CE_CNT_LIST(GK_X)
+#undef GK_X
+	uint64_t inject_wake_fail;	/* shown summed with the workers' */
+};
+
+static const struct gk_cnt_field wgd_cnt[] = {
+#define GK_X(f, s) { s, offsetof(struct gk_wgd, f) },
+	GK_WGD_CNT_LIST(GK_X)
+#undef GK_X
+};
+const struct gk_cnt_fields gk_wgd_cnt = {
+	"GK_WGD_CNT_LIST", wgd_cnt, sizeof(wgd_cnt) / sizeof(wgd_cnt[0])
+};
+
+static const struct gk_cnt_field wgd_ce_cnt[] = {
+#define GK_X(f, s) { s, offsetof(struct gk_wgd, f) },
+	GK_WGD_CE_CNT_LIST(GK_X)
+#undef GK_X
+};
+const struct gk_cnt_fields gk_wgd_ce_cnt = {
+	"GK_WGD_CE_CNT_LIST", wgd_ce_cnt,
+	sizeof(wgd_ce_cnt) / sizeof(wgd_ce_cnt[0])
 };
 
 static uint64_t mono_ns(void)
@@ -726,19 +746,16 @@ static void zero_keys(struct gk_wgd *g, struct wpeer *p)
 	gk_wg_handshake_init(&p->hs, &g->me, p->pub, p->psk);
 }
 
-static void peer_sums(const struct gk_wgd *g, uint32_t id, uint64_t *rxp,
-		      uint64_t *rxb, uint64_t *txp, uint64_t *txb)
+/* Peer id's counters (GK_WG_PEER_CNT_LIST) summed over the workers. */
+static void peer_sums(const struct gk_wgd *g, uint32_t id,
+		      struct gk_wg_peer_stats *sum)
 {
-	*rxp = *rxb = *txp = *txb = 0;
+	memset(sum, 0, sizeof(*sum));
 	for (unsigned w = 0; w < g->d->nr_workers; w++) {
 		const struct gk_wg_ctx *c = g->d->workers[w].wg;
 
-		if (!c || id >= c->max_peers)
-			continue;
-		*rxp += c->peer[id].rx_packets;
-		*rxb += c->peer[id].rx_bytes;
-		*txp += c->peer[id].tx_packets;
-		*txb += c->peer[id].tx_bytes;
+		if (c && id < c->max_peers)
+			gk_cnt_add_fields(sum, &c->peer[id], &gk_cnt_wg_peer);
 	}
 }
 
@@ -789,7 +806,8 @@ void gk_wgd_tick(struct gk_wgd *g)
 	for (uint32_t i = 0; i < g->next_id; i++) {
 		struct wpeer *p = &g->peers[i];
 		struct wkp *cur = &p->kp[GK_WG_KP_CURRENT];
-		uint64_t rxp, rxb, txp, txb;
+		struct gk_wg_peer_stats sum;
+		uint64_t rxp, rxb, txp;
 		unsigned act;
 
 		if (!p->used)
@@ -798,7 +816,10 @@ void gk_wgd_tick(struct gk_wgd *g)
 		 * The workers count; turn their counters into the timer
 		 * events (a 32-byte message per packet is a keepalive).
 		 */
-		peer_sums(g, p->id, &rxp, &rxb, &txp, &txb);
+		peer_sums(g, p->id, &sum);
+		rxp = sum.rx_packets;
+		rxb = sum.rx_bytes;
+		txp = sum.tx_packets;
 		if (rxp != p->seen_rx_pkts) {
 			gk_wg_timers_event(&p->timers, GK_WG_EV_AUTH_TRAVERSAL, now);
 			gk_wg_timers_event(&p->timers, GK_WG_EV_ANY_AUTH_RECEIVED, now);
@@ -1259,7 +1280,7 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 {
 	char b64[GK_WG_KEY_B64_LEN + 1], a[INET6_ADDRSTRLEN], px[64];
 	uint64_t hin = 0, hout = 0, hdrop = 0, hwsent = 0, hwoken = 0, hwfail = 0;
-	json_t *o, *peers;
+	json_t *o, *peers, *counters;
 
 	if (!g)
 		return json_pack("{s:b}", "enabled", 0);
@@ -1267,8 +1288,8 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 	peers = json_array();
 	for (uint32_t i = 0; i < g->next_id; i++) {
 		const struct wpeer *p = &g->peers[i];
-		uint64_t rxp, rxb, txp, txb;
-		json_t *allowed;
+		struct gk_wg_peer_stats sum;
+		json_t *allowed, *jp;
 
 		if (!p->used)
 			continue;
@@ -1279,20 +1300,17 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			snprintf(px, sizeof(px), "%s/%u", a, p->allowed[k].plen);
 			json_array_append_new(allowed, json_string(px));
 		}
-		peer_sums(g, p->id, &rxp, &rxb, &txp, &txb);
+		peer_sums(g, p->id, &sum);
 		gk_wg_key_to_base64(b64, p->pub);
-		json_array_append_new(peers, json_pack(
-			"{s:s, s:s, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:i}",
+		jp = json_pack("{s:s, s:s, s:b, s:o, s:o, s:I}",
 			"name", p->name, "public_key", b64,
 			"preshared_key", !!memcmp(p->psk, (uint8_t[32]){ 0 }, 32),
 			"endpoint", endpoint_json(&p->ep),
 			"allowed_ips", allowed,
-			"latest_handshake", (json_int_t)p->last_handshake_sec,
-			"transfer_rx", (json_int_t)rxb,
-			"transfer_tx", (json_int_t)txb,
-			"rx_packets", (json_int_t)rxp,
-			"tx_packets", (json_int_t)txp,
-			"persistent_keepalive", p->keepalive_s));
+			"latest_handshake", (json_int_t)p->last_handshake_sec);
+		jp = gk_cnt_json_fields(jp, &gk_cnt_wg_peer, &sum);
+		json_array_append_new(peers, gk_cnt_json_set(jp,
+			"persistent_keepalive", json_integer(p->keepalive_s)));
 		gk_wg_key_to_base64(b64, g->me.pub);
 	}
 	for (unsigned w = 0; w < g->d->nr_workers; w++) {
@@ -1305,23 +1323,20 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		hwoken += x->wg_woken;
 		hwfail += x->wg_wake_fail;
 	}
-	o = json_pack("{s:b, s:s, s:i, s:i, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	/* GK_WGD_CNT_LIST, the workers' hand-offs, then (below) staged */
+	counters = gk_cnt_json_update(
+		gk_cnt_json_fields(json_object(), &gk_wgd_cnt, g),
+		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+			  "handoff_out", (json_int_t)hout,
+			  "handoff_in", (json_int_t)hin,
+			  "handoff_drops", (json_int_t)hdrop,
+			  "handoff_wakeups_sent", (json_int_t)hwsent,
+			  "handoff_wakeups", (json_int_t)hwoken,
+			  "handoff_wake_failed", (json_int_t)hwfail));
+	o = json_pack("{s:b, s:s, s:i, s:i, s:s, s:o, s:o}",
 		      "enabled", 1, "public_key", b64, "listen_port", g->listen_port,
-		      "mtu", g->mtu, "crypto", g->aead_name, "peers", peers, "counters",
-		      "handshake_bad_mac", (json_int_t)g->rx_bad_mac,
-		      "cookie_replies_sent", (json_int_t)g->rx_cookie_sent,
-		      "handshake_rejected", (json_int_t)g->rx_rejected,
-		      "data_on_socket", (json_int_t)g->rx_data_on_socket,
-		      "initiations_sent", (json_int_t)g->hs_initiations_sent,
-		      "handshakes_completed", (json_int_t)g->hs_completed,
-		      "publish_errors", (json_int_t)g->publish_errors,
-		      "source_changes", (json_int_t)g->src_changes,
-		      "handoff_out", (json_int_t)hout,
-		      "handoff_in", (json_int_t)hin,
-		      "handoff_drops", (json_int_t)hdrop,
-		      "handoff_wakeups_sent", (json_int_t)hwsent,
-		      "handoff_wakeups", (json_int_t)hwoken,
-		      "handoff_wake_failed", (json_int_t)hwfail);
+		      "mtu", g->mtu, "crypto", g->aead_name, "peers", peers,
+		      "counters", counters);
 	/* Behind a MAP-E CE: the punt and inject paths (worker_wgce.h). */
 	if (g->ce) {
 		struct gk_wgce_stats ws = { 0 };
@@ -1338,23 +1353,20 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			ws.wake_fail += x->wake_fail;
 			ws.inject_wakes += x->inject_wakes;
 		}
-		json_object_set_new(o, "mape_ce", json_pack(
-			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			" s:I, s:I}",
-			"punted", (json_int_t)ws.punted,
-			"punt_drops", (json_int_t)ws.punt_drops,
-			"punt_bad_len", (json_int_t)ws.punt_bad_len,
-			"stray_dropped", (json_int_t)ws.stray,
-			"punt_received", (json_int_t)g->punt_rx,
-			"punt_malformed", (json_int_t)g->punt_bad,
-			"inject_queued", (json_int_t)g->inject_sent,
-			"inject_ring_full", (json_int_t)g->inject_full,
-			"inject_too_big", (json_int_t)g->inject_too_big,
-			"injected", (json_int_t)ws.injected,
-			"inject_drops", (json_int_t)ws.inject_drops,
-			"inject_wakeups", (json_int_t)ws.inject_wakes,
-			"wake_failed",
-			(json_int_t)(ws.wake_fail + g->inject_wake_fail)));
+		/* the workers' (worker_wgce.h) around GK_WGD_CE_CNT_LIST */
+		json_object_set_new(o, "mape_ce", gk_cnt_json_update(
+			gk_cnt_json_fields(json_pack("{s:I, s:I, s:I, s:I}",
+				"punted", (json_int_t)ws.punted,
+				"punt_drops", (json_int_t)ws.punt_drops,
+				"punt_bad_len", (json_int_t)ws.punt_bad_len,
+				"stray_dropped", (json_int_t)ws.stray),
+				&gk_wgd_ce_cnt, g),
+			json_pack("{s:I, s:I, s:I, s:I}",
+				"injected", (json_int_t)ws.injected,
+				"inject_drops", (json_int_t)ws.inject_drops,
+				"inject_wakeups", (json_int_t)ws.inject_wakes,
+				"wake_failed",
+				(json_int_t)(ws.wake_fail + g->inject_wake_fail))));
 	}
 	/* The data path's own reasons and events (wg_data.h), all workers. */
 	json_object_set_new(o, "drops", sum_named(g->d, wk_wg_drops,

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+struct gk_cnt_fields;
 struct gk_daemon;
 struct gk_worker_cfg;
 struct gk_wgd;
@@ -43,6 +44,31 @@ void gk_wgd_on_readable(struct gk_wgd *g, int which);
 void gk_wgd_tick(struct gk_wgd *g);
 /* After the workers are joined. */
 void gk_wgd_stop(struct gk_wgd *g);
+
+/*
+ * genkand's own counters, X(field, json name), in the order `wg show`
+ * prints them: handshakes (in "counters"), and behind a MAP-E CE the
+ * punt and inject paths (in "mape_ce").
+ */
+#define GK_WGD_CNT_LIST(X)						\
+	X(rx_bad_mac,		"handshake_bad_mac")			\
+	X(rx_cookie_sent,	"cookie_replies_sent")			\
+	X(rx_rejected,		"handshake_rejected")			\
+	X(rx_data_on_socket,	"data_on_socket")			\
+	X(hs_initiations_sent,	"initiations_sent")			\
+	X(hs_completed,		"handshakes_completed")			\
+	X(publish_errors,	"publish_errors")			\
+	X(src_changes,		"source_changes") /* republished: outer source changed */
+
+#define GK_WGD_CE_CNT_LIST(X)						\
+	X(punt_rx,		"punt_received")			\
+	X(punt_bad,		"punt_malformed")			\
+	X(inject_sent,		"inject_queued")			\
+	X(inject_full,		"inject_ring_full")			\
+	X(inject_too_big,	"inject_too_big")
+
+/* Their (name, offset) tables in struct gk_wgd (counters_json.h). */
+extern const struct gk_cnt_fields gk_wgd_cnt, gk_wgd_ce_cnt;
 
 /* ctl: `wg show` (no private key, ever) and `wg set`. */
 json_t *gk_wgd_show(struct gk_wgd *g);

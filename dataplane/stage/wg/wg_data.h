@@ -122,10 +122,20 @@ unsigned int gk_wg_evring_pop(struct gk_wg_evring *r, struct gk_wg_event *out,
 /*
  * Per peer and worker, indexed by peer id. genkand sums the workers'
  * counters (reads may tear on 32-bit hosts only). Bytes are those of the
- * type-4 messages, as the kernel counts them for `wg show`.
+ * type-4 messages, as the kernel counts them for `wg show`. The counters
+ * are GK_WG_PEER_CNT_LIST, X(field, json name), in the order `wg show`
+ * prints them per peer.
  */
+#define GK_WG_PEER_CNT_LIST(X)						\
+	X(rx_bytes,	"transfer_rx")					\
+	X(tx_bytes,	"transfer_tx")					\
+	X(rx_packets,	"rx_packets")					\
+	X(tx_packets,	"tx_packets")
+
 struct gk_wg_peer_stats {
-	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+#define GK_X(f, s) uint64_t f;
+	GK_WG_PEER_CNT_LIST(GK_X)
+#undef GK_X
 	uint64_t last_rx_ns, last_tx_ns;	/* 0: never */
 	/* event hold-off, worker-private */
 	uint64_t hs_post_ns, ep_post_ns, confirm_post_ns;
