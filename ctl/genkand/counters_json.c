@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "map_table.h"
 #include "napt.h"
+#include "port.h"
 #include "wg_data.h"
 
 #include "counters_json.h"
@@ -32,6 +33,15 @@ static const struct gk_cnt_field wg_peer[] = {
 };
 const struct gk_cnt_fields gk_cnt_wg_peer = {
 	"GK_WG_PEER_CNT_LIST", wg_peer, NELEM(wg_peer)
+};
+
+static const struct gk_cnt_field port_xstats[] = {
+#define GK_X(f, s) { s, offsetof(struct gk_port_xstats, f) },
+	GK_PORT_XSTATS_LIST(GK_X)
+#undef GK_X
+};
+const struct gk_cnt_fields gk_cnt_port_xstats = {
+	"GK_PORT_XSTATS_LIST", port_xstats, NELEM(port_xstats)
 };
 
 const char *const gk_cnt_napt_proto_names[GK_NAPT_NPROTO] = {

@@ -273,24 +273,12 @@ static json_t *port_xsk_stats(const struct gk_daemon *d)
 			if (!xp || gk_port_xstats(xp, &x))
 				continue;
 			socks++;
-			sum.rx_dropped += x.rx_dropped;
-			sum.rx_invalid_descs += x.rx_invalid_descs;
-			sum.tx_invalid_descs += x.tx_invalid_descs;
-			sum.rx_ring_full += x.rx_ring_full;
-			sum.rx_fill_ring_empty_descs += x.rx_fill_ring_empty_descs;
-			sum.tx_ring_empty_descs += x.tx_ring_empty_descs;
+			gk_cnt_add_fields(&sum, &x, &gk_cnt_port_xstats);
 		}
-		json_array_append_new(arr, json_pack(
-			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			"name", d->ports[p].name, "sockets", socks,
-			"rx_dropped", (json_int_t)sum.rx_dropped,
-			"rx_invalid_descs", (json_int_t)sum.rx_invalid_descs,
-			"tx_invalid_descs", (json_int_t)sum.tx_invalid_descs,
-			"rx_ring_full", (json_int_t)sum.rx_ring_full,
-			"rx_fill_ring_empty_descs",
-			(json_int_t)sum.rx_fill_ring_empty_descs,
-			"tx_ring_empty_descs",
-			(json_int_t)sum.tx_ring_empty_descs));
+		json_array_append_new(arr, gk_cnt_json_fields(
+			json_pack("{s:s, s:I}", "name", d->ports[p].name,
+				  "sockets", socks),
+			&gk_cnt_port_xstats, &sum));
 	}
 	return arr;
 }

@@ -41,17 +41,23 @@ struct gk_port_ops {
 };
 
 /*
- * Kernel-side counters, cumulative since the socket was bound. A kernel
+ * Kernel-side counters, cumulative since the socket was bound, X(field,
+ * json name) in the order `stats` prints them in "port_xsk". A kernel
  * older than a field leaves it 0 (5.8 and older report only the first
  * three).
  */
+#define GK_PORT_XSTATS_LIST(X)						\
+	X(rx_dropped,	"rx_dropped")	/* other rx drops (e.g. no fill frame) */ \
+	X(rx_invalid_descs, "rx_invalid_descs")				\
+	X(tx_invalid_descs, "tx_invalid_descs")				\
+	X(rx_ring_full,	"rx_ring_full")	/* rx ring had no room */	\
+	X(rx_fill_ring_empty_descs, "rx_fill_ring_empty_descs")		\
+	X(tx_ring_empty_descs, "tx_ring_empty_descs")
+
 struct gk_port_xstats {
-	uint64_t rx_dropped;		/* other rx drops (e.g. no fill frame) */
-	uint64_t rx_invalid_descs;
-	uint64_t tx_invalid_descs;
-	uint64_t rx_ring_full;		/* rx ring had no room */
-	uint64_t rx_fill_ring_empty_descs;
-	uint64_t tx_ring_empty_descs;
+#define GK_X(f, s) uint64_t f;
+	GK_PORT_XSTATS_LIST(GK_X)
+#undef GK_X
 };
 
 struct gk_port_stats {
