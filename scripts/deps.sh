@@ -16,6 +16,7 @@ PKGS=(
 	iproute2 iputils-ping iperf3 curl tcpdump procps ethtool util-linux jq
 	dpdk-dev
 	wireguard-tools wireguard-go	# WireGuard interop oracle (issue #5)
+	nginx-light socat openssl	# front door e2e: real HTTPS and UDP servers (issue #11)
 )
 
 missing=()

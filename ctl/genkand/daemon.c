@@ -34,6 +34,7 @@
 #include "daemon.h"
 #include "csum_ctl.h"
 #include "hand_ctl.h"
+#include "l4_ctl.h"
 #include "cls_tables.h"
 #include "nat_ctl.h"
 #include "config_wg_mape.h"
@@ -703,6 +704,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		wc.cpu = cfg->nr_cpus ? cfg->cpus[w % cfg->nr_cpus] :
 			(int)(w % (unsigned)(ncpu > 0 ? ncpu : 1));
 		gk_nat_worker_cfg(d, w, &wc);
+		gk_l4_worker_cfg(d, w, &wc);
 		ret = gk_worker_init(&d->workers[w], &wc);
 		if (!ret)
 			ret = gk_worker_start(&d->workers[w]);
@@ -772,6 +774,7 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	xo.flags = cfg->ttl_expired == GK_TTL_EXPIRED_KERNEL ?
 		GK_CFG_F_TTL_TO_KERNEL : 0;
 	xo.flags |= gk_hand_probe(d);
+	xo.flags |= gk_l4_xdp_flags(d);
 	ret = gk_hand_pick(d, err, errlen);
 	if (ret)
 		return ret;
@@ -800,6 +803,9 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	if (ret)
 		return ret;
 	ret = gk_nat_start(d, err, errlen);
+	if (ret)
+		return ret;
+	ret = gk_l4_start(d, err, errlen);
 	if (ret)
 		return ret;
 	ret = check_wg_mtu(d, err, errlen);
@@ -917,6 +923,7 @@ void gk_daemon_stop(struct gk_daemon *d)
 		gk_tables_free(d->tables);
 	gk_cls_tables_free(d->cls);
 	d->cls = NULL;
+	gk_l4_stop(d);
 	/* Published once, never replaced: no reader is left after the join. */
 	if (d->map)
 		gk_map_table_free(d->map);

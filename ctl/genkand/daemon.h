@@ -17,6 +17,7 @@
 #define GK_MAX_WORKERS	64
 
 struct gk_wgd;
+struct gk_l4_table;
 
 struct gk_dport {
 	char name[16];
@@ -58,6 +59,8 @@ struct gk_daemon {
 
 	struct gk_tables *tables;		/* RCU slot read by workers */
 	struct gk_cls_tables *cls;		/* RCU slot: the twin's tables */
+	struct gk_l4_table *l4;			/* RCU slot: front door services */
+	uint8_t **l4_state;			/* [service][backend] enum gk_l4_be_state */
 	uint64_t cls_gen;			/* gk_xdp_generation() it reflects */
 	unsigned hand_ok;			/* GK_XDP_HAND_OK_* (probe) */
 	char hand_probe[160];			/* the probe, in words */

@@ -24,6 +24,7 @@
 #include "map_table.h"
 #include "wkstats.h"
 #include "hand_ctl.h"
+#include "l4_ctl.h"
 #include "worker.h"
 
 #include "counters_json.h"
@@ -701,6 +702,7 @@ const struct gk_ctl_cmd gk_handlers[] = {
 	{ "reload", cmd_reload, "re-read the config file" },
 	{ "map", cmd_map, "MAP-E table and per-domain counters ({\"op\":\"show\"})" },
 	{ "nat", gk_nat_cmd, "NAPT44: sessions, stats, mappings, map-add, map-del ({\"op\":...})" },
+	{ "l4", gk_l4_cmd, "front door: {\"op\":\"show\"|\"lookup\"|\"backend\",...}" },
 	{ "wg", cmd_wg, "WireGuard: {\"op\":\"show\"} | {\"op\":\"set\",\"peer\":KEY,...}" },
 };
 const size_t gk_nr_handlers = sizeof(gk_handlers) / sizeof(gk_handlers[0]);

@@ -20,7 +20,8 @@
 	X(MAPE,		"mape")		/* see per-domain MAP-E counters */	\
 	X(WG,		"wg")		/* see the WireGuard stage's counters */	\
 	X(NAPT,		"napt")		/* see the NAPT44 stage's counters */ \
-	X(PARSE_REFUSED, "parse_refused") /* twin: not a worker's (tables changed) */
+	X(PARSE_REFUSED, "parse_refused") /* twin: not a worker's (tables changed) */ \
+	X(L4,		"l4")		/* see the L4 stage's counters */
 
 enum gk_wk_drop {
 #define GK_X(n, s) GK_WK_DROP_##n,

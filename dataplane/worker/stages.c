@@ -10,13 +10,14 @@
 #include "stage.h"
 
 extern const struct gk_stage gk_stage_mape_ce, gk_stage_mape_br,
-	gk_stage_napt, gk_stage_wgce, gk_stage_wg;
+	gk_stage_napt, gk_stage_wgce, gk_stage_l4, gk_stage_wg;
 
 const struct gk_stage *const gk_stages[] = {
 	&gk_stage_mape_ce,
 	&gk_stage_mape_br,
 	&gk_stage_napt,
 	&gk_stage_wgce,
+	&gk_stage_l4,		/* before WireGuard: its rewrites get sealed */
 	&gk_stage_wg,
 	NULL,
 };

@@ -31,6 +31,8 @@
 
 struct gk_tables;
 struct gk_stage;
+struct gk_l4_table;
+struct gk_l4_ctx;
 
 #define GK_WORKER_STAGES	16	/* registry entries at most */
 struct gk_cls_tables;
@@ -108,6 +110,14 @@ struct gk_worker_cfg {
 	int wg_punt_efd;
 	struct gk_spsc *wg_inject;
 	int wg_inject_efd;
+	/*
+	 * The front door (stage/l4, worker_l4.c): RCU slot of genkand's
+	 * service table, NULL when no [l4-service]; this worker's flow table
+	 * size and how many backends all services have (counter slots).
+	 */
+	struct gk_l4_table **l4;
+	uint32_t l4_max_flows;
+	uint32_t l4_nr_be;
 };
 
 /* Handoff counters (worker_nat.c), written by the worker only. */
@@ -157,6 +167,8 @@ struct gk_worker {
 	/* owners' eventfds written; our sleeps they ended; failed r/w */
 	uint64_t wg_wake_sent, wg_woken, wg_wake_fail;
 	struct gk_wg_pending *wg_pending;	/* packets waiting for a handshake */
+	struct gk_l4_ctx *l4;			/* front door flows and counters */
+	const struct gk_l4_table *l4t;		/* this pass's service table */
 	struct gk_wgce_stats wgce;		/* behind a MAP-E CE */
 	struct gk_wg_ctlmsg *wgce_scratch;	/* [GK_BURST] inject pops */
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */

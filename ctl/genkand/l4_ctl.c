@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* The front door's control side; see l4_ctl.h and docs/l4.md. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu-qsbr.h>
+
+#include "config_l4.h"
+#include "daemon.h"
+#include "l4.h"
+#include "l4_ctl.h"
+#include "log.h"
+#include "maglev.h"
+#include "worker.h"
+#include "xdp_loader.h"
+
+static const char *const state_names[GK_L4_BE_STATE_MAX] = {
+	[GK_L4_BE_UP] = "up",
+	[GK_L4_BE_DOWN] = "down",
+	[GK_L4_BE_DRAINING] = "draining",
+	[GK_L4_BE_DISABLED] = "disabled",
+};
+
+static unsigned nr_services(const struct gk_daemon *d)
+{
+	return d->cfg.l4 ? d->cfg.l4->nr_services : 0;
+}
+
+uint32_t gk_l4_xdp_flags(const struct gk_daemon *d)
+{
+	return nr_services(d) ? GK_CFG_F_L4 : 0;
+}
+
+static uint8_t fam(uint8_t af)
+{
+	return af == AF_INET6 ? 6 : 4;
+}
+
+/* Maglev over the backends that are up and weighted. 0 or -errno. */
+static int build_maglev(const struct gk_config_l4_service *cs,
+			struct gk_l4_service *s)
+{
+	struct gk_maglev_backend *mb;
+	uint32_t i;
+	int ret = 0;
+
+	mb = calloc(s->nr_be ? s->nr_be : 1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (i = 0; i < s->nr_be && !ret; i++) {
+		const struct gk_l4_backend *b = &s->be[i];
+
+		ret = gk_maglev_key_inet(&mb[i], b->family == 4 ? AF_INET :
+					 AF_INET6, b->addr, b->port);
+		mb[i].weight = cs->backends[i].weight;
+		mb[i].down = b->state != GK_L4_BE_UP;
+	}
+	if (!ret)
+		ret = gk_maglev_build(mb, s->nr_be, s->m, s->table);
+	free(mb);
+	return ret;
+}
+
+/* The table from the config and the backends' current states. */
+static struct gk_l4_table *build(struct gk_daemon *d, char *err,
+				 size_t errlen)
+{
+	const struct gk_config_l4 *l4 = d->cfg.l4;
+	struct gk_l4_service *svc;
+	uint32_t i, j;
+	int ret;
+
+	svc = calloc(l4->nr_services, sizeof(*svc));
+	if (!svc)
+		goto nomem;
+	for (i = 0; i < l4->nr_services; i++) {
+		const struct gk_config_l4_service *cs = &l4->services[i];
+		struct gk_l4_service *s = &svc[i];
+
+		s->family = fam(cs->family);
+		s->proto = cs->proto;
+		s->port_lo = cs->port_lo;
+		s->port_hi = cs->port_hi;
+		memcpy(s->addr, cs->addr, 16);
+		s->m = cs->table_size;
+		s->tcp_idle_ns = (uint64_t)cs->tcp_idle_ms * 1000000;
+		s->tcp_fin_ns = (uint64_t)cs->tcp_fin_ms * 1000000;
+		s->udp_idle_ns = (uint64_t)cs->udp_idle_ms * 1000000;
+		s->nr_be = cs->nr_backends;
+		s->be = calloc(s->nr_be ? s->nr_be : 1, sizeof(*s->be));
+		s->table = calloc(s->m, sizeof(*s->table));
+		if (!s->be || !s->table)
+			goto nomem_svc;
+		for (j = 0; j < s->nr_be; j++) {
+			const struct gk_config_l4_backend *cb = &cs->backends[j];
+
+			s->be[j].family = fam(cb->family);
+			s->be[j].port = cb->port;
+			memcpy(s->be[j].addr, cb->addr, 16);
+			s->be[j].state = d->l4_state ? d->l4_state[i][j] :
+				GK_L4_BE_UP;
+		}
+		ret = build_maglev(cs, s);
+		if (ret) {
+			snprintf(err, errlen, "%s:%u: [l4-service %s]: Maglev table: %s",
+				 d->cfg.path, cs->line, cs->name, strerror(-ret));
+			for (j = 0; j <= i; j++) {
+				free(svc[j].be);
+				free(svc[j].table);
+			}
+			free(svc);
+			return NULL;
+		}
+	}
+	return gk_l4_table_new(svc, l4->nr_services);
+
+nomem_svc:
+	for (j = 0; j <= i; j++) {
+		free(svc[j].be);
+		free(svc[j].table);
+	}
+	free(svc);
+nomem:
+	snprintf(err, errlen, "l4: out of memory");
+	return NULL;
+}
+
+/*
+ * What this increment does not do yet, refused at start with the line:
+ * client_ip = snat (needs flow state on the reply path), and a backend
+ * port on a port range (the reply could not tell the listen port).
+ * The reverse rewrite is stateless, so a backend address:port may serve
+ * only one service.
+ */
+static int check(struct gk_daemon *d, char *err, size_t errlen)
+{
+	const struct gk_config_l4 *l4 = d->cfg.l4;
+
+	for (unsigned i = 0; i < l4->nr_services; i++) {
+		const struct gk_config_l4_service *s = &l4->services[i];
+
+		if (s->client_ip == GK_L4_CLIENT_SNAT) {
+			snprintf(err, errlen, "%s:%u: [l4-service %s]: client_ip = snat "
+				 "is not supported yet (use preserve, docs/l4.md)",
+				 d->cfg.path, s->key_line[GK_L4K_CLIENT_IP] ?
+				 s->key_line[GK_L4K_CLIENT_IP] : s->line, s->name);
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < s->nr_backends; j++) {
+			const struct gk_config_l4_backend *b = &s->backends[j];
+
+			if (b->port && s->port_lo != s->port_hi) {
+				snprintf(err, errlen, "%s:%u: [l4-service %s]: a backend "
+					 "port on a port range is not supported (leave "
+					 "the port out: the packet's own is kept)",
+					 d->cfg.path, b->line, s->name);
+				return -EINVAL;
+			}
+			for (unsigned k = 0; k <= i; k++) {
+				const struct gk_config_l4_service *o = &l4->services[k];
+
+				if (o->proto != s->proto)
+					continue;
+				for (unsigned q = 0; q < o->nr_backends; q++) {
+					const struct gk_config_l4_backend *c = &o->backends[q];
+
+					if ((k == i && q >= j) || c->family != b->family ||
+					    memcmp(c->addr, b->addr, 16) ||
+					    (c->port && b->port && c->port != b->port))
+						continue;
+					snprintf(err, errlen, "%s:%u: [l4-service %s]: backend "
+						 "also serves [l4-service %s] (line %u): replies "
+						 "could not tell the services apart",
+						 d->cfg.path, b->line, s->name, o->name, c->line);
+					return -EINVAL;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int sync_xdp(struct gk_daemon *d)
+{
+	const struct gk_config_l4 *l4 = d->cfg.l4;
+	struct gk_l4_key *keys;
+	uint32_t *ids, n = 0;
+	int ret;
+
+	for (unsigned i = 0; i < l4->nr_services; i++)
+		n += (uint32_t)l4->services[i].port_hi -
+		     l4->services[i].port_lo + 1;
+	if (n > GK_MAX_L4_KEYS)
+		return -E2BIG;
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	if (!keys || !ids) {
+		free(keys);
+		free(ids);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (unsigned i = 0; i < l4->nr_services; i++) {
+		const struct gk_config_l4_service *s = &l4->services[i];
+
+		for (uint32_t p = s->port_lo; p <= s->port_hi; p++, n++) {
+			keys[n].family = fam(s->family);
+			keys[n].proto = s->proto;
+			keys[n].port = htons((uint16_t)p);
+			memcpy(keys[n].addr, s->addr, s->family == AF_INET ? 4 : 16);
+			ids[n] = i;
+		}
+	}
+	ret = gk_xdp_l4_sync(d->xdp, keys, ids, n);
+	free(keys);
+	free(ids);
+	return ret;
+}
+
+int gk_l4_start(struct gk_daemon *d, char *err, size_t errlen)
+{
+	const struct gk_config_l4 *l4 = d->cfg.l4;
+	struct gk_l4_table *t;
+	int ret;
+
+	if (!nr_services(d))
+		return 0;
+	ret = check(d, err, errlen);
+	if (ret)
+		return ret;
+	d->l4_state = calloc(l4->nr_services, sizeof(*d->l4_state));
+	if (!d->l4_state) {
+		snprintf(err, errlen, "l4: out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < l4->nr_services; i++) {
+		d->l4_state[i] = calloc(l4->services[i].nr_backends + 1, 1);
+		if (!d->l4_state[i]) {
+			snprintf(err, errlen, "l4: out of memory");
+			return -ENOMEM;
+		}
+	}
+	t = build(d, err, errlen);
+	if (!t)
+		return -EINVAL;
+	gk_l4_table_publish(&d->l4, t);
+	ret = sync_xdp(d);
+	if (ret) {
+		snprintf(err, errlen, "l4: gk_l4svc: %s", strerror(-ret));
+		return ret;
+	}
+	for (unsigned i = 0; i < l4->nr_services; i++) {
+		char buf[80];
+
+		gk_config_l4_format_listen(&l4->services[i], buf, sizeof(buf));
+		gk_info("l4-service %s: %s %s, %u backend(s), Maglev M %u",
+			l4->services[i].name,
+			l4->services[i].proto == IPPROTO_TCP ? "tcp" : "udp", buf,
+			l4->services[i].nr_backends, l4->services[i].table_size);
+	}
+	return 0;
+}
+
+void gk_l4_worker_cfg(struct gk_daemon *d, unsigned w,
+		      struct gk_worker_cfg *wc)
+{
+	const struct gk_l4_table *t = d->l4;
+	uint64_t flows = 0;
+
+	(void)w;
+	if (!t)
+		return;
+	for (unsigned i = 0; i < nr_services(d); i++)
+		flows += d->cfg.l4->services[i].max_flows;
+	wc->l4 = &d->l4;
+	wc->l4_max_flows = flows > (1u << 22) ? 1u << 22 : (uint32_t)flows;
+	wc->l4_nr_be = t->nr_be_total;
+}
+
+void gk_l4_stop(struct gk_daemon *d)
+{
+	if (d->l4_state) {
+		for (unsigned i = 0; i < nr_services(d); i++)
+			free(d->l4_state[i]);
+		free(d->l4_state);
+		d->l4_state = NULL;
+	}
+	gk_l4_table_free(d->l4);
+	d->l4 = NULL;
+}
+
+/* ---------------------------------------------------------------- ctl */
+
+static void fmt_ep(char *buf, size_t len, uint8_t family, const uint8_t *a,
+		   uint16_t port)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, s, sizeof(s));
+	if (family == 6)
+		snprintf(buf, len, "[%s]:%u", s, port);
+	else
+		snprintf(buf, len, "%s:%u", s, port);
+}
+
+/* "ADDR", "ADDR:PORT", "[V6]", "[V6]:PORT". port 0 when absent. */
+static int parse_ep(const char *s, uint8_t *family, uint8_t addr[16],
+		    uint16_t *port)
+{
+	char buf[INET6_ADDRSTRLEN + 16], *p, *colon;
+	unsigned long v = 0;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	memset(addr, 0, 16);
+	*port = 0;
+	if (buf[0] == '[') {
+		p = strchr(buf, ']');
+		if (!p)
+			return -EINVAL;
+		*p = 0;
+		if (p[1] == ':')
+			v = strtoul(p + 2, &colon, 10);
+		else if (p[1])
+			return -EINVAL;
+		if (inet_pton(AF_INET6, buf + 1, addr) != 1)
+			return -EINVAL;
+		*family = 6;
+	} else {
+		colon = strchr(buf, ':');
+		if (colon) {
+			*colon = 0;
+			v = strtoul(colon + 1, &p, 10);
+			if (*p)
+				return -EINVAL;
+		}
+		if (inet_pton(AF_INET, buf, addr) != 1)
+			return -EINVAL;
+		*family = 4;
+	}
+	if (v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int find_service(const struct gk_daemon *d, const char *name)
+{
+	for (unsigned i = 0; i < nr_services(d); i++)
+		if (!strcmp(d->cfg.l4->services[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static void sum_be(const struct gk_daemon *d, uint32_t gidx, uint64_t *pk,
+		   uint64_t *by)
+{
+	*pk = *by = 0;
+	for (unsigned w = 0; w < d->nr_workers; w++) {
+		const struct gk_l4_ctx *c = d->workers[w].l4;
+
+		if (c && gidx < c->nr_be_max) {
+			*pk += c->be_pkts[gidx];
+			*by += c->be_bytes[gidx];
+		}
+	}
+}
+
+static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
+		   char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+	const struct gk_l4_table *t = d->l4;
+	json_t *svcs = json_array(), *cnt = json_object();
+	uint64_t sum[GK_L4_CNT_MAX] = { 0 };
+
+	for (unsigned w = 0; w < d->nr_workers; w++)
+		for (int i = 0; d->workers[w].l4 && i < GK_L4_CNT_MAX; i++)
+			sum[i] += d->workers[w].l4->cnt[i];
+	for (int i = 0; i < GK_L4_CNT_MAX; i++)
+		json_object_set_new(cnt, gk_l4_cnt_names[i],
+				    json_integer((json_int_t)sum[i]));
+	for (unsigned i = 0; t && i < t->nr_svc; i++) {
+		const struct gk_config_l4_service *cs = &d->cfg.l4->services[i];
+		const struct gk_l4_service *s = &t->svc[i];
+		json_t *bes = json_array();
+		char listen[80];
+
+		if (name && strcmp(name, cs->name))
+			continue;
+		gk_config_l4_format_listen(cs, listen, sizeof(listen));
+		for (uint32_t j = 0; j < s->nr_be; j++) {
+			const struct gk_l4_backend *b = &s->be[j];
+			uint64_t pk, by, slots = 0;
+			char ep[80];
+
+			for (uint32_t k = 0; k < s->m; k++)
+				slots += s->table[k] == j;
+			sum_be(d, b->gidx, &pk, &by);
+			fmt_ep(ep, sizeof(ep), b->family, b->addr, b->port);
+			json_array_append_new(bes, json_pack(
+				"{s:s, s:i, s:s, s:I, s:I, s:I}",
+				"backend", ep, "weight",
+				cs->backends[j].weight,
+				"state", state_names[b->state < GK_L4_BE_STATE_MAX ?
+						     b->state : 0],
+				"table_slots", (json_int_t)slots,
+				"packets", (json_int_t)pk, "bytes", (json_int_t)by));
+		}
+		json_array_append_new(svcs, json_pack(
+			"{s:s, s:s, s:s, s:s, s:i, s:o}",
+			"name", cs->name, "listen", listen,
+			"proto", s->proto == IPPROTO_TCP ? "tcp" : "udp",
+			"client_ip", "preserve", "table_size", (int)s->m,
+			"backends", bes));
+	}
+	if (name && !json_array_size(svcs)) {
+		json_decref(svcs);
+		json_decref(cnt);
+		snprintf(err, errlen, "l4: no service '%s'", name);
+		return -ENOENT;
+	}
+	*result = json_pack("{s:o, s:o}", "services", svcs, "counters", cnt);
+	return *result ? 0 : -ENOMEM;
+}
+
+static int l4_lookup(struct gk_daemon *d, json_t *args, json_t **result,
+		     char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+	const char *client = json_string_value(json_object_get(args, "client"));
+	const struct gk_l4_table *t = d->l4;
+	const struct gk_l4_service *s;
+	uint8_t family, addr[16];
+	uint16_t cport, lport;
+	char ep[80];
+	int i, b;
+
+	if (!name || !client) {
+		snprintf(err, errlen, "l4 lookup: args.name and args.client "
+			 "(ADDR:PORT) are required");
+		return -EINVAL;
+	}
+	i = find_service(d, name);
+	if (i < 0 || !t) {
+		snprintf(err, errlen, "l4: no service '%s'", name);
+		return -ENOENT;
+	}
+	s = &t->svc[i];
+	if (parse_ep(client, &family, addr, &cport) || family != s->family) {
+		snprintf(err, errlen, "l4 lookup: client '%s': want %s ADDR:PORT",
+			 client, s->family == 4 ? "IPv4" : "IPv6");
+		return -EINVAL;
+	}
+	lport = (uint16_t)(json_integer_value(json_object_get(args, "port")) ?
+			   json_integer_value(json_object_get(args, "port")) :
+			   s->port_lo);
+	b = gk_l4_pick(s, addr, cport, lport);
+	if (b < 0) {
+		*result = json_pack("{s:s, s:n}", "service", name, "backend");
+		return *result ? 0 : -ENOMEM;
+	}
+	fmt_ep(ep, sizeof(ep), s->be[b].family, s->be[b].addr,
+	       s->be[b].port ? s->be[b].port : lport);
+	*result = json_pack("{s:s, s:s, s:s}", "service", name, "client",
+			    client, "backend", ep);
+	return *result ? 0 : -ENOMEM;
+}
+
+static int l4_backend(struct gk_daemon *d, json_t *args, json_t **result,
+		      char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+	const char *be = json_string_value(json_object_get(args, "backend"));
+	const char *act = json_string_value(json_object_get(args, "action"));
+	const struct gk_config_l4_service *cs;
+	struct gk_l4_table *t;
+	uint8_t family, addr[16], st;
+	uint16_t port;
+	int i, hit = -1;
+
+	if (!name || !be || !act) {
+		snprintf(err, errlen, "l4 backend: args.name, args.backend and "
+			 "args.action (drain|enable|disable) are required");
+		return -EINVAL;
+	}
+	if (!strcmp(act, "drain"))
+		st = GK_L4_BE_DRAINING;
+	else if (!strcmp(act, "enable"))
+		st = GK_L4_BE_UP;
+	else if (!strcmp(act, "disable"))
+		st = GK_L4_BE_DISABLED;
+	else {
+		snprintf(err, errlen, "l4 backend: action '%s' (want drain, "
+			 "enable or disable)", act);
+		return -EINVAL;
+	}
+	i = find_service(d, name);
+	if (i < 0) {
+		snprintf(err, errlen, "l4: no service '%s'", name);
+		return -ENOENT;
+	}
+	cs = &d->cfg.l4->services[i];
+	if (parse_ep(be, &family, addr, &port)) {
+		snprintf(err, errlen, "l4 backend: '%s' is not ADDR[:PORT]", be);
+		return -EINVAL;
+	}
+	for (unsigned j = 0; j < cs->nr_backends; j++)
+		if (fam(cs->backends[j].family) == family &&
+		    !memcmp(cs->backends[j].addr, addr, 16) &&
+		    (!port || port == cs->backends[j].port))
+			hit = (int)j;
+	if (hit < 0) {
+		snprintf(err, errlen, "l4: service '%s' has no backend %s", name,
+			 be);
+		return -ENOENT;
+	}
+	d->l4_state[i][hit] = st;
+	t = build(d, err, errlen);
+	if (!t)
+		return -EINVAL;
+	gk_l4_table_publish(&d->l4, t);
+	gk_info("l4-service %s: backend %s %s (new flows %s)", name, be,
+		state_names[st], st == GK_L4_BE_UP ? "welcome" : "go elsewhere");
+	*result = json_pack("{s:s, s:s, s:s}", "service", name, "backend", be,
+			    "state", state_names[st]);
+	return *result ? 0 : -ENOMEM;
+}
+
+int gk_l4_cmd(void *arg, json_t *args, json_t **result, char *err,
+	      size_t errlen)
+{
+	struct gk_daemon *d = arg;
+	const char *op = json_string_value(json_object_get(args, "op"));
+
+	if (!op) {
+		snprintf(err, errlen, "l4: args.op must be show, lookup or backend");
+		return -EINVAL;
+	}
+	if (!nr_services(d)) {
+		snprintf(err, errlen, "l4: no [l4-service] configured");
+		return -ENOENT;
+	}
+	if (!strcmp(op, "show"))
+		return l4_show(d, args, result, err, errlen);
+	if (!strcmp(op, "lookup"))
+		return l4_lookup(d, args, result, err, errlen);
+	if (!strcmp(op, "backend"))
+		return l4_backend(d, args, result, err, errlen);
+	snprintf(err, errlen, "l4: unknown op '%s' (show, lookup, backend)", op);
+	return -EINVAL;
+}

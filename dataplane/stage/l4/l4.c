@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* The front door stage; see l4.h and docs/l4.md. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csum.h"
+#include "l4.h"
+#include "maglev.h"
+#include "pkthdr.h"
+
+#define P_TCP	6
+#define P_UDP	17
+#define TCP_FIN	0x01
+#define TCP_RST	0x04
+
+const char *const gk_l4_cnt_names[GK_L4_CNT_MAX] = {
+#define GK_X(n, s) [GK_L4_##n] = s,
+	GK_L4_CNT_LIST(GK_X)
+#undef GK_X
+};
+
+/* ------------------------------------------------------------ the table */
+
+static int lkey_cmp(const void *a, const void *b)
+{
+	const struct gk_l4_lkey *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+void gk_l4_table_free(struct gk_l4_table *t)
+{
+	uint32_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nr_svc; i++) {
+		free(t->svc[i].be);
+		free(t->svc[i].table);
+	}
+	free(t->svc);
+	free(t->listen);
+	free(t->rev);
+	free(t);
+}
+
+struct gk_l4_table *gk_l4_table_new(struct gk_l4_service *svc, uint32_t n)
+{
+	struct gk_l4_table *t = calloc(1, sizeof(*t));
+	uint32_t i, j, nl = 0, nr = 0, port;
+
+	if (!t)
+		goto err_svc;
+	t->svc = svc;
+	t->nr_svc = n;
+	for (i = 0; i < n; i++) {
+		nl += (uint32_t)svc[i].port_hi - svc[i].port_lo + 1;
+		nr += svc[i].nr_be;
+	}
+	t->listen = calloc(nl ? nl : 1, sizeof(*t->listen));
+	t->rev = calloc(nr ? nr : 1, sizeof(*t->rev));
+	if (!t->listen || !t->rev) {
+		gk_l4_table_free(t);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		const struct gk_l4_service *s = &svc[i];
+
+		for (port = s->port_lo; port <= s->port_hi; port++) {
+			struct gk_l4_lkey *k = &t->listen[t->nr_listen++];
+
+			k->family = s->family;
+			k->proto = s->proto;
+			k->port = (uint16_t)port;
+			memcpy(k->addr, s->addr, 16);
+			k->svc = i;
+		}
+		for (j = 0; j < s->nr_be; j++) {
+			struct gk_l4_lkey *k = &t->rev[t->nr_rev++];
+
+			k->family = s->be[j].family;
+			k->proto = s->proto;
+			/* 0: the listen port carries over (a range) */
+			k->port = s->be[j].port;
+			memcpy(k->addr, s->be[j].addr, 16);
+			k->svc = i;
+			k->be = j;
+			s->be[j].gidx = t->nr_be_total++;
+		}
+	}
+	qsort(t->listen, t->nr_listen, sizeof(*t->listen), lkey_cmp);
+	qsort(t->rev, t->nr_rev, sizeof(*t->rev), lkey_cmp);
+	return t;
+
+err_svc:
+	for (i = 0; i < n; i++) {
+		free(svc[i].be);
+		free(svc[i].table);
+	}
+	free(svc);
+	return NULL;
+}
+
+static void free_rcu(struct rcu_head *h)
+{
+	gk_l4_table_free(caa_container_of(h, struct gk_l4_table, rcu));
+}
+
+void gk_l4_table_publish(struct gk_l4_table **slot, struct gk_l4_table *next)
+{
+	struct gk_l4_table *old = rcu_xchg_pointer(slot, next);
+
+	if (old)
+		call_rcu(&old->rcu, free_rcu);
+}
+
+static const struct gk_l4_lkey *find(const struct gk_l4_lkey *keys,
+				     uint32_t n, uint8_t family, uint8_t proto,
+				     const uint8_t *addr, uint16_t port)
+{
+	struct gk_l4_lkey k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	k.proto = proto;
+	k.port = port;
+	memcpy(k.addr, addr, family == 4 ? 4 : 16);
+	return bsearch(&k, keys, n, sizeof(k), lkey_cmp);
+}
+
+int gk_l4_find_listen(const struct gk_l4_table *t, uint8_t family,
+		      uint8_t proto, const uint8_t *addr, uint16_t port)
+{
+	const struct gk_l4_lkey *k = find(t->listen, t->nr_listen, family,
+					  proto, addr, port);
+
+	return k ? (int)k->svc : -1;
+}
+
+/* The flow hash Maglev and `genkanctl l4 lookup` share (lib/maglev.h). */
+static uint64_t flow_key(const struct gk_l4_service *s, const uint8_t *caddr,
+			 uint16_t cport, uint16_t lport)
+{
+	if (s->family == 4)
+		return gk_maglev_flow_hash4(caddr, cport, s->addr, lport,
+					    s->proto);
+	return gk_maglev_flow_hash(caddr, cport, s->addr, lport, s->proto);
+}
+
+int gk_l4_pick(const struct gk_l4_service *s, const uint8_t *caddr,
+	       uint16_t cport, uint16_t lport)
+{
+	uint32_t b;
+
+	if (!s->table || !s->m)
+		return -1;
+	b = gk_maglev_lookup(s->table, s->m, flow_key(s, caddr, cport, lport));
+	return b == GK_MAGLEV_NONE || b >= s->nr_be ? -1 : (int)b;
+}
+
+/* ----------------------------------------------------------- the flows */
+
+int gk_l4_ctx_init(struct gk_l4_ctx *c, uint32_t max_flows, uint32_t nr_be)
+{
+	uint32_t b = 1;
+
+	memset(c, 0, sizeof(*c));
+	while ((uint64_t)b * GK_L4_WAYS < max_flows && b < (1u << 24))
+		b <<= 1;
+	c->nr_buckets = b;
+	c->flows = calloc((size_t)b * GK_L4_WAYS, sizeof(*c->flows));
+	c->nr_be_max = nr_be;
+	c->be_pkts = calloc(nr_be ? nr_be : 1, sizeof(*c->be_pkts));
+	c->be_bytes = calloc(nr_be ? nr_be : 1, sizeof(*c->be_bytes));
+	if (!c->flows || !c->be_pkts || !c->be_bytes) {
+		gk_l4_ctx_fini(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void gk_l4_ctx_fini(struct gk_l4_ctx *c)
+{
+	free(c->flows);
+	free(c->be_pkts);
+	free(c->be_bytes);
+	c->flows = NULL;
+	c->be_pkts = c->be_bytes = NULL;
+}
+
+static uint64_t timeout(const struct gk_l4_service *s, const struct gk_l4_flow *f)
+{
+	if (f->proto == P_UDP)
+		return s->udp_idle_ns;
+	return f->closing ? s->tcp_fin_ns : s->tcp_idle_ns;
+}
+
+/*
+ * The flow's slot: a match, else a free or expired one, else the least
+ * recently used of the bucket (evicted, counted). *fresh says which.
+ */
+static struct gk_l4_flow *flow_slot(struct gk_l4_ctx *c,
+				    const struct gk_l4_table *t,
+				    uint32_t hash, uint32_t svc, uint8_t family,
+				    uint8_t proto, const uint8_t *caddr,
+				    uint16_t cport, uint16_t lport, bool *fresh)
+{
+	struct gk_l4_flow *b = &c->flows[(size_t)(hash & (c->nr_buckets - 1)) *
+					 GK_L4_WAYS];
+	struct gk_l4_flow *free_ = NULL, *old = NULL;
+	const size_t alen = family == 4 ? 4 : 16;
+	unsigned i;
+
+	*fresh = false;
+	for (i = 0; i < GK_L4_WAYS; i++) {
+		struct gk_l4_flow *f = &b[i];
+
+		if (!f->used) {
+			if (!free_)
+				free_ = f;
+			continue;
+		}
+		if (f->svc == svc && f->cport == cport && f->lport == lport &&
+		    f->proto == proto && f->family == family &&
+		    !memcmp(f->caddr, caddr, alen)) {
+			/* an expired flow starts over: a new pick */
+			if (f->svc < t->nr_svc &&
+			    c->now_ns - f->last_ns > timeout(&t->svc[f->svc], f)) {
+				*fresh = true;
+				c->cnt[GK_L4_REUSED]++;
+			}
+			return f;
+		}
+		if (!free_ && f->svc < t->nr_svc &&
+		    c->now_ns - f->last_ns > timeout(&t->svc[f->svc], f)) {
+			free_ = f;
+			c->cnt[GK_L4_REUSED]++;
+			continue;
+		}
+		if (!old || f->last_ns < old->last_ns)
+			old = f;
+	}
+	if (!free_) {
+		free_ = old;
+		c->cnt[GK_L4_EVICTED]++;
+	}
+	memset(free_, 0, sizeof(*free_));
+	free_->used = 1;
+	free_->svc = svc;
+	free_->family = family;
+	free_->proto = proto;
+	free_->cport = cport;
+	free_->lport = lport;
+	memcpy(free_->caddr, caddr, alen);
+	*fresh = true;
+	return free_;
+}
+
+/* ------------------------------------------------------------ rewrites */
+
+/* L4 checksum field offset, or 0 (IPv4 UDP without a checksum: none). */
+static uint32_t l4_csum_at(const uint8_t *l4, uint8_t proto, bool v4)
+{
+	if (proto == P_TCP)
+		return 16;
+	/* RFC 768: zero means none (IPv4 only) */
+	return v4 && !gk_ld16(l4 + 6) ? 0 : 6;
+}
+
+/* Replace a 4- or 16-byte address at ip + off; both checksums follow. */
+static void set_addr(uint8_t *ip, uint32_t off, const uint8_t *to, bool v4,
+		     uint8_t *l4, uint32_t cs)
+{
+	unsigned i;
+
+	for (i = 0; i < (v4 ? 1u : 4u); i++) {
+		uint32_t old = gk_ld32(ip + off + 4 * i), new_;
+
+		memcpy(&new_, to + 4 * i, 4);
+		if (old == new_)
+			continue;
+		if (v4)
+			gk_st16(ip + 10, gk_csum_replace32(gk_ld16(ip + 10),
+							   old, new_));
+		if (cs) {
+			uint16_t v = gk_csum_replace32(gk_ld16(l4 + cs), old,
+						       new_);
+
+			/* RFC 768: a computed zero goes out as all ones */
+			gk_st16(l4 + cs, cs == 6 && !v ? 0xffff : v);
+		}
+		gk_st32(ip + off + 4 * i, new_);
+	}
+}
+
+static void set_port(uint8_t *l4, uint32_t at, uint16_t to, uint32_t cs)
+{
+	uint16_t old = gk_ld16(l4 + at), new_ = htons(to);
+
+	if (old == new_)
+		return;
+	if (cs) {
+		uint16_t v = gk_csum_replace16(gk_ld16(l4 + cs), old, new_);
+
+		gk_st16(l4 + cs, cs == 6 && !v ? 0xffff : v);
+	}
+	gk_st16(l4 + at, new_);
+}
+
+static inline void fail(struct gk_l4_ctx *c, struct gk_pkt *p,
+			enum gk_l4_cnt why)
+{
+	c->cnt[why]++;
+	gk_wk_drop(c->stats, p, GK_WK_DROP_L4);
+}
+
+/* Where the headers are, if the metadata and lengths allow the rewrite. */
+static bool hdrs(const struct gk_pkt *p, uint8_t **ip, uint8_t **l4, bool *v4)
+{
+	const struct gk_xdp_meta *m = &p->meta;
+	uint32_t need;
+
+	if (!(m->flags & GK_META_F_L4) ||
+	    (m->l4_proto != P_TCP && m->l4_proto != P_UDP))
+		return false;
+	need = m->l4_proto == P_TCP ? 20 : 8;
+	if ((uint32_t)m->l4_off + need > p->len ||
+	    (uint32_t)m->l3_off + 20 > m->l4_off)
+		return false;
+	*v4 = m->flags & GK_META_F_IPV4;
+	*ip = p->data + m->l3_off;
+	*l4 = p->data + m->l4_off;
+	return true;
+}
+
+void gk_l4_fwd_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+		     struct gk_pkt **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+		const struct gk_l4_service *s;
+		const struct gk_l4_backend *be;
+		uint8_t *ip, *l4, family, proto;
+		const uint8_t *caddr, *laddr;
+		uint16_t cport, lport;
+		struct gk_l4_flow *f;
+		bool v4, fresh;
+		uint32_t cs;
+		int svc, b;
+
+		if (unlikely(!t)) {
+			fail(c, p, GK_L4_NO_TABLE);
+			continue;
+		}
+		if (unlikely(p->meta.flags & (GK_META_F_FRAG |
+					      GK_META_F_LATER_FRAG))) {
+			fail(c, p, GK_L4_FRAGMENT);
+			continue;
+		}
+		if (unlikely(!hdrs(p, &ip, &l4, &v4))) {
+			fail(c, p, GK_L4_BAD_L4);
+			continue;
+		}
+		family = v4 ? 4 : 6;
+		proto = p->meta.l4_proto;
+		caddr = v4 ? ip + 12 : ip + 8;
+		laddr = v4 ? ip + 16 : ip + 24;
+		cport = gk_rd16(l4);
+		lport = gk_rd16(l4 + 2);
+		svc = gk_l4_find_listen(t, family, proto, laddr, lport);
+		if (unlikely(svc < 0)) {
+			fail(c, p, GK_L4_NO_SERVICE);
+			continue;
+		}
+		s = &t->svc[svc];
+		f = flow_slot(c, t, p->meta.flow_hash, (uint32_t)svc, family,
+			      proto, caddr, cport, lport, &fresh);
+		if (fresh) {
+			b = gk_l4_pick(s, caddr, cport, lport);
+			if (b < 0) {
+				f->used = 0;
+				fail(c, p, GK_L4_NO_BACKEND);
+				continue;
+			}
+			f->be = (uint32_t)b;
+			c->cnt[GK_L4_NEW_FLOWS]++;
+		} else {
+			c->cnt[GK_L4_HITS]++;
+		}
+		f->last_ns = c->now_ns;
+		if (proto == P_TCP && (l4[13] & (TCP_FIN | TCP_RST)) &&
+		    !f->closing) {
+			f->closing = 1;
+			c->cnt[GK_L4_CLOSED]++;
+		}
+		if (unlikely(f->be >= s->nr_be)) {
+			f->used = 0;
+			fail(c, p, GK_L4_NO_BACKEND);
+			continue;
+		}
+		be = &s->be[f->be];
+		cs = l4_csum_at(l4, proto, v4);
+		set_addr(ip, v4 ? 16 : 24, be->addr, v4, l4, cs);
+		if (be->port)
+			set_port(l4, 2, be->port, cs);
+		if (be->gidx < c->nr_be_max) {
+			c->be_pkts[be->gidx]++;
+			c->be_bytes[be->gidx] += p->len;
+		}
+		/* routed on as any transit packet: a hop that spends TTL */
+		p->meta.class = GK_CLASS_TRANSIT;
+	}
+}
+
+void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+		     struct gk_pkt **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	if (!t || !t->nr_rev)
+		return;
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *p = pkts[i];
+		const struct gk_l4_service *s;
+		const struct gk_l4_lkey *k;
+		uint8_t *ip, *l4;
+		uint16_t sport;
+		uint32_t cs;
+		bool v4;
+
+		if (p->verdict != GK_V_NONE ||
+		    (p->meta.flags & GK_META_F_LATER_FRAG) ||
+		    !hdrs(p, &ip, &l4, &v4))
+			continue;
+		sport = gk_rd16(l4);
+		k = find(t->rev, t->nr_rev, v4 ? 4 : 6, p->meta.l4_proto,
+			 v4 ? ip + 12 : ip + 8, sport);
+		/* a backend that keeps the listen port (0: any in range) */
+		if (!k)
+			k = find(t->rev, t->nr_rev, v4 ? 4 : 6,
+				 p->meta.l4_proto, v4 ? ip + 12 : ip + 8, 0);
+		if (!k || k->svc >= t->nr_svc)
+			continue;
+		s = &t->svc[k->svc];
+		if (!k->port && (sport < s->port_lo || sport > s->port_hi))
+			continue;
+		cs = l4_csum_at(l4, p->meta.l4_proto, v4);
+		set_addr(ip, v4 ? 12 : 8, s->addr, v4, l4, cs);
+		if (k->port)
+			set_port(l4, 0, s->port_lo, cs);
+		c->cnt[GK_L4_REVERSE]++;
+	}
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The front door (docs/l4.md): TCP/UDP for an [l4-service] listen
+ * address:port is carried per packet to a backend, usually inside a
+ * WireGuard peer's AllowedIPs, with the client's address kept.
+ *
+ * Forward (class L4_SERVICE): find the service, then the flow in the
+ * worker's flow table (so an established flow keeps its backend whatever
+ * happens to the backend set), else pick one from the service's Maglev
+ * table (lib/maglev.h) and pin it; rewrite destination address and port
+ * (RFC 1624 checksum updates) and hand the packet to the L3 stage.
+ * Reverse (a routed packet from a backend address:port of a service):
+ * rewrite the source back to the listen address:port, so the client sees
+ * whom it talked to. client_ip = preserve only: the reverse rewrite needs
+ * no flow state, since a backend address:port belongs to one service.
+ *
+ * The table (struct gk_l4_table) is genkand's, published by RCU; the flow
+ * table and counters are one worker's.
+ */
+#ifndef GK_STAGE_L4_H
+#define GK_STAGE_L4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <urcu-qsbr.h>
+
+#include "pkt.h"
+#include "wkstats.h"
+
+/* Backend state: only UP takes new flows; every state keeps its flows. */
+enum gk_l4_be_state {
+	GK_L4_BE_UP, GK_L4_BE_DOWN, GK_L4_BE_DRAINING, GK_L4_BE_DISABLED,
+	GK_L4_BE_STATE_MAX
+};
+
+struct gk_l4_backend {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t state;		/* enum gk_l4_be_state */
+	uint16_t port;		/* host order; 0: the packet's own port */
+	uint8_t addr[16];	/* network order */
+	uint32_t gidx;		/* index of its counters in a worker */
+};
+
+struct gk_l4_service {
+	uint8_t family, proto;
+	uint16_t port_lo, port_hi;	/* host order */
+	uint8_t addr[16];
+	uint32_t nr_be;
+	struct gk_l4_backend *be;
+	uint32_t m;			/* Maglev M */
+	uint32_t *table;		/* [m]: backend index or GK_MAGLEV_NONE */
+	uint64_t tcp_idle_ns, tcp_fin_ns, udp_idle_ns;
+};
+
+/* Sorted lookup keys: listen address:port (one per port) and backends. */
+struct gk_l4_lkey {
+	uint8_t family, proto;
+	uint16_t port;		/* host order */
+	uint8_t addr[16];
+	uint32_t svc, be;	/* be: for backend keys */
+};
+
+struct gk_l4_table {
+	uint32_t nr_svc;
+	struct gk_l4_service *svc;
+	uint32_t nr_listen, nr_rev, nr_be_total;
+	struct gk_l4_lkey *listen;	/* sorted (family, proto, port, addr) */
+	struct gk_l4_lkey *rev;		/* backends, same order */
+	struct rcu_head rcu;
+};
+
+/* The builder takes ownership of svc[] (and each be/table). NULL: ENOMEM. */
+struct gk_l4_table *gk_l4_table_new(struct gk_l4_service *svc, uint32_t n);
+void gk_l4_table_free(struct gk_l4_table *t);
+void gk_l4_table_publish(struct gk_l4_table **slot, struct gk_l4_table *next);
+/* A listen key's service, or -1. */
+int gk_l4_find_listen(const struct gk_l4_table *t, uint8_t family,
+		      uint8_t proto, const uint8_t *addr, uint16_t port);
+/* The backend a new flow of this tuple gets now, or -1 (none usable). */
+int gk_l4_pick(const struct gk_l4_service *s, const uint8_t *caddr,
+	       uint16_t cport, uint16_t lport);
+
+/* Drops and events of the stage, one counter each. */
+#define GK_L4_CNT_LIST(X)						\
+	X(NEW_FLOWS,	"new_flows")	/* flows pinned to a backend */	\
+	X(HITS,		"flow_hits")	/* packets of a pinned flow */	\
+	X(EVICTED,	"evicted")	/* live flows pushed out: table full */ \
+	X(REUSED,	"expired_reused") /* expired slots taken over */	\
+	X(CLOSED,	"closed")	/* FIN/RST seen: short timeout */	\
+	X(REVERSE,	"reverse")	/* replies rewritten to the listen side */ \
+	X(NO_SERVICE,	"no_service")	/* drop: class L4 but no service */ \
+	X(NO_BACKEND,	"no_backend")	/* drop: no usable backend */	\
+	X(BAD_L4,	"bad_l4")	/* drop: L4 metadata unusable */	\
+	X(FRAGMENT,	"fragment")	/* drop: a fragment to a service */	\
+	X(NO_TABLE,	"no_table")	/* drop: nothing published yet */
+
+enum gk_l4_cnt {
+#define GK_X(n, s) GK_L4_##n,
+	GK_L4_CNT_LIST(GK_X)
+#undef GK_X
+	GK_L4_CNT_MAX
+};
+
+extern const char *const gk_l4_cnt_names[GK_L4_CNT_MAX];
+
+struct gk_l4_flow {
+	uint8_t used, family, proto, closing;
+	uint16_t cport, lport;		/* host order */
+	uint32_t svc, be;
+	uint8_t caddr[16];
+	uint64_t last_ns;
+};
+
+#define GK_L4_WAYS	8	/* flow slots per bucket */
+
+/* One worker's: flows, counters per backend (gidx) and per reason. */
+struct gk_l4_ctx {
+	struct gk_l4_flow *flows;
+	uint32_t nr_buckets;		/* power of two */
+	uint64_t cnt[GK_L4_CNT_MAX];
+	uint64_t *be_pkts, *be_bytes;	/* [nr_be_max] */
+	uint32_t nr_be_max;
+	uint64_t now_ns;
+	struct gk_wk_stats *stats;	/* the worker's: drops count as "l4" */
+};
+
+/* max_flows rounded up to a power-of-two number of GK_L4_WAYS buckets. */
+int gk_l4_ctx_init(struct gk_l4_ctx *c, uint32_t max_flows, uint32_t nr_be);
+void gk_l4_ctx_fini(struct gk_l4_ctx *c);
+
+/*
+ * Forward: class L4_SERVICE packets. Each leaves GK_V_NONE (rewritten,
+ * class TRANSIT: routed on like any packet through a NAT router, TTL
+ * spent) or GK_V_DROP (worker drop "l4") and a counter here. t may be NULL (all dropped, no_table).
+ */
+void gk_l4_fwd_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+		     struct gk_pkt **p, uint16_t n);
+/* Reverse: routed packets; replies of a backend get the listen source. */
+void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+		     struct gk_pkt **p, uint16_t n);
+
+#endif

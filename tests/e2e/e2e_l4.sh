@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The front door (issue #11) end to end: an internet client reaches HTTPS
+# and a UDP service at the front door's public address; genkan carries each
+# packet through WireGuard to servers at home (wireguard-go, nginx, socat),
+# which see the client's real address (client_ip = preserve) and answer
+# through the tunnel by policy routing, as docs/l4.md tells a stock Linux
+# home to do. The oracles are curl (certificate and sha256), nginx's access
+# log, socat, wg(8) and the kernels' own counters.
+#
+#  cl: client               fd: genkand front door (ip_forward = 0)
+# +------------------+     +--------------------------------------------+
+# | eth0             |-----| wan 198.51.100.1/24                        |
+# | 198.51.100.2/24  |     |   [l4-service web] 203.0.113.10:443 tcp    |
+# +------------------+     |   [l4-service echo] 203.0.113.10:5300 udp  |
+#  default via .1          | inet 192.0.2.1/24, [wireguard] 51820       |
+#  (peer offloads left     +--------------------------------------------+
+#   at their defaults)                          | WireGuard, 192.0.2.0/24
+#                          +--------------------------------------------+
+#                          | hm: home, wireguard-go "wgl<pid>"          |
+#                          | inet 192.0.2.2/24                          |
+#                          | wgl 198.18.8.2, .3, .4 /24 (3 backends)    |
+#                          | nginx :443 (TLS, cert made now), socat udp |
+#                          | ip rule: from 198.18.8.0/24 -> wgl         |
+#                          +--------------------------------------------+
+#
+# Checks: curl verifies the certificate and the body's sha256; nginx logs
+# the client's address; UDP echo; 300 connections spread 3:1:1 (within
+# 25 % of each share); `l4 lookup` names the backend 20 connections with
+# chosen source ports really reached; a drained backend keeps a running
+# transfer and gets no new connection; stats count flows and replies; the
+# front door's kernel forwarded nothing.
+#
+# Environment: GK_BUILD (meson build root), E2E_KEEP=1 keeps the run dir.
+
+set -u
+umask 077
+
+GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+GKD=$GK_BUILD/ctl/genkand/genkand
+GKCTL=$GK_BUILD/ctl/genkanctl/genkanctl
+TAG=gkl4-$$
+WGL=wgl$$
+WGIFS=$WGL
+PING_I=0.1 PING_W=3 WARM_TRIES=6
+VIP=203.0.113.10
+BE="198.18.8.2 198.18.8.3 198.18.8.4"
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+e2e_init wireguard-go wg nginx socat -- ip nsenter ping curl jq openssl sha256sum
+GWS="fd"
+ALLNS="cl fd hm"
+
+cleanup()
+{
+	trap - EXIT INT TERM
+	[ -s "$RUN/nginx.pid" ] && kill "$(cat "$RUN/nginx.pid")" 2>/dev/null
+	teardown 30
+}
+traps
+
+for k in fd hm; do
+	wg genkey >"$RUN/$k.key"
+	wg pubkey <"$RUN/$k.key" >"$RUN/$k.pub"
+done
+FDPUB=$(cat "$RUN/fd.pub") HMPUB=$(cat "$RUN/hm.pub")
+
+topo_up()
+{
+	ns_up || return 1
+	veth cl eth0 fd wan && veth fd inet hm inet || return 1
+	a4 cl 198.51.100.2/24 eth0
+	a4 fd 198.51.100.1/24 wan
+	a4 fd 192.0.2.1/24 inet
+	a4 hm 192.0.2.2/24 inet
+	r cl link set eth0 up && r fd link set wan up && r fd link set inet up &&
+		r hm link set inet up || return 1
+	r cl route add default via 198.51.100.1 || return 1
+	gws_noforward
+}
+
+home_up()
+{
+	local a
+
+	wggo hm "$WGL" || return 1
+	nx hm wg set "$WGL" private-key "$RUN/hm.key" listen-port 51820 \
+		peer "$FDPUB" endpoint 192.0.2.1:51820 persistent-keepalive 1 \
+		allowed-ips 0.0.0.0/0 || return 1
+	for a in $BE; do
+		a4 hm "$a/24" "$WGL" || return 1
+	done
+	r hm link set "$WGL" up || return 1
+	# docs/l4.md: the backends' replies go back into the tunnel they came
+	# from, whatever the home's default route says.
+	r hm rule add from 198.18.8.0/24 lookup 100 priority 100 || return 1
+	r hm route add default dev "$WGL" table 100
+}
+
+servers_up()
+{
+	local a
+
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=frontdoor.test" \
+		-addext "subjectAltName=DNS:frontdoor.test" -keyout "$RUN/tls.key" \
+		-out "$RUN/tls.crt" >/dev/null 2>&1 || return 1
+	mkdir -p "$RUN/www"
+	head -c 4194304 /dev/urandom >"$RUN/www/big"
+	SHA=$(sha256sum <"$RUN/www/big" | cut -d' ' -f1)
+	{
+		echo "worker_processes 1; pid $RUN/nginx.pid; error_log $RUN/nginx.err;"
+		echo "events { worker_connections 1024; }"
+		echo "http { log_format l4 '\$remote_addr \$server_addr \$remote_port';"
+		echo "  access_log $RUN/access.log l4;"
+		echo "  client_body_temp_path $RUN; proxy_temp_path $RUN; fastcgi_temp_path $RUN;"
+		echo "  uwsgi_temp_path $RUN; scgi_temp_path $RUN;"
+		echo "  server {"
+		for a in $BE; do
+			echo "    listen $a:443 ssl;"
+		done
+		echo "    ssl_certificate $RUN/tls.crt; ssl_certificate_key $RUN/tls.key;"
+		echo "    root $RUN/www;"
+		echo "    location = /who { default_type text/plain; return 200 \"\$server_addr\\n\"; }"
+		echo "  }"
+		echo "}"
+	} >"$RUN/nginx.conf"
+	chmod 755 "$RUN" "$RUN/www"
+	chmod 644 "$RUN/www/big"
+	nx hm nginx -c "$RUN/nginx.conf" -g 'user root;' || return 1
+	bg hm "$RUN/socat.log" socat UDP4-RECVFROM:5300,bind=198.18.8.2,fork \
+		SYSTEM:'cat'
+}
+
+write_conf()
+{
+	cat >"$(conf fd)" <<EOF
+[genkan]
+instance = $TAG-fd
+socket = $(sock fd)
+bpffs = $RUN/bpf-fd
+workers = 2
+
+[port wan]
+interface = wan
+
+[port inet]
+interface = inet
+
+[wireguard]
+PrivateKeyFile = $RUN/fd.key
+ListenPort = 51820
+port = inet
+
+[wireguard-peer home]
+PublicKey = $HMPUB
+AllowedIPs = 198.18.8.0/24
+
+[l4-service web]
+listen = $VIP:443
+proto = tcp
+backend = 198.18.8.2 weight=3
+backend = 198.18.8.3
+backend = 198.18.8.4
+table_size = 65537
+health = none
+
+[l4-service echo]
+listen = $VIP:5300
+proto = udp
+backend = 198.18.8.2
+EOF
+}
+
+# ccurl ARGS...: curl from the client to https://frontdoor.test at VIP,
+# the certificate verified against the one made above.
+ccurl()
+{
+	nx cl curl -sS --max-time "${CURL_MAX:-20}" --cacert "$RUN/tls.crt" \
+		--resolve "frontdoor.test:443:$VIP" "$@"
+}
+
+who() { ccurl "$@" https://frontdoor.test/who; }
+
+log "topology"
+topo_up || { fail "topology"; summary; exit 1; }
+home_up || { fail "wireguard-go at home"; summary; exit 1; }
+servers_up || { fail "nginx and socat at home"; summary; exit 1; }
+write_conf
+read -r KF4_0 _ <<<"$(kfwd fd)"
+
+out=$(ip netns exec "$(ns fd)" "$GKD" --check -c "$(conf fd)" 2>&1)
+expect "--check accepts the front door config" "$?" = 0
+gk_start fd
+check "genkand starts" gk_ready fd
+hs_up() { [ "$(nx hm wg show "$WGL" latest-handshakes | awk '{print $2}')" -gt 0 ]; }
+check "the tunnel is up (a handshake with wireguard-go)" wait_for 15 hs_up
+
+ctl fd -j l4 show >"$RUN/show.json" 2>&1
+expect "l4 show lists both services" \
+	"$(jq -r '[.services[].name] | join(",")' "$RUN/show.json")" = "web,echo"
+expect "web has three backends, all up" \
+	"$(jq -r '[.services[0].backends[].state] | join(",")' "$RUN/show.json")" = "up,up,up"
+
+# ---------------------------------------------------------------- HTTPS
+log "HTTPS through the front door"
+big_ok() { [ "$(ccurl https://frontdoor.test/big | sha256sum | cut -d' ' -f1)" = "$SHA" ]; }
+check "curl: certificate verified, 4 MiB with the right sha256" big_ok
+check "nginx logged the client's own address (198.51.100.2)" \
+	grep -q "^198.51.100.2 198.18.8" "$RUN/access.log"
+check "no access from a front door address" \
+	bash -c '! grep -qv "^198.51.100.2 " "$1"' _ "$RUN/access.log"
+
+# ---------------------------------------------------------------- UDP
+log "UDP echo through the front door"
+got=$(echo "hello front door" | nx cl timeout 5 socat -t 2 - UDP4:$VIP:5300 2>&1)
+expect "UDP: the echo came back from the listen address" "$got" = "hello front door"
+
+# ---------------------------------------------------------------- spread
+log "300 connections, weights 3:1:1"
+CURL_MAX=5
+: >"$RUN/spread"
+for ((k = 0; k < 300; k++)); do
+	who >>"$RUN/spread" 2>/dev/null
+done
+n2=$(grep -c '^198.18.8.2$' "$RUN/spread")
+n3=$(grep -c '^198.18.8.3$' "$RUN/spread")
+n4=$(grep -c '^198.18.8.4$' "$RUN/spread")
+log "spread: .2 $n2, .3 $n3, .4 $n4"
+expect "all 300 connections answered" $((n2 + n3 + n4)) = 300
+expect "backend .2 (weight 3) got 180 +- 25 %" "$n2" -ge 135
+expect "backend .2 (weight 3) got 180 +- 25 %" "$n2" -le 225
+expect "backend .3 (weight 1) got 60 +- 25 %" "$n3" -ge 30
+expect "backend .3 (weight 1) got 60 +- 25 %" "$n3" -le 90
+expect "backend .4 (weight 1) got 60 +- 25 %" "$n4" -ge 30
+
+# ---------------------------------------------------------------- lookup
+log "l4 lookup against where connections went"
+bad=0
+# Ports above the kernel's ephemeral range: none of the connections above
+# (or their TIME_WAIT) holds them.
+for ((p = 61000; p < 61020; p++)); do
+	went=$(who --local-port "$p" 2>"$RUN/who.err") ||
+		log "port $p: $(cat "$RUN/who.err")"
+	said=$(ctl fd -j l4 lookup web "198.51.100.2:$p" | jq -r .backend)
+	[ "$said" = "$went:443" ] || { bad=$((bad + 1)); log "port $p: lookup $said, went $went"; }
+	sleep 0.05
+done
+expect "l4 lookup agrees with 20 real connections" "$bad" = 0
+
+# ---------------------------------------------------------------- drain
+log "drain 198.18.8.2 during a transfer"
+nx cl curl -sS --max-time 60 --limit-rate 400k --cacert "$RUN/tls.crt" \
+	--resolve "frontdoor.test:443:$VIP" -o "$RUN/slow" \
+	https://frontdoor.test/big 2>"$RUN/slow.err" &
+SLOW=$!
+sleep 1
+out=$(ctl fd l4 backend web 198.18.8.2 drain 2>&1)
+expect "l4 backend web 198.18.8.2 drain" "$?" = 0
+: >"$RUN/after"
+for ((k = 0; k < 30; k++)); do
+	who >>"$RUN/after" 2>/dev/null
+done
+expect "30 new connections answered" "$(grep -c . "$RUN/after")" = 30
+expect "no new connection went to the drained backend" \
+	"$(grep -c '^198.18.8.2$' "$RUN/after")" = 0
+wait "$SLOW"
+expect "the transfer that was running completed" "$?" = 0
+expect "... intact (sha256)" "$(sha256sum <"$RUN/slow" | cut -d' ' -f1)" = "$SHA"
+ctl fd -j l4 show >"$RUN/show.json" 2>&1
+expect "l4 show: .2 is draining" \
+	"$(jq -r '.services[0].backends[0].state' "$RUN/show.json")" = draining
+out=$(ctl fd l4 backend web 198.18.8.2 enable 2>&1)
+expect "l4 backend web 198.18.8.2 enable" "$?" = 0
+
+# ---------------------------------------------------------------- counters
+ctl fd -j l4 show >"$RUN/show.json" 2>&1
+nf=$(jq -r .counters.new_flows "$RUN/show.json")
+rv=$(jq -r .counters.reverse "$RUN/show.json")
+expect "l4 counters: flows pinned (>= 351)" "$nf" -ge 351
+expect "l4 counters: replies rewritten" "$rv" -ge 351
+expect "l4 counters: nothing dropped for lack of a backend" \
+	"$(jq -r .counters.no_backend "$RUN/show.json")" = 0
+out=$(ctl fd l4 backend web 198.51.100.99 drain 2>&1)
+expect "l4 backend: an unknown backend is refused" "$?" != 0
+out=$(ctl fd l4 lookup nosuch 198.51.100.2:1 2>&1)
+expect "l4 lookup: an unknown service is refused" "$?" != 0
+
+read -r KF4_1 _ <<<"$(kfwd fd)"
+expect "the front door's kernel forwarded nothing" $((KF4_1 - KF4_0)) = 0
+check "genkand still running" kill -0 "${GKPID[fd]}"
+
+summary
