@@ -13,6 +13,7 @@
 #include "handoff.h"
 #include "mape_ce.h"
 #include "napt.h"
+#include "pkthdr.h"
 #include "stage.h"
 #include "worker_nat.h"
 #include "worker_wgce.h"
@@ -41,17 +42,6 @@ void gk_wnat_fini(struct gk_worker *w)
 	w->hbuf = NULL;
 }
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The L4 start of an IPv4 packet with L4 meta, or NULL. */
 static inline const uint8_t *l4_of(const struct gk_pkt *p, uint32_t need)
 {
@@ -71,11 +61,11 @@ unsigned gk_worker_nat_out_owner(const struct gk_pkt *p, unsigned nr)
 		return 0;
 	proto = ip[9];
 	if ((proto == 6 || proto == 17) && (l4 = l4_of(p, 4)))
-		port = rd16(l4);
+		port = gk_rd16(l4);
 	else if (proto == 1 && (l4 = l4_of(p, 8)) && (l4[0] == 8 || l4[0] == 0))
-		port = rd16(l4 + 4);	/* echo: the query id is the "port" */
+		port = gk_rd16(l4 + 4);	/* echo: the query id is the "port" */
 	/* Murmur3 finaliser: cheap and spreads sequential ports. */
-	h = rd32(ip + 12) ^ (port << 8 | proto) * 0x9e3779b1u;
+	h = gk_rd32(ip + 12) ^ (port << 8 | proto) * 0x9e3779b1u;
 	h ^= h >> 16;
 	h *= 0x85ebca6bu;
 	h ^= h >> 13;
@@ -98,13 +88,13 @@ static unsigned in_owner(const struct gk_worker *w, const struct gk_pkt *p)
 	case 17:
 		if (!(l4 = l4_of(p, 4)))
 			return w->cfg.id;
-		port = rd16(l4 + 2);
+		port = gk_rd16(l4 + 2);
 		break;
 	case 1:
 		if (!(l4 = l4_of(p, 8)))
 			return w->cfg.id;
 		if (l4[0] == 0 || l4[0] == 8) {
-			port = rd16(l4 + 4);
+			port = gk_rd16(l4 + 4);
 			break;
 		}
 		if (l4[0] != 3 && l4[0] != 11 && l4[0] != 12)
@@ -116,7 +106,7 @@ static unsigned in_owner(const struct gk_worker *w, const struct gk_pkt *p)
 		ihl = (q[0] & 0xfu) * 4u;
 		if (ihl < 20 || (uint32_t)(q - p->data) + ihl + 8 > p->len)
 			return w->cfg.id;
-		port = q[9] == 1 ? rd16(q + ihl + 4) : rd16(q + ihl);
+		port = q[9] == 1 ? gk_rd16(q + ihl + 4) : gk_rd16(q + ihl);
 		break;
 	default:
 		return w->cfg.id;	/* the stage counts it */
@@ -131,8 +121,8 @@ static unsigned out_owner(const struct gk_worker *w, const struct gk_pkt *p)
 	int o;
 
 	if ((ip[9] == 6 || ip[9] == 17) && (l4 = l4_of(p, 4)) &&
-	    (o = gk_handoff_static_owner(w->cfg.handoff, ip[9], rd32(ip + 12),
-					 rd16(l4))) >= 0 &&
+	    (o = gk_handoff_static_owner(w->cfg.handoff, ip[9], gk_rd32(ip + 12),
+					 gk_rd16(l4))) >= 0 &&
 	    (unsigned)o < w->cfg.nr_workers)
 		return (unsigned)o;
 	return gk_worker_nat_out_owner(p, w->cfg.nr_workers);
@@ -159,7 +149,7 @@ static void hairpin_to_owner(struct gk_worker *w, struct gk_pkt *p)
 {
 	unsigned o;
 
-	if (rd32(p->data + p->meta.l3_off + 16) != w->nat_ext)
+	if (gk_rd32(p->data + p->meta.l3_off + 16) != w->nat_ext)
 		return;		/* mapped here: bound for the LAN */
 	o = in_owner(w, p);
 	if (w->cfg.handoff && o != w->cfg.id && o < w->cfg.nr_workers) {
@@ -209,7 +199,7 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 		/* To our own address: hairpin, leaves NAPT bound for the LAN. */
 		for (i = 0; i < no; i++)
 			hp[i] = (uint32_t)out[i]->meta.l3_off + 20 <= out[i]->len &&
-				rd32(out[i]->data + out[i]->meta.l3_off + 16) ==
+				gk_rd32(out[i]->data + out[i]->meta.l3_off + 16) ==
 					w->nat_ext;
 		gk_napt_out_burst(napt, out, no);
 		for (i = 0; i < no; i++) {

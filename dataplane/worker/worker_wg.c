@@ -9,6 +9,7 @@
 
 #include "efd.h"
 #include "mape_ce.h"
+#include "pkthdr.h"
 #include "port.h"
 #include "spsc.h"
 #include "stage.h"
@@ -273,23 +274,16 @@ uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 static inline bool dec_ttl(struct gk_pkt *p)
 {
 	uint8_t *ip = p->data + p->meta.l3_off;
-	uint32_t csum;
-	uint16_t c16;
 
 	if (p->meta.flags & GK_META_F_IPV4) {
 		if (ip[8] <= 1)
 			return false;
-		ip[8]--;
-		/* RFC 1624 eqn. 3, as in l3fwd.c */
-		memcpy(&c16, ip + 10, 2);
-		csum = (uint32_t)c16 + htons(0x0100);
-		c16 = (uint16_t)(csum + (csum >= 0xffff));
-		memcpy(ip + 10, &c16, 2);
+		gk_ip4_ttl_dec(ip);
 		return true;
 	}
 	if (ip[7] <= 1)
 		return false;
-	ip[7]--;
+	gk_ip6_hlim_dec(ip);
 	return true;
 }
 

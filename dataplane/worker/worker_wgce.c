@@ -9,6 +9,7 @@
 #include "csum.h"
 #include "efd.h"
 #include "map_table.h"
+#include "pkthdr.h"
 #include "port.h"
 #include "spsc.h"
 #include "stage.h"
@@ -32,23 +33,6 @@ static const uint16_t hs_len[WG_COOKIE + 1] = {
 };
 
 #define IP4_UDP_HDRS	28
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 int gk_worker_wgce_init(struct gk_worker *w)
 {
@@ -116,7 +100,7 @@ static void punt(struct gk_worker *w, struct gk_pkt *p, const uint8_t *ip,
 		return;
 	}
 	memcpy(m.addr, ip + 12, 4);
-	m.port = rd16(udp);
+	m.port = gk_rd16(udp);
 	m.len = (uint16_t)mlen;
 	memcpy(m.msg, udp + 8, mlen);
 	if (likely(gk_spsc_push(w->cfg.wg_punt, &m)))
@@ -147,11 +131,11 @@ void gk_worker_wgce_in(struct gk_worker *w, struct gk_pkt **pk, uint16_t n)
 			continue;
 		ip = p->data + p->meta.l3_off;
 		udp = p->data + l4;
-		if (rd16(udp + 2) != w->cfg.wg_ce_port ||
-		    (rd32(ip + 16) & t->ce_v4mask) != t->ce_v4)
+		if (gk_rd16(udp + 2) != w->cfg.wg_ce_port ||
+		    (gk_rd32(ip + 16) & t->ce_v4mask) != t->ce_v4)
 			continue;
 		/* Ours from here: never NAPT-in, never l3fwd. */
-		ulen = rd16(udp + 4);
+		ulen = gk_rd16(udp + 4);
 		/* the decap trimmed the frame to the inner IPv4 total length */
 		if (unlikely(ulen < 8 + 4 || l4 + ulen > p->len ||
 			     (p->meta.flags & GK_META_F_FRAG))) {
@@ -193,28 +177,28 @@ static bool build(struct gk_worker *w, const struct gk_map_table *t,
 		return false;
 	/* MACs are l3fwd's: it rewrites both on the way out. */
 	memset(eth, 0, 12);
-	wr16(eth + 12, 0x0800);
+	gk_wr16(eth + 12, 0x0800);
 	ip[0] = 0x45;
 	ip[1] = 0;
-	wr16(ip + 2, (uint16_t)tot);
-	wr16(ip + 4, w->wg->ip_id++);
-	wr16(ip + 6, 0);
+	gk_wr16(ip + 2, (uint16_t)tot);
+	gk_wr16(ip + 4, w->wg->ip_id++);
+	gk_wr16(ip + 6, 0);
 	ip[8] = 64;
 	ip[9] = 17;
-	wr16(ip + 10, 0);
+	gk_wr16(ip + 10, 0);
 	memcpy(ip + 12, t->ce.ipv4, 4);
 	memcpy(ip + 16, m->addr, 4);
 	c = gk_csum_ip4_hdr(ip, 20);
 	memcpy(ip + 10, &c, 2);
-	wr16(udp, w->cfg.wg_ce_port);
-	wr16(udp + 2, m->port);
-	wr16(udp + 4, (uint16_t)ulen);
-	wr16(udp + 6, 0);
+	gk_wr16(udp, w->cfg.wg_ce_port);
+	gk_wr16(udp + 2, m->port);
+	gk_wr16(udp + 4, (uint16_t)ulen);
+	gk_wr16(udp + 6, 0);
 	memcpy(udp + 8, m->msg, m->len);
 	/* RFC 768: pseudo header (addresses, protocol, length) + datagram */
 	ph[0] = 0;
 	ph[1] = 17;
-	wr16(ph + 2, (uint16_t)ulen);
+	gk_wr16(ph + 2, (uint16_t)ulen);
 	sum = gk_csum_partial(ip + 12, 8, 0);
 	sum = gk_csum_partial(ph, 4, sum);
 	sum = gk_csum_partial(udp, ulen, sum);
@@ -226,11 +210,8 @@ static bool build(struct gk_worker *w, const struct gk_map_table *t,
 	memset(&p->meta, 0, sizeof(p->meta));
 	p->meta.magic = GK_META_MAGIC;
 	p->meta.version = GK_META_VERSION;
-	p->meta.class = GK_CLASS_TRANSIT;
 	p->meta.l3_off = 14;
-	p->meta.l4_off = 34;
-	p->meta.l4_proto = 17;
-	p->meta.flags = GK_META_F_IPV4 | GK_META_F_L4 | GK_META_F_ORIGIN;
+	gk_meta_built(&p->meta, GK_META_F_IPV4, 34, 17);
 	p->verdict = GK_V_NONE;
 	p->drop_reason = 0;
 	return true;
