@@ -216,6 +216,7 @@ static struct gk_l4_flow *flow_slot(struct gk_l4_ctx *c,
 					 GK_L4_WAYS];
 	struct gk_l4_flow *free_ = NULL, *old = NULL;
 	const size_t alen = family == 4 ? 4 : 16;
+	bool reused = false;
 	unsigned i;
 
 	*fresh = false;
@@ -234,6 +235,7 @@ static struct gk_l4_flow *flow_slot(struct gk_l4_ctx *c,
 			if (f->svc < t->nr_svc &&
 			    c->now_ns - f->last_ns > timeout(&t->svc[f->svc], f)) {
 				*fresh = true;
+				f->closing = 0;	/* a new flow: no FIN seen */
 				c->cnt[GK_L4_REUSED]++;
 			}
 			return f;
@@ -241,12 +243,14 @@ static struct gk_l4_flow *flow_slot(struct gk_l4_ctx *c,
 		if (!free_ && f->svc < t->nr_svc &&
 		    c->now_ns - f->last_ns > timeout(&t->svc[f->svc], f)) {
 			free_ = f;
-			c->cnt[GK_L4_REUSED]++;
+			reused = true;	/* counted if no match follows */
 			continue;
 		}
 		if (!old || f->last_ns < old->last_ns)
 			old = f;
 	}
+	if (reused)
+		c->cnt[GK_L4_REUSED]++;
 	if (!free_) {
 		free_ = old;
 		c->cnt[GK_L4_EVICTED]++;
@@ -331,10 +335,11 @@ static bool hdrs(const struct gk_pkt *p, uint8_t **ip, uint8_t **l4, bool *v4)
 	    (m->l4_proto != P_TCP && m->l4_proto != P_UDP))
 		return false;
 	need = m->l4_proto == P_TCP ? 20 : 8;
-	if ((uint32_t)m->l4_off + need > p->len ||
-	    (uint32_t)m->l3_off + 20 > m->l4_off)
-		return false;
 	*v4 = m->flags & GK_META_F_IPV4;
+	/* the addresses rewritten lie in the IP header, before L4 */
+	if ((uint32_t)m->l4_off + need > p->len ||
+	    (uint32_t)m->l3_off + (*v4 ? 20 : 40) > m->l4_off)
+		return false;
 	*ip = p->data + m->l3_off;
 	*l4 = p->data + m->l4_off;
 	return true;
