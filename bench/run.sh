@@ -28,6 +28,7 @@ bench()
 
 echo "== bench 1: memory-backend L3 forwarding pipeline"
 bench l3fwd "$build/bench/bench_l3fwd" --routes 1000
+bench l4 "$build/bench/bench_l4"
 echo
 echo "== bench 2: MAP-E (issue #3)"
 bench mape "$build/bench/bench_mape"
