@@ -541,6 +541,9 @@ static int run_stage(struct bed *b, const struct opts *o, enum mode m,
 		return ret;
 	c.stats = &stats;
 	c.now_ns = 1000000000ull;
+	/* a worker's table is in use long before: no first-touch faults */
+	memset(c.flows, 0, (size_t)c.nr_buckets * GK_L4_WAYS *
+	       sizeof(*c.flows));
 	switch (m) {
 	case M_STAGE_EST:
 		stage_pass(&c, b->l4, b->est, o->flows, P_NONE, 0, 0, NULL);
