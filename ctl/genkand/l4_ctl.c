@@ -15,6 +15,7 @@
 #include "l4_ctl.h"
 #include "log.h"
 #include "maglev.h"
+#include "nlmirror.h"
 #include "worker.h"
 #include "xdp_loader.h"
 
@@ -143,6 +144,26 @@ static int check(struct gk_daemon *d, char *err, size_t errlen)
 	for (unsigned i = 0; i < l4->nr_services; i++) {
 		const struct gk_config_l4_service *s = &l4->services[i];
 
+		/* The parser cannot know the host's addresses; this can. */
+		if (s->proto == IPPROTO_TCP && s->port_lo <= 22 && s->port_hi >= 22) {
+			const struct gk_nl_addr *a;
+			size_t na;
+
+			a = gk_nlmirror_addrs(d->nl, &na);
+			for (size_t k = 0; k < na; k++) {
+				if (a[k].family != s->family ||
+				    memcmp(a[k].addr, s->addr,
+					   s->family == AF_INET ? 4 : 16))
+					continue;
+				snprintf(err, errlen, "%s:%u: [l4-service %s]: listen "
+					 "takes TCP port 22 of this host's own address "
+					 "(its SSH): give the service another port or "
+					 "address", d->cfg.path,
+					 s->key_line[GK_L4K_LISTEN] ?
+					 s->key_line[GK_L4K_LISTEN] : s->line, s->name);
+				return -EINVAL;
+			}
+		}
 		if (s->client_ip == GK_L4_CLIENT_SNAT) {
 			snprintf(err, errlen, "%s:%u: [l4-service %s]: client_ip = snat "
 				 "is not supported yet (use preserve, docs/l4.md)",

@@ -193,6 +193,16 @@ read -r KF4_0 _ <<<"$(kfwd fd)"
 
 out=$(ip netns exec "$(ns fd)" "$GKD" --check -c "$(conf fd)" 2>&1)
 expect "--check accepts the front door config" "$?" = 0
+
+# A service on port 22 of the front door's own address: the parser takes
+# it (allow_port_22), genkand, which knows the host's addresses, refuses.
+{ cat "$(conf fd)"; printf '\n[l4-service ssh]\nlisten = 198.51.100.1:22\nproto = tcp\nbackend = 198.18.8.3\nallow_port_22 = yes\n'; } >"$RUN/ssh.conf"
+mkdir -p "$RUN/bpf-fd"
+mountpoint -q "$RUN/bpf-fd" || mount -t bpf bpf "$RUN/bpf-fd"
+out=$(timeout 20 ip netns exec "$(ns fd)" "$GKD" -c "$RUN/ssh.conf" -f 2>&1)
+expect "genkand refuses a service on its own SSH port" "$?" != 0
+check "... and names the line and why" \
+	grep -q "ssh.conf:[0-9]*: \[l4-service ssh\]: listen takes TCP port 22 of this host's own address" <<<"$out"
 gk_start fd
 check "genkand starts" gk_ready fd
 hs_up() { [ "$(nx hm wg show "$WGL" latest-handshakes | awk '{print $2}')" -gt 0 ]; }
