@@ -19,6 +19,7 @@
 
 #include <genkan/meta.h>
 
+#include "l4.h"
 #include "map_table.h"
 #include "napt.h"
 #include "port.h"
@@ -112,6 +113,8 @@ static void test_array_lists(void **state)
 		  0 GK_WG_EVC_LIST(COUNT), GK_WG_EVC_MAX },
 		{ "GK_WG_PENDING_CNT_LIST", gk_wg_pending_cnt_names,
 		  0 GK_WG_PENDING_CNT_LIST(COUNT), GK_WG_PENDING_CNT_MAX },
+		{ "GK_L4_CNT_LIST", gk_l4_cnt_names,
+		  0 GK_L4_CNT_LIST(COUNT), GK_L4_CNT_MAX },
 	};
 
 	(void)state;
