@@ -244,15 +244,20 @@ err:
 	return NULL;
 }
 
+/*
+ * Clients behind a router on port 0, backends behind one on port 1 (as
+ * behind a tunnel peer): next hops resolved once per route, as in
+ * bench_l3fwd, not per destination.
+ */
 static struct gk_tables *build_fib(void)
 {
 	struct gk_route routes[2] = {
 		{ .family = AF_INET, .plen = 10, .has_gw = 1,
 		  .dst = { 100, 64 }, .gw = { 192, 0, 2, 254 }, .ifindex = 10 },
-		{ .family = AF_INET, .plen = 16, .dst = { 10, 0 },
-		  .ifindex = 11 },
+		{ .family = AF_INET, .plen = 16, .has_gw = 1, .dst = { 10, 0 },
+		  .gw = { 198, 18, 0, 1 }, .ifindex = 11 },
 	};
-	struct gk_neigh_entry neigh[1 + NR_BE];
+	struct gk_neigh_entry neigh[2];
 	struct gk_fib_port ports[2] = {
 		{ .ifindex = 10, .port_id = 0, .mtu = 1500 },
 		{ .ifindex = 11, .port_id = 1, .mtu = 1500 },
@@ -266,23 +271,18 @@ static struct gk_tables *build_fib(void)
 	memcpy(ports[0].mac, port_mac[0], 6);
 	memcpy(ports[1].mac, port_mac[1], 6);
 	memset(neigh, 0, sizeof(neigh));
-	neigh[0].family = AF_INET;
-	neigh[0].ifindex = 10;
-	memcpy(neigh[0].addr, routes[0].gw, 4);
-	neigh[0].mac[0] = 0x02;
-	neigh[0].mac[5] = 0xfe;
-	for (j = 0; j < NR_BE; j++) {
-		neigh[1 + j].family = AF_INET;
-		neigh[1 + j].ifindex = 11;
-		backend(j, neigh[1 + j].addr);
-		neigh[1 + j].mac[0] = 0x02;
-		neigh[1 + j].mac[4] = 0x01;
-		neigh[1 + j].mac[5] = (uint8_t)j;
+	for (j = 0; j < 2; j++) {
+		neigh[j].family = AF_INET;
+		neigh[j].ifindex = routes[j].ifindex;
+		memcpy(neigh[j].addr, routes[j].gw, 4);
+		neigh[j].mac[0] = 0x02;
+		neigh[j].mac[4] = 0xfe;
+		neigh[j].mac[5] = (uint8_t)j;
 	}
 	in.routes = routes;
 	in.nr_routes = 2;
 	in.neighs = neigh;
-	in.nr_neighs = 1 + NR_BE;
+	in.nr_neighs = 2;
 	in.ports = ports;
 	in.nr_ports = 2;
 	fib = gk_fib_build(&in, err, sizeof(err));
