@@ -166,11 +166,13 @@ backend = 198.18.8.3
 backend = 198.18.8.4
 table_size = 65537
 health = none
+max_flows = 2048
 
 [l4-service echo]
 listen = $VIP:5300
 proto = udp
 backend = 198.18.8.2
+max_flows = 1024
 EOF
 }
 
@@ -284,6 +286,34 @@ expect "l4 show: .2 is draining" \
 	"$(jq -r '.services[0].backends[0].state' "$RUN/show.json")" = draining
 out=$(ctl fd l4 backend web 198.18.8.2 enable 2>&1)
 expect "l4 backend web 198.18.8.2 enable" "$?" = 0
+
+# ---------------------------------------------------------------- flood
+log "SYN flood from 20000 spoofed sources during a transfer"
+nx cl curl -sS --max-time 60 --limit-rate 800k --cacert "$RUN/tls.crt" \
+	--resolve "frontdoor.test:443:$VIP" -o "$RUN/slow2" \
+	https://frontdoor.test/big 2>"$RUN/slow2.err" &
+SLOW=$!
+sleep 1
+ev0=$(ctl fd -j l4 show | jq -r .counters.evicted)
+nsx cl /usr/bin/python3 - "$VIP" <<'PY' >"$RUN/flood.log" 2>&1
+import random, sys
+from scapy.all import IP, TCP, send, conf
+conf.verb = 0
+random.seed(7)
+pkts = [IP(src="198.51.100.%d" % random.randint(3, 250), dst=sys.argv[1]) /
+        TCP(sport=random.randint(1024, 65535), dport=443, flags="S",
+            seq=random.getrandbits(32)) for _ in range(20000)]
+send(pkts, inter=0)
+PY
+ev1=$(ctl fd -j l4 show | jq -r .counters.evicted)
+log "evicted: $ev0 -> $ev1"
+expect "the bounded flow table evicted (and counted) under the flood" \
+	"$((ev1 - ev0))" -ge 5000
+wait "$SLOW"
+expect "the transfer running through the flood completed" "$?" = 0
+expect "... intact (sha256)" "$(sha256sum <"$RUN/slow2" | cut -d' ' -f1)" = "$SHA"
+check "new connections still work after the flood" big_ok
+check "genkand alive after the flood" kill -0 "${GKPID[fd]}"
 
 # ---------------------------------------------------------------- counters
 ctl fd -j l4 show >"$RUN/show.json" 2>&1
