@@ -29,8 +29,10 @@
 # the client's address; UDP echo; 300 connections spread 3:1:1 (within
 # 25 % of each share); `l4 lookup` names the backend 20 connections with
 # chosen source ports really reached; a drained backend keeps a running
-# transfer and gets no new connection; stats count flows and replies; the
-# front door's kernel forwarded nothing.
+# transfer and gets no new connection; a SYN flood from 20000 spoofed
+# sources is absorbed by the bounded flow table (evictions counted) while a
+# transfer runs on; genkand refuses a service on its own SSH port; stats
+# count flows and replies; the front door's kernel forwarded nothing.
 #
 # Environment: GK_BUILD (meson build root), E2E_KEEP=1 keeps the run dir.
 
