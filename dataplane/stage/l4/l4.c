@@ -35,6 +35,81 @@ static int lkey_cmp(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, 16);
 }
 
+/* Key words as the hash and the compare see them. */
+static inline uint64_t key_hash(uint8_t family, uint8_t proto, uint16_t port,
+				const uint8_t *addr)
+{
+	uint64_t h = (uint64_t)family << 56 | (uint64_t)proto << 48 |
+		     (uint64_t)port << 32;
+	uint32_t w;
+
+	memcpy(&w, addr + (family == 4 ? 0 : 12), 4);
+	h ^= w;
+	if (family == 6) {
+		uint64_t x;
+
+		memcpy(&x, addr, 8);
+		h ^= x * 0xff51afd7ed558ccdull;
+		memcpy(&w, addr + 8, 4);
+		h ^= (uint64_t)w << 16;
+	}
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static inline bool key_eq(const struct gk_l4_lkey *k, uint8_t family,
+			  uint8_t proto, uint16_t port, const uint8_t *addr)
+{
+	if (k->family != family || k->proto != proto || k->port != port)
+		return false;
+	if (family == 4)
+		return !memcmp(k->addr, addr, 4);
+	return !memcmp(k->addr, addr, 16);
+}
+
+static const struct gk_l4_lkey *find(const struct gk_l4_lkey *keys,
+				     const uint32_t *h, uint32_t mask,
+				     uint8_t family, uint8_t proto,
+				     const uint8_t *addr, uint16_t port)
+{
+	uint32_t i = (uint32_t)key_hash(family, proto, port, addr) & mask;
+
+	if (!h)
+		return NULL;
+	for (; h[i]; i = (i + 1) & mask) {
+		const struct gk_l4_lkey *k = &keys[h[i] - 1];
+
+		if (key_eq(k, family, proto, port, addr))
+			return k;
+	}
+	return NULL;
+}
+
+#define GK_L4_HASH_LOAD	4
+
+/* Index n keys (addresses zero-padded to 16 bytes) by key_hash. */
+static uint32_t *index_keys(const struct gk_l4_lkey *keys, uint32_t n,
+			    uint32_t *mask)
+{
+	uint32_t size = 16, i, j;
+	uint32_t *h;
+
+	while (size < (uint64_t)n * GK_L4_HASH_LOAD)
+		size <<= 1;
+	h = calloc(size, sizeof(*h));
+	if (!h)
+		return NULL;
+	*mask = size - 1;
+	for (i = 0; i < n; i++) {
+		j = (uint32_t)key_hash(keys[i].family, keys[i].proto,
+				       keys[i].port, keys[i].addr) & *mask;
+		while (h[j])
+			j = (j + 1) & *mask;
+		h[j] = i + 1;
+	}
+	return h;
+}
+
 void gk_l4_table_free(struct gk_l4_table *t)
 {
 	uint32_t i;
@@ -48,6 +123,8 @@ void gk_l4_table_free(struct gk_l4_table *t)
 	free(t->svc);
 	free(t->listen);
 	free(t->rev);
+	free(t->listen_h);
+	free(t->rev_h);
 	free(t);
 }
 
@@ -55,6 +132,7 @@ struct gk_l4_table *gk_l4_table_new(struct gk_l4_service *svc, uint32_t n)
 {
 	struct gk_l4_table *t = calloc(1, sizeof(*t));
 	uint32_t i, j, nl = 0, nr = 0, port;
+	unsigned b;
 
 	if (!t)
 		goto err_svc;
@@ -93,10 +171,18 @@ struct gk_l4_table *gk_l4_table_new(struct gk_l4_service *svc, uint32_t n)
 			k->svc = i;
 			k->be = j;
 			s->be[j].gidx = t->nr_be_total++;
+			b = gk_l4_src_bit(k->addr + (k->family == 4 ? 0 : 12));
+			t->src_filter[b >> 6] |= 1ull << (b & 63);
 		}
 	}
 	qsort(t->listen, t->nr_listen, sizeof(*t->listen), lkey_cmp);
 	qsort(t->rev, t->nr_rev, sizeof(*t->rev), lkey_cmp);
+	t->listen_h = index_keys(t->listen, t->nr_listen, &t->listen_mask);
+	t->rev_h = index_keys(t->rev, t->nr_rev, &t->rev_mask);
+	if (!t->listen_h || !t->rev_h) {
+		gk_l4_table_free(t);
+		return NULL;
+	}
 	return t;
 
 err_svc:
@@ -121,25 +207,12 @@ void gk_l4_table_publish(struct gk_l4_table **slot, struct gk_l4_table *next)
 		call_rcu(&old->rcu, free_rcu);
 }
 
-static const struct gk_l4_lkey *find(const struct gk_l4_lkey *keys,
-				     uint32_t n, uint8_t family, uint8_t proto,
-				     const uint8_t *addr, uint16_t port)
-{
-	struct gk_l4_lkey k;
-
-	memset(&k, 0, sizeof(k));
-	k.family = family;
-	k.proto = proto;
-	k.port = port;
-	memcpy(k.addr, addr, family == 4 ? 4 : 16);
-	return bsearch(&k, keys, n, sizeof(k), lkey_cmp);
-}
-
 int gk_l4_find_listen(const struct gk_l4_table *t, uint8_t family,
 		      uint8_t proto, const uint8_t *addr, uint16_t port)
 {
-	const struct gk_l4_lkey *k = find(t->listen, t->nr_listen, family,
-					  proto, addr, port);
+	const struct gk_l4_lkey *k = find(t->listen, t->listen_h,
+					  t->listen_mask, family, proto, addr,
+					  port);
 
 	return k ? (int)k->svc : -1;
 }
@@ -439,19 +512,29 @@ void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		const struct gk_l4_lkey *k;
 		uint8_t *ip, *l4;
 		uint16_t sport;
+		unsigned b;
 		uint32_t cs;
 		bool v4;
 
+		/* the common case, not from a backend: one multiply (the
+		 * source address is inside any IP header genkan routes) */
 		if (p->verdict != GK_V_NONE ||
-		    (p->meta.flags & GK_META_F_LATER_FRAG) ||
+		    (uint32_t)p->meta.l3_off + 24 > p->len)
+			continue;
+		ip = p->data + p->meta.l3_off;
+		b = gk_l4_src_bit(p->meta.flags & GK_META_F_IPV4 ? ip + 12 :
+				  ip + 20);
+		if (likely(!(t->src_filter[b >> 6] & (1ull << (b & 63)))))
+			continue;
+		if ((p->meta.flags & GK_META_F_LATER_FRAG) ||
 		    !hdrs(p, &ip, &l4, &v4))
 			continue;
 		sport = gk_rd16(l4);
-		k = find(t->rev, t->nr_rev, v4 ? 4 : 6, p->meta.l4_proto,
-			 v4 ? ip + 12 : ip + 8, sport);
+		k = find(t->rev, t->rev_h, t->rev_mask, v4 ? 4 : 6,
+			 p->meta.l4_proto, v4 ? ip + 12 : ip + 8, sport);
 		/* a backend that keeps the listen port (0: any in range) */
 		if (!k)
-			k = find(t->rev, t->nr_rev, v4 ? 4 : 6,
+			k = find(t->rev, t->rev_h, t->rev_mask, v4 ? 4 : 6,
 				 p->meta.l4_proto, v4 ? ip + 12 : ip + 8, 0);
 		if (!k || k->svc >= t->nr_svc)
 			continue;

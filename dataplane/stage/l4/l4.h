@@ -64,10 +64,28 @@ struct gk_l4_table {
 	uint32_t nr_svc;
 	struct gk_l4_service *svc;
 	uint32_t nr_listen, nr_rev, nr_be_total;
+	/*
+	 * One bit per backend source address (gk_l4_src_bit): the reverse
+	 * hook runs on every routed packet, and most are not replies.
+	 */
+	uint64_t src_filter[4];
 	struct gk_l4_lkey *listen;	/* sorted (family, proto, port, addr) */
 	struct gk_l4_lkey *rev;		/* backends, same order */
+	/* Open-addressing indexes into listen[] / rev[] (+1; 0 = empty),
+	 * GK_L4_HASH_LOAD times their entries, rounded to a power of two. */
+	uint32_t *listen_h, *rev_h;
+	uint32_t listen_mask, rev_mask;
 	struct rcu_head rcu;
 };
+
+/* Which of the 256 src_filter bits an address (the last 4 bytes) sets. */
+static inline unsigned gk_l4_src_bit(const uint8_t *a4)
+{
+	uint32_t v;
+
+	__builtin_memcpy(&v, a4, 4);
+	return (v * 0x9e3779b1u) >> 24;
+}
 
 /* The builder takes ownership of svc[] (and each be/table). NULL: ENOMEM. */
 struct gk_l4_table *gk_l4_table_new(struct gk_l4_service *svc, uint32_t n);
