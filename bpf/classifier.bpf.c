@@ -488,13 +488,32 @@ static __always_inline int classify(struct cursor *c, struct pinfo *pi)
 #define GK_L3_OFF_MAX	(14 + 4 * GK_VLAN_MAX)
 
 /*
+ * A fragment to a listen address (gk_l4svc's address key: proto 0, port
+ * 0): L4_SERVICE too, flagged FRAG (LATER_FRAG past offset 0), so the
+ * stage drops and counts it instead of the kernel or the FIB getting it.
+ */
+static __always_inline int l4_fragment(struct pinfo *pi, struct gk_l4_key *k,
+				       int cls, int later)
+{
+	k->proto = 0;
+	k->port = 0;
+	if (!bpf_map_lookup_elem(&gk_l4svc, k))
+		return cls;
+	pi->flags |= GK_META_F_FRAG | (later ? GK_META_F_LATER_FRAG : 0);
+	return GK_CLASS_L4_SERVICE;
+}
+
+/*
  * Rule 10, L4 services (front door), after rules 1-9 and only with
  * GK_CFG_F_L4 (rodata: [l4-service]s configured): a LOCAL, TRANSIT or
  * TTL_EXPIRED packet that is TCP or UDP, not a fragment, right after the
  * IP header (IPv6: no extension header), to (family, proto, dst port, dst)
  * in gk_l4svc becomes L4_SERVICE (the TTL does not matter: it is for us),
  * L4 metadata and flow_hash as for TRANSIT; its L4 header cut short:
- * DROP TRUNC_L4. A global function: the verifier checks it once, on its
+ * DROP TRUNC_L4. A fragment (IPv4 MF/offset, an IPv6 fragment header
+ * right after the fixed header) to a listen address that is not the
+ * host's: L4_SERVICE with FRAG (see l4_fragment); the host's own keep
+ * going to the kernel, which reassembles them. A global function: the verifier checks it once, on its
  * own, instead of once per state the parse above can end in.
  */
 __attribute__((noinline)) int gk_l4_service(struct xdp_md *ctx,
@@ -515,9 +534,16 @@ __attribute__((noinline)) int gk_l4_service(struct xdp_md *ctx,
 		return cls;
 	if (pi->flags & GK_META_F_IPV4) {
 		iph = data + off;
-		if ((void *)(iph + 1) > data_end ||
-		    (iph->frag_off & bpf_htons(IP_MF_ | IP_OFFSET_)))
+		if ((void *)(iph + 1) > data_end)
 			return cls;
+		if (iph->frag_off & bpf_htons(IP_MF_ | IP_OFFSET_)) {
+			if (cls == GK_CLASS_LOCAL)
+				return cls;
+			k.family = 4;
+			k.addr[0] = iph->daddr;
+			return l4_fragment(pi, &k, cls,
+					   iph->frag_off & bpf_htons(IP_OFFSET_));
+		}
 		k.family = 4;
 		k.proto = iph->protocol;
 		k.addr[0] = iph->daddr;
@@ -534,6 +560,13 @@ __attribute__((noinline)) int gk_l4_service(struct xdp_md *ctx,
 		__builtin_memcpy(src, &ip6h->saddr, sizeof(src));
 		l4 = off + sizeof(*ip6h);
 		end = l4 + bpf_ntohs(ip6h->payload_len);
+		if (k.proto == IPPROTO_FRAGMENT) {
+			if (cls == GK_CLASS_LOCAL)
+				return cls;
+			k.proto = 0;
+			return l4_fragment(pi, &k, cls,
+					   pi->flags & GK_META_F_LATER_FRAG);
+		}
 	}
 	if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP)
 		return cls;

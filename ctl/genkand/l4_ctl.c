@@ -212,9 +212,10 @@ static int sync_xdp(struct gk_daemon *d)
 	uint32_t *ids, n = 0;
 	int ret;
 
+	/* one key per listen port, and one per service for its address */
 	for (unsigned i = 0; i < l4->nr_services; i++)
 		n += (uint32_t)l4->services[i].port_hi -
-		     l4->services[i].port_lo + 1;
+		     l4->services[i].port_lo + 2;
 	if (n > GK_MAX_L4_KEYS)
 		return -E2BIG;
 	keys = calloc(n ? n : 1, sizeof(*keys));
@@ -228,6 +229,8 @@ static int sync_xdp(struct gk_daemon *d)
 	for (unsigned i = 0; i < l4->nr_services; i++) {
 		const struct gk_config_l4_service *s = &l4->services[i];
 
+		bool seen = false;
+
 		for (uint32_t p = s->port_lo; p <= s->port_hi; p++, n++) {
 			keys[n].family = fam(s->family);
 			keys[n].proto = s->proto;
@@ -235,6 +238,15 @@ static int sync_xdp(struct gk_daemon *d)
 			memcpy(keys[n].addr, s->addr, s->family == AF_INET ? 4 : 16);
 			ids[n] = i;
 		}
+		/* the address key (proto 0, port 0): once per address */
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = l4->services[j].family == s->family &&
+			       !memcmp(l4->services[j].addr, s->addr, 16);
+		if (seen)
+			continue;
+		keys[n].family = fam(s->family);
+		memcpy(keys[n].addr, s->addr, s->family == AF_INET ? 4 : 16);
+		ids[n++] = i;
 	}
 	ret = gk_xdp_l4_sync(d->xdp, keys, ids, n);
 	free(keys);

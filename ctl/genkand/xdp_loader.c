@@ -663,7 +663,8 @@ int gk_xdp_l4_sync(struct gk_xdp *x, const struct gk_l4_key *keys,
 		return -E2BIG;
 	for (i = 0; i < n; i++)
 		if ((keys[i].family != 4 && keys[i].family != 6) ||
-		    (keys[i].proto != IPPROTO_TCP && keys[i].proto != IPPROTO_UDP))
+		    (keys[i].proto != IPPROTO_TCP && keys[i].proto != IPPROTO_UDP &&
+		     (keys[i].proto || keys[i].port)))
 			return -EINVAL;
 	stale = calloc(GK_MAX_L4_KEYS, sizeof(*stale));
 	copy = calloc(n ? n : 1, sizeof(*copy));

@@ -90,6 +90,7 @@ int gk_xdp_mape_sync(struct gk_xdp *x, const struct gk_mape_v6_entry *v6, size_t
 /*
  * Make gk_l4svc hold exactly these keys, each mapping to its service id
  * (ids[i]); -E2BIG past GK_MAX_L4_KEYS, -EINVAL for a bad family/proto.
+ * Proto 0 with port 0 is a listen address's key (fragments to it).
  * Needs GK_CFG_F_L4 at load to have any effect.
  */
 int gk_xdp_l4_sync(struct gk_xdp *x, const struct gk_l4_key *keys,

@@ -371,6 +371,17 @@ static int classify(struct pstate *s, const struct gk_classify_cfg *cfg)
 	}
 }
 
+/* Rule 10 for fragments: to a listen address, L4_SERVICE flagged FRAG. */
+static int l4_fragment(struct gk_xdp_meta *m, const struct gk_classify_cfg *cfg,
+		       uint8_t family, const uint8_t *dst, int cls, bool later)
+{
+	/* the host's own fragments: the kernel reassembles them */
+	if (cls == GK_CLASS_LOCAL || !cfg->l4svc(cfg->arg, family, 0, dst, 0))
+		return cls;
+	m->flags |= GK_META_F_FRAG | (later ? GK_META_F_LATER_FRAG : 0);
+	return GK_CLASS_L4_SERVICE;
+}
+
 /*
  * Rule 10, L4 services: a LOCAL, TRANSIT or TTL_EXPIRED TCP/UDP packet,
  * not a fragment, L4 right after the IP header, to a listen address:port
@@ -388,7 +399,8 @@ static int l4_service(struct pstate *s, const struct gk_classify_cfg *cfg,
 
 	if (m->flags & GK_META_F_IPV4) {
 		if (gk_rd16(ip + 6) & 0x3fff)
-			return cls;
+			return l4_fragment(m, cfg, 4, ip + 16, cls,
+					   gk_rd16(ip + 6) & 0x1fff);
 		family = 4;
 		proto = ip[9];
 		dst = ip + 16;
@@ -400,6 +412,9 @@ static int l4_service(struct pstate *s, const struct gk_classify_cfg *cfg,
 		dst = ip + 24;
 		l4 = m->l3_off + IP6_HLEN;
 		end = l4 + gk_rd16(ip + 4);
+		if (proto == P_FRAGMENT)
+			return l4_fragment(m, cfg, 6, dst, cls,
+					   m->flags & GK_META_F_LATER_FRAG);
 	}
 	if ((proto != P_TCP && proto != P_UDP) || l4 + 4 > end ||
 	    l4 + 4 > s->lim)

@@ -268,7 +268,9 @@ bool fx_l4svc(void *arg, uint8_t family, uint8_t proto, const uint8_t *addr,
 	for (i = 0; i < FX_NR_L4; i++) {
 		const struct fx_l4 *l = &fx_l4[i];
 
-		if (l->family != family || l->proto != proto || l->port != port)
+		/* proto 0, port 0: the address key of every service */
+		if (l->family != family || (proto && (l->proto != proto ||
+						      l->port != port)))
 			continue;
 		if (inet_pton(family == 4 ? AF_INET : AF_INET6, l->addr, a) != 1)
 			continue;

@@ -576,8 +576,23 @@ def build_l4():
                dst=L4A4)
     v4_transit("l4_v4_udp_to_tcp_port", UDP(sport=40007, dport=443),
                40007, 443, dst=L4A4)
+    # fragments to a listen address (any port): the stage drops and counts
+    # them; transit metadata kept (the first fragment's ports included)
     v4_transit("l4_v4_first_frag", TCP(sport=40008, dport=443), 40008, 443,
-               dst=L4A4, ipkw={"flags": "MF"}, extra_flags=F_FRAG)
+               dst=L4A4, ipkw={"flags": "MF"}, extra_flags=F_FRAG, cls=L4)
+    pkt = Ether(bytes(eth() / IP(src=S4, dst=L4A4, frag=3, proto=6) /
+                      Raw(b"f" * 16)))
+    add_redirect("l4_v4_later_frag", pkt, 14, 0, 6,
+                 F_IPV4 | F_FRAG | F_LATER_FRAG, 0,
+                 hash4(S4, L4A4, None, None, 6), L4)
+    # a listen address that is also the host's: its fragments are the
+    # kernel's (it reassembles; its own services may need them)
+    add_pass("l4_v4_frag_to_local_listen", "local", eth() /
+             IP(src=S4, dst=LOCAL4, flags="MF") / TCP(sport=40012, dport=9999))
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=L4A6) /
+                      IPv6ExtHdrFragment(m=1) / UDP(sport=40013, dport=53)))
+    add_redirect("l4_v6_frag", pkt, 14, 62, 17, F_IPV6 | F_L4 | F_FRAG, 0,
+                 hash6(S6, L4A6, 40013, 53, 17), L4)
     add_pass("l4_v4_local_other_port", "local", eth() /
              IP(src=S4, dst=LOCAL4) / TCP(sport=40009, dport=8444))
     pkt = Ether(bytes(eth() / IPv6(src=S6, dst=L4A6) / IPv6ExtHdrDestOpt() /

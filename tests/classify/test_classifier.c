@@ -459,6 +459,12 @@ static int maps_fill(struct inst *in, const struct env *env)
 		if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_l4svc),
 					&lk, &id, BPF_ANY))
 			return -errno;
+		/* and the address key: fragments to it */
+		lk.proto = 0;
+		lk.port = 0;
+		if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_l4svc),
+					&lk, &id, BPF_ANY))
+			return -errno;
 	}
 	{
 		struct gk_wg_xdp wg = { .listen_port = htons(FX_WG_PORT),

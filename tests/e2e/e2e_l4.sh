@@ -232,6 +232,19 @@ log "UDP echo through the front door"
 got=$(echo "hello front door" | nx cl timeout 5 socat -t 2 - UDP4:$VIP:5300 2>&1)
 expect "UDP: the echo came back from the listen address" "$got" = "hello front door"
 
+# ---------------------------------------------------------------- fragments
+fr0=$(ctl fd -j l4 show | jq -r .counters.fragment)
+nsx cl /usr/bin/python3 - "$VIP" <<'PY' >"$RUN/frag.log" 2>&1
+import sys
+from scapy.all import IP, UDP, Raw, fragment, send, conf
+conf.verb = 0
+send(fragment(IP(src="198.51.100.2", dst=sys.argv[1]) /
+              UDP(sport=40100, dport=5300) / Raw(b"x" * 3000), fragsize=1000))
+PY
+fr1=$(ctl fd -j l4 show | jq -r .counters.fragment)
+expect "fragments to the listen address are dropped and counted (4)" \
+	"$((fr1 - fr0))" = 4
+
 # ---------------------------------------------------------------- spread
 log "300 connections, weights 3:1:1"
 CURL_MAX=5
