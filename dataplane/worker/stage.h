@@ -89,7 +89,8 @@ void gk_worker_route(struct gk_worker *w, struct gk_port *in,
 uint64_t gk_worker_icmp_owed(const struct gk_worker *w);
 /*
  * Packets that re-enter the stages mid-way (another worker handed them
- * over): bucket cls, resume as b->resume, then as a port's burst.
+ * over): bucket cls (< GK_CLASS_MAX), resume as b->resume, then as a
+ * port's burst, GK_BURST at a time.
  */
 void gk_worker_resume(struct gk_worker *w, struct gk_port *in, uint8_t cls,
 		      struct gk_pkt **pkts, uint16_t n, uint8_t resume);

@@ -329,18 +329,22 @@ void gk_worker_resume(struct gk_worker *w, struct gk_port *in, uint8_t cls,
 {
 	struct gk_pkt *sorted[GK_STAGE_LIST_MAX], *dropped[GK_STAGE_LIST_MAX];
 	struct gk_rx_burst b;
-	uint64_t errs = gk_worker_icmp_owed(w);
+	uint16_t k;
 
-	if (cls >= GK_CLASS_MAX || n > GK_BURST)
-		return;
-	memset(b.n, 0, sizeof(b.n));
-	b.l3 = sorted;
-	b.nl3 = 0;
-	b.resume = resume;
-	memcpy(b.bkt[cls], pkts, n * sizeof(*pkts));
-	b.n[cls] = n;
-	run_stages(w, in, &b);
-	gk_worker_route(w, in, sorted, b.nl3, dropped, 0, errs);
+	/* a bucket holds a burst: more goes through in bursts */
+	for (; n; pkts += k, n -= k) {
+		uint64_t errs = gk_worker_icmp_owed(w);
+
+		k = n < GK_BURST ? n : GK_BURST;
+		memset(b.n, 0, sizeof(b.n));
+		b.l3 = sorted;
+		b.nl3 = 0;
+		b.resume = resume;
+		memcpy(b.bkt[cls], pkts, k * sizeof(*pkts));
+		b.n[cls] = k;
+		run_stages(w, in, &b);
+		gk_worker_route(w, in, sorted, b.nl3, dropped, 0, errs);
+	}
 }
 
 uint64_t gk_worker_icmp_owed(const struct gk_worker *w)
