@@ -1206,7 +1206,7 @@ static const struct gk_cli_cmd cmds[] = {
 	{ "reload", cmd_reload, "re-read the config file and apply changes" },
 	{ "version", cmd_version, "client and daemon versions" },
 	{ "map", cmd_map, "MAP-E: show [NAME] (domains, counters), calc ... (offline)" },
-	{ "l4", gk_cli_l4, "front door: show [NAME], lookup NAME CLIENT:PORT, backend NAME ADDR[:PORT] drain|enable|disable" },
+	{ "l4", gk_cli_l4, "front door: show [NAME], lookup NAME CLIENT:PORT, backend NAME ADDR[:PORT] drain|enable|disable, flows [NAME]" },
 	{ "nat", gk_cli_nat, "NAPT44: sessions [--host A] [--proto P] [--port N], stats, mappings" },
 	{ "wg", cmd_wg, "wg genkey|pubkey (offline), show [-j], set peer KEY ...: WireGuard" },
 	{ "help", cmd_help, "this text" },

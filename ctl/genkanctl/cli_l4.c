@@ -15,7 +15,8 @@
 #define L4_USAGE							\
 	"usage: genkanctl l4 show [NAME]\n"				\
 	"       genkanctl l4 lookup NAME CLIENT_ADDR:PORT\n"		\
-	"       genkanctl l4 backend NAME ADDR[:PORT] drain|enable|disable\n"
+	"       genkanctl l4 backend NAME ADDR[:PORT] drain|enable|disable\n" \
+	"       genkanctl l4 flows [NAME]\n"
 
 static int usage(struct gk_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -144,6 +145,50 @@ static int l4_backend(struct gk_cli *cli, int argc, char **argv)
 	return GK_CLI_EXIT_OK;
 }
 
+static int l4_flows(struct gk_cli *cli, int argc, char **argv)
+{
+	static const char *const heads[] = {
+		"SERVICE", "PROTO", "CLIENT", ">PORT", "BACKEND", ">WORKER",
+		"STATE", ">IDLE_S",
+	};
+	struct gk_out_table t;
+	json_t *args, *r, *f;
+	char c[8][NB];
+	size_t i;
+	int ret;
+
+	if (argc > 2)
+		return usage(cli, "flows takes at most a service name");
+	args = argc == 2 ? json_pack("{s:s, s:s}", "op", "flows", "name", argv[1])
+			 : json_pack("{s:s}", "op", "flows");
+	ret = l4_call(cli, args, &r);
+	if (ret || !r)
+		return ret;
+	gk_out_table_init(&t, 8, heads);
+	json_array_foreach(json_object_get(r, "flows"), i, f) {
+		const char *row[8] = {
+			gk_out_str(f, "service", c[0], NB),
+			gk_out_str(f, "proto", c[1], NB),
+			gk_out_str(f, "client", c[2], NB),
+			gk_out_str(f, "listen_port", c[3], NB),
+			gk_out_str(f, "backend", c[4], NB),
+			gk_out_str(f, "worker", c[5], NB),
+			gk_out_str(f, "state", c[6], NB),
+			gk_out_str(f, "idle_s", c[7], NB),
+		};
+
+		gk_out_table_add(&t, row);
+	}
+	if (t.nrows)
+		gk_out_table_print(&t, cli->out, 0);
+	fprintf(cli->out, "%lld flow(s)%s\n", gk_out_int(r, "total", 0),
+		json_is_true(json_object_get(r, "truncated")) ?
+		" (listing truncated per worker)" : "");
+	gk_out_table_free(&t);
+	json_decref(r);
+	return GK_CLI_EXIT_OK;
+}
+
 int gk_cli_l4(struct gk_cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
@@ -154,5 +199,7 @@ int gk_cli_l4(struct gk_cli *cli, int argc, char **argv)
 		return l4_lookup(cli, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "backend"))
 		return l4_backend(cli, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "flows"))
+		return l4_flows(cli, argc - 1, argv + 1);
 	return usage(cli, "unknown subcommand '%s'", argv[1]);
 }

@@ -695,6 +695,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		wc.idle_sleep_us = cfg->idle_sleep_us;
 		wc.tables = &d->tables;
 		wc.cls = &d->cls;
+		wc.mbox = &d->mbox[w];
 		wc.nreq = d->nreq[w];
 		if (d->map) {
 			wc.map = &d->map;

@@ -13,11 +13,13 @@
 #include <genkan/bpf_maps.h>
 
 #include "config.h"
+#include "mbox.h"
 
 #define GK_MAX_WORKERS	64
 
 struct gk_wgd;
 struct gk_l4_table;
+struct gk_l4_req;
 
 struct gk_dport {
 	char name[16];
@@ -60,6 +62,10 @@ struct gk_daemon {
 	struct gk_tables *tables;		/* RCU slot read by workers */
 	struct gk_cls_tables *cls;		/* RCU slot: the twin's tables */
 	struct gk_l4_table *l4;			/* RCU slot: front door services */
+	struct gk_l4_req *l4req[GK_MAX_WORKERS];	/* l4 flows (mailbox) */
+	/* One mailbox per worker (core/mbox.h): genkand runs a function on
+	 * a worker's thread to read or change what only it may touch. */
+	struct gk_mbox mbox[GK_MAX_WORKERS];
 	uint8_t **l4_state;			/* [service][backend] enum gk_l4_be_state */
 	uint64_t cls_gen;			/* gk_xdp_generation() it reflects */
 	unsigned hand_ok;			/* GK_XDP_HAND_OK_* (probe) */

@@ -15,6 +15,7 @@
 #include "l4_ctl.h"
 #include "log.h"
 #include "maglev.h"
+#include "mbox.h"
 #include "nlmirror.h"
 #include "worker.h"
 #include "xdp_loader.h"
@@ -316,6 +317,10 @@ void gk_l4_worker_cfg(struct gk_daemon *d, unsigned w,
 
 void gk_l4_stop(struct gk_daemon *d)
 {
+	for (unsigned w = 0; w < GK_MAX_WORKERS; w++) {
+		free(d->l4req[w]);
+		d->l4req[w] = NULL;
+	}
 	if (d->l4_state) {
 		for (unsigned i = 0; i < nr_services(d); i++)
 			free(d->l4_state[i]);
@@ -324,6 +329,43 @@ void gk_l4_stop(struct gk_daemon *d)
 	}
 	gk_l4_table_free(d->l4);
 	d->l4 = NULL;
+}
+
+/* ------------------------------------------------- flows (worker side) */
+
+#define L4_FLOWS_MAX	1024		/* listed per worker at most */
+#define MBOX_TIMEOUT_MS	1000
+
+/* One per worker; outlives a timed-out call (mbox.h), freed at stop. */
+struct gk_l4_req {
+	int svc;			/* -1: all */
+	uint32_t count, total;		/* listed, live in the table */
+	uint64_t now_ns;
+	struct gk_l4_flow flows[L4_FLOWS_MAX];
+};
+
+/* On the worker's thread: copy its live flows (mbox.h). */
+static void dump_flows(void *arg, void *worker_ctx)
+{
+	struct gk_l4_req *r = arg;
+	const struct gk_worker *w = worker_ctx;
+	const struct gk_l4_ctx *c = w->l4;
+	size_t i, n;
+
+	r->count = r->total = 0;
+	r->now_ns = c ? c->now_ns : 0;
+	if (!c || !c->flows)
+		return;
+	n = (size_t)c->nr_buckets * GK_L4_WAYS;
+	for (i = 0; i < n; i++) {
+		const struct gk_l4_flow *f = &c->flows[i];
+
+		if (!f->used || (r->svc >= 0 && f->svc != (uint32_t)r->svc))
+			continue;
+		r->total++;
+		if (r->count < L4_FLOWS_MAX)
+			r->flows[r->count++] = *f;
+	}
 }
 
 /* ---------------------------------------------------------------- ctl */
@@ -565,6 +607,80 @@ static int l4_backend(struct gk_daemon *d, json_t *args, json_t **result,
 	return *result ? 0 : -ENOMEM;
 }
 
+/*
+ * Each worker's live flows (some may have idled past their timeout and
+ * not been reused yet: age says so), at most L4_FLOWS_MAX per worker.
+ */
+static int l4_flows(struct gk_daemon *d, json_t *args, json_t **result,
+		    char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+	const struct gk_l4_table *t = d->l4;
+	json_t *flows = json_array();
+	uint64_t total = 0;
+	bool cut = false;
+	int svc = -1, ret;
+
+	if (name && (svc = find_service(d, name)) < 0) {
+		json_decref(flows);
+		snprintf(err, errlen, "l4: no service '%s'", name);
+		return -ENOENT;
+	}
+	for (unsigned w = 0; w < d->nr_workers && t; w++) {
+		struct gk_l4_req *r;
+
+		if (!d->l4req[w] && !(d->l4req[w] = calloc(1, sizeof(*r)))) {
+			json_decref(flows);
+			return -ENOMEM;
+		}
+		r = d->l4req[w];
+		if (!gk_mbox_idle(&d->mbox[w])) {
+			json_decref(flows);
+			snprintf(err, errlen, "l4 flows: worker %u is still busy "
+				 "with an earlier request", w);
+			return -EBUSY;
+		}
+		r->svc = svc;
+		ret = gk_mbox_call(&d->mbox[w], dump_flows, r, MBOX_TIMEOUT_MS);
+		if (ret) {
+			json_decref(flows);
+			snprintf(err, errlen, "l4 flows: worker %u did not answer "
+				 "in time", w);
+			return ret;
+		}
+		total += r->total;
+		cut |= r->total > r->count;
+		for (uint32_t i = 0; i < r->count; i++) {
+			const struct gk_l4_flow *f = &r->flows[i];
+			const struct gk_l4_service *s;
+			char cl[80], be[80];
+
+			if (f->svc >= t->nr_svc)
+				continue;
+			s = &t->svc[f->svc];
+			fmt_ep(cl, sizeof(cl), f->family, f->caddr, f->cport);
+			if (f->be < s->nr_be)
+				fmt_ep(be, sizeof(be), s->be[f->be].family,
+				       s->be[f->be].addr, s->be[f->be].port ?
+				       s->be[f->be].port : f->lport);
+			else
+				snprintf(be, sizeof(be), "?");
+			json_array_append_new(flows, json_pack(
+				"{s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:f}",
+				"service", d->cfg.l4->services[f->svc].name,
+				"proto", f->proto == IPPROTO_TCP ? "tcp" : "udp",
+				"client", cl, "listen_port", f->lport,
+				"backend", be, "worker", (int)w,
+				"state", f->closing ? "closing" : "active",
+				"idle_s", r->now_ns > f->last_ns ?
+					(double)(r->now_ns - f->last_ns) / 1e9 : 0.0));
+		}
+	}
+	*result = json_pack("{s:o, s:I, s:b}", "flows", flows,
+			    "total", (json_int_t)total, "truncated", cut);
+	return *result ? 0 : -ENOMEM;
+}
+
 int gk_l4_cmd(void *arg, json_t *args, json_t **result, char *err,
 	      size_t errlen)
 {
@@ -572,7 +688,7 @@ int gk_l4_cmd(void *arg, json_t *args, json_t **result, char *err,
 	const char *op = json_string_value(json_object_get(args, "op"));
 
 	if (!op) {
-		snprintf(err, errlen, "l4: args.op must be show, lookup or backend");
+		snprintf(err, errlen, "l4: args.op must be show, lookup, backend or flows");
 		return -EINVAL;
 	}
 	if (!nr_services(d)) {
@@ -585,6 +701,9 @@ int gk_l4_cmd(void *arg, json_t *args, json_t **result, char *err,
 		return l4_lookup(d, args, result, err, errlen);
 	if (!strcmp(op, "backend"))
 		return l4_backend(d, args, result, err, errlen);
-	snprintf(err, errlen, "l4: unknown op '%s' (show, lookup, backend)", op);
+	if (!strcmp(op, "flows"))
+		return l4_flows(d, args, result, err, errlen);
+	snprintf(err, errlen, "l4: unknown op '%s' (show, lookup, backend, flows)",
+		 op);
 	return -EINVAL;
 }

@@ -49,8 +49,7 @@ struct gk_nat_state {
 	struct gk_napt_cfg cfg[GK_MAX_WORKERS];
 	struct gk_napt *napt[GK_MAX_WORKERS];
 	struct gk_spsc *ev[GK_MAX_WORKERS];
-	struct gk_mbox mbox[GK_MAX_WORKERS];
-	struct nat_req req[GK_MAX_WORKERS];
+	struct nat_req req[GK_MAX_WORKERS];	/* through d->mbox[] */
 	struct gk_handoff *ho;
 	FILE *evlog;
 	uint64_t refused_logged, last_exh_ns;
@@ -229,7 +228,6 @@ void gk_nat_worker_cfg(struct gk_daemon *d, unsigned w,
 	wc->napt = s->napt[w];
 	wc->napt_cfg = &s->cfg[w];
 	wc->handoff = s->ho;
-	wc->mbox = &s->mbox[w];
 	wc->nr_workers = s->nr;
 }
 
@@ -368,7 +366,7 @@ static int call(struct gk_daemon *d, unsigned w, int op, char *err,
 	int ret;
 
 	s->req[w].op = op;
-	ret = gk_mbox_call(&s->mbox[w], run_req, &s->req[w], MBOX_TIMEOUT_MS);
+	ret = gk_mbox_call(&d->mbox[w], run_req, &s->req[w], MBOX_TIMEOUT_MS);
 	if (ret)
 		snprintf(err, errlen, "nat: worker %u %s", w,
 			 ret == -EBUSY ? "is still busy with an earlier request" :
@@ -609,7 +607,7 @@ static int nat_map_change(struct gk_daemon *d, json_t *args, bool add,
 	if (w >= s->nr)
 		w = 0;
 	r = &s->req[w];
-	if (!gk_mbox_idle(&s->mbox[w])) {
+	if (!gk_mbox_idle(&d->mbox[w])) {
 		snprintf(err, errlen, "nat: worker %u is still busy with an earlier request", w);
 		return -EBUSY;
 	}

@@ -278,29 +278,38 @@ done
 expect "l4 lookup agrees with 20 real connections" "$bad" = 0
 
 # ---------------------------------------------------------------- drain
-log "drain 198.18.8.2 during a transfer"
+log "drain the backend of a running transfer"
 nx cl curl -sS --max-time 60 --limit-rate 400k --cacert "$RUN/tls.crt" \
 	--resolve "frontdoor.test:443:$VIP" -o "$RUN/slow" \
 	https://frontdoor.test/big 2>"$RUN/slow.err" &
 SLOW=$!
 sleep 1
-out=$(ctl fd l4 backend web 198.18.8.2 drain 2>&1)
-expect "l4 backend web 198.18.8.2 drain" "$?" = 0
+# l4 flows: the one active (not closing) flow is the transfer's
+ctl fd -j l4 flows web >"$RUN/flows.json" 2>&1
+DB=$(jq -r '[.flows[] | select(.state == "active" and
+	(.client | startswith("198.51.100.2:")))][0].backend // "NA"' \
+	"$RUN/flows.json")
+DB=${DB%:443}
+log "the transfer's backend: $DB"
+check "l4 flows lists the transfer's flow, pinned to a backend" \
+	grep -qE '^198\.18\.8\.[234]$' <<<"$DB"
+out=$(ctl fd l4 backend web "$DB" drain 2>&1)
+expect "l4 backend web $DB drain" "$?" = 0
 : >"$RUN/after"
 for ((k = 0; k < 30; k++)); do
 	who >>"$RUN/after" 2>/dev/null
 done
 expect "30 new connections answered" "$(grep -c . "$RUN/after")" = 30
 expect "no new connection went to the drained backend" \
-	"$(grep -c '^198.18.8.2$' "$RUN/after")" = 0
+	"$(grep -cx "$DB" "$RUN/after")" = 0
 wait "$SLOW"
-expect "the transfer that was running completed" "$?" = 0
+expect "the transfer on the drained backend completed" "$?" = 0
 expect "... intact (sha256)" "$(sha256sum <"$RUN/slow" | cut -d' ' -f1)" = "$SHA"
 ctl fd -j l4 show >"$RUN/show.json" 2>&1
-expect "l4 show: .2 is draining" \
-	"$(jq -r '.services[0].backends[0].state' "$RUN/show.json")" = draining
-out=$(ctl fd l4 backend web 198.18.8.2 enable 2>&1)
-expect "l4 backend web 198.18.8.2 enable" "$?" = 0
+expect "l4 show: $DB is draining" \
+	"$(jq -r --arg b "$DB" '.services[0].backends[] | select(.backend | startswith($b + ":")) | .state' "$RUN/show.json")" = draining
+out=$(ctl fd l4 backend web "$DB" enable 2>&1)
+expect "l4 backend web $DB enable" "$?" = 0
 
 # ---------------------------------------------------------------- flood
 log "SYN flood from 20000 spoofed sources during a transfer"
