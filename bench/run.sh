@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # genkan benchmarks. They print figures and assert nothing about speed.
-#  1. the L3 forwarding pipeline on the memory backend (64 B, 1,000 routes);
-#     "worker pipeline + software classifier per packet" is the nearest
-#     memory figure for xdp_meta = parse (the classifier runs per frame,
-#     though in the backend's rx rather than in the worker's parse path)
+#  1. the L3 forwarding pipeline on the memory backend (64 B, 1,000 routes),
+#     per hand-off mode (meta, head, parse: the worker's software twin) and
+#     with checksum completion; then the front door stage (bench_l4, against
+#     plain forwarding in the same run) and the Maglev table (bench_maglev)
 #  2. MAP-E stages and worker pipeline (64 B inner, 1,000 BR rules)
 #  3. WireGuard AEAD and data stage against raw intel-ipsec-mb, same run
 #  4. end-to-end veth forwarding: kernel forwarding, then genkan once per
@@ -29,6 +29,7 @@ bench()
 echo "== bench 1: memory-backend L3 forwarding pipeline"
 bench l3fwd "$build/bench/bench_l3fwd" --routes 1000
 bench l4 "$build/bench/bench_l4"
+bench maglev "$build/bench/bench_maglev"
 echo
 echo "== bench 2: MAP-E (issue #3)"
 bench mape "$build/bench/bench_mape"
