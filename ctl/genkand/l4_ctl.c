@@ -10,6 +10,7 @@
 #include <urcu-qsbr.h>
 
 #include "config_l4.h"
+#include "config_wg.h"
 #include "daemon.h"
 #include "l4.h"
 #include "l4_ctl.h"
@@ -370,16 +371,17 @@ static void dump_flows(void *arg, void *worker_ctx)
 
 /* ---------------------------------------------------------------- ctl */
 
+/* ADDR:PORT / [V6]:PORT, as WireGuard endpoints are written. */
 static void fmt_ep(char *buf, size_t len, uint8_t family, const uint8_t *a,
 		   uint16_t port)
 {
-	char s[INET6_ADDRSTRLEN];
+	struct gk_config_wg_endpoint ep = {
+		.family = family == 4 ? AF_INET : AF_INET6,
+		.port = port,
+	};
 
-	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, s, sizeof(s));
-	if (family == 6)
-		snprintf(buf, len, "[%s]:%u", s, port);
-	else
-		snprintf(buf, len, "%s:%u", s, port);
+	memcpy(ep.addr, a, family == 4 ? 4 : 16);
+	gk_config_wg_format_endpoint(&ep, buf, len);
 }
 
 /* "ADDR", "ADDR:PORT", "[V6]", "[V6]:PORT". port 0 when absent. */
