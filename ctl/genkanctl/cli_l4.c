@@ -59,12 +59,13 @@ static int l4_call(struct gk_cli *cli, json_t *args, json_t **r)
 static int l4_show(struct gk_cli *cli, int argc, char **argv)
 {
 	static const char *const heads[] = {
-		"BACKEND", ">WEIGHT", "STATE", ">SLOTS", ">PACKETS", ">BYTES",
+		"BACKEND", ">WEIGHT", "STATE", "HEALTH", ">SLOTS", ">PACKETS",
+		">BYTES",
 	};
 	json_t *args, *r, *s, *b, *v;
 	struct gk_out_table t;
 	const char *key;
-	char c[6][NB];
+	char c[7][NB], hc[NB];
 	size_t i, j;
 	int ret;
 
@@ -82,16 +83,26 @@ static int l4_show(struct gk_cli *cli, int argc, char **argv)
 			gk_out_str(s, "listen", c[2], NB),
 			gk_out_str(s, "client_ip", c[3], NB),
 			gk_out_int(s, "table_size", 0));
-		gk_out_table_init(&t, 6, heads);
+		gk_out_table_init(&t, 7, heads);
 		json_array_foreach(json_object_get(s, "backends"), j, b) {
-			const char *row[6] = {
+			json_t *h = json_object_get(b, "health");
+			const char *row[7] = {
 				gk_out_str(b, "backend", c[0], NB),
 				gk_out_str(b, "weight", c[1], NB),
 				gk_out_str(b, "state", c[2], NB),
-				gk_out_str(b, "table_slots", c[3], NB),
-				gk_out_str(b, "packets", c[4], NB),
-				gk_out_str(b, "bytes", c[5], NB),
+				c[3],
+				gk_out_str(b, "table_slots", c[4], NB),
+				gk_out_str(b, "packets", c[5], NB),
+				gk_out_str(b, "bytes", c[6], NB),
 			};
+
+			/* "up (ok)", "down (refused)", or "none" unchecked */
+			if (json_object_get(h, "state"))
+				snprintf(c[3], NB, "%s (%s)",
+					 gk_out_str(h, "state", hc, NB),
+					 json_string_value(json_object_get(h, "last")) ?: "-");
+			else
+				gk_out_str(h, "check", c[3], NB);
 
 			gk_out_table_add(&t, row);
 		}

@@ -35,6 +35,7 @@
 #include "csum_ctl.h"
 #include "hand_ctl.h"
 #include "l4_ctl.h"
+#include "l4_health.h"
 #include "cls_tables.h"
 #include "nat_ctl.h"
 #include "config_wg_mape.h"
@@ -431,7 +432,8 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 }
 
 /* EV_WG4 + GK_WGD_FD_*: the WireGuard sockets and punt eventfd. */
-enum { EV_SIGNAL, EV_NETLINK, EV_CTL, EV_TIMER, EV_WG4, EV_WG6, EV_WGPUNT };
+enum { EV_SIGNAL, EV_NETLINK, EV_CTL, EV_TIMER, EV_WG4, EV_WG6, EV_WGPUNT,
+       EV_HEALTH };
 
 static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 {
@@ -836,6 +838,15 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	ret = setup_events(d, err, errlen);
 	if (ret)
 		return ret;
+	/* Last: the probes take the host's routes, which are all in place. */
+	ret = gk_l4_health_start(d, err, errlen);
+	if (ret)
+		return ret;
+	if (gk_l4_health_fd(d) >= 0 &&
+	    epoll_add(d->epfd, gk_l4_health_fd(d), EV_HEALTH)) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return -errno;
+	}
 	gk_info("instance %s ready: %u worker(s), %u port(s), ctl %s",
 		cfg->instance, d->nr_workers, d->nr_ports, cfg->socket_path);
 	return 0;
@@ -877,6 +888,9 @@ int gk_daemon_run(struct gk_daemon *d)
 			case EV_WGPUNT:
 				gk_wgd_on_readable(d->wgd,
 						   evs[i].data.u32 - EV_WG4);
+				break;
+			case EV_HEALTH:
+				gk_l4_health_run(d);
 				break;
 			}
 		}
@@ -924,6 +938,7 @@ void gk_daemon_stop(struct gk_daemon *d)
 		gk_tables_free(d->tables);
 	gk_cls_tables_free(d->cls);
 	d->cls = NULL;
+	gk_l4_health_stop(d);
 	gk_l4_stop(d);
 	/* Published once, never replaced: no reader is left after the join. */
 	if (d->map)

@@ -20,6 +20,7 @@
 struct gk_wgd;
 struct gk_l4_table;
 struct gk_l4_req;
+struct gk_l4_health;
 
 struct gk_dport {
 	char name[16];
@@ -67,6 +68,7 @@ struct gk_daemon {
 	 * a worker's thread to read or change what only it may touch. */
 	struct gk_mbox mbox[GK_MAX_WORKERS];
 	uint8_t **l4_state;			/* [service][backend] enum gk_l4_be_state */
+	struct gk_l4_health *l4h;		/* health checks (l4_health.h), NULL: none */
 	uint64_t cls_gen;			/* gk_xdp_generation() it reflects */
 	unsigned hand_ok;			/* GK_XDP_HAND_OK_* (probe) */
 	char hand_probe[160];			/* the probe, in words */

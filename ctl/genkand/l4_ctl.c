@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "l4.h"
 #include "l4_ctl.h"
+#include "l4_health.h"
 #include "log.h"
 #include "maglev.h"
 #include "mbox.h"
@@ -106,6 +107,10 @@ static struct gk_l4_table *build(struct gk_daemon *d, char *err,
 			memcpy(s->be[j].addr, cb->addr, 16);
 			s->be[j].state = d->l4_state ? d->l4_state[i][j] :
 				GK_L4_BE_UP;
+			/* An operator's drain or disable outranks the checks. */
+			if (s->be[j].state == GK_L4_BE_UP &&
+			    gk_l4_health_down(d, i, j))
+				s->be[j].state = GK_L4_BE_DOWN;
 		}
 		ret = build_maglev(cs, s);
 		if (ret) {
@@ -204,6 +209,19 @@ static int check(struct gk_daemon *d, char *err, size_t errlen)
 			}
 		}
 	}
+	return 0;
+}
+
+int gk_l4_republish(struct gk_daemon *d, char *err, size_t errlen)
+{
+	struct gk_l4_table *t;
+
+	if (!nr_services(d))
+		return 0;
+	t = build(d, err, errlen);
+	if (!t)
+		return -EINVAL;
+	gk_l4_table_publish(&d->l4, t);
 	return 0;
 }
 
@@ -481,11 +499,15 @@ static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 			sum_be(d, b->gidx, &pk, &by);
 			fmt_ep(ep, sizeof(ep), b->family, b->addr, b->port);
 			json_array_append_new(bes, json_pack(
-				"{s:s, s:i, s:s, s:I, s:I, s:I}",
+				"{s:s, s:i, s:s, s:s, s:o, s:I, s:I, s:I}",
 				"backend", ep, "weight",
 				cs->backends[j].weight,
 				"state", state_names[b->state < GK_L4_BE_STATE_MAX ?
 						     b->state : 0],
+				"admin", state_names[d->l4_state[i][j] <
+						     GK_L4_BE_STATE_MAX ?
+						     d->l4_state[i][j] : 0],
+				"health", gk_l4_health_json(d, i, j),
 				"table_slots", (json_int_t)slots,
 				"packets", (json_int_t)pk, "bytes", (json_int_t)by));
 		}
@@ -556,7 +578,6 @@ static int l4_backend(struct gk_daemon *d, json_t *args, json_t **result,
 	const char *be = json_string_value(json_object_get(args, "backend"));
 	const char *act = json_string_value(json_object_get(args, "action"));
 	const struct gk_config_l4_service *cs;
-	struct gk_l4_table *t;
 	uint8_t family, addr[16], st;
 	uint16_t port;
 	int i, hit = -1;
@@ -598,10 +619,8 @@ static int l4_backend(struct gk_daemon *d, json_t *args, json_t **result,
 		return -ENOENT;
 	}
 	d->l4_state[i][hit] = st;
-	t = build(d, err, errlen);
-	if (!t)
+	if (gk_l4_republish(d, err, errlen))
 		return -EINVAL;
-	gk_l4_table_publish(&d->l4, t);
 	gk_info("l4-service %s: backend %s %s (new flows %s)", name, be,
 		state_names[st], st == GK_L4_BE_UP ? "welcome" : "go elsewhere");
 	*result = json_pack("{s:s, s:s, s:s}", "service", name, "backend", be,

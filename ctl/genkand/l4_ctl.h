@@ -21,6 +21,8 @@ uint32_t gk_l4_xdp_flags(const struct gk_daemon *d);
 int gk_l4_start(struct gk_daemon *d, char *err, size_t errlen);
 void gk_l4_worker_cfg(struct gk_daemon *d, unsigned w,
 		      struct gk_worker_cfg *wc);
+/* Rebuild and publish after a backend's state or health changed. */
+int gk_l4_republish(struct gk_daemon *d, char *err, size_t errlen);
 /* After the workers are gone. */
 void gk_l4_stop(struct gk_daemon *d);
 /* ctl "l4": {"op":"show"[,"name"]} | {"op":"lookup","name","client"} |
