@@ -695,6 +695,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		wc.nr_ports = d->nr_ports;
 		wc.icmp_rate = cfg->icmp_rate;
 		wc.idle_sleep_us = cfg->idle_sleep_us;
+		wc.idle_max_ms = cfg->heartbeat_ms;
 		wc.tables = &d->tables;
 		wc.cls = &d->cls;
 		wc.mbox = &d->mbox[w];

@@ -326,6 +326,7 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 						   GK_WK_DROP_MAX),
 			"busy_cycles", (json_int_t)s->busy_cycles,
 			"idle_cycles", (json_int_t)s->idle_cycles,
+			"naps", (json_int_t)s->naps,
 			"neigh_requests", (json_int_t)s->neigh_requests));
 		for (unsigned p = 0; p < d->nr_ports; p++) {
 			const struct gk_port_stats *ps = &d->xports[w][p]->stats;

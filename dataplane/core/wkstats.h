@@ -63,6 +63,7 @@ struct gk_wk_stats {
 	uint64_t busy_cycles;	/* TSC spent in polls that found work */
 	uint64_t idle_cycles;	/* TSC spent in empty polls */
 	uint64_t polls;
+	uint64_t naps;		/* sleeps in poll(2) while idle (worker.c) */
 	uint64_t neigh_requests; /* resolution requests posted to genkand */
 	uint64_t events[GK_WK_EVENT_MAX];
 	/* packets received per hand-off mode (port.h enum gk_hand) */

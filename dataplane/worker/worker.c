@@ -473,19 +473,20 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	return total;
 }
 
-#define IDLE_WAIT_MS	10	/* bounded: the heartbeat keeps beating */
+#define IDLE_NAP_MS	10	/* the first nap; it doubles while idle */
 
 /*
  * Sleep until a socket has rx work, a stage's eventfd says a ring of its
- * has, or IDLE_WAIT_MS pass. QSBR: an offline thread never holds up a
- * grace period, so the daemon can still publish and free snapshots while
- * we sleep.
+ * has, or ms pass. QSBR: an offline thread never holds up a grace
+ * period, so the daemon can still publish and free snapshots while we
+ * sleep. True when something woke us before the time ran out.
  */
-static void idle_wait(struct gk_worker *w)
+static bool idle_wait(struct gk_worker *w, int ms)
 {
 	struct pollfd pfd[GK_MAX_PORTS + GK_WORKER_STAGES];
 	unsigned int at[GK_WORKER_STAGES];
 	unsigned int i, k, n = 0;
+	bool woke;
 
 	for (i = 0; i < w->nr_rx; i++) {
 		struct gk_port *p = w->rx[i];
@@ -494,7 +495,7 @@ static void idle_wait(struct gk_worker *w)
 			pfd[n++].events = POLLIN;
 	}
 	if (!n)
-		return;		/* nothing to sleep on: keep spinning */
+		return true;	/* nothing to sleep on: keep spinning */
 	for (i = 0; i < w->nr_idle; i++) {
 		const struct gk_stage *s = w->has_idle[i];
 		int fd = s->idle_fd(w);
@@ -515,10 +516,11 @@ static void idle_wait(struct gk_worker *w)
 		for (k = 0; k < i; k++)
 			if (w->has_idle[k]->idle_leave)
 				w->has_idle[k]->idle_leave(w, false);
-		return;
+		return true;
 	}
 	rcu_thread_offline();
-	if (poll(pfd, n, IDLE_WAIT_MS) <= 0)
+	woke = poll(pfd, n, ms) > 0;
+	if (!woke)
 		for (i = 0; i < n; i++)
 			pfd[i].revents = 0;
 	for (i = 0; i < w->nr_idle; i++) {
@@ -532,17 +534,39 @@ static void idle_wait(struct gk_worker *w)
 	w->now_ns = gk_mono_ns();
 	atomic_store_explicit(&w->heartbeat_ns, w->now_ns,
 			      memory_order_relaxed);
+	return woke;
 }
 
+/*
+ * Adaptive polling (docs/config.md idle_sleep_us): spin while packets
+ * come and idle_sleep_us after the last one, then sleep. Every packet or
+ * eventfd wakes the thread at once; the timeout only bounds how long
+ * timers and the heartbeat wait. It starts at IDLE_NAP_MS and doubles
+ * while the naps find nothing, up to heartbeat_ms, and a nap that found
+ * nothing goes back to sleep without spinning first: an idle worker
+ * costs one empty pass per nap.
+ */
 static void *worker_main(void *arg)
 {
 	struct gk_worker *w = arg;
 	uint64_t idle_since = 0;
+	int nap = 0, max = w->cfg.idle_max_ms ? (int)w->cfg.idle_max_ms :
+			   IDLE_NAP_MS;
 
 	rcu_register_thread();
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		if (gk_worker_poll(w) || !w->cfg.idle_sleep_us) {
 			idle_since = 0;
+			nap = 0;
+			continue;
+		}
+		if (nap) {
+			/* Napping: the pass after a nap found nothing. */
+			w->stats.naps++;
+			if (idle_wait(w, nap))
+				nap = IDLE_NAP_MS < max ? IDLE_NAP_MS : max;
+			else
+				nap = nap * 2 < max ? nap * 2 : max;
 			continue;
 		}
 		/* now_ns is refreshed every HB_PASSES polls: coarse is fine. */
@@ -550,8 +574,10 @@ static void *worker_main(void *arg)
 			idle_since = w->now_ns ? w->now_ns : gk_mono_ns();
 		} else if (w->now_ns - idle_since >=
 			   (uint64_t)w->cfg.idle_sleep_us * 1000) {
-			idle_wait(w);
 			idle_since = 0;
+			nap = IDLE_NAP_MS < max ? IDLE_NAP_MS : max;
+			w->stats.naps++;
+			idle_wait(w, nap);
 		}
 	}
 	rcu_unregister_thread();

@@ -72,6 +72,8 @@ struct gk_worker_cfg {
 	 * packet) instead of spinning. 0 = always busy-poll.
 	 */
 	uint32_t idle_sleep_us;
+	/* The longest nap of an idle worker, ms (heartbeat_ms); 0: 10 ms. */
+	uint32_t idle_max_ms;
 	struct gk_map_table **map;	/* RCU slot, may be NULL */
 	unsigned map_nr_rules;		/* per-domain counters: this + 1 */
 	/*
