@@ -504,6 +504,112 @@ static __always_inline int l4_fragment(struct pinfo *pi, struct gk_l4_key *k,
 }
 
 /*
+ * Rule 10 for ICMP errors about a service's flows: an ICMPv4 error (type
+ * 3, 11, 12) or ICMPv6 error (1-4), ICMP right after the IP header, not a
+ * fragment, whose quote is TCP or UDP from the outer destination and a
+ * listen port of that protocol (the key as for the service's own
+ * packets), with the quoted IP header whole (IPv4: IHL >= 5, no later
+ * fragment; IPv6: no extension header) and the quoted ports present:
+ * L4_SERVICE, L4 metadata at the ICMP header, flow_hash as for TRANSIT
+ * (ports 0). Anything else keeps its class: errors about the host's own
+ * connections stay the kernel's. A global function, as gk_l4_service.
+ */
+__attribute__((noinline)) int gk_l4_icmp(struct xdp_md *ctx,
+					  struct pinfo *pi, int cls)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct gk_l4_key k = {};
+	__u32 off, l4, end, eihl, src[4] = {}, dst[4] = {};
+	struct ipv6hdr *ip6h, *e6;
+	struct iphdr *iph, *e4;
+	__u8 *ic, *eth;
+
+	if (!pi)
+		return cls;
+	off = pi->l3_off;
+	if (off > GK_L3_OFF_MAX)
+		return cls;
+	if (pi->flags & GK_META_F_IPV4) {
+		iph = data + off;
+		if ((void *)(iph + 1) > data_end)
+			return cls;
+		if (iph->protocol != IPPROTO_ICMP ||
+		    (iph->frag_off & bpf_htons(IP_MF_ | IP_OFFSET_)))
+			return cls;
+		k.family = 4;
+		src[0] = iph->saddr;
+		dst[0] = iph->daddr;
+		l4 = off + iph->ihl * 4;
+		end = off + bpf_ntohs(iph->tot_len);
+	} else {
+		ip6h = data + off;
+		if ((void *)(ip6h + 1) > data_end)
+			return cls;
+		if (ip6h->nexthdr != IPPROTO_ICMPV6)
+			return cls;
+		k.family = 6;
+		__builtin_memcpy(src, &ip6h->saddr, sizeof(src));
+		__builtin_memcpy(dst, &ip6h->daddr, sizeof(dst));
+		l4 = off + sizeof(*ip6h);
+		end = l4 + bpf_ntohs(ip6h->payload_len);
+	}
+	if (l4 > GK_L3_OFF_MAX + 60)
+		return cls;
+	ic = data + l4;
+	if ((void *)(ic + 8) > data_end || l4 + 8 > end)
+		return cls;
+	/* RFC 1812 4.3.2.7, RFC 4443 2.1: the error types */
+	if (k.family == 4 ? ic[0] != 3 && ic[0] != 11 && ic[0] != 12 :
+			    ic[0] < 1 || ic[0] > 4)
+		return cls;
+	if (k.family == 4) {
+		e4 = (void *)(ic + 8);
+		if ((void *)(e4 + 1) > data_end)
+			return cls;
+		eihl = e4->ihl * 4;
+		if (e4->version != 4 || eihl < 20 ||
+		    (e4->frag_off & bpf_htons(IP_OFFSET_)) ||
+		    e4->saddr != dst[0])
+			return cls;
+		k.proto = e4->protocol;
+		k.addr[0] = e4->saddr;
+	} else {
+		e6 = (void *)(ic + 8);
+		if ((void *)(e6 + 1) > data_end)
+			return cls;
+		eihl = sizeof(*e6);
+		if (e6->version != 6)
+			return cls;
+		k.proto = e6->nexthdr;
+		__builtin_memcpy(k.addr, &e6->saddr, sizeof(k.addr));
+		if (k.addr[0] != dst[0] || k.addr[1] != dst[1] ||
+		    k.addr[2] != dst[2] || k.addr[3] != dst[3])
+			return cls;
+	}
+	if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP)
+		return cls;
+	if (l4 + 8 + eihl + 4 > end)
+		return cls;
+	eth = ic + 8 + eihl;
+	if ((void *)(eth + 4) > data_end)
+		return cls;
+	/* the quote is a reply: its source port is the listen port */
+	k.port = *(__be16 *)eth;
+	if (!bpf_map_lookup_elem(&gk_l4svc, &k))
+		return cls;
+	pi->l4_off = l4;
+	pi->l4_proto = k.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+	pi->flags |= GK_META_F_L4;
+	pi->ports = 0;
+	if (k.family == 4)
+		pi->flow_hash = gk_flow_hash4(src[0], dst[0], 0, IPPROTO_ICMP);
+	else
+		pi->flow_hash = gk_flow_hash6(src, dst, 0, IPPROTO_ICMPV6);
+	return GK_CLASS_L4_SERVICE;
+}
+
+/*
  * Rule 10, L4 services (front door), after rules 1-9 and only with
  * GK_CFG_F_L4 (rodata: [l4-service]s configured): a LOCAL, TRANSIT or
  * TTL_EXPIRED packet that is TCP or UDP, not a fragment, right after the
@@ -568,6 +674,8 @@ __attribute__((noinline)) int gk_l4_service(struct xdp_md *ctx,
 					   pi->flags & GK_META_F_LATER_FRAG);
 		}
 	}
+	if (k.proto == IPPROTO_ICMP || k.proto == IPPROTO_ICMPV6)
+		return gk_l4_icmp(ctx, pi, cls);
 	if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP)
 		return cls;
 	if (l4 > GK_L3_OFF_MAX + 60 || l4 + 4 > end)

@@ -383,6 +383,70 @@ static int l4_fragment(struct gk_xdp_meta *m, const struct gk_classify_cfg *cfg,
 }
 
 /*
+ * Rule 10 for ICMP errors about a service's flows (classifier.bpf.c
+ * gk_l4_icmp): an error whose quote is TCP/UDP from the outer destination
+ * and a listen port becomes L4_SERVICE, L4 metadata at the ICMP header.
+ * l4 and end: the ICMP message's offset and the datagram's end.
+ */
+static int l4_icmp(struct pstate *s, const struct gk_classify_cfg *cfg,
+		   int cls, uint8_t family, uint32_t l4, uint32_t end)
+{
+	const uint8_t *ip = s->p + s->meta->l3_off, *ic, *e;
+	const uint8_t *dst = ip + (family == 4 ? 16 : 24);
+	struct gk_xdp_meta *m = s->meta;
+	uint32_t eihl, sw[4], dw[4];
+	uint8_t proto;
+	int i;
+
+	if (end > s->lim)
+		end = s->lim;
+	if (l4 + 8 > end)
+		return cls;
+	ic = s->p + l4;
+	/* RFC 1812 4.3.2.7, RFC 4443 2.1: the error types */
+	if (family == 4 ? ic[0] != 3 && ic[0] != 11 && ic[0] != 12 :
+			  ic[0] < 1 || ic[0] > 4)
+		return cls;
+	e = ic + 8;
+	if (family == 4) {
+		if (l4 + 8 + IP4_HLEN > end)
+			return cls;
+		eihl = (uint32_t)(e[0] & 0xf) * 4;
+		if (e[0] >> 4 != 4 || eihl < IP4_HLEN ||
+		    (gk_rd16(e + 6) & 0x1fff) || memcmp(e + 12, dst, 4))
+			return cls;
+		proto = e[9];
+	} else {
+		if (l4 + 8 + IP6_HLEN > end)
+			return cls;
+		eihl = IP6_HLEN;
+		if (e[0] >> 4 != 6 || memcmp(e + 8, dst, 16))
+			return cls;
+		proto = e[6];
+	}
+	if ((proto != P_TCP && proto != P_UDP) || l4 + 8 + eihl + 4 > end)
+		return cls;
+	/* the quote is a reply: its source port is the listen port */
+	if (!cfg->l4svc(cfg->arg, family, proto, dst, gk_rd16(e + eihl)))
+		return cls;
+	m->l4_off = (uint16_t)l4;
+	m->l4_proto = family == 4 ? P_ICMP : P_ICMPV6;
+	m->flags |= GK_META_F_L4;
+	s->ports = 0;
+	if (family == 4) {
+		m->flow_hash = gk_flow_hash4(gk_ld32(ip + 12), gk_ld32(dst), 0,
+					     P_ICMP);
+	} else {
+		for (i = 0; i < 4; i++) {
+			sw[i] = gk_ld32(ip + 8 + 4 * i);
+			dw[i] = gk_ld32(dst + 4 * i);
+		}
+		m->flow_hash = gk_flow_hash6(sw, dw, 0, P_ICMPV6);
+	}
+	return GK_CLASS_L4_SERVICE;
+}
+
+/*
  * Rule 10, L4 services: a LOCAL, TRANSIT or TTL_EXPIRED TCP/UDP packet,
  * not a fragment, L4 right after the IP header, to a listen address:port
  * becomes L4_SERVICE with L4 metadata; its L4 header cut short drops.
@@ -416,6 +480,8 @@ static int l4_service(struct pstate *s, const struct gk_classify_cfg *cfg,
 			return l4_fragment(m, cfg, 6, dst, cls,
 					   m->flags & GK_META_F_LATER_FRAG);
 	}
+	if (proto == (family == 4 ? P_ICMP : P_ICMPV6))
+		return l4_icmp(s, cfg, cls, family, l4, end);
 	if ((proto != P_TCP && proto != P_UDP) || l4 + 4 > end ||
 	    l4 + 4 > s->lim)
 		return cls;

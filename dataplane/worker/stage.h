@@ -67,6 +67,10 @@ struct gk_stage {
 		   struct gk_rx_burst *b);
 	/* The packets about to be routed (e.g. sealing into a tunnel). */
 	void (*tx)(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n);
+	/* ICMP errors the worker just built (verdict GK_V_TX) about packets
+	 * the stages saw: a stage that rewrote the quoted packet puts back
+	 * what the error's receiver knows (e.g. a DNAT's public address). */
+	void (*icmp)(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n);
 	/* Idle sleep: an fd to poll as well (< 0: none); enter false: do
 	 * not sleep now (work arrived); leave after, with the fd's readiness. */
 	int (*idle_fd)(struct gk_worker *w);

@@ -50,6 +50,8 @@ static void index_stages(struct gk_worker *w)
 		}
 		if (s->tx)
 			w->has_tx[w->nr_tx++] = s;
+		if (s->icmp)
+			w->has_icmp[w->nr_icmp++] = s;
 		if (s->idle_fd)
 			w->has_idle[w->nr_idle++] = s;
 	}
@@ -111,7 +113,7 @@ void gk_worker_fini(struct gk_worker *w)
 			s->fini(w);
 	}
 	w->nr_begin = w->nr_pass = w->nr_end = w->nr_handin = 0;
-	w->nr_rxs = w->nr_tx = w->nr_idle = 0;
+	w->nr_rxs = w->nr_tx = w->nr_idle = w->nr_icmp = 0;
 	w->rx_classes = 0;
 }
 
@@ -354,6 +356,33 @@ uint64_t gk_worker_icmp_owed(const struct gk_worker *w)
 }
 
 /*
+ * The ICMP errors owed for pkts' TTL and too-big drops, built in place;
+ * the stages' icmp hooks then see the ones that were built.
+ */
+static __attribute__((noinline, cold))
+void icmp_errors(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n)
+{
+	struct gk_pkt *owed[GK_BURST];
+	uint16_t i = 0, k, m, s;
+
+	w->icmp.fib = w->l3.fib;
+	w->icmp.now_ns = w->now_ns;
+	while (i < n) {
+		for (k = 0; i < n && k < GK_BURST; i++)
+			if (pkts[i]->verdict == GK_V_DROP &&
+			    (pkts[i]->drop_reason == GK_WK_DROP_TTL ||
+			     pkts[i]->drop_reason == GK_WK_DROP_TOO_BIG))
+				owed[k++] = pkts[i];
+		gk_icmp_err_burst(&w->icmp, owed, k);
+		for (m = 0, s = 0; s < k; s++)
+			if (owed[s]->verdict == GK_V_TX)
+				owed[m++] = owed[s];
+		for (s = 0; m && s < w->nr_icmp; s++)
+			w->has_icmp[s]->icmp(w, owed, m);
+	}
+}
+
+/*
  * Stages' tx hooks -> L3 stage -> ICMP errors -> TX buckets -> tx bursts.
  * The checks are made per burst where they can be: one pass proves every
  * packet is valid TRANSIT (the common case) before any per-packet
@@ -381,11 +410,8 @@ void gk_worker_route(struct gk_worker *w, struct gk_port *in,
 			/* Rare: only bursts that had such drops pay for this. */
 			if (unlikely(st->drops[GK_WK_DROP_TTL] +
 				     st->drops[GK_WK_DROP_TOO_BIG] != errs) &&
-			    w->cfg.icmp_rate) {
-				w->icmp.fib = w->l3.fib;
-				w->icmp.now_ns = w->now_ns;
-				gk_icmp_err_burst(&w->icmp, transit, nt);
-			}
+			    w->cfg.icmp_rate)
+				icmp_errors(w, transit, nt);
 		} else {
 			/* No snapshot published yet: nothing is routable. */
 			for (i = 0; i < nt; i++)

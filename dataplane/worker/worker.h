@@ -150,9 +150,9 @@ struct gk_worker {
 	const struct gk_stage *has_begin[GK_WORKER_STAGES], *has_pass[GK_WORKER_STAGES],
 		*has_end[GK_WORKER_STAGES], *has_handin[GK_WORKER_STAGES],
 		*has_rxs[GK_WORKER_STAGES], *has_tx[GK_WORKER_STAGES],
-		*has_idle[GK_WORKER_STAGES];
+		*has_idle[GK_WORKER_STAGES], *has_icmp[GK_WORKER_STAGES];
 	unsigned int nr_begin, nr_pass, nr_end, nr_handin, nr_rxs, nr_tx,
-		nr_idle;
+		nr_idle, nr_icmp;
 	uint32_t rx_classes;		/* classes some stage takes */
 	struct gk_l3fwd_ctx l3;
 	struct gk_icmp_err_ctx icmp;

@@ -11,6 +11,7 @@
 #include <urcu-qsbr.h>
 
 #include "l4.h"
+#include "l4_icmp.h"
 #include "stage.h"
 #include "worker.h"
 
@@ -74,6 +75,12 @@ static void l4_tx(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n)
 	gk_l4_rev_burst(w->l4, w->l4t, pkts, n);
 }
 
+/* Errors the worker built about DNAT-ed packets quote the listen side. */
+static void l4_icmp(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n)
+{
+	gk_l4_err_burst(w->l4, w->l4t, pkts, n);
+}
+
 const struct gk_stage gk_stage_l4 = {
 	.name = "l4",
 	.classes = 1u << GK_CLASS_L4_SERVICE,
@@ -84,4 +91,5 @@ const struct gk_stage gk_stage_l4 = {
 	.end = l4_end,
 	.rx = l4_rx,
 	.tx = l4_tx,
+	.icmp = l4_icmp,
 };

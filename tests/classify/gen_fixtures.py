@@ -49,7 +49,7 @@ import socket
 import struct
 import sys
 
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, Raw,
+from scapy.all import (ARP, ICMP, IP, IPOption, TCP, UDP, Dot1AD, Dot1Q, Ether, Raw,
                        Padding, IPv6, ICMPv6EchoRequest, ICMPv6ND_NS,
                        ICMPv6PacketTooBig, ICMPv6DestUnreach,
                        ICMPv6TimeExceeded,
@@ -604,6 +604,105 @@ def build_l4():
     add_drop("l4_v4_local_trunc_tcp", "trunc_l4", eth() /
              IP(src=S4, dst=LOCAL4, proto=6) /
              Raw(struct.pack("!HH", 40011, 8443) + b"\0" * 8))
+    build_l4_icmp()
+
+
+def build_l4_icmp():
+    """Rule 10 for ICMP errors about a service's flows (gk_l4_icmp): the
+    quote is a reply from the outer destination's listen port."""
+    L4 = "l4_service"
+    C4, C6 = "198.51.100.77", "2001:db8:1::77"
+
+    def q4(l4, src=L4A4, **kw):
+        return IP(src=src, dst=C4, ttl=63, **kw) / l4
+
+    # errors from a router about the service's replies: to the workers
+    v4_transit("l4_icmp_v4_frag_needed_tcp",
+               ICMP(type=3, code=4, nexthopmtu=1400) /
+               q4(TCP(sport=443, dport=40100, flags="A") / Raw(b"x" * 64)),
+               dst=L4A4, cls=L4)
+    v4_transit("l4_icmp_v4_time_exceeded_udp",
+               ICMP(type=11, code=0) / q4(UDP(sport=5300, dport=40101)),
+               dst=L4A4, cls=L4)
+    v4_transit("l4_icmp_v4_param_problem_tcp",
+               ICMP(type=12, code=0) / q4(TCP(sport=443, dport=40102)),
+               dst=L4A4, cls=L4)
+    # RFC 792's minimum: the header and 64 bits (ports and seq/length)
+    v4_transit("l4_icmp_v4_port_unreach_8_bytes",
+               ICMP(type=3, code=3) /
+               Raw(bytes(q4(TCP(sport=443, dport=40103)))[:28]),
+               dst=L4A4, cls=L4)
+    v4_transit("l4_icmp_v4_ports_only",
+               ICMP(type=3, code=1) /
+               Raw(bytes(q4(UDP(sport=5300, dport=40104)))[:24]),
+               dst=L4A4, cls=L4)
+    v4_transit("l4_icmp_v4_quote_ip_options",
+               ICMP(type=11, code=0) /
+               q4(TCP(sport=443, dport=40105),
+                  options=[IPOption(b"\x94\x04\x00\x00")]),
+               dst=L4A4, cls=L4)
+    v4_transit("l4_icmp_v4_to_local_listen",
+               ICMP(type=3, code=4, nexthopmtu=1280) /
+               q4(TCP(sport=8443, dport=40106), src=LOCAL4),
+               dst=LOCAL4, cls=L4)
+    v4_transit("l4_icmp_v4_vlan", ICMP(type=3, code=4, nexthopmtu=1400) /
+               q4(TCP(sport=443, dport=40107)), dst=L4A4,
+               pre=eth() / Dot1Q(vlan=9), tci=9, extra_flags=F_VLAN,
+               cls=L4)
+    v4_transit("l4_icmp_v4_quote_first_fragment",
+               ICMP(type=3, code=4, nexthopmtu=1400) /
+               q4(UDP(sport=5300, dport=40108), flags="MF"),
+               dst=L4A4, cls=L4)
+    for name, icmp6, proto, sport, dport in (
+            ("l4_icmp_v6_packet_too_big_tcp", ICMPv6PacketTooBig(mtu=1280),
+             TCP, 443, 40110),
+            ("l4_icmp_v6_dest_unreach_tcp", ICMPv6DestUnreach(code=4),
+             TCP, 443, 40111),
+            ("l4_icmp_v6_time_exceeded_tcp", ICMPv6TimeExceeded(), TCP,
+             443, 40112)):
+        q = IPv6(src=L4A6, dst=C6, hlim=63) / proto(sport=sport, dport=dport)
+        pkt = Ether(bytes(eth() / IPv6(src=S6, dst=L4A6) / icmp6 / q))
+        add_redirect(name, pkt, 14, 54, 58, F_IPV6 | F_L4, 0,
+                     hash6(S6, L4A6, None, None, 58), L4)
+    # not about a service's flow: the ordinary rules
+    v4_transit("l4_icmp_v4_other_port", ICMP(type=3, code=4) /
+               q4(TCP(sport=444, dport=40120)), dst=L4A4)
+    v4_transit("l4_icmp_v4_udp_quote_tcp_port", ICMP(type=3, code=3) /
+               q4(UDP(sport=443, dport=40121)), dst=L4A4)
+    v4_transit("l4_icmp_v4_quote_src_not_dst", ICMP(type=3, code=4) /
+               q4(TCP(sport=443, dport=40122), src="203.0.113.81"),
+               dst=L4A4)
+    v4_transit("l4_icmp_v4_echo_request", ICMP(type=8) / Raw(b"ping"),
+               dst=L4A4)
+    v4_transit("l4_icmp_v4_redirect", ICMP(type=5, code=1) /
+               q4(TCP(sport=443, dport=40123)), dst=L4A4)
+    v4_transit("l4_icmp_v4_quote_cut_in_ports", ICMP(type=3, code=4) /
+               Raw(bytes(q4(TCP(sport=443, dport=40124)))[:22]), dst=L4A4)
+    v4_transit("l4_icmp_v4_quote_cut_in_ip", ICMP(type=3, code=4) /
+               Raw(bytes(q4(TCP(sport=443, dport=40125)))[:16]), dst=L4A4)
+    v4_transit("l4_icmp_v4_about_icmp", ICMP(type=3, code=4) /
+               q4(ICMP(type=0) / Raw(b"\x01\xbb" * 4)), dst=L4A4)
+    v4_transit("l4_icmp_v4_quote_later_fragment", ICMP(type=3, code=4) /
+               q4(Raw(struct.pack("!HH", 443, 40126) + b"\0" * 4),
+                  frag=8, proto=6), dst=L4A4)
+    v4_transit("l4_icmp_v4_quote_bad_ihl", ICMP(type=3, code=4) /
+               Raw(b"\x44" + bytes(q4(TCP(sport=443, dport=40127)))[1:]),
+               dst=L4A4)
+    # the host's own connections: the kernel's, as before
+    add_pass("l4_icmp_v4_local_other_port", "local", eth() /
+             IP(src=S4, dst=LOCAL4) / ICMP(type=3, code=4) /
+             q4(TCP(sport=22, dport=40130), src=LOCAL4))
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=L4A6) /
+                      ICMPv6PacketTooBig(mtu=1280) /
+                      IPv6(src=L4A6, dst=C6) / IPv6ExtHdrDestOpt() /
+                      TCP(sport=443, dport=40131)))
+    add_redirect("l4_icmp_v6_quote_exthdr", pkt, 14, 54, 58, F_IPV6 | F_L4,
+                 0, hash6(S6, L4A6, None, None, 58))
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=L4A6) /
+                      ICMPv6DestUnreach(code=4) /
+                      IPv6(src=L4A6, dst=C6) / UDP(sport=443, dport=40132)))
+    add_redirect("l4_icmp_v6_udp_quote_tcp_port", pkt, 14, 54, 58,
+                 F_IPV6 | F_L4, 0, hash6(S6, L4A6, None, None, 58))
 
 
 WG_PORT = 51820

@@ -6,11 +6,14 @@
 
 #include "csum.h"
 #include "l4.h"
+#include "l4_icmp.h"
 #include "maglev.h"
 #include "pkthdr.h"
 
+#define P_ICMP	1
 #define P_TCP	6
 #define P_UDP	17
+#define P_ICMPV6	58
 #define TCP_FIN	0x01
 #define TCP_RST	0x04
 
@@ -217,6 +220,24 @@ int gk_l4_find_listen(const struct gk_l4_table *t, uint8_t family,
 	return k ? (int)k->svc : -1;
 }
 
+const struct gk_l4_lkey *gk_l4_find_backend(const struct gk_l4_table *t,
+					    uint8_t family, uint8_t proto,
+					    const uint8_t *addr, uint16_t port)
+{
+	const struct gk_l4_lkey *k;
+	const struct gk_l4_service *s;
+
+	k = find(t->rev, t->rev_h, t->rev_mask, family, proto, addr, port);
+	if (k)
+		return k->svc < t->nr_svc ? k : NULL;
+	/* a backend that keeps the listen port (0: any in range) */
+	k = find(t->rev, t->rev_h, t->rev_mask, family, proto, addr, 0);
+	if (!k || k->svc >= t->nr_svc)
+		return NULL;
+	s = &t->svc[k->svc];
+	return port < s->port_lo || port > s->port_hi ? NULL : k;
+}
+
 /* The flow hash Maglev and `genkanctl l4 lookup` share (lib/maglev.h). */
 static uint64_t flow_key(const struct gk_l4_service *s, const uint8_t *caddr,
 			 uint16_t cport, uint16_t lport)
@@ -340,6 +361,31 @@ static struct gk_l4_flow *flow_slot(struct gk_l4_ctx *c,
 	return free_;
 }
 
+struct gk_l4_flow *gk_l4_flow_find(struct gk_l4_ctx *c,
+				   const struct gk_l4_table *t, uint32_t hash,
+				   uint32_t svc, uint8_t family, uint8_t proto,
+				   const uint8_t *caddr, uint16_t cport,
+				   uint16_t lport)
+{
+	struct gk_l4_flow *b = &c->flows[(size_t)(hash & (c->nr_buckets - 1)) *
+					 GK_L4_WAYS];
+	const size_t alen = family == 4 ? 4 : 16;
+	unsigned i;
+
+	if (svc >= t->nr_svc)
+		return NULL;
+	for (i = 0; i < GK_L4_WAYS; i++) {
+		struct gk_l4_flow *f = &b[i];
+
+		if (f->used && f->svc == svc && f->cport == cport &&
+		    f->lport == lport && f->proto == proto &&
+		    f->family == family && !memcmp(f->caddr, caddr, alen))
+			return c->now_ns - f->last_ns >
+			       timeout(&t->svc[svc], f) ? NULL : f;
+	}
+	return NULL;
+}
+
 /* ------------------------------------------------------------ rewrites */
 
 /* L4 checksum field offset, or 0 (IPv4 UDP without a checksum: none). */
@@ -444,6 +490,12 @@ void gk_l4_fwd_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 			fail(c, p, GK_L4_FRAGMENT);
 			continue;
 		}
+		/* an ICMP error about a flow (l4_icmp.c) */
+		if (unlikely(p->meta.l4_proto == P_ICMP ||
+			     p->meta.l4_proto == P_ICMPV6)) {
+			gk_l4_icmp_fwd(c, t, p);
+			continue;
+		}
 		if (unlikely(!hdrs(p, &ip, &l4, &v4))) {
 			fail(c, p, GK_L4_BAD_L4);
 			continue;
@@ -521,6 +573,12 @@ void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		if (p->verdict != GK_V_NONE ||
 		    (uint32_t)p->meta.l3_off + 24 > p->len)
 			continue;
+		/* an ICMP error from anywhere may quote a backend's flow */
+		if (unlikely(p->meta.l4_proto == P_ICMP ||
+			     p->meta.l4_proto == P_ICMPV6)) {
+			gk_l4_icmp_rev(c, t, p);
+			continue;
+		}
 		ip = p->data + p->meta.l3_off;
 		b = gk_l4_src_bit(p->meta.flags & GK_META_F_IPV4 ? ip + 12 :
 				  ip + 20);

@@ -97,6 +97,11 @@ int gk_l4_find_listen(const struct gk_l4_table *t, uint8_t family,
 /* The backend a new flow of this tuple gets now, or -1 (none usable). */
 int gk_l4_pick(const struct gk_l4_service *s, const uint8_t *caddr,
 	       uint16_t cport, uint16_t lport);
+/* The backend key of a backend address:port (port 0 keys: in the
+ * service's range), or NULL. */
+const struct gk_l4_lkey *gk_l4_find_backend(const struct gk_l4_table *t,
+					    uint8_t family, uint8_t proto,
+					    const uint8_t *addr, uint16_t port);
 
 /* Drops and events of the stage, one counter each. */
 #define GK_L4_CNT_LIST(X)						\
@@ -110,7 +115,11 @@ int gk_l4_pick(const struct gk_l4_service *s, const uint8_t *caddr,
 	X(NO_BACKEND,	"no_backend")	/* drop: no usable backend */	\
 	X(BAD_L4,	"bad_l4")	/* drop: L4 metadata unusable */	\
 	X(FRAGMENT,	"fragment")	/* drop: a fragment to a service */	\
-	X(NO_TABLE,	"no_table")	/* drop: nothing published yet */
+	X(NO_TABLE,	"no_table")	/* drop: nothing published yet */ \
+	X(ICMP_IN,	"icmp_in")	/* errors about a flow, to its backend */ \
+	X(ICMP_OUT,	"icmp_out")	/* errors about a flow, to its client */ \
+	X(ICMP_PICKED,	"icmp_picked")	/* flow not here: Maglev's backend */ \
+	X(ICMP_BAD,	"icmp_bad")	/* drop: quote unusable or no service */
 
 enum gk_l4_cnt {
 #define GK_X(n, s) GK_L4_##n,
@@ -141,6 +150,16 @@ struct gk_l4_ctx {
 	uint64_t now_ns;
 	struct gk_wk_stats *stats;	/* the worker's: drops count as "l4" */
 };
+
+/*
+ * The live flow of this tuple (hash: the forward packet's flow_hash), or
+ * NULL; looks only, creates and refreshes nothing.
+ */
+struct gk_l4_flow *gk_l4_flow_find(struct gk_l4_ctx *c,
+				   const struct gk_l4_table *t, uint32_t hash,
+				   uint32_t svc, uint8_t family, uint8_t proto,
+				   const uint8_t *caddr, uint16_t cport,
+				   uint16_t lport);
 
 /* max_flows rounded up to a power-of-two number of GK_L4_WAYS buckets. */
 int gk_l4_ctx_init(struct gk_l4_ctx *c, uint32_t max_flows, uint32_t nr_be);
