@@ -10,9 +10,11 @@
 #include "stage.h"
 
 extern const struct gk_stage gk_stage_mape_ce, gk_stage_mape_br,
-	gk_stage_napt, gk_stage_wgce, gk_stage_l4, gk_stage_wg;
+	gk_stage_napt, gk_stage_wgce, gk_stage_l4, gk_stage_wg,
+	gk_stage_wg_rpath;
 
 const struct gk_stage *const gk_stages[] = {
+	&gk_stage_wg_rpath,	/* return_path = flow replies, ahead of NAPT44 */
 	&gk_stage_mape_ce,
 	&gk_stage_mape_br,
 	&gk_stage_napt,

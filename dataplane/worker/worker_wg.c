@@ -26,17 +26,21 @@ static uint32_t tunnel_mtu_of(void *arg, const struct gk_pkt *p)
 {
 	const struct gk_worker *w = arg;
 	const uint8_t *ip = p->data + p->meta.l3_off;
-	uint32_t a4;
+	uint32_t a4, peer;
 
 	if (!w->wgp)
 		return 0;
 	if (p->meta.flags & GK_META_F_IPV4) {
 		memcpy(&a4, ip + 16, 4);
-		return gk_wg_peers_lookup4(w->wgp, a4) != GK_WG_NO_PEER ?
-		       w->wgp->mtu : 0;
+		peer = gk_wg_peers_lookup4(w->wgp, a4);
+	} else {
+		peer = gk_wg_peers_lookup6(w->wgp, ip + 24);
 	}
-	return gk_wg_peers_lookup6(w->wgp, ip + 24) != GK_WG_NO_PEER ?
-	       w->wgp->mtu : 0;
+	/* A reply of a return-path flow went for the tunnel too. */
+	if (peer == GK_WG_NO_PEER && w->wgp->nr_rpath && w->wg->rpath)
+		peer = gk_wg_rpath_lookup(w->wg->rpath, w->wgp, p, w->now_ns,
+					  false);
+	return peer != GK_WG_NO_PEER ? w->wgp->mtu : 0;
 }
 
 int gk_worker_wg_init(struct gk_worker *w)
@@ -59,6 +63,14 @@ int gk_worker_wg_init(struct gk_worker *w)
 	c->stats = &w->stats;
 	c->events = w->cfg.wg_events;
 	w->wg = c;
+	/* return_path = flow: pages are touched only as flows come. */
+	c->rpath = malloc(sizeof(*c->rpath));
+	if (!c->rpath || gk_wg_rpath_init(c->rpath, GK_WG_RPATH_FLOWS)) {
+		free(c->rpath);
+		c->rpath = NULL;
+		gk_worker_wg_fini(w);
+		return -ENOMEM;
+	}
 	w->icmp.mtu_of = tunnel_mtu_of;
 	w->icmp.mtu_arg = w;
 	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1) {
@@ -84,6 +96,10 @@ void gk_worker_wg_fini(struct gk_worker *w)
 {
 	if (!w->wg)
 		return;
+	if (w->wg->rpath) {
+		gk_wg_rpath_fini(w->wg->rpath);
+		free(w->wg->rpath);
+	}
 	gk_wg_ctx_fini(w->wg);
 	free(w->wg);
 	w->wg = NULL;
@@ -409,12 +425,45 @@ uint16_t gk_worker_wg_flush(struct gk_worker *w, struct gk_port **in,
 	return k;
 }
 
+/*
+ * Replies of return-path flows, rp[0..k) with their peers in via[]:
+ * sealed to that peer whatever AllowedIPs says, one run per peer. Not
+ * staged: their peer just sent us the flow's packets, so it has keys; if
+ * not, encrypt drops them (no_keypair) and asks for a handshake.
+ */
+static void seal_via(struct gk_worker *w, struct gk_pkt **rp, uint32_t *via,
+		     uint16_t k)
+{
+	struct gk_pkt *run[GK_BURST];
+	uint16_t i, m;
+	uint32_t peer;
+
+	while (k) {
+		peer = via[0];
+		for (i = 0, m = 0; i < k; i++)
+			if (via[i] == peer)
+				run[m++] = rp[i];
+		w->wg->via_peer = peer;
+		seal(w, run, m);
+		w->wg->via_peer = GK_WG_NO_PEER;
+		/* keep the others, in order */
+		for (i = 0, m = 0; i < k; i++)
+			if (via[i] != peer) {
+				rp[m] = rp[i];
+				via[m++] = via[i];
+			}
+		k = m;
+	}
+}
+
 void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 {
 	const struct gk_wg_peers *t = w->wgp;
 	struct gk_wg_pending *s = w->wg_pending;
-	struct gk_pkt *tun[GK_BURST];
-	uint16_t i, m = 0;
+	struct gk_pkt *tun[GK_BURST], *rp[GK_BURST];
+	uint32_t via[GK_BURST];
+	uint16_t i, m = 0, k = 0;
+	bool flow;
 
 	w->wg->peers = t;
 	w->wg->now_ns = w->now_ns;
@@ -438,8 +487,21 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 		} else {
 			continue;
 		}
-		if (peer == GK_WG_NO_PEER)
-			continue;
+		/*
+		 * No AllowedIPs: before the FIB's default route (and NAPT44 /
+		 * MAP-E, which see LAN packets earlier: rpath_rx) takes it, a
+		 * reply of a return-path flow goes back to the flow's peer.
+		 */
+		flow = false;
+		if (peer == GK_WG_NO_PEER) {
+			if (likely(!t->nr_rpath) || !w->wg->rpath)
+				continue;
+			peer = gk_wg_rpath_lookup(w->wg->rpath, t, q, w->now_ns,
+						  true);
+			if (peer == GK_WG_NO_PEER)
+				continue;
+			flow = true;
+		}
 		/*
 		 * Over the tunnel MTU: the ICMP stage answers fragmentation
 		 * needed / packet too big with the tunnel MTU (RFC 1191,
@@ -452,6 +514,11 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 		/* TTL 1: l3fwd drops it and the ICMP stage answers. */
 		if (!dec_ttl(q))
 			continue;
+		if (unlikely(flow)) {
+			rp[k] = q;
+			via[k++] = peer;
+			continue;
+		}
 		/*
 		 * No endpoint: nobody to call, the encrypt path drops it
 		 * (no_endpoint). No keypair, or older packets waiting: stage.
@@ -471,6 +538,8 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 	}
 	if (m)
 		seal(w, tun, m);
+	if (unlikely(k))
+		seal_via(w, rp, via, k);
 }
 
 static bool wg_on(const struct gk_worker_cfg *cfg)
@@ -569,6 +638,55 @@ static void wg_idle_leave(struct gk_worker *w, bool ready)
 	}
 	gk_worker_wg_awake(w);
 }
+
+/*
+ * Behind a MAP-E CE, LAN packets are class MAPE_CE and NAPT44 + the CE
+ * encap take them at rx, before any tx hook could seal them. So ahead of
+ * that stage (stages.c), the LAN's IPv4 packets that are replies of a
+ * return-path flow leave the CE bucket as TRANSIT; wg_tx seals them.
+ * Nothing happens unless a peer has return_path = flow and a flow was
+ * learned.
+ */
+static bool rpath_on(const struct gk_worker_cfg *cfg)
+{
+	return cfg->wg != NULL && cfg->map != NULL;
+}
+
+static void rpath_rx(struct gk_worker *w, struct gk_port *in,
+		     struct gk_rx_burst *b)
+{
+	const struct gk_map_table *map = w->mape.map;
+	struct gk_pkt **ce = b->bkt[GK_CLASS_MAPE_CE];
+	uint16_t i, k = 0;
+
+	(void)in;
+	if (likely(!w->wgp || !w->wgp->nr_rpath) || !w->wg ||
+	    !w->wg->rpath || !w->wg->rpath->live || !map ||
+	    map->role != GK_MAPE_ROLE_CE)
+		return;
+	for (i = 0; i < b->n[GK_CLASS_MAPE_CE]; i++) {
+		struct gk_pkt *p = ce[i];
+
+		if (p->verdict == GK_V_NONE &&
+		    (p->meta.flags & GK_META_F_IPV4) &&
+		    p->in_port == map->v4_port_id &&
+		    gk_wg_rpath_lookup(w->wg->rpath, w->wgp, p, w->now_ns,
+				       false) != GK_WG_NO_PEER) {
+			p->meta.class = GK_CLASS_TRANSIT;
+			b->l3[b->nl3++] = p;
+			continue;
+		}
+		ce[k++] = p;
+	}
+	b->n[GK_CLASS_MAPE_CE] = k;
+}
+
+const struct gk_stage gk_stage_wg_rpath = {
+	.name = "wireguard-return-path",
+	.classes = 1u << GK_CLASS_MAPE_CE,
+	.on = rpath_on,
+	.rx = rpath_rx,
+};
 
 const struct gk_stage gk_stage_wg = {
 	.name = "wireguard",

@@ -69,6 +69,7 @@ int gk_wg_ctx_init(struct gk_wg_ctx *ctx, uint32_t max_peers,
 		   enum gk_aead_impl impl, char *err, size_t errlen)
 {
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->via_peer = GK_WG_NO_PEER;
 	if (!max_peers) {
 		snprintf(err, errlen, "max_peers is 0");
 		return -EINVAL;
@@ -348,7 +349,9 @@ static inline bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 		return false;
 	}
 	/* Cryptokey routing, outbound (whitepaper §2): the destination. */
-	if (v6) {
+	if (unlikely(ctx->via_peer != GK_WG_NO_PEER)) {
+		peer = ctx->via_peer;	/* a return-path flow's peer */
+	} else if (v6) {
 		peer = gk_wg_peers_lookup6(t, ip + 24);
 	} else {
 		uint32_t dst;
@@ -775,7 +778,12 @@ static inline void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 		memcpy(&src, op->buf + 12, 4);
 		peer = gk_wg_peers_lookup4(t, src);
 	}
-	if (unlikely(peer != kp->peer)) {
+	/*
+	 * return_path = flow: a source no peer claims is an internet client
+	 * a front door sent on; remembered so its replies come back here.
+	 */
+	if (unlikely(peer != kp->peer) &&
+	    !(peer == GK_WG_NO_PEER && pe->rpath && ctx->rpath)) {
 		drop(ctx, p, GK_WG_DROP_ALLOWEDIPS);
 		return;
 	}
@@ -786,6 +794,8 @@ static inline void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 		decap(p, op->buf, len, false, 14);
 	else
 		decap(p, op->buf, len, v6, p->meta.l3_off);
+	if (unlikely(peer != kp->peer))
+		gk_wg_rpath_learn(ctx->rpath, p, kp->peer, pe->id, ctx->now_ns);
 }
 
 static void decrypt_chunk(struct gk_wg_ctx *ctx, struct gk_pkt **pkts,

@@ -20,7 +20,8 @@
  * Order: lengths and type, receiver index -> keypair, open the whole
  * burst, then (authenticated only) the replay window, the endpoint check
  * (roaming), cryptokey routing (inner source in the sending peer's
- * AllowedIPs). Keepalives (empty plaintext) are consumed: verdict
+ * AllowedIPs; a return_path = flow peer may also send sources that no
+ * peer's AllowedIPs covers, remembered in ctx->rpath, wg_rpath.h). Keepalives (empty plaintext) are consumed: verdict
  * GK_V_DROP with reason GK_WK_DROP_WG, counted as rx_keepalive and not as
  * a drop. Out: the inner packet only (outer headers, padding and tag
  * stripped using the inner IP length), class TRANSIT, verdict GK_V_NONE,
@@ -43,6 +44,7 @@
 #include "pkt.h"
 #include "wg_aead.h"
 #include "wg_peers.h"
+#include "wg_rpath.h"
 #include "wkstats.h"
 
 #define GK_WG_DROP_LIST(X)						\
@@ -156,6 +158,14 @@ struct gk_wg_ctx {
 	uint64_t drops[GK_WG_DROP_MAX];
 	uint64_t evc[GK_WG_EVC_MAX];
 	uint64_t peer_id_overflow;		/* peer id >= max_peers */
+	/*
+	 * return_path = flow (wg_rpath.h): the worker's flow table, NULL
+	 * when it has none (decrypt then drops foreign sources as before);
+	 * via_peer: a peer index that encrypt seals to instead of the
+	 * AllowedIPs lookup, GK_WG_NO_PEER (init) for the lookup.
+	 */
+	struct gk_wg_rpath *rpath;
+	uint32_t via_peer;
 	/* burst scratch; ops[].aad and .nonce stay NULL from init */
 	struct gk_aead_op ops[GK_BURST];
 	const struct gk_wg_kp *kp[GK_BURST];

@@ -268,6 +268,8 @@ struct gk_wg_peers *gk_wg_peers_build(const struct gk_wg_peers_cfg *cfg,
 		memcpy(p->src, pc->src, 16);
 		p->src_port = pc->src_port ?: cfg->listen_port;
 		p->id = pc->id;
+		p->rpath = pc->rpath ? 1 : 0;
+		t->nr_rpath += p->rpath;
 		build_tmpl(p);
 		if (pc->id >= t->max_id)
 			t->max_id = pc->id + 1;

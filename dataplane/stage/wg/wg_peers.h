@@ -73,6 +73,9 @@ struct gk_wg_peer_cfg {
 	uint16_t src_port;	/* outer UDP source port; 0: listen_port (CE: from the port set) */
 	const struct gk_wg_allowed *allowed;
 	uint32_t nr_allowed;
+	/* return_path = flow (wg_rpath.h): any inner source outside every
+	 * AllowedIPs is accepted from this peer and its replies come back */
+	uint8_t rpath;
 	const struct gk_wg_keypair *kp[GK_WG_NR_KP];	/* NULL: slot empty */
 	struct gk_wg_kpstate *kps[GK_WG_NR_KP];	/* required where kp is set */
 };
@@ -106,6 +109,7 @@ struct gk_wg_peer {
 	struct gk_wg_endpoint ep;
 	uint8_t src[16];
 	uint16_t src_port;	/* resolved: never 0 */
+	uint8_t rpath;		/* return_path = flow (wg_rpath.h) */
 	uint32_t id;
 	uint32_t kp[GK_WG_NR_KP];	/* index into gk_wg_peers.kps or GK_WG_NO_KP */
 	/*
@@ -125,6 +129,7 @@ struct gk_wg_peers {
 	uint64_t reject_after_time_ns;
 	uint64_t reject_after_messages;
 	uint32_t nr_peers, nr_kps, max_id;	/* max_id: largest peer id + 1 */
+	uint32_t nr_rpath;	/* peers with rpath: 0 skips every flow lookup */
 	struct gk_wg_peer *peers;
 	struct gk_wg_kp *kps;
 	struct gk_lpm4 *allowed4;	/* NULL when no IPv4 AllowedIPs */

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* Return-path flows for return_path = flow peers; see wg_rpath.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "pkthdr.h"
+#include "wg_rpath.h"
+
+#define TCP_FIN	0x01
+#define TCP_SYN	0x02
+#define TCP_RST	0x04
+#define TCP_ACK	0x10
+
+const char *const gk_wg_rpath_cnt_names[GK_WG_RPATH_CNT_MAX] = {
+#define GK_X(n, s) s,
+	GK_WG_RPATH_CNT_LIST(GK_X)
+#undef GK_X
+};
+
+int gk_wg_rpath_init(struct gk_wg_rpath *t, uint32_t max_flows)
+{
+	uint32_t b = 1;
+
+	memset(t, 0, sizeof(*t));
+	while ((uint64_t)b * GK_WG_RPATH_WAYS < max_flows && b < (1u << 22))
+		b <<= 1;
+	/* Clients choose addresses and ports: a seed they cannot guess. */
+	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
+		t->seed = 0x9e3779b9u ^ (uint32_t)(uintptr_t)t;
+	t->flows = calloc((size_t)b * GK_WG_RPATH_WAYS, sizeof(*t->flows));
+	if (!t->flows)
+		return -ENOMEM;
+	t->nr_buckets = b;
+	return 0;
+}
+
+void gk_wg_rpath_fini(struct gk_wg_rpath *t)
+{
+	free(t->flows);
+	t->flows = NULL;
+	t->nr_buckets = 0;
+}
+
+/* A flow's 5-tuple in reply terms: b = backend (home), c = client. */
+struct tuple {
+	uint8_t family, proto, tcp_flags;
+	uint16_t bport, cport;
+	const uint8_t *baddr, *caddr;
+};
+
+/*
+ * reply false: p goes client -> backend (decrypted); true: backend ->
+ * client (routed). Bounds are checked against p->len; fragments, other
+ * protocols and ICMP other than echo have no tuple.
+ */
+static bool tuple_of(const struct gk_pkt *p, bool reply, struct tuple *k)
+{
+	uint32_t l3 = p->meta.l3_off, l4 = p->meta.l4_off, need;
+	const uint8_t *ip = p->data + l3, *src, *dst, *h;
+	uint16_t sport, dport;
+	uint8_t flags = p->meta.flags, proto = p->meta.l4_proto;
+
+	if ((flags & (GK_META_F_FRAG | GK_META_F_LATER_FRAG)) ||
+	    !(flags & GK_META_F_L4))
+		return false;
+	if (flags & GK_META_F_IPV4) {
+		if (l3 + 20 > p->len || l4 < l3 + 20)
+			return false;
+		k->family = 4;
+		src = ip + 12;
+		dst = ip + 16;
+	} else if (flags & GK_META_F_IPV6) {
+		if (l3 + 40 > p->len || l4 < l3 + 40)
+			return false;
+		k->family = 6;
+		src = ip + 8;
+		dst = ip + 24;
+	} else {
+		return false;
+	}
+	switch (proto) {
+	case 6:
+		need = 14;
+		break;
+	case 17:
+		need = 4;
+		break;
+	case 1:
+	case 58:
+		if ((proto == 1) != (k->family == 4))
+			return false;
+		need = 8;
+		break;
+	default:
+		return false;
+	}
+	if (l4 + need > p->len)
+		return false;
+	h = p->data + l4;
+	k->tcp_flags = proto == 6 ? h[13] : 0;
+	if (proto == 1 || proto == 58) {
+		/* Echo only: request from the client, reply from the backend. */
+		uint8_t want = proto == 1 ? (reply ? 0 : 8) : (reply ? 129 : 128);
+
+		if (h[0] != want || h[1] != 0)
+			return false;
+		sport = dport = gk_rd16(h + 4);
+	} else {
+		sport = gk_rd16(h);
+		dport = gk_rd16(h + 2);
+	}
+	k->proto = proto;
+	if (reply) {
+		k->baddr = src;
+		k->bport = sport;
+		k->caddr = dst;
+		k->cport = dport;
+	} else {
+		k->caddr = src;
+		k->cport = sport;
+		k->baddr = dst;
+		k->bport = dport;
+	}
+	return true;
+}
+
+static inline uint32_t mix(uint32_t h, uint32_t w)
+{
+	w *= 0xcc9e2d51u;
+	w = w << 15 | w >> 17;
+	w *= 0x1b873593u;
+	h ^= w;
+	h = h << 13 | h >> 19;
+	return h * 5 + 0xe6546b64u;
+}
+
+/* Murmur3-style over the tuple, seeded per table. */
+static uint32_t hash(const struct gk_wg_rpath *t, const struct tuple *k)
+{
+	unsigned words = k->family == 4 ? 1 : 4, i;
+	uint32_t h = t->seed, w;
+
+	h = mix(h, (uint32_t)k->proto << 8 | k->family);
+	h = mix(h, (uint32_t)k->bport << 16 | k->cport);
+	for (i = 0; i < words; i++) {
+		memcpy(&w, k->baddr + 4 * i, 4);
+		h = mix(h, w);
+		memcpy(&w, k->caddr + 4 * i, 4);
+		h = mix(h, w);
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static inline bool same(const struct gk_wg_rpath_flow *f, const struct tuple *k)
+{
+	size_t alen = k->family == 4 ? 4 : 16;
+
+	return f->bport == k->bport && f->cport == k->cport &&
+	       f->proto == k->proto && f->family == k->family &&
+	       !memcmp(f->baddr, k->baddr, alen) &&
+	       !memcmp(f->caddr, k->caddr, alen);
+}
+
+static inline uint64_t timeout(const struct gk_wg_rpath_flow *f)
+{
+	if (f->proto == 6)
+		return f->closing ? GK_WG_RPATH_TCP_FIN_NS : GK_WG_RPATH_TCP_NS;
+	if (f->proto == 17)
+		return GK_WG_RPATH_UDP_NS;
+	return GK_WG_RPATH_ICMP_NS;
+}
+
+static inline bool expired(const struct gk_wg_rpath_flow *f, uint64_t now)
+{
+	return now - f->last_ns > timeout(f);
+}
+
+static inline struct gk_wg_rpath_flow *bucket(struct gk_wg_rpath *t,
+					      const struct tuple *k)
+{
+	return &t->flows[(size_t)(hash(t, k) & (t->nr_buckets - 1)) *
+			 GK_WG_RPATH_WAYS];
+}
+
+/* FIN or RST: the short timeout; a new SYN on a closing tuple: a new flow. */
+static inline void tcp_state(struct gk_wg_rpath *t, struct gk_wg_rpath_flow *f,
+			     uint8_t tf)
+{
+	if (f->proto != 6)
+		return;
+	if ((tf & (TCP_FIN | TCP_RST)) && !f->closing) {
+		f->closing = 1;
+		t->cnt[GK_WG_RPATH_CLOSED]++;
+	} else if (f->closing && (tf & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+		f->closing = 0;
+	}
+}
+
+void gk_wg_rpath_learn(struct gk_wg_rpath *t, const struct gk_pkt *p,
+		       uint32_t peer, uint32_t peer_id, uint64_t now_ns)
+{
+	struct gk_wg_rpath_flow *b, *f, *free_ = NULL, *old = NULL;
+	struct tuple k;
+	size_t alen;
+	unsigned i;
+
+	t->cnt[GK_WG_RPATH_FOREIGN_SRC]++;
+	if (!tuple_of(p, false, &k)) {
+		t->cnt[GK_WG_RPATH_NOT_LEARNED]++;
+		return;
+	}
+	b = bucket(t, &k);
+	for (i = 0; i < GK_WG_RPATH_WAYS; i++) {
+		f = &b[i];
+		if (!f->used) {
+			if (!free_)
+				free_ = f;
+			continue;
+		}
+		if (same(f, &k)) {
+			if (expired(f, now_ns)) {
+				t->cnt[GK_WG_RPATH_EXPIRED]++;
+				t->cnt[GK_WG_RPATH_LEARNED]++;
+				f->closing = 0;
+			} else {
+				t->cnt[GK_WG_RPATH_REFRESHED]++;
+			}
+			if (f->peer_id != peer_id) {
+				t->cnt[GK_WG_RPATH_MOVED]++;
+				f->peer_id = peer_id;
+			}
+			f->peer = peer;
+			f->last_ns = now_ns;
+			tcp_state(t, f, k.tcp_flags);
+			return;
+		}
+		if (!free_ && expired(f, now_ns)) {
+			free_ = f;
+			continue;
+		}
+		if (!old || f->last_ns < old->last_ns)
+			old = f;
+	}
+	if (!free_) {
+		free_ = old;
+		t->cnt[GK_WG_RPATH_EVICTED]++;
+	} else if (free_->used) {
+		t->cnt[GK_WG_RPATH_EXPIRED]++;
+	}
+	alen = k.family == 4 ? 4 : 16;
+	memset(free_, 0, sizeof(*free_));
+	free_->used = 1;
+	free_->family = k.family;
+	free_->proto = k.proto;
+	free_->bport = k.bport;
+	free_->cport = k.cport;
+	memcpy(free_->baddr, k.baddr, alen);
+	memcpy(free_->caddr, k.caddr, alen);
+	free_->peer = peer;
+	free_->peer_id = peer_id;
+	free_->last_ns = now_ns;
+	tcp_state(t, free_, k.tcp_flags);
+	t->cnt[GK_WG_RPATH_LEARNED]++;
+	t->live++;
+}
+
+/* The flow's peer in s, by index, else by id (peers moved); or none. */
+static uint32_t peer_of(struct gk_wg_rpath_flow *f, const struct gk_wg_peers *s)
+{
+	uint32_t i;
+
+	if (likely(f->peer < s->nr_peers && s->peers[f->peer].id == f->peer_id))
+		return s->peers[f->peer].rpath ? f->peer : GK_WG_NO_PEER;
+	for (i = 0; i < s->nr_peers; i++)
+		if (s->peers[i].id == f->peer_id) {
+			f->peer = i;
+			return s->peers[i].rpath ? i : GK_WG_NO_PEER;
+		}
+	return GK_WG_NO_PEER;
+}
+
+uint32_t gk_wg_rpath_lookup(struct gk_wg_rpath *t, const struct gk_wg_peers *s,
+			    const struct gk_pkt *p, uint64_t now_ns, bool touch)
+{
+	struct gk_wg_rpath_flow *b, *f;
+	struct tuple k;
+	uint32_t peer;
+	unsigned i;
+
+	if (!t->live || !tuple_of(p, true, &k))
+		return GK_WG_NO_PEER;
+	b = bucket(t, &k);
+	for (i = 0; i < GK_WG_RPATH_WAYS; i++) {
+		f = &b[i];
+		if (!f->used || !same(f, &k))
+			continue;
+		if (expired(f, now_ns)) {
+			f->used = 0;
+			t->cnt[GK_WG_RPATH_EXPIRED]++;
+			return GK_WG_NO_PEER;
+		}
+		peer = peer_of(f, s);
+		if (peer == GK_WG_NO_PEER) {
+			f->used = 0;
+			t->cnt[GK_WG_RPATH_STALE_PEER]++;
+			return GK_WG_NO_PEER;
+		}
+		if (touch) {
+			t->cnt[GK_WG_RPATH_HITS]++;
+			f->last_ns = now_ns;
+			tcp_state(t, f, k.tcp_flags);
+		}
+		return peer;
+	}
+	return GK_WG_NO_PEER;
+}
