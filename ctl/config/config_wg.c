@@ -39,6 +39,7 @@ static const struct wkey peer_keys[] = {
 	{ "AllowedIPs", WGP_ALLOWED_IPS },
 	{ "Endpoint", WGP_ENDPOINT },
 	{ "PersistentKeepalive", WGP_KEEPALIVE },
+	{ "return_path", WGP_RETURN_PATH },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -536,6 +537,15 @@ static void set_peer(struct gk_config_wg_peer *p, int id, const char *key,
 		else
 			p->keepalive_s = (uint16_t)v;
 		return;
+	case WGP_RETURN_PATH:
+		if (!strcasecmp(val, "flow"))
+			p->return_flow = true;
+		else if (!strcasecmp(val, "allowed-ips"))
+			p->return_flow = false;
+		else
+			perr(ea, line, "invalid %s '%s' (expected flow | allowed-ips)",
+			     key, val);
+		return;
 	}
 }
 
@@ -668,6 +678,21 @@ void gk_config_wg_validate(struct gk_config_wg *wg,
 	explicit_bzero(pub, sizeof(pub));
 }
 
+void gk_config_wg_rpath_validate(const struct gk_config_wg *wg,
+				 unsigned workers, unsigned workers_line,
+				 gk_config_wg_err_fn perr, void *ea)
+{
+	unsigned i;
+
+	if (!wg || workers <= 1)
+		return;
+	for (i = 0; i < wg->nr_peers; i++)
+		if (wg->peers[i].return_flow)
+			perr(ea, wg->peers[i].key_line[WGP_RETURN_PATH],
+			     "wireguard-peer %s: return_path = flow needs workers = 1 (workers = %u at line %u)",
+			     wg->peers[i].name, workers, workers_line);
+}
+
 void gk_config_wg_free(struct gk_config_wg *wg)
 {
 	if (!wg)
@@ -712,7 +737,8 @@ static bool peer_equal(const struct gk_config_wg_peer *a,
 	       !strcmp(a->ep_host, b->ep_host) &&
 	       (a->ep_host[0] ? a->ep.port == b->ep.port :
 				!memcmp(&a->ep, &b->ep, sizeof(a->ep))) &&
-	       a->keepalive_s == b->keepalive_s && a->nr_allowed == b->nr_allowed &&
+	       a->keepalive_s == b->keepalive_s &&
+	       a->return_flow == b->return_flow && a->nr_allowed == b->nr_allowed &&
 	       !memcmp(a->allowed, b->allowed, a->nr_allowed * sizeof(a->allowed[0]));
 }
 

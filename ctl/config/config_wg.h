@@ -61,7 +61,7 @@ void gk_config_wg_format_endpoint(const struct gk_config_wg_endpoint *ep,
 
 enum wg_pkey {
 	WGP_PUBLIC_KEY, WGP_PSK, WGP_PSK_FILE, WGP_ALLOWED_IPS, WGP_ENDPOINT,
-	WGP_KEEPALIVE, NR_WGP_KEYS
+	WGP_KEEPALIVE, WGP_RETURN_PATH, NR_WGP_KEYS
 };
 
 struct gk_config_wg_peer {
@@ -73,6 +73,12 @@ struct gk_config_wg_peer {
 	struct gk_config_wg_endpoint ep;	/* family 0: none or unresolved */
 	char ep_host[GK_CONFIG_WG_HOST_MAX];	/* Endpoint name; "": a literal */
 	uint16_t keepalive_s;			/* 0: off */
+	/*
+	 * return_path = flow (docs/l4.md "The home side"): inner sources
+	 * outside every AllowedIPs are accepted from this peer, and the
+	 * replies of their flows are sealed back to it. false: allowed-ips.
+	 */
+	bool return_flow;
 	unsigned nr_allowed;
 	struct gk_config_wg_prefix allowed[GK_CONFIG_WG_MAX_ALLOWED];
 };
@@ -122,6 +128,15 @@ void gk_config_wg_validate(struct gk_config_wg *wg,
 			   bool (*port_ok)(void *arg, const char *name),
 			   void *port_arg, gk_config_wg_err_fn perr,
 			   void *arg_err);
+
+/*
+ * return_path = flow keeps its flows in the worker that decrypts, while
+ * RSS spreads the replies over all workers: refused (on the peer's
+ * return_path line) unless workers is 1.
+ */
+void gk_config_wg_rpath_validate(const struct gk_config_wg *wg,
+				 unsigned workers, unsigned workers_line,
+				 gk_config_wg_err_fn perr, void *arg_err);
 
 /*
  * Resolves the Endpoint names of the peers of an enabled @wg (genkand

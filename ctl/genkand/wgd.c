@@ -64,6 +64,7 @@ struct wpeer {
 	struct gk_wg_allowed allowed[MAX_ALLOWED];
 	uint32_t nr_allowed;
 	uint16_t keepalive_s;
+	bool return_flow;		/* return_path = flow (wg_rpath.h) */
 	struct wkp kp[GK_WG_NR_KP];
 	int64_t last_handshake_sec;	/* CLOCK_REALTIME; 0: never */
 	long last_handshake_nsec;
@@ -327,6 +328,7 @@ static int publish(struct gk_wgd *g)
 			pick_src(g, p->ep.family, pc[n].src);
 		pc[n].allowed = p->allowed;
 		pc[n].nr_allowed = p->nr_allowed;
+		pc[n].rpath = p->return_flow;
 		for (int k = 0; k < GK_WG_NR_KP; k++) {
 			if (!p->kp[k].st)
 				continue;
@@ -1104,6 +1106,7 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 			       "same layout");
 		memcpy(p->allowed, cp->allowed, cp->nr_allowed * sizeof(p->allowed[0]));
 		p->nr_allowed = cp->nr_allowed;
+		p->return_flow = cp->return_flow;
 		set_keepalive(p, cp->keepalive_s);
 		/*
 		 * As wg(8) does when persistent keepalive is set: bring the
@@ -1253,6 +1256,11 @@ static const uint64_t *wk_wg_events(const struct gk_worker *w)
 	return w->wg ? w->wg->evc : NULL;
 }
 
+static const uint64_t *wk_wg_rpath(const struct gk_worker *w)
+{
+	return w->wg && w->wg->rpath ? w->wg->rpath->cnt : NULL;
+}
+
 static const uint64_t *wk_wg_staged(const struct gk_worker *w)
 {
 	return w->wg_pending ? w->wg_pending->cnt : NULL;
@@ -1308,6 +1316,8 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			"endpoint", endpoint_json(&p->ep),
 			"allowed_ips", allowed,
 			"latest_handshake", (json_int_t)p->last_handshake_sec);
+		json_object_set_new(jp, "return_path",
+				    json_string(p->return_flow ? "flow" : "allowed-ips"));
 		jp = gk_cnt_json_fields(jp, &gk_cnt_wg_peer, &sum);
 		json_array_append_new(peers, gk_cnt_json_set(jp,
 			"persistent_keepalive", json_integer(p->keepalive_s)));
@@ -1373,6 +1383,9 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 		gk_wg_drop_names, GK_WG_DROP_MAX, json_object()));
 	json_object_set_new(o, "events", sum_named(g->d, wk_wg_events,
 		gk_wg_evc_names, GK_WG_EVC_MAX, json_object()));
+	/* Return-path flows (wg_rpath.h), all workers: GK_WG_RPATH_CNT_LIST. */
+	json_object_set_new(o, "return_path", sum_named(g->d, wk_wg_rpath,
+		gk_wg_rpath_cnt_names, GK_WG_RPATH_CNT_MAX, json_object()));
 	/* Packets held for a handshake (wg_pending.h), all workers. */
 	sum_named(g->d, wk_wg_staged, gk_wg_pending_cnt_names,
 		  GK_WG_PENDING_CNT_MAX, json_object_get(o, "counters"));

@@ -137,6 +137,35 @@ static void test_wg_absent(void **state)
 	gk_config_free(&cfg);
 }
 
+/* return_path = flow | allowed-ips per peer; allowed-ips by default. */
+static void test_wg_return_path(void **state)
+{
+	static const char text[] = PORTS "[wireguard]\nprivatekey = " KEY_AA
+		"\nlistenport = 1\nport = lan\n"
+		"[wireguard-peer door]\npublickey = " KEY_0_31
+		"\nAllowedIPs = 198.18.0.1/32\nreturn_path = flow\n"
+		"[wireguard-peer plain]\npublickey = " ALICE_PUB "\n"
+		"[wireguard-peer said]\npublickey = " KEY_AA
+		"\nreturn_path = Allowed-IPs\n";
+	struct gk_config cfg, copy;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.wg->nr_peers, 3);
+	assert_true(cfg.wg->peers[0].return_flow);
+	assert_int_equal(cfg.wg->peers[0].key_line[WGP_RETURN_PATH], 12);
+	assert_false(cfg.wg->peers[1].return_flow);
+	assert_false(cfg.wg->peers[2].return_flow);
+	/* a change of return_path is a change of the WireGuard config */
+	assert_int_equal(gk_config_copy(&copy, &cfg), 0);
+	assert_true(gk_config_wg_equal(copy.wg, cfg.wg));
+	copy.wg->peers[0].return_flow = false;
+	assert_false(gk_config_wg_equal(copy.wg, cfg.wg));
+	gk_config_free(&copy);
+	gk_config_free(&cfg);
+}
+
 static void test_wg_defaults(void **state)
 {
 	static const char text[] = PORTS "[wireguard]\nprivatekey = " KEY_AA
@@ -206,6 +235,15 @@ static const struct bad bad[] = {
 	  "wg.conf:11: invalid PersistentKeepalive" },
 	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nPresharedKey = short\n",
 	  "wg.conf:11: invalid PresharedKey" },
+	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nreturn_path = flows\n",
+	  "wg.conf:11: invalid return_path 'flows' (expected flow | allowed-ips)" },
+	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nreturn_path = flow\nreturn_path = flow\n",
+	  "wg.conf:12: duplicate key 'return_path' (first at line 11)" },
+	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nreturn_path =\n",
+	  "wg.conf:11: missing value for 'return_path'" },
+	{ "[genkan]\nworkers = 2\n" WG_HDR "[wireguard-peer door]\nPublicKey = " KEY_AA
+	  "\nreturn_path = flow\n",
+	  "wg.conf:13: wireguard-peer door: return_path = flow needs workers = 1 (workers = 2 at line 2)" },
 	{ PORTS "[wireguard-peer a]\nPublicKey = " KEY_AA "\n",
 	  "wg.conf:5: wireguard-peer sections need a [wireguard] section" },
 	{ PORTS "[wireguard]\nPrivateKeyFile = /nonexistent/wg.key\nListenPort = 1\nport = wan\n",
@@ -443,6 +481,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wg_full),
 		cmocka_unit_test(test_wg_absent),
+		cmocka_unit_test(test_wg_return_path),
 		cmocka_unit_test(test_wg_defaults),
 		cmocka_unit_test(test_wg_bad),
 		cmocka_unit_test(test_wg_endpoint_syntax),

@@ -115,6 +115,8 @@ static void test_array_lists(void **state)
 		  0 GK_WG_PENDING_CNT_LIST(COUNT), GK_WG_PENDING_CNT_MAX },
 		{ "GK_L4_CNT_LIST", gk_l4_cnt_names,
 		  0 GK_L4_CNT_LIST(COUNT), GK_L4_CNT_MAX },
+		{ "GK_WG_RPATH_CNT_LIST", gk_wg_rpath_cnt_names,
+		  0 GK_WG_RPATH_CNT_LIST(COUNT), GK_WG_RPATH_CNT_MAX },
 	};
 
 	(void)state;
@@ -238,6 +240,7 @@ static void test_objects_unique(void **state)
 	static const char *const peer[] = {
 		"name", "public_key", "preshared_key", "endpoint",
 		"allowed_ips", "latest_handshake", "persistent_keepalive",
+		"return_path",
 	};
 	struct keys k;
 
