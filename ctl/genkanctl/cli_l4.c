@@ -62,7 +62,7 @@ static int l4_show(struct gk_cli *cli, int argc, char **argv)
 		"BACKEND", ">WEIGHT", "STATE", "HEALTH", ">SLOTS", ">PACKETS",
 		">BYTES",
 	};
-	json_t *args, *r, *s, *b, *v;
+	json_t *args, *r, *s, *b, *v, *sn;
 	struct gk_out_table t;
 	const char *key;
 	char c[7][NB], hc[NB];
@@ -83,6 +83,13 @@ static int l4_show(struct gk_cli *cli, int argc, char **argv)
 			gk_out_str(s, "listen", c[2], NB),
 			gk_out_str(s, "client_ip", c[3], NB),
 			gk_out_int(s, "table_size", 0));
+		sn = json_object_get(s, "snat");
+		if (sn)
+			fprintf(cli->out, "snat pool %s ports %s: %lld of %lld in use\n",
+				gk_out_str(sn, "pool", c[0], NB),
+				gk_out_str(sn, "ports", c[1], NB),
+				gk_out_int(sn, "in_use", 0),
+				gk_out_int(sn, "capacity", 0));
 		gk_out_table_init(&t, 7, heads);
 		json_array_foreach(json_object_get(s, "backends"), j, b) {
 			json_t *h = json_object_get(b, "health");
@@ -159,12 +166,12 @@ static int l4_backend(struct gk_cli *cli, int argc, char **argv)
 static int l4_flows(struct gk_cli *cli, int argc, char **argv)
 {
 	static const char *const heads[] = {
-		"SERVICE", "PROTO", "CLIENT", ">PORT", "BACKEND", ">WORKER",
-		"STATE", ">IDLE_S",
+		"SERVICE", "PROTO", "CLIENT", ">PORT", "BACKEND", "SNAT",
+		">WORKER", "STATE", ">IDLE_S",
 	};
 	struct gk_out_table t;
 	json_t *args, *r, *f;
-	char c[8][NB];
+	char c[9][NB];
 	size_t i;
 	int ret;
 
@@ -175,17 +182,19 @@ static int l4_flows(struct gk_cli *cli, int argc, char **argv)
 	ret = l4_call(cli, args, &r);
 	if (ret || !r)
 		return ret;
-	gk_out_table_init(&t, 8, heads);
+	gk_out_table_init(&t, 9, heads);
 	json_array_foreach(json_object_get(r, "flows"), i, f) {
-		const char *row[8] = {
+		const char *row[9] = {
 			gk_out_str(f, "service", c[0], NB),
 			gk_out_str(f, "proto", c[1], NB),
 			gk_out_str(f, "client", c[2], NB),
 			gk_out_str(f, "listen_port", c[3], NB),
 			gk_out_str(f, "backend", c[4], NB),
-			gk_out_str(f, "worker", c[5], NB),
-			gk_out_str(f, "state", c[6], NB),
-			gk_out_str(f, "idle_s", c[7], NB),
+			json_is_string(json_object_get(f, "snat")) ?
+				gk_out_str(f, "snat", c[5], NB) : "-",
+			gk_out_str(f, "worker", c[6], NB),
+			gk_out_str(f, "state", c[7], NB),
+			gk_out_str(f, "idle_s", c[8], NB),
 		};
 
 		gk_out_table_add(&t, row);

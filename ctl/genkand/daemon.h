@@ -19,6 +19,8 @@
 
 struct gk_wgd;
 struct gk_l4_table;
+struct gk_handoff;
+struct gk_wg_wake;
 struct gk_l4_req;
 struct gk_l4_health;
 
@@ -69,6 +71,10 @@ struct gk_daemon {
 	struct gk_mbox mbox[GK_MAX_WORKERS];
 	uint8_t **l4_state;			/* [service][backend] enum gk_l4_be_state */
 	struct gk_l4_health *l4h;		/* health checks (l4_health.h), NULL: none */
+	/* client_ip = snat with several workers: replies' hand-off rings
+	 * and each worker's wake-up (l4_ctl.c), else NULL */
+	struct gk_handoff *l4_ho;
+	struct gk_wg_wake *l4_wake;
 	uint64_t cls_gen;			/* gk_xdp_generation() it reflects */
 	unsigned hand_ok;			/* GK_XDP_HAND_OK_* (probe) */
 	char hand_probe[160];			/* the probe, in words */

@@ -6,20 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <urcu-qsbr.h>
 
 #include "config_l4.h"
 #include "config_wg.h"
 #include "daemon.h"
+#include "handoff.h"
 #include "l4.h"
 #include "l4_ctl.h"
 #include "l4_health.h"
+#include "l4_snat.h"
 #include "log.h"
 #include "maglev.h"
 #include "mbox.h"
 #include "nlmirror.h"
 #include "worker.h"
+#include "worker_wg.h"
 #include "xdp_loader.h"
 
 static const char *const state_names[GK_L4_BE_STATE_MAX] = {
@@ -94,6 +99,18 @@ static struct gk_l4_table *build(struct gk_daemon *d, char *err,
 		s->tcp_idle_ns = (uint64_t)cs->tcp_idle_ms * 1000000;
 		s->tcp_fin_ns = (uint64_t)cs->tcp_fin_ms * 1000000;
 		s->udp_idle_ns = (uint64_t)cs->udp_idle_ms * 1000000;
+		if (cs->client_ip == GK_L4_CLIENT_SNAT) {
+			unsigned n = cs->snat_family == AF_INET6 ? 16 : 4;
+			uint32_t lo, hi;
+
+			memcpy(&lo, cs->snat_lo + n - 4, 4);
+			memcpy(&hi, cs->snat_hi + n - 4, 4);
+			s->snat = 1;
+			s->snat_plo = cs->snat_port_lo;
+			s->snat_phi = cs->snat_port_hi;
+			s->snat_naddr = ntohl(hi) - ntohl(lo) + 1;
+			memcpy(s->snat_lo, cs->snat_lo, 16);
+		}
 		s->nr_be = cs->nr_backends;
 		s->be = calloc(s->nr_be ? s->nr_be : 1, sizeof(*s->be));
 		s->table = calloc(s->m, sizeof(*s->table));
@@ -139,11 +156,57 @@ nomem:
 
 /*
  * What this increment does not do yet, refused at start with the line:
- * client_ip = snat (needs flow state on the reply path), and a backend
- * port on a port range (the reply could not tell the listen port).
- * The reverse rewrite is stateless, so a backend address:port may serve
- * only one service.
+ * a backend port on a port range with client_ip = preserve (the reply
+ * could not tell the listen port; snat replies find their flow). The
+ * reverse rewrite finds the service by the backend address:port, so one
+ * may serve only one service.
  */
+/*
+ * A pool address that is also the host's (the door's tunnel address on
+ * the host interface): the rev hook takes every packet from a backend to
+ * a pool port in snat_ports, so the host's own connections to a backend
+ * (health checks, an operator's curl) must use ports outside them.
+ */
+static void snat_host_ports(struct gk_daemon *d,
+			    const struct gk_config_l4_service *s)
+{
+	unsigned n = s->snat_family == AF_INET6 ? 16 : 4, lo = 32768, hi = 60999;
+	const struct gk_nl_addr *a;
+	uint32_t x, a0, a1;
+	size_t na;
+	FILE *f;
+
+	/* one range for both families */
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2)
+			lo = 32768, hi = 60999;
+		fclose(f);
+	}
+	if (hi < s->snat_port_lo || lo > s->snat_port_hi)
+		return;
+	memcpy(&a0, s->snat_lo + n - 4, 4);
+	memcpy(&a1, s->snat_hi + n - 4, 4);
+	a = gk_nlmirror_addrs(d->nl, &na);
+	for (size_t k = 0; k < na; k++) {
+		if (a[k].family != s->snat_family ||
+		    memcmp(a[k].addr, s->snat_lo, n - 4))
+			continue;
+		memcpy(&x, a[k].addr + n - 4, 4);
+		if (ntohl(x) < ntohl(a0) || ntohl(x) > ntohl(a1))
+			continue;
+		gk_warn("%s:%u: [l4-service %s]: snat_pool holds this host's "
+			"address and snat_ports %u-%u overlaps its ephemeral "
+			"ports %u-%u (ip_local_port_range): the host's own "
+			"connections to a backend from those ports would be "
+			"taken as snat replies", d->cfg.path,
+			s->key_line[GK_L4K_SNAT_PORTS] ?
+			s->key_line[GK_L4K_SNAT_PORTS] : s->line, s->name,
+			s->snat_port_lo, s->snat_port_hi, lo, hi);
+		return;
+	}
+}
+
 static int check(struct gk_daemon *d, char *err, size_t errlen)
 {
 	const struct gk_config_l4 *l4 = d->cfg.l4;
@@ -171,17 +234,13 @@ static int check(struct gk_daemon *d, char *err, size_t errlen)
 				return -EINVAL;
 			}
 		}
-		if (s->client_ip == GK_L4_CLIENT_SNAT) {
-			snprintf(err, errlen, "%s:%u: [l4-service %s]: client_ip = snat "
-				 "is not supported yet (use preserve, docs/l4.md)",
-				 d->cfg.path, s->key_line[GK_L4K_CLIENT_IP] ?
-				 s->key_line[GK_L4K_CLIENT_IP] : s->line, s->name);
-			return -EINVAL;
-		}
+		if (s->client_ip == GK_L4_CLIENT_SNAT)
+			snat_host_ports(d, s);
 		for (unsigned j = 0; j < s->nr_backends; j++) {
 			const struct gk_config_l4_backend *b = &s->backends[j];
 
-			if (b->port && s->port_lo != s->port_hi) {
+			if (b->port && s->port_lo != s->port_hi &&
+			    s->client_ip != GK_L4_CLIENT_SNAT) {
 				snprintf(err, errlen, "%s:%u: [l4-service %s]: a backend "
 					 "port on a port range is not supported (leave "
 					 "the port out: the packet's own is kept)",
@@ -274,6 +333,38 @@ static int sync_xdp(struct gk_daemon *d)
 	return ret;
 }
 
+/*
+ * Replies per (from, to) worker pair: a TCP window's worth (a backend's
+ * burst arrives decrypted on one worker) where memory allows, 2 KiB each,
+ * about 32 MiB for all pairs at most.
+ */
+#define SNAT_RING_MAX	1024
+#define SNAT_RING_MIN	256
+#define SNAT_RINGS_MEM	(32u << 20)
+
+/* snat with several workers: a ring per ordered pair, a wake-up each. */
+static int snat_rings(struct gk_daemon *d)
+{
+	unsigned nr = d->nr_workers, slots = SNAT_RING_MAX;
+
+	while (slots > SNAT_RING_MIN && (uint64_t)nr * (nr - 1) * slots *
+	       sizeof(struct gk_handoff_pkt) > SNAT_RINGS_MEM)
+		slots /= 2;
+	d->l4_ho = gk_handoff_create(nr, slots);
+	d->l4_wake = aligned_alloc(64, sizeof(*d->l4_wake) * nr);
+	if (!d->l4_ho || !d->l4_wake)
+		return -ENOMEM;
+	memset(d->l4_wake, 0, sizeof(*d->l4_wake) * nr);
+	for (unsigned w = 0; w < nr; w++)
+		d->l4_wake[w].efd = -1;
+	for (unsigned w = 0; w < nr; w++) {
+		d->l4_wake[w].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d->l4_wake[w].efd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 int gk_l4_start(struct gk_daemon *d, char *err, size_t errlen)
 {
 	const struct gk_config_l4 *l4 = d->cfg.l4;
@@ -301,6 +392,14 @@ int gk_l4_start(struct gk_daemon *d, char *err, size_t errlen)
 	if (!t)
 		return -EINVAL;
 	gk_l4_table_publish(&d->l4, t);
+	if (t->nr_pool && d->nr_workers > 1) {
+		ret = snat_rings(d);
+		if (ret) {
+			snprintf(err, errlen, "l4: snat hand-off rings: %s",
+				 strerror(-ret));
+			return ret;
+		}
+	}
 	ret = sync_xdp(d);
 	if (ret) {
 		snprintf(err, errlen, "l4: gk_l4svc: %s", strerror(-ret));
@@ -332,6 +431,9 @@ void gk_l4_worker_cfg(struct gk_daemon *d, unsigned w,
 	wc->l4 = &d->l4;
 	wc->l4_max_flows = flows > (1u << 22) ? 1u << 22 : (uint32_t)flows;
 	wc->l4_nr_be = t->nr_be_total;
+	wc->l4_nr_workers = d->nr_workers;
+	wc->l4_handoff = d->l4_ho;
+	wc->l4_wake = d->l4_wake;
 }
 
 void gk_l4_stop(struct gk_daemon *d)
@@ -348,6 +450,13 @@ void gk_l4_stop(struct gk_daemon *d)
 	}
 	gk_l4_table_free(d->l4);
 	d->l4 = NULL;
+	gk_handoff_free(d->l4_ho);
+	d->l4_ho = NULL;
+	for (unsigned w = 0; d->l4_wake && w < d->nr_workers; w++)
+		if (d->l4_wake[w].efd >= 0)
+			close(d->l4_wake[w].efd);
+	free(d->l4_wake);
+	d->l4_wake = NULL;
 }
 
 /* ------------------------------------------------- flows (worker side) */
@@ -466,6 +575,39 @@ static void sum_be(const struct gk_daemon *d, uint32_t gidx, uint64_t *pk,
 	}
 }
 
+/* A snat service's pool, and the ports its flows hold on all workers. */
+static json_t *snat_json(const struct gk_daemon *d,
+			 const struct gk_config_l4_service *cs,
+			 const struct gk_l4_service *s, unsigned i)
+{
+	char lo[INET6_ADDRSTRLEN], hi[INET6_ADDRSTRLEN], ports[16];
+	char pool[2 * INET6_ADDRSTRLEN + 2];
+	uint64_t in_use = 0, cap = 0;
+	int af = cs->snat_family == AF_INET6 ? AF_INET6 : AF_INET;
+	json_t *pw = json_array();
+
+	inet_ntop(af, cs->snat_lo, lo, sizeof(lo));
+	inet_ntop(af, cs->snat_hi, hi, sizeof(hi));
+	if (s->snat_naddr > 1)
+		snprintf(pool, sizeof(pool), "%s-%s", lo, hi);
+	else
+		snprintf(pool, sizeof(pool), "%s", lo);
+	for (unsigned w = 0; w < d->nr_workers; w++) {
+		const struct gk_l4_ctx *c = d->workers[w].l4;
+		/* racy reads of the worker's own counts: a snapshot */
+		uint32_t u = c && i < c->nr_snat_svc ? c->snat[i].in_use : 0;
+
+		in_use += u;
+		cap += c ? gk_l4_snat_capacity(c, s) : 0;
+		json_array_append_new(pw, json_integer(u));
+	}
+	snprintf(ports, sizeof(ports), "%u-%u", cs->snat_port_lo,
+		 cs->snat_port_hi);
+	return json_pack("{s:s, s:s, s:I, s:I, s:o}", "pool", pool,
+			 "ports", ports, "in_use", (json_int_t)in_use,
+			 "capacity", (json_int_t)cap, "in_use_per_worker", pw);
+}
+
 static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 		   char *err, size_t errlen)
 {
@@ -511,12 +653,16 @@ static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 				"table_slots", (json_int_t)slots,
 				"packets", (json_int_t)pk, "bytes", (json_int_t)by));
 		}
-		json_array_append_new(svcs, json_pack(
+		json_t *so = json_pack(
 			"{s:s, s:s, s:s, s:s, s:i, s:o}",
 			"name", cs->name, "listen", listen,
 			"proto", s->proto == IPPROTO_TCP ? "tcp" : "udp",
-			"client_ip", "preserve", "table_size", (int)s->m,
-			"backends", bes));
+			"client_ip", s->snat ? "snat" : "preserve",
+			"table_size", (int)s->m, "backends", bes);
+
+		if (so && s->snat)
+			json_object_set_new(so, "snat", snat_json(d, cs, s, i));
+		json_array_append_new(svcs, so);
 	}
 	if (name && !json_array_size(svcs)) {
 		json_decref(svcs);
@@ -674,12 +820,21 @@ static int l4_flows(struct gk_daemon *d, json_t *args, json_t **result,
 		for (uint32_t i = 0; i < r->count; i++) {
 			const struct gk_l4_flow *f = &r->flows[i];
 			const struct gk_l4_service *s;
-			char cl[80], be[80];
+			char cl[80], be[80], sp[80];
+			json_t *sn;
 
 			if (f->svc >= t->nr_svc)
 				continue;
 			s = &t->svc[f->svc];
 			fmt_ep(cl, sizeof(cl), f->family, f->caddr, f->cport);
+			/* the pool address:port the backend sees, or null */
+			if (f->snat_pidx && f->snat_pidx <= t->nr_pool) {
+				fmt_ep(sp, sizeof(sp), f->family,
+				       t->pool[f->snat_pidx - 1].addr, f->snat_port);
+				sn = json_string(sp);
+			} else {
+				sn = json_null();
+			}
 			if (f->be < s->nr_be)
 				fmt_ep(be, sizeof(be), s->be[f->be].family,
 				       s->be[f->be].addr, s->be[f->be].port ?
@@ -687,12 +842,13 @@ static int l4_flows(struct gk_daemon *d, json_t *args, json_t **result,
 			else
 				snprintf(be, sizeof(be), "?");
 			json_array_append_new(flows, json_pack(
-				"{s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:f}",
+				"{s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:o, s:f}",
 				"service", d->cfg.l4->services[f->svc].name,
 				"proto", f->proto == IPPROTO_TCP ? "tcp" : "udp",
 				"client", cl, "listen_port", f->lport,
 				"backend", be, "worker", (int)w,
 				"state", f->closing ? "closing" : "active",
+				"snat", sn,
 				"idle_s", r->now_ns > f->last_ns ?
 					(double)(r->now_ns - f->last_ns) / 1e9 : 0.0));
 		}

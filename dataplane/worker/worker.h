@@ -99,6 +99,9 @@ struct gk_worker_cfg {
 	unsigned int wg_nr_workers;
 	uint16_t wg_port_id;		/* the port WireGuard data arrives on */
 	uint32_t wg_mtu;		/* tunnel MTU: staged frame size; 0: 1420 */
+	/* nr x nr rings of return-path flows (struct gk_wg_rpath_msg,
+	 * wg_rpath.h) when a peer has return_path = flow; else NULL. */
+	struct gk_spsc **wg_rpath_rings;
 	/*
 	 * Behind a MAP-E CE (worker_wgce.h); wg_ce_port 0 when not. The
 	 * ListenPort (host order); punt: this worker -> genkand, with
@@ -120,6 +123,15 @@ struct gk_worker_cfg {
 	struct gk_l4_table **l4;
 	uint32_t l4_max_flows;
 	uint32_t l4_nr_be;
+	/*
+	 * client_ip = snat (l4_snat.h): worker id of l4_nr_workers owns the
+	 * pool ports p with p % l4_nr_workers == id; a reply to another's
+	 * port goes to its ring in l4_handoff (needed with more than one
+	 * worker), and l4_wake[owner] wakes the owner if it sleeps.
+	 */
+	uint32_t l4_nr_workers;
+	struct gk_handoff *l4_handoff;
+	struct gk_wg_wake *l4_wake;
 };
 
 /* Handoff counters (worker_nat.c), written by the worker only. */
@@ -171,6 +183,7 @@ struct gk_worker {
 	struct gk_wg_pending *wg_pending;	/* packets waiting for a handshake */
 	struct gk_l4_ctx *l4;			/* front door flows and counters */
 	const struct gk_l4_table *l4t;		/* this pass's service table */
+	struct gk_handoff_pkt *l4_hbuf;		/* [GK_BURST] snat hand-in pops */
 	struct gk_wgce_stats wgce;		/* behind a MAP-E CE */
 	struct gk_wg_ctlmsg *wgce_scratch;	/* [GK_BURST] inject pops */
 	struct gk_port *rx[GK_MAX_PORTS]; /* the non-NULL slots, compacted */

@@ -7,6 +7,7 @@
 #include "csum.h"
 #include "l4.h"
 #include "l4_icmp.h"
+#include "l4_snat.h"
 #include "maglev.h"
 #include "pkthdr.h"
 
@@ -122,8 +123,10 @@ void gk_l4_table_free(struct gk_l4_table *t)
 	for (i = 0; i < t->nr_svc; i++) {
 		free(t->svc[i].be);
 		free(t->svc[i].table);
+		free(t->svc[i].snat_pidx);
 	}
 	free(t->svc);
+	free(t->pool);
 	free(t->listen);
 	free(t->rev);
 	free(t->listen_h);
@@ -182,7 +185,7 @@ struct gk_l4_table *gk_l4_table_new(struct gk_l4_service *svc, uint32_t n)
 	qsort(t->rev, t->nr_rev, sizeof(*t->rev), lkey_cmp);
 	t->listen_h = index_keys(t->listen, t->nr_listen, &t->listen_mask);
 	t->rev_h = index_keys(t->rev, t->nr_rev, &t->rev_mask);
-	if (!t->listen_h || !t->rev_h) {
+	if (!t->listen_h || !t->rev_h || gk_l4_snat_index(t)) {
 		gk_l4_table_free(t);
 		return NULL;
 	}
@@ -269,6 +272,7 @@ int gk_l4_ctx_init(struct gk_l4_ctx *c, uint32_t max_flows, uint32_t nr_be)
 	while ((uint64_t)b * GK_L4_WAYS < max_flows && b < (1u << 24))
 		b <<= 1;
 	c->nr_buckets = b;
+	c->nr_workers = 1;	/* gk_l4_snat_init() says otherwise */
 	c->flows = calloc((size_t)b * GK_L4_WAYS, sizeof(*c->flows));
 	c->nr_be_max = nr_be;
 	c->be_pkts = calloc(nr_be ? nr_be : 1, sizeof(*c->be_pkts));
@@ -282,6 +286,7 @@ int gk_l4_ctx_init(struct gk_l4_ctx *c, uint32_t max_flows, uint32_t nr_be)
 
 void gk_l4_ctx_fini(struct gk_l4_ctx *c)
 {
+	gk_l4_snat_fini(c);
 	free(c->flows);
 	free(c->be_pkts);
 	free(c->be_bytes);
@@ -330,6 +335,7 @@ static struct gk_l4_flow *flow_slot(struct gk_l4_ctx *c,
 			    c->now_ns - f->last_ns > timeout(&t->svc[f->svc], f)) {
 				*fresh = true;
 				f->closing = 0;	/* a new flow: no FIN seen */
+				gk_l4_snat_release(c, f);
 				c->cnt[GK_L4_REUSED]++;
 			}
 			return f;
@@ -349,6 +355,8 @@ static struct gk_l4_flow *flow_slot(struct gk_l4_ctx *c,
 		free_ = old;
 		c->cnt[GK_L4_EVICTED]++;
 	}
+	if (free_->used)
+		gk_l4_snat_release(c, free_);	/* its pool port goes back */
 	memset(free_, 0, sizeof(*free_));
 	free_->used = 1;
 	free_->svc = svc;
@@ -522,6 +530,12 @@ void gk_l4_fwd_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 				continue;
 			}
 			f->be = (uint32_t)b;
+			if (s->snat && !gk_l4_snat_alloc(c, t, (uint32_t)svc,
+							 f)) {
+				f->used = 0;
+				fail(c, p, GK_L4_SNAT_EXHAUSTED);
+				continue;
+			}
 			c->cnt[GK_L4_NEW_FLOWS]++;
 		} else {
 			c->cnt[GK_L4_HITS]++;
@@ -542,6 +556,19 @@ void gk_l4_fwd_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		set_addr(ip, v4 ? 16 : 24, be->addr, v4, l4, cs);
 		if (be->port)
 			set_port(l4, 2, be->port, cs);
+		if (s->snat) {
+			/* fresh flows got one; c->pool is sized by t */
+			if (unlikely(!f->snat_pidx ||
+				     f->snat_pidx > t->nr_pool)) {
+				gk_l4_snat_release(c, f);
+				f->used = 0;
+				fail(c, p, GK_L4_SNAT_EXHAUSTED);
+				continue;
+			}
+			set_addr(ip, v4 ? 12 : 8, t->pool[f->snat_pidx - 1].addr,
+				 v4, l4, cs);
+			set_port(l4, 0, f->snat_port, cs);
+		}
 		if (be->gidx < c->nr_be_max) {
 			c->be_pkts[be->gidx]++;
 			c->be_bytes[be->gidx] += p->len;
@@ -551,11 +578,68 @@ void gk_l4_fwd_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	}
 }
 
+/*
+ * A packet from a backend of snat service s: to one of its pool
+ * address:ports, the flow holding that port (on its owner: else it waits
+ * in c->away[]) gets it back, to the client from the listen side. To
+ * anything else it is not a reply of the service: routed as it is.
+ */
+static void snat_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+		     const struct gk_l4_service *s, uint32_t svc,
+		     struct gk_pkt *p, uint8_t *ip, uint8_t *l4, bool v4)
+{
+	const uint8_t proto = p->meta.l4_proto;
+	uint16_t dport = gk_rd16(l4 + 2), bport;
+	const uint8_t *baddr;
+	struct gk_l4_flow *f;
+	uint32_t cs;
+	int pidx;
+
+	pidx = gk_l4_snat_pool_of(s, v4 ? ip + 16 : ip + 24);
+	if (pidx < 0 || dport < s->snat_plo || dport > s->snat_phi)
+		return;
+	if (gk_l4_snat_owner(c, dport) != c->wid) {
+		if (likely(c->nr_away < GK_L4_AWAY_MAX)) {
+			c->away_to[c->nr_away] =
+				(uint16_t)gk_l4_snat_owner(c, dport);
+			c->away[c->nr_away++] = p;
+		} else {
+			fail(c, p, GK_L4_HANDOFF_FULL);
+		}
+		return;
+	}
+	f = gk_l4_snat_find(c, (uint32_t)pidx, dport, proto);
+	if (f && f->svc == svc && f->be < s->nr_be) {
+		baddr = gk_l4_snat_backend(s, f, &bport);
+		if (bport != gk_rd16(l4) ||
+		    memcmp(baddr, v4 ? ip + 12 : ip + 8, v4 ? 4 : 16))
+			f = NULL;
+	} else {
+		f = NULL;
+	}
+	if (!f) {
+		fail(c, p, GK_L4_SNAT_NO_FLOW);
+		return;
+	}
+	f->last_ns = c->now_ns;
+	if (proto == P_TCP && (l4[13] & (TCP_FIN | TCP_RST)) && !f->closing) {
+		f->closing = 1;
+		c->cnt[GK_L4_CLOSED]++;
+	}
+	cs = l4_csum_at(l4, proto, v4);
+	set_addr(ip, v4 ? 12 : 8, s->addr, v4, l4, cs);
+	set_port(l4, 0, f->lport, cs);
+	set_addr(ip, v4 ? 16 : 24, f->caddr, v4, l4, cs);
+	set_port(l4, 2, f->cport, cs);
+	c->cnt[GK_L4_REVERSE]++;
+}
+
 void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		     struct gk_pkt **pkts, uint16_t n)
 {
 	uint16_t i;
 
+	c->nr_away = 0;
 	if (!t || !t->nr_rev)
 		return;
 	for (i = 0; i < n; i++) {
@@ -599,6 +683,10 @@ void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		s = &t->svc[k->svc];
 		if (!k->port && (sport < s->port_lo || sport > s->port_hi))
 			continue;
+		if (s->snat) {
+			snat_rev(c, t, s, k->svc, p, ip, l4, v4);
+			continue;
+		}
 		cs = l4_csum_at(l4, p->meta.l4_proto, v4);
 		set_addr(ip, v4 ? 12 : 8, s->addr, v4, l4, cs);
 		if (k->port)

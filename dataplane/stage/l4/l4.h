@@ -11,8 +11,10 @@
  * (RFC 1624 checksum updates) and hand the packet to the L3 stage.
  * Reverse (a routed packet from a backend address:port of a service):
  * rewrite the source back to the listen address:port, so the client sees
- * whom it talked to. client_ip = preserve only: the reverse rewrite needs
- * no flow state, since a backend address:port belongs to one service.
+ * whom it talked to. client_ip = preserve: the reverse rewrite needs no
+ * flow state, since a backend address:port belongs to one service.
+ * client_ip = snat (l4_snat.h): the source becomes a pool address:port
+ * the worker owns, and a reply to it finds its flow by that port.
  *
  * The table (struct gk_l4_table) is genkand's, published by RCU; the flow
  * table and counters are one worker's.
@@ -50,6 +52,22 @@ struct gk_l4_service {
 	uint32_t m;			/* Maglev M */
 	uint32_t *table;		/* [m]: backend index or GK_MAGLEV_NONE */
 	uint64_t tcp_idle_ns, tcp_fin_ns, udp_idle_ns;
+	/*
+	 * client_ip = snat: the pool is snat_naddr addresses from snat_lo
+	 * up (the last 32 bits count), ports snat_plo..snat_phi (host
+	 * order), in the service's family. snat_pidx: gk_l4_table_new's.
+	 */
+	uint8_t snat;
+	uint16_t snat_plo, snat_phi;
+	uint32_t snat_naddr;
+	uint8_t snat_lo[16];
+	uint32_t *snat_pidx;	/* [snat_naddr]: index in the table's pool[] */
+};
+
+/* A pool address, once however many snat services share it. */
+struct gk_l4_pool_addr {
+	uint8_t family;
+	uint8_t addr[16];
 };
 
 /* Sorted lookup keys: listen address:port (one per port) and backends. */
@@ -75,6 +93,8 @@ struct gk_l4_table {
 	 * GK_L4_HASH_LOAD times their entries, rounded to a power of two. */
 	uint32_t *listen_h, *rev_h;
 	uint32_t listen_mask, rev_mask;
+	uint32_t nr_pool;
+	struct gk_l4_pool_addr *pool;	/* snat pool addresses, distinct */
 	struct rcu_head rcu;
 };
 
@@ -119,7 +139,15 @@ const struct gk_l4_lkey *gk_l4_find_backend(const struct gk_l4_table *t,
 	X(ICMP_IN,	"icmp_in")	/* errors about a flow, to its backend */ \
 	X(ICMP_OUT,	"icmp_out")	/* errors about a flow, to its client */ \
 	X(ICMP_PICKED,	"icmp_picked")	/* flow not here: Maglev's backend */ \
-	X(ICMP_BAD,	"icmp_bad")	/* drop: quote unusable or no service */
+	X(ICMP_BAD,	"icmp_bad")	/* drop: quote unusable or no service */ \
+	X(SNAT_NEW,	"snat_new")	/* pool ports given to new flows */ \
+	X(SNAT_RECLAIMED, "snat_reclaimed") /* pool ports of expired flows taken */ \
+	X(SNAT_EXHAUSTED, "snat_exhausted") /* drop: no pool port free */ \
+	X(SNAT_NO_FLOW,	"snat_no_flow")	/* drop: reply to a pool port, no flow */ \
+	X(HANDED_OVER,	"handed_over")	/* snat replies sent to the port's owner */ \
+	X(TAKEN_OVER,	"taken_over")	/* snat replies other workers sent us */ \
+	X(HANDOFF_FULL,	"handoff_full")	/* drop: owner's ring full, frame too big */ \
+	X(HANDOFF_NOBUF, "handoff_nobuf") /* drop: no buffer for a taken-over reply */
 
 enum gk_l4_cnt {
 #define GK_X(n, s) GK_L4_##n,
@@ -136,7 +164,24 @@ struct gk_l4_flow {
 	uint32_t svc, be;
 	uint8_t caddr[16];
 	uint64_t last_ns;
+	/* snat: pool[snat_pidx - 1]:snat_port (host order); 0: none */
+	uint16_t snat_pidx, snat_port;
 };
+
+/* One pool address's ports this worker owns: port p at p / nr_workers. */
+struct gk_l4_pool {
+	uint32_t *flow;			/* flow index + 1; 0: free */
+	uint64_t *used;			/* bitmap of the same */
+};
+
+/* One snat service's allocator on this worker. */
+struct gk_l4_snat_svc {
+	uint32_t cur;			/* next candidate (0 .. cap-1) */
+	uint32_t in_use;		/* ports its flows hold */
+};
+
+/* Replies the reverse hook found another worker owns, at most. */
+#define GK_L4_AWAY_MAX	256
 
 #define GK_L4_WAYS	8	/* flow slots per bucket */
 
@@ -149,6 +194,16 @@ struct gk_l4_ctx {
 	uint32_t nr_be_max;
 	uint64_t now_ns;
 	struct gk_wk_stats *stats;	/* the worker's: drops count as "l4" */
+	/* snat (l4_snat.h): this worker of nr_workers owns pool ports p
+	 * with p % nr_workers == wid; per pool address, per service. */
+	unsigned wid, nr_workers;
+	uint32_t nr_pool, nr_snat_svc;
+	struct gk_l4_pool *pool;
+	struct gk_l4_snat_svc *snat;
+	/* Set by gk_l4_rev_burst: snat replies for away_to[i], untouched. */
+	uint16_t nr_away;
+	struct gk_pkt *away[GK_L4_AWAY_MAX];
+	uint16_t away_to[GK_L4_AWAY_MAX];
 };
 
 /*
@@ -172,7 +227,11 @@ void gk_l4_ctx_fini(struct gk_l4_ctx *c);
  */
 void gk_l4_fwd_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		     struct gk_pkt **p, uint16_t n);
-/* Reverse: routed packets; replies of a backend get the listen source. */
+/*
+ * Reverse: routed packets; replies of a backend get the listen source
+ * (snat: and the client's destination, on the pool port's owner; those
+ * another worker owns are left in c->away[] for the caller to hand over).
+ */
 void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		     struct gk_pkt **p, uint16_t n);
 

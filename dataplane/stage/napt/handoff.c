@@ -89,6 +89,14 @@ unsigned gk_handoff_pop(struct gk_handoff *h, unsigned from, unsigned to,
 	return gk_spsc_pop(h->ring[from * h->nr + to], out, max);
 }
 
+unsigned gk_handoff_avail(struct gk_handoff *h, unsigned from,
+			  unsigned to)
+{
+	if (from >= h->nr || to >= h->nr || from == to)
+		return 0;
+	return gk_spsc_avail(h->ring[from * h->nr + to]);
+}
+
 static inline uint64_t st_key(uint8_t proto, uint32_t addr, uint16_t port)
 {
 	return (uint64_t)proto << 48 | (uint64_t)addr << 16 | port;

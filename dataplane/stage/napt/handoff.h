@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Packet handoff between workers (NAPT44 ownership, docs/napt.md).
+ * Packet handoff between workers (NAPT44 ownership, docs/napt.md; the
+ * front door's client_ip = snat replies use a set of their own).
  *
  * An XDP program cannot redirect a frame to another queue's AF_XDP socket,
  * so a packet may land on a worker that does not own its NAT state. That
@@ -48,6 +49,9 @@ bool gk_handoff_push(struct gk_handoff *h, unsigned from, unsigned to,
 /* Consumer (worker @to): up to @max copies from worker @from. */
 unsigned gk_handoff_pop(struct gk_handoff *h, unsigned from, unsigned to,
 			struct gk_handoff_pkt *out, unsigned max);
+/* Consumer (worker @to): copies waiting from worker @from. */
+unsigned gk_handoff_avail(struct gk_handoff *h, unsigned from,
+			  unsigned to);
 
 /*
  * Static mappings break the outbound hash rule: their LAN endpoint's
