@@ -41,6 +41,12 @@ static void fill_nh(struct gk_fib_nh *nh, const struct gk_route *r,
 	nh->port_id = port->port_id;
 	nh->mtu = port->mtu;
 	memcpy(nh->src_mac, port->mac, 6);
+	/* Nothing to resolve: the frame's MACs are never looked at. */
+	if (port->noarp) {
+		nh->flags = GK_NH_F_NOARP;
+		memcpy(nh->dst_mac, port->mac, 6);
+		return;
+	}
 	if (!r->has_gw)
 		return;
 	nh->flags |= GK_NH_F_GATEWAY;

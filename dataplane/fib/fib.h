@@ -30,6 +30,11 @@ struct gk_fib_port {
 	uint8_t has_addr4, has_addr6;
 	uint8_t addr4[4];
 	uint8_t addr6[16];
+	/*
+	 * A link without neighbours (a TUN device: genkan's host path): next
+	 * hops on it get GK_NH_F_NOARP and l3fwd writes the port's MACs.
+	 */
+	uint8_t noarp;
 };
 
 struct gk_route {
@@ -56,6 +61,7 @@ struct gk_fib_input {
 #define GK_NH_F_GATEWAY		0x02	/* send to gw, else to the destination */
 #define GK_NH_F_NOPORT		0x04	/* egress is not a genkan port */
 #define GK_NH_F_UNRESOLVED	0x08	/* gateway without a neighbor entry */
+#define GK_NH_F_NOARP		0x10	/* no neighbours on the link (TUN) */
 
 /* One per route, indexed by the LPM result. 48 bytes. */
 struct gk_fib_nh {

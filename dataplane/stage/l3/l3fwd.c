@@ -61,6 +61,9 @@ const uint8_t *resolve_slow(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 		gk_wk_drop(ctx->stats, p, GK_WK_DROP_TOO_BIG);
 		return NULL;
 	}
+	/* A link without neighbours (the host path's TUN): any MACs do. */
+	if (nh->flags & GK_NH_F_NOARP)
+		return nh->dst_mac;
 	if (nh->flags & GK_NH_F_GATEWAY) {
 		if (nh->flags & GK_NH_F_UNRESOLVED) {
 			ask_neigh(ctx, family, nh->ifindex, nh->gw);
