@@ -30,6 +30,8 @@ static const struct wkey iface_keys[] = {
 	{ "mtu", WGI_MTU },
 	{ "enabled", WGI_ENABLED },
 	{ "crypto", WGI_CRYPTO },
+	{ "Address", WGI_ADDRESS },
+	{ "host_interface", WGI_HOST_INTERFACE },
 };
 
 static const struct wkey peer_keys[] = {
@@ -84,6 +86,7 @@ int gk_config_wg_open(struct gk_config_wg **wgp, bool peer, const char *arg,
 		}
 		wg->enabled = true;
 		wg->mtu = GK_CONFIG_WG_DEFAULT_MTU;
+		strcpy(wg->host_if, GK_CONFIG_WG_HOST_IF_DEFAULT);
 		*wgp = wg;
 	}
 	if (!peer) {
@@ -431,6 +434,69 @@ out:
 	return ret;
 }
 
+/* wg-quick's Address: "ADDR[/LEN]" entries, comma separated. */
+static void parse_addrs(struct gk_config_wg *wg, const char *key,
+			const char *val, unsigned line,
+			gk_config_wg_err_fn perr, void *ea)
+{
+	char buf[1024], *tok, *save = NULL, *slash;
+	struct gk_config_wg_addr a;
+	unsigned long plen;
+
+	if (strlen(val) >= sizeof(buf)) {
+		perr(ea, line, "%s value too long", key);
+		return;
+	}
+	strcpy(buf, val);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t l;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		l = strlen(tok);
+		while (l && (tok[l - 1] == ' ' || tok[l - 1] == '\t'))
+			tok[--l] = '\0';
+		if (!*tok)
+			continue;
+		memset(&a, 0, sizeof(a));
+		slash = strchr(tok, '/');
+		if (slash)
+			*slash++ = '\0';
+		if (inet_pton(AF_INET, tok, a.addr) == 1)
+			a.family = AF_INET;
+		else if (inet_pton(AF_INET6, tok, a.addr) == 1)
+			a.family = AF_INET6;
+		plen = a.family == AF_INET ? 32 : 128;
+		if (!a.family || (slash && parse_num(slash, plen, &plen))) {
+			perr(ea, line, "invalid %s entry '%s%s%s' (expected ADDR[/LEN])",
+			     key, tok, slash ? "/" : "", slash ? slash : "");
+			continue;
+		}
+		a.plen = (uint8_t)plen;
+		if (wg->nr_addrs >= GK_CONFIG_WG_MAX_ADDRS) {
+			perr(ea, line, "too many %s entries (max %d)", key,
+			     GK_CONFIG_WG_MAX_ADDRS);
+			return;
+		}
+		wg->addr_line[wg->nr_addrs] = line;
+		wg->addrs[wg->nr_addrs++] = a;
+	}
+}
+
+/* A Linux interface name: 1..15 bytes, none of '/', ':' or blanks. */
+static bool ifname_ok(const char *s)
+{
+	size_t l = strlen(s), i;
+
+	if (!l || l >= sizeof(((struct gk_config_wg *)0)->host_if) ||
+	    !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (i = 0; i < l; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
 static void set_iface(struct gk_config_wg *wg, int id, const char *key,
 		      const char *val, unsigned line, gk_config_wg_err_fn perr,
 		      void *ea)
@@ -490,6 +556,16 @@ static void set_iface(struct gk_config_wg *wg, int id, const char *key,
 		else
 			perr(ea, line, "invalid %s '%s' (expected auto | ipsec-mb | openssl)",
 			     key, val);
+		return;
+	case WGI_ADDRESS:
+		parse_addrs(wg, key, val, line, perr, ea);
+		return;
+	case WGI_HOST_INTERFACE:
+		if (!ifname_ok(val))
+			perr(ea, line, "invalid %s '%s' (expected an interface name "
+			     "of 1..15 characters, no '/', ':' or blanks)", key, val);
+		else
+			strcpy(wg->host_if, val);
 		return;
 	}
 }
@@ -568,8 +644,9 @@ static void set_key(struct gk_config_wg *wg, bool peer, const char *key,
 		     peer ? "wireguard-peer" : "wireguard");
 		return;
 	}
-	/* wg-quick takes AllowedIPs on several lines; they add up. */
-	if (lines[id] && !(peer && id == WGP_ALLOWED_IPS)) {
+	/* wg-quick takes AllowedIPs and Address on several lines; they add up. */
+	if (lines[id] && !(peer && id == WGP_ALLOWED_IPS) &&
+	    !(!peer && id == WGI_ADDRESS)) {
 		perr(ea, line, "duplicate key '%s' (first at line %u)", key,
 		     lines[id]);
 		return;
@@ -621,6 +698,64 @@ static bool key_zero(const uint8_t *k)
 	for (i = 0; i < GK_CONFIG_WG_KEY_LEN; i++)
 		acc |= k[i];
 	return !acc;
+}
+
+static bool prefix_covers(const struct gk_config_wg_prefix *p,
+			  const struct gk_config_wg_addr *a)
+{
+	unsigned full = p->plen / 8, rest = p->plen % 8;
+
+	if (p->family != a->family || memcmp(p->addr, a->addr, full))
+		return false;
+	return !rest || !((p->addr[full] ^ a->addr[full]) &
+			  (uint8_t)(0xff00 >> rest));
+}
+
+/*
+ * Address (the host path): an address a peer's AllowedIPs cover would be
+ * sealed back to that peer by the workers (AllowedIPs route before the
+ * FIB), never reach the host: refused, naming the Address line.
+ */
+static void check_host_path(const struct gk_config_wg *wg,
+			    gk_config_wg_err_fn perr, void *ea)
+{
+	char s[INET6_ADDRSTRLEN];
+	unsigned i, j, k;
+
+	if (wg->key_line[WGI_HOST_INTERFACE] && !wg->nr_addrs)
+		perr(ea, wg->key_line[WGI_HOST_INTERFACE],
+		     "host_interface needs Address (the host's tunnel address)");
+	for (i = 0; i < wg->nr_addrs; i++) {
+		const struct gk_config_wg_addr *a = &wg->addrs[i];
+
+		for (k = 0; k < i; k++)
+			if (wg->addrs[k].family == a->family &&
+			    !memcmp(wg->addrs[k].addr, a->addr, 16))
+				break;
+		if (k < i) {
+			inet_ntop(a->family, a->addr, s, sizeof(s));
+			perr(ea, wg->addr_line[i],
+			     "Address %s given twice (first at line %u)", s,
+			     wg->addr_line[k]);
+			continue;
+		}
+		for (j = 0; j < wg->nr_peers; j++) {
+			const struct gk_config_wg_peer *p = &wg->peers[j];
+
+			for (k = 0; k < p->nr_allowed; k++)
+				if (prefix_covers(&p->allowed[k], a))
+					break;
+			if (k == p->nr_allowed)
+				continue;
+			inet_ntop(a->family, a->addr, s, sizeof(s));
+			perr(ea, wg->addr_line[i],
+			     "Address %s is inside AllowedIPs of wireguard-peer '%s' "
+			     "(line %u): the workers would seal the host's own "
+			     "packets back to that peer; narrow its AllowedIPs",
+			     s, p->name, p->key_line[WGP_ALLOWED_IPS]);
+			break;
+		}
+	}
 }
 
 void gk_config_wg_validate(struct gk_config_wg *wg,
@@ -676,21 +811,7 @@ void gk_config_wg_validate(struct gk_config_wg *wg,
 				     p->name, wg->peers[j].name, wg->peers[j].line);
 	}
 	explicit_bzero(pub, sizeof(pub));
-}
-
-void gk_config_wg_rpath_validate(const struct gk_config_wg *wg,
-				 unsigned workers, unsigned workers_line,
-				 gk_config_wg_err_fn perr, void *ea)
-{
-	unsigned i;
-
-	if (!wg || workers <= 1)
-		return;
-	for (i = 0; i < wg->nr_peers; i++)
-		if (wg->peers[i].return_flow)
-			perr(ea, wg->peers[i].key_line[WGP_RETURN_PATH],
-			     "wireguard-peer %s: return_path = flow needs workers = 1 (workers = %u at line %u)",
-			     wg->peers[i].name, workers, workers_line);
+	check_host_path(wg, perr, ea);
 }
 
 void gk_config_wg_free(struct gk_config_wg *wg)
@@ -752,7 +873,9 @@ bool gk_config_wg_equal(const struct gk_config_wg *a,
 	if (a->enabled != b->enabled || memcmp(a->priv, b->priv, sizeof(a->priv)) ||
 	    a->listen_port != b->listen_port || strcmp(a->port, b->port) ||
 	    a->mtu != b->mtu || a->crypto != b->crypto ||
-	    a->nr_peers != b->nr_peers)
+	    a->nr_peers != b->nr_peers || a->nr_addrs != b->nr_addrs ||
+	    memcmp(a->addrs, b->addrs, a->nr_addrs * sizeof(a->addrs[0])) ||
+	    strcmp(a->host_if, b->host_if))
 		return false;
 	for (i = 0; i < a->nr_peers; i++)
 		if (!peer_equal(&a->peers[i], &b->peers[i]))

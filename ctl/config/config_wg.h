@@ -85,7 +85,23 @@ struct gk_config_wg_peer {
 
 enum wg_ikey {
 	WGI_PRIVATE_KEY, WGI_PRIVATE_KEY_FILE, WGI_LISTEN_PORT, WGI_PORT,
-	WGI_MTU, WGI_ENABLED, WGI_CRYPTO, NR_WGI_KEYS
+	WGI_MTU, WGI_ENABLED, WGI_CRYPTO, WGI_ADDRESS, WGI_HOST_INTERFACE,
+	NR_WGI_KEYS
+};
+
+/*
+ * The gateway host's own path into the tunnels ([wireguard] Address,
+ * host_interface; docs/architecture.md "Host path"): the TUN device genkand
+ * creates and the addresses it puts on it, as wg-quick's Address.
+ */
+#define GK_CONFIG_WG_MAX_ADDRS		16
+#define GK_CONFIG_WG_HOST_IF_DEFAULT	"genkan-wg"
+
+/* An interface address: the host bits kept (unlike an AllowedIPs prefix). */
+struct gk_config_wg_addr {
+	uint8_t family;		/* AF_INET, AF_INET6 */
+	uint8_t plen;
+	uint8_t addr[16];	/* network order */
 };
 
 /*
@@ -108,6 +124,10 @@ struct gk_config_wg {
 	char port[16];				/* genkan [port] of the outer UDP */
 	uint32_t mtu;				/* tunnel MTU */
 	enum gk_config_wg_crypto crypto;	/* default auto */
+	unsigned nr_addrs;			/* Address; 0: no host path */
+	struct gk_config_wg_addr addrs[GK_CONFIG_WG_MAX_ADDRS];
+	unsigned addr_line[GK_CONFIG_WG_MAX_ADDRS];	/* the Address line of each */
+	char host_if[16];			/* host_interface (IFNAMSIZ) */
 	unsigned nr_peers, cap;
 	struct gk_config_wg_peer *peers;	/* heap */
 };
@@ -128,15 +148,6 @@ void gk_config_wg_validate(struct gk_config_wg *wg,
 			   bool (*port_ok)(void *arg, const char *name),
 			   void *port_arg, gk_config_wg_err_fn perr,
 			   void *arg_err);
-
-/*
- * return_path = flow keeps its flows in the worker that decrypts, while
- * RSS spreads the replies over all workers: refused (on the peer's
- * return_path line) unless workers is 1.
- */
-void gk_config_wg_rpath_validate(const struct gk_config_wg *wg,
-				 unsigned workers, unsigned workers_line,
-				 gk_config_wg_err_fn perr, void *arg_err);
 
 /*
  * Resolves the Endpoint names of the peers of an enabled @wg (genkand

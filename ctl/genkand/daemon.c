@@ -34,6 +34,7 @@
 #include "daemon.h"
 #include "csum_ctl.h"
 #include "hand_ctl.h"
+#include "host_tun.h"
 #include "l4_ctl.h"
 #include "l4_health.h"
 #include "cls_tables.h"
@@ -185,7 +186,7 @@ int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
 	struct gk_route *routes = NULL;
 	const struct gk_nl_route *nr;
 	const struct gk_nl_neigh *nn;
-	size_t n_r, n_n, used_r = 0, used_n = 0;
+	size_t n_r, n_n, used_r = 0, used_n = 0, nports;
 	struct gk_fib_input in;
 	struct gk_tables *t;
 	struct gk_fib *fib;
@@ -193,7 +194,7 @@ int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
 
 	nr = gk_nlmirror_routes(d->nl, &n_r);
 	nn = gk_nlmirror_neighs(d->nl, &n_n);
-	routes = calloc(n_r ? n_r : 1, sizeof(*routes));
+	routes = calloc(n_r + gk_host_tun_max_routes(d) + 1, sizeof(*routes));
 	neighs = calloc(n_n ? n_n : 1, sizeof(*neighs));
 	if (!routes || !neighs) {
 		snprintf(err, errlen, "out of memory building FIB");
@@ -261,10 +262,13 @@ int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen)
 			(l ? l->mtu : p->mtu);
 	}
 
+	nports = d->nr_ports;
+	/* The host path: its TUN port and the host's tunnel addresses. */
+	gk_host_tun_fib(d, fports, &nports, routes, &used_r);
 	in = (struct gk_fib_input){
 		.routes = routes, .nr_routes = used_r,
 		.neighs = neighs, .nr_neighs = used_n,
-		.ports = fports, .nr_ports = d->nr_ports,
+		.ports = fports, .nr_ports = nports,
 	};
 	fib = gk_fib_build(&in, err, errlen);
 	if (!fib) {
@@ -709,6 +713,9 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 			(int)(w % (unsigned)(ncpu > 0 ? ncpu : 1));
 		gk_nat_worker_cfg(d, w, &wc);
 		gk_l4_worker_cfg(d, w, &wc);
+		ret = gk_host_tun_worker(d, w, &wc, err, errlen);
+		if (ret)
+			return ret;
 		ret = gk_worker_init(&d->workers[w], &wc);
 		if (!ret)
 			ret = gk_worker_start(&d->workers[w]);
@@ -813,6 +820,10 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	if (ret)
 		return ret;
 	ret = check_wg_mtu(d, err, errlen);
+	if (ret)
+		return ret;
+	/* Before the workers: each serves one of its queues. */
+	ret = gk_host_tun_start(d, err, errlen);
 	if (ret)
 		return ret;
 	ret = gk_wgd_start(d, &d->wgd, err, errlen);
@@ -923,6 +934,7 @@ void gk_daemon_stop(struct gk_daemon *d)
 			gk_nreq_ring_destroy(d->nreq[w]);
 	}
 	free(d->workers);
+	gk_host_tun_stop(d);
 	gk_nat_stop(d);
 	/* After the joins: its snapshot has no reader left. */
 	gk_wgd_stop(d->wgd);

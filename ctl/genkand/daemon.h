@@ -18,6 +18,7 @@
 #define GK_MAX_WORKERS	64
 
 struct gk_wgd;
+struct gk_host_tun;
 struct gk_l4_table;
 struct gk_handoff;
 struct gk_wg_wake;
@@ -85,6 +86,8 @@ struct gk_daemon {
 	struct gk_map_table *map;
 	struct gk_nat_state *nat;		/* [nat] (nat_ctl.c), NULL when off */
 	struct gk_wgd *wgd;			/* WireGuard (wgd.h); NULL: off */
+	/* The host path's TUN (host_tun.h), port id nr_ports; NULL: off. */
+	struct gk_host_tun *htun;
 	uint64_t fib_generation;
 	uint64_t fib_built_nl_gen;		/* nlmirror generation it reflects */
 	struct timespec fib_updated;

@@ -24,6 +24,7 @@
 #include "map_table.h"
 #include "wkstats.h"
 #include "hand_ctl.h"
+#include "host_tun.h"
 #include "l4_ctl.h"
 #include "worker.h"
 
@@ -294,7 +295,7 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 	uint64_t wev[GK_WK_EVENT_MAX] = { 0 };
 	uint64_t whand[GK_HAND_MAX] = { 0 };
 	json_t *jwh = json_object();
-	json_t *workers = json_array(), *ports = json_array();
+	json_t *workers = json_array(), *ports = json_array(), *tun;
 
 	for (unsigned w = 0; w < d->nr_workers; w++) {
 		const struct gk_wk_stats *s = &d->workers[w].stats;
@@ -341,6 +342,9 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 				"rx_no_buf", (json_int_t)ps->rx_no_buf,
 				"wakeups", (json_int_t)ps->wakeups));
 		}
+		/* The host path's TUN queue of this worker, if any. */
+		if ((tun = gk_host_tun_port_json(d, w)))
+			json_array_append_new(ports, tun);
 	}
 	for (int i = 0; i < GK_HAND_MAX; i++)
 		json_object_set_new(jwh, gk_hand_name((unsigned)i),

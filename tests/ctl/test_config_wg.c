@@ -137,6 +137,22 @@ static void test_wg_absent(void **state)
 	gk_config_free(&cfg);
 }
 
+static void test_wg_defaults(void **state)
+{
+	static const char text[] = PORTS "[wireguard]\nprivatekey = " KEY_AA
+		"\nlistenport = 1\nport = lan\nenabled = no\n";
+	struct gk_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.wg->mtu, 1420);
+	assert_int_equal(cfg.wg->crypto, GK_CONFIG_WG_CRYPTO_AUTO);
+	assert_false(cfg.wg->enabled);
+	assert_int_equal(cfg.wg->nr_peers, 0);
+	gk_config_free(&cfg);
+}
+
 /* return_path = flow | allowed-ips per peer; allowed-ips by default. */
 static void test_wg_return_path(void **state)
 {
@@ -166,19 +182,46 @@ static void test_wg_return_path(void **state)
 	gk_config_free(&cfg);
 }
 
-static void test_wg_defaults(void **state)
+/* wg-quick's Address, over several lines; host bits kept; host_interface. */
+static void test_wg_host_path(void **state)
 {
 	static const char text[] = PORTS "[wireguard]\nprivatekey = " KEY_AA
-		"\nlistenport = 1\nport = lan\nenabled = no\n";
+		"\nlistenport = 1\nport = lan\n"
+		"Address = 192.0.2.1/24, 2001:db8:0:1::1/64\n"
+		"address = 198.51.100.7\n"
+		"[wireguard-peer home]\nPublicKey = " KEY_0_31 "\n"
+		"AllowedIPs = 192.0.2.2/32, 203.0.113.0/24, 2001:db8:0:1::2/128\n";
+	static const char named[] = PORTS "[wireguard]\nprivatekey = " KEY_AA
+		"\nlistenport = 1\nport = lan\nAddress = 192.0.2.1/24\n"
+		"host_interface = gk-host.0\n";
+	const struct gk_config_wg_addr *a;
+	uint8_t v4[4], v6[16];
 	struct gk_config cfg;
 	char err[256];
 
 	(void)state;
 	assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.wg->mtu, 1420);
-	assert_int_equal(cfg.wg->crypto, GK_CONFIG_WG_CRYPTO_AUTO);
-	assert_false(cfg.wg->enabled);
-	assert_int_equal(cfg.wg->nr_peers, 0);
+	assert_int_equal(cfg.wg->nr_addrs, 3);
+	assert_string_equal(cfg.wg->host_if, "genkan-wg");
+	a = cfg.wg->addrs;
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", v4), 1);
+	assert_int_equal(a[0].family, AF_INET);
+	assert_int_equal(a[0].plen, 24);
+	assert_memory_equal(a[0].addr, v4, 4);
+	assert_int_equal(cfg.wg->addr_line[0], 9);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:0:1::1", v6), 1);
+	assert_int_equal(a[1].family, AF_INET6);
+	assert_int_equal(a[1].plen, 64);
+	assert_memory_equal(a[1].addr, v6, 16);
+	assert_int_equal(inet_pton(AF_INET, "198.51.100.7", v4), 1);
+	assert_int_equal(a[2].plen, 32);
+	assert_memory_equal(a[2].addr, v4, 4);
+	assert_int_equal(cfg.wg->addr_line[2], 10);
+	gk_config_free(&cfg);
+
+	assert_int_equal(parse(named, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.wg->host_if, "gk-host.0");
+	assert_int_equal(cfg.wg->nr_addrs, 1);
 	gk_config_free(&cfg);
 }
 
@@ -206,7 +249,26 @@ static const struct bad bad[] = {
 	{ WG_HDR "crypto = aesni\n",
 	  "wg.conf:9: invalid crypto 'aesni' (expected auto | ipsec-mb | openssl)" },
 	{ WG_HDR "Crypto = ipsec-mb\ncrypto = openssl\n", "wg.conf:10: duplicate" },
-	{ WG_HDR "Address = 10.0.0.1/24\n", "wg.conf:9: unknown key 'Address' in [wireguard]" },
+	{ WG_HDR "DNS = 192.0.2.53\n", "wg.conf:9: unknown key 'DNS' in [wireguard]" },
+	/* The host path (Address, host_interface). */
+	{ WG_HDR "Address = 192.0.2.1/33\n",
+	  "wg.conf:9: invalid Address entry '192.0.2.1/33' (expected ADDR[/LEN])" },
+	{ WG_HDR "Address = 192.0.2.1/24, gateway\n",
+	  "wg.conf:9: invalid Address entry 'gateway'" },
+	{ WG_HDR "Address = 192.0.2.1/24\nhost_interface = a/b\n",
+	  "wg.conf:10: invalid host_interface 'a/b'" },
+	{ WG_HDR "Address = 192.0.2.1/24\nhost_interface = sixteen-chars-xx\n",
+	  "wg.conf:10: invalid host_interface 'sixteen-chars-xx'" },
+	{ WG_HDR "host_interface = gk0\n",
+	  "wg.conf:9: host_interface needs Address" },
+	{ WG_HDR "Address = 192.0.2.1/24\nAddress = 2001:db8::1/64, 192.0.2.1/32\n",
+	  "wg.conf:10: Address 192.0.2.1 given twice (first at line 9)" },
+	{ WG_HDR "Address = 2001:db8::1/64\nAddress = 192.0.2.1/24\n[wireguard-peer a]\n"
+	  "PublicKey = " KEY_AA "\nAllowedIPs = 198.51.100.0/24, 192.0.2.0/25\n",
+	  "wg.conf:10: Address 192.0.2.1 is inside AllowedIPs of wireguard-peer 'a' (line 13)" },
+	{ WG_HDR "Address = 2001:db8::1/64\n[wireguard-peer a]\n"
+	  "PublicKey = " KEY_AA "\nAllowedIPs = ::/0\n",
+	  "wg.conf:9: Address 2001:db8::1 is inside AllowedIPs of wireguard-peer 'a' (line 12)" },
 	{ WG_HDR "[wireguard]\n", "wg.conf:9: duplicate section [wireguard]" },
 	{ WG_HDR "[wireguard-peer]\n", "wg.conf:9: wireguard-peer section needs a name" },
 	{ WG_HDR "[wireguard-peer a]\nAllowedIPs = 10.0.0.0/8\n",
@@ -241,9 +303,6 @@ static const struct bad bad[] = {
 	  "wg.conf:12: duplicate key 'return_path' (first at line 11)" },
 	{ WG_HDR "[wireguard-peer a]\nPublicKey = " KEY_AA "\nreturn_path =\n",
 	  "wg.conf:11: missing value for 'return_path'" },
-	{ "[genkan]\nworkers = 2\n" WG_HDR "[wireguard-peer door]\nPublicKey = " KEY_AA
-	  "\nreturn_path = flow\n",
-	  "wg.conf:13: wireguard-peer door: return_path = flow needs workers = 1 (workers = 2 at line 2)" },
 	{ PORTS "[wireguard-peer a]\nPublicKey = " KEY_AA "\n",
 	  "wg.conf:5: wireguard-peer sections need a [wireguard] section" },
 	{ PORTS "[wireguard]\nPrivateKeyFile = /nonexistent/wg.key\nListenPort = 1\nport = wan\n",
@@ -481,8 +540,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wg_full),
 		cmocka_unit_test(test_wg_absent),
-		cmocka_unit_test(test_wg_return_path),
 		cmocka_unit_test(test_wg_defaults),
+		cmocka_unit_test(test_wg_return_path),
+		cmocka_unit_test(test_wg_host_path),
 		cmocka_unit_test(test_wg_bad),
 		cmocka_unit_test(test_wg_endpoint_syntax),
 		cmocka_unit_test(test_wg_paste),
