@@ -21,7 +21,7 @@
 # +-------------------------------------+
 #
 # Checks: --check takes Address and refuses one inside a peer's AllowedIPs
-# (naming the line); the TUN has the WireGuard mtu, the addresses and a
+# (naming the line), genkand refuses a host_interface that exists; the TUN has the WireGuard mtu, the addresses and a
 # route per AllowedIPs prefix; from the door: ping 192.0.2.2 and
 # 2001:db8:8::2, curl 4 MiB from nginx at home (sha256); from home: ping
 # the door's tunnel addresses, 2 MiB over TCP from a socat listener on
@@ -135,6 +135,10 @@ AllowedIPs = 192.0.2.2/32, 203.0.113.0/24, 2001:db8:8::2/128${1:+, $1}
 EOF
 }
 
+# fd_has ARGS...: `ip ARGS` in fd prints something; fd_lacks: it fails.
+fd_has() { [ -n "$(r fd "$@" 2>/dev/null)" ]; }
+fd_lacks() { ! r fd "$@" >/dev/null 2>&1; }
+
 log "topology"
 topo_up || { fail "topology"; summary; exit 1; }
 home_up || { fail "wireguard-go at home"; summary; exit 1; }
@@ -151,6 +155,16 @@ expect "--check refuses an Address inside a peer's AllowedIPs" "$?" != 0
 check "... naming the Address line and the peer" \
 	grep -q "inside.conf:14: Address 192.0.2.1 is inside AllowedIPs of wireguard-peer 'home' (line 21)" <<<"$out"
 
+# A host_interface that exists (the port's own veth): refused at start.
+sed "s/^host_interface = .*/host_interface = inet/" "$(conf fd)" >"$RUN/taken.conf"
+mkdir -p "$RUN/bpf-fd"
+mountpoint -q "$RUN/bpf-fd" || mount -t bpf bpf "$RUN/bpf-fd"
+out=$(timeout 20 ip netns exec "$(ns fd)" "$GKD" -c "$RUN/taken.conf" -f 2>&1)
+expect "genkand refuses a host_interface that exists" "$?" != 0
+check "... naming the line" \
+	grep -q "taken.conf:16: host path: interface inet exists already" <<<"$out"
+check "... and inet is still there" fd_has link show inet
+
 gk_start fd
 check "genkand starts" gk_ready fd
 check "genkand fd: both workers running" wait_for 10 workers_running fd
@@ -166,9 +180,9 @@ expect "$TUN: one queue per worker (a multi-queue TUN)" \
 addrs=$(r fd -j addr show dev "$TUN" | jq -r '[.[0].addr_info[] | "\(.local)/\(.prefixlen)"] | sort | join(",")')
 expect "$TUN: the Address entries, and no link-local" "$addrs" = "192.0.2.1/24,2001:db8:8::1/64"
 check "$TUN: route 203.0.113.0/24 (AllowedIPs)" \
-	bash -c '[ -n "$(ip -n "$1" route show 203.0.113.0/24 dev "$2")" ]' _ "$(ns fd)" "$TUN"
+	fd_has route show 203.0.113.0/24 dev "$TUN"
 check "$TUN: route 2001:db8:8::2 (AllowedIPs)" \
-	bash -c '[ -n "$(ip -n "$1" -6 route show 2001:db8:8::2 dev "$2")" ]' _ "$(ns fd)" "$TUN"
+	fd_has -6 route show 2001:db8:8::2 dev "$TUN"
 ctl fd -j stats >"$RUN/stats0.json"
 expect "genkanctl stats lists the TUN port per worker" \
 	"$(jq --arg t "$TUN" '[.ports[] | select(.name == $t and .kind == "tun")] | length' "$RUN/stats0.json")" = "$WORKERS"
@@ -227,6 +241,6 @@ check "genkand still running" kill -0 "${GKPID[fd]}"
 stop_pid "${GKPID[fd]}" TERM
 GKPID[fd]=""
 check "SIGTERM: $TUN is gone with genkand" \
-	wait_for 5 bash -c '! ip -n "$1" link show "$2" >/dev/null 2>&1' _ "$(ns fd)" "$TUN"
+	wait_for 5 fd_lacks link show "$TUN"
 
 summary
