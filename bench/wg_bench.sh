@@ -299,7 +299,10 @@ setup()
 	else
 		wggo_up B "$WGB" "$RUN/B.key" "$(cat "$RUN/A.pub")" 203.0.113.1:51820 198.18.1.0/24
 	fi || return 1
-	nx s iperf3 -s >"$RUN/iperf3-s.log" 2>&1 &
+	# nsenter itself, not the nx function: a backgrounded function is a
+	# subshell, its $! is not iperf3's, and killing it left iperf3 running
+	# (one per set-up and rep) after the namespaces were gone.
+	nsenter --net="/run/netns/$(ns s)" iperf3 -s >"$RUN/iperf3-s.log" 2>&1 &
 	IPS_PID=$!
 	# The first packets wait for a handshake and ARP.
 	for ((k = 0; k < 20; k++)); do
