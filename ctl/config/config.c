@@ -1525,8 +1525,6 @@ static void validate(struct parser *p)
 	validate_mape(p);
 	gk_config_nat_validate(cfg, &p->natp, nat_report, p);
 	gk_config_wg_validate(cfg->wg, wg_port_ok, cfg, wg_perr, p);
-	gk_config_wg_rpath_validate(cfg->wg, cfg->workers,
-				    p->gkey_line[K_WORKERS], wg_perr, p);
 	gk_config_wg_mape_validate(cfg, wg_perr, p);
 	gk_config_l4_validate(cfg->l4, wg_perr, p);
 }

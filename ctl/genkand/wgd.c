@@ -45,6 +45,9 @@
 
 #define EV_RING_SIZE	1024
 #define MAX_ALLOWED	GK_CONFIG_WG_MAX_ALLOWED
+/* Slots per (from, to) ring of return-path flows: a burst's new flows
+ * many times over, for a peer worker busy for a while. */
+#define GK_WGD_RPATH_RING	1024
 
 struct wkp {
 	struct gk_wg_keypair kp;
@@ -90,6 +93,8 @@ struct gk_wgd {
 	uint64_t src_nl_gen;		/* kernel mirror the sources are from */
 	struct gk_wg_evring *ev[GK_MAX_WORKERS];
 	struct gk_spsc **rings;		/* nr x nr handoff rings, or NULL */
+	/* nr x nr return-path flow rings (wg_rpath.h), or NULL */
+	struct gk_spsc **rpath_rings;
 	struct gk_wg_wake *wake;	/* [nr]: their owners' wake-ups */
 	/* retired kpstates: freed after the next grace period */
 	struct gk_wg_kpstate *retired[64];
@@ -1075,6 +1080,31 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 				if (!g->rings[gk_wg_ring_idx(a, b, nr)])
 					goto err_nomem;
 			}
+		/*
+		 * return_path = flow: the worker that decrypts tells the
+		 * others the flows it learns (replies land on any worker).
+		 * Nobody waits for these: a worker drains them each pass.
+		 */
+		for (i = 0; i < c->nr_peers && !c->peers[i].return_flow; i++)
+			;
+		if (i < c->nr_peers) {
+			g->rpath_rings = calloc((size_t)nr * nr,
+						sizeof(*g->rpath_rings));
+			if (!g->rpath_rings)
+				goto err_nomem;
+			for (unsigned a = 0; a < nr; a++)
+				for (unsigned b = 0; b < nr; b++) {
+					struct gk_spsc **r = &g->rpath_rings[
+						gk_wg_ring_idx(a, b, nr)];
+
+					if (a == b)
+						continue;
+					*r = gk_spsc_create(sizeof(struct gk_wg_rpath_msg),
+							    GK_WGD_RPATH_RING);
+					if (!*r)
+						goto err_nomem;
+				}
+		}
 		/* No fd tells a sleeping owner its rings filled: the sender does. */
 		g->wake = aligned_alloc(64, nr * sizeof(*g->wake));
 		if (!g->wake)
@@ -1150,6 +1180,7 @@ void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc)
 	wc->wg_max_peers = GK_WGD_MAX_PEERS;
 	wc->wg_aead = g->aead;
 	wc->wg_rings = g->rings;
+	wc->wg_rpath_rings = g->rpath_rings;
 	wc->wg_wake = g->wake;
 	wc->wg_nr_workers = g->d->nr_workers;
 	wc->wg_port_id = g->port_id;
@@ -1212,6 +1243,12 @@ void gk_wgd_stop(struct gk_wgd *g)
 			if (g->rings[i])
 				gk_spsc_destroy(g->rings[i]);
 		free(g->rings);
+	}
+	if (g->rpath_rings) {
+		for (unsigned i = 0; i < g->d->nr_workers * g->d->nr_workers; i++)
+			if (g->rpath_rings[i])
+				gk_spsc_destroy(g->rpath_rings[i]);
+		free(g->rpath_rings);
 	}
 	if (g->wake) {
 		for (unsigned i = 0; i < g->d->nr_workers; i++)

@@ -71,6 +71,8 @@ int gk_worker_wg_init(struct gk_worker *w)
 		gk_worker_wg_fini(w);
 		return -ENOMEM;
 	}
+	/* Replies land on any worker: every worker hears of every flow. */
+	c->rpath->share = w->cfg.wg_rpath_rings && w->cfg.wg_nr_workers > 1;
 	w->icmp.mtu_of = tunnel_mtu_of;
 	w->icmp.mtu_arg = w;
 	if (w->cfg.wg_rings && w->cfg.wg_nr_workers > 1) {
@@ -248,6 +250,53 @@ uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
 	return got;
 }
 
+/* The flows this burst learned, to every other worker's ring from us. */
+static void rpath_share(struct gk_worker *w, struct gk_wg_rpath *t)
+{
+	unsigned int nr = w->cfg.wg_nr_workers, to, i;
+
+	for (to = 0; to < nr; to++) {
+		struct gk_spsc *r;
+
+		if (to == w->cfg.id)
+			continue;
+		r = w->cfg.wg_rpath_rings[gk_wg_ring_idx(w->cfg.id, to, nr)];
+		for (i = 0; i < t->nr_out; i++) {
+			struct gk_wg_rpath_msg *m = gk_spsc_reserve(r);
+
+			if (unlikely(!m)) {
+				t->cnt[GK_WG_RPATH_SHARE_FULL] += t->nr_out - i;
+				break;
+			}
+			*m = t->out[i];
+			gk_spsc_commit(r);
+			t->cnt[GK_WG_RPATH_SHARED]++;
+		}
+	}
+	t->nr_out = 0;
+}
+
+/* The flows other workers learned: before this pass's packets. */
+static unsigned rpath_take(struct gk_worker *w, struct gk_wg_rpath *t)
+{
+	unsigned int nr = w->cfg.wg_nr_workers, from, i, n, total = 0;
+
+	for (from = 0; from < nr; from++) {
+		struct gk_spsc *r;
+
+		if (from == w->cfg.id)
+			continue;
+		r = w->cfg.wg_rpath_rings[gk_wg_ring_idx(from, w->cfg.id, nr)];
+		n = gk_spsc_avail(r);
+		for (i = 0; i < n; i++)
+			gk_wg_rpath_apply(t, gk_spsc_slot(r, i), w->now_ns);
+		if (n)
+			gk_spsc_release(r, n);
+		total += n;
+	}
+	return total;
+}
+
 uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 			 uint16_t nt, struct gk_pkt **wg, uint16_t n)
 {
@@ -280,6 +329,8 @@ uint16_t gk_worker_wg_rx(struct gk_worker *w, struct gk_pkt **stage,
 		w->wg->now_ns = w->now_ns;
 		if (m)
 			gk_wg_decrypt_burst(w->wg, mine, m);
+		if (unlikely(w->wg->rpath && w->wg->rpath->nr_out))
+			rpath_share(w, w->wg->rpath);
 	}
 	for (i = 0; i < n; i++)
 		stage[nt++] = wg[i];
@@ -572,6 +623,9 @@ static unsigned wg_pass(struct gk_worker *w)
 	unsigned total = 0, k;
 	uint16_t n;
 
+	/* Not counted as work: the idle loop must still sleep. */
+	if (unlikely(w->wg && w->wg->rpath && w->wg->rpath->share))
+		rpath_take(w, w->wg->rpath);
 	if (likely(!w->wg_pending || !w->wg_pending->used))
 		return 0;
 	for (k = 0; k < WG_FLUSH_BURSTS; k++) {

@@ -35,6 +35,7 @@
 #include "tables.h"
 #include "wg_data.h"
 #include "wg_peers.h"
+#include "spsc.h"
 #include "wg_rpath.h"
 #include "worker.h"
 
@@ -459,7 +460,9 @@ static bool home_local4(void *arg, uint32_t addr_be)
 	return !memcmp(&addr_be, home, 4);
 }
 
-static void rig_up(struct rig *r)
+/* Worker id of nr, with the flow rings (NULL: none) between them. */
+static void rig_up_n(struct rig *r, unsigned id, unsigned nr,
+		     struct gk_spsc **rings)
 {
 	struct gk_fib_input in = {
 		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
@@ -497,12 +500,20 @@ static void rig_up(struct rig *r)
 	cfg.wg_events = r->ev;
 	cfg.wg_max_peers = 8;
 	cfg.wg_aead = GK_AEAD_OPENSSL;
-	cfg.wg_nr_workers = 1;
+	cfg.id = id;
+	cfg.wg_nr_workers = nr;
+	cfg.wg_rpath_rings = rings;
 	cfg.wg_port_id = 1;
 	cfg.wg_mtu = WGR_MTU;
 	assert_int_equal(gk_worker_init(&r->w, &cfg), 0);
 	assert_non_null(r->w.wg);
 	assert_non_null(r->w.wg->rpath);
+	assert_int_equal(r->w.wg->rpath->share, rings != NULL && nr > 1);
+}
+
+static void rig_up(struct rig *r)
+{
+	rig_up_n(r, 0, 1, NULL);
 }
 
 static void rig_down(struct rig *r)
@@ -612,6 +623,72 @@ static void t_worker_off(void **state)
 	rig_down(&r);
 }
 
+/*
+ * Two workers: worker 0 decrypts the door's packets (it owns the keypair),
+ * RSS gives the server's replies to worker 1. With the flow rings, worker
+ * 1 heard of the flows and seals the replies; without them it cannot
+ * know, and they leave by the default route.
+ */
+static void two_workers(bool rings_on)
+{
+	struct gk_spsc *ring[4] = { NULL };
+	struct rig a, b;
+	unsigned i;
+
+	for (i = 1; i < 3; i++) {
+		ring[i] = gk_spsc_create(sizeof(struct gk_wg_rpath_msg), 4);
+		assert_non_null(ring[i]);
+	}
+	rig_up_n(&a, 0, 2, rings_on ? ring : NULL);
+	rig_up_n(&b, 1, 2, rings_on ? ring : NULL);
+	rcu_register_thread();
+	atomic_store(&kpst->send_counter, 0);
+	gk_replay_init(&kpst->replay);
+	a.wg = snap(true, true, false, true);
+	b.wg = snap(true, true, false, true);
+
+	FEED(&a, 1, in_syn);
+	FEED(&a, 1, in_echo);
+	EXPECT(&a, 0, 0, lan_syn);
+	EXPECT(&a, 0, 1, lan_echo);
+	assert_int_equal(a.w.wg->rpath->cnt[GK_WG_RPATH_LEARNED], 2);
+	FEED(&b, 0, srv_synack);
+	FEED(&b, 0, srv_echo);
+	assert_int_equal(gk_mem_port_nr_captured(b.port[1]), 2);
+	if (rings_on) {
+		assert_int_equal(a.w.wg->rpath->cnt[GK_WG_RPATH_SHARED], 2);
+		assert_int_equal(b.w.wg->rpath->cnt[GK_WG_RPATH_SYNCED], 2);
+		assert_int_equal(b.w.wg->rpath->cnt[GK_WG_RPATH_HITS], 2);
+		EXPECT(&b, 1, 0, seal_synack);
+		EXPECT(&b, 1, 1, seal_echo);
+		/* the client again within a second: not told twice */
+		FEED(&a, 1, in_fin);
+		assert_int_equal(a.w.wg->rpath->cnt[GK_WG_RPATH_REFRESHED], 1);
+		/* ... but a FIN is news */
+		assert_int_equal(a.w.wg->rpath->cnt[GK_WG_RPATH_SHARED], 3);
+	} else {
+		assert_int_equal(b.w.wg->rpath->cnt[GK_WG_RPATH_HITS], 0);
+		EXPECT(&b, 1, 0, wan_synack);
+	}
+	rcu_unregister_thread();
+	rig_down(&a);
+	rig_down(&b);
+	for (i = 1; i < 3; i++)
+		gk_spsc_destroy(ring[i]);
+}
+
+static void t_two_workers(void **state)
+{
+	(void)state;
+	two_workers(true);
+}
+
+static void t_two_workers_no_rings(void **state)
+{
+	(void)state;
+	two_workers(false);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -637,6 +714,8 @@ int main(void)
 		cmocka_unit_test(t_flood),
 		cmocka_unit_test(t_worker_flow),
 		cmocka_unit_test(t_worker_off),
+		cmocka_unit_test(t_two_workers),
+		cmocka_unit_test(t_two_workers_no_rings),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -203,20 +203,19 @@ static inline void tcp_state(struct gk_wg_rpath *t, struct gk_wg_rpath_flow *f,
 	}
 }
 
-void gk_wg_rpath_learn(struct gk_wg_rpath *t, const struct gk_pkt *p,
-		       uint32_t peer, uint32_t peer_id, uint64_t now_ns)
+/*
+ * The flow of k: its slot, else a free or expired one, else the least
+ * recently used of the bucket (evicted, counted), set up for k. *fresh
+ * says a new flow starts there (a match past its timeout starts over).
+ */
+static struct gk_wg_rpath_flow *slot(struct gk_wg_rpath *t,
+				     const struct tuple *k, uint64_t now_ns,
+				     bool *fresh)
 {
-	struct gk_wg_rpath_flow *b, *f, *free_ = NULL, *old = NULL;
-	struct tuple k;
+	struct gk_wg_rpath_flow *b = bucket(t, k), *f, *free_ = NULL, *old = NULL;
 	size_t alen;
 	unsigned i;
 
-	t->cnt[GK_WG_RPATH_FOREIGN_SRC]++;
-	if (!tuple_of(p, false, &k)) {
-		t->cnt[GK_WG_RPATH_NOT_LEARNED]++;
-		return;
-	}
-	b = bucket(t, &k);
 	for (i = 0; i < GK_WG_RPATH_WAYS; i++) {
 		f = &b[i];
 		if (!f->used) {
@@ -224,22 +223,13 @@ void gk_wg_rpath_learn(struct gk_wg_rpath *t, const struct gk_pkt *p,
 				free_ = f;
 			continue;
 		}
-		if (same(f, &k)) {
-			if (expired(f, now_ns)) {
+		if (same(f, k)) {
+			*fresh = expired(f, now_ns);
+			if (*fresh) {
 				t->cnt[GK_WG_RPATH_EXPIRED]++;
-				t->cnt[GK_WG_RPATH_LEARNED]++;
 				f->closing = 0;
-			} else {
-				t->cnt[GK_WG_RPATH_REFRESHED]++;
 			}
-			if (f->peer_id != peer_id) {
-				t->cnt[GK_WG_RPATH_MOVED]++;
-				f->peer_id = peer_id;
-			}
-			f->peer = peer;
-			f->last_ns = now_ns;
-			tcp_state(t, f, k.tcp_flags);
-			return;
+			return f;
 		}
 		if (!free_ && expired(f, now_ns)) {
 			free_ = f;
@@ -254,21 +244,97 @@ void gk_wg_rpath_learn(struct gk_wg_rpath *t, const struct gk_pkt *p,
 	} else if (free_->used) {
 		t->cnt[GK_WG_RPATH_EXPIRED]++;
 	}
-	alen = k.family == 4 ? 4 : 16;
+	alen = k->family == 4 ? 4 : 16;
 	memset(free_, 0, sizeof(*free_));
 	free_->used = 1;
-	free_->family = k.family;
-	free_->proto = k.proto;
-	free_->bport = k.bport;
-	free_->cport = k.cport;
-	memcpy(free_->baddr, k.baddr, alen);
-	memcpy(free_->caddr, k.caddr, alen);
-	free_->peer = peer;
-	free_->peer_id = peer_id;
-	free_->last_ns = now_ns;
-	tcp_state(t, free_, k.tcp_flags);
-	t->cnt[GK_WG_RPATH_LEARNED]++;
+	free_->family = k->family;
+	free_->proto = k->proto;
+	free_->bport = k->bport;
+	free_->cport = k->cport;
+	memcpy(free_->baddr, k->baddr, alen);
+	memcpy(free_->caddr, k->caddr, alen);
+	free_->peer_id = UINT32_MAX;
 	t->live++;
+	*fresh = true;
+	return free_;
+}
+
+/* Queue f for the other workers (share). */
+static void tell(struct gk_wg_rpath *t, struct gk_wg_rpath_flow *f,
+		 uint64_t now_ns)
+{
+	struct gk_wg_rpath_msg *m;
+
+	f->sync = (uint32_t)(now_ns >> 30);
+	if (unlikely(t->nr_out == GK_WG_RPATH_OUTBOX)) {
+		t->cnt[GK_WG_RPATH_SHARE_FULL]++;
+		return;
+	}
+	m = &t->out[t->nr_out++];
+	memset(m, 0, sizeof(*m));
+	m->family = f->family;
+	m->proto = f->proto;
+	m->closing = f->closing;
+	m->bport = f->bport;
+	m->cport = f->cport;
+	m->peer = f->peer;
+	m->peer_id = f->peer_id;
+	memcpy(m->baddr, f->baddr, 16);
+	memcpy(m->caddr, f->caddr, 16);
+}
+
+void gk_wg_rpath_learn(struct gk_wg_rpath *t, const struct gk_pkt *p,
+		       uint32_t peer, uint32_t peer_id, uint64_t now_ns)
+{
+	struct gk_wg_rpath_flow *f;
+	struct tuple k;
+	bool fresh, news;
+	uint8_t closing;
+
+	t->cnt[GK_WG_RPATH_FOREIGN_SRC]++;
+	if (!tuple_of(p, false, &k)) {
+		t->cnt[GK_WG_RPATH_NOT_LEARNED]++;
+		return;
+	}
+	f = slot(t, &k, now_ns, &fresh);
+	news = fresh;
+	if (fresh) {
+		t->cnt[GK_WG_RPATH_LEARNED]++;
+	} else {
+		t->cnt[GK_WG_RPATH_REFRESHED]++;
+		if (f->peer_id != peer_id) {
+			t->cnt[GK_WG_RPATH_MOVED]++;
+			news = true;
+		}
+	}
+	f->peer = peer;
+	f->peer_id = peer_id;
+	f->last_ns = now_ns;
+	closing = f->closing;
+	tcp_state(t, f, k.tcp_flags);
+	if (t->share && (news || closing != f->closing ||
+			 f->sync != (uint32_t)(now_ns >> 30)))
+		tell(t, f, now_ns);
+}
+
+void gk_wg_rpath_apply(struct gk_wg_rpath *t, const struct gk_wg_rpath_msg *m,
+		       uint64_t now_ns)
+{
+	struct gk_wg_rpath_flow *f;
+	struct tuple k = {
+		.family = m->family, .proto = m->proto, .bport = m->bport,
+		.cport = m->cport, .baddr = m->baddr, .caddr = m->caddr,
+	};
+	bool fresh;
+
+	if (m->family != 4 && m->family != 6)
+		return;
+	t->cnt[GK_WG_RPATH_SYNCED]++;
+	f = slot(t, &k, now_ns, &fresh);
+	f->peer = m->peer;
+	f->peer_id = m->peer_id;
+	f->last_ns = now_ns;
+	f->closing = m->closing ? 1 : 0;
 }
 
 /* The flow's peer in s, by index, else by id (peers moved); or none. */

@@ -22,6 +22,15 @@
  * was seen expire after GK_WG_RPATH_TCP_FIN_NS, others after their idle
  * timeout. Fragments are neither learned nor matched (no ports).
  * No allocation after init.
+ *
+ * Several workers: the door's packets are decrypted by the keypair's
+ * owner, while RSS hands the server's replies to any worker. So with
+ * share set, the worker that learns a flow also tells every other worker
+ * (struct gk_wg_rpath_msg, queued in out[] for the worker to put on its
+ * rings): when the flow is new, moved or began closing, and at most once
+ * per GK_WG_RPATH_SYNC_NS while its client keeps sending. A reply is then
+ * found wherever it lands, with no packet handed over; the message is on
+ * the ring before the decrypted packet even leaves for the server.
  */
 #ifndef GK_WG_RPATH_H
 #define GK_WG_RPATH_H
@@ -50,7 +59,10 @@
 	X(EXPIRED,	"expired")	/* flows found past their timeout */ \
 	X(EVICTED,	"evicted")	/* live flows pushed out: bucket full */ \
 	X(MOVED,	"moved")	/* a flow's packets came from another peer */ \
-	X(STALE_PEER,	"stale_peer")	/* hit on a peer gone or no longer return_path = flow: forgotten */
+	X(STALE_PEER,	"stale_peer")	/* hit on a peer gone or no longer return_path = flow: forgotten */ \
+	X(SHARED,	"shared")	/* flows told to the other workers (per worker told) */ \
+	X(SHARE_FULL,	"share_dropped") /* not told: outbox or a ring full */ \
+	X(SYNCED,	"synced")	/* flows other workers told this one */
 
 enum gk_wg_rpath_cnt {
 #define GK_X(n, s) GK_WG_RPATH_##n,
@@ -66,10 +78,21 @@ struct gk_wg_rpath_flow {
 	uint16_t bport, cport;			/* host order */
 	uint32_t peer;				/* snapshot index */
 	uint32_t peer_id;			/* stable id */
-	uint32_t pad;
+	uint32_t sync;				/* share: now_ns >> 30 when told */
 	uint8_t baddr[16], caddr[16];		/* backend, client */
 	uint64_t last_ns;
 };
+
+/* A flow as the worker that learned it tells the others (48 bytes). */
+struct gk_wg_rpath_msg {
+	uint8_t family, proto, closing, pad;
+	uint16_t bport, cport;
+	uint32_t peer, peer_id;
+	uint8_t baddr[16], caddr[16];
+};
+
+#define GK_WG_RPATH_OUTBOX	64
+#define GK_WG_RPATH_SYNC_NS	(1ull << 30)	/* ~1.07 s */
 
 struct gk_wg_rpath {
 	struct gk_wg_rpath_flow *flows;
@@ -77,6 +100,10 @@ struct gk_wg_rpath {
 	uint32_t seed;
 	uint64_t live;			/* slots ever taken (0: skip lookups) */
 	uint64_t cnt[GK_WG_RPATH_CNT_MAX];
+	/* share: learns also go to out[0..nr_out) for the other workers */
+	bool share;
+	uint16_t nr_out;
+	struct gk_wg_rpath_msg out[GK_WG_RPATH_OUTBOX];
 };
 
 /* max_flows rounded up to a power-of-two number of buckets. 0 or -errno. */
@@ -95,6 +122,13 @@ static inline uint32_t gk_wg_rpath_slots(const struct gk_wg_rpath *t)
  */
 void gk_wg_rpath_learn(struct gk_wg_rpath *t, const struct gk_pkt *p,
 		       uint32_t peer, uint32_t peer_id, uint64_t now_ns);
+
+/*
+ * A flow another worker learned (its message m): taken in, or refreshed,
+ * as of now_ns (counted: synced, evicted).
+ */
+void gk_wg_rpath_apply(struct gk_wg_rpath *t, const struct gk_wg_rpath_msg *m,
+		       uint64_t now_ns);
 
 /*
  * A routed packet p: the peer index (in s) its flow came from when p is
