@@ -40,6 +40,8 @@
 #include "l4_icmp.h"
 #include "l4_icmp_fixtures.h"
 #include "l4_rig.h"
+#include "l4_snat.h"
+#include "pkthdr.h"
 #include "tables.h"
 #include "wg_data.h"
 #include "wg_peers.h"
@@ -123,6 +125,33 @@ static void run(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	hook(c, t, f->dir);
 }
 
+/* The case's verdict, bytes (scapy's) and counters, canaries intact. */
+static void judge(const struct gk_l4_ctx *c, const struct ix_pkt *f,
+		  const uint64_t *before)
+{
+	size_t k;
+
+	check_canary(&tp, f->what);
+	assert_int_equal(tp.p.len, f->in_len);
+	if (tp.p.verdict != f->verdict)
+		fail_msg("%s: verdict %u, want %u", f->what, tp.p.verdict,
+			 f->verdict);
+	if (f->verdict == GK_V_DROP) {
+		assert_int_equal(tp.p.drop_reason, GK_WK_DROP_L4);
+		assert_int_equal(wst.drops[GK_WK_DROP_L4], 1);
+	} else {
+		diff(f->what, tp.p.data, f->out ? f->out : f->in, f->in_len);
+		if (f->dir == IX_FWD)
+			assert_int_equal(tp.p.meta.class, GK_CLASS_TRANSIT);
+	}
+	for (k = 0; k < GK_L4_CNT_MAX; k++)
+		if (c->cnt[k] - before[k] != f->cnt[k])
+			fail_msg("%s: counter %s moved by %lu, want %lu",
+				 f->what, gk_l4_cnt_names[k],
+				 (unsigned long)(c->cnt[k] - before[k]),
+				 (unsigned long)f->cnt[k]);
+}
+
 static void test_fixtures(void **state)
 {
 	size_t i, k, n_in = 0, n_out = 0, n_drop = 0;
@@ -164,28 +193,8 @@ static void test_fixtures(void **state)
 		memcpy(before, c.cnt, sizeof(before));
 		wst.drops[GK_WK_DROP_L4] = 0;
 		run(&c, t, f);
-		check_canary(&tp, f->what);
-		assert_int_equal(tp.p.len, f->in_len);
-		if (tp.p.verdict != f->verdict)
-			fail_msg("%s: verdict %u, want %u", f->what,
-				 tp.p.verdict, f->verdict);
-		if (f->verdict == GK_V_DROP) {
-			assert_int_equal(tp.p.drop_reason, GK_WK_DROP_L4);
-			assert_int_equal(wst.drops[GK_WK_DROP_L4], 1);
-			n_drop++;
-		} else {
-			diff(f->what, tp.p.data, f->out ? f->out : f->in,
-			     f->in_len);
-			if (f->dir == IX_FWD)
-				assert_int_equal(tp.p.meta.class,
-						 GK_CLASS_TRANSIT);
-		}
-		for (k = 0; k < GK_L4_CNT_MAX; k++)
-			if (c.cnt[k] - before[k] != f->cnt[k])
-				fail_msg("%s: counter %s moved by %lu, want %lu",
-					 f->what, gk_l4_cnt_names[k],
-					 (unsigned long)(c.cnt[k] - before[k]),
-					 (unsigned long)f->cnt[k]);
+		judge(&c, f, before);
+		n_drop += f->verdict == GK_V_DROP;
 		/* no flow is made by an error */
 		if (f->dir == IX_FWD && f->setup < 0) {
 			for (k = 0; k < (size_t)c.nr_buckets * GK_L4_WAYS; k++)
@@ -241,6 +250,77 @@ static void test_cut_everywhere(void **state)
 		gk_l4_table_free(t);
 	}
 	assert_true(bad > 0);
+}
+
+/* client_ip = snat: one service, one backend, one pool address. */
+static struct gk_l4_table *snat_table(void)
+{
+	struct gk_l4_service *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	s->family = 4;
+	s->proto = 6;
+	s->port_lo = s->port_hi = 443;
+	assert_int_equal(inet_pton(AF_INET, IX_SN_VIP, s->addr), 1);
+	s->m = 7;
+	s->table = calloc(s->m, sizeof(*s->table));	/* all: backend 0 */
+	s->nr_be = 1;
+	s->be = calloc(1, sizeof(*s->be));
+	assert_non_null(s->table);
+	assert_non_null(s->be);
+	s->be[0].family = 4;
+	assert_int_equal(inet_pton(AF_INET, IX_SN_BE, s->be[0].addr), 1);
+	s->tcp_idle_ns = 300 * SEC;
+	s->tcp_fin_ns = 10 * SEC;
+	s->udp_idle_ns = 30 * SEC;
+	s->snat = 1;
+	s->snat_plo = IX_SN_PLO;
+	s->snat_phi = IX_SN_PHI;
+	s->snat_naddr = 1;
+	assert_int_equal(inet_pton(AF_INET, IX_SN_POOL, s->snat_lo), 1);
+	return gk_l4_table_new(s, 1);
+}
+
+static void test_snat(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(ix_snat); i++) {
+		const struct ix_pkt *f = &ix_snat[i];
+		struct gk_l4_table *t = snat_table();
+		uint64_t before[GK_L4_CNT_MAX];
+		struct gk_l4_ctx c;
+
+		assert_non_null(t);
+		assert_int_equal(gk_l4_ctx_init(&c, 1024, 1), 0);
+		assert_int_equal(gk_l4_snat_init(&c, t, 0, 1), 0);
+		c.stats = &wst;
+		c.now_ns = SEC;
+		if (f->setup >= 0) {
+			const struct ix_setup *su = &ix_setup[f->setup];
+			struct gk_pkt *p = &tp.p;
+			uint8_t pool[4];
+
+			load(&tp, su->in, su->in_len, &su->meta, GK_V_NONE);
+			gk_l4_fwd_burst(&c, t, &p, 1);
+			assert_int_equal(p->verdict, GK_V_NONE);
+			assert_int_equal(c.cnt[GK_L4_SNAT_NEW], 1);
+			/* the premise of the fixtures: the first pool port */
+			inet_pton(AF_INET, IX_SN_POOL, pool);
+			assert_memory_equal(p->data + p->meta.l3_off + 12, pool,
+					    4);
+			assert_int_equal(gk_rd16(p->data + p->meta.l4_off),
+					 IX_SN_PLO);
+			c.now_ns += SEC;
+		}
+		memcpy(before, c.cnt, sizeof(before));
+		wst.drops[GK_WK_DROP_L4] = 0;
+		run(&c, t, f);
+		judge(&c, f, before);
+		gk_l4_ctx_fini(&c);
+		gk_l4_table_free(t);
+	}
 }
 
 /* ---------------------------------------------------------- the worker */
@@ -478,6 +558,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_cut_everywhere),
+		cmocka_unit_test(test_snat),
 		cmocka_unit_test(test_worker),
 	};
 

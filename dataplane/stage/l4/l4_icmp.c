@@ -7,6 +7,7 @@
 
 #include "csum.h"
 #include "l4_icmp.h"
+#include "l4_snat.h"
 #include "pkthdr.h"
 
 #define P_ICMP		1
@@ -224,7 +225,16 @@ void gk_l4_icmp_fwd(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	s = &t->svc[svc];
 	f = gk_l4_flow_find(c, t, fwd_hash(&q), (uint32_t)svc, q.family,
 			    q.proto, caddr, cport, lport);
-	if (f && f->be < s->nr_be) {
+	if (s->snat) {
+		/* the backend knows the client as the flow's pool
+		 * address:port, which only the flow's worker knows */
+		if (!f || f->be >= s->nr_be || !f->snat_pidx ||
+		    f->snat_pidx > t->nr_pool) {
+			fail(c, p, GK_L4_ICMP_BAD);
+			return;
+		}
+		b = (int)f->be;
+	} else if (f && f->be < s->nr_be) {
 		b = (int)f->be;
 	} else {
 		/* the flow's worker is another (RSS), or it is gone */
@@ -237,14 +247,44 @@ void gk_l4_icmp_fwd(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	}
 	be = &s->be[b];
 	gk_l4_quote_set(&q, false, be->addr, be->port);
+	if (s->snat)
+		gk_l4_quote_set(&q, true, t->pool[f->snat_pidx - 1].addr,
+				f->snat_port);
 	outer_set(ip, v4, true, be->addr, q.icmp);
 	c->cnt[GK_L4_ICMP_IN]++;
 	/* routed on as any transit packet; no flow is made or refreshed */
 	p->meta.class = GK_CLASS_TRANSIT;
 }
 
-bool gk_l4_icmp_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
-		    struct gk_pkt *p)
+/*
+ * A snat flow's error the worker built: the quote is pool address:port ->
+ * backend, the error is addressed to the pool address. The flow (this
+ * worker sent the packet, so it holds the flow) gives the client back,
+ * for the quoted source and the outer destination, and the listen port
+ * for the quoted destination. false: no such flow.
+ */
+static bool snat_client(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+			uint32_t svc, const struct gk_l4_quote *q, uint8_t *ip,
+			bool v4)
+{
+	const struct gk_l4_service *s = &t->svc[svc];
+	struct gk_l4_flow *f;
+	int pidx;
+
+	pidx = gk_l4_snat_pool_of(s, q->ip + (v4 ? 12 : 8));
+	f = pidx < 0 ? NULL : gk_l4_snat_find(c, (uint32_t)pidx,
+					      gk_rd16(q->l4), q->proto);
+	if (!f || f->svc != svc)
+		return false;
+	gk_l4_quote_set(q, false, f->caddr, f->cport);
+	gk_l4_quote_set(q, true, s->addr, f->lport);
+	outer_set(ip, v4, true, f->caddr, q->icmp);
+	return true;
+}
+
+/* Toward a client; built: an error this worker made (gk_l4_err_burst). */
+static bool icmp_out(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+		     struct gk_pkt *p, bool built)
 {
 	const struct gk_l4_service *s;
 	const struct gk_l4_lkey *k;
@@ -260,7 +300,16 @@ bool gk_l4_icmp_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	if (!k)
 		return false;
 	s = &t->svc[k->svc];
-	gk_l4_quote_set(&q, true, s->addr, k->port ? s->port_lo : 0);
+	/*
+	 * snat: a routed error quotes a pool address:port whose flow may
+	 * live on another worker (its owner); those are left alone.
+	 */
+	if (s->snat) {
+		if (!built || !snat_client(c, t, k->svc, &q, ip, v4))
+			return false;
+	} else {
+		gk_l4_quote_set(&q, true, s->addr, k->port ? s->port_lo : 0);
+	}
 	/*
 	 * From the door: the client knows no other address of this flow,
 	 * and the sender (the backend, a router at home) is in private
@@ -269,6 +318,12 @@ bool gk_l4_icmp_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	outer_set(ip, v4, false, s->addr, q.icmp);
 	c->cnt[GK_L4_ICMP_OUT]++;
 	return true;
+}
+
+bool gk_l4_icmp_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+		    struct gk_pkt *p)
+{
+	return icmp_out(c, t, p, false);
 }
 
 void gk_l4_err_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
@@ -280,5 +335,5 @@ void gk_l4_err_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		return;
 	for (i = 0; i < n; i++)
 		if (pkts[i]->verdict == GK_V_TX)
-			gk_l4_icmp_rev(c, t, pkts[i]);
+			icmp_out(c, t, pkts[i], true);
 }

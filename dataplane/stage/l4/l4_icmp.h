@@ -17,6 +17,13 @@
  * outer source become the listen address:port: the client only knows the
  * door, and a host drops an error that quotes a connection it never had.
  *
+ * client_ip = snat: toward a backend, the quoted destination becomes the
+ * flow's pool address:port too, so only the worker holding the flow can
+ * translate (elsewhere: dropped, icmp_bad); toward a client, only the
+ * errors a worker built about the packets it sent itself (it holds their
+ * flows); routed ones quote a pool port of whichever worker owns it and
+ * are left alone.
+ *
  * Every rewrite is incremental (RFC 1624): the quoted IPv4 header
  * checksum, the quoted TCP/UDP checksum when its bytes are quoted, the
  * outer IPv4 header checksum and the ICMP checksum (for ICMPv6 over the
