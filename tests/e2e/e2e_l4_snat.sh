@@ -6,7 +6,10 @@
 # pool address 198.18.0.1 (a port from snat_ports) as the source, and its
 # wireguard-go routes that one address back into the tunnel. genkand runs
 # two workers: each hands out its own pool ports (even, odd), replies are
-# decrypted on the keypair's owner and handed to the port's owner. The
+# decrypted on the keypair's owner and handed to the port's owner. A second
+# service's pool is the door's own tunnel address (the host path's TUN,
+# [wireguard] Address): its replies never reach the door's kernel, while
+# the door's own connections to the backend still work. The
 # oracles are curl (sha256 of the body), nginx's access log, socat, and
 # the kernels' own counters.
 #
@@ -17,16 +20,18 @@
 # +------------------+     |    -> 198.18.8.2:8080, snat 198.18.0.1     |
 #  default via .1          |  [l4-service echo] 203.0.113.10:5300 udp   |
 #                          |    -> 198.18.8.2:5300, snat 198.18.0.1     |
+#                          |  [l4-service own] 203.0.113.10:81 tcp      |
+#                          |    -> 198.18.8.2:8081, snat 198.18.0.5     |
 #                          | inet 192.0.2.1/24, [wireguard] 51820,      |
-#                          | 2 workers                                  |
+#                          | Address 198.18.0.5 (TUN gkw<pid>), 2 wkrs  |
 #                          +--------------------------------------------+
 #                                               | WireGuard, 192.0.2.0/24
 #                          +--------------------------------------------+
 #                          | hm: home, wireguard-go "wgs<pid>"          |
 #                          | inet 192.0.2.2/24, no default route        |
 #                          | wgs 198.18.8.2/24; peer fd AllowedIPs      |
-#                          |   198.18.0.1/32, routed into wgs           |
-#                          | nginx 198.18.8.2:8080, socat udp :5300     |
+#                          |   198.18.0.1/32, 198.18.0.5/32, into wgs   |
+#                          | nginx 198.18.8.2:8080 and :8081, socat udp |
 #                          +--------------------------------------------+
 #
 # Checks: the home has no route to the client; curl gets 4 MiB with the
@@ -34,7 +39,10 @@
 # connections all answered, the pool ports of both workers (odd and even)
 # used, replies handed between workers; l4 flows shows each flow's snat
 # address:port; l4 show the pool and ports in use; UDP echo through snat;
-# no snat drops; the front door's kernel forwarded nothing.
+# with the door's own address as pool: curl's sha256, nginx logs that
+# address, and the door's own curl to the same backend port (an ephemeral
+# port, outside snat_ports) works alongside; no snat drops; the front
+# door's kernel forwarded nothing.
 #
 # Environment: GK_BUILD (meson build root), E2E_KEEP=1 keeps the run dir.
 
@@ -46,6 +54,8 @@ GKD=$GK_BUILD/ctl/genkand/genkand
 GKCTL=$GK_BUILD/ctl/genkanctl/genkanctl
 TAG=gksn-$$
 WGS=wgs$$
+TUN=gkw$$
+OWN=198.18.0.5
 WGIFS=$WGS
 PING_I=0.1 PING_W=3 WARM_TRIES=6
 VIP=203.0.113.10
@@ -94,10 +104,10 @@ home_up()
 	wggo hm "$WGS" || return 1
 	nx hm wg set "$WGS" private-key "$RUN/hm.key" listen-port 51820 \
 		peer "$FDPUB" endpoint 192.0.2.1:51820 persistent-keepalive 1 \
-		allowed-ips "$POOL/32" || return 1
+		allowed-ips "$POOL/32,$OWN/32" || return 1
 	a4 hm "$BE/24" "$WGS" || return 1
 	r hm link set "$WGS" up || return 1
-	r hm route add "$POOL/32" dev "$WGS"
+	r hm route add "$POOL/32" dev "$WGS" && r hm route add "$OWN/32" dev "$WGS"
 }
 
 servers_up()
@@ -115,6 +125,7 @@ http {
   uwsgi_temp_path $RUN; scgi_temp_path $RUN;
   server {
     listen $BE:8080;
+    listen $BE:8081;
     root $RUN/www;
     location = /who { default_type text/plain; return 200 "\$remote_addr \$remote_port\n"; }
   }
@@ -146,6 +157,8 @@ interface = inet
 PrivateKeyFile = $RUN/fd.key
 ListenPort = 51820
 port = inet
+Address = $OWN/32
+host_interface = $TUN
 
 [wireguard-peer home]
 PublicKey = $HMPUB
@@ -167,6 +180,15 @@ backend = $BE
 client_ip = snat
 snat_pool = $POOL
 snat_ports = 30000-30999
+
+[l4-service own]
+listen = $VIP:81
+proto = tcp
+backend = $BE:8081
+health = none
+client_ip = snat
+snat_pool = $OWN
+snat_ports = 61000-61999
 EOF
 }
 
@@ -196,6 +218,10 @@ expect "l4 show: web's pool and ports" \
 # ---------------------------------------------------------------- HTTP
 log "a transfer through snat"
 cget() { nx cl curl -sS --max-time "${CURL_MAX:-20}" "$@"; }
+who_ok() { cget --max-time 3 "http://$VIP/who" >/dev/null 2>&1; }
+# The first packets wait for the client's neighbour entry and the tunnel's
+# first data: one answered request before the timed checks.
+check "a first request answers" wait_for 15 who_ok
 big_ok() { [ "$(cget "http://$VIP/big" | sha256sum | cut -d' ' -f1)" = "$SHA" ]; }
 check "curl: 4 MiB with the right sha256" big_ok
 check "nginx saw the pool address, a port in snat_ports" \
@@ -252,11 +278,28 @@ port=$(head -1 <<<"$got" | cut -d: -f2)
 expect "... from a port of the echo service's snat_ports" \
 	"$([ "${port:-0}" -ge 30000 ] && [ "${port:-0}" -le 30999 ] && echo yes)" = yes
 
+# ---------------------------------------------------------------- own
+log "the door's own tunnel address as pool"
+: >"$RUN/access.log"
+own_ok() { [ "$(cget "http://$VIP:81/big" | sha256sum | cut -d' ' -f1)" = "$SHA" ]; }
+check "curl through the service whose pool is the door's address: sha256" own_ok
+check "nginx saw $OWN and a port in 61000-61999" \
+	awk -v p="$OWN" '$1 != p || $2 < 61000 || $2 > 61999 { bad = 1 } END { exit bad || !NR }' \
+	"$RUN/access.log"
+: >"$RUN/access.log"
+door_ok() { [ "$(nx fd curl -sS --max-time 20 "http://$BE:8081/big" | sha256sum | cut -d' ' -f1)" = "$SHA" ]; }
+check "the door's own curl to the same backend port (host path) works" door_ok
+check "... from $OWN, an ephemeral port outside snat_ports" \
+	awk -v p="$OWN" '$1 != p || ($2 >= 61000 && $2 <= 61999) { bad = 1 } END { exit bad || !NR }' \
+	"$RUN/access.log"
+check "genkand warned of no overlap with the ephemeral ports" \
+	bash -c '! grep -q "overlaps its ephemeral" "$1"' _ "$(gklog fd)"
+
 # ---------------------------------------------------------------- counters
 ctl fd -j l4 show >"$RUN/show.json" 2>&1
 c() { jq -r ".counters.$1" "$RUN/show.json"; }
 log "snat_new $(c snat_new), handed_over $(c handed_over), taken_over $(c taken_over), handoff_full $(c handoff_full), handoff_nobuf $(c handoff_nobuf)"
-expect "snat flows counted (>= 102)" "$(c snat_new)" -ge 102
+expect "snat flows counted (>= 103)" "$(c snat_new)" -ge 103
 expect "replies handed between workers" "$(c handed_over)" -gt 0
 expect "... and taken over as many" "$(c taken_over)" = "$(c handed_over)"
 expect "no snat reply without its flow" "$(c snat_no_flow)" = 0
