@@ -16,7 +16,11 @@
  * sealed to the door, byte for byte, though the default route points at
  * the ISP; a reply of no flow still goes to the ISP. Without it (the same
  * frames): the client's packets are dropped (allowedips) and the replies
- * go to the ISP, so the option is what makes it work.
+ * go to the ISP, so the option is what makes it work. Two workers: the one
+ * that decrypts tells the other, which seals the replies RSS gives it.
+ * Behind a MAP-E CE: the stage ahead of the CE takes a flow's reply out of
+ * the CE bucket (as TRANSIT, for the WireGuard tx hook) before NAPT44 and
+ * the encap could, and leaves the LAN's other packets there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +36,9 @@
 
 #include "backend_mem.h"
 #include "clock.h"
+#include "map_rule.h"
+#include "map_table.h"
+#include "stage.h"
 #include "tables.h"
 #include "wg_data.h"
 #include "wg_peers.h"
@@ -689,6 +696,101 @@ static void t_two_workers_no_rings(void **state)
 	two_workers(false);
 }
 
+extern const struct gk_stage gk_stage_wg_rpath;
+
+static void t_ce_prestage(void **state)
+{
+	struct gk_map_rule rule = { .ipv6_plen = 40, .ipv4_plen = 24,
+				    .ea_bits = 16, .psid_offset = 6 };
+	struct gk_map_table_cfg mc = {
+		.role = GK_MAPE_ROLE_CE, .rules = &rule, .nr_rules = 1, .bmr = 0,
+		.eup_len = 56, .v4_port_id = 0, .v6_port_id = 1,
+		.tunnel_mtu = 1460,
+	};
+	struct gk_pkt *sorted[GK_STAGE_LIST_MAX], *p0, *p1, *p2;
+	struct gk_wg_peers *slot = NULL, *plain;
+	struct gk_map_table *map;
+	struct gk_rx_burst *b;
+	struct gk_worker *w;
+	struct buf pk[3];
+	struct gk_wg_ctx c;
+	char err[128];
+
+	(void)state;
+	memcpy(rule.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+	memcpy(rule.ipv4_prefix, (uint8_t[]){ 203, 0, 113, 0 }, 4);
+	snprintf(rule.name, sizeof(rule.name), "ce");
+	gk_map_rule_normalize(&rule);
+	memcpy(mc.br_addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff,
+					[15] = 1 }, 16);
+	memcpy(mc.eup, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 0x12, 0x34 }, 7);
+	map = gk_map_table_build(&mc, err, sizeof(err));
+	if (!map)
+		fail_msg("map table: %s", err);
+	w = calloc(1, sizeof(*w));
+	b = calloc(1, sizeof(*b));
+	assert_non_null(w);
+	assert_non_null(b);
+	memset(&c, 0, sizeof(c));
+	c.rpath = malloc(sizeof(*c.rpath));
+	assert_non_null(c.rpath);
+	assert_int_equal(gk_wg_rpath_init(c.rpath, 64), 0);
+	w->wg = &c;
+	w->mape.map = map;
+	w->wgp = snap(true, true, false, false);
+	w->now_ns = SEC;
+	w->cfg.wg = &slot;
+	w->cfg.map = &map;
+	assert_true(gk_stage_wg_rpath.on(&w->cfg));
+	assert_int_equal(gk_stage_wg_rpath.classes, 1u << GK_CLASS_MAPE_CE);
+
+	/* the door brought a client's SYN: its flow is known */
+	gk_wg_rpath_learn(c.rpath, MK(&pk[0], ip_syn), 0, DOOR_ID, SEC);
+	/* from the LAN (v4 port 0): its reply, and a packet of no flow;
+	 * the reply's twin from the IPv6 side is no LAN packet */
+	p0 = REPLY(&pk[0], ip_syn);
+	p1 = variant(&pk[1], wgr_ip_syn, sizeof(wgr_ip_syn), 5, true);
+	p2 = REPLY(&pk[2], ip_syn);
+	p0->in_port = p1->in_port = 0;
+	p2->in_port = 1;
+	p0->meta.class = p1->meta.class = p2->meta.class = GK_CLASS_MAPE_CE;
+	b->l3 = sorted;
+	b->bkt[GK_CLASS_MAPE_CE][0] = p0;
+	b->bkt[GK_CLASS_MAPE_CE][1] = p1;
+	b->bkt[GK_CLASS_MAPE_CE][2] = p2;
+	b->n[GK_CLASS_MAPE_CE] = 3;
+	gk_stage_wg_rpath.rx(w, NULL, b);
+	assert_int_equal(b->nl3, 1);
+	assert_ptr_equal(sorted[0], p0);
+	assert_int_equal(p0->meta.class, GK_CLASS_TRANSIT);
+	assert_int_equal(p0->verdict, GK_V_NONE);
+	assert_int_equal(b->n[GK_CLASS_MAPE_CE], 2);
+	assert_ptr_equal(b->bkt[GK_CLASS_MAPE_CE][0], p1);
+	assert_ptr_equal(b->bkt[GK_CLASS_MAPE_CE][1], p2);
+	/* a peek: the tx hook counts the hit when it seals */
+	assert_int_equal(c.rpath->cnt[GK_WG_RPATH_HITS], 0);
+
+	/* no peer with return_path = flow: the reply stays for NAPT44 */
+	plain = snap(true, false, false, false);
+	gk_wg_peers_free((struct gk_wg_peers *)w->wgp);
+	w->wgp = plain;
+	p0->meta.class = GK_CLASS_MAPE_CE;
+	b->nl3 = 0;
+	b->bkt[GK_CLASS_MAPE_CE][0] = p0;
+	b->n[GK_CLASS_MAPE_CE] = 1;
+	gk_stage_wg_rpath.rx(w, NULL, b);
+	assert_int_equal(b->nl3, 0);
+	assert_int_equal(b->n[GK_CLASS_MAPE_CE], 1);
+	assert_int_equal(p0->meta.class, GK_CLASS_MAPE_CE);
+
+	gk_wg_peers_free(plain);
+	gk_wg_rpath_fini(c.rpath);
+	free(c.rpath);
+	free(b);
+	free(w);
+	gk_map_table_free(map);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -716,6 +818,7 @@ int main(void)
 		cmocka_unit_test(t_worker_off),
 		cmocka_unit_test(t_two_workers),
 		cmocka_unit_test(t_two_workers_no_rings),
+		cmocka_unit_test(t_ce_prestage),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
