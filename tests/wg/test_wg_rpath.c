@@ -184,6 +184,22 @@ static struct gk_pkt *variant(struct buf *b, const uint8_t *f, uint32_t len,
 	return p;
 }
 
+/* The per-client counters add up to the slots in use. */
+static void check_clients(const struct gk_wg_rpath *t)
+{
+	uint64_t sum = 0, used = 0;
+	uint32_t i;
+
+	for (i = 0; i < GK_WG_RPATH_CLIENTS; i++)
+		sum += t->clients[i];
+	for (i = 0; i < gk_wg_rpath_slots(t); i++) {
+		used += t->flows[i].used;
+		assert_int_equal(t->flows[i].used, !!t->tags[i / GK_WG_RPATH_WAYS]
+				 .tag[i % GK_WG_RPATH_WAYS]);
+	}
+	assert_int_equal(sum, used);
+}
+
 #define MK(b, name)		mk(b, wgr_##name, sizeof(wgr_##name))
 #define REPLY(b, name)		reply_of(b, wgr_##name, sizeof(wgr_##name))
 
@@ -227,6 +243,7 @@ static void t_learn_lookup(void **state)
 	gk_wg_rpath_learn(&t, MK(&b, ip_syn), 0, DOOR_ID, now);
 	assert_int_equal(t.cnt[GK_WG_RPATH_REFRESHED], 1);
 	assert_int_equal(t.cnt[GK_WG_RPATH_LEARNED], 3);
+	check_clients(&t);
 	gk_wg_rpath_fini(&t);
 	gk_wg_peers_free(s);
 }
@@ -260,6 +277,7 @@ static void t_not_learned(void **state)
 	assert_int_equal(t.cnt[GK_WG_RPATH_FOREIGN_SRC], 4);
 	assert_int_equal(t.cnt[GK_WG_RPATH_LEARNED], 0);
 	assert_int_equal(t.live, 0);
+	check_clients(&t);
 	gk_wg_rpath_fini(&t);
 	gk_wg_peers_free(s);
 }
@@ -296,6 +314,7 @@ static void t_timeouts(void **state)
 	gk_wg_rpath_learn(&t, MK(&b, ip_syn), 0, DOOR_ID, t0);
 	assert_int_equal(gk_wg_rpath_lookup(&t, s, REPLY(&b, ip_syn),
 			 t0 + GK_WG_RPATH_TCP_FIN_NS + 1, true), 0);
+	check_clients(&t);
 	gk_wg_rpath_fini(&t);
 	gk_wg_peers_free(s);
 }
@@ -331,6 +350,7 @@ static void t_evict_lru(void **state)
 					true), 22 * SEC, true), 0);
 	assert_int_equal(gk_wg_rpath_lookup(&t, s, variant(&b, wgr_ip_syn,
 			 sizeof(wgr_ip_syn), 100, true), 22 * SEC, true), 0);
+	check_clients(&t);
 	gk_wg_rpath_fini(&t);
 	gk_wg_peers_free(s);
 }
@@ -367,6 +387,7 @@ static void t_peer_changes(void **state)
 	gk_wg_rpath_learn(&t, MK(&b, ip_udp6), 0, DOOR_ID, SEC);
 	gk_wg_rpath_learn(&t, MK(&b, ip_udp6), 0, 7, SEC);
 	assert_int_equal(t.cnt[GK_WG_RPATH_MOVED], 1);
+	check_clients(&t);
 	gk_wg_rpath_fini(&t);
 	gk_wg_peers_free(s);
 	gk_wg_peers_free(moved);
@@ -410,6 +431,7 @@ static void t_flood(void **state)
 	l4[2] = (uint8_t)((n - 1) >> 16);
 	l4[3] = (uint8_t)((n - 1) >> 8);
 	assert_int_equal(gk_wg_rpath_lookup(&t, s, p, SEC + n, true), 0);
+	check_clients(&t);
 	gk_wg_rpath_fini(&t);
 	gk_wg_peers_free(s);
 }

@@ -30,8 +30,12 @@ int gk_wg_rpath_init(struct gk_wg_rpath *t, uint32_t max_flows)
 	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
 		t->seed = 0x9e3779b9u ^ (uint32_t)(uintptr_t)t;
 	t->flows = calloc((size_t)b * GK_WG_RPATH_WAYS, sizeof(*t->flows));
-	if (!t->flows)
+	t->tags = calloc(b, sizeof(*t->tags));
+	t->clients = calloc(GK_WG_RPATH_CLIENTS, sizeof(*t->clients));
+	if (!t->flows || !t->tags || !t->clients) {
+		gk_wg_rpath_fini(t);
 		return -ENOMEM;
+	}
 	t->nr_buckets = b;
 	return 0;
 }
@@ -39,7 +43,11 @@ int gk_wg_rpath_init(struct gk_wg_rpath *t, uint32_t max_flows)
 void gk_wg_rpath_fini(struct gk_wg_rpath *t)
 {
 	free(t->flows);
+	free(t->tags);
+	free(t->clients);
 	t->flows = NULL;
+	t->tags = NULL;
+	t->clients = NULL;
 	t->nr_buckets = 0;
 }
 
@@ -182,11 +190,45 @@ static inline bool expired(const struct gk_wg_rpath_flow *f, uint64_t now)
 	return now - f->last_ns > timeout(f);
 }
 
-static inline struct gk_wg_rpath_flow *bucket(struct gk_wg_rpath *t,
-					      const struct tuple *k)
+/* The client address's counter in t->clients. */
+static inline uint32_t *client(const struct gk_wg_rpath *t, uint8_t family,
+			       const uint8_t *a)
 {
-	return &t->flows[(size_t)(hash(t, k) & (t->nr_buckets - 1)) *
-			 GK_WG_RPATH_WAYS];
+	uint32_t x, y;
+
+	memcpy(&x, a, 4);
+	if (family == 6) {
+		memcpy(&y, a + 12, 4);
+		x ^= y;
+	}
+	x = (x ^ t->seed) * 0x9e3779b1u;
+	return &t->clients[x >> (32 - GK_WG_RPATH_CLIENTS_LOG2)];
+}
+
+/* Slot i of w leaves the table. */
+static inline void forget(struct gk_wg_rpath *t, struct gk_wg_rpath_flow *f,
+			  uint16_t *tag)
+{
+	(*client(t, f->family, f->caddr))--;
+	f->used = 0;
+	*tag = 0;
+}
+
+/* A flow's bucket (its slots, its tags) and its tag: never 0 (free). */
+struct where {
+	struct gk_wg_rpath_flow *f;
+	uint16_t *tag;
+	uint16_t tg;
+};
+
+static inline void bucket(const struct gk_wg_rpath *t, const struct tuple *k,
+			  struct where *w)
+{
+	uint32_t h = hash(t, k), b = h & (t->nr_buckets - 1);
+
+	w->f = &t->flows[(size_t)b * GK_WG_RPATH_WAYS];
+	w->tag = t->tags[b].tag;
+	w->tg = (uint16_t)(h >> 16) | 1;
 }
 
 /* FIN or RST: the short timeout; a new SYN on a closing tuple: a new flow. */
@@ -212,18 +254,21 @@ static struct gk_wg_rpath_flow *slot(struct gk_wg_rpath *t,
 				     const struct tuple *k, uint64_t now_ns,
 				     bool *fresh)
 {
-	struct gk_wg_rpath_flow *b = bucket(t, k), *f, *free_ = NULL, *old = NULL;
+	struct gk_wg_rpath_flow *f;
+	int free_ = -1, old = -1;
+	struct where w;
 	size_t alen;
 	unsigned i;
 
+	bucket(t, k, &w);
 	for (i = 0; i < GK_WG_RPATH_WAYS; i++) {
-		f = &b[i];
-		if (!f->used) {
-			if (!free_)
-				free_ = f;
+		f = &w.f[i];
+		if (!w.tag[i]) {
+			if (free_ < 0)
+				free_ = (int)i;
 			continue;
 		}
-		if (same(f, k)) {
+		if (w.tag[i] == w.tg && same(f, k)) {
 			*fresh = expired(f, now_ns);
 			if (*fresh) {
 				t->cnt[GK_WG_RPATH_EXPIRED]++;
@@ -231,32 +276,37 @@ static struct gk_wg_rpath_flow *slot(struct gk_wg_rpath *t,
 			}
 			return f;
 		}
-		if (!free_ && expired(f, now_ns)) {
-			free_ = f;
+		if (free_ < 0 && expired(f, now_ns)) {
+			free_ = (int)i;
 			continue;
 		}
-		if (!old || f->last_ns < old->last_ns)
-			old = f;
+		if (old < 0 || f->last_ns < w.f[old].last_ns)
+			old = (int)i;
 	}
-	if (!free_) {
+	if (free_ < 0) {
 		free_ = old;
 		t->cnt[GK_WG_RPATH_EVICTED]++;
-	} else if (free_->used) {
+	} else if (w.tag[free_]) {
 		t->cnt[GK_WG_RPATH_EXPIRED]++;
 	}
+	f = &w.f[free_];
+	if (w.tag[free_])
+		forget(t, f, &w.tag[free_]);
+	w.tag[free_] = w.tg;
+	(*client(t, k->family, k->caddr))++;
 	alen = k->family == 4 ? 4 : 16;
-	memset(free_, 0, sizeof(*free_));
-	free_->used = 1;
-	free_->family = k->family;
-	free_->proto = k->proto;
-	free_->bport = k->bport;
-	free_->cport = k->cport;
-	memcpy(free_->baddr, k->baddr, alen);
-	memcpy(free_->caddr, k->caddr, alen);
-	free_->peer_id = UINT32_MAX;
+	memset(f, 0, sizeof(*f));
+	f->used = 1;
+	f->family = k->family;
+	f->proto = k->proto;
+	f->bport = k->bport;
+	f->cport = k->cport;
+	memcpy(f->baddr, k->baddr, alen);
+	memcpy(f->caddr, k->caddr, alen);
+	f->peer_id = UINT32_MAX;
 	t->live++;
 	*fresh = true;
-	return free_;
+	return f;
 }
 
 /* Queue f for the other workers (share). */
@@ -355,26 +405,31 @@ static uint32_t peer_of(struct gk_wg_rpath_flow *f, const struct gk_wg_peers *s)
 uint32_t gk_wg_rpath_lookup(struct gk_wg_rpath *t, const struct gk_wg_peers *s,
 			    const struct gk_pkt *p, uint64_t now_ns, bool touch)
 {
-	struct gk_wg_rpath_flow *b, *f;
+	struct gk_wg_rpath_flow *f;
+	struct where w;
 	struct tuple k;
 	uint32_t peer;
 	unsigned i;
 
-	if (!t->live || !tuple_of(p, true, &k))
+	if (!t->live || !tuple_of(p, true, &k) ||
+	    !*client(t, k.family, k.caddr))
 		return GK_WG_NO_PEER;
-	b = bucket(t, &k);
+	/* One cache line of tags decides the other misses. */
+	bucket(t, &k, &w);
 	for (i = 0; i < GK_WG_RPATH_WAYS; i++) {
-		f = &b[i];
-		if (!f->used || !same(f, &k))
+		if (w.tag[i] != w.tg)
+			continue;
+		f = &w.f[i];
+		if (!same(f, &k))
 			continue;
 		if (expired(f, now_ns)) {
-			f->used = 0;
+			forget(t, f, &w.tag[i]);
 			t->cnt[GK_WG_RPATH_EXPIRED]++;
 			return GK_WG_NO_PEER;
 		}
 		peer = peer_of(f, s);
 		if (peer == GK_WG_NO_PEER) {
-			f->used = 0;
+			forget(t, f, &w.tag[i]);
 			t->cnt[GK_WG_RPATH_STALE_PEER]++;
 			return GK_WG_NO_PEER;
 		}

@@ -17,7 +17,11 @@
  * identifier (both "ports"). The value is the peer (snapshot index and
  * stable id, checked on every hit) and the last time a packet of the flow
  * went either way. A hash of GK_WG_RPATH_WAYS-slot buckets, seeded at
- * init: a new flow takes a free or expired slot of its bucket, else the
+ * init, with 16 bits of each slot's hash in a tag array beside them, so a
+ * miss (every routed packet no AllowedIPs covers) reads one cache line of
+ * tags, not the bucket's eight slots; before that, a counter of live flows
+ * per hash of the client address turns away most packets, which go to no
+ * client at all. A new flow takes a free or expired slot of its bucket, else the
  * least recently used one (evicted, counted). TCP flows whose FIN or RST
  * was seen expire after GK_WG_RPATH_TCP_FIN_NS, others after their idle
  * timeout. Fragments are neither learned nor matched (no ports).
@@ -43,6 +47,8 @@
 
 #define GK_WG_RPATH_WAYS	8
 #define GK_WG_RPATH_FLOWS	65536	/* per worker, the default */
+#define GK_WG_RPATH_CLIENTS_LOG2	12
+#define GK_WG_RPATH_CLIENTS	(1u << GK_WG_RPATH_CLIENTS_LOG2)
 /* Idle timeouts: RFC 5382 REQ-5 (TCP), RFC 4787 REQ-5 (UDP), ICMP echo. */
 #define GK_WG_RPATH_TCP_NS	(7440ull * 1000000000ull)
 #define GK_WG_RPATH_TCP_FIN_NS	(10ull * 1000000000ull)
@@ -94,8 +100,17 @@ struct gk_wg_rpath_msg {
 #define GK_WG_RPATH_OUTBOX	64
 #define GK_WG_RPATH_SYNC_NS	(1ull << 30)	/* ~1.07 s */
 
+/* A bucket's tags, 4 buckets per cache line: 0 free, else hash bits | 1. */
+struct gk_wg_rpath_tags {
+	uint16_t tag[GK_WG_RPATH_WAYS];
+};
+
 struct gk_wg_rpath {
 	struct gk_wg_rpath_flow *flows;
+	struct gk_wg_rpath_tags *tags;	/* [nr_buckets] */
+	/* live flows per client address hash: most routed packets go to
+	 * no client of a flow, and one counter says so */
+	uint32_t *clients;		/* [GK_WG_RPATH_CLIENTS] */
 	uint32_t nr_buckets;		/* power of two */
 	uint32_t seed;
 	uint64_t live;			/* slots ever taken (0: skip lookups) */
