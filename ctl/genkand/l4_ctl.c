@@ -80,6 +80,7 @@ static struct gk_l4_table *build(struct gk_daemon *d, char *err,
 {
 	const struct gk_config_l4 *l4 = d->cfg.l4;
 	struct gk_l4_service *svc;
+	struct gk_l4_table *t;
 	uint32_t i, j;
 	int ret;
 
@@ -141,7 +142,15 @@ static struct gk_l4_table *build(struct gk_daemon *d, char *err,
 			return NULL;
 		}
 	}
-	return gk_l4_table_new(svc, l4->nr_services);
+	t = gk_l4_table_new(svc, l4->nr_services);
+	/* the host path's addresses: replies to the door itself stay as sent */
+	for (i = 0; t && d->cfg.wg && i < d->cfg.wg->nr_addrs &&
+	     t->nr_host < GK_L4_MAX_HOST; i++) {
+		t->host[t->nr_host].family = fam(d->cfg.wg->addrs[i].family);
+		memcpy(t->host[t->nr_host].addr, d->cfg.wg->addrs[i].addr, 16);
+		t->nr_host++;
+	}
+	return t;
 
 nomem_svc:
 	for (j = 0; j <= i; j++) {

@@ -243,6 +243,59 @@ static void test_fixtures_burst(void **state)
 	gk_l4_table_free(t);
 }
 
+/*
+ * A backend's packet to one of the door's host path addresses (a health
+ * check's reply, an operator's curl on the door) keeps its source: every
+ * rewritten reply fixture, sent to the door instead of its client, comes
+ * out byte for byte as it went in and counts to_host; the same packet to
+ * its client is rewritten as scapy says.
+ */
+static void test_to_host(void **state)
+{
+	struct gk_l4_table *t = rig_table(NULL, 0);
+	struct gk_l4_ctx c;
+	size_t i, n = 0;
+
+	assert_non_null(t);
+	ctx_up(&c, 1024);
+	for (i = 0; i < ARRAY_SIZE(fx_pkts); i++) {
+		const struct fx_pkt *f = &fx_pkts[i];
+		struct gk_pkt *p = &tps[0].p;
+		bool v4 = f->meta.flags & GK_META_F_IPV4;
+		uint64_t th, rv;
+
+		if (f->dir != FX_REV || f->verdict != GK_V_NONE || !f->out ||
+		    !memcmp(f->in, f->out, f->in_len) ||
+		    f->meta.l4_proto == 1 || f->meta.l4_proto == 58)
+			continue;
+		/* the reply's destination is the door's own address */
+		t->nr_host = 1;
+		t->host[0].family = v4 ? 4 : 6;
+		memset(t->host[0].addr, 0, 16);
+		memcpy(t->host[0].addr, f->in + f->meta.l3_off + (v4 ? 16 : 24),
+		       v4 ? 4 : 16);
+		load(&tps[0], f);
+		th = c.cnt[GK_L4_TO_HOST];
+		rv = c.cnt[GK_L4_REVERSE];
+		gk_l4_rev_burst(&c, t, &p, 1);
+		if (memcmp(tps[0].p.data, f->in, f->in_len))
+			fail_msg("%s: rewritten, though addressed to the door", f->what);
+		assert_int_equal(c.cnt[GK_L4_TO_HOST] - th, 1);
+		assert_int_equal(c.cnt[GK_L4_REVERSE] - rv, 0);
+		/* another host address: the client's reply is rewritten */
+		t->host[0].addr[v4 ? 3 : 15] ^= 1;
+		load(&tps[0], f);
+		gk_l4_rev_burst(&c, t, &p, 1);
+		check_pkt(&tps[0], f);
+		n++;
+	}
+	assert_true(n >= 4);
+	print_message("%zu replies left alone to the door, rewritten to clients\n", n);
+	t->nr_host = 0;
+	gk_l4_ctx_fini(&c);
+	gk_l4_table_free(t);
+}
+
 /* Nothing published yet: every forward packet drops, replies pass. */
 static void test_no_table(void **state)
 {
@@ -820,6 +873,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_fixtures_burst),
+		cmocka_unit_test(test_to_host),
 		cmocka_unit_test(test_no_table),
 		cmocka_unit_test(test_tables_match_model),
 		cmocka_unit_test(test_pick_model),

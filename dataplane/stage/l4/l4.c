@@ -634,6 +634,16 @@ static void snat_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	c->cnt[GK_L4_REVERSE]++;
 }
 
+/* Is the packet addressed to one of the door's own host path addresses? */
+static bool to_host(const struct gk_l4_table *t, const uint8_t *ip, bool v4)
+{
+	for (uint32_t i = 0; i < t->nr_host; i++)
+		if (t->host[i].family == (v4 ? 4 : 6) &&
+		    !memcmp(t->host[i].addr, v4 ? ip + 16 : ip + 24, v4 ? 4 : 16))
+			return true;
+	return false;
+}
+
 void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		     struct gk_pkt **pkts, uint16_t n)
 {
@@ -683,6 +693,10 @@ void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		s = &t->svc[k->svc];
 		if (!k->port && (sport < s->port_lo || sport > s->port_hi))
 			continue;
+		if (unlikely(t->nr_host) && to_host(t, ip, v4)) {
+			c->cnt[GK_L4_TO_HOST]++;
+			continue;
+		}
 		if (s->snat) {
 			snat_rev(c, t, s, k->svc, p, ip, l4, v4);
 			continue;

@@ -78,6 +78,8 @@ struct gk_l4_lkey {
 	uint32_t svc, be;	/* be: for backend keys */
 };
 
+#define GK_L4_MAX_HOST	16	/* host path addresses (config_wg.h) */
+
 struct gk_l4_table {
 	uint32_t nr_svc;
 	struct gk_l4_service *svc;
@@ -95,6 +97,14 @@ struct gk_l4_table {
 	uint32_t listen_mask, rev_mask;
 	uint32_t nr_pool;
 	struct gk_l4_pool_addr *pool;	/* snat pool addresses, distinct */
+	/*
+	 * The door's own addresses on its host path ([wireguard] Address):
+	 * a backend's packet to one of them answers the host (a health
+	 * check, an operator's curl), not a client, and keeps its source.
+	 * Set by genkand after gk_l4_table_new.
+	 */
+	uint32_t nr_host;
+	struct { uint8_t family, addr[16]; } host[GK_L4_MAX_HOST];
 	struct rcu_head rcu;
 };
 
@@ -147,7 +157,8 @@ const struct gk_l4_lkey *gk_l4_find_backend(const struct gk_l4_table *t,
 	X(HANDED_OVER,	"handed_over")	/* snat replies sent to the port's owner */ \
 	X(TAKEN_OVER,	"taken_over")	/* snat replies other workers sent us */ \
 	X(HANDOFF_FULL,	"handoff_full")	/* drop: owner's ring full, frame too big */ \
-	X(HANDOFF_NOBUF, "handoff_nobuf") /* drop: no buffer for a taken-over reply */
+	X(HANDOFF_NOBUF, "handoff_nobuf") /* drop: no buffer for a taken-over reply */ \
+	X(TO_HOST,	"to_host")	/* a backend's packet to the door itself: left alone */
 
 enum gk_l4_cnt {
 #define GK_X(n, s) GK_L4_##n,
