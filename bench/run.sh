@@ -11,6 +11,10 @@
 #     interleaved repetitions of 5 s (median, min..max)
 #  5. WireGuard end to end: wireguard-go and genkan gateways, same run,
 #     interleaved repetitions (median, min..max)
+#  6. the front door against the stacks it replaces (issue #12): genkan,
+#     nginx stream + wireguard-go, HAProxy + wireguard-go, nftables DNAT +
+#     wireguard-go, interleaved rounds; wrk and iperf3 through the door, its
+#     CPU per GB and per 10k connections; a JSON and a PNG (paths printed)
 # Every bench runs; the exit status is 1 if any of them failed (a setup
 # error, a generator that sent nothing, a genkan mode that did not forward).
 set -uo pipefail
@@ -42,6 +46,9 @@ bench veth env GK_BUILD="$build" bash "$here/veth_bench.sh" --seconds 5 --reps 3
 echo
 echo "== bench 5: WireGuard end to end, genkan vs wireguard-go (issue #5)"
 bench wg_e2e env GK_BUILD="$build" bash "$here/wg_bench.sh"
+echo
+echo "== bench 6: the front door vs nginx/HAProxy/nftables + wireguard-go (issue #12)"
+bench frontdoor env GK_BUILD="$build" bash "$here/frontdoor_bench.sh"
 
 if [ ${#failed[@]} -gt 0 ]; then
 	echo

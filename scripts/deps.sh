@@ -17,6 +17,8 @@ PKGS=(
 	dpdk-dev
 	wireguard-tools wireguard-go	# WireGuard interop oracle (issue #5)
 	nginx-light socat openssl	# front door e2e: real HTTPS and UDP servers (issue #11)
+	# front door bench (issue #12): load, the stacks it replaces, the chart
+	wrk haproxy libnginx-mod-stream nftables gnuplot-nox
 )
 
 missing=()
