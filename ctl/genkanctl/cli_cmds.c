@@ -1081,6 +1081,9 @@ static int cmd_wg_show(struct gk_cli *cli, int argc, char **argv)
 			json_integer_value(json_object_get(p, "transfer_tx")));
 		if (ka)
 			fprintf(cli->out, "  persistent keepalive: every %lld seconds\n", ka);
+		x = json_object_get(p, "return_path");
+		if (json_is_string(x) && !strcmp(json_string_value(x), "flow"))
+			fprintf(cli->out, "  return path: flow\n");
 	}
 	json_decref(r);
 	return GK_CLI_EXIT_OK;

@@ -196,6 +196,8 @@ gws_start "worker running"
 check "the tunnel is up (a handshake between the gateways)" wait_for 20 hs_done
 expect "wg show: the door's return_path is flow" \
 	"$(ctl hm -j wg show | jq -r '.peers[0].return_path')" = flow
+wg_says_flow() { ctl hm wg show | grep -q '^  return path: flow$'; }
+check "... and genkanctl wg show says so" wg_says_flow
 
 cap_start isp isp eth0 "icmp or tcp" || fail "tcpdump at the ISP"
 
@@ -240,6 +242,8 @@ check "genkand hm starts again" gk_ready hm
 check "the tunnel is up again" wait_for 20 hs_done
 expect "wg show: the door's return_path is allowed-ips" \
 	"$(ctl hm -j wg show | jq -r '.peers[0].return_path')" = allowed-ips
+wg_says_none() { ctl hm wg show | grep -q '^peer: ' && ! wg_says_flow; }
+check "... and genkanctl wg show names none" wg_says_none
 CURL_MAX=5
 out=$(ccurl "http://$VIP/big" 2>&1 >/dev/null)
 expect "curl fails without return_path" "$?" != 0
