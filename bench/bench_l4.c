@@ -22,6 +22,13 @@
  *  - 1M active flows: --active flows pinned, then packets for them in
  *    random order (stage) or in frame order (worker), table of 2M slots.
  *
+ * --snat: every service client_ip = snat from one pool of 256 addresses
+ * (198.18.200.0-255, ports 1024-65535, one worker's), so each new flow
+ * also takes a pool port and each packet rewrites both ends; the replies
+ * come from each flow's backend to its pool address:port (the order the
+ * allocator hands them out, docs/l4.md), after the established flows were
+ * pinned on the same worker.
+ *
  * Goals of the issue: >= 10 Mpps/core established through the worker,
  * >= 2M new flows/s. Prints figures, asserts nothing about speed; exits 1
  * on a setup error or when a mode forwards less than it should.
@@ -44,6 +51,7 @@
 #include "clock.h"
 #include "fib.h"
 #include "l4.h"
+#include "l4_snat.h"
 #include "maglev.h"
 #include "tables.h"
 #include "worker.h"
@@ -64,6 +72,7 @@ struct opts {
 	unsigned int active;	/* the big table's flows */
 	unsigned int services;
 	int mode;		/* enum mode; M_MAX: all */
+	bool snat;		/* client_ip = snat */
 };
 
 enum mode {
@@ -140,6 +149,10 @@ static const uint8_t port_mac[2][6] = {
 	{ 0x02, 0, 0, 0, 0, 0x0a }, { 0x02, 0, 0, 0, 0, 0x0b },
 };
 static const uint8_t listen4[4] = { 203, 0, 113, 80 };
+static const uint8_t pool4[4] = { 198, 18, 200, 0 };	/* --snat: 256 of them */
+#define POOL_ADDRS	256
+#define POOL_PLO	1024
+#define POOL_PORTS	(65535 - POOL_PLO + 1)
 
 /* Client i: 100.64.0.0/10 address, then the port (unique below 2^22 x 64k). */
 static void client(uint32_t i, uint8_t a[4], uint16_t *port)
@@ -213,6 +226,13 @@ static struct gk_l4_table *build_l4(const struct opts *o, uint32_t *nr_be)
 		s->tcp_idle_ns = 300ull * 1000000000;
 		s->tcp_fin_ns = 10ull * 1000000000;
 		s->udp_idle_ns = 30ull * 1000000000;
+		if (o->snat) {
+			s->snat = 1;
+			s->snat_plo = POOL_PLO;
+			s->snat_phi = 65535;
+			s->snat_naddr = POOL_ADDRS;
+			memcpy(s->snat_lo, pool4, 4);
+		}
 		s->nr_be = NR_BE;
 		s->be = calloc(NR_BE, sizeof(*s->be));
 		s->table = calloc(s->m, sizeof(*s->table));
@@ -326,8 +346,12 @@ static int fill(struct gk_port *p, uint32_t first, uint32_t n, bool to_backend)
 	return 0;
 }
 
-/* Replies: backend j of the service to the established clients. */
-static int fill_rev(struct gk_port *p, uint32_t n)
+/*
+ * Replies: backend j of the service to the established clients; with
+ * snat, flow i's backend to the pool address:port it got (the i-th).
+ */
+static int fill_rev(struct gk_port *p, const struct gk_l4_table *t,
+		    uint32_t n, bool snat)
 {
 	uint8_t f[FRAME], a[4], b[4];
 	uint16_t sp;
@@ -337,6 +361,16 @@ static int fill_rev(struct gk_port *p, uint32_t n)
 	for (i = 0; i < n; i++) {
 		client(i, a, &sp);
 		backend(i % NR_BE, b);
+		if (snat) {
+			int k = gk_l4_pick(&t->svc[0], a, sp, LPORT);
+
+			if (k < 0)
+				return -EINVAL;
+			memcpy(b, t->svc[0].be[k].addr, 4);
+			memcpy(a, pool4, 4);
+			a[3] = (uint8_t)(i / POOL_PORTS);
+			sp = (uint16_t)(POOL_PLO + i % POOL_PORTS);
+		}
 		mk_tcp(f, b, LPORT, a, sp, true);
 		ret = gk_mem_port_add_frame(p, f, FRAME);
 		if (ret)
@@ -389,7 +423,7 @@ static int bed_up(struct bed *b, const struct opts *o)
 	if (!ret)
 		ret = fill(b->act, 1u << 25, o->active, false);
 	if (!ret)
-		ret = fill_rev(b->rev, o->flows);
+		ret = fill_rev(b->rev, b->l4, o->flows, o->snat);
 	if (ret)
 		goto err;
 	return 0;
@@ -407,7 +441,8 @@ err:
  */
 static int run_worker(struct bed *b, struct gk_port *rx0, struct gk_port *rx1,
 		      struct gk_port *src, bool l4, uint32_t max_flows,
-		      uint64_t warm, uint64_t packets, struct result *r)
+		      struct gk_port *warm_src, uint64_t warm, uint64_t packets,
+		      struct result *r)
 {
 	static struct gk_worker w;
 	struct gk_worker_cfg cfg = { .cpu = -1 };
@@ -428,7 +463,7 @@ static int run_worker(struct bed *b, struct gk_port *rx0, struct gk_port *rx1,
 		return ret;
 	/* the other port has no frames; src's pin the flows first */
 	if (warm) {
-		gk_mem_port_set_loop(src, warm);
+		gk_mem_port_set_loop(warm_src ? warm_src : src, warm);
 		while (gk_worker_poll(&w))
 			;
 	}
@@ -537,8 +572,12 @@ static int run_stage(struct bed *b, const struct opts *o, enum mode m,
 			   ROOM_FLOWS : o->slow;
 	int ret = gk_l4_ctx_init(&c, max, b->nr_be);
 
-	if (ret)
+	if (!ret)
+		ret = gk_l4_snat_init(&c, b->l4, 0, 1);
+	if (ret) {
+		gk_l4_ctx_fini(&c);
 		return ret;
+	}
 	c.stats = &stats;
 	c.now_ns = 1000000000ull;
 	/* a worker's table is in use long before: no first-touch faults */
@@ -581,22 +620,27 @@ static int run_mode(struct bed *b, const struct opts *o, enum mode m,
 	switch (m) {
 	case M_WORKER_EST:
 		return run_worker(b, b->est, b->back, b->est, true,
-				  EST_MAX_FLOWS, o->flows, o->packets, r);
+				  EST_MAX_FLOWS, NULL, o->flows, o->packets, r);
 	case M_WORKER_L3:
-		return run_worker(b, b->plain, b->back, b->plain, false, 0, 0,
-				  o->packets, r);
+		return run_worker(b, b->plain, b->back, b->plain, false, 0, NULL,
+				  0, o->packets, r);
 	case M_WORKER_L3_L4:
 		return run_worker(b, b->plain, b->back, b->plain, true,
-				  EST_MAX_FLOWS, 0, o->packets, r);
+				  EST_MAX_FLOWS, NULL, 0, o->packets, r);
 	case M_WORKER_REV:
+		/* snat: replies need their flows, pinned first */
+		if (o->snat)
+			return run_worker(b, b->est, b->rev, b->rev, true,
+					  EST_MAX_FLOWS, b->est, o->flows,
+					  o->packets, r);
 		return run_worker(b, b->idle0, b->rev, b->rev, true,
-				  EST_MAX_FLOWS, 0, o->packets, r);
+				  EST_MAX_FLOWS, NULL, 0, o->packets, r);
 	case M_WORKER_NEW:
 		return run_worker(b, b->newf, b->back, b->newf, true,
-				  NEW_MAX_FLOWS, 4 * NEW_MAX_FLOWS, o->slow, r);
+				  NEW_MAX_FLOWS, NULL, 4 * NEW_MAX_FLOWS, o->slow, r);
 	case M_WORKER_ACTIVE:
 		return run_worker(b, b->act, b->back, b->act, true,
-				  2 * o->active, o->active, o->slow, r);
+				  2 * o->active, NULL, o->active, o->slow, r);
 	default:
 		return run_stage(b, o, m, tsc, r);
 	}
@@ -683,8 +727,9 @@ static int run(const struct opts *o, double tsc)
 	}
 	printf("front door (stage/l4, issue #11), memory backend: IPv4/TCP, "
 	       "%u-byte frames, %u services (8 backends each, M = %u), %u "
-	       "established flows, %u active flows, %u runs\n", FRAME,
-	       o->services, GK_MAGLEV_M_DEFAULT, o->flows, o->active, o->runs);
+	       "established flows, %u active flows, %u runs%s\n", FRAME,
+	       o->services, GK_MAGLEV_M_DEFAULT, o->flows, o->active, o->runs,
+	       o->snat ? ", client_ip = snat (pool 198.18.200.0-255)" : "");
 	for (i = 0; i < o->runs && !ret; i++) {
 		for (m = 0; m < M_MAX && !ret; m++) {
 			if (!wanted(o, m))
@@ -744,7 +789,7 @@ static int run(const struct opts *o, double tsc)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [--packets N] [--slow-packets N] [--runs N] "
-		"[--flows N] [--active N] [--services N] [--cpu N] [--mode ",
+		"[--flows N] [--active N] [--services N] [--cpu N] [--snat] [--mode ",
 		prog);
 	for (unsigned int m = 0; m < M_MAX; m++)
 		fprintf(stderr, "%s%s", m ? "|" : "", mode_name[m]);
@@ -762,6 +807,7 @@ int main(int argc, char **argv)
 		{ "services", required_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "snat", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -772,7 +818,7 @@ int main(int argc, char **argv)
 	double tsc;
 	int c, ret, cpu = -1;
 
-	while ((c = getopt_long(argc, argv, "p:P:n:f:a:s:m:c:h", lopts,
+	while ((c = getopt_long(argc, argv, "p:P:n:f:a:s:m:c:Sh", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -795,6 +841,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			cpu = atoi(optarg);
+			break;
+		case 'S':
+			o.snat = true;
 			break;
 		case 'm':
 			for (o.mode = 0; o.mode < M_MAX; o.mode++)

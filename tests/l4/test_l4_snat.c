@@ -284,6 +284,57 @@ static void test_ownership(void **state)
 	gk_l4_table_free(t);
 }
 
+static const struct fs_pkt *fixture(const char *prefix)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fs_pkts); i++)
+		if (!strncmp(fs_pkts[i].what, prefix, strlen(prefix)))
+			return &fs_pkts[i];
+	fail_msg("no fixture '%s'", prefix);
+	return NULL;
+}
+
+/*
+ * The pool is the door's own host path address: replies to pool ports
+ * are still translated (never left to the host), other packets from the
+ * backend to that address go to the host untouched (to_host).
+ */
+static void test_pool_is_host(void **state)
+{
+	static const char *const seq[] = {
+		"t4 SYN:", "t4 SYN-ACK:", "t4 reply to a pool port no flow",
+		"t4 backend to the pool address outside snat_ports",
+	};
+	struct gk_l4_table *t = snat_table();
+	struct gk_pkt *p = &tp.p;
+	struct gk_l4_ctx c;
+	size_t i;
+
+	(void)state;
+	assert_non_null(t);
+	t->nr_host = 1;
+	t->host[0].family = 4;
+	memcpy(t->host[0].addr, (uint8_t[4]){ 198, 18, 0, 1 }, 4);
+	ctx_up(&c, t, 0, 1);
+	for (i = 0; i < ARRAY_SIZE(seq); i++) {
+		const struct fs_pkt *f = fixture(seq[i]);
+		uint64_t rv = c.cnt[GK_L4_REVERSE], th = c.cnt[GK_L4_TO_HOST];
+
+		load(&tp, f->in, f->in_len, &f->meta);
+		if (f->dir == FS_FWD)
+			gk_l4_fwd_burst(&c, t, &p, 1);
+		else
+			gk_l4_rev_burst(&c, t, &p, 1);
+		assert_int_equal(p->verdict, f->verdict);
+		check_bytes(&tp, f->what, f->out ? f->out : f->in, f->in_len);
+		/* the SYN-ACK is translated, the out-of-range one is the host's;
+		 * the no-flow reply (to 198.18.0.2) drops as before */
+		assert_int_equal(c.cnt[GK_L4_REVERSE] - rv, i == 1);
+		assert_int_equal(c.cnt[GK_L4_TO_HOST] - th, i == 3);
+	}
+	gk_l4_ctx_fini(&c);
+	gk_l4_table_free(t);
+}
+
 /* A flow pushed out of a full flow table gives its port back. */
 static void test_eviction_returns_port(void **state)
 {
@@ -545,6 +596,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_ownership),
+		cmocka_unit_test(test_pool_is_host),
 		cmocka_unit_test(test_eviction_returns_port),
 		cmocka_unit_test(test_two_workers),
 		cmocka_unit_test(test_rings_required),

@@ -581,10 +581,11 @@ void gk_l4_fwd_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 /*
  * A packet from a backend of snat service s: to one of its pool
  * address:ports, the flow holding that port (on its owner: else it waits
- * in c->away[]) gets it back, to the client from the listen side. To
- * anything else it is not a reply of the service: routed as it is.
+ * in c->away[]) gets it back, to the client from the listen side; true.
+ * To anything else it is not a reply of the service: false, routed as
+ * it is.
  */
-static void snat_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
+static bool snat_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		     const struct gk_l4_service *s, uint32_t svc,
 		     struct gk_pkt *p, uint8_t *ip, uint8_t *l4, bool v4)
 {
@@ -592,34 +593,35 @@ static void snat_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	uint16_t dport = gk_rd16(l4 + 2), bport;
 	const uint8_t *baddr;
 	struct gk_l4_flow *f;
+	unsigned owner;
 	uint32_t cs;
 	int pidx;
 
 	pidx = gk_l4_snat_pool_of(s, v4 ? ip + 16 : ip + 24);
 	if (pidx < 0 || dport < s->snat_plo || dport > s->snat_phi)
-		return;
-	if (gk_l4_snat_owner(c, dport) != c->wid) {
+		return false;
+	owner = gk_l4_snat_owner(c, dport);
+	if (owner != c->wid) {
 		if (likely(c->nr_away < GK_L4_AWAY_MAX)) {
-			c->away_to[c->nr_away] =
-				(uint16_t)gk_l4_snat_owner(c, dport);
+			c->away_to[c->nr_away] = (uint16_t)owner;
 			c->away[c->nr_away++] = p;
 		} else {
 			fail(c, p, GK_L4_HANDOFF_FULL);
 		}
-		return;
+		return true;
 	}
 	f = gk_l4_snat_find(c, (uint32_t)pidx, dport, proto);
 	if (f && f->svc == svc && f->be < s->nr_be) {
 		baddr = gk_l4_snat_backend(s, f, &bport);
 		if (bport != gk_rd16(l4) ||
-		    memcmp(baddr, v4 ? ip + 12 : ip + 8, v4 ? 4 : 16))
+		    (v4 ? memcmp(baddr, ip + 12, 4) : memcmp(baddr, ip + 8, 16)))
 			f = NULL;
 	} else {
 		f = NULL;
 	}
 	if (!f) {
 		fail(c, p, GK_L4_SNAT_NO_FLOW);
-		return;
+		return true;
 	}
 	f->last_ns = c->now_ns;
 	if (proto == P_TCP && (l4[13] & (TCP_FIN | TCP_RST)) && !f->closing) {
@@ -632,6 +634,7 @@ static void snat_rev(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	set_addr(ip, v4 ? 16 : 24, f->caddr, v4, l4, cs);
 	set_port(l4, 2, f->cport, cs);
 	c->cnt[GK_L4_REVERSE]++;
+	return true;
 }
 
 /* Is the packet addressed to one of the door's own host path addresses? */
@@ -693,12 +696,16 @@ void gk_l4_rev_burst(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		s = &t->svc[k->svc];
 		if (!k->port && (sport < s->port_lo || sport > s->port_hi))
 			continue;
-		if (unlikely(t->nr_host) && to_host(t, ip, v4)) {
-			c->cnt[GK_L4_TO_HOST]++;
+		/* snat first: the pool may be the door's own address; what
+		 * is not to a pool port is routed as it is */
+		if (s->snat) {
+			if (!snat_rev(c, t, s, k->svc, p, ip, l4, v4) &&
+			    unlikely(t->nr_host) && to_host(t, ip, v4))
+				c->cnt[GK_L4_TO_HOST]++;
 			continue;
 		}
-		if (s->snat) {
-			snat_rev(c, t, s, k->svc, p, ip, l4, v4);
+		if (unlikely(t->nr_host) && to_host(t, ip, v4)) {
+			c->cnt[GK_L4_TO_HOST]++;
 			continue;
 		}
 		cs = l4_csum_at(l4, p->meta.l4_proto, v4);

@@ -208,6 +208,7 @@ struct gk_l4_ctx {
 	/* snat (l4_snat.h): this worker of nr_workers owns pool ports p
 	 * with p % nr_workers == wid; per pool address, per service. */
 	unsigned wid, nr_workers;
+	uint64_t wmul;			/* 2^64 / nr_workers, rounded up (> 1) */
 	uint32_t nr_pool, nr_snat_svc;
 	struct gk_l4_pool *pool;
 	struct gk_l4_snat_svc *snat;

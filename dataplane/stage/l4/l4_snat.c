@@ -90,7 +90,8 @@ int gk_l4_snat_pool_of(const struct gk_l4_service *s, const uint8_t *addr)
 	unsigned n = s->family == 4 ? 4 : 16;
 	uint32_t d;
 
-	if (!s->snat || !s->snat_pidx || memcmp(addr, s->snat_lo, n - 4))
+	if (!s->snat || !s->snat_pidx ||
+	    (n == 16 && memcmp(addr, s->snat_lo, 12)))
 		return -1;
 	d = gk_rd32(addr + n - 4) - gk_rd32(s->snat_lo + n - 4);
 	return d < s->snat_naddr ? (int)s->snat_pidx[d] : -1;
@@ -111,6 +112,7 @@ int gk_l4_snat_init(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 
 	c->wid = wid;
 	c->nr_workers = nr_workers ? nr_workers : 1;
+	c->wmul = c->nr_workers > 1 ? UINT64_MAX / c->nr_workers + 1 : 0;
 	if (!t || !t->nr_pool)
 		return 0;
 	c->snat = calloc(t->nr_svc, sizeof(*c->snat));
@@ -229,7 +231,7 @@ void gk_l4_snat_release(struct gk_l4_ctx *c, struct gk_l4_flow *f)
 	if (pidx >= c->nr_pool)
 		return;
 	p = &c->pool[pidx];
-	slot = f->snat_port / c->nr_workers;
+	slot = gk_l4_snat_slot(c, f->snat_port);
 	if (p->flow[slot] == (uint32_t)(f - c->flows) + 1) {
 		p->flow[slot] = 0;
 		p->used[slot >> 6] &= ~(1ull << (slot & 63));
@@ -311,7 +313,7 @@ struct gk_l4_flow *gk_l4_snat_find(struct gk_l4_ctx *c, uint32_t pidx,
 
 	if (pidx >= c->nr_pool || gk_l4_snat_owner(c, port) != c->wid)
 		return NULL;
-	v = c->pool[pidx].flow[port / c->nr_workers];
+	v = c->pool[pidx].flow[gk_l4_snat_slot(c, port)];
 	if (!v)
 		return NULL;
 	f = &c->flows[v - 1];

@@ -36,11 +36,27 @@ int gk_l4_snat_init(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		    unsigned wid, unsigned nr_workers);
 void gk_l4_snat_fini(struct gk_l4_ctx *c);
 
-/* The worker owning a pool port (host order). */
+/*
+ * port / nr_workers: the slot of a pool port in its owner's arrays. A
+ * multiply, not a division, on the reply path (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019: exact for 32-bit
+ * numerators).
+ */
+static inline uint32_t gk_l4_snat_slot(const struct gk_l4_ctx *c,
+				       uint16_t port)
+{
+	if (c->nr_workers <= 1)
+		return port;
+	return (uint32_t)(((unsigned __int128)c->wmul * port) >> 64);
+}
+
+/* The worker owning a pool port (host order): port % nr_workers. */
 static inline unsigned gk_l4_snat_owner(const struct gk_l4_ctx *c,
 					uint16_t port)
 {
-	return c->nr_workers > 1 ? port % c->nr_workers : 0;
+	if (c->nr_workers <= 1)
+		return 0;
+	return port - gk_l4_snat_slot(c, port) * c->nr_workers;
 }
 
 /* Pool ports of service s this worker may hand out (all its addresses). */
