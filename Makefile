@@ -3,7 +3,7 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 
-.PHONY: all deps build build-asan test demo bench clean
+.PHONY: all deps build build-asan test demo demo-l3 bench clean
 
 all: build
 
@@ -28,8 +28,13 @@ build-asan: deps $(BUILD_ASAN)/build.ninja
 test: build build-asan
 	@bash scripts/run-tests.sh $(BUILD) $(BUILD_ASAN)
 
-# The lab demo: client -- genkan gateway -- server, with real traffic.
+# The front-door demo (lab/frontdoor.sh): a home server behind MAP-E
+# reached through a cloud front door, three genkan gateways.
 demo: build
+	@GK_BUILD=$(abspath $(BUILD)) bash lab/frontdoor.sh
+
+# The small L3 lab: client -- genkan gateway -- server, with real traffic.
+demo-l3: build
 	@GK_BUILD=$(abspath $(BUILD)) bash lab/demo.sh
 
 bench: build

@@ -17,7 +17,7 @@ fails=0 n=0
 for f in "$etc"/*.conf.example; do
 	n=$((n + 1))
 	sed -e "s|/etc/genkan/wg.key|$tmp/wg.key|" \
-	    -e "s|REPLACE_WITH_THE_DOORS_PUBLIC_KEY|$pub|" "$f" >"$tmp/c.conf"
+	    -e "s|REPLACE_WITH_THE_[A-Z]*_PUBLIC_KEY|$pub|" "$f" >"$tmp/c.conf"
 	if out=$("$gkd" -c "$tmp/c.conf" --check 2>&1); then
 		echo "PASS: $(basename "$f"): $out"
 	else
