@@ -207,6 +207,7 @@ static void t_learn_lookup(void **state)
 {
 	struct gk_wg_peers *s = snap(true, true, false, false);
 	struct gk_wg_rpath t;
+	struct gk_pkt *p;
 	struct buf b;
 	uint64_t now = 100 * SEC;
 
@@ -228,6 +229,16 @@ static void t_learn_lookup(void **state)
 	assert_int_equal(gk_wg_rpath_lookup(&t, s, REPLY(&b, ip_echo), now, true), 0);
 	assert_int_equal(gk_wg_rpath_lookup(&t, s, REPLY(&b, ip_udp6), now, true), 0);
 	assert_int_equal(t.cnt[GK_WG_RPATH_HITS], 3);
+	/* ICMP errors to the client quoting its packets: their flows */
+	assert_int_equal(gk_wg_rpath_lookup(&t, s, MK(&b, ip_err4), now, true), 0);
+	assert_int_equal(gk_wg_rpath_lookup(&t, s, MK(&b, ip_err6), now, true), 0);
+	/* ... not to someone else, nor cut before the quoted ports */
+	assert_int_equal(gk_wg_rpath_lookup(&t, s, MK(&b, ip_err4_bad), now, true),
+			 GK_WG_NO_PEER);
+	p = MK(&b, ip_err4);
+	p->len -= 1;
+	assert_int_equal(gk_wg_rpath_lookup(&t, s, p, now, true), GK_WG_NO_PEER);
+	assert_int_equal(t.cnt[GK_WG_RPATH_HITS], 5);
 	/* the client's own packet is no reply; nor another port or echo id */
 	assert_int_equal(gk_wg_rpath_lookup(&t, s, MK(&b, ip_syn), now, true),
 			 GK_WG_NO_PEER);
@@ -238,7 +249,7 @@ static void t_learn_lookup(void **state)
 	/* an echo request from the server is no echo reply */
 	assert_int_equal(gk_wg_rpath_lookup(&t, s, MK(&b, ip_echo), now, true),
 			 GK_WG_NO_PEER);
-	assert_int_equal(t.cnt[GK_WG_RPATH_HITS], 3);
+	assert_int_equal(t.cnt[GK_WG_RPATH_HITS], 5);
 	/* the client again: refreshed, not learned twice */
 	gk_wg_rpath_learn(&t, MK(&b, ip_syn), 0, DOOR_ID, now);
 	assert_int_equal(t.cnt[GK_WG_RPATH_REFRESHED], 1);
@@ -607,16 +618,23 @@ static void t_worker_flow(void **state)
 	FEED(&r, 0, srv_synack);
 	FEED(&r, 0, srv_echo);
 	FEED(&r, 0, srv_udp6);
-	assert_int_equal(gk_mem_port_nr_captured(r.port[1]), 3);
+	/* and so do ICMP errors about the clients' packets */
+	FEED(&r, 0, srv_err4);
+	FEED(&r, 0, srv_err6);
+	assert_int_equal(gk_mem_port_nr_captured(r.port[1]), 5);
 	EXPECT(&r, 1, 0, seal_synack);
 	EXPECT(&r, 1, 1, seal_echo);
 	EXPECT(&r, 1, 2, seal_udp6);
-	assert_int_equal(r.w.wg->rpath->cnt[GK_WG_RPATH_HITS], 3);
+	EXPECT(&r, 1, 3, seal_err4);
+	EXPECT(&r, 1, 4, seal_err6);
+	assert_int_equal(r.w.wg->rpath->cnt[GK_WG_RPATH_HITS], 5);
 
 	/* no flow: the default route, as before */
 	FEED(&r, 0, srv_other);
-	assert_int_equal(gk_mem_port_nr_captured(r.port[1]), 4);
-	EXPECT(&r, 1, 3, wan_other);
+	FEED(&r, 0, srv_err4_bad);
+	assert_int_equal(gk_mem_port_nr_captured(r.port[1]), 7);
+	EXPECT(&r, 1, 5, wan_other);
+	EXPECT(&r, 1, 6, wan_err4_bad);
 
 	/* a source in the door's own AllowedIPs: forwarded, not learned */
 	FEED(&r, 1, in_own);

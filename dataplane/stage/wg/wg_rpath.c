@@ -54,14 +54,75 @@ void gk_wg_rpath_fini(struct gk_wg_rpath *t)
 /* A flow's 5-tuple in reply terms: b = backend (home), c = client. */
 struct tuple {
 	uint8_t family, proto, tcp_flags;
+	bool error;			/* an ICMP error quoting the flow */
 	uint16_t bport, cport;
 	const uint8_t *baddr, *caddr;
 };
 
+static inline bool icmp_error(uint8_t proto, uint8_t type)
+{
+	if (proto == 1)		/* RFC 792: unreachable, time exceeded, parameter */
+		return type == 3 || type == 11 || type == 12;
+	return type >= 1 && type <= 4;	/* RFC 4443 2.1 */
+}
+
+/*
+ * An ICMP error from home to the client about one of its packets (RFC 792,
+ * RFC 4443): the quoted packet is the client's, so the flow is the quoted
+ * one, and the error must go to the quoted source. q: the quote, end: the
+ * end of the packet. Echo requests, TCP and UDP; no IPv6 extension headers.
+ */
+static bool quoted(const uint8_t *q, const uint8_t *end, const uint8_t *dst,
+		   struct tuple *k)
+{
+	const uint8_t *src, *qdst, *h;
+	uint32_t hl;
+	uint8_t proto;
+
+	if (k->family == 4) {
+		if (q + 20 > end || q[0] >> 4 != 4)
+			return false;
+		hl = (q[0] & 0xfu) * 4u;
+		if (hl < 20 || (gk_rd16(q + 6) & 0x1fff))
+			return false;	/* a later fragment quotes no ports */
+		proto = q[9];
+		src = q + 12;
+		qdst = q + 16;
+	} else {
+		if (q + 40 > end || q[0] >> 4 != 6)
+			return false;
+		hl = 40;
+		proto = q[6];
+		src = q + 8;
+		qdst = q + 24;
+	}
+	if (memcmp(src, dst, k->family == 4 ? 4 : 16))
+		return false;
+	h = q + hl;
+	if (h + 8 > end)
+		return false;	/* RFC 792: at least 8 bytes of the datagram */
+	if (proto == 6 || proto == 17) {
+		k->cport = gk_rd16(h);
+		k->bport = gk_rd16(h + 2);
+	} else if ((proto == 1 && k->family == 4 && h[0] == 8) ||
+		   (proto == 58 && k->family == 6 && h[0] == 128)) {
+		k->cport = k->bport = gk_rd16(h + 4);
+	} else {
+		return false;
+	}
+	k->proto = proto;
+	k->caddr = src;
+	k->baddr = qdst;
+	k->tcp_flags = 0;
+	k->error = true;
+	return true;
+}
+
 /*
  * reply false: p goes client -> backend (decrypted); true: backend ->
- * client (routed). Bounds are checked against p->len; fragments, other
- * protocols and ICMP other than echo have no tuple.
+ * client (routed), or an ICMP error to the client about one of its
+ * packets. Bounds are checked against p->len; fragments, other protocols
+ * and other ICMP have no tuple.
  */
 static bool tuple_of(const struct gk_pkt *p, bool reply, struct tuple *k)
 {
@@ -108,6 +169,9 @@ static bool tuple_of(const struct gk_pkt *p, bool reply, struct tuple *k)
 		return false;
 	h = p->data + l4;
 	k->tcp_flags = proto == 6 ? h[13] : 0;
+	k->error = false;
+	if (reply && (proto == 1 || proto == 58) && icmp_error(proto, h[0]))
+		return quoted(h + 8, p->data + p->len, dst, k);
 	if (proto == 1 || proto == 58) {
 		/* Echo only: request from the client, reply from the backend. */
 		uint8_t want = proto == 1 ? (reply ? 0 : 8) : (reply ? 129 : 128);
@@ -435,8 +499,11 @@ uint32_t gk_wg_rpath_lookup(struct gk_wg_rpath *t, const struct gk_wg_peers *s,
 		}
 		if (touch) {
 			t->cnt[GK_WG_RPATH_HITS]++;
-			f->last_ns = now_ns;
-			tcp_state(t, f, k.tcp_flags);
+			/* an error is no sign of life */
+			if (!k.error) {
+				f->last_ns = now_ns;
+				tcp_state(t, f, k.tcp_flags);
+			}
 		}
 		return peer;
 	}

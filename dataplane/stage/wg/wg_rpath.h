@@ -24,7 +24,10 @@
  * client at all. A new flow takes a free or expired slot of its bucket, else the
  * least recently used one (evicted, counted). TCP flows whose FIN or RST
  * was seen expire after GK_WG_RPATH_TCP_FIN_NS, others after their idle
- * timeout. Fragments are neither learned nor matched (no ports).
+ * timeout. Fragments are neither learned nor matched (no ports). An ICMP
+ * or ICMPv6 error to a client about one of its packets (the server's port
+ * unreachable, a home router's packet too big) belongs to the quoted flow
+ * and goes back the same way.
  * No allocation after init.
  *
  * Several workers: the door's packets are decrypted by the keypair's
