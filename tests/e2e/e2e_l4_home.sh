@@ -26,6 +26,8 @@
 #                       tcpdump: must see no reply          nginx :80, default via .1
 #
 # Checks: curl from the client gets a 1 MiB body with the right sha256;
+# UDP to a closed port at home comes back as port unreachable (the
+# server's ICMP error sealed to the door as part of the flow);
 # nginx logs the client's own address; the ISP sees none of the server's
 # replies (and does see the positive control); the home gateway learned
 # the flows, told its other worker of them and sealed the replies (wg
@@ -145,6 +147,12 @@ listen = $VIP:80
 proto = tcp
 backend = $SRV:80
 health = none
+
+[l4-service closed]
+listen = $VIP:5353
+proto = udp
+backend = $SRV:5353
+health = none
 EOF
 }
 
@@ -219,6 +227,31 @@ expect "... which took them in" "$(rp synced)" = "$(rp shared)"
 lanrx() { ctl hm -j stats | jq -r "[.ports[] | select(.name == \"lan\" and .worker == $1) | .rx_packets] | add"; }
 expect "worker 0 took server replies on lan" "$(lanrx 0)" -ge 100
 expect "worker 1 took server replies on lan" "$(lanrx 1)" -ge 100
+
+# Nothing listens on the server's UDP 5353: its kernel answers port
+# unreachable to the client, which the home gateway seals back as part of
+# the flow and the door translates; the client's connected socket hears it.
+refused()
+{
+	nx cl /usr/bin/python3 - "$VIP" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], 5353))
+for _ in range(3):
+    s.send(b"anyone?")
+    try:
+        s.recv(100)
+    except ConnectionRefusedError:
+        sys.exit(0)
+    except socket.timeout:
+        pass
+sys.exit(1)
+PY
+}
+h0=$(rp hits)
+check "UDP to a closed port at home: the client gets port unreachable" refused
+expect "... sealed back to the door as part of the flow" "$(( $(rp hits) - h0 ))" -ge 1
 
 # positive control: the ISP capture works (the server pings the ISP)
 check "the server reaches the ISP (positive control)" \
