@@ -187,8 +187,10 @@ struct gk_l4_pool {
 
 /* One snat service's allocator on this worker. */
 struct gk_l4_snat_svc {
-	uint32_t cur;			/* next candidate (0 .. cap-1) */
+	uint32_t a, k;			/* next candidate: address a, k-th port */
 	uint32_t in_use;		/* ports its flows hold */
+	uint32_t count, base, cap;	/* owned ports per address, the first's
+					 * slot, count x addresses */
 };
 
 /* Replies the reverse hook found another worker owns, at most. */

@@ -105,6 +105,9 @@ static uint32_t nslots(const struct gk_l4_ctx *c)
 	return 65535u / c->nr_workers + 1;
 }
 
+static uint32_t owned(const struct gk_l4_ctx *c, uint32_t lo, uint32_t hi,
+		      uint32_t *first);
+
 int gk_l4_snat_init(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		    unsigned wid, unsigned nr_workers)
 {
@@ -121,6 +124,18 @@ int gk_l4_snat_init(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		goto err;
 	c->nr_snat_svc = t->nr_svc;
 	c->nr_pool = t->nr_pool;
+	/* the services stay what they are until a restart */
+	for (i = 0; i < t->nr_svc; i++) {
+		const struct gk_l4_service *s = &t->svc[i];
+		struct gk_l4_snat_svc *st = &c->snat[i];
+		uint32_t first;
+
+		if (!s->snat)
+			continue;
+		st->count = owned(c, s->snat_plo, s->snat_phi, &first);
+		st->base = first / c->nr_workers;
+		st->cap = st->count * s->snat_naddr;
+	}
 	n = nslots(c);
 	/* large and zero: pages are touched only as ports go out */
 	for (i = 0; i < c->nr_pool; i++) {
@@ -240,53 +255,59 @@ void gk_l4_snat_release(struct gk_l4_ctx *c, struct gk_l4_flow *f)
 	}
 }
 
+/* The candidate after address a, port k of st. */
+static inline void next(const struct gk_l4_snat_svc *st, uint32_t naddr,
+			uint32_t *a, uint32_t *k)
+{
+	if (++*k < st->count)
+		return;
+	*k = 0;
+	if (++*a == naddr)
+		*a = 0;
+}
+
 bool gk_l4_snat_alloc(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		      uint32_t svc, struct gk_l4_flow *f)
 {
 	const struct gk_l4_service *s = &t->svc[svc];
 	struct gk_l4_snat_svc *st;
-	uint32_t first, count, base, cap, a0, k0, i, slot;
+	uint32_t a, k, i, slot, pidx;
 
 	if (unlikely(svc >= c->nr_snat_svc || !s->snat_pidx))
-		goto none;
+		return false;
 	st = &c->snat[svc];
-	count = owned(c, s->snat_plo, s->snat_phi, &first);
-	cap = count * s->snat_naddr;
-	if (unlikely(!cap))
-		goto none;
-	base = first / c->nr_workers;	/* slot of the first owned port */
-	if (st->cur >= cap)
-		st->cur = 0;
-	a0 = st->cur / count;
-	k0 = st->cur % count;
+	if (unlikely(!st->cap || st->a >= s->snat_naddr || st->k >= st->count))
+		return false;
 	/* Free ports: from the cursor to the end of the pool, then up to it. */
-	if (st->in_use < cap) {
-		for (i = 0; i <= s->snat_naddr; i++) {
-			uint32_t a = (a0 + i) % s->snat_naddr;
-			uint32_t lo = i ? 0 : k0;
-			uint32_t hi = i == s->snat_naddr ? k0 : count;
-			uint32_t pidx = s->snat_pidx[a];
+	if (st->in_use < st->cap) {
+		for (i = 0, a = st->a; i <= s->snat_naddr; i++) {
+			uint32_t lo = i ? 0 : st->k;
+			uint32_t hi = i == s->snat_naddr ? st->k : st->count;
 
-			if (lo >= hi || pidx >= c->nr_pool)
-				continue;
-			slot = find_zero(c->pool[pidx].used, base + lo, base + hi);
-			if (slot == UINT32_MAX)
-				continue;
-			take(c, pidx, slot, svc, f);
-			st->cur = a * count + (slot - base) + 1;
-			return true;
+			pidx = s->snat_pidx[a];
+			if (lo < hi && pidx < c->nr_pool &&
+			    (slot = find_zero(c->pool[pidx].used, st->base + lo,
+					      st->base + hi)) != UINT32_MAX) {
+				take(c, pidx, slot, svc, f);
+				st->a = a;
+				st->k = slot - st->base;
+				next(st, s->snat_naddr, &st->a, &st->k);
+				return true;
+			}
+			if (++a == s->snat_naddr)
+				a = 0;
 		}
 	}
 	/* Full: an expired holder near the cursor gives its port up. */
-	for (i = 0; i < GK_L4_SNAT_RECLAIM && i < cap; i++) {
-		uint32_t q = (st->cur + i) % cap;
-		uint32_t pidx = s->snat_pidx[q / count];
+	for (i = 0, a = st->a, k = st->k; i < GK_L4_SNAT_RECLAIM && i < st->cap;
+	     i++, next(st, s->snat_naddr, &a, &k)) {
 		struct gk_l4_flow *h;
 		uint32_t v;
 
+		pidx = s->snat_pidx[a];
 		if (pidx >= c->nr_pool)
 			continue;
-		slot = base + q % count;
+		slot = st->base + k;
 		v = c->pool[pidx].flow[slot];
 		if (!v || !bit(c->pool[pidx].used, slot))
 			continue;	/* another service's free port: skip */
@@ -297,11 +318,14 @@ bool gk_l4_snat_alloc(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		h->used = 0;
 		c->cnt[GK_L4_SNAT_RECLAIMED]++;
 		take(c, pidx, slot, svc, f);
-		st->cur = q + 1;
+		next(st, s->snat_naddr, &a, &k);
+		st->a = a;
+		st->k = k;
 		return true;
 	}
-	st->cur = (st->cur + GK_L4_SNAT_RECLAIM) % cap;
-none:
+	/* the next attempt probes on from here */
+	st->a = a;
+	st->k = k;
 	return false;
 }
 
