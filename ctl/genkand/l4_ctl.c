@@ -170,18 +170,36 @@ nomem:
  * reverse rewrite finds the service by the backend address:port, so one
  * may serve only one service.
  */
-/*
- * A pool address that is also the host's (the door's tunnel address on
- * the host interface): the rev hook takes every packet from a backend to
- * a pool port in snat_ports, so the host's own connections to a backend
- * (health checks, an operator's curl) must use ports outside them.
- */
-static void snat_host_ports(struct gk_daemon *d,
-			    const struct gk_config_l4_service *s)
+/* Is addr (family AF_*) in snat_pool's range? */
+static bool in_pool(const struct gk_config_l4_service *s, int family,
+		    const uint8_t *addr)
 {
-	unsigned n = s->snat_family == AF_INET6 ? 16 : 4, lo = 32768, hi = 60999;
-	const struct gk_nl_addr *a;
+	unsigned n = s->snat_family == AF_INET6 ? 16 : 4;
 	uint32_t x, a0, a1;
+
+	if (family != s->snat_family || memcmp(addr, s->snat_lo, n - 4))
+		return false;
+	memcpy(&x, addr + n - 4, 4);
+	memcpy(&a0, s->snat_lo + n - 4, 4);
+	memcpy(&a1, s->snat_hi + n - 4, 4);
+	return ntohl(x) >= ntohl(a0) && ntohl(x) <= ntohl(a1);
+}
+
+/*
+ * A pool address that is also the host's (the door's tunnel address, the
+ * host path's [wireguard] Address): the rev hook takes every packet from a
+ * backend to a pool port in snat_ports, so the host's own connections to
+ * a backend (health checks, an operator's curl) must use ports outside
+ * them. Refused, naming the line, when snat_ports overlaps the kernel's
+ * ephemeral ports. 0 or -EINVAL.
+ */
+static int snat_host_ports(struct gk_daemon *d,
+			   const struct gk_config_l4_service *s, char *err,
+			   size_t errlen)
+{
+	unsigned lo = 32768, hi = 60999;
+	char addr[INET6_ADDRSTRLEN] = "";
+	const struct gk_nl_addr *a;
 	size_t na;
 	FILE *f;
 
@@ -193,27 +211,26 @@ static void snat_host_ports(struct gk_daemon *d,
 		fclose(f);
 	}
 	if (hi < s->snat_port_lo || lo > s->snat_port_hi)
-		return;
-	memcpy(&a0, s->snat_lo + n - 4, 4);
-	memcpy(&a1, s->snat_hi + n - 4, 4);
+		return 0;
 	a = gk_nlmirror_addrs(d->nl, &na);
-	for (size_t k = 0; k < na; k++) {
-		if (a[k].family != s->snat_family ||
-		    memcmp(a[k].addr, s->snat_lo, n - 4))
-			continue;
-		memcpy(&x, a[k].addr + n - 4, 4);
-		if (ntohl(x) < ntohl(a0) || ntohl(x) > ntohl(a1))
-			continue;
-		gk_warn("%s:%u: [l4-service %s]: snat_pool holds this host's "
-			"address and snat_ports %u-%u overlaps its ephemeral "
-			"ports %u-%u (ip_local_port_range): the host's own "
-			"connections to a backend from those ports would be "
-			"taken as snat replies", d->cfg.path,
-			s->key_line[GK_L4K_SNAT_PORTS] ?
-			s->key_line[GK_L4K_SNAT_PORTS] : s->line, s->name,
-			s->snat_port_lo, s->snat_port_hi, lo, hi);
-		return;
-	}
+	for (size_t k = 0; k < na && !addr[0]; k++)
+		if (in_pool(s, a[k].family, a[k].addr))
+			inet_ntop(a[k].family, a[k].addr, addr, sizeof(addr));
+	for (unsigned k = 0; d->cfg.wg && k < d->cfg.wg->nr_addrs && !addr[0]; k++)
+		if (in_pool(s, d->cfg.wg->addrs[k].family, d->cfg.wg->addrs[k].addr))
+			inet_ntop(d->cfg.wg->addrs[k].family, d->cfg.wg->addrs[k].addr,
+				  addr, sizeof(addr));
+	if (!addr[0])
+		return 0;
+	snprintf(err, errlen, "%s:%u: [l4-service %s]: snat_ports %u-%u overlaps "
+		 "this host's ephemeral ports %u-%u (ip_local_port_range) and "
+		 "snat_pool holds its address %s: the host's own connections to a "
+		 "backend (health checks) would be taken for snat replies; give "
+		 "snat_ports outside them (e.g. 61000-65535)", d->cfg.path,
+		 s->key_line[GK_L4K_SNAT_PORTS] ? s->key_line[GK_L4K_SNAT_PORTS] :
+		 s->key_line[GK_L4K_SNAT_POOL] ? s->key_line[GK_L4K_SNAT_POOL] :
+		 s->line, s->name, s->snat_port_lo, s->snat_port_hi, lo, hi, addr);
+	return -EINVAL;
 }
 
 static int check(struct gk_daemon *d, char *err, size_t errlen)
@@ -243,8 +260,9 @@ static int check(struct gk_daemon *d, char *err, size_t errlen)
 				return -EINVAL;
 			}
 		}
-		if (s->client_ip == GK_L4_CLIENT_SNAT)
-			snat_host_ports(d, s);
+		if (s->client_ip == GK_L4_CLIENT_SNAT &&
+		    snat_host_ports(d, s, err, errlen))
+			return -EINVAL;
 		for (unsigned j = 0; j < s->nr_backends; j++) {
 			const struct gk_config_l4_backend *b = &s->backends[j];
 
