@@ -144,6 +144,8 @@ declare -A GKPID=() WGPID=()
 HELPERS=()
 DOOR_MAIN=		# genkand, nginx's master or haproxy
 DOOR_WG=		# the door's wireguard-go
+HOME_WG=		# the home's wireguard-go
+HOME_SRV=		# the home's nginx and iperf3 -s
 FAILED=()
 
 # Tear one set-up down: every process it started, then the namespaces.
@@ -159,6 +161,8 @@ teardown_setup()
 	HELPERS=()
 	DOOR_MAIN=
 	DOOR_WG=
+	HOME_WG=
+	HOME_SRV=
 	for n in $ALLNS; do
 		[ -e "/run/netns/$(ns "$n")" ] && ip netns del "$(ns "$n")" 2>/dev/null
 	done
@@ -390,7 +394,7 @@ door_up()
 		gk_conf "$w" >"$RUN/fd.conf"
 		mkdir -p /run/genkan "$RUN/bpf-fd"
 		mount -t bpf bpf "$RUN/bpf-fd" || return 1
-		ip netns exec "$(ns fd)" "$GKD" -c "$RUN/fd.conf" -f >>"$RUN/genkand.log" 2>&1 &
+		ip netns exec "$(ns fd)" "$GKD" -c "$RUN/fd.conf" -f >>"$RUN/genkand-$1.log" 2>&1 &
 		GKPID[fd]=$!
 		DOOR_MAIN=$!
 		for ((k = 0; k < 300; k++)); do
@@ -429,7 +433,10 @@ home_up()
 	r hm rule add from 198.18.8.0/24 lookup 100 priority 100 || return 1
 	r hm route add default dev "$WFH" table 100 || return 1
 	bgx hm "$RUN/home-nginx.log" nginx -c "$RUN/home-nginx.conf"
+	HOME_WG=${WGPID[hm]}
+	HOME_SRV=$BG_PID
 	bgx hm "$RUN/iperf3-s.log" iperf3 -s -B "$HOME_IP" -p "$IPERF_PORT"
+	HOME_SRV="$HOME_SRV $BG_PID"
 	wait_for 10 listening hm 80 && wait_for 5 listening hm "$IPERF_PORT"
 }
 
@@ -482,13 +489,16 @@ ticks()
 	echo "$t"
 }
 
-# cpu_snap: "main_ticks wg_ticks kernel_jiffies busy_jiffies ns" now.
+# cpu_snap: "main_ticks wg_ticks home_wg_ticks home_srv_ticks kernel_jiffies
+# busy_jiffies ns" now.
 cpu_snap()
 {
 	local st
 
 	st=$(awk '$1 == "cpu" { print $4 + $7 + $8, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)
-	echo "$(ticks "$DOOR_MAIN") $(ticks "$DOOR_WG") $st $(date +%s%N)"
+	# shellcheck disable=SC2086 # HOME_SRV is a list
+	echo "$(ticks "$DOOR_MAIN") $(ticks "$DOOR_WG") $(ticks "$HOME_WG") $(ticks $HOME_SRV)" \
+		"$st $(date +%s%N)"
 }
 
 # wrk_run close|keep: "req/s p50_ms p99_ms requests errors"
@@ -531,7 +541,8 @@ iperf_run()
 }
 
 # measure SETUP ROUND TEST: one line into RESULTS:
-#   setup round test value p50_ms p99_ms units main_s wg_s kern_s busy_s wall_s errors
+#   setup round test value p50_ms p99_ms units main_s wg_s home_wg_s
+#   home_srv_s kern_s busy_s wall_s errors
 # (units: requests for wrk, bytes for iperf3; *_s: CPU seconds)
 measure()
 {
@@ -547,9 +558,10 @@ measure()
 	awk -v s="$1" -v rd="$2" -v t="$3" -v v="$v" -v a="$a" -v b="$b" \
 		-v hz="$(getconf CLK_TCK)" 'BEGIN {
 		split(a, x); split(b, y)
-		printf "%s %s %s %s %.2f %.2f %.2f %.2f %.3f\n", s, rd, t, v,
+		printf "%s %s %s %s %.2f %.2f %.2f %.2f %.2f %.2f %.3f\n", s, rd, t, v,
 			(y[1] - x[1]) / hz, (y[2] - x[2]) / hz, (y[3] - x[3]) / hz,
-			(y[4] - x[4]) / hz, (y[5] - x[5]) / 1e9
+			(y[4] - x[4]) / hz, (y[5] - x[5]) / hz, (y[6] - x[6]) / hz,
+			(y[7] - x[7]) / 1e9
 	}' | awk '{ e = $8; $8 = ""; print $0, e }' | tr -s ' ' >>"$RESULTS"
 	tail -n 1 "$RESULTS"
 }
@@ -560,7 +572,7 @@ NSET=$(wc -w <<<"$SETUPS")
 TOTAL=$((REPS * NSET))
 T0=$(date +%s)
 elapsed() { local s=$(($(date +%s) - T0)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
-declare -A SEEN_BY=() FWD_BY=()
+declare -A SEEN_BY=() FWD_BY=() STALLS=()
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "front door bench: set-ups '$SETUPS', $REPS round(s), ${SECS} s per test," \
 	"wrk -c $CONNS; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -582,7 +594,7 @@ for ((rd = 1; rd <= REPS; rd++)); do
 		read -r f0 _ <<<"$(kfwd fd)"
 		line="  home sees $SEEN;"
 		for t in $TESTS; do
-			read -r _ _ _ v p50 p99 _ m w _ _ _ e <<<"$(measure "$s" "$rd" "$t")"
+			read -r _ _ _ v p50 p99 _ m w _ _ _ _ _ e <<<"$(measure "$s" "$rd" "$t")"
 			case $t in
 			close | keep) line="$line $t $v req/s (p50 $p50 p99 $p99 ms, err $e," ;;
 			*) line="$line $t $(printf '%.0f' "$v" 2>/dev/null || echo NA) Mbit/s (" ;;
@@ -595,6 +607,10 @@ for ((rd = 1; rd <= REPS; rd++)); do
 		if [ "${s#genkan}" != "$s" ]; then
 			ctl fd -j l4 show 2>/dev/null | jq -c .counters >>"$RUN/genkan-l4.log"
 			ctl fd -j stats 2>/dev/null | jq -c .worker_drops >>"$RUN/genkan-drops.log"
+			# a worker the box starved for stall_ms (1 s): genkand logs it
+			STALLS[$s]=$(grep -c 'stalled' "$RUN/genkand-$s.log")
+			[ "${STALLS[$s]}" -gt 0 ] &&
+				log "  genkand logged ${STALLS[$s]} worker stall(s) so far: a starved worker"
 		fi
 		teardown_setup
 	done
@@ -606,6 +622,8 @@ log "done in $(elapsed)"
 META=$RUN/meta.json
 seen_json=$(for s in "${!SEEN_BY[@]}"; do printf '%s\t%s\n' "$s" "${SEEN_BY[$s]}"; done |
 	jq -R -s 'split("\n") | map(select(. != "") | split("\t") | {(.[0]): .[1]}) | add // {}')
+stall_json=$(for s in "${!STALLS[@]}"; do printf '%s\t%s\n' "$s" "${STALLS[$s]}"; done |
+	jq -R -s 'split("\n") | map(select(. != "") | split("\t") | {(.[0]): (.[1] | tonumber)}) | add // {}')
 fwd_json=$(for s in "${!FWD_BY[@]}"; do printf '%s\t%s\n' "$s" "${FWD_BY[$s]}"; done |
 	jq -R -s 'split("\n") | map(select(. != "") | split("\t") | {(.[0]): (.[1] | tonumber)}) | add // {}')
 jq -n --arg date "$(date -u +%FT%TZ)" --argjson cpus "$(nproc)" --arg kernel "$(uname -r)" \
@@ -613,12 +631,13 @@ jq -n --arg date "$(date -u +%FT%TZ)" --argjson cpus "$(nproc)" --arg kernel "$(
 	--arg setups "$SETUPS" --arg build "$GK_BUILD" \
 	--arg commit "$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo NA)" \
 	--arg load0 "$LOAD0" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-	--argjson seen "$seen_json" --argjson fwd "$fwd_json" \
+	--argjson seen "$seen_json" --argjson fwd "$fwd_json" --argjson stalls "$stall_json" \
 	--arg failed "${FAILED[*]:-}" \
 	'{date: $date, cpus: $cpus, kernel: $kernel, seconds_per_test: $secs,
 	  rounds: $reps, wrk_connections: $conns, setups: ($setups | split(" ")),
 	  genkan_build: $build, commit: $commit, load_before: $load0, load_after: $load,
 	  home_sees: $seen, door_kernel_forwarded_last_round: $fwd,
+	  genkan_worker_stalls: $stalls,
 	  failed: ($failed | split(" ") | map(select(. != "")))}' >"$META"
 
 # the raw lines beside the JSON, whatever the report makes of them
@@ -635,7 +654,7 @@ tests = ["close", "keep", "tcp1", "tcp4"]
 rows = []
 for ln in open(results):
     f = ln.split()
-    if len(f) < 13:
+    if len(f) < 15:
         continue
     def num(x):
         try:
@@ -646,8 +665,9 @@ for ln in open(results):
                  "p50_ms": num(f[4]), "p99_ms": num(f[5]), "units": num(f[6]),
                  "door_proc_cpu_s": round(num(f[7]) + num(f[8]), 2),
                  "door_main_cpu_s": num(f[7]), "door_wg_cpu_s": num(f[8]),
-                 "machine_kernel_cpu_s": num(f[9]), "machine_busy_cpu_s": num(f[10]),
-                 "wall_s": num(f[11]), "errors": int(float(f[12]))})
+                 "home_wg_cpu_s": num(f[9]), "home_servers_cpu_s": num(f[10]),
+                 "machine_kernel_cpu_s": num(f[11]), "machine_busy_cpu_s": num(f[12]),
+                 "wall_s": num(f[13]), "errors": int(float(f[14]))})
 
 def per_round(setup, fn):
     """fn(round's rows by test) -> value or None, for each round"""
@@ -694,9 +714,13 @@ metrics = {
     "tcp4_door_main_pct": ("", lambda b: 100 * b["tcp4"]["door_main_cpu_s"] / b["tcp4"]["wall_s"]),
     "tcp4_door_wg_pct": ("", lambda b: 100 * b["tcp4"]["door_wg_cpu_s"] / b["tcp4"]["wall_s"]),
     "tcp4_machine_busy_pct": ("", lambda b: 100 * b["tcp4"]["machine_busy_cpu_s"] / b["tcp4"]["wall_s"] / ncpu),
+    "tcp4_home_wg_pct": ("", lambda b: 100 * b["tcp4"]["home_wg_cpu_s"] / b["tcp4"]["wall_s"]),
+    "tcp4_home_srv_pct": ("", lambda b: 100 * b["tcp4"]["home_servers_cpu_s"] / b["tcp4"]["wall_s"]),
     "close_door_main_pct": ("", lambda b: 100 * b["close"]["door_main_cpu_s"] / b["close"]["wall_s"]),
     "close_door_wg_pct": ("", lambda b: 100 * b["close"]["door_wg_cpu_s"] / b["close"]["wall_s"]),
     "close_machine_busy_pct": ("", lambda b: 100 * b["close"]["machine_busy_cpu_s"] / b["close"]["wall_s"] / ncpu),
+    "close_home_wg_pct": ("", lambda b: 100 * b["close"]["home_wg_cpu_s"] / b["close"]["wall_s"]),
+    "close_home_srv_pct": ("", lambda b: 100 * b["close"]["home_servers_cpu_s"] / b["close"]["wall_s"]),
     "errors": ("", lambda b: sum(b[t]["errors"] for t in ("close", "keep"))),
 }
 setups = [s for s in meta["setups"] if any(r["setup"] == s for r in rows)]
@@ -730,6 +754,8 @@ def limit(s):
                 parts.append(("nginx " if s == "seed" else "haproxy ") +
                              pct(t + "_door_main_pct"))
             parts.append("wireguard-go " + pct(t + "_door_wg_pct"))
+        parts.append("home wireguard-go " + pct(t + "_home_wg_pct"))
+        parts.append("home servers " + pct(t + "_home_srv_pct"))
         out.append("%s: box %s busy, %s" % (t, pct(t + "_machine_busy_pct"), ", ".join(parts)))
     return "; ".join(out)
 
@@ -781,8 +807,10 @@ if "seed" in setups:
         print("%-30s %-10s %-10s %-10s %-10s %-12s %s" % (names[s], fr(r["close_rps"]),
               fr(r["keep_rps"]), fr(r["tcp1_mbps"]), fr(r["tcp4_mbps"]),
               fr(r["door_cpu_s_per_gb"]), fr(r["door_cpu_s_per_10k_conn"])))
-print("what bounds each set-up (CPU in %% of one CPU, box in %% of all CPUs, whatever runs on "
-      "it; medians; load average before %s, after %s):" % (meta["load_before"], meta["load_after"]))
+print("what bounds each set-up: the box (%% of all CPUs busy, whatever runs on it), the door's "
+      "processes and the home's (wireguard-go; nginx + iperf3 -s) in %% of one CPU; the rest is "
+      "the client and softirqs; medians; load average before %s, after %s:" %
+      (meta["load_before"], meta["load_after"]))
 for s in setups:
     print("  %-28s %s" % (names[s], summary[s]["limit"]))
 print("the home sees as the client: " + ", ".join(
@@ -792,6 +820,10 @@ errs = {s: med(s, "errors") for s in setups if med(s, "errors")}
 if errs:
     print("wrk socket errors or non-2xx (median per round): " +
           ", ".join("%s %d" % (s, v) for s, v in errs.items()))
+st = {s: n for s, n in meta["genkan_worker_stalls"].items() if n}
+if st:
+    print("genkand logged worker stalls (no heartbeat for 1 s: the worker, pinned to its CPU, "
+          "did not run): " + ", ".join("%s %d" % x for x in st.items()))
 if meta["failed"]:
     print("FAILED set-ups (set-up/round): " + " ".join(meta["failed"]))
 
