@@ -29,7 +29,11 @@
 # the client's address; UDP echo; 300 connections spread 3:1:1 (within
 # 25 % of each share); `l4 lookup` names the backend 20 connections with
 # chosen source ports really reached; a drained backend keeps a running
-# transfer and gets no new connection; a SYN flood from 20000 spoofed
+# transfer and gets no new connection; health checks (tcp, 500 ms, from the
+# door's host path [wireguard] Address) find all three up, mark a backend
+# whose address leaves the home down within fall x interval (+ the probe in
+# flight) while a transfer on another backend completes untouched and new
+# connections avoid it, and mark it up again when it is back; a SYN flood from 20000 spoofed
 # sources is absorbed by the bounded flow table (evictions counted) while a
 # transfer runs on; genkand refuses a service on its own SSH port; stats
 # count flows and replies; the front door's kernel forwarded nothing.
@@ -47,6 +51,7 @@ WGL=wgl$$
 WGIFS=$WGL
 PING_I=0.1 PING_W=3 WARM_TRIES=6
 VIP=203.0.113.10
+DOOR_T=198.18.9.1	# the door's tunnel address (host path): health checks
 BE="198.18.8.2 198.18.8.3 198.18.8.4"
 
 # shellcheck source=tests/e2e/lib.sh
@@ -92,6 +97,8 @@ home_up()
 	nx hm wg set "$WGL" private-key "$RUN/hm.key" listen-port 51820 \
 		peer "$FDPUB" endpoint 192.0.2.1:51820 persistent-keepalive 1 \
 		allowed-ips 0.0.0.0/0 || return 1
+	# the health test takes one backend address away: keep the others
+	nx hm sysctl -q -w "net.ipv4.conf.$WGL.promote_secondaries=1" >/dev/null || return 1
 	for a in $BE; do
 		a4 hm "$a/24" "$WGL" || return 1
 	done
@@ -155,6 +162,7 @@ interface = inet
 PrivateKeyFile = $RUN/fd.key
 ListenPort = 51820
 port = inet
+Address = $DOOR_T/24
 
 [wireguard-peer home]
 PublicKey = $HMPUB
@@ -167,7 +175,8 @@ backend = 198.18.8.2 weight=3
 backend = 198.18.8.3
 backend = 198.18.8.4
 table_size = 65537
-health = none
+health = tcp
+health_interval = 500ms
 max_flows = 2048
 
 [l4-service echo]
@@ -211,7 +220,12 @@ gk_start fd
 check "genkand starts" gk_ready fd
 hs_up() { [ "$(nx hm wg show "$WGL" latest-handshakes | awk '{print $2}')" -gt 0 ]; }
 check "the tunnel is up (a handshake with wireguard-go)" wait_for 15 hs_up
-
+all_up() {
+	[ "$(ctl fd -j l4 show web | jq -r '[.services[0].backends[] | "\(.state):\(.health.state):\(.health.checks > 0)"] | join(",")')" = \
+		"up:up:true,up:up:true,up:up:true" ]
+}
+check "health checks through the door's host path ($DOOR_T) find all three up" \
+	wait_for 15 all_up
 ctl fd -j l4 show >"$RUN/show.json" 2>&1
 expect "l4 show lists both services" \
 	"$(jq -r '[.services[].name] | join(",")' "$RUN/show.json")" = "web,echo"
@@ -310,6 +324,57 @@ expect "l4 show: $DB is draining" \
 	"$(jq -r --arg b "$DB" '.services[0].backends[] | select(.backend | startswith($b + ":")) | .state' "$RUN/show.json")" = draining
 out=$(ctl fd l4 backend web "$DB" enable 2>&1)
 expect "l4 backend web $DB enable" "$?" = 0
+
+# ---------------------------------------------------------------- health
+log "health checks: a backend dies during a transfer on another"
+be_state() {
+	ctl fd -j l4 show web | jq -r --arg b "$1" \
+		'.services[0].backends[] | select(.backend | startswith($b + ":")) | .state'
+}
+is_be() { [ "$(be_state "$1")" = "$2" ]; }
+nx cl curl -sS --max-time 60 --limit-rate 400k --cacert "$RUN/tls.crt" \
+	--resolve "frontdoor.test:443:$VIP" -o "$RUN/slow3" \
+	https://frontdoor.test/big 2>"$RUN/slow3.err" &
+SLOW=$!
+sleep 1
+ctl fd -j l4 flows web >"$RUN/flows3.json" 2>&1
+TB=$(jq -r '[.flows[] | select(.state == "active" and
+	(.client | startswith("198.51.100.2:")))][0].backend // "NA"' \
+	"$RUN/flows3.json")
+TB=${TB%:443}
+# the victim: another backend than the transfer's
+for KB in $BE; do
+	[ "$KB" != "$TB" ] && break
+done
+log "transfer on $TB; killing $KB (its address leaves the home)"
+check "the health checks see every backend up first" all_up
+tr0=$(ctl fd -j l4 show web | jq -r --arg b "$KB" '.services[0].backends[] | select(.backend | startswith($b + ":")) | .health.transitions')
+nd0=$(grep -c "l4-service web: backend $KB:443 is down" "$(gklog fd)")
+t0=$(date +%s%N)
+r hm addr del "$KB/24" dev "$WGL"
+check "$KB is marked down" wait_for 10 is_be "$KB" down
+ms=$((($(date +%s%N) - t0) / 1000000))
+log "down after $ms ms (fall 3 x 500 ms, plus the probe in flight)"
+expect "... within fall x interval + interval + 1 s slack (3 s)" "$ms" -le 3000
+expect "the door logged it once" \
+	"$(($(grep -c "l4-service web: backend $KB:443 is down" "$(gklog fd)") - nd0))" = 1
+: >"$RUN/after3"
+for ((k = 0; k < 30; k++)); do
+	who >>"$RUN/after3" 2>/dev/null
+done
+expect "30 new connections answered while $KB is down" "$(grep -c . "$RUN/after3")" = 30
+expect "none of them went to $KB" "$(grep -cx "$KB" "$RUN/after3")" = 0
+wait "$SLOW"
+expect "the transfer on $TB was not reset: it completed" "$?" = 0
+expect "... intact (sha256)" "$(sha256sum <"$RUN/slow3" | cut -d' ' -f1)" = "$SHA"
+a4 hm "$KB/24" "$WGL"
+check "$KB back: marked up again (rise 2)" wait_for 10 is_be "$KB" up
+check "the door logged that" grep -q "l4-service web: backend $KB:443 is up" "$(gklog fd)"
+ctl fd -j l4 show web >"$RUN/h.json"
+expect "l4 show: its health counted failures" \
+	"$(jq -r --arg b "$KB" '.services[0].backends[] | select(.backend | startswith($b + ":")) | .health.failures' "$RUN/h.json")" -ge 3
+expect "l4 show: its health went down and up once more" \
+	"$(($(jq -r --arg b "$KB" '.services[0].backends[] | select(.backend | startswith($b + ":")) | .health.transitions' "$RUN/h.json") - tr0))" = 2
 
 # ---------------------------------------------------------------- flood
 log "SYN flood from 20000 spoofed sources during a transfer"
