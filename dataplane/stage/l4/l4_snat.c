@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "l4_snat.h"
 #include "pkthdr.h"
@@ -108,6 +109,25 @@ static uint32_t nslots(const struct gk_l4_ctx *c)
 static uint32_t owned(const struct gk_l4_ctx *c, uint32_t lo, uint32_t hi,
 		      uint32_t *first);
 
+/*
+ * Zero pages from mmap, not calloc: a pool of many addresses reserves
+ * much and touches little, and calloc may take it from the heap and
+ * write every byte. NULL on failure.
+ */
+static void *zmap(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void zunmap(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
 int gk_l4_snat_init(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		    unsigned wid, unsigned nr_workers)
 {
@@ -139,8 +159,8 @@ int gk_l4_snat_init(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 	n = nslots(c);
 	/* large and zero: pages are touched only as ports go out */
 	for (i = 0; i < c->nr_pool; i++) {
-		c->pool[i].flow = calloc(n, sizeof(*c->pool[i].flow));
-		c->pool[i].used = calloc((n + 63) / 64, sizeof(uint64_t));
+		c->pool[i].flow = zmap(n * sizeof(*c->pool[i].flow));
+		c->pool[i].used = zmap((n + 63) / 64 * sizeof(uint64_t));
 		if (!c->pool[i].flow || !c->pool[i].used)
 			goto err;
 	}
@@ -155,8 +175,8 @@ void gk_l4_snat_fini(struct gk_l4_ctx *c)
 	uint32_t i;
 
 	for (i = 0; c->pool && i < c->nr_pool; i++) {
-		free(c->pool[i].flow);
-		free(c->pool[i].used);
+		zunmap(c->pool[i].flow, nslots(c) * sizeof(*c->pool[i].flow));
+		zunmap(c->pool[i].used, (nslots(c) + 63) / 64 * sizeof(uint64_t));
 	}
 	free(c->pool);
 	free(c->snat);
