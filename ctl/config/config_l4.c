@@ -903,8 +903,8 @@ static bool prefix_covers(const struct gk_config_wg_prefix *p, int family,
 	return !rest || !((p->addr[full] ^ addr[full]) & (0xff00 >> rest));
 }
 
-static bool peer_covers(const struct gk_config_wg *wg, int family,
-			const uint8_t *addr)
+bool gk_config_l4_peer_covers(const struct gk_config_wg *wg, int family,
+			      const uint8_t *addr)
 {
 	unsigned i, j;
 
@@ -935,8 +935,16 @@ unsigned gk_config_l4_warnings(const struct gk_config *cfg,
 			const struct gk_config_l4_backend *b = &s->backends[j];
 
 			active += b->weight > 0;
-			if (peer_covers(wg, b->family, b->addr))
+			if (gk_config_l4_peer_covers(wg, b->family, b->addr)) {
+				if (s->health == GK_L4_HEALTH_NONE || wg->nr_addrs)
+					continue;
+				fmt_backend(b, b1, sizeof(b1));
+				warn(ea, b->line,
+				     "l4-service '%s': backend %s is health-checked from this host, which has no path into the tunnel: set [wireguard] Address (docs/l4.md) or health = none; genkand refuses to start so",
+				     s->name, b1);
+				n++;
 				continue;
+			}
 			fmt_backend(b, b1, sizeof(b1));
 			warn(ea, b->line,
 			     "l4-service '%s': backend %s is inside no [wireguard-peer] AllowedIPs: only a kernel route can reach it",

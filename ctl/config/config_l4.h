@@ -112,6 +112,11 @@ struct gk_config;
 unsigned gk_config_l4_warnings(const struct gk_config *cfg,
 			       gk_config_l4_err_fn warn, void *arg_warn);
 
+struct gk_config_wg;
+/* An enabled [wireguard] has a peer whose AllowedIPs hold addr. */
+bool gk_config_l4_peer_covers(const struct gk_config_wg *wg, int family,
+			      const uint8_t *addr);
+
 void gk_config_l4_free(struct gk_config_l4 *l4);
 /* Deep copy; NULL on ENOMEM or when src is NULL. */
 struct gk_config_l4 *gk_config_l4_dup(const struct gk_config_l4 *src);

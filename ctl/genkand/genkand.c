@@ -89,6 +89,17 @@ int main(int argc, char **argv)
 			fputc('\n', stderr);
 		return 1;
 	}
+	/* What may be right but often is not: named by line, never fatal. */
+	if (gk_config_warnings(&cfg, err, sizeof(err)) && err[0]) {
+		if (check) {
+			fputs(err, stderr);
+			if (err[strlen(err) - 1] != '\n')
+				fputc('\n', stderr);
+		} else {
+			for (char *l = strtok(err, "\n"); l; l = strtok(NULL, "\n"))
+				gk_warn("%s", l);
+		}
+	}
 	if (check) {
 		printf("%s: OK (instance %s, %u port(s), %u worker(s))\n", path,
 		       cfg.instance, cfg.nr_ports, cfg.workers);

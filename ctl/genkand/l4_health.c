@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config_l4.h"
+#include "config_wg.h"
 #include "daemon.h"
 #include "health.h"
 #include "l4_ctl.h"
@@ -94,6 +95,25 @@ int gk_l4_health_start(struct gk_daemon *d, char *err, size_t errlen)
 			lh->idx[i][j] = -1;
 			if (s->health == GK_L4_HEALTH_NONE)
 				continue;
+			/*
+			 * A probe takes the host's routes: into genkan's
+			 * tunnel only through the host path. Without one it
+			 * would fail, or leave by the default route, and take
+			 * a working backend down.
+			 */
+			if (d->cfg.wg && !d->cfg.wg->nr_addrs &&
+			    gk_config_l4_peer_covers(d->cfg.wg, b->family, b->addr)) {
+				char ep[80];
+
+				format_be(s, b, ep, sizeof(ep));
+				snprintf(err, errlen, "%s:%u: [l4-service %s]: backend %s "
+					 "is health-checked from this host, which has no "
+					 "path into the tunnel: set [wireguard] Address "
+					 "(docs/l4.md) or health = none", d->cfg.path,
+					 b->line, s->name, ep);
+				free(t);
+				return -EINVAL;
+			}
 			x->family = b->family;
 			memcpy(x->addr, b->addr, 16);
 			/* port 0: the packet's own, so the first listen port */

@@ -722,20 +722,45 @@ static void test_l4_warnings(void **state)
 		"listen = 203.0.113.10:51000-52000\n"		/* 25: takes ListenPort */
 		"proto = udp\n"
 		"backend = 198.18.8.1\n";
+	/* the tcp services are health-checked (the default) and [wireguard]
+	 * has no Address: no host path reaches the covered backends */
 	static const char want[] =
+		"w.conf:15: warning: l4-service 'web': backend 198.18.8.7 is health-checked from this host, which has no path into the tunnel: set [wireguard] Address (docs/l4.md) or health = none; genkand refuses to start so\n"
 		"w.conf:16: warning: l4-service 'web': backend 198.18.8.8 is inside no [wireguard-peer] AllowedIPs: only a kernel route can reach it\n"
+		"w.conf:17: warning: l4-service 'web': backend 198.18.8.6 is health-checked from this host, which has no path into the tunnel: set [wireguard] Address (docs/l4.md) or health = none; genkand refuses to start so\n"
+		"w.conf:22: warning: l4-service 'web6': backend 2001:db8:8::ffff is health-checked from this host, which has no path into the tunnel: set [wireguard] Address (docs/l4.md) or health = none; genkand refuses to start so\n"
 		"w.conf:23: warning: l4-service 'web6': backend 2001:db8:9::2 is inside no [wireguard-peer] AllowedIPs: only a kernel route can reach it\n"
 		"w.conf:25: warning: l4-service 'wg': udp 203.0.113.10:51000-52000 takes the [wireguard] ListenPort 51820: the tunnel breaks if this is the address it uses\n";
+	static const char want_hostpath[] =
+		"w.conf:17: warning: l4-service 'web': backend 198.18.8.8 is inside no [wireguard-peer] AllowedIPs: only a kernel route can reach it\n"
+		"w.conf:24: warning: l4-service 'web6': backend 2001:db8:9::2 is inside no [wireguard-peer] AllowedIPs: only a kernel route can reach it\n"
+		"w.conf:26: warning: l4-service 'wg': udp 203.0.113.10:51000-52000 takes the [wireguard] ListenPort 51820: the tunnel breaks if this is the address it uses\n";
 	struct gk_config cfg;
-	char err[2048], warn[2048];
+	char err[2048], warn[2048], *with;
+	const char *at;
 
 	(void)state;
 	if (gk_config_parse(text, strlen(text), "w.conf", &cfg, err, sizeof(err)))
 		fail_msg("%s", err);
 	/* 251 >= 100 x 2 active backends is false: 200 < 251, no warning */
-	assert_int_equal(gk_config_warnings(&cfg, warn, sizeof(warn)), 3);
+	assert_int_equal(gk_config_warnings(&cfg, warn, sizeof(warn)), 6);
 	assert_string_equal(warn, want);
 	gk_config_free(&cfg);
+
+	/* With a host path (Address, one line more) only the others stay. */
+	at = strstr(text, "port = wan\n");
+	assert_non_null(at);
+	at += strlen("port = wan\n");
+	with = malloc(sizeof(text) + 64);
+	assert_non_null(with);
+	snprintf(with, sizeof(text) + 64, "%.*sAddress = 198.19.0.1/24\n%s",
+		 (int)(at - text), text, at);
+	if (gk_config_parse(with, strlen(with), "w.conf", &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(gk_config_warnings(&cfg, warn, sizeof(warn)), 3);
+	assert_string_equal(warn, want_hostpath);
+	gk_config_free(&cfg);
+	free(with);
 }
 
 /* table_size under 100 x the active backends, and no [wireguard] at all. */

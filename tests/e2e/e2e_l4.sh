@@ -216,6 +216,13 @@ out=$(timeout 20 ip netns exec "$(ns fd)" "$GKD" -c "$RUN/ssh.conf" -f 2>&1)
 expect "genkand refuses a service on its own SSH port" "$?" != 0
 check "... and names the line and why" \
 	grep -q "ssh.conf:[0-9]*: \[l4-service ssh\]: listen takes TCP port 22 of this host's own address" <<<"$out"
+# Health checks need the host path into the tunnel: without Address,
+# genkand refuses (they would fail and take working backends down).
+sed '/^Address = /d' "$(conf fd)" >"$RUN/nohp.conf"
+out=$(timeout 20 ip netns exec "$(ns fd)" "$GKD" -c "$RUN/nohp.conf" -f 2>&1)
+expect "genkand refuses health checks with no host path" "$?" != 0
+check "... naming the backend's line and the way out" \
+	grep -q "nohp.conf:[0-9]*: \[l4-service web\]: backend 198.18.8.2:443 is health-checked from this host, which has no path into the tunnel: set \[wireguard\] Address" <<<"$out"
 gk_start fd
 check "genkand starts" gk_ready fd
 hs_up() { [ "$(nx hm wg show "$WGL" latest-handshakes | awk '{print $2}')" -gt 0 ]; }
