@@ -414,8 +414,22 @@ def build_snat():
     add("snat: built error, no flow of that pool port: left alone",
         "IX_ERR", err(DOOR4, SN_POOL, big, q, cut=548), None,
         in_verdict="GK_V_TX", verdict="GK_V_TX", into=SNAT_FIX)
-    add("snat: routed error from home about a pool port: left alone",
-        "IX_REV", err(H4, SN_POOL, ICMP(type=3, code=3), q, cut=548), None,
+    home = ICMP(type=3, code=3)
+    add("snat: routed error from home about a pool port: to the client",
+        "IX_REV", err(H4, SN_POOL, home, q, cut=548),
+        err(SN_VIP, C4, home, moved(q, src=C4, sport=cport, dst=SN_VIP),
+            cut=548),
+        cnt={"ICMP_OUT": 1}, setup=si, into=SNAT_FIX)
+    add("snat: routed error from home, no flow holds the pool port: icmp_bad",
+        "IX_REV", err(H4, SN_POOL, home, q, cut=548), None,
+        verdict="GK_V_DROP", cnt={"ICMP_BAD": 1}, into=SNAT_FIX)
+    add("snat: routed error from home quoting no backend: left alone",
+        "IX_REV", err(H4, SN_POOL, home,
+                      moved(q, dport=444), cut=548), None,
+        setup=si, into=SNAT_FIX)
+    add("snat: routed error from home, a port outside snat_ports: left alone",
+        "IX_REV", err(H4, SN_POOL, home,
+                      moved(q, sport=SN_PLO - 1), cut=548), None,
         setup=si, into=SNAT_FIX)
 
 

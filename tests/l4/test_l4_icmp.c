@@ -323,6 +323,42 @@ static void test_snat(void **state)
 	}
 }
 
+/*
+ * A routed error from home about a pool port another worker owns (the
+ * fixture's port 20000 belongs to worker 0 of 2; this is worker 1): left
+ * untouched in c->away[] for the hand-off to its owner, as a reply is.
+ */
+static void test_snat_away(void **state)
+{
+	const struct ix_pkt *f = NULL;
+	struct gk_l4_table *t = snat_table();
+	struct gk_pkt *p = &tp.p;
+	struct gk_l4_ctx c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(ix_snat); i++)
+		if (strstr(ix_snat[i].what, "routed error from home about a pool port"))
+			f = &ix_snat[i];
+	assert_non_null(f);
+	assert_non_null(t);
+	assert_int_equal(IX_SN_PLO % 2, 0);
+	assert_int_equal(gk_l4_ctx_init(&c, 1024, 1), 0);
+	assert_int_equal(gk_l4_snat_init(&c, t, 1, 2), 0);
+	c.stats = &wst;
+	c.now_ns = SEC;
+	load(&tp, f->in, f->in_len, &f->meta, GK_V_NONE);
+	gk_l4_rev_burst(&c, t, &p, 1);
+	assert_int_equal(c.nr_away, 1);
+	assert_ptr_equal(c.away[0], p);
+	assert_int_equal(c.away_to[0], 0);
+	assert_int_equal(p->verdict, GK_V_NONE);
+	assert_memory_equal(p->data, f->in, f->in_len);
+	assert_int_equal(c.cnt[GK_L4_ICMP_OUT] + c.cnt[GK_L4_ICMP_BAD], 0);
+	gk_l4_ctx_fini(&c);
+	gk_l4_table_free(t);
+}
+
 /* ---------------------------------------------------------- the worker */
 
 static const uint8_t mac0[6] = { 2, 0, 0, 0, 0, 0x0a };
@@ -559,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_cut_everywhere),
 		cmocka_unit_test(test_snat),
+		cmocka_unit_test(test_snat_away),
 		cmocka_unit_test(test_worker),
 	};
 

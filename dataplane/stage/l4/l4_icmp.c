@@ -268,13 +268,20 @@ static bool snat_client(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 			bool v4)
 {
 	const struct gk_l4_service *s = &t->svc[svc];
+	const uint8_t *baddr;
 	struct gk_l4_flow *f;
+	uint16_t bport;
 	int pidx;
 
 	pidx = gk_l4_snat_pool_of(s, q->ip + (v4 ? 12 : 8));
 	f = pidx < 0 ? NULL : gk_l4_snat_find(c, (uint32_t)pidx,
 					      gk_rd16(q->l4), q->proto);
-	if (!f || f->svc != svc)
+	if (!f || f->svc != svc || f->be >= s->nr_be)
+		return false;
+	/* the quoted destination is the flow's own backend */
+	baddr = gk_l4_snat_backend(s, f, &bport);
+	if (bport != gk_rd16(q->l4 + 2) ||
+	    memcmp(baddr, q->ip + (v4 ? 16 : 24), v4 ? 4 : 16))
 		return false;
 	gk_l4_quote_set(q, false, f->caddr, f->cport);
 	gk_l4_quote_set(q, true, s->addr, f->lport);
@@ -301,12 +308,36 @@ static bool icmp_out(struct gk_l4_ctx *c, const struct gk_l4_table *t,
 		return false;
 	s = &t->svc[k->svc];
 	/*
-	 * snat: a routed error quotes a pool address:port whose flow may
-	 * live on another worker (its owner); those are left alone.
+	 * snat: the quote is pool address:port -> backend. A routed error
+	 * (from home) goes to the pool port's owner, which holds the flow,
+	 * as a reply does; an error the worker built is about a packet it
+	 * sent, so it holds the flow. A source port outside snat_ports is
+	 * not the service's (the host's own connection from that address).
 	 */
 	if (s->snat) {
-		if (!built || !snat_client(c, t, k->svc, &q, ip, v4))
-			return false;
+		uint16_t pport = gk_rd16(q.l4);
+		unsigned owner;
+
+		if (!built) {
+			if (gk_l4_snat_pool_of(s, q.ip + (v4 ? 12 : 8)) < 0 ||
+			    pport < s->snat_plo || pport > s->snat_phi)
+				return false;
+			owner = gk_l4_snat_owner(c, pport);
+			if (owner != c->wid) {
+				if (c->nr_away < GK_L4_AWAY_MAX) {
+					c->away_to[c->nr_away] = (uint16_t)owner;
+					c->away[c->nr_away++] = p;
+				} else {
+					fail(c, p, GK_L4_HANDOFF_FULL);
+				}
+				return true;
+			}
+		}
+		if (!snat_client(c, t, k->svc, &q, ip, v4)) {
+			if (!built)
+				fail(c, p, GK_L4_ICMP_BAD);
+			return !built;
+		}
 	} else {
 		gk_l4_quote_set(&q, true, s->addr, k->port ? s->port_lo : 0);
 	}
