@@ -59,7 +59,7 @@
 # Environment:
 #   GK_BUILD                 meson build root (default <repo>/build)
 #   FRONTDOOR_BENCH_OUT      the JSON's path (default: a new directory
-#                            /tmp/gkfb-result-<time>/frontdoor.json)
+#                            /tmp/gkfb-result-<time>-<pid>/frontdoor.json)
 #   FRONTDOOR_BENCH_QUICK=1  a smoke run: 2 s tests, one round
 #   FRONTDOOR_BENCH_SECS     seconds per test (default 5)
 #   FRONTDOOR_BENCH_REPS     rounds (default 3)
@@ -134,6 +134,7 @@ if [ -n "${FRONTDOOR_BENCH_OUT:-}" ]; then
 	OUT=$FRONTDOOR_BENCH_OUT
 else
 	OUT=/tmp/gkfb-result-$(date -u +%Y%m%dT%H%M%SZ)-$$/frontdoor.json
+	OUT_MADE=1	# an interrupted run leaves no empty directory
 fi
 mkdir -p "$(dirname "$OUT")" || exit 1
 PNG=${OUT%.json}.png
@@ -143,6 +144,7 @@ ALLNS="cl fd hm"
 declare -A GKPID=() WGPID=()
 HELPERS=()
 DOOR_MAIN=		# genkand, nginx's master or haproxy
+CLIENT_PID=		# the running wrk or iperf3 client (timeout's pid)
 DOOR_WG=		# the door's wireguard-go
 HOME_WG=		# the home's wireguard-go
 HOME_SRV=		# the home's nginx and iperf3 -s
@@ -153,9 +155,20 @@ teardown_setup()
 {
 	local p n
 
-	for p in ${GKPID[@]+"${GKPID[@]}"} ${WGPID[@]+"${WGPID[@]}"} ${HELPERS[@]+"${HELPERS[@]}"}; do
+	# the load generator first, under its timeout (which would not pass
+	# on a KILL); it holds no state
+	if [ -n "$CLIENT_PID" ]; then
+		for p in $(pgrep -P "$CLIENT_PID"); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		# (timeout dies of the child's signal: no "Killed" line)
+		{ stop_pid "$CLIENT_PID" TERM; } 2>/dev/null
+	fi
+	for p in ${GKPID[@]+"${GKPID[@]}"} ${WGPID[@]+"${WGPID[@]}"} \
+		${HELPERS[@]+"${HELPERS[@]}"}; do
 		stop_pid "$p" TERM
 	done
+	CLIENT_PID=
 	GKPID=()
 	WGPID=()
 	HELPERS=()
@@ -174,6 +187,7 @@ cleanup()
 {
 	trap - EXIT INT TERM
 	teardown_setup
+	[ -n "${OUT_MADE:-}" ] && rmdir "$(dirname "$OUT")" 2>/dev/null
 	if [ -n "${FRONTDOOR_BENCH_KEEP:-}" ]; then
 		echo "# run directory kept: $RUN"
 	else
@@ -501,17 +515,29 @@ cpu_snap()
 		"$st $(date +%s%N)"
 }
 
-# wrk_run close|keep: "req/s p50_ms p99_ms requests errors"
+# client CMD...: a load generator in the client's namespace, output in
+# $RUN/client.out. It runs in the background and the shell waits for it: a
+# Ctrl-C then reaches the INT trap at once (wait returns), rather than after
+# the client (an iperf3 whose server died with the same Ctrl-C may spin),
+# and teardown_setup kills it.
+client()
+{
+	timeout -k 2 $((SECS + 15)) nsenter --net="/run/netns/$(ns cl)" "$@" \
+		>"$RUN/client.out" 2>&1 &
+	CLIENT_PID=$!
+	wait "$CLIENT_PID"
+	CLIENT_PID=
+}
+
+# wrk_run close|keep: VALUE = "req/s p50_ms p99_ms requests errors"
 wrk_run()
 {
-	local hdr=() out
+	local hdr=()
 
 	[ "$1" = close ] && hdr=(-H "Connection: close")
-	out=$(timeout $((SECS + 30)) nsenter --net="/run/netns/$(ns cl)" \
-		wrk -t 1 -c "$CONNS" -d "${SECS}s" --latency "${hdr[@]}" \
-		"http://$VIP/small" 2>&1)
-	echo "$out" >>"$RUN/wrk.log"
-	awk '
+	client wrk -t 1 -c "$CONNS" -d "${SECS}s" --latency "${hdr[@]}" "http://$VIP/small"
+	cat "$RUN/client.out" >>"$RUN/wrk.log"
+	VALUE=$(awk '
 	function ms(v) {
 		if (v ~ /us$/) return v / 1000
 		if (v ~ /ms$/) return v + 0
@@ -525,19 +551,16 @@ wrk_run()
 	/Socket errors:/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
 	/Non-2xx/ { e += $NF }
 	END { printf "%s %s %s %s %d\n", (rps == "" ? "NA" : rps), (p50 == "" ? "NA" : p50),
-		(p99 == "" ? "NA" : p99), (n == "" ? "NA" : n), e }' <<<"$out"
+		(p99 == "" ? "NA" : p99), (n == "" ? "NA" : n), e }' "$RUN/client.out")
 }
 
-# iperf_run STREAMS: "Mbit/s NA NA bytes retransmits", home -> client.
+# iperf_run STREAMS: VALUE = "Mbit/s NA NA bytes retransmits", home -> client.
 iperf_run()
 {
-	local out
-
-	out=$(timeout $((SECS + 30)) nsenter --net="/run/netns/$(ns cl)" \
-		iperf3 -c "$VIP" -p "$IPERF_PORT" -t "$SECS" -P "$1" -R -J 2>&1)
-	echo "$out" >>"$RUN/iperf3.log"
-	jq -r '"\(.end.sum_received.bits_per_second / 1e6) NA NA \(.end.sum_received.bytes) \(.end.sum_sent.retransmits // 0)"' \
-		<<<"$out" 2>/dev/null || echo "NA NA NA NA 0"
+	client iperf3 -c "$VIP" -p "$IPERF_PORT" -t "$SECS" -P "$1" -R -J
+	cat "$RUN/client.out" >>"$RUN/iperf3.log"
+	VALUE=$(jq -r '"\(.end.sum_received.bits_per_second / 1e6) NA NA \(.end.sum_received.bytes) \(.end.sum_sent.retransmits // 0)"' \
+		"$RUN/client.out" 2>/dev/null) || VALUE="NA NA NA NA 0"
 }
 
 # measure SETUP ROUND TEST: one line into RESULTS:
@@ -546,16 +569,16 @@ iperf_run()
 # (units: requests for wrk, bytes for iperf3; *_s: CPU seconds)
 measure()
 {
-	local a b v
+	local a b
 
 	a=$(cpu_snap)
 	case $3 in
-	close | keep) v=$(wrk_run "$3") ;;
-	tcp1) v=$(iperf_run 1) ;;
-	tcp4) v=$(iperf_run 4) ;;
+	close | keep) wrk_run "$3" ;;
+	tcp1) iperf_run 1 ;;
+	tcp4) iperf_run 4 ;;
 	esac
 	b=$(cpu_snap)
-	awk -v s="$1" -v rd="$2" -v t="$3" -v v="$v" -v a="$a" -v b="$b" \
+	awk -v s="$1" -v rd="$2" -v t="$3" -v v="$VALUE" -v a="$a" -v b="$b" \
 		-v hz="$(getconf CLK_TCK)" 'BEGIN {
 		split(a, x); split(b, y)
 		printf "%s %s %s %s %.2f %.2f %.2f %.2f %.2f %.2f %.3f\n", s, rd, t, v,
@@ -563,7 +586,6 @@ measure()
 			(y[4] - x[4]) / hz, (y[5] - x[5]) / hz, (y[6] - x[6]) / hz,
 			(y[7] - x[7]) / 1e9
 	}' | awk '{ e = $8; $8 = ""; print $0, e }' | tr -s ' ' >>"$RESULTS"
-	tail -n 1 "$RESULTS"
 }
 
 # ------------------------------------------------------------------ the run
@@ -574,6 +596,7 @@ T0=$(date +%s)
 elapsed() { local s=$(($(date +%s) - T0)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
 declare -A SEEN_BY=() FWD_BY=() STALLS=()
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+COMMIT=$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo NA)
 log "front door bench: set-ups '$SETUPS', $REPS round(s), ${SECS} s per test," \
 	"wrk -c $CONNS; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 log "about $((TOTAL * (4 * SECS + 3) / 60 + 1)) min; results: $OUT"
@@ -594,7 +617,8 @@ for ((rd = 1; rd <= REPS; rd++)); do
 		read -r f0 _ <<<"$(kfwd fd)"
 		line="  home sees $SEEN;"
 		for t in $TESTS; do
-			read -r _ _ _ v p50 p99 _ m w _ _ _ _ _ e <<<"$(measure "$s" "$rd" "$t")"
+			measure "$s" "$rd" "$t"
+			read -r _ _ _ v p50 p99 _ m w _ _ _ _ _ e <<<"$(tail -n 1 "$RESULTS")"
 			case $t in
 			close | keep) line="$line $t $v req/s (p50 $p50 p99 $p99 ms, err $e," ;;
 			*) line="$line $t $(printf '%.0f' "$v" 2>/dev/null || echo NA) Mbit/s (" ;;
@@ -629,13 +653,13 @@ fwd_json=$(for s in "${!FWD_BY[@]}"; do printf '%s\t%s\n' "$s" "${FWD_BY[$s]}"; 
 jq -n --arg date "$(date -u +%FT%TZ)" --argjson cpus "$(nproc)" --arg kernel "$(uname -r)" \
 	--argjson secs "$SECS" --argjson reps "$REPS" --argjson conns "$CONNS" \
 	--arg setups "$SETUPS" --arg build "$GK_BUILD" \
-	--arg commit "$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo NA)" \
+	--arg commit "$COMMIT" \
 	--arg load0 "$LOAD0" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--argjson seen "$seen_json" --argjson fwd "$fwd_json" --argjson stalls "$stall_json" \
 	--arg failed "${FAILED[*]:-}" \
 	'{date: $date, cpus: $cpus, kernel: $kernel, seconds_per_test: $secs,
 	  rounds: $reps, wrk_connections: $conns, setups: ($setups | split(" ")),
-	  genkan_build: $build, commit: $commit, load_before: $load0, load_after: $load,
+	  genkan_build: $build, script_commit_at_start: $commit, load_before: $load0, load_after: $load,
 	  home_sees: $seen, door_kernel_forwarded_last_round: $fwd,
 	  genkan_worker_stalls: $stalls,
 	  failed: ($failed | split(" ") | map(select(. != "")))}' >"$META"
