@@ -649,17 +649,53 @@ static int transact(struct gk_nlmirror *m, struct nlmsghdr *nlh)
 	return ret < 0 ? -errno : 0;
 }
 
-static int dump_one(struct gk_nlmirror *m, uint16_t type, uint8_t family)
+/*
+ * The family header a dump request of this type carries. Each type has its
+ * own (ifinfomsg 16 bytes, ifaddrmsg 8, rtmsg and ndmsg 12): a longer one
+ * leaves bytes the kernel parses as attributes and warns about ("netlink: 4
+ * bytes leftover after parsing attributes"), or refuses under strict checks.
+ */
+size_t gk_nlmirror_dump_hdrlen(uint16_t type)
 {
-	uint8_t req[NLMSG_ALIGN(sizeof(struct nlmsghdr)) + NLMSG_ALIGN(sizeof(struct ifinfomsg))];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	switch (type) {
+	case RTM_GETLINK:
+		return sizeof(struct ifinfomsg);
+	case RTM_GETADDR:
+		return sizeof(struct ifaddrmsg);
+	case RTM_GETROUTE:
+		return sizeof(struct rtmsg);
+	case RTM_GETNEIGH:
+		return sizeof(struct ndmsg);
+	default:
+		return 0;
+	}
+}
 
+size_t gk_nlmirror_dump_req(void *buf, size_t len, uint16_t type, uint8_t family,
+			    uint32_t seq)
+{
+	size_t hdr = gk_nlmirror_dump_hdrlen(type);
+	struct nlmsghdr *nlh;
+
+	if (!hdr || len < NLMSG_SPACE(hdr))
+		return 0;
+	memset(buf, 0, NLMSG_SPACE(hdr));
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++m->seq;
-	/* rtgenmsg's family is the first byte of every rtnetlink header */
-	*(uint8_t *)mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg)) = family;
-	return transact(m, nlh);
+	nlh->nlmsg_seq = seq;
+	/* the family is the first byte of every rtnetlink family header */
+	*(uint8_t *)mnl_nlmsg_put_extra_header(nlh, hdr) = family;
+	return nlh->nlmsg_len;
+}
+
+static int dump_one(struct gk_nlmirror *m, uint16_t type, uint8_t family)
+{
+	uint8_t req[NLMSG_SPACE(sizeof(struct ifinfomsg))];
+
+	if (!gk_nlmirror_dump_req(req, sizeof(req), type, family, ++m->seq))
+		return -EINVAL;
+	return transact(m, (struct nlmsghdr *)req);
 }
 
 /* Replace all tables with a fresh snapshot. */
@@ -762,6 +798,11 @@ struct gk_nlmirror *gk_nlmirror_open(uint32_t table, char *err, size_t errlen)
 	m->req_portid = mnl_socket_get_portid(m->req);
 	/* extended ACKs make kernel error messages reachable in strace; harmless if absent */
 	mnl_socket_setsockopt(m->req, NETLINK_EXT_ACK, &one, sizeof(one));
+	/*
+	 * Strict checks (4.20+): a malformed dump request is refused with an
+	 * error instead of a dmesg warning. Older kernels lack the option.
+	 */
+	mnl_socket_setsockopt(m->req, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
 	set_rcvbuf(m->req);
 
 	ret = dump_all(m);

@@ -74,6 +74,14 @@ const struct gk_nl_link *gk_nlmirror_link(const struct gk_nlmirror *m, uint32_t 
  */
 int gk_nlmirror_resolve(struct gk_nlmirror *m, int family, const uint8_t *addr,
 			uint32_t ifindex);
+/*
+ * A dump request (RTM_GETLINK/GETADDR/GETROUTE/GETNEIGH) for family in buf:
+ * its length, or 0 for another type or a buf shorter than the request.
+ * The family header is the type's own (gk_nlmirror_dump_hdrlen()).
+ */
+size_t gk_nlmirror_dump_hdrlen(uint16_t type);
+size_t gk_nlmirror_dump_req(void *buf, size_t len, uint16_t type, uint8_t family,
+			    uint32_t seq);
 void gk_nlmirror_close(struct gk_nlmirror *m);
 
 #endif
