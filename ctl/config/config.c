@@ -60,12 +60,23 @@ struct rule_aux {
 	bool mss_auto;
 };
 
+/* One reported problem, kept whole until flush_errors() renders them. */
+struct perr_entry {
+	unsigned line;		/* 0: the whole file, sorts last */
+	char *text;		/* "name:line: message", no newline */
+};
+
+#define MAX_KEPT_ERRS	1024	/* beyond: counted in "... and N more" */
+
 struct parser {
 	const char *name;
 	char *err;
 	size_t errlen;
 	size_t errpos;
 	unsigned nr_err;
+	struct perr_entry *errs;	/* heap, nr_kept of them */
+	unsigned nr_kept, errs_cap;
+	const char *what;		/* "errors", or "warnings" */
 
 	struct gk_config cfg;
 	enum section sec;
@@ -162,39 +173,36 @@ const char *gk_config_log_level_str(enum gk_log_level l)
 __attribute__((format(printf, 3, 4)))
 static void perr(struct parser *p, unsigned line, const char *fmt, ...)
 {
+	char msg[768], *text;
 	va_list ap;
 	int n;
 
 	p->nr_err++;
-	if (!p->err || p->errlen == 0 || p->errpos + 1 >= p->errlen)
+	if (!p->err || p->errlen == 0 || p->nr_kept >= MAX_KEPT_ERRS)
 		return;
+	if (p->nr_kept == p->errs_cap) {
+		unsigned cap = p->errs_cap ? p->errs_cap * 2 : 16;
+		struct perr_entry *e = realloc(p->errs, cap * sizeof(*e));
 
-	if (line)
-		n = snprintf(p->err + p->errpos, p->errlen - p->errpos,
-			     "%s:%u: ", p->name, line);
-	else
-		n = snprintf(p->err + p->errpos, p->errlen - p->errpos,
-			     "%s: ", p->name);
-	if (n < 0)
-		return;
-	p->errpos += (size_t)n;
-	if (p->errpos + 1 >= p->errlen) {
-		p->errpos = p->errlen - 1;
-		return;
+		if (!e)
+			return;		/* counted, shown as "... and N more" */
+		p->errs = e;
+		p->errs_cap = cap;
 	}
-
 	va_start(ap, fmt);
-	n = vsnprintf(p->err + p->errpos, p->errlen - p->errpos, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (n < 0)
+		msg[0] = '\0';
+	if (line)
+		n = asprintf(&text, "%s:%u: %s", p->name, line, msg);
+	else
+		n = asprintf(&text, "%s: %s", p->name, msg);
+	if (n < 0)
 		return;
-	p->errpos += (size_t)n;
-	if (p->errpos + 1 >= p->errlen) {
-		p->errpos = p->errlen - 1;
-		return;
-	}
-	p->err[p->errpos++] = '\n';
-	p->err[p->errpos] = '\0';
+	p->errs[p->nr_kept].line = line ? line : ~0u;
+	p->errs[p->nr_kept].text = text;
+	p->nr_kept++;
 }
 
 int gk_config_valid_name(const char *s, size_t maxlen)
@@ -1529,49 +1537,68 @@ static void validate(struct parser *p)
 	gk_config_l4_validate(cfg->l4, wg_perr, p);
 }
 
-static unsigned err_line_no(const char *l, size_t namelen)
+/*
+ * Renders the kept problems into p->err sorted by line (cross-key checks
+ * run last; the report reads top to bottom), whole lines only: what does
+ * not fit, with what was never kept, becomes one "... and N more" line.
+ * Frees the entries.
+ */
+static void flush_errors(struct parser *p)
 {
-	/* "name:12: ..." -> 12; "name: ..." (whole file) sorts last */
-	if (l[namelen] != ':' || l[namelen + 1] < '0' || l[namelen + 1] > '9')
-		return ~0u;
-	return (unsigned)strtoul(l + namelen + 1, NULL, 10);
-}
+	const char *what = p->what ? p->what : "errors";
+	char tail[64];
+	size_t room, tlen;
+	unsigned i, shown = 0;
+	int w;
 
-/* Cross-key checks run last; sort so the report reads top to bottom. */
-static void sort_errors(struct parser *p)
-{
-	size_t namelen = strlen(p->name), n = 0, i, j;
-	char **lines, *copy, *l, *save = NULL;
-
-	if (!p->err || p->nr_err < 2 || !p->errpos)
-		return;
-	copy = strdup(p->err);
-	lines = calloc(p->nr_err, sizeof(*lines));
-	if (!copy || !lines)
+	if (!p->err || !p->errlen)
 		goto out;
-	for (l = strtok_r(copy, "\n", &save); l && n < p->nr_err;
-	     l = strtok_r(NULL, "\n", &save))
-		lines[n++] = l;
-	for (i = 1; i < n; i++) {
-		char *cur = lines[i];
-		unsigned key = err_line_no(cur, namelen);
+	if (p->nr_kept > 1) {
+		struct perr_entry *e = p->errs;
+		unsigned n = p->nr_kept;
 
-		for (j = i; j > 0 && err_line_no(lines[j - 1], namelen) > key; j--)
-			lines[j] = lines[j - 1];
-		lines[j] = cur;
+		for (i = 1; i < n; i++) {	/* insertion sort: stable */
+			struct perr_entry cur = e[i];
+			unsigned j = i;
+
+			while (j > 0 && e[j - 1].line > cur.line) {
+				e[j] = e[j - 1];
+				j--;
+			}
+			e[j] = cur;
+		}
 	}
 	p->errpos = 0;
-	for (i = 0; i < n; i++) {
-		int w = snprintf(p->err + p->errpos, p->errlen - p->errpos,
-				 "%s\n", lines[i]);
+	p->err[0] = '\0';
+	/* the "... and N more" line's room, kept back unless all fit */
+	tlen = (size_t)snprintf(tail, sizeof(tail), "... and %u more %s\n",
+				p->nr_err, what);
+	for (i = 0; i < p->nr_kept; i++) {
+		size_t len = strlen(p->errs[i].text) + 1;
+		bool last = i + 1 == p->nr_kept && p->nr_kept == p->nr_err;
 
-		if (w < 0 || (size_t)w >= p->errlen - p->errpos)
+		room = p->errlen - 1 - p->errpos;
+		if (len > room || (!last && len + tlen > room))
 			break;
-		p->errpos += (size_t)w;
+		memcpy(p->err + p->errpos, p->errs[i].text, len - 1);
+		p->errpos += len;
+		p->err[p->errpos - 1] = '\n';
+		p->err[p->errpos] = '\0';
+		shown++;
+	}
+	if (shown < p->nr_err) {
+		w = snprintf(p->err + p->errpos, p->errlen - p->errpos,
+			     "... and %u more %s\n", p->nr_err - shown, what);
+		if (w > 0)
+			p->errpos += (size_t)w < p->errlen - p->errpos ?
+				     (size_t)w : p->errlen - 1 - p->errpos;
 	}
 out:
-	free(lines);
-	free(copy);
+	for (i = 0; i < p->nr_kept; i++)
+		free(p->errs[i].text);
+	free(p->errs);
+	p->errs = NULL;
+	p->nr_kept = p->errs_cap = 0;
 }
 
 int gk_config_parse(const char *text, size_t len, const char *name,
@@ -1621,7 +1648,7 @@ int gk_config_parse(const char *text, size_t len, const char *name,
 	}
 
 	validate(p);
-	sort_errors(p);
+	flush_errors(p);
 
 	if (p->nr_err) {
 		ret = -EINVAL;
@@ -1688,6 +1715,7 @@ int gk_config_resolve(struct gk_config *cfg, unsigned timeout_ms, char *err,
 	p->err = err;
 	p->errlen = errlen;
 	ret = gk_config_wg_resolve(cfg->wg, timeout_ms, wg_perr, p);
+	flush_errors(p);
 	free(p);
 	return ret;
 }
@@ -1719,8 +1747,9 @@ unsigned gk_config_warnings(const struct gk_config *cfg, char *buf,
 	p->name = cfg->path[0] ? cfg->path : "<config>";
 	p->err = buf;
 	p->errlen = len;
+	p->what = "warnings";
 	gk_config_l4_warnings(cfg, warn, p);
-	sort_errors(p);
+	flush_errors(p);
 	n = p->nr_err;
 	free(p);
 	return n;

@@ -385,6 +385,70 @@ static void test_small_err_buffer(void **state)
 	assert_true(memchr(err, '\0', sizeof(err)) != NULL);
 }
 
+/*
+ * Many errors (#13 bug 1): what fits is shown whole, in line order, and
+ * the rest is one "... and N more errors" line. The entries cut by a full
+ * buffer were once sorted by reading past their end (an ASan abort of
+ * --check, and of a running genkand on reload with its 512-byte buffer).
+ */
+static void check_many_errors(size_t errlen)
+{
+	char text[1024] = "[genkan]\n", *err = malloc(errlen);
+	unsigned i, shown = 0, more = 0, last = 0;
+	struct gk_config cfg;
+	const char *p;
+
+	if (!err)
+		abort();
+	for (i = 1; i <= 40; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "workers = x%u\n", i);
+	strcat(text, PORT);
+	memset(err, 'z', errlen);
+	assert_int_equal(gk_config_parse(text, strlen(text), "many.conf", &cfg,
+					 err, errlen), -EINVAL);
+	assert_non_null(memchr(err, '\0', errlen));
+	for (p = err; *p; ) {
+		const char *nl = strchr(p, '\n');
+		unsigned line, n;
+		char word[16];
+
+		if (!nl) {		/* a cut line: only when nothing else fits */
+			assert_true(errlen < 32);
+			break;
+		}
+		if (sscanf(p, "many.conf:%u: ", &line) == 1) {
+			assert_int_equal(more, 0);	/* the summary comes last */
+			assert_true(line > last);	/* sorted, each once */
+			assert_true(line >= 2 && line <= 41);
+			assert_true(strstr(p, "workers") &&
+				    strstr(p, "workers") < nl);
+			last = line;
+			shown++;
+		} else {
+			assert_int_equal(sscanf(p, "... and %u more %15s", &n,
+						word), 2);
+			assert_string_equal(word, "errors");
+			more = n;
+		}
+		p = nl + 1;
+	}
+	if (errlen >= 32)
+		assert_int_equal(shown + more, 40);
+	if (errlen >= 4096)
+		assert_int_equal(shown, 40);
+	free(err);
+}
+
+static void test_many_errors(void **state)
+{
+	static const size_t sizes[] = { 8, 31, 32, 100, 512, 1000, 1024,
+					2048, 4096, 8192 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		check_many_errors(sizes[i]);
+}
+
 static void test_load(void **state)
 {
 	char path[] = "/tmp/h3-test-config-XXXXXX";
@@ -707,6 +771,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_errors_sorted),
 		cmocka_unit_test(test_too_many_ports),
 		cmocka_unit_test(test_small_err_buffer),
+		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_mape_ce),
 		cmocka_unit_test(test_mape_br),

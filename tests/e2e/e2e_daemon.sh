@@ -24,6 +24,7 @@
 #   4 routes (connected, live add/delete, FIB generation), neighbors
 #   5 forwarding; SIGHUP and `genkanctl reload` during a UDP flow, no loss
 #   6 broken / layout-changing reloads are refused, old config keeps going
+#     (40 bad lines too: more errors than the reply holds)
 #   7 a second instance in its own gateway namespace, each -s reaches its own
 #   8 kill -9: XDP detached, stale socket replaced by a fresh start
 #   9 a duplicate genkand on the same socket fails and disturbs nothing
@@ -517,6 +518,27 @@ write_conf 1
 check "good reload clears the error" reload_ok 1
 expect "last_reload_error cleared" "$(jstatus 1 .last_reload_error)" = null
 rl2=$(jstatus 1 .reloads)
+
+# 40 bad lines (#13 bug 1): more errors than the reload's error buffer
+# holds; the cut list was sorted by reading past its end (an ASan genkand
+# aborted). Whole lines in line order, then "... and N more errors".
+write_conf 1
+for i in $(seq 1 40); do echo "workers = x$i"; done |
+	sed -i '/^\[genkan\]$/r /dev/stdin' "$(conf 1)"
+grep -c '^workers = x' "$(conf 1)" | grep -qx 40 || fail "test setup: 40 bad lines"
+out=$(ctl 1 reload 2>&1)
+rc=$?
+expect "reload of 40 bad lines: genkanctl exits 1" "$rc" -eq 1
+check "genkand still running after 40 bad lines" kill -0 "${GKPID[1]}"
+le=$(jstatus 1 .last_reload_error)
+if grep -q "gw1.conf:[0-9]*: .*workers" <<<"$le" &&
+   grep -Eq '\.\.\. and [0-9]+ more errors' <<<"$le"; then
+	pass "40 bad lines: errors named by line, then '... and N more errors'"
+else
+	fail "40 bad lines: errors named by line, then '... and N more errors' (got: $le)"
+fi
+expect "40 bad lines: refused reload does not count" "$(jstatus 1 .reloads)" -eq "$rl2"
+write_conf 1
 
 sed -i 's/^workers = 2$/workers = 1/' "$(conf 1)"
 grep -q '^workers = 1$' "$(conf 1)" || fail "test setup: workers line rewritten"
