@@ -223,7 +223,7 @@ done
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=frontdoor.test" \
 	-addext "subjectAltName=DNS:frontdoor.test" -keyout "$RUN/tls.key" \
 	-out "$RUN/tls.crt" >/dev/null 2>&1 || { echo "openssl failed"; exit 1; }
-mkdir -p "$RUN/www"
+mkdir -p "$RUN/www" "$RUN/ngx-tmp"
 # The small page: about the size of nginx's default index.html.
 head -c 600 /dev/zero | tr '\0' 'x' >"$RUN/www/small"
 head -c 4194304 /dev/urandom >"$RUN/www/big"
@@ -241,8 +241,10 @@ http {
 	access_log off;
 	sendfile on;
 	keepalive_requests 1000000;
-	client_body_temp_path $RUN; proxy_temp_path $RUN; fastcgi_temp_path $RUN;
-	uwsgi_temp_path $RUN; scgi_temp_path $RUN;
+	# nginx gives its temp directories to the workers' user (nobody):
+	# a directory of their own, not the run directory with the keys
+	client_body_temp_path $RUN/ngx-tmp; proxy_temp_path $RUN/ngx-tmp;
+	fastcgi_temp_path $RUN/ngx-tmp; uwsgi_temp_path $RUN/ngx-tmp; scgi_temp_path $RUN/ngx-tmp;
 	server {
 		listen $HOME_IP:80;
 		listen $HOME_IP:443 ssl;
