@@ -567,7 +567,11 @@ static void on_initiation(struct gk_wgd *g, const uint8_t *buf, size_t len,
 	struct wpeer *p;
 	int ret;
 
-	if (len != sizeof(mi) || !check_macs(g, buf, len, src, now))
+	if (len != sizeof(mi)) {
+		g->rx_init_bad_len++;
+		return;
+	}
+	if (!check_macs(g, buf, len, src, now))
 		return;
 	memcpy(&mi, buf, sizeof(mi));
 	ret = gk_wg_consume_initiation(&g->me, &mi, lookup_static, g, now, &hs);
@@ -608,7 +612,11 @@ static void on_response(struct gk_wgd *g, const uint8_t *buf, size_t len,
 	struct wpeer *p = NULL;
 	uint32_t idx;
 
-	if (len != sizeof(mr) || !check_macs(g, buf, len, src, now))
+	if (len != sizeof(mr)) {
+		g->rx_resp_bad_len++;
+		return;
+	}
+	if (!check_macs(g, buf, len, src, now))
 		return;
 	memcpy(&mr, buf, sizeof(mr));
 	idx = gk_wg_get_le32(&mr.receiver_le);
@@ -644,8 +652,10 @@ static void on_cookie(struct gk_wgd *g, const uint8_t *buf, size_t len)
 	struct gk_wg_msg_cookie mc;
 	uint32_t idx;
 
-	if (len != sizeof(mc))
+	if (len != sizeof(mc)) {
+		g->rx_cookie_bad_len++;
 		return;
+	}
 	memcpy(&mc, buf, sizeof(mc));
 	idx = gk_wg_get_le32(&mc.receiver_le);
 	for (uint32_t i = 0; i < g->next_id; i++) {
@@ -660,10 +670,18 @@ static void on_cookie(struct gk_wgd *g, const uint8_t *buf, size_t len)
 	}
 }
 
-/* One handshake message, from the socket or punted by a worker. */
+/*
+ * One handshake message, from the socket or punted by a worker. Each
+ * handler checks the exact length of its type; every message that fits
+ * none is counted by what it claims to be.
+ */
 static void dispatch(struct gk_wgd *g, const uint8_t *buf, size_t n,
 		     const struct sockaddr_storage *src)
 {
+	if (n < 4) {
+		g->rx_too_short++;
+		return;
+	}
 	switch (buf[0] | buf[1] << 8 | buf[2] << 16 | (uint32_t)buf[3] << 24) {
 	case GK_WG_MSG_INITIATION:
 		on_initiation(g, buf, n, src);
@@ -674,9 +692,18 @@ static void dispatch(struct gk_wgd *g, const uint8_t *buf, size_t n,
 	case GK_WG_MSG_COOKIE:
 		on_cookie(g, buf, n);
 		break;
-	default:
+	case GK_WG_MSG_DATA:
+		/* header + empty payload's tag: 32 B (the classifier's bound) */
+		if (n < 32) {
+			g->rx_data_bad_len++;
+			break;
+		}
 		/* Data on a queue no worker serves: XDP passed it. */
 		g->rx_data_on_socket++;
+		break;
+	default:
+		/* type 0, 5.., or reserved bytes set (the type is a le32) */
+		g->rx_unknown_type++;
 		break;
 	}
 }
@@ -737,8 +764,8 @@ void gk_wgd_on_readable(struct gk_wgd *g, int which)
 		ssize_t n = recvfrom(g->fd[which], buf, sizeof(buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&src, &sl);
 
-		if (n < 4)
-			return;
+		if (n < 0)
+			return;		/* EAGAIN: drained */
 		dispatch(g, buf, (size_t)n, &src);
 	}
 }

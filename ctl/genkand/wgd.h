@@ -58,7 +58,13 @@ void gk_wgd_stop(struct gk_wgd *g);
 	X(hs_initiations_sent,	"initiations_sent")			\
 	X(hs_completed,		"handshakes_completed")			\
 	X(publish_errors,	"publish_errors")			\
-	X(src_changes,		"source_changes") /* republished: outer source changed */
+	X(src_changes,		"source_changes") /* republished: outer source changed */ \
+	X(rx_too_short,		"message_too_short") /* < 4 bytes: no type */	\
+	X(rx_init_bad_len,	"initiation_bad_length") /* type 1, not 148 B */ \
+	X(rx_resp_bad_len,	"response_bad_length") /* type 2, not 92 B */	\
+	X(rx_cookie_bad_len,	"cookie_reply_bad_length") /* type 3, not 64 B */ \
+	X(rx_data_bad_len,	"data_bad_length") /* type 4 under 32 B */	\
+	X(rx_unknown_type,	"unknown_type") /* any other type / reserved bytes */
 
 #define GK_WGD_CE_CNT_LIST(X)						\
 	X(punt_rx,		"punt_received")			\

@@ -353,6 +353,9 @@ static void test_documented_keys(void **state)
 		"handshake_bad_mac", "cookie_replies_sent",
 		"handshake_rejected", "data_on_socket", "initiations_sent",
 		"handshakes_completed", "publish_errors", "source_changes",
+		"message_too_short", "initiation_bad_length",
+		"response_bad_length", "cookie_reply_bad_length",
+		"data_bad_length", "unknown_type",
 	};
 	static const char *const wgd_ce[] = {
 		"punt_received", "punt_malformed", "inject_queued",

@@ -47,6 +47,9 @@
 #  - handshake flood: scapy initiations with a valid mac1 (python hashlib)
 #    and a bad mac2 from 64 sources: genkand answers cookie replies
 #    (type 3, 64 B, captured), status answers, the tunnel keeps working
+#  - wrong lengths: datagrams of each wrong size by type (1: 100/149 B,
+#    2: 50 B, 3: 63 B, 4: 20 B), unknown types, 0 and 3 bytes: each
+#    `wg show -j` counter grows by exactly what was sent
 #  - genkan <-> genkan: h3 (behind fd2) <-> server, ping and iperf3; the
 #    first ping over the fresh tunnel passes (staged on both sides), and
 #    wg show -j counts it staged and sent
@@ -68,6 +71,7 @@ PY=/usr/bin/python3
 TAG=${E2E_TAG:-gkw}-$$	# E2E_TAG: namespace prefix of parallel runs
 N=10			# echo requests per ping check
 FLOOD=3000		# forged initiations
+BADN=20			# datagrams of each wrong length / type
 IPERF_S=4		# seconds per iperf3 run
 # Two workers: type-4 data for a keypair that lands on the other worker's
 # queue takes the handoff ring (docs/wireguard.md, Workers).
@@ -118,7 +122,22 @@ def replay(argv):
     sendp(pk, iface=argv[1], verbose=False)
     print(len(pk))
 
-{'send': send, 'replay': replay,
+# badlen DST PORT COUNT: COUNT datagrams of each kind WireGuard (the
+# whitepaper's sizes) does not accept: type 1 of 100 and of 149 B, type 2
+# of 50 B, type 3 of 63 B, type 4 of 20 B, type 7 and a type 1 with a
+# reserved byte set, 3 and 0 bytes.
+def badlen(argv):
+    dst, port, n = argv[0], int(argv[1]), int(argv[2])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    kinds = [bytes([1, 0, 0, 0]) + bytes(96), bytes([1, 0, 0, 0]) + bytes(145),
+             bytes([2, 0, 0, 0]) + bytes(46), bytes([3, 0, 0, 0]) + bytes(59),
+             bytes([4, 0, 0, 0]) + bytes(16), bytes([7, 0, 0, 0]) + bytes(36),
+             bytes([1, 0, 1, 0]) + bytes(144), b'\x01\x00\x00', b'']
+    for _ in range(n):
+        for k in kinds:
+            s.sendto(k, (dst, port))
+
+{'send': send, 'replay': replay, 'badlen': badlen,
  'flood': lambda a: flood(a, 5)}[sys.argv[1]](sys.argv[2:])
 EOF
 
@@ -616,6 +635,25 @@ expect "capture: no handshake response to a forged initiation" \
 log "cookie replies: $(cap_count fl 'udp[8] == 3') for $FLOOD initiations"
 wshow fd f1
 log "wg show -j after the flood: $(jq -c . "$S/fd.f1" 2>/dev/null | head -c 600)"
+
+# ---------------------------------------------------------------- wrong lengths
+# Each kind counted by what it claims to be (#13 bug 5: none was).
+log "wrong lengths: $BADN datagrams of each of 9 kinds to genkand's socket"
+wshow fd bl0
+nx ix "$PY" "$RUN/wg.py" badlen 203.0.113.1 51820 "$BADN" 2>"$RUN/badlen.err" ||
+	fail "badlen sender ($(tail -n 1 "$RUN/badlen.err"))"
+bl_all() { wgrew fd '^(message_too_short|initiation_bad_length|response_bad_length|cookie_reply_bad_length|data_bad_length|unknown_type)$' bl0 $((9 * BADN)); }
+wait_for 10 bl_all || log "wrong lengths: not all counted within 10 s"
+sleep 0.3
+wshow fd bl1
+for c in initiation_bad_length:2 response_bad_length:1 cookie_reply_bad_length:1 \
+	 data_bad_length:1 unknown_type:2 message_too_short:2; do
+	expect "wg show -j: ${c%:*} grew by exactly $((${c#*:} * BADN))" \
+		"$(wdelta fd "^${c%:*}\$" bl0 bl1)" = $((${c#*:} * BADN))
+done
+expect "wg show -j: none of them taken for data on the socket" \
+	"$(wdelta fd '^data_on_socket$' bl0 bl1)" = 0
+check "genkanctl status answers after the wrong lengths" eval 'ctl fd status >/dev/null'
 
 # ---------------------------------------------------------------- genkan <-> genkan
 log "genkan <-> genkan: h3 (behind fd2) <-> server (behind fd)"
