@@ -31,7 +31,7 @@
 
 enum section {
 	SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_NAT,
-	SEC_WG, SEC_WG_PEER, SEC_L4, SEC_IGNORED
+	SEC_WG, SEC_WG_PEER, SEC_L4, SEC_METRICS, SEC_IGNORED
 };
 
 enum gkey {
@@ -1143,6 +1143,12 @@ static void open_section(struct parser *p, unsigned line, char *s)
 			p->sec = peer ? SEC_WG_PEER : SEC_WG;
 		return;
 	}
+	if (!strcmp(inner, "metrics")) {
+		if (gk_config_metrics_open(&p->cfg.metrics, arg, line,
+					   nat_report, p))
+			p->sec = SEC_METRICS;
+		return;
+	}
 	if (!strcmp(inner, "l4-service")) {
 		if (!gk_config_l4_open(&p->cfg.l4, arg, line, wg_perr, p))
 			p->sec = SEC_L4;
@@ -1218,6 +1224,10 @@ static void set_key(struct parser *p, unsigned line, char *s)
 		return;
 	case SEC_L4:
 		gk_config_l4_key(p->cfg.l4, key, val, line, wg_perr, p);
+		return;
+	case SEC_METRICS:
+		gk_config_metrics_key(&p->cfg.metrics, line, key, val,
+				      nat_report, p);
 		return;
 	case SEC_GENKAN:
 		defs = genkan_keys;
@@ -1532,6 +1542,7 @@ static void validate(struct parser *p)
 
 	validate_mape(p);
 	gk_config_nat_validate(cfg, &p->natp, nat_report, p);
+	gk_config_metrics_validate(&cfg->metrics, nat_report, p);
 	gk_config_wg_validate(cfg->wg, wg_port_ok, cfg, wg_perr, p);
 	gk_config_wg_mape_validate(cfg, wg_perr, p);
 	gk_config_l4_validate(cfg->l4, wg_perr, p);

@@ -14,6 +14,7 @@
 #include "config_l4.h"
 #include "config_wg.h"
 #include "map_rule.h"
+#include "config_metrics.h"
 #include "config_nat.h"
 
 #define GK_CONFIG_MAX_PORTS	16
@@ -101,6 +102,7 @@ struct gk_config {
 	struct gk_config_wg *wg;
 	/* [l4-service NAME]s (config_l4.h): heap, owned; NULL when absent. */
 	struct gk_config_l4 *l4;
+	struct gk_config_metrics metrics;	/* [metrics] (config_metrics.h) */
 };
 
 void gk_config_defaults(struct gk_config *cfg);
