@@ -651,9 +651,9 @@ static int transact(struct gk_nlmirror *m, struct nlmsghdr *nlh)
 
 /*
  * The family header a dump request of this type carries. Each type has its
- * own (ifinfomsg 16 bytes, ifaddrmsg 8, rtmsg and ndmsg 12): a longer one
- * leaves bytes the kernel parses as attributes and warns about ("netlink: 4
- * bytes leftover after parsing attributes"), or refuses under strict checks.
+ * own (ifinfomsg 16 bytes, ifaddrmsg 8, rtmsg and ndmsg 12): with a longer
+ * one the kernel parses the surplus as attributes and warns in dmesg
+ * ("netlink: 4 bytes leftover after parsing attributes", issue #13).
  */
 size_t gk_nlmirror_dump_hdrlen(uint16_t type)
 {
@@ -798,11 +798,6 @@ struct gk_nlmirror *gk_nlmirror_open(uint32_t table, char *err, size_t errlen)
 	m->req_portid = mnl_socket_get_portid(m->req);
 	/* extended ACKs make kernel error messages reachable in strace; harmless if absent */
 	mnl_socket_setsockopt(m->req, NETLINK_EXT_ACK, &one, sizeof(one));
-	/*
-	 * Strict checks (4.20+): a malformed dump request is refused with an
-	 * error instead of a dmesg warning. Older kernels lack the option.
-	 */
-	mnl_socket_setsockopt(m->req, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
 	set_rcvbuf(m->req);
 
 	ret = dump_all(m);

@@ -157,9 +157,9 @@ static long leftover_warnings(void)
 }
 
 /*
- * Issue #13 bug 7: every dump request, sent on a socket with the kernel's
- * strict checks, is accepted (a family header of the wrong size is
- * refused there, and only warned about in dmesg without them).
+ * Issue #13 bug 7: every dump request has its own type's family header,
+ * and the kernel takes it even with strict checks on (NETLINK_GET_STRICT_CHK,
+ * which also refuses set header fields it does not filter on).
  */
 static void dump_requests_strict(void)
 {
