@@ -9,6 +9,7 @@ PKGS=(
 	clang llvm bpftool
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	liburcu-dev libmnl-dev libjansson-dev libpcap-dev
+	libmicrohttpd-dev	# [metrics]: Prometheus exposition (issue #15)
 	libssl-dev libipsec-mb-dev
 	# tests
 	libcmocka-dev python3 python3-scapy python3-cryptography
@@ -19,6 +20,7 @@ PKGS=(
 	nginx-light socat openssl	# front door e2e: real HTTPS and UDP servers (issue #11)
 	# front door bench (issue #12): load, the stacks it replaces, the chart
 	wrk haproxy libnginx-mod-stream nftables gnuplot-nox
+	prometheus	# e2e_metrics scrapes genkand; promtool checks the text (issue #15)
 )
 
 missing=()

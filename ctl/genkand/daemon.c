@@ -36,6 +36,7 @@
 #include "hand_ctl.h"
 #include "host_tun.h"
 #include "l4_ctl.h"
+#include "metrics.h"
 #include "l4_health.h"
 #include "cls_tables.h"
 #include "nat_ctl.h"
@@ -380,6 +381,7 @@ static void on_tick(struct gk_daemon *d)
 		gk_hand_watch(d);
 	}
 	gk_nat_tick(d);
+	gk_metrics_tick(d);
 }
 
 static void on_netlink(struct gk_daemon *d)
@@ -859,6 +861,9 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -errno;
 	}
+	ret = gk_metrics_start(d, err, errlen);
+	if (ret)
+		return ret;
 	gk_info("instance %s ready: %u worker(s), %u port(s), ctl %s",
 		cfg->instance, d->nr_workers, d->nr_ports, cfg->socket_path);
 	return 0;
@@ -915,6 +920,8 @@ int gk_daemon_run(struct gk_daemon *d)
 /* Teardown in reverse: traffic back to the kernel first, then workers. */
 void gk_daemon_stop(struct gk_daemon *d)
 {
+	/* First: its thread waits on renders this thread will not make. */
+	gk_metrics_stop(d);
 	if (d->xdp)
 		for (unsigned i = 0; i < d->nr_ports; i++)
 			gk_xdp_detach(d->xdp, d->ports[i].ifindex);
@@ -1057,6 +1064,8 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	NEEDS_RESTART(!gk_config_wg_equal(n->wg, o->wg),
 		      "[wireguard]/[wireguard-peer]");
 	NEEDS_RESTART(!gk_config_l4_equal(n->l4, o->l4), "[l4-service]");
+	NEEDS_RESTART(!gk_config_metrics_equal(&n->metrics, &o->metrics),
+		      "[metrics]");
 	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++)
 		NEEDS_RESTART(strcmp(n->ports[i].name, o->ports[i].name) ||
 			      strcmp(n->ports[i].ifname, o->ports[i].ifname),

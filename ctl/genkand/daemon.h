@@ -88,6 +88,7 @@ struct gk_daemon {
 	struct gk_wgd *wgd;			/* WireGuard (wgd.h); NULL: off */
 	/* The host path's TUN (host_tun.h), port id nr_ports; NULL: off. */
 	struct gk_host_tun *htun;
+	struct gk_metrics *metrics;		/* [metrics] (metrics.h), NULL: off */
 	uint64_t fib_generation;
 	uint64_t fib_built_nl_gen;		/* nlmirror generation it reflects */
 	struct timespec fib_updated;
