@@ -21,7 +21,16 @@
 	X(WG,		"wg")		/* see the WireGuard stage's counters */	\
 	X(NAPT,		"napt")		/* see the NAPT44 stage's counters */ \
 	X(PARSE_REFUSED, "parse_refused") /* twin: not a worker's (tables changed) */ \
-	X(L4,		"l4")		/* see the L4 stage's counters */
+	X(L4,		"l4")		/* see the L4 stage's counters */	\
+	/* martians (martian.h): sources/destinations never routed */	\
+	X(MARTIAN_SRC_UNSPEC,	"martian_src_unspec") /* 0/8, :: */	\
+	X(MARTIAN_SRC_LOOPBACK,	"martian_src_loopback") /* 127/8, ::1, ::ffff:127/104 */ \
+	X(MARTIAN_SRC_MCAST,	"martian_src_multicast") /* 224/4, ff00::/8 */ \
+	X(MARTIAN_SRC_RESERVED,	"martian_src_reserved") /* 240/4, 255.255.255.255 */ \
+	X(MARTIAN_SRC_V4MAPPED,	"martian_src_v4mapped") /* ::ffff:0:0/96 */ \
+	X(MARTIAN_DST_UNSPEC,	"martian_dst_unspec") /* 0/8, :: */	\
+	X(MARTIAN_DST_LOOPBACK,	"martian_dst_loopback") /* 127/8, ::1, ::ffff:127/104 */ \
+	X(MARTIAN_DST_RESERVED,	"martian_dst_reserved") /* 240/4, 255.255.255.255 */
 
 enum gk_wk_drop {
 #define GK_X(n, s) GK_WK_DROP_##n,

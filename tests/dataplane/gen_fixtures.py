@@ -177,13 +177,13 @@ def E():
     return Ether(src=PEER_MAC, dst=PORT0_MAC)
 
 
-def U4(dst, ttl=64, size=0, **kw):
-    return E() / IP(src="192.0.2.77", dst=dst, ttl=ttl, **kw) / UDP(
+def U4(dst, ttl=64, size=0, src="192.0.2.77", **kw):
+    return E() / IP(src=src, dst=dst, ttl=ttl, **kw) / UDP(
         sport=1234, dport=5678) / Raw(b"x" * size)
 
 
-def U6(dst, hlim=64, size=0):
-    return E() / IPv6(src="2001:db8:4::77", dst=dst, hlim=hlim) / UDP(
+def U6(dst, hlim=64, size=0, src="2001:db8:4::77"):
+    return E() / IPv6(src=src, dst=dst, hlim=hlim) / UDP(
         sport=1234, dport=5678) / Raw(b"y" * size)
 
 
@@ -229,7 +229,45 @@ for i in range(20):
             size=random.randrange(0, 64)),
          "GK_V_TX", out_port=1, nh_mac=N)
 
+# Martians (#13 bug 6; RFC 1812 5.3.7, RFC 4291): each dropped with its
+# own reason, ahead of the TTL (no ICMP error to a martian) and of the
+# route (a default route must not carry them). The addresses outside the
+# documentation ranges are the martians themselves and the edges of their
+# ranges; they exist only in these in-memory frames.
+M = "GK_WK_DROP_MARTIAN_"
+for src, why in [("0.0.0.0", "SRC_UNSPEC"), ("0.255.255.255", "SRC_UNSPEC"),
+                 ("127.0.0.1", "SRC_LOOPBACK"), ("127.255.255.255", "SRC_LOOPBACK"),
+                 ("224.0.0.1", "SRC_MCAST"), ("239.255.255.255", "SRC_MCAST"),
+                 ("240.0.0.1", "SRC_RESERVED"), ("255.255.255.255", "SRC_RESERVED")]:
+    case("v4 martian source %s" % src, U4("198.51.100.7", src=src),
+         "GK_V_DROP", M + why)
+case("v4 martian source before ttl 1", U4("198.51.100.7", ttl=1,
+                                          src="127.0.0.1"),
+     "GK_V_DROP", M + "SRC_LOOPBACK")
+for dst, why in [("0.0.0.0", "DST_UNSPEC"), ("0.1.2.3", "DST_UNSPEC"),
+                 ("127.0.0.1", "DST_LOOPBACK"), ("240.0.0.1", "DST_RESERVED"),
+                 ("255.255.255.255", "DST_RESERVED")]:
+    case("v4 martian destination %s" % dst, U4(dst), "GK_V_DROP", M + why)
+for src in ["1.0.0.0", "126.255.255.255", "128.0.0.0", "223.255.255.255"]:
+    case("v4 source %s at a martian range's edge is forwarded" % src,
+         U4("198.51.100.7", src=src), "GK_V_TX", out_port=1, nh_mac=N)
+
 N6 = "02:00:00:00:06:07"
+for src, why in [("::", "SRC_UNSPEC"), ("::1", "SRC_LOOPBACK"),
+                 ("ff02::1", "SRC_MCAST"), ("ff0e::1", "SRC_MCAST"),
+                 ("::ffff:127.0.0.1", "SRC_LOOPBACK"),
+                 ("::ffff:192.0.2.1", "SRC_V4MAPPED"),
+                 ("::ffff:0.0.0.0", "SRC_V4MAPPED")]:
+    case("v6 martian source %s" % src, U6("2001:db8:1::7", src=src),
+         "GK_V_DROP", M + why)
+case("v6 martian source before hop limit 1",
+     U6("2001:db8:1::7", hlim=1, src="ff02::1"), "GK_V_DROP", M + "SRC_MCAST")
+for dst, why in [("::", "DST_UNSPEC"), ("::1", "DST_LOOPBACK"),
+                 ("::ffff:127.0.0.1", "DST_LOOPBACK")]:
+    case("v6 martian destination %s" % dst, U6(dst), "GK_V_DROP", M + why)
+for src in ["::2", "::1:0:0:1", "::fffe:c000:201", "fe00::1", "00ff::1"]:
+    case("v6 source %s next to a martian is forwarded" % src,
+         U6("2001:db8:1::7", src=src), "GK_V_TX", out_port=1, nh_mac=N6)
 case("v6 connected", U6("2001:db8:1::7"), "GK_V_TX", out_port=1, nh_mac=N6)
 case("v6 gateway", U6("2001:db8:2:1::9"), "GK_V_TX", out_port=1,
      nh_mac="02:00:00:00:06:01")

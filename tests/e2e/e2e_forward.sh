@@ -30,6 +30,10 @@
 #  - the gateway kernel forwarded nothing (Ip ForwDatagrams,
 #    Ip6OutForwDatagrams unchanged)
 #  - a TTL/hop-limit 1 UDP probe gets ICMP Time Exceeded from the gateway
+#  - N frames from each of 10 martian sources (127.0.0.1, 0.0.0.0,
+#    255.255.255.255, 224.0.0.1, 240.0.0.1, ::1, ::, ff02::1,
+#    ::ffff:127.0.0.1, ::ffff:192.0.2.9; scapy): each counted under its
+#    martian_src_* worker drop reason, exactly; the server captures none
 #  - genkand is still alive at the end
 #  - the control: genkand restarted with checksum = trust forwards the same
 #    UDP datagrams with their partial checksums, and the server drops them
@@ -222,6 +226,30 @@ snap ttl.1
 if [ -z "$KMODE" ]; then
 	d=$(lab_jdelta "$S/ttl.0" "$S/ttl.1" xdp.classes.ttl_expired.packets)
 	lab_expect "xdp class ttl_expired counted the probes" "$d" -ge 2
+
+	# Martian sources (#13 bug 6): each dropped by the L3 stage under its
+	# own reason, none reaches the server (its capture).
+	echo "# martians: $N frames from each of 10 martian sources (scapy)"
+	GWMAC=$(ip -n "$NS_G" -j link show gkg0 | jq -r '.[0].address')
+	lab_bg "$NS_S" "$LAB_DIR/martian.tcpdump.log" tcpdump -n -i gks0 -U \
+		-w "$LAB_DIR/martian.pcap" 'udp port 9099'
+	MPID=$LAB_LAST_PID
+	sleep 1
+	snap mart.0
+	sent=$(lab_x "$NS_C" "$GK_PY" "$LAB_ROOT/lab/martian.py" gkc0 "$GWMAC" \
+		$S4 $S6 "$N") || sent=NA
+	sleep 1
+	snap mart.1
+	kill "$MPID" 2>/dev/null
+	wait "$MPID" 2>/dev/null
+	lab_expect "martians: scapy sent 10 x $N frames" "$sent" -eq $((10 * N))
+	while read -r why k; do
+		d=$(lab_jdelta "$S/mart.0" "$S/mart.1" "worker_drops.$why")
+		lab_expect "martians: worker drop $why grew by exactly $((k * N))" \
+			"$d" -eq $((k * N))
+	done < <("$GK_PY" "$LAB_ROOT/lab/martian.py" expect)
+	got=$(tcpdump -n -r "$LAB_DIR/martian.pcap" 2>/dev/null | wc -l)
+	lab_expect "martians: the server saw none of them" "$got" -eq 0
 
 	echo "# gateway after the run: $(lab_forwarding_show)"
 	lab_check "kernel forwarding is still off" lab_forwarding_is_off

@@ -397,6 +397,13 @@ def build():
          V4_PORT, "NO_RULE")
     drop("br", "br_encap_ttl1", eth() / IP(src=INET, dst=CE4, ttl=1) /
          UDP(sport=53, dport=1232), V4_PORT, "TTL", wk="GK_WK_DROP_TTL")
+    # martian sources from the internet (#13 bug 6): never tunnelled to a
+    # CE, checked before the TTL (no ICMP error to a martian)
+    for i, src in enumerate(["127.0.0.1", "0.0.0.0", "224.0.0.1",
+                             "240.0.0.1", "255.255.255.255"]):
+        drop("br", "br_encap_martian_source_%d" % i,
+             eth() / IP(src=src, dst=CE4, ttl=1 + i % 2) /
+             UDP(sport=53, dport=1232), V4_PORT, "MARTIAN")
     drop("br", "br_encap_icmp_error_about_error",
          eth() / IP(src="203.0.113.20", dst=CE4) / ICMP(type=3, code=1) /
          IPerror(src=CE4, dst=INET) / ICMP(type=3, code=3),

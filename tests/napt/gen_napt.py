@@ -201,6 +201,20 @@ def build():
     step(s, 1, lambda P: icmp_err(REM3, EXT, 11, 0, bytes(echo(EXT, REM2, P))),
          lambda P: icmp_err(REM3, LAN_A, 11, 0, bytes(echo(LAN_A, REM2, 0x0777))))
 
+    # martians from the LAN (#13 bug 6): translated, their source would
+    # leave as our address; no session is made (the reply finds none)
+    s = scn("martian_out")
+    for src in ["127.0.0.1", "0.0.0.0", "224.0.0.1", "240.0.0.1",
+                "255.255.255.255"]:
+        step(s, 0, lambda P, src=src: u(src, 5000, REM1, 53),
+             verdict="GK_V_DROP", drop="martian")
+    step(s, 0, lambda P: u(LAN_A, 5000, "127.0.0.1", 53),
+         verdict="GK_V_DROP", drop="martian")
+    step(s, 0, lambda P: t(LAN_A, 40000, "0.0.0.1", 443, "S"),
+         verdict="GK_V_DROP", drop="martian")
+    step(s, 0, lambda P: echo("127.0.0.1", REM1, 0x1234),
+         verdict="GK_V_DROP", drop="martian")
+
     # static mapping: inbound from anywhere, and the reply
     st = (6, STATIC_PORT, LAN_SRV, 80)
     s = scn("static_in", static=st)

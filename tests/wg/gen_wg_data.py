@@ -246,6 +246,14 @@ fx("enc mixed burst", 0,
     dropped(plain_frame(inner4("198.51.100.10", "198.51.100.1")), "no_peer"),
     ok(plain_frame(c), expect_enc(0, "p0cur", 21, c, 0x101))],
    counter0=20)
+# Martians (#13 bug 6): never sealed, whatever the route says.
+for s_, d_ in [("127.0.0.1", "198.18.1.5"), ("0.0.0.0", "198.18.1.5"),
+               ("224.0.0.1", "198.18.1.5"), ("255.255.255.255", "198.18.1.5")]:
+    fx("enc martian inner source %s" % s_, 0,
+       [dropped(plain_frame(inner4(s_, d_)), "martian")])
+for s_ in ["::1", "::", "ff02::1", "::ffff:127.0.0.1"]:
+    fx("enc martian inner source %s" % s_, 0,
+       [dropped(plain_frame(inner6(s_, "2001:db8:1::5")), "martian")])
 bad = plain_frame(inner4("198.51.100.10", "198.18.1.5"))
 bad["frame"] = bad["frame"][:14 + 10]
 fx("enc truncated inner", 0, [dropped(bad, "bad_inner")])
@@ -310,6 +318,16 @@ fx("dec inner source of another peer", 1,
 k = inner6("2001:db8:77::7", "2001:db8:99::1")
 fx("dec inner source outside all AllowedIPs", 1,
    [dropped(cipher_frame(wg_msg("p0cur", 6, k)), "allowedips")])
+# Martians (#13 bug 6) are dropped before AllowedIPs (a peer allowed
+# 0.0.0.0/0 would pass them on), so their own counter, not allowedips.
+for s_ in ["127.0.0.1", "0.0.0.0", "224.0.0.1", "240.0.0.1"]:
+    fx("dec martian inner source %s" % s_, 1,
+       [dropped(cipher_frame(wg_msg("p0cur", 6, inner4(s_, "198.51.100.10"))),
+                "martian")])
+for s_ in ["::1", "ff02::1", "::ffff:127.0.0.1"]:
+    fx("dec martian inner source %s" % s_, 1,
+       [dropped(cipher_frame(wg_msg("p0cur", 6, inner6(s_, "2001:db8:99::1"))),
+                "martian")])
 fx("dec plaintext not IP", 1,
    [dropped(cipher_frame(wg_msg("p0cur", 6, b"\x12" * 40)), "bad_plaintext")])
 fx("dec roaming: endpoint changed", 1,

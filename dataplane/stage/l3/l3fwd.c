@@ -5,6 +5,7 @@
 
 #include <genkan/flowhash.h>
 #include "l3fwd.h"
+#include "martian.h"
 #include "pkthdr.h"
 
 /* Ask genkand to resolve addr, at most once per GK_L3FWD_NREQ_NS each. */
@@ -167,6 +168,44 @@ static inline const struct gk_fib_nh *nh_of(const struct gk_fib *fib,
 	return nh;
 }
 
+/*
+ * RFC 1812 section 5.3.7, RFC 4291 2.5.2-2.5.5.2 and 2.7: a burst in which
+ * the cheap test flagged a packet. Drops the martians (a reason each,
+ * before the TTL check: no ICMP error goes to one) and packs the rest.
+ */
+static __attribute__((noinline))
+void drop_martians(struct gk_l3fwd_ctx *ctx, struct gk_pkt **p4,
+		   uint32_t *dst4, unsigned int *n4, struct gk_pkt **p6,
+		   uint8_t (*dst6)[16], unsigned int *n6)
+{
+	unsigned int i, k;
+
+	for (i = k = 0; i < *n4; i++) {
+		unsigned why = gk_martian4(p4[i]->data + p4[i]->meta.l3_off);
+
+		if (why != GK_MARTIAN_NONE) {
+			gk_wk_drop(ctx->stats, p4[i], (enum gk_wk_drop)why);
+			continue;
+		}
+		p4[k] = p4[i];
+		dst4[k++] = dst4[i];
+	}
+	*n4 = k;
+	for (i = k = 0; i < *n6; i++) {
+		unsigned why = gk_martian6(p6[i]->data + p6[i]->meta.l3_off);
+
+		if (why != GK_MARTIAN_NONE) {
+			gk_wk_drop(ctx->stats, p6[i], (enum gk_wk_drop)why);
+			continue;
+		}
+		p6[k] = p6[i];
+		if (k != i)
+			memcpy(dst6[k], dst6[i], 16);
+		k++;
+	}
+	*n6 = k;
+}
+
 static void burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
 	const struct gk_fib *fib = ctx->fib;
@@ -175,6 +214,7 @@ static void burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 	uint32_t dst4[GK_BURST], idx[GK_BURST];
 	uint8_t dst6[GK_BURST][16];
 	unsigned int i, n4 = 0, n6 = 0;
+	bool mart = false;	/* a packet may be a martian (martian.h) */
 
 	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		prefetch_l3(pkts[i]);
@@ -196,11 +236,13 @@ static void burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 		if (likely(flags & GK_META_F_IPV4)) {
 			if (unlikely(l3 + 20 > p->len))
 				goto bad_meta;
+			mart |= gk_martian4_maybe(p->data + l3);
 			memcpy(&dst4[n4], p->data + l3 + 16, 4);
 			p4[n4++] = p;
 		} else if (flags & GK_META_F_IPV6) {
 			if (unlikely(l3 + 40 > p->len))
 				goto bad_meta;
+			mart |= gk_martian6_maybe(p->data + l3);
 			memcpy(dst6[n6], p->data + l3 + 24, 16);
 			p6[n6++] = p;
 		} else {
@@ -210,6 +252,8 @@ static void burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 bad_meta:
 		gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
 	}
+	if (unlikely(mart))
+		drop_martians(ctx, p4, dst4, &n4, p6, dst6, &n6);
 
 	if (n4) {
 		gk_lpm4_lookup_bulk(fib->lpm4, dst4, idx, n4);

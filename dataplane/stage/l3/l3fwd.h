@@ -6,7 +6,8 @@
  * with rewritten MACs and decremented TTL/hop limit, or drops it with a
  * reason. Reads pkt->meta (l3_off, GK_META_F_IPV4/IPV6); never re-parses L2.
  *
- * Check order: meta sanity, TTL, route (no_route for misses and
+ * Check order: meta sanity, martians (RFC 1812 section 5.3.7 / RFC 4291:
+ * a reason each, martian.h), TTL, route (no_route for misses and
  * blackholes), egress port, MTU (L3 length from the IP header), neighbor.
  * VLAN-tagged input gets GK_V_KERNEL: the tag belongs to a kernel VLAN
  * device genkan does not model. Hairpinning (out_port == in_port) is

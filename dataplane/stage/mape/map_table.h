@@ -56,7 +56,8 @@
 	X(REASM_TIMEOUT, "reasm_timeout") /* datagrams abandoned (one each) */ \
 	X(VFRAG_UNKNOWN, "vfrag_unknown") /* IPv4 later fragment, no first, no hold */ \
 	X(VFRAG_TIMEOUT, "vfrag_timeout") /* held IPv4 fragment, first never came */ \
-	X(FRAG_NO_BUF,	"frag_no_buf")	/* outer fragmentation: no buffer */
+	X(FRAG_NO_BUF,	"frag_no_buf")	/* outer fragmentation: no buffer */ \
+	X(MARTIAN,	"martian")	/* BR encap: martian inner source/dst (martian.h) */
 
 enum gk_map_drop {
 #define GK_X(n, s) GK_MAP_DROP_##n,

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include "mape_br.h"
+#include "martian.h"
 
 /* RFC 4443 2.4(c): an error must fit the minimum IPv6 MTU. */
 #define IP6_ERR_MAX	1280
@@ -58,6 +59,12 @@ static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 	}
 	rt = &t->rt[ri];
 	dom = gk_mape_dom(ctx, ri);
+	/* from the internet to a CE: never tunnel a martian source in */
+	if (unlikely(gk_martian4_maybe(ip)) &&
+	    gk_martian4(ip) != GK_MARTIAN_NONE) {
+		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_MARTIAN);
+		return;
+	}
 	/* §8.3 virtual reassembly: later fragments carry no port */
 	later = gk_mape_vfrag_later(ctx, p, dom, ri, len, &d);
 	if (later > 0)

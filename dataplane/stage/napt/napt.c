@@ -7,6 +7,7 @@
 
 #include "csum.h"
 #include "map_rule.h"
+#include "martian.h"
 #include "napt.h"
 #include "pkthdr.h"
 #include "spsc.h"
@@ -625,6 +626,10 @@ static int out_one(struct gk_napt *n, struct gk_pkt *p)
 
 	if (why >= 0)
 		return why;
+	/* translated, a martian source would leave as our address */
+	if (unlikely(gk_martian4_maybe(v.ip)) &&
+	    gk_martian4(v.ip) != GK_MARTIAN_NONE)
+		return GK_NAPT_DROP_MARTIAN;
 	if (v.pr == GK_NAPT_ICMP) {
 		if (icmp_is_err(v.type))
 			return GK_NAPT_DROP_LAN_ICMP_ERR;

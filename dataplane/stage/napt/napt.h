@@ -104,7 +104,8 @@ struct gk_napt_cfg {
 	X(SESS_FULL,	"sessions_full") /* new flow, session table full */ \
 	X(ICMP_ERR,	"icmp_err")	/* inbound ICMP error matches nothing */ \
 	X(LAN_ICMP_ERR,	"lan_icmp_err")	/* ICMP error from the LAN: not done */ \
-	X(TCP_NOSYN,	"tcp_no_syn")	/* new TCP session without SYN */
+	X(TCP_NOSYN,	"tcp_no_syn")	/* new TCP session without SYN */ \
+	X(MARTIAN,	"martian")	/* outbound, martian source/dst (martian.h) */
 
 enum gk_napt_drop {
 #define GK_X(n, s) GK_NAPT_DROP_##n,

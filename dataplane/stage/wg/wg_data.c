@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "csum.h"
+#include "martian.h"
 #include "pkthdr.h"
 #include "spsc.h"
 #include "wg_data.h"
@@ -166,6 +167,15 @@ static inline uint32_t ip_len(const uint8_t *ip, uint32_t room, bool *v6)
 	default:
 		return 0;
 	}
+}
+
+/* An inner packet (sane per ip_len) genkan must neither seal nor open. */
+static inline bool martian(const uint8_t *ip, bool v6)
+{
+	if (v6)
+		return gk_martian6_maybe(ip) &&
+		       gk_martian6(ip) != GK_MARTIAN_NONE;
+	return gk_martian4_maybe(ip) && gk_martian4(ip) != GK_MARTIAN_NONE;
 }
 
 static bool expired(const struct gk_wg_ctx *ctx, const struct gk_wg_kp *kp)
@@ -346,6 +356,10 @@ static inline bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 	len = ip_len(ip, p->len - l3, &v6);
 	if (unlikely(!len)) {
 		drop(ctx, p, GK_WG_DROP_BAD_INNER);
+		return false;
+	}
+	if (unlikely(martian(ip, v6))) {
+		drop(ctx, p, GK_WG_DROP_MARTIAN);
 		return false;
 	}
 	/* Cryptokey routing, outbound (whitepaper §2): the destination. */
@@ -767,6 +781,11 @@ static inline void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 	len = ip_len(op->buf, op->len, &v6);
 	if (unlikely(!len)) {
 		drop(ctx, p, GK_WG_DROP_BAD_PLAIN);
+		return;
+	}
+	/* before AllowedIPs: a peer allowed 0.0.0.0/0 may not send these */
+	if (unlikely(martian(op->buf, v6))) {
+		drop(ctx, p, GK_WG_DROP_MARTIAN);
 		return;
 	}
 	/* Cryptokey routing, inbound (whitepaper §2): the source. */

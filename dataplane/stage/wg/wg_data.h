@@ -64,7 +64,8 @@
 	X(BAD_TAG,	"bad_tag")	/* rx: authentication failed */	\
 	X(REPLAY,	"replay")	/* rx: counter seen, too old or too high */ \
 	X(BAD_PLAIN,	"bad_plaintext") /* rx: decrypted, not an IP packet */ \
-	X(ALLOWEDIPS,	"allowedips")	/* rx: inner source not the peer's */
+	X(ALLOWEDIPS,	"allowedips")	/* rx: inner source not the peer's */ \
+	X(MARTIAN,	"martian")	/* inner source/dst never routed (martian.h) */
 
 enum gk_wg_drop {
 #define GK_X(n, s) GK_WG_DROP_##n,
