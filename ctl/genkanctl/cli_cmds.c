@@ -196,6 +196,25 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 			gk_out_str(c, "mode", b[1], NB),
 			json_is_string(why) ? json_string_value(why) : "-");
 	}
+	/* ports whose interface was deleted (and maybe came back) */
+	json_array_foreach(ports, i, p) {
+		json_t *l = json_object_get(p, "link");
+		const json_t *e;
+
+		if (!l || !json_integer_value(json_object_get(l, "downs")))
+			continue;
+		e = json_object_get(l, "error");
+		fprintf(cli->out, "link %s: %s (ifindex %s), %s down(s), %s return(s), "
+			"last change %ss ago%s%s\n",
+			gk_out_str(p, "name", b[0], NB),
+			gk_out_str(l, "state", b[1], NB),
+			gk_out_str(p, "ifindex", b[2], NB),
+			gk_out_str(l, "downs", b[3], NB),
+			gk_out_str(l, "returns", b[4], NB),
+			gk_out_str(l, "changed_s_ago", b[5], NB),
+			json_is_string(e) ? "; attaching failed: " : "",
+			json_is_string(e) ? json_string_value(e) : "");
+	}
 	json_decref(r);
 	return GK_CLI_EXIT_OK;
 }

@@ -45,6 +45,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "nlmirror.h"
+#include "port_link.h"
 #include "xdp_loader.h"
 
 #define NREQ_RING_SIZE	1024
@@ -381,6 +382,7 @@ static void on_tick(struct gk_daemon *d)
 		gk_hand_watch(d);
 	}
 	gk_nat_tick(d);
+	gk_port_link_tick(d);
 	gk_metrics_tick(d);
 }
 
@@ -396,6 +398,8 @@ static void on_netlink(struct gk_daemon *d)
 		/* Batch: the tick rebuilds at most once per TICK_MS. */
 		d->fib_dirty = true;
 		d->local_dirty = true;
+		/* A port's interface deleted, or back under its name. */
+		gk_port_link_follow(d);
 	}
 }
 

@@ -42,6 +42,15 @@ struct gk_dport {
 	/* TCP/UDP checksum completion (csum_ctl.c), decided at start. */
 	bool csum_complete;
 	char csum_why[120];
+	/*
+	 * Its interface came and went (port_link.c): gone since link_changed
+	 * (ifindex is the old one then), how often, and why the last attempt
+	 * to attach to a returned one failed ("" when it did not).
+	 */
+	bool link_gone;
+	unsigned link_downs, link_returns;
+	struct timespec link_changed;
+	char link_error[256];
 };
 
 struct gk_daemon {

@@ -135,7 +135,8 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 		fmt_mac(mac, sizeof(mac), p->mac);
 		json_array_append_new(ports, json_pack(
 			"{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I,"
-			" s:{s:s, s:s, s:I}, s:{s:s, s:s}}",
+			" s:{s:s, s:s, s:I}, s:{s:s, s:s},"
+			" s:{s:s, s:I, s:I, s:o, s:o}}",
 			"name", p->name, "ifname", p->ifname,
 			"ifindex", (json_int_t)p->ifindex,
 			"port_id", (json_int_t)p->port_id,
@@ -147,7 +148,14 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 			"switches", (json_int_t)p->hand_switches,
 			"checksum", "mode",
 			p->csum_complete ? "complete" : "trust",
-			"reason", p->csum_why));
+			"reason", p->csum_why,
+			/* port_link.c: its interface deleted, or back */
+			"link", "state", p->link_gone ? "gone" : "attached",
+			"downs", (json_int_t)p->link_downs,
+			"returns", (json_int_t)p->link_returns,
+			"changed_s_ago", p->link_downs ?
+				json_real(secs_since(&p->link_changed)) : json_null(),
+			"error", jstr_or_null(p->link_error[0] ? p->link_error : NULL)));
 	}
 	*result = json_pack(
 		"{s:s, s:s, s:I, s:f, s:s, s:s, s:s, s:s, s:o,"

@@ -75,7 +75,19 @@ struct xsk_port {
 	int map_fd;
 	uint32_t map_key;
 	uint8_t slot;
+	/*
+	 * A re-bound socket (gk_xsk_port_rebind) registers the UMEM's area
+	 * again on its own fd: the UMEM's first socket, which the others
+	 * share it through, may be bound to a device that is gone.
+	 */
+	struct xsk_umem *own;
 };
+
+/* Unbound (gk_xsk_port_unbind, or a re-bind that failed): no socket. */
+static inline bool xp_down(const struct xsk_port *xp)
+{
+	return !xp->xsk;
+}
 
 static const struct gk_port_ops xsk_ops;
 
@@ -164,6 +176,8 @@ static uint16_t xsk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 	uint64_t bytes = 0;
 	uint8_t hand;
 
+	if (unlikely(xp_down(xp)))
+		return 0;
 	n = xsk_ring_cons__peek(&xp->rx, nmax, &idx);
 	if (!n) {
 		refill(xp);
@@ -229,6 +243,13 @@ static uint16_t xsk_tx_burst(struct gk_port *p, struct gk_pkt **pkts,
 
 	if (!n)
 		return 0;
+	if (unlikely(xp_down(xp))) {
+		/* no device: what the worker sends here is dropped */
+		for (i = 0; i < n; i++)
+			frame_put(u, pkt_frame(u, pkts[i]));
+		p->stats.tx_drops += n;
+		return 0;
+	}
 	room = xsk_prod_nb_free(&xp->tx, n);
 	if (room < n && xsk_ring_prod__needs_wakeup(&xp->tx)) {
 		/* The kernel only drains the ring when kicked. */
@@ -267,7 +288,7 @@ static void xsk_flush(struct gk_port *p)
 	struct xsk_port *xp = to_xp(p);
 	uint32_t queued;
 
-	if (!xp->tx_out)
+	if (!xp->tx_out || xp_down(xp))
 		return;
 	/* Kick only if descriptors wait in the ring and the kernel asks. */
 	queued = xp->tx.cached_prod -
@@ -314,20 +335,41 @@ static void xsk_free(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
 		frame_put(u, pkt_frame(u, pkts[i]));
 }
 
-static void xsk_close(struct gk_port *p)
+/* Close the socket, keep the port: its frames come back to the stack. */
+static void sock_release(struct xsk_port *xp)
 {
-	struct xsk_port *xp = to_xp(p);
 	struct gk_xsk_umem *u = xp->u;
 	uint32_t f;
 
 	if (xp->map_fd >= 0)
 		bpf_map_delete_elem(xp->map_fd, &xp->map_key);
+	xp->map_fd = -1;
 	xsk_socket__delete(xp->xsk);
+	xp->xsk = NULL;
+	if (xp->own)
+		xsk_umem__delete(xp->own);
+	xp->own = NULL;
 	/* Whatever sat in this socket's rings is ours again. */
 	for (f = 0; f < u->nframes; f++)
 		if (u->owner[f] == OWN_FILL(xp->slot) ||
 		    u->owner[f] == OWN_TX(xp->slot))
 			frame_put(u, f);
+	xp->fill_out = 0;
+	xp->tx_out = 0;
+	xp->fd = -1;
+	memset(&xp->rx, 0, sizeof(xp->rx));
+	memset(&xp->tx, 0, sizeof(xp->tx));
+	memset(&xp->fq, 0, sizeof(xp->fq));
+	memset(&xp->cq, 0, sizeof(xp->cq));
+}
+
+static void xsk_close(struct gk_port *p)
+{
+	struct xsk_port *xp = to_xp(p);
+	struct gk_xsk_umem *u = xp->u;
+
+	if (!xp_down(xp))
+		sock_release(xp);
 	u->socks[xp->slot] = NULL;
 	u->nsocks--;
 	free(xp);
@@ -335,6 +377,8 @@ static void xsk_close(struct gk_port *p)
 
 static int xsk_wait_fd(struct gk_port *p)
 {
+	if (xp_down(to_xp(p)))
+		return -1;
 	return gk_xsk_port_fd(p);
 }
 
@@ -350,6 +394,8 @@ static int xsk_xstats(struct gk_port *p, struct gk_port_xstats *out)
 	socklen_t len = sizeof(st);
 
 	memset(&st, 0, sizeof(st));
+	if (xp_down(to_xp(p)))
+		return -ENETDOWN;
 	if (getsockopt(to_xp(p)->fd, SOL_XDP, XDP_STATISTICS, &st, &len))
 		return -errno;
 	out->rx_dropped = st.rx_dropped;
@@ -668,4 +714,109 @@ int gk_xsk_port_fd(const struct gk_port *p)
 bool gk_xsk_port_is(const struct gk_port *p)
 {
 	return p && p->ops == &xsk_ops;
+}
+
+void gk_xsk_port_unbind(struct gk_port *p)
+{
+	struct xsk_port *xp = to_xp(p);
+
+	if (!xp_down(xp))
+		sock_release(xp);
+}
+
+bool gk_xsk_port_down(const struct gk_port *p)
+{
+	return xp_down((const struct xsk_port *)p);
+}
+
+/* A socket on xp->own, the first and only one there: it maps xp->fq/cq. */
+static int own_sock_create(struct xsk_port *xp, const struct gk_xsk_port_cfg *cfg,
+			   uint16_t bind_flags)
+{
+	struct xsk_socket_config scfg = {
+		.rx_size = cfg->rx_size ? cfg->rx_size : DEF_RING,
+		.tx_size = cfg->tx_size ? cfg->tx_size : DEF_RING,
+		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+	};
+
+	return xsk_socket__create_shared(&xp->xsk, cfg->ifname, cfg->queue, xp->own,
+					 &xp->rx, &xp->tx, &xp->fq, &xp->cq, &scfg);
+}
+
+int gk_xsk_port_rebind(struct gk_port *p, const struct gk_xsk_port_cfg *cfg,
+		       char *err, size_t errlen)
+{
+	struct xsk_port *xp = to_xp(p);
+	struct gk_xsk_umem *u = xp->u;
+	struct xsk_umem_config ucfg = {
+		.fill_size = u->fill_size,
+		.comp_size = u->comp_size,
+		.frame_size = u->frame_size,
+		.frame_headroom = 0,
+		.flags = 0,
+	};
+	uint32_t key;
+	int ret, fd;
+
+	if (!xp_down(xp))
+		sock_release(xp);
+	if (!cfg->ifindex || cfg->xsks_map_fd < 0 || cfg->queue != p->queue) {
+		snprintf(err, errlen, "%s: re-bind needs the ifindex, gk_xsks and queue %u",
+			 cfg->ifname, p->queue);
+		return -EINVAL;
+	}
+	ret = xsk_umem__create(&xp->own, u->area, (uint64_t)u->nframes * u->frame_size,
+			       &xp->fq, &xp->cq, &ucfg);
+	if (ret) {
+		xp->own = NULL;
+		snprintf(err, errlen, "%s queue %u: UMEM: %s", cfg->ifname, cfg->queue,
+			 strerror(-ret));
+		return ret;
+	}
+	if (cfg->bind_mode == GK_XSK_BIND_COPY) {
+		ret = own_sock_create(xp, cfg, XDP_COPY);
+	} else {
+		ret = own_sock_create(xp, cfg, XDP_ZEROCOPY);
+		if (ret && cfg->bind_mode == GK_XSK_BIND_AUTO)
+			ret = own_sock_create(xp, cfg, XDP_COPY);
+	}
+	if (ret) {
+		xp->xsk = NULL;
+		snprintf(err, errlen, "%s queue %u: AF_XDP socket: %s", cfg->ifname,
+			 cfg->queue, strerror(-ret));
+		goto err_umem;
+	}
+	fd = xsk_socket__fd(xp->xsk);
+	ret = bound_mode(fd);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: XDP_OPTIONS: %s", cfg->ifname, strerror(-ret));
+		goto err_sock;
+	}
+	xp->mode = ret;
+	key = GK_XSK_KEY(p->port_id, p->queue);
+	if (bpf_map_update_elem(cfg->xsks_map_fd, &key, &fd, 0)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: gk_xsks[%u]: %s", cfg->ifname, key, strerror(-ret));
+		goto err_sock;
+	}
+	xp->fd = fd;
+	xp->map_key = key;
+	xp->map_fd = cfg->xsks_map_fd;
+	p->ifindex = cfg->ifindex;
+	memcpy(p->mac, cfg->mac, sizeof(p->mac));
+	xp->fill_target = cfg->rx_size ? cfg->rx_size : DEF_RING;
+	if (xp->fill_target > u->fill_size)
+		xp->fill_target = u->fill_size;
+	refill(xp);
+	return 0;
+
+err_sock:
+	xsk_socket__delete(xp->xsk);
+	xp->xsk = NULL;
+err_umem:
+	xsk_umem__delete(xp->own);
+	xp->own = NULL;
+	xp->fd = -1;
+	return ret < 0 ? ret : -EINVAL;
 }

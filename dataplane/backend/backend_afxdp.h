@@ -65,6 +65,28 @@ struct gk_port *gk_xsk_port_open(struct gk_xsk_umem *u,
 				 const struct gk_xsk_port_cfg *cfg,
 				 char *err, size_t errlen);
 
+/*
+ * Interfaces that come and go (docs/architecture.md "Ports whose interface
+ * comes and goes"). Both run on the thread that owns the UMEM (the worker),
+ * between bursts; the struct gk_port stays, with its stats.
+ *
+ * unbind: close the socket (its gk_xsks entry goes, its frames come back).
+ * Until a re-bind, rx gives nothing, tx drops (tx_drops), no wait_fd, and
+ * xstats is -ENETDOWN.
+ *
+ * rebind: a new socket on cfg's device and p's queue, into gk_xsks at
+ * GK_XSK_KEY(port_id, queue); cfg->ifindex, cfg->mac and the ring sizes
+ * are taken, port_id, queue and hand are p's. The socket registers the
+ * UMEM's area again on its own fd, so it does not depend on the UMEM's
+ * first socket (bound to a device that may be gone). 0, or -errno with
+ * err filled and p left unbound.
+ */
+void gk_xsk_port_unbind(struct gk_port *p);
+int gk_xsk_port_rebind(struct gk_port *p, const struct gk_xsk_port_cfg *cfg,
+		       char *err, size_t errlen);
+/* True while p has no socket. */
+bool gk_xsk_port_down(const struct gk_port *p);
+
 /* GK_XSK_BIND_COPY or GK_XSK_BIND_ZEROCOPY: what the kernel actually bound. */
 int gk_xsk_port_bind_mode(const struct gk_port *p);
 /* The AF_XDP socket, for poll() in tests and diagnostics. */
