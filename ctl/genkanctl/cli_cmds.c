@@ -143,6 +143,18 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 	lre = json_object_get(r, "last_reload_error");
 	kv(cli, "last reload error", json_is_string(lre) ? json_string_value(lre)
 							 : "none");
+	w = json_object_get(r, "ctl");
+	if (w) {
+		snprintf(line, sizeof(line),
+			 "%s of %s clients; closed %s evicted, %s idle, %s slow requests, %s unread replies",
+			 gk_out_str(w, "clients", b[0], NB),
+			 gk_out_str(w, "max_clients", b[1], NB),
+			 gk_out_str(w, "evicted", b[2], NB),
+			 gk_out_str(w, "idle_timeouts", b[3], NB),
+			 gk_out_str(w, "request_timeouts", b[4], NB),
+			 gk_out_str(w, "reply_timeouts", b[5], NB));
+		kv(cli, "ctl socket", line);
+	}
 
 	ports = json_object_get(r, "ports");
 	gk_out_table_init(&t, 9, heads);

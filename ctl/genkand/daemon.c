@@ -735,6 +735,12 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Evictions and timeouts of ctl clients, at most once per period. */
+static void ctl_log(void *arg, const char *msg)
+{
+	gk_warn("%s", msg);
+}
+
 int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 		    char *err, size_t errlen)
 {
@@ -776,6 +782,7 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 				    gk_nr_handlers, d, err, errlen);
 	if (!d->ctl)
 		return -EADDRINUSE;
+	gk_ctl_server_set_log(d->ctl, ctl_log, NULL, 0);
 
 	d->nl = gk_nlmirror_open(cfg->route_table, err, errlen);
 	if (!d->nl)

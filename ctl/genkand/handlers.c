@@ -180,6 +180,12 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 		"reloads", (json_int_t)d->reloads,
 		"last_reload_error",
 		jstr_or_null(d->last_reload_error[0] ? d->last_reload_error : NULL));
+	/* the ctl socket's own clients: evictions and timeouts */
+	if (*result && json_object_set_new(*result, "ctl",
+					   gk_ctl_server_stats_json(d->ctl))) {
+		json_decref(*result);
+		*result = NULL;
+	}
 	if (!*result) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

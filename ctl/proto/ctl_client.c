@@ -217,40 +217,23 @@ out:
 	return ret;
 }
 
-int gk_ctl_call_ex(const char *path, const char *cmd, json_t *args,
-		   json_t **result, bool *remote, char *err, size_t errlen,
-		   int timeout_ms)
+/*
+ * One connection, one request, one reply. *@unread is set when the reply
+ * was sent before the request was read (seq 0): the daemon did nothing
+ * with it.
+ */
+static int round_trip(const char *path, const char *out, size_t out_len,
+		      uint32_t seq, int64_t deadline, json_t **result,
+		      bool *remote, bool *unread, char *err, size_t errlen)
 {
-	static uint32_t counter;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	struct gk_ctl_hdr h;
-	json_t *req;
-	char *out, *in = NULL;
-	size_t out_len;
-	uint32_t seq = ((uint32_t)getpid() << 16) ^ ++counter;
+	char *in = NULL;
 	int fd = -1, ret, wret;
 
-	*result = NULL;
-	if (remote)
-		*remote = false;
-
-	req = args ? json_pack("{s:s, s:O}", "cmd", cmd, "args", args)
-		   : json_pack("{s:s}", "cmd", cmd);
-	if (!req) {
-		snprintf(err, errlen, "cannot build request for '%s'", cmd);
-		return -EINVAL;
-	}
-	ret = gk_ctl_encode(req, seq, GK_CTL_MAX_REQ, &out, &out_len);
-	json_decref(req);
-	if (ret) {
-		snprintf(err, errlen, "cannot encode request: %s",
-			 ret == -EMSGSIZE ? "larger than 64 KiB" : strerror(-ret));
-		return ret;
-	}
-
+	*unread = false;
 	ret = connect_to(path, deadline, &fd, err, errlen);
 	if (ret)
-		goto err_out;
+		return ret;
 
 	ret = write_all(fd, out, out_len, deadline);
 	if (ret && ret != -EPIPE && ret != -ECONNRESET) {
@@ -297,11 +280,72 @@ int gk_ctl_call_ex(const char *path, const char *cmd, json_t *args,
 		goto err_in;
 	}
 	ret = decode_reply(in, h.len, result, remote, err, errlen);
+	*unread = h.seq == 0;
 err_in:
 	free(in);
 err_fd:
 	close(fd);
-err_out:
+	return ret;
+}
+
+int gk_ctl_call_ex(const char *path, const char *cmd, json_t *args,
+		   json_t **result, bool *remote, char *err, size_t errlen,
+		   int timeout_ms)
+{
+	static uint32_t counter;
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	json_t *req;
+	char *out;
+	size_t out_len;
+	uint32_t seq = ((uint32_t)getpid() << 16) ^ ++counter;
+	unsigned tries, pause_ms = 2;
+	bool unread, rem;
+	int ret;
+
+	*result = NULL;
+	if (remote)
+		*remote = false;
+	if (!seq)	/* 0 is the server's "not read" */
+		seq = 1;
+
+	req = args ? json_pack("{s:s, s:O}", "cmd", cmd, "args", args)
+		   : json_pack("{s:s}", "cmd", cmd);
+	if (!req) {
+		snprintf(err, errlen, "cannot build request for '%s'", cmd);
+		return -EINVAL;
+	}
+	ret = gk_ctl_encode(req, seq, GK_CTL_MAX_REQ, &out, &out_len);
+	json_decref(req);
+	if (ret) {
+		snprintf(err, errlen, "cannot encode request: %s",
+			 ret == -EMSGSIZE ? "larger than 64 KiB" : strerror(-ret));
+		return ret;
+	}
+
+	/*
+	 * A full backlog, or an eviction before our request was read (the
+	 * daemon keeps a slot for fresh connections by evicting its slowest
+	 * client, and a flood of new ones may take ours before we write):
+	 * nothing was done, so try again, pausing a little, until the
+	 * deadline.
+	 */
+	for (tries = 1;; tries++) {
+		bool again;
+
+		rem = false;
+		ret = round_trip(path, out, out_len, seq, deadline, result,
+				 &rem, &unread, err, errlen);
+		again = (ret == -EAGAIN && !rem) ||
+			(ret == -EBUSY && rem && unread);
+		if (!again || tries >= 200 ||
+		    (deadline >= 0 && now_ms() + pause_ms >= deadline))
+			break;
+		usleep(pause_ms * 1000);
+		if (pause_ms < 50)
+			pause_ms *= 2;
+	}
+	if (remote)
+		*remote = rem;
 	free(out);
 	return ret;
 }

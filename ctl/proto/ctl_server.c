@@ -5,6 +5,11 @@
  * hostile client can neither block the daemon nor starve the others. Any
  * framing error is answered (when the header was readable) and the
  * connection closed, since the byte stream can no longer be trusted.
+ *
+ * Slow clients cannot hold the slots either: a request has a deadline from
+ * its first byte (trickling bytes buys no time), a connection that starts
+ * none has an idle deadline, and a fresh connection always finds a free
+ * slot, the slowest client making room for the next one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +34,9 @@
 #define TAG_TIMER	1
 #define TAG_CLIENT	2	/* + client slot */
 #define MAX_EVENTS	64
-#define ACCEPT_BUDGET	64
+/* Below GK_CTL_MAX_CLIENTS - 1: a caller accepted in one dispatch gets
+ * its request read before a flood accepted after it could evict it. */
+#define ACCEPT_BUDGET	16
 
 enum client_state { ST_FREE, ST_HDR, ST_BODY, ST_REPLY };
 
@@ -42,7 +49,19 @@ struct client {
 	char *out;
 	size_t out_len, out_off;
 	bool close_after;	/* framing error: drop once the reply is out */
-	uint64_t last_ms;	/* last progress, for the idle timeout */
+	uint64_t wait_ms;	/* accepted or last reply out: idle since */
+	uint64_t wait_seq;	/* the same as an order: lowest is evicted */
+	uint64_t req_ms;	/* first byte of the current request */
+	uint64_t last_ms;	/* last bytes of the reply written */
+};
+
+enum close_why {
+	WHY_EVICTED,
+	WHY_IDLE,
+	WHY_REQUEST,
+	WHY_REPLY,
+	WHY_REJECTED,
+	NR_WHY
 };
 
 struct gk_ctl_server {
@@ -54,7 +73,15 @@ struct gk_ctl_server {
 	size_t nr_cmds;
 	void *arg;
 	unsigned idle_ms;
+	unsigned request_ms;
 	unsigned nr_clients;
+	uint64_t wait_seq;
+	struct gk_ctl_server_stats st;
+	gk_ctl_log_fn log_fn;
+	void *log_arg;
+	unsigned log_period_ms;
+	uint64_t log_next_ms;		/* no line before this */
+	uint64_t pend[NR_WHY];		/* closed since the last line */
 	struct client clients[GK_CTL_MAX_CLIENTS];
 };
 
@@ -131,21 +158,135 @@ static int builtin_version(void *arg, json_t *args, json_t **result,
 	return *result ? 0 : -ENOMEM;
 }
 
-/* The idle timer only runs while someone is connected, so an idle
- * daemon is not woken up for nothing. */
-static int arm_timer(struct gk_ctl_server *s, bool on)
+/* A client waits for its next request from now; the oldest wait is the
+ * first one evicted. */
+static void wait_start(struct gk_ctl_server *s, struct client *c, uint64_t now)
 {
-	unsigned period = s->idle_ms / 2 ? s->idle_ms / 2 : 1;
-	struct itimerspec its = { 0 };
+	c->wait_ms = now;
+	c->wait_seq = ++s->wait_seq;
+	c->req_ms = 0;
+}
 
-	if (period > 1000)
-		period = 1000;
-	if (on) {
-		its.it_interval.tv_sec = period / 1000;
-		its.it_interval.tv_nsec = (long)(period % 1000) * 1000000;
-		its.it_value = its.it_interval;
+/* When @c is closed unless it gets on, and the reason it then counts as. */
+static uint64_t deadline(const struct gk_ctl_server *s, const struct client *c,
+			 enum close_why *why)
+{
+	if (c->state == ST_REPLY) {
+		*why = WHY_REPLY;
+		return c->last_ms + s->idle_ms;
 	}
-	return timerfd_settime(s->tfd, 0, &its, NULL) ? -errno : 0;
+	if (c->state == ST_BODY || c->got) {
+		*why = WHY_REQUEST;
+		return c->req_ms + s->request_ms;
+	}
+	*why = WHY_IDLE;
+	return c->wait_ms + s->idle_ms;
+}
+
+/* One shot at the nearest deadline (or log flush); off when there is
+ * none, so an idle daemon is not woken up for nothing. */
+static int rearm(struct gk_ctl_server *s)
+{
+	struct itimerspec its = { 0 };
+	uint64_t next = UINT64_MAX;
+	enum close_why why;
+	unsigned i;
+
+	for (i = 0; i < GK_CTL_MAX_CLIENTS; i++) {
+		uint64_t d;
+
+		if (s->clients[i].state == ST_FREE)
+			continue;
+		d = deadline(s, &s->clients[i], &why);
+		if (d < next)
+			next = d;
+	}
+	if (s->log_fn)
+		for (i = 0; i < NR_WHY; i++)
+			if (s->pend[i] && s->log_next_ms < next)
+				next = s->log_next_ms;
+	if (next != UINT64_MAX) {
+		if (!next)
+			next = 1;	/* an all-zero it_value disarms */
+		its.it_value.tv_sec = (time_t)(next / 1000);
+		its.it_value.tv_nsec = (long)(next % 1000) * 1000000;
+	}
+	return timerfd_settime(s->tfd, TFD_TIMER_ABSTIME, &its, NULL) ? -errno : 0;
+}
+
+static void count(struct gk_ctl_server *s, enum close_why why)
+{
+	switch (why) {
+	case WHY_EVICTED:
+		s->st.evicted++;
+		break;
+	case WHY_IDLE:
+		s->st.idle_timeouts++;
+		break;
+	case WHY_REQUEST:
+		s->st.request_timeouts++;
+		break;
+	case WHY_REPLY:
+		s->st.reply_timeouts++;
+		break;
+	default:
+		s->st.rejected++;
+		break;
+	}
+	if (s->log_fn)
+		s->pend[why]++;
+}
+
+/* One line for what was closed since the last one, once per period. */
+static void flush_log(struct gk_ctl_server *s, uint64_t now)
+{
+	char msg[384];
+	size_t len;
+	unsigned i;
+	bool any = false;
+
+	for (i = 0; i < NR_WHY; i++)
+		any |= s->pend[i] != 0;
+	if (!any || !s->log_fn || now < s->log_next_ms)
+		return;
+	len = (size_t)snprintf(msg, sizeof(msg), "ctl socket: closed");
+	for (i = 0; i < NR_WHY && len < sizeof(msg); i++) {
+		unsigned long long n = s->pend[i];
+
+		if (!n)
+			continue;
+		switch ((enum close_why)i) {
+		case WHY_EVICTED:
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+				" %llu evicted (table full, the slowest first),",
+				n);
+			break;
+		case WHY_IDLE:
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+				" %llu idle (no request within %u ms),", n,
+				s->idle_ms);
+			break;
+		case WHY_REQUEST:
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+				" %llu slow (request not complete %u ms after its first byte),",
+				n, s->request_ms);
+			break;
+		case WHY_REPLY:
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+				" %llu not reading their reply for %u ms,", n,
+				s->idle_ms);
+			break;
+		default:
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+				" %llu refused (epoll),", n);
+			break;
+		}
+	}
+	if (len < sizeof(msg))
+		msg[len - 1] = '\0';	/* the last comma */
+	s->log_fn(s->log_arg, msg);
+	memset(s->pend, 0, sizeof(s->pend));
+	s->log_next_ms = now + s->log_period_ms;
 }
 
 static void client_close(struct gk_ctl_server *s, struct client *c)
@@ -157,11 +298,10 @@ static void client_close(struct gk_ctl_server *s, struct client *c)
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->state = ST_FREE;
-	if (--s->nr_clients == 0)
-		arm_timer(s, false);
+	s->nr_clients--;
 }
 
-static void client_reset(struct client *c)
+static void client_reset(struct gk_ctl_server *s, struct client *c)
 {
 	free(c->in);
 	free(c->out);
@@ -170,6 +310,7 @@ static void client_reset(struct client *c)
 	c->out_len = c->out_off = 0;
 	c->got = 0;
 	c->state = ST_HDR;
+	wait_start(s, c, now_ms());
 }
 
 static int watch(struct gk_ctl_server *s, struct client *c, uint32_t events)
@@ -210,7 +351,7 @@ static bool flush_reply(struct gk_ctl_server *s, struct client *c)
 		client_close(s, c);
 		return false;
 	}
-	client_reset(c);
+	client_reset(s, c);
 	if (watch(s, c, EPOLLIN)) {
 		client_close(s, c);
 		return false;
@@ -246,6 +387,7 @@ static bool send_reply(struct gk_ctl_server *s, struct client *c,
 	}
 	c->out_off = 0;
 	c->state = ST_REPLY;
+	c->last_ms = now_ms();
 	return flush_reply(s, c);
 }
 
@@ -327,8 +469,9 @@ static void client_read(struct gk_ctl_server *s, struct client *c)
 			client_close(s, c);
 			return;
 		}
+		if (c->state == ST_HDR && c->got == 0)
+			c->req_ms = now_ms();
 		c->got += (size_t)n;
-		c->last_ms = now_ms();
 		if (c->got < sizeof(c->hdr) && c->state == ST_HDR)
 			continue;
 
@@ -359,13 +502,14 @@ static void client_read(struct gk_ctl_server *s, struct client *c)
 	}
 }
 
-static void reject_busy(int fd)
+/* Best effort, before a close: a socket that never read anything always
+ * takes this small reply (seq 0: no request of its own was answered). */
+static void goodbye(int fd, int errnum, const char *why)
 {
 	char *buf;
 	size_t len;
-	json_t *r = gk_ctl_reply_err(EBUSY, "too many ctl clients, try again");
+	json_t *r = gk_ctl_reply_err(errnum, why);
 
-	/* Best effort: a fresh socket buffer always takes this small reply. */
 	if (r && !gk_ctl_encode(r, 0, GK_CTL_MAX_RESP, &buf, &len)) {
 		if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 			/* nothing more to do for this client */
@@ -373,7 +517,61 @@ static void reject_busy(int fd)
 		free(buf);
 	}
 	json_decref(r);
-	close(fd);
+}
+
+/* Closes @c on the server's own initiative, telling it why when no reply
+ * is half written. */
+static void drop(struct gk_ctl_server *s, struct client *c,
+		 enum close_why why)
+{
+	char msg[96];
+
+	if (c->state != ST_REPLY) {
+		if (why == WHY_EVICTED) {
+			goodbye(c->fd, EBUSY,
+				"too many ctl clients: evicted as the slowest, try again");
+		} else if (why == WHY_REQUEST) {
+			snprintf(msg, sizeof(msg),
+				 "request not complete within %u ms", s->request_ms);
+			goodbye(c->fd, ETIMEDOUT, msg);
+		} else if (why == WHY_IDLE) {
+			snprintf(msg, sizeof(msg), "no request within %u ms",
+				 s->idle_ms);
+			goodbye(c->fd, ETIMEDOUT, msg);
+		}
+	}
+	count(s, why);
+	client_close(s, c);
+}
+
+/* The client to evict: the one waiting longest for a complete request;
+ * one being answered only when there is no other, the most stalled. */
+static struct client *slowest(struct gk_ctl_server *s, const struct client *keep)
+{
+	struct client *best = NULL;
+	unsigned i;
+
+	for (i = 0; i < GK_CTL_MAX_CLIENTS; i++) {
+		struct client *c = &s->clients[i];
+		bool cr, br;
+
+		if (c->state == ST_FREE || c == keep)
+			continue;
+		if (!best) {
+			best = c;
+			continue;
+		}
+		cr = c->state == ST_REPLY;
+		br = best->state == ST_REPLY;
+		if (cr != br) {
+			if (!cr)
+				best = c;
+			continue;
+		}
+		if (cr ? c->last_ms < best->last_ms : c->wait_seq < best->wait_seq)
+			best = c;
+	}
+	return best;
 }
 
 static void do_accept(struct gk_ctl_server *s)
@@ -392,6 +590,7 @@ static void do_accept(struct gk_ctl_server *s)
 				continue;
 			return;
 		}
+		s->st.accepted++;
 		for (i = 0; i < GK_CTL_MAX_CLIENTS; i++) {
 			if (s->clients[i].state == ST_FREE) {
 				c = &s->clients[i];
@@ -399,45 +598,51 @@ static void do_accept(struct gk_ctl_server *s)
 			}
 		}
 		if (!c) {
-			reject_busy(fd);
-			continue;
+			/* Only if the kept slot was lost; make one. */
+			c = slowest(s, NULL);
+			drop(s, c, WHY_EVICTED);
 		}
-		ev.data.u64 = TAG_CLIENT + i;
+		ev.data.u64 = TAG_CLIENT + (uint64_t)(c - s->clients);
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			goodbye(fd, errno, "cannot watch this connection");
 			close(fd);
+			count(s, WHY_REJECTED);
 			continue;
 		}
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->state = ST_HDR;
-		c->last_ms = now_ms();
-		/* Without a timer an idle client could sit forever: refuse. */
-		if (s->nr_clients++ == 0 && arm_timer(s, true)) {
-			client_close(s, c);
-			continue;
+		wait_start(s, c, now_ms());
+		/* The slot this one took was the kept one: free another. */
+		if (++s->nr_clients == GK_CTL_MAX_CLIENTS) {
+			struct client *v = slowest(s, c);
+
+			if (v)
+				drop(s, v, WHY_EVICTED);
 		}
+		/* A caller's request is usually in already: serve it now. */
+		client_read(s, c);
 	}
 }
 
-static void expire_clients(struct gk_ctl_server *s)
+static void expire_clients(struct gk_ctl_server *s, uint64_t now)
 {
-	uint64_t now = now_ms(), buf;
 	unsigned i;
 
-	if (read(s->tfd, &buf, sizeof(buf)) < 0) {
-		/* spurious wakeup: still worth a scan */
-	}
 	for (i = 0; i < GK_CTL_MAX_CLIENTS; i++) {
 		struct client *c = &s->clients[i];
+		enum close_why why;
 
-		if (c->state != ST_FREE && now - c->last_ms >= s->idle_ms)
-			client_close(s, c);
+		if (c->state != ST_FREE && now >= deadline(s, c, &why))
+			drop(s, c, why);
 	}
 }
 
 void gk_ctl_server_dispatch(struct gk_ctl_server *s)
 {
 	struct epoll_event evs[MAX_EVENTS];
+	bool accept_ready = false;
+	uint64_t buf, now;
 	int n, i;
 
 	n = epoll_wait(s->epfd, evs, MAX_EVENTS, 0);
@@ -446,16 +651,18 @@ void gk_ctl_server_dispatch(struct gk_ctl_server *s)
 		struct client *c;
 
 		if (tag == TAG_LISTEN) {
-			do_accept(s);
+			accept_ready = true;
 			continue;
 		}
 		if (tag == TAG_TIMER) {
-			expire_clients(s);
+			if (read(s->tfd, &buf, sizeof(buf)) < 0) {
+				/* a re-armed timer: the scan below runs anyway */
+			}
 			continue;
 		}
 		c = &s->clients[tag - TAG_CLIENT];
-		/* The slot may have been closed (or even reused) by an
-		 * earlier event of this batch; the state machine copes. */
+		/* The slot may have been closed by an earlier event of this
+		 * batch (none is reused before the accepts below). */
 		if (c->state == ST_FREE)
 			continue;
 		if (c->state == ST_REPLY) {
@@ -465,6 +672,14 @@ void gk_ctl_server_dispatch(struct gk_ctl_server *s)
 		}
 		client_read(s, c);
 	}
+	now = now_ms();
+	expire_clients(s, now);
+	/* After the clients: a caller whose request is in is answered
+	 * before new connections can push it out. */
+	if (accept_ready)
+		do_accept(s);
+	flush_log(s, now);
+	rearm(s);
 }
 
 int gk_ctl_server_fd(const struct gk_ctl_server *s)
@@ -482,7 +697,50 @@ int gk_ctl_server_set_idle_ms(struct gk_ctl_server *s, unsigned ms)
 	if (ms == 0)
 		return -EINVAL;
 	s->idle_ms = ms;
-	return arm_timer(s, s->nr_clients > 0);
+	return rearm(s);
+}
+
+int gk_ctl_server_set_request_ms(struct gk_ctl_server *s, unsigned ms)
+{
+	if (ms == 0)
+		return -EINVAL;
+	s->request_ms = ms;
+	return rearm(s);
+}
+
+void gk_ctl_server_set_log(struct gk_ctl_server *s, gk_ctl_log_fn fn,
+			   void *arg, unsigned period_ms)
+{
+	s->log_fn = fn;
+	s->log_arg = arg;
+	s->log_period_ms = period_ms ? period_ms : GK_CTL_LOG_PERIOD_MS;
+	memset(s->pend, 0, sizeof(s->pend));
+	s->log_next_ms = 0;
+}
+
+void gk_ctl_server_stats(const struct gk_ctl_server *s,
+			 struct gk_ctl_server_stats *st)
+{
+	*st = s->st;
+}
+
+json_t *gk_ctl_server_stats_json(const struct gk_ctl_server *s)
+{
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I}",
+			      "clients", (json_int_t)s->nr_clients,
+			      "max_clients", (json_int_t)GK_CTL_MAX_CLIENTS,
+			      "idle_ms", (json_int_t)s->idle_ms,
+			      "request_ms", (json_int_t)s->request_ms);
+
+#define X(f, name)							\
+	if (o && json_object_set_new(o, name,				\
+				     json_integer((json_int_t)s->st.f))) { \
+		json_decref(o);						\
+		o = NULL;						\
+	}
+	GK_CTL_SRV_CNT_LIST(X)
+#undef X
+	return o;
 }
 
 static int mkdir_parents(char *path, char *err, size_t errlen)
@@ -650,6 +908,8 @@ struct gk_ctl_server *gk_ctl_server_open(const char *path,
 		snprintf(err, errlen, "epoll_ctl: %s", strerror(-ret));
 		goto err_tfd;
 	}
+	s->request_ms = GK_CTL_REQUEST_MS;
+	s->log_period_ms = GK_CTL_LOG_PERIOD_MS;
 	ret = gk_ctl_server_set_idle_ms(s, GK_CTL_IDLE_MS);
 	if (ret) {
 		snprintf(err, errlen, "timerfd_settime: %s", strerror(-ret));

@@ -9,13 +9,41 @@
 #define GK_CTL_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
+/*
+ * Slots for clients. One is always left free for a fresh connection: when
+ * an accept takes the last one, the slowest other client is evicted at
+ * once (the one waiting longest without a complete request; a client
+ * being answered only when there is no other).
+ */
 #define GK_CTL_MAX_CLIENTS	32
-#define GK_CTL_IDLE_MS		10000	/* a client making no progress is dropped */
+#define GK_CTL_IDLE_MS		5000	/* no request started, or a reply not read */
+#define GK_CTL_REQUEST_MS	2000	/* a request's first byte to its last */
+#define GK_CTL_LOG_PERIOD_MS	10000	/* at most one log line per period */
+
+/* Connections accepted, and closed by the server on its own by reason;
+ * X(field, "json name"). */
+#define GK_CTL_SRV_CNT_LIST(X)						\
+	X(accepted, "accepted")						\
+	X(evicted, "evicted")		/* the slowest, for a fresh one */ \
+	X(idle_timeouts, "idle_timeouts")	/* no request in idle_ms */ \
+	X(request_timeouts, "request_timeouts") /* incomplete after request_ms */ \
+	X(reply_timeouts, "reply_timeouts")	/* reply unread for idle_ms */ \
+	X(rejected, "rejected")		/* could not be watched (epoll) */
+
+struct gk_ctl_server_stats {
+#define X(f, n) uint64_t f;
+	GK_CTL_SRV_CNT_LIST(X)
+#undef X
+};
 
 struct gk_ctl_server;
+
+/* One line about what the server closed on its own (no newline). */
+typedef void (*gk_ctl_log_fn)(void *arg, const char *msg);
 
 /*
  * @args is never NULL (an empty object when the request had none) and is
@@ -50,8 +78,31 @@ int gk_ctl_server_fd(const struct gk_ctl_server *s);
 /* Call when the fd is readable; handles what is ready, never blocks. */
 void gk_ctl_server_dispatch(struct gk_ctl_server *s);
 
-/* Changes the idle timeout (default GK_CTL_IDLE_MS); 0 or -errno. */
+/* Changes the idle timeout (default GK_CTL_IDLE_MS): a client that starts
+ * no request, or reads none of its pending reply, for @ms is closed.
+ * 0 or -errno. */
 int gk_ctl_server_set_idle_ms(struct gk_ctl_server *s, unsigned ms);
+
+/* Changes the request deadline (default GK_CTL_REQUEST_MS): a request
+ * must be complete @ms after its first byte, however it trickles in. */
+int gk_ctl_server_set_request_ms(struct gk_ctl_server *s, unsigned ms);
+
+/*
+ * Evictions and timeouts are reported through @fn (NULL: not at all), at
+ * most once per @period_ms (0: GK_CTL_LOG_PERIOD_MS): the first at once,
+ * what follows within the period summed up when it ends. @fn runs inside
+ * dispatch.
+ */
+void gk_ctl_server_set_log(struct gk_ctl_server *s, gk_ctl_log_fn fn,
+			   void *arg, unsigned period_ms);
+
+/* Counters since open (GK_CTL_SRV_CNT_LIST). */
+void gk_ctl_server_stats(const struct gk_ctl_server *s,
+			 struct gk_ctl_server_stats *st);
+
+/* {"clients","max_clients","idle_ms","request_ms", and the counters of
+ * GK_CTL_SRV_CNT_LIST}, a new reference (NULL when out of memory). */
+json_t *gk_ctl_server_stats_json(const struct gk_ctl_server *s);
 
 /* Number of connected clients, for tests and status output. */
 unsigned gk_ctl_server_nr_clients(const struct gk_ctl_server *s);

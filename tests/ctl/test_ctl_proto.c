@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -32,6 +33,7 @@
 
 #define IO_WAIT_MS 20000	/* upper bound only; never what a test measures */
 #define BIG_LEN (4u << 20)
+#define MAX_LOG 64
 
 struct fixture {
 	char dir[64];
@@ -40,7 +42,30 @@ struct fixture {
 	pthread_t thread;
 	int stopfd;
 	bool running;
+	/* the server's log lines, written on its thread; read after a
+	 * stop_thread() (the join orders them) */
+	unsigned nr_log;
+	char log[MAX_LOG][384];
+	int64_t log_ms[MAX_LOG];
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void log_line(void *arg, const char *msg)
+{
+	struct fixture *f = arg;
+
+	if (f->nr_log < MAX_LOG) {
+		snprintf(f->log[f->nr_log], sizeof(f->log[0]), "%s", msg);
+		f->log_ms[f->nr_log++] = mono_ms();
+	}
+}
 
 static int fn_echo(void *arg, json_t *args, json_t **result, char *err,
 		   size_t errlen)
@@ -88,12 +113,23 @@ static int fn_nclients(void *arg, json_t *args, json_t **result, char *err,
 	return 0;
 }
 
+/* The server's counters, read on its thread. */
+static int fn_ctlstats(void *arg, json_t *args, json_t **result, char *err,
+		       size_t errlen)
+{
+	struct fixture *f = arg;
+
+	*result = gk_ctl_server_stats_json(f->srv);
+	return *result ? 0 : -ENOMEM;
+}
+
 static const struct gk_ctl_cmd fake_cmds[] = {
 	{ "echo", fn_echo, "return the args" },
 	{ "fail", fn_fail, "always fails with ENOENT" },
 	{ "fail_noerr", fn_fail_noerr, "fails without a message" },
 	{ "big", fn_big, "returns a blob of args.len bytes" },
 	{ "nclients", fn_nclients, "connected clients" },
+	{ "ctlstats", fn_ctlstats, "the server's own counters" },
 };
 
 static void *server_loop(void *arg)
@@ -325,7 +361,7 @@ static void test_good_calls(void **state)
 	assert_int_equal(gk_ctl_call(f->path, "help", NULL, &res, err,
 				     sizeof(err), IO_WAIT_MS), 0);
 	cmds = json_object_get(res, "commands");
-	assert_int_equal(json_array_size(cmds), 7);
+	assert_int_equal(json_array_size(cmds), 8);
 	json_array_foreach(cmds, i, c) {
 		const char *n = json_string_value(json_object_get(c, "name"));
 
@@ -586,46 +622,321 @@ static void test_response_too_big(void **state)
 	assert_alive(f);
 }
 
-/* More clients than slots: the extra ones get EBUSY, the rest are served. */
+/* One of the server's counters, asked on a held connection (a new one
+ * would count, and could evict). */
+static long long stat_on(int fd, const char *key)
+{
+	json_t *r;
+	long long v;
+
+	send_json(fd, 77, "{\"cmd\":\"ctlstats\"}");
+	r = read_reply(fd, NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	v = json_integer_value(json_object_get(json_object_get(r, "result"),
+					       key));
+	json_decref(r);
+	return v;
+}
+
+/* The same on a connection of its own, when the table has room. */
+static long long stat_of(struct fixture *f, const char *key)
+{
+	json_t *res = NULL;
+	char err[256];
+	long long v;
+
+	assert_int_equal(gk_ctl_call(f->path, "ctlstats", NULL, &res, err,
+				     sizeof(err), IO_WAIT_MS), 0);
+	v = json_integer_value(json_object_get(res, key));
+	json_decref(res);
+	return v;
+}
+
+static void expect_evicted(int fd)
+{
+	expect_error(read_reply(fd, NULL), EBUSY, "evicted as the slowest");
+	assert_true(peer_closed(fd));
+	close(fd);
+}
+
+static void expect_echo(int fd, uint32_t seq)
+{
+	json_t *r;
+	uint32_t got;
+
+	send_json(fd, seq, "{\"cmd\":\"echo\"}");
+	r = read_reply(fd, &got);
+	assert_int_equal(got, seq);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+}
+
+/* More clients than slots: one slot stays free, each connection that
+ * takes it evicts the oldest idle one, which is told so; the rest are
+ * served. */
 static void test_many_clients(void **state)
 {
 	struct fixture *f = *state;
-	int fds[GK_CTL_MAX_CLIENTS + 8];
+	enum { N = GK_CTL_MAX_CLIENTS + 8, EV = N - (GK_CTL_MAX_CLIENTS - 1) };
+	int fds[N];
 	size_t i;
 
-	for (i = 0; i < GK_CTL_MAX_CLIENTS; i++)
+	for (i = 0; i < N; i++)
 		fds[i] = raw_connect(f->path);
-	/* One request on the last held slot proves all of them were accepted
-	 * (the backlog is FIFO) and counts them from inside the server. */
+	/* One request on the newest proves all of them were accepted (the
+	 * backlog is FIFO) and counts them from inside the server. */
 	{
 		json_t *r;
 
-		send_json(fds[GK_CTL_MAX_CLIENTS - 1], 1, "{\"cmd\":\"nclients\"}");
-		r = read_reply(fds[GK_CTL_MAX_CLIENTS - 1], NULL);
+		send_json(fds[N - 1], 1, "{\"cmd\":\"nclients\"}");
+		r = read_reply(fds[N - 1], NULL);
 		assert_int_equal(json_integer_value(json_object_get(
 			json_object_get(r, "result"), "clients")),
-			GK_CTL_MAX_CLIENTS);
+			GK_CTL_MAX_CLIENTS - 1);
 		json_decref(r);
 	}
-	for (i = GK_CTL_MAX_CLIENTS; i < GK_CTL_MAX_CLIENTS + 8; i++) {
-		fds[i] = raw_connect(f->path);
-		expect_error(read_reply(fds[i], NULL), EBUSY, "too many");
-		assert_true(peer_closed(fds[i]));
+	for (i = 0; i < EV; i++)
+		expect_evicted(fds[i]);
+	for (i = EV; i < N; i++)
+		expect_echo(fds[i], (uint32_t)i);
+	assert_int_equal(stat_on(fds[N - 1], "evicted"), EV);
+	assert_int_equal(stat_on(fds[N - 1], "accepted"), N);
+	assert_int_equal(stat_on(fds[N - 1], "rejected"), 0);
+	for (i = EV; i < N; i++)
 		close(fds[i]);
+	assert_alive(f);
+}
+
+/* A whole request in one buffer, to be sent in pieces. */
+static size_t build_request(char *buf, size_t size, uint32_t seq,
+			    const char *payload)
+{
+	struct gk_ctl_hdr h;
+	size_t pl = strlen(payload);
+
+	assert_true(sizeof(h) + pl <= size);
+	gk_ctl_hdr_init(&h, (uint32_t)pl, seq);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), payload, pl);
+	return sizeof(h) + pl;
+}
+
+/* Issue #13, bug 3: a table full of clients that connected and sent one
+ * byte (or none) must not keep a fresh caller out. */
+static void test_full_table_fresh_call(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = GK_CTL_MAX_CLIENTS };
+	char req[N][64];
+	size_t len[N], i;
+	int fds[N];
+	json_t *res = NULL;
+	char err[256];
+
+	for (i = 0; i < N; i++) {
+		len[i] = build_request(req[i], sizeof(req[i]), (uint32_t)i,
+				       "{\"cmd\":\"echo\"}");
+		fds[i] = raw_connect(f->path);
+		if (i % 2)	/* half of them trickling */
+			raw_write(fds[i], req[i], 1);
 	}
-	for (i = 0; i < GK_CTL_MAX_CLIENTS; i++) {
+	assert_int_equal(gk_ctl_call(f->path, "echo", NULL, &res, err,
+				     sizeof(err), IO_WAIT_MS), 0);
+	json_decref(res);
+	/* the 32nd took the kept slot (fds[0] out), the call took it again */
+	expect_evicted(fds[0]);
+	expect_evicted(fds[1]);
+	for (i = 2; i < N; i++) {
+		size_t off = i % 2;
 		json_t *r;
 		uint32_t seq;
 
-		send_json(fds[i], (uint32_t)i, "{\"cmd\":\"echo\"}");
+		raw_write(fds[i], req[i] + off, len[i] - off);
 		r = read_reply(fds[i], &seq);
 		assert_int_equal(seq, i);
 		assert_true(json_is_true(json_object_get(r, "ok")));
 		json_decref(r);
 	}
-	for (i = 0; i < GK_CTL_MAX_CLIENTS; i++)
+	assert_int_equal(stat_on(fds[N - 1], "evicted"), 2);
+	for (i = 2; i < N; i++)
+		close(fds[i]);
+}
+
+/* Issue #13, bug 3: a byte every 150 ms is progress, but not a request:
+ * the default request deadline (2 s from the first byte) closes it. */
+static void test_trickler_cut(void **state)
+{
+	struct fixture *f = *state;
+	char req[128];
+	size_t len, i;
+	int64_t t0 = 0, cut = -1;
+	int fd = raw_connect(f->path);
+
+	len = build_request(req, sizeof(req), 5,
+			    "{\"cmd\":\"echo\",\"args\":{\"pad\":\"................................\"}}");
+	for (i = 0; i < len; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (send(fd, req + i, 1, MSG_NOSIGNAL) != 1)
+			break;	/* closed under our feet */
+		if (!i)
+			t0 = mono_ms();
+		if (poll(&p, 1, 150) == 1) {
+			cut = mono_ms() - t0;
+			break;
+		}
+	}
+	assert_true(i < len - 1);	/* never got to send it all */
+	expect_error(read_reply(fd, NULL), ETIMEDOUT,
+		     "request not complete within 2000 ms");
+	assert_true(peer_closed(fd));
+	close(fd);
+	print_message("trickler cut %lld ms after its first byte\n",
+		      (long long)cut);
+	assert_true(cut >= 2000 - 1 && cut < 4000);
+	assert_int_equal(stat_of(f, "request_timeouts"), 1);
+	assert_alive(f);
+}
+
+/* Oldest wait first: a client served a moment ago waits from then; one
+ * being answered (a reply it does not read) goes last. */
+static void test_slowest_evicted_first(void **state)
+{
+	struct fixture *f = *state;
+	int rd, a, b, fds[GK_CTL_MAX_CLIENTS];
+	size_t i, n = 0;
+
+	/* rd: oldest, but with a 4 MiB reply it does not read */
+	rd = raw_connect(f->path);
+	send_json(rd, 9, "{\"cmd\":\"big\",\"args\":{\"len\":4194304}}");
+	a = raw_connect(f->path);
+	b = raw_connect(f->path);
+	expect_echo(b, 1);	/* b was accepted after a, but */
+	expect_echo(a, 2);	/* a waits from its last reply: after b */
+	/* 3 held + 28 = 31: full but for the kept slot, nobody out yet */
+	while (n < GK_CTL_MAX_CLIENTS - 4)
+		fds[n++] = raw_connect(f->path);
+	assert_int_equal(stat_on(fds[n - 1], "evicted"), 0);
+	fds[n++] = raw_connect(f->path);
+	expect_evicted(b);
+	fds[n++] = raw_connect(f->path);
+	expect_evicted(a);
+	fds[n++] = raw_connect(f->path);
+	expect_evicted(fds[0]);
+	assert_int_equal(stat_on(fds[n - 1], "evicted"), 3);
+	/* rd is still being answered: its reply is whole */
+	{
+		json_t *r = read_reply(rd, NULL);
+
+		assert_int_equal(strlen(json_string_value(json_object_get(
+			json_object_get(r, "result"), "blob"))), 4194304);
+		json_decref(r);
+	}
+	close(rd);
+	for (i = 1; i < n; i++)
 		close(fds[i]);
 	assert_alive(f);
+}
+
+/* 31 clients trickling a byte every 50 ms against a 200 ms deadline: all
+ * cut, none served, counted, and logged in one line per period. */
+static void test_request_deadline(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = GK_CTL_MAX_CLIENTS - 1 };
+	char req[N][64];
+	size_t len[N], off[N], i;
+	int64_t t0[N], until;
+	int fds[N], left = N;
+
+	stop_thread(f);
+	assert_int_equal(gk_ctl_server_set_request_ms(f->srv, 200), 0);
+	assert_int_equal(gk_ctl_server_set_request_ms(f->srv, 0), -EINVAL);
+	gk_ctl_server_set_log(f->srv, log_line, f, 60000);
+	start_thread(f);
+	for (i = 0; i < N; i++) {
+		len[i] = build_request(req[i], sizeof(req[i]), (uint32_t)i,
+				       "{\"cmd\":\"echo\"}");
+		fds[i] = raw_connect(f->path);
+		off[i] = 0;
+	}
+	until = mono_ms() + 10000;
+	while (left && mono_ms() < until) {
+		for (i = 0; i < N; i++) {
+			struct pollfd p = { .fd = fds[i], .events = POLLIN };
+
+			if (fds[i] < 0)
+				continue;
+			if (poll(&p, 1, 0) == 1) {
+				int64_t took = mono_ms() - t0[i];
+
+				expect_error(read_reply(fds[i], NULL), ETIMEDOUT,
+					     "not complete within 200 ms");
+				assert_true(peer_closed(fds[i]));
+				close(fds[i]);
+				fds[i] = -1;
+				left--;
+				assert_true(took >= 200 - 1);
+				continue;
+			}
+			assert_true(off[i] < len[i] - 1);	/* cut first */
+			if (!off[i])
+				t0[i] = mono_ms();
+			raw_write(fds[i], req[i] + off[i]++, 1);
+		}
+		usleep(50 * 1000);
+	}
+	assert_int_equal(left, 0);
+	assert_int_equal(stat_of(f, "request_timeouts"), N);
+	assert_int_equal(stat_of(f, "evicted"), 0);
+	stop_thread(f);
+	/* the first scan's at once; later ones within the minute wait */
+	assert_int_equal(f->nr_log, 1);
+	assert_true(!strncmp(f->log[0], "ctl socket: closed ", 19) &&
+		    strtoul(f->log[0] + 19, NULL, 10) >= 1);
+	assert_non_null(strstr(f->log[0], " slow (request not complete 200 ms "
+				"after its first byte)"));
+	start_thread(f);
+}
+
+/* Evictions and timeouts logged at most once per period, none lost. */
+static void test_log_once_per_period(void **state)
+{
+	struct fixture *f = *state;
+	enum { EV = 10, N = GK_CTL_MAX_CLIENTS - 1 + EV, PERIOD = 300 };
+	int fds[N];
+	unsigned i, sum = 0, k;
+
+	stop_thread(f);
+	gk_ctl_server_set_log(f->srv, log_line, f, PERIOD);
+	start_thread(f);
+	for (i = 0; i < N; i++)
+		fds[i] = raw_connect(f->path);
+	for (i = 0; i < EV; i++)
+		expect_evicted(fds[i]);
+	/* the rest comes when the period ends, without any new event */
+	for (k = 0; k < 50 && sum < EV; k++) {
+		usleep(100 * 1000);
+		stop_thread(f);
+		for (i = 0, sum = 0; i < f->nr_log; i++) {
+			const char *p = strstr(f->log[i], "closed ");
+
+			assert_non_null(p);
+			sum += (unsigned)strtoul(p + 7, NULL, 10);
+			assert_non_null(strstr(f->log[i], " evicted (table full"));
+		}
+		start_thread(f);
+	}
+	for (i = 0; i < f->nr_log; i++)
+		print_message("log +%lld ms: %s\n",
+			      (long long)(f->log_ms[i] - f->log_ms[0]), f->log[i]);
+	assert_int_equal(sum, EV);
+	/* one dispatch may accept (and evict) several at once */
+	assert_true(f->nr_log >= 1 && f->nr_log <= 3);
+	for (i = 1; i < f->nr_log; i++)
+		assert_true(f->log_ms[i] - f->log_ms[i - 1] >= PERIOD - 5);
+	for (i = EV; i < N; i++)
+		close(fds[i]);
 }
 
 static void *caller(void *arg)
@@ -802,24 +1113,51 @@ static void test_close_unlinks(void **state)
 	assert_alive(f);
 }
 
-/* A client that connects and sends nothing is dropped by the idle timer. */
+/* A client that connects and sends nothing is told and dropped after
+ * idle_ms, a half-sent request after request_ms, an unread reply after
+ * idle_ms without progress. */
 static void test_idle_client_dropped(void **state)
 {
 	struct fixture *f = *state;
+	char buf[65536];
+	size_t got = 0;
+	ssize_t n;
 	int fd;
 
 	stop_thread(f);
 	assert_int_equal(gk_ctl_server_set_idle_ms(f->srv, 50), 0);
+	assert_int_equal(gk_ctl_server_set_request_ms(f->srv, 80), 0);
 	start_thread(f);
 	fd = raw_connect(f->path);
+	expect_error(read_reply(fd, NULL), ETIMEDOUT, "no request within 50 ms");
 	assert_true(peer_closed(fd));
 	close(fd);
 
 	/* a request that stops halfway is dropped too */
 	fd = raw_connect(f->path);
 	raw_request(fd, GK_CTL_MAGIC, GK_CTL_VERSION, 100, 2, "{\"cmd\":");
+	expect_error(read_reply(fd, NULL), ETIMEDOUT,
+		     "request not complete within 80 ms");
 	assert_true(peer_closed(fd));
 	close(fd);
+
+	/* a reply nobody reads: cut mid-stream, without an extra message */
+	fd = raw_connect(f->path);
+	send_json(fd, 3, "{\"cmd\":\"big\",\"args\":{\"len\":4194304}}");
+	{
+		/* the hang-up shows while the reply's start is still unread */
+		struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+		assert_int_equal(poll(&p, 1, IO_WAIT_MS), 1);
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		got += (size_t)n;
+	assert_true(got > 0 && got < 4194304);
+	close(fd);
+
+	assert_int_equal(stat_of(f, "idle_timeouts"), 1);
+	assert_int_equal(stat_of(f, "request_timeouts"), 1);
+	assert_int_equal(stat_of(f, "reply_timeouts"), 1);
 	assert_alive(f);
 }
 
@@ -928,6 +1266,89 @@ static void test_client_protocol_errors(void **state)
 	}
 }
 
+struct busy_srv {
+	int lfd;
+	unsigned busy;		/* connections to answer EBUSY first */
+	bool unread;		/* with seq 0 (request not read), else its seq */
+	unsigned conns;
+};
+
+/* Answers EBUSY @busy times, then ok; one connection each. */
+static void *busy_server(void *arg)
+{
+	struct busy_srv *b = arg;
+
+	for (;;) {
+		struct gk_ctl_hdr h;
+		char body[256], *buf;
+		size_t len;
+		json_t *r;
+		int fd = accept(b->lfd, NULL, NULL);
+
+		if (fd < 0)
+			return NULL;
+		if (read_n(fd, &h, sizeof(h)) == sizeof(h) && h.len < sizeof(body))
+			read_n(fd, body, h.len);
+		r = b->conns++ < b->busy ?
+			gk_ctl_reply_err(EBUSY, "too many ctl clients: evicted") :
+			gk_ctl_reply_ok(NULL);
+		if (r && !gk_ctl_encode(r, b->conns <= b->busy && b->unread ? 0 : h.seq,
+					GK_CTL_MAX_RESP, &buf, &len)) {
+			if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len) {
+				/* the client sees it */
+			}
+			free(buf);
+		}
+		json_decref(r);
+		close(fd);
+		if (b->conns > b->busy)
+			return NULL;
+	}
+}
+
+static int busy_call(struct fixture *f, unsigned busy, bool unread,
+		     unsigned *conns, bool *remote)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct busy_srv b = { .busy = busy, .unread = unread };
+	pthread_t th;
+	json_t *res = NULL;
+	char path[128], err[256];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/busy.sock", f->dir);
+	unlink(path);
+	b.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, path);
+	assert_int_equal(bind(b.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(b.lfd, 8), 0);
+	assert_int_equal(pthread_create(&th, NULL, busy_server, &b), 0);
+	ret = gk_ctl_call_ex(path, "echo", NULL, &res, remote, err, sizeof(err),
+			     IO_WAIT_MS);
+	json_decref(res);
+	if (ret)	/* no retry: the server still waits for one */
+		shutdown(b.lfd, SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(b.lfd);
+	*conns = b.conns;
+	return ret;
+}
+
+/* Evicted before its request was read (EBUSY with seq 0): nothing was
+ * done, the client tries again; a command's own EBUSY is final. */
+static void test_client_retries_unread(void **state)
+{
+	struct fixture *f = *state;
+	unsigned conns;
+	bool remote;
+
+	assert_int_equal(busy_call(f, 3, true, &conns, &remote), 0);
+	assert_int_equal(conns, 4);
+	assert_int_equal(busy_call(f, 1, false, &conns, &remote), -EBUSY);
+	assert_int_equal(conns, 1);
+	assert_true(remote);
+}
+
 static void test_proto_helpers(void **state)
 {
 	struct gk_ctl_hdr h;
@@ -985,6 +1406,11 @@ int main(void)
 		T(test_big_response),
 		T(test_response_too_big),
 		T(test_many_clients),
+		T(test_full_table_fresh_call),
+		T(test_trickler_cut),
+		T(test_slowest_evicted_first),
+		T(test_request_deadline),
+		T(test_log_once_per_period),
 		T(test_concurrent_callers),
 		T(test_socket_mode),
 		T(test_permission_denied),
@@ -995,6 +1421,7 @@ int main(void)
 		T(test_idle_client_dropped),
 		T(test_client_timeout),
 		T(test_client_protocol_errors),
+		T(test_client_retries_unread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
