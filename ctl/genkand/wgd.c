@@ -83,7 +83,6 @@ struct gk_wgd {
 	int fd[2];			/* IPv4, IPv6 */
 	uint16_t listen_port;
 	uint16_t port_id;
-	uint32_t ifindex;
 	uint32_t mtu;
 	enum gk_aead_impl aead;		/* [wireguard] crypto */
 	char aead_name[32];		/* what the workers get (auto resolved) */
@@ -278,7 +277,9 @@ static void pick_src(const struct gk_wgd *g, uint8_t family, uint8_t src[16])
 		return;
 	a = gk_nlmirror_addrs(g->d->nl, &n);
 	for (size_t i = 0; i < n; i++) {
-		if (a[i].ifindex != g->ifindex || a[i].family != family)
+		/* the port's interface now: it may have been created again */
+		if (a[i].ifindex != g->d->ports[g->port_id].ifindex ||
+		    a[i].family != family)
 			continue;
 		/* Link-local v6 is no source for a tunnel endpoint. */
 		if (family == AF_INET6 && a[i].addr[0] == 0xfe &&
@@ -1045,7 +1046,6 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 		goto err_free;
 	}
 	g->port_id = d->ports[i].port_id;
-	g->ifindex = d->ports[i].ifindex;
 	ret = probe_aead(g, c, err, errlen);
 	if (ret)
 		goto err_free;
