@@ -144,6 +144,7 @@ static int port_up(struct gk_daemon *d, unsigned i, const struct gk_nl_link *l,
 	const struct gk_config *cfg = &d->cfg;
 	struct gk_dport *p = &d->ports[i];
 	uint32_t old = p->ifindex, rxq, rx_size = cfg->ring_size;
+	uint64_t t0 = gk_daemon_now_ns();
 	char e[200];
 	int ret;
 
@@ -207,8 +208,9 @@ static int port_up(struct gk_daemon *d, unsigned i, const struct gk_nl_link *l,
 	p->link_error[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &p->link_changed);
 	gk_info("port %s: interface %s is back (ifindex %u, was %u): XDP attached "
-		"(%s mode), %u socket(s) bound", p->name, p->ifname, p->ifindex, old,
-		cfg->xdp_mode == GK_XDP_MODE_SKB ? "skb" : "native", d->nr_workers);
+		"(%s mode), %u socket(s) bound in %.1f ms", p->name, p->ifname,
+		p->ifindex, old, cfg->xdp_mode == GK_XDP_MODE_SKB ? "skb" : "native",
+		d->nr_workers, (double)(gk_daemon_now_ns() - t0) / 1e6);
 	return 0;
 
 err_unbind:
