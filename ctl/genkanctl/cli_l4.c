@@ -59,13 +59,13 @@ static int l4_call(struct gk_cli *cli, json_t *args, json_t **r)
 static int l4_show(struct gk_cli *cli, int argc, char **argv)
 {
 	static const char *const heads[] = {
-		"BACKEND", ">WEIGHT", "STATE", "HEALTH", ">SLOTS", ">PACKETS",
-		">BYTES",
+		"BACKEND", ">WEIGHT", "STATE", "HEALTH", ">SLOTS", ">FLOWS",
+		">PACKETS", ">BYTES",
 	};
 	json_t *args, *r, *s, *b, *v, *sn;
 	struct gk_out_table t;
 	const char *key;
-	char c[7][NB], hc[NB];
+	char c[8][NB], hc[NB];
 	size_t i, j;
 	int ret;
 
@@ -90,17 +90,18 @@ static int l4_show(struct gk_cli *cli, int argc, char **argv)
 				gk_out_str(sn, "ports", c[1], NB),
 				gk_out_int(sn, "in_use", 0),
 				gk_out_int(sn, "capacity", 0));
-		gk_out_table_init(&t, 7, heads);
+		gk_out_table_init(&t, 8, heads);
 		json_array_foreach(json_object_get(s, "backends"), j, b) {
 			json_t *h = json_object_get(b, "health");
-			const char *row[7] = {
+			const char *row[8] = {
 				gk_out_str(b, "backend", c[0], NB),
 				gk_out_str(b, "weight", c[1], NB),
 				gk_out_str(b, "state", c[2], NB),
 				c[3],
 				gk_out_str(b, "table_slots", c[4], NB),
-				gk_out_str(b, "packets", c[5], NB),
-				gk_out_str(b, "bytes", c[6], NB),
+				gk_out_str(b, "flows", c[5], NB),
+				gk_out_str(b, "packets", c[6], NB),
+				gk_out_str(b, "bytes", c[7], NB),
 			};
 
 			/* "up (ok)", "down (refused)", or "none" unchecked */
@@ -109,7 +110,8 @@ static int l4_show(struct gk_cli *cli, int argc, char **argv)
 					 gk_out_str(h, "state", hc, NB),
 					 json_string_value(json_object_get(h, "last")) ?: "-");
 			else
-				gk_out_str(h, "check", c[3], NB);
+				snprintf(c[3], NB, "%s",
+					 gk_out_str(h, "check", hc, NB));
 
 			gk_out_table_add(&t, row);
 		}

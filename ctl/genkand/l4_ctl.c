@@ -463,10 +463,12 @@ void gk_l4_worker_cfg(struct gk_daemon *d, unsigned w,
 	wc->l4_wake = d->l4_wake;
 }
 
+static void req_free(struct gk_l4_req *r);
+
 void gk_l4_stop(struct gk_daemon *d)
 {
 	for (unsigned w = 0; w < GK_MAX_WORKERS; w++) {
-		free(d->l4req[w]);
+		req_free(d->l4req[w]);
 		d->l4req[w] = NULL;
 	}
 	if (d->l4_state) {
@@ -496,8 +498,54 @@ struct gk_l4_req {
 	int svc;			/* -1: all */
 	uint32_t count, total;		/* listed, live in the table */
 	uint64_t now_ns;
+	/* count_be: only count the live flows per backend (gidx) */
+	bool count_be;
+	uint32_t nr_be;
+	uint32_t *be_live;		/* [nr_be], with the request */
 	struct gk_l4_flow flows[L4_FLOWS_MAX];
 };
+
+static void req_free(struct gk_l4_req *r)
+{
+	if (r)
+		free(r->be_live);
+	free(r);
+}
+
+/* A flow's timeout has not run out (expired ones wait to be reused). */
+static bool flow_live(const struct gk_l4_table *t, const struct gk_l4_flow *f,
+		      uint64_t now)
+{
+	const struct gk_l4_service *s = &t->svc[f->svc];
+	uint64_t tmo = f->closing ? s->tcp_fin_ns :
+		       f->proto == IPPROTO_TCP ? s->tcp_idle_ns : s->udp_idle_ns;
+
+	return now < f->last_ns || now - f->last_ns < tmo;
+}
+
+/* On the worker's thread: its live flows per backend (l4 show). */
+static void count_flows(struct gk_l4_req *r, const struct gk_worker *w)
+{
+	const struct gk_l4_ctx *c = w->l4;
+	const struct gk_l4_table *t = w->l4t;
+	size_t i, n;
+
+	memset(r->be_live, 0, r->nr_be * sizeof(*r->be_live));
+	if (!c || !c->flows || !t)
+		return;
+	n = (size_t)c->nr_buckets * GK_L4_WAYS;
+	for (i = 0; i < n; i++) {
+		const struct gk_l4_flow *f = &c->flows[i];
+		uint32_t g;
+
+		if (!f->used || f->svc >= t->nr_svc ||
+		    f->be >= t->svc[f->svc].nr_be)
+			continue;
+		g = t->svc[f->svc].be[f->be].gidx;
+		if (g < r->nr_be && flow_live(t, f, c->now_ns))
+			r->be_live[g]++;
+	}
+}
 
 /* On the worker's thread: copy its live flows (mbox.h). */
 static void dump_flows(void *arg, void *worker_ctx)
@@ -507,6 +555,10 @@ static void dump_flows(void *arg, void *worker_ctx)
 	const struct gk_l4_ctx *c = w->l4;
 	size_t i, n;
 
+	if (r->count_be) {
+		count_flows(r, w);
+		return;
+	}
 	r->count = r->total = 0;
 	r->now_ns = c ? c->now_ns : 0;
 	if (!c || !c->flows)
@@ -635,6 +687,48 @@ static json_t *snat_json(const struct gk_daemon *d,
 			 "capacity", (json_int_t)cap, "in_use_per_worker", pw);
 }
 
+/* A request slot of worker w, idle (no call of ours outstanding). */
+static struct gk_l4_req *req_of(struct gk_daemon *d, unsigned w)
+{
+	if (!d->l4req[w])
+		d->l4req[w] = calloc(1, sizeof(*d->l4req[w]));
+	if (!d->l4req[w] || !gk_mbox_idle(&d->mbox[w]))
+		return NULL;
+	return d->l4req[w];
+}
+
+/*
+ * live[gidx]: live flows per backend over the workers, each read on its
+ * own thread. false when a worker did not answer (its share is missing).
+ */
+static bool live_flows(struct gk_daemon *d, const struct gk_l4_table *t,
+		       uint64_t *live)
+{
+	bool all = true;
+
+	for (unsigned w = 0; w < d->nr_workers && t; w++) {
+		struct gk_l4_req *r = req_of(d, w);
+
+		if (r && r->nr_be < t->nr_be_total) {
+			free(r->be_live);
+			r->be_live = calloc(t->nr_be_total, sizeof(*r->be_live));
+			r->nr_be = r->be_live ? t->nr_be_total : 0;
+		}
+		if (!r || !r->be_live) {
+			all = false;
+			continue;
+		}
+		r->count_be = true;
+		if (gk_mbox_call(&d->mbox[w], dump_flows, r, MBOX_TIMEOUT_MS)) {
+			all = false;
+			continue;
+		}
+		for (uint32_t g = 0; g < t->nr_be_total && g < r->nr_be; g++)
+			live[g] += r->be_live[g];
+	}
+	return all;
+}
+
 static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 		   char *err, size_t errlen)
 {
@@ -642,6 +736,9 @@ static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 	const struct gk_l4_table *t = d->l4;
 	json_t *svcs = json_array(), *cnt = json_object();
 	uint64_t sum[GK_L4_CNT_MAX] = { 0 };
+	uint64_t *live = calloc(t && t->nr_be_total ? t->nr_be_total : 1,
+				sizeof(*live));
+	bool all_live = live && live_flows(d, t, live);
 
 	for (unsigned w = 0; w < d->nr_workers; w++)
 		for (int i = 0; d->workers[w].l4 && i < GK_L4_CNT_MAX; i++)
@@ -668,7 +765,7 @@ static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 			sum_be(d, b->gidx, &pk, &by);
 			fmt_ep(ep, sizeof(ep), b->family, b->addr, b->port);
 			json_array_append_new(bes, json_pack(
-				"{s:s, s:i, s:s, s:s, s:o, s:I, s:I, s:I}",
+				"{s:s, s:i, s:s, s:s, s:o, s:I, s:I, s:I, s:I}",
 				"backend", ep, "weight",
 				cs->backends[j].weight,
 				"state", state_names[b->state < GK_L4_BE_STATE_MAX ?
@@ -678,6 +775,7 @@ static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 						     d->l4_state[i][j] : 0],
 				"health", gk_l4_health_json(d, i, j),
 				"table_slots", (json_int_t)slots,
+				"flows", (json_int_t)(live ? live[b->gidx] : 0),
 				"packets", (json_int_t)pk, "bytes", (json_int_t)by));
 		}
 		json_t *so = json_pack(
@@ -691,13 +789,16 @@ static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 			json_object_set_new(so, "snat", snat_json(d, cs, s, i));
 		json_array_append_new(svcs, so);
 	}
+	free(live);
 	if (name && !json_array_size(svcs)) {
 		json_decref(svcs);
 		json_decref(cnt);
 		snprintf(err, errlen, "l4: no service '%s'", name);
 		return -ENOENT;
 	}
-	*result = json_pack("{s:o, s:o}", "services", svcs, "counters", cnt);
+	/* flows_complete false: a worker's share of "flows" is missing */
+	*result = json_pack("{s:o, s:o, s:b}", "services", svcs, "counters", cnt,
+			    "flows_complete", all_live);
 	return *result ? 0 : -ENOMEM;
 }
 
@@ -835,6 +936,7 @@ static int l4_flows(struct gk_daemon *d, json_t *args, json_t **result,
 			return -EBUSY;
 		}
 		r->svc = svc;
+		r->count_be = false;
 		ret = gk_mbox_call(&d->mbox[w], dump_flows, r, MBOX_TIMEOUT_MS);
 		if (ret) {
 			json_decref(flows);
