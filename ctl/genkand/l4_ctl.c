@@ -736,8 +736,10 @@ static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 	const struct gk_l4_table *t = d->l4;
 	json_t *svcs = json_array(), *cnt = json_object();
 	uint64_t sum[GK_L4_CNT_MAX] = { 0 };
-	uint64_t *live = calloc(t && t->nr_be_total ? t->nr_be_total : 1,
-				sizeof(*live));
+	/* "flows": false (the metrics thread's render): no worker is asked */
+	bool want = !json_is_false(json_object_get(args, "flows"));
+	uint64_t *live = want ? calloc(t && t->nr_be_total ? t->nr_be_total : 1,
+				       sizeof(*live)) : NULL;
 	bool all_live = live && live_flows(d, t, live);
 
 	for (unsigned w = 0; w < d->nr_workers; w++)

@@ -652,7 +652,9 @@ static void l4_snat(struct buf *b, const char *fam, json_t *svcs,
 
 static void l4(struct buf *b, struct gk_daemon *d)
 {
-	json_t *args = json_pack("{s:s}", "op", "show"), *j = NULL, *svcs, *cnt;
+	/* no live flow count: it would wait on every worker's mailbox */
+	json_t *args = json_pack("{s:s, s:b}", "op", "show", "flows", 0),
+	       *j = NULL, *svcs, *cnt;
 	char err[256], name[96], help[200];
 
 	if (d->cfg.l4 && args &&
