@@ -127,7 +127,7 @@ expect "iperf3 (home -> client) through the whole path moved data" \
 
 # ---------------------------------------------------------------- home restart
 log "the home genkand stops during a transfer, and comes back"
-nx cl curl -sS --max-time 90 --limit-rate 500k --cacert "$RUN/ca.crt" \
+nx cl curl -sS --max-time 40 --limit-rate 500k --cacert "$RUN/ca.crt" \
 	--resolve "$SITE:443:$VIP" -o "$RUN/slow" "https://$SITE/big" \
 	2>"$RUN/slow.err" &
 SLOW=$!
