@@ -21,6 +21,7 @@ PKGS=(
 	# front door bench (issue #12): load, the stacks it replaces, the chart
 	wrk haproxy libnginx-mod-stream nftables gnuplot-nox
 	prometheus	# e2e_metrics scrapes genkand; promtool checks the text (issue #15)
+	scdoc bash-completion	# man pages from docs/man/*.scd; genkanctl completion (issue #15)
 )
 
 missing=()
