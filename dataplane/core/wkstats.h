@@ -50,7 +50,8 @@ extern const char *const gk_wk_drop_names[GK_WK_DROP_MAX];
 	X(ICMP_SUPPRESSED,	"icmp_suppressed") /* RFC 1122 3.2.2 / 4443 2.4(e) */ \
 	X(ICMP_NO_SRC,		"icmp_no_src")	/* ingress port has no address */ \
 	X(CSUM_COMPLETED,	"csum_completed") /* TCP/UDP checksum recomputed (l4csum.c) */ \
-	X(CSUM_SKIPPED,		"csum_skipped")	/* left as is: lengths lie, or a source route (l4csum.h) */
+	X(CSUM_SKIPPED,		"csum_skipped")	/* left as is: lengths lie, or a source route (l4csum.h) */ \
+	X(REASM_MERGED,		"reasm_merged")	/* IPv6 fragments joined into their datagram's last (not a drop) */
 
 enum gk_wk_event {
 #define GK_X(n, s) GK_WK_EV_##n,

@@ -494,11 +494,19 @@ def build_frag():
     scn("br", "br_reasm_overlap",
         [(0, a[0], V6_PORT), (0, a[1], V6_PORT), (0, b[1], V6_PORT),
          (0, a[2], V6_PORT), (0, a[0], V6_PORT)], [],
-        {"REASM_OVERLAP": 1, "REASM_DISCARDED": 2})
+        {"REASM_OVERLAP": 3, "REASM_DISCARDED": 2})
     # RFC 8200 §4.5 timeout (ours: 2 s), injected clock
     scn("br", "br_reasm_timeout",
         [(0, fr3[0], V6_PORT), (3 * S, fr3[1], V6_PORT),
          (3 * S, fr3[2], V6_PORT)], [], {"REASM_TIMEOUT": 2})
+    # #13 bug 4: the held frames of a datagram given up count one each
+    # (three first fragments of four; test_mape's flood reuses them)
+    f4 = frags6(out_br, 500, 0x1300)
+    assert len(f4) == 4
+    scn("br", "br_reasm_first3_timeout",
+        [(0, f4[0], V6_PORT), (0, f4[1], V6_PORT), (0, f4[2], V6_PORT),
+         (3 * S, frags6(out_br, 400, 0x1301)[0], V6_PORT)], [],
+        {"REASM_TIMEOUT": 3})
     # bounded: 4 contexts (one set); the fifth datagram finds no room
     steps = [(0, frags6(out_br, 600, 0x2000 + k)[0], V6_PORT)
              for k in range(5)]

@@ -471,6 +471,128 @@ static void out_check(const struct mx_scn *c, unsigned *k,
 	(*k)++;
 }
 
+static uint64_t wk_drops(const struct gk_wk_stats *st)
+{
+	uint64_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < GK_WK_DROP_MAX; i++)
+		n += st->drops[i];
+	return n;
+}
+
+/*
+ * rx = tx + held + dropped + merged, frames of one worker's MAP-E stage
+ * that made no packets of its own (docs/mape.md, "Fragments").
+ */
+static void check_balance(const char *name, const struct gk_mape_ctx *ctx,
+			  const struct gk_wk_stats *st, uint64_t rx,
+			  uint64_t tx)
+{
+	uint64_t held = gk_frag_reasm_held(ctx->reasm) +
+			gk_frag_virt_nr_held(ctx->vfrag);
+	uint64_t drops = wk_drops(st);
+	uint64_t merged = st->events[GK_WK_EV_REASM_MERGED];
+
+	if (rx != tx + held + drops + merged)
+		fail_msg("%s: rx %llu != tx %llu + held %llu + dropped %llu + merged %llu",
+			 name, (unsigned long long)rx, (unsigned long long)tx,
+			 (unsigned long long)held, (unsigned long long)drops,
+			 (unsigned long long)merged);
+}
+
+static const struct mx_scn *scn_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mx_scn) / sizeof(mx_scn[0]); i++)
+		if (!strcmp(mx_scn[i].name, name))
+			return &mx_scn[i];
+	fail_msg("no scenario %s", name);
+	return NULL;
+}
+
+/*
+ * #13 bug 4, as reported: 300 IPv6 datagrams of their 3 first fragments
+ * (of 4; scapy's fragment6, Identification renumbered) reach a BR with
+ * the default 256 contexts. Some find their set full, the rest are held
+ * and time out: every frame must show up, exactly once, in a worker drop
+ * (reason mape) or as held, at every step; in the end all 900 are drops.
+ */
+static void t_reasm_flood_counted(void **state)
+{
+	static struct gk_map_dom_stats dom[NBR + 1];
+	static struct gk_map_rule br[NBR];
+	const struct mx_scn *c = scn_named("br_reasm_first3_timeout");
+	struct gk_map_table_cfg cfg = {
+		.role = GK_MAPE_ROLE_BR, .rules = br, .nr_rules = NBR,
+		.bmr = -1, .eup_len = MX_EUP_LEN, .v4_port_id = MX_V4_PORT,
+		.v6_port_id = MX_V6_PORT, .tunnel_mtu = MX_TUNNEL_MTU,
+	};
+	struct slot *s = malloc(sizeof(*s));
+	struct gk_pkt *pp = &s->pkt;
+	struct gk_map_table *t;
+	struct gk_mape_ctx ctx;
+	struct gk_wk_stats st;
+	uint64_t rx = 0, timeouts, full;
+	uint32_t id;
+	unsigned k, j;
+
+	(void)state;
+	assert_non_null(s);
+	to_rules(mx_br_rules, NBR, br);
+	memcpy(cfg.br_addr, mx_br, 16);
+	memcpy(cfg.eup, mx_eup, 16);
+	t = gk_map_table_build(&cfg, NULL, 0);
+	assert_non_null(t);
+	memset(&st, 0, sizeof(st));
+	memset(dom, 0, sizeof(dom));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.map = t;
+	ctx.fib = br_fib;
+	ctx.stats = &st;
+	ctx.dom = dom;
+	ctx.nr_dom = NBR + 1;
+	ctx.now_ns = 5 * NS;
+	gk_mape_init(&ctx, 0, 0);
+	assert_non_null(ctx.reasm);
+	for (k = 0; k <= 300; k++) {
+		if (k == 300)
+			ctx.now_ns += 3 * NS;	/* past the 2 s timeout */
+		for (j = 0; j < (k < 300 ? 3u : 1u); j++) {
+			const struct mx_step *stp = &c->st[j];
+			struct mx_fx f = {
+				.name = c->name, .br = 1,
+				.in_port = stp->in_port, .in = stp->in,
+				.in_len = stp->len, .l3 = stp->l3, .l4 = stp->l4,
+				.proto = stp->proto, .flags = stp->flags,
+				.flow = MX_FLOW,
+			};
+
+			load(s, &f);
+			/* the Fragment header's Identification */
+			id = 0x10000u + k;
+			memcpy(s->pkt.data + stp->l3 + 40 + 4, &id, 4);
+			gk_mape_br_burst(&ctx, &pp, 1);
+			assert_int_equal(s->pkt.verdict, GK_V_DROP);
+			assert_int_equal(ctx.nr_extra, 0);
+			rx++;
+			check_balance(c->name, &ctx, &st, rx, 0);
+		}
+	}
+	/* the 301st datagram's piece is held; the 900 before it dropped */
+	assert_int_equal(gk_frag_reasm_held(ctx.reasm), 1);
+	assert_int_equal(wk_drops(&st), 900);
+	assert_int_equal(st.drops[GK_WK_DROP_MAPE], 900);
+	timeouts = sum_drops(dom, NBR + 1, GK_MAP_DROP_REASM_TIMEOUT);
+	full = sum_drops(dom, NBR + 1, GK_MAP_DROP_REASM_FULL);
+	assert_int_equal(timeouts + full, 900);
+	assert_true(full > 0 && timeouts % 3 == 0);
+	gk_mape_fini(&ctx);
+	gk_map_table_free(t);
+	free(s);
+}
+
 static void t_frag_scenarios(void **state)
 {
 	static struct gk_map_dom_stats dom[NBR + 1];
@@ -494,6 +616,7 @@ static void t_frag_scenarios(void **state)
 			.fragment = (uint8_t)c->policy_icmp,
 		};
 		unsigned nr_dom = (c->br ? NBR : NCE) + 1, j, k = 0, w;
+		unsigned extras = 0;
 		struct gk_map_table *t;
 		struct gk_mape_ctx ctx;
 		struct gk_wk_stats st;
@@ -540,9 +663,13 @@ static void t_frag_scenarios(void **state)
 			for (w = 0; w < ctx.nr_extra; w++)
 				out_check(c, &k, ctx.extra[w]);
 			assert_int_equal(ctx.nr_extra, pool_used);
+			extras += ctx.nr_extra;
 		}
 		if (k != c->nout)
 			fail_msg("%s: %u outputs, want %u", c->name, k, c->nout);
+		/* #13 bug 4: each frame in is out, held, dropped or merged */
+		if (!extras)
+			check_balance(c->name, &ctx, &st, c->nst, k);
 		for (j = 0; j < c->ncnt; j++) {
 			uint64_t got = sum_drops(dom, nr_dom, (unsigned)c->cnt[j].why);
 
@@ -646,6 +773,7 @@ int main(void)
 		cmocka_unit_test(t_rt_ce_addr),
 		cmocka_unit_test(t_build_errors),
 		cmocka_unit_test(t_frag_scenarios),
+		cmocka_unit_test(t_reasm_flood_counted),
 		cmocka_unit_test(t_encap_origin),
 	};
 

@@ -57,6 +57,7 @@ struct gk_frag_reasm {
 	uint32_t max_len;
 	uint64_t seed;
 	unsigned live;
+	unsigned held;			/* frames in live, not dead contexts */
 	uint64_t next_exp;		/* no live deadline before this */
 	struct rctx *c;
 	uint8_t *mem;
@@ -101,20 +102,35 @@ unsigned gk_frag_reasm_live(const struct gk_frag_reasm *r)
 	return r ? r->live : 0;
 }
 
+unsigned gk_frag_reasm_held(const struct gk_frag_reasm *r)
+{
+	return r ? r->held : 0;
+}
+
 static void rctx_put(struct gk_frag_reasm *r, struct rctx *c)
 {
+	if (!c->dead)
+		r->held -= c->nr;
 	c->deadline = 0;
 	r->live--;
 }
 
+/* Discard c's datagram: its held frames are let go of (returned). */
+static uint32_t rctx_kill(struct gk_frag_reasm *r, struct rctx *c)
+{
+	c->dead = 1;
+	r->held -= c->nr;
+	return c->nr;
+}
+
 /*
  * The context for (src, dst, id): found, or a free way of its set, or one
- * whose datagram timed out (its tag then goes to *expired). NULL when the
- * set is full of live datagrams.
+ * whose datagram timed out (its tag and held frames then go to *expired).
+ * NULL when the set is full of live datagrams.
  */
 static struct rctx *rctx_get(struct gk_frag_reasm *r, const uint8_t *ip6,
 			     uint32_t id, uint64_t now, bool *fresh,
-			     uint32_t *expired)
+			     struct gk_frag_gone *expired)
 {
 	uint64_t h = r->seed, w;
 	struct rctx *set, *room = NULL, *old = NULL;
@@ -143,8 +159,10 @@ static struct rctx *rctx_get(struct gk_frag_reasm *r, const uint8_t *ip6,
 			return c;
 	}
 	if (!room && old) {
-		if (!old->dead)
-			*expired = old->tag;
+		if (!old->dead) {
+			expired->tag = old->tag;
+			expired->frames = old->nr;
+		}
 		rctx_put(r, old);
 		room = old;
 	}
@@ -183,7 +201,8 @@ static void done_meta(struct gk_pkt *p, uint8_t nh)
 
 enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 				     uint64_t now_ns, uint32_t tag,
-				     uint32_t *expired)
+				     struct gk_frag_gone *gone,
+				     struct gk_frag_gone *expired)
 {
 	uint32_t l3 = p->meta.l3_off, end, fh, off, len, id, fo, i;
 	uint8_t *ip6 = p->data + l3, nh;
@@ -230,10 +249,11 @@ enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 		if (!r->live++ || c->deadline < r->next_exp)
 			r->next_exp = c->deadline;
 	}
+	gone->tag = c->tag;
 	if (c->dead)
 		return GK_FRAG_E_DEAD;
 	if (off + len > r->max_len) {
-		c->dead = 1;
+		gone->frames = rctx_kill(r, c);
 		return GK_FRAG_E_TOO_BIG;
 	}
 	if ((!more && c->total && c->total != off + len) ||
@@ -248,12 +268,13 @@ enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 	/* RFC 5722: any overlap discards the whole datagram */
 	for (i = 0; i < c->nr; i++)
 		if (off < c->rng[i][1] && c->rng[i][0] < off + len) {
-			c->dead = 1;
+			gone->frames = rctx_kill(r, c);
 			return GK_FRAG_E_OVERLAP;
 		}
 	c->rng[c->nr][0] = (uint16_t)off;
 	c->rng[c->nr][1] = (uint16_t)(off + len);
 	c->nr++;
+	r->held++;
 	memcpy(c->data + off, p->data + fh + 8, len);
 	c->have += len;
 	if (!off) {
@@ -266,6 +287,7 @@ enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 		return GK_FRAG_HELD;
 
 	/* complete: no overlaps and every byte counted once */
+	gone->frames = c->nr - 1u;	/* the pieces before this one */
 	if (l3 + 40 + c->total > p->buf_len) {
 		rctx_put(r, c);
 		return GK_FRAG_E_TOO_BIG;
@@ -280,12 +302,12 @@ enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 	return GK_FRAG_DONE;
 
 bad:
-	c->dead = 1;
+	gone->frames = rctx_kill(r, c);
 	return GK_FRAG_E_BAD;
 }
 
 unsigned gk_frag_reasm_expire(struct gk_frag_reasm *r, uint64_t now_ns,
-			      uint32_t *tags, unsigned max)
+			      struct gk_frag_gone *out, unsigned max)
 {
 	uint64_t next = UINT64_MAX;
 	unsigned i, n = 0;
@@ -303,8 +325,10 @@ unsigned gk_frag_reasm_expire(struct gk_frag_reasm *r, uint64_t now_ns,
 				next = c->deadline;
 			continue;
 		}
-		if (!c->dead)
-			tags[n++] = c->tag;
+		if (!c->dead) {
+			out[n].tag = c->tag;
+			out[n++].frames = c->nr;
+		}
 		rctx_put(r, c);
 	}
 	r->next_exp = next;

@@ -52,31 +52,49 @@ struct gk_frag_reasm *gk_frag_reasm_new(unsigned nr_ctx, uint32_t max_len,
 void gk_frag_reasm_free(struct gk_frag_reasm *r);
 
 /*
+ * Frames a call let go of without passing them on, per datagram. Every
+ * fragment accepted into a context is a held frame (gk_frag_reasm_held)
+ * until its datagram completes (the frames are merged into the last one:
+ * frames = the pieces before it) or is discarded (overlap, too big, bad,
+ * timed out, evicted: frames = the pieces it held, each a drop).
+ */
+struct gk_frag_gone {
+	uint32_t tag;
+	uint32_t frames;
+};
+
+/*
  * Feed one IPv6 packet whose meta has GK_META_F_FRAG (a Fragment header
  * after the base header and optional Hop-by-Hop/Routing/Destination
  * headers). tag is the caller's label for the datagram (a domain index),
- * kept from its first-arriving fragment and given back by
- * gk_frag_reasm_expire(). On DONE the packet keeps its L2 header and holds
+ * kept from its first-arriving fragment and given back in gone/expired.
+ * On DONE the packet keeps its L2 header and holds
  * the base header of the offset-0 fragment (extension headers before the
  * Fragment header are not kept) with the reassembled payload; meta then
  * describes it (GK_META_F_IPV6 | GK_META_F_L4, l4_off = l3_off + 40).
- * Atomic fragments (RFC 6946) come back DONE at once. *expired is set to
- * the tag of a timed-out datagram whose context this call reclaimed
- * (left alone otherwise: preset it to UINT32_MAX).
+ * Atomic fragments (RFC 6946) come back DONE at once. Zero *gone and
+ * *expired first: gone->frames is what p's datagram let go of (merged on
+ * DONE, dropped on an error that discarded it: E_OVERLAP, E_TOO_BIG,
+ * E_BAD); expired->frames what a timed-out datagram whose context this
+ * call reclaimed still held (its tag in expired->tag). p itself is not in
+ * either count.
  */
 enum gk_frag_res gk_frag_reasm_input(struct gk_frag_reasm *r, struct gk_pkt *p,
 				     uint64_t now_ns, uint32_t tag,
-				     uint32_t *expired);
+				     struct gk_frag_gone *gone,
+				     struct gk_frag_gone *expired);
 
 /*
  * Abandon incomplete datagrams older than the timeout. Cheap when nothing
  * is due (one compare); a full pass over the table only when the oldest
- * deadline passed. The tags of abandoned (not already discarded)
- * datagrams go to tags[] (up to max; the rest wait for the next call).
- * Returns how many.
+ * deadline passed. Abandoned datagrams that still held frames (not
+ * already discarded) go to out[] (up to max; the rest wait for the next
+ * call, which then makes another pass). Returns how many.
  */
 unsigned gk_frag_reasm_expire(struct gk_frag_reasm *r, uint64_t now_ns,
-			      uint32_t *tags, unsigned max);
+			      struct gk_frag_gone *out, unsigned max);
+/* Frames held in contexts of datagrams still alive. */
+unsigned gk_frag_reasm_held(const struct gk_frag_reasm *r);
 /* Contexts in use (for tests and stats). */
 unsigned gk_frag_reasm_live(const struct gk_frag_reasm *r);
 

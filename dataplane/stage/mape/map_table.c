@@ -767,26 +767,36 @@ void gk_mape_vfrag_first(struct gk_mape_ctx *ctx, const uint8_t *ip,
 	}
 }
 
+/* Held frames let go of with their datagram: one drop each, worker and dom. */
+static void reasm_lost(struct gk_mape_ctx *ctx, const struct gk_frag_gone *g,
+		       enum gk_map_drop why)
+{
+	if (!g->frames)
+		return;
+	gk_mape_dom(ctx, g->tag)->drops[why] += g->frames;
+	ctx->stats->drops[GK_WK_DROP_MAPE] += g->frames;
+}
+
 int gk_mape_reasm(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		  struct gk_map_dom_stats *dom, uint32_t tag)
 {
-	uint32_t expired = UINT32_MAX;
+	struct gk_frag_gone gone = { 0 }, expired = { 0 };
 	enum gk_map_drop why;
 
 	if (!ctx->reasm) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_FRAGMENT);
 		return -1;
 	}
-	switch (gk_frag_reasm_input(ctx->reasm, p, ctx->now_ns, tag,
+	switch (gk_frag_reasm_input(ctx->reasm, p, ctx->now_ns, tag, &gone,
 				    &expired)) {
 	case GK_FRAG_DONE:
-		if (expired != UINT32_MAX)
-			gk_mape_dom(ctx, expired)->drops[GK_MAP_DROP_REASM_TIMEOUT]++;
+		reasm_lost(ctx, &expired, GK_MAP_DROP_REASM_TIMEOUT);
+		/* the pieces before this one live on in it */
+		ctx->stats->events[GK_WK_EV_REASM_MERGED] += gone.frames;
 		dom->reasm_ok++;
 		return 0;
 	case GK_FRAG_HELD:
-		if (expired != UINT32_MAX)
-			gk_mape_dom(ctx, expired)->drops[GK_MAP_DROP_REASM_TIMEOUT]++;
+		reasm_lost(ctx, &expired, GK_MAP_DROP_REASM_TIMEOUT);
 		dom->reasm_pieces++;
 		p->verdict = GK_V_DROP;
 		p->drop_reason = GK_WK_DROP_MAPE;
@@ -807,22 +817,27 @@ int gk_mape_reasm(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		why = GK_MAP_DROP_REASM_BAD;
 		break;
 	}
-	if (expired != UINT32_MAX)
-		gk_mape_dom(ctx, expired)->drops[GK_MAP_DROP_REASM_TIMEOUT]++;
+	reasm_lost(ctx, &expired, GK_MAP_DROP_REASM_TIMEOUT);
+	/* the datagram's earlier pieces go with it, under the same reason */
+	reasm_lost(ctx, &gone, why);
 	gk_mape_drop(ctx, p, dom, why);
 	return -1;
 }
 
 void gk_mape_frag_tick(struct gk_mape_ctx *ctx)
 {
+	struct gk_frag_gone gone[16];
 	uint32_t tags[16];
 	unsigned i, n;
 
 	ctx->nr_extra = 0;
-	if (ctx->reasm && gk_frag_reasm_live(ctx->reasm)) {
-		n = gk_frag_reasm_expire(ctx->reasm, ctx->now_ns, tags, 16);
+	/* all that is due, 16 datagrams per table pass */
+	while (ctx->reasm && gk_frag_reasm_live(ctx->reasm)) {
+		n = gk_frag_reasm_expire(ctx->reasm, ctx->now_ns, gone, 16);
 		for (i = 0; i < n; i++)
-			gk_mape_dom(ctx, tags[i])->drops[GK_MAP_DROP_REASM_TIMEOUT]++;
+			reasm_lost(ctx, &gone[i], GK_MAP_DROP_REASM_TIMEOUT);
+		if (n < 16)
+			break;
 	}
 	if (ctx->vfrag && gk_frag_virt_nr_held(ctx->vfrag)) {
 		n = gk_frag_virt_expire(ctx->vfrag, ctx->now_ns, tags, 16);

@@ -48,12 +48,12 @@
 	X(ICMP_UNSUPPORTED, "icmp_unsupported") /* no id/port to map, or an error about an error */ \
 	X(ICMP_RATELIMITED, "icmp_ratelimited") /* ICMP owed, bucket empty */ \
 	X(ICMP_NO_SRC,	"icmp_no_src")	/* ICMPv4 owed, v4 port has no address */ \
-	X(REASM_BAD,	"reasm_bad")	/* IPv6 fragment malformed, too many pieces */ \
-	X(REASM_OVERLAP, "reasm_overlap") /* RFC 5722: datagram discarded */ \
+	X(REASM_BAD,	"reasm_bad")	/* IPv6 fragment malformed, too many pieces (+ held ones) */ \
+	X(REASM_OVERLAP, "reasm_overlap") /* RFC 5722: datagram discarded, its frames */ \
 	X(REASM_FULL,	"reasm_full")	/* no reassembly context free */ \
-	X(REASM_TOO_BIG, "reasm_too_big") /* reassembled over the limit/buffer */ \
+	X(REASM_TOO_BIG, "reasm_too_big") /* over the limit/buffer, its frames */ \
 	X(REASM_DISCARDED, "reasm_discarded") /* piece of a discarded datagram */ \
-	X(REASM_TIMEOUT, "reasm_timeout") /* datagrams abandoned (one each) */ \
+	X(REASM_TIMEOUT, "reasm_timeout") /* held frames of datagrams timed out/evicted */ \
 	X(VFRAG_UNKNOWN, "vfrag_unknown") /* IPv4 later fragment, no first, no hold */ \
 	X(VFRAG_TIMEOUT, "vfrag_timeout") /* held IPv4 fragment, first never came */ \
 	X(FRAG_NO_BUF,	"frag_no_buf")	/* outer fragmentation: no buffer */ \
@@ -262,6 +262,12 @@ static inline uint32_t gk_map_v6_lookup(const struct gk_map_table *t,
  *    context, IPv4 fragments held for their first fragment) leave with
  *    verdict GK_V_DROP, drop_reason GK_WK_DROP_MAPE but WITHOUT a worker
  *    drop counted (dom reasm_pieces / vfrag_held count them): free them.
+ *    Their copies are then held frames (gk_frag_reasm_held +
+ *    gk_frag_virt_nr_held) until they leave: as one worker drop "mape"
+ *    each when their datagram is given up (timeout, eviction, overlap,
+ *    too big, bad; the dom reason says which), merged into a reassembled
+ *    datagram (worker event reasm_merged), or sent (IPv4, a new buffer).
+ *    So per worker: rx = tx + held + drops + reasm_merged for them.
  */
 struct gk_mape_ctx {
 	const struct gk_map_table *map;
