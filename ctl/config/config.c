@@ -1760,6 +1760,7 @@ unsigned gk_config_warnings(const struct gk_config *cfg, char *buf,
 	p->errlen = len;
 	p->what = "warnings";
 	gk_config_l4_warnings(cfg, warn, p);
+	gk_config_wg_warnings(cfg->wg, warn, p);
 	flush_errors(p);
 	n = p->nr_err;
 	free(p);

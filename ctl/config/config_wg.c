@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "config_wg.h"
 #include "resolve.h"
@@ -497,6 +498,14 @@ static bool ifname_ok(const char *s)
 	return true;
 }
 
+/* A key file's permission bits, for gk_config_wg_warnings(); 0 if gone. */
+static uint16_t file_mode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (uint16_t)(st.st_mode & 07777);
+}
+
 static void set_iface(struct gk_config_wg *wg, int id, const char *key,
 		      const char *val, unsigned line, gk_config_wg_err_fn perr,
 		      void *ea)
@@ -518,6 +527,8 @@ static void set_iface(struct gk_config_wg *wg, int id, const char *key,
 		if (ret)
 			perr(ea, line, "%s '%s': %s", key, val,
 			     ret == -EINVAL ? "not a base64 key" : strerror(-ret));
+		else
+			wg->priv_file_mode = file_mode(val);
 		return;
 	case WGI_LISTEN_PORT:
 		if (parse_num(val, 65535, &v) || !v)
@@ -594,6 +605,8 @@ static void set_peer(struct gk_config_wg_peer *p, int id, const char *key,
 		if (ret)
 			perr(ea, line, "%s '%s': %s", key, val,
 			     ret == -EINVAL ? "not a base64 key" : strerror(-ret));
+		else
+			p->psk_file_mode = file_mode(val);
 		return;
 	case WGP_ALLOWED_IPS:
 		if (parse_allowed(p, val, line, perr, ea) == -EINVAL &&
@@ -812,6 +825,34 @@ void gk_config_wg_validate(struct gk_config_wg *wg,
 	}
 	explicit_bzero(pub, sizeof(pub));
 	check_host_path(wg, perr, ea);
+}
+
+unsigned gk_config_wg_warnings(const struct gk_config_wg *wg,
+			       gk_config_wg_err_fn warn, void *arg)
+{
+	static const char fix[] =
+		"others on this host can read the key (wg(8) warns too): chmod 600 it";
+	unsigned n = 0;
+
+	if (!wg)
+		return 0;
+	if (wg->key_line[WGI_PRIVATE_KEY_FILE] && (wg->priv_file_mode & 077)) {
+		warn(arg, wg->key_line[WGI_PRIVATE_KEY_FILE],
+		     "PrivateKeyFile is accessible to group or others (mode %04o): %s",
+		     wg->priv_file_mode, fix);
+		n++;
+	}
+	for (unsigned i = 0; i < wg->nr_peers; i++) {
+		const struct gk_config_wg_peer *p = &wg->peers[i];
+
+		if (!p->key_line[WGP_PSK_FILE] || !(p->psk_file_mode & 077))
+			continue;
+		warn(arg, p->key_line[WGP_PSK_FILE],
+		     "PresharedKeyFile of peer %s is accessible to group or others (mode %04o): %s",
+		     p->name, p->psk_file_mode, fix);
+		n++;
+	}
+	return n;
 }
 
 void gk_config_wg_free(struct gk_config_wg *wg)

@@ -70,6 +70,7 @@ struct gk_config_wg_peer {
 	unsigned key_line[NR_WGP_KEYS];
 	uint8_t pub[GK_CONFIG_WG_KEY_LEN];
 	uint8_t psk[GK_CONFIG_WG_KEY_LEN];	/* all zero: none */
+	uint16_t psk_file_mode;			/* PresharedKeyFile's st_mode & 07777 */
 	struct gk_config_wg_endpoint ep;	/* family 0: none or unresolved */
 	char ep_host[GK_CONFIG_WG_HOST_MAX];	/* Endpoint name; "": a literal */
 	uint16_t keepalive_s;			/* 0: off */
@@ -120,6 +121,7 @@ struct gk_config_wg {
 	unsigned key_line[NR_WGI_KEYS];
 	bool enabled;
 	uint8_t priv[GK_CONFIG_WG_KEY_LEN];	/* clamped */
+	uint16_t priv_file_mode;		/* PrivateKeyFile's st_mode & 07777 */
 	uint16_t listen_port;
 	char port[16];				/* genkan [port] of the outer UDP */
 	uint32_t mtu;				/* tunnel MTU */
@@ -156,6 +158,14 @@ void gk_config_wg_validate(struct gk_config_wg *wg,
  */
 int gk_config_wg_resolve(struct gk_config_wg *wg, unsigned timeout_ms,
 			 gk_config_wg_err_fn perr, void *arg_err);
+
+/*
+ * Key files others on the host may read or write (mode & 077), one warning
+ * each through @warn, naming the line, as wg(8) warns of a world-accessible
+ * key. Returns how many.
+ */
+unsigned gk_config_wg_warnings(const struct gk_config_wg *wg,
+			       gk_config_wg_err_fn warn, void *arg);
 
 void gk_config_wg_free(struct gk_config_wg *wg);
 /* Deep copy; NULL on ENOMEM or when src is NULL. */

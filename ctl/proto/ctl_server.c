@@ -762,6 +762,46 @@ static int mkdir_parents(char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The directory that holds the socket must be writable by its owner alone,
+ * and that owner must be us or root: whoever else can write there can
+ * replace the socket with one of their own and read what genkanctl sends.
+ */
+static int check_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+	char *slash;
+	int ret;
+
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "ctl socket directory %s: %s", dir,
+			 strerror(-ret));
+		return ret;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "ctl socket directory %s is %s-writable (mode %04o): others could replace the socket; use a directory only its owner can write (such as /run/genkan)",
+			 dir, st.st_mode & S_IWOTH ? "world" : "group",
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errlen,
+			 "ctl socket directory %s belongs to uid %u, not to us (%u) or root: its owner could replace the socket",
+			 dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* Removes a stale socket, refuses to touch a live one or a non-socket. */
 static int claim_path(const char *path, char *err, size_t errlen)
 {
@@ -850,6 +890,9 @@ struct gk_ctl_server *gk_ctl_server_open(const char *path,
 
 	strcpy(tmp, path);
 	ret = mkdir_parents(tmp, err, errlen);
+	if (ret)
+		goto err_free;
+	ret = check_dir(path, err, errlen);
 	if (ret)
 		goto err_free;
 	ret = claim_path(path, err, errlen);

@@ -63,6 +63,8 @@ struct gk_ctl_cmd {
  * Creates the socket under umask 077 (parent directories 0755 if missing)
  * and then sets mode 0660. A stale socket (connect() refused) is removed;
  * a live one fails with -EADDRINUSE; a non-socket at @path with -EEXIST.
+ * The directory that holds it must be writable by its owner alone, us or
+ * root, else -EPERM with the directory named in @err.
  * @cmds must outlive the server. "help" and "version" are built in unless
  * @cmds defines them. Returns NULL with errno set and a message in @err.
  */

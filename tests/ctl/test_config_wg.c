@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -535,6 +537,92 @@ static void test_wg_resolve_disabled(void **state)
 	gk_config_free(&cfg);
 }
 
+/* Writes @b64 to @dir/@name with @mode (past the umask). */
+static void key_file(char *path, size_t len, const char *dir, const char *name,
+		     const char *b64, mode_t mode)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", b64);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/*
+ * Key files others may read are named by line with their mode (as wg(8)
+ * warns of a world-accessible key); 0600 and 0400 files are not; the
+ * warning carries no key.
+ */
+static void test_wg_key_file_modes(void **state)
+{
+	static const struct { mode_t priv, psk_a, psk_b; unsigned n; } cases[] = {
+		{ 0600, 0400, 0600, 0 },
+		{ 0644, 0600, 0600, 1 },
+		{ 0640, 0600, 0604, 2 },
+		{ 0604, 0660, 0666, 3 },
+	};
+	char dir[] = "/tmp/gk-wgkeys-XXXXXX";
+	char priv[128], psk_a[128], psk_b[128], text[1024], err[2048];
+	char want[128];
+	struct gk_config cfg;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned n;
+
+		key_file(priv, sizeof(priv), dir, "priv.key", ALICE_PRIV,
+			 cases[i].priv);
+		key_file(psk_a, sizeof(psk_a), dir, "a.psk", KEY_0_31,
+			 cases[i].psk_a);
+		key_file(psk_b, sizeof(psk_b), dir, "b.psk", KEY_AA,
+			 cases[i].psk_b);
+		/* PrivateKeyFile on line 6, the peers' PresharedKeyFile on 11 and 14. */
+		snprintf(text, sizeof(text),
+			 PORTS "[wireguard]\nPrivateKeyFile = %s\nListenPort = 51820\n"
+			 "port = wan\n[wireguard-peer a]\nPublicKey = " KEY_AA "\n"
+			 "PresharedKeyFile = %s\n[wireguard-peer b]\nPublicKey = "
+			 KEY_0_31 "\nPresharedKeyFile = %s\n", priv, psk_a, psk_b);
+		assert_int_equal(parse(text, &cfg, err, sizeof(err)), 0);
+		n = gk_config_warnings(&cfg, err, sizeof(err));
+		if (n != cases[i].n)
+			fail_msg("case %zu: %u warnings, want %u: %s", i, n,
+				 cases[i].n, err);
+		if (cases[i].priv & 077) {
+			snprintf(want, sizeof(want),
+				 "wg.conf:6: warning: PrivateKeyFile is accessible to group or others (mode %04o)",
+				 (unsigned)cases[i].priv);
+			if (!strstr(err, want))
+				fail_msg("case %zu: no '%s' in: %s", i, want, err);
+		}
+		if (cases[i].psk_a & 077) {
+			snprintf(want, sizeof(want),
+				 "wg.conf:11: warning: PresharedKeyFile of peer a is accessible to group or others (mode %04o)",
+				 (unsigned)cases[i].psk_a);
+			if (!strstr(err, want))
+				fail_msg("case %zu: no '%s' in: %s", i, want, err);
+		}
+		if (cases[i].psk_b & 077) {
+			snprintf(want, sizeof(want),
+				 "wg.conf:14: warning: PresharedKeyFile of peer b is accessible to group or others (mode %04o)",
+				 (unsigned)cases[i].psk_b);
+			if (!strstr(err, want))
+				fail_msg("case %zu: no '%s' in: %s", i, want, err);
+		}
+		assert_null(strstr(err, ALICE_PRIV));
+		assert_null(strstr(err, KEY_0_31));
+		assert_null(strstr(err, KEY_AA));
+		gk_config_free(&cfg);
+	}
+	unlink(priv);
+	unlink(psk_a);
+	unlink(psk_b);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_wg_endpoint_syntax),
 		cmocka_unit_test(test_wg_paste),
 		cmocka_unit_test(test_wg_resolve_disabled),
+		cmocka_unit_test(test_wg_key_file_modes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
