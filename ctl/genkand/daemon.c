@@ -26,6 +26,7 @@
 #include "backend_afxdp.h"
 #include "fib.h"
 #include "map_table.h"
+#include "neigh_hold.h"
 #include "nreq.h"
 #include "tables.h"
 #include "worker.h"
@@ -710,6 +711,8 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		wc.cls = &d->cls;
 		wc.mbox = &d->mbox[w];
 		wc.nreq = d->nreq[w];
+		/* first packets to a new neighbour wait for it (#13 bug 8) */
+		wc.neigh_hold = GK_NHOLD_PER_NEIGH;
 		if (d->map) {
 			wc.map = &d->map;
 			wc.map_nr_rules = gk_map_table_nr_rules(d->map);

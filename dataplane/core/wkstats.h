@@ -12,6 +12,8 @@
 	X(UNHANDLED,	"unhandled_class") /* class with no stage yet */	\
 	X(NO_ROUTE,	"no_route")	/* LPM miss */			\
 	X(NO_NEIGH,	"no_neigh")	/* next hop unresolved: kernel asked */ \
+	X(NEIGH_HOLD_FULL, "neigh_hold_full") /* unresolved, its hold queue full: kernel asked */ \
+	X(NEIGH_HOLD_AGED, "neigh_hold_aged") /* held 1 s, no neighbour (or the worker stopped) */ \
 	X(TTL,		"ttl_expired")	/* TTL <= 1 reached a worker */	\
 	X(BAD_PORT,	"bad_out_port")	/* route to a non-genkan port */	\
 	X(TOO_BIG,	"too_big")	/* larger than egress MTU */	\
@@ -51,7 +53,9 @@ extern const char *const gk_wk_drop_names[GK_WK_DROP_MAX];
 	X(ICMP_NO_SRC,		"icmp_no_src")	/* ingress port has no address */ \
 	X(CSUM_COMPLETED,	"csum_completed") /* TCP/UDP checksum recomputed (l4csum.c) */ \
 	X(CSUM_SKIPPED,		"csum_skipped")	/* left as is: lengths lie, or a source route (l4csum.h) */ \
-	X(REASM_MERGED,		"reasm_merged")	/* IPv6 fragments joined into their datagram's last (not a drop) */
+	X(REASM_MERGED,		"reasm_merged")	/* IPv6 fragments joined into their datagram's last (not a drop) */ \
+	X(NEIGH_HELD,		"neigh_held")	/* frames held for an unresolved next hop (neigh_hold.h) */ \
+	X(NEIGH_HOLD_SENT,	"neigh_hold_sent") /* held frames routed again once their neighbour came */
 
 enum gk_wk_event {
 #define GK_X(n, s) GK_WK_EV_##n,

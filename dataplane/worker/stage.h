@@ -89,6 +89,13 @@ extern const struct gk_stage *const gk_stages[];
 void gk_worker_route(struct gk_worker *w, struct gk_port *in,
 		     struct gk_pkt **pkts, uint16_t n,
 		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs);
+/*
+ * gk_worker_route() without the stages' tx hooks, for packets they saw
+ * already: a stage that kept packets after the L3 stage (e.g. frames held
+ * for a neighbour) routes them again.
+ */
+void gk_worker_reroute(struct gk_worker *w, struct gk_port *in,
+		       struct gk_pkt **pkts, uint16_t n);
 /* The count gk_worker_route() compares against. */
 uint64_t gk_worker_icmp_owed(const struct gk_worker *w);
 /*

@@ -11,7 +11,7 @@
 
 extern const struct gk_stage gk_stage_mape_ce, gk_stage_mape_br,
 	gk_stage_napt, gk_stage_wgce, gk_stage_l4, gk_stage_wg,
-	gk_stage_wg_rpath;
+	gk_stage_wg_rpath, gk_stage_nhold;
 
 const struct gk_stage *const gk_stages[] = {
 	&gk_stage_wg_rpath,	/* return_path = flow replies, ahead of NAPT44 */
@@ -21,5 +21,6 @@ const struct gk_stage *const gk_stages[] = {
 	&gk_stage_wgce,
 	&gk_stage_l4,		/* before WireGuard: its rewrites get sealed */
 	&gk_stage_wg,
+	&gk_stage_nhold,	/* frames held for a neighbour, sent when it comes */
 	NULL,
 };

@@ -388,9 +388,10 @@ void icmp_errors(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n)
  * packet is valid TRANSIT (the common case) before any per-packet
  * sorting, and only the egress ports that got packets are visited.
  */
-void gk_worker_route(struct gk_worker *w, struct gk_port *in,
-		     struct gk_pkt **transit, uint16_t nt,
-		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs)
+static inline __attribute__((always_inline))
+void route(struct gk_worker *w, struct gk_port *in, struct gk_pkt **transit,
+	   uint16_t nt, struct gk_pkt **dropped, uint16_t nd, uint64_t errs,
+	   bool hooks)
 {
 	struct gk_wk_stats *st = &w->stats;
 	uint64_t obytes[GK_MAX_PORTS];
@@ -400,7 +401,7 @@ void gk_worker_route(struct gk_worker *w, struct gk_port *in,
 	uint16_t nto = 0, i;
 
 	/* No stage with a tx hook: this one count check is all it costs. */
-	for (i = 0; unlikely(i < w->nr_tx) && nt; i++)
+	for (i = 0; hooks && unlikely(i < w->nr_tx) && nt; i++)
 		w->has_tx[i]->tx(w, transit, nt);
 
 	if (likely(nt)) {
@@ -455,6 +456,21 @@ void gk_worker_route(struct gk_worker *w, struct gk_port *in,
 	}
 	if (nd)
 		gk_port_free(in, dropped, nd);
+}
+
+void gk_worker_route(struct gk_worker *w, struct gk_port *in,
+		     struct gk_pkt **transit, uint16_t nt,
+		     struct gk_pkt **dropped, uint16_t nd, uint64_t errs)
+{
+	route(w, in, transit, nt, dropped, nd, errs, true);
+}
+
+void gk_worker_reroute(struct gk_worker *w, struct gk_port *in,
+		       struct gk_pkt **pkts, uint16_t n)
+{
+	struct gk_pkt *dropped[GK_STAGE_LIST_MAX];
+
+	route(w, in, pkts, n, dropped, 0, gk_worker_icmp_owed(w), false);
 }
 
 unsigned int gk_worker_poll(struct gk_worker *w)

@@ -74,6 +74,12 @@ struct gk_worker_cfg {
 	uint32_t idle_sleep_us;
 	/* The longest nap of an idle worker, ms (heartbeat_ms); 0: 10 ms. */
 	uint32_t idle_max_ms;
+	/*
+	 * Frames held per unresolved next hop while the kernel resolves it
+	 * (worker_nhold.c, neigh_hold.h; GK_NHOLD_MAX per worker, 1 s at
+	 * most); 0: none, such frames drop no_neigh.
+	 */
+	uint8_t neigh_hold;
 	struct gk_map_table **map;	/* RCU slot, may be NULL */
 	unsigned map_nr_rules;		/* per-domain counters: this + 1 */
 	/*
@@ -168,6 +174,9 @@ struct gk_worker {
 	uint32_t rx_classes;		/* classes some stage takes */
 	struct gk_l3fwd_ctx l3;
 	struct gk_icmp_err_ctx icmp;
+	/* Held frames (l3.hold): the FIB last searched for their neighbours. */
+	const struct gk_fib *nhold_fib;
+	uint64_t nhold_scan_ns;
 	/*
 	 * MAP-E: dom points at map_nr_rules + 1 counters (the last for
 	 * packets no rule matched), or NULL without cfg.map.

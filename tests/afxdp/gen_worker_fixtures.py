@@ -58,6 +58,21 @@ cases.append(("v4 unresolved neighbor", v4("198.18.0.77"), -1, "NO_NEIGH",
               None))
 
 
+# Held for an unresolved neighbour (#13 bug 8), then sent once a snapshot
+# has it: 6 frames to 198.18.0.77 (4 held, 2 over the neighbour's share)
+# and 2 to 2001:db8:ff::77, in order; what leaves once it is known.
+N77 = "02:00:00:00:4d:01"
+N77_6 = "02:00:00:00:4d:06"
+hold_cases = []
+for k in range(6):
+    p = v4("198.18.0.77", payload=b"held-%d" % k)
+    hold_cases.append((p, fwd(p, MAC1, N77) if k < 4 else None))
+for k in range(2):
+    p = IPv6(src="2001:db8::1", dst="2001:db8:ff::77", hlim=9) / \
+        UDP(sport=5000 + k, dport=53) / Raw(b"held6-%d" % k)
+    hold_cases.append((p, fwd(p, MAC1, N77_6)))
+
+
 def carr(name, b):
     body = ",".join("0x%02x" % x for x in b)
     return "static const uint8_t %s[%d] = {%s};\n" % (name, len(b), body)
@@ -83,3 +98,15 @@ with open(sys.argv[1], "w") as f:
         rows.append('\t{ "%s", wfx_in%d, sizeof(wfx_in%d), %d, %s, %s },\n'
                     % (what, i, i, port, d, out))
     f.write("static const struct wfx wfx[] = {\n" + "".join(rows) + "};\n")
+    rows = []
+    for i, (l3, exp) in enumerate(hold_cases):
+        f.write(carr("wfh_in%d" % i, pad(bytes(Ether(src=PEER, dst=MAC0) / l3))))
+        if exp is not None:
+            f.write(carr("wfh_out%d" % i, pad(bytes(exp))))
+            out = "wfh_out%d, sizeof(wfh_out%d)" % (i, i)
+        else:
+            out = "NULL, 0"
+        rows.append("\t{ wfh_in%d, sizeof(wfh_in%d), %s },\n" % (i, i, out))
+    f.write("struct wfh {\n\tconst uint8_t *in;\n\tuint32_t in_len;\n"
+            "\tconst uint8_t *out;\n\tuint32_t out_len;\n};\n")
+    f.write("static const struct wfh wfh[] = {\n" + "".join(rows) + "};\n")

@@ -21,6 +21,10 @@
 #    (CHECKSUM_PARTIAL); genkan says it completes them on both veth ports
 #    (checksum = auto), and worker event csum_completed grows with the UDP
 #    and TCP traffic below
+#  - first contact (#13 bug 8): every neighbour flushed (gateway, client,
+#    server), then one ping -c 1 -W 2 per family is answered, no retry:
+#    genkan held the request while the kernel resolved the server
+#    (worker events neigh_held = neigh_hold_sent, no neigh drop)
 #  - ping -c N both families: every echo answered; worker transit, worker TX
 #    and XDP redirect counters grew by at least 4N and not absurdly more
 #  - exactly N UDP datagrams (v4 and v6): the server saw all N; counters
@@ -162,6 +166,52 @@ check_csum()
 	d=$(lab_jdelta "$S/$1.0" "$S/$1.1" worker_events.csum_completed)
 	lab_expect "$1: worker event csum_completed grew >= $2" "$d" -ge "$2"
 }
+
+# First contact (#13 bug 8): no neighbour known on any hop, then one echo
+# request, no retry, must be answered: genkan holds the request and the
+# reply while the kernel resolves each next hop (as the kernel's own
+# unres_qlen would) and sends them when the neighbour shows up in its FIB.
+forget_neighbours()
+{
+	local f i
+
+	for f in -4 -6; do
+		ip -n "$NS_G" $f neigh flush dev gkg0
+		ip -n "$NS_G" $f neigh flush dev gkg1
+		ip -n "$NS_C" $f neigh flush dev gkc0
+		ip -n "$NS_S" $f neigh flush dev gks0
+	done
+	[ -n "$KMODE" ] && return 0
+	# genkand's FIB follows the kernel's table: wait until it forgot them
+	for i in $(seq 50); do
+		lab_ctl -j neighbors 2>/dev/null |
+			grep -qE '"addr": *"('"$C4|$S4|$C6|$S6"')"' || return 0
+		sleep 0.1
+	done
+	return 1
+}
+first_ping()
+{
+	lab_nx "$NS_C" ping -n -q -c 1 -W 2 "$1" >/dev/null 2>&1
+}
+echo "# first contact: neighbours flushed, one echo request per family"
+snap first.0
+lab_check "IPv4 neighbours forgotten (gateway, client, server)" forget_neighbours
+lab_check "first ping -c 1 to a fresh IPv4 neighbour answered, no retry" first_ping $S4
+lab_check "IPv6 neighbours forgotten (gateway, client, server)" forget_neighbours
+lab_check "first ping -c 1 to a fresh IPv6 neighbour answered, no retry" first_ping $S6
+snap first.1
+if [ -z "$KMODE" ]; then
+	held=$(lab_jdelta "$S/first.0" "$S/first.1" worker_events.neigh_held)
+	lab_expect "first contact: the requests held, both families (neigh_held >= 2)" \
+		"$held" -ge 2
+	lab_expect "first contact: every held frame sent (neigh_hold_sent = neigh_held)" \
+		"$(lab_jdelta "$S/first.0" "$S/first.1" worker_events.neigh_hold_sent)" -eq "$held"
+	for r in no_neigh neigh_hold_full neigh_hold_aged; do
+		lab_expect "first contact: no frame dropped $r" \
+			"$(lab_jdelta "$S/first.0" "$S/first.1" worker_drops.$r)" -eq 0
+	done
+fi
 
 echo "# ping: $N echo requests per family, each answered = 4N forwarded packets"
 snap ping.0

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -37,6 +38,38 @@ static void ask_neigh(struct gk_l3fwd_ctx *ctx, uint8_t family,
 	s->last_ns = ctx->now_ns;
 }
 
+void gk_l3fwd_ask_neigh(struct gk_l3fwd_ctx *ctx, uint8_t family,
+			uint32_t ifindex, const uint8_t *addr)
+{
+	ask_neigh(ctx, family, ifindex, addr);
+}
+
+/*
+ * A next hop without a MAC: the kernel is asked, and the frame is held
+ * (neigh_hold.h; a copy, so the caller frees the buffer as a drop that is
+ * not counted: the frame is held, neigh_held) or dropped.
+ */
+static void unresolved(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
+		       uint8_t family, uint32_t ifindex, const uint8_t *addr)
+{
+	int ret;
+
+	ask_neigh(ctx, family, ifindex, addr);
+	if (!ctx->hold) {
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
+		return;
+	}
+	ret = gk_nhold_add(ctx->hold, p, family, ifindex, addr, ctx->now_ns);
+	if (ret) {
+		gk_wk_drop(ctx->stats, p, ret == -ENOSPC ?
+			   GK_WK_DROP_NEIGH_HOLD_FULL : GK_WK_DROP_NO_NEIGH);
+		return;
+	}
+	ctx->stats->events[GK_WK_EV_NEIGH_HELD]++;
+	p->verdict = GK_V_DROP;
+	p->drop_reason = GK_WK_DROP_NO_NEIGH;
+}
+
 /*
  * Everything but the common case: miss, blackhole, foreign port, too big,
  * unresolved gateway, or a connected route (neighbor looked up per packet).
@@ -67,16 +100,14 @@ const uint8_t *resolve_slow(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 		return nh->dst_mac;
 	if (nh->flags & GK_NH_F_GATEWAY) {
 		if (nh->flags & GK_NH_F_UNRESOLVED) {
-			ask_neigh(ctx, family, nh->ifindex, nh->gw);
-			gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
+			unresolved(ctx, p, family, nh->ifindex, nh->gw);
 			return NULL;
 		}
 		return nh->dst_mac;
 	}
 	mac = gk_neigh_lookup(ctx->fib->neigh, family, nh->ifindex, dst);
 	if (!mac) {
-		ask_neigh(ctx, family, nh->ifindex, dst);
-		gk_wk_drop(ctx->stats, p, GK_WK_DROP_NO_NEIGH);
+		unresolved(ctx, p, family, nh->ifindex, dst);
 		return NULL;
 	}
 	return mac;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "fib.h"
+#include "neigh_hold.h"
 #include "nreq.h"
 #include "pkt.h"
 #include "wkstats.h"
@@ -40,9 +41,19 @@ struct gk_l3fwd_ctx {
 	struct gk_wk_stats *stats;	/* owning worker's counters */
 	struct gk_nreq_ring *nreq;	/* may be NULL */
 	uint64_t now_ns;		/* for rate-limiting neighbor requests */
+	/* Frames for unresolved next hops are held here (neigh_hold.h)
+	 * rather than dropped; NULL: dropped, no_neigh. */
+	struct gk_nhold *hold;
 	struct gk_l3fwd_nreq_slot nreq_cache[GK_L3FWD_NREQ_SLOTS];
 };
 
 void gk_l3fwd_burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n);
+/*
+ * Ask genkand (nreq) to resolve a neighbour, at most once per
+ * GK_L3FWD_NREQ_NS: for frames held for it (neigh_hold.h), whose first
+ * ask may have fallen in the window of an earlier one, or been lost.
+ */
+void gk_l3fwd_ask_neigh(struct gk_l3fwd_ctx *ctx, uint8_t family,
+			uint32_t ifindex, const uint8_t *addr);
 
 #endif
