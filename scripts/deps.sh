@@ -20,6 +20,7 @@ PKGS=(
 	nginx-light socat openssl	# front door e2e: real HTTPS and UDP servers (issue #11)
 	# front door bench (issue #12): load, the stacks it replaces, the chart
 	wrk haproxy libnginx-mod-stream nftables gnuplot-nox
+	systemd		# systemd-analyze verify of etc/genkand@.service (issue #13)
 	prometheus	# e2e_metrics scrapes genkand; promtool checks the text (issue #15)
 	scdoc bash-completion	# man pages from docs/man/*.scd; genkanctl completion (issue #15)
 )

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "priv.h"
 
 #define DEFAULT_CONFIG "/etc/genkan/genkan.conf"
 
@@ -107,6 +108,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* Before any thread exists: they all inherit the reduced sets. */
+	ret = gk_priv_drop((cfg.wg && cfg.wg->enabled && cfg.wg->listen_port < 1024) ||
+			   (cfg.metrics.enabled && cfg.metrics.port < 1024),
+			   err, sizeof(err));
+	if (ret) {
+		gk_err("dropping capabilities: %s", err);
+		gk_config_free(&cfg);
+		return 1;
+	}
 	rcu_register_thread();
 	ret = gk_daemon_start(&daemon, &cfg, err, sizeof(err));
 	gk_config_free(&cfg);	/* the daemon keeps its own copy */

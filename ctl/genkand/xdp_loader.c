@@ -333,6 +333,17 @@ static int clear_leftover(uint32_t ifindex, const char *ifname, char *err, size_
 		if (fd < 0) {
 			if (errno == ENOENT)
 				continue;	/* went away meanwhile */
+			/*
+			 * genkand keeps no CAP_SYS_ADMIN (docs/security.md),
+			 * which the kernel asks to open a program by id: it
+			 * cannot tell a leftover of its own from a foreign one.
+			 */
+			if (errno == EPERM) {
+				snprintf(err, errlen,
+					 "%s already carries XDP program id %u, which genkand (without CAP_SYS_ADMIN) cannot inspect; refusing to replace it (detach it: ip link set dev %s xdp off)",
+					 ifname, slots[i].id, ifname);
+				return -EBUSY;
+			}
 			ret = -errno;
 			snprintf(err, errlen, "%s: XDP program id %u: %s", ifname, slots[i].id,
 				 strerror(errno));

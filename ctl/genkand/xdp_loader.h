@@ -65,7 +65,9 @@ struct gk_xdp *gk_xdp_load(const struct gk_xdp_opts *o, char *err, size_t errlen
 /*
  * Attach through a bpf_link, so a crash detaches automatically. A leftover
  * gk_classify attached the legacy (netlink) way is detached first; a foreign
- * XDP program makes this fail with -EBUSY. Attaching twice is a no-op.
+ * XDP program makes this fail with -EBUSY, and so does any program when
+ * the caller lacks CAP_SYS_ADMIN (genkand after gk_priv_drop()), as the
+ * kernel then refuses to open it by id. Attaching twice is a no-op.
  */
 int gk_xdp_attach(struct gk_xdp *x, uint32_t ifindex, char *err, size_t errlen);
 /* 0, or -ENOENT when not attached there by us. */

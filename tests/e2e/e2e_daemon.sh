@@ -19,7 +19,9 @@
 #
 # Checks (each prints PASS/FAIL; the run ends with "N passed, M failed"):
 #   1 --check accepts a good file, rejects a bad one naming the lines
-#   2 startup, socket mode, status JSON (instance, 2 ports, 2 workers)
+#   2 startup, socket mode, status JSON (instance, 2 ports, 2 workers),
+#     capabilities of every thread, a port with a foreign XDP program
+#     refused (docs/security.md)
 #   3 genkanctl on a wrong socket: exit 3 and a clear reason
 #   4 routes (connected, live add/delete, FIB generation), neighbors
 #   5 forwarding; SIGHUP and `genkanctl reload` during a UDP flow, no loss
@@ -342,6 +344,26 @@ fi
 # ---------------------------------------------------------------- 2. startup
 log "2. startup"
 G1=$(ns_g 1)
+# Without CAP_SYS_ADMIN genkand cannot open another XDP program by id to
+# see whose it is: a port carrying one is refused, named, and left alone.
+printf '%s\n' '__attribute__((section("xdp"), used)) int pass(void *c) { return 2; }' \
+	'char _l[] __attribute__((section("license"), used)) = "GPL";' > "$RUN/pass.c"
+if clang -O2 -target bpf -c "$RUN/pass.c" -o "$RUN/pass.o" &&
+	ip -n "$G1" link set dev gw-wan xdpgeneric obj "$RUN/pass.o" sec xdp; then
+	out=$(timeout 30 ip netns exec "$G1" "$GKD" -c "$(conf 1)" -f 2>&1)
+	rc=$?
+	expect "genkand refuses a port with another XDP program (exit $rc)" "$rc" = 1
+	if grep -q "gw-wan already carries XDP program id [0-9]*, which genkand (without CAP_SYS_ADMIN) cannot inspect; refusing to replace it (detach it: ip link set dev gw-wan xdp off)" <<<"$out"; then
+		pass "it names the interface and how to detach the program"
+	else
+		fail "it names the interface and how to detach the program (got: $(tail -3 <<<"$out"))"
+	fi
+	expect "the other program stays on gw-wan" \
+		"$(ip -n "$G1" -j -d link show dev gw-wan | jq -r '.[0].xdp.prog.name // empty')" = pass
+	ip -n "$G1" link set dev gw-wan xdpgeneric off
+else
+	fail "test setup: a foreign XDP program on gw-wan"
+fi
 gk_start 1
 if gk_wait_ready 1 30; then
 	pass "genkanctl status answers within 30 s"
@@ -373,6 +395,27 @@ check "XDP attached to gw-lan" xdp_on "$G1" gw-lan
 check "XDP attached to gw-wan" xdp_on "$G1" gw-wan
 expect "status: pin dir" "$(jstatus 1 .bpffs_pin_dir)" = "$(pindir 1)"
 check "pin dir exists and holds pins" has_pins 1
+# Least privilege (docs/security.md): every thread of genkand (workers,
+# liburcu's, metrics') holds exactly these, read from the kernel's view.
+cap_mask() {
+	local m=0 c n
+	for c in CAP_NET_ADMIN CAP_NET_RAW CAP_BPF CAP_PERFMON CAP_IPC_LOCK; do
+		n=$(awk -v c="$c" '$1 == "#define" && $2 == c { print $3 }' /usr/include/linux/capability.h)
+		m=$((m | (1 << n)))
+	done
+	printf '%016x' "$m"
+}
+CAPS=$(cap_mask)
+caps_bad=""
+nthr=0
+for st in /proc/"${GKPID[1]}"/task/*/status; do
+	nthr=$((nthr + 1))
+	got=$(awk '/^Cap(Eff|Prm|Bnd|Inh|Amb):|^NoNewPrivs:/ { printf "%s%s ", $1, $2 }' "$st")
+	[ "$got" = "CapInh:0000000000000000 CapPrm:$CAPS CapEff:$CAPS CapBnd:$CAPS CapAmb:0000000000000000 NoNewPrivs:1 " ] ||
+		caps_bad+="$(basename "$(dirname "$st")"): $got; "
+done
+expect "all $nthr threads keep only net_admin,net_raw,bpf,perfmon,ipc_lock ($CAPS), no_new_privs" "$caps_bad" = ""
+expect "genkand is still uid 0" "$(awk '/^Uid:/ { print $2 }' /proc/"${GKPID[1]}"/status)" = 0
 
 # ---------------------------------------------------------------- 3. wrong socket
 log "3. genkanctl on a wrong socket"
