@@ -60,8 +60,7 @@ uint64_t gk_daemon_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Number of RX queues the kernel exposes for a device. */
-static uint32_t count_rx_queues(const char *ifname)
+uint32_t gk_daemon_rx_queues(const char *ifname)
 {
 	char path[128];
 	struct dirent *de;
@@ -105,7 +104,7 @@ static int resolve_ports(struct gk_daemon *d, char *err, size_t errlen)
 		}
 		memcpy(p->mac, l->mac, 6);
 		p->mtu = cp->mtu ? cp->mtu : l->mtu;
-		p->rx_queues = count_rx_queues(cp->ifname);
+		p->rx_queues = gk_daemon_rx_queues(cp->ifname);
 		if (p->rx_queues > d->nr_workers)
 			gk_warn("port %s: %s has %u rx queues but only %u worker(s): "
 				"traffic the NIC steers to queues %u..%u goes to the "

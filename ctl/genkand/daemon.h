@@ -129,5 +129,7 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 int gk_daemon_publish_fib(struct gk_daemon *d, char *err, size_t errlen);
 
 uint64_t gk_daemon_now_ns(void);
+/* Number of RX queues the kernel exposes for a device (sysfs); 0: none. */
+uint32_t gk_daemon_rx_queues(const char *ifname);
 
 #endif

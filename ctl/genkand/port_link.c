@@ -10,7 +10,6 @@
  * Only that port's sockets change: the workers keep serving the others.
  * Everything here runs on the daemon thread.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,24 +100,6 @@ static int unbind_all(struct gk_daemon *d, unsigned i, char *err, size_t errlen)
 	return ret;
 }
 
-static uint32_t count_rx_queues(const char *ifname)
-{
-	char path[128];
-	struct dirent *de;
-	uint32_t n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
-	dir = opendir(path);
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir)))
-		if (!strncmp(de->d_name, "rx-", 3))
-			n++;
-	closedir(dir);
-	return n;
-}
-
 static void port_down(struct gk_daemon *d, unsigned i)
 {
 	struct gk_dport *p = &d->ports[i];
@@ -148,7 +129,7 @@ static int port_up(struct gk_daemon *d, unsigned i, const struct gk_nl_link *l,
 	char e[200];
 	int ret;
 
-	rxq = count_rx_queues(p->ifname);
+	rxq = gk_daemon_rx_queues(p->ifname);
 	if (rxq && rxq < d->nr_workers) {
 		snprintf(err, errlen, "%s has %u rx queue(s) but workers = %u", p->ifname,
 			 rxq, d->nr_workers);
