@@ -37,7 +37,7 @@ enum section {
 enum gkey {
 	K_INSTANCE, K_SOCKET, K_BPFFS, K_WORKERS, K_CPUS, K_XDP_MODE, K_BIND,
 	K_FRAMES, K_FRAME_SIZE, K_RING_SIZE, K_HEARTBEAT_MS, K_STALL_MS,
-	K_ROUTE_TABLE, K_LOG_LEVEL, K_TTL_EXPIRED, K_ICMP_RATE, K_IDLE_SLEEP_US,
+	K_ROUTE_TABLE, K_LOG_LEVEL, K_LOG_FORMAT, K_TTL_EXPIRED, K_ICMP_RATE, K_IDLE_SLEEP_US,
 	K_XDP_META, K_CHECKSUM, NR_GKEYS
 };
 
@@ -143,6 +143,11 @@ static const char *const log_level_names[] = {
 	[GK_LOG_DEBUG] = "debug",
 };
 
+static const char *const log_format_names[] = {
+	[GK_LOG_FMT_TEXT] = "text",
+	[GK_LOG_FMT_JSON] = "json",
+};
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *gk_config_xdp_mode_str(enum gk_xdp_mode m)
@@ -168,6 +173,11 @@ const char *gk_config_bind_mode_str(enum gk_bind_mode m)
 const char *gk_config_log_level_str(enum gk_log_level l)
 {
 	return (unsigned)l < ARRAY_SIZE(log_level_names) ? log_level_names[l] : "?";
+}
+
+const char *gk_config_log_format_str(enum gk_log_format f)
+{
+	return (unsigned)f < ARRAY_SIZE(log_format_names) ? log_format_names[f] : "?";
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -549,6 +559,18 @@ static int set_log_level(struct parser *p, unsigned line, const char *key,
 	return 0;
 }
 
+static int set_log_format(struct parser *p, unsigned line, const char *key,
+			  const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, log_format_names,
+		     ARRAY_SIZE(log_format_names), &v))
+		return -EINVAL;
+	p->cfg.log_format = (enum gk_log_format)v;
+	return 0;
+}
+
 static int set_ttl_expired(struct parser *p, unsigned line, const char *key,
 			   const char *val)
 {
@@ -920,6 +942,7 @@ static const struct key_def genkan_keys[NR_GKEYS] = {
 	[K_STALL_MS] = { "stall_ms", set_stall },
 	[K_ROUTE_TABLE] = { "route_table", set_route_table },
 	[K_LOG_LEVEL] = { "log_level", set_log_level },
+	[K_LOG_FORMAT] = { "log_format", set_log_format },
 	[K_TTL_EXPIRED] = { "ttl_expired", set_ttl_expired },
 	[K_ICMP_RATE] = { "icmp_rate", set_icmp_rate },
 	[K_IDLE_SLEEP_US] = { "idle_sleep_us", set_idle_sleep },

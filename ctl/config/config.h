@@ -70,6 +70,8 @@ struct gk_config_mape {
 enum gk_xdp_mode { GK_XDP_MODE_NATIVE, GK_XDP_MODE_SKB };
 enum gk_bind_mode { GK_BIND_AUTO, GK_BIND_COPY, GK_BIND_ZEROCOPY };
 enum gk_log_level { GK_LOG_ERROR, GK_LOG_WARN, GK_LOG_INFO, GK_LOG_DEBUG };
+/* genkand's log lines: today's text or one JSON object per line (docs/logs.md). */
+enum gk_log_format { GK_LOG_FMT_TEXT, GK_LOG_FMT_JSON };
 /* Who answers TTL/hop-limit expiry of routed packets (ICMP time exceeded). */
 enum gk_ttl_expired { GK_TTL_EXPIRED_WORKER, GK_TTL_EXPIRED_KERNEL };
 
@@ -87,6 +89,7 @@ struct gk_config {
 	unsigned heartbeat_ms, stall_ms;
 	uint32_t route_table;
 	enum gk_log_level log_level;
+	enum gk_log_format log_format;
 	enum gk_ttl_expired ttl_expired;
 	uint32_t icmp_rate;	/* ICMP errors/s per worker, 0 = none */
 	uint32_t idle_sleep_us;	/* idle time before a worker sleeps, 0 = busy-poll */
@@ -155,6 +158,7 @@ int gk_config_valid_name(const char *s, size_t maxlen);
 const char *gk_config_xdp_mode_str(enum gk_xdp_mode m);
 const char *gk_config_bind_mode_str(enum gk_bind_mode m);
 const char *gk_config_log_level_str(enum gk_log_level l);
+const char *gk_config_log_format_str(enum gk_log_format f);
 const char *gk_config_xdp_meta_str(enum gk_xdp_meta_mode m);
 const char *gk_config_csum_str(enum gk_csum_mode m);
 

@@ -347,10 +347,15 @@ static void supervise(struct gk_daemon *d)
 		bool stalled = hb && now > hb && now - hb > stall;
 
 		if (stalled && !d->stalled[i])
-			gk_err("worker %u stalled: no heartbeat for %llu ms", i,
-			       (unsigned long long)((now - hb) / 1000000));
+			gk_event(GK_LOG_ERROR, "worker", "worker_stalled",
+				 GK_KVS(GK_KV_N("worker", i),
+					GK_KV_N("since_ms", (now - hb) / 1000000)),
+				 "worker %u stalled: no heartbeat for %llu ms", i,
+				 (unsigned long long)((now - hb) / 1000000));
 		else if (!stalled && d->stalled[i])
-			gk_info("worker %u recovered", i);
+			gk_event(GK_LOG_INFO, "worker", "worker_recovered",
+				 GK_KVS(GK_KV_N("worker", i)),
+				 "worker %u recovered", i);
 		d->stalled[i] = stalled;
 	}
 }
@@ -776,6 +781,7 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	d->nr_workers = cfg->workers;
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 	gk_log_set_level(cfg->log_level);
+	gk_log_set_format(cfg->log_format);
 	snprintf(d->pin_dir, sizeof(d->pin_dir), "%s/genkan/%s", cfg->bpffs,
 		 cfg->instance);
 
@@ -1099,6 +1105,9 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 
 	if (n->log_level != o->log_level)
 		CHANGE("log_level changed");
+	if (n->log_format != o->log_format)
+		CHANGE("log_format %s -> %s", gk_config_log_format_str(o->log_format),
+		       gk_config_log_format_str(n->log_format));
 	if (n->heartbeat_ms != o->heartbeat_ms)
 		CHANGE("heartbeat_ms %u -> %u", o->heartbeat_ms, n->heartbeat_ms);
 	if (n->stall_ms != o->stall_ms)
@@ -1115,6 +1124,7 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	n->wg = NULL;
 	n->l4 = NULL;
 	gk_log_set_level(n->log_level);
+	gk_log_set_format(n->log_format);
 	for (unsigned i = 0; i < d->nr_ports; i++)
 		if (n->ports[i].mtu)
 			d->ports[i].mtu = n->ports[i].mtu;

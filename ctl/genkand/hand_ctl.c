@@ -190,10 +190,14 @@ static void hand_switch(struct gk_daemon *d, unsigned port, uint64_t fails)
 	if (ret)
 		gk_err("port %s: hand-off switch: release: %s", p->name,
 		       strerror(-ret));
-	gk_warn("port %s (%s): hand-off %s failed at run time (%llu frame(s) "
-		"dropped, counted as xdp meta_fail); switched to %s",
-		p->name, p->ifname, gk_hand_name(from),
-		(unsigned long long)fails, gk_hand_name(to));
+	gk_event(GK_LOG_WARN, "port", "mode_switch",
+		 GK_KVS(GK_KV_S("port", p->name), GK_KV_S("interface", p->ifname),
+			GK_KV_S("from", gk_hand_name(from)),
+			GK_KV_S("to", gk_hand_name(to)), GK_KV_N("dropped", fails)),
+		 "port %s (%s): hand-off %s failed at run time (%llu frame(s) "
+		 "dropped, counted as xdp meta_fail); switched to %s",
+		 p->name, p->ifname, gk_hand_name(from),
+		 (unsigned long long)fails, gk_hand_name(to));
 }
 
 void gk_hand_watch(struct gk_daemon *d)

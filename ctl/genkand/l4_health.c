@@ -50,11 +50,17 @@ static void on_change(void *arg, unsigned i, bool up, const char *why)
 
 	format_be(s, b, ep, sizeof(ep));
 	if (up)
-		gk_info("l4-service %s: backend %s is up (health: %u in a row, %s)",
-			s->name, ep, s->rise, why);
+		gk_event(GK_LOG_INFO, "l4", "backend_up",
+			 GK_KVS(GK_KV_S("service", s->name), GK_KV_S("backend", ep),
+				GK_KV_S("check", why)),
+			 "l4-service %s: backend %s is up (health: %u in a row, %s)",
+			 s->name, ep, s->rise, why);
 	else
-		gk_warn("l4-service %s: backend %s is down (health: %u failures in a row, last: %s); its flows stay, new flows go elsewhere",
-			s->name, ep, s->fall, why);
+		gk_event(GK_LOG_WARN, "l4", "backend_down",
+			 GK_KVS(GK_KV_S("service", s->name), GK_KV_S("backend", ep),
+				GK_KV_S("check", why)),
+			 "l4-service %s: backend %s is down (health: %u failures in a row, last: %s); its flows stay, new flows go elsewhere",
+			 s->name, ep, s->fall, why);
 	if (gk_l4_republish(d, err, sizeof(err)))
 		gk_err("l4-service %s: %s", s->name, err);
 }

@@ -311,11 +311,15 @@ void gk_nat_tick(struct gk_daemon *d)
 	now = gk_mono_ns();
 	if (exh + lim != s->refused_logged &&
 	    now - s->last_exh_ns >= EXH_LOG_S * 1000000000ull) {
-		gk_warn("nat: %llu new flow(s) refused since the last report "
-			"(port set exhausted: %llu, host_port_limit: %llu in total); "
-			"see genkanctl nat stats",
-			(unsigned long long)(exh + lim - s->refused_logged),
-			(unsigned long long)exh, (unsigned long long)lim);
+		gk_event(GK_LOG_WARN, "nat", "napt_exhausted",
+			 GK_KVS(GK_KV_N("refused", exh + lim - s->refused_logged),
+				GK_KV_N("exhausted_total", exh),
+				GK_KV_N("host_limit_total", lim)),
+			 "nat: %llu new flow(s) refused since the last report "
+			 "(port set exhausted: %llu, host_port_limit: %llu in total); "
+			 "see genkanctl nat stats",
+			 (unsigned long long)(exh + lim - s->refused_logged),
+			 (unsigned long long)exh, (unsigned long long)lim);
 		s->refused_logged = exh + lim;
 		s->last_exh_ns = now;
 	}

@@ -113,9 +113,12 @@ static void port_down(struct gk_daemon *d, unsigned i)
 	gk_xdp_del_port(d->xdp, p->ifindex);
 	if (unbind_all(d, i, err, sizeof(err)))
 		gk_err("port %s: closing its sockets: %s", p->name, err);
-	gk_warn("port %s: interface %s (ifindex %u) is gone: port down, its %u "
-		"socket(s) closed; waiting for an interface named %s", p->name,
-		p->ifname, p->ifindex, d->nr_workers, p->ifname);
+	gk_event(GK_LOG_WARN, "port", "port_down",
+		 GK_KVS(GK_KV_S("port", p->name), GK_KV_S("interface", p->ifname),
+			GK_KV_N("ifindex", p->ifindex)),
+		 "port %s: interface %s (ifindex %u) is gone: port down, its %u "
+		 "socket(s) closed; waiting for an interface named %s", p->name,
+		 p->ifname, p->ifindex, d->nr_workers, p->ifname);
 }
 
 /* An interface named like port i's exists again: attach to it. */
@@ -188,10 +191,13 @@ static int port_up(struct gk_daemon *d, unsigned i, const struct gk_nl_link *l,
 	p->link_returns++;
 	p->link_error[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &p->link_changed);
-	gk_info("port %s: interface %s is back (ifindex %u, was %u): XDP attached "
-		"(%s mode), %u socket(s) bound in %.1f ms", p->name, p->ifname,
-		p->ifindex, old, cfg->xdp_mode == GK_XDP_MODE_SKB ? "skb" : "native",
-		d->nr_workers, (double)(gk_daemon_now_ns() - t0) / 1e6);
+	gk_event(GK_LOG_INFO, "port", "port_up",
+		 GK_KVS(GK_KV_S("port", p->name), GK_KV_S("interface", p->ifname),
+			GK_KV_N("ifindex", p->ifindex)),
+		 "port %s: interface %s is back (ifindex %u, was %u): XDP attached "
+		 "(%s mode), %u socket(s) bound in %.1f ms", p->name, p->ifname,
+		 p->ifindex, old, cfg->xdp_mode == GK_XDP_MODE_SKB ? "skb" : "native",
+		 d->nr_workers, (double)(gk_daemon_now_ns() - t0) / 1e6);
 	return 0;
 
 err_unbind:

@@ -73,6 +73,9 @@ struct wpeer {
 	long last_handshake_nsec;
 	/* Worker counters as of the last tick, to turn them into events. */
 	uint64_t seen_rx_pkts, seen_rx_bytes, seen_tx_pkts;
+	/* Handshake failures not logged yet, and when the last line went out. */
+	uint64_t hs_fails_unlogged;
+	uint64_t hs_fail_log_ns;
 };
 
 struct gk_wgd {
@@ -410,6 +413,31 @@ static struct wpeer *peer_of_hs(struct gk_wgd *g, struct gk_wg_handshake *hs)
 	return (struct wpeer *)((char *)hs - offsetof(struct wpeer, hs));
 }
 
+/*
+ * A handshake with p failed (timeout: no response to our initiation;
+ * bad_response: one naming our index did not verify). One line per peer per
+ * HS_FAIL_LOG_S at most, counting the failures since the last one.
+ */
+#define HS_FAIL_LOG_S	10
+
+static void hs_failed(struct wpeer *p, const char *reason)
+{
+	uint64_t now = mono_ns();
+
+	p->hs_fails_unlogged++;
+	if (p->hs_fail_log_ns &&
+	    now - p->hs_fail_log_ns < HS_FAIL_LOG_S * 1000000000ull)
+		return;
+	gk_event(GK_LOG_WARN, "wireguard", "handshake_failed",
+		 GK_KVS(GK_KV_S("peer", p->name), GK_KV_S("reason", reason),
+			GK_KV_N("count", p->hs_fails_unlogged)),
+		 "wireguard: peer %s: handshake failed (%s), %llu failure(s) since "
+		 "the last report", p->name, reason,
+		 (unsigned long long)p->hs_fails_unlogged);
+	p->hs_fails_unlogged = 0;
+	p->hs_fail_log_ns = now;
+}
+
 static void send_initiation(struct gk_wgd *g, struct wpeer *p, bool retry)
 {
 	struct gk_wg_msg_initiation m;
@@ -628,6 +656,8 @@ static void on_response(struct gk_wgd *g, const uint8_t *buf, size_t len,
 			p = &g->peers[i];
 	if (!p || gk_wg_consume_response(&p->hs, &mr)) {
 		g->rx_rejected++;
+		if (p)
+			hs_failed(p, "bad_response");
 		return;
 	}
 	endpoint_of(src, &p->ep);
@@ -843,7 +873,7 @@ void gk_wgd_tick(struct gk_wgd *g)
 		struct wkp *cur = &p->kp[GK_WG_KP_CURRENT];
 		struct gk_wg_peer_stats sum;
 		uint64_t rxp, rxb, txp;
-		unsigned act;
+		unsigned act, attempts;
 
 		if (!p->used)
 			continue;
@@ -881,7 +911,12 @@ void gk_wgd_tick(struct gk_wgd *g)
 
 		if (gk_wg_timers_next(&p->timers) > now)
 			continue;
+		attempts = p->timers.handshake_attempts;
 		act = gk_wg_timers_tick(&p->timers, now);
+		/* A retransmit: our last initiation got no valid response. */
+		if (p->timers.handshake_attempts > attempts ||
+		    (act & GK_WG_ACT_PURGE_STAGED))
+			hs_failed(p, "timeout");
 		if (act & GK_WG_ACT_ZERO_KEYS) {
 			zero_keys(g, p);
 			publish(g);

@@ -37,6 +37,7 @@ static const char full_conf[] =
 	"stall_ms = 500\n"
 	"route_table = 100\n"
 	"log_level = debug\n"
+	"log_format = json\n"
 	"ttl_expired = kernel\n"
 	"icmp_rate = 0\n"
 	"idle_sleep_us = 0\n"
@@ -75,6 +76,7 @@ static void test_full(void **state)
 	assert_int_equal(cfg.stall_ms, 500);
 	assert_int_equal(cfg.route_table, 100);
 	assert_int_equal(cfg.log_level, GK_LOG_DEBUG);
+	assert_int_equal(cfg.log_format, GK_LOG_FMT_JSON);
 	assert_int_equal(cfg.ttl_expired, GK_TTL_EXPIRED_KERNEL);
 	assert_int_equal(cfg.icmp_rate, 0);
 	assert_int_equal(cfg.idle_sleep_us, 0);
@@ -82,11 +84,11 @@ static void test_full(void **state)
 	assert_string_equal(cfg.ports[0].name, "lan");
 	assert_string_equal(cfg.ports[0].ifname, "gw-lan");
 	assert_int_equal(cfg.ports[0].mtu, 1500);
-	assert_int_equal(cfg.ports[0].line, 22);
+	assert_int_equal(cfg.ports[0].line, 23);
 	assert_string_equal(cfg.ports[1].name, "wan");
 	assert_string_equal(cfg.ports[1].ifname, "gw-wan");
 	assert_int_equal(cfg.ports[1].mtu, 0);
-	assert_int_equal(cfg.ports[1].line, 26);
+	assert_int_equal(cfg.ports[1].line, 27);
 }
 
 /* Only a port: everything else takes the documented defaults. */
@@ -112,6 +114,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.stall_ms, 1000);
 	assert_int_equal(cfg.route_table, 254);
 	assert_int_equal(cfg.log_level, GK_LOG_INFO);
+	assert_int_equal(cfg.log_format, GK_LOG_FMT_TEXT);
 	assert_int_equal(cfg.ttl_expired, GK_TTL_EXPIRED_WORKER);
 	assert_int_equal(cfg.icmp_rate, 1000);
 	assert_int_equal(cfg.idle_sleep_us, 200);
@@ -209,6 +212,8 @@ static const struct bad bad_files[] = {
 	  "invalid xdp_mode 'generic' (expected native | skb)" },
 	{ "bind", "[genkan]\nbind = fast\n" PORT, 2, "invalid bind 'fast'" },
 	{ "log_level", "[genkan]\nlog_level = loud\n" PORT, 2, "invalid log_level 'loud'" },
+	{ "log_format", "[genkan]\nworkers = 1\nlog_format = xml\n" PORT, 3,
+	  "invalid log_format 'xml' (expected text | json)" },
 	{ "ttl_expired", "[genkan]\nttl_expired = router\n" PORT, 2, "invalid ttl_expired 'router'" },
 	{ "icmp_rate", "[genkan]\nicmp_rate = 2000000\n" PORT, 2, "icmp_rate = 2000000 out of range" },
 	{ "idle_sleep_us", "[genkan]\nidle_sleep_us = -1\n" PORT, 2, "idle_sleep_us" },

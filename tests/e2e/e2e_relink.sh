@@ -31,7 +31,9 @@
 #     UMEM, while a ping dmz->wan flows
 #   6 d<pid> deleted, back with one queue for two workers (refused, said
 #     once), deleted again and not created again: port gone, genkand alive,
-#     lan<->wan still forwards, status and stats answer; SIGTERM: exit 0
+#     lan<->wan still forwards, status and stats answer; SIGTERM: exit 0;
+#     before it, a reload turns log_format = json on: the port_down event is
+#     a JSON line with its fields (jq), every line after the switch is JSON
 #
 # Environment: GK_BUILD (meson build root), E2E_KEEP=1 keeps the run
 # directory. Needs root, iproute2, ethtool, nsenter, ping, jq, socat.
@@ -205,8 +207,21 @@ expect "dmz -> wan during lan's changes: echoes answered" "${got:-0}" = 300
 
 # ------------------------------------------------------------------ 6 gone for good
 
+# from here on genkand logs JSON lines (issue #15 item 5), turned on by a reload
+sed -i 's/^\[genkan\]$/[genkan]\nlog_format = json/' "$(conf g)"
+check "reload: log_format text -> json" eval 'ctl g reload >/dev/null'
+nl0=$(grep -n '"msg":"reloaded ' "$(gklog g)" | head -1 | cut -d: -f1)
+check "the reload's own line is JSON" [ -n "$nl0" ]
 r g link del "$DMZ"
 check "dmz down again" wait_for 10 eval '[ "$(jport .link.state)" = gone ]'
+port_down_json() {
+	tail -n +"${nl0:-1}" "$(gklog g)" | jq -ec --arg i "$DMZ" 'select(.event == "port_down"
+		and .subsystem == "port" and .level == "warn" and .port == "dmz"
+		and .interface == $i and (.ifindex | type) == "number"
+		and (.ts | test("^[0-9-]+T[0-9:.]+Z$"))
+		and (.msg | startswith("port dmz: interface \($i) ")))' >/dev/null
+}
+check "the port_down event: a JSON line with its fields" wait_for 5 port_down_json
 expect "status: dmz downs" "$(jport .link.downs)" = 2
 # back with one queue for two workers: refused, said once, port stays down
 veth g "$DMZ" d eth0 1 && r g link set "$DMZ" up || fail "one-queue dmz"
@@ -229,6 +244,8 @@ wait "$pid0"
 expect "SIGTERM: genkand exits 0" "$?" = 0
 GKPID[g]=
 check "genkand logged its stop" logged "stopped"
+check "every line since the switch is JSON" eval \
+	'tail -n +"${nl0:-1}" "$(gklog g)" | jq -e . >/dev/null'
 check "no sanitizer report" eval '! grep -Eq "ERROR: AddressSanitizer|runtime error:" "$(gklog g)"'
 
 summary
