@@ -23,8 +23,9 @@ build: deps $(BUILD)/build.ninja
 build-asan: deps $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
 
-# The whole suite: unit + BPF + netns e2e on the normal build, and the unit
-# tests again under ASan/UBSan.
+# The whole suite: unit + BPF + netns e2e on the normal build; the unit
+# tests again under ASan/UBSan, and the L3, MAP-E and WireGuard e2e suites
+# with the ASan/UBSan genkand (a sanitizer report fails them).
 test: build build-asan
 	@bash scripts/run-tests.sh $(BUILD) $(BUILD_ASAN)
 

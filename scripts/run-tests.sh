@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run genkan's whole test suite and print one closing "N passed, M failed"
-# line. $1: normal build dir, $2: ASan/UBSan build dir (unit suite only).
+# line. $1: normal build dir, $2: ASan/UBSan build dir (the unit suite, and
+# the L3, MAP-E and WireGuard e2e suites with its genkand: a sanitizer
+# report in a genkand log fails them, tests/e2e/lib.sh teardown).
 set -uo pipefail
 build=${1:-build}
 asan=${2:-build-asan}
@@ -13,10 +15,29 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C "$asan" --suite unit --print-errorlogs || rc=1
 
-# Tally both runs from meson's machine-readable logs.
-/usr/bin/python3 - "$build" "$asan" <<'PY'
-import json, sys
-passed = failed = skipped = 0
+echo "== tests: $asan genkand in e2e_forward, e2e_mape, e2e_wg"
+asan_abs=$(cd "$asan" && pwd)
+e2e_ok=0 e2e_bad=0
+for t in e2e_forward e2e_mape e2e_wg; do
+	lg=$asan/meson-logs/$t.asan.log
+	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	   GK_BUILD=$asan_abs timeout 900 bash "tests/e2e/$t.sh" >"$lg" 2>&1; then
+		e2e_ok=$((e2e_ok + 1))
+		echo "$t (ASan genkand): OK, $(tail -n 1 "$lg")"
+	else
+		e2e_bad=$((e2e_bad + 1))
+		rc=1
+		echo "$t (ASan genkand): FAIL"
+		grep -E '^FAIL|Sanitizer|runtime error' "$lg" | head -n 40
+	fi
+done
+
+# Tally the runs from meson's machine-readable logs, and the e2e above.
+E2E_OK=$e2e_ok E2E_BAD=$e2e_bad /usr/bin/python3 - "$build" "$asan" <<'PY'
+import json, os, sys
+passed = int(os.environ["E2E_OK"])
+failed = int(os.environ["E2E_BAD"])
+skipped = 0
 for d in sys.argv[1:]:
     try:
         with open(f"{d}/meson-logs/testlog.json") as f:

@@ -487,13 +487,27 @@ wggo_peer()
 # teardown [TAIL]: stop genkand (GKPID), wireguard-go (WGPID) and HELPERS;
 # delete the namespaces of ALLNS, the UAPI sockets of WGIFS, the ctl
 # sockets and bpffs of GWS; after a failure or with E2E_KEEP show the last
-# TAIL (20) lines of each genkand log; remove RUN unless E2E_KEEP.
+# TAIL (20) lines of each genkand log; remove RUN unless E2E_KEEP. A
+# sanitizer report in a genkand log (an ASan/UBSan build) is a failure,
+# and the script then exits 1.
 teardown()
 {
-	local tl=${1:-20} g k n
+	local tl=${1:-20} g k n sanitized=0
 
 	for g in "${!GKPID[@]}"; do
 		[ -n "${GKPID[$g]}" ] && stop_pid "${GKPID[$g]}" TERM
+	done
+	# A genkand built with ASan/UBSan (GK_BUILD=build-asan) reports at
+	# exit too (leaks): any report in any log fails the run.
+	for g in $GWS; do
+		if [ -s "$(gklog "$g")" ] &&
+		   grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$(gklog "$g")"; then
+			echo "FAIL: genkand $g: sanitizer report in its log"
+			grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+				"$(gklog "$g")" | head -n 40 | sed 's/^/#   /'
+			sanitized=1
+			NFAIL=$((NFAIL + 1))
+		fi
 	done
 	for k in ${WGPID[@]+"${WGPID[@]}"}; do
 		stop_pid "$k" TERM
@@ -524,6 +538,7 @@ teardown()
 	else
 		rm -rf "$RUN"
 	fi
+	[ "$sanitized" = 0 ] || exit 1
 }
 
 # traps: the script's cleanup() runs on every way out.
