@@ -94,6 +94,28 @@ static void kv(struct gk_cli *cli, const char *k, const char *v)
 	fprintf(cli->out, "%-18s %s\n", k, v && *v ? v : "-");
 }
 
+/* "WHAT PORT: MODE (REASON)" for each port with a {"mode","reason"} key. */
+static void port_modes(struct gk_cli *cli, json_t *ports, const char *key,
+		       const char *what)
+{
+	char b[2][NB];
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(ports, i, p) {
+		json_t *m = json_object_get(p, key);
+		const json_t *why;
+
+		if (!m)
+			continue;
+		why = json_object_get(m, "reason");
+		fprintf(cli->out, "%s %s: %s (%s)\n", what,
+			gk_out_str(p, "name", b[0], NB),
+			gk_out_str(m, "mode", b[1], NB),
+			json_is_string(why) ? json_string_value(why) : "-");
+	}
+}
+
 static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 {
 	static const char *const heads[] = {
@@ -181,33 +203,10 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 	else
 		fprintf(cli->out, "no ports\n");
 	gk_out_table_free(&t);
-	/* why each port hands off the way it does */
-	json_array_foreach(ports, i, p) {
-		json_t *h = json_object_get(p, "handoff");
-		const json_t *why;
-
-		if (!h)
-			continue;
-		why = json_object_get(h, "reason");
-
-		fprintf(cli->out, "hand-off %s: %s (%s)\n",
-			gk_out_str(p, "name", b[0], NB),
-			gk_out_str(h, "mode", b[1], NB),
-			json_is_string(why) ? json_string_value(why) : "-");
-	}
-	/* and whether its TCP/UDP checksums are completed at rx */
-	json_array_foreach(ports, i, p) {
-		json_t *c = json_object_get(p, "checksum");
-		const json_t *why;
-
-		if (!c)
-			continue;
-		why = json_object_get(c, "reason");
-		fprintf(cli->out, "checksum %s: %s (%s)\n",
-			gk_out_str(p, "name", b[0], NB),
-			gk_out_str(c, "mode", b[1], NB),
-			json_is_string(why) ? json_string_value(why) : "-");
-	}
+	/* why each port hands off the way it does, and whether its TCP/UDP
+	 * checksums are completed at rx */
+	port_modes(cli, ports, "handoff", "hand-off");
+	port_modes(cli, ports, "checksum", "checksum");
 	/* ports whose interface was deleted (and maybe came back) */
 	json_array_foreach(ports, i, p) {
 		json_t *l = json_object_get(p, "link");

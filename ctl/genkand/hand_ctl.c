@@ -31,7 +31,7 @@
 #define DRAIN_WAIT_MS	1000	/* a worker that takes longer is stalled */
 #define HOLD_GRACE_US	2000	/* XDP runs that read the old flags end */
 
-static const char *const hand_names[GK_HAND_MAX] = {
+const char *const gk_hand_names[GK_HAND_MAX] = {
 	[GK_HAND_META] = "meta",
 	[GK_HAND_HEAD] = "head",
 	[GK_HAND_PARSE] = "parse",
@@ -39,7 +39,7 @@ static const char *const hand_names[GK_HAND_MAX] = {
 
 const char *gk_hand_name(unsigned hand)
 {
-	return hand < GK_HAND_MAX ? hand_names[hand] : "?";
+	return hand < GK_HAND_MAX ? gk_hand_names[hand] : "?";
 }
 
 uint32_t gk_hand_probe(struct gk_daemon *d)

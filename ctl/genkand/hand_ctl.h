@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "port.h"
 
 struct gk_daemon;
 
@@ -27,6 +28,8 @@ int gk_hand_push(struct gk_daemon *d, unsigned port, int hold);
 int gk_hand_publish(struct gk_daemon *d);
 /* Every heartbeat: a port whose hand-off failed switches mode. */
 void gk_hand_watch(struct gk_daemon *d);
+/* "meta", "head", "parse" by enum gk_hand. */
+extern const char *const gk_hand_names[GK_HAND_MAX];
 const char *gk_hand_name(unsigned hand);
 
 #endif

@@ -186,6 +186,25 @@ static const char *const class_names[GK_CLASS_MAX] = {
 	GK_CLASS_LIST(GK_X)
 #undef GK_X
 };
+
+/*
+ * One sample per worker and per entry of a counter array of struct
+ * gk_wk_stats (at off, n entries), labelled worker and label = names[i].
+ */
+static void per_worker(struct buf *b, const struct gk_daemon *d,
+		       const char *name, size_t off, unsigned n,
+		       const char *label, const char *const *names)
+{
+	for (unsigned w = 0; w < d->nr_workers; w++) {
+		const uint64_t *v = (const uint64_t *)
+			((const char *)&d->workers[w].stats + off);
+		char ws[12];
+
+		snprintf(ws, sizeof(ws), "%u", w);
+		for (unsigned i = 0; i < n; i++)
+			u64(b, name, v[i], "worker", ws, label, names[i], NULL);
+	}
+}
 static const char *const xdp_drop_names[GK_XDP_DROP_MAX] = {
 #define GK_X(n, s) s,
 	GK_XDP_DROP_LIST(GK_X)
@@ -304,46 +323,23 @@ static void workers(struct buf *b, struct gk_daemon *d)
 	}
 	family(b, "worker_drops_total", "counter",
 	       "Packets the worker dropped, by reason (GK_WK_DROP_LIST)");
-	for (unsigned w = 0; w < d->nr_workers; w++) {
-		char ws[12];
-
-		snprintf(ws, sizeof(ws), "%u", w);
-		for (int i = 0; i < GK_WK_DROP_MAX; i++)
-			u64(b, "worker_drops_total", d->workers[w].stats.drops[i],
-			    "worker", ws, "reason", gk_wk_drop_names[i], NULL);
-	}
+	per_worker(b, d, "worker_drops_total", offsetof(struct gk_wk_stats, drops),
+		   GK_WK_DROP_MAX, "reason", gk_wk_drop_names);
 	family(b, "worker_class_packets_total", "counter",
 	       "Packets the worker received, by classifier class (GK_CLASS_LIST)");
-	for (unsigned w = 0; w < d->nr_workers; w++) {
-		char ws[12];
-
-		snprintf(ws, sizeof(ws), "%u", w);
-		for (int i = 0; i < GK_CLASS_MAX; i++)
-			u64(b, "worker_class_packets_total",
-			    d->workers[w].stats.class_packets[i], "worker", ws,
-			    "class", class_names[i], NULL);
-	}
+	per_worker(b, d, "worker_class_packets_total",
+		   offsetof(struct gk_wk_stats, class_packets), GK_CLASS_MAX,
+		   "class", class_names);
 	family(b, "worker_events_total", "counter",
 	       "Worker events that are not drops (GK_WK_EVENT_LIST)");
-	for (unsigned w = 0; w < d->nr_workers; w++) {
-		char ws[12];
-
-		snprintf(ws, sizeof(ws), "%u", w);
-		for (int i = 0; i < GK_WK_EVENT_MAX; i++)
-			u64(b, "worker_events_total", d->workers[w].stats.events[i],
-			    "worker", ws, "event", gk_wk_event_names[i], NULL);
-	}
+	per_worker(b, d, "worker_events_total",
+		   offsetof(struct gk_wk_stats, events), GK_WK_EVENT_MAX, "event",
+		   gk_wk_event_names);
 	family(b, "worker_handoff_packets_total", "counter",
 	       "Packets received, by XDP hand-off mode");
-	for (unsigned w = 0; w < d->nr_workers; w++) {
-		char ws[12];
-
-		snprintf(ws, sizeof(ws), "%u", w);
-		for (unsigned i = 0; i < GK_HAND_MAX; i++)
-			u64(b, "worker_handoff_packets_total",
-			    d->workers[w].stats.hand_packets[i], "worker", ws,
-			    "mode", gk_hand_name(i), NULL);
-	}
+	per_worker(b, d, "worker_handoff_packets_total",
+		   offsetof(struct gk_wk_stats, hand_packets), GK_HAND_MAX, "mode",
+		   gk_hand_names);
 }
 
 static void ports(struct buf *b, struct gk_daemon *d)
