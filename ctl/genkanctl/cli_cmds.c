@@ -346,6 +346,57 @@ static void stats_workers(struct gk_cli *cli, const json_t *ws)
 }
 
 /*
+ * Each worker's packet accounting (docs/accounting.md): both sides of
+ * the equation, their non-zero terms (all with -a), and whether they
+ * balance. Only a quiet worker's counters must balance.
+ */
+static void stats_accounting(struct gk_cli *cli, const json_t *ws)
+{
+	/* the left-hand side of wkstats.h GK_WK_ACCT_LIST */
+	static const char *const in_terms[] = {
+		"rx", "handed_in", "generated", "split",
+	};
+	const json_t *w, *a, *v;
+	const char *k;
+	size_t i, j;
+
+	if (!json_is_array(ws))
+		return;
+	fprintf(cli->out, "\nworker accounting (in = out while quiet):\n");
+	json_array_foreach(ws, i, w) {
+		long long in, out;
+		bool side;
+
+		a = json_object_get(w, "accounting");
+		if (!json_is_object(a))
+			continue;
+		in = gk_out_int(a, "in_total", 0);
+		out = gk_out_int(a, "out_total", 0);
+		fprintf(cli->out, "  %lld:", gk_out_int(w, "id", 0));
+		for (int s = 0; s < 2; s++) {
+			fprintf(cli->out, "%s %lld =", s ? " | out" : " in",
+				s ? out : in);
+			json_object_foreach((json_t *)a, k, v) {
+				if (!strcmp(k, "in_total") || !strcmp(k, "out_total"))
+					continue;
+				for (side = true, j = 0; j < sizeof(in_terms) / sizeof(in_terms[0]); j++)
+					if (!strcmp(k, in_terms[j]))
+						side = false;
+				if (side != (bool)s ||
+				    (!json_integer_value(v) && !cli->all))
+					continue;
+				fprintf(cli->out, " %s %lld", k,
+					(long long)json_integer_value(v));
+			}
+		}
+		if (in == out)
+			fprintf(cli->out, " | balanced\n");
+		else
+			fprintf(cli->out, " | off by %lld\n", in - out);
+	}
+}
+
+/*
  * A table of one row per element of ps: the ids' columns, then the
  * counters'. A row whose counters are all zero shows only with -a.
  */
@@ -444,6 +495,7 @@ static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
 		gk_out_str(tot, "drops", b[4], NB));
 
 	stats_workers(cli, json_object_get(r, "workers"));
+	stats_accounting(cli, json_object_get(r, "workers"));
 	print_counts(cli, "worker drops", "REASON",
 		     json_object_get(r, "worker_drops"));
 	print_counts(cli, "worker classes", "CLASS",

@@ -299,6 +299,24 @@ static json_t *port_xsk_stats(const struct gk_daemon *d)
 	return arr;
 }
 
+/*
+ * The packet accounting of one worker (wkstats.h GK_WK_ACCT_LIST):
+ * every term, in_total and out_total (docs/accounting.md).
+ */
+static json_t *accounting_json(const struct gk_wk_stats *s)
+{
+	uint64_t t[GK_WK_ACCT_MAX], in, out;
+	json_t *o = json_object();
+
+	gk_wk_acct(s, t, &in, &out);
+	for (int i = 0; i < GK_WK_ACCT_MAX; i++)
+		json_object_set_new(o, gk_wk_acct_names[i],
+				    json_integer((json_int_t)t[i]));
+	json_object_set_new(o, "in_total", json_integer((json_int_t)in));
+	json_object_set_new(o, "out_total", json_integer((json_int_t)out));
+	return o;
+}
+
 static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 		     size_t errlen)
 {
@@ -329,7 +347,8 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 		t_txb += s->tx_bytes;
 		t_drop += wd;
 		json_array_append_new(workers, json_pack(
-			"{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I}",
+			"{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I,"
+			" s:o}",
 			"id", (json_int_t)w,
 			"rx_packets", (json_int_t)s->rx_packets,
 			"rx_bytes", (json_int_t)s->rx_bytes,
@@ -342,7 +361,8 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 			"busy_cycles", (json_int_t)s->busy_cycles,
 			"idle_cycles", (json_int_t)s->idle_cycles,
 			"naps", (json_int_t)s->naps,
-			"neigh_requests", (json_int_t)s->neigh_requests));
+			"neigh_requests", (json_int_t)s->neigh_requests,
+			"accounting", accounting_json(s)));
 		for (unsigned p = 0; p < d->nr_ports; p++) {
 			const struct gk_port_stats *ps = &d->xports[w][p]->stats;
 

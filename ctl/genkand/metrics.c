@@ -307,6 +307,7 @@ static void daemon_info(struct buf *b, struct gk_daemon *d)
 
 static void workers(struct buf *b, struct gk_daemon *d)
 {
+	uint64_t held[GK_MAX_WORKERS];
 	char name[96];
 
 	for (size_t i = 0; i < NELEM(wk_scalars); i++) {
@@ -335,6 +336,30 @@ static void workers(struct buf *b, struct gk_daemon *d)
 	per_worker(b, d, "worker_events_total",
 		   offsetof(struct gk_wk_stats, events), GK_WK_EVENT_MAX, "event",
 		   gk_wk_event_names);
+	family(b, "worker_accounting_packets_total", "counter",
+	       "Packet accounting terms of the worker but held (GK_WK_ACCT_LIST, docs/accounting.md)");
+	for (unsigned w = 0; w < d->nr_workers; w++) {
+		uint64_t t[GK_WK_ACCT_MAX];
+		char ws[12];
+
+		snprintf(ws, sizeof(ws), "%u", w);
+		gk_wk_acct(&d->workers[w].stats, t, NULL, NULL);
+		for (unsigned i = 0; i < GK_WK_ACCT_MAX; i++)
+			if (i != GK_WK_ACCT_HELD)
+				u64(b, "worker_accounting_packets_total", t[i],
+				    "worker", ws, "term", gk_wk_acct_names[i],
+				    NULL);
+		held[w] = t[GK_WK_ACCT_HELD];
+	}
+	family(b, "worker_accounting_held_packets", "gauge",
+	       "Frames the worker holds now (reassembly, hold queues, staging): the accounting's held term");
+	for (unsigned w = 0; w < d->nr_workers; w++) {
+		char ws[12];
+
+		snprintf(ws, sizeof(ws), "%u", w);
+		u64(b, "worker_accounting_held_packets", held[w], "worker", ws,
+		    NULL);
+	}
 	family(b, "worker_handoff_packets_total", "counter",
 	       "Packets received, by XDP hand-off mode");
 	per_worker(b, d, "worker_handoff_packets_total",

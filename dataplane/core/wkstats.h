@@ -3,6 +3,7 @@
 #ifndef GK_WKSTATS_H
 #define GK_WKSTATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "pkt.h"
 #include "port.h"
@@ -66,6 +67,37 @@ enum gk_wk_event {
 
 extern const char *const gk_wk_event_names[GK_WK_EVENT_MAX];
 
+/*
+ * Packet accounting (docs/accounting.md). For each worker, at any quiet
+ * moment:
+ *   rx + handed_in + generated + split
+ *     = tx + handed_off + punted + consumed + held + dropped + merged
+ * X(name, json name, side): side 0 adds to in_total, 1 to out_total.
+ * acct[] stores the terms no other counter has; gk_wk_acct() reads all.
+ */
+#define GK_WK_ACCT_LIST(X)						\
+	X(RX,		"rx",		0) /* frames the ports' rx gave us */	\
+	X(HANDED_IN,	"handed_in",	0) /* taken from other workers' rings */ \
+	X(GENERATED,	"generated",	0) /* built here: ICMP errors, genkand's handshakes */ \
+	X(SPLIT,	"split",	0) /* extra pieces of a datagram we fragmented */ \
+	X(TX,		"tx",		1) /* accepted by a port (tx_packets) */ \
+	X(HANDED_OFF,	"handed_off",	1) /* pushed to another worker's ring */ \
+	X(PUNTED,	"punted",	1) /* pushed to genkand's punt ring */	\
+	X(CONSUMED,	"consumed",	1) /* ended here by design: WireGuard keepalives */ \
+	X(HELD,		"held",		1) /* held right now (a gauge) */	\
+	X(DROPPED,	"dropped",	1) /* sum of drops[] */			\
+	X(MERGED,	"merged",	1) /* fragments joined into their datagram (reasm_merged) */
+
+enum gk_wk_acct {
+#define GK_X(n, s, side) GK_WK_ACCT_##n,
+	GK_WK_ACCT_LIST(GK_X)
+#undef GK_X
+	GK_WK_ACCT_MAX
+};
+
+extern const char *const gk_wk_acct_names[GK_WK_ACCT_MAX];
+extern const uint8_t gk_wk_acct_side[GK_WK_ACCT_MAX];	/* 0 in, 1 out */
+
 /* Per-worker counters: written by the owning worker only, read by genkand. */
 struct gk_wk_stats {
 	uint64_t rx_packets;
@@ -82,7 +114,18 @@ struct gk_wk_stats {
 	uint64_t events[GK_WK_EVENT_MAX];
 	/* packets received per hand-off mode (port.h enum gk_hand) */
 	uint64_t hand_packets[GK_HAND_MAX];
+	/* accounting terms without a counter above (TX, DROPPED, MERGED
+	 * stay 0: gk_wk_acct() reads them); HELD is a gauge */
+	uint64_t acct[GK_WK_ACCT_MAX];
 } __gk_aligned;
+
+/*
+ * Every accounting term of st into t[], and the two sides' sums. Racy
+ * reads of counters the worker writes: exact only while it is quiet.
+ * Returns true when in == out.
+ */
+bool gk_wk_acct(const struct gk_wk_stats *st, uint64_t t[GK_WK_ACCT_MAX],
+		uint64_t *in, uint64_t *out);
 
 static inline void gk_wk_drop(struct gk_wk_stats *st, struct gk_pkt *p,
 			      enum gk_wk_drop why)

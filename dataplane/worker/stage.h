@@ -73,6 +73,9 @@ struct gk_stage {
 	void (*icmp)(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n);
 	/* Idle sleep: an fd to poll as well (< 0: none); enter false: do
 	 * not sleep now (work arrived); leave after, with the fd's readiness. */
+	/* Frames it holds right now (copies kept for later: reassembly,
+	 * hold queues), for the accounting's held term (wkstats.h). */
+	unsigned (*held)(struct gk_worker *w);
 	int (*idle_fd)(struct gk_worker *w);
 	bool (*idle_enter)(struct gk_worker *w);
 	void (*idle_leave)(struct gk_worker *w, bool ready);

@@ -54,6 +54,8 @@ static void index_stages(struct gk_worker *w)
 			w->has_icmp[w->nr_icmp++] = s;
 		if (s->idle_fd)
 			w->has_idle[w->nr_idle++] = s;
+		if (s->held)
+			w->has_held[w->nr_held++] = s;
 	}
 }
 
@@ -113,7 +115,7 @@ void gk_worker_fini(struct gk_worker *w)
 			s->fini(w);
 	}
 	w->nr_begin = w->nr_pass = w->nr_end = w->nr_handin = 0;
-	w->nr_rxs = w->nr_tx = w->nr_idle = w->nr_icmp = 0;
+	w->nr_rxs = w->nr_tx = w->nr_idle = w->nr_icmp = w->nr_held = 0;
 	w->rx_classes = 0;
 }
 
@@ -294,6 +296,7 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	n += got;
 	if (!n)
 		return 0;
+	st->acct[GK_WK_ACCT_RX] += got;
 	st->hand_packets[in->rx_hand < GK_HAND_MAX ? in->rx_hand : 0] += got;
 	if (unlikely(in->rx_hand == GK_HAND_PARSE))
 		parse_twin(w, in, pkts + nh, got);
@@ -377,6 +380,8 @@ void icmp_errors(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n)
 		for (m = 0, s = 0; s < k; s++)
 			if (owed[s]->verdict == GK_V_TX)
 				owed[m++] = owed[s];
+		/* the dropped frame stays counted; its error is a new one */
+		w->stats.acct[GK_WK_ACCT_GENERATED] += m;
 		for (s = 0; m && s < w->nr_icmp; s++)
 			w->has_icmp[s]->icmp(w, owed, m);
 	}
@@ -473,6 +478,18 @@ void gk_worker_reroute(struct gk_worker *w, struct gk_port *in,
 	route(w, in, pkts, n, dropped, 0, gk_worker_icmp_owed(w), false);
 }
 
+/* The accounting's held gauge (wkstats.h): what the stages keep now. */
+uint64_t gk_worker_held(struct gk_worker *w)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < w->nr_held; i++)
+		n += w->has_held[i]->held(w);
+	w->stats.acct[GK_WK_ACCT_HELD] = n;
+	return n;
+}
+
 unsigned int gk_worker_poll(struct gk_worker *w)
 {
 	struct gk_wk_stats *st = &w->stats;
@@ -504,6 +521,7 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 
 	for (i = 0; i < w->nr_end; i++)
 		w->has_end[i]->end(w);
+	gk_worker_held(w);
 	w->l3.fib = NULL;
 	rcu_quiescent_state();
 	st->polls++;

@@ -168,9 +168,10 @@ struct gk_worker {
 	const struct gk_stage *has_begin[GK_WORKER_STAGES], *has_pass[GK_WORKER_STAGES],
 		*has_end[GK_WORKER_STAGES], *has_handin[GK_WORKER_STAGES],
 		*has_rxs[GK_WORKER_STAGES], *has_tx[GK_WORKER_STAGES],
-		*has_idle[GK_WORKER_STAGES], *has_icmp[GK_WORKER_STAGES];
+		*has_idle[GK_WORKER_STAGES], *has_icmp[GK_WORKER_STAGES],
+		*has_held[GK_WORKER_STAGES];
 	unsigned int nr_begin, nr_pass, nr_end, nr_handin, nr_rxs, nr_tx,
-		nr_idle, nr_icmp;
+		nr_idle, nr_icmp, nr_held;
 	uint32_t rx_classes;		/* classes some stage takes */
 	struct gk_l3fwd_ctx l3;
 	struct gk_icmp_err_ctx icmp;
@@ -222,6 +223,12 @@ void gk_worker_stop(struct gk_worker *w);
  * Returns packets received.
  */
 unsigned int gk_worker_poll(struct gk_worker *w);
+/*
+ * Frames the stages hold now; also stored as the accounting's held gauge
+ * (stats.acct[GK_WK_ACCT_HELD]), which each pass refreshes. Worker thread
+ * (or a stopped worker).
+ */
+uint64_t gk_worker_held(struct gk_worker *w);
 
 /* Outbound NAPT owner: hash(inside src addr, src port/id, proto) % nr. */
 unsigned gk_worker_nat_out_owner(const struct gk_pkt *p, unsigned nr);

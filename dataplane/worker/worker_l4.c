@@ -121,6 +121,7 @@ static void hand_over(struct gk_worker *w, struct gk_l4_ctx *c)
 		if (w->cfg.l4_handoff &&
 		    gk_handoff_push(w->cfg.l4_handoff, w->cfg.id, to, p, 0)) {
 			c->cnt[GK_L4_HANDED_OVER]++;
+			w->stats.acct[GK_WK_ACCT_HANDED_OFF]++;
 			p->verdict = GK_V_DROP;
 			p->drop_reason = 0;
 			if (to < 64)
@@ -194,6 +195,7 @@ static uint16_t l4_handin(struct gk_worker *w, struct gk_port *in,
 			j++;
 		}
 		c->cnt[GK_L4_TAKEN_OVER] += k;
+		w->stats.acct[GK_WK_ACCT_HANDED_IN] += k;
 		if (j < got + n)
 			gk_port_free(in, pkts + j, (uint16_t)(got + n - j));
 		got = j;

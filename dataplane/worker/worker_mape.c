@@ -11,6 +11,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "frag.h"
 #include "mape_br.h"
 #include "mape_ce.h"
 #include "stage.h"
@@ -154,6 +155,15 @@ static void br_rx(struct gk_worker *w, struct gk_port *in,
 	b->n[GK_CLASS_MAPE_BR] = 0;
 }
 
+/* IPv6 pieces in reassembly, IPv4 fragments waiting for their first. */
+static unsigned mape_held(struct gk_worker *w)
+{
+	const struct gk_mape_ctx *mc = &w->mape;
+
+	return (mc->reasm ? gk_frag_reasm_held(mc->reasm) : 0) +
+	       (mc->vfrag ? gk_frag_virt_nr_held(mc->vfrag) : 0);
+}
+
 /* The context is shared: the CE stage owns its life, the BR stage uses it. */
 const struct gk_stage gk_stage_mape_ce = {
 	.name = "mape_ce",
@@ -163,6 +173,7 @@ const struct gk_stage gk_stage_mape_ce = {
 	.begin = mape_begin,
 	.end = mape_end,
 	.rx = ce_rx,
+	.held = mape_held,
 };
 
 const struct gk_stage gk_stage_mape_br = {

@@ -131,13 +131,16 @@ static unsigned out_owner(const struct gk_worker *w, const struct gk_pkt *p)
 static void hand_over(struct gk_worker *w, struct gk_pkt *p, unsigned to,
 		      uint8_t stage)
 {
-	if (likely(gk_handoff_push(w->cfg.handoff, w->cfg.id, to, p, stage)))
+	if (likely(gk_handoff_push(w->cfg.handoff, w->cfg.id, to, p, stage))) {
 		w->nat.handed_over++;
-	else
+		w->stats.acct[GK_WK_ACCT_HANDED_OFF]++;
+		/* Our copy is done with: not_tx() frees it uncounted. */
+		p->verdict = GK_V_DROP;
+		p->drop_reason = 0;
+	} else {
 		w->nat.handoff_full++;
-	/* Our copy is done with either way: not_tx() frees it uncounted. */
-	p->verdict = GK_V_DROP;
-	p->drop_reason = 0;
+		gk_wk_drop(&w->stats, p, GK_WK_DROP_NAPT);
+	}
 }
 
 /*
@@ -256,17 +259,20 @@ unsigned gk_wnat_drain(struct gk_worker *w)
 				   GK_BURST);
 		if (!k)
 			continue;
+		w->stats.acct[GK_WK_ACCT_HANDED_IN] += k;
 		no = ni = 0;
 		for (i = 0; i < k; i++) {
 			const struct gk_handoff_pkt *e = &w->hbuf[i];
 
 			if (!port->ops->alloc || port->ops->alloc(port, &p, 1) != 1) {
 				w->nat.handoff_nobuf++;
+				w->stats.drops[GK_WK_DROP_NAPT]++;
 				continue;
 			}
 			if (unlikely(p->buf_len < e->len)) {
 				gk_port_free(port, &p, 1);
 				w->nat.handoff_nobuf++;
+				w->stats.drops[GK_WK_DROP_NAPT]++;
 				continue;
 			}
 			memcpy(p->data, e->data, e->len);

@@ -124,10 +124,16 @@ static unsigned nhold_pass(struct gk_worker *w)
 	return total;
 }
 
+static unsigned nhold_held(struct gk_worker *w)
+{
+	return w->l3.hold ? gk_nhold_count(w->l3.hold) : 0;
+}
+
 const struct gk_stage gk_stage_nhold = {
 	.name = "neigh_hold",
 	.on = nhold_on,
 	.init = nhold_init,
 	.fini = nhold_fini,
 	.pass = nhold_pass,
+	.held = nhold_held,
 };

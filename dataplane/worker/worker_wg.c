@@ -91,6 +91,7 @@ int gk_worker_wg_init(struct gk_worker *w)
 		gk_worker_wg_fini(w);
 		return -ENOMEM;
 	}
+	w->wg_pending->wk_drops = &w->stats.drops[GK_WK_DROP_WG];
 	return 0;
 }
 
@@ -134,17 +135,21 @@ static bool hand_off(struct gk_worker *w, struct gk_pkt *p, unsigned int to)
 						w->cfg.wg_nr_workers)];
 	struct gk_wg_handoff *h;
 
-	p->verdict = GK_V_DROP;		/* not a drop: not counted as one */
 	if (unlikely(p->len > GK_WG_HANDOFF_FRAME)) {
 		w->wg_handoff_drops++;
+		gk_wk_drop(&w->stats, p, GK_WK_DROP_WG);
 		return false;
 	}
 	h = gk_spsc_reserve(r);
 	if (unlikely(!h)) {
 		w->wg_handoff_drops++;
+		gk_wk_drop(&w->stats, p, GK_WK_DROP_WG);
 		/* full: its owner may still sleep, if a wake-up failed */
 		return true;
 	}
+	p->verdict = GK_V_DROP;		/* handed off: not a drop */
+	p->drop_reason = 0;
+	w->stats.acct[GK_WK_ACCT_HANDED_OFF]++;
 	h->len = p->len;
 	h->meta = p->meta;
 	memcpy(h->data, p->data, p->len);
@@ -247,6 +252,7 @@ uint16_t gk_worker_wg_handin(struct gk_worker *w, struct gk_port *in,
 			break;		/* no buffer: the rest waits in the ring */
 	}
 	w->wg_handoff_in += got;
+	w->stats.acct[GK_WK_ACCT_HANDED_IN] += got;
 	return got;
 }
 
@@ -593,6 +599,12 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 		seal_via(w, rp, via, k);
 }
 
+/* Frames staged for a handshake (copies; wg_pending.h). */
+static unsigned wg_held(struct gk_worker *w)
+{
+	return w->wg_pending ? w->wg_pending->used : 0;
+}
+
 static bool wg_on(const struct gk_worker_cfg *cfg)
 {
 	return cfg->wg != NULL;
@@ -754,6 +766,7 @@ const struct gk_stage gk_stage_wg = {
 	.handin = wg_handin,
 	.rx = wg_rx,
 	.tx = wg_tx,
+	.held = wg_held,
 	.idle_fd = wg_idle_fd,
 	.idle_enter = wg_idle_enter,
 	.idle_leave = wg_idle_leave,

@@ -97,16 +97,20 @@ static void punt(struct gk_worker *w, struct gk_pkt *p, const uint8_t *ip,
 	p->drop_reason = 0;
 	if (unlikely(!w->cfg.wg_punt)) {
 		w->wgce.punt_drops++;
+		gk_wk_drop(&w->stats, p, GK_WK_DROP_WG);
 		return;
 	}
 	memcpy(m.addr, ip + 12, 4);
 	m.port = gk_rd16(udp);
 	m.len = (uint16_t)mlen;
 	memcpy(m.msg, udp + 8, mlen);
-	if (likely(gk_spsc_push(w->cfg.wg_punt, &m)))
+	if (likely(gk_spsc_push(w->cfg.wg_punt, &m))) {
 		w->wgce.punted++;
-	else
+		w->stats.acct[GK_WK_ACCT_PUNTED]++;
+	} else {
 		w->wgce.punt_drops++;
+		gk_wk_drop(&w->stats, p, GK_WK_DROP_WG);
+	}
 }
 
 void gk_worker_wgce_in(struct gk_worker *w, struct gk_pkt **pk, uint16_t n)
@@ -241,6 +245,8 @@ uint16_t gk_worker_wgce_inject(struct gk_worker *w, struct gk_port *port,
 	}
 	n = port->ops->alloc ? port->ops->alloc(port, out, (uint16_t)k) : 0;
 	w->wgce.inject_drops += k - n;
+	/* frames from here on (messages without a buffer never were) */
+	w->stats.acct[GK_WK_ACCT_GENERATED] += n;
 	for (i = 0; i < n; i++)
 		if (!build(w, t, out[i], &m[i]))
 			gk_wk_drop(&w->stats, out[i], GK_WK_DROP_WG);

@@ -244,6 +244,7 @@ static void t_punt_full(void **state)
 {
 	struct slot *s = malloc(sizeof(*s));
 	struct gk_wgce_stats before = w->wgce;
+	uint64_t wg_drops0 = w->stats.drops[GK_WK_DROP_WG];
 	struct gk_wg_ctlmsg m[4];
 	const struct wx_in *f = NULL;
 	unsigned i, sent = 0, popped = 0, got;
@@ -263,9 +264,14 @@ static void t_punt_full(void **state)
 		gk_mape_ce_burst(&w->mape, &p, 1);
 		gk_worker_wgce_in(w, &p, 1);
 		assert_int_equal(p->verdict, GK_V_DROP);
-		assert_int_equal(p->drop_reason, 0);
+		/* punted: not a drop; refused by the full ring: a wg drop */
+		assert_true(p->drop_reason == 0 ||
+			    p->drop_reason == GK_WK_DROP_WG);
 	}
 	assert_true(w->wgce.punt_drops > before.punt_drops);
+	/* every refused one is a worker drop too (packet accounting) */
+	assert_int_equal(w->stats.drops[GK_WK_DROP_WG] - wg_drops0,
+			 w->wgce.punt_drops - before.punt_drops);
 	assert_int_equal(w->wgce.punted - before.punted +
 			 w->wgce.punt_drops - before.punt_drops, sent);
 	while ((got = gk_spsc_pop(w->cfg.wg_punt, m, 4)) > 0) {

@@ -668,6 +668,8 @@ static void frag_outer(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 		f->meta.class = GK_CLASS_TRANSIT;
 	}
 	dom->frag_out += n;
+	/* one datagram in, n frames out: the accounting's split term */
+	ctx->stats->acct[GK_WK_ACCT_SPLIT] += n - 1;
 }
 
 void gk_mape_send(struct gk_mape_ctx *ctx, struct gk_pkt *p,

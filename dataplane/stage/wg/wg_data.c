@@ -774,6 +774,9 @@ static inline void rx_finish(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 		ps->rx_packets++;
 		ps->rx_bytes += ctx->len[i];
 		ctx->evc[GK_WG_EVC_RX_KEEPALIVE]++;
+		/* its end by design, not a drop (wkstats.h accounting) */
+		if (ctx->stats)
+			ctx->stats->acct[GK_WK_ACCT_CONSUMED]++;
 		p->verdict = GK_V_DROP;
 		p->drop_reason = GK_WK_DROP_WG;
 		return;

@@ -117,11 +117,20 @@ static inline void put_free(struct gk_wg_pending *s, uint32_t i)
 	s->free = i;
 }
 
+/* A frame (held or offered) that leaves as a drop. */
+static inline void count_drop(struct gk_wg_pending *s,
+			      enum gk_wg_pending_cnt why)
+{
+	s->cnt[why]++;
+	if (s->wk_drops)
+		(*s->wk_drops)++;
+}
+
 static void drop_head(struct gk_wg_pending *s, uint32_t id,
 		      enum gk_wg_pending_cnt why)
 {
 	put_free(s, take_head(s, id));
-	s->cnt[why]++;
+	count_drop(s, why);
 }
 
 void gk_wg_pending_push(struct gk_wg_pending *s, uint32_t id,
@@ -132,11 +141,11 @@ void gk_wg_pending_push(struct gk_wg_pending *s, uint32_t id,
 	uint32_t i;
 
 	if (unlikely(id >= s->max_peers)) {
-		s->cnt[GK_WG_PENDING_FULL]++;
+		count_drop(s, GK_WG_PENDING_FULL);
 		return;
 	}
 	if (unlikely(p->len > s->frame_max)) {
-		s->cnt[GK_WG_PENDING_TOO_BIG]++;
+		count_drop(s, GK_WG_PENDING_TOO_BIG);
 		return;
 	}
 	q = &s->q[id];
@@ -251,7 +260,7 @@ uint16_t gk_wg_pending_pop(struct gk_wg_pending *s, struct gk_pkt **pkts,
 
 			if (unlikely(sl->len > p->buf_len)) {
 				put_free(s, i);
-				s->cnt[GK_WG_PENDING_TOO_BIG]++;
+				count_drop(s, GK_WG_PENDING_TOO_BIG);
 				continue;
 			}
 			memcpy(p->data, sl->data, sl->len);

@@ -75,6 +75,9 @@ struct gk_wg_pending {
 	struct gk_wg_pending_q *q;	/* [max_peers], by peer id */
 	uint32_t *active;		/* [max_peers] ids with n > 0 */
 	uint8_t *mem;			/* [nr_slots * stride] */
+	/* Each frame that leaves as a drop (the _dropped_ counts) bumps
+	 * this too when set: the worker's drops[GK_WK_DROP_WG]. */
+	uint64_t *wk_drops;
 };
 
 /*
