@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * DPDK backend: rte_ethdev queues and mbufs behind struct gk_port_ops
+ * (backend_dpdk.h, docs/dpdk.md).
+ *
+ * Buffer life cycle: pool -> device rx ring -> rx_burst (gk_pkt in the
+ * mbuf's private area, handle = the mbuf) -> stages -> tx_burst (the
+ * mbuf's data_off/len follow gk_pkt.data/len) -> device tx ring -> pool
+ * (the PMD frees it on completion); drops go back with rte_pktmbuf_free.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_dev.h>
+
+#include "backend_dpdk.h"
+#include "cls_tables.h"
+#include "parse.h"
+
+#define MAX_EAL_ARGS	64
+#define DEF_DESC	1024
+#define DATA_ROOM	2048	/* after RTE_PKTMBUF_HEADROOM */
+/* An empty TAP read is a syscall: after one, skip this many polls. */
+#define TAP_SKIP	16
+
+_Static_assert(RTE_PKTMBUF_HEADROOM >= GK_PKT_HEADROOM,
+	       "mbufs leave the headroom stages prepend into");
+
+struct gk_dpdk_pool {
+	struct rte_mempool *mp;
+};
+
+struct gk_dpdk_dev {
+	uint16_t port;		/* ethdev port id */
+	uint16_t nr_queues;
+	uint16_t nr_open;	/* queue ports not closed yet */
+	uint8_t mac[6];
+	char name[RTE_ETH_NAME_MAX_LEN];
+	struct rte_device *rdev;
+	struct rte_mempool **mp;	/* [nr_queues]: queue q's pool */
+};
+
+struct dpdk_port {
+	struct gk_port port;	/* first: ops get a struct gk_port * */
+	struct gk_dpdk_dev *dev;
+	uint16_t eport;		/* ethdev port id */
+	uint16_t queue;
+	struct rte_mempool *mp;	/* this queue's pool (alloc) */
+	struct gk_cls_tables **cls;
+	int tap_fd;
+	uint32_t tap_skip;
+	struct gk_dpdk_exc_stats exc;
+};
+
+static bool eal_up;
+
+static inline struct dpdk_port *to_dp(struct gk_port *p)
+{
+	return (struct dpdk_port *)p;
+}
+
+static inline struct gk_pkt *mbuf_pkt(struct rte_mbuf *m)
+{
+	return rte_mbuf_to_priv(m);
+}
+
+static inline struct rte_mbuf *pkt_mbuf(const struct gk_pkt *pkt)
+{
+	return (struct rte_mbuf *)(uintptr_t)pkt->handle;
+}
+
+/* A fresh descriptor over m's data, as a NIC buffer would come. */
+static inline struct gk_pkt *pkt_init(struct rte_mbuf *m, uint16_t port_id,
+				      uint16_t queue)
+{
+	struct gk_pkt *pkt = mbuf_pkt(m);
+
+	pkt->data = rte_pktmbuf_mtod(m, uint8_t *);
+	pkt->len = m->data_len;
+	pkt->buf_len = (uint32_t)(m->buf_len - m->data_off);
+	pkt->handle = (uint64_t)(uintptr_t)m;
+	pkt->in_port = port_id;
+	pkt->out_port = 0;
+	pkt->queue = queue;
+	pkt->verdict = GK_V_NONE;
+	pkt->drop_reason = 0;
+	return pkt;
+}
+
+/* The twin's verdict on a frame it will not give a worker. */
+static void not_worker(struct dpdk_port *dp, struct rte_mbuf *m,
+		       enum gk_cls_action act, enum gk_xdp_drop why)
+{
+	if (act == GK_CLS_DROP) {
+		dp->exc.cls_drops++;
+		if ((unsigned int)why < GK_XDP_DROP_MAX)
+			dp->exc.drops[why]++;
+	} else if (dp->tap_fd >= 0 &&
+		   write(dp->tap_fd, rte_pktmbuf_mtod(m, void *),
+			 m->data_len) == (ssize_t)m->data_len) {
+		/* The kernel's copy: the slow path, one syscall a frame. */
+		dp->exc.to_kernel++;
+	} else {
+		dp->exc.to_kernel_fail++;
+	}
+	rte_pktmbuf_free(m);
+}
+
+/* Frames the kernel sent on the TAP queue leave on this DPDK queue. */
+static void tap_poll(struct dpdk_port *dp)
+{
+	struct rte_mbuf *m[GK_BURST];
+	uint16_t n = 0, sent, i;
+
+	if (dp->tap_skip) {
+		dp->tap_skip--;
+		return;
+	}
+	while (n < GK_BURST) {
+		ssize_t r;
+
+		m[n] = rte_pktmbuf_alloc(dp->mp);
+		if (!m[n]) {
+			dp->exc.from_kernel_drop++;
+			break;
+		}
+		r = read(dp->tap_fd, rte_pktmbuf_mtod(m[n], void *),
+			 rte_pktmbuf_tailroom(m[n]));
+		if (r <= 0) {
+			rte_pktmbuf_free(m[n]);
+			break;
+		}
+		m[n]->data_len = (uint16_t)r;
+		m[n]->pkt_len = (uint32_t)r;
+		n++;
+	}
+	if (!n) {
+		dp->tap_skip = TAP_SKIP;
+		return;
+	}
+	sent = rte_eth_tx_burst(dp->eport, dp->queue, m, n);
+	for (i = sent; i < n; i++)
+		rte_pktmbuf_free(m[i]);
+	dp->exc.from_kernel += sent;
+	dp->exc.from_kernel_drop += n - sent;
+}
+
+static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
+			      uint16_t nmax)
+{
+	struct dpdk_port *dp = to_dp(p);
+	struct rte_mbuf *m[GK_BURST];
+	const struct gk_cls_tables *t = NULL;
+	struct gk_classify_cfg c;
+	uint16_t n, i, got = 0;
+	uint64_t bytes = 0;
+	uint8_t hand;
+
+	if (unlikely(dp->tap_fd >= 0))
+		tap_poll(dp);
+	if (nmax > GK_BURST)
+		nmax = GK_BURST;
+	n = rte_eth_rx_burst(dp->eport, dp->queue, m, nmax);
+	if (!n)
+		return 0;
+	hand = atomic_load_explicit(&p->hand, memory_order_acquire);
+	if (dp->cls) {
+		/* The worker's pass is its QSBR read side. */
+		t = __atomic_load_n(dp->cls, __ATOMIC_ACQUIRE);
+		gk_cls_tables_cfg(t, p->port_id, &c);
+	}
+	for (i = 0; i < n; i++) {
+		struct gk_pkt *pkt;
+
+		if (unlikely(m[i]->nb_segs != 1)) {
+			dp->exc.rx_multiseg++;
+			rte_pktmbuf_free(m[i]);
+			continue;
+		}
+		pkt = pkt_init(m[i], p->port_id, p->queue);
+		if (dp->cls) {
+			enum gk_xdp_drop why = 0;
+			enum gk_cls_action act;
+
+			act = gk_classify(pkt->data, pkt->len, &c, &pkt->meta,
+					  &why);
+			if (act != GK_CLS_WORKER) {
+				not_worker(dp, m[i], act, why);
+				continue;
+			}
+		} else {
+			pkt->meta.magic = 0;	/* parse: the worker's twin */
+		}
+		bytes += pkt->len;
+		pkts[got++] = pkt;
+	}
+	p->rx_hand = hand;
+	p->stats.rx_packets += got;
+	p->stats.rx_bytes += bytes;
+	return got;
+}
+
+static uint16_t dpdk_tx_burst(struct gk_port *p, struct gk_pkt **pkts,
+			      uint16_t n)
+{
+	struct dpdk_port *dp = to_dp(p);
+	struct rte_mbuf *m[GK_BURST];
+	uint32_t len[GK_BURST];
+	uint16_t i, k, s, sent = 0, done;
+	uint64_t bytes = 0;
+
+	for (done = 0; done < n; done += k) {
+		k = (uint16_t)(n - done < GK_BURST ? n - done : GK_BURST);
+		for (i = 0; i < k; i++) {
+			struct gk_pkt *pkt = pkts[done + i];
+			struct rte_mbuf *mb = pkt_mbuf(pkt);
+
+			/* Stages may have moved the start (MAP-E's header). */
+			mb->data_off = (uint16_t)(pkt->data -
+						  (uint8_t *)mb->buf_addr);
+			mb->data_len = (uint16_t)pkt->len;
+			mb->pkt_len = pkt->len;
+			len[i] = pkt->len;
+			m[i] = mb;
+		}
+		s = rte_eth_tx_burst(dp->eport, dp->queue, m, k);
+		for (i = 0; i < s; i++)
+			bytes += len[i];
+		for (i = s; i < k; i++)
+			rte_pktmbuf_free(m[i]);
+		sent += s;
+	}
+	p->stats.tx_packets += sent;
+	p->stats.tx_bytes += bytes;
+	p->stats.tx_drops += n - sent;
+	return sent;
+}
+
+static uint16_t dpdk_alloc(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
+{
+	struct dpdk_port *dp = to_dp(p);
+	struct rte_mbuf *m[GK_BURST];
+	uint16_t i, got = 0;
+
+	while (got < n) {
+		uint16_t k = (uint16_t)(n - got < GK_BURST ? n - got : GK_BURST);
+
+		if (rte_pktmbuf_alloc_bulk(dp->mp, m, k)) {
+			/* all or nothing: take what is left one by one */
+			for (i = 0; i < k; i++) {
+				m[i] = rte_pktmbuf_alloc(dp->mp);
+				if (!m[i])
+					break;
+			}
+			k = i;
+		}
+		for (i = 0; i < k; i++) {
+			struct gk_pkt *pkt = pkt_init(m[i], p->port_id, p->queue);
+
+			pkt->len = 0;
+			memset(&pkt->meta, 0, sizeof(pkt->meta));
+			pkts[got++] = pkt;
+		}
+		if (k < GK_BURST && got < n)
+			break;
+	}
+	return got;
+}
+
+static void dpdk_free(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(pkt_mbuf(pkts[i]));
+}
+
+static void dpdk_close(struct gk_port *p)
+{
+	struct dpdk_port *dp = to_dp(p);
+
+	if (dp->dev->nr_open)
+		dp->dev->nr_open--;
+	rte_free(dp);
+}
+
+/*
+ * The device's counters, on queue 0's port only (they are the device's,
+ * not the queue's): imissed is a full rx ring, rx_nombuf an empty pool,
+ * ierrors/oerrors what the device refused. rte_eth_stats_get only reads
+ * counters, as dpdk-testpmd does from its main lcore.
+ */
+static int dpdk_xstats(struct gk_port *p, struct gk_port_xstats *out)
+{
+	struct dpdk_port *dp = to_dp(p);
+	struct rte_eth_stats st;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (dp->queue)
+		return 0;
+	ret = rte_eth_stats_get(dp->eport, &st);
+	if (ret)
+		return ret < 0 ? ret : -EIO;
+	out->rx_dropped = st.ierrors;
+	out->rx_ring_full = st.imissed;
+	out->rx_fill_ring_empty_descs = st.rx_nombuf;
+	out->tx_invalid_descs = st.oerrors;
+	return 0;
+}
+
+static const struct gk_port_ops dpdk_ops = {
+	.name = "dpdk",
+	.rx_burst = dpdk_rx_burst,
+	.tx_burst = dpdk_tx_burst,
+	.flush = NULL,		/* tx_burst rings the doorbell */
+	.alloc = dpdk_alloc,
+	.free = dpdk_free,
+	.close = dpdk_close,
+	.wait_fd = NULL,	/* no rx interrupts: poll */
+	.xstats = dpdk_xstats,
+};
+
+int gk_dpdk_eal_init(const char *args, char *err, size_t errlen)
+{
+	char *argv[MAX_EAL_ARGS + 2], *copy, *tok, *save = NULL;
+	int argc = 0, ret;
+
+	if (eal_up) {
+		snprintf(err, errlen, "EAL already initialised");
+		return -EALREADY;
+	}
+	copy = strdup(args ? args : "");
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	argv[argc++] = (char *)"genkand";
+	for (tok = strtok_r(copy, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		if (argc > MAX_EAL_ARGS) {
+			snprintf(err, errlen, "more than %d EAL arguments",
+				 MAX_EAL_ARGS);
+			free(copy);
+			return -E2BIG;
+		}
+		argv[argc++] = tok;
+	}
+	argv[argc] = NULL;
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		ret = rte_errno ? -rte_errno : -EINVAL;
+		snprintf(err, errlen, "rte_eal_init: %s", rte_strerror(-ret));
+		/* EAL keeps pointers into argv: keep the copy. */
+		return ret;
+	}
+	/* rte_eal_init keeps pointers into argv for the process's life */
+	eal_up = true;
+	return 0;
+}
+
+bool gk_dpdk_eal_ready(void)
+{
+	return eal_up;
+}
+
+void gk_dpdk_eal_cleanup(void)
+{
+	if (!eal_up)
+		return;
+	rte_eal_cleanup();
+	eal_up = false;
+}
+
+struct gk_dpdk_pool *gk_dpdk_pool_create(const char *name, uint32_t nmbufs,
+					 int socket, char *err, size_t errlen)
+{
+	struct gk_dpdk_pool *pool;
+	uint16_t priv = (uint16_t)RTE_ALIGN(sizeof(struct gk_pkt),
+					    RTE_MBUF_PRIV_ALIGN);
+
+	if (!eal_up) {
+		snprintf(err, errlen, "EAL not initialised");
+		return NULL;
+	}
+	if (nmbufs < 2 * GK_BURST) {
+		snprintf(err, errlen, "%u mbufs: want at least %u", nmbufs,
+			 2 * GK_BURST);
+		return NULL;
+	}
+	pool = calloc(1, sizeof(*pool));
+	if (!pool) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* No lcore cache (workers are not EAL threads), one producer and
+	 * one consumer: the worker that owns it. */
+	pool->mp = rte_pktmbuf_pool_create_by_ops(name, nmbufs, 0, priv,
+						  RTE_PKTMBUF_HEADROOM + DATA_ROOM,
+						  socket < 0 ? SOCKET_ID_ANY : socket,
+						  "ring_sp_sc");
+	if (!pool->mp) {
+		snprintf(err, errlen, "mbuf pool %s (%u mbufs): %s", name,
+			 nmbufs, rte_strerror(rte_errno));
+		free(pool);
+		return NULL;
+	}
+	return pool;
+}
+
+void gk_dpdk_pool_destroy(struct gk_dpdk_pool *pool)
+{
+	if (!pool)
+		return;
+	rte_mempool_free(pool->mp);
+	free(pool);
+}
+
+uint32_t gk_dpdk_pool_nr_free(const struct gk_dpdk_pool *pool)
+{
+	return rte_mempool_avail_count(pool->mp);
+}
+
+/* The device name of devargs: what comes before the first comma. */
+static void dev_name(const char *devargs, char *name, size_t len)
+{
+	size_t n = strcspn(devargs, ",");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(name, devargs, n);
+	name[n] = '\0';
+}
+
+static int dev_setup(struct gk_dpdk_dev *dev, const struct gk_dpdk_dev_cfg *cfg,
+		     char *err, size_t errlen)
+{
+	/* Toeplitz with 0x6d5a repeated hashes (a, b) and (b, a) alike. */
+	static uint8_t sym_key[40];
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	struct rte_ether_addr ea;
+	uint16_t rxd = cfg->rx_desc ? cfg->rx_desc : DEF_DESC;
+	uint16_t txd = cfg->tx_desc ? cfg->tx_desc : DEF_DESC;
+	uint16_t q;
+	int ret, socket;
+
+	ret = rte_eth_dev_info_get(dev->port, &info);
+	if (ret) {
+		snprintf(err, errlen, "%s: device info: %s", dev->name,
+			 rte_strerror(-ret));
+		return ret;
+	}
+	if (cfg->nr_queues > info.max_rx_queues ||
+	    cfg->nr_queues > info.max_tx_queues) {
+		snprintf(err, errlen,
+			 "%s: %u workers need %u rx and tx queues, the device has %u/%u",
+			 dev->name, cfg->nr_queues, cfg->nr_queues,
+			 info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	memset(&conf, 0, sizeof(conf));
+	/* No offloads: the stages complete checksums themselves. */
+	if (cfg->nr_queues > 1 && info.flow_type_rss_offloads) {
+		for (q = 0; q < sizeof(sym_key); q += 2) {
+			sym_key[q] = 0x6d;
+			sym_key[q + 1] = 0x5a;
+		}
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = sym_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(sym_key);
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	ret = rte_eth_dev_configure(dev->port, cfg->nr_queues, cfg->nr_queues,
+				    &conf);
+	if (ret) {
+		snprintf(err, errlen, "%s: configure %u queues: %s", dev->name,
+			 cfg->nr_queues, rte_strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(dev->port, &rxd, &txd);
+	if (ret) {
+		snprintf(err, errlen, "%s: descriptors: %s", dev->name,
+			 rte_strerror(-ret));
+		return ret;
+	}
+	socket = rte_eth_dev_socket_id(dev->port);
+	for (q = 0; q < cfg->nr_queues; q++) {
+		ret = rte_eth_rx_queue_setup(dev->port, q, rxd, (unsigned)socket,
+					     NULL, cfg->pools[q]->mp);
+		if (ret) {
+			snprintf(err, errlen, "%s: rx queue %u: %s", dev->name, q,
+				 rte_strerror(-ret));
+			return ret;
+		}
+		ret = rte_eth_tx_queue_setup(dev->port, q, txd, (unsigned)socket,
+					     NULL);
+		if (ret) {
+			snprintf(err, errlen, "%s: tx queue %u: %s", dev->name, q,
+				 rte_strerror(-ret));
+			return ret;
+		}
+	}
+	ret = rte_eth_dev_start(dev->port);
+	if (ret) {
+		snprintf(err, errlen, "%s: start: %s", dev->name,
+			 rte_strerror(-ret));
+		return ret;
+	}
+	/* Router: our MAC, broadcast and multicast (ARP/ND for the kernel). */
+	rte_eth_allmulticast_enable(dev->port);
+	ret = rte_eth_macaddr_get(dev->port, &ea);
+	if (ret) {
+		snprintf(err, errlen, "%s: MAC address: %s", dev->name,
+			 rte_strerror(-ret));
+		rte_eth_dev_stop(dev->port);
+		return ret;
+	}
+	memcpy(dev->mac, ea.addr_bytes, 6);
+	return 0;
+}
+
+int gk_dpdk_dev_open(const struct gk_dpdk_dev_cfg *cfg,
+		     struct gk_dpdk_dev **out, char *err, size_t errlen)
+{
+	struct gk_dpdk_dev *dev;
+	struct rte_eth_dev_info info;
+	uint16_t q;
+	int ret;
+
+	*out = NULL;
+	if (!eal_up) {
+		snprintf(err, errlen, "EAL not initialised");
+		return -ENODEV;
+	}
+	if (!cfg->devargs || !*cfg->devargs || !cfg->nr_queues ||
+	    !cfg->pools) {
+		snprintf(err, errlen, "devargs, queues and pools needed");
+		return -EINVAL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (dev)
+		dev->mp = calloc(cfg->nr_queues, sizeof(*dev->mp));
+	if (!dev || !dev->mp) {
+		free(dev);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (q = 0; q < cfg->nr_queues; q++)
+		dev->mp[q] = cfg->pools[q]->mp;
+	dev_name(cfg->devargs, dev->name, sizeof(dev->name));
+	ret = rte_dev_probe(cfg->devargs);
+	if (ret) {
+		snprintf(err, errlen, "%s: probe: %s", cfg->devargs,
+			 rte_strerror(-ret));
+		goto err_free;
+	}
+	ret = rte_eth_dev_get_port_by_name(dev->name, &dev->port);
+	if (ret) {
+		snprintf(err, errlen, "%s: probed, but no ethdev named %s",
+			 cfg->devargs, dev->name);
+		ret = -ENODEV;
+		goto err_free;
+	}
+	ret = rte_eth_dev_info_get(dev->port, &info);
+	dev->rdev = ret ? NULL : info.device;
+	dev->nr_queues = cfg->nr_queues;
+	ret = dev_setup(dev, cfg, err, errlen);
+	if (ret)
+		goto err_remove;
+	*out = dev;
+	return 0;
+
+err_remove:
+	rte_eth_dev_close(dev->port);
+	if (dev->rdev)
+		rte_dev_remove(dev->rdev);
+err_free:
+	free(dev->mp);
+	free(dev);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+void gk_dpdk_dev_close(struct gk_dpdk_dev *dev)
+{
+	if (!dev)
+		return;
+	rte_eth_dev_stop(dev->port);
+	rte_eth_dev_close(dev->port);
+	if (dev->rdev)
+		rte_dev_remove(dev->rdev);
+	free(dev->mp);
+	free(dev);
+}
+
+void gk_dpdk_dev_mac(const struct gk_dpdk_dev *dev, uint8_t mac[6])
+{
+	memcpy(mac, dev->mac, 6);
+}
+
+uint16_t gk_dpdk_dev_port(const struct gk_dpdk_dev *dev)
+{
+	return dev->port;
+}
+
+uint16_t gk_dpdk_nr_devs(void)
+{
+	return rte_eth_dev_count_total();
+}
+
+int gk_dpdk_dev_link(const struct gk_dpdk_dev *dev)
+{
+	struct rte_eth_link link;
+	int ret;
+
+	ret = rte_eth_link_get_nowait(dev->port, &link);
+	if (ret)
+		return ret;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
+struct gk_port *gk_dpdk_port_open(struct gk_dpdk_dev *dev,
+				  const struct gk_dpdk_port_cfg *cfg,
+				  char *err, size_t errlen)
+{
+	struct dpdk_port *dp;
+
+	if (cfg->queue >= dev->nr_queues) {
+		snprintf(err, errlen, "%s: queue %u of %u", dev->name,
+			 cfg->queue, dev->nr_queues);
+		return NULL;
+	}
+	if (cfg->port_id >= GK_MAX_PORTS) {
+		snprintf(err, errlen, "%s: port id %u out of range", dev->name,
+			 cfg->port_id);
+		return NULL;
+	}
+	dp = rte_zmalloc("gk_dpdk_port", sizeof(*dp), GK_CACHELINE);
+	if (!dp) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	dp->dev = dev;
+	dp->eport = dev->port;
+	dp->queue = cfg->queue;
+	dp->mp = dev->mp[cfg->queue];
+	dp->cls = cfg->cls;
+	dp->tap_fd = cfg->tap_fd;
+	dp->port.ops = &dpdk_ops;
+	dp->port.priv = dp;
+	dp->port.port_id = cfg->port_id;
+	dp->port.queue = cfg->queue;
+	dp->port.ifindex = cfg->ifindex;
+	memcpy(dp->port.mac, cfg->mac ? cfg->mac : dev->mac, 6);
+	atomic_init(&dp->port.hand, cfg->cls ? GK_HAND_META : GK_HAND_PARSE);
+	dp->port.rx_hand = cfg->cls ? GK_HAND_META : GK_HAND_PARSE;
+	dev->nr_open++;
+	return &dp->port;
+}
+
+bool gk_dpdk_port_is(const struct gk_port *p)
+{
+	return p && p->ops == &dpdk_ops;
+}
+
+const struct gk_dpdk_exc_stats *gk_dpdk_port_exc_stats(const struct gk_port *p)
+{
+	return &((const struct dpdk_port *)p)->exc;
+}
