@@ -15,7 +15,7 @@ PKGS=(
 	libcmocka-dev python3 python3-scapy python3-cryptography
 	# lab, e2e tests and bench peers
 	iproute2 iputils-ping iperf3 curl tcpdump procps ethtool util-linux jq
-	dpdk-dev
+	dpdk-dev dpdk	# DPDK backend (libdpdk); dpdk-testpmd for the bench (issue #14)
 	wireguard-tools wireguard-go	# WireGuard interop oracle (issue #5)
 	nginx-light socat openssl	# front door e2e: real HTTPS and UDP servers (issue #11)
 	# front door bench (issue #12): load, the stacks it replaces, the chart
@@ -23,6 +23,7 @@ PKGS=(
 	systemd		# systemd-analyze verify of etc/genkand@.service (issue #13)
 	prometheus	# e2e_metrics scrapes genkand; promtool checks the text (issue #15)
 	scdoc bash-completion	# man pages from docs/man/*.scd; genkanctl completion (issue #15)
+	debhelper dpkg-dev fakeroot lintian binutils man-db	# make deb, tests/pkg (issue #15)
 )
 
 missing=()

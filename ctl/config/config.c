@@ -31,7 +31,7 @@
 
 enum section {
 	SEC_NONE, SEC_GENKAN, SEC_PORT, SEC_MAPE, SEC_MAP_RULE, SEC_NAT,
-	SEC_WG, SEC_WG_PEER, SEC_L4, SEC_METRICS, SEC_IGNORED
+	SEC_WG, SEC_WG_PEER, SEC_L4, SEC_METRICS, SEC_DPDK, SEC_IGNORED
 };
 
 enum gkey {
@@ -41,7 +41,8 @@ enum gkey {
 	K_XDP_META, K_CHECKSUM, NR_GKEYS
 };
 
-enum pkey { P_INTERFACE, P_MTU, P_XDP_META, P_CHECKSUM, NR_PKEYS };
+enum pkey { P_INTERFACE, P_MTU, P_XDP_META, P_CHECKSUM, P_BACKEND, P_DEVARGS,
+	NR_PKEYS };
 
 enum mkey {
 	M_ROLE, M_BR_ADDRESS, M_IPV4_PORT, M_IPV6_PORT, M_EUP, M_TUNNEL_MTU,
@@ -125,6 +126,11 @@ static const char *const csum_names[] = {
 	[GK_CSUM_AUTO] = "auto",
 	[GK_CSUM_TRUST] = "trust",
 	[GK_CSUM_COMPLETE] = "complete",
+};
+
+static const char *const backend_names[] = {
+	[GK_BACKEND_AFXDP] = "afxdp",
+	[GK_BACKEND_DPDK] = "dpdk",
 };
 
 static const char *const role_names[] = {
@@ -277,6 +283,7 @@ void gk_config_defaults(struct gk_config *cfg)
 	cfg->idle_sleep_us = 200;
 	cfg->mape.bmr = -1;
 	gk_config_nat_defaults(&cfg->nat);
+	gk_config_dpdk_defaults(&cfg->dpdk);
 }
 
 /* Decimal only: "010" is ten, "0x10", "+1", "-1" and "1k" are errors. */
@@ -927,6 +934,41 @@ static int set_mss_clamp(struct parser *p, unsigned line, const char *key,
 	return 0;
 }
 
+static int set_backend(struct parser *p, unsigned line, const char *key,
+		       const char *val)
+{
+	int v;
+
+	if (get_enum(p, line, key, val, backend_names,
+		     ARRAY_SIZE(backend_names), &v))
+		return -EINVAL;
+	if (v == GK_BACKEND_DPDK && !gk_config_dpdk_built()) {
+		perr(p, line, "backend = dpdk: this genkan was built without DPDK "
+		     "(install dpdk-dev, meson setup -Ddpdk=enabled)");
+		return -EINVAL;
+	}
+	cur_port(p)->backend = (enum gk_port_backend)v;
+	return 0;
+}
+
+static int set_devargs(struct parser *p, unsigned line, const char *key,
+		       const char *val)
+{
+	char why[400];
+
+	if (strlen(val) >= sizeof(cur_port(p)->devargs)) {
+		perr(p, line, "devargs longer than %zu characters",
+		     sizeof(cur_port(p)->devargs) - 1);
+		return -EINVAL;
+	}
+	if (gk_config_dpdk_devargs_check(val, why, sizeof(why))) {
+		perr(p, line, "%s", why);
+		return -EINVAL;
+	}
+	snprintf(cur_port(p)->devargs, sizeof(cur_port(p)->devargs), "%s", val);
+	return 0;
+}
+
 static const struct key_def genkan_keys[NR_GKEYS] = {
 	[K_INSTANCE] = { "instance", set_instance },
 	[K_SOCKET] = { "socket", set_socket },
@@ -955,6 +997,8 @@ static const struct key_def port_keys[NR_PKEYS] = {
 	[P_MTU] = { "mtu", set_mtu },
 	[P_XDP_META] = { "xdp_meta", set_xdp_meta },
 	[P_CHECKSUM] = { "checksum", set_checksum },
+	[P_BACKEND] = { "backend", set_backend },
+	[P_DEVARGS] = { "devargs", set_devargs },
 };
 
 static const struct key_def mape_keys[NR_MKEYS] = {
@@ -1172,6 +1216,11 @@ static void open_section(struct parser *p, unsigned line, char *s)
 			p->sec = SEC_METRICS;
 		return;
 	}
+	if (!strcmp(inner, "dpdk")) {
+		if (gk_config_dpdk_open(&p->cfg.dpdk, arg, line, nat_report, p))
+			p->sec = SEC_DPDK;
+		return;
+	}
 	if (!strcmp(inner, "l4-service")) {
 		if (!gk_config_l4_open(&p->cfg.l4, arg, line, wg_perr, p))
 			p->sec = SEC_L4;
@@ -1251,6 +1300,9 @@ static void set_key(struct parser *p, unsigned line, char *s)
 	case SEC_METRICS:
 		gk_config_metrics_key(&p->cfg.metrics, line, key, val,
 				      nat_report, p);
+		return;
+	case SEC_DPDK:
+		gk_config_dpdk_key(&p->cfg.dpdk, line, key, val, nat_report, p);
 		return;
 	case SEC_GENKAN:
 		defs = genkan_keys;
@@ -1531,6 +1583,17 @@ static void validate(struct parser *p)
 		if (!port->ifname[0] && !p->pkey_line[i][P_INTERFACE])
 			perr(p, port->line, "port '%s' has no interface",
 			     port->name);
+		if (port->backend == GK_BACKEND_DPDK) {
+			cfg->nr_dpdk_ports++;
+			if (!port->devargs[0] && !p->pkey_line[i][P_DEVARGS])
+				perr(p, p->pkey_line[i][P_BACKEND],
+				     "port '%s': backend = dpdk needs devargs (a PCI address or net_NAME,...)",
+				     port->name);
+		} else if (p->pkey_line[i][P_DEVARGS]) {
+			perr(p, p->pkey_line[i][P_DEVARGS],
+			     "port '%s': devargs is only for backend = dpdk",
+			     port->name);
+		}
 		if (port->mtu && port->mtu + L2_OVERHEAD >
 				 cfg->frame_size - XDP_HEADROOM)
 			perr(p, p->pkey_line[i][P_MTU],
@@ -1538,6 +1601,12 @@ static void validate(struct parser *p)
 			     port->name, port->mtu, cfg->frame_size,
 			     cfg->frame_size - XDP_HEADROOM - L2_OVERHEAD);
 	}
+
+	/* A worker's ports share one buffer pool: a UMEM or a mempool. */
+	if (cfg->nr_dpdk_ports && cfg->nr_dpdk_ports < cfg->nr_ports)
+		perr(p, 0, "%u of %u ports have backend = dpdk: a worker's ports share "
+		     "one buffer pool, so every port must use the same backend",
+		     cfg->nr_dpdk_ports, cfg->nr_ports);
 
 	if (cfg->nr_cpus && cfg->nr_cpus < cfg->workers)
 		perr(p, p->gkey_line[K_CPUS],

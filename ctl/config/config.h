@@ -14,6 +14,7 @@
 #include "config_l4.h"
 #include "config_wg.h"
 #include "map_rule.h"
+#include "config_dpdk.h"
 #include "config_metrics.h"
 #include "config_nat.h"
 
@@ -41,6 +42,8 @@ enum gk_xdp_meta_mode {
  * whose driver can carry partial sums (veth, tun/tap), trust the rest.
  */
 enum gk_csum_mode { GK_CSUM_AUTO, GK_CSUM_TRUST, GK_CSUM_COMPLETE };
+/* A port's backend: AF_XDP on a kernel interface, or DPDK (docs/dpdk.md). */
+enum gk_port_backend { GK_BACKEND_AFXDP, GK_BACKEND_DPDK };
 
 struct gk_config_port {
 	char name[16];
@@ -50,6 +53,12 @@ struct gk_config_port {
 	enum gk_xdp_meta_mode xdp_meta;
 	enum gk_csum_mode checksum;
 	unsigned line;		/* line of the [port] header, for later diagnostics */
+	/*
+	 * backend = dpdk: the device is devargs, and interface names the TAP
+	 * genkand makes for the kernel's side of it (docs/dpdk.md).
+	 */
+	enum gk_port_backend backend;
+	char devargs[256];
 };
 
 /* [mape]: MAP-E (RFC 7597), see docs/mape.md. Ports are referenced by name. */
@@ -106,6 +115,8 @@ struct gk_config {
 	/* [l4-service NAME]s (config_l4.h): heap, owned; NULL when absent. */
 	struct gk_config_l4 *l4;
 	struct gk_config_metrics metrics;	/* [metrics] (config_metrics.h) */
+	struct gk_config_dpdk dpdk;		/* [dpdk] (config_dpdk.h) */
+	unsigned nr_dpdk_ports;			/* ports with backend = dpdk */
 };
 
 void gk_config_defaults(struct gk_config *cfg);

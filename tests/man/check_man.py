@@ -34,6 +34,7 @@ TABLES = {
     ("config_nat.c", "map_keys"): "nat-map",
     ("config_wg.c", "iface_keys"): "wireguard",
     ("config_wg.c", "peer_keys"): "wireguard-peer",
+    ("config_dpdk.c", "key_names"): "dpdk",
 }
 # Sections that compare the key by hand instead of a table.
 STRCMP_KEYS = {"config_metrics.c": "metrics"}
