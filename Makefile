@@ -42,15 +42,16 @@ bench: build
 	@GK_BUILD=$(abspath $(BUILD)) bash bench/run.sh
 
 # The Debian package (docs/packaging.md), built from a copy of the working
-# tree's git-tracked files (uncommitted edits included) so that no build
-# output lands in the tree; the .deb goes to $(DEB_OUT).
+# tree as meson sees it (tracked files with their uncommitted edits, and new
+# files git does not ignore), so that no build output lands in the tree;
+# the .deb goes to $(DEB_OUT).
 DEB_OUT ?= build-deb
 .PHONY: deb
 deb: deps
 	@set -e; out=$$(mkdir -p '$(DEB_OUT)' && cd '$(DEB_OUT)' && pwd); \
 	tmp=$$(mktemp -d /tmp/genkan-deb.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir "$$tmp/genkan"; \
-	{ git ls-files -z 2>/dev/null || find . -path './build*' -prune -o -type f -print0; } | \
+	{ git ls-files -z --cached --others --exclude-standard 2>/dev/null || find . -path './build*' -prune -o -type f -print0; } | \
 		tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$$tmp/genkan"; \
 	cd "$$tmp/genkan" && dpkg-buildpackage -us -uc -b -J$$(nproc); \
 	cp "$$tmp"/*.deb "$$tmp"/*.buildinfo "$$tmp"/*.changes "$$out"/; \
