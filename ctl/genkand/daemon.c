@@ -33,6 +33,7 @@
 
 #include "ctl_server.h"
 #include "daemon.h"
+#include "dpdk_ctl.h"
 #include "csum_ctl.h"
 #include "hand_ctl.h"
 #include "host_tun.h"
@@ -677,11 +678,17 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 	for (unsigned w = 0; w < d->nr_workers; w++) {
 		struct gk_worker_cfg wc = { .id = w };
 
-		d->umem[w] = gk_xsk_umem_create(cfg->frames, cfg->frame_size,
-						err, errlen);
-		if (!d->umem[w])
-			return -ENOMEM;
-		for (unsigned p = 0; p < d->nr_ports; p++) {
+		/* DPDK ports: the worker's mbuf pool instead of a UMEM. */
+		ret = gk_dpdk_ctl_worker(d, w, &wc, err, errlen);
+		if (ret)
+			return ret;
+		if (!cfg->nr_dpdk_ports) {
+			d->umem[w] = gk_xsk_umem_create(cfg->frames, cfg->frame_size,
+							err, errlen);
+			if (!d->umem[w])
+				return -ENOMEM;
+		}
+		for (unsigned p = 0; !cfg->nr_dpdk_ports && p < d->nr_ports; p++) {
 			struct gk_xsk_port_cfg pc = {
 				.ifname = d->ports[p].ifname,
 				.ifindex = d->ports[p].ifindex,
@@ -792,6 +799,10 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 		return -EADDRINUSE;
 	gk_ctl_server_set_log(d->ctl, ctl_log, NULL, 0);
 
+	/* DPDK ports' TAPs first: the mirror's dump then has them. */
+	ret = gk_dpdk_ctl_start(d, err, errlen);
+	if (ret)
+		return ret;
 	d->nl = gk_nlmirror_open(cfg->route_table, err, errlen);
 	if (!d->nl)
 		return -EIO;
@@ -860,6 +871,8 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < d->nr_ports; i++) {
+		if (gk_dpdk_ctl_port(d, i))
+			continue;	/* the backend classifies: no XDP */
 		ret = gk_xdp_attach(d->xdp, d->ports[i].ifindex, err, errlen);
 		if (ret)
 			return ret;
@@ -943,7 +956,8 @@ void gk_daemon_stop(struct gk_daemon *d)
 	gk_metrics_stop(d);
 	if (d->xdp)
 		for (unsigned i = 0; i < d->nr_ports; i++)
-			gk_xdp_detach(d->xdp, d->ports[i].ifindex);
+			if (!gk_dpdk_ctl_port(d, i))
+				gk_xdp_detach(d->xdp, d->ports[i].ifindex);
 	if (d->workers)
 		for (unsigned w = 0; w < d->nr_workers; w++) {
 			gk_worker_stop(&d->workers[w]);
@@ -960,6 +974,8 @@ void gk_daemon_stop(struct gk_daemon *d)
 			gk_nreq_ring_destroy(d->nreq[w]);
 	}
 	free(d->workers);
+	/* Devices, pools and TAPs once every queue port is closed. */
+	gk_dpdk_ctl_stop(d);
 	gk_host_tun_stop(d);
 	gk_nat_stop(d);
 	/* After the joins: its snapshot has no reader left. */
@@ -1083,6 +1099,11 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	NEEDS_RESTART(!gk_config_wg_equal(n->wg, o->wg),
 		      "[wireguard]/[wireguard-peer]");
 	NEEDS_RESTART(!gk_config_l4_equal(n->l4, o->l4), "[l4-service]");
+	NEEDS_RESTART((n->nr_dpdk_ports || o->nr_dpdk_ports) &&
+		      (strcmp(n->dpdk.eal_args, o->dpdk.eal_args) ||
+		       n->dpdk.mbufs != o->dpdk.mbufs ||
+		       n->dpdk.rx_desc != o->dpdk.rx_desc ||
+		       n->dpdk.tx_desc != o->dpdk.tx_desc), "the [dpdk] section");
 	NEEDS_RESTART(!gk_config_metrics_equal(&n->metrics, &o->metrics),
 		      "[metrics]");
 	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++)
@@ -1092,6 +1113,9 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	for (unsigned i = 0; i < n->nr_ports && i < o->nr_ports; i++) {
 		NEEDS_RESTART(n->ports[i].xdp_meta != o->ports[i].xdp_meta,
 			      "xdp_meta");
+		NEEDS_RESTART(n->ports[i].backend != o->ports[i].backend ||
+			      strcmp(n->ports[i].devargs, o->ports[i].devargs),
+			      "a port's backend or devargs");
 		NEEDS_RESTART(n->ports[i].checksum != o->ports[i].checksum,
 			      "checksum");
 	}

@@ -19,6 +19,7 @@
 
 struct gk_wgd;
 struct gk_host_tun;
+struct gk_dpdk_ctl;
 struct gk_l4_table;
 struct gk_handoff;
 struct gk_wg_wake;
@@ -97,6 +98,8 @@ struct gk_daemon {
 	struct gk_wgd *wgd;			/* WireGuard (wgd.h); NULL: off */
 	/* The host path's TUN (host_tun.h), port id nr_ports; NULL: off. */
 	struct gk_host_tun *htun;
+	/* DPDK ports' EAL, pools, devices, TAPs (dpdk_ctl.h); NULL: none. */
+	struct gk_dpdk_ctl *dpdk;
 	struct gk_metrics *metrics;		/* [metrics] (metrics.h), NULL: off */
 	uint64_t fib_generation;
 	uint64_t fib_built_nl_gen;		/* nlmirror generation it reflects */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * genkand's side of DPDK ports (issue #14, docs/dpdk.md): EAL once, a
+ * mbuf pool per worker, each port's ethdev, and its TAP exception
+ * interface (the port's kernel identity: addresses, ARP/ND, host traffic),
+ * made before the netlink mirror's first dump so the port resolves like
+ * any interface. Nothing here when no port has backend = dpdk.
+ */
+#ifndef GK_DPDK_CTL_H
+#define GK_DPDK_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gk_daemon;
+struct gk_worker_cfg;
+
+/* EAL, pools, devices and TAPs; before resolve_ports. 0 or -errno + err. */
+int gk_dpdk_ctl_start(struct gk_daemon *d, char *err, size_t errlen);
+/* Worker w's queue of every DPDK port into wc (and d->xports). */
+int gk_dpdk_ctl_worker(struct gk_daemon *d, unsigned w,
+		       struct gk_worker_cfg *wc, char *err, size_t errlen);
+/* Is port i a DPDK port (no XDP, no AF_XDP socket)? */
+bool gk_dpdk_ctl_port(const struct gk_daemon *d, unsigned i);
+/* After the workers are joined and their ports closed. Idempotent. */
+void gk_dpdk_ctl_stop(struct gk_daemon *d);
+
+#endif

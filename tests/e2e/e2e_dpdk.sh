@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The gateway's ports as DPDK ports (issue #14): net_af_packet vdevs on the
+# gateway's veths, each with the TAP genkand makes as its kernel side.
+#
+#   c ns                       gw ns: genkand (backend = dpdk), ip_forward=0          s ns
+#  +------------------+      +-------------------------------------------------+      +-------------------+
+#  | eth0             | veth | vc: net_af_packet0            vs: net_af_packet1 | veth | eth0              |
+#  | 192.0.2.2/24     |------|  (nft ingress drop: the kernel never sees them)  |------| 198.51.100.2/24   |
+#  | 2001:db8:1::2/64 |      | dlan (TAP): 192.0.2.1/24  dwan: 198.51.100.1/24  |      | 2001:db8:2::2/64  |
+#  +------------------+      |   2001:db8:1::1/64          2001:db8:2::1/64     |      | lo: 203.0.113.9   |
+#   default via .1           +-------------------------------------------------+      +-------------------+
+#
+# Checks: genkand starts with two DPDK ports and makes their TAPs with the
+# devices' MACs; ARP/ND and ping v4/v6 to the gateway's own addresses go
+# through the exception path (the TAP); ping v4/v6 client <-> server is
+# forwarded by the workers (worker tx grows, the kernel forwarded nothing);
+# a TCP connection to the gateway's own address (socat on the TAP's
+# address); curl of a 4 MiB file checked by sha256; iperf3 for 2 s; a
+# route added live with `ip route add` is followed (ping 203.0.113.9);
+# genkand stops cleanly and leaves no TAP behind; a bad devargs fails the
+# start with the port and DPDK's reason, leaving no TAP.
+#
+# Environment: GK_BUILD, E2E_KEEP=1. Needs root, iproute2, nft, ethtool,
+# nsenter, ping, curl, iperf3, socat, python3, jq, sha256sum.
+
+set -u
+
+GK_BUILD=${GK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+GKD=$GK_BUILD/ctl/genkand/genkand
+GKCTL=$GK_BUILD/ctl/genkanctl/genkanctl
+TAG=gkdp-$$
+WORKERS=1
+PING_I=0.02 PING_W=3 WARM_TRIES=5
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+e2e_init iperf3 socat -- ip nft ethtool nsenter ping curl jq sha256sum /usr/bin/python3
+GWS="gw"
+ALLNS="c gw s"
+
+cleanup()
+{
+	trap - EXIT INT TERM
+	teardown 25
+}
+traps
+
+conf_gw()
+{
+	conf_head gw "DPDK ports"
+	cat <<EOF
+cpus = 1
+idle_sleep_us = 0
+
+[dpdk]
+eal_args = --no-huge --no-shconf -m 128 --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
+mbufs = 4096
+
+[port lan]
+backend = dpdk
+devargs = ${1:-net_af_packet0,iface=vc}
+interface = dlan
+
+[port wan]
+backend = dpdk
+devargs = net_af_packet1,iface=vs
+interface = dwan
+EOF
+}
+
+ns_up || { fail "namespaces"; exit 1; }
+veth c eth0 gw vc 1
+veth gw vs s eth0 1
+nx gw nft add table netdev gkdp
+for d in vc vs; do
+	# the veths are DPDK's: no kernel addresses, and the netdev ingress
+	# hook drops what the kernel would see after AF_PACKET took its copy
+	nx gw sysctl -q -w "net.ipv6.conf.$d.disable_ipv6=1"
+	r gw link set "$d" up
+	nx gw nft add chain netdev gkdp "$d" \
+		"{ type filter hook ingress device $d priority 0; policy drop; }"
+done
+gws_noforward
+a4 c 192.0.2.2/24 eth0
+a6 c 2001:db8:1::2/64 eth0
+r c link set eth0 up
+r c route add default via 192.0.2.1
+r c -6 route add default via 2001:db8:1::1
+a4 s 198.51.100.2/24 eth0
+a6 s 2001:db8:2::2/64 eth0
+r s link set eth0 up
+a4 s 203.0.113.9/32 lo
+r s route add default via 198.51.100.1
+r s -6 route add default via 2001:db8:2::1
+# full checksums on the wire: the TAP path hands frames to the kernel as
+# they came
+peer c eth0
+peer s eth0
+
+# ---- a bad devargs: a clear error, nothing left behind
+conf_gw net_nosuchpmd0 >"$(conf gw)"
+gk_start gw
+wait "${GKPID[gw]}"
+rc=$?
+GKPID[gw]=
+expect "bad devargs: genkand exits non-zero" "$rc" -ne 0
+check "bad devargs: the error names the port and the devargs" \
+	grep -q "port lan: net_nosuchpmd0: probe" "$(gklog gw)"
+check "bad devargs: no TAP left" eval '! r gw link show dlan >/dev/null 2>&1'
+: >"$(gklog gw)"
+
+# ---- the real start
+conf_gw >"$(conf gw)"
+gk_start gw
+gw_ready gw "1 worker running" || { summary; exit 1; }
+macvc=$(r gw -j link show vc | jq -r '.[0].address')
+macl=$(r gw -j link show dlan | jq -r '.[0].address')
+expect "TAP dlan has the DPDK port's MAC (vc's, af_packet)" "$macl" = "$macvc"
+check "TAP dlan is up" eval 'r gw link show dlan | grep -q "state UP\|UNKNOWN"'
+ctl gw -j status >"$RUN/status.json"
+expect "status lists 2 ports" "$(jq '.ports | length' "$RUN/status.json")" = 2
+check "status: the DPDK backend classifies (hand-off reason)" \
+	grep -q "dpdk: no XDP" "$RUN/status.json"
+
+a4 gw 192.0.2.1/24 dlan
+a6 gw 2001:db8:1::1/64 dlan
+a4 gw 198.51.100.1/24 dwan
+a6 gw 2001:db8:2::1/64 dwan
+
+# ---- the exception path: ARP/ND and the gateway's own addresses
+check "ping 192.0.2.1 (ARP + echo through the TAP)" warm c 192.0.2.1 3
+check "ping 2001:db8:1::1 (ND + echo through the TAP)" warm c 2001:db8:1::1 3
+check "the kernel learnt the client's MAC on dlan" \
+	eval 'r gw neigh show dev dlan | grep -q 192.0.2.2'
+
+# ---- forwarding by the workers
+kf0=$(kfwd gw)
+tx0=$(ctl gw -j stats | jq '[.workers[].tx_packets] | add')
+check "ping client -> server v4 (forwarded)" warm c 198.51.100.2 10
+check "ping client -> server v6 (forwarded)" warm c 2001:db8:2::2 10
+tx1=$(ctl gw -j stats | jq '[.workers[].tx_packets] | add')
+expect "worker tx grew by >= 40" "$((tx1 - tx0))" -ge 40
+expect "the gateway kernel forwarded nothing" "$(kfwd gw)" = "$kf0"
+
+# ---- a TCP connection to the gateway's own address (exception path)
+bg gw "$RUN/socat.log" socat -T 5 TCP-LISTEN:2222,bind=192.0.2.1,reuseaddr \
+	SYSTEM:'echo hello-from-gw'
+check "socat listens on the gateway" wait_for 15 eval 'nx gw ss -ltn | grep -q 2222'
+got=$(nx c timeout 5 socat -T 3 - TCP:192.0.2.1:2222 </dev/null 2>&1)
+expect "TCP to the gateway's own address answers" "$got" = "hello-from-gw"
+
+# ---- curl, checked by sha256
+head -c $((4 << 20)) /dev/urandom >"$RUN/blob"
+want=$(sha256sum <"$RUN/blob" | cut -d' ' -f1)
+bg s "$RUN/http.log" /usr/bin/python3 -m http.server -d "$RUN" -b 198.51.100.2 8080
+check "HTTP server listens" wait_for 15 eval 'nx s ss -ltn | grep -q 8080'
+got=$(nx c curl -s --max-time 20 http://198.51.100.2:8080/blob | sha256sum | cut -d' ' -f1)
+expect "curl 4 MiB through the DPDK ports, sha256" "$got" = "$want"
+
+# ---- iperf3
+bg s "$RUN/iperf.log" iperf3 -s -B 198.51.100.2 -1
+check "iperf3 server listens" wait_for 15 eval 'nx s ss -ltn | grep -q 5201'
+bps=$(nx c iperf3 -c 198.51.100.2 -t 2 -J 2>/dev/null | jq '.end.sum_received.bits_per_second // 0 | floor')
+expect "iperf3 TCP through the DPDK ports (bit/s)" "${bps:-0}" -gt 1000000
+log "iperf3: $((${bps:-0} / 1000000)) Mbit/s"
+
+# ---- a route added live is followed
+r gw route add 203.0.113.0/24 via 198.51.100.2
+check "ip route add followed live (ping 203.0.113.9)" warm c 203.0.113.9 5
+
+expect "the gateway kernel still forwarded nothing" "$(kfwd gw)" = "$kf0"
+check "genkand alive" kill -0 "${GKPID[gw]}"
+
+# ---- clean stop: the TAPs go with genkand
+stop_pid "${GKPID[gw]}" TERM
+GKPID[gw]=
+check "genkand stopped cleanly" grep -q "stopped" "$(gklog gw)"
+check "no TAP left after the stop" eval '! r gw link show dlan >/dev/null 2>&1'
+
+summary
