@@ -3,7 +3,7 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 
-.PHONY: all deps build build-asan test demo demo-l3 bench clean
+.PHONY: all deps build build-asan test demo demo-l3 bench soak clean
 
 all: build
 
@@ -40,6 +40,12 @@ demo-l3: build
 
 bench: build
 	@GK_BUILD=$(abspath $(BUILD)) bash bench/run.sh
+
+# The soak (bench/soak.sh, docs/soak.md): the front door's three gateways
+# with the ASan/UBSan genkand under SOAK_MINUTES (10) of legitimate and
+# fuzzed traffic, reloads and link flaps; PASS/FAIL per criterion.
+soak: build-asan
+	@GK_BUILD=$(abspath $(BUILD_ASAN)) nice bash bench/soak.sh
 
 # The Debian package (docs/packaging.md), built from a copy of the working
 # tree as meson sees it (tracked files with their uncommitted edits, and new

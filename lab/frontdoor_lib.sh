@@ -195,7 +195,10 @@ EOF
 	chmod 755 "$RUN" "$RUN/www"
 	chmod 644 "$RUN/www/"*
 	nx web nginx -c "$RUN/nginx.conf" -g 'user root;' || return 1
-	bg web "$RUN/iperf3.log" iperf3 -s -B "$WEB" -p 5201
+	# FD_IPERF3_IDLE (s): the server restarts when a client vanished
+	# mid-test (the soak's link flaps), instead of staying busy for good.
+	bg web "$RUN/iperf3.log" iperf3 -s -B "$WEB" -p 5201 \
+		${FD_IPERF3_IDLE:+--idle-timeout "$FD_IPERF3_IDLE"}
 	# SOCAT_PEERADDR/PORT: what the internet sees of the home PC.
 	cat >"$RUN/inet.sh" <<'EOF'
 #!/bin/sh
