@@ -484,16 +484,63 @@ wggo_peer()
 
 # ------------------------------------------------------------------ the end
 
+# acct_check GW: genkand GW's packet accounting (docs/accounting.md). The
+# counters are read while the workers run, so they are compared only once
+# two snapshots of `genkanctl -j stats` 0.2 s apart agree (up to ~3 s); then every
+# worker's in_total must equal its out_total, or the run fails, naming
+# the worker and every term. A genkand that does not answer, or traffic
+# that never stops, is logged and not judged. Returns 1 on a hole.
+acct_check()
+{
+	local g=$1 a b i bad
+	local q='[.workers[] | {id, accounting}]'
+
+	a=$(ctl "$g" -j stats 2>/dev/null | jq -ce "$q" 2>/dev/null) ||
+		{ log "accounting $g: no stats, not checked"; return 0; }
+	for ((i = 0; i < 15; i++)); do
+		sleep 0.2
+		b=$(ctl "$g" -j stats 2>/dev/null | jq -ce "$q" 2>/dev/null) ||
+			{ log "accounting $g: no stats, not checked"; return 0; }
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	if [ "$a" != "$b" ]; then
+		log "accounting $g: still moving after 3 s, not checked"
+		return 0
+	fi
+	if jq -e 'any(.[]; .accounting == null)' <<<"$b" >/dev/null; then
+		log "accounting $g: no accounting in stats, not checked"
+		return 0
+	fi
+	bad=$(jq -r '.[] | select(.accounting.in_total != .accounting.out_total)
+		| "worker \(.id): " + ([.accounting | to_entries[]
+		| "\(.key) \(.value)"] | join(", "))' <<<"$b")
+	if [ -n "$bad" ]; then
+		while read -r i; do
+			fail "genkand $g: packet accounting unbalanced: $i"
+		done <<<"$bad"
+		return 1
+	fi
+	log "accounting $g: $(jq -r '[.[] | "worker \(.id) \(.accounting.in_total) = \(.accounting.out_total)"] | join(", ")' <<<"$b")"
+	return 0
+}
+
 # teardown [TAIL]: stop genkand (GKPID), wireguard-go (WGPID) and HELPERS;
 # delete the namespaces of ALLNS, the UAPI sockets of WGIFS, the ctl
 # sockets and bpffs of GWS; after a failure or with E2E_KEEP show the last
 # TAIL (20) lines of each genkand log; remove RUN unless E2E_KEEP. A
 # sanitizer report in a genkand log (an ASan/UBSan build) is a failure,
-# and the script then exits 1.
+# and so is a running genkand whose packet accounting does not balance
+# (acct_check): the script then exits 1.
 teardown()
 {
-	local tl=${1:-20} g k n sanitized=0
+	local tl=${1:-20} g k n sanitized=0 unbalanced=0
 
+	# Every packet accounted for (#13 item 2), before genkand stops.
+	for g in "${!GKPID[@]}"; do
+		[ -n "${GKPID[$g]}" ] && kill -0 "${GKPID[$g]}" 2>/dev/null &&
+			! acct_check "$g" && unbalanced=1
+	done
 	for g in "${!GKPID[@]}"; do
 		[ -n "${GKPID[$g]}" ] && stop_pid "${GKPID[$g]}" TERM
 	done
@@ -539,6 +586,7 @@ teardown()
 		rm -rf "$RUN"
 	fi
 	[ "$sanitized" = 0 ] || exit 1
+	[ "$unbalanced" = 0 ] || exit 1
 }
 
 # traps: the script's cleanup() runs on every way out.
