@@ -164,6 +164,21 @@ static unsigned mape_held(struct gk_worker *w)
 	       (mc->vfrag ? gk_frag_virt_nr_held(mc->vfrag) : 0);
 }
 
+/*
+ * Held fragments age out on the worker's clock even when no MAP-E packet
+ * comes (the bursts tick too): one drop each when their time is up.
+ */
+static unsigned mape_pass(struct gk_worker *w)
+{
+	struct gk_mape_ctx *mc = &w->mape;
+
+	if (likely(!mape_held(w)) || !mc->map)
+		return 0;
+	mc->now_ns = w->now_ns;
+	gk_mape_frag_tick(mc);
+	return 0;
+}
+
 /* The context is shared: the CE stage owns its life, the BR stage uses it. */
 const struct gk_stage gk_stage_mape_ce = {
 	.name = "mape_ce",
@@ -171,6 +186,7 @@ const struct gk_stage gk_stage_mape_ce = {
 	.init = mape_init,
 	.fini = mape_fini,
 	.begin = mape_begin,
+	.pass = mape_pass,
 	.end = mape_end,
 	.rx = ce_rx,
 	.held = mape_held,

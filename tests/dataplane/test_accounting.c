@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Packet accounting (#13 item 2, docs/accounting.md) of a real worker:
+ * a MAP-E CE with neighbour hold on two memory ports of one pool, fed a
+ * known mixed stream built by scapy (gen_accounting.py: forwardable
+ * transit, MAP-E encap/decap, outer fragmentation, TTL 1 answered by ICMP,
+ * malformed and unroutable frames, IPv6 fragments that merge, a datagram
+ * that never completes, frames to an unresolved neighbour). Each term and
+ * each drop reason must be what the stream's composition says, before and
+ * after the held frames time out, and the two sides must balance.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include <urcu-qsbr.h>
+
+#include "backend_mem.h"
+#include "map_table.h"
+#include "nreq.h"
+#include "parse.h"
+#include "tables.h"
+#include "worker.h"
+#include "accounting_fixtures.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define A4(a, b, c, d)	{ a, b, c, d }
+#define NBUFS		256
+
+static const uint8_t mac0[6] = { 2, 0, 0, 0, 0, 0x0a };
+static const uint8_t mac1[6] = { 2, 0, 0, 0, 0, 0x0b };
+/* RFC 7597 Appendix A, example 1 */
+static const uint8_t ce6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34,
+				 0x00, 0, 0, 0xc0, 0x00, 0x02, 0x12, 0, 0x34 };
+static const uint8_t eup[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34 };
+
+/* What XDP would do for the CE's WAN port: its MAP-E address is the CE's. */
+static int wan_mape_v6(void *arg, const uint8_t addr[16])
+{
+	(void)arg;
+	return memcmp(addr, ce6, 16) ? 0 : GK_CLASS_MAPE_CE;
+}
+
+static struct gk_map_table *ce_table(void)
+{
+	struct gk_map_table_cfg c = {
+		.role = GK_MAPE_ROLE_CE, .nr_rules = 1, .bmr = 0,
+		.br_addr = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 },
+		.eup_len = 56, .v4_port_id = 0, .v6_port_id = 1,
+		.tunnel_mtu = ACX_TUNNEL_MTU,
+	};
+	static struct gk_map_rule r;
+	struct gk_map_table *t;
+	char err[160];
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+	r.ipv6_plen = 40;
+	memcpy(r.ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
+	r.ipv4_plen = 24;
+	r.ea_bits = 16;
+	r.psid_offset = 6;
+	snprintf(r.name, sizeof(r.name), "rfc");
+	gk_map_rule_normalize(&r);
+	c.rules = &r;
+	memcpy(c.eup, eup, 16);
+	t = gk_map_table_build(&c, err, sizeof(err));
+	if (!t)
+		fail_msg("map table: %s", err);
+	return t;
+}
+
+static struct gk_tables *ce_fib(void)
+{
+	static const struct gk_fib_port ports[] = {
+		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
+		  .mtu = 1500, .has_addr4 = 1, .addr4 = { 198, 18, 0, 1 } },
+		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
+		  .mtu = 1500 },
+	};
+	static const struct gk_route rts[] = {
+		{ .family = AF_INET, .plen = 32, .dst = A4(192, 0, 2, 18),
+		  .ifindex = 10 },
+		{ .family = AF_INET6, .plen = 48, .has_gw = 1,
+		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 },
+		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
+		  .ifindex = 11 },
+		{ .family = AF_INET6, .plen = 48, .has_gw = 1,
+		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff },
+		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
+		  .ifindex = 11 },
+		{ .family = AF_INET6, .plen = 64,
+		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff }, .ifindex = 11 },
+	};
+	static const struct gk_neigh_entry nbs[] = {
+		{ .family = AF_INET, .addr = A4(192, 0, 2, 18), .ifindex = 10,
+		  .mac = { 2, 0, 0, 0, 0, 0xc8 } },
+		{ .family = AF_INET6,
+		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
+		  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
+	};
+	struct gk_fib_input in = {
+		.routes = rts, .nr_routes = ARRAY_SIZE(rts),
+		.neighs = nbs, .nr_neighs = ARRAY_SIZE(nbs),
+		.ports = ports, .nr_ports = ARRAY_SIZE(ports),
+	};
+	struct gk_tables *t;
+	struct gk_fib *fib;
+	char err[128];
+
+	fib = gk_fib_build(&in, err, sizeof(err));
+	if (!fib)
+		fail_msg("fib: %s", err);
+	t = gk_tables_new(fib, 1);
+	assert_non_null(t);
+	return t;
+}
+
+static int term(const char *name)
+{
+	int i;
+
+	for (i = 0; i < GK_WK_ACCT_MAX; i++)
+		if (!strcmp(gk_wk_acct_names[i], name))
+			return i;
+	fail_msg("no accounting term %s", name);
+	return -1;
+}
+
+/* Every term as the stream says, every drop reason, and the balance. */
+static void check(const struct gk_worker *w, const uint64_t *want,
+		  const void *drops_, const char *when)
+{
+	const struct { const char *reason; uint64_t n; } *drops = drops_;
+	uint64_t t[GK_WK_ACCT_MAX], in, out, wd[GK_WK_DROP_MAX] = { 0 };
+	unsigned i, k;
+	bool ok;
+
+	assert_int_equal(ARRAY_SIZE(acx_terms), GK_WK_ACCT_MAX);
+	ok = gk_wk_acct(&w->stats, t, &in, &out);
+	for (i = 0; i < GK_WK_ACCT_MAX; i++) {
+		int j = term(acx_terms[i]);
+
+		if (t[j] != want[i])
+			fail_msg("%s: %s %lu, want %lu", when, acx_terms[i],
+				 (unsigned long)t[j], (unsigned long)want[i]);
+	}
+	if (!ok || in != out)
+		fail_msg("%s: in %lu != out %lu", when, (unsigned long)in,
+			 (unsigned long)out);
+	for (i = 0; drops[i].reason; i++) {
+		for (k = 0; k < GK_WK_DROP_MAX; k++)
+			if (!strcmp(gk_wk_drop_names[k], drops[i].reason))
+				break;
+		if (k == GK_WK_DROP_MAX)
+			fail_msg("no drop reason %s", drops[i].reason);
+		wd[k] = drops[i].n;
+	}
+	for (k = 0; k < GK_WK_DROP_MAX; k++)
+		if (w->stats.drops[k] != wd[k])
+			fail_msg("%s: drop %s %lu, want %lu", when,
+				 gk_wk_drop_names[k],
+				 (unsigned long)w->stats.drops[k],
+				 (unsigned long)wd[k]);
+}
+
+static void test_mixed_stream(void **state)
+{
+	static struct gk_worker w;
+	struct gk_worker_cfg cfg = { .cpu = -1 };
+	struct gk_classify_cfg lan = { .mape_ce_v4_port = true };
+	struct gk_classify_cfg wan = { .mape_v6 = wan_mape_v6 };
+	struct gk_tables *tb = ce_fib();
+	struct gk_map_table *map = ce_table();
+	struct gk_nreq_ring *nreq = gk_nreq_ring_create(16);
+	struct gk_mem_pool *pool;
+	struct gk_port *port[2];
+	unsigned i, quiet;
+
+	(void)state;
+	pool = gk_mem_pool_create(NBUFS, 2048);
+	assert_non_null(pool);
+	assert_non_null(nreq);
+	port[0] = gk_mem_port_create(pool, 0, mac0, &lan);
+	port[1] = gk_mem_port_create(pool, 1, mac1, &wan);
+	assert_non_null(port[0]);
+	assert_non_null(port[1]);
+	gk_mem_port_set_capture(port[0], 64);
+	gk_mem_port_set_capture(port[1], 64);
+	for (i = 0; i < ARRAY_SIZE(acx); i++)
+		assert_int_equal(gk_mem_port_add_frame(port[acx[i].port],
+						       acx[i].b, acx[i].len), 0);
+	/* every frame reaches the worker: none stays with "XDP" */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(gk_mem_port_rx_stats(port[i])->dropped, 0);
+		assert_int_equal(gk_mem_port_rx_stats(port[i])->to_kernel, 0);
+	}
+	cfg.ports[0] = port[0];
+	cfg.ports[1] = port[1];
+	cfg.nr_ports = 2;
+	cfg.tables = &tb;
+	cfg.nreq = nreq;
+	cfg.map = &map;
+	cfg.map_nr_rules = 1;
+	cfg.icmp_rate = 100;
+	cfg.neigh_hold = 4;
+	assert_int_equal(gk_worker_init(&w, &cfg), 0);
+	rcu_register_thread();
+
+	/* phase 1: the stream, until the worker is quiet */
+	for (i = 0, quiet = 0; i < 100 && quiet < 4; i++)
+		quiet = gk_worker_poll(&w) ? 0 : quiet + 1;
+	assert_int_equal(quiet, 4);
+	check(&w, acx_want1, acx_drops1, "phase 1");
+	assert_int_equal(gk_mem_port_nr_captured(port[0]), ACX_TX_PORT0);
+	assert_int_equal(gk_mem_port_nr_captured(port[1]), ACX_TX_PORT1);
+
+	/* phase 2: 3 s later on the worker's clock, with no new frame, the
+	 * reassembly (2 s) and the neighbour hold (1 s) give up */
+	assert_true(w.stats.polls % 64 != 0);	/* the clock is not re-read */
+	w.now_ns += 3000000000ull;
+	gk_worker_poll(&w);
+	check(&w, acx_want2, acx_drops2, "phase 2");
+	assert_int_equal(w.mape.dom[0].drops[GK_MAP_DROP_REASM_TIMEOUT], 3);
+	assert_int_equal(w.mape.dom[0].drops[GK_MAP_DROP_PORT_VIOLATION], 2);
+	assert_int_equal(w.mape.dom[0].drops[GK_MAP_DROP_BAD_INNER], 2);
+	assert_int_equal(gk_mem_port_nr_captured(port[0]), ACX_TX_PORT0);
+	assert_int_equal(gk_mem_port_nr_captured(port[1]), ACX_TX_PORT1);
+
+	rcu_unregister_thread();
+	gk_worker_fini(&w);
+	port[0]->ops->close(port[0]);
+	port[1]->ops->close(port[1]);
+	assert_int_equal(gk_mem_pool_nr_free(pool), NBUFS);	/* no leak */
+	gk_mem_pool_destroy(pool);
+	gk_map_table_free(map);
+	gk_tables_free(tb);
+	gk_nreq_ring_destroy(nreq);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mixed_stream),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
