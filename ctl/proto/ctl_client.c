@@ -173,7 +173,7 @@ static int io_error(int ret, const char *what, const char *path, char *err,
 }
 
 /* Interprets the reply payload; see gk_ctl_call_ex() for the contract. */
-static int decode_reply(const char *buf, size_t len, json_t **result,
+int gk_ctl_reply_decode(const char *buf, size_t len, json_t **result,
 			bool *remote, char *err, size_t errlen)
 {
 	json_error_t jerr;
@@ -279,7 +279,7 @@ static int round_trip(const char *path, const char *out, size_t out_len,
 		io_error(ret, "reading from", path, err, errlen);
 		goto err_in;
 	}
-	ret = decode_reply(in, h.len, result, remote, err, errlen);
+	ret = gk_ctl_reply_decode(in, h.len, result, remote, err, errlen);
 	*unread = h.seq == 0;
 err_in:
 	free(in);

@@ -25,4 +25,13 @@ int gk_ctl_call_ex(const char *path, const char *cmd, json_t *args,
 		   json_t **result, bool *remote, char *err, size_t errlen,
 		   int timeout_ms);
 
+/*
+ * A reply payload (@len bytes of JSON) as gk_ctl_call_ex() reads it: 0 and
+ * *result (a new reference), or -errno with the daemon's error (*remote
+ * set, when remote is not NULL) or -EPROTO with what is wrong in @err.
+ * Pure: for gk_ctl_call_ex() and the fuzz harness.
+ */
+int gk_ctl_reply_decode(const char *buf, size_t len, json_t **result,
+			bool *remote, char *err, size_t errlen);
+
 #endif /* GK_CTL_CLIENT_H */
