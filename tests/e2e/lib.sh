@@ -521,7 +521,10 @@ acct_check()
 		done <<<"$bad"
 		return 1
 	fi
-	log "accounting $g: $(jq -r '[.[] | "worker \(.id) \(.accounting.in_total) = \(.accounting.out_total)"] | join(", ")' <<<"$b")"
+	# balanced: each worker's non-zero terms, for the record
+	log "accounting $g balanced: $(jq -r '[.[] | "worker \(.id) " +
+		([.accounting | to_entries[] | select(.value != 0) |
+		  "\(.key) \(.value)"] | join(" "))] | join("; ")' <<<"$b")"
 	return 0
 }
 
