@@ -2,8 +2,11 @@
 # first (scripts/deps.sh, needs root) and builds what it needs.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+# libFuzzer harnesses (tests/fuzz, docs/fuzzing.md): clang, ASan + UBSan.
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 600
 
-.PHONY: all deps build build-asan test demo demo-l3 bench soak clean
+.PHONY: all deps build build-asan build-fuzz fuzz test demo demo-l3 bench soak clean
 
 all: build
 
@@ -23,11 +26,26 @@ build: deps $(BUILD)/build.ninja
 build-asan: deps $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
 
+$(BUILD_FUZZ)/build.ninja:
+	CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Dtests=disabled \
+		-Ddpdk=disabled -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dmarch_native=false
+
+# Only the harnesses (meson alias target "fuzz"), not genkand and the rest.
+build-fuzz: deps $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ) fuzz
+
+# Every harness for FUZZ_SECONDS, two at a time, on a working corpus kept
+# in $(BUILD_FUZZ)/fuzz-corpus: execs, cov, ft and crashes per harness.
+fuzz: build-fuzz
+	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
 # The whole suite: unit + BPF + netns e2e on the normal build; the unit
 # tests again under ASan/UBSan, and the L3, MAP-E and WireGuard e2e suites
-# with the ASan/UBSan genkand (a sanitizer report fails them).
-test: build build-asan
-	@bash scripts/run-tests.sh $(BUILD) $(BUILD_ASAN)
+# with the ASan/UBSan genkand (a sanitizer report fails them); every
+# libFuzzer harness for 20 s (a crash or sanitizer report fails it).
+test: build build-asan build-fuzz
+	@bash scripts/run-tests.sh $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
 
 # The front-door demo (lab/frontdoor.sh): a home server behind MAP-E
 # reached through a cloud front door, three genkan gateways.
@@ -64,4 +82,4 @@ deb: deps
 	ls -l "$$out"/genkan_*.deb
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(DEB_OUT)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(DEB_OUT)

@@ -7,6 +7,7 @@ PKGS=(
 	# build
 	build-essential meson ninja-build pkg-config
 	clang llvm bpftool
+	libclang-rt-14-dev	# libFuzzer + ASan/UBSan runtimes: make fuzz, build-fuzz (issue #13)
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	liburcu-dev libmnl-dev libjansson-dev libpcap-dev
 	libmicrohttpd-dev	# [metrics]: Prometheus exposition (issue #15)

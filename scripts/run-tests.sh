@@ -2,10 +2,13 @@
 # Run genkan's whole test suite and print one closing "N passed, M failed"
 # line. $1: normal build dir, $2: ASan/UBSan build dir (the unit suite, and
 # the L3, MAP-E and WireGuard e2e suites with its genkand: a sanitizer
-# report in a genkand log fails them, tests/e2e/lib.sh teardown).
+# report in a genkand log fails them, tests/e2e/lib.sh teardown), $3: the
+# libFuzzer build (-Dfuzz=true): each harness runs FUZZ_CI_SECONDS (20),
+# two at a time, and counts as one test.
 set -uo pipefail
 build=${1:-build}
 asan=${2:-build-asan}
+fuzz=${3:-build-fuzz}
 
 rc=0
 echo "== tests: $build (unit, bpf, afxdp, netns, e2e)"
@@ -32,8 +35,28 @@ for t in e2e_forward e2e_mape e2e_wg; do
 	fi
 done
 
-# Tally the runs from meson's machine-readable logs, and the e2e above.
-E2E_OK=$e2e_ok E2E_BAD=$e2e_bad /usr/bin/python3 - "$build" "$asan" <<'PY'
+echo "== tests: $fuzz libFuzzer harnesses, ${FUZZ_CI_SECONDS:-20} s each (tests/fuzz/run.sh)"
+fuzz_ok=0 fuzz_bad=0
+if [ -d "$fuzz/tests/fuzz" ]; then
+	bash tests/fuzz/run.sh "$fuzz" "${FUZZ_CI_SECONDS:-20}" || rc=1
+	for r in "$fuzz"/fuzz-logs/*.result; do
+		[ -f "$r" ] || continue
+		if [ "$(cut -d' ' -f2 "$r")" = OK ]; then
+			fuzz_ok=$((fuzz_ok + 1))
+		else
+			fuzz_bad=$((fuzz_bad + 1))
+		fi
+	done
+else
+	echo "fuzz: no harnesses in $fuzz (make build-fuzz)"
+	fuzz_bad=1
+	rc=1
+fi
+
+# Tally the runs from meson's machine-readable logs, the e2e and the
+# fuzz harnesses above.
+E2E_OK=$((e2e_ok + fuzz_ok)) E2E_BAD=$((e2e_bad + fuzz_bad)) \
+	/usr/bin/python3 - "$build" "$asan" <<'PY'
 import json, os, sys
 passed = int(os.environ["E2E_OK"])
 failed = int(os.environ["E2E_BAD"])

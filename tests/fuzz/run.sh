@@ -67,7 +67,12 @@ if [ ! -f "$build/fuzz-seeds/.stamp" ] ||
 		{ echo "fuzz: gen_corpus.py failed:"; cat "$build/fuzz-logs/seeds.log"; exit 1; }
 	touch "$build/fuzz-seeds/.stamp"
 fi
-for h in "${names[@]}"; do rm -f "$build/fuzz-logs/$h.result"; done
+# Results of this run only (a whole run forgets harnesses gone since).
+if [ $# -gt 0 ]; then
+	for h in "${names[@]}"; do rm -f "$build/fuzz-logs/$h.result"; done
+else
+	rm -f "$build"/fuzz-logs/*.result
+fi
 printf '%s\n' "${names[@]}" |
 	xargs -P "${FUZZ_JOBS:-2}" -I{} bash "$0" --one "$build" "$secs" {}
 
