@@ -131,7 +131,7 @@ else
 fi
 dpkg -L genkan >"$RUN/files"
 expect "installed version" "$(dpkg-query -W -f='${Version}' genkan)" = "$version"
-for f in "$GKD" "$GKCTL" "$UNIT" \
+for f in "$GKD" "$GKCTL" "$UNIT" /etc/genkan \
 	/usr/share/man/man8/genkand.8.gz /usr/share/man/man8/genkanctl.8.gz \
 	/usr/share/man/man5/genkan.conf.5.gz \
 	/usr/share/bash-completion/completions/genkanctl \
