@@ -15,6 +15,8 @@
 #     nginx stream + wireguard-go, HAProxy + wireguard-go, nftables DNAT +
 #     wireguard-go, interleaved rounds; wrk and iperf3 through the door, its
 #     CPU per GB and per 10k connections; a JSON and a PNG (paths printed)
+#  7. DPDK (issue #14, with libdpdk): genkan's worker on net_pcap -> net_null
+#     beside dpdk-testpmd io and macswap in the same seat, interleaved; a JSON
 # Every bench runs; the exit status is 1 if any of them failed (a setup
 # error, a generator that sent nothing, a genkan mode that did not forward).
 set -uo pipefail
@@ -49,6 +51,11 @@ bench wg_e2e env GK_BUILD="$build" bash "$here/wg_bench.sh"
 echo
 echo "== bench 6: the front door vs nginx/HAProxy/nftables + wireguard-go (issue #12)"
 bench frontdoor env GK_BUILD="$build" bash "$here/frontdoor_bench.sh"
+if [ -x "$build/bench/bench_dpdk" ]; then
+	echo
+	echo "== bench 7: DPDK ports, genkan vs dpdk-testpmd (issue #14)"
+	bench dpdk bash "$here/dpdk_bench.sh" "$build"
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
 	echo

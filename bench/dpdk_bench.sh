@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# genkan's worker on DPDK ports beside dpdk-testpmd, in the same seat
+# (issue #14, docs/dpdk.md "Bench"): one forwarder core, a net_pcap replay
+# in (infinite_rx=1) and a net_null sink out (no-rx=1), EAL without
+# hugepages. Each app's rate is the sink port's tx counter over the run:
+# testpmd's own periodic port statistics (Tx-pps of port 1, the last
+# period), genkan's port tx counter (bench_dpdk). Repetitions are
+# interleaved (io, macswap, genkan, io, ...) so a loaded machine hurts
+# them alike; the medians are reported.
+#
+#   dpdk-testpmd io       the PMD's own limit
+#   dpdk-testpmd macswap  a forwarder that touches every frame
+#   genkan L3             1000 /25 routes, 64-byte UDP, the worker with the
+#                         backend's twin at rx (what genkand runs)
+#
+# cycles/packet: for testpmd TSC Hz / rate (its core spins at 100 %), for
+# genkan the TSC over the run / packets (bench_dpdk measures it).
+#
+# usage: bench/dpdk_bench.sh [BUILD_DIR]   env: REPS (3), SECS (4), CPU (1),
+#        OUT (JSON, default /tmp/dpdk_bench.json)
+
+set -eu
+
+BUILD=${1:-${GK_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}}
+REPS=${REPS:-3}
+SECS=${SECS:-4}
+CPU=${CPU:-1}
+OUT=${OUT:-/tmp/dpdk_bench.json}
+BENCH=$BUILD/bench/bench_dpdk
+PY=/usr/bin/python3
+
+[ "$(id -u)" -eq 0 ] || { echo "dpdk_bench: needs root (EAL)"; exit 77; }
+command -v dpdk-testpmd >/dev/null || { echo "dpdk_bench: no dpdk-testpmd (apt install dpdk)"; exit 77; }
+[ -x "$BENCH" ] || { echo "dpdk_bench: no $BENCH (build with libdpdk)"; exit 1; }
+
+DIR=$(mktemp -d /tmp/dpdk_bench.XXXXXX)
+trap 'rm -rf "$DIR"' EXIT
+
+# 1000 frames of 60 bytes (64 on the wire), one per /25 route.
+"$PY" - "$DIR/l3_64.pcap" <<'EOF'
+import ipaddress, sys
+from scapy.all import Ether, IP, UDP, Raw, wrpcap
+base = int(ipaddress.IPv4Address("198.18.0.0"))
+wrpcap(sys.argv[1], [
+    Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:00:0a")
+    / IP(src="192.0.2.1", dst=str(ipaddress.IPv4Address(base + 128 * i + 1)), ttl=64)
+    / UDP(sport=1000 + i, dport=2000) / Raw(b"x" * 18)
+    for i in range(1000)])
+EOF
+
+# testpmd MODE: Mpps of the sink port (the last stats period).
+testpmd()
+{
+	local mode=$1 pps
+
+	pps=$(timeout $((SECS + 3)) dpdk-testpmd --no-huge --no-shconf -m 256 --no-pci \
+		--no-telemetry --file-prefix gktp$$ --lcores "0@0,1@$CPU" \
+		--vdev "net_pcap0,rx_pcap=$DIR/l3_64.pcap,infinite_rx=1" \
+		--vdev net_null0,no-rx=1 --log-level='*:error' -- \
+		--forward-mode="$mode" --total-num-mbufs=8192 --no-flush-rx \
+		--stats-period "$SECS" -a 2>/dev/null |
+		awk '/NIC statistics for port 1/ { p = 1 } p && /Tx-pps/ { v = $2; p = 0 } END { print v + 0 }')
+	awk -v p="$pps" 'BEGIN { printf "%.3f\n", p / 1e6 }'
+}
+
+genkan()
+{
+	"$BENCH" "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx 2>/dev/null
+}
+
+declare -a IO MS GK GKC
+HZ=0
+for ((r = 0; r < REPS; r++)); do
+	IO+=("$(testpmd io)")
+	MS+=("$(testpmd macswap)")
+	j=$(genkan)
+	GK+=("$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["mpps"])' "$j")")
+	GKC+=("$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["cycles_per_pkt"])' "$j")")
+	# the TSC rate bench_dpdk measured against CLOCK_MONOTONIC
+	HZ=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["tsc_ghz"] * 1e9)' "$j")
+	echo "# rep $((r + 1)): testpmd io ${IO[r]} Mpps, macswap ${MS[r]} Mpps, genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt)"
+done
+
+"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" <<'EOF'
+import json, statistics, sys
+out, hz = sys.argv[1], float(sys.argv[2])
+io, ms, gk, gkc = ([float(x) for x in a.split()] for a in sys.argv[3:7])
+med = statistics.median
+r = {
+    "arrangement": "net_pcap infinite_rx in, net_null out, one forwarder core, 64 B, --no-huge",
+    "tsc_hz": hz,
+    "runs": len(io),
+    "testpmd_io": {"mpps": med(io), "cycles_per_pkt": hz / (med(io) * 1e6) if med(io) else None},
+    "testpmd_macswap": {"mpps": med(ms), "cycles_per_pkt": hz / (med(ms) * 1e6) if med(ms) else None},
+    "genkan_l3_1k_routes": {"mpps": med(gk), "cycles_per_pkt": med(gkc),
+                            "ratio_to_testpmd_io": med(gk) / med(io) if med(io) else None},
+    "samples": {"io": io, "macswap": ms, "genkan_l3": gk},
+}
+json.dump(r, open(out, "w"), indent=1)
+print("%-22s %8s %14s %10s" % ("app", "Mpps", "cycles/pkt", "vs io"))
+for k in ("testpmd_io", "testpmd_macswap", "genkan_l3_1k_routes"):
+    v = r[k]
+    ratio = v["mpps"] / r["testpmd_io"]["mpps"] if r["testpmd_io"]["mpps"] else 0
+    print("%-22s %8.2f %14.0f %9.0f%%" % (k, v["mpps"], v["cycles_per_pkt"] or 0, ratio * 100))
+print("# JSON: " + out)
+EOF
