@@ -13,12 +13,16 @@
 #                                +-----------------------------------+
 #
 # Checks (PASS/FAIL lines, then "N passed, M failed"):
-#   1 make deb builds genkan_<version>_amd64.deb (seconds shown)
-#   2 apt-get install of the .deb, offline (it installs nothing else); the files where they belong
-#   3 genkand --version; --check of every shipped example (and every
-#     etc/*.conf.example is shipped); man -w of the three pages; the bash
-#     completion loads on demand; the unit verifies (systemd-analyze) with
-#     the installed genkand and the package enabled nothing
+#   1 make deb builds genkan_<version>_amd64.deb (seconds shown), configured
+#     with -Dmarch_native=false -Ddpdk=disabled, no -march=native anywhere
+#   2 apt-get install of the .deb, offline (it installs nothing else); the
+#     files where they belong
+#   3 genkand --version, genkanctl version; --check of every shipped example
+#     (every etc/*.conf.example is shipped; one on DPDK ports is refused,
+#     as any backend = dpdk port: the package has no DPDK backend); man -w
+#     and rendering of the three pages; the bash completion loads on
+#     demand; the unit verifies (systemd-analyze) with the installed
+#     genkand, and the package enabled nothing
 #   4 no AVX/AVX-512 instruction in genkand or genkanctl (built without
 #     -march=native), while the started genkand's WireGuard AEAD is
 #     intel-ipsec-mb's AVX2/AVX-512 code whenever the CPU has AVX2
@@ -150,12 +154,31 @@ expect "genkanctl version (no daemon)" "$("$GKCTL" -s "$RUN/none.sock" version 2
 shipped=$(cd "$EX" && ls -- *.conf.example | sort | tr '\n' ' ')
 want=$(cd "$src/etc" && ls -- *.conf.example | sort | tr '\n' ' ')
 expect "every etc/*.conf.example is shipped in $EX" "$shipped" = "$want"
-if bash "$src/tests/ctl/check_examples.sh" "$GKD" "$GKCTL" "$EX" >"$RUN/examples.log" 2>&1; then
+# The package has no DPDK backend: an example on DPDK ports must be refused
+# for that reason, every other one must pass.
+mkdir "$RUN/ex"
+for f in "$EX"/*.conf.example; do
+	if grep -Eq '^[[:space:]]*backend[[:space:]]*=[[:space:]]*dpdk' "$f"; then
+		check "$(basename "$f"): refused, no DPDK in the package" \
+			bash -c '! out=$("$0" --check -c "$1" 2>&1) && grep -q "built without DPDK" <<<"$out"' "$GKD" "$f"
+	else
+		cp "$f" "$RUN/ex/"
+	fi
+done
+if bash "$src/tests/ctl/check_examples.sh" "$GKD" "$GKCTL" "$RUN/ex" >"$RUN/examples.log" 2>&1; then
 	pass "installed genkand --check passes every shipped example ($(grep -c ^PASS "$RUN/examples.log"))"
 else
 	fail "installed genkand --check on the shipped examples"
 fi
 sed 's/^/#   /' "$RUN/examples.log"
+printf '[genkan]\ninstance = pkg\n\n[port wan]\ninterface = gw0\nbackend = dpdk\n' >"$RUN/dpdk.conf"
+got=$("$GKD" --check -c "$RUN/dpdk.conf" 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "built without DPDK" <<<"$got"; then
+	pass "built with -Ddpdk=disabled: --check refuses backend = dpdk"
+else
+	fail "built with -Ddpdk=disabled: --check of backend = dpdk (exit $rc): $got"
+fi
 
 for p in "8 genkand" "8 genkanctl" "5 genkan.conf"; do
 	got=$(man -w $p 2>&1)
