@@ -89,7 +89,8 @@ struct gk_wgd {
 	uint32_t mtu;
 	enum gk_aead_impl aead;		/* [wireguard] crypto */
 	char aead_name[32];		/* what the workers get (auto resolved) */
-	struct wpeer *peers;		/* [GK_WGD_MAX_PEERS], by id */
+	struct wpeer *peers;		/* [max_peers], by id */
+	uint32_t max_peers;		/* GK_WGD_MAX_PEERS; detached: its peers */
 	uint32_t next_id;
 	struct gk_wg_peers *snap;	/* RCU slot read by the workers */
 	uint64_t src_nl_gen;		/* kernel mirror the sources are from */
@@ -275,6 +276,8 @@ static void pick_src(const struct gk_wgd *g, uint8_t family, uint8_t src[16])
 	size_t n;
 
 	memset(src, 0, 16);
+	if (!g->d)
+		return;		/* detached (gk_wgd_new_detached): no interface */
 	/* Behind MAP-E the tunnel leaves from the CE's shared IPv4. */
 	if (family == AF_INET && gk_config_wg_ce_src4(&g->d->cfg, src))
 		return;
@@ -321,7 +324,7 @@ static int publish(struct gk_wgd *g)
 	char err[256];
 	uint32_t n = 0;
 
-	g->src_nl_gen = gk_nlmirror_generation(g->d->nl);
+	g->src_nl_gen = g->d ? gk_nlmirror_generation(g->d->nl) : 0;
 
 	pc = calloc(g->next_id ? g->next_id : 1, sizeof(*pc));
 	if (!pc)
@@ -706,8 +709,8 @@ static void on_cookie(struct gk_wgd *g, const uint8_t *buf, size_t len)
  * handler checks the exact length of its type; every message that fits
  * none is counted by what it claims to be.
  */
-static void dispatch(struct gk_wgd *g, const uint8_t *buf, size_t n,
-		     const struct sockaddr_storage *src)
+void gk_wgd_handle_msg(struct gk_wgd *g, const uint8_t *buf, size_t n,
+		       const struct sockaddr_storage *src)
 {
 	if (n < 4) {
 		g->rx_too_short++;
@@ -768,7 +771,7 @@ static void drain_punts(struct gk_wgd *g)
 				s->sin_port = htons(m[i].port);
 				memcpy(&s->sin_addr, m[i].addr, 4);
 				g->punt_rx++;
-				dispatch(g, m[i].msg, m[i].len, &ss);
+				gk_wgd_handle_msg(g, m[i].msg, m[i].len, &ss);
 			}
 			if (n < 16)
 				break;
@@ -797,7 +800,7 @@ void gk_wgd_on_readable(struct gk_wgd *g, int which)
 
 		if (n < 0)
 			return;		/* EAGAIN: drained */
-		dispatch(g, buf, (size_t)n, &src);
+		gk_wgd_handle_msg(g, buf, (size_t)n, &src);
 	}
 }
 
@@ -943,7 +946,7 @@ static struct wpeer *add_peer(struct gk_wgd *g, const char *name,
 {
 	struct wpeer *p;
 
-	if (g->next_id >= GK_WGD_MAX_PEERS)
+	if (g->next_id >= g->max_peers)
 		return NULL;
 	p = &g->peers[g->next_id];
 	memset(p, 0, sizeof(*p));
@@ -978,6 +981,29 @@ static void remove_peer(struct gk_wgd *g, struct wpeer *p)
 	gk_wg_cookie_clear(&p->cookie);
 	explicit_bzero(p->psk, sizeof(p->psk));
 	p->used = false;
+}
+
+/* A [wireguard-peer] of the config: 0, or -ENOMEM (setup failed). */
+static int add_config_peer(struct gk_wgd *g, const struct gk_config_wg_peer *cp)
+{
+	struct wpeer *p = add_peer(g, cp->name, cp->pub, cp->psk);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(&p->ep, &cp->ep, sizeof(p->ep));
+	_Static_assert(sizeof(cp->allowed[0]) == sizeof(p->allowed[0]),
+		       "same layout");
+	memcpy(p->allowed, cp->allowed, cp->nr_allowed * sizeof(p->allowed[0]));
+	p->nr_allowed = cp->nr_allowed;
+	p->return_flow = cp->return_flow;
+	set_keepalive(p, cp->keepalive_s);
+	/*
+	 * As wg(8) does when persistent keepalive is set: bring the
+	 * tunnel up now, so the peer can reach us through NAT.
+	 */
+	if (cp->keepalive_s)
+		send_initiation(g, p, false);
+	return 0;
 }
 
 static int open_socket(int family, uint16_t port, char *err, size_t errlen)
@@ -1069,7 +1095,8 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 	g->inject_efd = -1;
 	g->listen_port = c->listen_port;
 	g->mtu = c->mtu;
-	g->peers = calloc(GK_WGD_MAX_PEERS, sizeof(*g->peers));
+	g->max_peers = GK_WGD_MAX_PEERS;
+	g->peers = calloc(g->max_peers, sizeof(*g->peers));
 	if (!g->peers)
 		goto err_nomem;
 	for (i = 0; i < d->nr_ports; i++)
@@ -1186,26 +1213,12 @@ int gk_wgd_start(struct gk_daemon *d, struct gk_wgd **out, char *err,
 	}
 	for (i = 0; i < c->nr_peers; i++) {
 		const struct gk_config_wg_peer *cp = &c->peers[i];
-		struct wpeer *p = add_peer(g, cp->name, cp->pub, cp->psk);
 
-		if (!p) {
+		if (add_config_peer(g, cp)) {
 			snprintf(err, errlen, "%s:%u: wireguard-peer %s: setup failed",
 				 d->cfg.path, cp->line, cp->name);
 			goto err_free;
 		}
-		memcpy(&p->ep, &cp->ep, sizeof(p->ep));
-		_Static_assert(sizeof(cp->allowed[0]) == sizeof(p->allowed[0]),
-			       "same layout");
-		memcpy(p->allowed, cp->allowed, cp->nr_allowed * sizeof(p->allowed[0]));
-		p->nr_allowed = cp->nr_allowed;
-		p->return_flow = cp->return_flow;
-		set_keepalive(p, cp->keepalive_s);
-		/*
-		 * As wg(8) does when persistent keepalive is set: bring the
-		 * tunnel up now, so the peer can reach us through NAT.
-		 */
-		if (cp->keepalive_s)
-			send_initiation(g, p, false);
 	}
 	ret = publish(g);
 	if (ret) {
@@ -1231,6 +1244,36 @@ err_nomem:
 err_free:
 	gk_wgd_stop(g);
 	return ret ? ret : -EINVAL;
+}
+
+struct gk_wgd *gk_wgd_new_detached(const struct gk_config_wg *c)
+{
+	struct gk_wgd *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->fd[0] = g->fd[1] = -1;
+	g->punt_efd = -1;
+	g->inject_efd = -1;
+	g->listen_port = c->listen_port;
+	g->mtu = c->mtu;
+	g->max_peers = c->nr_peers ? c->nr_peers : 1;
+	g->peers = calloc(g->max_peers, sizeof(*g->peers));
+	if (!g->peers || gk_wg_crypto_init() ||
+	    gk_wg_identity_init(&g->me, c->priv) ||
+	    gk_wg_cookie_checker_init(&g->checker, g->me.pub) ||
+	    gk_wg_ratelimiter_new(&g->rl))
+		goto err;
+	for (unsigned i = 0; i < c->nr_peers; i++)
+		if (add_config_peer(g, &c->peers[i]))
+			goto err;
+	if (publish(g))
+		goto err;
+	return g;
+
+err:
+	gk_wgd_stop(g);
+	return NULL;
 }
 
 void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc)
@@ -1270,7 +1313,7 @@ void gk_wgd_stop(struct gk_wgd *g)
 
 	if (!g)
 		return;
-	if (g->d->xdp)
+	if (g->d && g->d->xdp)
 		gk_xdp_set_wg(g->d->xdp, &off);
 	for (int i = 0; i < 2; i++)
 		if (g->fd[i] >= 0)
@@ -1289,7 +1332,7 @@ void gk_wgd_stop(struct gk_wgd *g)
 		for (uint32_t i = 0; i < g->next_id; i++)
 			if (g->peers[i].used)
 				remove_peer(g, &g->peers[i]);
-		explicit_bzero(g->peers, GK_WGD_MAX_PEERS * sizeof(*g->peers));
+		explicit_bzero(g->peers, g->max_peers * sizeof(*g->peers));
 		free(g->peers);
 	}
 	/* Workers are joined: no reader is left. */

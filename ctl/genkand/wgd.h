@@ -40,6 +40,24 @@ void gk_wgd_worker_cfg(struct gk_wgd *g, unsigned w, struct gk_worker_cfg *wc);
 #define GK_WGD_NR_FDS	3
 int gk_wgd_fd(const struct gk_wgd *g, int which);
 void gk_wgd_on_readable(struct gk_wgd *g, int which);
+/*
+ * One handshake message (a UDP payload from src): what gk_wgd_on_readable()
+ * does with each datagram and with each message the workers punt. The
+ * length and type checks, mac1/mac2 and cookies, the Noise handshake,
+ * keypairs, a new snapshot, the answer.
+ */
+struct sockaddr_storage;
+void gk_wgd_handle_msg(struct gk_wgd *g, const uint8_t *buf, size_t n,
+		       const struct sockaddr_storage *src);
+/*
+ * The handshake side alone, for tests and the fuzz harness
+ * (tests/fuzz/fuzz_wgd.c): c's identity and peers, no daemon, sockets,
+ * workers or XDP, room for c's peers only. Snapshots are built as usual
+ * (no outer source: no interface); answers go nowhere. NULL on failure;
+ * gk_wgd_stop() frees it.
+ */
+struct gk_config_wg;
+struct gk_wgd *gk_wgd_new_detached(const struct gk_config_wg *c);
 /* Timers, worker events, counters: every genkand tick. */
 void gk_wgd_tick(struct gk_wgd *g);
 /* After the workers are joined. */

@@ -294,6 +294,33 @@ def wg():
     ]
 
 
+# ---- genkand's handshake handler (fuzz_wgd.c) --------------------------
+def wgd():
+    def init(peer, sender, sec, corrupt=b"", ctl_extra=0):
+        ts = struct.pack(">QI", 0x400000000000000a + sec, 0)
+        body = struct.pack("<I", sender) + ts + corrupt
+        return struct.pack(">BH", 1 | peer << 2 | ctl_extra, len(body)) + body
+
+    def raw(msg, ctl=0):
+        return struct.pack(">BH", ctl, len(msg)) + msg
+
+    def typed(t, n):
+        return struct.pack("<I", t) + bytes((i * 11) & 0xff for i in range(n - 4))
+    return [
+        init(0, 1, 100),
+        init(0, 1, 100) + init(0, 2, 100) + init(0, 3, 101, ctl_extra=0x10),
+        init(1, 7, 100) + init(1, 8, 200, ctl_extra=0x30),
+        init(0, 1, 100, ctl_extra=8),
+        init(0, 5, 100, b"\x20\x01"),
+        init(0, 5, 100, b"\x74\xff\xff"),
+        b"".join(init(0, n, 100 + n) for n in range(70)),
+        raw(typed(1, 148)) + raw(typed(2, 92)) + raw(typed(3, 64)) + raw(typed(4, 32)),
+        raw(typed(1, 100)) + raw(typed(1, 149)) + raw(typed(2, 50)) + raw(typed(3, 63)),
+        raw(typed(4, 31)) + raw(typed(5, 40)) + raw(b"\x01\x00\x01\x00" + bytes(144)),
+        raw(b"\x01\x00"),
+    ]
+
+
 # ---- ctl --------------------------------------------------------------
 def ctl_msg(payload_, seq=1, magic=0x474b4354, version=1, flags=0, length=None):
     b = payload_.encode()
@@ -322,6 +349,8 @@ DICTS = {
     "ctl_proto": ['"{"', '"}"', '"\\"cmd\\""', '"\\"args\\""', '"\\"ok\\""',
                   '"\\"result\\""', '"\\"error\\""', '"\\"errno\\""', '"true"',
                   '"false"', '"null"', '"TCKG"', '"\\x01\\x00\\x00\\x00"'],
+    "wgd": ['"\\x01\\x00\\x00\\x00"', '"\\x02\\x00\\x00\\x00"',
+            '"\\x03\\x00\\x00\\x00"', '"\\x04\\x00\\x00\\x00"'],
     "wg_decrypt": ['"\\x04\\x00\\x00\\x00"', '"\\x44\\x33\\x22\\x11"',
                    '"\\x88\\x77\\x66\\x55"', '"\\x04\\x03\\x02\\x01"', '"\\xca\\x6c"'],
 }
@@ -373,6 +402,7 @@ def main():
     write(outdir, "fuzz_l4", l4() + by_port(fx["l4"], (0, 1)))
     write(outdir, "fuzz_wg_decrypt", wg() + by_port(fx["wg"], (0,)))
     write(outdir, "fuzz_ctl_proto", ctl())
+    write(outdir, "fuzz_wgd", wgd())
     confs = []
     for f in sorted(glob.glob(os.path.join(TOP, "etc/*.conf*"))):
         with open(f, "rb") as fh:
