@@ -386,6 +386,7 @@ static void on_tick(struct gk_daemon *d)
 		d->last_supervise_ns = now;
 		supervise(d);
 		gk_hand_watch(d);
+		gk_dpdk_ctl_tick(d);
 	}
 	gk_nat_tick(d);
 	gk_port_link_tick(d);

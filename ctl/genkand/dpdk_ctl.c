@@ -33,7 +33,38 @@ struct gk_dpdk_ctl {
 	struct gk_dpdk_pool *pool[GK_MAX_WORKERS];
 	struct gk_dpdk_dev *dev[GK_MAX_PORTS];
 	int tap[GK_MAX_PORTS][GK_MAX_WORKERS];	/* one fd per worker queue */
+	int carrier[GK_MAX_PORTS];		/* the TAP's, as last set; -1 */
 };
+
+/*
+ * The TAP's carrier follows the device's link, so the kernel sees the
+ * port down (routes, neighbours) when the wire is. Logged on a change.
+ */
+static void carrier_sync(struct gk_daemon *d, unsigned p)
+{
+	struct gk_dpdk_ctl *c = d->dpdk;
+	int up = gk_dpdk_dev_link(c->dev[p]);
+
+	if (up < 0 || up == c->carrier[p] || c->tap[p][0] < 0)
+		return;
+	if (ioctl(c->tap[p][0], TUNSETCARRIER, &up)) {
+		gk_warn("port %s: TAP %s carrier: %s", d->cfg.ports[p].name,
+			d->cfg.ports[p].ifname, strerror(errno));
+		return;
+	}
+	if (c->carrier[p] >= 0)
+		gk_info("port %s: DPDK link %s, TAP %s carrier %s",
+			d->cfg.ports[p].name, up ? "up" : "down",
+			d->cfg.ports[p].ifname, up ? "on" : "off");
+	c->carrier[p] = up;
+}
+
+void gk_dpdk_ctl_tick(struct gk_daemon *d)
+{
+	for (unsigned p = 0; d->dpdk && p < GK_MAX_PORTS; p++)
+		if (d->dpdk->dev[p])
+			carrier_sync(d, p);
+}
 
 /*
  * The port's kernel side: a multiqueue TAP (one queue per worker), not
@@ -107,9 +138,11 @@ int gk_dpdk_ctl_start(struct gk_daemon *d, char *err, size_t errlen)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	for (unsigned p = 0; p < GK_MAX_PORTS; p++)
+	for (unsigned p = 0; p < GK_MAX_PORTS; p++) {
+		c->carrier[p] = -1;
 		for (unsigned w = 0; w < GK_MAX_WORKERS; w++)
 			c->tap[p][w] = -1;
+	}
 	d->dpdk = c;
 	/* One EAL per instance: its own file prefix. */
 	snprintf(args, sizeof(args), "%s --file-prefix genkan-%s",
@@ -155,10 +188,12 @@ int gk_dpdk_ctl_start(struct gk_daemon *d, char *err, size_t errlen)
 			snprintf(err, errlen, "port %s: %s", cp->name, why);
 			return ret;
 		}
-		gk_info("port %s: DPDK %s, ethdev %u, %u queue(s), kernel side TAP %s "
-			"(%02x:%02x:%02x:%02x:%02x:%02x)", cp->name, cp->devargs,
-			gk_dpdk_dev_port(c->dev[i]), d->nr_workers, cp->ifname,
-			mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		carrier_sync(d, i);
+		gk_info("port %s: DPDK %s, ethdev %u, %u queue(s), link %s, kernel side "
+			"TAP %s (%02x:%02x:%02x:%02x:%02x:%02x)", cp->name, cp->devargs,
+			gk_dpdk_dev_port(c->dev[i]), d->nr_workers,
+			c->carrier[i] > 0 ? "up" : c->carrier[i] ? "down" : "unknown",
+			cp->ifname, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	}
 	return 0;
 }
@@ -234,6 +269,10 @@ int gk_dpdk_ctl_worker(struct gk_daemon *d, unsigned w,
 }
 
 void gk_dpdk_ctl_stop(struct gk_daemon *d)
+{
+}
+
+void gk_dpdk_ctl_tick(struct gk_daemon *d)
 {
 }
 

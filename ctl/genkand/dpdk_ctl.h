@@ -22,6 +22,8 @@ int gk_dpdk_ctl_worker(struct gk_daemon *d, unsigned w,
 		       struct gk_worker_cfg *wc, char *err, size_t errlen);
 /* Is port i a DPDK port (no XDP, no AF_XDP socket)? */
 bool gk_dpdk_ctl_port(const struct gk_daemon *d, unsigned i);
+/* genkand's tick: each TAP's carrier follows its device's link. */
+void gk_dpdk_ctl_tick(struct gk_daemon *d);
 /* After the workers are joined and their ports closed. Idempotent. */
 void gk_dpdk_ctl_stop(struct gk_daemon *d);
 

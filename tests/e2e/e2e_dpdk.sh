@@ -19,8 +19,9 @@
 # a TCP connection to the gateway's own address (socat on the TAP's
 # address); curl of a 4 MiB file checked by sha256; iperf3 for 2 s; a
 # route added live with `ip route add` is followed (ping 203.0.113.9);
-# genkand stops cleanly and leaves no TAP behind; a bad devargs fails the
-# start with the port and DPDK's reason, leaving no TAP.
+# genkand stops cleanly and leaves no TAP behind; a bad devargs, and EAL
+# without hugepages (when none are reserved), fail the start with the port
+# or [dpdk] and DPDK's reason, leaving no TAP.
 #
 # Environment: GK_BUILD, E2E_KEEP=1. Needs root, iproute2, nft, ethtool,
 # nsenter, ping, curl, iperf3, socat, python3, jq, sha256sum.
@@ -56,7 +57,7 @@ cpus = 1
 idle_sleep_us = 0
 
 [dpdk]
-eal_args = --no-huge --no-shconf -m 128 --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
+eal_args = ${2:---no-huge --no-shconf -m 128} --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
 mbufs = 4096
 
 [port lan]
@@ -111,6 +112,23 @@ check "bad devargs: the error names the port and the devargs" \
 	grep -q "port lan: net_nosuchpmd0: probe" "$(gklog gw)"
 check "bad devargs: no TAP left" eval '! r gw link show dlan >/dev/null 2>&1'
 : >"$(gklog gw)"
+
+# ---- no hugepages (this machine has none reserved): EAL fails, said so
+if [ "$(awk '/^HugePages_Total:/ { print $2 }' /proc/meminfo)" = 0 ] ||
+   ! grep -q '^HugePages_Total:' /proc/meminfo; then
+	conf_gw "" "-m 64" >"$(conf gw)"
+	gk_start gw
+	wait "${GKPID[gw]}"
+	rc=$?
+	GKPID[gw]=
+	expect "no hugepages: genkand exits non-zero" "$rc" -ne 0
+	check "no hugepages: the error names [dpdk] eal_args and EAL" \
+		grep -q "\[dpdk\] eal_args '-m 64 .*': rte_eal_init" "$(gklog gw)"
+	check "no hugepages: no TAP left" eval '! r gw link show dlan >/dev/null 2>&1'
+	: >"$(gklog gw)"
+else
+	log "hugepages reserved here: the no-hugepages start is not tried"
+fi
 
 # ---- the real start
 conf_gw >"$(conf gw)"
