@@ -117,6 +117,8 @@ void gk_worker_fini(struct gk_worker *w)
 	w->nr_begin = w->nr_pass = w->nr_end = w->nr_handin = 0;
 	w->nr_rxs = w->nr_tx = w->nr_idle = w->nr_icmp = w->nr_held = 0;
 	w->rx_classes = 0;
+	/* what the stages held, their fini counted as dropped */
+	w->stats.acct[GK_WK_ACCT_HELD] = 0;
 }
 
 static inline void drop(struct gk_wk_stats *st, struct gk_pkt *p,

@@ -64,8 +64,12 @@ static int mape_init(struct gk_worker *w)
 	return 0;
 }
 
+static unsigned mape_held(struct gk_worker *w);
+
 static void mape_fini(struct gk_worker *w)
 {
+	/* held when the worker stops: dropped, one each (accounting) */
+	w->stats.drops[GK_WK_DROP_MAPE] += mape_held(w);
 	gk_mape_fini(&w->mape);
 	free(w->mape.dom);
 	w->mape.dom = NULL;

@@ -108,6 +108,8 @@ void gk_worker_wg_fini(struct gk_worker *w)
 	w->wg = NULL;
 	w->wg_handin = false;
 	if (w->wg_pending) {
+		/* staged when the worker stops: dropped, one each */
+		w->stats.drops[GK_WK_DROP_WG] += w->wg_pending->used;
 		gk_wg_pending_fini(w->wg_pending);
 		free(w->wg_pending);
 		w->wg_pending = NULL;

@@ -233,8 +233,39 @@ static void test_mixed_stream(void **state)
 	assert_int_equal(gk_mem_port_nr_captured(port[0]), ACX_TX_PORT0);
 	assert_int_equal(gk_mem_port_nr_captured(port[1]), ACX_TX_PORT1);
 
+	/* phase 3: a first fragment and a frame for the unresolved
+	 * neighbour again, held when the worker stops: one drop each */
+	for (i = 0; i < ARRAY_SIZE(acx); i++)
+		if (!strcmp(acx[i].what, "reassembly given up") ||
+		    !strcmp(acx[i].what, "unresolved neighbour 0")) {
+			assert_int_equal(gk_mem_port_add_frame(port[acx[i].port],
+					 acx[i].b, acx[i].len), 0);
+			if (acx[i].port == 1)
+				i += 2;	/* one piece of the three */
+		}
+	for (i = 0, quiet = 0; i < 100 && quiet < 4; i++)
+		quiet = gk_worker_poll(&w) ? 0 : quiet + 1;
 	rcu_unregister_thread();
-	gk_worker_fini(&w);
+	{
+		uint64_t t[GK_WK_ACCT_MAX], in, out;
+		uint64_t mape = w.stats.drops[GK_WK_DROP_MAPE];
+		uint64_t aged = w.stats.drops[GK_WK_DROP_NEIGH_HOLD_AGED];
+
+		assert_string_equal(acx_terms[0], "rx");
+		assert_string_equal(acx_terms[2], "generated");
+		assert_string_equal(acx_terms[3], "split");
+		assert_true(gk_wk_acct(&w.stats, t, &in, &out));
+		assert_int_equal(t[GK_WK_ACCT_RX], acx_want2[0] + 2);
+		assert_int_equal(t[GK_WK_ACCT_HELD], 2);
+		gk_worker_fini(&w);
+		assert_true(gk_wk_acct(&w.stats, t, &in, &out));
+		assert_int_equal(t[GK_WK_ACCT_HELD], 0);
+		assert_int_equal(w.stats.drops[GK_WK_DROP_MAPE], mape + 1);
+		assert_int_equal(w.stats.drops[GK_WK_DROP_NEIGH_HOLD_AGED],
+				 aged + 1);
+		assert_int_equal(in, acx_want2[0] + 2 + acx_want2[2] +
+				 acx_want2[3]);
+	}
 	port[0]->ops->close(port[0]);
 	port[1]->ops->close(port[1]);
 	assert_int_equal(gk_mem_pool_nr_free(pool), NBUFS);	/* no leak */

@@ -524,7 +524,8 @@ acct_check()
 	# balanced: each worker's non-zero terms, for the record
 	log "accounting $g balanced: $(jq -r '[.[] | "worker \(.id) " +
 		([.accounting | to_entries[] | select(.value != 0) |
-		  "\(.key) \(.value)"] | join(" "))] | join("; ")' <<<"$b")"
+		  "\(.key) \(.value)"] | join(" ") | if . == "" then "idle"
+		  else . end)] | join("; ")' <<<"$b")"
 	return 0
 }
 
