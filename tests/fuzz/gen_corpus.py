@@ -294,6 +294,36 @@ def wg():
     ]
 
 
+def frag6():
+    base = IPv6(src="2001:db8:0:1::99", dst="2001:db8:0:2::2") / IPv6ExtHdrFragment(id=1)
+    fr = fragment6(base / UDP(sport=1, dport=2) / payload(2000), 600)
+    fr2 = fragment6(IPv6(src="2001:db8:0:1::98", dst="2001:db8:0:2::2") /
+                    IPv6ExtHdrFragment(id=2) / UDP() / payload(900), 400)
+    overlap = IPv6ExtHdrFragment(id=3, offset=1, m=1)
+    return [
+        b"".join(rec(eth(WAN, f)) for f in fr),
+        b"".join(rec(eth(WAN, f), step(1) if i else 0) for i, f in enumerate(fr[::-1])),
+        b"".join(rec(eth(WAN, a)) + rec(eth(WAN, b), 1) for a, b in zip(fr, fr2)),
+        rec(eth(WAN, IPv6(src="2001:db8:0:1::99", dst="2001:db8:0:2::2") /
+                IPv6ExtHdrFragment(id=4, offset=0, m=0) / UDP())),
+        rec(eth(WAN, fr[0])) + rec(eth(WAN, IPv6(src="2001:db8:0:1::99", dst="2001:db8:0:2::2") /
+                                       overlap / payload(64))),
+        rec(eth(WAN, fr[0])) + rec(eth(WAN, fr[1]), step(3)) + rec(eth(WAN, fr[2]), step(3)),
+    ] + ce_decap()[-2:] + br_decap()[-1:]
+
+
+def frag4():
+    fr = fragment(IP(src="192.0.2.99", dst=CE4, id=9) / UDP(dport=CE_PORT) / payload(1000), 256)
+    fr2 = fragment(IP(src="192.0.2.98", dst=CE4, id=9) / UDP(dport=CE_PORT) / payload(600), 200)
+    return [
+        b"".join(rec(eth(WAN, f)) for f in fr),
+        b"".join(rec(eth(WAN, f)) for f in fr[::-1]),
+        b"".join(rec(eth(WAN, f), step(1) if i == 2 else 0) for i, f in enumerate(fr[1:] + fr[:1])),
+        b"".join(rec(eth(WAN, a)) + rec(eth(WAN, b), 1) for a, b in zip(fr[::-1], fr2)),
+        b"".join(rec(eth(WAN, f), step(3)) for f in fr[::-1]),
+    ] + br_encap()[-2:] + ce_encap()[-2:]
+
+
 # ---- genkand's handshake handler (fuzz_wgd.c) --------------------------
 def wgd():
     def init(peer, sender, sec, corrupt=b"", ctl_extra=0):
@@ -398,6 +428,8 @@ def main():
     write(outdir, "fuzz_mape_ce_decap", ce_decap() + by_port(fx["mape"], (0,)))
     write(outdir, "fuzz_mape_br_encap", br_encap() + by_port(fx["mape"], (0,)))
     write(outdir, "fuzz_mape_br_decap", br_decap() + by_port(fx["mape"], (0,)))
+    write(outdir, "fuzz_frag_reasm6", frag6() + by_port(fx["mape"], (0,)))
+    write(outdir, "fuzz_frag_virt4", frag4() + by_port(fx["mape"], (0,)))
     write(outdir, "fuzz_napt", napt() + by_port(fx["napt"], (0, 1)))
     write(outdir, "fuzz_l4", l4() + by_port(fx["l4"], (0, 1)))
     write(outdir, "fuzz_wg_decrypt", wg() + by_port(fx["wg"], (0,)))
