@@ -12,6 +12,8 @@
 #include <linux/if_arp.h>
 #include <linux/if_tun.h>
 
+#include <jansson.h>
+
 #include <gk_config.h>
 #include "daemon.h"
 #include "dpdk_ctl.h"
@@ -233,6 +235,62 @@ int gk_dpdk_ctl_worker(struct gk_daemon *d, unsigned w,
 	return 0;
 }
 
+static const char *const xdp_drop_names[GK_XDP_DROP_MAX] = {
+#define GK_X(n, s) s,
+	GK_XDP_DROP_LIST(GK_X)
+#undef GK_X
+};
+
+/*
+ * Per DPDK port, summed over its queues: what the backend's twin sent to
+ * the kernel (TAP) or dropped, and what the kernel sent out. Read racily
+ * from counters each worker writes alone (aligned 64-bit).
+ */
+json_t *gk_dpdk_ctl_stats(const struct gk_daemon *d)
+{
+	json_t *arr = json_array();
+
+	for (unsigned p = 0; d->dpdk && p < d->nr_ports; p++) {
+		struct gk_dpdk_exc_stats sum = { 0 };
+		json_t *drops = json_object();
+
+		if (!d->dpdk->dev[p])
+			continue;
+		for (unsigned w = 0; w < d->nr_workers; w++) {
+			const struct gk_port *xp = d->xports[w][p];
+			const struct gk_dpdk_exc_stats *e;
+
+			if (!xp || !gk_dpdk_port_is(xp))
+				continue;
+			e = gk_dpdk_port_exc_stats(xp);
+			sum.to_kernel += e->to_kernel;
+			sum.to_kernel_fail += e->to_kernel_fail;
+			sum.from_kernel += e->from_kernel;
+			sum.from_kernel_drop += e->from_kernel_drop;
+			sum.cls_drops += e->cls_drops;
+			sum.rx_multiseg += e->rx_multiseg;
+			for (unsigned i = 0; i < GK_XDP_DROP_MAX; i++)
+				sum.drops[i] += e->drops[i];
+		}
+		for (unsigned i = 0; i < GK_XDP_DROP_MAX; i++)
+			if (sum.drops[i])
+				json_object_set_new(drops, xdp_drop_names[i],
+						    json_integer((json_int_t)sum.drops[i]));
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			"name", d->ports[p].name, "devargs", d->cfg.ports[p].devargs,
+			"tap", d->cfg.ports[p].ifname,
+			"to_kernel", (json_int_t)sum.to_kernel,
+			"to_kernel_fail", (json_int_t)sum.to_kernel_fail,
+			"from_kernel", (json_int_t)sum.from_kernel,
+			"from_kernel_drop", (json_int_t)sum.from_kernel_drop,
+			"cls_drops", (json_int_t)sum.cls_drops,
+			"rx_multiseg", (json_int_t)sum.rx_multiseg,
+			"drops", drops));
+	}
+	return arr;
+}
+
 void gk_dpdk_ctl_stop(struct gk_daemon *d)
 {
 	struct gk_dpdk_ctl *c = d->dpdk;
@@ -274,6 +332,11 @@ void gk_dpdk_ctl_stop(struct gk_daemon *d)
 
 void gk_dpdk_ctl_tick(struct gk_daemon *d)
 {
+}
+
+json_t *gk_dpdk_ctl_stats(const struct gk_daemon *d)
+{
+	return json_array();
 }
 
 #endif

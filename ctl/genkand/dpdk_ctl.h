@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct gk_daemon;
 struct gk_worker_cfg;
 
@@ -24,6 +26,13 @@ int gk_dpdk_ctl_worker(struct gk_daemon *d, unsigned w,
 bool gk_dpdk_ctl_port(const struct gk_daemon *d, unsigned i);
 /* genkand's tick: each TAP's carrier follows its device's link. */
 void gk_dpdk_ctl_tick(struct gk_daemon *d);
+/*
+ * `stats`' "dpdk": per DPDK port, its exception path (to_kernel,
+ * to_kernel_fail, from_kernel, from_kernel_drop) and the twin's drops
+ * (cls_drops, drops by reason), summed over its queues. An array, empty
+ * without DPDK ports.
+ */
+json_t *gk_dpdk_ctl_stats(const struct gk_daemon *d);
 /* After the workers are joined and their ports closed. Idempotent. */
 void gk_dpdk_ctl_stop(struct gk_daemon *d);
 

@@ -30,6 +30,7 @@
 
 #include "counters_json.h"
 #include "daemon.h"
+#include "dpdk_ctl.h"
 #include "wgd.h"
 #include "handlers.h"
 #include "nat_ctl.h"
@@ -405,6 +406,9 @@ static int cmd_stats(void *arg, json_t *args, json_t **result, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* DPDK ports' exception path (dpdk_ctl.h) */
+	if (d->dpdk)
+		json_object_set_new(*result, "dpdk", gk_dpdk_ctl_stats(d));
 	return 0;
 }
 

@@ -153,6 +153,13 @@ check "ping 192.0.2.1 (ARP + echo through the TAP)" warm c 192.0.2.1 3
 check "ping 2001:db8:1::1 (ND + echo through the TAP)" warm c 2001:db8:1::1 3
 check "the kernel learnt the client's MAC on dlan" \
 	eval 'r gw neigh show dev dlan | grep -q 192.0.2.2'
+ctl gw -j stats >"$RUN/stats0.json"
+expect "stats dpdk: lan sent >= 6 frames to the kernel (ARP, ND, echoes)" \
+	"$(jq '.dpdk[0].to_kernel' "$RUN/stats0.json")" -ge 6
+expect "stats dpdk: lan sent >= 6 frames from the kernel (replies)" \
+	"$(jq '.dpdk[0].from_kernel' "$RUN/stats0.json")" -ge 6
+expect "stats dpdk: no TAP write failed" \
+	"$(jq '.dpdk[0].to_kernel_fail' "$RUN/stats0.json")" = 0
 
 # ---- forwarding by the workers
 kf0=$(kfwd gw)
