@@ -492,19 +492,20 @@ wggo_peer()
 # that never stops, is logged and not judged. Returns 1 on a hole.
 acct_check()
 {
-	local g=$1 a b i bad
+	local g=$1 a b i bad quiet=0
 	local q='[.workers[] | {id, accounting}]'
 
-	a=$(ctl "$g" -j stats 2>/dev/null | jq -ce "$q" 2>/dev/null) ||
-		{ log "accounting $g: no stats, not checked"; return 0; }
+	a=$(ctl "$g" -j stats 2>/dev/null | jq -ce "$q" 2>/dev/null)
+	[ -n "$a" ] || { log "accounting $g: no stats, not checked"; return 0; }
 	for ((i = 0; i < 15; i++)); do
 		sleep 0.2
-		b=$(ctl "$g" -j stats 2>/dev/null | jq -ce "$q" 2>/dev/null) ||
+		b=$(ctl "$g" -j stats 2>/dev/null | jq -ce "$q" 2>/dev/null)
+		[ -n "$b" ] ||
 			{ log "accounting $g: no stats, not checked"; return 0; }
-		[ "$a" = "$b" ] && break
+		[ "$a" = "$b" ] && { quiet=1; break; }
 		a=$b
 	done
-	if [ "$a" != "$b" ]; then
+	if [ "$quiet" = 0 ]; then
 		log "accounting $g: still moving after 3 s, not checked"
 		return 0
 	fi
