@@ -61,7 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.fib = fib;
 	ctx.stats = &st;
 	ctx.nreq = gk_nreq_ring_create(16);
-	ctx.hold = gk_nhold_new(GK_NHOLD_MAX, GK_NHOLD_PER_NEIGH, GK_NHOLD_FRAME);
+	/* 16 frames of FZ_ROOM: its bounds come sooner, and each input
+	 * allocates 32 KiB rather than genkand's 256 KiB */
+	ctx.hold = gk_nhold_new(16, GK_NHOLD_PER_NEIGH, FZ_ROOM);
 	if (!ctx.nreq || !ctx.hold)
 		abort();
 	ie.fib = fib;
