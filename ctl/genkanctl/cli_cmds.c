@@ -1328,6 +1328,7 @@ void gk_cli_usage(FILE *f)
 		"  -j            print the daemon's JSON result\n"
 		"  -a            stats: show all-zero rows too\n"
 		"  -t MS         give up after MS milliseconds (default 5000)\n"
+		"  -V            print genkanctl's version (no daemon needed)\n"
 		"\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);

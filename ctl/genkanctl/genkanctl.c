@@ -13,6 +13,8 @@
 
 #include "cli_cmds.h"
 #include "config.h"
+#include "ctl_proto.h"
+#include "gk_config.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
 
@@ -23,6 +25,7 @@ static const struct option long_opts[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -52,7 +55,7 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	/* '+': stop at the command so it can take its own options. */
-	while ((opt = getopt_long(argc, argv, "+s:i:jat:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:i:jat:hV", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			sock = optarg;
@@ -75,6 +78,11 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			gk_cli_usage(stdout);
+			return GK_CLI_EXIT_OK;
+		case 'V':
+			/* This program's own; `genkanctl version` asks the daemon too. */
+			printf("genkanctl %s (protocol %d)\n", GK_VERSION,
+			       GK_CTL_VERSION);
 			return GK_CLI_EXIT_OK;
 		default:
 			gk_cli_usage(stderr);

@@ -146,8 +146,10 @@ done
 # ------------------------------------------------------------------ 3 files
 
 expect "genkand --version" "$("$GKD" --version 2>&1)" = "genkand $version"
-# genkanctl has no --version: `genkanctl version` prints its own first,
-# then asks the daemon (none here: exit 3).
+expect "genkanctl --version" "$("$GKCTL" --version 2>&1)" \
+	= "genkanctl $version (protocol 1)"
+# `genkanctl version` prints its own first, then asks the daemon (none
+# here: exit 3).
 expect "genkanctl version (no daemon)" "$("$GKCTL" -s "$RUN/none.sock" version 2>/dev/null)" \
 	= "genkanctl $version (protocol 1)"
 
