@@ -83,8 +83,8 @@ for mode in full plain; do
 	F=$tmp/fake:/usr/bin:/bin
 	check $mode "$R" "help l4 map nat neigh neighbors reload routes stats status version wg workers" -- genkanctl ""
 	check $mode "$R" "stats status" -- genkanctl st
-	check $mode "$R" "--all --help --instance --json --socket --timeout -a -h -i -j -s -t" -- genkanctl -j -t 100 -
-	check $mode "$R" "--all --help --instance --json --socket --timeout" -- genkanctl --
+	check $mode "$R" "--all --help --instance --json --socket --timeout --version -V -a -h -i -j -s -t" -- genkanctl -j -t 100 -
+	check $mode "$R" "--all --help --instance --json --socket --timeout --version" -- genkanctl --
 	check $mode "$R" "default edge" -- genkanctl -i ""
 	check $mode "$R" "edge" -- genkanctl --instance e
 	check $mode "$R" "calc show" -- genkanctl -j map ""
