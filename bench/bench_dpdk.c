@@ -2,7 +2,8 @@
 /*
  * genkan's worker on DPDK ports, in the seat dpdk-testpmd takes in
  * bench/dpdk_bench.sh: a net_pcap replay in (infinite_rx=1) and a net_null
- * sink out, one worker on this (pinned) thread. The frames' destinations
+ * sink out, one worker on its own pinned thread as in genkand (not an EAL
+ * lcore). The frames' destinations
  * spread over --routes /25 routes in 198.18.0.0/15 with one resolved
  * gateway on the sink port (the pcap is written by the script with scapy).
  *
@@ -113,8 +114,7 @@ int main(int argc, char **argv)
 	unsigned int routes = 1000, cpu = 0, i;
 	double secs = 3;
 	bool rx_twin = true;
-	uint64_t t0, t1, c0, c1, tx0, busy0, k;
-	cpu_set_t set;
+	uint64_t t0, t1, c0, c1, tx0, busy0;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -134,14 +134,11 @@ int main(int argc, char **argv)
 	snprintf(args, sizeof(args),
 		 "--no-huge --no-shconf -m 256 --no-pci --no-telemetry "
 		 "--lcores 0@%u --file-prefix gkbench%d --log-level=*:error",
-		 cpu, (int)getpid());
+		 cpu ? 0 : 1, (int)getpid());
 	if (gk_dpdk_eal_init(args, err, sizeof(err))) {
 		fprintf(stderr, "EAL: %s\n", err);
 		return 1;
 	}
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 	pool = gk_dpdk_pool_create("bench", 8192, -1, err, sizeof(err));
 	tables = build(routes);
 	cls = gk_cls_tables_build(&none);
@@ -179,32 +176,43 @@ int main(int argc, char **argv)
 		fprintf(stderr, "worker init\n");
 		return 1;
 	}
-	rcu_register_thread();
-	/* warm up: rings filled, caches warm */
-	for (k = 0; k < 20000; k++)
-		gk_worker_poll(&w);
+	/* genkand's way: the worker on its own pinned thread, not an EAL one */
+	cfg.cpu = (int)cpu;
+	w.cfg.cpu = (int)cpu;
+	if (gk_worker_start(&w)) {
+		fprintf(stderr, "worker start\n");
+		return 1;
+	}
+	{
+		struct timespec warm = { 0, 300000000 };
+
+		nanosleep(&warm, NULL);
+	}
 	tx0 = p[1]->stats.tx_packets;
 	busy0 = w.stats.busy_cycles;
 	t0 = mono_ns();
 	c0 = gk_cycles();
-	do {
-		for (k = 0; k < 4096; k++)
-			gk_worker_poll(&w);
-		t1 = mono_ns();
-	} while (t1 - t0 < (uint64_t)(secs * 1e9));
+	{
+		struct timespec run = { (time_t)secs,
+					(long)((secs - (time_t)secs) * 1e9) };
+
+		nanosleep(&run, NULL);
+	}
+	t1 = mono_ns();
 	c1 = gk_cycles();
-	rcu_unregister_thread();
 	{
 		uint64_t tx = p[1]->stats.tx_packets - tx0;
+		uint64_t busy = w.stats.busy_cycles - busy0;
 		double s = (double)(t1 - t0) / 1e9;
 
+		gk_worker_stop(&w);
 		printf("{\"app\":\"genkan-l3\",\"twin\":\"%s\",\"routes\":%u,"
 		       "\"seconds\":%.3f,\"packets\":%" PRIu64 ",\"mpps\":%.3f,"
 		       "\"cycles_per_pkt\":%.1f,\"busy_cycles_per_pkt\":%.1f,"
 		       "\"tsc_ghz\":%.3f,\"dropped\":%" PRIu64 "}\n",
 		       rx_twin ? "rx" : "worker", routes, s, tx, tx / s / 1e6,
 		       tx ? (double)(c1 - c0) / tx : 0,
-		       tx ? (double)(w.stats.busy_cycles - busy0) / tx : 0,
+		       tx ? (double)busy / tx : 0,
 		       (double)(c1 - c0) / (t1 - t0),
 		       p[1]->stats.tx_drops);
 	}

@@ -9,11 +9,12 @@
  *   q takes its rx buffers from worker q's pool, so a frame received on
  *   one port leaves on another as is. The struct gk_pkt of an mbuf lives
  *   in the mbuf's private area; gk_pkt.handle is the mbuf.
- * - Workers stay genkan's own pthreads and are not registered with EAL:
- *   the pools have no per-lcore cache. They use DPDK's "stack" driver (a
- *   LIFO under a lock no one contends: only the owning worker gets and
- *   puts buffers while it runs, genkand only before start and after stop),
- *   which hands back warm buffers; else the single-producer/consumer ring.
+ * - Workers stay genkan's own pthreads, pinned and supervised by genkand;
+ *   on its first rx burst each registers with EAL (rte_thread_register),
+ *   so the pool's per-lcore cache serves it and the PMDs it calls. The
+ *   pools use DPDK's "stack" driver (a LIFO: warm buffers), else the
+ *   single-producer/consumer ring; only the owning worker gets and puts
+ *   buffers while it runs, genkand only before start and after stop.
  * - There is no XDP. Without an exception path a port runs in hand-off
  *   mode parse (the worker's software twin classifies). With one
  *   (gk_dpdk_port_cfg.cls and .tap_fd) the backend runs the twin at rx,
