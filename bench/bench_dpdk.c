@@ -13,8 +13,12 @@
  * asserts nothing about speed.
  *
  * usage: bench_dpdk PCAP [--seconds S] [--cpu N] [--routes N] [--twin rx|worker]
+ *                        [--br]
  *   --twin rx: the backend classifies at rx (what genkand runs, mode meta);
  *   --twin worker: the worker's twin (mode parse).
+ *   --br: a MAP-E BR (RFC 7597 Appendix A rule, BR 2001:db8:ffff::1) on
+ *   port 0: the pcap holds IPv4-in-IPv6 from the rule's CE, decapsulated
+ *   and routed out of port 1 (app genkan-mape-br-decap).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +38,7 @@
 #include "clock.h"
 #include "cls_tables.h"
 #include "fib.h"
+#include "map_table.h"
 #include "tables.h"
 #include "worker.h"
 
@@ -93,6 +98,35 @@ static struct gk_tables *build(unsigned int nroutes)
 	return gk_tables_new(fib, 1);
 }
 
+static const uint8_t br6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 };
+
+/* The BR of RFC 7597 Appendix A example 1: v6 port 0, v4 port 1. */
+static struct gk_map_table *br_table(void)
+{
+	static struct gk_map_rule r;
+	struct gk_map_table_cfg c = {
+		.role = GK_MAPE_ROLE_BR, .nr_rules = 1, .bmr = -1,
+		.v4_port_id = 1, .v6_port_id = 0, .tunnel_mtu = 1460,
+	};
+	struct gk_map_table *t;
+	char err[160];
+
+	memcpy(r.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+	r.ipv6_plen = 40;
+	memcpy(r.ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
+	r.ipv4_plen = 24;
+	r.ea_bits = 16;
+	r.psid_offset = 6;
+	snprintf(r.name, sizeof(r.name), "rfc");
+	gk_map_rule_normalize(&r);
+	c.rules = &r;
+	memcpy(c.br_addr, br6, 16);
+	t = gk_map_table_build(&c, err, sizeof(err));
+	if (!t)
+		fprintf(stderr, "map table: %s\n", err);
+	return t;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -100,6 +134,7 @@ int main(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "routes", required_argument, NULL, 'r' },
 		{ "twin", required_argument, NULL, 't' },
+		{ "br", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gk_worker w;
@@ -113,7 +148,10 @@ int main(int argc, char **argv)
 	char args[300], devargs[600], err[300];
 	unsigned int routes = 1000, cpu = 0, i;
 	double secs = 3;
-	bool rx_twin = true;
+	bool rx_twin = true, br = false;
+	struct gk_map_table *map = NULL;
+	struct gk_cls_v6 m6 = { .cls = GK_CLASS_MAPE_BR };
+	struct gk_cls_v4 m4 = { .plen = 24, .cls = GK_CLASS_MAPE_BR };
 	uint64_t t0, t1, c0, c1, tx0, busy0;
 	int opt;
 
@@ -123,6 +161,7 @@ int main(int argc, char **argv)
 		case 'c': cpu = (unsigned)atoi(optarg); break;
 		case 'r': routes = (unsigned)atoi(optarg); break;
 		case 't': rx_twin = strcmp(optarg, "worker"); break;
+		case 'b': br = true; break;
 		default: return 2;
 		}
 	}
@@ -141,6 +180,18 @@ int main(int argc, char **argv)
 	}
 	pool = gk_dpdk_pool_create("bench", 8192, -1, err, sizeof(err));
 	tables = build(routes);
+	if (br) {
+		/* the classifier's maps: the BR address and the domain */
+		memcpy(m6.addr, br6, 16);
+		m4.prefix = htonl(0xc0000200u);
+		none.mape6 = &m6;
+		none.nr_mape6 = 1;
+		none.mape4 = &m4;
+		none.nr_mape4 = 1;
+		map = br_table();
+		if (!map)
+			return 1;
+	}
 	cls = gk_cls_tables_build(&none);
 	if (!pool || !tables || !cls) {
 		fprintf(stderr, "setup: %s\n", pool ? "tables" : err);
@@ -170,6 +221,10 @@ int main(int argc, char **argv)
 		cfg.ports[i] = p[i];
 	}
 	cfg.nr_ports = 2;
+	if (map) {
+		cfg.map = &map;
+		cfg.map_nr_rules = 1;
+	}
 	cfg.tables = &tables;
 	cfg.cls = &cls;
 	if (gk_worker_init(&w, &cfg)) {
@@ -206,10 +261,11 @@ int main(int argc, char **argv)
 		double s = (double)(t1 - t0) / 1e9;
 
 		gk_worker_stop(&w);
-		printf("{\"app\":\"genkan-l3\",\"twin\":\"%s\",\"routes\":%u,"
+		printf("{\"app\":\"%s\",\"twin\":\"%s\",\"routes\":%u,"
 		       "\"seconds\":%.3f,\"packets\":%" PRIu64 ",\"mpps\":%.3f,"
 		       "\"cycles_per_pkt\":%.1f,\"busy_cycles_per_pkt\":%.1f,"
 		       "\"tsc_ghz\":%.3f,\"dropped\":%" PRIu64 "}\n",
+		       br ? "genkan-mape-br-decap" : "genkan-l3",
 		       rx_twin ? "rx" : "worker", routes, s, tx, tx / s / 1e6,
 		       tx ? (double)(c1 - c0) / tx : 0,
 		       tx ? (double)busy / tx : 0,
@@ -224,6 +280,8 @@ int main(int argc, char **argv)
 	gk_dpdk_pool_destroy(pool);
 	gk_tables_free(tables);
 	gk_cls_tables_free(cls);
+	if (map)
+		gk_map_table_free(map);
 	gk_dpdk_eal_cleanup();
 	return 0;
 }

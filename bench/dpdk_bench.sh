@@ -14,6 +14,9 @@
 #   dpdk-testpmd macswap  a forwarder that touches every frame
 #   genkan L3             1000 /25 routes, 64-byte UDP, the worker with the
 #                         backend's twin at rx (what genkand runs)
+#   genkan MAP-E BR decap RFC 7597 Appendix A rule: 64-byte IPv4 inside 40
+#                         bytes of IPv6 (100-byte frames) from the rule's CE,
+#                         decapsulated, routed over the same 1000 routes
 #
 # cycles/packet: for testpmd TSC Hz / rate (its core spins at 100 %), for
 # genkan the TSC over the run / packets (bench_dpdk measures it).
@@ -49,6 +52,20 @@ wrpcap(sys.argv[1], [
     / UDP(sport=1000 + i, dport=2000) / Raw(b"x" * 18)
     for i in range(1000)])
 EOF
+# The same inner packets from the CE of RFC 7597 Appendix A example 1
+# (2001:db8:12:3400:0:c000:212:34 = 192.0.2.18, PSID 0x34, offset 6):
+# source ports of its set, A = 1..63.
+"$PY" - "$DIR/br_64.pcap" <<'EOF'
+import ipaddress, sys
+from scapy.all import Ether, IP, IPv6, UDP, Raw, wrpcap
+base = int(ipaddress.IPv4Address("198.18.0.0"))
+wrpcap(sys.argv[1], [
+    Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:00:0a")
+    / IPv6(src="2001:db8:12:3400:0:c000:212:34", dst="2001:db8:ffff::1", nh=4, hlim=64)
+    / IP(src="192.0.2.18", dst=str(ipaddress.IPv4Address(base + 128 * i + 1)), ttl=64)
+    / UDP(sport=((1 + i % 63) << 10) | (0x34 << 2) | (i % 4), dport=2000) / Raw(b"x" * 18)
+    for i in range(1000)])
+EOF
 
 # testpmd MODE: Mpps of the sink port (the last stats period).
 testpmd()
@@ -70,7 +87,14 @@ genkan()
 	"$BENCH" "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx 2>/dev/null
 }
 
-declare -a IO MS GK GKC
+genkan_br()
+{
+	"$BENCH" "$DIR/br_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br 2>/dev/null
+}
+
+jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+declare -a IO MS GK GKC BR BRC
 HZ=0
 for ((r = 0; r < REPS; r++)); do
 	IO+=("$(testpmd io)")
@@ -80,13 +104,17 @@ for ((r = 0; r < REPS; r++)); do
 	GKC+=("$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["cycles_per_pkt"])' "$j")")
 	# the TSC rate bench_dpdk measured against CLOCK_MONOTONIC
 	HZ=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["tsc_ghz"] * 1e9)' "$j")
-	echo "# rep $((r + 1)): testpmd io ${IO[r]} Mpps, macswap ${MS[r]} Mpps, genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt)"
+	j=$(genkan_br)
+	BR+=("$(jget "$j" mpps)")
+	BRC+=("$(jget "$j" cycles_per_pkt)")
+	echo "# rep $((r + 1)): testpmd io ${IO[r]} Mpps, macswap ${MS[r]} Mpps," \
+		"genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt), BR decap ${BR[r]} Mpps (${BRC[r]})"
 done
 
-"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" <<'EOF'
+"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" "${BR[*]}" "${BRC[*]}" <<'EOF'
 import json, statistics, sys
 out, hz = sys.argv[1], float(sys.argv[2])
-io, ms, gk, gkc = ([float(x) for x in a.split()] for a in sys.argv[3:7])
+io, ms, gk, gkc, br, brc = ([float(x) for x in a.split()] for a in sys.argv[3:9])
 med = statistics.median
 r = {
     "arrangement": "net_pcap infinite_rx in, net_null out, one forwarder core, 64 B, --no-huge",
@@ -96,11 +124,14 @@ r = {
     "testpmd_macswap": {"mpps": med(ms), "cycles_per_pkt": hz / (med(ms) * 1e6) if med(ms) else None},
     "genkan_l3_1k_routes": {"mpps": med(gk), "cycles_per_pkt": med(gkc),
                             "ratio_to_testpmd_io": med(gk) / med(io) if med(io) else None},
-    "samples": {"io": io, "macswap": ms, "genkan_l3": gk},
+    "genkan_mape_br_decap": {"mpps": med(br), "cycles_per_pkt": med(brc),
+                             "ratio_to_testpmd_io": med(br) / med(io) if med(io) else None,
+                             "frame_bytes": 100},
+    "samples": {"io": io, "macswap": ms, "genkan_l3": gk, "genkan_mape_br_decap": br},
 }
 json.dump(r, open(out, "w"), indent=1)
 print("%-22s %8s %14s %10s" % ("app", "Mpps", "cycles/pkt", "vs io"))
-for k in ("testpmd_io", "testpmd_macswap", "genkan_l3_1k_routes"):
+for k in ("testpmd_io", "testpmd_macswap", "genkan_l3_1k_routes", "genkan_mape_br_decap"):
     v = r[k]
     ratio = v["mpps"] / r["testpmd_io"]["mpps"] if r["testpmd_io"]["mpps"] else 0
     print("%-22s %8.2f %14.0f %9.0f%%" % (k, v["mpps"], v["cycles_per_pkt"] or 0, ratio * 100))
