@@ -96,7 +96,11 @@ PING_I=0.1 PING_W=3 WARM_TRIES=6
 e2e_init -- ip nsenter curl jq openssl sha256sum nginx iperf3 socat wg timeout "$PY"
 
 [[ "$SOAK_MINUTES" =~ ^[1-9][0-9]*$ ]] || { echo "SOAK_MINUTES: a whole number >= 1"; exit 2; }
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+# ASan's quarantine (256 MB by default) keeps freed memory until it is
+# full: genkand's RSS would grow by its malloc churn (each FIB snapshot it
+# builds, a few MB a minute here) for an hour. At 4 MB it is full within
+# the first minute, and RSS shows what genkand keeps.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=4}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 SANITIZED=0
 ldd "$GKD" 2>/dev/null | grep -q libasan && SANITIZED=1
@@ -287,7 +291,7 @@ fuzz_alive()
 
 # ------------------------------------------------------------ each minute
 
-declare -A RSS=() FDS=()
+declare -A RSS=() FDS=() FIBGEN=()
 RELOAD_BAD=0 RELOADS=0
 
 reload_all()
@@ -386,9 +390,12 @@ block()
 		FDS[$m,$g]=$(nfds "$pid")
 		s=$RUN/stats-$g-$m.json
 		ctl "$g" -j stats >"$s" 2>/dev/null
-		printf '  %-3s genkand pid %s  RSS %s kB (%.1f MiB)  fds %s\n' "$g" "$pid" \
-			"${RSS[$m,$g]}" "$(awk -v k="${RSS[$m,$g]}" 'BEGIN { print k / 1024 }')" \
-			"${FDS[$m,$g]}"
+		FIBGEN[$m,$g]=$(ctl "$g" -j status 2>/dev/null | jq -r '.fib.generation // 0')
+		printf '  %-3s genkand pid %s  RSS %s kB (%.1f MiB, %+d kB in the minute)  fds %s  fib generation %s (%+d)\n' \
+			"$g" "$pid" "${RSS[$m,$g]}" \
+			"$(awk -v k="${RSS[$m,$g]}" 'BEGIN { print k / 1024 }')" \
+			$((${RSS[$m,$g]} - ${RSS[$((m - 1)),$g]:-${RSS[$m,$g]}})) "${FDS[$m,$g]}" \
+			"${FIBGEN[$m,$g]}" $((${FIBGEN[$m,$g]:-0} - ${FIBGEN[$((m - 1)),$g]:-0}))
 		jq -r '.workers[] |
 			if .accounting then
 				"      w\(.id) accounting: " +
@@ -495,9 +502,12 @@ log "legit, all minutes: $(legit_line all)"
 bal=0 na=0
 for g in $GWS; do
 	t0=$(date +%s)
-	until quiet "$g" || ! has_acct "$g" ||
-		[ $(($(date +%s) - t0)) -ge "$SOAK_QUIET_S" ]; do
-		sleep 1
+	q=1
+	while :; do
+		quiet "$g" && { q=0; break; }
+		has_acct "$g" || break
+		[ $(($(date +%s) - t0)) -ge "$SOAK_QUIET_S" ] && break
+		sleep 0.5
 	done
 	if ! has_acct "$g"; then
 		log "$g: accounting: n/a (no workers[].accounting in stats -j)"
@@ -505,7 +515,13 @@ for g in $GWS; do
 		continue
 	fi
 	log "$g: $(jq -r 'to_entries | map("w\(.key) in_total=\(.value.in_total) out_total=\(.value.out_total)") | join(", ")' <<<"${QUIET[$g]}")"
-	quiet "$g" || { bal=1; log "$g: not balanced after ${SOAK_QUIET_S} s"; }
+	if [ "$q" = 0 ]; then
+		log "$g: quiescent and balanced after $(($(date +%s) - t0)) s"
+	else
+		bal=1
+		log "$g: no quiescent balanced snapshot within ${SOAK_QUIET_S} s; the last one:"
+		jq -r 'to_entries[] | "#   w\(.key): \(.value)"' <<<"${QUIET[$g]}"
+	fi
 done
 [ "$na" = 1 ] && [ "$bal" = 0 ] && bal=na
 verdict "$bal" "balanced: every worker in_total == out_total when quiescent"
