@@ -332,7 +332,8 @@ static uint16_t mem_tx(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
 	p->stats.tx_packets += n - bad;
 	p->stats.tx_bytes += bytes;
 	p->stats.tx_drops += bad;
-	return n;
+	/* sent: what the port accepted (the worker counts the rest tx_full) */
+	return (uint16_t)(n - bad);
 }
 
 static uint16_t mem_alloc(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
