@@ -18,6 +18,7 @@
 #include "backend_afxdp.h"
 
 #include "daemon.h"
+#include "dpdk_ctl.h"
 #include "hand_ctl.h"
 #include "log.h"
 #include "nlmirror.h"
@@ -220,6 +221,10 @@ void gk_port_link_follow(struct gk_daemon *d)
 		const struct gk_nl_link *l = NULL;
 		char err[256];
 
+		/* A DPDK port's interface is genkand's own TAP: no socket to
+		 * re-bind (dpdk_ctl.h); deleting it cuts the kernel side off. */
+		if (gk_dpdk_ctl_port(d, i))
+			continue;
 		if (!p->link_gone) {
 			l = gk_nlmirror_link(d->nl, p->ifindex);
 			/* a rename keeps the device, and with it XDP and the sockets */
