@@ -357,40 +357,43 @@ static const struct gk_port_ops dpdk_ops = {
 	.xstats = dpdk_xstats,
 };
 
+/* EAL keeps pointers into its argv for the process's life. */
+static char *eal_argv[MAX_EAL_ARGS + 2];
+static char *eal_args_copy;
+
 int gk_dpdk_eal_init(const char *args, char *err, size_t errlen)
 {
-	char *argv[MAX_EAL_ARGS + 2], *copy, *tok, *save = NULL;
+	char *tok, *save = NULL;
 	int argc = 0, ret;
 
-	if (eal_up) {
-		snprintf(err, errlen, "EAL already initialised");
+	if (eal_up || eal_args_copy) {
+		snprintf(err, errlen, "EAL already initialised (once per process)");
 		return -EALREADY;
 	}
-	copy = strdup(args ? args : "");
-	if (!copy) {
+	eal_args_copy = strdup(args ? args : "");
+	if (!eal_args_copy) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	argv[argc++] = (char *)"genkand";
-	for (tok = strtok_r(copy, " \t", &save); tok;
+	eal_argv[argc++] = (char *)"genkand";
+	for (tok = strtok_r(eal_args_copy, " \t", &save); tok;
 	     tok = strtok_r(NULL, " \t", &save)) {
 		if (argc > MAX_EAL_ARGS) {
 			snprintf(err, errlen, "more than %d EAL arguments",
 				 MAX_EAL_ARGS);
-			free(copy);
+			free(eal_args_copy);
+			eal_args_copy = NULL;
 			return -E2BIG;
 		}
-		argv[argc++] = tok;
+		eal_argv[argc++] = tok;
 	}
-	argv[argc] = NULL;
-	ret = rte_eal_init(argc, argv);
+	eal_argv[argc] = NULL;
+	ret = rte_eal_init(argc, eal_argv);
 	if (ret < 0) {
 		ret = rte_errno ? -rte_errno : -EINVAL;
 		snprintf(err, errlen, "rte_eal_init: %s", rte_strerror(-ret));
-		/* EAL keeps pointers into argv: keep the copy. */
-		return ret;
+		return ret;	/* EAL may not be tried again in this process */
 	}
-	/* rte_eal_init keeps pointers into argv for the process's life */
 	eal_up = true;
 	return 0;
 }
@@ -406,6 +409,7 @@ void gk_dpdk_eal_cleanup(void)
 		return;
 	rte_eal_cleanup();
 	eal_up = false;
+	/* eal_args_copy stays: EAL cannot be initialised twice anyway */
 }
 
 /* The per-lcore cache: what DPDK allows for n mbufs, at most 256. */
