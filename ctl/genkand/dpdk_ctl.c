@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,10 +224,6 @@ int gk_dpdk_ctl_worker(struct gk_daemon *d, unsigned w,
 			return -EINVAL;
 		}
 		port->csum_complete = d->ports[p].csum_complete;
-		/* what status reports: the backend hands over like XDP meta */
-		d->ports[p].hand = atomic_load(&port->hand);
-		snprintf(d->ports[p].hand_why, sizeof(d->ports[p].hand_why),
-			 "dpdk: no XDP; the backend runs the software twin at rx");
 		d->xports[w][p] = port;
 		wc->ports[p] = port;
 	}

@@ -24,6 +24,7 @@
 #include "cls_tables.h"
 #include "port.h"
 #include "daemon.h"
+#include "dpdk_ctl.h"
 #include "hand_ctl.h"
 #include "log.h"
 #include "xdp_loader.h"
@@ -70,6 +71,15 @@ int gk_hand_pick(struct gk_daemon *d, char *err, size_t errlen)
 		const struct gk_config_port *cp = &d->cfg.ports[i];
 		struct gk_dport *p = &d->ports[i];
 
+		if (gk_dpdk_ctl_port(d, i)) {
+			/* no XDP: the DPDK backend classifies at rx (dpdk_ctl.h) */
+			p->hand = GK_HAND_META;
+			snprintf(p->hand_why, sizeof(p->hand_why),
+				 "dpdk: no XDP; the backend runs the software twin at rx");
+			gk_info("port %s (%s): hand-off %s (%s)", p->name, p->ifname,
+				gk_hand_name(p->hand), p->hand_why);
+			continue;
+		}
 		switch (cp->xdp_meta) {
 		case GK_XDP_META_META:
 		case GK_XDP_META_HEAD:
