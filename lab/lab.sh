@@ -300,12 +300,77 @@ lab_genkand_start()
 	lab_log "genkand up (pid $GK_PID, socket $GK_SOCK)"
 }
 
-# SIGTERM, then SIGKILL if it lingers.
+# lab_acct_py MODE FILE: from a `genkanctl -j stats` file, MODE snap prints
+# each worker's accounting on one line (nothing without it), MODE judge
+# one line per worker whose in_total != out_total, naming every term.
+lab_acct_py()
+{
+	"$GK_PY" - "$@" <<'EOF'
+import json, sys
+mode, path = sys.argv[1], sys.argv[2]
+try:
+    ws = [(w["id"], w["accounting"]) for w in json.load(open(path))["workers"]]
+    if any(a is None for i, a in ws):
+        sys.exit(0)
+except (OSError, ValueError, KeyError, TypeError):
+    sys.exit(0)
+for i, a in ws:
+    terms = ", ".join("%s %s" % kv for kv in a.items())
+    if mode == "snap" or a["in_total"] != a["out_total"]:
+        print("worker %s: %s" % (i, terms))
+EOF
+}
+
+# lab_acct_check: every packet accounted for (docs/accounting.md, #13
+# item 2), as tests/e2e/lib.sh's acct_check: once two snapshots of the
+# workers' accounting 0.2 s apart agree (up to ~3 s), each worker's in_total
+# must equal its out_total, or lab_fail names the worker and every term
+# and it returns 1. No answer or traffic that never stops is logged, not
+# judged. Runs once per genkand (LAB_ACCT_DONE holds its pid).
+lab_acct_check()
+{
+	local f a b i bad quiet=0
+
+	[ -n "$GK_PID" ] && kill -0 "$GK_PID" 2>/dev/null || return 0
+	[ "${LAB_ACCT_DONE:-}" = "$GK_PID" ] && return 0
+	LAB_ACCT_DONE=$GK_PID
+	f=$LAB_DIR/acct.json
+	lab_ctl -j stats >"$f" 2>/dev/null
+	a=$(lab_acct_py snap "$f")
+	[ -n "$a" ] || { lab_log "accounting: no stats, not checked"; return 0; }
+	for ((i = 0; i < 15; i++)); do
+		sleep 0.2
+		lab_ctl -j stats >"$f" 2>/dev/null
+		b=$(lab_acct_py snap "$f")
+		[ -n "$b" ] || { lab_log "accounting: no stats, not checked"; return 0; }
+		[ "$a" = "$b" ] && { quiet=1; break; }
+		a=$b
+	done
+	if [ "$quiet" = 0 ]; then
+		lab_log "accounting: still moving after 3 s, not checked"
+		return 0
+	fi
+	bad=$(lab_acct_py judge "$f")
+	if [ -n "$bad" ]; then
+		while read -r i; do
+			lab_fail "genkand packet accounting unbalanced: $i"
+		done <<<"$bad"
+		return 1
+	fi
+	lab_pass "genkand packet accounting balanced"
+	while read -r i; do
+		printf '      %s\n' "$i"
+	done <<<"$b"
+}
+
+# SIGTERM, then SIGKILL if it lingers; the packet accounting is checked
+# first (lab_acct_check).
 lab_genkand_stop()
 {
 	local i
 
 	[ -n "$GK_PID" ] || return 0
+	lab_acct_check
 	kill -TERM "$GK_PID" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$GK_PID" 2>/dev/null || break
@@ -379,12 +444,14 @@ lab_wait_listen()
 
 lab_cleanup()
 {
-	local rc=$? pid ns
+	local rc=$? pid ns fails=$LAB_FAIL
 
 	[ -n "$LAB_CLEANED" ] && return
 	LAB_CLEANED=1
 	trap - INT TERM
+	# checks a genkand's accounting if lab_summary did not: a hole fails
 	lab_genkand_stop
+	[ "$LAB_FAIL" -gt "$fails" ] && [ "$rc" = 0 ] && rc=1
 	for pid in "${LAB_PIDS[@]}"; do
 		lab_kill "$pid"
 	done
@@ -450,9 +517,11 @@ lab_expect()
 	fi
 }
 
-# Prints "N passed, M failed"; returns non-zero when anything failed.
+# Prints "N passed, M failed"; returns non-zero when anything failed. A
+# genkand still running has its packet accounting checked first.
 lab_summary()
 {
+	lab_acct_check
 	echo "$LAB_PASS passed, $LAB_FAIL failed"
 	[ "$LAB_FAIL" -eq 0 ]
 }

@@ -634,6 +634,9 @@ fi
 # ---------------------------------------------------------------- 8. kill -9
 log "8. crash leftovers"
 OLD1=${GKPID[1]}
+# Every packet accounted for (#13 item 2): instance 1's reloads under
+# traffic, before the crash takes its counters.
+acct_check 1
 kill -KILL "$OLD1"
 gk_wait_exit 1 10 2>/dev/null	# no "Killed" job notice
 expect "genkand killed by SIGKILL" "$GK_RC" = 137
@@ -689,6 +692,7 @@ check "it still forwards IPv4" ping4 1 3
 log "10. SIGTERM"
 for i in 1 2; do
 	G=$(ns_g "$i")
+	acct_check "$i"
 	kill -TERM "${GKPID[$i]}"
 	gk_wait_exit "$i" 10
 	expect "instance $i: SIGTERM -> exit 0 within 10 s" "$GK_RC" = 0

@@ -127,6 +127,8 @@ expect "iperf3 (home -> client) through the whole path moved data" \
 
 # ---------------------------------------------------------------- home restart
 log "the home genkand stops during a transfer, and comes back"
+# its accounting so far, while it is quiet; teardown checks the next one
+acct_check ce
 nx cl curl -sS --max-time 40 --limit-rate 500k --cacert "$RUN/ca.crt" \
 	--resolve "$SITE:443:$VIP" -o "$RUN/slow" "https://$SITE/big" \
 	2>"$RUN/slow.err" &

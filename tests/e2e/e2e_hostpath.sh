@@ -238,6 +238,7 @@ expect "the door's kernel forwarded no IPv6" $((KF6_1 - KF6_0)) = 0
 check "genkand still running" kill -0 "${GKPID[fd]}"
 
 # ---------------------------------------------------------------- stop
+acct_check fd	# before the stop: teardown finds no genkand to check
 stop_pid "${GKPID[fd]}" TERM
 GKPID[fd]=""
 check "SIGTERM: $TUN is gone with genkand" \

@@ -262,6 +262,7 @@ expect "the ISP saw none of the server's replies" \
 	"$(cap_count isp "tcp and src host $SRV")" = 0
 expect "... nor anything for the client" "$(cap_count isp "dst host $CLI")" = 0
 
+acct_check hm	# this instance's accounting; teardown checks the next one
 stop_pid "${GKPID[hm]}" TERM
 GKPID[hm]=""
 

@@ -840,6 +840,9 @@ check "the LAN web server saw requests from $CE_V4 (hairpinned)" \
 
 # ---------------------------------------------------------------- exhaustion
 log "exhaustion: ce1 restarted with host_port_limit = $LIMIT"
+# the first ce1's accounting (its hairpins were handed over between
+# workers); teardown checks the restarted one
+acct_check ce1
 stop_pid "${GKPID[ce1]}" TERM
 GKPID[ce1]=
 write_conf ce1 "$LIMIT"

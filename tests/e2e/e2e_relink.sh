@@ -238,6 +238,8 @@ check "lan -> wan: 50 pings with dmz gone" pingn c 198.51.100.2 50
 check "stats answer" eval 'ctl g -j stats >/dev/null'
 check "status (text) shows the link" eval 'ctl g status | grep -q "^link dmz: gone"'
 
+# every frame of the deleted and re-bound ports accounted for (#13 item 2)
+acct_check g
 # a clean stop: the re-bound sockets and their UMEM registrations go too
 kill -TERM "$pid0"
 wait "$pid0"

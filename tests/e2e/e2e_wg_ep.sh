@@ -202,6 +202,7 @@ expect "reload of the unchanged file is accepted" "$?" = 0
 out=$(ctl gw reload 2>&1)
 expect "second reload accepted" "$?" = 0
 check "genkand alive" kill -0 "${GKPID[gw]}"
+acct_check gw	# before the stop: teardown finds no genkand to check
 # The reloaded config (with its [wireguard]) is freed on the way out.
 kill -TERM "${GKPID[gw]}"
 wait "${GKPID[gw]}"
