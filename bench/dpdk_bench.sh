@@ -12,6 +12,12 @@
 #
 #   dpdk-testpmd io       the PMD's own limit
 #   dpdk-testpmd macswap  a forwarder that touches every frame
+#   dpdk-l3fwd            DPDK's LPM forwarder (dpdk-doc's example, built
+#                         here: rxmode.offloads = 0 for virtual devices, and a
+#                         line that prints port 1's opackets and the seconds
+#                         of forwarding at exit); 500 /24 routes over the same
+#                         destinations (its LPM has 256 tbl8 groups: 1000
+#                         /25s do not fit)
 #   genkan L3             1000 /25 routes, 64-byte UDP, the worker with the
 #                         backend's twin at rx (what genkand runs)
 #   genkan MAP-E BR decap RFC 7597 Appendix A rule: 64-byte IPv4 inside 40
@@ -39,7 +45,7 @@ command -v dpdk-testpmd >/dev/null || { echo "dpdk_bench: no dpdk-testpmd (apt i
 [ -x "$BENCH" ] || { echo "dpdk_bench: no $BENCH (build with libdpdk)"; exit 1; }
 
 DIR=$(mktemp -d /tmp/dpdk_bench.XXXXXX)
-trap 'rm -rf "$DIR"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR"' EXIT
 
 # 1000 frames of 60 bytes (64 on the wire), one per /25 route.
 "$PY" - "$DIR/l3_64.pcap" <<'EOF'
@@ -82,6 +88,61 @@ testpmd()
 	awk -v p="$pps" 'BEGIN { printf "%.3f\n", p / 1e6 }'
 }
 
+# dpdk-l3fwd from dpdk-doc's sources, patched as said above; L3FWD empty
+# when they are not installed.
+L3FWD=
+if [ -d /usr/share/dpdk/examples/l3fwd ] && [ -d /usr/share/dpdk/examples/common ]; then
+	cp -r /usr/share/dpdk/examples/l3fwd /usr/share/dpdk/examples/common "$DIR/"
+	"$PY" - "$DIR/l3fwd/main.c" <<'EOF'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("\t\t.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM,", "\t\t.offloads = 0,", 1)
+launch = "\trte_eal_mp_remote_launch(l3fwd_lkp.main_loop, NULL, CALL_MAIN);\n"
+assert launch in s
+s = s.replace(launch, """\t{
+\t\tuint64_t gk_t0 = rte_get_tsc_cycles(), gk_t1;
+\t\tstruct rte_eth_stats gk_st;
+
+\t\trte_eal_mp_remote_launch(l3fwd_lkp.main_loop, NULL, CALL_MAIN);
+\t\trte_eal_mp_wait_lcore();
+\t\tgk_t1 = rte_get_tsc_cycles();
+\t\trte_eth_stats_get(1, &gk_st);
+\t\tprintf("GKBENCH opackets %lu seconds %.3f\\n",
+\t\t       (unsigned long)gk_st.opackets,
+\t\t       (double)(gk_t1 - gk_t0) / rte_get_tsc_hz());
+\t}
+""", 1)
+open(p, "w").write(s)
+EOF
+	"$PY" -c '
+import ipaddress, sys
+base = int(ipaddress.IPv4Address("198.18.0.0"))
+open(sys.argv[1], "w").write("".join("R%s/24 1\n" % ipaddress.IPv4Address(base + 256 * i) for i in range(500)))
+open(sys.argv[2], "w").write("R2001:db8::/32 1\n")' "$DIR/rules4.cfg" "$DIR/rules6.cfg"
+	if make -s -C "$DIR/l3fwd" >"$DIR/l3fwd-build.log" 2>&1 && [ -x "$DIR/l3fwd/build/l3fwd" ]; then
+		L3FWD=$DIR/l3fwd/build/l3fwd
+	else
+		echo "# dpdk-l3fwd did not build (see below): left out"
+		tail -n 5 "$DIR/l3fwd-build.log" | sed 's/^/#   /'
+	fi
+else
+	echo "# dpdk-doc's examples are not installed (apt install dpdk-doc): dpdk-l3fwd left out"
+fi
+
+# l3fwd: Mpps of port 1 over the forwarding time, 0 when left out.
+l3fwd()
+{
+	[ -n "$L3FWD" ] || { echo 0; return; }
+	(cd "$DIR" && timeout -s INT "$SECS" "$L3FWD" --no-huge --no-shconf -m 256 --no-pci \
+		--no-telemetry --file-prefix gkl3$$ --lcores "0@$CPU" \
+		--vdev "net_pcap0,rx_pcap=$DIR/l3_64.pcap,infinite_rx=1" \
+		--vdev net_null0,no-rx=1 --log-level='*:error' -- -p 0x3 \
+		--config='(0,0,0),(1,0,0)' -P --parse-ptype --rule_ipv4=rules4.cfg \
+		--rule_ipv6=rules6.cfg 2>/dev/null) |
+		awk '/^GKBENCH/ { if ($5 > 0) printf "%.3f\n", $3 / $5 / 1e6; else print 0 }'
+}
+
 genkan()
 {
 	"$BENCH" "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx 2>/dev/null
@@ -94,11 +155,13 @@ genkan_br()
 
 jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-declare -a IO MS GK GKC BR BRC
+declare -a IO MS L3 GK GKC BR BRC
 HZ=0
 for ((r = 0; r < REPS; r++)); do
 	IO+=("$(testpmd io)")
 	MS+=("$(testpmd macswap)")
+	v=$(l3fwd)
+	L3+=("${v:-0}")
 	j=$(genkan)
 	GK+=("$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["mpps"])' "$j")")
 	GKC+=("$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["cycles_per_pkt"])' "$j")")
@@ -107,14 +170,14 @@ for ((r = 0; r < REPS; r++)); do
 	j=$(genkan_br)
 	BR+=("$(jget "$j" mpps)")
 	BRC+=("$(jget "$j" cycles_per_pkt)")
-	echo "# rep $((r + 1)): testpmd io ${IO[r]} Mpps, macswap ${MS[r]} Mpps," \
+	echo "# rep $((r + 1)): testpmd io ${IO[r]} Mpps, macswap ${MS[r]} Mpps, l3fwd ${L3[r]} Mpps," \
 		"genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt), BR decap ${BR[r]} Mpps (${BRC[r]})"
 done
 
-"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" "${BR[*]}" "${BRC[*]}" <<'EOF'
+"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" "${BR[*]}" "${BRC[*]}" "${L3[*]}" <<'EOF'
 import json, statistics, sys
 out, hz = sys.argv[1], float(sys.argv[2])
-io, ms, gk, gkc, br, brc = ([float(x) for x in a.split()] for a in sys.argv[3:9])
+io, ms, gk, gkc, br, brc, l3 = ([float(x) for x in a.split()] for a in sys.argv[3:10])
 med = statistics.median
 r = {
     "arrangement": "net_pcap infinite_rx in, net_null out, one forwarder core, 64 B, --no-huge",
@@ -122,16 +185,18 @@ r = {
     "runs": len(io),
     "testpmd_io": {"mpps": med(io), "cycles_per_pkt": hz / (med(io) * 1e6) if med(io) else None},
     "testpmd_macswap": {"mpps": med(ms), "cycles_per_pkt": hz / (med(ms) * 1e6) if med(ms) else None},
+    "dpdk_l3fwd_500_routes": {"mpps": med(l3), "cycles_per_pkt": hz / (med(l3) * 1e6) if med(l3) else None},
     "genkan_l3_1k_routes": {"mpps": med(gk), "cycles_per_pkt": med(gkc),
                             "ratio_to_testpmd_io": med(gk) / med(io) if med(io) else None},
     "genkan_mape_br_decap": {"mpps": med(br), "cycles_per_pkt": med(brc),
                              "ratio_to_testpmd_io": med(br) / med(io) if med(io) else None,
                              "frame_bytes": 100},
-    "samples": {"io": io, "macswap": ms, "genkan_l3": gk, "genkan_mape_br_decap": br},
+    "samples": {"io": io, "macswap": ms, "l3fwd": l3, "genkan_l3": gk, "genkan_mape_br_decap": br},
 }
 json.dump(r, open(out, "w"), indent=1)
 print("%-22s %8s %14s %10s" % ("app", "Mpps", "cycles/pkt", "vs io"))
-for k in ("testpmd_io", "testpmd_macswap", "genkan_l3_1k_routes", "genkan_mape_br_decap"):
+for k in ("testpmd_io", "testpmd_macswap", "dpdk_l3fwd_500_routes", "genkan_l3_1k_routes",
+          "genkan_mape_br_decap"):
     v = r[k]
     ratio = v["mpps"] / r["testpmd_io"]["mpps"] if r["testpmd_io"]["mpps"] else 0
     print("%-22s %8.2f %14.0f %9.0f%%" % (k, v["mpps"], v["cycles_per_pkt"] or 0, ratio * 100))

@@ -16,7 +16,7 @@ PKGS=(
 	libcmocka-dev python3 python3-scapy python3-cryptography
 	# lab, e2e tests and bench peers
 	iproute2 iputils-ping iperf3 curl tcpdump procps ethtool util-linux jq
-	dpdk-dev dpdk	# DPDK backend (libdpdk); dpdk-testpmd for the bench (issue #14)
+	dpdk-dev dpdk dpdk-doc	# DPDK backend (libdpdk); dpdk-testpmd, l3fwd sources for the bench (issue #14)
 	wireguard-tools wireguard-go	# WireGuard interop oracle (issue #5)
 	nginx-light socat openssl	# front door e2e: real HTTPS and UDP servers (issue #11)
 	# front door bench (issue #12): load, the stacks it replaces, the chart
