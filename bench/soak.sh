@@ -58,6 +58,7 @@
 #                  genkand (ASan+UBSan, `make build-asan`), else <repo>/build
 #   SOAK_WORKERS   workers per gateway (1, as the shipped configs)
 #   SOAK_FUZZ_PPS  fuzzed frames per second per port (200)
+#   SOAK_FUZZ_FLOWS 0: no spoofed connections to the door's services (1)
 #   SOAK_IPERF_RATE iperf3 -b (20M)
 #   SOAK_LEGIT_PCT good legitimate attempts away from flaps, %, per kind (95)
 #   SOAK_FLAP_GRACE s after a flap in which failures are the flap's (15)
@@ -71,6 +72,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 SOAK_MINUTES=${SOAK_MINUTES:-10}
 SOAK_FUZZ_PPS=${SOAK_FUZZ_PPS:-200}
+SOAK_FUZZ_FLOWS=${SOAK_FUZZ_FLOWS:-1}
 SOAK_IPERF_RATE=${SOAK_IPERF_RATE:-20M}
 SOAK_LEGIT_PCT=${SOAK_LEGIT_PCT:-95}
 SOAK_FLAP_GRACE=${SOAK_FLAP_GRACE:-15}
@@ -262,7 +264,7 @@ print(ce_params("2001:db8::/40", sys.argv[1], 16, sys.argv[2])[3])' "$R4" "$EUP"
 	CE6=$ce6
 	ip netns exec "$(ns ir)" "$PY" "$HERE/soak_fuzz.py" --pps "$SOAK_FUZZ_PPS" --seed $$ \
 		--out "$RUN/fuzz-ir.json" \
-		"f0,door,$(mac fd wan),dst4=$DOOR,vip=$VIP,wg=51820,pub=$DOORPUB" \
+		"f0,door,$(mac fd wan),dst4=$DOOR,vip=$VIP,wg=51820,pub=$DOORPUB,flows=$SOAK_FUZZ_FLOWS" \
 		"b0,br4,$(mac br inet),ce4=$CE4,psid=$PSID,a=$OFF,k=8" \
 		>"$RUN/fuzz-ir.log" 2>&1 &
 	FUZZ_PIDS+=($!)
@@ -373,6 +375,9 @@ nfds()
 	echo "$min"
 }
 
+# smaps PID: "range rss_kB" of each of the process's mappings.
+smaps() { awk '/^[0-9a-f]+-[0-9a-f]+ / { r = $1 } /^Rss:/ { print r, $2 }' "/proc/$1/smaps" 2>/dev/null; }
+
 # block M: the minute's figures; RSS and FDS of M kept.
 block()
 {
@@ -387,6 +392,7 @@ block()
 			continue
 		fi
 		RSS[$m,$g]=$(fd_rss_kb "$pid")
+		smaps "$pid" >"$RUN/smaps-$g-$m"
 		FDS[$m,$g]=$(nfds "$pid")
 		s=$RUN/stats-$g-$m.json
 		ctl "$g" -j stats >"$s" 2>/dev/null
@@ -396,6 +402,7 @@ block()
 			"$(awk -v k="${RSS[$m,$g]}" 'BEGIN { print k / 1024 }')" \
 			$((${RSS[$m,$g]} - ${RSS[$((m - 1)),$g]:-${RSS[$m,$g]}})) "${FDS[$m,$g]}" \
 			"${FIBGEN[$m,$g]}" $((${FIBGEN[$m,$g]:-0} - ${FIBGEN[$((m - 1)),$g]:-0}))
+		ctl "$g" -j nat stats 2>/dev/null | jq -r '"      nat: \(.totals.sessions) sessions, ports in use \(.ports_in_use | to_entries | map("\(.key) \(.value)") | join(", ")), refused (port set exhausted) \(.totals.exhausted)"' 2>/dev/null
 		jq -r '.workers[] |
 			if .accounting then
 				"      w\(.id) accounting: " +
@@ -526,17 +533,27 @@ done
 [ "$na" = 1 ] && [ "$bal" = 0 ] && bal=na
 verdict "$bal" "balanced: every worker in_total == out_total when quiescent"
 
-# RSS and fds: minute 2 against the last (minute 1 on a one-minute run).
+# RSS: minute 2 against the last (minute 1 on a one-minute run). genkand
+# allocates its tables whole at start (flows, sessions, return paths: calloc,
+# mmap) and the kernel hands their pages out as they are first touched, so
+# RSS grows while traffic reaches new buckets, up to the tables' size. That
+# growth stays inside mappings whose address range has not changed since
+# minute 2; what genkand allocates shows elsewhere (the heap grows, the
+# allocator maps more, new mappings). The second must stay within
+# max(2 MiB, 5 %); both are printed.
 m0=2
 [ "$SOAK_MINUTES" -lt 2 ] && m0=1
 ok=0
 for g in $GWS; do
 	a=${RSS[$m0,$g]:-0} b=${RSS[$SOAK_MINUTES,$g]:-0}
-	lim=$(awk -v a="$a" 'BEGIN { d = a * 0.05; if (d < 2048) d = 2048; printf "%d", a + d }')
-	log "$g RSS: minute $m0 $a kB, minute $SOAK_MINUTES $b kB (limit $lim kB, $((b - a)) kB more)"
-	[ "$b" -gt 0 ] && [ "$b" -le "$lim" ] || ok=1
+	lim=$(awk -v a="$a" 'BEGIN { d = a * 0.05; if (d < 2048) d = 2048; printf "%d", d }')
+	read -r paged other < <(awk 'FNR == NR { a[$1] = $2; ta += $2; next }
+		{ tb += $2; if ($1 in a) p += $2 - a[$1] }
+		END { print p + 0, tb - ta - p }' "$RUN/smaps-$g-$m0" "$RUN/smaps-$g-$SOAK_MINUTES")
+	log "$g RSS: minute $m0 $a kB, minute $SOAK_MINUTES $b kB ($((b - a)) kB more): ${paged:-?} kB paged in inside mappings unchanged since minute $m0 (tables, UMEM, stacks), ${other:-?} kB elsewhere (heap, allocator, new mappings; limit $lim kB)"
+	[ "$b" -gt 0 ] && [ -n "$other" ] && [ "$other" -le "$lim" ] || ok=1
 done
-verdict "$ok" "RSS flat: last minute within max(2 MiB, 5 %) of minute $m0's"
+verdict "$ok" "RSS flat: since minute $m0, at most max(2 MiB, 5 %) more outside the preallocated mappings"
 ok=0
 for g in $GWS; do
 	log "$g fds: minute $m0 ${FDS[$m0,$g]:-?}, minute $SOAK_MINUTES ${FDS[$SOAK_MINUTES,$g]:-?}"

@@ -8,7 +8,8 @@ usage: soak_fuzz.py [--pps N] [--seed S] [--out FILE] TARGET...
   namespace's end of the veth, or a host on the gateway's LAN) to GW_MAC.
   ROLE and its keys:
     door  dst4 (the door's address), vip, wg (its ListenPort), pub (its
-          WireGuard public key, base64): IPv4 to the door
+          WireGuard public key, base64), flows (0: no spoofed TCP to the
+          services, which the door forwards home as new flows): IPv4 to the door
     br4   ce4 (a CE's shared address), psid, a, k: IPv4 into a MAP-E domain
     br6   br6, ce6 (a CE's MAP-E address), ce4: IPv6 (IPv4-in-IPv6) to a BR
     ce6   br6, ce6, ce4, wg (the CE's ListenPort), pub: IPv6 from the BR
@@ -195,7 +196,7 @@ class Target:
                 return "wg", IP(src=src, dst=kv["dst4"]) / UDP(
                     sport=r.getrandbits(16), dport=int(kv["wg"])) / \
                     wg_msg(r, kv.get("pub"))
-            if k < 0.6:
+            if k < 0.6 and kv.get("flows", "1") != "0":
                 # new connections to the services, spoofed: a few flows
                 return "l4", IP(src=src, dst=kv["vip"]) / TCP(
                     sport=r.getrandbits(16), dport=r.choice([80, 443, 5201]),
@@ -283,9 +284,14 @@ class Target:
             kind, e = "6in4", bytes(self.eth(r) / IP(src=src4, dst=dst4,
                                                       proto=41) / inner)
         elif k < 0.79:
+            # from the LAN, 8 source ports only: a first fragment makes a
+            # NAPT session, and random ones would take the CE's 240 ports
+            lan = self.role == "lan"
             kind, e = "frag4", bytes(self.eth(r) / v4frag(
-                r, src4, dst4, bytes(UDP(sport=r.getrandbits(16),
-                                         dport=r.getrandbits(16)) /
+                r, src4, dst4, bytes(UDP(sport=r.randint(1, 8) if lan else
+                                         r.getrandbits(16),
+                                         dport=9 if lan else
+                                         r.getrandbits(16)) /
                                      rnd(r, 64))))
         elif k < 0.84:
             if r.random() < 0.5:
