@@ -13,12 +13,15 @@
  * asserts nothing about speed.
  *
  * usage: bench_dpdk PCAP [--seconds S] [--cpu N] [--routes N] [--twin rx|worker]
- *                        [--br]
+ *                        [--br | --br-encap]
  *   --twin rx: the backend classifies at rx (what genkand runs, mode meta);
  *   --twin worker: the worker's twin (mode parse).
  *   --br: a MAP-E BR (RFC 7597 Appendix A rule, BR 2001:db8:ffff::1) on
  *   port 0: the pcap holds IPv4-in-IPv6 from the rule's CE, decapsulated
  *   and routed out of port 1 (app genkan-mape-br-decap).
+ *   --br-encap: the same BR the other way: IPv4 to the CE's address and
+ *   ports in on port 0, encapsulated to the CE and routed (::/0) out of
+ *   port 1 (app genkan-mape-br-encap).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -58,11 +61,13 @@ static struct gk_tables *build(unsigned int nroutes)
 		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
 		  .mtu = 1500 },
 	};
-	static const struct gk_neigh_entry nb = {
-		.family = AF_INET, .addr = { 192, 0, 2, 254 }, .ifindex = 11,
-		.mac = { 2, 0, 0, 0, 0xfe, 0x01 },
+	static const struct gk_neigh_entry nb[] = {
+		{ .family = AF_INET, .addr = { 192, 0, 2, 254 }, .ifindex = 11,
+		  .mac = { 2, 0, 0, 0, 0xfe, 0x01 } },
+		{ .family = AF_INET6, .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 },
+		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 } },
 	};
-	struct gk_route *rt = calloc(nroutes + 1, sizeof(*rt));
+	struct gk_route *rt = calloc(nroutes + 2, sizeof(*rt));
 	struct gk_fib_input in = { 0 };
 	struct gk_fib *fib;
 	char err[160];
@@ -83,10 +88,15 @@ static struct gk_tables *build(unsigned int nroutes)
 				 (uint8_t)(a >> 8), (uint8_t)a },
 		};
 	}
+	/* IPv6 (the BR's encapsulated packets): ::/0 via 2001:db8:ff::1 */
+	rt[nroutes + 1] = (struct gk_route){
+		.family = AF_INET6, .plen = 0, .has_gw = 1, .ifindex = 11,
+		.gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
+	};
 	in.routes = rt;
-	in.nr_routes = nroutes + 1;
-	in.neighs = &nb;
-	in.nr_neighs = 1;
+	in.nr_routes = nroutes + 2;
+	in.neighs = nb;
+	in.nr_neighs = 2;
 	in.ports = ports;
 	in.nr_ports = 2;
 	fib = gk_fib_build(&in, err, sizeof(err));
@@ -100,13 +110,17 @@ static struct gk_tables *build(unsigned int nroutes)
 
 static const uint8_t br6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 };
 
-/* The BR of RFC 7597 Appendix A example 1: v6 port 0, v4 port 1. */
-static struct gk_map_table *br_table(void)
+/*
+ * The BR of RFC 7597 Appendix A example 1. Decap: IPv6 in on port 0, IPv4
+ * out of port 1; encap: the other way round.
+ */
+static struct gk_map_table *br_table(bool encap)
 {
 	static struct gk_map_rule r;
 	struct gk_map_table_cfg c = {
 		.role = GK_MAPE_ROLE_BR, .nr_rules = 1, .bmr = -1,
-		.v4_port_id = 1, .v6_port_id = 0, .tunnel_mtu = 1460,
+		.v4_port_id = encap ? 0 : 1, .v6_port_id = encap ? 1 : 0,
+		.tunnel_mtu = 1460,
 	};
 	struct gk_map_table *t;
 	char err[160];
@@ -135,6 +149,7 @@ int main(int argc, char **argv)
 		{ "routes", required_argument, NULL, 'r' },
 		{ "twin", required_argument, NULL, 't' },
 		{ "br", no_argument, NULL, 'b' },
+		{ "br-encap", no_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gk_worker w;
@@ -148,7 +163,7 @@ int main(int argc, char **argv)
 	char args[300], devargs[600], err[300];
 	unsigned int routes = 1000, cpu = 0, i;
 	double secs = 3;
-	bool rx_twin = true, br = false;
+	bool rx_twin = true, br = false, encap = false;
 	struct gk_map_table *map = NULL;
 	struct gk_cls_v6 m6 = { .cls = GK_CLASS_MAPE_BR };
 	struct gk_cls_v4 m4 = { .plen = 24, .cls = GK_CLASS_MAPE_BR };
@@ -162,6 +177,7 @@ int main(int argc, char **argv)
 		case 'r': routes = (unsigned)atoi(optarg); break;
 		case 't': rx_twin = strcmp(optarg, "worker"); break;
 		case 'b': br = true; break;
+		case 'e': br = encap = true; break;
 		default: return 2;
 		}
 	}
@@ -188,7 +204,7 @@ int main(int argc, char **argv)
 		none.nr_mape6 = 1;
 		none.mape4 = &m4;
 		none.nr_mape4 = 1;
-		map = br_table();
+		map = br_table(encap);
 		if (!map)
 			return 1;
 	}
@@ -265,6 +281,7 @@ int main(int argc, char **argv)
 		       "\"seconds\":%.3f,\"packets\":%" PRIu64 ",\"mpps\":%.3f,"
 		       "\"cycles_per_pkt\":%.1f,\"busy_cycles_per_pkt\":%.1f,"
 		       "\"tsc_ghz\":%.3f,\"dropped\":%" PRIu64 "}\n",
+		       encap ? "genkan-mape-br-encap" :
 		       br ? "genkan-mape-br-decap" : "genkan-l3",
 		       rx_twin ? "rx" : "worker", routes, s, tx, tx / s / 1e6,
 		       tx ? (double)(c1 - c0) / tx : 0,

@@ -23,6 +23,8 @@
 #   genkan MAP-E BR decap RFC 7597 Appendix A rule: 64-byte IPv4 inside 40
 #                         bytes of IPv6 (100-byte frames) from the rule's CE,
 #                         decapsulated, routed over the same 1000 routes
+#   genkan MAP-E BR encap the same BR the other way: 64-byte IPv4 to the CE's
+#                         address and ports, encapsulated, routed (::/0)
 #
 # cycles/packet: for testpmd TSC Hz / rate (its core spins at 100 %), for
 # genkan the TSC over the run / packets (bench_dpdk measures it).
@@ -70,6 +72,17 @@ wrpcap(sys.argv[1], [
     / IPv6(src="2001:db8:12:3400:0:c000:212:34", dst="2001:db8:ffff::1", nh=4, hlim=64)
     / IP(src="192.0.2.18", dst=str(ipaddress.IPv4Address(base + 128 * i + 1)), ttl=64)
     / UDP(sport=((1 + i % 63) << 10) | (0x34 << 2) | (i % 4), dport=2000) / Raw(b"x" * 18)
+    for i in range(1000)])
+EOF
+# and the other way: from 1000 internet hosts to the CE's ports
+"$PY" - "$DIR/bre_64.pcap" <<'EOF'
+import ipaddress, sys
+from scapy.all import Ether, IP, UDP, Raw, wrpcap
+base = int(ipaddress.IPv4Address("198.18.0.0"))
+wrpcap(sys.argv[1], [
+    Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:00:0a")
+    / IP(src=str(ipaddress.IPv4Address(base + 128 * i + 1)), dst="192.0.2.18", ttl=64)
+    / UDP(sport=2000, dport=((1 + i % 63) << 10) | (0x34 << 2) | (i % 4)) / Raw(b"x" * 18)
     for i in range(1000)])
 EOF
 
@@ -153,9 +166,14 @@ genkan_br()
 	"$BENCH" "$DIR/br_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br 2>/dev/null
 }
 
+genkan_bre()
+{
+	"$BENCH" "$DIR/bre_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br-encap 2>/dev/null
+}
+
 jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-declare -a IO MS L3 GK GKC BR BRC
+declare -a IO MS L3 GK GKC BR BRC BE BEC
 HZ=0
 for ((r = 0; r < REPS; r++)); do
 	IO+=("$(testpmd io)")
@@ -170,14 +188,18 @@ for ((r = 0; r < REPS; r++)); do
 	j=$(genkan_br)
 	BR+=("$(jget "$j" mpps)")
 	BRC+=("$(jget "$j" cycles_per_pkt)")
+	j=$(genkan_bre)
+	BE+=("$(jget "$j" mpps)")
+	BEC+=("$(jget "$j" cycles_per_pkt)")
 	echo "# rep $((r + 1)): testpmd io ${IO[r]} Mpps, macswap ${MS[r]} Mpps, l3fwd ${L3[r]} Mpps," \
-		"genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt), BR decap ${BR[r]} Mpps (${BRC[r]})"
+		"genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt), BR decap ${BR[r]} Mpps (${BRC[r]})," \
+		"BR encap ${BE[r]} Mpps (${BEC[r]})"
 done
 
-"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" "${BR[*]}" "${BRC[*]}" "${L3[*]}" <<'EOF'
+"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" "${BR[*]}" "${BRC[*]}" "${L3[*]}" "${BE[*]}" "${BEC[*]}" <<'EOF'
 import json, statistics, sys
 out, hz = sys.argv[1], float(sys.argv[2])
-io, ms, gk, gkc, br, brc, l3 = ([float(x) for x in a.split()] for a in sys.argv[3:10])
+io, ms, gk, gkc, br, brc, l3, be, bec = ([float(x) for x in a.split()] for a in sys.argv[3:12])
 med = statistics.median
 r = {
     "arrangement": "net_pcap infinite_rx in, net_null out, one forwarder core, 64 B, --no-huge",
@@ -191,12 +213,15 @@ r = {
     "genkan_mape_br_decap": {"mpps": med(br), "cycles_per_pkt": med(brc),
                              "ratio_to_testpmd_io": med(br) / med(io) if med(io) else None,
                              "frame_bytes": 100},
-    "samples": {"io": io, "macswap": ms, "l3fwd": l3, "genkan_l3": gk, "genkan_mape_br_decap": br},
+    "genkan_mape_br_encap": {"mpps": med(be), "cycles_per_pkt": med(bec),
+                             "ratio_to_testpmd_io": med(be) / med(io) if med(io) else None},
+    "samples": {"io": io, "macswap": ms, "l3fwd": l3, "genkan_l3": gk,
+                "genkan_mape_br_decap": br, "genkan_mape_br_encap": be},
 }
 json.dump(r, open(out, "w"), indent=1)
 print("%-22s %8s %14s %10s" % ("app", "Mpps", "cycles/pkt", "vs io"))
 for k in ("testpmd_io", "testpmd_macswap", "dpdk_l3fwd_500_routes", "genkan_l3_1k_routes",
-          "genkan_mape_br_decap"):
+          "genkan_mape_br_decap", "genkan_mape_br_encap"):
     v = r[k]
     ratio = v["mpps"] / r["testpmd_io"]["mpps"] if r["testpmd_io"]["mpps"] else 0
     print("%-22s %8.2f %14.0f %9.0f%%" % (k, v["mpps"], v["cycles_per_pkt"] or 0, ratio * 100))
