@@ -194,6 +194,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "EAL: %s\n", err);
 		return 1;
 	}
+	atexit(gk_dpdk_eal_cleanup);	/* its runtime dir, on every way out */
 	pool = gk_dpdk_pool_create("bench", 8192, -1, err, sizeof(err));
 	tables = build(routes);
 	if (br) {

@@ -47,7 +47,8 @@ command -v dpdk-testpmd >/dev/null || { echo "dpdk_bench: no dpdk-testpmd (apt i
 [ -x "$BENCH" ] || { echo "dpdk_bench: no $BENCH (build with libdpdk)"; exit 1; }
 
 DIR=$(mktemp -d /tmp/dpdk_bench.XXXXXX)
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR"' EXIT
+# EAL leaves /var/run/dpdk/<file-prefix> behind: testpmd's and l3fwd's go too
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR" /var/run/dpdk/gktp$$ /var/run/dpdk/gkl3$$' EXIT
 
 # 1000 frames of 60 bytes (64 on the wire), one per /25 route.
 "$PY" - "$DIR/l3_64.pcap" <<'EOF'

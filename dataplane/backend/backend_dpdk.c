@@ -8,7 +8,9 @@
  * mbuf's data_off/len follow gk_pkt.data/len) -> device tx ring -> pool
  * (the PMD frees it on completion); drops go back with rte_pktmbuf_free.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,6 +359,39 @@ static const struct gk_port_ops dpdk_ops = {
 	.xstats = dpdk_xstats,
 };
 
+/*
+ * EAL leaves its runtime directory (/var/run/dpdk/<file-prefix>) behind:
+ * empty after a clean stop with --no-shconf, with its config and sockets
+ * after a failed init. Remove what EAL makes there, then the directory.
+ * The prefix is genkan-<instance>, and genkand refuses a second instance
+ * of a name before it gets here (ctl socket).
+ */
+static void runtime_dir_remove(const char *dir)
+{
+	static const char *const eal_files[] = {
+		"config", "mp_socket", "hugepage_info", "fbarray_", "dpdk_telemetry",
+	};
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	size_t i;
+
+	if (!dir[0] || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		for (i = 0; i < sizeof(eal_files) / sizeof(eal_files[0]); i++)
+			if (!strncmp(de->d_name, eal_files[i], strlen(eal_files[i])))
+				break;
+		if (i == sizeof(eal_files) / sizeof(eal_files[0]))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
+		    (int)sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 /* EAL keeps pointers into its argv for the process's life. */
 static char *eal_argv[MAX_EAL_ARGS + 2];
 static char *eal_args_copy;
@@ -392,6 +427,7 @@ int gk_dpdk_eal_init(const char *args, char *err, size_t errlen)
 	if (ret < 0) {
 		ret = rte_errno ? -rte_errno : -EINVAL;
 		snprintf(err, errlen, "rte_eal_init: %s", rte_strerror(-ret));
+		runtime_dir_remove(rte_eal_get_runtime_dir());
 		return ret;	/* EAL may not be tried again in this process */
 	}
 	eal_up = true;
@@ -405,10 +441,14 @@ bool gk_dpdk_eal_ready(void)
 
 void gk_dpdk_eal_cleanup(void)
 {
+	char dir[PATH_MAX];
+
 	if (!eal_up)
 		return;
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
 	eal_up = false;
+	runtime_dir_remove(dir);
 	/* eal_args_copy stays: EAL cannot be initialised twice anyway */
 }
 

@@ -21,7 +21,7 @@
 # route added live with `ip route add` is followed (ping 203.0.113.9);
 # genkand stops cleanly and leaves no TAP behind; a bad devargs, and EAL
 # without hugepages (when none are reserved), fail the start with the port
-# or [dpdk] and DPDK's reason, leaving no TAP.
+# or [dpdk] and DPDK's reason, leaving no TAP and no EAL runtime directory.
 #
 # Environment: GK_BUILD, E2E_KEEP=1. Needs root, iproute2, nft, ethtool,
 # nsenter, ping, curl, iperf3, socat, python3, jq, sha256sum.
@@ -111,6 +111,7 @@ expect "bad devargs: genkand exits non-zero" "$rc" -ne 0
 check "bad devargs: the error names the port and the devargs" \
 	grep -q "port lan: net_nosuchpmd0: probe" "$(gklog gw)"
 check "bad devargs: no TAP left" eval '! r gw link show dlan >/dev/null 2>&1'
+check "bad devargs: no EAL runtime directory left" test ! -e "/var/run/dpdk/genkan-$TAG-gw"
 : >"$(gklog gw)"
 
 # ---- no hugepages (this machine has none reserved): EAL fails, said so
@@ -125,6 +126,8 @@ if [ "$(awk '/^HugePages_Total:/ { print $2 }' /proc/meminfo)" = 0 ] ||
 	check "no hugepages: the error names [dpdk] eal_args and EAL" \
 		grep -q "\[dpdk\] eal_args '-m 64 .*': rte_eal_init" "$(gklog gw)"
 	check "no hugepages: no TAP left" eval '! r gw link show dlan >/dev/null 2>&1'
+	check "no hugepages: no EAL runtime directory left" \
+		test ! -e "/var/run/dpdk/genkan-$TAG-gw"
 	: >"$(gklog gw)"
 else
 	log "hugepages reserved here: the no-hugepages start is not tried"
@@ -204,5 +207,7 @@ stop_pid "${GKPID[gw]}" TERM
 GKPID[gw]=
 check "genkand stopped cleanly" grep -q "stopped" "$(gklog gw)"
 check "no TAP left after the stop" eval '! r gw link show dlan >/dev/null 2>&1'
+check "no EAL runtime directory left after the stop" \
+	test ! -e "/var/run/dpdk/genkan-$TAG-gw"
 
 summary
