@@ -26,6 +26,12 @@
 #   genkan MAP-E BR encap the same BR the other way: 64-byte IPv4 to the CE's
 #                         address and ports, encapsulated, routed (::/0)
 #
+# And once, after the repetitions: genkan over AF_XDP on veth
+# (bench/veth_bench.sh --genkan-only, xdp_meta = parse: the worker's twin, as
+# on DPDK), the whole path with afpgen on the other core, 64 B: what the
+# kernel's copy path costs beside the DPDK figure (a different arrangement:
+# read it as the backend's cost, not a like-for-like rate).
+#
 # cycles/packet: for testpmd TSC Hz / rate (its core spins at 100 %), for
 # genkan the TSC over the run / packets (bench_dpdk measures it).
 #
@@ -197,10 +203,19 @@ for ((r = 0; r < REPS; r++)); do
 		"BR encap ${BE[r]} Mpps (${BEC[r]})"
 done
 
-"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" "${BR[*]}" "${BRC[*]}" "${L3[*]}" "${BE[*]}" "${BEC[*]}" <<'EOF'
+AFX=0
+if [ -x "$BUILD/ctl/genkand/genkand" ]; then
+	AFX=$(GK_BUILD=$BUILD bash "$(dirname "$0")/veth_bench.sh" --genkan-only --modes parse \
+		--seconds "$SECS" --reps 1 --sizes 64 2>/dev/null |
+		awk '$1 == 64 && $2 == "genkan/parse" { printf "%.3f\n", $3 / 1e6 }')
+	echo "# genkan over AF_XDP on veth (veth_bench.sh, parse): ${AFX:-none} Mpps"
+fi
+
+"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" "${BR[*]}" "${BRC[*]}" "${L3[*]}" "${BE[*]}" "${BEC[*]}" "${AFX:-0}" <<'EOF'
 import json, statistics, sys
 out, hz = sys.argv[1], float(sys.argv[2])
 io, ms, gk, gkc, br, brc, l3, be, bec = ([float(x) for x in a.split()] for a in sys.argv[3:12])
+afx = float(sys.argv[12] or 0)
 med = statistics.median
 r = {
     "arrangement": "net_pcap infinite_rx in, net_null out, one forwarder core, 64 B, --no-huge",
@@ -216,6 +231,8 @@ r = {
                              "frame_bytes": 100},
     "genkan_mape_br_encap": {"mpps": med(be), "cycles_per_pkt": med(bec),
                              "ratio_to_testpmd_io": med(be) / med(io) if med(io) else None},
+    "genkan_l3_afxdp_veth": {"mpps": afx, "note": "veth_bench.sh --genkan-only, parse, 64 B, "
+                             "whole path with afpgen: a different arrangement, once"},
     "samples": {"io": io, "macswap": ms, "l3fwd": l3, "genkan_l3": gk,
                 "genkan_mape_br_decap": br, "genkan_mape_br_encap": be},
 }
@@ -226,5 +243,7 @@ for k in ("testpmd_io", "testpmd_macswap", "dpdk_l3fwd_500_routes", "genkan_l3_1
     v = r[k]
     ratio = v["mpps"] / r["testpmd_io"]["mpps"] if r["testpmd_io"]["mpps"] else 0
     print("%-22s %8.2f %14.0f %9.0f%%" % (k, v["mpps"], v["cycles_per_pkt"] or 0, ratio * 100))
+if afx:
+    print("%-22s %8.2f %14s %9s   (AF_XDP on veth, veth_bench.sh)" % ("genkan_l3_afxdp_veth", afx, "-", "-"))
 print("# JSON: " + out)
 EOF
