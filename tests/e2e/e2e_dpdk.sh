@@ -202,6 +202,9 @@ check "ip route add followed live (ping 203.0.113.9)" warm c 203.0.113.9 5
 expect "the gateway kernel still forwarded nothing" "$(kfwd gw)" = "$kf0"
 check "genkand alive" kill -0 "${GKPID[gw]}"
 
+# every frame the DPDK workers touched is accounted for (docs/accounting.md)
+acct_check gw
+
 # ---- clean stop: the TAPs go with genkand
 stop_pid "${GKPID[gw]}" TERM
 GKPID[gw]=
