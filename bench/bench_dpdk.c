@@ -22,6 +22,20 @@
  *   --br-encap: the same BR the other way: IPv4 to the CE's address and
  *   ports in on port 0, encapsulated to the CE and routed (::/0) out of
  *   port 1 (app genkan-mape-br-encap).
+ *   --ce-napt: the CE of the same rule (192.0.2.18, PSID 0x34) with
+ *   NAPT44: LAN IPv4 in on port 0 (a MAP-E CE LAN port), translated to
+ *   the CE's address and ports, encapsulated to the BR and routed (::/0)
+ *   out of port 1 (app genkan-mape-ce-napt).
+ *   --wg: WireGuard encrypt with ipsec-mb: one peer (AllowedIPs
+ *   198.18.0.0/15, endpoint 203.0.113.2:51820) with a keypair in place of
+ *   a handshake; IPv4 in on port 0 sealed and routed out of port 1 (app
+ *   genkan-wg-encrypt; gbps: inner IP bytes, as bench_wg counts them).
+ *   --memif PATH: instead of net_pcap/net_null, one net_memif port
+ *   (client of the server socket PATH, socket-abstract=no, MAC
+ *   02:00:00:00:00:0a) that frames come in on and leave by: every route
+ *   points back out of it (the realistic arrangement of dpdk_bench.sh).
+ *   --hold: after the run, stop the worker, print, then wait for a line on
+ *   stdin before closing the ports (memif: both sides stop polling first).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,12 +51,18 @@
 
 #include <urcu-qsbr.h>
 
+#include <genkan/bpf_maps.h>
+
 #include "backend_dpdk.h"
 #include "clock.h"
 #include "cls_tables.h"
 #include "fib.h"
 #include "map_table.h"
+#include "napt.h"
 #include "tables.h"
+#include "wg_aead.h"
+#include "wg_data.h"
+#include "wg_peers.h"
 #include "worker.h"
 
 static uint64_t mono_ns(void)
@@ -53,7 +73,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static struct gk_tables *build(unsigned int nroutes)
+static struct gk_tables *build(unsigned int nroutes, uint32_t oif)
 {
 	static const struct gk_fib_port ports[] = {
 		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
@@ -61,13 +81,16 @@ static struct gk_tables *build(unsigned int nroutes)
 		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
 		  .mtu = 1500 },
 	};
-	static const struct gk_neigh_entry nb[] = {
-		{ .family = AF_INET, .addr = { 192, 0, 2, 254 }, .ifindex = 11,
+	struct gk_neigh_entry nb[] = {
+		{ .family = AF_INET, .addr = { 192, 0, 2, 254 }, .ifindex = oif,
 		  .mac = { 2, 0, 0, 0, 0xfe, 0x01 } },
-		{ .family = AF_INET6, .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 },
+		{ .family = AF_INET6, .ifindex = oif, .mac = { 2, 0, 0, 0, 0xfe, 0x06 },
 		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 } },
+		/* the WireGuard peer's endpoint (--wg) */
+		{ .family = AF_INET, .addr = { 203, 0, 113, 2 }, .ifindex = oif,
+		  .mac = { 2, 0, 0, 0, 0xfe, 0x02 } },
 	};
-	struct gk_route *rt = calloc(nroutes + 2, sizeof(*rt));
+	struct gk_route *rt = calloc(nroutes + 4, sizeof(*rt));
 	struct gk_fib_input in = { 0 };
 	struct gk_fib *fib;
 	char err[160];
@@ -76,27 +99,40 @@ static struct gk_tables *build(unsigned int nroutes)
 	if (!rt)
 		return NULL;
 	rt[0] = (struct gk_route){ .family = AF_INET, .plen = 24,
-				   .dst = { 192, 0, 2, 0 }, .ifindex = 11 };
+				   .dst = { 192, 0, 2, 0 }, .ifindex = oif };
 	/* 198.18.0.0/15 in /25s: route i is 198.18.0.0 + 128 i */
 	for (i = 0; i < nroutes; i++) {
 		uint32_t a = 0xc6120000u + 128u * i;
 
 		rt[i + 1] = (struct gk_route){
 			.family = AF_INET, .plen = 25, .has_gw = 1,
-			.gw = { 192, 0, 2, 254 }, .ifindex = 11,
+			.gw = { 192, 0, 2, 254 }, .ifindex = oif,
 			.dst = { (uint8_t)(a >> 24), (uint8_t)(a >> 16),
 				 (uint8_t)(a >> 8), (uint8_t)a },
 		};
 	}
 	/* IPv6 (the BR's encapsulated packets): ::/0 via 2001:db8:ff::1 */
 	rt[nroutes + 1] = (struct gk_route){
-		.family = AF_INET6, .plen = 0, .has_gw = 1, .ifindex = 11,
+		.family = AF_INET6, .plen = 0, .has_gw = 1, .ifindex = oif,
 		.gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
 	};
+	/* WireGuard's outer packets: 203.0.113.0/24 on the link */
+	rt[nroutes + 2] = (struct gk_route){ .family = AF_INET, .plen = 24,
+					     .dst = { 203, 0, 113, 0 },
+					     .ifindex = oif };
+	/*
+	 * --memif: testpmd flowgen's frames (its own fixed addresses) take
+	 * a default route back out of the one port
+	 */
+	if (oif == 10)
+		rt[nroutes + 3] = (struct gk_route){
+			.family = AF_INET, .plen = 0, .has_gw = 1,
+			.gw = { 192, 0, 2, 254 }, .ifindex = oif,
+		};
 	in.routes = rt;
-	in.nr_routes = nroutes + 2;
+	in.nr_routes = nroutes + 3 + (oif == 10);
 	in.neighs = nb;
-	in.nr_neighs = 2;
+	in.nr_neighs = 3;
 	in.ports = ports;
 	in.nr_ports = 2;
 	fib = gk_fib_build(&in, err, sizeof(err));
@@ -141,6 +177,91 @@ static struct gk_map_table *br_table(bool encap)
 	return t;
 }
 
+/*
+ * The CE of the same rule (RFC 7597 Appendix A example 1): End-user prefix
+ * 2001:db8:12:3400::/56, so 192.0.2.18 and PSID 0x34; LAN IPv4 on port 0,
+ * the tunnel to the BR on port 1 (--ce-napt).
+ */
+static struct gk_map_table *ce_table(uint16_t v6_port)
+{
+	static struct gk_map_rule r;
+	struct gk_map_table_cfg c = {
+		.role = GK_MAPE_ROLE_CE, .nr_rules = 1, .bmr = 0,
+		.eup_len = 56, .v4_port_id = 0, .v6_port_id = v6_port,
+		.tunnel_mtu = 1460,
+		.eup = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34 },
+	};
+	struct gk_map_table *t;
+	char err[160];
+
+	memcpy(r.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+	r.ipv6_plen = 40;
+	memcpy(r.ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
+	r.ipv4_plen = 24;
+	r.ea_bits = 16;
+	r.psid_offset = 6;
+	snprintf(r.name, sizeof(r.name), "rfc");
+	gk_map_rule_normalize(&r);
+	c.rules = &r;
+	memcpy(c.br_addr, br6, 16);
+	t = gk_map_table_build(&c, err, sizeof(err));
+	if (!t)
+		fprintf(stderr, "map table: %s\n", err);
+	return t;
+}
+
+/*
+ * WireGuard (--wg): one peer whose AllowedIPs take every destination of
+ * the pcap, with a current keypair as a finished handshake leaves it (the
+ * keys are arbitrary: nobody decrypts here).
+ */
+static struct gk_wg_peers *wg_snapshot(struct gk_wg_kpstate *st)
+{
+	static struct gk_wg_keypair kp;
+	struct gk_wg_allowed al = { .family = AF_INET, .plen = 15,
+				    .addr = { 198, 18, 0, 0 } };
+	struct gk_wg_peer_cfg pc = {
+		.id = 0, .allowed = &al, .nr_allowed = 1,
+		.ep = { .family = AF_INET, .port = 51820,
+			.addr = { 203, 0, 113, 2 } },
+		.src = { 203, 0, 113, 1 },
+	};
+	struct gk_wg_peers_cfg cfg = { .listen_port = 51820, .mtu = 1420,
+				       .peers = &pc, .nr_peers = 1 };
+	struct gk_wg_peers *t;
+	char err[160];
+
+	memset(kp.send_key, 0x5a, sizeof(kp.send_key));
+	memset(kp.recv_key, 0xa5, sizeof(kp.recv_key));
+	kp.local_index = 0x1001;
+	kp.remote_index = 0x2002;
+	kp.birth_ns = gk_mono_ns();
+	pc.kp[GK_WG_KP_CURRENT] = &kp;
+	pc.kps[GK_WG_KP_CURRENT] = st;
+	t = gk_wg_peers_build(&cfg, err, sizeof(err));
+	if (!t)
+		fprintf(stderr, "wg peers: %s\n", err);
+	return t;
+}
+
+/*
+ * Frames the worker dropped, all reasons (a bench that drops is no bench);
+ * the reasons to stderr.
+ */
+static uint64_t drops_of(const struct gk_worker *w)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < GK_WK_DROP_MAX; i++) {
+		n += w->stats.drops[i];
+		if (w->stats.drops[i])
+			fprintf(stderr, "worker drops %s: %" PRIu64 "\n",
+				gk_wk_drop_names[i], w->stats.drops[i]);
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -150,6 +271,10 @@ int main(int argc, char **argv)
 		{ "twin", required_argument, NULL, 't' },
 		{ "br", no_argument, NULL, 'b' },
 		{ "br-encap", no_argument, NULL, 'e' },
+		{ "ce-napt", no_argument, NULL, 'n' },
+		{ "wg", no_argument, NULL, 'w' },
+		{ "memif", required_argument, NULL, 'm' },
+		{ "hold", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gk_worker w;
@@ -168,6 +293,20 @@ int main(int argc, char **argv)
 	struct gk_cls_v6 m6 = { .cls = GK_CLASS_MAPE_BR };
 	struct gk_cls_v4 m4 = { .plen = 24, .cls = GK_CLASS_MAPE_BR };
 	uint64_t t0, t1, c0, c1, tx0, busy0;
+	bool ce = false, wg = false, hold = false;
+	const char *memif = NULL, *app = "genkan-l3";
+	struct gk_napt_cfg nc = { .ext_addr = { 192, 0, 2, 18 },
+				  .psid_offset = 6, .psid_len = 8,
+				  .psid = 0x34, .nr_workers = 1,
+				  .holddown_s = UINT32_MAX };
+	struct gk_napt *napt = NULL;
+	struct gk_wg_kpstate *kps = NULL;
+	struct gk_wg_peers *wgp = NULL;
+	struct gk_wg_evring *wgev = NULL;
+	uint32_t port_flags[GK_MAX_PORTS] = { 0 };
+	uint64_t rxp0, rxb0;
+	struct gk_port *out;
+	unsigned int nports;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -178,14 +317,30 @@ int main(int argc, char **argv)
 		case 't': rx_twin = strcmp(optarg, "worker"); break;
 		case 'b': br = true; break;
 		case 'e': br = encap = true; break;
+		case 'n': ce = true; break;
+		case 'w': wg = true; break;
+		case 'm': memif = optarg; break;
+		case 'h': hold = true; break;
 		default: return 2;
 		}
 	}
-	if (optind >= argc || !routes || routes > 1024) {
-		fprintf(stderr, "usage: %s PCAP [--seconds S] [--cpu N] "
-			"[--routes 1..1024] [--twin rx|worker]\n", argv[0]);
+	if ((optind >= argc && !memif) || !routes || routes > 1024 ||
+	    br + ce + wg > 1) {
+		fprintf(stderr, "usage: %s PCAP|--memif PATH [--seconds S] "
+			"[--cpu N] [--routes 1..1024] [--twin rx|worker] "
+			"[--br | --br-encap | --ce-napt | --wg] [--hold]\n",
+			argv[0]);
 		return 2;
 	}
+	nports = memif ? 1 : 2;
+	if (encap)
+		app = "genkan-mape-br-encap";
+	else if (br)
+		app = "genkan-mape-br-decap";
+	else if (ce)
+		app = "genkan-mape-ce-napt";
+	else if (wg)
+		app = "genkan-wg-encrypt";
 	snprintf(args, sizeof(args),
 		 "--no-huge --no-shconf -m 256 --no-pci --no-telemetry "
 		 "--lcores 0@%u --file-prefix gkbench%d --log-level=*:error",
@@ -196,7 +351,7 @@ int main(int argc, char **argv)
 	}
 	atexit(gk_dpdk_eal_cleanup);	/* its runtime dir, on every way out */
 	pool = gk_dpdk_pool_create("bench", 8192, -1, err, sizeof(err));
-	tables = build(routes);
+	tables = build(routes, memif ? 10 : 11);
 	if (br) {
 		/* the classifier's maps: the BR address and the domain */
 		memcpy(m6.addr, br6, 16);
@@ -209,17 +364,44 @@ int main(int argc, char **argv)
 		if (!map)
 			return 1;
 	}
+	if (ce) {
+		int rc;
+
+		/* port 0 is the CE's LAN side: its IPv4 goes to MAPE_CE */
+		port_flags[0] = GK_PORT_F_ENABLED | GK_PORT_F_MAPE_CE_V4;
+		none.port_flags = port_flags;
+		map = ce_table((uint16_t)(nports - 1));
+		napt = gk_napt_create(&nc, &rc, err, sizeof(err));
+		if (!map || !napt) {
+			fprintf(stderr, "napt: %s\n", map ? err : "map");
+			return 1;
+		}
+	}
+	if (wg) {
+		none.wg_listen_port = 51820;
+		none.wg_port_id = (uint16_t)(nports - 1);
+		kps = gk_wg_kpstate_create();
+		wgev = gk_wg_evring_create(64);
+		wgp = kps ? wg_snapshot(kps) : NULL;
+		if (!wgp || !wgev)
+			return 1;
+	}
 	cls = gk_cls_tables_build(&none);
 	if (!pool || !tables || !cls) {
 		fprintf(stderr, "setup: %s\n", pool ? "tables" : err);
 		return 1;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < nports; i++) {
 		struct gk_dpdk_dev_cfg dc = { .nr_queues = 1, .pools = &pool };
 		struct gk_dpdk_port_cfg pc = { .port_id = (uint16_t)i, .tap_fd = -1,
 					       .cls = rx_twin ? &cls : NULL };
 
-		if (i == 0)
+		if (memif)
+			snprintf(devargs, sizeof(devargs),
+				 "net_memif_bench0,role=client,id=0,socket=%s,"
+				 "socket-abstract=no,mac=02:00:00:00:00:0a",
+				 memif);
+		else if (i == 0)
 			snprintf(devargs, sizeof(devargs),
 				 "net_pcap_bench0,rx_pcap=%s,infinite_rx=1",
 				 argv[optind]);
@@ -237,10 +419,24 @@ int main(int argc, char **argv)
 		}
 		cfg.ports[i] = p[i];
 	}
-	cfg.nr_ports = 2;
+	cfg.nr_ports = nports;
 	if (map) {
 		cfg.map = &map;
 		cfg.map_nr_rules = 1;
+	}
+	if (napt) {
+		cfg.napt = napt;
+		cfg.napt_cfg = &nc;
+		cfg.nr_workers = 1;
+	}
+	if (wg) {
+		cfg.wg = &wgp;
+		cfg.wg_events = wgev;
+		cfg.wg_max_peers = 1;
+		cfg.wg_aead = GK_AEAD_IPSECMB;
+		cfg.wg_nr_workers = 1;
+		cfg.wg_port_id = (uint16_t)(nports - 1);
+		cfg.wg_mtu = 1420;
 	}
 	cfg.tables = &tables;
 	cfg.cls = &cls;
@@ -260,7 +456,10 @@ int main(int argc, char **argv)
 
 		nanosleep(&warm, NULL);
 	}
-	tx0 = p[1]->stats.tx_packets;
+	out = p[nports - 1];
+	tx0 = out->stats.tx_packets;
+	rxp0 = p[0]->stats.rx_packets;
+	rxb0 = p[0]->stats.rx_bytes;
 	busy0 = w.stats.busy_cycles;
 	t0 = mono_ns();
 	c0 = gk_cycles();
@@ -273,25 +472,38 @@ int main(int argc, char **argv)
 	t1 = mono_ns();
 	c1 = gk_cycles();
 	{
-		uint64_t tx = p[1]->stats.tx_packets - tx0;
+		uint64_t tx = out->stats.tx_packets - tx0;
 		uint64_t busy = w.stats.busy_cycles - busy0;
+		uint64_t rxp = p[0]->stats.rx_packets - rxp0;
+		uint64_t rxb = p[0]->stats.rx_bytes - rxb0;
 		double s = (double)(t1 - t0) / 1e9;
+		/* the IP packets' bytes, as they came in (WireGuard's inner) */
+		double ipb = rxp ? (double)rxb / rxp - 14 : 0;
 
 		gk_worker_stop(&w);
 		printf("{\"app\":\"%s\",\"twin\":\"%s\",\"routes\":%u,"
 		       "\"seconds\":%.3f,\"packets\":%" PRIu64 ",\"mpps\":%.3f,"
+		       "\"gbps_ip\":%.3f,\"ip_bytes\":%.0f,"
 		       "\"cycles_per_pkt\":%.1f,\"busy_cycles_per_pkt\":%.1f,"
-		       "\"tsc_ghz\":%.3f,\"dropped\":%" PRIu64 "}\n",
-		       encap ? "genkan-mape-br-encap" :
-		       br ? "genkan-mape-br-decap" : "genkan-l3",
-		       rx_twin ? "rx" : "worker", routes, s, tx, tx / s / 1e6,
+		       "\"tsc_ghz\":%.3f,\"dropped\":%" PRIu64 ","
+		       "\"worker_drops\":%" PRIu64 "}\n",
+		       app, rx_twin ? "rx" : "worker", routes, s, tx,
+		       tx / s / 1e6, tx * ipb * 8 / s / 1e9, ipb,
 		       tx ? (double)(c1 - c0) / tx : 0,
 		       tx ? (double)busy / tx : 0,
 		       (double)(c1 - c0) / (t1 - t0),
-		       p[1]->stats.tx_drops);
+		       out->stats.tx_drops, drops_of(&w));
+		fflush(stdout);
+	}
+	if (hold) {
+		/* the worker polls no more: the peer may now stop, then we close */
+		char line[16];
+
+		if (!fgets(line, sizeof(line), stdin))
+			line[0] = 0;
 	}
 	gk_worker_fini(&w);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < nports; i++) {
 		p[i]->ops->close(p[i]);
 		gk_dpdk_dev_close(dev[i]);
 	}
@@ -300,6 +512,14 @@ int main(int argc, char **argv)
 	gk_cls_tables_free(cls);
 	if (map)
 		gk_map_table_free(map);
+	if (napt)
+		gk_napt_free(napt);
+	if (wgp)
+		gk_wg_peers_free(wgp);
+	if (kps)
+		gk_wg_kpstate_free(kps);
+	if (wgev)
+		gk_wg_evring_destroy(wgev);
 	gk_dpdk_eal_cleanup();
 	return 0;
 }
