@@ -25,6 +25,27 @@
 #                         decapsulated, routed over the same 1000 routes
 #   genkan MAP-E BR encap the same BR the other way: 64-byte IPv4 to the CE's
 #                         address and ports, encapsulated, routed (::/0)
+#   genkan MAP-E CE+NAPT44 the rule's CE (192.0.2.18, PSID 0x34) with [nat]:
+#                         64-byte UDP from 240 LAN endpoints (24 hosts x 10
+#                         ports) to 1000 destinations, translated into the
+#                         port set, encapsulated to the BR, routed (::/0)
+#   genkan WireGuard enc  1420-byte IP packets (1434-byte frames) sealed with
+#                         ipsec-mb for one peer and routed; beside it, in the
+#                         same repetition, bench_wg's raw ipsec-mb figure
+#                         (its own job API, 1420 B, bursts of 32, on the
+#                         same core): the per-core crypto limit
+#
+# Then the realistic arrangement, interleaved REPS times: two processes over a
+# net_memif pair (socket file in the run's directory, socket-abstract=no).
+# dpdk-testpmd flowgen on core 0 is the generator and the sink (server, one
+# port, --port-topology=loop, 64 B); in the forwarder's seat on core CPU,
+# the client: dpdk-testpmd io, then genkan L3 (bench_dpdk --memif: the same
+# pipeline, every route back out of its one port). The rate is the
+# generator's Rx-pps over SECS (the same counter for both forwarders), with
+# its Tx-pps (what was offered) beside. Both testpmds run interactive on a
+# FIFO, so that forwarding stops on both sides before either closes (a
+# polling memif side can crash when its peer closes); one --file-prefix per
+# process, explicit --lcores, --total-num-mbufs bounded.
 #
 # And once, after the repetitions: genkan over AF_XDP on veth
 # (bench/veth_bench.sh --genkan-only, xdp_meta = parse: the worker's twin, as
@@ -36,7 +57,9 @@
 # genkan the TSC over the run / packets (bench_dpdk measures it).
 #
 # usage: bench/dpdk_bench.sh [BUILD_DIR]   env: REPS (3), SECS (4), CPU (1),
-#        OUT (JSON, default /tmp/dpdk_bench.json)
+#        OUT (JSON, default /tmp/dpdk_bench.json), PNG (chart, default the
+#        JSON's name with .png; gnuplot), MEMIF (1; 0 leaves the memif
+#        arrangement out)
 
 set -eu
 
@@ -45,6 +68,9 @@ REPS=${REPS:-3}
 SECS=${SECS:-4}
 CPU=${CPU:-1}
 OUT=${OUT:-/tmp/dpdk_bench.json}
+PNG=${PNG:-${OUT%.json}.png}
+MEMIF=${MEMIF:-1}
+BENCH_WG=$BUILD/bench/bench_wg
 BENCH=$BUILD/bench/bench_dpdk
 PY=/usr/bin/python3
 
@@ -54,7 +80,7 @@ command -v dpdk-testpmd >/dev/null || { echo "dpdk_bench: no dpdk-testpmd (apt i
 
 DIR=$(mktemp -d /tmp/dpdk_bench.XXXXXX)
 # EAL leaves /var/run/dpdk/<file-prefix> behind: testpmd's and l3fwd's go too
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR" /var/run/dpdk/gktp$$ /var/run/dpdk/gkl3$$' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR" /var/run/dpdk/gktp$$ /var/run/dpdk/gkl3$$ /var/run/dpdk/gkgen$$ /var/run/dpdk/gkfw$$' EXIT
 
 # 1000 frames of 60 bytes (64 on the wire), one per /25 route.
 "$PY" - "$DIR/l3_64.pcap" <<'EOF'
@@ -90,6 +116,30 @@ wrpcap(sys.argv[1], [
     Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:00:0a")
     / IP(src=str(ipaddress.IPv4Address(base + 128 * i + 1)), dst="192.0.2.18", ttl=64)
     / UDP(sport=2000, dport=((1 + i % 63) << 10) | (0x34 << 2) | (i % 4)) / Raw(b"x" * 18)
+    for i in range(1000)])
+EOF
+
+# The CE's LAN: 240 endpoints (24 hosts x 10 source ports, within the 252
+# ports of the CE's set) to the 1000 destinations: 1000 flows.
+"$PY" - "$DIR/ce_64.pcap" <<'EOF'
+import ipaddress, sys
+from scapy.all import Ether, IP, UDP, Raw, wrpcap
+base = int(ipaddress.IPv4Address("198.18.0.0"))
+wrpcap(sys.argv[1], [
+    Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:00:0a")
+    / IP(src="198.51.100.%d" % (10 + i % 24), dst=str(ipaddress.IPv4Address(base + 128 * i + 1)), ttl=64)
+    / UDP(sport=40000 + (i // 24) % 10, dport=2000) / Raw(b"x" * 18)
+    for i in range(1000)])
+EOF
+# WireGuard: 1420-byte IP packets (the tunnel MTU) to the 1000 destinations
+"$PY" - "$DIR/wg_1420.pcap" <<'EOF'
+import ipaddress, sys
+from scapy.all import Ether, IP, UDP, Raw, wrpcap
+base = int(ipaddress.IPv4Address("198.18.0.0"))
+wrpcap(sys.argv[1], [
+    Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:00:0a")
+    / IP(src="192.0.2.1", dst=str(ipaddress.IPv4Address(base + 128 * i + 1)), ttl=64)
+    / UDP(sport=1000 + i, dport=2000) / Raw(b"x" * (1420 - 28))
     for i in range(1000)])
 EOF
 
@@ -178,9 +228,92 @@ genkan_bre()
 	"$BENCH" "$DIR/bre_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br-encap 2>/dev/null
 }
 
+genkan_ce()
+{
+	"$BENCH" "$DIR/ce_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --ce-napt 2>/dev/null
+}
+
+genkan_wg()
+{
+	"$BENCH" "$DIR/wg_1420.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --wg 2>/dev/null
+}
+
+# raw ipsec-mb's ChaCha20-Poly1305 seal at 1420 B on core CPU: "Gbit/s cyc/pkt"
+# (bench_wg: median burst of each run, median of 5 runs)
+wg_raw()
+{
+	[ -x "$BENCH_WG" ] || { echo "0 0"; return; }
+	"$BENCH_WG" -c "$CPU" -b 1420 -d enc -r 5 2>/dev/null |
+		awk '$1 == 1420 && $3 == "raw" { print $6, $7; f = 1 } END { if (!f) print "0 0" }'
+}
+
+# The realistic arrangement: MODE io (testpmd) or genkan (bench_dpdk) as the
+# memif client in the forwarder's seat; prints "sink_mpps offered_mpps".
+memif_run()
+{
+	local mode=$1 sock=$DIR/memif.sock gi=$DIR/gen.in fi=$DIR/fwd.in go=$DIR/gen.out fo=$DIR/fwd.out
+	local gpid fpid n
+
+	rm -f "$sock" "$gi" "$fi" "$go" "$fo"
+	mkfifo "$gi" "$fi"
+	dpdk-testpmd --no-huge --no-shconf -m 256 --no-pci --no-telemetry \
+		--file-prefix gkgen$$ --lcores "0@0,1@0" \
+		--vdev "net_memif0,role=server,id=0,socket=$sock,socket-abstract=no,mac=02:00:00:00:00:0b" \
+		--log-level='*:error' -- -i --forward-mode=flowgen \
+		--eth-peer=0,02:00:00:00:00:0a --txpkts=64 --total-num-mbufs=8192 \
+		--port-topology=loop <"$gi" >"$go" 2>&1 &
+	gpid=$!
+	exec 7>"$gi"
+	# a memif client that finds no server (its port started) does not
+	# try again: wait for testpmd's link check, after its ports started
+	for ((n = 0; n < 100; n++)); do
+		[ -S "$sock" ] && grep -q 'Checking link' "$go" && break
+		sleep 0.1
+	done
+	if [ "$mode" = io ]; then
+		dpdk-testpmd --no-huge --no-shconf -m 256 --no-pci --no-telemetry \
+			--file-prefix gkfw$$ --lcores "0@0,1@$CPU" \
+			--vdev "net_memif0,role=client,id=0,socket=$sock,socket-abstract=no,mac=02:00:00:00:00:0a" \
+			--log-level='*:error' -- -i --forward-mode=io \
+			--total-num-mbufs=8192 --port-topology=loop <"$fi" >"$fo" 2>&1 &
+	else
+		"$BENCH" --memif "$sock" --seconds $((SECS + 3)) --cpu "$CPU" \
+			--routes 1000 --twin rx --hold <"$fi" >"$fo" 2>&1 &
+	fi
+	fpid=$!
+	exec 8>"$fi"
+	sleep 1
+	echo start >&7
+	[ "$mode" = io ] && echo start >&8
+	sleep 1.5
+	echo "show port stats 0" >&7
+	sleep "$SECS"
+	echo "show port stats 0" >&7
+	sleep 0.5
+	# both sides stop polling before either closes
+	if [ "$mode" = io ]; then
+		echo stop >&8
+	else
+		for ((n = 0; n < 100; n++)); do
+			grep -q '"app"' "$fo" && break
+			sleep 0.1
+		done
+	fi
+	echo stop >&7
+	sleep 0.5
+	if [ "$mode" = io ]; then echo quit >&8; else echo go >&8; fi
+	exec 8>&-
+	wait "$fpid" || true
+	echo quit >&7
+	exec 7>&-
+	wait "$gpid" || true
+	awk '/Throughput/ { t = 1 } t && /Rx-pps/ { rx = $2 } t && /Tx-pps/ { tx = $2 }
+	     END { printf "%.3f %.3f\n", rx / 1e6, tx / 1e6 }' "$go"
+}
+
 jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-declare -a IO MS L3 GK GKC BR BRC BE BEC
+declare -a IO MS L3 GK GKC BR BRC BE BEC CE CEC WG WGG WGC RAWG RAWC
 HZ=0
 for ((r = 0; r < REPS; r++)); do
 	IO+=("$(testpmd io)")
@@ -198,10 +331,35 @@ for ((r = 0; r < REPS; r++)); do
 	j=$(genkan_bre)
 	BE+=("$(jget "$j" mpps)")
 	BEC+=("$(jget "$j" cycles_per_pkt)")
+	j=$(genkan_ce)
+	CE+=("$(jget "$j" mpps)")
+	CEC+=("$(jget "$j" cycles_per_pkt)")
+	j=$(genkan_wg)
+	WG+=("$(jget "$j" mpps)")
+	WGG+=("$(jget "$j" gbps_ip)")
+	WGC+=("$(jget "$j" cycles_per_pkt)")
+	read -r g c < <(wg_raw)
+	RAWG+=("$g")
+	RAWC+=("$c")
 	echo "# rep $((r + 1)): testpmd io ${IO[r]} Mpps, macswap ${MS[r]} Mpps, l3fwd ${L3[r]} Mpps," \
 		"genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt), BR decap ${BR[r]} Mpps (${BRC[r]})," \
-		"BR encap ${BE[r]} Mpps (${BEC[r]})"
+		"BR encap ${BE[r]} Mpps (${BEC[r]}), CE+NAPT44 ${CE[r]} Mpps (${CEC[r]})," \
+		"WireGuard ${WGG[r]} Gbit/s (${WGC[r]}), raw ipsec-mb ${RAWG[r]} Gbit/s (${RAWC[r]})"
 done
+
+declare -a MIO MIOO MGK MGKO
+if [ "$MEMIF" = 1 ]; then
+	for ((r = 0; r < REPS; r++)); do
+		read -r a b < <(memif_run io)
+		MIO+=("$a")
+		MIOO+=("$b")
+		read -r a b < <(memif_run genkan)
+		MGK+=("$a")
+		MGKO+=("$b")
+		echo "# memif rep $((r + 1)): testpmd io ${MIO[r]} Mpps (offered ${MIOO[r]})," \
+			"genkan L3 ${MGK[r]} Mpps (offered ${MGKO[r]})"
+	done
+fi
 
 AFX=0
 if [ -x "$BUILD/ctl/genkand/genkand" ]; then
@@ -211,39 +369,124 @@ if [ -x "$BUILD/ctl/genkand/genkand" ]; then
 	echo "# genkan over AF_XDP on veth (veth_bench.sh, parse): ${AFX:-none} Mpps"
 fi
 
-"$PY" - "$OUT" "$HZ" "${IO[*]}" "${MS[*]}" "${GK[*]}" "${GKC[*]}" "${BR[*]}" "${BRC[*]}" "${L3[*]}" "${BE[*]}" "${BEC[*]}" "${AFX:-0}" <<'EOF'
-import json, statistics, sys
-out, hz = sys.argv[1], float(sys.argv[2])
-io, ms, gk, gkc, br, brc, l3, be, bec = ([float(x) for x in a.split()] for a in sys.argv[3:12])
-afx = float(sys.argv[12] or 0)
-med = statistics.median
+env HZ="$HZ" IO="${IO[*]}" MS="${MS[*]}" L3="${L3[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
+	BR="${BR[*]}" BRC="${BRC[*]}" BE="${BE[*]}" BEC="${BEC[*]}" CE="${CE[*]}" CEC="${CEC[*]}" \
+	WG="${WG[*]}" WGG="${WGG[*]}" WGC="${WGC[*]}" RAWG="${RAWG[*]}" RAWC="${RAWC[*]}" \
+	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MGK="${MGK[*]:-}" MGKO="${MGKO[*]:-}" AFX="${AFX:-0}" \
+"$PY" - "$OUT" "$DIR/chart.dat" <<'EOF'
+import json, os, statistics, sys
+out, dat = sys.argv[1], sys.argv[2]
+hz = float(os.environ["HZ"])
+v = lambda k: [float(x) for x in os.environ.get(k, "").split()]
+med = lambda a: statistics.median(a) if a else 0.0
+io = med(v("IO"))
+
+def dpdk_app(k, **extra):
+    m = med(v(k))
+    r = {"mpps": m, "cycles_per_pkt": hz / (m * 1e6) if m else None,
+         "ratio_to_testpmd_io": m / io if io else None}
+    r.update(extra)
+    return r
+
+def genkan(k, kc, **extra):
+    m = med(v(k))
+    r = {"mpps": m, "cycles_per_pkt": med(v(kc)),
+         "ratio_to_testpmd_io": m / io if io else None}
+    r.update(extra)
+    return r
+
+wgg, rawg = med(v("WGG")), med(v("RAWG"))
+mio, mgk = med(v("MIO")), med(v("MGK"))
 r = {
     "arrangement": "net_pcap infinite_rx in, net_null out, one forwarder core, 64 B, --no-huge",
     "tsc_hz": hz,
-    "runs": len(io),
-    "testpmd_io": {"mpps": med(io), "cycles_per_pkt": hz / (med(io) * 1e6) if med(io) else None},
-    "testpmd_macswap": {"mpps": med(ms), "cycles_per_pkt": hz / (med(ms) * 1e6) if med(ms) else None},
-    "dpdk_l3fwd_500_routes": {"mpps": med(l3), "cycles_per_pkt": hz / (med(l3) * 1e6) if med(l3) else None},
-    "genkan_l3_1k_routes": {"mpps": med(gk), "cycles_per_pkt": med(gkc),
-                            "ratio_to_testpmd_io": med(gk) / med(io) if med(io) else None},
-    "genkan_mape_br_decap": {"mpps": med(br), "cycles_per_pkt": med(brc),
-                             "ratio_to_testpmd_io": med(br) / med(io) if med(io) else None,
-                             "frame_bytes": 100},
-    "genkan_mape_br_encap": {"mpps": med(be), "cycles_per_pkt": med(bec),
-                             "ratio_to_testpmd_io": med(be) / med(io) if med(io) else None},
-    "genkan_l3_afxdp_veth": {"mpps": afx, "note": "veth_bench.sh --genkan-only, parse, 64 B, "
+    "runs": len(v("IO")),
+    "testpmd_io": dpdk_app("IO"),
+    "testpmd_macswap": dpdk_app("MS"),
+    "dpdk_l3fwd_500_routes": dpdk_app("L3"),
+    "genkan_l3_1k_routes": genkan("GK", "GKC"),
+    "genkan_mape_br_decap": genkan("BR", "BRC", frame_bytes=100),
+    "genkan_mape_br_encap": genkan("BE", "BEC"),
+    "genkan_mape_ce_napt44": genkan("CE", "CEC", flows=1000, lan_endpoints=240),
+    "genkan_wg_encrypt_1420": genkan("WG", "WGC", gbps=wgg, ip_bytes=1420,
+                                     ratio_to_raw_ipsec_mb=wgg / rawg if rawg else None),
+    "raw_ipsec_mb_chacha20poly1305_1420": {
+        "gbps": rawg, "cycles_per_pkt": med(v("RAWC")),
+        "note": "bench_wg raw: ipsec-mb job API, seal only, bursts of 32, median burst"},
+    "memif": {
+        "arrangement": "two processes over net_memif (socket-abstract=no); testpmd flowgen "
+                       "generator and sink on core 0, 64 B; rate = the generator's Rx-pps",
+        "testpmd_io": {"mpps": mio, "offered_mpps": med(v("MIOO"))},
+        "genkan_l3": {"mpps": mgk, "offered_mpps": med(v("MGKO")),
+                      "ratio_to_testpmd_io": mgk / mio if mio else None},
+    },
+    "genkan_l3_afxdp_veth": {"mpps": float(os.environ.get("AFX") or 0),
+                             "note": "veth_bench.sh --genkan-only, parse, 64 B, "
                              "whole path with afpgen: a different arrangement, once"},
-    "samples": {"io": io, "macswap": ms, "l3fwd": l3, "genkan_l3": gk,
-                "genkan_mape_br_decap": br, "genkan_mape_br_encap": be},
+    "samples": {k: v(e) for k, e in (
+        ("testpmd_io", "IO"), ("testpmd_macswap", "MS"), ("l3fwd", "L3"),
+        ("genkan_l3", "GK"), ("genkan_mape_br_decap", "BR"), ("genkan_mape_br_encap", "BE"),
+        ("genkan_mape_ce_napt44", "CE"), ("genkan_wg_encrypt_gbps", "WGG"),
+        ("raw_ipsec_mb_gbps", "RAWG"), ("memif_testpmd_io", "MIO"),
+        ("memif_genkan_l3", "MGK"))},
 }
 json.dump(r, open(out, "w"), indent=1)
-print("%-22s %8s %14s %10s" % ("app", "Mpps", "cycles/pkt", "vs io"))
+print("%-26s %8s %14s %10s" % ("app", "Mpps", "cycles/pkt", "vs io"))
+rows = []
 for k in ("testpmd_io", "testpmd_macswap", "dpdk_l3fwd_500_routes", "genkan_l3_1k_routes",
-          "genkan_mape_br_decap", "genkan_mape_br_encap"):
-    v = r[k]
-    ratio = v["mpps"] / r["testpmd_io"]["mpps"] if r["testpmd_io"]["mpps"] else 0
-    print("%-22s %8.2f %14.0f %9.0f%%" % (k, v["mpps"], v["cycles_per_pkt"] or 0, ratio * 100))
+          "genkan_mape_br_decap", "genkan_mape_br_encap", "genkan_mape_ce_napt44",
+          "genkan_wg_encrypt_1420"):
+    e = r[k]
+    print("%-26s %8.2f %14.0f %9.0f%%" % (k, e["mpps"], e["cycles_per_pkt"] or 0,
+                                         (e["ratio_to_testpmd_io"] or 0) * 100))
+    if k != "genkan_wg_encrypt_1420":
+        rows.append((k, e["mpps"], 0))
+print("%-26s %8.2f Gbit/s at 1420 B, %.0f%% of raw ipsec-mb (%.2f Gbit/s, %.0f cycles/pkt)" % (
+    "genkan WireGuard encrypt", wgg, (wgg / rawg if rawg else 0) * 100, rawg, med(v("RAWC"))))
+if mio or mgk:
+    print("%-26s %8.2f Mpps testpmd io, %.2f genkan L3 (%.0f%%); offered %.2f / %.2f" % (
+        "memif (flowgen sink)", mio, mgk, (mgk / mio if mio else 0) * 100,
+        med(v("MIOO")), med(v("MGKO"))))
+    rows += [("memif_testpmd_io", mio, 1), ("memif_genkan_l3", mgk, 1)]
+afx = r["genkan_l3_afxdp_veth"]["mpps"]
 if afx:
-    print("%-22s %8.2f %14s %9s   (AF_XDP on veth, veth_bench.sh)" % ("genkan_l3_afxdp_veth", afx, "-", "-"))
+    print("%-26s %8.2f %14s %9s   (AF_XDP on veth, veth_bench.sh)" % ("genkan_l3_afxdp_veth", afx, "-", "-"))
+    rows.append(("genkan_l3_afxdp_veth", afx, 2))
+# the chart's data: Mpps (colour 0 pcap/null seat, 1 memif, 2 AF_XDP) and
+# WireGuard's Gbit/s beside raw ipsec-mb's
+with open(dat, "w") as f:
+    for k, m, c in rows:
+        f.write('"%s" %.3f %d\n' % (k.replace("_", " "), m, c))
+with open(dat + ".wg", "w") as f:
+    f.write('"genkan WireGuard encrypt" %.3f\n"raw ipsec-mb seal" %.3f\n' % (wgg, rawg))
 print("# JSON: " + out)
 EOF
+if command -v gnuplot >/dev/null; then
+	gnuplot <<EOF && echo "# PNG: $PNG"
+set terminal pngcairo size 1200,600 font ",10"
+set output "$PNG"
+set multiplot title "genkan on DPDK beside testpmd and l3fwd, one forwarder core (medians of $REPS runs of ${SECS} s)"
+set style fill solid 0.85
+set boxwidth 0.7
+set yrange [0:*]
+set xtics rotate by -35 left
+set grid ytics
+set bmargin 8
+unset key
+set size 0.74,0.95
+set origin 0,0
+set ylabel "Mpps at 64 B"
+set title "blue: net_pcap in, net_null out; green: memif with flowgen; red: AF_XDP on veth" noenhanced
+plot "$DIR/chart.dat" using 0:2:(\$3 == 0 ? 0x3a6ea5 : \$3 == 1 ? 0x4a9a4a : 0xc04040):xtic(1) with boxes lc rgb variable, \
+     "" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.7
+set size 0.26,0.95
+set origin 0.74,0
+set ylabel "Gbit/s (inner IP bytes)"
+set title "WireGuard at 1420 B"
+plot "$DIR/chart.dat.wg" using 0:2:xtic(1) with boxes lc rgb "#8a5aa5", \
+     "" using 0:2:(sprintf("%.1f", \$2)) with labels offset 0,0.7
+unset multiplot
+EOF
+else
+	echo "# no gnuplot (apt install gnuplot-nox): no chart"
+fi
