@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,20 +109,59 @@ void gk_cls_tables_publish(struct gk_cls_tables **slot,
 		call_rcu(&old->rcu, free_rcu);
 }
 
+/*
+ * Binary searches written out rather than bsearch(3): these run for every
+ * frame the twin classifies (a library call plus a comparator called
+ * through a pointer per step was most of is_local4's cost).
+ */
 static bool is_local4(void *arg, uint32_t addr_be)
 {
 	const struct gk_cls_tables *t = arg;
+	size_t lo = 0, hi = t->nr_local4;
 
-	return bsearch(&addr_be, t->local4, t->nr_local4, sizeof(*t->local4),
-		       cmp_u32) != NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t v = t->local4[mid];
+
+		if (v == addr_be)
+			return true;
+		if (v < addr_be)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* An address as two big-endian halves: their order is memcmp's. */
+static inline void in6_halves(const uint8_t *a, uint64_t *hi, uint64_t *lo)
+{
+	memcpy(hi, a, 8);
+	memcpy(lo, a + 8, 8);
+	*hi = be64toh(*hi);
+	*lo = be64toh(*lo);
 }
 
 static bool is_local6(void *arg, const uint8_t addr[16])
 {
 	const struct gk_cls_tables *t = arg;
+	size_t lo = 0, hi = t->nr_local6;
+	uint64_t ah, al;
 
-	return bsearch(addr, t->local6, t->nr_local6, sizeof(*t->local6),
-		       cmp_in6) != NULL;
+	in6_halves(addr, &ah, &al);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t vh, vl;
+
+		in6_halves(t->local6[mid], &vh, &vl);
+		if (vh == ah && vl == al)
+			return true;
+		if (vh < ah || (vh == ah && vl < al))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 static int mape_v6(void *arg, const uint8_t addr[16])
