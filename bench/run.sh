@@ -16,7 +16,10 @@
 #     wireguard-go, interleaved rounds; wrk and iperf3 through the door, its
 #     CPU per GB and per 10k connections; a JSON and a PNG (paths printed)
 #  7. DPDK (issue #14, with libdpdk): genkan's worker on net_pcap -> net_null
-#     beside dpdk-testpmd io and macswap in the same seat, interleaved; a JSON
+#     (L3, MAP-E BR decap/encap, CE + NAPT44, WireGuard encrypt beside raw
+#     ipsec-mb) beside dpdk-testpmd io and macswap and dpdk-l3fwd in the same
+#     seat, interleaved; then over a net_memif pair with testpmd flowgen, and
+#     over AF_XDP on veth; a JSON and a PNG (paths printed)
 # Every bench runs; the exit status is 1 if any of them failed (a setup
 # error, a generator that sent nothing, a genkan mode that did not forward).
 set -uo pipefail
