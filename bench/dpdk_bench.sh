@@ -313,7 +313,12 @@ memif_run()
 	     END { printf "%.3f %.3f\n", rx / 1e6, tx / 1e6 }' "$go"
 }
 
-jget() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+# one of bench_dpdk's JSON fields; every line is kept for the report too
+jget()
+{
+	grep -qxF "$1" "$DIR/genkan.jsonl" 2>/dev/null || echo "$1" >>"$DIR/genkan.jsonl"
+	"$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
 
 declare -a IO MS L3 GK GKC BR BRC BE BEC CE CEC WG WGG WGC RAWG RAWC RAWM
 HZ=0
@@ -323,8 +328,8 @@ for ((r = 0; r < REPS; r++)); do
 	v=$(l3fwd)
 	L3+=("${v:-0}")
 	j=$(genkan)
-	GK+=("$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["mpps"])' "$j")")
-	GKC+=("$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["cycles_per_pkt"])' "$j")")
+	GK+=("$(jget "$j" mpps)")
+	GKC+=("$(jget "$j" cycles_per_pkt)")
 	# the TSC rate bench_dpdk measured against CLOCK_MONOTONIC
 	HZ=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["tsc_ghz"] * 1e9)' "$j")
 	j=$(genkan_br)
@@ -392,10 +397,19 @@ def dpdk_app(k, **extra):
     r.update(extra)
     return r
 
-def genkan(k, kc, **extra):
+lines = [json.loads(l) for l in open(os.path.join(os.path.dirname(dat), "genkan.jsonl"))
+         if l.strip()] if os.path.exists(os.path.join(os.path.dirname(dat), "genkan.jsonl")) else []
+
+def genkan(k, kc, app=None, **extra):
     m = med(v(k))
     r = {"mpps": m, "cycles_per_pkt": med(v(kc)),
          "ratio_to_testpmd_io": m / io if io else None}
+    # over the worker thread's own CPU time (bench_dpdk's cpu_*): what the
+    # pipeline costs when the scheduler gives the core to others
+    for f in ("cpu_mpps", "cpu_cycles_per_pkt"):
+        a = [l[f] for l in lines if l.get("app") == app and f in l]
+        if a:
+            r[f] = med(a)
     r.update(extra)
     return r
 
@@ -408,11 +422,12 @@ r = {
     "testpmd_io": dpdk_app("IO"),
     "testpmd_macswap": dpdk_app("MS"),
     "dpdk_l3fwd_500_routes": dpdk_app("L3"),
-    "genkan_l3_1k_routes": genkan("GK", "GKC"),
-    "genkan_mape_br_decap": genkan("BR", "BRC", frame_bytes=100),
-    "genkan_mape_br_encap": genkan("BE", "BEC"),
-    "genkan_mape_ce_napt44": genkan("CE", "CEC", flows=1000, lan_endpoints=240),
-    "genkan_wg_encrypt_1420": genkan("WG", "WGC", gbps=wgg, ip_bytes=1420,
+    "genkan_l3_1k_routes": genkan("GK", "GKC", "genkan-l3"),
+    "genkan_mape_br_decap": genkan("BR", "BRC", "genkan-mape-br-decap", frame_bytes=100),
+    "genkan_mape_br_encap": genkan("BE", "BEC", "genkan-mape-br-encap"),
+    "genkan_mape_ce_napt44": genkan("CE", "CEC", "genkan-mape-ce-napt", flows=1000,
+                                    lan_endpoints=240),
+    "genkan_wg_encrypt_1420": genkan("WG", "WGC", "genkan-wg-encrypt", gbps=wgg, ip_bytes=1420,
                                      ratio_to_raw_ipsec_mb=wgg / rawg if rawg else None),
     "raw_ipsec_mb_chacha20poly1305_1420": {
         "gbps": rawg, "cycles_per_pkt": med(v("RAWC")),
@@ -437,21 +452,30 @@ r = {
         ("raw_ipsec_mb_gbps", "RAWG"), ("memif_testpmd_io", "MIO"),
         ("memif_genkan_l3", "MGK"))},
 }
+wge, rawc = r["genkan_wg_encrypt_1420"], med(v("RAWC"))
+if wge.get("cpu_cycles_per_pkt") and rawc:
+    # cycles per packet on the core, both: raw ipsec-mb's / genkan's
+    wge["ratio_to_raw_ipsec_mb_on_cpu"] = rawc / wge["cpu_cycles_per_pkt"]
 json.dump(r, open(out, "w"), indent=1)
-print("%-26s %8s %14s %10s" % ("app", "Mpps", "cycles/pkt", "vs io"))
+print("%-26s %8s %14s %10s %12s" % ("app", "Mpps", "cycles/pkt", "vs io", "on-CPU c/p"))
 rows = []
 for k in ("testpmd_io", "testpmd_macswap", "dpdk_l3fwd_500_routes", "genkan_l3_1k_routes",
           "genkan_mape_br_decap", "genkan_mape_br_encap", "genkan_mape_ce_napt44",
           "genkan_wg_encrypt_1420"):
     e = r[k]
-    print("%-26s %8.2f %14.0f %9.0f%%" % (k, e["mpps"], e["cycles_per_pkt"] or 0,
-                                         (e["ratio_to_testpmd_io"] or 0) * 100))
+    print("%-26s %8.2f %14.0f %9.0f%% %12s" % (k, e["mpps"], e["cycles_per_pkt"] or 0,
+                                              (e["ratio_to_testpmd_io"] or 0) * 100,
+                                              "%.0f" % e["cpu_cycles_per_pkt"]
+                                              if "cpu_cycles_per_pkt" in e else "-"))
     if k != "genkan_wg_encrypt_1420":
         rows.append((k, e["mpps"], 0))
 print("%-26s %8.2f Gbit/s at 1420 B, %.0f%% of raw ipsec-mb (%.2f Gbit/s, %.0f cycles/pkt;"
       " its mean %.0f cycles/pkt)" % (
     "genkan WireGuard encrypt", wgg, (wgg / rawg if rawg else 0) * 100, rawg, med(v("RAWC")),
     med(v("RAWM"))))
+if "ratio_to_raw_ipsec_mb_on_cpu" in wge:
+    print("%-26s %8.0f cycles/pkt on its CPU time: %.0f%% of raw ipsec-mb's median burst" % (
+        "", wge["cpu_cycles_per_pkt"], wge["ratio_to_raw_ipsec_mb_on_cpu"] * 100))
 if mio or mgk:
     print("%-26s %8.2f Mpps testpmd io, %.2f genkan L3 (%.0f%%); offered %.2f / %.2f" % (
         "memif (flowgen sink)", mio, mgk, (mgk / mio if mio else 0) * 100,
