@@ -51,7 +51,13 @@
 # (bench/veth_bench.sh --genkan-only, xdp_meta = parse: the worker's twin, as
 # on DPDK), the whole path with afpgen on the other core, 64 B: what the
 # kernel's copy path costs beside the DPDK figure (a different arrangement:
-# read it as the backend's cost, not a like-for-like rate).
+# read it as the backend's cost, not a like-for-like rate); and WireGuard
+# over AF_XDP on veth (bench/wg_bench.sh --only gk-gk: iperf3 TCP, one
+# stream, through two genkan gateways, tunnel MTU 1420), Gbit/s.
+#
+# cycles/packet for genkan is also given over the worker thread's own CPU
+# time (bench_dpdk's cpu_cycles_per_pkt): on a loaded box the wall-clock
+# figures include the time the scheduler gave the core to others.
 #
 # cycles/packet: for testpmd TSC Hz / rate (its core spins at 100 %), for
 # genkan the TSC over the run / packets (bench_dpdk measures it).
@@ -369,19 +375,25 @@ if [ "$MEMIF" = 1 ]; then
 	done
 fi
 
-AFX=0
+AFX=0 AFXWG=0
 if [ -x "$BUILD/ctl/genkand/genkand" ]; then
 	AFX=$(GK_BUILD=$BUILD bash "$(dirname "$0")/veth_bench.sh" --genkan-only --modes parse \
 		--seconds "$SECS" --reps 1 --sizes 64 2>/dev/null |
 		awk '$1 == 64 && $2 == "genkan/parse" { printf "%.3f\n", $3 / 1e6 }')
 	echo "# genkan over AF_XDP on veth (veth_bench.sh, parse): ${AFX:-none} Mpps"
+	# WireGuard over AF_XDP: iperf3 TCP (1 stream) through two genkan
+	# gateways on veth (wg_bench.sh gk-gk), Gbit/s
+	AFXWG=$(GK_BUILD=$BUILD bash "$(dirname "$0")/wg_bench.sh" --only gk-gk --reps 1 \
+		--seconds "$SECS" 2>/dev/null |
+		awk '/^set-up/ { h = 1; next } h && $1 == "gk-gk" { printf "%.3f\n", $2 / 1000; exit }')
+	echo "# genkan WireGuard over AF_XDP on veth (wg_bench.sh gk-gk, iperf3 TCP): ${AFXWG:-none} Gbit/s"
 fi
 
 rc=0
 env HZ="$HZ" IO="${IO[*]}" MS="${MS[*]}" L3="${L3[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
 	BR="${BR[*]}" BRC="${BRC[*]}" BE="${BE[*]}" BEC="${BEC[*]}" CE="${CE[*]}" CEC="${CEC[*]}" \
 	WG="${WG[*]}" WGG="${WGG[*]}" WGC="${WGC[*]}" RAWG="${RAWG[*]}" RAWC="${RAWC[*]}" RAWM="${RAWM[*]}" \
-	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MGK="${MGK[*]:-}" MGKO="${MGKO[*]:-}" AFX="${AFX:-0}" \
+	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MGK="${MGK[*]:-}" MGKO="${MGKO[*]:-}" AFX="${AFX:-0}" AFXWG="${AFXWG:-0}" \
 "$PY" - "$OUT" "$DIR/chart.dat" <<'EOF' || rc=$?
 import json, os, statistics, sys
 out, dat = sys.argv[1], sys.argv[2]
@@ -445,6 +457,9 @@ r = {
     "genkan_l3_afxdp_veth": {"mpps": float(os.environ.get("AFX") or 0),
                              "note": "veth_bench.sh --genkan-only, parse, 64 B, "
                              "whole path with afpgen: a different arrangement, once"},
+    "genkan_wg_afxdp_veth": {"gbps": float(os.environ.get("AFXWG") or 0),
+                             "note": "wg_bench.sh gk-gk: iperf3 TCP, 1 stream, through two "
+                             "genkan gateways on veth (tunnel MTU 1420), whole path, once"},
     "samples": {k: v(e) for k, e in (
         ("testpmd_io", "IO"), ("testpmd_macswap", "MS"), ("l3fwd", "L3"),
         ("genkan_l3", "GK"), ("genkan_mape_br_decap", "BR"), ("genkan_mape_br_encap", "BE"),
@@ -485,13 +500,19 @@ afx = r["genkan_l3_afxdp_veth"]["mpps"]
 if afx:
     print("%-26s %8.2f %14s %9s   (AF_XDP on veth, veth_bench.sh)" % ("genkan_l3_afxdp_veth", afx, "-", "-"))
     rows.append(("genkan_l3_afxdp_veth", afx, 2))
+afxwg = r["genkan_wg_afxdp_veth"]["gbps"]
+if afxwg:
+    print("%-26s %8.2f Gbit/s   (WireGuard, AF_XDP on veth, wg_bench.sh gk-gk iperf3 TCP)" % (
+        "genkan_wg_afxdp_veth", afxwg))
 # the chart's data: Mpps (colour 0 pcap/null seat, 1 memif, 2 AF_XDP) and
 # WireGuard's Gbit/s beside raw ipsec-mb's
 with open(dat, "w") as f:
     for k, m, c in rows:
         f.write('"%s" %.3f %d\n' % (k.replace("_", " "), m, c))
 with open(dat + ".wg", "w") as f:
-    f.write('"genkan WireGuard encrypt" %.3f\n"raw ipsec-mb seal" %.3f\n' % (wgg, rawg))
+    f.write('"genkan WireGuard encrypt" %.3f 0\n"raw ipsec-mb seal" %.3f 0\n' % (wgg, rawg))
+    if afxwg:
+        f.write('"genkan WireGuard AF_XDP veth (iperf3)" %.3f 2\n' % afxwg)
 print("# JSON: " + out)
 # a genkan pipeline that forwarded nothing fails the bench
 dead = [k for k in ("genkan_l3_1k_routes", "genkan_mape_br_decap", "genkan_mape_br_encap",
@@ -504,7 +525,7 @@ if dead:
 EOF
 if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF && echo "# PNG: $PNG"
-set terminal pngcairo size 1200,600 font ",10"
+set terminal pngcairo size 1200,600 font ",10" noenhanced
 set output "$PNG"
 set multiplot title "genkan on DPDK beside testpmd and l3fwd, one forwarder core (medians of $REPS runs of ${SECS} s)"
 set style fill solid 0.85
@@ -517,14 +538,14 @@ unset key
 set size 0.74,0.95
 set origin 0,0
 set ylabel "Mpps at 64 B"
-set title "blue: net_pcap in, net_null out; green: memif with flowgen; red: AF_XDP on veth" noenhanced
+set title "blue: net_pcap in, net_null out; green: memif with flowgen; red: AF_XDP on veth"
 plot "$DIR/chart.dat" using 0:2:(\$3 == 0 ? 0x3a6ea5 : \$3 == 1 ? 0x4a9a4a : 0xc04040):xtic(1) with boxes lc rgb variable, \
      "" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.7
 set size 0.26,0.95
 set origin 0.74,0
 set ylabel "Gbit/s (inner IP bytes)"
 set title "WireGuard at 1420 B"
-plot "$DIR/chart.dat.wg" using 0:2:xtic(1) with boxes lc rgb "#8a5aa5", \
+plot "$DIR/chart.dat.wg" using 0:2:(\$3 == 0 ? 0x8a5aa5 : 0xc04040):xtic(1) with boxes lc rgb variable, \
      "" using 0:2:(sprintf("%.1f", \$2)) with labels offset 0,0.7
 unset multiplot
 EOF
