@@ -510,9 +510,9 @@ with open(dat, "w") as f:
     for k, m, c in rows:
         f.write('"%s" %.3f %d\n' % (k.replace("_", " "), m, c))
 with open(dat + ".wg", "w") as f:
-    f.write('"genkan WireGuard encrypt" %.3f 0\n"raw ipsec-mb seal" %.3f 0\n' % (wgg, rawg))
+    f.write('"genkan encrypt" %.3f 0\n"raw ipsec-mb" %.3f 0\n' % (wgg, rawg))
     if afxwg:
-        f.write('"genkan WireGuard AF_XDP veth (iperf3)" %.3f 2\n' % afxwg)
+        f.write('"AF_XDP e2e (iperf3)" %.3f 2\n' % afxwg)
 print("# JSON: " + out)
 # a genkan pipeline that forwarded nothing fails the bench
 dead = [k for k in ("genkan_l3_1k_routes", "genkan_mape_br_decap", "genkan_mape_br_encap",
@@ -535,14 +535,15 @@ set xtics rotate by -35 left
 set grid ytics
 set bmargin 8
 unset key
-set size 0.74,0.95
+set size 0.7,0.95
 set origin 0,0
 set ylabel "Mpps at 64 B"
 set title "blue: net_pcap in, net_null out; green: memif with flowgen; red: AF_XDP on veth"
 plot "$DIR/chart.dat" using 0:2:(\$3 == 0 ? 0x3a6ea5 : \$3 == 1 ? 0x4a9a4a : 0xc04040):xtic(1) with boxes lc rgb variable, \
      "" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.7
-set size 0.26,0.95
-set origin 0.74,0
+set size 0.3,0.95
+set origin 0.7,0
+set xrange [-0.6:2.6]
 set ylabel "Gbit/s (inner IP bytes)"
 set title "WireGuard at 1420 B"
 plot "$DIR/chart.dat.wg" using 0:2:(\$3 == 0 ? 0x8a5aa5 : 0xc04040):xtic(1) with boxes lc rgb variable, \
