@@ -531,6 +531,7 @@ set multiplot title "genkan on DPDK beside testpmd and l3fwd, one forwarder core
 set style fill solid 0.85
 set boxwidth 0.7
 set yrange [0:*]
+set offsets 0, 0, graph 0.08, 0
 set xtics rotate by -35 left
 set grid ytics
 set bmargin 8
