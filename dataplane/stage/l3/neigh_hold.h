@@ -22,8 +22,8 @@
 #include "neigh.h"
 #include "pkt.h"
 
-#define GK_NHOLD_PER_NEIGH	4	/* the kernel's unres_qlen is bytes-based; 4 frames */
-#define GK_NHOLD_MAX		64	/* per worker */
+#define GK_NHOLD_PER_NEIGH	16	/* the kernel holds ~100 (unres_qlen_bytes); 16 ride out a slow resolution */
+#define GK_NHOLD_MAX		128	/* per worker (512 KiB of frames; adds scan it) */
 #define GK_NHOLD_NS		1000000000ull	/* then dropped, aged */
 #define GK_NHOLD_FRAME		4096	/* largest frame held */
 
