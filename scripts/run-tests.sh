@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run genkan's whole test suite and print one closing "N passed, M failed"
 # line. $1: normal build dir, $2: ASan/UBSan build dir (the unit suite, and
-# the L3, MAP-E and WireGuard e2e suites with its genkand: a sanitizer
+# the L3, MAP-E, WireGuard and front-door e2e suites with its genkand: a sanitizer
 # report in a genkand log fails them, tests/e2e/lib.sh teardown), $3: the
 # libFuzzer build (-Dfuzz=true): each harness runs FUZZ_CI_SECONDS (20),
 # two at a time, and counts as one test.
@@ -18,15 +18,15 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C "$asan" --suite unit --print-errorlogs || rc=1
 
-echo "== tests: $asan genkand in e2e_forward, e2e_mape, e2e_wg"
+echo "== tests: $asan genkand in e2e_forward, e2e_mape, e2e_wg, e2e_frontdoor"
 asan_abs=$(cd "$asan" && pwd)
 e2e_ok=0 e2e_bad=0
-for t in e2e_forward e2e_mape e2e_wg; do
+for t in e2e_forward e2e_mape e2e_wg e2e_frontdoor; do
 	lg=$asan/meson-logs/$t.asan.log
 	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	   GK_BUILD=$asan_abs timeout 900 bash "tests/e2e/$t.sh" >"$lg" 2>&1; then
 		e2e_ok=$((e2e_ok + 1))
-		echo "$t (ASan genkand): OK, $(tail -n 1 "$lg")"
+		echo "$t (ASan genkand): OK, $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$lg" | tail -n 1)"
 	else
 		e2e_bad=$((e2e_bad + 1))
 		rc=1

@@ -751,11 +751,12 @@ static int l4_show(struct gk_daemon *d, json_t *args, json_t **result,
 	for (unsigned i = 0; t && i < t->nr_svc; i++) {
 		const struct gk_config_l4_service *cs = &d->cfg.l4->services[i];
 		const struct gk_l4_service *s = &t->svc[i];
-		json_t *bes = json_array();
+		json_t *bes;
 		char listen[80];
 
 		if (name && strcmp(name, cs->name))
 			continue;
+		bes = json_array();
 		gk_config_l4_format_listen(cs, listen, sizeof(listen));
 		for (uint32_t j = 0; j < s->nr_be; j++) {
 			const struct gk_l4_backend *b = &s->be[j];
