@@ -26,6 +26,7 @@
 #include "nreq.h"
 #include "parse.h"
 #include "tables.h"
+#include "testbed.h"
 #include "worker.h"
 #include "worker_fixtures.h"
 #include "worker_mape_fixtures.h"
@@ -35,40 +36,7 @@
 static const uint8_t mac0[6] = { 2, 0, 0, 0, 0, 0x0a };
 static const uint8_t mac1[6] = { 2, 0, 0, 0, 0, 0x0b };
 
-static const struct gk_fib_port fports[] = {
-	{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a } },
-	{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b } },
-	/* A genkan port this worker does not serve. */
-	{ .ifindex = 12, .port_id = 2, .mac = { 2, 0, 0, 0, 0, 0x0c } },
-};
-
 #define A4(a, b, c, d)	{ a, b, c, d }
-
-static struct gk_route routes[] = {
-	{ .family = AF_INET, .plen = 24, .has_gw = 1,
-	  .dst = A4(198, 51, 100, 0), .gw = A4(198, 18, 0, 254), .ifindex = 11 },
-	{ .family = AF_INET, .plen = 24, .dst = A4(198, 18, 0, 0), .ifindex = 11 },
-	{ .family = AF_INET, .plen = 25, .dst = A4(203, 0, 113, 0), .ifindex = 12 },
-	{ .family = AF_INET, .plen = 25, .dst = A4(192, 0, 2, 128), .ifindex = 10 },
-	{ .family = AF_INET6, .plen = 48, .has_gw = 1,
-	  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 },
-	  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 }, .ifindex = 11 },
-	{ .family = AF_INET6, .plen = 64, .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff },
-	  .ifindex = 11 },
-};
-
-static const struct gk_neigh_entry neighs[] = {
-	{ .family = AF_INET, .addr = A4(198, 18, 0, 254), .ifindex = 11,
-	  .mac = { 2, 0, 0, 0, 0xfe, 0x01 } },
-	{ .family = AF_INET, .addr = A4(198, 18, 0, 9), .ifindex = 11,
-	  .mac = { 2, 0, 0, 0, 0x09, 0x01 } },
-	{ .family = AF_INET6, .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-	  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
-	{ .family = AF_INET, .addr = A4(203, 0, 113, 5), .ifindex = 12,
-	  .mac = { 2, 0, 0, 0, 0, 0x05 } },
-	{ .family = AF_INET, .addr = A4(192, 0, 2, 200), .ifindex = 10,
-	  .mac = { 2, 0, 0, 0, 0, 0xc8 } },
-};
 
 struct rig {
 	struct gk_mem_pool *pool;
@@ -79,25 +47,6 @@ struct rig {
 };
 
 static struct rig rig;
-
-static struct gk_tables *build_tables(void)
-{
-	struct gk_fib_input in = {
-		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
-		.neighs = neighs, .nr_neighs = ARRAY_SIZE(neighs),
-		.ports = fports, .nr_ports = ARRAY_SIZE(fports),
-	};
-	struct gk_tables *t;
-	struct gk_fib *fib;
-	char err[128];
-
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	t = gk_tables_new(fib, 1);
-	assert_non_null(t);
-	return t;
-}
 
 /* The twin's tables for rig ports: like the mem ports' classifier, empty. */
 static struct gk_cls_tables *rig_cls;
@@ -116,7 +65,7 @@ static void rig_up_hand(struct rig *r, uint8_t hand)
 	assert_non_null(r->port[1]);
 	gk_mem_port_set_capture(r->port[0], 64);
 	gk_mem_port_set_capture(r->port[1], 64);
-	r->tables = build_tables();
+	r->tables = tb_l3_tables();
 	r->nreq = gk_nreq_ring_create(16);
 	assert_non_null(r->nreq);
 	for (i = 0; i < ARRAY_SIZE(wfx); i++)
@@ -331,18 +280,15 @@ static void check_balance(const struct gk_worker *w)
 /* The rig's FIB with 198.18.0.77 and 2001:db8:ff::77 resolved. */
 static struct gk_tables *build_tables_resolved(void)
 {
-	struct gk_neigh_entry ne[ARRAY_SIZE(neighs) + 2];
+	struct gk_neigh_entry ne[ARRAY_SIZE(tb_l3_neighs) + 2];
 	struct gk_fib_input in = {
-		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
+		.routes = tb_l3_routes, .nr_routes = ARRAY_SIZE(tb_l3_routes),
 		.neighs = ne, .nr_neighs = ARRAY_SIZE(ne),
-		.ports = fports, .nr_ports = ARRAY_SIZE(fports),
+		.ports = tb_l3_ports, .nr_ports = ARRAY_SIZE(tb_l3_ports),
 	};
-	struct gk_neigh_entry *e = &ne[ARRAY_SIZE(neighs)];
-	struct gk_tables *t;
-	struct gk_fib *fib;
-	char err[128];
+	struct gk_neigh_entry *e = &ne[ARRAY_SIZE(tb_l3_neighs)];
 
-	memcpy(ne, neighs, sizeof(neighs));
+	memcpy(ne, tb_l3_neighs, sizeof(tb_l3_neighs));
 	memset(e, 0, 2 * sizeof(*e));
 	e[0] = (struct gk_neigh_entry){ .family = AF_INET,
 		.addr = A4(198, 18, 0, 77), .ifindex = 11,
@@ -350,12 +296,7 @@ static struct gk_tables *build_tables_resolved(void)
 	e[1] = (struct gk_neigh_entry){ .family = AF_INET6,
 		.addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 0x77 },
 		.ifindex = 11, .mac = { 2, 0, 0, 0, 0x4d, 0x06 } };
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	t = gk_tables_new(fib, 2);
-	assert_non_null(t);
-	return t;
+	return tb_tables(&in, 2);
 }
 
 /*
@@ -385,7 +326,7 @@ static void test_neigh_hold(void **state)
 	assert_non_null(r->port[0]);
 	assert_non_null(r->port[1]);
 	gk_mem_port_set_capture(r->port[1], 64);
-	unres = build_tables();
+	unres = tb_l3_tables();
 	res = build_tables_resolved();
 	r->tables = unres;
 	r->nreq = gk_nreq_ring_create(16);
@@ -580,7 +521,7 @@ static void test_tx_full(void **state)
 	static struct fake in, out;
 	static struct gk_worker w;
 	struct gk_worker_cfg cfg = { .cpu = -1 };
-	struct gk_tables *t = build_tables();
+	struct gk_tables *t = tb_l3_tables();
 	enum gk_xdp_drop why;
 	unsigned int i;
 
@@ -698,94 +639,6 @@ static void mx_queue(struct mxport *m, size_t i)
 	m->nrx++;
 }
 
-static int name_idx(const char *const *names, int n, const char *s)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(names[i], s))
-			return i;
-	fail_msg("unknown counter name %s", s);
-	return -1;
-}
-
-/* An ICMPv4 error of x->icmp_type back to the sender, quoting its header. */
-static bool icmp_answers(const uint8_t *b, uint32_t len,
-			 const struct wmx_fixture *x)
-{
-	return len >= 14 + 20 + 8 + 20 && (b[12] << 8 | b[13]) == 0x0800 &&
-	       b[14 + 9] == 1 && b[14 + 20] == x->icmp_type &&
-	       !memcmp(b, x->in + 6, 6) &&
-	       !memcmp(b + 14 + 16, x->in + 14 + 12, 4) &&
-	       !memcmp(b + 14 + 28 + 12, x->in + 14 + 12, 8);
-}
-
-static const uint8_t mx_ce_eup[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34 };
-
-static struct gk_map_table *mx_ce_table(struct gk_map_rule *r)
-{
-	struct gk_map_table_cfg c = {
-		.role = GK_MAPE_ROLE_CE, .rules = r, .nr_rules = 1, .bmr = 0,
-		.br_addr = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 },
-		.eup_len = 56, .v4_port_id = 0, .v6_port_id = 1,
-		.tunnel_mtu = 1460,
-	};
-	struct gk_map_table *t;
-	char err[160];
-
-	/* RFC 7597 Appendix A, example 1 */
-	memset(r, 0, sizeof(*r));
-	memcpy(r->ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
-	r->ipv6_plen = 40;
-	memcpy(r->ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
-	r->ipv4_plen = 24;
-	r->ea_bits = 16;
-	r->psid_offset = 6;
-	snprintf(r->name, sizeof(r->name), "rfc");
-	gk_map_rule_normalize(r);
-	memcpy(c.eup, mx_ce_eup, 16);
-	t = gk_map_table_build(&c, err, sizeof(err));
-	if (!t)
-		fail_msg("map table: %s", err);
-	return t;
-}
-
-static struct gk_tables *mx_fib(void)
-{
-	static const struct gk_fib_port ports[] = {
-		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
-		  .mtu = 1500, .has_addr4 = 1, .addr4 = { 198, 18, 0, 1 } },
-		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
-		  .mtu = 1500 },
-	};
-	static const struct gk_route rts[] = {
-		{ .family = AF_INET, .plen = 32, .dst = A4(192, 0, 2, 18),
-		  .ifindex = 10 },
-		{ .family = AF_INET6, .plen = 0, .has_gw = 1,
-		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11 },
-	};
-	static const struct gk_neigh_entry nbs[] = {
-		{ .family = AF_INET, .addr = A4(192, 0, 2, 18), .ifindex = 10,
-		  .mac = { 2, 0, 0, 0, 0, 0xc8 } },
-		{ .family = AF_INET6,
-		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
-	};
-	struct gk_fib_input in = {
-		.routes = rts, .nr_routes = ARRAY_SIZE(rts),
-		.neighs = nbs, .nr_neighs = ARRAY_SIZE(nbs),
-		.ports = ports, .nr_ports = ARRAY_SIZE(ports),
-	};
-	struct gk_fib *fib;
-	char err[128];
-
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	return gk_tables_new(fib, 1);
-}
-
 /*
  * CE: encap, decap, a port violation, TTL expiry answered with ICMP, and
  * plain transit in the same bursts; every frame compared with scapy's and
@@ -797,9 +650,8 @@ static void test_mape_ce(void **state)
 	static struct gk_worker w;
 	struct gk_worker_cfg cfg = { .cpu = -1 };
 	uint64_t wk[GK_WK_DROP_MAX] = { 0 }, md[GK_MAP_DROP_MAX] = { 0 };
-	struct gk_tables *tb = mx_fib();
-	struct gk_map_rule rule;
-	struct gk_map_table *map = mx_ce_table(&rule);
+	struct gk_tables *tb = tb_ce_fib(0, TB_CE_LAN4);
+	struct gk_map_table *map = tb_ce_map_table(1460);
 	unsigned int seen[2] = { 0, 0 }, nmape = 0, i, k;
 	bool used[2][MX_PKTS] = { { false } };
 	const struct gk_map_dom_stats *dom;
@@ -831,11 +683,11 @@ static void test_mape_ce(void **state)
 
 		nmape += x->cls == GK_CLASS_MAPE_CE;
 		if (x->wk_drop[0])
-			wk[name_idx(gk_wk_drop_names, GK_WK_DROP_MAX,
-				    x->wk_drop)]++;
+			wk[tb_name_idx(gk_wk_drop_names, GK_WK_DROP_MAX,
+				       x->wk_drop)]++;
 		if (x->map_drop[0])
-			md[name_idx(gk_map_drop_names, GK_MAP_DROP_MAX,
-				    x->map_drop)]++;
+			md[tb_name_idx(gk_map_drop_names, GK_MAP_DROP_MAX,
+				       x->map_drop)]++;
 		if (x->out_port < 0)
 			continue;
 		/* ports are polled in turn: match frames, not positions */
@@ -844,7 +696,8 @@ static void test_mape_ce(void **state)
 				continue;
 			b = m[x->out_port].txd[k];
 			len = m[x->out_port].txlen[k];
-			if (x->icmp_type >= 0 ? icmp_answers(b, len, x) :
+			if (x->icmp_type >= 0 ? tb_icmp4_answers(b, len, x->in,
+							   x->icmp_type) :
 			    len == x->out_len && !memcmp(b, x->out, len))
 				break;
 		}
@@ -893,7 +746,7 @@ static void test_mape_no_table(void **state)
 	static struct mxport m[2];
 	static struct gk_worker w;
 	struct gk_worker_cfg cfg = { .cpu = -1 };
-	struct gk_tables *tb = mx_fib();
+	struct gk_tables *tb = tb_ce_fib(0, TB_CE_LAN4);
 	struct gk_map_table *none = NULL;
 	unsigned int i, round;
 

@@ -26,111 +26,26 @@
 #include "nreq.h"
 #include "parse.h"
 #include "tables.h"
+#include "testbed.h"
 #include "worker.h"
 #include "accounting_fixtures.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define A4(a, b, c, d)	{ a, b, c, d }
 #define NBUFS		256
 
 static const uint8_t mac0[6] = { 2, 0, 0, 0, 0, 0x0a };
 static const uint8_t mac1[6] = { 2, 0, 0, 0, 0, 0x0b };
-/* RFC 7597 Appendix A, example 1 */
-static const uint8_t ce6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34,
-				 0x00, 0, 0, 0xc0, 0x00, 0x02, 0x12, 0, 0x34 };
-static const uint8_t eup[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34 };
 
 /* What XDP would do for the CE's WAN port: its MAP-E address is the CE's. */
 static int wan_mape_v6(void *arg, const uint8_t addr[16])
 {
 	(void)arg;
-	return memcmp(addr, ce6, 16) ? 0 : GK_CLASS_MAPE_CE;
-}
-
-static struct gk_map_table *ce_table(void)
-{
-	struct gk_map_table_cfg c = {
-		.role = GK_MAPE_ROLE_CE, .nr_rules = 1, .bmr = 0,
-		.br_addr = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 },
-		.eup_len = 56, .v4_port_id = 0, .v6_port_id = 1,
-		.tunnel_mtu = ACX_TUNNEL_MTU,
-	};
-	static struct gk_map_rule r;
-	struct gk_map_table *t;
-	char err[160];
-
-	memset(&r, 0, sizeof(r));
-	memcpy(r.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
-	r.ipv6_plen = 40;
-	memcpy(r.ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
-	r.ipv4_plen = 24;
-	r.ea_bits = 16;
-	r.psid_offset = 6;
-	snprintf(r.name, sizeof(r.name), "rfc");
-	gk_map_rule_normalize(&r);
-	c.rules = &r;
-	memcpy(c.eup, eup, 16);
-	t = gk_map_table_build(&c, err, sizeof(err));
-	if (!t)
-		fail_msg("map table: %s", err);
-	return t;
-}
-
-static struct gk_tables *ce_fib(void)
-{
-	static const struct gk_fib_port ports[] = {
-		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
-		  .mtu = 1500, .has_addr4 = 1, .addr4 = { 198, 18, 0, 1 } },
-		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
-		  .mtu = 1500 },
-	};
-	static const struct gk_route rts[] = {
-		{ .family = AF_INET, .plen = 32, .dst = A4(192, 0, 2, 18),
-		  .ifindex = 10 },
-		{ .family = AF_INET6, .plen = 48, .has_gw = 1,
-		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 },
-		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11 },
-		{ .family = AF_INET6, .plen = 48, .has_gw = 1,
-		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff },
-		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11 },
-		{ .family = AF_INET6, .plen = 64,
-		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff }, .ifindex = 11 },
-	};
-	static const struct gk_neigh_entry nbs[] = {
-		{ .family = AF_INET, .addr = A4(192, 0, 2, 18), .ifindex = 10,
-		  .mac = { 2, 0, 0, 0, 0, 0xc8 } },
-		{ .family = AF_INET6,
-		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
-	};
-	struct gk_fib_input in = {
-		.routes = rts, .nr_routes = ARRAY_SIZE(rts),
-		.neighs = nbs, .nr_neighs = ARRAY_SIZE(nbs),
-		.ports = ports, .nr_ports = ARRAY_SIZE(ports),
-	};
-	struct gk_tables *t;
-	struct gk_fib *fib;
-	char err[128];
-
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	t = gk_tables_new(fib, 1);
-	assert_non_null(t);
-	return t;
+	return memcmp(addr, tb_ce_addr6, 16) ? 0 : GK_CLASS_MAPE_CE;
 }
 
 static int term(const char *name)
 {
-	int i;
-
-	for (i = 0; i < GK_WK_ACCT_MAX; i++)
-		if (!strcmp(gk_wk_acct_names[i], name))
-			return i;
-	fail_msg("no accounting term %s", name);
-	return -1;
+	return tb_name_idx(gk_wk_acct_names, GK_WK_ACCT_MAX, name);
 }
 
 /* Every term as the stream says, every drop reason, and the balance. */
@@ -176,8 +91,8 @@ static void test_mixed_stream(void **state)
 	struct gk_worker_cfg cfg = { .cpu = -1 };
 	struct gk_classify_cfg lan = { .mape_ce_v4_port = true };
 	struct gk_classify_cfg wan = { .mape_v6 = wan_mape_v6 };
-	struct gk_tables *tb = ce_fib();
-	struct gk_map_table *map = ce_table();
+	struct gk_tables *tb = tb_ce_fib(48, TB_CE_LAN4 | TB_CE_TRANSIT6);
+	struct gk_map_table *map = tb_ce_map_table(ACX_TUNNEL_MTU);
 	struct gk_nreq_ring *nreq = gk_nreq_ring_create(16);
 	struct gk_mem_pool *pool;
 	struct gk_port *port[2];

@@ -26,79 +26,12 @@
 #include "map_table.h"
 #include "napt.h"
 #include "tables.h"
+#include "testbed.h"
 #include "worker.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NR	2
 #define RING	4
 #define FLOWS	24
-
-static const uint8_t eup[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34 };
-
-static struct gk_map_table *ce_table(void)
-{
-	struct gk_map_table_cfg c = {
-		.role = GK_MAPE_ROLE_CE, .nr_rules = 1, .bmr = 0,
-		.br_addr = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 },
-		.eup_len = 56, .v4_port_id = 0, .v6_port_id = 1,
-		.tunnel_mtu = 1460,
-	};
-	static struct gk_map_rule r;
-	struct gk_map_table *t;
-	char err[160];
-
-	memset(&r, 0, sizeof(r));
-	memcpy(r.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
-	r.ipv6_plen = 40;
-	memcpy(r.ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
-	r.ipv4_plen = 24;
-	r.ea_bits = 16;
-	r.psid_offset = 6;
-	snprintf(r.name, sizeof(r.name), "rfc");
-	gk_map_rule_normalize(&r);
-	c.rules = &r;
-	memcpy(c.eup, eup, 16);
-	t = gk_map_table_build(&c, err, sizeof(err));
-	if (!t)
-		fail_msg("map table: %s", err);
-	return t;
-}
-
-static struct gk_tables *ce_fib(void)
-{
-	static const struct gk_fib_port ports[] = {
-		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
-		  .mtu = 1500 },
-		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
-		  .mtu = 1500 },
-	};
-	static const struct gk_route rts[] = {
-		{ .family = AF_INET6, .plen = 48, .has_gw = 1,
-		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff },
-		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11 },
-	};
-	static const struct gk_neigh_entry nbs[] = {
-		{ .family = AF_INET6,
-		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
-	};
-	struct gk_fib_input in = {
-		.routes = rts, .nr_routes = ARRAY_SIZE(rts),
-		.neighs = nbs, .nr_neighs = ARRAY_SIZE(nbs),
-		.ports = ports, .nr_ports = ARRAY_SIZE(ports),
-	};
-	struct gk_tables *t;
-	struct gk_fib *fib;
-	char err[128];
-
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	t = gk_tables_new(fib, 1);
-	assert_non_null(t);
-	return t;
-}
 
 /* A LAN host's UDP datagram to the Internet (RFC 791, RFC 768). */
 static uint32_t lan_udp(uint8_t *f, uint8_t host, uint16_t sport)
@@ -138,8 +71,8 @@ static void test_napt_handoff(void **state)
 {
 	static struct gk_worker w[NR];
 	struct gk_classify_cfg lan = { .mape_ce_v4_port = true };
-	struct gk_tables *tb = ce_fib();
-	struct gk_map_table *map = ce_table();
+	struct gk_tables *tb = tb_ce_fib(48, 0);
+	struct gk_map_table *map = tb_ce_map_table(1460);
 	struct gk_handoff *ho = gk_handoff_create(NR, RING);
 	struct gk_napt_cfg nc[NR];
 	struct gk_napt *napt[NR];

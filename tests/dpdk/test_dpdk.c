@@ -37,6 +37,7 @@
 #include "map_table.h"
 #include "parse.h"
 #include "tables.h"
+#include "testbed.h"
 #include "worker.h"
 #include "worker_fixtures.h"
 #include "worker_mape_fixtures.h"
@@ -270,60 +271,7 @@ static void result_free(struct result *r)
 	frames_free(&r->out[1]);
 }
 
-/* ---- L3 corpus: the FIB of tests/afxdp/test_worker.c ---- */
-
-#define A4(a, b, c, d)	{ a, b, c, d }
-
-static struct gk_tables *l3_tables(void)
-{
-	static const struct gk_fib_port fports[] = {
-		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a } },
-		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b } },
-		{ .ifindex = 12, .port_id = 2, .mac = { 2, 0, 0, 0, 0, 0x0c } },
-	};
-	static const struct gk_route routes[] = {
-		{ .family = AF_INET, .plen = 24, .has_gw = 1,
-		  .dst = A4(198, 51, 100, 0), .gw = A4(198, 18, 0, 254),
-		  .ifindex = 11 },
-		{ .family = AF_INET, .plen = 24, .dst = A4(198, 18, 0, 0),
-		  .ifindex = 11 },
-		{ .family = AF_INET, .plen = 25, .dst = A4(203, 0, 113, 0),
-		  .ifindex = 12 },
-		{ .family = AF_INET, .plen = 25, .dst = A4(192, 0, 2, 128),
-		  .ifindex = 10 },
-		{ .family = AF_INET6, .plen = 48, .has_gw = 1,
-		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 },
-		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11 },
-		{ .family = AF_INET6, .plen = 64,
-		  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff }, .ifindex = 11 },
-	};
-	static const struct gk_neigh_entry neighs[] = {
-		{ .family = AF_INET, .addr = A4(198, 18, 0, 254), .ifindex = 11,
-		  .mac = { 2, 0, 0, 0, 0xfe, 0x01 } },
-		{ .family = AF_INET, .addr = A4(198, 18, 0, 9), .ifindex = 11,
-		  .mac = { 2, 0, 0, 0, 0x09, 0x01 } },
-		{ .family = AF_INET6,
-		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
-		{ .family = AF_INET, .addr = A4(203, 0, 113, 5), .ifindex = 12,
-		  .mac = { 2, 0, 0, 0, 0, 0x05 } },
-		{ .family = AF_INET, .addr = A4(192, 0, 2, 200), .ifindex = 10,
-		  .mac = { 2, 0, 0, 0, 0, 0xc8 } },
-	};
-	struct gk_fib_input in = {
-		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
-		.neighs = neighs, .nr_neighs = ARRAY_SIZE(neighs),
-		.ports = fports, .nr_ports = ARRAY_SIZE(fports),
-	};
-	struct gk_fib *fib;
-	char err[128];
-
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	return gk_tables_new(fib, 1);
-}
+/* ---- L3 corpus: the FIB of tests/afxdp/test_worker.c (testbed.h) ---- */
 
 static void test_l3_pcap(void **state)
 {
@@ -333,7 +281,7 @@ static void test_l3_pcap(void **state)
 	size_t i, seen[2] = { 0, 0 };
 	uint64_t drops[GK_WK_DROP_MAX] = { 0 };
 
-	c.tables = l3_tables();
+	c.tables = tb_l3_tables();
 	c.cls = gk_cls_tables_build(&none);
 	assert_non_null(c.cls);
 	for (i = 0; i < ARRAY_SIZE(wfx); i++)
@@ -374,85 +322,6 @@ static void test_l3_pcap(void **state)
 
 /* ---- MAP-E CE corpus: RFC 7597 Appendix A example 1 ---- */
 
-static const uint8_t ce6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34, 0x00,
-				 0, 0, 0xc0, 0x00, 0x02, 0x12, 0x00, 0x34 };
-
-static struct gk_map_table *ce_table(void)
-{
-	struct gk_map_table_cfg c = {
-		.role = GK_MAPE_ROLE_CE, .nr_rules = 1, .bmr = 0,
-		.br_addr = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 },
-		.eup_len = 56, .v4_port_id = 0, .v6_port_id = 1,
-		.tunnel_mtu = 1460,
-		.eup = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34 },
-	};
-	static struct gk_map_rule r;
-	struct gk_map_table *t;
-	char err[160];
-
-	memset(&r, 0, sizeof(r));
-	memcpy(r.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
-	r.ipv6_plen = 40;
-	memcpy(r.ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
-	r.ipv4_plen = 24;
-	r.ea_bits = 16;
-	r.psid_offset = 6;
-	snprintf(r.name, sizeof(r.name), "rfc");
-	gk_map_rule_normalize(&r);
-	c.rules = &r;
-	t = gk_map_table_build(&c, err, sizeof(err));
-	if (!t)
-		fail_msg("map table: %s", err);
-	return t;
-}
-
-static struct gk_tables *ce_fib(void)
-{
-	static const struct gk_fib_port ports[] = {
-		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
-		  .mtu = 1500, .has_addr4 = 1, .addr4 = { 198, 18, 0, 1 } },
-		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
-		  .mtu = 1500 },
-	};
-	static const struct gk_route rts[] = {
-		{ .family = AF_INET, .plen = 32, .dst = A4(192, 0, 2, 18),
-		  .ifindex = 10 },
-		{ .family = AF_INET6, .plen = 0, .has_gw = 1,
-		  .gw = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11 },
-	};
-	static const struct gk_neigh_entry nbs[] = {
-		{ .family = AF_INET, .addr = A4(192, 0, 2, 18), .ifindex = 10,
-		  .mac = { 2, 0, 0, 0, 0, 0xc8 } },
-		{ .family = AF_INET6,
-		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 },
-		  .ifindex = 11, .mac = { 2, 0, 0, 0, 0xfe, 0x06 } },
-	};
-	struct gk_fib_input in = {
-		.routes = rts, .nr_routes = ARRAY_SIZE(rts),
-		.neighs = nbs, .nr_neighs = ARRAY_SIZE(nbs),
-		.ports = ports, .nr_ports = ARRAY_SIZE(ports),
-	};
-	struct gk_fib *fib;
-	char err[128];
-
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	return gk_tables_new(fib, 1);
-}
-
-/* An ICMPv4 error of x->icmp_type back to the sender, quoting its header. */
-static bool icmp_answers(const uint8_t *b, uint32_t len,
-			 const struct wmx_fixture *x)
-{
-	return len >= 14 + 20 + 8 + 20 && (b[12] << 8 | b[13]) == 0x0800 &&
-	       b[14 + 9] == 1 && b[14 + 20] == x->icmp_type &&
-	       !memcmp(b, x->in + 6, 6) &&
-	       !memcmp(b + 14 + 16, x->in + 14 + 12, 4) &&
-	       !memcmp(b + 14 + 28 + 12, x->in + 14 + 12, 8);
-}
-
 /*
  * scapy's frame, but the IPv6 flow label: the fixture's comes from a hash
  * the test of the worker sets by hand, ours from the twin's flow hash.
@@ -485,9 +354,9 @@ static void test_mape_ce_pcap(void **state)
 	bool used[2][MAXF] = { { false } };
 	size_t i, k, seen[2] = { 0, 0 };
 
-	memcpy(m6.addr, ce6, 16);
-	c.tables = ce_fib();
-	c.map = ce_table();
+	memcpy(m6.addr, tb_ce_addr6, 16);
+	c.tables = tb_ce_fib(0, TB_CE_LAN4);
+	c.map = tb_ce_map_table(1460);
 	c.cls = gk_cls_tables_build(&ci);
 	assert_non_null(c.cls);
 	for (i = 0; i < ARRAY_SIZE(wmx); i++)
@@ -505,7 +374,8 @@ static void test_mape_ce_pcap(void **state)
 			if (used[o][k])
 				continue;
 			if (x->icmp_type >= 0 ?
-			    icmp_answers(rd.out[o].f[k], rd.out[o].len[k], x) :
+			    tb_icmp4_answers(rd.out[o].f[k], rd.out[o].len[k],
+					     x->in, x->icmp_type) :
 			    same_but_flow(rd.out[o].f[k], rd.out[o].len[k], x))
 				break;
 		}
