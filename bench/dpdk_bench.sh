@@ -256,7 +256,11 @@ wg_raw()
 }
 
 # The realistic arrangement: MODE io (testpmd) or genkan (bench_dpdk) as the
-# memif client in the forwarder's seat; prints "sink_mpps offered_mpps".
+# memif client in the forwarder's seat; prints "sink_mpps offered_mpps
+# dropped_share fwd_cpu_cycles_per_pkt": what the generator's ring took
+# (Tx-pps), the share of flowgen's frames the ring refused over the whole run
+# (near 1: the forwarder's side limits, not flowgen), and genkan's cycles per
+# packet on its own CPU time (0 for testpmd).
 memif_run()
 {
 	local mode=$1 sock=$DIR/memif.sock gi=$DIR/gen.in fi=$DIR/fwd.in go=$DIR/gen.out fo=$DIR/fwd.out
@@ -315,8 +319,11 @@ memif_run()
 	echo quit >&7
 	exec 7>&-
 	wait "$gpid" || true
-	awk '/Throughput/ { t = 1 } t && /Rx-pps/ { rx = $2 } t && /Tx-pps/ { tx = $2 }
-	     END { printf "%.3f %.3f\n", rx / 1e6, tx / 1e6 }' "$go"
+	awk -v c="$( [ "$mode" = io ] || grep -o '"cpu_cycles_per_pkt":[0-9.]*' "$fo" | cut -d: -f2)" '
+	     /Throughput/ { t = 1 } t && /Rx-pps/ { rx = $2 } t && /Tx-pps/ { tx = $2 }
+	     /Accumulated forward statistics/ { a = 1 }
+	     a && /TX-dropped:/ { d = $4; n = $2; a = 0 }
+	     END { printf "%.3f %.3f %.3f %.1f\n", rx / 1e6, tx / 1e6, (n + d) ? d / (n + d) : 0, c + 0 }' "$go"
 }
 
 # one of bench_dpdk's JSON fields; every line is kept for the report too
@@ -361,17 +368,21 @@ for ((r = 0; r < REPS; r++)); do
 		"WireGuard ${WGG[r]} Gbit/s (${WGC[r]}), raw ipsec-mb ${RAWG[r]} Gbit/s (${RAWC[r]})"
 done
 
-declare -a MIO MIOO MGK MGKO
+declare -a MIO MIOO MIOD MGK MGKO MGKD MGKC
 if [ "$MEMIF" = 1 ]; then
 	for ((r = 0; r < REPS; r++)); do
-		read -r a b < <(memif_run io)
+		read -r a b d c < <(memif_run io)
 		MIO+=("$a")
 		MIOO+=("$b")
-		read -r a b < <(memif_run genkan)
+		MIOD+=("$d")
+		read -r a b d c < <(memif_run genkan)
 		MGK+=("$a")
 		MGKO+=("$b")
-		echo "# memif rep $((r + 1)): testpmd io ${MIO[r]} Mpps (offered ${MIOO[r]})," \
-			"genkan L3 ${MGK[r]} Mpps (offered ${MGKO[r]})"
+		MGKD+=("$d")
+		MGKC+=("$c")
+		echo "# memif rep $((r + 1)): testpmd io ${MIO[r]} Mpps (ring took ${MIOO[r]}," \
+			"refused ${MIOD[r]} of flowgen's frames), genkan L3 ${MGK[r]} Mpps (ring took" \
+			"${MGKO[r]}, refused ${MGKD[r]}; ${MGKC[r]} on-CPU cycles/pkt)"
 	done
 fi
 
@@ -393,7 +404,8 @@ rc=0
 env HZ="$HZ" IO="${IO[*]}" MS="${MS[*]}" L3="${L3[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
 	BR="${BR[*]}" BRC="${BRC[*]}" BE="${BE[*]}" BEC="${BEC[*]}" CE="${CE[*]}" CEC="${CEC[*]}" \
 	WG="${WG[*]}" WGG="${WGG[*]}" WGC="${WGC[*]}" RAWG="${RAWG[*]}" RAWC="${RAWC[*]}" RAWM="${RAWM[*]}" \
-	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MGK="${MGK[*]:-}" MGKO="${MGKO[*]:-}" AFX="${AFX:-0}" AFXWG="${AFXWG:-0}" \
+	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MIOD="${MIOD[*]:-}" MGK="${MGK[*]:-}" \
+	MGKO="${MGKO[*]:-}" MGKD="${MGKD[*]:-}" MGKC="${MGKC[*]:-}" AFX="${AFX:-0}" AFXWG="${AFXWG:-0}" \
 "$PY" - "$OUT" "$DIR/chart.dat" <<'EOF' || rc=$?
 import json, os, statistics, sys
 out, dat = sys.argv[1], sys.argv[2]
@@ -450,8 +462,11 @@ r = {
     "memif": {
         "arrangement": "two processes over net_memif (socket-abstract=no); testpmd flowgen "
                        "generator and sink on core 0, 64 B; rate = the generator's Rx-pps",
-        "testpmd_io": {"mpps": mio, "offered_mpps": med(v("MIOO"))},
-        "genkan_l3": {"mpps": mgk, "offered_mpps": med(v("MGKO")),
+        "testpmd_io": {"mpps": mio, "ring_took_mpps": med(v("MIOO")),
+                       "flowgen_refused_share": med(v("MIOD"))},
+        "genkan_l3": {"mpps": mgk, "ring_took_mpps": med(v("MGKO")),
+                      "flowgen_refused_share": med(v("MGKD")),
+                      "cpu_cycles_per_pkt": med(v("MGKC")),
                       "ratio_to_testpmd_io": mgk / mio if mio else None},
     },
     "genkan_l3_afxdp_veth": {"mpps": float(os.environ.get("AFX") or 0),
@@ -492,9 +507,10 @@ if "ratio_to_raw_ipsec_mb_on_cpu" in wge:
     print("%-26s %8.0f cycles/pkt on its CPU time: %.0f%% of raw ipsec-mb's median burst" % (
         "", wge["cpu_cycles_per_pkt"], wge["ratio_to_raw_ipsec_mb_on_cpu"] * 100))
 if mio or mgk:
-    print("%-26s %8.2f Mpps testpmd io, %.2f genkan L3 (%.0f%%); offered %.2f / %.2f" % (
+    print("%-26s %8.2f Mpps testpmd io, %.2f genkan L3 (%.0f%%); flowgen's frames refused"
+          " by the ring %.0f%% / %.0f%%; genkan %.0f on-CPU cycles/pkt" % (
         "memif (flowgen sink)", mio, mgk, (mgk / mio if mio else 0) * 100,
-        med(v("MIOO")), med(v("MGKO"))))
+        med(v("MIOD")) * 100, med(v("MGKD")) * 100, med(v("MGKC"))))
     rows += [("memif_testpmd_io", mio, 1), ("memif_genkan_l3", mgk, 1)]
 afx = r["genkan_l3_afxdp_veth"]["mpps"]
 if afx:
