@@ -162,21 +162,14 @@ static struct gk_tables *build(unsigned int nroutes, uint32_t oif)
 
 static const uint8_t br6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1 };
 
-/*
- * The BR of RFC 7597 Appendix A example 1. Decap: IPv6 in on port 0, IPv4
- * out of port 1; encap: the other way round.
- */
-static struct gk_map_table *br_table(bool encap)
+/* c with the one rule of RFC 7597 Appendix A example 1 and the BR at br6. */
+static struct gk_map_table *rfc_table(struct gk_map_table_cfg *c)
 {
 	static struct gk_map_rule r;
-	struct gk_map_table_cfg c = {
-		.role = GK_MAPE_ROLE_BR, .nr_rules = 1, .bmr = -1,
-		.v4_port_id = encap ? 0 : 1, .v6_port_id = encap ? 1 : 0,
-		.tunnel_mtu = 1460,
-	};
 	struct gk_map_table *t;
 	char err[160];
 
+	memset(&r, 0, sizeof(r));
 	memcpy(r.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
 	r.ipv6_plen = 40;
 	memcpy(r.ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
@@ -185,12 +178,27 @@ static struct gk_map_table *br_table(bool encap)
 	r.psid_offset = 6;
 	snprintf(r.name, sizeof(r.name), "rfc");
 	gk_map_rule_normalize(&r);
-	c.rules = &r;
-	memcpy(c.br_addr, br6, 16);
-	t = gk_map_table_build(&c, err, sizeof(err));
+	c->rules = &r;
+	memcpy(c->br_addr, br6, 16);
+	t = gk_map_table_build(c, err, sizeof(err));
 	if (!t)
 		fprintf(stderr, "map table: %s\n", err);
 	return t;
+}
+
+/*
+ * The BR of RFC 7597 Appendix A example 1. Decap: IPv6 in on port 0, IPv4
+ * out of port 1; encap: the other way round.
+ */
+static struct gk_map_table *br_table(bool encap)
+{
+	struct gk_map_table_cfg c = {
+		.role = GK_MAPE_ROLE_BR, .nr_rules = 1, .bmr = -1,
+		.v4_port_id = encap ? 0 : 1, .v6_port_id = encap ? 1 : 0,
+		.tunnel_mtu = 1460,
+	};
+
+	return rfc_table(&c);
 }
 
 /*
@@ -200,30 +208,14 @@ static struct gk_map_table *br_table(bool encap)
  */
 static struct gk_map_table *ce_table(uint16_t v6_port)
 {
-	static struct gk_map_rule r;
 	struct gk_map_table_cfg c = {
 		.role = GK_MAPE_ROLE_CE, .nr_rules = 1, .bmr = 0,
 		.eup_len = 56, .v4_port_id = 0, .v6_port_id = v6_port,
 		.tunnel_mtu = 1460,
 		.eup = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x12, 0x34 },
 	};
-	struct gk_map_table *t;
-	char err[160];
 
-	memcpy(r.ipv6_prefix, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
-	r.ipv6_plen = 40;
-	memcpy(r.ipv4_prefix, (uint8_t[]){ 192, 0, 2, 0 }, 4);
-	r.ipv4_plen = 24;
-	r.ea_bits = 16;
-	r.psid_offset = 6;
-	snprintf(r.name, sizeof(r.name), "rfc");
-	gk_map_rule_normalize(&r);
-	c.rules = &r;
-	memcpy(c.br_addr, br6, 16);
-	t = gk_map_table_build(&c, err, sizeof(err));
-	if (!t)
-		fprintf(stderr, "map table: %s\n", err);
-	return t;
+	return rfc_table(&c);
 }
 
 /*
