@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "has_error.h"
 
 static const char full_conf[] =
 	"# full example, every key set\n"
@@ -238,30 +239,6 @@ static const struct bad bad_files[] = {
 	  "stall_ms 500 must be larger than heartbeat_ms 500" },
 	{ "route_table 0", "[genkan]\nroute_table = 0\n" PORT, 2, "route_table = 0 out of range" },
 };
-
-/* True if @err has a "name:line: ...frag..." line. */
-static int has_error(const char *err, const char *name, unsigned line,
-		     const char *frag)
-{
-	char prefix[128];
-	const char *p = err;
-
-	if (line)
-		snprintf(prefix, sizeof(prefix), "%s:%u: ", name, line);
-	else
-		snprintf(prefix, sizeof(prefix), "%s: ", name);
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		char buf[1024];
-
-		snprintf(buf, sizeof(buf), "%.*s", (int)l, p);
-		if (!strncmp(buf, prefix, strlen(prefix)) && strstr(buf, frag))
-			return 1;
-		p = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
 
 static void test_bad_files(void **state)
 {

@@ -16,28 +16,7 @@
 
 #include <gk_config.h>
 #include "config.h"
-
-static int has_error(const char *err, unsigned line, const char *frag)
-{
-	char prefix[64];
-	const char *p = err;
-
-	if (line)
-		snprintf(prefix, sizeof(prefix), "d.conf:%u: ", line);
-	else
-		snprintf(prefix, sizeof(prefix), "d.conf: ");
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		char buf[1024];
-
-		snprintf(buf, sizeof(buf), "%.*s", (int)l, p);
-		if (!strncmp(buf, prefix, strlen(prefix)) && strstr(buf, frag))
-			return 1;
-		p = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
+#include "has_error.h"
 
 static const char good[] =
 	"[genkan]\n"
@@ -82,7 +61,7 @@ static void test_good(void **state)
 	gk_config_free(&cfg);
 #else
 	assert_int_equal(ret, -EINVAL);
-	assert_true(has_error(err, 9, "built without DPDK"));
+	assert_true(has_error(err, "d.conf", 9, "built without DPDK"));
 #endif
 }
 
@@ -167,7 +146,7 @@ static void test_bad(void **state)
 
 		ret = gk_config_parse(b->text, strlen(b->text), "d.conf", &cfg,
 				      err, sizeof(err));
-		if (ret != -EINVAL || !has_error(err, b->line, b->frag)) {
+		if (ret != -EINVAL || !has_error(err, "d.conf", b->line, b->frag)) {
 			print_error("case '%s': ret %d, want line %u '%s', got:\n%s\n",
 				    b->what, ret, b->line, b->frag, err);
 			failed++;
