@@ -34,11 +34,15 @@
  *   (client of the server socket PATH, socket-abstract=no, MAC
  *   02:00:00:00:00:0a) that frames come in on and leave by: every route
  *   points back out of it (the realistic arrangement of dpdk_bench.sh).
+ *   --io: the backend alone, no worker and no twin: a pinned thread moves
+ *   each rx burst of port 0 to port 1 (app genkan-backend-io): the cost of
+ *   the DPDK backend's own rx/tx loops beside testpmd io.
  *   --hold: after the run, stop the worker, print, then wait for a line on
  *   stdin before closing the ports (memif: both sides stop polling first).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -87,6 +91,30 @@ static uint64_t thread_ns(pthread_t t)
 	if (pthread_getcpuclockid(t, &cid) || clock_gettime(cid, &ts))
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --io: the backend alone, no worker: rx burst -> tx burst (twin off). */
+static struct gk_port *io_ports[2];
+static atomic_bool io_stop;
+
+static void *io_loop(void *arg)
+{
+	struct gk_pkt *pk[GK_BURST];
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(*(unsigned int *)arg, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	while (!atomic_load_explicit(&io_stop, memory_order_relaxed)) {
+		uint16_t n = gk_port_rx(io_ports[0], pk, GK_BURST), s;
+
+		if (!n)
+			continue;
+		s = gk_port_tx(io_ports[1], pk, n);
+		if (s < n)
+			gk_port_free(io_ports[0], pk + s, (uint16_t)(n - s));
+	}
+	return NULL;
 }
 
 static struct gk_tables *build(unsigned int nroutes, uint32_t oif)
@@ -283,6 +311,7 @@ int main(int argc, char **argv)
 		{ "wg", no_argument, NULL, 'w' },
 		{ "memif", required_argument, NULL, 'm' },
 		{ "hold", no_argument, NULL, 'h' },
+		{ "io", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gk_worker w;
@@ -302,7 +331,8 @@ int main(int argc, char **argv)
 	struct gk_cls_v4 m4 = { .plen = 24, .cls = GK_CLASS_MAPE_BR };
 	uint64_t t0, t1, c0, c1, tx0, busy0;
 	uint64_t w0, w1;	/* the worker's CPU time */
-	bool ce = false, wg = false, hold = false;
+	bool ce = false, wg = false, hold = false, io = false;
+	pthread_t io_thread;
 	const char *memif = NULL, *app = "genkan-l3";
 	struct gk_napt_cfg nc = { .ext_addr = { 192, 0, 2, 18 },
 				  .psid_offset = 6, .psid_len = 8,
@@ -330,6 +360,7 @@ int main(int argc, char **argv)
 		case 'w': wg = true; break;
 		case 'm': memif = optarg; break;
 		case 'h': hold = true; break;
+		case 'i': io = true; rx_twin = false; app = "genkan-backend-io"; break;
 		default: return 2;
 		}
 	}
@@ -342,7 +373,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	nports = memif ? 1 : 2;
-	if (encap)
+	if (io && (memif || br || ce || wg)) {
+		fprintf(stderr, "--io: the pcap/null seat only\n");
+		return 2;
+	}
+	if (io)
+		;
+	else if (encap)
 		app = "genkan-mape-br-encap";
 	else if (br)
 		app = "genkan-mape-br-decap";
@@ -449,14 +486,20 @@ int main(int argc, char **argv)
 	}
 	cfg.tables = &tables;
 	cfg.cls = &cls;
-	if (gk_worker_init(&w, &cfg)) {
+	if (io) {
+		io_ports[0] = p[0];
+		io_ports[1] = p[1];
+		if (pthread_create(&io_thread, NULL, io_loop, &cpu))
+			return 1;
+		w.thread = io_thread;
+	} else if (gk_worker_init(&w, &cfg)) {
 		fprintf(stderr, "worker init\n");
 		return 1;
 	}
 	/* genkand's way: the worker on its own pinned thread, not an EAL one */
 	cfg.cpu = (int)cpu;
 	w.cfg.cpu = (int)cpu;
-	if (gk_worker_start(&w)) {
+	if (!io && gk_worker_start(&w)) {
 		fprintf(stderr, "worker start\n");
 		return 1;
 	}
@@ -491,7 +534,12 @@ int main(int argc, char **argv)
 		/* the IP packets' bytes, as they came in (WireGuard's inner) */
 		double ipb = rxp ? (double)rxb / rxp - 14 : 0;
 
-		gk_worker_stop(&w);
+		if (io) {
+			atomic_store(&io_stop, true);
+			pthread_join(io_thread, NULL);
+		} else {
+			gk_worker_stop(&w);
+		}
 		printf("{\"app\":\"%s\",\"twin\":\"%s\",\"routes\":%u,"
 		       "\"seconds\":%.3f,\"packets\":%" PRIu64 ",\"mpps\":%.3f,"
 		       "\"gbps_ip\":%.3f,\"ip_bytes\":%.0f,"
@@ -517,7 +565,8 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin))
 			line[0] = 0;
 	}
-	gk_worker_fini(&w);
+	if (!io)
+		gk_worker_fini(&w);
 	for (i = 0; i < nports; i++) {
 		p[i]->ops->close(p[i]);
 		gk_dpdk_dev_close(dev[i]);
