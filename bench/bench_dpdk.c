@@ -546,7 +546,8 @@ int main(int argc, char **argv)
 		       "\"cycles_per_pkt\":%.1f,\"busy_cycles_per_pkt\":%.1f,"
 		       "\"tsc_ghz\":%.3f,\"dropped\":%" PRIu64 ","
 		       "\"worker_drops\":%" PRIu64 ","
-		       "\"cpu_mpps\":%.3f,\"cpu_cycles_per_pkt\":%.1f}\n",
+		       "\"cpu_mpps\":%.3f,\"cpu_cycles_per_pkt\":%.1f,"
+		       "\"tx_total\":%" PRIu64 "}\n",
 		       app, rx_twin ? "rx" : "worker", routes, s, tx,
 		       tx / s / 1e6, tx * ipb * 8 / s / 1e9, ipb,
 		       tx ? (double)(c1 - c0) / tx : 0,
@@ -555,7 +556,8 @@ int main(int argc, char **argv)
 		       out->stats.tx_drops, drops_of(&w),
 		       w1 > w0 ? tx * 1e3 / (double)(w1 - w0) : 0,
 		       tx && w1 > w0 ? (double)(w1 - w0) *
-		       ((double)(c1 - c0) / (t1 - t0)) / tx : 0);
+		       ((double)(c1 - c0) / (t1 - t0)) / tx : 0,
+		       out->stats.tx_packets);
 		fflush(stdout);
 	}
 	if (hold) {
