@@ -235,7 +235,6 @@ static uint16_t dpdk_tx_burst(struct gk_port *p, struct gk_pkt **pkts,
 {
 	struct dpdk_port *dp = to_dp(p);
 	struct rte_mbuf *m[GK_BURST];
-	uint32_t len[GK_BURST];
 	uint16_t i, k, s, sent = 0, done;
 	uint64_t bytes = 0;
 
@@ -250,14 +249,16 @@ static uint16_t dpdk_tx_burst(struct gk_port *p, struct gk_pkt **pkts,
 						  (uint8_t *)mb->buf_addr);
 			mb->data_len = (uint16_t)pkt->len;
 			mb->pkt_len = pkt->len;
-			len[i] = pkt->len;
+			bytes += pkt->len;
 			m[i] = mb;
 		}
 		s = rte_eth_tx_burst(dp->eport, dp->queue, m, k);
-		for (i = 0; i < s; i++)
-			bytes += len[i];
-		if (unlikely(s < k))
+		if (unlikely(s < k)) {
+			/* The refused ones are still ours: their bytes were not sent. */
+			for (i = s; i < k; i++)
+				bytes -= m[i]->pkt_len;
 			rte_pktmbuf_free_bulk(m + s, (unsigned int)(k - s));
+		}
 		sent += s;
 	}
 	p->stats.tx_packets += sent;

@@ -70,11 +70,16 @@ struct gk_fib_nh {
 	uint16_t port_id;	/* valid unless BLACKHOLE or NOPORT */
 	uint32_t ifindex;
 	uint32_t mtu;
-	uint8_t src_mac[6];	/* egress port MAC */
+	/* In Ethernet header order: a resolved gateway's addresses are one copy. */
 	uint8_t dst_mac[6];	/* gateway MAC when GATEWAY && !UNRESOLVED */
+	uint8_t src_mac[6];	/* egress port MAC */
 	uint8_t gw[16];
 	uint32_t pad[2];
 };
+
+_Static_assert(offsetof(struct gk_fib_nh, src_mac) ==
+	       offsetof(struct gk_fib_nh, dst_mac) + 6,
+	       "l3fwd copies dst_mac and src_mac as one Ethernet header");
 
 /* Read-only after gk_fib_build(); stages read the fields directly. */
 struct gk_fib {

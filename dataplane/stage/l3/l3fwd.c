@@ -130,14 +130,15 @@ int resolve(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 				       GK_NH_F_GATEWAY |
 				       GK_NH_F_UNRESOLVED)) ==
 		   GK_NH_F_GATEWAY && (!nh->mtu || l3_len <= nh->mtu))) {
-		mac = nh->dst_mac;
+		/* dst_mac, src_mac: the header's 12 bytes in one copy */
+		memcpy(p->data, nh->dst_mac, 12);
 	} else {
 		mac = resolve_slow(ctx, p, nh, family, dst, l3_len);
 		if (!mac)
 			return -1;
+		memcpy(p->data, mac, 6);
+		memcpy(p->data + 6, nh->src_mac, 6);
 	}
-	memcpy(p->data, mac, 6);
-	memcpy(p->data + 6, nh->src_mac, 6);
 	p->out_port = nh->port_id;
 	p->verdict = GK_V_TX;
 	return 0;
