@@ -288,11 +288,10 @@ bad_meta:
 		drop_martians(ctx, p4, dst4, &n4, p6, dst6, &n6);
 
 	if (n4) {
+		/* The next hops of a burst are few and hot: no prefetch pass. */
 		gk_lpm4_lookup_bulk(fib->lpm4, dst4, idx, n4);
 		for (i = 0; i < n4; i++)
-			nh[i] = nh_of(fib, idx[i]);
-		for (i = 0; i < n4; i++)
-			fwd4(ctx, p4[i], nh[i]);
+			fwd4(ctx, p4[i], gk_fib_nh(fib, idx[i]));
 	}
 	if (n6) {
 		gk_lpm6_lookup_bulk(fib->lpm6, (const uint8_t (*)[16])dst6,
