@@ -18,6 +18,9 @@
 #                         of forwarding at exit); 500 /24 routes over the same
 #                         destinations (its LPM has 256 tbl8 groups: 1000
 #                         /25s do not fit)
+#   genkan backend io     bench_dpdk --io: the DPDK backend's rx/tx loops
+#                         alone (gk_pkt descriptor per mbuf), no worker, no
+#                         twin: what genkan's port layer adds to testpmd io
 #   genkan L3             1000 /25 routes, 64-byte UDP, the worker with the
 #                         backend's twin at rx (what genkand runs)
 #   genkan MAP-E BR decap RFC 7597 Appendix A rule: 64-byte IPv4 inside 40
@@ -224,6 +227,13 @@ genkan()
 	"$BENCH" "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx 2>/dev/null
 }
 
+# the DPDK backend's rx/tx loops alone (no worker, no twin): testpmd io's
+# work plus genkan's descriptor
+genkan_io()
+{
+	"$BENCH" "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --io 2>/dev/null
+}
+
 genkan_br()
 {
 	"$BENCH" "$DIR/br_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br 2>/dev/null
@@ -333,13 +343,16 @@ jget()
 	"$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
 }
 
-declare -a IO MS L3 GK GKC BR BRC BE BEC CE CEC WG WGG WGC RAWG RAWC RAWM
+declare -a IO MS L3 BIO BIOC GK GKC BR BRC BE BEC CE CEC WG WGG WGC RAWG RAWC RAWM
 HZ=0
 for ((r = 0; r < REPS; r++)); do
 	IO+=("$(testpmd io)")
 	MS+=("$(testpmd macswap)")
 	v=$(l3fwd)
 	L3+=("${v:-0}")
+	j=$(genkan_io)
+	BIO+=("$(jget "$j" mpps)")
+	BIOC+=("$(jget "$j" cycles_per_pkt)")
 	j=$(genkan)
 	GK+=("$(jget "$j" mpps)")
 	GKC+=("$(jget "$j" cycles_per_pkt)")
@@ -363,6 +376,7 @@ for ((r = 0; r < REPS; r++)); do
 	RAWC+=("$c")
 	RAWM+=("$m")
 	echo "# rep $((r + 1)): testpmd io ${IO[r]} Mpps, macswap ${MS[r]} Mpps, l3fwd ${L3[r]} Mpps," \
+		"genkan backend io ${BIO[r]} Mpps (${BIOC[r]} cycles/pkt)," \
 		"genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt), BR decap ${BR[r]} Mpps (${BRC[r]})," \
 		"BR encap ${BE[r]} Mpps (${BEC[r]}), CE+NAPT44 ${CE[r]} Mpps (${CEC[r]})," \
 		"WireGuard ${WGG[r]} Gbit/s (${WGC[r]}), raw ipsec-mb ${RAWG[r]} Gbit/s (${RAWC[r]})"
@@ -401,7 +415,7 @@ if [ -x "$BUILD/ctl/genkand/genkand" ]; then
 fi
 
 rc=0
-env HZ="$HZ" IO="${IO[*]}" MS="${MS[*]}" L3="${L3[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
+env HZ="$HZ" IO="${IO[*]}" MS="${MS[*]}" L3="${L3[*]}" BIO="${BIO[*]}" BIOC="${BIOC[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
 	BR="${BR[*]}" BRC="${BRC[*]}" BE="${BE[*]}" BEC="${BEC[*]}" CE="${CE[*]}" CEC="${CEC[*]}" \
 	WG="${WG[*]}" WGG="${WGG[*]}" WGC="${WGC[*]}" RAWG="${RAWG[*]}" RAWC="${RAWC[*]}" RAWM="${RAWM[*]}" \
 	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MIOD="${MIOD[*]:-}" MGK="${MGK[*]:-}" \
@@ -446,6 +460,9 @@ r = {
     "testpmd_io": dpdk_app("IO"),
     "testpmd_macswap": dpdk_app("MS"),
     "dpdk_l3fwd_500_routes": dpdk_app("L3"),
+    "genkan_backend_io": genkan("BIO", "BIOC", "genkan-backend-io",
+                                note="bench_dpdk --io: the DPDK backend's rx/tx loops "
+                                "alone, no worker and no twin"),
     "genkan_l3_1k_routes": genkan("GK", "GKC", "genkan-l3"),
     "genkan_mape_br_decap": genkan("BR", "BRC", "genkan-mape-br-decap", frame_bytes=100),
     "genkan_mape_br_encap": genkan("BE", "BEC", "genkan-mape-br-encap"),
@@ -477,6 +494,7 @@ r = {
                              "genkan gateways on veth (tunnel MTU 1420), whole path, once"},
     "samples": {k: v(e) for k, e in (
         ("testpmd_io", "IO"), ("testpmd_macswap", "MS"), ("l3fwd", "L3"),
+        ("genkan_backend_io", "BIO"),
         ("genkan_l3", "GK"), ("genkan_mape_br_decap", "BR"), ("genkan_mape_br_encap", "BE"),
         ("genkan_mape_ce_napt44", "CE"), ("genkan_wg_encrypt_gbps", "WGG"),
         ("raw_ipsec_mb_gbps", "RAWG"), ("memif_testpmd_io", "MIO"),
@@ -489,7 +507,8 @@ if wge.get("cpu_cycles_per_pkt") and rawc:
 json.dump(r, open(out, "w"), indent=1)
 print("%-26s %8s %14s %10s %12s" % ("app", "Mpps", "cycles/pkt", "vs io", "on-CPU c/p"))
 rows = []
-for k in ("testpmd_io", "testpmd_macswap", "dpdk_l3fwd_500_routes", "genkan_l3_1k_routes",
+for k in ("testpmd_io", "testpmd_macswap", "dpdk_l3fwd_500_routes", "genkan_backend_io",
+          "genkan_l3_1k_routes",
           "genkan_mape_br_decap", "genkan_mape_br_encap", "genkan_mape_ce_napt44",
           "genkan_wg_encrypt_1420"):
     e = r[k]
@@ -531,7 +550,7 @@ with open(dat + ".wg", "w") as f:
         f.write('"AF_XDP e2e (iperf3)" %.3f 2\n' % afxwg)
 print("# JSON: " + out)
 # a genkan pipeline that forwarded nothing fails the bench
-dead = [k for k in ("genkan_l3_1k_routes", "genkan_mape_br_decap", "genkan_mape_br_encap",
+dead = [k for k in ("genkan_backend_io", "genkan_l3_1k_routes", "genkan_mape_br_decap", "genkan_mape_br_encap",
                     "genkan_mape_ce_napt44", "genkan_wg_encrypt_1420") if not r[k]["mpps"]]
 if v("MIO") and not mgk:
     dead.append("memif genkan_l3")
