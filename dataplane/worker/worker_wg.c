@@ -406,11 +406,86 @@ void gk_worker_wg_ce_encap(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
 			gk_wk_drop(&w->stats, v4[i], GK_WK_DROP_WG);
 }
 
+static inline bool behind_ce(const struct gk_worker *w)
+{
+	return unlikely(w->mape.map) && w->mape.map->role == GK_MAPE_ROLE_CE;
+}
+
 static inline void seal(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
 {
 	gk_wg_encrypt_burst(w->wg, tun, m);
-	if (unlikely(w->mape.map) && w->mape.map->role == GK_MAPE_ROLE_CE)
+	if (behind_ce(w))
 		gk_worker_wg_ce_encap(w, tun, m);
+}
+
+/* A sealed outer packet as encap() leaves it: IPv4, untagged, ours. */
+static inline bool plain_outer4(const struct gk_pkt *p)
+{
+	return p->verdict == GK_V_NONE && p->meta.l3_off == 14 &&
+	       (p->meta.flags & (GK_META_F_IPV4 | GK_META_F_VLAN |
+				 GK_META_F_ORIGIN)) ==
+		       (GK_META_F_IPV4 | GK_META_F_ORIGIN) &&
+	       p->len >= 14 + 20;
+}
+
+/*
+ * The outer packets of a burst to one peer share their addresses, so
+ * they share l3fwd's answer: route, neighbour, MTU (and, for a packet
+ * built here, no TTL test). l3fwd routes the first of them; each later
+ * one with the same source and destination and no longer than it takes
+ * its Ethernet addresses and port, instead of paying the LPM and, on a
+ * connected route, the neighbour lookup again. Any other (another peer,
+ * a longer packet, a first one l3fwd did not send) is left to l3fwd, as
+ * before. Runs inside the tx hook, so an error l3fwd owes for the first
+ * one is still answered by route()'s ICMP pass.
+ */
+static void route_outer(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
+{
+	uint64_t addrs = 0, a, mac_lo = 0;
+	uint32_t mac_hi = 0;
+	uint16_t ref_tot = 0, tot, port = 0, i;
+	bool ref = false;
+
+	if (!w->l3.fib)
+		return;
+	for (i = 0; i < m; i++) {
+		struct gk_pkt *p = tun[i];
+		const uint8_t *ip;
+
+		if (!plain_outer4(p))
+			continue;
+		ip = p->data + 14;
+		memcpy(&a, ip + 12, 8);	/* source and destination */
+		tot = gk_rd16(ip + 2);
+		if (!ref) {
+			w->l3.now_ns = w->now_ns;
+			gk_l3fwd_burst(&w->l3, &p, 1);
+			if (p->verdict != GK_V_TX)
+				return;
+			/* Its answer in registers, stored 12 bytes at a time. */
+			memcpy(&mac_lo, p->data, 8);
+			memcpy(&mac_hi, p->data + 8, 4);
+			port = p->out_port;
+			addrs = a;
+			ref_tot = tot;
+			ref = true;
+			continue;
+		}
+		if (a != addrs || tot > ref_tot)
+			continue;
+		memcpy(p->data, &mac_lo, 8);
+		memcpy(p->data + 8, &mac_hi, 4);
+		p->out_port = port;
+		p->verdict = GK_V_TX;
+	}
+}
+
+static inline void seal_route(struct gk_worker *w, struct gk_pkt **tun,
+			      uint16_t m)
+{
+	seal(w, tun, m);
+	if (!behind_ce(w))
+		route_outer(w, tun, m);
 }
 
 /*
@@ -520,7 +595,7 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 	const struct gk_wg_peers *t = w->wgp;
 	struct gk_wg_pending *s = w->wg_pending;
 	struct gk_pkt *tun[GK_BURST], *rp[GK_BURST];
-	uint32_t via[GK_BURST];
+	uint32_t via[GK_BURST], sent = GK_WG_NO_PEER;
 	uint16_t i, m = 0, k = 0;
 	bool flow;
 
@@ -581,22 +656,29 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 		/*
 		 * No endpoint: nobody to call, the encrypt path drops it
 		 * (no_endpoint). No keypair, or older packets waiting: stage.
+		 * The answer holds for the rest of the burst once a packet to
+		 * this peer went to the tunnel (nothing of its was staged, and
+		 * neither the snapshot nor the clock moves within the burst).
 		 */
-		pe = &t->peers[peer];
-		usable = gk_wg_pending_usable(t, pe, w->now_ns);
-		if (unlikely(pe->ep.family && s &&
-			     (!usable || gk_wg_pending_holds(s, pe->id)))) {
-			stage(w, q, pe, usable);
-			continue;
+		if (peer != sent) {
+			pe = &t->peers[peer];
+			usable = gk_wg_pending_usable(t, pe, w->now_ns);
+			if (unlikely(pe->ep.family && s &&
+				     (!usable ||
+				      gk_wg_pending_holds(s, pe->id)))) {
+				stage(w, q, pe, usable);
+				continue;
+			}
+			sent = peer;
 		}
 		tun[m++] = q;
 		if (m == GK_BURST) {
-			seal(w, tun, m);
+			seal_route(w, tun, m);
 			m = 0;
 		}
 	}
 	if (m)
-		seal(w, tun, m);
+		seal_route(w, tun, m);
 	if (unlikely(k))
 		seal_via(w, rp, via, k);
 }
