@@ -187,6 +187,27 @@ void sort_classes(struct gk_worker *w, struct gk_pkt **pkts, uint16_t n,
 	}
 }
 
+/*
+ * A burst whose packets all carry the same first metadata word (magic,
+ * version, class): when that class is one a stage takes, the burst is
+ * its bucket as it is. Anything else goes through sort_classes.
+ */
+static inline bool one_class(const struct gk_worker *w, struct gk_pkt **pkts,
+			     uint16_t n, struct gk_rx_burst *b)
+{
+	const struct gk_xdp_meta *m = &pkts[0]->meta;
+	uint8_t c = m->class;
+
+	if (m->magic != GK_META_MAGIC || m->version != GK_META_VERSION ||
+	    c >= GK_CLASS_MAX || c == GK_CLASS_TRANSIT ||
+	    c == GK_CLASS_TTL_EXPIRED || c == GK_CLASS_DROPPED ||
+	    !(w->rx_classes & 1u << c) || n > GK_BURST)
+		return false;
+	memcpy(b->bkt[c], pkts, n * sizeof(*pkts));
+	b->n[c] = n;
+	return true;
+}
+
 /* Each stage with a non-empty bucket, in registry order. */
 static void run_stages(struct gk_worker *w, struct gk_port *in,
 		       struct gk_rx_burst *b)
@@ -324,7 +345,7 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	struct gk_rx_burst b;
 	uint64_t bytes = 0, errs;
 	uint16_t n = 0, nt, nd = 0, i, nh, got;
-	uint32_t odd = 0;
+	uint32_t odd = 0, w0;
 
 	/* What other workers handed over to us comes first. */
 	for (i = 0; unlikely(i < w->nr_handin); i++)
@@ -340,6 +361,8 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	st->acct[GK_WK_ACCT_RX] += got;
 	st->hand_packets[in->rx_hand < GK_HAND_MAX ? in->rx_hand : 0] += got;
 	if (unlikely(in->rx_hand == GK_HAND_PARSE))
+	/* One class for the whole burst (the common case): no sorting. */
+	w0 = meta_word(pkts[0]);
 		parse_twin(w, in, pkts + nh, got);
 	/* Peers with TX checksum offload hand over partial TCP/UDP sums. */
 	if (unlikely(in->csum_complete))
@@ -347,13 +370,13 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 
 	for (i = 0; i < n; i++) {
 		bytes += pkts[i]->len;
-		odd |= meta_word(pkts[i]) ^ tw;
+		odd |= meta_word(pkts[i]) ^ w0;
 	}
 	st->rx_packets += n;
 	st->rx_bytes += bytes;
 	/* Before the stages: their TTL drops are answered by ICMP too. */
 	errs = gk_worker_icmp_owed(w);
-	if (likely(!odd)) {
+	if (likely(!odd && w0 == tw)) {
 		st->class_packets[GK_CLASS_TRANSIT] += n;
 		nt = n;
 	} else {
@@ -361,7 +384,10 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 		b.l3 = sorted;
 		b.nl3 = 0;
 		b.resume = 0;
-		sort_classes(w, pkts, n, &b, dropped, &nd);
+		if (!odd && one_class(w, pkts, n, &b))
+			st->class_packets[pkts[0]->meta.class] += n;
+		else
+			sort_classes(w, pkts, n, &b, dropped, &nd);
 		run_stages(w, in, &b);
 		transit = sorted;
 		nt = b.nl3;
