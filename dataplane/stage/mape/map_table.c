@@ -56,6 +56,7 @@ static void rt_fill(struct gk_map_rt *rt, const struct gk_map_rule *r,
 	rt->draft03 = !!(r->flags & GK_MAP_F_DRAFT03);
 	rt->sfx_mask = rt->p == 32 ? ~0u : (1u << rt->p) - 1u;
 	rt->psid_mask = (uint16_t)((1u << rt->k) - 1u);
+	rt->port_lo = rt->k && rt->a ? (uint16_t)(1u << (16 - rt->a)) : 0;
 	if (r->mss_clamp == GK_MAP_MSS_AUTO)
 		rt->mss = tunnel_mtu > 40 + 536 ? tunnel_mtu - 40 : 536;
 	else
@@ -96,6 +97,45 @@ static int v6h_build(struct gk_map_table *t, const struct gk_map_rule *r,
 	for (i = 65; i-- > 0;)
 		if (seen[i])
 			t->v6len[t->nr_v6len++] = (uint8_t)i;
+	return 0;
+}
+
+static int cmp_e4(const void *a, const void *b)
+{
+	uint32_t x = ntohl(((const struct gk_lpm_entry4 *)a)->prefix_be);
+	uint32_t y = ntohl(((const struct gk_lpm_entry4 *)b)->prefix_be);
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The /16 bitmap of the lpm4 prefixes and whether any two overlap (sorted
+ * by start, one overlaps the next iff the next starts before it ends).
+ * Sorts e4.
+ */
+static int v4bm_build(struct gk_map_table *t, struct gk_lpm_entry4 *e4,
+		      unsigned n)
+{
+	uint64_t end = 0;
+	unsigned i;
+
+	t->v4bm = calloc(65536 / 64, sizeof(*t->v4bm));
+	if (!t->v4bm)
+		return -ENOMEM;
+	qsort(e4, n, sizeof(*e4), cmp_e4);
+	t->v4_disjoint = true;
+	for (i = 0; i < n; i++) {
+		uint32_t lo = ntohl(e4[i].prefix_be) & mask32(e4[i].plen);
+		uint64_t hi = (uint64_t)lo + (1ull << (32 - e4[i].plen));
+		uint32_t b;
+
+		if (i && lo < end)
+			t->v4_disjoint = false;
+		if (hi > end)
+			end = hi;
+		for (b = lo >> 16; b <= (uint32_t)((hi - 1) >> 16); b++)
+			t->v4bm[b >> 6] |= 1ull << (b & 63);
+	}
 	return 0;
 }
 
@@ -175,6 +215,10 @@ struct gk_map_table *gk_map_table_build(const struct gk_map_table_cfg *c,
 			goto err_free;
 		}
 	}
+	if (v4bm_build(t, e4, n4)) {
+		fail(err, errlen, "map table: out of memory");
+		goto err_free;
+	}
 	if (n6 && v6h_build(t, c->rules, c->nr_rules)) {
 		fail(err, errlen, "map table: out of memory");
 		goto err_free;
@@ -193,6 +237,7 @@ void gk_map_table_free(struct gk_map_table *t)
 	if (!t)
 		return;
 	gk_lpm4_free(t->lpm4);
+	free(t->v4bm);
 	free(t->v6h);
 	free(t->rt);
 	free(t);

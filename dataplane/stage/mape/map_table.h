@@ -111,7 +111,7 @@ struct gk_map_rt {
 	uint16_t mss;		/* effective TCP MSS clamp, 0 = off */
 	uint32_t sfx_mask;	/* the p suffix bits of an IPv4 address */
 	uint16_t psid_mask;	/* (1 << k) - 1 */
-	uint16_t pad;
+	uint16_t port_lo;	/* §5.1: lowest port of a CE, 2^(16-a) (0: a or k 0) */
 };
 _Static_assert(sizeof(struct gk_map_rt) == 32, "two rules per cache line");
 
@@ -159,6 +159,14 @@ struct gk_map_table {
 	uint16_t tunnel_mtu;
 	bool icmp_unreachable;
 	uint8_t fragment;
+	/*
+	 * A superset of the lpm4 prefixes, one bit per /16 (all clear: no
+	 * lpm4): a clear bit is a sure miss, so the fast paths skip the
+	 * hairpin and mesh lookups for destinations outside every rule.
+	 */
+	uint64_t *v4bm;
+	/* no two lpm4 prefixes overlap: a rule's own prefix is its match */
+	bool v4_disjoint;
 };
 
 /* NULL and a one-line reason in err on bad input or ENOMEM. */
@@ -170,11 +178,11 @@ unsigned gk_map_table_nr_rules(const struct gk_map_table *t);
 /*
  * The CE IPv6 address for an IPv4 address (host order) inside rule rt and
  * a PSID: the same bits as gk_map_ce_addr() (RFC 7597 §5.2 and §6),
- * without its bit loops. Inline: every encap and every validated decap
- * computes one.
+ * without its bit loops, as two host-order halves. Inline: every encap
+ * and every validated decap computes one.
  */
-static inline void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4,
-				     uint16_t psid, uint8_t out[16])
+static inline void gk_map_rt_ce_hl(const struct gk_map_rt *rt, uint32_t v4,
+				   uint16_t psid, uint64_t *hi_, uint64_t *lo_)
 {
 	uint64_t ea, hi, lo;
 
@@ -193,10 +201,27 @@ static inline void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4,
 		lo = (uint64_t)v4 << 24 | (uint64_t)psid << 8;
 	else
 		lo = (uint64_t)v4 << 16 | psid;
+	*hi_ = hi;
+	*lo_ = lo;
+}
+
+/* The same as bytes, in network order. */
+static inline void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4,
+				     uint16_t psid, uint8_t out[16])
+{
+	uint64_t hi, lo;
+
+	gk_map_rt_ce_hl(rt, v4, psid, &hi, &lo);
 	hi = __builtin_bswap64(hi);
 	lo = __builtin_bswap64(lo);
 	memcpy(out, &hi, 8);
 	memcpy(out + 8, &lo, 8);
+}
+
+/* BR, CE mesh: false if no lpm4 prefix covers v4 (host order). */
+static inline bool gk_map_v4_maybe(const struct gk_map_table *t, uint32_t v4)
+{
+	return t->v4bm[v4 >> 22] >> (v4 >> 16 & 63) & 1;
 }
 
 static inline uint32_t gk_map_v6h_slot(uint64_t key, uint32_t plen,
@@ -291,6 +316,11 @@ struct gk_mape_ctx {
 	struct gk_frag_reasm *reasm;	/* NULL: fragments drop "fragment" */
 	struct gk_frag_virt *vfrag;
 	uint32_t frag_id;		/* RFC 8200 §4.5 Identification, next */
+	/*
+	 * Tests: every packet takes the reference path (the fast paths off),
+	 * so a differential test can hold the two against each other.
+	 */
+	bool ref;
 };
 
 #define GK_MAPE_NR_REASM	256
@@ -418,5 +448,121 @@ void gk_mape_frag_tick(struct gk_mape_ctx *ctx);
 /* ICMPv6 error about our tunnel -> ICMPv4 error; -1 if not one. */
 int gk_mape_icmp6_translate(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 			    const uint8_t ours[16]);
+
+/*
+ * ---- Fast paths (mape_ce.c, mape_br.c) ----
+ * The common packet (untagged, an unfragmented IPv4 header of 20 bytes,
+ * nothing to answer) skips the general code; anything else takes the
+ * reference path, which decides exactly as before. The fast paths only
+ * count into gk_mape_run, added to the domain once per run of packets of
+ * one rule.
+ */
+struct gk_mape_run {
+	uint32_t ri;		/* domain index, UINT32_MAX: none yet */
+	uint32_t pkts;
+	uint64_t bytes;
+};
+
+static inline void gk_mape_run_flush(struct gk_mape_ctx *ctx,
+				     struct gk_mape_run *r, bool encap)
+{
+	struct gk_map_dom_stats *dom;
+
+	if (!r->pkts)
+		return;
+	dom = gk_mape_dom(ctx, r->ri);
+	if (encap) {
+		dom->encap_pkts += r->pkts;
+		dom->encap_bytes += r->bytes;
+	} else {
+		dom->decap_pkts += r->pkts;
+		dom->decap_bytes += r->bytes;
+	}
+	r->pkts = 0;
+	r->bytes = 0;
+}
+
+static inline void gk_mape_run_add(struct gk_mape_ctx *ctx,
+				   struct gk_mape_run *r, bool encap,
+				   uint32_t ri, uint32_t len)
+{
+	if (__builtin_expect(r->ri != ri, 0)) {
+		gk_mape_run_flush(ctx, r, encap);
+		r->ri = ri;
+	}
+	r->pkts++;
+	r->bytes += len;
+}
+
+/*
+ * Length of the untagged IPv4 packet at l3 == 14 when the fast paths may
+ * take it: IHL 5, whole in the frame, not a fragment; else 0.
+ */
+static inline uint32_t gk_mape_ip4_fast_len(const struct gk_pkt *p)
+{
+	const uint8_t *ip = p->data + 14;
+	uint32_t tot;
+
+	if (p->meta.l3_off != 14 || 14 + 20 > p->len || ip[0] != 0x45)
+		return 0;
+	tot = gk_rd16(ip + 2);
+	if (tot < 20 || 14 + tot > p->len || (gk_rd16(ip + 6) & 0x3fff))
+		return 0;
+	return tot;
+}
+
+/*
+ * gk_mape_encap() for l3_off 14, the addresses as two 8-byte words each
+ * (as stored): RFC 2473 §3.1, RFC 7597 §7, the same bytes and meta.
+ */
+static inline void gk_mape_encap14(struct gk_pkt *p, const uint64_t src[2],
+				   uint64_t dhi, uint64_t dlo, uint32_t ip_len)
+{
+	uint8_t *d = p->data - 40, *ip6 = d + 14;
+	uint32_t w0 = 0x60000000u | (uint32_t)p->data[15] << 20 |
+		      (p->meta.flow_hash & 0xfffffu);
+	uint32_t w1 = ip_len << 16 | 4u << 8 | 64u;
+
+	memcpy(d, p->data, 12);
+	gk_wr16(d + 12, 0x86dd);
+	w0 = __builtin_bswap32(w0);
+	w1 = __builtin_bswap32(w1);
+	memcpy(ip6, &w0, 4);
+	memcpy(ip6 + 4, &w1, 4);
+	memcpy(ip6 + 8, src, 16);
+	memcpy(ip6 + 24, &dhi, 8);
+	memcpy(ip6 + 32, &dlo, 8);
+	p->data = d;
+	p->buf_len += 40;
+	p->len = 14 + 40 + ip_len;
+	gk_meta_built(&p->meta, GK_META_F_IPV6, 14 + 40, 4);
+}
+
+/*
+ * gk_mape_decap() of an inner IPv4 packet right behind a 40-byte outer
+ * header at l3_off 14, the inner being one gk_mape_ip4_fast_len() takes.
+ */
+static inline void gk_mape_decap14(struct gk_pkt *p, uint32_t ip_len)
+{
+	uint8_t *d = p->data + 40;
+
+	memcpy(d, p->data, 12);
+	gk_wr16(d + 12, 0x0800);
+	p->data = d;
+	p->buf_len -= 40;
+	p->len = 14 + ip_len;
+	p->meta.l4_off = 14 + 20;
+	p->meta.l4_proto = d[14 + 9];
+	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
+				  GK_META_F_IPV4 | GK_META_F_L4);
+	p->meta.class = GK_CLASS_TRANSIT;
+}
+
+/* The tunnel exit of gk_mape_send() when nothing is owed: TTL, MTU fit. */
+static inline bool gk_mape_send_fast_ok(const struct gk_map_table *t,
+					const uint8_t *ip, uint32_t len)
+{
+	return ip[8] > 1 && len <= t->tunnel_mtu;
+}
 
 #endif

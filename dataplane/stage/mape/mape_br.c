@@ -35,7 +35,8 @@ static int ce_of_dst(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 }
 
 /* RFC 7597 §8.2: IPv4 from the internet to the CE owning addr+port. */
-static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
+static __attribute__((noinline))
+void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 {
 	const struct gk_map_table *t = ctx->map;
 	struct gk_map_dom_stats *dom;
@@ -157,12 +158,13 @@ static bool inner_later_ok(struct gk_mape_ctx *ctx, const uint8_t *ip,
 }
 
 /* RFC 7597 §8.1: decapsulate with anti-spoofing, or hairpin (§8.2). */
-static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
+static __attribute__((noinline))
+void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 {
 	const struct gk_map_table *t = ctx->map;
 	struct gk_map_dom_stats *dom = gk_mape_dom(ctx, t->nr_rules);
 	const struct gk_map_rt *rt;
-	uint32_t l3 = p->meta.l3_off, inner = p->meta.l4_off, len, hi;
+	uint32_t l3 = p->meta.l3_off, inner = p->meta.l4_off, len, hi, ri;
 	uint32_t src4;
 	uint8_t *o6, *ip, why, want[16], dst6[16];
 	uint16_t port, psid = 0;
@@ -181,6 +183,7 @@ static void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p, uint32_t ri)
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NOT_OURS);
 		return;
 	}
+	ri = gk_map_v6_lookup(t, o6 + 8);
 	if (unlikely(ri == GK_LPM_MISS)) {
 		gk_mape_drop(ctx, p, dom, GK_MAP_DROP_NO_RULE);
 		return;
@@ -288,26 +291,265 @@ int reasm(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 	return gk_mape_reasm(ctx, p, gk_mape_dom(ctx, ri), ri);
 }
 
+/*
+ * Per-burst state of the fast paths: the table's constants as words, the
+ * last rule lookups, and the counters they owe the domains.
+ */
+/*
+ * The last CE a fast path derived: rule ri, IPv4 address v4 and the port
+ * bits that select the PSID (§5.1: port & pmask; ports below port_lo are
+ * no CE's) gave the address w (as stored). The same inputs give the same
+ * address, without the rule math.
+ */
+struct memo {
+	uint64_t w[2];
+	uint32_t v4, ri;
+	uint16_t pmask, pbits, port_lo;
+	uint16_t mss;		/* the rule's */
+};
+
+struct fast {
+	uint64_t br[2];		/* t->br_addr as stored */
+	const uint64_t *v4bm;	/* t->v4bm */
+	uint64_t v6key, v6mask;	/* last v6 hit at the longest length */
+	uint32_t v6ri;		/* its rule, GK_LPM_MISS: none */
+	uint32_t v4ri;		/* last lpm4 hit (v4_disjoint only) */
+	struct memo dm, em;	/* decap: source CE; encap: destination CE */
+	struct gk_mape_run dec, enc;
+};
+
+/* Empty: pbits outside pmask never match. */
+static inline void memo_clear(struct memo *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->pbits = 1;
+}
+
+static inline bool memo_hit(const struct memo *m, uint32_t v4, uint16_t port)
+{
+	return !((v4 ^ m->v4) | ((port & m->pmask) ^ m->pbits)) &&
+	       port >= m->port_lo;
+}
+
+static inline void memo_set(struct memo *m, const struct gk_map_rt *rt,
+			    uint32_t ri, uint32_t v4, uint16_t port,
+			    uint64_t w0, uint64_t w1)
+{
+	m->w[0] = w0;
+	m->w[1] = w1;
+	m->v4 = v4;
+	m->ri = ri;
+	m->pmask = rt->k ? (uint16_t)(rt->psid_mask << (16 - rt->a - rt->k)) :
+			   0;
+	m->pbits = port & m->pmask;
+	m->port_lo = rt->port_lo;
+	m->mss = rt->mss;
+}
+
+/*
+ * gk_map_v6_lookup() for an address whose upper half (host order) is hi.
+ * A hit at the longest prefix length is what any address sharing those
+ * bits gets too, so it is remembered.
+ */
+static inline uint32_t v6_rule(const struct gk_map_table *t, struct fast *f,
+			       const uint8_t *src6, uint64_t hi)
+{
+	const struct gk_map_rt *rt;
+	unsigned plen;
+	uint32_t ri;
+
+	if (likely(f->v6ri != GK_LPM_MISS && !((hi ^ f->v6key) & f->v6mask)))
+		return f->v6ri;
+	ri = gk_map_v6_lookup(t, src6);
+	if (ri == GK_LPM_MISS)
+		return ri;
+	rt = &t->rt[ri];
+	plen = 64u - rt->ea_shift - rt->o;
+	if (plen == t->v6len[0]) {
+		f->v6ri = ri;
+		f->v6mask = plen ? ~0ull << (64 - plen) : 0;
+		f->v6key = hi & f->v6mask;
+	}
+	return ri;
+}
+
+/*
+ * decap() for a valid TCP/UDP packet from the CE its rule says, bound
+ * for outside every rule (no hairpin); false: decap() decides.
+ */
+static inline bool decap_fast(struct gk_mape_ctx *ctx, struct fast *f,
+			      struct gk_pkt *p)
+{
+	const struct gk_map_table *t = ctx->map;
+	const struct gk_map_rt *rt;
+	uint64_t w[4], hi, lo;
+	uint32_t len, src4, dst, ri, inner = 14 + 40;
+	uint16_t port, psid = 0;
+	uint8_t *o6 = p->data + 14, *ip = o6 + 40, proto;
+
+	if ((p->meta.flags & (GK_META_F_FRAG | GK_META_F_L4)) !=
+	    GK_META_F_L4 || p->meta.l3_off != 14 ||
+	    p->meta.l4_off != inner || inner + 20 > p->len || ip[0] != 0x45)
+		return false;
+	memcpy(w, o6 + 8, 32);
+	if ((w[2] ^ f->br[0]) | (w[3] ^ f->br[1]))
+		return false;
+	len = gk_rd16(ip + 2);
+	proto = ip[9];
+	if (len < 24 || inner + len > p->len ||
+	    inner + len > 14u + 40u + gk_rd16(o6 + 4) ||
+	    (gk_rd16(ip + 6) & 0x3fff) || (proto != 6 && proto != 17))
+		return false;
+	src4 = gk_rd32(ip + 12);
+	port = gk_rd16(ip + 20);
+	if (unlikely(!memo_hit(&f->dm, src4, port) ||
+		     ((w[0] ^ f->dm.w[0]) | (w[1] ^ f->dm.w[1])))) {
+		hi = __builtin_bswap64(w[0]);
+		ri = v6_rule(t, f, o6 + 8, hi);
+		if (ri == GK_LPM_MISS)
+			return false;
+		rt = &t->rt[ri];
+		if ((src4 & rt->v4mask) != rt->v4pfx)
+			return false;
+		if (rt->k) {
+			if (port < rt->port_lo)
+				return false;
+			psid = gk_map_port_psid(rt->a, rt->k, port);
+		}
+		gk_map_rt_ce_hl(rt, src4, psid, &hi, &lo);
+		if ((__builtin_bswap64(hi) ^ w[0]) |
+		    (__builtin_bswap64(lo) ^ w[1]))
+			return false;
+		memo_set(&f->dm, rt, ri, src4, port, w[0], w[1]);
+	}
+	ri = f->dm.ri;
+	dst = gk_rd32(ip + 16);
+	if (f->v4bm[dst >> 22] >> (dst >> 16 & 63) & 1)
+		return false;
+	if (f->dm.mss && proto == 6 && gk_mape_mss_clamp(ip, len, f->dm.mss))
+		gk_mape_dom(ctx, ri)->mss_clamped++;
+	gk_mape_decap14(p, len);
+	gk_mape_run_add(ctx, &f->dec, false, ri, len);
+	return true;
+}
+
+/*
+ * The rule of an IPv4 destination (host order): gk_lpm4_lookup(), or the
+ * last rule again when its prefix covers dst and no prefix overlaps it.
+ */
+static inline uint32_t v4_rule(const struct gk_map_table *t, struct fast *f,
+			       uint32_t dst)
+{
+	const struct gk_map_rt *rt;
+	uint32_t ri;
+
+	if (likely(f->v4ri != GK_LPM_MISS)) {
+		rt = &t->rt[f->v4ri];
+		if ((dst & rt->v4mask) == rt->v4pfx)
+			return f->v4ri;
+	}
+	if (!t->lpm4)
+		return GK_LPM_MISS;
+	ri = gk_lpm4_lookup(t->lpm4, htonl(dst));
+	if (t->v4_disjoint)
+		f->v4ri = ri;
+	return ri;
+}
+
+/*
+ * encap() for an unfragmented TCP/UDP packet to a CE port, that fits the
+ * tunnel and has TTL left; false: encap() decides.
+ */
+static inline bool encap_fast(struct gk_mape_ctx *ctx, struct fast *f,
+			      struct gk_pkt *p)
+{
+	const struct gk_map_table *t = ctx->map;
+	const struct gk_map_rt *rt;
+	uint32_t len, ri, dst;
+	uint8_t *ip = p->data + 14;
+	uint64_t hi, lo;
+	uint16_t port, psid = 0;
+
+	len = gk_mape_ip4_fast_len(p);
+	if (!len)
+		return false;
+	if (gk_martian4_maybe(ip) || (ip[9] != 6 && ip[9] != 17) || len < 24 ||
+	    !gk_mape_send_fast_ok(t, ip, len))
+		return false;
+	dst = gk_rd32(ip + 16);
+	port = gk_rd16(ip + 22);
+	if (unlikely(!memo_hit(&f->em, dst, port))) {
+		ri = v4_rule(t, f, dst);
+		if (ri == GK_LPM_MISS)
+			return false;
+		rt = &t->rt[ri];
+		if (rt->k) {
+			if (port < rt->port_lo)
+				return false;
+			psid = gk_map_port_psid(rt->a, rt->k, port);
+		}
+		gk_map_rt_ce_hl(rt, dst, psid, &hi, &lo);
+		memo_set(&f->em, rt, ri, dst, port, __builtin_bswap64(hi),
+			 __builtin_bswap64(lo));
+	}
+	ri = f->em.ri;
+	gk_ip4_ttl_dec(ip);
+	if (f->em.mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, f->em.mss))
+		gk_mape_dom(ctx, ri)->mss_clamped++;
+	gk_mape_encap14(p, f->br, f->em.w[0], f->em.w[1], len);
+	gk_mape_run_add(ctx, &f->enc, true, ri, len);
+	return true;
+}
+
+/* The lpm4 rule encap() gets: the destination's, when there is one. */
+static uint32_t enc_rule(const struct gk_map_table *t, const struct gk_pkt *p)
+{
+	uint32_t l3 = p->meta.l3_off;
+
+	if (!t->lpm4)
+		return GK_LPM_MISS;
+	return gk_lpm4_lookup(t->lpm4, l3 + 20 <= p->len ?
+				       gk_ld32(p->data + l3 + 16) : 0);
+}
+
 enum { A_SKIP, A_DECAP, A_ENCAP, A_ICMP6 };
 
 /*
- * Split the burst by action, then one bulk LPM per family (outer source
- * for decap, destination for encap), then the per-packet work.
+ * Decap in the first pass, fast or deferred; encap and the rest in a
+ * second pass, in order. Only the fast paths run early: they touch
+ * nothing but their packet and counters, so the order of what any packet
+ * sees is the reference one.
  */
 static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
 	const struct gk_map_table *t = ctx->map;
-	uint8_t act[GK_BURST], src6[GK_BURST][16];
-	uint32_t dst4[GK_BURST], ri6[GK_BURST], ri4[GK_BURST];
-	uint16_t i6[GK_BURST], i4[GK_BURST];
-	unsigned i, n6 = 0, n4 = 0;
+	uint8_t act[GK_BURST];
+	struct fast f;
+	unsigned i, nslow = 0;
+	bool fast = !ctx->ref;
 
+	if (unlikely(!t || t->role != GK_MAPE_ROLE_BR)) {
+		for (i = 0; i < n; i++)
+			if (pkts[i]->verdict == GK_V_NONE)
+				gk_wk_drop(ctx->stats, pkts[i],
+					   GK_WK_DROP_BAD_META);
+		return;
+	}
+	memcpy(f.br, t->br_addr, 16);
+	f.v6ri = f.v4ri = GK_LPM_MISS;
+	f.v6key = f.v6mask = 0;
+	f.v4bm = t->v4bm;
+	memo_clear(&f.dm);
+	memo_clear(&f.em);
+	f.dec.ri = f.enc.ri = UINT32_MAX;
+	f.dec.pkts = f.enc.pkts = 0;
+	f.dec.bytes = f.enc.bytes = 0;
 	for (i = 0; i < n && i < 4; i++)
 		__builtin_prefetch(pkts[i]->data + pkts[i]->meta.l3_off, 1);
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 		uint32_t l3 = p->meta.l3_off;
-		uint8_t f = p->meta.flags;
+		uint8_t fl = p->meta.flags;
 
 		if (i + 4 < n)
 			__builtin_prefetch(pkts[i + 4]->data +
@@ -315,54 +557,43 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 		act[i] = A_SKIP;
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(!t || t->role != GK_MAPE_ROLE_BR || l3 < 14)) {
+		if (unlikely(l3 < 14)) {
 			gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
 			continue;
 		}
-		if ((f & GK_META_F_IPV6) && p->in_port == t->v6_port_id) {
-			if (unlikely(f & GK_META_F_FRAG) && reasm(ctx, p))
+		if ((fl & GK_META_F_IPV6) && p->in_port == t->v6_port_id) {
+			if (unlikely(fl & GK_META_F_FRAG) && reasm(ctx, p))
 				continue;
-			if (p->meta.l4_proto == 58) {
-				act[i] = A_ICMP6;
-			} else if (likely(p->meta.l4_proto == 4)) {
+			if (likely(p->meta.l4_proto == 4)) {
+				if (likely(fast) && decap_fast(ctx, &f, p))
+					continue;
 				act[i] = A_DECAP;
-				if (likely(l3 + 40 <= p->len))
-					memcpy(src6[n6], p->data + l3 + 8, 16);
-				else
-					memset(src6[n6], 0, 16);
-				i6[i] = (uint16_t)n6++;
+			} else if (p->meta.l4_proto == 58) {
+				act[i] = A_ICMP6;
 			} else {
 				p->verdict = GK_V_KERNEL;
+				continue;
 			}
-		} else if ((f & GK_META_F_IPV4) &&
+		} else if ((fl & GK_META_F_IPV4) &&
 			   p->in_port == t->v4_port_id) {
 			act[i] = A_ENCAP;
-			if (likely(l3 + 20 <= p->len))
-				memcpy(&dst4[n4], p->data + l3 + 16, 4);
-			else
-				dst4[n4] = 0;
-			i4[i] = (uint16_t)n4++;
 		} else {
 			p->verdict = GK_V_KERNEL;
+			continue;
 		}
+		nslow++;
 	}
-	for (i = 0; i < n6; i++)
-		ri6[i] = gk_map_v6_lookup(t, src6[i]);
-	if (n4) {
-		if (t->lpm4)
-			gk_lpm4_lookup_bulk(t->lpm4, dst4, ri4, n4);
-		else
-			memset(ri4, 0xff, n4 * sizeof(ri4[0]));
-	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; nslow && i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 
 		switch (act[i]) {
 		case A_DECAP:
-			decap(ctx, p, ri6[i6[i]]);
+			decap(ctx, p);
 			break;
 		case A_ENCAP:
-			encap(ctx, p, ri4[i4[i]]);
+			if (likely(fast) && encap_fast(ctx, &f, p))
+				break;
+			encap(ctx, p, enc_rule(t, p));
 			break;
 		case A_ICMP6:
 			if (gk_mape_icmp6_translate(ctx, p, t->br_addr))
@@ -372,8 +603,9 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 			break;
 		}
 	}
+	gk_mape_run_flush(ctx, &f.dec, false);
+	gk_mape_run_flush(ctx, &f.enc, true);
 }
-
 void gk_mape_br_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
 	uint16_t k, m;
