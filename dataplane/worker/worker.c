@@ -361,13 +361,13 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	st->acct[GK_WK_ACCT_RX] += got;
 	st->hand_packets[in->rx_hand < GK_HAND_MAX ? in->rx_hand : 0] += got;
 	if (unlikely(in->rx_hand == GK_HAND_PARSE))
-	/* One class for the whole burst (the common case): no sorting. */
-	w0 = meta_word(pkts[0]);
 		parse_twin(w, in, pkts + nh, got);
 	/* Peers with TX checksum offload hand over partial TCP/UDP sums. */
 	if (unlikely(in->csum_complete))
 		gk_l4csum_burst(st, pkts + nh, got);
 
+	/* One class for the whole burst (the common case): no sorting. */
+	w0 = meta_word(pkts[0]);
 	for (i = 0; i < n; i++) {
 		bytes += pkts[i]->len;
 		odd |= meta_word(pkts[i]) ^ w0;
