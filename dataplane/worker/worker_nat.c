@@ -173,22 +173,31 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 	struct gk_pkt *out[GK_BURST], *enc[GK_BURST], *v6[GK_BURST];
 	struct gk_pkt *in4[GK_BURST];
 	unsigned me = w->cfg.id, nr = w->cfg.nr_workers, o;
-	bool steer = w->cfg.handoff && nr > 1;
-	uint16_t no = 0, ne = 0, n6 = 0, ni = 0, i;
-	bool hp[GK_BURST];
+	/* received here and more than one worker: owner check per packet */
+	bool steer = !resume && w->cfg.handoff && nr > 1;
+	/* no CE table: every packet goes the IPv6 way (which drops it) */
+	uint32_t v4_port = t && t->role == GK_MAPE_ROLE_CE ? t->v4_port_id :
+			   UINT32_MAX;
+	uint16_t no = 0, ne = 0, n6 = 0, ni = 0;
+	struct gk_pkt **to_enc = enc;
+	uint64_t pass;
+	unsigned i;
 
-	for (i = 0; i < n && i < GK_BURST; i++) {
+	if (n > GK_BURST)
+		n = GK_BURST;
+	if (resume == GK_HANDOFF_IN) {
+		for (i = 0; i < n; i++)
+			if (likely(ce[i]->verdict == GK_V_NONE))
+				in4[ni++] = ce[i];
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = ce[i];
 
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (resume == GK_HANDOFF_IN) {
-			in4[ni++] = p;
-			continue;
-		}
-		if ((p->meta.flags & GK_META_F_IPV4) && t &&
-		    t->role == GK_MAPE_ROLE_CE && p->in_port == t->v4_port_id) {
-			if (!resume && steer && (o = out_owner(w, p)) != me) {
+		if ((p->meta.flags & GK_META_F_IPV4) && p->in_port == v4_port) {
+			if (steer && (o = out_owner(w, p)) != me) {
 				hand_over(w, p, o, GK_HANDOFF_OUT);
 				continue;
 			}
@@ -199,23 +208,24 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 	}
 
 	if (no) {
-		/* To our own address: hairpin, leaves NAPT bound for the LAN. */
-		for (i = 0; i < no; i++)
-			hp[i] = (uint32_t)out[i]->meta.l3_off + 20 <= out[i]->len &&
-				gk_rd32(out[i]->data + out[i]->meta.l3_off + 16) ==
-					w->nat_ext;
-		gk_napt_out_burst(napt, out, no);
-		for (i = 0; i < no; i++) {
-			if (out[i]->verdict != GK_V_NONE)
-				continue;
-			if (!hp[i])
-				enc[ne++] = out[i];
-			else
-				hairpin_to_owner(w, out[i]);
+		_Static_assert(GK_BURST <= 64, "one bit per packet");
+		pass = gk_napt_out_burst(napt, out, no);
+		if (likely(pass == ~0ull >> (64 - no))) {
+			to_enc = out;	/* all of them, for the outside */
+			ne = no;
+		} else {
+			for (i = 0; i < no; i++) {
+				if (out[i]->verdict != GK_V_NONE)
+					continue;
+				if (pass >> i & 1)
+					enc[ne++] = out[i];
+				else	/* to our own address: a hairpin */
+					hairpin_to_owner(w, out[i]);
+			}
 		}
 		/* Encap after NAPT: the port-set check sees the new port. */
 		if (ne) {
-			gk_mape_ce_burst(mc, enc, ne);
+			gk_mape_ce_burst(mc, to_enc, ne);
 			nt = gk_worker_take_extra(mc, stage, nt);
 		}
 	}

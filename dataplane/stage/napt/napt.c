@@ -33,17 +33,37 @@ const char *const gk_napt_drop_names[GK_NAPT_DROP_MAX] = {
 #define B_STATIC	0x02
 #define B_RESERVED	0x04	/* cfg.reserved: genkan sends from it */
 
-/* Ports and addresses in host order inside the stage: one swap per packet. */
+/*
+ * Ports and addresses in host order inside the stage: one swap per packet.
+ * The first 16 bytes are the outbound key as two words (out_find): on a
+ * little-endian host in_addr << 32 | rem_addr and pr << 32 | in_port << 16
+ * | rem_port, the words khash(K_OUT) mixes; zero stays zero.
+ */
 struct sess {
-	uint32_t in_addr;
 	uint32_t rem_addr;
-	uint16_t in_port;
+	uint32_t in_addr;
 	uint16_t rem_port;	/* 0 for ICMP */
-	uint16_t ext_port;
+	uint16_t in_port;
 	uint8_t pr;		/* enum gk_napt_proto, PROTO_FREE */
+	uint8_t zero[3];
+	uint64_t expire_ns;	/* UINT64_MAX while free */
+	/*
+	 * RFC 1624 outbound deltas, folded (set_fast): ~in_addr + ext for
+	 * the IP header, plus ~in_port + ext_port for TCP/UDP (as stored).
+	 */
+	uint16_t d_ip, d_l4;
+	uint16_t ext_port;
 	uint8_t tcp;		/* T_* */
-	uint64_t expire_ns;
+	uint8_t plain;		/* no martian, no hairpin: out_fast may take it */
 };
+
+_Static_assert(offsetof(struct sess, rem_addr) == 0 &&
+	       offsetof(struct sess, in_addr) == 4 &&
+	       offsetof(struct sess, rem_port) == 8 &&
+	       offsetof(struct sess, in_port) == 10 &&
+	       offsetof(struct sess, pr) == 12 &&
+	       offsetof(struct sess, expire_ns) == 16, "out_find reads the key as words");
+_Static_assert(sizeof(struct sess) == 32, "sessions index with a shift");
 
 struct bind {
 	uint32_t in_addr;
@@ -90,6 +110,8 @@ enum { K_OUT, K_IN, K_BIND };
 struct gk_napt {
 	struct gk_napt_cfg cfg;
 	uint32_t ext;			/* host order */
+	uint32_t ext_be;		/* as stored */
+	bool slow;			/* gk_napt_set_fastpath(false) */
 	uint64_t now;
 	uint64_t to_ns[4];		/* udp, tcp est, tcp trans, icmp */
 	uint64_t hold_ns;
@@ -112,6 +134,13 @@ struct gk_napt {
 	struct hold hold[GK_NAPT_HOLD_SLOTS];
 };
 
+/* End-around fold of a one's complement sum, not complemented: 0 only for 0. */
+static inline uint16_t csum_delta(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)((s & 0xffff) + (s >> 16));
+}
+
 static inline uint32_t mix(uint64_t a, uint64_t b, uint32_t seed)
 {
 	uint64_t h = (a ^ seed) * 0x9e3779b97f4a7c15ull;
@@ -121,14 +150,49 @@ static inline uint32_t mix(uint64_t a, uint64_t b, uint32_t seed)
 	return (uint32_t)h;
 }
 
+/*
+ * ~fold(~c + d) for a 16-bit d, as gk_csum_replace* compute it: the sum is
+ * at most 0x1fffe, so one end-around carry leaves at most 0xffff.
+ */
+static inline uint16_t csum_sub(uint16_t c, uint16_t d)
+{
+	uint32_t s = (uint32_t)(c ^ 0xffffu) + d;
+
+	return (uint16_t)~(s + (s >> 16));
+}
+
+/* Big-endian 64 bits at p as a host value. */
+static inline uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/*
+ * khash(K_OUT) of the words (a, b) for out_find, with fewer steps than
+ * mix: the table takes the low bits, the top half of a product depends on
+ * every input bit below it.
+ */
+static inline uint32_t out_hash(uint64_t a, uint64_t b, uint32_t seed)
+{
+	return (uint32_t)((((a ^ seed) * 0x9e3779b97f4a7c15ull) ^ b) *
+			  0xbf58476d1ce4e5b9ull >> 32);
+}
+
 static inline uint32_t khash(const struct gk_napt *n, int kind,
 			     const struct key *k)
 {
 	switch (kind) {
 	case K_OUT:
-		return mix((uint64_t)k->in_addr << 32 | k->rem_addr,
-			   (uint64_t)k->pr << 32 | (uint32_t)k->in_port << 16 |
-			   k->rem_port, n->cfg.seed);
+		return out_hash((uint64_t)k->in_addr << 32 | k->rem_addr,
+				(uint64_t)k->pr << 32 |
+				(uint32_t)k->in_port << 16 | k->rem_port,
+				n->cfg.seed);
 	case K_IN:
 		return mix((uint64_t)k->rem_addr << 32 | k->ext_port,
 			   (uint64_t)k->pr << 32 | k->rem_port, n->cfg.seed);
@@ -322,6 +386,7 @@ static void sess_free(struct gk_napt *n, uint32_t idx)
 	if (n->cfg.log)
 		emit(n, GK_NAPT_EV_DELETE, s);
 	s->pr = PROTO_FREE;
+	s->expire_ns = UINT64_MAX;
 	n->free_idx[n->nfree++] = idx;
 	n->st.sess_active--;
 }
@@ -406,6 +471,26 @@ static inline uint64_t timeout(const struct gk_napt *n, const struct sess *s)
 	return tcp_state(s) == 1 ? n->to_ns[1] : n->to_ns[2];
 }
 
+/*
+ * RFC 1624 eqn. 3 terms of the outbound rewrite, summed once per session:
+ * HC' = ~(~HC + d) with d folded (any positive d of the same residue gives
+ * the same HC', so the per-packet result is gk_csum_replace32/16's).
+ */
+static void set_fast(const struct gk_napt *n, struct sess *s)
+{
+	uint32_t oa = ~htonl(s->in_addr), na = n->ext_be, d;
+	uint8_t ip[20];
+
+	d = (oa & 0xffff) + (oa >> 16) + (na & 0xffff) + (na >> 16);
+	s->d_ip = csum_delta(d);
+	d += (uint16_t)~htons(s->in_port) + htons(s->ext_port);
+	s->d_l4 = csum_delta(d);
+	/* out_one's martian and hairpin tests depend on the key alone */
+	gk_wr32(ip + 12, s->in_addr);
+	gk_wr32(ip + 16, s->rem_addr);
+	s->plain = gk_martian4(ip) == GK_MARTIAN_NONE && s->rem_addr != n->ext;
+}
+
 /* New session for an existing binding; UINT32_MAX when the table is full. */
 static uint32_t sess_new(struct gk_napt *n, const struct key *k)
 {
@@ -424,6 +509,7 @@ static uint32_t sess_new(struct gk_napt *n, const struct key *k)
 	s->pr = k->pr;
 	s->tcp = 0;
 	s->expire_ns = n->now;
+	set_fast(n, s);
 	ht_add(&n->t_out, khash(n, K_OUT, k), idx);
 	ht_add(&n->t_in, khash(n, K_IN, k), idx);
 	n->bind[k->pr][k->ext_port].nsess++;
@@ -616,7 +702,7 @@ static int in_xlate(struct gk_napt *n, struct view *v, struct key *k)
 	return -1;
 }
 
-static int out_one(struct gk_napt *n, struct gk_pkt *p)
+static int out_one(struct gk_napt *n, struct gk_pkt *p, bool *hairpin)
 {
 	struct view v;
 	struct key k;
@@ -667,6 +753,7 @@ static int out_one(struct gk_napt *n, struct gk_pkt *p)
 	n->st.out_pkts++;
 	if (likely(k.rem_addr != n->ext))
 		return -1;
+	*hairpin = true;
 	/* RFC 4787 REQ-9 / RFC 5382 REQ-8: hairpin with the outside source */
 	/*
 	 * Another worker owns the destination port's binding: leave the
@@ -819,7 +906,9 @@ static void expire_some(struct gk_napt *n, unsigned budget)
 	uint32_t i = n->scan;
 
 	while (budget--) {
-		if (n->sess[i].pr != PROTO_FREE && n->sess[i].expire_ns <= n->now) {
+		/* free sessions expire at UINT64_MAX: one test per slot */
+		if (unlikely(n->sess[i].expire_ns <= n->now) &&
+		    n->sess[i].pr != PROTO_FREE) {
 			n->st.sess_expired++;
 			sess_free(n, i);
 		}
@@ -829,19 +918,128 @@ static void expire_some(struct gk_napt *n, unsigned budget)
 	n->scan = i;
 }
 
-void gk_napt_out_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
+/* The live or stale session of the outbound key (a, b), or NULL. */
+static inline struct sess *out_find(const struct gk_napt *n, uint64_t a,
+				    uint64_t b)
 {
-	uint16_t i;
+	const struct hslot *sl = n->t_out.s;
+	uint32_t h = out_hash(a, b, n->cfg.seed), i = h & n->t_out.mask, v;
+	struct sess *s;
+	uint64_t w[2];
+
+	for (;; i = (i + 1) & n->t_out.mask) {
+		v = sl[i].val;
+		if (!v)
+			return NULL;
+		if (sl[i].hash != h)
+			continue;
+		s = &n->sess[v - 1];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(w, s, sizeof(w));
+#else
+		w[0] = (uint64_t)s->in_addr << 32 | s->rem_addr;
+		w[1] = (uint64_t)s->pr << 32 | (uint32_t)s->in_port << 16 |
+		       s->rem_port;
+#endif
+		if (w[0] == a && w[1] == b)
+			return s;
+	}
+}
+
+/*
+ * out_one for its common case, a TCP or UDP packet of a live session that
+ * is no hairpin and no martian, on meta's promise (GK_META_F_L4, rule 7 of
+ * the classifier: the minimal TCP/UDP header lies within the IPv4 total
+ * length, within the frame). Anything else returns false with nothing
+ * touched, and out_one decides. Checksums take the session's deltas.
+ */
+static inline bool out_fast(struct gk_napt *n, struct gk_pkt *p,
+			    uint64_t udp_expire)
+{
+	/* l4_proto and flags side by side: one load, one compare per proto */
+	const uint16_t ok = (GK_META_F_IPV4 | GK_META_F_L4) << 8,
+		       mask = (GK_META_F_IPV4 | GK_META_F_L4 |
+			       GK_META_F_LATER_FRAG) << 8 | 0xff;
+	uint16_t pf = (uint16_t)(p->meta.flags << 8 | p->meta.l4_proto) & mask;
+	uint8_t *ip, *l4;
+	struct sess *s;
+	uint64_t a, b;
+	uint16_t c;
+
+	if (pf == (ok | 17)) {
+		b = (uint64_t)GK_NAPT_UDP << 32;
+		if (unlikely((uint32_t)p->meta.l4_off + 8 > p->len))
+			return false;
+	} else if (pf == (ok | 6)) {
+		b = (uint64_t)GK_NAPT_TCP << 32;
+		if (unlikely((uint32_t)p->meta.l4_off + 20 > p->len))
+			return false;
+	} else {
+		return false;
+	}
+	ip = p->data + p->meta.l3_off;
+	l4 = p->data + p->meta.l4_off;
+	a = rd64(ip + 12);		/* in_addr << 32 | rem_addr */
+	b |= ntohl(gk_ld32(l4));	/* in_port << 16 | rem_port */
+	s = out_find(n, a, b);
+	if (!s || unlikely(!s->plain || s->expire_ns <= n->now))
+		return false;	/* new flow, hairpin, martian, or stale */
+	if (s->pr == GK_NAPT_TCP) {
+		tcp_track(s, l4[13], true);
+		s->expire_ns = n->now + timeout(n, s);
+	} else {
+		s->expire_ns = udp_expire;
+	}
+	gk_st32(ip + 12, n->ext_be);
+	gk_st16(ip + 10, csum_sub(gk_ld16(ip + 10), s->d_ip));
+	gk_st16(l4, htons(s->ext_port));
+	if (s->pr == GK_NAPT_TCP)
+		gk_st16(l4 + 16, csum_sub(gk_ld16(l4 + 16), s->d_l4));
+	else if ((c = gk_ld16(l4 + 6)))
+		gk_st16(l4 + 6, udp_fix(csum_sub(c, s->d_l4)));
+	return true;
+}
+
+/* out_one and its verdict: true when p leaves for the outside. */
+static __attribute__((noinline)) bool out_slow(struct gk_napt *n,
+					       struct gk_pkt *p)
+{
+	bool hairpin = false;
 	int why;
 
-	for (i = 0; i < cnt; i++) {
-		if (p[i]->verdict != GK_V_NONE)
-			continue;
-		why = out_one(n, p[i]);
-		if (unlikely(why >= 0))
-			count_drop(n, p[i], (enum gk_napt_drop)why);
+	if (p->verdict != GK_V_NONE)
+		return false;
+	why = out_one(n, p, &hairpin);
+	if (unlikely(why >= 0)) {
+		count_drop(n, p, (enum gk_napt_drop)why);
+		return false;
 	}
+	return !hairpin && p->verdict == GK_V_NONE;
+}
+
+uint64_t gk_napt_out_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
+{
+	uint64_t udp_expire = n->now + n->to_ns[0];
+	uint64_t pass = cnt >= 64 ? ~0ull : (1ull << cnt) - 1;
+	unsigned i, fast = 0;
+
+	for (i = 0; i < cnt; i++) {
+		if (likely(!n->slow && p[i]->verdict == GK_V_NONE) &&
+		    out_fast(n, p[i], udp_expire)) {
+			fast++;
+			continue;
+		}
+		if (!out_slow(n, p[i]) && i < 64)
+			pass &= ~(1ull << i);
+	}
+	n->st.out_pkts += fast;
 	expire_some(n, GK_NAPT_SCAN);
+	return pass;
+}
+
+void gk_napt_set_fastpath(struct gk_napt *n, bool on)
+{
+	n->slow = !on;
 }
 
 void gk_napt_in_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
@@ -1019,6 +1217,7 @@ struct gk_napt *gk_napt_create(const struct gk_napt_cfg *cfg, int *rc,
 	n->cfg = *cfg;
 	n->cfg.nr_workers = nr_workers(cfg);
 	memcpy(&n->ext, cfg->ext_addr, 4);
+	n->ext_be = n->ext;
 	n->ext = ntohl(n->ext);
 	n->to_ns[0] = (cfg->udp_s ? cfg->udp_s : 300) * NS;
 	n->to_ns[1] = (cfg->tcp_est_s ? cfg->tcp_est_s : 7440) * NS;
@@ -1044,6 +1243,7 @@ struct gk_napt *gk_napt_create(const struct gk_napt_cfg *cfg, int *rc,
 		goto err_free;
 	for (i = 0; i < n->max_sess; i++) {
 		n->sess[i].pr = PROTO_FREE;
+		n->sess[i].expire_ns = UINT64_MAX;
 		n->free_idx[i] = n->max_sess - 1 - i;
 	}
 	n->nfree = n->max_sess;

@@ -167,18 +167,26 @@ void gk_napt_free(struct gk_napt *n);
  */
 void gk_napt_set_now(struct gk_napt *n, uint64_t now_ns);
 void gk_napt_set_wkstats(struct gk_napt *n, struct gk_wk_stats *wk);
+/*
+ * On (the default), gk_napt_out_burst translates packets of established
+ * TCP/UDP sessions on a shorter path; off sends every packet through the
+ * reference path. Same results either way: tests compare the two.
+ */
+void gk_napt_set_fastpath(struct gk_napt *n, bool on);
 const struct gk_napt_stats *gk_napt_stats(const struct gk_napt *n);
 
 /*
  * LAN -> outside, outside -> LAN. Packets carry IPv4 meta (l3_off, l4_off,
- * l4_proto, flags). Survivors leave with GK_V_NONE, the addresses and
- * ports rewritten in place and meta unchanged; others with GK_V_DROP
- * (drop_reason GK_WK_DROP_NAPT) and a stage counter. Packets whose
- * verdict is already set are skipped. Hairpinned packets (LAN to our own
- * address) leave gk_napt_out_burst translated both ways, bound for the
- * LAN.
+ * l4_proto, flags) as the classifier writes it. Survivors leave with
+ * GK_V_NONE, the addresses and ports rewritten in place and meta
+ * unchanged; others with GK_V_DROP (drop_reason GK_WK_DROP_NAPT) and a
+ * stage counter. Packets whose verdict is already set are skipped.
+ * Hairpinned packets (LAN to our own address) leave gk_napt_out_burst
+ * translated both ways, bound for the LAN, or (destination port of another
+ * worker) translated outbound only. gk_napt_out_burst returns the others:
+ * bit i (i < 64) is set when p[i] leaves with GK_V_NONE, for the outside.
  */
-void gk_napt_out_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt);
+uint64_t gk_napt_out_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt);
 void gk_napt_in_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt);
 
 /* Worker that owns outside @port under @cfg (steering). */
