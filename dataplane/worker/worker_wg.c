@@ -480,10 +480,17 @@ static void route_outer(struct gk_worker *w, struct gk_pkt **tun, uint16_t m)
 	}
 }
 
+/*
+ * tun[0..m) sealed, then routed. peer: the one peer AllowedIPs gave every
+ * packet of them (GK_WG_NO_PEER: several), so the encrypt stage need not
+ * look each one up again.
+ */
 static inline void seal_route(struct gk_worker *w, struct gk_pkt **tun,
-			      uint16_t m)
+			      uint16_t m, uint32_t peer)
 {
+	w->wg->via_peer = peer;
 	seal(w, tun, m);
+	w->wg->via_peer = GK_WG_NO_PEER;
 	if (!behind_ce(w))
 		route_outer(w, tun, m);
 }
@@ -596,6 +603,7 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 	struct gk_wg_pending *s = w->wg_pending;
 	struct gk_pkt *tun[GK_BURST], *rp[GK_BURST];
 	uint32_t via[GK_BURST], sent = GK_WG_NO_PEER;
+	uint32_t one = GK_WG_NO_PEER, other = 0;	/* tun's peer(s) */
 	uint16_t i, m = 0, k = 0;
 	bool flow;
 
@@ -671,14 +679,19 @@ void gk_worker_wg_tx(struct gk_worker *w, struct gk_pkt **p, uint16_t n)
 			}
 			sent = peer;
 		}
+		if (!m) {
+			one = peer;
+			other = 0;
+		}
+		other |= peer ^ one;
 		tun[m++] = q;
 		if (m == GK_BURST) {
-			seal_route(w, tun, m);
+			seal_route(w, tun, m, other ? GK_WG_NO_PEER : one);
 			m = 0;
 		}
 	}
 	if (m)
-		seal_route(w, tun, m);
+		seal_route(w, tun, m, other ? GK_WG_NO_PEER : one);
 	if (unlikely(k))
 		seal_via(w, rp, via, k);
 }
