@@ -12,7 +12,10 @@
  * whose endpoint's neighbour is known, one whose is not (held), and one
  * behind another neighbour; their lengths straddle the egress link's MTU,
  * so a later packet longer than the first must still be dropped too big,
- * and a first one dropped leaves the rest of the burst to l3fwd.
+ * and a first one dropped leaves the rest of the burst to l3fwd. Mixed
+ * bursts also compare the encrypt stage's own AllowedIPs lookup with the
+ * one peer worker_wg.c hands it for a burst to one peer. Then 400 bursts
+ * drawn at random (peers, lengths, TTL 1, link MTU) the same way.
  *
  *   198.51.100.10 --[port 0, LAN]-- genkan --[port 1, MTU 1000]--
  *       peer 1 203.0.113.2 (…:fe:02), peer 2 203.0.113.3 (no neighbour),
@@ -47,12 +50,6 @@
 static const uint8_t lan_mac[6] = { 2, 0, 0, 0, 0, 0x0a };
 static const uint8_t wan_mac[6] = { 2, 0, 0, 0, 0, 0x0b };
 
-static const struct gk_fib_port fports[] = {
-	{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
-	  .mtu = 1500 },
-	{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
-	  .mtu = LINK_MTU },
-};
 
 static const struct gk_route routes[] = {
 	{ .family = AF_INET, .plen = 24, .dst = { 203, 0, 113, 0 }, .ifindex = 11 },
@@ -123,8 +120,15 @@ struct rig {
 	struct gk_worker w;
 };
 
-static void rig_up(struct rig *r)
+/* link_mtu: the egress link's, where the endpoints are. */
+static void rig_up(struct rig *r, uint32_t link_mtu)
 {
+	const struct gk_fib_port fports[] = {
+		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
+		  .mtu = 1500 },
+		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
+		  .mtu = link_mtu },
+	};
 	struct gk_fib_input in = {
 		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
 		.neighs = neighs, .nr_neighs = ARRAY_SIZE(neighs),
@@ -180,8 +184,12 @@ static void rig_down(struct rig *r)
 	gk_wg_peers_free(r->wg);
 }
 
-/* LAN frame: IPv4/UDP 198.51.100.10 -> 198.18.<peer>.5, len IP bytes. */
-static uint32_t mkframe(uint8_t *f, uint8_t peer, uint32_t len, uint8_t seq)
+/*
+ * LAN frame: IPv4/UDP 198.51.100.10 -> 198.18.<peer>.5, len IP bytes, the
+ * given TTL (1: not forwarded, so not sealed).
+ */
+static uint32_t mkframe(uint8_t *f, uint8_t peer, uint32_t len, uint8_t seq,
+			uint8_t ttl)
 {
 	uint8_t *ip = f + 14;
 	uint16_t c;
@@ -196,7 +204,7 @@ static uint32_t mkframe(uint8_t *f, uint8_t peer, uint32_t len, uint8_t seq)
 	ip[2] = (uint8_t)(len >> 8);
 	ip[3] = (uint8_t)len;
 	ip[5] = seq;
-	ip[8] = 64;
+	ip[8] = ttl;
 	ip[9] = 17;
 	memcpy(ip + 12, (uint8_t[]){ 198, 51, 100, 10 }, 4);
 	memcpy(ip + 16, (uint8_t[]){ 198, 18, peer, 5 }, 4);
@@ -215,9 +223,12 @@ static uint32_t mkframe(uint8_t *f, uint8_t peer, uint32_t len, uint8_t seq)
 }
 
 struct case_frame {
-	uint8_t peer;
+	uint8_t peer;	/* 1..3; 4: AllowedIPs nobody's (and no route) */
 	uint32_t len;	/* inner IP bytes; outer = padded + 60 */
+	uint8_t ttl;	/* 0: 64 */
 };
+
+#define F(p, l)		{ .peer = (p), .len = (l) }
 
 /* What a run leaves: the frames out of port 1 and the counters. */
 struct outcome {
@@ -231,7 +242,7 @@ struct outcome {
 };
 
 static void run(const struct case_frame *c, unsigned int n, bool one_burst,
-		struct outcome *o)
+		uint32_t link_mtu, struct outcome *o)
 {
 	uint8_t f[1600];
 	struct rig r;
@@ -239,10 +250,11 @@ static void run(const struct case_frame *c, unsigned int n, bool one_burst,
 	size_t k;
 
 	assert_true(n <= GK_BURST);
-	rig_up(&r);
+	rig_up(&r, link_mtu);
 	rcu_register_thread();
 	for (i = 0; i < n; i++) {
-		uint32_t len = mkframe(f, c[i].peer, c[i].len, (uint8_t)i);
+		uint32_t len = mkframe(f, c[i].peer, c[i].len, (uint8_t)i,
+				       c[i].ttl ?: 64);
 
 		assert_int_equal(gk_mem_port_add_frame(r.port[0], f, len), 0);
 		if (!one_burst)
@@ -281,13 +293,14 @@ static void outcome_free(struct outcome *o)
 }
 
 /* One burst and one frame per pass leave the same frames and counts. */
-static void check_alike(const struct case_frame *c, unsigned int n)
+static void check_alike_mtu(const struct case_frame *c, unsigned int n,
+			    uint32_t link_mtu)
 {
 	struct outcome a, b;
 	size_t k;
 
-	run(c, n, true, &a);
-	run(c, n, false, &b);
+	run(c, n, true, link_mtu, &a);
+	run(c, n, false, link_mtu, &b);
 	assert_int_equal(a.nr_out, b.nr_out);
 	for (k = 0; k < a.nr_out; k++) {
 		assert_int_equal(a.out_len[k], b.out_len[k]);
@@ -301,6 +314,11 @@ static void check_alike(const struct case_frame *c, unsigned int n)
 	outcome_free(&b);
 }
 
+static void check_alike(const struct case_frame *c, unsigned int n)
+{
+	check_alike_mtu(c, n, LINK_MTU);
+}
+
 /*
  * A first packet that fits, then longer ones (over the link MTU: dropped
  * too big, not sent on its answer), shorter ones, other peers between.
@@ -308,10 +326,10 @@ static void check_alike(const struct case_frame *c, unsigned int n)
 static void t_first_fits(void **state)
 {
 	static const struct case_frame c[] = {
-		{ 1, 600 }, { 1, 600 }, { 1, 300 }, { 1, 939 }, { 1, 940 },
-		{ 1, 941 }, { 3, 100 }, { 1, 28 }, { 2, 400 }, { 1, 1400 },
-		{ 3, 950 }, { 1, 599 }, { 2, 60 }, { 3, 64 }, { 1, 612 },
-		{ 1, 613 }, { 1, 100 }, { 3, 500 }, { 1, 620 }, { 1, 44 },
+		F(1, 600), F(1, 600), F(1, 300), F(1, 939), F(1, 940),
+		F(1, 941), F(3, 100), F(1, 28), F(2, 400), F(1, 1400),
+		F(3, 950), F(1, 599), F(2, 60), F(3, 64), F(1, 612),
+		F(1, 613), F(1, 100), F(3, 500), F(1, 620), F(1, 44),
 	};
 	struct outcome a;
 	unsigned int i, sent = 0, big = 0;
@@ -329,7 +347,7 @@ static void t_first_fits(void **state)
 		else
 			sent++;
 	}
-	run(c, ARRAY_SIZE(c), true, &a);
+	run(c, ARRAY_SIZE(c), true, LINK_MTU, &a);
 	assert_int_equal(a.nr_out, sent);
 	assert_int_equal(a.drops[GK_WK_DROP_TOO_BIG], big);
 	assert_int_equal(a.held, 2);
@@ -348,8 +366,8 @@ static void t_first_fits(void **state)
 static void t_first_too_big(void **state)
 {
 	static const struct case_frame c[] = {
-		{ 1, 1200 }, { 1, 600 }, { 1, 1300 }, { 1, 100 }, { 3, 200 },
-		{ 1, 900 },
+		F(1, 1200), F(1, 600), F(1, 1300), F(1, 100), F(3, 200),
+		F(1, 900),
 	};
 
 	(void)state;
@@ -360,8 +378,8 @@ static void t_first_too_big(void **state)
 static void t_first_unresolved(void **state)
 {
 	static const struct case_frame c[] = {
-		{ 2, 100 }, { 2, 100 }, { 1, 100 }, { 1, 1000 }, { 1, 50 },
-		{ 3, 300 }, { 2, 200 },
+		F(2, 100), F(2, 100), F(1, 100), F(1, 1000), F(1, 50),
+		F(3, 300), F(2, 200),
 	};
 
 	(void)state;
@@ -380,6 +398,49 @@ static void t_full_burst(void **state)
 		c[i].len = 28 + (i * 613) % (TUN_MTU - 27);
 	}
 	check_alike(c, GK_BURST);
+}
+
+/* xorshift32: the same bursts on every run. */
+static uint32_t rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/*
+ * Bursts drawn at random: 1..32 frames to any of the three peers or to
+ * nobody, any length up to the tunnel MTU, now and then a TTL of 1, over
+ * a link MTU drawn too. Each drawn to favour the shortcut's edges: runs
+ * to one peer, lengths near the first packet's.
+ */
+static void t_random(void **state)
+{
+	struct case_frame c[GK_BURST];
+	uint32_t seed = 0x9e3779b9u;
+	unsigned int it, i, n;
+
+	(void)state;
+	for (it = 0; it < 400; it++) {
+		uint32_t mtu = 400 + rnd(&seed) % 1200;
+		uint32_t base = 28 + rnd(&seed) % (TUN_MTU - 27);
+
+		n = 1 + rnd(&seed) % GK_BURST;
+		for (i = 0; i < n; i++) {
+			uint32_t r = rnd(&seed);
+
+			c[i].peer = (uint8_t)(r % 8 < 5 ? 1 : 1 + r % 4);
+			if ((r >> 8) % 2)
+				c[i].len = base - 16 + (r >> 12) % 33;
+			else
+				c[i].len = 28 + (r >> 12) % (TUN_MTU - 27);
+			if (c[i].len < 28 || c[i].len > TUN_MTU)
+				c[i].len = base;
+			c[i].ttl = (r >> 24) % 16 ? 0 : 1;
+		}
+		check_alike_mtu(c, n, mtu);
+	}
 }
 
 static int setup(void **state)
@@ -412,6 +473,7 @@ int main(void)
 		cmocka_unit_test(t_first_too_big),
 		cmocka_unit_test(t_first_unresolved),
 		cmocka_unit_test(t_full_burst),
+		cmocka_unit_test(t_random),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
