@@ -52,10 +52,12 @@ static void fill_nh(struct gk_fib_nh *nh, const struct gk_route *r,
 	nh->flags |= GK_NH_F_GATEWAY;
 	memcpy(nh->gw, r->gw, r->family == AF_INET ? 4 : 16);
 	mac = gk_neigh_lookup(neigh, r->family, r->ifindex, nh->gw);
-	if (mac)
+	if (mac) {
 		memcpy(nh->dst_mac, mac, 6);
-	else
+		nh->fast_len = nh->mtu ? nh->mtu : UINT32_MAX;
+	} else {
 		nh->flags |= GK_NH_F_UNRESOLVED;
+	}
 }
 
 static int check_route(const struct gk_route *r, size_t i, char *err,

@@ -74,7 +74,13 @@ struct gk_fib_nh {
 	uint8_t dst_mac[6];	/* gateway MAC when GATEWAY && !UNRESOLVED */
 	uint8_t src_mac[6];	/* egress port MAC */
 	uint8_t gw[16];
-	uint32_t pad[2];
+	/*
+	 * A resolved gateway: packets up to this L3 length go out with no
+	 * other check (the MTU, or ~0 without one); 0 for every other next
+	 * hop, which the L3 stage's slow path handles.
+	 */
+	uint32_t fast_len;
+	uint32_t pad;
 };
 
 _Static_assert(offsetof(struct gk_fib_nh, src_mac) ==

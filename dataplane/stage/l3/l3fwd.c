@@ -116,7 +116,7 @@ const uint8_t *resolve_slow(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 /*
  * Next-hop checks and MAC rewrite for both families, in the order the
  * header gives. The common case, a resolved gateway route that fits the
- * MTU, is one flags test and one compare; the rest goes out of line.
+ * MTU, is one compare (gk_fib_nh.fast_len); the rest goes out of line.
  * Returns 0 when the packet may go out, having set verdict and out_port.
  */
 static inline __attribute__((always_inline))
@@ -126,10 +126,8 @@ int resolve(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 {
 	const uint8_t *mac;
 
-	if (likely(nh && (nh->flags & (GK_NH_F_BLACKHOLE | GK_NH_F_NOPORT |
-				       GK_NH_F_GATEWAY |
-				       GK_NH_F_UNRESOLVED)) ==
-		   GK_NH_F_GATEWAY && (!nh->mtu || l3_len <= nh->mtu))) {
+	/* fast_len: a resolved gateway's MTU, 0 for every other next hop */
+	if (likely(nh && l3_len <= nh->fast_len)) {
 		/* dst_mac, src_mac: the header's 12 bytes in one copy */
 		memcpy(p->data, nh->dst_mac, 12);
 	} else {
