@@ -877,6 +877,182 @@ static void test_limits(void **state)
 	gk_napt_free(n);
 }
 
+/*
+ * The outbound fast path against the reference path (fastpath off): random
+ * bursts over few hosts, ports and remotes (our own address for hairpins,
+ * 127/8 for martians), TCP flags, UDP with and without checksum, random
+ * checksum fields, inbound packets that open sessions (EIF), a clock that
+ * lets sessions expire, two workers. Every verdict, byte, mask, counter and
+ * session must match.
+ */
+static uint32_t rnd_state = 0x2545f491;
+
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+static void rnd_pkt(struct slot *s, const uint16_t *ports, unsigned nports)
+{
+	static const uint8_t fl[] = { 0x02, 0x10, 0x12, 0x11, 0x04, 0x18 };
+	static const uint32_t rem[] = { REM(1), REM(2), EXT, 0x7f000001u };
+	uint32_t lan = LAN(1 + rnd() % 3), r = rem[rnd() % 4];
+	uint16_t lp = (uint16_t)(1000 + rnd() % 3), rp = (uint16_t)(53 + rnd() % 2);
+	unsigned kind = rnd() % 8;
+	uint8_t *u;
+
+	if (kind >= 6) {	/* inbound: a remote to one of our ports */
+		rp = ports[rnd() % nports];
+		if (kind == 6)
+			mk_udp(s, REM(1 + rnd() % 2), 53, EXT, rp);
+		else
+			mk_tcp(s, REM(1 + rnd() % 2), 80, EXT, rp,
+			       fl[rnd() % sizeof(fl)]);
+		s->pkt.in_port = 1;
+	} else if (kind == 5) {
+		mk_echo(s, lan, r, lp, 8);
+	} else if (r == EXT && rnd() % 2) {	/* hairpin to a used port */
+		mk_udp(s, lan, lp, EXT, ports[rnd() % nports]);
+	} else if (kind >= 3) {
+		mk_tcp(s, lan, lp, r, rp, fl[rnd() % sizeof(fl)]);
+	} else {
+		mk_udp(s, lan, lp, r, rp);
+	}
+	u = l4(s);
+	s->pkt.data[24] = (uint8_t)rnd();
+	s->pkt.data[25] = (uint8_t)rnd();
+	if (s->pkt.meta.l4_proto == 6) {
+		u[16] = (uint8_t)rnd();
+		u[17] = (uint8_t)rnd();
+	} else if (s->pkt.meta.l4_proto == 17 && rnd() % 4) {
+		u[6] = (uint8_t)rnd();
+		u[7] = (uint8_t)rnd();
+	}
+}
+
+static void test_fastpath_differential(void **state)
+{
+	const struct nx_set *set = &nx_sets[0];
+	static struct slot a[GK_BURST], b[GK_BURST];
+	struct gk_napt_sess_info sa[64], sb[64];
+	struct gk_pkt *pa[GK_BURST], *pb[GK_BURST];
+	struct gk_wk_stats wa, wb;
+	struct gk_napt *fast, *ref;
+	struct gk_napt_cfg c;
+	uint16_t ports[64];
+	bool to_us[GK_BURST];
+	uint64_t now = T0, ma, mb;
+	unsigned w, round, i, cnt, no, nports, na, nb, dir, fasts = 0;
+
+	(void)state;
+	for (w = 0; w < 4; w++) {
+		c = mkcfg(set, w & 1, 2);
+		c.filter = w & 2 ? GK_NAPT_FILTER_EIF : GK_NAPT_FILTER_APDF;
+		c.max_sessions = 48;
+		fast = mk(&c);
+		ref = mk(&c);
+		gk_napt_set_fastpath(ref, false);
+		memset(&wa, 0, sizeof(wa));
+		memset(&wb, 0, sizeof(wb));
+		gk_napt_set_wkstats(fast, &wa);
+		gk_napt_set_wkstats(ref, &wb);
+		nports = gk_napt_owned_ports(fast, ports, 64);
+		if (nports > 64)
+			nports = 64;
+		for (round = 0; round < 3000; round++) {
+			now += (uint64_t)(rnd() % 4 ? rnd() % 3 : rnd() % 200) * NS;
+			gk_napt_set_now(fast, now);
+			gk_napt_set_now(ref, now);
+			dir = rnd() % 4 == 0;
+			cnt = 1 + rnd() % GK_BURST;
+			for (i = no = 0; i < cnt; i++) {
+				rnd_pkt(&a[no], ports, nports);
+				if ((a[no].pkt.in_port == 1) != dir)
+					continue;
+				memcpy(&b[no], &a[no], sizeof(b[no]));
+				a[no].pkt.data = a[no].buf + GK_PKT_HEADROOM;
+				b[no].pkt.data = b[no].buf + GK_PKT_HEADROOM;
+				pa[no] = &a[no].pkt;
+				pb[no] = &b[no].pkt;
+				to_us[no] = daddr(&a[no]) == EXT;
+				no++;
+			}
+			if (dir) {
+				gk_napt_in_burst(fast, pa, (uint16_t)no);
+				gk_napt_in_burst(ref, pb, (uint16_t)no);
+				ma = mb = 0;
+			} else {
+				ma = gk_napt_out_burst(fast, pa, (uint16_t)no);
+				mb = gk_napt_out_burst(ref, pb, (uint16_t)no);
+			}
+			assert_true(ma == mb);
+			for (i = 0; i < no; i++) {
+				assert_int_equal(a[i].pkt.verdict, b[i].pkt.verdict);
+				assert_int_equal(a[i].pkt.drop_reason,
+						 b[i].pkt.drop_reason);
+				assert_memory_equal(a[i].pkt.data, b[i].pkt.data,
+						    a[i].pkt.len);
+				/* the mask: left for the outside */
+				if (!dir)
+					assert_int_equal(ma >> i & 1,
+							 a[i].pkt.verdict == GK_V_NONE &&
+							 !to_us[i]);
+			}
+			assert_memory_equal(gk_napt_stats(fast), gk_napt_stats(ref),
+					    sizeof(struct gk_napt_stats));
+			assert_memory_equal(&wa, &wb, sizeof(wa));
+			na = gk_napt_sessions(fast, sa, 64);
+			nb = gk_napt_sessions(ref, sb, 64);
+			assert_int_equal(na, nb);
+			assert_memory_equal(sa, sb, (na < 64 ? na : 64) * sizeof(sa[0]));
+		}
+		fasts += gk_napt_stats(fast)->out_pkts;
+		gk_napt_free(fast);
+		gk_napt_free(ref);
+	}
+	/* the fast path was taken (out_pkts moved) */
+	assert_true(fasts > 0);
+}
+
+/*
+ * RFC 768 on both paths: an outbound UDP checksum that the update turns
+ * into 0 goes out as 0xffff. The stored checksum is chosen so that
+ * ~c + ~in_addr + ext + ~in_port + ext_port sums to 0xffff (RFC 1624).
+ */
+static void test_fastpath_udp_zero(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	struct gk_napt *n[2];
+	struct slot s;
+	uint32_t sum;
+	uint16_t ep;
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		n[k] = mk(&c);
+		gk_napt_set_fastpath(n[k], k == 0);
+		gk_napt_set_now(n[k], T0);
+		ep = udp_out(n[k], LAN(1), 1000, REM(1), 53);
+		assert_int_not_equal(ep, 0);
+		sum = (0xffff & ~(LAN(1) >> 16)) + (0xffff & ~LAN(1)) +
+		      (EXT >> 16) + (EXT & 0xffff) + (0xffff & ~1000u) + ep;
+		while (sum > 0xffff)
+			sum = (sum & 0xffff) + (sum >> 16);
+		mk_udp(&s, LAN(1), 1000, REM(1), 53);
+		l4(&s)[6] = (uint8_t)(sum >> 8);
+		l4(&s)[7] = (uint8_t)sum;
+		run1(n[k], &s, 0);
+		assert_int_equal(s.pkt.verdict, GK_V_NONE);
+		assert_int_equal(sport(&s), ep);
+		assert_int_equal(l4(&s)[6] << 8 | l4(&s)[7], 0xffff);
+		gk_napt_free(n[k]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -893,6 +1069,8 @@ int main(void)
 		cmocka_unit_test(test_reserved),
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_fastpath_differential),
+		cmocka_unit_test(test_fastpath_udp_zero),
 	};
 
 	return cmocka_run_group_tests_name("napt", tests, NULL, NULL);
