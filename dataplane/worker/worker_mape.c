@@ -133,6 +133,13 @@ static void ce_rx(struct gk_worker *w, struct gk_port *in,
 				gk_worker_wgce_in(w, ce, *nce);
 		}
 	}
+	/* only gk_worker_wgce_in makes WG_DATA: without it, all go to l3 */
+	if (likely(!w->cfg.wg_ce_port)) {
+		memcpy(b->l3 + b->nl3, ce, *nce * sizeof(*ce));
+		b->nl3 += *nce;
+		*nce = 0;
+		return;
+	}
 	for (i = 0; i < *nce; i++) {
 		/* decapsulated WireGuard data: the WireGuard stage's bucket */
 		if (unlikely(ce[i]->meta.class == GK_CLASS_WG_DATA) &&

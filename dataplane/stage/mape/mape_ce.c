@@ -5,7 +5,8 @@
 #include "mape_ce.h"
 
 /* RFC 7597 §7.1 (CE sending): BMR to the BR, FMR to a peer CE. */
-static void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
+static __attribute__((noinline))
+void encap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 {
 	const struct gk_map_table *t = ctx->map;
 	const struct gk_map_rt *rt = &t->rt[t->bmr];
@@ -199,41 +200,127 @@ static void from_v6(struct gk_mape_ctx *ctx, struct gk_pkt *p)
 	p->verdict = GK_V_KERNEL;
 }
 
+/*
+ * Per-burst constants of the encap fast path: the addresses as words, the
+ * port set (§5.1) as mask, bits and lowest port, and the counters owed.
+ */
+struct fast {
+	uint64_t src[2];	/* t->ce.ce_ipv6 as stored */
+	uint64_t br[2];		/* t->br_addr as stored */
+	const uint64_t *v4bm;	/* t->v4bm: FMR destinations */
+	uint32_t pmask, pbits;	/* port & pmask == pbits: the PSID's */
+	uint16_t port_lo;	/* 2^(16-a): ports below are no CE's */
+	uint16_t mss;		/* the BMR's */
+	bool need_port;		/* the address is shared (psid_len > 0) */
+	struct gk_mape_run enc;
+};
+
+static void fast_init(struct fast *f, const struct gk_map_table *t)
+{
+	unsigned a = t->ce.psid_offset, k = t->ce.psid_len;
+
+	memcpy(f->src, t->ce.ce_ipv6, 16);
+	memcpy(f->br, t->br_addr, 16);
+	f->v4bm = t->v4bm;
+	f->need_port = k != 0;
+	f->pmask = k ? ((1u << k) - 1u) << (16 - a - k) : 0;
+	f->pbits = k ? (uint32_t)t->ce.psid << (16 - a - k) : 0;
+	f->port_lo = k && a ? (uint16_t)(1u << (16 - a)) : 0;
+	f->mss = t->rt[t->bmr].mss;
+	f->enc.ri = (uint32_t)t->bmr;
+	f->enc.pkts = 0;
+	f->enc.bytes = 0;
+}
+
+/*
+ * encap() for an unfragmented packet from our address (and port set) to
+ * outside every FMR, that fits the tunnel and has TTL left: to the BR.
+ * false: encap() decides.
+ */
+static inline __attribute__((always_inline))
+bool encap_fast(struct gk_mape_ctx *ctx, struct fast *f, struct gk_pkt *p)
+{
+	const struct gk_map_table *t = ctx->map;
+	uint8_t *ip = p->data + 14;
+	uint32_t len, dst;
+	uint16_t port;
+
+	len = gk_mape_ip4_fast_len(p);
+	if (!len || (gk_rd32(ip + 12) & t->ce_v4mask) != t->ce_v4)
+		return false;
+	if (f->need_port) {
+		if ((ip[9] != 6 && ip[9] != 17) || len < 24)
+			return false;
+		port = gk_rd16(ip + 20);
+		if ((port & f->pmask) != f->pbits || port < f->port_lo)
+			return false;
+	}
+	dst = gk_rd32(ip + 16);
+	if ((f->v4bm[dst >> 22] >> (dst >> 16 & 63) & 1) ||
+	    !gk_mape_send_fast_ok(t, ip, len))
+		return false;
+	gk_ip4_ttl_dec(ip);
+	if (f->mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, f->mss))
+		gk_mape_dom(ctx, (unsigned)t->bmr)->mss_clamped++;
+	gk_mape_encap14(p, f->src, f->br[0], f->br[1], len);
+	f->enc.pkts++;
+	f->enc.bytes += len;
+	return true;
+}
+
 void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
 	const struct gk_map_table *t = ctx->map;
+	bool fast = !ctx->ref;
+	struct fast f;
 	uint16_t i;
 
 	gk_mape_frag_tick(ctx);
+	if (unlikely(!t || t->role != GK_MAPE_ROLE_CE)) {
+		for (i = 0; i < n; i++)
+			if (pkts[i]->verdict == GK_V_NONE)
+				gk_wk_drop(ctx->stats, pkts[i],
+					   GK_WK_DROP_BAD_META);
+		return;
+	}
+	fast_init(&f, t);
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
-		uint8_t f = p->meta.flags;
+		uint8_t fl = p->meta.flags;
 
 		if (i + 4 < n)
 			__builtin_prefetch(pkts[i + 4]->data +
 					   pkts[i + 4]->meta.l3_off, 1);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(!t || t->role != GK_MAPE_ROLE_CE ||
-			     p->meta.l3_off < 14)) {
+		if (unlikely(p->meta.l3_off < 14)) {
 			gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
 			continue;
 		}
-		if ((f & GK_META_F_IPV4) && p->in_port == t->v4_port_id)
+		if ((fl & GK_META_F_IPV4) && p->in_port == t->v4_port_id) {
+			if (likely(fast) && encap_fast(ctx, &f, p))
+				continue;
 			encap(ctx, p);
-		else if ((f & GK_META_F_IPV6) && p->in_port == t->v6_port_id)
+		} else if ((fl & GK_META_F_IPV6) &&
+			   p->in_port == t->v6_port_id) {
 			from_v6(ctx, p);
-		else
+		} else {
 			p->verdict = GK_V_KERNEL;
+		}
 	}
+	gk_mape_run_flush(ctx, &f.enc, true);
 }
 
 void gk_mape_ce_encap_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts,
 			    uint16_t n)
 {
 	const struct gk_map_table *t = ctx->map;
+	bool fast = !ctx->ref;
+	struct fast f;
 	uint16_t i;
 
+	if (t && t->role == GK_MAPE_ROLE_CE)
+		fast_init(&f, t);
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 
@@ -245,6 +332,10 @@ void gk_mape_ce_encap_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts,
 			gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
 			continue;
 		}
+		if (likely(fast) && encap_fast(ctx, &f, p))
+			continue;
 		encap(ctx, p);
 	}
+	if (t && t->role == GK_MAPE_ROLE_CE)
+		gk_mape_run_flush(ctx, &f.enc, true);
 }
