@@ -178,10 +178,9 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 	/* no CE table: every packet goes the IPv6 way (which drops it) */
 	uint32_t v4_port = t && t->role == GK_MAPE_ROLE_CE ? t->v4_port_id :
 			   UINT32_MAX;
-	uint16_t no = 0, ne = 0, n6 = 0, ni = 0;
+	unsigned no = 0, ne = 0, n6 = 0, ni = 0, i;
 	struct gk_pkt **to_enc = enc;
 	uint64_t pass;
-	unsigned i;
 
 	if (n > GK_BURST)
 		n = GK_BURST;
@@ -191,13 +190,24 @@ uint16_t gk_wnat_ce(struct gk_worker *w, struct gk_pkt **ce, uint16_t n,
 				in4[ni++] = ce[i];
 		n = 0;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !steer; i++) {
+		struct gk_pkt *p = ce[i];
+
+		if (unlikely(p->verdict != GK_V_NONE))
+			continue;
+		if ((p->meta.flags & GK_META_F_IPV4) && p->in_port == v4_port)
+			out[no++] = p;
+		else
+			v6[n6++] = p;
+	}
+	/* the same with the owner check */
+	for (; i < n; i++) {
 		struct gk_pkt *p = ce[i];
 
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
 		if ((p->meta.flags & GK_META_F_IPV4) && p->in_port == v4_port) {
-			if (steer && (o = out_owner(w, p)) != me) {
+			if ((o = out_owner(w, p)) != me) {
 				hand_over(w, p, o, GK_HANDOFF_OUT);
 				continue;
 			}

@@ -37,7 +37,7 @@ const char *const gk_napt_drop_names[GK_NAPT_DROP_MAX] = {
  * Ports and addresses in host order inside the stage: one swap per packet.
  * The first 16 bytes are the outbound key as two words (out_find): on a
  * little-endian host in_addr << 32 | rem_addr and pr << 32 | in_port << 16
- * | rem_port, the words khash(K_OUT) mixes; zero stays zero.
+ * | rem_port, the words khash(K_OUT) mixes, when not_fast and zero are 0.
  */
 struct sess {
 	uint32_t rem_addr;
@@ -45,7 +45,12 @@ struct sess {
 	uint16_t rem_port;	/* 0 for ICMP */
 	uint16_t in_port;
 	uint8_t pr;		/* enum gk_napt_proto, PROTO_FREE */
-	uint8_t zero[3];
+	/*
+	 * 1: out_fast must not take it (a martian or our own address as
+	 * remote: out_one drops or hairpins); the key words then never match.
+	 */
+	uint8_t not_fast;
+	uint8_t zero[2];
 	uint64_t expire_ns;	/* UINT64_MAX while free */
 	/*
 	 * RFC 1624 outbound deltas, folded (set_fast): ~in_addr + ext for
@@ -54,7 +59,7 @@ struct sess {
 	uint16_t d_ip, d_l4;
 	uint16_t ext_port;
 	uint8_t tcp;		/* T_* */
-	uint8_t plain;		/* no martian, no hairpin: out_fast may take it */
+	uint8_t pad;
 };
 
 _Static_assert(offsetof(struct sess, rem_addr) == 0 &&
@@ -118,7 +123,8 @@ struct gk_napt {
 	struct gk_wk_stats *wk;
 	struct gk_napt_stats st;
 
-	struct sess *sess;
+	struct sess *sess;		/* sess0 + 1 */
+	struct sess *sess0;		/* by hslot.val (index + 1): out_find */
 	uint32_t *free_idx;
 	uint32_t nfree, max_sess, scan;
 	struct htab t_out, t_in, t_bind;
@@ -488,7 +494,7 @@ static void set_fast(const struct gk_napt *n, struct sess *s)
 	/* out_one's martian and hairpin tests depend on the key alone */
 	gk_wr32(ip + 12, s->in_addr);
 	gk_wr32(ip + 16, s->rem_addr);
-	s->plain = gk_martian4(ip) == GK_MARTIAN_NONE && s->rem_addr != n->ext;
+	s->not_fast = gk_martian4(ip) != GK_MARTIAN_NONE || s->rem_addr == n->ext;
 }
 
 /* New session for an existing binding; UINT32_MAX when the table is full. */
@@ -903,43 +909,59 @@ static int in_one(struct gk_napt *n, struct gk_pkt *p)
 
 static void expire_some(struct gk_napt *n, unsigned budget)
 {
-	uint32_t i = n->scan;
+	uint32_t i = n->scan, end;
+	const uint64_t now = n->now;	/* sess_free leaves it */
+	const struct sess *s;
 
-	while (budget--) {
-		/* free sessions expire at UINT64_MAX: one test per slot */
-		if (unlikely(n->sess[i].expire_ns <= n->now) &&
-		    n->sess[i].pr != PROTO_FREE) {
-			n->st.sess_expired++;
-			sess_free(n, i);
-		}
-		if (++i == n->max_sess)
+	while (budget) {
+		end = i + budget < n->max_sess ? i + budget : n->max_sess;
+		budget -= end - i;
+		for (s = &n->sess[i]; i < end; i++, s++)
+			/* free sessions expire at UINT64_MAX: one test per slot */
+			if (unlikely(s->expire_ns <= now) && s->pr != PROTO_FREE) {
+				n->st.sess_expired++;
+				sess_free(n, i);
+			}
+		if (i == n->max_sess)
 			i = 0;
 	}
 	n->scan = i;
 }
 
-/* The live or stale session of the outbound key (a, b), or NULL. */
-static inline struct sess *out_find(const struct gk_napt *n, uint64_t a,
+/*
+ * What out_fast reads of the stage, copied once per burst: packet stores
+ * (bytes) may alias anything, so the compiler would reload them per packet.
+ */
+struct fast {
+	const struct hslot *sl;
+	struct sess *sess0;
+	uint64_t now, udp_expire, tcp_to[3];
+	uint32_t mask, seed, ext_be;
+};
+
+/*
+ * The session of the outbound key (a, b) that out_fast may take, live or
+ * stale, or NULL. No slot hash test: a slot's session is read anyway, and
+ * its key words decide.
+ */
+static inline struct sess *out_find(const struct fast *f, uint64_t a,
 				    uint64_t b)
 {
-	const struct hslot *sl = n->t_out.s;
-	uint32_t h = out_hash(a, b, n->cfg.seed), i = h & n->t_out.mask, v;
+	size_t i = out_hash(a, b, f->seed) & f->mask, v;
 	struct sess *s;
 	uint64_t w[2];
 
-	for (;; i = (i + 1) & n->t_out.mask) {
-		v = sl[i].val;
+	for (;; i = (i + 1) & f->mask) {
+		v = f->sl[i].val;
 		if (!v)
 			return NULL;
-		if (sl[i].hash != h)
-			continue;
-		s = &n->sess[v - 1];
+		s = &f->sess0[v];
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		memcpy(w, s, sizeof(w));
 #else
 		w[0] = (uint64_t)s->in_addr << 32 | s->rem_addr;
 		w[1] = (uint64_t)s->pr << 32 | (uint32_t)s->in_port << 16 |
-		       s->rem_port;
+		       s->rem_port | (uint64_t)s->not_fast << 40;
 #endif
 		if (w[0] == a && w[1] == b)
 			return s;
@@ -947,55 +969,41 @@ static inline struct sess *out_find(const struct gk_napt *n, uint64_t a,
 }
 
 /*
- * out_one for its common case, a TCP or UDP packet of a live session that
- * is no hairpin and no martian, on meta's promise (GK_META_F_L4, rule 7 of
- * the classifier: the minimal TCP/UDP header lies within the IPv4 total
- * length, within the frame). Anything else returns false with nothing
- * touched, and out_one decides. Checksums take the session's deltas.
+ * out_one for its common case, a TCP (@tcp) or UDP packet of a live
+ * session that is no hairpin and no martian, on meta's promise
+ * (GK_META_F_L4, classifier rule 7: the minimal TCP/UDP header lies within
+ * the IPv4 total length, within the frame; the frame bound is checked
+ * anyway). Anything else returns false with nothing touched, and out_one
+ * decides. Checksums take the session's deltas.
  */
-static inline bool out_fast(struct gk_napt *n, struct gk_pkt *p,
-			    uint64_t udp_expire)
+static __attribute__((always_inline)) inline bool
+out_fast(const struct fast *f, struct gk_pkt *p, bool tcp)
 {
-	/* l4_proto and flags side by side: one load, one compare per proto */
-	const uint16_t ok = (GK_META_F_IPV4 | GK_META_F_L4) << 8,
-		       mask = (GK_META_F_IPV4 | GK_META_F_L4 |
-			       GK_META_F_LATER_FRAG) << 8 | 0xff;
-	uint16_t pf = (uint16_t)(p->meta.flags << 8 | p->meta.l4_proto) & mask;
-	uint8_t *ip, *l4;
+	uint8_t *ip = p->data + p->meta.l3_off, *l4 = p->data + p->meta.l4_off;
 	struct sess *s;
 	uint64_t a, b;
 	uint16_t c;
 
-	if (pf == (ok | 17)) {
-		b = (uint64_t)GK_NAPT_UDP << 32;
-		if (unlikely((uint32_t)p->meta.l4_off + 8 > p->len))
-			return false;
-	} else if (pf == (ok | 6)) {
-		b = (uint64_t)GK_NAPT_TCP << 32;
-		if (unlikely((uint32_t)p->meta.l4_off + 20 > p->len))
-			return false;
-	} else {
+	if (unlikely((uint32_t)p->meta.l4_off + (tcp ? 20 : 8) > p->len))
 		return false;
-	}
-	ip = p->data + p->meta.l3_off;
-	l4 = p->data + p->meta.l4_off;
 	a = rd64(ip + 12);		/* in_addr << 32 | rem_addr */
-	b |= ntohl(gk_ld32(l4));	/* in_port << 16 | rem_port */
-	s = out_find(n, a, b);
-	if (!s || unlikely(!s->plain || s->expire_ns <= n->now))
+	b = (uint64_t)(tcp ? GK_NAPT_TCP : GK_NAPT_UDP) << 32 |
+	    ntohl(gk_ld32(l4));		/* in_port << 16 | rem_port */
+	s = out_find(f, a, b);
+	if (!s || unlikely(s->expire_ns <= f->now))
 		return false;	/* new flow, hairpin, martian, or stale */
-	if (s->pr == GK_NAPT_TCP) {
+	if (tcp) {
 		tcp_track(s, l4[13], true);
-		s->expire_ns = n->now + timeout(n, s);
+		s->expire_ns = f->now + f->tcp_to[tcp_state(s)];
 	} else {
-		s->expire_ns = udp_expire;
+		s->expire_ns = f->udp_expire;
 	}
-	gk_st32(ip + 12, n->ext_be);
+	gk_st32(ip + 12, f->ext_be);
 	gk_st16(ip + 10, csum_sub(gk_ld16(ip + 10), s->d_ip));
 	gk_st16(l4, htons(s->ext_port));
-	if (s->pr == GK_NAPT_TCP)
+	if (tcp)
 		gk_st16(l4 + 16, csum_sub(gk_ld16(l4 + 16), s->d_l4));
-	else if ((c = gk_ld16(l4 + 6)))
+	else if (likely(c = gk_ld16(l4 + 6)))
 		gk_st16(l4 + 6, udp_fix(csum_sub(c, s->d_l4)));
 	return true;
 }
@@ -1019,19 +1027,40 @@ static __attribute__((noinline)) bool out_slow(struct gk_napt *n,
 
 uint64_t gk_napt_out_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
 {
-	uint64_t udp_expire = n->now + n->to_ns[0];
+	/* l4_proto and flags side by side: one load, one compare per proto */
+	const uint16_t ok = (GK_META_F_IPV4 | GK_META_F_L4) << 8,
+		       mask = (GK_META_F_IPV4 | GK_META_F_L4 |
+			       GK_META_F_LATER_FRAG) << 8 | 0xff;
+	const struct fast f = {
+		.sl = n->t_out.s, .sess0 = n->sess0, .now = n->now,
+		.udp_expire = n->now + n->to_ns[0],
+		/* by tcp_state(): opening, established, closing */
+		.tcp_to = { n->to_ns[2], n->to_ns[1], n->to_ns[2] },
+		.mask = n->t_out.mask, .seed = n->cfg.seed, .ext_be = n->ext_be,
+	};
 	uint64_t pass = cnt >= 64 ? ~0ull : (1ull << cnt) - 1;
-	unsigned i, fast = 0;
+	unsigned i, fast = 0, nfast = n->slow ? 0 : cnt;
+	uint16_t pf;
 
-	for (i = 0; i < cnt; i++) {
-		if (likely(!n->slow && p[i]->verdict == GK_V_NONE) &&
-		    out_fast(n, p[i], udp_expire)) {
+	for (i = 0; i < nfast; i++) {
+		if (unlikely(p[i]->verdict != GK_V_NONE)) {
+			if (i < 64)
+				pass &= ~(1ull << i);
+			continue;
+		}
+		pf = (uint16_t)(p[i]->meta.flags << 8 | p[i]->meta.l4_proto) & mask;
+		if (pf == (ok | 17) ? out_fast(&f, p[i], false) :
+		    pf == (ok | 6) && out_fast(&f, p[i], true)) {
 			fast++;
 			continue;
 		}
 		if (!out_slow(n, p[i]) && i < 64)
 			pass &= ~(1ull << i);
 	}
+	/* gk_napt_set_fastpath(false): the reference path alone */
+	for (; i < cnt; i++)
+		if (!out_slow(n, p[i]) && i < 64)
+			pass &= ~(1ull << i);
 	n->st.out_pkts += fast;
 	expire_some(n, GK_NAPT_SCAN);
 	return pass;
@@ -1237,7 +1266,8 @@ struct gk_napt *gk_napt_create(const struct gk_napt_cfg *cfg, int *rc,
 	}
 	ret = -ENOMEM;
 	snprintf(err, errlen, "out of memory");
-	n->sess = calloc(n->max_sess, sizeof(*n->sess));
+	n->sess0 = calloc(n->max_sess + 1, sizeof(*n->sess0));
+	n->sess = n->sess0 ? n->sess0 + 1 : NULL;
 	n->free_idx = calloc(n->max_sess, sizeof(*n->free_idx));
 	if (!n->sess || !n->free_idx)
 		goto err_free;
@@ -1288,7 +1318,7 @@ void gk_napt_free(struct gk_napt *n)
 	free(n->t_in.s);
 	free(n->t_bind.s);
 	free(n->hosts);
-	free(n->sess);
+	free(n->sess0);
 	free(n->free_idx);
 	free(n->owned);
 	free(n);
