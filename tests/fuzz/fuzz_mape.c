@@ -7,8 +7,10 @@
  * FZ_PORT fixes the ingress port (LAN/v4: encap, WAN/v6: decap); -1 lets
  * ctl bits 0-1 pick it. Frames are classified for the role first; what
  * the classifier gives the stage's class reaches the stage. The clock
- * moves per burst (fuzz_pkt.h) so held fragments time out.
+ * moves per burst (fuzz_pkt.h) so held fragments time out. Every input
+ * runs twice, fast paths on and off (ctx.ref), and must come out the same.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,49 +101,91 @@ static int ours(void *arg, struct gk_pkt *p, uint8_t ctl)
 	return fz_classify(p, &cfg) && p->meta.class == CLASS;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	static struct fz_frames f;
-	static struct gk_mape_ctx ctx;
+/* One pass of the input through the stage, fast paths on or off. */
+struct run {
+	struct fz_frames f;
+	struct gk_mape_ctx ctx;
 	struct gk_map_dom_stats dom[NR_RULES + 1];
 	struct gk_wk_stats st;
+};
+
+static void run(struct run *r, const uint8_t *data, size_t size, bool ref)
+{
 	struct gk_pkt *b[FZ_MAX];
 	uint64_t now = 5000000000ull;
 	unsigned pos = 0, n;
 
-	fz_split(&f, data, size);
-	memset(&ctx, 0, sizeof(ctx));
-	memset(&st, 0, sizeof(st));
-	memset(dom, 0, sizeof(dom));
-	ctx.map = tbl;
-	ctx.fib = fib;
-	ctx.stats = &st;
-	ctx.dom = dom;
-	ctx.nr_dom = NR_RULES + 1;
-	ctx.now_ns = now;
-	ctx.alloc = fz_alloc;
-	ctx.alloc_arg = &f;
-	ctx.nr_reasm = 4;
-	ctx.nr_vfrag = 16;
-	ctx.nr_hold = 4;
-	ctx.frag_max = 4096;
-	gk_mape_init(&ctx, 0, 0);
+	fz_split(&r->f, data, size);
+	memset(&r->ctx, 0, sizeof(r->ctx));
+	memset(&r->st, 0, sizeof(r->st));
+	memset(r->dom, 0, sizeof(r->dom));
+	r->ctx.map = tbl;
+	r->ctx.fib = fib;
+	r->ctx.stats = &r->st;
+	r->ctx.dom = r->dom;
+	r->ctx.nr_dom = NR_RULES + 1;
+	r->ctx.now_ns = now;
+	r->ctx.alloc = fz_alloc;
+	r->ctx.alloc_arg = &r->f;
+	r->ctx.nr_reasm = 4;
+	r->ctx.nr_vfrag = 16;
+	r->ctx.nr_hold = 4;
+	r->ctx.frag_max = 4096;
+	gk_mape_init(&r->ctx, 0, 0);
+	r->ctx.ref = ref;
 	/* gk_mape_init seeds from getrandom(): the same every run here */
-	gk_frag_reasm_free(ctx.reasm);
-	gk_frag_virt_free(ctx.vfrag);
-	ctx.reasm = gk_frag_reasm_new(ctx.nr_reasm, ctx.frag_max, 1);
-	ctx.vfrag = gk_frag_virt_new(ctx.nr_vfrag, ctx.nr_hold, ctx.frag_max, 2);
-	ctx.frag_id = 0x12345678;
-	if (!ctx.reasm || !ctx.vfrag)
+	gk_frag_reasm_free(r->ctx.reasm);
+	gk_frag_virt_free(r->ctx.vfrag);
+	r->ctx.reasm = gk_frag_reasm_new(r->ctx.nr_reasm, r->ctx.frag_max, 1);
+	r->ctx.vfrag = gk_frag_virt_new(r->ctx.nr_vfrag, r->ctx.nr_hold,
+					r->ctx.frag_max, 2);
+	r->ctx.frag_id = 0x12345678;
+	if (!r->ctx.reasm || !r->ctx.vfrag)
 		abort();
-	while ((n = fz_next_burst(&f, &pos, &now, ours, NULL, b))) {
-		ctx.now_ns = now;
-		gk_mape_frag_tick(&ctx);
-		BURST(&ctx, b, (uint16_t)n);
+	while ((n = fz_next_burst(&r->f, &pos, &now, ours, NULL, b))) {
+		r->ctx.now_ns = now;
+		gk_mape_frag_tick(&r->ctx);
+		BURST(&r->ctx, b, (uint16_t)n);
 	}
-	ctx.now_ns = now + 60000000000ull;
-	gk_mape_frag_tick(&ctx);
-	gk_mape_fini(&ctx);
-	fz_free(&f);
+	r->ctx.now_ns = now + 60000000000ull;
+	gk_mape_frag_tick(&r->ctx);
+	gk_mape_fini(&r->ctx);
+}
+
+static bool same_pkt(const struct gk_pkt *p, const uint8_t *pb,
+		     const struct gk_pkt *q, const uint8_t *qb)
+{
+	return p->verdict == q->verdict && p->drop_reason == q->drop_reason &&
+	       p->len == q->len && p->buf_len == q->buf_len &&
+	       p->data - pb == q->data - qb &&
+	       !memcmp(&p->meta, &q->meta, sizeof(p->meta)) &&
+	       !memcmp(p->data, q->data, p->len);
+}
+
+/*
+ * The fast paths (map_table.h) must decide exactly as the reference path:
+ * the same frames, packets made, verdicts and counters, on any input.
+ */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct run a, b;
+	unsigned i;
+
+	run(&a, data, size, false);
+	run(&b, data, size, true);
+	if (a.f.n != b.f.n || a.f.nr_extra != b.f.nr_extra ||
+	    memcmp(&a.st, &b.st, sizeof(a.st)) ||
+	    memcmp(a.dom, b.dom, sizeof(a.dom)))
+		abort();
+	for (i = 0; i < a.f.n; i++)
+		if (!same_pkt(&a.f.pkt[i], a.f.base[i], &b.f.pkt[i],
+			      b.f.base[i]))
+			abort();
+	for (i = 0; i < a.f.nr_extra; i++)
+		if (!same_pkt(a.f.extra[i], a.f.extra_base[i], b.f.extra[i],
+			      b.f.extra_base[i]))
+			abort();
+	fz_free(&a.f);
+	fz_free(&b.f);
 	return 0;
 }
