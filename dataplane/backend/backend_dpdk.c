@@ -179,9 +179,8 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 {
 	struct dpdk_port *dp = to_dp(p);
 	struct rte_mbuf *m[GK_BURST];
-	const struct gk_cls_tables *t = NULL;
-	struct gk_classify_cfg c;
-	uint16_t n, i, got = 0;
+	uint8_t act[GK_BURST], why[GK_BURST];
+	uint16_t n, i, k = 0, got = 0;
 	uint64_t bytes = 0;
 	uint8_t hand;
 
@@ -194,35 +193,36 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 	if (!n)
 		return 0;
 	hand = atomic_load_explicit(&p->hand, memory_order_acquire);
-	if (dp->cls) {
-		/* The worker's pass is its QSBR read side. */
-		t = __atomic_load_n(dp->cls, __ATOMIC_ACQUIRE);
-		gk_cls_tables_cfg(t, p->port_id, &c);
-	}
 	for (i = 0; i < n; i++) {
-		struct gk_pkt *pkt;
-
 		if (unlikely(m[i]->nb_segs != 1)) {
 			dp->exc.rx_multiseg++;
 			rte_pktmbuf_free(m[i]);
 			continue;
 		}
-		pkt = pkt_init(m[i], p->port_id, p->queue);
-		if (dp->cls) {
-			enum gk_xdp_drop why = 0;
-			enum gk_cls_action act;
+		pkts[k++] = pkt_init(m[i], p->port_id, p->queue);
+	}
+	if (!dp->cls) {
+		/* parse: the worker's twin */
+		for (i = 0; i < k; i++) {
+			pkts[i]->meta.magic = 0;
+			bytes += pkts[i]->len;
+		}
+		got = k;
+	} else {
+		/* The worker's pass is its QSBR read side. */
+		gk_cls_tables_classify(__atomic_load_n(dp->cls,
+						       __ATOMIC_ACQUIRE),
+				       p->port_id, pkts, k, act, why);
+		for (i = 0; i < k; i++) {
+			struct gk_pkt *pkt = pkts[i];
 
-			act = gk_classify(pkt->data, pkt->len, &c, &pkt->meta,
-					  &why);
-			if (act != GK_CLS_WORKER) {
-				not_worker(dp, m[i], act, why);
+			if (unlikely(act[i] != GK_CLS_WORKER)) {
+				not_worker(dp, pkt_mbuf(pkt), act[i], why[i]);
 				continue;
 			}
-		} else {
-			pkt->meta.magic = 0;	/* parse: the worker's twin */
+			bytes += pkt->len;
+			pkts[got++] = pkt;
 		}
-		bytes += pkt->len;
-		pkts[got++] = pkt;
 	}
 	p->rx_hand = hand;
 	p->stats.rx_packets += got;

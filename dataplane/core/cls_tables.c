@@ -1,11 +1,39 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include <endian.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
 
+#include <genkan/flowhash.h>
+
 #include "cls_tables.h"
+#include "pkthdr.h"
+
+#define P_IPIP	4
+#define P_TCP	6
+#define P_UDP	17
+
+/* Bit of a local address in the prefilters: a multiplicative hash. */
+static inline uint32_t bloom4_bit(uint32_t addr_be)
+{
+	return (addr_be * 0x9e3779b1u) >> 22;
+}
+
+static inline uint32_t bloom6_bit(const uint8_t *a)
+{
+	uint64_t h, l;
+
+	memcpy(&h, a, 8);
+	memcpy(&l, a + 8, 8);
+	return (uint32_t)(((h ^ l) * 0x9e3779b97f4a7c15ull) >> 54);
+}
+
+static inline bool bloom_hit(const uint64_t *b, uint32_t bit)
+{
+	return b[bit >> 6] >> (bit & 63) & 1;
+}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -75,6 +103,16 @@ struct gk_cls_tables *gk_cls_tables_build(const struct gk_cls_input *in)
 	t->nr_mape4 = in->nr_mape4;
 	qsort(t->local4, t->nr_local4, sizeof(*t->local4), cmp_u32);
 	qsort(t->local6, t->nr_local6, sizeof(*t->local6), cmp_in6);
+	for (i = 0; i < t->nr_local4; i++) {
+		uint32_t b = bloom4_bit(t->local4[i]);
+
+		t->bloom4[b >> 6] |= 1ull << (b & 63);
+	}
+	for (i = 0; i < t->nr_local6; i++) {
+		uint32_t b = bloom6_bit(t->local6[i]);
+
+		t->bloom6[b >> 6] |= 1ull << (b & 63);
+	}
 	for (i = 0; i < t->nr_mape4; i++) {
 		struct gk_cls_v4 *r = &t->mape4[i];
 
@@ -220,4 +258,419 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 		out->wg_listen_port = t->wg_listen_port;
 	if ((t->cfg_flags & GK_CFG_F_L4) && t->nr_l4)
 		out->l4svc = l4svc;
+}
+
+/*
+ * The straight-line path. Each test below sends the frame to the
+ * reference (returns 0) unless it rules out every classifier rule but the
+ * common one, so the two agree by construction; tests/classify and
+ * tests/fuzz/fuzz_classify_fast check they do, frame for frame.
+ */
+
+/* Bytes in packet order as one load of them reads. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HB2(a, b)	((uint16_t)((a) | (b) << 8))
+#define HB4(a, b, c, d)	((uint32_t)(a) | (uint32_t)(b) << 8 | \
+			 (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#else
+#define HB2(a, b)	((uint16_t)((a) << 8 | (b)))
+#define HB4(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
+			 (uint32_t)(c) << 8 | (uint32_t)(d))
+#endif
+
+/*
+ * Flow hashes of the fast frames, computed together after the burst is
+ * parsed: each frame leaves its IP header (and for IPv6 its ports and next
+ * header) in a lane, and the lanes run through gk_flow_hash4/6's mixer side
+ * by side, eight at a time where the CPU has AVX2, else one by one. A fast
+ * IPv4 frame has IHL 5, so its ports sit right after the addresses.
+ */
+struct lanes {
+	unsigned n4, n6;
+	const uint8_t *ip4[GK_BURST];
+	const uint8_t *ip6[GK_BURST];
+	uint32_t *out4[GK_BURST];
+	uint32_t *out6[GK_BURST];
+	uint32_t ports6[GK_BURST] __attribute__((aligned(32)));
+	uint32_t nh6[GK_BURST] __attribute__((aligned(32)));
+};
+
+_Static_assert(GK_BURST % 8 == 0, "hash lanes go by 8");
+
+static inline void hash4_one(const struct lanes *l, unsigned i)
+{
+	const uint8_t *ip = l->ip4[i];
+
+	*l->out4[i] = gk_flow_hash4(gk_ld32(ip + 12), gk_ld32(ip + 16),
+				    gk_ld32(ip + 20), ip[9]);
+}
+
+static inline void hash6_one(const struct lanes *l, unsigned i)
+{
+	const uint8_t *ip = l->ip6[i];
+	uint32_t sw[4], dw[4];
+	int j;
+
+	for (j = 0; j < 4; j++) {
+		sw[j] = gk_ld32(ip + 8 + 4 * j);
+		dw[j] = gk_ld32(ip + 24 + 4 * j);
+	}
+	*l->out6[i] = gk_flow_hash6(sw, dw, l->ports6[i], l->nh6[i]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define AVX2	__attribute__((target("avx2"), always_inline)) static inline
+
+/* gk_hash_mix and gk_hash_final (flowhash.h), lane by lane. */
+AVX2 __m256i vrol(__m256i w, int s)
+{
+	return _mm256_or_si256(_mm256_slli_epi32(w, s),
+			       _mm256_srli_epi32(w, 32 - s));
+}
+
+AVX2 __m256i vmix(__m256i h, __m256i k)
+{
+	k = _mm256_mullo_epi32(k, _mm256_set1_epi32((int)0xcc9e2d51u));
+	k = vrol(k, 15);
+	k = _mm256_mullo_epi32(k, _mm256_set1_epi32(0x1b873593));
+	h = vrol(_mm256_xor_si256(h, k), 13);
+	h = _mm256_add_epi32(h, _mm256_slli_epi32(h, 2));
+	return _mm256_add_epi32(h, _mm256_set1_epi32((int)0xe6546b64u));
+}
+
+AVX2 __m256i vfinal(__m256i h)
+{
+	h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+	h = _mm256_mullo_epi32(h, _mm256_set1_epi32((int)0x85ebca6bu));
+	h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
+	h = _mm256_mullo_epi32(h, _mm256_set1_epi32((int)0xc2b2ae35u));
+	return _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+}
+
+/*
+ * Words off..off+15 of eight headers, one vector per word: lane j of
+ * w[k] is word k of p[j].
+ */
+AVX2 void load8x4(const uint8_t *const *p, int off, __m256i w[4])
+{
+	__m256i r[4], t0, t1, t2, t3;
+	int j;
+
+	for (j = 0; j < 4; j++)
+		r[j] = _mm256_inserti128_si256(
+			_mm256_castsi128_si256(_mm_loadu_si128(
+				(const __m128i *)(p[j] + off))),
+			_mm_loadu_si128((const __m128i *)(p[j + 4] + off)), 1);
+	t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+	t1 = _mm256_unpacklo_epi32(r[2], r[3]);
+	t2 = _mm256_unpackhi_epi32(r[0], r[1]);
+	t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+	w[0] = _mm256_unpacklo_epi64(t0, t1);
+	w[1] = _mm256_unpackhi_epi64(t0, t1);
+	w[2] = _mm256_unpacklo_epi64(t2, t3);
+	w[3] = _mm256_unpackhi_epi64(t2, t3);
+}
+
+AVX2 void store8(__m256i h, uint32_t *const *out, unsigned n)
+{
+	uint32_t r[8];
+	unsigned j;
+
+	_mm256_storeu_si256((__m256i *)r, h);
+	if (n == 8) {
+		for (j = 0; j < 8; j++)
+			*out[j] = r[j];
+		return;
+	}
+	for (j = 0; j < n; j++)
+		*out[j] = r[j];
+}
+
+/* Where lanes past the last frame read: nothing of any frame. */
+static const uint8_t no_hdr[64];
+
+__attribute__((target("avx2"))) static void hash_avx2(struct lanes *l)
+{
+	const __m256i seed = _mm256_set1_epi32((int)GK_FLOWHASH_SEED);
+	__m256i w[4], h;
+	unsigned i, j, n;
+
+	for (j = l->n4; j % 8; j++)
+		l->ip4[j] = no_hdr;
+	for (j = l->n6; j % 8; j++)
+		l->ip6[j] = no_hdr;
+	for (i = 0; i < l->n4; i += 8) {
+		n = l->n4 - i < 8 ? l->n4 - i : 8;
+		/* ttl, proto, csum; saddr; daddr; ports */
+		load8x4(l->ip4 + i, 8, w);
+		h = vmix(seed, w[1]);
+		h = vmix(h, w[2]);
+		h = vmix(h, w[3]);
+		h = vmix(h, _mm256_and_si256(_mm256_srli_epi32(w[0], 8),
+					     _mm256_set1_epi32(0xff)));
+		store8(vfinal(h), l->out4 + i, n);
+	}
+	for (i = 0; i < l->n6; i += 8) {
+		n = l->n6 - i < 8 ? l->n6 - i : 8;
+		load8x4(l->ip6 + i, 8, w);
+		h = vmix(seed, w[0]);
+		h = vmix(h, w[1]);
+		h = vmix(h, w[2]);
+		h = vmix(h, w[3]);
+		load8x4(l->ip6 + i, 24, w);
+		h = vmix(h, w[0]);
+		h = vmix(h, w[1]);
+		h = vmix(h, w[2]);
+		h = vmix(h, w[3]);
+		h = vmix(h, _mm256_loadu_si256((const __m256i *)(l->ports6 + i)));
+		h = vmix(h, _mm256_loadu_si256((const __m256i *)(l->nh6 + i)));
+		store8(vfinal(h), l->out6 + i, n);
+	}
+}
+
+static bool have_avx2(void)
+{
+	static int avx2 = -1;
+
+	if (avx2 < 0)
+		avx2 = __builtin_cpu_supports("avx2");
+	return avx2;
+}
+#else
+static bool have_avx2(void)
+{
+	return false;
+}
+
+static void hash_avx2(struct lanes *l)
+{
+	(void)l;
+}
+#endif
+
+static void hash_lanes(struct lanes *l)
+{
+	unsigned i;
+
+	/* a lone frame or two: eight lanes would cost more */
+	if (l->n4 + l->n6 > 2 && have_avx2()) {
+		hash_avx2(l);
+		return;
+	}
+	for (i = 0; i < l->n4; i++)
+		hash4_one(l, i);
+	for (i = 0; i < l->n6; i++)
+		hash6_one(l, i);
+}
+
+struct fast {
+	const struct gk_cls_tables *t;
+	uint8_t cls4;	/* IPv4 transit's class; 0: look in mape4 */
+	bool l4;	/* [l4-service]s on: TRANSIT takes the reference */
+};
+
+/*
+ * All of meta but flow_hash (hash_lanes fills it), as the reference
+ * writes it; the layout's two halves as two stores where it can.
+ */
+static inline void put_meta(struct gk_xdp_meta *m, int cls, uint16_t l4_off,
+			    uint8_t proto, uint8_t flags)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t lo = GK_META_MAGIC | (uint64_t)GK_META_VERSION << 16 |
+		      (uint64_t)(uint8_t)cls << 24 | (uint64_t)14 << 32 |
+		      (uint64_t)l4_off << 48;
+	uint32_t hi = proto | (uint32_t)flags << 8;	/* vlan_tci 0 */
+
+	_Static_assert(offsetof(struct gk_xdp_meta, l4_off) == 6 &&
+		       offsetof(struct gk_xdp_meta, vlan_tci) == 10,
+		       "put_meta's layout");
+	memcpy(m, &lo, 8);
+	memcpy((uint8_t *)m + 8, &hi, 4);
+#else
+	m->magic = GK_META_MAGIC;
+	m->version = GK_META_VERSION;
+	m->class = (uint8_t)cls;
+	m->l3_off = 14;
+	m->l4_off = l4_off;
+	m->l4_proto = proto;
+	m->flags = flags;
+	m->vlan_tci = 0;
+#endif
+}
+
+static inline int mape4(const struct gk_cls_tables *t, uint32_t daddr)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_mape4; i++)
+		if ((daddr & t->mape4[i].mask) == t->mape4[i].prefix)
+			return t->mape4[i].cls == GK_CLASS_MAPE_CE ||
+			       t->mape4[i].cls == GK_CLASS_MAPE_BR ?
+			       t->mape4[i].cls : GK_CLASS_TRANSIT;
+	return GK_CLASS_TRANSIT;
+}
+
+static inline int mape6(const struct gk_cls_tables *t, const uint8_t *dst)
+{
+	uint64_t h, l, eh, el;
+	size_t i;
+
+	memcpy(&h, dst, 8);
+	memcpy(&l, dst + 8, 8);
+	for (i = 0; i < t->nr_mape6; i++) {
+		memcpy(&eh, t->mape6[i].addr, 8);
+		memcpy(&el, t->mape6[i].addr + 8, 8);
+		if (h == eh && l == el)
+			return t->mape6[i].cls == GK_CLASS_MAPE_CE ||
+			       t->mape6[i].cls == GK_CLASS_MAPE_BR ?
+			       t->mape6[i].cls : 0;
+	}
+	return 0;
+}
+
+/*
+ * Rules 1, 5, 7 for the common IPv4 frame: unicast Ethernet without tags,
+ * IHL 5, not a fragment, TTL > 1, TCP or UDP with a whole header, to an
+ * address neither multicast, broadcast (nor 240/4) nor local.
+ */
+static inline int fast4(const struct fast *f, const uint8_t *p, uint32_t len,
+			struct gk_xdp_meta *m)
+{
+	const uint8_t *ip = p + 14, *l4 = ip + 20;
+	uint32_t tot, daddr, doff;
+	uint8_t proto;
+	int cls;
+
+	if (len < 14 + 20 || ((p[0] | p[6]) & 1) ||
+	    (gk_ld32(p + 12) & HB4(0xff, 0xff, 0xff, 0)) !=
+	    HB4(0x08, 0x00, 0x45, 0))
+		return 0;
+	tot = gk_rd16(ip + 2);
+	if (tot > len - 14 || (gk_ld16(ip + 6) & HB2(0x3f, 0xff)) ||
+	    ip[8] <= 1 || ip[16] >= 0xe0)
+		return 0;
+	proto = ip[9];
+	if (proto == P_TCP) {
+		if (tot < 20 + 20)
+			return 0;
+		doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || doff > tot - 20)
+			return 0;
+	} else if (proto != P_UDP || tot < 20 + 8) {
+		return 0;
+	}
+	daddr = gk_ld32(ip + 16);
+	if (bloom_hit(f->t->bloom4, bloom4_bit(daddr)))
+		return 0;
+	cls = f->cls4 ? f->cls4 : mape4(f->t, daddr);
+	if (cls == GK_CLASS_TRANSIT && f->l4)
+		return 0;
+	put_meta(m, cls, 14 + 20, proto, GK_META_F_IPV4 | GK_META_F_L4);
+	return cls;
+}
+
+/*
+ * Rules 1, 6, 7 for the common IPv6 frame: unicast Ethernet without tags,
+ * no extension header, TCP or UDP with a whole header or IPIP; MAP-E
+ * (IPIP to a gk_mape_v6 address) whatever the hop limit, else hop limit
+ * > 1 and a destination neither ff00::/8, fe00::/8 nor local.
+ */
+static inline int fast6(const struct fast *f, const uint8_t *p, uint32_t len,
+			struct gk_xdp_meta *m, uint32_t *ports_out)
+{
+	const uint8_t *ip = p + 14, *l4 = ip + 40, *dst = ip + 24;
+	uint32_t plen, doff, ports = 0;
+	uint8_t nh;
+	int cls = 0;
+
+	if (len < 14 + 40 || ((p[0] | p[6]) & 1) ||
+	    gk_ld16(p + 12) != HB2(0x86, 0xdd) || ip[0] >> 4 != 6)
+		return 0;
+	plen = gk_rd16(ip + 4);
+	if (plen > len - 14 - 40)
+		return 0;
+	nh = ip[6];
+	if (nh == P_IPIP) {
+		cls = mape6(f->t, dst);
+	} else if (nh == P_TCP) {
+		if (plen < 20)
+			return 0;
+		doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || doff > plen)
+			return 0;
+		ports = gk_ld32(l4);
+	} else if (nh == P_UDP && plen >= 8) {
+		ports = gk_ld32(l4);
+	} else {
+		return 0;
+	}
+	if (!cls) {
+		if (dst[0] >= 0xfe || ip[7] <= 1 || f->l4 ||
+		    bloom_hit(f->t->bloom6, bloom6_bit(dst)))
+			return 0;
+		cls = GK_CLASS_TRANSIT;
+	}
+	put_meta(m, cls, 14 + 40, nh, GK_META_F_IPV6 | GK_META_F_L4);
+	*ports_out = ports;
+	return cls;
+}
+
+uint16_t gk_cls_tables_classify(const struct gk_cls_tables *t,
+				uint16_t port_id, struct gk_pkt *const *pkts,
+				uint16_t n, uint8_t *act, uint8_t *why)
+{
+	static const struct gk_cls_tables none;
+	struct gk_classify_cfg cfg;
+	bool have_cfg = false;
+	struct fast f = { .t = t ? t : &none };
+	uint16_t i, base, end, nfast = 0;
+	struct lanes l;
+
+	if (port_id < GK_MAX_PORTS &&
+	    (f.t->port_flags[port_id] & GK_PORT_F_MAPE_CE_V4))
+		f.cls4 = GK_CLASS_MAPE_CE;
+	else if (!f.t->nr_mape4)
+		f.cls4 = GK_CLASS_TRANSIT;
+	f.l4 = (f.t->cfg_flags & GK_CFG_F_L4) && f.t->nr_l4;
+	/* by GK_BURST: what the lanes hold */
+	for (base = 0; base < n; base = end) {
+		unsigned n4 = 0, n6 = 0;
+
+		end = n - base > GK_BURST ? base + GK_BURST : n;
+		for (i = base; i < end; i++) {
+			struct gk_pkt *p = pkts[i];
+			enum gk_xdp_drop w;
+			uint32_t ports;
+
+			act[i] = GK_CLS_WORKER;
+			if (likely(fast4(&f, p->data, p->len, &p->meta))) {
+				l.ip4[n4] = p->data + 14;
+				l.out4[n4++] = &p->meta.flow_hash;
+				continue;
+			}
+			if (fast6(&f, p->data, p->len, &p->meta, &ports)) {
+				l.ip6[n6] = p->data + 14;
+				l.ports6[n6] = ports;
+				l.nh6[n6] = p->meta.l4_proto;
+				l.out6[n6++] = &p->meta.flow_hash;
+				continue;
+			}
+			if (!have_cfg) {
+				gk_cls_tables_cfg(t, port_id, &cfg);
+				have_cfg = true;
+			}
+			act[i] = (uint8_t)gk_classify(p->data, p->len, &cfg,
+						      &p->meta, &w);
+			if (act[i] == GK_CLS_DROP)
+				why[i] = (uint8_t)w;
+		}
+		l.n4 = n4;
+		l.n6 = n6;
+		nfast += (uint16_t)(n4 + n6);
+		hash_lanes(&l);
+	}
+	return nfast;
 }

@@ -15,6 +15,9 @@
 
 #include <genkan/bpf_maps.h>
 #include "parse.h"
+#include "pkt.h"
+
+#define GK_CLS_BLOOM_WORDS	16	/* 1024 bits per family */
 
 struct gk_cls_v6 {
 	uint8_t addr[16];
@@ -43,6 +46,13 @@ struct gk_cls_tables {
 	uint16_t wg_listen_port;	/* host order; 0: off */
 	uint16_t wg_port_id;
 	uint32_t port_flags[GK_MAX_PORTS];	/* GK_PORT_F_* */
+	/*
+	 * gk_cls_tables_classify's prefilters: one bit set per local address
+	 * (a hash of it), so a clear bit proves an address is not local and
+	 * a set one sends the frame to the reference classifier.
+	 */
+	uint64_t bloom4[GK_CLS_BLOOM_WORDS];
+	uint64_t bloom6[GK_CLS_BLOOM_WORDS];
 	struct rcu_head rcu;
 };
 
@@ -76,5 +86,18 @@ void gk_cls_tables_publish(struct gk_cls_tables **slot,
  */
 void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 		       struct gk_classify_cfg *out);
+/*
+ * The twin for a burst from port_id: for each pkts[i], what gk_classify()
+ * with gk_cls_tables_cfg(t, port_id) gives, the same meta written into
+ * pkts[i]->meta, act[i] the enum gk_cls_action and why[i] the enum
+ * gk_xdp_drop (set only for GK_CLS_DROP). Common frames (untagged unicast
+ * IPv4 TCP/UDP, no options, not a fragment, TTL > 1, not local; IPv6
+ * TCP/UDP/IPIP without extension headers) take a straight-line path,
+ * everything else the reference. Returns how many took the straight line
+ * (tests check it is used).
+ */
+uint16_t gk_cls_tables_classify(const struct gk_cls_tables *t,
+				uint16_t port_id, struct gk_pkt *const *pkts,
+				uint16_t n, uint8_t *act, uint8_t *why);
 
 #endif

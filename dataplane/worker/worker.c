@@ -321,18 +321,13 @@ void parse_twin(struct gk_worker *w, struct gk_port *in, struct gk_pkt **pkts,
 {
 	const struct gk_cls_tables *t =
 		w->cfg.cls ? rcu_dereference(*w->cfg.cls) : NULL;
-	struct gk_classify_cfg c;
-	enum gk_xdp_drop why;
+	uint8_t act[GK_BURST], why[GK_BURST];
 	uint16_t i;
 
-	gk_cls_tables_cfg(t, in->port_id, &c);
-	for (i = 0; i < n; i++) {
-		struct gk_pkt *p = pkts[i];
-
-		if (gk_classify(p->data, p->len, &c, &p->meta, &why) !=
-		    GK_CLS_WORKER)
-			p->meta.class = GK_CLASS_DROPPED;
-	}
+	gk_cls_tables_classify(t, in->port_id, pkts, n, act, why);
+	for (i = 0; i < n; i++)
+		if (act[i] != GK_CLS_WORKER)
+			pkts[i]->meta.class = GK_CLASS_DROPPED;
 }
 
 static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)

@@ -420,8 +420,10 @@ def main():
         return [rec(fr, p | extra) for fr in frames for p in ports]
 
     # every frame once, on a port and table of its own (fuzz_classify.c)
-    write(outdir, "fuzz_classify", own_router() +
-          [rec(fr, (0, 1 | 4, 2 | 8, 1 | 12)[n % 4]) for n, fr in enumerate(allfx)])
+    cls = own_router() + [rec(fr, (0, 1 | 4, 2 | 8, 1 | 12)[n % 4])
+                          for n, fr in enumerate(allfx)]
+    write(outdir, "fuzz_classify", cls)
+    write(outdir, "fuzz_classify_fast", cls)
     write(outdir, "fuzz_l3fwd",
           own_router() + by_port(fx["dataplane"] + fx["classify"], (0, 1)))
     write(outdir, "fuzz_mape_ce_encap", ce_encap() + by_port(fx["mape"], (0,)))
