@@ -482,16 +482,29 @@ static inline void gk_mape_run_flush(struct gk_mape_ctx *ctx,
 	r->bytes = 0;
 }
 
-static inline void gk_mape_run_add(struct gk_mape_ctx *ctx,
-				   struct gk_mape_run *r, bool encap,
-				   uint32_t ri, uint32_t len)
+/* Packets of rule ri follow: the run of another rule is added first. */
+static inline void gk_mape_run_to(struct gk_mape_ctx *ctx,
+				  struct gk_mape_run *r, bool encap,
+				  uint32_t ri)
 {
-	if (__builtin_expect(r->ri != ri, 0)) {
+	if (r->ri != ri) {
 		gk_mape_run_flush(ctx, r, encap);
 		r->ri = ri;
 	}
-	r->pkts++;
-	r->bytes += len;
+}
+
+/* meta l3_off == l3 and l4_off == l4, as one load (adjacent fields). */
+static inline bool gk_mape_offs_are(const struct gk_xdp_meta *m, uint16_t l3,
+				    uint16_t l4)
+{
+	const struct { uint16_t l3, l4; } want = { l3, l4 };
+	uint32_t a, b;
+
+	_Static_assert(offsetof(struct gk_xdp_meta, l4_off) ==
+		       offsetof(struct gk_xdp_meta, l3_off) + 2, "adjacent");
+	memcpy(&a, &m->l3_off, 4);
+	memcpy(&b, &want, 4);
+	return a == b;
 }
 
 /*
@@ -540,9 +553,10 @@ static inline void gk_mape_encap14(struct gk_pkt *p, const uint64_t src[2],
 
 /*
  * gk_mape_decap() of an inner IPv4 packet right behind a 40-byte outer
- * header at l3_off 14, the inner being one gk_mape_ip4_fast_len() takes.
+ * header at l3_off 14: IHL 5, unfragmented, transport protocol proto.
  */
-static inline void gk_mape_decap14(struct gk_pkt *p, uint32_t ip_len)
+static inline void gk_mape_decap14(struct gk_pkt *p, uint32_t ip_len,
+				   uint8_t proto)
 {
 	uint8_t *d = p->data + 40;
 
@@ -552,7 +566,7 @@ static inline void gk_mape_decap14(struct gk_pkt *p, uint32_t ip_len)
 	p->buf_len -= 40;
 	p->len = 14 + ip_len;
 	p->meta.l4_off = 14 + 20;
-	p->meta.l4_proto = d[14 + 9];
+	p->meta.l4_proto = proto;
 	p->meta.flags = (uint8_t)((p->meta.flags & GK_META_F_VLAN) |
 				  GK_META_F_IPV4 | GK_META_F_L4);
 	p->meta.class = GK_CLASS_TRANSIT;

@@ -303,8 +303,9 @@ int reasm(struct gk_mape_ctx *ctx, struct gk_pkt *p)
  */
 struct memo {
 	uint64_t w[2];
-	uint32_t v4, ri;
-	uint16_t pmask, pbits, port_lo;
+	uint64_t key, kmask;	/* v4 << 32 | port, under v4 and pmask */
+	uint32_t ri;
+	uint16_t port_lo;
 	uint16_t mss;		/* the rule's */
 };
 
@@ -318,16 +319,16 @@ struct fast {
 	struct gk_mape_run dec, enc;
 };
 
-/* Empty: pbits outside pmask never match. */
+/* Empty: a key outside its mask never matches. */
 static inline void memo_clear(struct memo *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->pbits = 1;
+	m->key = 1;
 }
 
 static inline bool memo_hit(const struct memo *m, uint32_t v4, uint16_t port)
 {
-	return !((v4 ^ m->v4) | ((port & m->pmask) ^ m->pbits)) &&
+	return (((uint64_t)v4 << 32 | port) & m->kmask) == m->key &&
 	       port >= m->port_lo;
 }
 
@@ -335,13 +336,14 @@ static inline void memo_set(struct memo *m, const struct gk_map_rt *rt,
 			    uint32_t ri, uint32_t v4, uint16_t port,
 			    uint64_t w0, uint64_t w1)
 {
+	uint16_t pmask = rt->k ? (uint16_t)(rt->psid_mask <<
+					    (16 - rt->a - rt->k)) : 0;
+
 	m->w[0] = w0;
 	m->w[1] = w1;
-	m->v4 = v4;
+	m->kmask = 0xffffffff00000000ull | pmask;
+	m->key = ((uint64_t)v4 << 32 | port) & m->kmask;
 	m->ri = ri;
-	m->pmask = rt->k ? (uint16_t)(rt->psid_mask << (16 - rt->a - rt->k)) :
-			   0;
-	m->pbits = port & m->pmask;
 	m->port_lo = rt->port_lo;
 	m->mss = rt->mss;
 }
@@ -388,8 +390,8 @@ static inline bool decap_fast(struct gk_mape_ctx *ctx, struct fast *f,
 	uint8_t *o6 = p->data + 14, *ip = o6 + 40, proto;
 
 	if ((p->meta.flags & (GK_META_F_FRAG | GK_META_F_L4)) !=
-	    GK_META_F_L4 || p->meta.l3_off != 14 ||
-	    p->meta.l4_off != inner || inner + 20 > p->len || ip[0] != 0x45)
+	    GK_META_F_L4 || !gk_mape_offs_are(&p->meta, 14, inner) ||
+	    inner + 20 > p->len || ip[0] != 0x45)
 		return false;
 	memcpy(w, o6 + 8, 32);
 	if ((w[2] ^ f->br[0]) | (w[3] ^ f->br[1]))
@@ -421,6 +423,7 @@ static inline bool decap_fast(struct gk_mape_ctx *ctx, struct fast *f,
 		    (__builtin_bswap64(lo) ^ w[1]))
 			return false;
 		memo_set(&f->dm, rt, ri, src4, port, w[0], w[1]);
+		gk_mape_run_to(ctx, &f->dec, false, ri);
 	}
 	ri = f->dm.ri;
 	dst = gk_rd32(ip + 16);
@@ -428,8 +431,10 @@ static inline bool decap_fast(struct gk_mape_ctx *ctx, struct fast *f,
 		return false;
 	if (f->dm.mss && proto == 6 && gk_mape_mss_clamp(ip, len, f->dm.mss))
 		gk_mape_dom(ctx, ri)->mss_clamped++;
-	gk_mape_decap14(p, len);
-	gk_mape_run_add(ctx, &f->dec, false, ri, len);
+	gk_mape_decap14(p, len, proto);
+	/* the run is the memo's rule */
+	f->dec.pkts++;
+	f->dec.bytes += len;
 	return true;
 }
 
@@ -491,13 +496,15 @@ static inline bool encap_fast(struct gk_mape_ctx *ctx, struct fast *f,
 		gk_map_rt_ce_hl(rt, dst, psid, &hi, &lo);
 		memo_set(&f->em, rt, ri, dst, port, __builtin_bswap64(hi),
 			 __builtin_bswap64(lo));
+		gk_mape_run_to(ctx, &f->enc, true, ri);
 	}
 	ri = f->em.ri;
 	gk_ip4_ttl_dec(ip);
 	if (f->em.mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, f->em.mss))
 		gk_mape_dom(ctx, ri)->mss_clamped++;
 	gk_mape_encap14(p, f->br, f->em.w[0], f->em.w[1], len);
-	gk_mape_run_add(ctx, &f->enc, true, ri, len);
+	f->enc.pkts++;
+	f->enc.bytes += len;
 	return true;
 }
 
@@ -515,10 +522,9 @@ static uint32_t enc_rule(const struct gk_map_table *t, const struct gk_pkt *p)
 enum { A_SKIP, A_DECAP, A_ENCAP, A_ICMP6 };
 
 /*
- * Decap in the first pass, fast or deferred; encap and the rest in a
- * second pass, in order. Only the fast paths run early: they touch
- * nothing but their packet and counters, so the order of what any packet
- * sees is the reference one.
+ * The fast paths in the first pass, the rest deferred to a second pass,
+ * in order. The fast paths touch nothing but their packet and counters,
+ * so running them early changes nothing any packet sees.
  */
 static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
@@ -576,6 +582,8 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 			}
 		} else if ((fl & GK_META_F_IPV4) &&
 			   p->in_port == t->v4_port_id) {
+			if (likely(fast) && encap_fast(ctx, &f, p))
+				continue;
 			act[i] = A_ENCAP;
 		} else {
 			p->verdict = GK_V_KERNEL;
@@ -591,8 +599,6 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 			decap(ctx, p);
 			break;
 		case A_ENCAP:
-			if (likely(fast) && encap_fast(ctx, &f, p))
-				break;
 			encap(ctx, p, enc_rule(t, p));
 			break;
 		case A_ICMP6:
