@@ -363,8 +363,12 @@ static inline bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 		return false;
 	}
 	/* Cryptokey routing, outbound (whitepaper §2): the destination. */
-	if (unlikely(ctx->via_peer != GK_WG_NO_PEER)) {
-		peer = ctx->via_peer;	/* a return-path flow's peer */
+	/*
+	 * Given: a return-path flow's peer, or the one peer the worker's
+	 * own lookup found for the whole burst (the usual case).
+	 */
+	if (ctx->via_peer != GK_WG_NO_PEER) {
+		peer = ctx->via_peer;
 	} else if (v6) {
 		peer = gk_wg_peers_lookup6(t, ip + 24);
 	} else {
