@@ -36,7 +36,10 @@
 #                         ipsec-mb for one peer and routed; beside it, in the
 #                         same repetition, bench_wg's raw ipsec-mb figure
 #                         (its own job API, 1420 B, bursts of 32, on the
-#                         same core): the per-core crypto limit
+#                         same core): the per-core crypto limit; and
+#                         testpmd io moving the same 1434-byte frames: the
+#                         seat's own port cost at that size, which genkan
+#                         pays on top of the crypto
 #
 # Then the realistic arrangement, interleaved REPS times: two processes over a
 # net_memif pair (socket file in the run's directory, socket-abstract=no).
@@ -152,14 +155,14 @@ wrpcap(sys.argv[1], [
     for i in range(1000)])
 EOF
 
-# testpmd MODE: Mpps of the sink port (the last stats period).
+# testpmd MODE [PCAP]: Mpps of the sink port (the last stats period).
 testpmd()
 {
-	local mode=$1 pps
+	local mode=$1 pcap=${2:-$DIR/l3_64.pcap} pps
 
 	pps=$(timeout $((SECS + 3)) dpdk-testpmd --no-huge --no-shconf -m 256 --no-pci \
 		--no-telemetry --file-prefix gktp$$ --lcores "0@0,1@$CPU" \
-		--vdev "net_pcap0,rx_pcap=$DIR/l3_64.pcap,infinite_rx=1" \
+		--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
 		--vdev net_null0,no-rx=1 --log-level='*:error' -- \
 		--forward-mode="$mode" --total-num-mbufs=8192 --no-flush-rx \
 		--stats-period "$SECS" -a 2>/dev/null |
@@ -343,7 +346,7 @@ jget()
 	"$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
 }
 
-declare -a IO MS L3 BIO BIOC GK GKC BR BRC BE BEC CE CEC WG WGG WGC RAWG RAWC RAWM
+declare -a IO IOW MS L3 BIO BIOC GK GKC BR BRC BE BEC CE CEC WG WGG WGC RAWG RAWC RAWM
 HZ=0
 for ((r = 0; r < REPS; r++)); do
 	IO+=("$(testpmd io)")
@@ -371,6 +374,9 @@ for ((r = 0; r < REPS; r++)); do
 	WG+=("$(jget "$j" mpps)")
 	WGG+=("$(jget "$j" gbps_ip)")
 	WGC+=("$(jget "$j" cycles_per_pkt)")
+	# the seat's own cost at WireGuard's frame size: testpmd io moving the
+	# same 1434-byte frames (net_pcap's copy of each, net_null's free)
+	IOW+=("$(testpmd io "$DIR/wg_1420.pcap")")
 	read -r g c m < <(wg_raw)
 	RAWG+=("$g")
 	RAWC+=("$c")
@@ -379,7 +385,8 @@ for ((r = 0; r < REPS; r++)); do
 		"genkan backend io ${BIO[r]} Mpps (${BIOC[r]} cycles/pkt)," \
 		"genkan L3 ${GK[r]} Mpps (${GKC[r]} cycles/pkt), BR decap ${BR[r]} Mpps (${BRC[r]})," \
 		"BR encap ${BE[r]} Mpps (${BEC[r]}), CE+NAPT44 ${CE[r]} Mpps (${CEC[r]})," \
-		"WireGuard ${WGG[r]} Gbit/s (${WGC[r]}), raw ipsec-mb ${RAWG[r]} Gbit/s (${RAWC[r]})"
+		"WireGuard ${WGG[r]} Gbit/s (${WGC[r]}), raw ipsec-mb ${RAWG[r]} Gbit/s (${RAWC[r]})," \
+		"testpmd io at 1434 B ${IOW[r]} Mpps"
 done
 
 declare -a MIO MIOO MIOD MGK MGKO MGKD MGKC
@@ -415,7 +422,7 @@ if [ -x "$BUILD/ctl/genkand/genkand" ]; then
 fi
 
 rc=0
-env HZ="$HZ" IO="${IO[*]}" MS="${MS[*]}" L3="${L3[*]}" BIO="${BIO[*]}" BIOC="${BIOC[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
+env HZ="$HZ" IO="${IO[*]}" IOW="${IOW[*]}" MS="${MS[*]}" L3="${L3[*]}" BIO="${BIO[*]}" BIOC="${BIOC[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
 	BR="${BR[*]}" BRC="${BRC[*]}" BE="${BE[*]}" BEC="${BEC[*]}" CE="${CE[*]}" CEC="${CEC[*]}" \
 	WG="${WG[*]}" WGG="${WGG[*]}" WGC="${WGC[*]}" RAWG="${RAWG[*]}" RAWC="${RAWC[*]}" RAWM="${RAWM[*]}" \
 	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MIOD="${MIOD[*]:-}" MGK="${MGK[*]:-}" \
@@ -470,6 +477,9 @@ r = {
                                     lan_endpoints=240),
     "genkan_wg_encrypt_1420": genkan("WG", "WGC", "genkan-wg-encrypt", gbps=wgg, ip_bytes=1420,
                                      ratio_to_raw_ipsec_mb=wgg / rawg if rawg else None),
+    "testpmd_io_1434": dict(dpdk_app("IOW"), note="testpmd io moving the WireGuard "
+                            "pcap's 1434-byte frames: the seat's own cost per packet at "
+                            "that size (ratio_to_testpmd_io is against the 64 B io)"),
     "raw_ipsec_mb_chacha20poly1305_1420": {
         "gbps": rawg, "cycles_per_pkt": med(v("RAWC")),
         "cycles_per_pkt_mean": med(v("RAWM")),
@@ -493,7 +503,8 @@ r = {
                              "note": "wg_bench.sh gk-gk: iperf3 TCP, 1 stream, through two "
                              "genkan gateways on veth (tunnel MTU 1420), whole path, once"},
     "samples": {k: v(e) for k, e in (
-        ("testpmd_io", "IO"), ("testpmd_macswap", "MS"), ("l3fwd", "L3"),
+        ("testpmd_io", "IO"), ("testpmd_io_1434", "IOW"), ("testpmd_macswap", "MS"),
+        ("l3fwd", "L3"),
         ("genkan_backend_io", "BIO"),
         ("genkan_l3", "GK"), ("genkan_mape_br_decap", "BR"), ("genkan_mape_br_encap", "BE"),
         ("genkan_mape_ce_napt44", "CE"), ("genkan_wg_encrypt_gbps", "WGG"),
@@ -522,6 +533,12 @@ print("%-26s %8.2f Gbit/s at 1420 B, %.0f%% of raw ipsec-mb (%.2f Gbit/s, %.0f c
       " its mean %.0f cycles/pkt)" % (
     "genkan WireGuard encrypt", wgg, (wgg / rawg if rawg else 0) * 100, rawg, med(v("RAWC")),
     med(v("RAWM"))))
+iow = r["testpmd_io_1434"]
+if iow["mpps"]:
+    print("%-26s %8.2f Mpps at 1434 B, %.0f cycles/pkt: the seat's own port cost for"
+          " WireGuard's frames; raw ipsec-mb + that = %.0f cycles/pkt, %.0f%% of raw" % (
+        "testpmd io (1434 B)", iow["mpps"], iow["cycles_per_pkt"], med(v("RAWC")) + iow["cycles_per_pkt"],
+        100 * med(v("RAWC")) / (med(v("RAWC")) + iow["cycles_per_pkt"]) if med(v("RAWC")) else 0))
 if "ratio_to_raw_ipsec_mb_on_cpu" in wge:
     print("%-26s %8.0f cycles/pkt on its CPU time: %.0f%% of raw ipsec-mb's median burst" % (
         "", wge["cpu_cycles_per_pkt"], wge["ratio_to_raw_ipsec_mb_on_cpu"] * 100))
