@@ -310,6 +310,7 @@ struct memo {
 };
 
 struct fast {
+	const struct gk_map_table *t;
 	uint64_t br[2];		/* t->br_addr as stored */
 	const uint64_t *v4bm;	/* t->v4bm */
 	uint64_t v6key, v6mask;	/* last v6 hit at the longest length */
@@ -382,7 +383,7 @@ static inline uint32_t v6_rule(const struct gk_map_table *t, struct fast *f,
 static inline bool decap_fast(struct gk_mape_ctx *ctx, struct fast *f,
 			      struct gk_pkt *p)
 {
-	const struct gk_map_table *t = ctx->map;
+	const struct gk_map_table *t = f->t;
 	const struct gk_map_rt *rt;
 	uint64_t w[4], hi, lo;
 	uint32_t len, src4, dst, ri, inner = 14 + 40;
@@ -468,7 +469,7 @@ static inline uint32_t v4_rule(const struct gk_map_table *t, struct fast *f,
 static inline bool encap_fast(struct gk_mape_ctx *ctx, struct fast *f,
 			      struct gk_pkt *p)
 {
-	const struct gk_map_table *t = ctx->map;
+	const struct gk_map_table *t = f->t;
 	const struct gk_map_rt *rt;
 	uint32_t len, ri, dst;
 	uint8_t *ip = p->data + 14;
@@ -533,6 +534,7 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 	struct fast f;
 	unsigned i, nslow = 0;
 	bool fast = !ctx->ref;
+	uint16_t v4_port, v6_port;
 
 	if (unlikely(!t || t->role != GK_MAPE_ROLE_BR)) {
 		for (i = 0; i < n; i++)
@@ -541,6 +543,9 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 					   GK_WK_DROP_BAD_META);
 		return;
 	}
+	v4_port = t->v4_port_id;
+	v6_port = t->v6_port_id;
+	f.t = t;
 	memcpy(f.br, t->br_addr, 16);
 	f.v6ri = f.v4ri = GK_LPM_MISS;
 	f.v6key = f.v6mask = 0;
@@ -567,7 +572,7 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 			gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
 			continue;
 		}
-		if ((fl & GK_META_F_IPV6) && p->in_port == t->v6_port_id) {
+		if ((fl & GK_META_F_IPV6) && p->in_port == v6_port) {
 			if (unlikely(fl & GK_META_F_FRAG) && reasm(ctx, p))
 				continue;
 			if (likely(p->meta.l4_proto == 4)) {
@@ -580,8 +585,7 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 				p->verdict = GK_V_KERNEL;
 				continue;
 			}
-		} else if ((fl & GK_META_F_IPV4) &&
-			   p->in_port == t->v4_port_id) {
+		} else if ((fl & GK_META_F_IPV4) && p->in_port == v4_port) {
 			if (likely(fast) && encap_fast(ctx, &f, p))
 				continue;
 			act[i] = A_ENCAP;
