@@ -922,6 +922,19 @@ static void rnd_pkt(struct slot *s, const uint16_t *ports, unsigned nports)
 		mk_udp(s, lan, lp, r, rp);
 	}
 	u = l4(s);
+	if (kind >= 6 && rnd() % 8 == 0) {
+		/*
+		 * Inbound meta comes from the decapsulation, which may leave
+		 * an IPv4 total length that is not the frame's: cut the packet
+		 * or claim more than it holds (parse() drops both).
+		 */
+		uint16_t tl = (uint16_t)(s->pkt.len - 14 + rnd() % 9 - 4);
+
+		s->pkt.data[16] = (uint8_t)(tl >> 8);
+		s->pkt.data[17] = (uint8_t)tl;
+		if (rnd() % 2)
+			s->pkt.len -= rnd() % 4;
+	}
 	s->pkt.data[24] = (uint8_t)rnd();
 	s->pkt.data[25] = (uint8_t)rnd();
 	if (s->pkt.meta.l4_proto == 6) {
@@ -1018,9 +1031,9 @@ static void test_fastpath_differential(void **state)
 }
 
 /*
- * RFC 768 on both paths: an outbound UDP checksum that the update turns
- * into 0 goes out as 0xffff. The stored checksum is chosen so that
- * ~c + ~in_addr + ext + ~in_port + ext_port sums to 0xffff (RFC 1624).
+ * RFC 768 on both paths: a UDP checksum that the update turns into 0 goes
+ * out as 0xffff. The stored checksum is chosen so that ~c + ~in_addr + ext
+ * + ~in_port + ext_port sums to 0xffff (RFC 1624); inbound the reverse.
  */
 static void test_fastpath_udp_zero(void **state)
 {
@@ -1049,6 +1062,61 @@ static void test_fastpath_udp_zero(void **state)
 		assert_int_equal(s.pkt.verdict, GK_V_NONE);
 		assert_int_equal(sport(&s), ep);
 		assert_int_equal(l4(&s)[6] << 8 | l4(&s)[7], 0xffff);
+
+		sum = (0xffff & ~(EXT >> 16)) + (0xffff & ~EXT) +
+		      (LAN(1) >> 16) + (LAN(1) & 0xffff) + (0xffff & ~(uint32_t)ep) +
+		      1000u;
+		while (sum > 0xffff)
+			sum = (sum & 0xffff) + (sum >> 16);
+		mk_udp(&s, REM(1), 53, EXT, ep);
+		l4(&s)[6] = (uint8_t)(sum >> 8);
+		l4(&s)[7] = (uint8_t)sum;
+		run1(n[k], &s, 1);
+		assert_int_equal(s.pkt.verdict, GK_V_NONE);
+		assert_int_equal(dport(&s), 1000);
+		assert_int_equal(l4(&s)[6] << 8 | l4(&s)[7], 0xffff);
+		gk_napt_free(n[k]);
+	}
+}
+
+/*
+ * A delta of zero (RFC 1624): LAN host 10.0.184.18 has the halves sum of
+ * 192.0.2.18 (0x0a00 + 0xb812 = 0xc000 + 0x0212), so rewriting one into
+ * the other leaves the one's complement sum as it was. A stored IP header
+ * checksum of 0xffff must then come out as eqn. 3 gives it, 0x0000, on
+ * both paths and both ways.
+ */
+static void test_fastpath_zero_delta(void **state)
+{
+	struct gk_napt_cfg c = mkcfg(&nx_sets[0], 0, 1);
+	const uint32_t host = 0x0a00b812u;
+	struct gk_napt *n[2];
+	struct slot s;
+	uint16_t ep;
+	unsigned k, r;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		n[k] = mk(&c);
+		gk_napt_set_fastpath(n[k], k == 0);
+		gk_napt_set_now(n[k], T0);
+		ep = udp_out(n[k], host, 1000, REM(1), 53);
+		assert_int_not_equal(ep, 0);
+		for (r = 0; r < 2; r++) {	/* the second one is established */
+			mk_udp(&s, host, 1000, REM(1), 53);
+			s.pkt.data[24] = 0xff;
+			s.pkt.data[25] = 0xff;
+			run1(n[k], &s, 0);
+			assert_int_equal(s.pkt.verdict, GK_V_NONE);
+			assert_int_equal(s.pkt.data[24] << 8 | s.pkt.data[25], 0);
+			mk_udp(&s, REM(1), 53, EXT, ep);
+			s.pkt.data[24] = 0xff;
+			s.pkt.data[25] = 0xff;
+			run1(n[k], &s, 1);
+			assert_int_equal(s.pkt.verdict, GK_V_NONE);
+			assert_int_equal(daddr(&s), host);
+			assert_int_equal(s.pkt.data[24] << 8 | s.pkt.data[25], 0);
+		}
 		gk_napt_free(n[k]);
 	}
 }
@@ -1071,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_fastpath_differential),
 		cmocka_unit_test(test_fastpath_udp_zero),
+		cmocka_unit_test(test_fastpath_zero_delta),
 	};
 
 	return cmocka_run_group_tests_name("napt", tests, NULL, NULL);

@@ -200,8 +200,10 @@ static inline uint32_t khash(const struct gk_napt *n, int kind,
 				(uint32_t)k->in_port << 16 | k->rem_port,
 				n->cfg.seed);
 	case K_IN:
-		return mix((uint64_t)k->rem_addr << 32 | k->ext_port,
-			   (uint64_t)k->pr << 32 | k->rem_port, n->cfg.seed);
+		/* the words in_fast reads: source address, both ports */
+		return out_hash((uint64_t)k->rem_addr << 32 |
+				(uint32_t)k->rem_port << 16 | k->ext_port,
+				k->pr, n->cfg.seed);
 	default:
 		return mix(k->in_addr, (uint64_t)k->pr << 16 | k->in_port,
 			   n->cfg.seed);
@@ -933,11 +935,27 @@ static void expire_some(struct gk_napt *n, unsigned budget)
  * (bytes) may alias anything, so the compiler would reload them per packet.
  */
 struct fast {
-	const struct hslot *sl;
+	const struct hslot *sl;		/* t_out, or t_in for in_fast */
 	struct sess *sess0;
 	uint64_t now, udp_expire, tcp_to[3];
 	uint32_t mask, seed, ext_be;
 };
+
+static inline void fast_init(struct fast *f, const struct gk_napt *n,
+			     const struct htab *t)
+{
+	f->sl = t->s;
+	f->mask = t->mask;
+	f->sess0 = n->sess0;
+	f->now = n->now;
+	f->udp_expire = n->now + n->to_ns[0];
+	/* by tcp_state(): opening, established, closing */
+	f->tcp_to[0] = n->to_ns[2];
+	f->tcp_to[1] = n->to_ns[1];
+	f->tcp_to[2] = n->to_ns[2];
+	f->seed = n->cfg.seed;
+	f->ext_be = n->ext_be;
+}
 
 /*
  * The session of the outbound key (a, b) that out_fast may take, live or
@@ -1031,17 +1049,12 @@ uint64_t gk_napt_out_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
 	const uint16_t ok = (GK_META_F_IPV4 | GK_META_F_L4) << 8,
 		       mask = (GK_META_F_IPV4 | GK_META_F_L4 |
 			       GK_META_F_LATER_FRAG) << 8 | 0xff;
-	const struct fast f = {
-		.sl = n->t_out.s, .sess0 = n->sess0, .now = n->now,
-		.udp_expire = n->now + n->to_ns[0],
-		/* by tcp_state(): opening, established, closing */
-		.tcp_to = { n->to_ns[2], n->to_ns[1], n->to_ns[2] },
-		.mask = n->t_out.mask, .seed = n->cfg.seed, .ext_be = n->ext_be,
-	};
+	struct fast f;
 	uint64_t pass = cnt >= 64 ? ~0ull : (1ull << cnt) - 1;
 	unsigned i, fast = 0, nfast = n->slow ? 0 : cnt;
 	uint16_t pf;
 
+	fast_init(&f, n, &n->t_out);
 	for (i = 0; i < nfast; i++) {
 		if (unlikely(p[i]->verdict != GK_V_NONE)) {
 			if (i < 64)
@@ -1071,18 +1084,116 @@ void gk_napt_set_fastpath(struct gk_napt *n, bool on)
 	n->slow = !on;
 }
 
-void gk_napt_in_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
+/* The session of the inbound key (a: rem_addr << 32 | rem_port << 16 | ext_port). */
+static inline struct sess *in_find(const struct fast *f, uint64_t a,
+				   unsigned pr)
 {
-	uint16_t i;
+	size_t i = out_hash(a, pr, f->seed) & f->mask, v;
+	struct sess *s;
+
+	for (;; i = (i + 1) & f->mask) {
+		v = f->sl[i].val;
+		if (!v)
+			return NULL;
+		s = &f->sess0[v];
+		if (s->rem_addr == a >> 32 && s->rem_port == (uint16_t)(a >> 16) &&
+		    s->ext_port == (uint16_t)a && s->pr == pr)
+			return s;
+	}
+}
+
+/*
+ * RFC 1624 delta of the inbound rewrite (ext -> in) from the outbound one:
+ * its negative, ~d, in 1..0xffff. Exact because a not_fast == 0 session's
+ * inside address is no martian, so never 0, and the inbound sum is never 0.
+ */
+static inline uint16_t in_delta(uint16_t d)
+{
+	d = (uint16_t)~d;
+	return d ? d : 0xffff;
+}
+
+/*
+ * in_one for its common case, a TCP or UDP packet to our address of a live
+ * session that is no hairpin and no martian. Inbound meta comes from the
+ * decapsulation (gk_meta_ip4), which promises less than the classifier: so
+ * parse()'s bounds, all of them. Anything else returns false with nothing
+ * touched, and in_one decides.
+ */
+static __attribute__((always_inline)) inline bool
+in_fast(const struct fast *f, struct gk_pkt *p, bool tcp)
+{
+	uint32_t l3 = p->meta.l3_off, l4o = p->meta.l4_off,
+		 need = tcp ? 20 : 8, tl;
+	uint8_t *ip = p->data + l3, *l4 = p->data + l4o;
+	struct sess *s;
+	uint64_t a;
+	uint16_t c;
+
+	/* in an order that reads nothing unchecked */
+	if (unlikely(l4o < l3 + 20 || l4o + need > p->len))
+		return false;
+	tl = gk_rd16(ip + 2);
+	if (unlikely(l3 + tl > p->len || l4o + need > l3 + tl) ||
+	    unlikely(gk_ld32(ip + 16) != f->ext_be))
+		return false;
+	a = (uint64_t)ntohl(gk_ld32(ip + 12)) << 32 | ntohl(gk_ld32(l4));
+	s = in_find(f, a, tcp ? GK_NAPT_TCP : GK_NAPT_UDP);
+	if (!s || unlikely(s->not_fast || s->expire_ns <= f->now))
+		return false;	/* no session, hairpin, martian, or stale */
+	if (tcp) {
+		tcp_track(s, l4[13], false);
+		s->expire_ns = f->now + f->tcp_to[tcp_state(s)];
+	} else {
+		s->expire_ns = f->udp_expire;
+	}
+	gk_st32(ip + 16, htonl(s->in_addr));
+	gk_st16(ip + 10, csum_sub(gk_ld16(ip + 10), in_delta(s->d_ip)));
+	gk_st16(l4 + 2, htons(s->in_port));
+	if (tcp)
+		gk_st16(l4 + 16, csum_sub(gk_ld16(l4 + 16), in_delta(s->d_l4)));
+	else if (likely(c = gk_ld16(l4 + 6)))
+		gk_st16(l4 + 6, udp_fix(csum_sub(c, in_delta(s->d_l4))));
+	return true;
+}
+
+/* in_one and its verdict. */
+static __attribute__((noinline)) void in_slow(struct gk_napt *n,
+					      struct gk_pkt *p)
+{
 	int why;
 
-	for (i = 0; i < cnt; i++) {
-		if (p[i]->verdict != GK_V_NONE)
+	if (p->verdict != GK_V_NONE)
+		return;
+	why = in_one(n, p);
+	if (unlikely(why >= 0))
+		count_drop(n, p, (enum gk_napt_drop)why);
+}
+
+void gk_napt_in_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
+{
+	const uint16_t ok = (GK_META_F_IPV4 | GK_META_F_L4) << 8,
+		       mask = (GK_META_F_IPV4 | GK_META_F_L4 |
+			       GK_META_F_LATER_FRAG) << 8 | 0xff;
+	unsigned i, fast = 0, nfast = n->slow ? 0 : cnt;
+	struct fast f;
+	uint16_t pf;
+
+	fast_init(&f, n, &n->t_in);
+	for (i = 0; i < nfast; i++) {
+		if (unlikely(p[i]->verdict != GK_V_NONE))
 			continue;
-		why = in_one(n, p[i]);
-		if (unlikely(why >= 0))
-			count_drop(n, p[i], (enum gk_napt_drop)why);
+		pf = (uint16_t)(p[i]->meta.flags << 8 | p[i]->meta.l4_proto) & mask;
+		if (pf == (ok | 17) ? in_fast(&f, p[i], false) :
+		    pf == (ok | 6) && in_fast(&f, p[i], true)) {
+			fast++;
+			continue;
+		}
+		in_slow(n, p[i]);
 	}
+	for (; i < cnt; i++)
+		in_slow(n, p[i]);
+	n->st.in_pkts += fast;
 	expire_some(n, GK_NAPT_SCAN);
 }
 

@@ -168,7 +168,7 @@ void gk_napt_free(struct gk_napt *n);
 void gk_napt_set_now(struct gk_napt *n, uint64_t now_ns);
 void gk_napt_set_wkstats(struct gk_napt *n, struct gk_wk_stats *wk);
 /*
- * On (the default), gk_napt_out_burst translates packets of established
+ * On (the default), both burst functions translate packets of established
  * TCP/UDP sessions on a shorter path; off sends every packet through the
  * reference path. Same results either way: tests compare the two.
  */
