@@ -509,9 +509,11 @@ static inline bool gk_mape_offs_are(const struct gk_xdp_meta *m, uint16_t l3,
 
 /*
  * Length of the untagged IPv4 packet at l3 == 14 when the fast paths may
- * take it: IHL 5, whole in the frame, not a fragment; else 0.
+ * take it: IHL 5, at least min (>= 20) bytes, whole in the frame, not a
+ * fragment; else 0.
  */
-static inline uint32_t gk_mape_ip4_fast_len(const struct gk_pkt *p)
+static inline uint32_t gk_mape_ip4_fast_len(const struct gk_pkt *p,
+					    uint32_t min)
 {
 	const uint8_t *ip = p->data + 14;
 	uint32_t tot;
@@ -519,7 +521,7 @@ static inline uint32_t gk_mape_ip4_fast_len(const struct gk_pkt *p)
 	if (p->meta.l3_off != 14 || 14 + 20 > p->len || ip[0] != 0x45)
 		return 0;
 	tot = gk_rd16(ip + 2);
-	if (tot < 20 || 14 + tot > p->len || (gk_rd16(ip + 6) & 0x3fff))
+	if (tot < min || 14 + tot > p->len || (gk_rd16(ip + 6) & 0x3fff))
 		return 0;
 	return tot;
 }
@@ -536,7 +538,8 @@ static inline void gk_mape_encap14(struct gk_pkt *p, const uint64_t src[2],
 		      (p->meta.flow_hash & 0xfffffu);
 	uint32_t w1 = ip_len << 16 | 4u << 8 | 64u;
 
-	memcpy(d, p->data, 12);
+	/* 16 bytes in one go: the 2 past the L2 header are w0's, stored next */
+	memcpy(d, p->data, 16);
 	gk_wr16(d + 12, 0x86dd);
 	w0 = __builtin_bswap32(w0);
 	w1 = __builtin_bswap32(w1);
@@ -573,10 +576,10 @@ static inline void gk_mape_decap14(struct gk_pkt *p, uint32_t ip_len,
 }
 
 /* The tunnel exit of gk_mape_send() when nothing is owed: TTL, MTU fit. */
-static inline bool gk_mape_send_fast_ok(const struct gk_map_table *t,
-					const uint8_t *ip, uint32_t len)
+static inline bool gk_mape_send_fast_ok(uint16_t tunnel_mtu, const uint8_t *ip,
+					uint32_t len)
 {
-	return ip[8] > 1 && len <= t->tunnel_mtu;
+	return ip[8] > 1 && len <= tunnel_mtu;
 }
 
 #endif

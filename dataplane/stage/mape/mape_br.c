@@ -313,6 +313,7 @@ struct fast {
 	const struct gk_map_table *t;
 	uint64_t br[2];		/* t->br_addr as stored */
 	const uint64_t *v4bm;	/* t->v4bm */
+	uint16_t mtu;		/* t->tunnel_mtu */
 	uint64_t v6key, v6mask;	/* last v6 hit at the longest length */
 	uint32_t v6ri;		/* its rule, GK_LPM_MISS: none */
 	uint32_t v4ri;		/* last lpm4 hit (v4_disjoint only) */
@@ -476,11 +477,9 @@ static inline bool encap_fast(struct gk_mape_ctx *ctx, struct fast *f,
 	uint64_t hi, lo;
 	uint16_t port, psid = 0;
 
-	len = gk_mape_ip4_fast_len(p);
-	if (!len)
-		return false;
-	if (gk_martian4_maybe(ip) || (ip[9] != 6 && ip[9] != 17) || len < 24 ||
-	    !gk_mape_send_fast_ok(t, ip, len))
+	len = gk_mape_ip4_fast_len(p, 24);
+	if (!len || gk_martian4_maybe(ip) || (ip[9] != 6 && ip[9] != 17) ||
+	    !gk_mape_send_fast_ok(f->mtu, ip, len))
 		return false;
 	dst = gk_rd32(ip + 16);
 	port = gk_rd16(ip + 22);
@@ -527,13 +526,14 @@ enum { A_SKIP, A_DECAP, A_ENCAP, A_ICMP6 };
  * in order. The fast paths touch nothing but their packet and counters,
  * so running them early changes nothing any packet sees.
  */
-static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
+static inline __attribute__((always_inline))
+void burst_as(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n,
+	      const bool fast)
 {
 	const struct gk_map_table *t = ctx->map;
 	uint8_t act[GK_BURST];
 	struct fast f;
 	unsigned i, nslow = 0;
-	bool fast = !ctx->ref;
 	uint16_t v4_port, v6_port;
 
 	if (unlikely(!t || t->role != GK_MAPE_ROLE_BR)) {
@@ -550,6 +550,7 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 	f.v6ri = f.v4ri = GK_LPM_MISS;
 	f.v6key = f.v6mask = 0;
 	f.v4bm = t->v4bm;
+	f.mtu = t->tunnel_mtu;
 	memo_clear(&f.dm);
 	memo_clear(&f.em);
 	f.dec.ri = f.enc.ri = UINT32_MAX;
@@ -557,6 +558,7 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 	f.dec.bytes = f.enc.bytes = 0;
 	for (i = 0; i < n && i < 4; i++)
 		__builtin_prefetch(pkts[i]->data + pkts[i]->meta.l3_off, 1);
+	memset(act, A_SKIP, sizeof(act));
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 		uint32_t l3 = p->meta.l3_off;
@@ -565,19 +567,18 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 		if (i + 4 < n)
 			__builtin_prefetch(pkts[i + 4]->data +
 					   pkts[i + 4]->meta.l3_off, 1);
-		act[i] = A_SKIP;
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(l3 < 14)) {
-			gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
-			continue;
-		}
+		/* the fast paths take l3 == 14 only: BAD_META is for the rest */
 		if ((fl & GK_META_F_IPV6) && p->in_port == v6_port) {
+			if (fast && p->meta.l4_proto == 4 &&
+			    decap_fast(ctx, &f, p))
+				continue;
+			if (unlikely(l3 < 14))
+				goto bad_meta;
 			if (unlikely(fl & GK_META_F_FRAG) && reasm(ctx, p))
 				continue;
 			if (likely(p->meta.l4_proto == 4)) {
-				if (likely(fast) && decap_fast(ctx, &f, p))
-					continue;
 				act[i] = A_DECAP;
 			} else if (p->meta.l4_proto == 58) {
 				act[i] = A_ICMP6;
@@ -586,14 +587,21 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 				continue;
 			}
 		} else if ((fl & GK_META_F_IPV4) && p->in_port == v4_port) {
-			if (likely(fast) && encap_fast(ctx, &f, p))
+			if (fast && encap_fast(ctx, &f, p))
 				continue;
+			if (unlikely(l3 < 14))
+				goto bad_meta;
 			act[i] = A_ENCAP;
 		} else {
+			if (unlikely(l3 < 14))
+				goto bad_meta;
 			p->verdict = GK_V_KERNEL;
 			continue;
 		}
 		nslow++;
+		continue;
+bad_meta:
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
 	}
 	for (i = 0; nslow && i < n; i++) {
 		struct gk_pkt *p = pkts[i];
@@ -616,6 +624,15 @@ static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 	gk_mape_run_flush(ctx, &f.dec, false);
 	gk_mape_run_flush(ctx, &f.enc, true);
 }
+/* A copy of the burst loop per path: the fast one tests no flag. */
+static void burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
+{
+	if (likely(!ctx->ref))
+		burst_as(ctx, pkts, n, true);
+	else
+		burst_as(ctx, pkts, n, false);
+}
+
 void gk_mape_br_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
 	uint16_t k, m;

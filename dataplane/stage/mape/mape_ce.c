@@ -208,6 +208,9 @@ struct fast {
 	uint64_t src[2];	/* t->ce.ce_ipv6 as stored */
 	uint64_t br[2];		/* t->br_addr as stored */
 	const uint64_t *v4bm;	/* t->v4bm: FMR destinations */
+	uint32_t v4, v4mask;	/* t->ce_v4, t->ce_v4mask */
+	uint16_t mtu;		/* t->tunnel_mtu */
+	uint16_t min_len;	/* of a packet the fast path takes */
 	uint32_t pmask, pbits;	/* port & pmask == pbits: the PSID's */
 	uint16_t port_lo;	/* 2^(16-a): ports below are no CE's */
 	uint16_t mss;		/* the BMR's */
@@ -222,7 +225,11 @@ static void fast_init(struct fast *f, const struct gk_map_table *t)
 	memcpy(f->src, t->ce.ce_ipv6, 16);
 	memcpy(f->br, t->br_addr, 16);
 	f->v4bm = t->v4bm;
+	f->v4 = t->ce_v4;
+	f->v4mask = t->ce_v4mask;
+	f->mtu = t->tunnel_mtu;
 	f->need_port = k != 0;
+	f->min_len = k ? 24 : 20;
 	f->pmask = k ? ((1u << k) - 1u) << (16 - a - k) : 0;
 	f->pbits = k ? (uint32_t)t->ce.psid << (16 - a - k) : 0;
 	f->port_lo = k && a ? (uint16_t)(1u << (16 - a)) : 0;
@@ -245,11 +252,11 @@ bool encap_fast(struct gk_mape_ctx *ctx, struct fast *f, struct gk_pkt *p)
 	uint32_t len, dst;
 	uint16_t port;
 
-	len = gk_mape_ip4_fast_len(p);
-	if (!len || (gk_rd32(ip + 12) & t->ce_v4mask) != t->ce_v4)
+	len = gk_mape_ip4_fast_len(p, f->min_len);
+	if (!len || (gk_rd32(ip + 12) & f->v4mask) != f->v4)
 		return false;
 	if (f->need_port) {
-		if ((ip[9] != 6 && ip[9] != 17) || len < 24)
+		if (ip[9] != 6 && ip[9] != 17)
 			return false;
 		port = gk_rd16(ip + 20);
 		if ((port & f->pmask) != f->pbits || port < f->port_lo)
@@ -257,7 +264,7 @@ bool encap_fast(struct gk_mape_ctx *ctx, struct fast *f, struct gk_pkt *p)
 	}
 	dst = gk_rd32(ip + 16);
 	if ((f->v4bm[dst >> 22] >> (dst >> 16 & 63) & 1) ||
-	    !gk_mape_send_fast_ok(t, ip, len))
+	    !gk_mape_send_fast_ok(f->mtu, ip, len))
 		return false;
 	gk_ip4_ttl_dec(ip);
 	if (f->mss && ip[9] == 6 && gk_mape_mss_clamp(ip, len, f->mss))
