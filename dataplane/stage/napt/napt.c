@@ -67,7 +67,9 @@ _Static_assert(offsetof(struct sess, rem_addr) == 0 &&
 	       offsetof(struct sess, rem_port) == 8 &&
 	       offsetof(struct sess, in_port) == 10 &&
 	       offsetof(struct sess, pr) == 12 &&
-	       offsetof(struct sess, expire_ns) == 16, "out_find reads the key as words");
+	       offsetof(struct sess, not_fast) == 13 &&
+	       offsetof(struct sess, expire_ns) == 16,
+	       "out_find reads the key as words");
 _Static_assert(sizeof(struct sess) == 32, "sessions index with a shift");
 
 struct bind {
