@@ -179,6 +179,7 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 {
 	struct dpdk_port *dp = to_dp(p);
 	struct rte_mbuf *m[GK_BURST];
+	struct gk_cls_burst cb;
 	uint8_t act[GK_BURST], why[GK_BURST];
 	uint16_t n, i, k = 0, got = 0;
 	uint64_t bytes = 0;
@@ -193,13 +194,29 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 	if (!n)
 		return 0;
 	hand = atomic_load_explicit(&p->hand, memory_order_acquire);
-	for (i = 0; i < n; i++) {
-		if (unlikely(m[i]->nb_segs != 1)) {
-			dp->exc.rx_multiseg++;
-			rte_pktmbuf_free(m[i]);
-			continue;
+	if (dp->cls)
+		/* The worker's pass is its QSBR read side. */
+		gk_cls_burst_init(&cb, __atomic_load_n(dp->cls,
+						       __ATOMIC_ACQUIRE),
+				  p->port_id);
+	/*
+	 * By eight: the twin's work on a few frames hides the stores of
+	 * pkt_init on the next ones (the whole burst's at once stall).
+	 */
+	for (i = 0; i < n;) {
+		uint16_t k0 = k;
+
+		for (; i < n && k - k0 < 8; i++) {
+			if (unlikely(m[i]->nb_segs != 1)) {
+				dp->exc.rx_multiseg++;
+				rte_pktmbuf_free(m[i]);
+				continue;
+			}
+			pkts[k++] = pkt_init(m[i], p->port_id, p->queue);
 		}
-		pkts[k++] = pkt_init(m[i], p->port_id, p->queue);
+		if (dp->cls)
+			gk_cls_burst_classify(&cb, pkts + k0, (uint16_t)(k - k0),
+					      act + k0, why + k0);
 	}
 	if (!dp->cls) {
 		/* parse: the worker's twin */
@@ -209,10 +226,6 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 		}
 		got = k;
 	} else {
-		/* The worker's pass is its QSBR read side. */
-		gk_cls_tables_classify(__atomic_load_n(dp->cls,
-						       __ATOMIC_ACQUIRE),
-				       p->port_id, pkts, k, act, why);
 		for (i = 0; i < k; i++) {
 			struct gk_pkt *pkt = pkts[i];
 

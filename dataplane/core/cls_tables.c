@@ -15,24 +15,21 @@
 #define P_TCP	6
 #define P_UDP	17
 
-/* Bit of a local address in the prefilters: a multiplicative hash. */
-static inline uint32_t bloom4_bit(uint32_t addr_be)
+/* Bucket of a local address in the prefilters: a multiplicative hash. */
+_Static_assert(GK_CLS_BLOOM == 1024, "buckets are the hash's top 10 bits");
+
+static inline uint32_t bloom4_bucket(uint32_t addr_be)
 {
 	return (addr_be * 0x9e3779b1u) >> 22;
 }
 
-static inline uint32_t bloom6_bit(const uint8_t *a)
+static inline uint32_t bloom6_bucket(const uint8_t *a)
 {
 	uint64_t h, l;
 
 	memcpy(&h, a, 8);
 	memcpy(&l, a + 8, 8);
 	return (uint32_t)(((h ^ l) * 0x9e3779b97f4a7c15ull) >> 54);
-}
-
-static inline bool bloom_hit(const uint64_t *b, uint32_t bit)
-{
-	return b[bit >> 6] >> (bit & 63) & 1;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -103,16 +100,10 @@ struct gk_cls_tables *gk_cls_tables_build(const struct gk_cls_input *in)
 	t->nr_mape4 = in->nr_mape4;
 	qsort(t->local4, t->nr_local4, sizeof(*t->local4), cmp_u32);
 	qsort(t->local6, t->nr_local6, sizeof(*t->local6), cmp_in6);
-	for (i = 0; i < t->nr_local4; i++) {
-		uint32_t b = bloom4_bit(t->local4[i]);
-
-		t->bloom4[b >> 6] |= 1ull << (b & 63);
-	}
-	for (i = 0; i < t->nr_local6; i++) {
-		uint32_t b = bloom6_bit(t->local6[i]);
-
-		t->bloom6[b >> 6] |= 1ull << (b & 63);
-	}
+	for (i = 0; i < t->nr_local4; i++)
+		t->bloom4[bloom4_bucket(t->local4[i])] = 1;
+	for (i = 0; i < t->nr_local6; i++)
+		t->bloom6[bloom6_bucket(t->local6[i])] = 1;
 	for (i = 0; i < t->nr_mape4; i++) {
 		struct gk_cls_v4 *r = &t->mape4[i];
 
@@ -287,10 +278,8 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
  */
 struct lanes {
 	unsigned n4, n6;
-	const uint8_t *ip4[GK_BURST];
-	const uint8_t *ip6[GK_BURST];
-	uint32_t *out4[GK_BURST];
-	uint32_t *out6[GK_BURST];
+	struct gk_pkt *p4[GK_BURST];	/* IP header at data + 14 */
+	struct gk_pkt *p6[GK_BURST];
 	uint32_t ports6[GK_BURST] __attribute__((aligned(32)));
 	uint32_t nh6[GK_BURST] __attribute__((aligned(32)));
 };
@@ -299,15 +288,15 @@ _Static_assert(GK_BURST % 8 == 0, "hash lanes go by 8");
 
 static inline void hash4_one(const struct lanes *l, unsigned i)
 {
-	const uint8_t *ip = l->ip4[i];
+	const uint8_t *ip = l->p4[i]->data + 14;
 
-	*l->out4[i] = gk_flow_hash4(gk_ld32(ip + 12), gk_ld32(ip + 16),
+	l->p4[i]->meta.flow_hash = gk_flow_hash4(gk_ld32(ip + 12), gk_ld32(ip + 16),
 				    gk_ld32(ip + 20), ip[9]);
 }
 
 static inline void hash6_one(const struct lanes *l, unsigned i)
 {
-	const uint8_t *ip = l->ip6[i];
+	const uint8_t *ip = l->p6[i]->data + 14;
 	uint32_t sw[4], dw[4];
 	int j;
 
@@ -315,7 +304,8 @@ static inline void hash6_one(const struct lanes *l, unsigned i)
 		sw[j] = gk_ld32(ip + 8 + 4 * j);
 		dw[j] = gk_ld32(ip + 24 + 4 * j);
 	}
-	*l->out6[i] = gk_flow_hash6(sw, dw, l->ports6[i], l->nh6[i]);
+	l->p6[i]->meta.flow_hash = gk_flow_hash6(sw, dw, l->ports6[i],
+						 l->nh6[i]);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -349,99 +339,126 @@ AVX2 __m256i vfinal(__m256i h)
 	return _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
 }
 
-/*
- * Words off..off+15 of eight headers, one vector per word: lane j of
- * w[k] is word k of p[j].
- */
-AVX2 void load8x4(const uint8_t *const *p, int off, __m256i w[4])
+AVX2 __m256i load2(const uint8_t *a, const uint8_t *b)
 {
-	__m256i r[4], t0, t1, t2, t3;
-	int j;
+	return _mm256_inserti128_si256(
+		_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a)),
+		_mm_loadu_si128((const __m128i *)b), 1);
+}
 
-	for (j = 0; j < 4; j++)
-		r[j] = _mm256_inserti128_si256(
-			_mm256_castsi128_si256(_mm_loadu_si128(
-				(const __m128i *)(p[j] + off))),
-			_mm_loadu_si128((const __m128i *)(p[j + 4] + off)), 1);
-	t0 = _mm256_unpacklo_epi32(r[0], r[1]);
-	t1 = _mm256_unpacklo_epi32(r[2], r[3]);
-	t2 = _mm256_unpackhi_epi32(r[0], r[1]);
-	t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+/*
+ * Bytes off..off+15 of eight headers as four words, one vector per word:
+ * lane j of w[k] is word k of h[j].
+ */
+AVX2 void load8x4(const uint8_t *const *h, int off, __m256i w[4])
+{
+	__m256i r0 = load2(h[0] + off, h[4] + off);
+	__m256i r1 = load2(h[1] + off, h[5] + off);
+	__m256i r2 = load2(h[2] + off, h[6] + off);
+	__m256i r3 = load2(h[3] + off, h[7] + off);
+	__m256i t0 = _mm256_unpacklo_epi32(r0, r1);
+	__m256i t1 = _mm256_unpacklo_epi32(r2, r3);
+	__m256i t2 = _mm256_unpackhi_epi32(r0, r1);
+	__m256i t3 = _mm256_unpackhi_epi32(r2, r3);
+
 	w[0] = _mm256_unpacklo_epi64(t0, t1);
 	w[1] = _mm256_unpackhi_epi64(t0, t1);
 	w[2] = _mm256_unpacklo_epi64(t2, t3);
 	w[3] = _mm256_unpackhi_epi64(t2, t3);
 }
 
-AVX2 void store8(__m256i h, uint32_t *const *out, unsigned n)
+AVX2 void store8(__m256i h, struct gk_pkt *const *p, unsigned n)
 {
 	uint32_t r[8];
 	unsigned j;
 
 	_mm256_storeu_si256((__m256i *)r, h);
-	if (n == 8) {
+	if (likely(n == 8)) {
+#pragma GCC unroll 8
 		for (j = 0; j < 8; j++)
-			*out[j] = r[j];
+			p[j]->meta.flow_hash = r[j];
 		return;
 	}
 	for (j = 0; j < n; j++)
-		*out[j] = r[j];
+		p[j]->meta.flow_hash = r[j];
 }
 
-/* Where lanes past the last frame read: nothing of any frame. */
-static const uint8_t no_hdr[64];
+/* IP headers of eight lanes; past the last frame, nothing of any frame. */
+AVX2 void hdrs8(struct gk_pkt *const *p, unsigned n, const uint8_t *h[8])
+{
+	static const uint8_t none[64];
+	unsigned j;
+
+	if (likely(n == 8)) {
+#pragma GCC unroll 8
+		for (j = 0; j < 8; j++)
+			h[j] = p[j]->data + 14;
+		return;
+	}
+	for (j = 0; j < 8; j++)
+		h[j] = j < n ? p[j]->data + 14 : none;
+}
 
 __attribute__((target("avx2"))) static void hash_avx2(struct lanes *l)
 {
 	const __m256i seed = _mm256_set1_epi32((int)GK_FLOWHASH_SEED);
+	const uint8_t *hdr[8];
 	__m256i w[4], h;
-	unsigned i, j, n;
+	unsigned i, n;
 
-	for (j = l->n4; j % 8; j++)
-		l->ip4[j] = no_hdr;
-	for (j = l->n6; j % 8; j++)
-		l->ip6[j] = no_hdr;
 	for (i = 0; i < l->n4; i += 8) {
 		n = l->n4 - i < 8 ? l->n4 - i : 8;
+		hdrs8(l->p4 + i, n, hdr);
 		/* ttl, proto, csum; saddr; daddr; ports */
-		load8x4(l->ip4 + i, 8, w);
+		load8x4(hdr, 8, w);
 		h = vmix(seed, w[1]);
 		h = vmix(h, w[2]);
 		h = vmix(h, w[3]);
 		h = vmix(h, _mm256_and_si256(_mm256_srli_epi32(w[0], 8),
 					     _mm256_set1_epi32(0xff)));
-		store8(vfinal(h), l->out4 + i, n);
+		store8(vfinal(h), l->p4 + i, n);
 	}
 	for (i = 0; i < l->n6; i += 8) {
 		n = l->n6 - i < 8 ? l->n6 - i : 8;
-		load8x4(l->ip6 + i, 8, w);
+		hdrs8(l->p6 + i, n, hdr);
+		load8x4(hdr, 8, w);
 		h = vmix(seed, w[0]);
 		h = vmix(h, w[1]);
 		h = vmix(h, w[2]);
 		h = vmix(h, w[3]);
-		load8x4(l->ip6 + i, 24, w);
+		load8x4(hdr, 24, w);
 		h = vmix(h, w[0]);
 		h = vmix(h, w[1]);
 		h = vmix(h, w[2]);
 		h = vmix(h, w[3]);
 		h = vmix(h, _mm256_loadu_si256((const __m256i *)(l->ports6 + i)));
 		h = vmix(h, _mm256_loadu_si256((const __m256i *)(l->nh6 + i)));
-		store8(vfinal(h), l->out6 + i, n);
+		store8(vfinal(h), l->p6 + i, n);
 	}
 }
 
+static int avx2 = -1;	/* -1: not asked yet */
+
 static bool have_avx2(void)
 {
-	static int avx2 = -1;
-
 	if (avx2 < 0)
 		avx2 = __builtin_cpu_supports("avx2");
 	return avx2;
+}
+
+void gk_cls_tables_simd(bool on)
+{
+	avx2 = on ? -1 : 0;
 }
 #else
 static bool have_avx2(void)
 {
 	return false;
+}
+
+void gk_cls_tables_simd(bool on)
+{
+	(void)on;
 }
 
 static void hash_avx2(struct lanes *l)
@@ -465,11 +482,6 @@ static void hash_lanes(struct lanes *l)
 		hash6_one(l, i);
 }
 
-struct fast {
-	const struct gk_cls_tables *t;
-	uint8_t cls4;	/* IPv4 transit's class; 0: look in mape4 */
-	bool l4;	/* [l4-service]s on: TRANSIT takes the reference */
-};
 
 /*
  * All of meta but flow_hash (hash_lanes fills it), as the reference
@@ -501,34 +513,46 @@ static inline void put_meta(struct gk_xdp_meta *m, int cls, uint16_t l4_off,
 #endif
 }
 
-static inline int mape4(const struct gk_cls_tables *t, uint32_t daddr)
-{
-	size_t i;
 
-	for (i = 0; i < t->nr_mape4; i++)
-		if ((daddr & t->mape4[i].mask) == t->mape4[i].prefix)
-			return t->mape4[i].cls == GK_CLASS_MAPE_CE ||
-			       t->mape4[i].cls == GK_CLASS_MAPE_BR ?
-			       t->mape4[i].cls : GK_CLASS_TRANSIT;
-	return GK_CLASS_TRANSIT;
+/* A MAP-E entry's class; anything but the two MAP-E classes is none. */
+static inline int mape6_class(uint8_t cls)
+{
+	return cls == GK_CLASS_MAPE_CE || cls == GK_CLASS_MAPE_BR ? cls : 0;
 }
 
-static inline int mape6(const struct gk_cls_tables *t, const uint8_t *dst)
+/* The first entry (a BR's or CE's one address) kept in struct gk_cls_burst. */
+static inline int mape6(const struct gk_cls_burst *f, const uint8_t *dst)
 {
+	const struct gk_cls_tables *t = f->t;
 	uint64_t h, l, eh, el;
 	size_t i;
 
 	memcpy(&h, dst, 8);
 	memcpy(&l, dst + 8, 8);
-	for (i = 0; i < t->nr_mape6; i++) {
+	if (h == f->m6h && l == f->m6l && t->nr_mape6)
+		return f->m6cls;
+	for (i = 1; i < t->nr_mape6; i++) {
 		memcpy(&eh, t->mape6[i].addr, 8);
 		memcpy(&el, t->mape6[i].addr + 8, 8);
 		if (h == eh && l == el)
-			return t->mape6[i].cls == GK_CLASS_MAPE_CE ||
-			       t->mape6[i].cls == GK_CLASS_MAPE_BR ?
-			       t->mape6[i].cls : 0;
+			return mape6_class(t->mape6[i].cls);
 	}
 	return 0;
+}
+
+/* Rule 5, MAP-E: the first rule (longest prefix) kept in struct gk_cls_burst. */
+static inline int mape4(const struct gk_cls_burst *f, uint32_t daddr)
+{
+	const struct gk_cls_tables *t = f->t;
+	size_t i;
+
+	if ((daddr & f->m4mask) == f->m4prefix)
+		return f->m4cls;
+	for (i = 1; i < t->nr_mape4; i++)
+		if ((daddr & t->mape4[i].mask) == t->mape4[i].prefix)
+			return mape6_class(t->mape4[i].cls) ?
+			       t->mape4[i].cls : GK_CLASS_TRANSIT;
+	return GK_CLASS_TRANSIT;
 }
 
 /*
@@ -536,7 +560,7 @@ static inline int mape6(const struct gk_cls_tables *t, const uint8_t *dst)
  * IHL 5, not a fragment, TTL > 1, TCP or UDP with a whole header, to an
  * address neither multicast, broadcast (nor 240/4) nor local.
  */
-static inline int fast4(const struct fast *f, const uint8_t *p, uint32_t len,
+static inline int fast4(const struct gk_cls_burst *f, const uint8_t *p, uint32_t len,
 			struct gk_xdp_meta *m)
 {
 	const uint8_t *ip = p + 14, *l4 = ip + 20;
@@ -544,9 +568,8 @@ static inline int fast4(const struct fast *f, const uint8_t *p, uint32_t len,
 	uint8_t proto;
 	int cls;
 
-	if (len < 14 + 20 || ((p[0] | p[6]) & 1) ||
-	    (gk_ld32(p + 12) & HB4(0xff, 0xff, 0xff, 0)) !=
-	    HB4(0x08, 0x00, 0x45, 0))
+	/* the caller checked the Ethernet header, type and len >= 54 */
+	if (ip[0] != 0x45)
 		return 0;
 	tot = gk_rd16(ip + 2);
 	if (tot > len - 14 || (gk_ld16(ip + 6) & HB2(0x3f, 0xff)) ||
@@ -563,11 +586,14 @@ static inline int fast4(const struct fast *f, const uint8_t *p, uint32_t len,
 		return 0;
 	}
 	daddr = gk_ld32(ip + 16);
-	if (bloom_hit(f->t->bloom4, bloom4_bit(daddr)))
+	if (f->t->bloom4[bloom4_bucket(daddr)])
 		return 0;
-	cls = f->cls4 ? f->cls4 : mape4(f->t, daddr);
-	if (cls == GK_CLASS_TRANSIT && f->l4)
-		return 0;
+	cls = f->cls4;
+	if (!cls) {
+		cls = mape4(f, daddr);
+		if (cls == GK_CLASS_TRANSIT && f->l4)
+			return 0;
+	}
 	put_meta(m, cls, 14 + 20, proto, GK_META_F_IPV4 | GK_META_F_L4);
 	return cls;
 }
@@ -578,7 +604,7 @@ static inline int fast4(const struct fast *f, const uint8_t *p, uint32_t len,
  * (IPIP to a gk_mape_v6 address) whatever the hop limit, else hop limit
  * > 1 and a destination neither ff00::/8, fe00::/8 nor local.
  */
-static inline int fast6(const struct fast *f, const uint8_t *p, uint32_t len,
+static inline int fast6(const struct gk_cls_burst *f, const uint8_t *p, uint32_t len,
 			struct gk_xdp_meta *m, uint32_t *ports_out)
 {
 	const uint8_t *ip = p + 14, *l4 = ip + 40, *dst = ip + 24;
@@ -586,15 +612,15 @@ static inline int fast6(const struct fast *f, const uint8_t *p, uint32_t len,
 	uint8_t nh;
 	int cls = 0;
 
-	if (len < 14 + 40 || ((p[0] | p[6]) & 1) ||
-	    gk_ld16(p + 12) != HB2(0x86, 0xdd) || ip[0] >> 4 != 6)
+	/* the caller checked the Ethernet header, type and len >= 54 */
+	if (ip[0] >> 4 != 6)
 		return 0;
 	plen = gk_rd16(ip + 4);
 	if (plen > len - 14 - 40)
 		return 0;
 	nh = ip[6];
 	if (nh == P_IPIP) {
-		cls = mape6(f->t, dst);
+		cls = mape6(f, dst);
 	} else if (nh == P_TCP) {
 		if (plen < 20)
 			return 0;
@@ -609,7 +635,7 @@ static inline int fast6(const struct fast *f, const uint8_t *p, uint32_t len,
 	}
 	if (!cls) {
 		if (dst[0] >= 0xfe || ip[7] <= 1 || f->l4 ||
-		    bloom_hit(f->t->bloom6, bloom6_bit(dst)))
+		    f->t->bloom6[bloom6_bucket(dst)])
 			return 0;
 		cls = GK_CLASS_TRANSIT;
 	}
@@ -618,59 +644,102 @@ static inline int fast6(const struct fast *f, const uint8_t *p, uint32_t len,
 	return cls;
 }
 
-uint16_t gk_cls_tables_classify(const struct gk_cls_tables *t,
-				uint16_t port_id, struct gk_pkt *const *pkts,
-				uint16_t n, uint8_t *act, uint8_t *why)
+void gk_cls_burst_init(struct gk_cls_burst *b, const struct gk_cls_tables *t,
+		       uint16_t port_id)
 {
 	static const struct gk_cls_tables none;
-	struct gk_classify_cfg cfg;
-	bool have_cfg = false;
-	struct fast f = { .t = t ? t : &none };
-	uint16_t i, base, end, nfast = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->ref = t;
+	b->port_id = port_id;
+	b->t = t = t ? t : &none;
+	b->l4 = (t->cfg_flags & GK_CFG_F_L4) && t->nr_l4;
+	if (t->nr_mape6) {
+		memcpy(&b->m6h, t->mape6[0].addr, 8);
+		memcpy(&b->m6l, t->mape6[0].addr + 8, 8);
+		b->m6cls = (uint8_t)mape6_class(t->mape6[0].cls);
+	}
+	/* no rule: matches only 255.255.255.255 (never fast), as TRANSIT */
+	b->m4mask = ~0u;
+	b->m4prefix = ~0u;
+	b->m4cls = GK_CLASS_TRANSIT;
+	if (t->nr_mape4) {
+		b->m4mask = t->mape4[0].mask;
+		b->m4prefix = t->mape4[0].prefix;
+		b->m4cls = mape6_class(t->mape4[0].cls) ?
+			   t->mape4[0].cls : GK_CLASS_TRANSIT;
+	}
+	if (port_id < GK_MAX_PORTS &&
+	    (t->port_flags[port_id] & GK_PORT_F_MAPE_CE_V4))
+		b->cls4 = GK_CLASS_MAPE_CE;
+	else if (!t->nr_mape4 && !b->l4)
+		b->cls4 = GK_CLASS_TRANSIT;
+}
+
+uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
+			       struct gk_pkt *const *pkts, uint16_t n,
+			       uint8_t *act, uint8_t *why)
+{
+	const struct gk_cls_burst *f = b;
+	unsigned i, base, end, nfast = 0;
 	struct lanes l;
 
-	if (port_id < GK_MAX_PORTS &&
-	    (f.t->port_flags[port_id] & GK_PORT_F_MAPE_CE_V4))
-		f.cls4 = GK_CLASS_MAPE_CE;
-	else if (!f.t->nr_mape4)
-		f.cls4 = GK_CLASS_TRANSIT;
-	f.l4 = (f.t->cfg_flags & GK_CFG_F_L4) && f.t->nr_l4;
 	/* by GK_BURST: what the lanes hold */
 	for (base = 0; base < n; base = end) {
 		unsigned n4 = 0, n6 = 0;
 
 		end = n - base > GK_BURST ? base + GK_BURST : n;
+		/*
+		 * Rules 1-2 first: unicast (IEEE 802.3 3.2.3), untagged;
+		 * under 54 bytes (no Ethernet frame is) the reference.
+		 */
 		for (i = base; i < end; i++) {
 			struct gk_pkt *p = pkts[i];
 			enum gk_xdp_drop w;
 			uint32_t ports;
 
+			const uint8_t *d = p->data;
+			uint16_t type;
+
 			act[i] = GK_CLS_WORKER;
-			if (likely(fast4(&f, p->data, p->len, &p->meta))) {
-				l.ip4[n4] = p->data + 14;
-				l.out4[n4++] = &p->meta.flow_hash;
-				continue;
+			if (likely(p->len >= 14 + 40 && !((d[0] | d[6]) & 1))) {
+				type = gk_ld16(d + 12);
+				if (likely(type == HB2(0x08, 0x00)) &&
+				    fast4(f, d, p->len, &p->meta)) {
+					l.p4[n4++] = p;
+					continue;
+				}
+				if (type == HB2(0x86, 0xdd) &&
+				    fast6(f, d, p->len, &p->meta, &ports)) {
+					l.p6[n6] = p;
+					l.ports6[n6] = ports;
+					l.nh6[n6++] = p->meta.l4_proto;
+					continue;
+				}
 			}
-			if (fast6(&f, p->data, p->len, &p->meta, &ports)) {
-				l.ip6[n6] = p->data + 14;
-				l.ports6[n6] = ports;
-				l.nh6[n6] = p->meta.l4_proto;
-				l.out6[n6++] = &p->meta.flow_hash;
-				continue;
+			if (!b->have_cfg) {
+				gk_cls_tables_cfg(b->ref, b->port_id, &b->cfg);
+				b->have_cfg = true;
 			}
-			if (!have_cfg) {
-				gk_cls_tables_cfg(t, port_id, &cfg);
-				have_cfg = true;
-			}
-			act[i] = (uint8_t)gk_classify(p->data, p->len, &cfg,
+			act[i] = (uint8_t)gk_classify(p->data, p->len, &b->cfg,
 						      &p->meta, &w);
 			if (act[i] == GK_CLS_DROP)
 				why[i] = (uint8_t)w;
 		}
 		l.n4 = n4;
 		l.n6 = n6;
-		nfast += (uint16_t)(n4 + n6);
+		nfast += n4 + n6;
 		hash_lanes(&l);
 	}
-	return nfast;
+	return (uint16_t)nfast;
+}
+
+uint16_t gk_cls_tables_classify(const struct gk_cls_tables *t,
+				uint16_t port_id, struct gk_pkt *const *pkts,
+				uint16_t n, uint8_t *act, uint8_t *why)
+{
+	struct gk_cls_burst b;
+
+	gk_cls_burst_init(&b, t, port_id);
+	return gk_cls_burst_classify(&b, pkts, n, act, why);
 }

@@ -17,7 +17,7 @@
 #include "parse.h"
 #include "pkt.h"
 
-#define GK_CLS_BLOOM_WORDS	16	/* 1024 bits per family */
+#define GK_CLS_BLOOM	1024	/* prefilter buckets per family */
 
 struct gk_cls_v6 {
 	uint8_t addr[16];
@@ -47,12 +47,13 @@ struct gk_cls_tables {
 	uint16_t wg_port_id;
 	uint32_t port_flags[GK_MAX_PORTS];	/* GK_PORT_F_* */
 	/*
-	 * gk_cls_tables_classify's prefilters: one bit set per local address
-	 * (a hash of it), so a clear bit proves an address is not local and
-	 * a set one sends the frame to the reference classifier.
+	 * gk_cls_tables_classify's prefilters: one bucket set per local
+	 * address (a hash of it), so a clear bucket proves an address is not
+	 * local and a set one sends the frame to the reference classifier.
+	 * A byte a bucket: one load and compare per frame.
 	 */
-	uint64_t bloom4[GK_CLS_BLOOM_WORDS];
-	uint64_t bloom6[GK_CLS_BLOOM_WORDS];
+	uint8_t bloom4[GK_CLS_BLOOM];
+	uint8_t bloom6[GK_CLS_BLOOM];
 	struct rcu_head rcu;
 };
 
@@ -99,5 +100,32 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 uint16_t gk_cls_tables_classify(const struct gk_cls_tables *t,
 				uint16_t port_id, struct gk_pkt *const *pkts,
 				uint16_t n, uint8_t *act, uint8_t *why);
+/*
+ * The same in steps, for a caller that interleaves other per-frame work
+ * (dpdk_rx_burst): gk_cls_burst_init once per burst (what it reads of t,
+ * once), then gk_cls_burst_classify on each run of frames. The fields are
+ * the classifier's own.
+ */
+struct gk_cls_burst {
+	const struct gk_cls_tables *t;		/* never NULL */
+	const struct gk_cls_tables *ref;	/* as given: the reference's */
+	uint16_t port_id;
+	uint8_t cls4;		/* IPv4 transit's class; 0: mape4, then l4 */
+	bool l4;		/* [l4-service]s on: TRANSIT takes the reference */
+	uint8_t m6cls;		/* mape6[0]'s class (0: none) */
+	uint8_t m4cls;		/* mape4[0]'s class (TRANSIT: none) */
+	uint32_t m4mask, m4prefix;	/* mape4[0]'s prefix */
+	uint64_t m6h, m6l;		/* mape6[0]'s address, as loaded */
+	bool have_cfg;		/* cfg made (on the first frame it needs) */
+	struct gk_classify_cfg cfg;
+};
+
+void gk_cls_burst_init(struct gk_cls_burst *b, const struct gk_cls_tables *t,
+		       uint16_t port_id);
+uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
+			       struct gk_pkt *const *pkts, uint16_t n,
+			       uint8_t *act, uint8_t *why);
+/* Tests only: false hashes without SIMD, true (default) where the CPU can. */
+void gk_cls_tables_simd(bool on);
 
 #endif

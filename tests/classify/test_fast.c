@@ -3,8 +3,9 @@
  * The twin's straight-line path (cls_tables.c gk_cls_tables_classify)
  * against the reference (gk_classify with gk_cls_tables_cfg): the same
  * action, the same meta byte for byte and the same drop reason, on every
- * fixture, every prefix of it, and every fixture with one of its first
- * 96 bytes changed, in bursts, for each table set and ingress port below.
+ * fixture (in bursts, flow hashes eight lanes at a time and one by one),
+ * every prefix of it, and every fixture with one of its first 96 bytes
+ * changed, for each table set and ingress port below.
  * Frames sit in heap buffers of exactly their length (ASan builds).
  *
  * Usage: test_fast FIXTURE_FILE
@@ -184,8 +185,7 @@ static uint8_t *dup_exact(const uint8_t *p, uint32_t len)
 	return b;
 }
 
-/* The fixture table in bursts of up to GK_BURST, as the backend sees it. */
-static void fixtures_in_bursts(void **state)
+static void bursts(void)
 {
 	uint8_t *data[GK_BURST];
 	const char *name[GK_BURST];
@@ -193,7 +193,6 @@ static void fixtures_in_bursts(void **state)
 	size_t w, i, k;
 	uint16_t port, n;
 
-	(void)state;
 	for (w = 0; w < nr_worlds; w++) {
 		for (port = 0; port < NR_PORTS; port++) {
 			for (i = 0; i < nr_fx; i += n) {
@@ -219,6 +218,19 @@ static void fixtures_in_bursts(void **state)
 			      worlds[w].what, fast_plain[w], nr_fx, NR_PORTS);
 	assert_true(fast_plain[0] >= 3 * 10);
 	assert_true(fast_plain[2] >= 3 * 10);	/* fixtures, MAP-E on */
+}
+
+/* The fixture table in bursts of up to GK_BURST, as the backend sees it. */
+static void fixtures_in_bursts(void **state)
+{
+	/* eight-lane hashes (where the CPU has AVX2), then one by one */
+	gk_cls_tables_simd(true);
+	bursts();
+	memset(fast_plain, 0, sizeof(fast_plain));
+	gk_cls_tables_simd(false);
+	bursts();
+	gk_cls_tables_simd(true);
+	(void)state;
 }
 
 /* Every prefix of every fixture, one frame a burst. */

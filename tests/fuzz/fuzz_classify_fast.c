@@ -4,8 +4,9 @@
  * against the reference (gk_classify with gk_cls_tables_cfg) on arbitrary
  * frames, for every table set fuzz_classify uses and no tables at all.
  * Each frame alone with its own ctl (bits 0-1 the ingress port, bits 2-4
- * the tables), then all of them as one burst with the first frame's ctl:
- * the action, every meta byte and the drop reason must agree.
+ * the tables), then all of them as one burst with the first frame's ctl,
+ * with and without SIMD hashes: the action, every meta byte and the drop
+ * reason must agree.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_split(&f, data, size);
 	for (i = 0; i < f.n; i++)
 		check(f.ctl[i], &f.ptr[i], 1);
-	if (f.n)
+	if (f.n) {
+		/* flow hashes eight lanes at a time, then one by one */
 		check(f.ctl[0], f.ptr, f.n);
+		gk_cls_tables_simd(false);
+		check(f.ctl[0], f.ptr, f.n);
+		gk_cls_tables_simd(true);
+	}
 	fz_free(&f);
 	return 0;
 }
