@@ -557,7 +557,7 @@ void burst_as(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n,
 	f.dec.pkts = f.enc.pkts = 0;
 	f.dec.bytes = f.enc.bytes = 0;
 	for (i = 0; i < n && i < 4; i++)
-		__builtin_prefetch(pkts[i]->data + pkts[i]->meta.l3_off, 1);
+		__builtin_prefetch(pkts[i]->data + 14, 1);
 	memset(act, A_SKIP, sizeof(act));
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
@@ -565,8 +565,8 @@ void burst_as(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n,
 		uint8_t fl = p->meta.flags;
 
 		if (i + 4 < n)
-			__builtin_prefetch(pkts[i + 4]->data +
-					   pkts[i + 4]->meta.l3_off, 1);
+			/* untagged L3 start: a hint, no l3_off load */
+			__builtin_prefetch(pkts[i + 4]->data + 14, 1);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
 		/* the fast paths take l3 == 14 only: BAD_META is for the rest */

@@ -296,8 +296,8 @@ void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 		uint8_t fl = p->meta.flags;
 
 		if (i + 4 < n)
-			__builtin_prefetch(pkts[i + 4]->data +
-					   pkts[i + 4]->meta.l3_off, 1);
+			/* untagged L3 start: a hint, no l3_off load */
+			__builtin_prefetch(pkts[i + 4]->data + 14, 1);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
 		if (unlikely(p->meta.l3_off < 14)) {
