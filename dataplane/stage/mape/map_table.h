@@ -218,12 +218,6 @@ static inline void gk_map_rt_ce_addr(const struct gk_map_rt *rt, uint32_t v4,
 	memcpy(out + 8, &lo, 8);
 }
 
-/* BR, CE mesh: false if no lpm4 prefix covers v4 (host order). */
-static inline bool gk_map_v4_maybe(const struct gk_map_table *t, uint32_t v4)
-{
-	return t->v4bm[v4 >> 22] >> (v4 >> 16 & 63) & 1;
-}
-
 static inline uint32_t gk_map_v6h_slot(uint64_t key, uint32_t plen,
 				       uint32_t mask)
 {
