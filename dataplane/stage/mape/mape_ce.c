@@ -275,21 +275,14 @@ bool encap_fast(struct gk_mape_ctx *ctx, struct fast *f, struct gk_pkt *p)
 	return true;
 }
 
-void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
+static inline __attribute__((always_inline))
+void burst_as(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n,
+	      const bool fast)
 {
 	const struct gk_map_table *t = ctx->map;
-	bool fast = !ctx->ref;
+	uint16_t i, v4_port = t->v4_port_id, v6_port = t->v6_port_id;
 	struct fast f;
-	uint16_t i;
 
-	gk_mape_frag_tick(ctx);
-	if (unlikely(!t || t->role != GK_MAPE_ROLE_CE)) {
-		for (i = 0; i < n; i++)
-			if (pkts[i]->verdict == GK_V_NONE)
-				gk_wk_drop(ctx->stats, pkts[i],
-					   GK_WK_DROP_BAD_META);
-		return;
-	}
 	fast_init(&f, t);
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
@@ -300,22 +293,46 @@ void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 			__builtin_prefetch(pkts[i + 4]->data + 14, 1);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
-		if (unlikely(p->meta.l3_off < 14)) {
-			gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
+		/* the fast path takes l3_off 14 only: BAD_META is for the rest */
+		if ((fl & GK_META_F_IPV4) && p->in_port == v4_port) {
+			if (fast && encap_fast(ctx, &f, p))
+				continue;
+			if (unlikely(p->meta.l3_off < 14))
+				goto bad_meta;
+			encap(ctx, p);
 			continue;
 		}
-		if ((fl & GK_META_F_IPV4) && p->in_port == t->v4_port_id) {
-			if (likely(fast) && encap_fast(ctx, &f, p))
-				continue;
-			encap(ctx, p);
-		} else if ((fl & GK_META_F_IPV6) &&
-			   p->in_port == t->v6_port_id) {
+		if (unlikely(p->meta.l3_off < 14))
+			goto bad_meta;
+		if ((fl & GK_META_F_IPV6) && p->in_port == v6_port)
 			from_v6(ctx, p);
-		} else {
+		else
 			p->verdict = GK_V_KERNEL;
-		}
+		continue;
+bad_meta:
+		gk_wk_drop(ctx->stats, p, GK_WK_DROP_BAD_META);
 	}
 	gk_mape_run_flush(ctx, &f.enc, true);
+}
+
+void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
+{
+	const struct gk_map_table *t = ctx->map;
+	uint16_t i;
+
+	gk_mape_frag_tick(ctx);
+	if (unlikely(!t || t->role != GK_MAPE_ROLE_CE)) {
+		for (i = 0; i < n; i++)
+			if (pkts[i]->verdict == GK_V_NONE)
+				gk_wk_drop(ctx->stats, pkts[i],
+					   GK_WK_DROP_BAD_META);
+		return;
+	}
+	/* a copy of the loop per path: the fast one tests no flag */
+	if (likely(!ctx->ref))
+		burst_as(ctx, pkts, n, true);
+	else
+		burst_as(ctx, pkts, n, false);
 }
 
 void gk_mape_ce_encap_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts,
