@@ -181,7 +181,7 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 	struct rte_mbuf *m[GK_BURST];
 	struct gk_cls_burst cb;
 	uint8_t act[GK_BURST], why[GK_BURST];
-	uint16_t n, i, k = 0, got = 0;
+	uint16_t n, i, i0, e, k = 0, got = 0;
 	uint64_t bytes = 0;
 	uint8_t hand;
 
@@ -203,10 +203,11 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 	 * By eight: the twin's work on a few frames hides the stores of
 	 * pkt_init on the next ones (the whole burst's at once stall).
 	 */
-	for (i = 0; i < n;) {
+	for (i0 = 0; i0 < n; i0 = e) {
 		uint16_t k0 = k;
 
-		for (; i < n && k - k0 < 8; i++) {
+		e = n - i0 > 8 ? i0 + 8 : n;
+		for (i = i0; i < e; i++) {
 			if (unlikely(m[i]->nb_segs != 1)) {
 				dp->exc.rx_multiseg++;
 				rte_pktmbuf_free(m[i]);

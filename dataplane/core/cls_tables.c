@@ -280,8 +280,8 @@ struct lanes {
 	unsigned n4, n6;
 	struct gk_pkt *p4[GK_BURST];	/* IP header at data + 14 */
 	struct gk_pkt *p6[GK_BURST];
-	uint32_t ports6[GK_BURST] __attribute__((aligned(32)));
-	uint32_t nh6[GK_BURST] __attribute__((aligned(32)));
+	uint32_t ports6[GK_BURST];
+	uint32_t nh6[GK_BURST];
 };
 
 _Static_assert(GK_BURST % 8 == 0, "hash lanes go by 8");
