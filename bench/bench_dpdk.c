@@ -34,6 +34,8 @@
  *   (client of the server socket PATH, socket-abstract=no, MAC
  *   02:00:00:00:00:0a) that frames come in on and leave by: every route
  *   points back out of it (the realistic arrangement of dpdk_bench.sh).
+ *   --huge: EAL on hugepages (--huge-unlink) instead of --no-huge; the
+ *   buffers then sit on 2 MB pages, as in a deployment (docs/dpdk.md).
  *   --io: the backend alone, no worker and no twin: a pinned thread moves
  *   each rx burst of port 0 to port 1 (app genkan-backend-io): the cost of
  *   the DPDK backend's own rx/tx loops beside testpmd io.
@@ -312,6 +314,7 @@ int main(int argc, char **argv)
 		{ "memif", required_argument, NULL, 'm' },
 		{ "hold", no_argument, NULL, 'h' },
 		{ "io", no_argument, NULL, 'i' },
+		{ "huge", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gk_worker w;
@@ -331,7 +334,7 @@ int main(int argc, char **argv)
 	struct gk_cls_v4 m4 = { .plen = 24, .cls = GK_CLASS_MAPE_BR };
 	uint64_t t0, t1, c0, c1, tx0, busy0;
 	uint64_t w0, w1;	/* the worker's CPU time */
-	bool ce = false, wg = false, hold = false, io = false;
+	bool ce = false, wg = false, hold = false, io = false, huge = false;
 	pthread_t io_thread;
 	const char *memif = NULL, *app = "genkan-l3";
 	struct gk_napt_cfg nc = { .ext_addr = { 192, 0, 2, 18 },
@@ -360,6 +363,7 @@ int main(int argc, char **argv)
 		case 'w': wg = true; break;
 		case 'm': memif = optarg; break;
 		case 'h': hold = true; break;
+		case 'H': huge = true; break;
 		case 'i': io = true; rx_twin = false; app = "genkan-backend-io"; break;
 		default: return 2;
 		}
@@ -368,7 +372,7 @@ int main(int argc, char **argv)
 	    br + ce + wg > 1) {
 		fprintf(stderr, "usage: %s PCAP|--memif PATH [--seconds S] "
 			"[--cpu N] [--routes 1..1024] [--twin rx|worker] "
-			"[--br | --br-encap | --ce-napt | --wg] [--hold]\n",
+			"[--br | --br-encap | --ce-napt | --wg] [--io] [--huge] [--hold]\n",
 			argv[0]);
 		return 2;
 	}
@@ -388,9 +392,9 @@ int main(int argc, char **argv)
 	else if (wg)
 		app = "genkan-wg-encrypt";
 	snprintf(args, sizeof(args),
-		 "--no-huge --no-shconf -m 256 --no-pci --no-telemetry "
+		 "%s --no-shconf -m 256 --no-pci --no-telemetry "
 		 "--lcores 0@%u --file-prefix gkbench%d --log-level=*:error",
-		 cpu ? 0 : 1, (int)getpid());
+		 huge ? "--huge-unlink" : "--no-huge", cpu ? 0 : 1, (int)getpid());
 	if (gk_dpdk_eal_init(args, err, sizeof(err))) {
 		fprintf(stderr, "EAL: %s\n", err);
 		return 1;

@@ -71,7 +71,8 @@
 # usage: bench/dpdk_bench.sh [BUILD_DIR]   env: REPS (3), SECS (4), CPU (1),
 #        OUT (JSON, default /tmp/dpdk_bench.json), PNG (chart, default the
 #        JSON's name with .png; gnuplot), MEMIF (1; 0 leaves the memif
-#        arrangement out)
+#        arrangement out), HUGE (1: every app on 2 MB hugepages, reserved
+#        for the run and given back; 0: --no-huge)
 
 set -eu
 
@@ -91,8 +92,47 @@ command -v dpdk-testpmd >/dev/null || { echo "dpdk_bench: no dpdk-testpmd (apt i
 [ -x "$BENCH" ] || { echo "dpdk_bench: no $BENCH (build with libdpdk)"; exit 1; }
 
 DIR=$(mktemp -d /tmp/dpdk_bench.XXXXXX)
-# EAL leaves /var/run/dpdk/<file-prefix> behind: testpmd's and l3fwd's go too
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR" /var/run/dpdk/gktp$$ /var/run/dpdk/gkl3$$ /var/run/dpdk/gkgen$$ /var/run/dpdk/gkfw$$' EXIT
+HP=/proc/sys/vm/nr_hugepages
+HP0= HPMNT=
+cleanup()
+{
+	# EAL leaves /var/run/dpdk/<file-prefix> behind: testpmd's and l3fwd's go too
+	[ -n "${KEEP:-}" ] || rm -rf "$DIR" /var/run/dpdk/gktp$$ /var/run/dpdk/gkl3$$ \
+		/var/run/dpdk/gkgen$$ /var/run/dpdk/gkfw$$
+	# the hugepages this run reserved go back
+	[ -z "$HPMNT" ] || umount "$HPMNT" 2>/dev/null || true
+	[ -z "$HP0" ] || echo "$HP0" >"$HP" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# Every app's buffers on 2 MB hugepages (HUGE=1, the default), as DPDK is
+# deployed (docs/dpdk.md): with --no-huge's 4 KiB pages each pass over a
+# burst's buffers misses the TLB, which halves testpmd io and genkan alike
+# on this machine. The run reserves what it needs (two 256 MB processes for
+# memif, plus slack) and gives it back at exit; where it cannot, every app
+# runs --no-huge, and the JSON says which.
+EALMEM=--no-huge BENCHMEM=
+if [ "${HUGE:-1}" = 1 ] && [ -w "$HP" ] &&
+   grep -q '^Hugepagesize: *2048 kB' /proc/meminfo; then
+	need=300
+	free=$(awk '/^HugePages_Free/ { print $2 }' /proc/meminfo)
+	if [ "$free" -lt "$need" ]; then
+		HP0=$(cat "$HP")
+		echo $((HP0 + need - free)) >"$HP" 2>/dev/null || true
+	fi
+	if ! grep -q ' hugetlbfs ' /proc/mounts; then
+		mkdir -p /dev/hugepages
+		mount -t hugetlbfs nodev /dev/hugepages && HPMNT=/dev/hugepages
+	fi
+	free=$(awk '/^HugePages_Free/ { print $2 }' /proc/meminfo)
+	if [ "$free" -ge "$need" ] && grep -q ' hugetlbfs ' /proc/mounts; then
+		EALMEM=--huge-unlink
+		BENCHMEM=--huge
+	else
+		echo "# could not reserve $need hugepages: every app runs --no-huge"
+	fi
+fi
+echo "# EAL memory: $EALMEM"
 
 # 1000 frames of 60 bytes (64 on the wire), one per /25 route.
 "$PY" - "$DIR/l3_64.pcap" <<'EOF'
@@ -160,7 +200,7 @@ testpmd()
 {
 	local mode=$1 pcap=${2:-$DIR/l3_64.pcap} pps
 
-	pps=$(timeout $((SECS + 3)) dpdk-testpmd --no-huge --no-shconf -m 256 --no-pci \
+	pps=$(timeout $((SECS + 3)) dpdk-testpmd $EALMEM --no-shconf -m 256 --no-pci \
 		--no-telemetry --file-prefix gktp$$ --lcores "0@0,1@$CPU" \
 		--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
 		--vdev net_null0,no-rx=1 --log-level='*:error' -- \
@@ -216,7 +256,7 @@ fi
 l3fwd()
 {
 	[ -n "$L3FWD" ] || { echo 0; return; }
-	(cd "$DIR" && timeout -s INT "$SECS" "$L3FWD" --no-huge --no-shconf -m 256 --no-pci \
+	(cd "$DIR" && timeout -s INT "$SECS" "$L3FWD" $EALMEM --no-shconf -m 256 --no-pci \
 		--no-telemetry --file-prefix gkl3$$ --lcores "0@$CPU" \
 		--vdev "net_pcap0,rx_pcap=$DIR/l3_64.pcap,infinite_rx=1" \
 		--vdev net_null0,no-rx=1 --log-level='*:error' -- -p 0x3 \
@@ -227,34 +267,34 @@ l3fwd()
 
 genkan()
 {
-	"$BENCH" "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx 2>/dev/null
+	"$BENCH" $BENCHMEM "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx 2>/dev/null
 }
 
 # the DPDK backend's rx/tx loops alone (no worker, no twin): testpmd io's
 # work plus genkan's descriptor
 genkan_io()
 {
-	"$BENCH" "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --io 2>/dev/null
+	"$BENCH" $BENCHMEM "$DIR/l3_64.pcap" --seconds "$SECS" --cpu "$CPU" --io 2>/dev/null
 }
 
 genkan_br()
 {
-	"$BENCH" "$DIR/br_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br 2>/dev/null
+	"$BENCH" $BENCHMEM "$DIR/br_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br 2>/dev/null
 }
 
 genkan_bre()
 {
-	"$BENCH" "$DIR/bre_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br-encap 2>/dev/null
+	"$BENCH" $BENCHMEM "$DIR/bre_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --br-encap 2>/dev/null
 }
 
 genkan_ce()
 {
-	"$BENCH" "$DIR/ce_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --ce-napt 2>/dev/null
+	"$BENCH" $BENCHMEM "$DIR/ce_64.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --ce-napt 2>/dev/null
 }
 
 genkan_wg()
 {
-	"$BENCH" "$DIR/wg_1420.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --wg 2>/dev/null
+	"$BENCH" $BENCHMEM "$DIR/wg_1420.pcap" --seconds "$SECS" --cpu "$CPU" --routes 1000 --twin rx --wg 2>/dev/null
 }
 
 # raw ipsec-mb's ChaCha20-Poly1305 seal at 1420 B on core CPU:
@@ -281,7 +321,7 @@ memif_run()
 
 	rm -f "$sock" "$gi" "$fi" "$go" "$fo"
 	mkfifo "$gi" "$fi"
-	dpdk-testpmd --no-huge --no-shconf -m 256 --no-pci --no-telemetry \
+	dpdk-testpmd $EALMEM --no-shconf -m 256 --no-pci --no-telemetry \
 		--file-prefix gkgen$$ --lcores "0@0,1@0" \
 		--vdev "net_memif0,role=server,id=0,socket=$sock,socket-abstract=no,mac=02:00:00:00:00:0b" \
 		--log-level='*:error' -- -i --forward-mode=flowgen \
@@ -296,13 +336,13 @@ memif_run()
 		sleep 0.1
 	done
 	if [ "$mode" = io ]; then
-		dpdk-testpmd --no-huge --no-shconf -m 256 --no-pci --no-telemetry \
+		dpdk-testpmd $EALMEM --no-shconf -m 256 --no-pci --no-telemetry \
 			--file-prefix gkfw$$ --lcores "0@0,1@$CPU" \
 			--vdev "net_memif0,role=client,id=0,socket=$sock,socket-abstract=no,mac=02:00:00:00:00:0a" \
 			--log-level='*:error' -- -i --forward-mode=io \
 			--total-num-mbufs=8192 --port-topology=loop <"$fi" >"$fo" 2>&1 &
 	else
-		"$BENCH" --memif "$sock" --seconds $((SECS + 3)) --cpu "$CPU" \
+		"$BENCH" $BENCHMEM --memif "$sock" --seconds $((SECS + 3)) --cpu "$CPU" \
 			--routes 1000 --twin rx --hold <"$fi" >"$fo" 2>&1 &
 	fi
 	fpid=$!
@@ -422,7 +462,7 @@ if [ -x "$BUILD/ctl/genkand/genkand" ]; then
 fi
 
 rc=0
-env HZ="$HZ" IO="${IO[*]}" IOW="${IOW[*]}" MS="${MS[*]}" L3="${L3[*]}" BIO="${BIO[*]}" BIOC="${BIOC[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
+env EALMEM="$EALMEM" HZ="$HZ" IO="${IO[*]}" IOW="${IOW[*]}" MS="${MS[*]}" L3="${L3[*]}" BIO="${BIO[*]}" BIOC="${BIOC[*]}" GK="${GK[*]}" GKC="${GKC[*]}" \
 	BR="${BR[*]}" BRC="${BRC[*]}" BE="${BE[*]}" BEC="${BEC[*]}" CE="${CE[*]}" CEC="${CEC[*]}" \
 	WG="${WG[*]}" WGG="${WGG[*]}" WGC="${WGC[*]}" RAWG="${RAWG[*]}" RAWC="${RAWC[*]}" RAWM="${RAWM[*]}" \
 	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MIOD="${MIOD[*]:-}" MGK="${MGK[*]:-}" \
@@ -461,7 +501,7 @@ def genkan(k, kc, app=None, **extra):
 wgg, rawg = med(v("WGG")), med(v("RAWG"))
 mio, mgk = med(v("MIO")), med(v("MGK"))
 r = {
-    "arrangement": "net_pcap infinite_rx in, net_null out, one forwarder core, 64 B, --no-huge",
+    "arrangement": "net_pcap infinite_rx in, net_null out, one forwarder core, 64 B, " + os.environ["EALMEM"],
     "tsc_hz": hz,
     "runs": len(v("IO")),
     "testpmd_io": dpdk_app("IO"),
