@@ -174,6 +174,18 @@ static inline void lcore_register(void)
 		rte_thread_register();
 }
 
+/* Whether the twin gave every one of n frames to the worker. */
+static inline bool all_worker(const uint8_t *act, uint16_t n)
+{
+	uint8_t any = 0;
+	uint16_t i;
+
+	_Static_assert(GK_CLS_WORKER == 0, "the OR below tests for 0");
+	for (i = 0; i < n; i++)
+		any |= act[i];
+	return !any;
+}
+
 static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 			      uint16_t nmax)
 {
@@ -201,7 +213,9 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 				  p->port_id);
 	/*
 	 * By eight: the twin's work on a few frames hides the stores of
-	 * pkt_init on the next ones (the whole burst's at once stall).
+	 * pkt_init on the next ones (the whole burst's at once stall). The
+	 * bytes are summed here, while the lengths are in registers: a second
+	 * pass over the burst's descriptors costs a reload each.
 	 */
 	for (i0 = 0; i0 < n; i0 = e) {
 		uint16_t k0 = k;
@@ -213,28 +227,28 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 				rte_pktmbuf_free(m[i]);
 				continue;
 			}
-			pkts[k++] = pkt_init(m[i], p->port_id, p->queue);
+			pkts[k] = pkt_init(m[i], p->port_id, p->queue);
+			bytes += pkts[k]->len;
+			k++;
 		}
 		if (dp->cls)
 			gk_cls_burst_classify(&cb, pkts + k0, (uint16_t)(k - k0),
 					      act + k0, why + k0);
+		else
+			for (i = k0; i < k; i++)
+				pkts[i]->meta.magic = 0;	/* parse: the worker's twin */
 	}
-	if (!dp->cls) {
-		/* parse: the worker's twin */
-		for (i = 0; i < k; i++) {
-			pkts[i]->meta.magic = 0;
-			bytes += pkts[i]->len;
-		}
-		got = k;
-	} else {
-		for (i = 0; i < k; i++) {
+	got = k;
+	if (dp->cls && unlikely(!all_worker(act, k))) {
+		/* What XDP would not redirect: to the TAP, or dropped. */
+		for (got = 0, i = 0; i < k; i++) {
 			struct gk_pkt *pkt = pkts[i];
 
-			if (unlikely(act[i] != GK_CLS_WORKER)) {
+			if (act[i] != GK_CLS_WORKER) {
+				bytes -= pkt->len;
 				not_worker(dp, pkt_mbuf(pkt), act[i], why[i]);
 				continue;
 			}
-			bytes += pkt->len;
 			pkts[got++] = pkt;
 		}
 	}

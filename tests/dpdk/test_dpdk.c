@@ -589,6 +589,9 @@ static void test_exception_path(void **state)
 			 (unsigned long)gk_dpdk_port_exc_stats(p)->to_kernel_fail,
 			 (unsigned long)gk_dpdk_port_exc_stats(p)->cls_drops);
 	assert_int_equal(pk[0]->len, 64);
+	/* the port counts what the worker got, not what went to the kernel */
+	assert_int_equal(p->stats.rx_packets, 1);
+	assert_int_equal(p->stats.rx_bytes, 64);
 	assert_memory_equal(pk[0]->data, frame[1], 64);
 	assert_int_equal(pk[0]->meta.magic, GK_META_MAGIC);
 	assert_int_equal(pk[0]->meta.class, GK_CLASS_TRANSIT);
