@@ -180,13 +180,6 @@ static inline void fwd6(struct gk_l3fwd_ctx *ctx, struct gk_pkt *p,
 		gk_ip6_hlim_dec(ip);
 }
 
-#define PREFETCH_AHEAD	4	/* packets; a DMA'd header is cold */
-
-static inline void prefetch_l3(const struct gk_pkt *p)
-{
-	__builtin_prefetch(p->data + p->meta.l3_off, 1);
-}
-
 /* LPM result to next hop, prefetched: the fwd pass reads it next. */
 static inline const struct gk_fib_nh *nh_of(const struct gk_fib *fib,
 					    uint32_t idx)
@@ -246,17 +239,17 @@ static void burst(struct gk_l3fwd_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 	unsigned int i, n4 = 0, n6 = 0;
 	bool mart = false;	/* a packet may be a martian (martian.h) */
 
-	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		prefetch_l3(pkts[i]);
-
+	/*
+	 * No prefetch: the headers are warm. Whoever gave the packet its
+	 * metadata read them just before (XDP, or the software twin in the
+	 * worker or the DPDK backend).
+	 */
 	/* Split the burst by family and gather destinations for bulk LPM. */
 	for (i = 0; i < n; i++) {
 		struct gk_pkt *p = pkts[i];
 		uint32_t l3 = p->meta.l3_off;
 		uint8_t flags = p->meta.flags;
 
-		if (i + PREFETCH_AHEAD < n)
-			prefetch_l3(pkts[i + PREFETCH_AHEAD]);
 		if (unlikely(p->verdict != GK_V_NONE))
 			continue;
 		if (unlikely(flags & GK_META_F_VLAN)) {
