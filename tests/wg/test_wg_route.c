@@ -39,6 +39,7 @@
 #include "wg_data.h"
 #include "wg_peers.h"
 #include "worker.h"
+#include "wg_rig.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NBUFS		128
@@ -46,9 +47,6 @@
 #define LISTEN		51820
 #define TUN_MTU		1420
 #define LINK_MTU	1000
-
-static const uint8_t lan_mac[6] = { 2, 0, 0, 0, 0, 0x0a };
-static const uint8_t wan_mac[6] = { 2, 0, 0, 0, 0, 0x0b };
 
 
 static const struct gk_route routes[] = {
@@ -111,76 +109,28 @@ static struct gk_wg_peers *snap(void)
 	return t;
 }
 
-struct rig {
-	struct gk_mem_pool *pool;
-	struct gk_port *port[2];
-	struct gk_tables *tables;
-	struct gk_wg_peers *wg;		/* the RCU slot the worker reads */
-	struct gk_wg_evring *ev;
-	struct gk_worker w;
-};
-
 /* link_mtu: the egress link's, where the endpoints are. */
-static void rig_up(struct rig *r, uint32_t link_mtu)
+static void rig_up(struct wg_rig *r, uint32_t link_mtu)
 {
-	const struct gk_fib_port fports[] = {
-		{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a },
-		  .mtu = 1500 },
-		{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b },
-		  .mtu = link_mtu },
-	};
-	struct gk_fib_input in = {
+	const struct wg_rig_cfg rc = {
+		.nbufs = NBUFS, .mtu = { 1500, link_mtu },
 		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
 		.neighs = neighs, .nr_neighs = ARRAY_SIZE(neighs),
-		.ports = fports, .nr_ports = ARRAY_SIZE(fports),
 	};
-	struct gk_worker_cfg cfg = { .cpu = -1 };
-	struct gk_fib *fib;
-	char err[128];
+	/* No ICMP errors (icmp_rate 0): their rate limit would tell the
+	 * two runs apart. */
+	struct gk_worker_cfg cfg = {
+		.cpu = -1, .wg_max_peers = 8, .wg_nr_workers = 1,
+		.wg_mtu = TUN_MTU, .neigh_hold = 4, .icmp_rate = 0,
+	};
 
-	memset(r, 0, sizeof(*r));
-	r->pool = gk_mem_pool_create(NBUFS, 2048);
-	assert_non_null(r->pool);
-	r->port[0] = gk_mem_port_create(r->pool, 0, lan_mac, NULL);
-	r->port[1] = gk_mem_port_create(r->pool, 1, wan_mac, NULL);
-	assert_non_null(r->port[0]);
-	assert_non_null(r->port[1]);
-	gk_mem_port_set_capture(r->port[0], 64);
-	gk_mem_port_set_capture(r->port[1], 64);
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	r->tables = gk_tables_new(fib, 1);
-	assert_non_null(r->tables);
-	r->ev = gk_wg_evring_create(16);
-	assert_non_null(r->ev);
-	cfg.ports[0] = r->port[0];
-	cfg.ports[1] = r->port[1];
-	cfg.nr_ports = 2;
-	cfg.tables = &r->tables;
-	cfg.wg = &r->wg;
-	cfg.wg_events = r->ev;
-	cfg.wg_max_peers = 8;
-	cfg.wg_aead = GK_AEAD_OPENSSL;
-	cfg.wg_nr_workers = 1;
-	cfg.wg_port_id = 1;
-	cfg.wg_mtu = TUN_MTU;
-	cfg.neigh_hold = 4;
-	/* No ICMP errors: their rate limit would tell the two runs apart. */
-	cfg.icmp_rate = 0;
-	assert_int_equal(gk_worker_init(&r->w, &cfg), 0);
+	wg_rig_up(r, &rc, &cfg);
 	r->wg = snap();
 }
 
-static void rig_down(struct rig *r)
+static void rig_down(struct wg_rig *r)
 {
-	gk_worker_fini(&r->w);
-	r->port[0]->ops->close(r->port[0]);
-	r->port[1]->ops->close(r->port[1]);
-	assert_int_equal(gk_mem_pool_nr_free(r->pool), NBUFS);
-	gk_mem_pool_destroy(r->pool);
-	gk_tables_free(r->tables);
-	gk_wg_evring_destroy(r->ev);
+	wg_rig_down(r);
 	gk_wg_peers_free(r->wg);
 }
 
@@ -195,7 +145,7 @@ static uint32_t mkframe(uint8_t *f, uint8_t peer, uint32_t len, uint8_t seq,
 	uint16_t c;
 	uint32_t j;
 
-	memcpy(f, lan_mac, 6);
+	memcpy(f, wg_rig_lan_mac, 6);
 	memcpy(f + 6, (uint8_t[]){ 2, 0, 0, 0, 0xc0, 0x01 }, 6);
 	f[12] = 0x08;
 	f[13] = 0;
@@ -245,7 +195,7 @@ static void run(const struct case_frame *c, unsigned int n, bool one_burst,
 		uint32_t link_mtu, struct outcome *o)
 {
 	uint8_t f[1600];
-	struct rig r;
+	struct wg_rig r;
 	unsigned int i;
 	size_t k;
 
@@ -354,7 +304,7 @@ static void t_first_fits(void **state)
 	for (i = 0; i < a.nr_out; i++) {
 		const uint8_t *e = a.out[i];
 
-		assert_memory_equal(e + 6, wan_mac, 6);
+		assert_memory_equal(e + 6, wg_rig_wan_mac, 6);
 		assert_int_equal(e[4], 0xfe);
 		/* the neighbour of the endpoint it is sent to */
 		assert_int_equal(e[5], e[14 + 19]);

@@ -45,6 +45,7 @@
 #include "spsc.h"
 #include "wg_rpath.h"
 #include "worker.h"
+#include "wg_rig.h"
 
 #include "wg_rpath_fixtures.h"
 
@@ -449,14 +450,6 @@ static void t_flood(void **state)
 
 /* ---- the worker on the memory backend ---- */
 
-static const uint8_t lan_mac[6] = { 2, 0, 0, 0, 0, 0x0a };
-static const uint8_t wan_mac[6] = { 2, 0, 0, 0, 0, 0x0b };
-
-static const struct gk_fib_port fports[] = {
-	{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a } },
-	{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b } },
-};
-
 static const struct gk_route routes[] = {
 	{ .family = AF_INET, .plen = 24, .dst = { 198, 51, 100, 0 }, .ifindex = 10 },
 	{ .family = AF_INET, .plen = 24, .dst = { 203, 0, 113, 0 }, .ifindex = 11 },
@@ -483,15 +476,6 @@ static const struct gk_neigh_entry neighs[] = {
 
 #define NBUFS	64
 
-struct rig {
-	struct gk_mem_pool *pool;
-	struct gk_port *port[2];
-	struct gk_tables *tables;
-	struct gk_wg_peers *wg;		/* the RCU slot the worker reads */
-	struct gk_wg_evring *ev;
-	struct gk_worker w;
-};
-
 static bool home_local4(void *arg, uint32_t addr_be)
 {
 	static const uint8_t home[4] = { 203, 0, 113, 1 };
@@ -501,76 +485,43 @@ static bool home_local4(void *arg, uint32_t addr_be)
 }
 
 /* Worker id of nr, with the flow rings (NULL: none) between them. */
-static void rig_up_n(struct rig *r, unsigned id, unsigned nr,
+static void rig_up_n(struct wg_rig *r, unsigned id, unsigned nr,
 		     struct gk_spsc **rings)
 {
-	struct gk_fib_input in = {
-		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
-		.neighs = neighs, .nr_neighs = ARRAY_SIZE(neighs),
-		.ports = fports, .nr_ports = ARRAY_SIZE(fports),
-	};
-	struct gk_classify_cfg wan = {
+	const struct gk_classify_cfg wan = {
 		.is_local4 = home_local4, .wg_listen_port = WGR_LISTEN,
 	};
-	struct gk_worker_cfg cfg = { .cpu = -1 };
-	struct gk_fib *fib;
-	char err[128];
+	const struct wg_rig_cfg rc = {
+		.nbufs = NBUFS,
+		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
+		.neighs = neighs, .nr_neighs = ARRAY_SIZE(neighs),
+		.wan = &wan,
+	};
+	struct gk_worker_cfg cfg = {
+		.cpu = -1, .wg_max_peers = 8, .id = id, .wg_nr_workers = nr,
+		.wg_rpath_rings = rings, .wg_mtu = WGR_MTU,
+	};
 
-	memset(r, 0, sizeof(*r));
-	r->pool = gk_mem_pool_create(NBUFS, 2048);
-	assert_non_null(r->pool);
-	r->port[0] = gk_mem_port_create(r->pool, 0, lan_mac, NULL);
-	r->port[1] = gk_mem_port_create(r->pool, 1, wan_mac, &wan);
-	assert_non_null(r->port[0]);
-	assert_non_null(r->port[1]);
-	gk_mem_port_set_capture(r->port[0], 64);
-	gk_mem_port_set_capture(r->port[1], 64);
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	r->tables = gk_tables_new(fib, 1);
-	assert_non_null(r->tables);
-	r->ev = gk_wg_evring_create(16);
-	assert_non_null(r->ev);
-	cfg.ports[0] = r->port[0];
-	cfg.ports[1] = r->port[1];
-	cfg.nr_ports = 2;
-	cfg.tables = &r->tables;
-	cfg.wg = &r->wg;
-	cfg.wg_events = r->ev;
-	cfg.wg_max_peers = 8;
-	cfg.wg_aead = GK_AEAD_OPENSSL;
-	cfg.id = id;
-	cfg.wg_nr_workers = nr;
-	cfg.wg_rpath_rings = rings;
-	cfg.wg_port_id = 1;
-	cfg.wg_mtu = WGR_MTU;
-	assert_int_equal(gk_worker_init(&r->w, &cfg), 0);
+	wg_rig_up(r, &rc, &cfg);
 	assert_non_null(r->w.wg);
 	assert_non_null(r->w.wg->rpath);
 	assert_int_equal(r->w.wg->rpath->share, rings != NULL && nr > 1);
 }
 
-static void rig_up(struct rig *r)
+static void rig_up(struct wg_rig *r)
 {
 	rig_up_n(r, 0, 1, NULL);
 }
 
-static void rig_down(struct rig *r)
+static void rig_down(struct wg_rig *r)
 {
 	gk_wg_peers_free(r->wg);
 	r->wg = NULL;
-	gk_worker_fini(&r->w);
-	r->port[0]->ops->close(r->port[0]);
-	r->port[1]->ops->close(r->port[1]);
-	assert_int_equal(gk_mem_pool_nr_free(r->pool), NBUFS);
-	gk_mem_pool_destroy(r->pool);
-	gk_tables_free(r->tables);
-	gk_wg_evring_destroy(r->ev);
+	wg_rig_down(r);
 }
 
 /* Frame f in on port, one poll. */
-static void feed(struct rig *r, unsigned port, const uint8_t *f, uint32_t len)
+static void feed(struct wg_rig *r, unsigned port, const uint8_t *f, uint32_t len)
 {
 	assert_int_equal(gk_mem_port_add_frame(r->port[port], f, len), 0);
 	assert_int_equal(gk_worker_poll(&r->w), 1);
@@ -579,7 +530,7 @@ static void feed(struct rig *r, unsigned port, const uint8_t *f, uint32_t len)
 #define FEED(r, port, name)	feed(r, port, wgr_##name, sizeof(wgr_##name))
 
 /* Captured frame i of port is exactly the fixture. */
-static void expect(struct rig *r, unsigned port, unsigned i, const uint8_t *f,
+static void expect(struct wg_rig *r, unsigned port, unsigned i, const uint8_t *f,
 		   uint32_t len)
 {
 	uint32_t got;
@@ -594,7 +545,7 @@ static void expect(struct rig *r, unsigned port, unsigned i, const uint8_t *f,
 
 static void t_worker_flow(void **state)
 {
-	struct rig r;
+	struct wg_rig r;
 
 	(void)state;
 	rig_up(&r);
@@ -647,7 +598,7 @@ static void t_worker_flow(void **state)
 
 static void t_worker_off(void **state)
 {
-	struct rig r;
+	struct wg_rig r;
 
 	(void)state;
 	rig_up(&r);
@@ -679,7 +630,7 @@ static void t_worker_off(void **state)
 static void two_workers(bool rings_on)
 {
 	struct gk_spsc *ring[4] = { NULL };
-	struct rig a, b;
+	struct wg_rig a, b;
 	unsigned i;
 
 	for (i = 1; i < 3; i++) {

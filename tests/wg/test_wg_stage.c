@@ -35,6 +35,7 @@
 #include "wg_peers.h"
 #include "wg_pending.h"
 #include "worker.h"
+#include "wg_rig.h"
 
 struct wgs_frame {
 	const uint8_t *in;
@@ -326,14 +327,6 @@ static void t_gone(void **state)
 
 /* ---- the worker on the memory backend ---- */
 
-static const uint8_t lan_mac[6] = { 2, 0, 0, 0, 0, 0x0a };
-static const uint8_t inet_mac[6] = { 2, 0, 0, 0, 0, 0x0b };
-
-static const struct gk_fib_port fports[] = {
-	{ .ifindex = 10, .port_id = 0, .mac = { 2, 0, 0, 0, 0, 0x0a } },
-	{ .ifindex = 11, .port_id = 1, .mac = { 2, 0, 0, 0, 0, 0x0b } },
-};
-
 static const struct gk_route routes[] = {
 	{ .family = AF_INET, .plen = 24, .dst = { 203, 0, 113, 0 }, .ifindex = 11 },
 	{ .family = AF_INET, .plen = 24, .dst = { 198, 51, 100, 0 }, .ifindex = 10 },
@@ -346,69 +339,28 @@ static const struct gk_neigh_entry neighs[] = {
 
 #define NBUFS	64
 
-struct rig {
-	struct gk_mem_pool *pool;
-	struct gk_port *port[2];
-	struct gk_tables *tables;
-	struct gk_wg_peers *wg;		/* the RCU slot the worker reads */
-	struct gk_wg_evring *ev;
-	struct gk_worker w;
-};
-
-static void rig_up(struct rig *r)
+static void rig_up(struct wg_rig *r)
 {
-	struct gk_fib_input in = {
+	const struct wg_rig_cfg rc = {
+		.nbufs = NBUFS,
 		.routes = routes, .nr_routes = ARRAY_SIZE(routes),
 		.neighs = neighs, .nr_neighs = ARRAY_SIZE(neighs),
-		.ports = fports, .nr_ports = ARRAY_SIZE(fports),
 	};
-	struct gk_worker_cfg cfg = { .cpu = -1 };
-	struct gk_fib *fib;
-	char err[128];
+	struct gk_worker_cfg cfg = {
+		.cpu = -1, .wg_max_peers = MAX_PEERS, .wg_nr_workers = 1,
+		.wg_mtu = WGS_MTU,
+	};
 
-	memset(r, 0, sizeof(*r));
-	r->pool = gk_mem_pool_create(NBUFS, 2048);
-	assert_non_null(r->pool);
-	r->port[0] = gk_mem_port_create(r->pool, 0, lan_mac, NULL);
-	r->port[1] = gk_mem_port_create(r->pool, 1, inet_mac, NULL);
-	assert_non_null(r->port[0]);
-	assert_non_null(r->port[1]);
-	gk_mem_port_set_capture(r->port[0], 64);
-	gk_mem_port_set_capture(r->port[1], 64);
-	fib = gk_fib_build(&in, err, sizeof(err));
-	if (!fib)
-		fail_msg("fib: %s", err);
-	r->tables = gk_tables_new(fib, 1);
-	assert_non_null(r->tables);
-	r->ev = gk_wg_evring_create(16);
-	assert_non_null(r->ev);
-	cfg.ports[0] = r->port[0];
-	cfg.ports[1] = r->port[1];
-	cfg.nr_ports = 2;
-	cfg.tables = &r->tables;
-	cfg.wg = &r->wg;
-	cfg.wg_events = r->ev;
-	cfg.wg_max_peers = MAX_PEERS;
-	cfg.wg_aead = GK_AEAD_OPENSSL;
-	cfg.wg_nr_workers = 1;
-	cfg.wg_port_id = 1;
-	cfg.wg_mtu = WGS_MTU;
-	assert_int_equal(gk_worker_init(&r->w, &cfg), 0);
+	wg_rig_up(r, &rc, &cfg);
 	assert_non_null(r->w.wg_pending);
 }
 
-static void rig_down(struct rig *r)
+static void rig_down(struct wg_rig *r)
 {
-	gk_worker_fini(&r->w);
-	r->port[0]->ops->close(r->port[0]);
-	r->port[1]->ops->close(r->port[1]);
-	assert_int_equal(gk_mem_pool_nr_free(r->pool), NBUFS);
-	gk_mem_pool_destroy(r->pool);
-	gk_tables_free(r->tables);
-	gk_wg_evring_destroy(r->ev);
+	wg_rig_down(r);
 }
 
-static unsigned int poll_all(struct rig *r)
+static unsigned int poll_all(struct wg_rig *r)
 {
 	unsigned int got = 0, k, n;
 
@@ -423,7 +375,7 @@ static void t_worker_flush(void **state)
 {
 	const uint32_t ids[] = { 1 };
 	struct gk_wg_event ev[4];
-	struct rig r;
+	struct wg_rig r;
 	unsigned int i;
 	uint32_t len;
 
@@ -479,7 +431,7 @@ static void t_worker_flush(void **state)
 static void t_worker_gone(void **state)
 {
 	const uint32_t one[] = { 1 }, two[] = { 2 };
-	struct rig r;
+	struct wg_rig r;
 
 	(void)state;
 	rig_up(&r);
