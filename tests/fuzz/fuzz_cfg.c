@@ -148,3 +148,11 @@ struct gk_cls_tables *fz_cls(enum fz_role role, uint32_t cfg_flags)
 		abort();
 	return t;
 }
+
+void fz_cls_sets(struct gk_cls_tables *tbl[FZ_NR_CLS])
+{
+	tbl[0] = fz_cls(FZ_ROLE_ROUTER, 0);
+	tbl[1] = fz_cls(FZ_ROLE_CE, GK_CFG_F_TTL_TO_KERNEL);
+	tbl[2] = fz_cls(FZ_ROLE_BR, GK_CFG_F_L4);
+	tbl[3] = fz_cls(FZ_ROLE_ROUTER, GK_CFG_F_L4 | GK_CFG_F_TTL_TO_KERNEL);
+}

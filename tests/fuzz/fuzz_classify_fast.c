@@ -15,7 +15,7 @@
 #include "fuzz_cfg.h"
 #include "fuzz_pkt.h"
 
-#define NR_TBL	5
+#define NR_TBL	(FZ_NR_CLS + 1)
 
 static struct gk_cls_tables *tbl[NR_TBL];	/* [4]: none */
 
@@ -26,10 +26,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	tbl[0] = fz_cls(FZ_ROLE_ROUTER, 0);
-	tbl[1] = fz_cls(FZ_ROLE_CE, GK_CFG_F_TTL_TO_KERNEL);
-	tbl[2] = fz_cls(FZ_ROLE_BR, GK_CFG_F_L4);
-	tbl[3] = fz_cls(FZ_ROLE_ROUTER, GK_CFG_F_L4 | GK_CFG_F_TTL_TO_KERNEL);
+	fz_cls_sets(tbl);
 	return 0;
 }
 
