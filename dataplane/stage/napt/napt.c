@@ -960,6 +960,23 @@ static inline void fast_init(struct fast *f, const struct gk_napt *n,
 }
 
 /*
+ * A packet that out_fast or in_fast takes renews its session: TCP after
+ * tracking the segment's flags (out: sent from the inside), by the state
+ * they leave; UDP by the UDP timeout.
+ */
+static __attribute__((always_inline)) inline void
+fast_renew(const struct fast *f, struct sess *s, const uint8_t *l4, bool tcp,
+	   bool out)
+{
+	if (tcp) {
+		tcp_track(s, l4[13], out);
+		s->expire_ns = f->now + f->tcp_to[tcp_state(s)];
+	} else {
+		s->expire_ns = f->udp_expire;
+	}
+}
+
+/*
  * The session of the outbound key (a, b) that out_fast may take, live or
  * stale, or NULL. No slot hash test: a slot's session is read anyway, and
  * its key words decide.
@@ -1012,12 +1029,7 @@ out_fast(const struct fast *f, struct gk_pkt *p, bool tcp)
 	s = out_find(f, a, b);
 	if (!s || unlikely(s->expire_ns <= f->now))
 		return false;	/* new flow, hairpin, martian, or stale */
-	if (tcp) {
-		tcp_track(s, l4[13], true);
-		s->expire_ns = f->now + f->tcp_to[tcp_state(s)];
-	} else {
-		s->expire_ns = f->udp_expire;
-	}
+	fast_renew(f, s, l4, tcp, true);
 	gk_st32(ip + 12, f->ext_be);
 	gk_st16(ip + 10, csum_sub(gk_ld16(ip + 10), s->d_ip));
 	gk_st16(l4, htons(s->ext_port));
@@ -1143,12 +1155,7 @@ in_fast(const struct fast *f, struct gk_pkt *p, bool tcp)
 	s = in_find(f, a, tcp ? GK_NAPT_TCP : GK_NAPT_UDP);
 	if (!s || unlikely(s->not_fast || s->expire_ns <= f->now))
 		return false;	/* no session, hairpin, martian, or stale */
-	if (tcp) {
-		tcp_track(s, l4[13], false);
-		s->expire_ns = f->now + f->tcp_to[tcp_state(s)];
-	} else {
-		s->expire_ns = f->udp_expire;
-	}
+	fast_renew(f, s, l4, tcp, false);
 	gk_st32(ip + 16, htonl(s->in_addr));
 	gk_st16(ip + 10, csum_sub(gk_ld16(ip + 10), in_delta(s->d_ip)));
 	gk_st16(l4 + 2, htons(s->in_port));
