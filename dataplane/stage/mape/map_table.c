@@ -285,6 +285,16 @@ void gk_mape_fini(struct gk_mape_ctx *ctx)
 
 /* ---- helpers shared by mape_ce.c and mape_br.c ----------------------- */
 
+void gk_mape_drop_undecided(struct gk_mape_ctx *ctx, struct gk_pkt **pkts,
+			    uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		if (pkts[i]->verdict == GK_V_NONE)
+			gk_wk_drop(ctx->stats, pkts[i], GK_WK_DROP_BAD_META);
+}
+
 bool gk_mape_take_token(struct gk_mape_ctx *ctx)
 {
 	return gk_tb_take(&ctx->tb, ctx->now_ns,

@@ -356,6 +356,13 @@ static inline void gk_mape_drop(struct gk_mape_ctx *ctx, struct gk_pkt *p,
 							  GK_WK_DROP_MAPE);
 }
 
+/*
+ * No table in the stage's role (none loaded yet, or the other role's):
+ * every packet no earlier stage decided drops "bad_meta". Out of line,
+ * off both stages' hot paths.
+ */
+void gk_mape_drop_undecided(struct gk_mape_ctx *ctx, struct gk_pkt **pkts,
+			    uint16_t n);
 bool gk_mape_take_token(struct gk_mape_ctx *ctx);
 /*
  * Total length of the IPv4 packet at off, 0 if it does not fit

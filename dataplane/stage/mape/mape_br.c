@@ -537,10 +537,7 @@ void burst_as(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n,
 	uint16_t v4_port, v6_port;
 
 	if (unlikely(!t || t->role != GK_MAPE_ROLE_BR)) {
-		for (i = 0; i < n; i++)
-			if (pkts[i]->verdict == GK_V_NONE)
-				gk_wk_drop(ctx->stats, pkts[i],
-					   GK_WK_DROP_BAD_META);
+		gk_mape_drop_undecided(ctx, pkts, n);
 		return;
 	}
 	v4_port = t->v4_port_id;

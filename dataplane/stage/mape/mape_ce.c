@@ -318,14 +318,10 @@ bad_meta:
 void gk_mape_ce_burst(struct gk_mape_ctx *ctx, struct gk_pkt **pkts, uint16_t n)
 {
 	const struct gk_map_table *t = ctx->map;
-	uint16_t i;
 
 	gk_mape_frag_tick(ctx);
 	if (unlikely(!t || t->role != GK_MAPE_ROLE_CE)) {
-		for (i = 0; i < n; i++)
-			if (pkts[i]->verdict == GK_V_NONE)
-				gk_wk_drop(ctx->stats, pkts[i],
-					   GK_WK_DROP_BAD_META);
+		gk_mape_drop_undecided(ctx, pkts, n);
 		return;
 	}
 	/* a copy of the loop per path: the fast one tests no flag */
