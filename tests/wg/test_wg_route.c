@@ -48,7 +48,6 @@
 #define TUN_MTU		1420
 #define LINK_MTU	1000
 
-
 static const struct gk_route routes[] = {
 	{ .family = AF_INET, .plen = 24, .dst = { 203, 0, 113, 0 }, .ifindex = 11 },
 	{ .family = AF_INET, .plen = 24, .dst = { 198, 51, 100, 0 }, .ifindex = 10 },
@@ -88,16 +87,7 @@ static struct gk_wg_peers *snap(void)
 		kp[i].local_index = 0x100u + id;
 		kp[i].remote_index = 0x200u + id;
 		kp[i].birth_ns = gk_mono_ns();
-		pc[i].id = id;
-		pc[i].ep.family = AF_INET;
-		pc[i].ep.port = LISTEN;
-		memcpy(pc[i].ep.addr, (uint8_t[]){ 203, 0, 113, (uint8_t)(1 + id) }, 4);
-		memcpy(pc[i].src, (uint8_t[]){ 203, 0, 113, 1 }, 4);
-		al[i].family = AF_INET;
-		al[i].plen = 24;
-		memcpy(al[i].addr, (uint8_t[]){ 198, 18, id, 0 }, 4);
-		pc[i].allowed = &al[i];
-		pc[i].nr_allowed = 1;
+		wg_rig_peer(&pc[i], &al[i], id, LISTEN);
 		pc[i].kp[GK_WG_KP_CURRENT] = &kp[i];
 		pc[i].kps[GK_WG_KP_CURRENT] = kpst[i];
 		atomic_store(&kpst[i]->send_counter, 0);

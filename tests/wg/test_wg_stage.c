@@ -83,21 +83,11 @@ static struct gk_wg_peers *snap(const uint32_t *ids, unsigned int n,
 	kp.remote_index = WGS_REMOTE_IDX;
 	kp.birth_ns = birth;
 	for (i = 0; i < n; i++) {
-		pc[i].id = ids[i];
-		pc[i].ep.family = AF_INET;
-		pc[i].ep.port = WGS_PEER_PORT;
-		pc[i].ep.addr[0] = 203;
-		pc[i].ep.addr[2] = 113;
-		pc[i].ep.addr[3] = (uint8_t)(1 + ids[i]);
-		memcpy(pc[i].src, (uint8_t[]){ 203, 0, 113, 1 }, 4);
-		al[i][0].family = AF_INET;
-		al[i][0].plen = 24;
-		memcpy(al[i][0].addr, (uint8_t[]){ 198, 18, (uint8_t)ids[i], 0 }, 4);
+		wg_rig_peer(&pc[i], al[i], ids[i], WGS_PEER_PORT);
 		al[i][1].family = AF_INET6;
 		al[i][1].plen = 48;
 		memcpy(al[i][1].addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0,
 						   (uint8_t)ids[i] }, 6);
-		pc[i].allowed = al[i];
 		pc[i].nr_allowed = 2;
 		if (with_kp && ids[i] == 1) {
 			pc[i].kp[GK_WG_KP_CURRENT] = &kp;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/socket.h>
 
 #include "wg_rig.h"
 
@@ -65,4 +66,19 @@ void wg_rig_down(struct wg_rig *r)
 	gk_mem_pool_destroy(r->pool);
 	gk_tables_free(r->tables);
 	gk_wg_evring_destroy(r->ev);
+}
+
+void wg_rig_peer(struct gk_wg_peer_cfg *pc, struct gk_wg_allowed *al,
+		 uint32_t id, uint16_t port)
+{
+	pc->id = id;
+	pc->ep.family = AF_INET;
+	pc->ep.port = port;
+	memcpy(pc->ep.addr, (uint8_t[]){ 203, 0, 113, (uint8_t)(1 + id) }, 4);
+	memcpy(pc->src, (uint8_t[]){ 203, 0, 113, 1 }, 4);
+	al[0].family = AF_INET;
+	al[0].plen = 24;
+	memcpy(al[0].addr, (uint8_t[]){ 198, 18, (uint8_t)id, 0 }, 4);
+	pc->allowed = al;
+	pc->nr_allowed = 1;
 }

@@ -53,4 +53,12 @@ void wg_rig_up(struct wg_rig *r, const struct wg_rig_cfg *rc,
 /* Tears it down and checks every buffer came back; r->wg is the caller's. */
 void wg_rig_down(struct wg_rig *r);
 
+/*
+ * Peer id behind the WAN, as the tests draw it: endpoint
+ * 203.0.113.<1 + id>:port from 203.0.113.1, AllowedIPs al[0] =
+ * 198.18.<id>.0/24 (nr_allowed 1). pc and al start zeroed.
+ */
+void wg_rig_peer(struct gk_wg_peer_cfg *pc, struct gk_wg_allowed *al,
+		 uint32_t id, uint16_t port);
+
 #endif
