@@ -308,7 +308,14 @@ static inline void hash6_one(const struct lanes *l, unsigned i)
 						 l->nh6[i]);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+/*
+ * The eight-lane hash only where the build targets AVX2 (-march=native on
+ * such a CPU, meson's default): a portable build (the Debian package,
+ * -Dmarch_native=false) must hold no AVX instruction at all, so it hashes
+ * one frame at a time. The run-time check stays for tests
+ * (gk_cls_tables_simd).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__AVX2__)
 #include <immintrin.h>
 
 #define AVX2	__attribute__((target("avx2"), always_inline)) static inline
