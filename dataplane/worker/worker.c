@@ -229,22 +229,34 @@ static void run_stages(struct gk_worker *w, struct gk_port *in,
 	}
 }
 
-/* Send one egress bucket; what the ring refuses counts as tx_full. */
+/*
+ * Send n packets on port o; what the ring refuses counts as tx_full.
+ * len: their lengths, bytes: their sum (what tx_burst takes is no longer
+ * ours to read).
+ */
+static void send_pkts(struct gk_worker *w, uint16_t o, struct gk_pkt **pkts,
+		      uint16_t n, const uint32_t *len, uint64_t bytes)
+{
+	struct gk_wk_stats *st = &w->stats;
+	uint16_t sent = gk_port_tx(w->cfg.ports[o], pkts, n), k;
+
+	if (unlikely(sent != n)) {
+		for (bytes = 0, k = 0; k < sent; k++)
+			bytes += len[k];
+		st->drops[GK_WK_DROP_TX_FULL] += n - sent;
+	}
+	st->tx_packets += sent;
+	st->tx_bytes += bytes;
+}
+
+/* Send one egress bucket. */
 static void tx_bucket(struct gk_worker *w, uint16_t o, const uint32_t *olen,
 		      uint64_t b)
 {
-	struct gk_wk_stats *st = &w->stats;
-	uint16_t c = w->txn[o], sent, k;
+	uint16_t c = w->txn[o];
 
 	w->txn[o] = 0;
-	sent = gk_port_tx(w->cfg.ports[o], w->txb[o], c);
-	if (unlikely(sent != c)) {
-		for (b = 0, k = 0; k < sent; k++)
-			b += olen[k];
-		st->drops[GK_WK_DROP_TX_FULL] += c - sent;
-	}
-	st->tx_packets += sent;
-	st->tx_bytes += b;
+	send_pkts(w, o, w->txb[o], c, olen, b);
 }
 
 /*
@@ -268,22 +280,6 @@ static inline bool one_port(const struct gk_worker *w, struct gk_pkt **pkts,
 	}
 	*bytes = b;
 	return same && o < GK_MAX_PORTS && w->cfg.ports[o] && !w->txn[o];
-}
-
-static void send_one_port(struct gk_worker *w, uint16_t o,
-			  struct gk_pkt **pkts, uint16_t n,
-			  const uint32_t *len, uint64_t bytes)
-{
-	struct gk_wk_stats *st = &w->stats;
-	uint16_t sent = gk_port_tx(w->cfg.ports[o], pkts, n), k;
-
-	if (unlikely(sent != n)) {
-		for (bytes = 0, k = 0; k < sent; k++)
-			bytes += len[k];
-		st->drops[GK_WK_DROP_TX_FULL] += n - sent;
-	}
-	st->tx_packets += sent;
-	st->tx_bytes += bytes;
 }
 
 /* Verdicts other than TX to a port of ours. */
@@ -493,7 +489,7 @@ void route(struct gk_worker *w, struct gk_port *in, struct gk_pkt **transit,
 	    one_port(w, transit, nt, olen[0], &obytes[0])) {
 		uint16_t o = transit[0]->out_port;
 
-		send_one_port(w, o, transit, nt, olen[0], obytes[0]);
+		send_pkts(w, o, transit, nt, olen[0], obytes[0]);
 		return;
 	}
 
