@@ -20,7 +20,7 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 
 echo "== tests: $asan genkand in e2e_forward, e2e_mape, e2e_wg, e2e_frontdoor"
 asan_abs=$(cd "$asan" && pwd)
-e2e_ok=0 e2e_bad=0
+e2e_ok=0 e2e_bad=0 bad_names=
 for t in e2e_forward e2e_mape e2e_wg e2e_frontdoor; do
 	lg=$asan/meson-logs/$t.asan.log
 	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -29,6 +29,7 @@ for t in e2e_forward e2e_mape e2e_wg e2e_frontdoor; do
 		echo "$t (ASan genkand): OK, $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$lg" | tail -n 1)"
 	else
 		e2e_bad=$((e2e_bad + 1))
+		bad_names="$bad_names $t(ASan-genkand)"
 		rc=1
 		echo "$t (ASan genkand): FAIL"
 		grep -E '^FAIL|Sanitizer|runtime error' "$lg" | head -n 40
@@ -45,6 +46,7 @@ if [ -d "$fuzz/tests/fuzz" ]; then
 			fuzz_ok=$((fuzz_ok + 1))
 		else
 			fuzz_bad=$((fuzz_bad + 1))
+			bad_names="$bad_names $(basename "$r" .result)"
 		fi
 	done
 else
@@ -55,12 +57,13 @@ fi
 
 # Tally the runs from meson's machine-readable logs, the e2e and the
 # fuzz harnesses above.
-E2E_OK=$((e2e_ok + fuzz_ok)) E2E_BAD=$((e2e_bad + fuzz_bad)) \
+E2E_OK=$((e2e_ok + fuzz_ok)) E2E_BAD=$((e2e_bad + fuzz_bad)) E2E_BAD_NAMES=$bad_names \
 	/usr/bin/python3 - "$build" "$asan" <<'PY'
 import json, os, sys
 passed = int(os.environ["E2E_OK"])
 failed = int(os.environ["E2E_BAD"])
 skipped = 0
+names = [n for n in os.environ.get("E2E_BAD_NAMES", "").split() if n]
 for d in sys.argv[1:]:
     try:
         with open(f"{d}/meson-logs/testlog.json") as f:
@@ -73,8 +76,13 @@ for d in sys.argv[1:]:
                     skipped += 1
                 else:
                     failed += 1
+                    names.append(f"{d}:{r.get('name')} ({res})")
     except FileNotFoundError:
         failed += 1
+        names.append(f"{d}: no meson-logs/testlog.json")
+# The failures by name, last, so that the tail of a CI log says which.
+for n in names:
+    print(f"failed: {n}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $rc
