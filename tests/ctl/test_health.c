@@ -25,7 +25,13 @@
 
 #include "health.h"
 
-#define IVL_MS	40
+/*
+ * The probe interval, which is also each probe's deadline. Long enough
+ * that a loaded CI machine (two cores, the suite's other tests beside)
+ * does not miss the deadline of a probe the test expects to pass: at 40
+ * ms an HTTP probe timed out there once in a few dozen runs.
+ */
+#define IVL_MS	200
 
 static uint64_t ms_now(void)
 {
@@ -166,6 +172,7 @@ static void test_fall_needs_a_run(void **state)
 	struct gk_health_target t;
 	struct gk_health *h;
 	uint16_t port;
+	uint64_t t0;
 	int fd;
 
 	(void)state;
@@ -176,12 +183,18 @@ static void test_fall_needs_a_run(void **state)
 	t.interval_ms = 20;
 	h = gk_health_new(&t, 1, cb, &ev);
 	assert_non_null(h);
-	run_for(h, 200);
+	/* until three refusals in a row (at 20 ms, unless starved) */
+	for (t0 = ms_now(); gk_health_status(h, 0)->run < 3 &&
+			    ms_now() - t0 < 3000;)
+		run_for(h, 10);
 	assert_true(gk_health_status(h, 0)->up);
 	assert_true(gk_health_status(h, 0)->failures >= 3);
 	assert_true(gk_health_status(h, 0)->run >= 3);
 	fd = listener(&port, port);
-	run_for(h, 100);
+	/* one success resets the run */
+	for (t0 = ms_now(); gk_health_status(h, 0)->run != 0 &&
+			    ms_now() - t0 < 3000;)
+		run_for(h, 10);
 	assert_int_equal(gk_health_status(h, 0)->run, 0);
 	assert_int_equal(ev.downs, 0);
 	close(fd);
