@@ -23,7 +23,8 @@
 # without hugepages (when none are reserved), fail the start with the port
 # or [dpdk] and DPDK's reason, leaving no TAP and no EAL runtime directory.
 # The exception path's counters (genkanctl stats) grow by exactly the
-# TAP's own rx/tx packet counts over a window of pings to the gateway.
+# TAP's own rx/tx packet counts over a window of pings to the gateway, and
+# /metrics ([metrics] on 127.0.0.1 in gw) shows the same values.
 #
 # Environment: GK_BUILD, E2E_KEEP=1. Needs root, iproute2, nft, ethtool,
 # nsenter, ping, curl, iperf3, socat, python3, jq, sha256sum.
@@ -61,6 +62,9 @@ idle_sleep_us = 0
 [dpdk]
 eal_args = ${2:---no-huge --no-shconf -m 128} --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
 mbufs = 4096
+
+[metrics]
+listen = 127.0.0.1:9469
 
 [port lan]
 backend = dpdk
@@ -221,6 +225,34 @@ tkt=$(awk '/^dpdk port lan \(/ { on = 1; next } on && /^$/ { exit } on && $1 == 
 expect "exc: its to_kernel line holds at least the last snapshot's" "${tkt:-x}" -ge "${tk1:-1}"
 check "exc: the wan port has its own entry" \
 	test "$(ctl gw -j stats | jq -r '.dpdk[1] | "\(.name) \(.tap)"')" = "wan dwan"
+# the metrics endpoint: the same counters, read between two equal stats
+exc_prom()
+{
+	local j1 j2 m k
+
+	for ((k = 0; k < 20; k++)); do
+		j1=$(exc_cnt)
+		m=$(nx gw curl -s -m 5 http://127.0.0.1:9469/metrics |
+			awk -F'[{}" ]' '$1 ~ /^genkan_dpdk_exception_(to|from)_kernel_total$/ &&
+				$3 == "lan" { v[$1] = $NF }
+				END { print v["genkan_dpdk_exception_to_kernel_total"] + 0,
+				      v["genkan_dpdk_exception_from_kernel_total"] + 0 }')
+		j2=$(exc_cnt)
+		if [ "$j1" = "$j2" ]; then
+			read -r a _ b _ <<<"$j1"
+			echo "$m = $a $b"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+got=$(exc_prom)
+check "exc: /metrics genkan_dpdk_exception_{to,from}_kernel_total{port=lan} = stats ($got)" \
+	eval '[ -n "$got" ] && [ "${got% = *}" = "${got#* = }" ] && [ "${got% = *}" != "0 0" ]'
+check "exc: /metrics has wan's drops by reason" \
+	eval 'nx gw curl -s -m 5 http://127.0.0.1:9469/metrics |
+		grep -q "^genkan_dpdk_exception_drops_total{port=\"wan\",reason=\"bad_src\"} "'
 
 # ---- forwarding by the workers
 kf0=$(kfwd gw)
