@@ -467,6 +467,36 @@ static void stats_port_xsk(struct gk_cli *cli, const json_t *ps)
 		     ids, 2, counters, 6);
 }
 
+/*
+ * DPDK ports' exception path (the TAP), two tables per port: every integer
+ * the daemon sends (its counter list), then the classifier's drops. A port
+ * whose counters are all zero shows only with -a, as a zero row would.
+ */
+static void stats_dpdk(struct gk_cli *cli, const json_t *ps)
+{
+	char title[512], b[3][NB];
+	json_t *p;
+	size_t i;
+
+	if (!json_is_array(ps))
+		return;
+	json_array_foreach(ps, i, p) {
+		const char *name = gk_out_str(p, "name", b[0], NB);
+
+		if (!cli->all && !sum_obj(p) &&
+		    !sum_obj(json_object_get(p, "drops")))
+			continue;
+		snprintf(title, sizeof(title),
+			 "dpdk port %s (%s), exception path to/from TAP %s",
+			 name, gk_out_str(p, "devargs", b[1], NB),
+			 gk_out_str(p, "tap", b[2], NB));
+		print_counts(cli, title, "COUNTER", p);
+		snprintf(title, sizeof(title), "dpdk port %s, classifier drops",
+			 name);
+		print_counts(cli, title, "REASON", json_object_get(p, "drops"));
+	}
+}
+
 static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
 {
 	char b[5][NB];
@@ -506,6 +536,7 @@ static int cmd_stats(struct gk_cli *cli, int argc, char **argv)
 		     json_object_get(r, "worker_handoff"));
 	stats_ports(cli, json_object_get(r, "ports"));
 	stats_port_xsk(cli, json_object_get(r, "port_xsk"));
+	stats_dpdk(cli, json_object_get(r, "dpdk"));
 	xdp = json_object_get(r, "xdp");
 	print_pb(cli, "xdp classes", "CLASS", json_object_get(xdp, "classes"));
 	print_pb(cli, "xdp drops", "REASON", json_object_get(xdp, "drops"));

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "backend_dpdk.h"
 #include "map_table.h"
 #include "napt.h"
 #include "port.h"
@@ -42,6 +43,16 @@ static const struct gk_cnt_field port_xstats[] = {
 };
 const struct gk_cnt_fields gk_cnt_port_xstats = {
 	"GK_PORT_XSTATS_LIST", port_xstats, NELEM(port_xstats)
+};
+
+/* Declarations only: the table is there with or without libdpdk. */
+static const struct gk_cnt_field dpdk_exc[] = {
+#define GK_X(f, s) { s, offsetof(struct gk_dpdk_exc_stats, f) },
+	GK_DPDK_EXC_CNT_LIST(GK_X)
+#undef GK_X
+};
+const struct gk_cnt_fields gk_cnt_dpdk_exc = {
+	"GK_DPDK_EXC_CNT_LIST", dpdk_exc, NELEM(dpdk_exc)
 };
 
 const char *const gk_cnt_napt_proto_names[GK_NAPT_NPROTO] = {

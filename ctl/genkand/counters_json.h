@@ -31,6 +31,7 @@ extern const struct gk_cnt_fields gk_cnt_map_dom;	/* GK_MAP_DOM_CNT_LIST */
 extern const struct gk_cnt_fields gk_cnt_napt;		/* GK_NAPT_CNT_LIST */
 extern const struct gk_cnt_fields gk_cnt_wg_peer;	/* GK_WG_PEER_CNT_LIST */
 extern const struct gk_cnt_fields gk_cnt_port_xstats;	/* GK_PORT_XSTATS_LIST */
+extern const struct gk_cnt_fields gk_cnt_dpdk_exc;	/* GK_DPDK_EXC_CNT_LIST */
 /* Names of lists that index arrays and have no names[] of their own. */
 extern const char *const gk_cnt_napt_proto_names[];	/* GK_NAPT_PROTO_LIST */
 

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include <gk_config.h>
+#include "counters_json.h"
 #include "daemon.h"
 #include "dpdk_ctl.h"
 #include "log.h"
@@ -239,15 +240,17 @@ static const char *const xdp_drop_names[GK_XDP_DROP_MAX] = {
 /*
  * Per DPDK port, summed over its queues: what the backend's twin sent to
  * the kernel (TAP) or dropped, and what the kernel sent out. Read racily
- * from counters each worker writes alone (aligned 64-bit).
+ * from counters each worker writes alone (aligned 64-bit). The keys come
+ * from GK_DPDK_EXC_CNT_LIST and GK_XDP_DROP_LIST (every reason, zeros
+ * too), so a consumer always finds the same keys.
  */
 json_t *gk_dpdk_ctl_stats(const struct gk_daemon *d)
 {
 	json_t *arr = json_array();
 
-	for (unsigned p = 0; d->dpdk && p < d->nr_ports; p++) {
+	for (unsigned p = 0; arr && d->dpdk && p < d->nr_ports; p++) {
 		struct gk_dpdk_exc_stats sum = { 0 };
-		json_t *drops = json_object();
+		json_t *o;
 
 		if (!d->dpdk->dev[p])
 			continue;
@@ -258,30 +261,20 @@ json_t *gk_dpdk_ctl_stats(const struct gk_daemon *d)
 			if (!xp || !gk_dpdk_port_is(xp))
 				continue;
 			e = gk_dpdk_port_exc_stats(xp);
-			sum.to_kernel += e->to_kernel;
-			sum.to_kernel_fail += e->to_kernel_fail;
-			sum.from_kernel += e->from_kernel;
-			sum.from_kernel_drop += e->from_kernel_drop;
-			sum.cls_drops += e->cls_drops;
-			sum.rx_multiseg += e->rx_multiseg;
-			for (unsigned i = 0; i < GK_XDP_DROP_MAX; i++)
-				sum.drops[i] += e->drops[i];
+			gk_cnt_add_fields(&sum, e, &gk_cnt_dpdk_exc);
+			gk_cnt_add_array(sum.drops, e->drops, GK_XDP_DROP_MAX);
 		}
-		for (unsigned i = 0; i < GK_XDP_DROP_MAX; i++)
-			if (sum.drops[i])
-				json_object_set_new(drops, xdp_drop_names[i],
-						    json_integer((json_int_t)sum.drops[i]));
-		json_array_append_new(arr, json_pack(
-			"{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-			"name", d->ports[p].name, "devargs", d->cfg.ports[p].devargs,
-			"tap", d->cfg.ports[p].ifname,
-			"to_kernel", (json_int_t)sum.to_kernel,
-			"to_kernel_fail", (json_int_t)sum.to_kernel_fail,
-			"from_kernel", (json_int_t)sum.from_kernel,
-			"from_kernel_drop", (json_int_t)sum.from_kernel_drop,
-			"cls_drops", (json_int_t)sum.cls_drops,
-			"rx_multiseg", (json_int_t)sum.rx_multiseg,
-			"drops", drops));
+		o = json_pack("{s:s, s:s, s:s}", "name", d->ports[p].name,
+			      "devargs", d->cfg.ports[p].devargs,
+			      "tap", d->cfg.ports[p].ifname);
+		o = gk_cnt_json_fields(o, &gk_cnt_dpdk_exc, &sum);
+		o = gk_cnt_json_set(o, "drops",
+				    gk_cnt_json_array(json_object(), xdp_drop_names,
+						      sum.drops, GK_XDP_DROP_MAX));
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return NULL;
+		}
 	}
 	return arr;
 }

@@ -27,10 +27,12 @@ bool gk_dpdk_ctl_port(const struct gk_daemon *d, unsigned i);
 /* genkand's tick: each TAP's carrier follows its device's link. */
 void gk_dpdk_ctl_tick(struct gk_daemon *d);
 /*
- * `stats`' "dpdk": per DPDK port, its exception path (to_kernel,
- * to_kernel_fail, from_kernel, from_kernel_drop) and the twin's drops
- * (cls_drops, drops by reason), summed over its queues. An array, empty
- * without DPDK ports.
+ * `stats`' "dpdk": per DPDK port ({"name","devargs","tap"}), its exception
+ * path (GK_DPDK_EXC_CNT_LIST: to_kernel, to_kernel_fail, from_kernel,
+ * from_kernel_drop, cls_drops, rx_multiseg) and the twin's drops by reason
+ * ("drops", every GK_XDP_DROP_LIST name), summed over its queues. An
+ * array, empty without DPDK ports; NULL when memory ran out. The metrics
+ * (metrics.c) are made from it.
  */
 json_t *gk_dpdk_ctl_stats(const struct gk_daemon *d);
 /* After the workers are joined and their ports closed. Idempotent. */

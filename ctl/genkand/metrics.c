@@ -40,6 +40,7 @@
 
 #include "counters_json.h"
 #include "daemon.h"
+#include "dpdk_ctl.h"
 #include "hand_ctl.h"
 #include "l4_ctl.h"
 #include "log.h"
@@ -421,6 +422,59 @@ static void ports(struct buf *b, struct gk_daemon *d)
 	}
 }
 
+/* HELP of the exception path's families; a name not here gets a plain one. */
+static const struct {
+	const char *name, *help;
+} dpdk_exc_help[] = {
+	{ "to_kernel", "Frames the DPDK port's classifier passed to the kernel: written to its TAP" },
+	{ "to_kernel_fail", "Frames for the kernel whose TAP write failed (or the port has no TAP)" },
+	{ "from_kernel", "Frames the kernel sent on the DPDK port's TAP and the port transmitted" },
+	{ "from_kernel_drop", "Frames from the TAP the port did not transmit (tx ring full), and reads given up for want of an mbuf" },
+	{ "cls_drops", "Frames the DPDK port's classifier dropped (the sum of genkan_dpdk_exception_drops_total)" },
+	{ "rx_multiseg", "Chained (multi-segment) mbufs received on the DPDK port: dropped" },
+};
+
+/*
+ * DPDK ports' exception path, one sample per DPDK port, from the same JSON
+ * `genkanctl stats` shows (dpdk_ctl.h); names from GK_DPDK_EXC_CNT_LIST.
+ */
+static void dpdk(struct buf *b, struct gk_daemon *d)
+{
+	json_t *arr = gk_dpdk_ctl_stats(d), *p;
+	char name[96], help[200];
+	size_t i;
+
+	if (!arr) {
+		b->oom = true;
+		return;
+	}
+	for (size_t f = 0; f < gk_cnt_dpdk_exc.n; f++) {
+		const char *key = gk_cnt_dpdk_exc.f[f].name;
+
+		snprintf(name, sizeof(name), "dpdk_exception_%s_total", key);
+		snprintf(help, sizeof(help),
+			 "DPDK port exception path %s, summed over the port's queues (GK_DPDK_EXC_CNT_LIST)",
+			 key);
+		for (size_t h = 0; h < NELEM(dpdk_exc_help); h++)
+			if (!strcmp(dpdk_exc_help[h].name, key))
+				snprintf(help, sizeof(help), "%s",
+					 dpdk_exc_help[h].help);
+		family(b, name, "counter", help);
+		json_array_foreach(arr, i, p)
+			u64(b, name, jnum(p, key), "port",
+			    json_string_value(json_object_get(p, "name")), NULL);
+	}
+	family(b, "dpdk_exception_drops_total", "counter",
+	       "Frames the DPDK port's classifier dropped, by reason (GK_XDP_DROP_LIST)");
+	json_array_foreach(arr, i, p)
+		for (int r = 0; r < GK_XDP_DROP_MAX; r++)
+			u64(b, "dpdk_exception_drops_total",
+			    jnum(json_object_get(p, "drops"), xdp_drop_names[r]),
+			    "port", json_string_value(json_object_get(p, "name")),
+			    "reason", xdp_drop_names[r], NULL);
+	json_decref(arr);
+}
+
 static void xdp_group(struct buf *b, const struct gk_xdp_counter *c, bool ok,
 		      const char *what, const char *label,
 		      const char *const *names, int n, int first)
@@ -745,6 +799,7 @@ char *gk_metrics_render(struct gk_daemon *d, size_t *len)
 	daemon_info(&b, d);
 	workers(&b, d);
 	ports(&b, d);
+	dpdk(&b, d);
 	xdp(&b, d);
 	mape(&b, d);
 	napt(&b, d);

@@ -104,7 +104,18 @@ struct gk_port *gk_dpdk_port_open(struct gk_dpdk_dev *dev,
 				  char *err, size_t errlen);
 bool gk_dpdk_port_is(const struct gk_port *p);
 
-/* The exception path's counters, written by the owning worker only. */
+/*
+ * The exception path's counters, written by the owning worker only. Every
+ * scalar is in GK_DPDK_EXC_CNT_LIST (field, its name in `genkanctl stats`
+ * and the metrics): tests/ctl/test_counters.c fails on a field left out.
+ */
+#define GK_DPDK_EXC_CNT_LIST(X)					\
+	X(to_kernel, "to_kernel")				\
+	X(to_kernel_fail, "to_kernel_fail")			\
+	X(from_kernel, "from_kernel")				\
+	X(from_kernel_drop, "from_kernel_drop")			\
+	X(cls_drops, "cls_drops")				\
+	X(rx_multiseg, "rx_multiseg")
 struct gk_dpdk_exc_stats {
 	uint64_t to_kernel;		/* classifier said PASS: to the TAP */
 	uint64_t to_kernel_fail;	/* TAP write failed, or no TAP */

@@ -19,6 +19,7 @@
 
 #include <genkan/meta.h>
 
+#include "backend_dpdk.h"
 #include "l4.h"
 #include "map_table.h"
 #include "napt.h"
@@ -206,6 +207,16 @@ static void test_struct_lists(void **state)
 	all_marked("struct gk_port_xstats", seen,
 		   sizeof(struct gk_port_xstats));
 
+	/* every scalar of the DPDK exception path, and its drops by reason */
+	assert_true(sizeof(struct gk_dpdk_exc_stats) / 8 <= sizeof(seen));
+	memset(seen, 0, sizeof(seen));
+	mark_fields(seen, sizeof(struct gk_dpdk_exc_stats), &gk_cnt_dpdk_exc,
+		    0 GK_DPDK_EXC_CNT_LIST(COUNT));
+	mark("drops", seen, sizeof(struct gk_dpdk_exc_stats),
+	     offsetof(struct gk_dpdk_exc_stats, drops), GK_XDP_DROP_MAX);
+	all_marked("struct gk_dpdk_exc_stats", seen,
+		   sizeof(struct gk_dpdk_exc_stats));
+
 	/* These structs hold more than counters: only slots and counts. */
 	assert_true(sizeof(struct gk_wg_peer_stats) / 8 <= sizeof(seen));
 	memset(seen, 0, sizeof(seen));
@@ -237,6 +248,7 @@ static void test_objects_unique(void **state)
 		"injected", "inject_drops", "inject_wakeups", "wake_failed",
 	};
 	static const char *const xsk[] = { "name", "sockets" };
+	static const char *const dpdk_ids[] = { "name", "devargs", "tap" };
 	static const char *const peer[] = {
 		"name", "public_key", "preshared_key", "endpoint",
 		"allowed_ips", "latest_handshake", "persistent_keepalive",
@@ -282,6 +294,13 @@ static void test_objects_unique(void **state)
 	add_names(&k, xsk, NELEM(xsk));
 	add_fields(&k, &gk_cnt_port_xstats);
 	check_names("stats port_xsk", k.k, k.n);
+
+	/* stats: dpdk[] */
+	k.n = 0;
+	add_names(&k, dpdk_ids, NELEM(dpdk_ids));
+	add_fields(&k, &gk_cnt_dpdk_exc);
+	add_names(&k, drops, 1);
+	check_names("stats dpdk", k.k, k.n);
 }
 
 /*
@@ -346,6 +365,10 @@ static void test_documented_keys(void **state)
 		"rx_ring_full", "rx_fill_ring_empty_descs",
 		"tx_ring_empty_descs",
 	};
+	static const char *const dpdk_exc[] = {
+		"to_kernel", "to_kernel_fail", "from_kernel",
+		"from_kernel_drop", "cls_drops", "rx_multiseg",
+	};
 	static const char *const wg_peer[] = {
 		"transfer_rx", "transfer_tx", "rx_packets", "tx_packets",
 	};
@@ -374,6 +397,8 @@ static void test_documented_keys(void **state)
 	check_obj("nat totals", table_json(&gk_cnt_napt), napt, NELEM(napt));
 	check_obj("stats port_xsk", table_json(&gk_cnt_port_xstats), xsk,
 		  NELEM(xsk));
+	check_obj("stats dpdk", table_json(&gk_cnt_dpdk_exc), dpdk_exc,
+		  NELEM(dpdk_exc));
 	check_obj("wg peer", table_json(&gk_cnt_wg_peer), wg_peer,
 		  NELEM(wg_peer));
 	check_obj("wg counters", table_json(&gk_wgd_cnt), wgd, NELEM(wgd));

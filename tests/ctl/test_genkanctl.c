@@ -72,7 +72,15 @@ static const char stats_json[] =
 	"\"mape\":{\"encap_pkts\":5,\"encap_bytes\":300,\"decap_pkts\":4,"
 	"\"decap_bytes\":240,\"hairpin_pkts\":0,\"icmp_translated\":0,"
 	"\"icmp_unreach_sent\":0,\"mss_clamped\":1,"
-	"\"drops\":{\"spoof_port\":2,\"no_rule\":0}}}";
+	"\"drops\":{\"spoof_port\":2,\"no_rule\":0}},"
+	"\"dpdk\":[{\"name\":\"lan\",\"devargs\":\"net_af_packet0,iface=vc\","
+	"\"tap\":\"dlan\",\"to_kernel\":31,\"to_kernel_fail\":0,\"from_kernel\":29,"
+	"\"from_kernel_drop\":2,\"cls_drops\":4,\"rx_multiseg\":0,"
+	"\"drops\":{\"trunc_eth\":0,\"bad_src\":4}},"
+	"{\"name\":\"wan\",\"devargs\":\"net_af_packet1,iface=vs\",\"tap\":\"dwan\","
+	"\"to_kernel\":0,\"to_kernel_fail\":0,\"from_kernel\":0,"
+	"\"from_kernel_drop\":0,\"cls_drops\":0,\"rx_multiseg\":0,"
+	"\"drops\":{\"trunc_eth\":0,\"bad_src\":0}}]}";
 
 static const char workers_json[] =
 	"{\"workers\":[{\"id\":0,\"cpu\":0,\"state\":\"running\",\"heartbeat_age_ms\":12,"
@@ -600,6 +608,39 @@ static void test_stats_mape(void **state)
 	expect_not_in(r.out, "no_rule");
 }
 
+/* DPDK ports: one exception-path table and one drops table per port. */
+static void test_stats_dpdk(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	run(&r, "-s", f->path, "stats", NULL);
+	assert_int_equal(r.code, 0);
+	expect_in(r.out, "\ndpdk port lan (net_af_packet0,iface=vc), exception path "
+		  "to/from TAP dlan:\n");
+	expect_line(r.out, "to_kernel            31");
+	expect_line(r.out, "from_kernel          29");
+	expect_line(r.out, "from_kernel_drop      2");
+	expect_line(r.out, "cls_drops             4");
+	expect_in(r.out, "\ndpdk port lan, classifier drops:\n");
+	expect_line(r.out, "bad_src      4");
+	/* zero rows hidden, and a port with nothing at all (test_stats: no "wan") */
+	expect_not_in(r.out, "to_kernel_fail");
+	expect_not_in(r.out, "rx_multiseg");
+	expect_not_in(r.out, "trunc_eth");
+	expect_not_in(r.out, "dpdk port wan");
+
+	run(&r, "-s", f->path, "stats", "--all", NULL);
+	assert_int_equal(r.code, 0);
+	expect_line(r.out, "to_kernel_fail        0");
+	expect_line(r.out, "rx_multiseg           0");
+	expect_line(r.out, "trunc_eth      0");
+	expect_in(r.out, "\ndpdk port wan (net_af_packet1,iface=vs), exception path "
+		  "to/from TAP dwan:\n");
+	expect_line(r.out, "from_kernel_drop      0");
+	expect_in(r.out, "\ndpdk port wan, classifier drops:\n");
+}
+
 static void test_map_show(void **state)
 {
 	struct fixture *f = *state;
@@ -834,6 +875,7 @@ int main(int argc, char **argv)
 		T(test_status_sparse),
 		T(test_stats),
 		T(test_stats_mape),
+		T(test_stats_dpdk),
 		T(test_map_show),
 		T(test_workers),
 		T(test_routes_neighbors),

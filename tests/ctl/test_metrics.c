@@ -4,7 +4,8 @@
  * workers with known counters, one port, every feature off): one family
  * per X-macro name, samples carrying the right labels and values, label
  * values escaped, `promtool check metrics` silent, and docs/metrics.md
- * (argv[1]) naming exactly the families genkand writes.
+ * (argv[1]) naming exactly the families genkand writes. The DPDK ports'
+ * `stats` JSON comes from a stand-in (linked with --wrap): no EAL here.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include <genkan/meta.h>
 
 #include "l4.h"
@@ -28,6 +31,21 @@
 
 static const char *doc_path;
 static char *text;
+
+/*
+ * dpdk_ctl.c's `stats` "dpdk" array, as it would be for a DPDK port lan
+ * (the metrics are made from it): known values, one drop reason set.
+ */
+json_t *__wrap_gk_dpdk_ctl_stats(const struct gk_daemon *d);
+json_t *__wrap_gk_dpdk_ctl_stats(const struct gk_daemon *d)
+{
+	(void)d;
+	return json_loads("[{\"name\":\"lan\",\"devargs\":\"net_null0\","
+			  "\"tap\":\"dlan\",\"to_kernel\":31,\"to_kernel_fail\":1,"
+			  "\"from_kernel\":29,\"from_kernel_drop\":2,"
+			  "\"cls_drops\":4,\"rx_multiseg\":5,"
+			  "\"drops\":{\"bad_src\":4}}]", 0, NULL);
+}
 
 static char *slurp(const char *path)
 {
@@ -103,6 +121,15 @@ static void test_samples(void **state)
 	has("\ngenkan_worker_stalled{worker=\"1\"} 1\n");
 	has("\ngenkan_port_handoff_switches_total{port=\"lan\"} 2\n");
 	has("\ngenkan_fib_generation 42\n");
+	/* DPDK ports: one sample per port and counter, every reason */
+	has("\ngenkan_dpdk_exception_to_kernel_total{port=\"lan\"} 31\n");
+	has("\ngenkan_dpdk_exception_to_kernel_fail_total{port=\"lan\"} 1\n");
+	has("\ngenkan_dpdk_exception_from_kernel_total{port=\"lan\"} 29\n");
+	has("\ngenkan_dpdk_exception_from_kernel_drop_total{port=\"lan\"} 2\n");
+	has("\ngenkan_dpdk_exception_cls_drops_total{port=\"lan\"} 4\n");
+	has("\ngenkan_dpdk_exception_rx_multiseg_total{port=\"lan\"} 5\n");
+	has("\ngenkan_dpdk_exception_drops_total{port=\"lan\",reason=\"bad_src\"} 4\n");
+	has("\ngenkan_dpdk_exception_drops_total{port=\"lan\",reason=\"trunc_eth\"} 0\n");
 	/* \ and " escaped as the text format says */
 	has("\ngenkan_info{instance_name=\"t\\\"x\\\\y\",version=\"");
 	/* one sample per name of the list, for each worker */

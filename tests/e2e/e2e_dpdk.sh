@@ -22,6 +22,9 @@
 # genkand stops cleanly and leaves no TAP behind; a bad devargs, and EAL
 # without hugepages (when none are reserved), fail the start with the port
 # or [dpdk] and DPDK's reason, leaving no TAP and no EAL runtime directory.
+# The exception path's counters (genkanctl stats) grow by exactly the
+# TAP's own rx/tx packet counts over a window of pings to the gateway, and
+# /metrics ([metrics] on 127.0.0.1 in gw) shows the same values.
 #
 # Environment: GK_BUILD, E2E_KEEP=1. Needs root, iproute2, nft, ethtool,
 # nsenter, ping, curl, iperf3, socat, python3, jq, sha256sum.
@@ -59,6 +62,9 @@ idle_sleep_us = 0
 [dpdk]
 eal_args = ${2:---no-huge --no-shconf -m 128} --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
 mbufs = 4096
+
+[metrics]
+listen = 127.0.0.1:9469
 
 [port lan]
 backend = dpdk
@@ -163,6 +169,90 @@ expect "stats dpdk: lan sent >= 6 frames from the kernel (replies)" \
 	"$(jq '.dpdk[0].from_kernel' "$RUN/stats0.json")" -ge 6
 expect "stats dpdk: no TAP write failed" \
 	"$(jq '.dpdk[0].to_kernel_fail' "$RUN/stats0.json")" = 0
+
+# ---- the exception path's counters against the kernel's own TAP counters
+# tun.c counts a TAP's rx_packets inside the write() that hands it a frame
+# and its tx_packets inside the read() that takes one, so over any window
+# dlan's rx_packets grow by lan's to_kernel and its tx_packets by lan's
+# from_kernel, frame for frame: background ND/MLD/RS traffic of c or the
+# gateway kernel lands on both sides alike. What needs care is the window's
+# ends: the TAP's counters move a few ns before genkand's, so exc_snap takes
+# the TAP's, stats, the TAP's again and stats again, and keeps only a pair
+# where neither moved (a frame in between makes it retry). The 20 echoes
+# each way only give a floor: background frames may add to them.
+tap_cnt() { nsx gw cat /sys/class/net/dlan/statistics/rx_packets \
+	/sys/class/net/dlan/statistics/tx_packets | tr '\n' ' '; }
+exc_cnt() { ctl gw -j stats | jq -r '.dpdk[0] | "\(.to_kernel) \(.to_kernel_fail) \(.from_kernel) \(.from_kernel_drop)"'; }
+# prints "tap_rx tap_tx to_kernel to_kernel_fail from_kernel from_kernel_drop"
+exc_snap()
+{
+	local a b j1 j2 k
+
+	for ((k = 0; k < 20; k++)); do
+		a=$(tap_cnt) j1=$(exc_cnt) b=$(tap_cnt) j2=$(exc_cnt)
+		if [ "$a" = "$b" ] && [ "$j1" = "$j2" ]; then
+			echo "$a$j1"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+exc_snap >"$RUN/exc0"
+check "ping 192.0.2.1 x20 (the exception path, counted)" pingn c 192.0.2.1 20
+check "ping 2001:db8:1::1 x20 (the same in IPv6)" pingn c 2001:db8:1::1 20
+if [ -s "$RUN/exc0" ] && exc_snap >"$RUN/exc1"; then
+	read -r rx0 tx0 tk0 tkf0 fk0 fkd0 <"$RUN/exc0"
+	read -r rx1 tx1 tk1 tkf1 fk1 fkd1 <"$RUN/exc1"
+	log "window: TAP rx +$((rx1 - rx0)) tx +$((tx1 - tx0)), to_kernel +$((tk1 - tk0)), from_kernel +$((fk1 - fk0))"
+	expect "exc: to_kernel grew by the TAP's rx_packets (exact)" \
+		"$((tk1 - tk0))" -eq "$((rx1 - rx0))"
+	expect "exc: from_kernel grew by the TAP's tx_packets (exact)" \
+		"$((fk1 - fk0))" -eq "$((tx1 - tx0))"
+	expect "exc: to_kernel grew by >= the 40 echo requests" "$((tk1 - tk0))" -ge 40
+	expect "exc: from_kernel grew by >= the 40 echo replies" "$((fk1 - fk0))" -ge 40
+	expect "exc: no TAP write failed in the window" "$((tkf1 - tkf0))" -eq 0
+	expect "exc: nothing from the TAP dropped in the window" "$((fkd1 - fkd0))" -eq 0
+else
+	fail "exc: no quiet snapshot of the TAP's and genkand's counters in 20 tries"
+fi
+ctl gw stats >"$RUN/stats-text.txt"
+check "exc: genkanctl stats shows lan's exception path" \
+	grep -q "^dpdk port lan (net_af_packet0,iface=vc), exception path to/from TAP dlan:" \
+	"$RUN/stats-text.txt"
+tkt=$(awk '/^dpdk port lan \(/ { on = 1; next } on && /^$/ { exit } on && $1 == "to_kernel" { print $2 }' \
+	"$RUN/stats-text.txt")
+expect "exc: its to_kernel line holds at least the last snapshot's" "${tkt:-x}" -ge "${tk1:-1}"
+check "exc: the wan port has its own entry" \
+	test "$(ctl gw -j stats | jq -r '.dpdk[1] | "\(.name) \(.tap)"')" = "wan dwan"
+# the metrics endpoint: the same counters, read between two equal stats
+exc_prom()
+{
+	local j1 j2 m k
+
+	for ((k = 0; k < 20; k++)); do
+		j1=$(exc_cnt)
+		m=$(nx gw curl -s -m 5 http://127.0.0.1:9469/metrics |
+			awk -F'[{}" ]' '$1 ~ /^genkan_dpdk_exception_(to|from)_kernel_total$/ &&
+				$3 == "lan" { v[$1] = $NF }
+				END { print v["genkan_dpdk_exception_to_kernel_total"] + 0,
+				      v["genkan_dpdk_exception_from_kernel_total"] + 0 }')
+		j2=$(exc_cnt)
+		if [ "$j1" = "$j2" ]; then
+			read -r a _ b _ <<<"$j1"
+			echo "$m = $a $b"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+got=$(exc_prom)
+check "exc: /metrics genkan_dpdk_exception_{to,from}_kernel_total{port=lan} = stats ($got)" \
+	eval '[ -n "$got" ] && [ "${got% = *}" = "${got#* = }" ] && [ "${got% = *}" != "0 0" ]'
+check "exc: /metrics has wan's drops by reason" \
+	eval 'nx gw curl -s -m 5 http://127.0.0.1:9469/metrics |
+		grep -q "^genkan_dpdk_exception_drops_total{port=\"wan\",reason=\"bad_src\"} "'
 
 # ---- forwarding by the workers
 kf0=$(kfwd gw)
