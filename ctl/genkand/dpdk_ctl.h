@@ -24,11 +24,18 @@ int gk_dpdk_ctl_worker(struct gk_daemon *d, unsigned w,
 		       struct gk_worker_cfg *wc, char *err, size_t errlen);
 /* Is port i a DPDK port (no XDP, no AF_XDP socket)? */
 bool gk_dpdk_ctl_port(const struct gk_daemon *d, unsigned i);
-/* genkand's tick: each TAP's carrier follows its device's link. */
+/*
+ * genkand's tick: a TAP deleted under genkand is made again (the design
+ * and its threads are at tap_follow), each TAP's carrier follows its
+ * device's link, and an MTU raised over the cap is said.
+ */
 void gk_dpdk_ctl_tick(struct gk_daemon *d);
+/* After a netlink change: port p's TAP made again if it was deleted. */
+void gk_dpdk_ctl_follow(struct gk_daemon *d, unsigned p);
 /*
  * `stats`' "dpdk": per DPDK port, its exception path (to_kernel,
- * to_kernel_fail, from_kernel, from_kernel_drop) and the twin's drops
+ * to_kernel_fail, from_kernel, from_kernel_drop, tap_too_big,
+ * tap_recreated) and the twin's drops
  * (cls_drops, drops by reason), summed over its queues. An array, empty
  * without DPDK ports.
  */
