@@ -162,7 +162,7 @@ err_close:
  * that a frame the kernel builds fits one mbuf (GK_DPDK_TAP_MTU_MAX); a
  * TAP read cannot span mbufs. Said when the cap applies.
  */
-static uint32_t tap_mtu(struct gk_daemon *d, unsigned p)
+static uint32_t tap_mtu(struct gk_daemon *d, unsigned p, bool say)
 {
 	const struct gk_config_port *cp = &d->cfg.ports[p];
 	int dev = gk_dpdk_dev_mtu(d->dpdk->dev[p]);
@@ -170,6 +170,8 @@ static uint32_t tap_mtu(struct gk_daemon *d, unsigned p)
 
 	if (want <= GK_DPDK_TAP_MTU_MAX)
 		return want;
+	if (!say)
+		return GK_DPDK_TAP_MTU_MAX;
 	gk_warn("port %s: TAP %s MTU %u, not the port's %u (%s): a frame from the "
 		"kernel must fit one mbuf (%u bytes of data room less the "
 		"Ethernet header)", cp->name, cp->ifname, GK_DPDK_TAP_MTU_MAX, want,
@@ -300,6 +302,36 @@ static void mtu_watch(struct gk_daemon *d, unsigned p)
 		GK_DPDK_DATA_ROOM);
 }
 
+void gk_dpdk_ctl_reload(struct gk_daemon *d)
+{
+	struct gk_dpdk_ctl *c = d->dpdk;
+
+	for (unsigned p = 0; c && p < GK_MAX_PORTS; p++) {
+		const struct gk_config_port *cp = &d->cfg.ports[p];
+		struct ifreq ifr;
+		uint32_t mtu;
+		int s;
+
+		if (!c->dev[p] || (mtu = tap_mtu(d, p, false)) == c->mtu[p])
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cp->ifname);
+		ifr.ifr_mtu = (int)mtu;
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || ioctl(s, SIOCSIFMTU, &ifr)) {
+			gk_err("port %s: TAP %s MTU %u -> %u: %s", cp->name, cp->ifname,
+			       c->mtu[p], mtu, strerror(errno));
+		} else {
+			gk_info("port %s: TAP %s MTU %u -> %u (reload)", cp->name,
+				cp->ifname, c->mtu[p], mtu);
+			tap_mtu(d, p, true);	/* the cap, said if it applies */
+			c->mtu[p] = mtu;
+		}
+		if (s >= 0)
+			close(s);
+	}
+}
+
 void gk_dpdk_ctl_follow(struct gk_daemon *d, unsigned p)
 {
 	if (d->dpdk && p < GK_MAX_PORTS && d->dpdk->dev[p])
@@ -372,7 +404,7 @@ int gk_dpdk_ctl_start(struct gk_daemon *d, char *err, size_t errlen)
 			return ret;
 		}
 		gk_dpdk_dev_mac(c->dev[i], mac);
-		c->mtu[i] = tap_mtu(d, i);
+		c->mtu[i] = tap_mtu(d, i, true);
 		ret = tap_open(cp->ifname, d->nr_workers, mac, c->mtu[i], c->tap[i],
 			       why, sizeof(why));
 		if (ret) {
@@ -524,6 +556,10 @@ void gk_dpdk_ctl_tick(struct gk_daemon *d)
 }
 
 void gk_dpdk_ctl_follow(struct gk_daemon *d, unsigned p)
+{
+}
+
+void gk_dpdk_ctl_reload(struct gk_daemon *d)
 {
 }
 

@@ -32,6 +32,8 @@ bool gk_dpdk_ctl_port(const struct gk_daemon *d, unsigned i);
 void gk_dpdk_ctl_tick(struct gk_daemon *d);
 /* After a netlink change: port p's TAP made again if it was deleted. */
 void gk_dpdk_ctl_follow(struct gk_daemon *d, unsigned p);
+/* After a reload took d->cfg: each TAP's MTU follows its port's mtu key. */
+void gk_dpdk_ctl_reload(struct gk_daemon *d);
 /*
  * `stats`' "dpdk": per DPDK port, its exception path (to_kernel,
  * to_kernel_fail, from_kernel, from_kernel_drop, tap_too_big,

@@ -307,6 +307,15 @@ if gw_ready gw "1 worker running (lan mtu = 3000)"; then
 	check "ping 2001:db8:1::1 through the new TAP" warm c 2001:db8:1::1 3
 	check "ping client -> server v4 forwarded again" warm c 198.51.100.2 5
 	check "ping client -> server v6 forwarded again" warm c 2001:db8:2::2 5
+
+	# a reload that lowers lan's mtu: the TAP follows it
+	conf_gw "net_pcap0,iface=vc" |
+		sed '/^\[port lan\]$/a mtu = 1400' >"$(conf gw)"
+	check "reload with lan mtu = 1400" eval 'ctl gw reload >/dev/null'
+	expect "TAP dlan MTU follows the reload (1400)" \
+		"$(r gw -j link show dlan | jq '.[0].mtu')" = 1400
+	check "ping -M do -s 1372 gw -> client (1400-byte packets)" \
+		warm gw 192.0.2.2 3 -M "do" -s 1372
 	check "genkand alive" kill -0 "${GKPID[gw]}"
 	stop_pid "${GKPID[gw]}" TERM
 	GKPID[gw]=
