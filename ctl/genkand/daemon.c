@@ -1153,6 +1153,8 @@ int gk_daemon_reload(struct gk_daemon *d, char *err, size_t errlen,
 	for (unsigned i = 0; i < d->nr_ports; i++)
 		if (n->ports[i].mtu)
 			d->ports[i].mtu = n->ports[i].mtu;
+	/* A DPDK port's TAP is genkand's: its MTU follows the key. */
+	gk_dpdk_ctl_reload(d);
 	/* A reload also republishes the FIB: a fresh snapshot, same traffic. */
 	ret = gk_daemon_publish_fib(d, err, errlen);
 	if (!ret)

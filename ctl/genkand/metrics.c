@@ -430,6 +430,7 @@ static const struct {
 	{ "to_kernel_fail", "Frames for the kernel whose TAP write failed (or the port has no TAP)" },
 	{ "from_kernel", "Frames the kernel sent on the DPDK port's TAP and the port transmitted" },
 	{ "from_kernel_drop", "Frames from the TAP the port did not transmit (tx ring full), and reads given up for want of an mbuf" },
+	{ "tap_too_big", "Frames read from the DPDK port's TAP longer than one mbuf holds: dropped, never sent cut" },
 	{ "cls_drops", "Frames the DPDK port's classifier dropped (the sum of genkan_dpdk_exception_drops_total)" },
 	{ "rx_multiseg", "Chained (multi-segment) mbufs received on the DPDK port: dropped" },
 };
@@ -464,6 +465,11 @@ static void dpdk(struct buf *b, struct gk_daemon *d)
 			u64(b, name, jnum(p, key), "port",
 			    json_string_value(json_object_get(p, "name")), NULL);
 	}
+	family(b, "dpdk_tap_recreated_total", "counter",
+	       "Times genkand made the DPDK port's TAP again after it was deleted");
+	json_array_foreach(arr, i, p)
+		u64(b, "dpdk_tap_recreated_total", jnum(p, "tap_recreated"),
+		    "port", json_string_value(json_object_get(p, "name")), NULL);
 	family(b, "dpdk_exception_drops_total", "counter",
 	       "Frames the DPDK port's classifier dropped, by reason (GK_XDP_DROP_LIST)");
 	json_array_foreach(arr, i, p)

@@ -222,9 +222,11 @@ void gk_port_link_follow(struct gk_daemon *d)
 		char err[256];
 
 		/* A DPDK port's interface is genkand's own TAP: no socket to
-		 * re-bind (dpdk_ctl.h); deleting it cuts the kernel side off. */
-		if (gk_dpdk_ctl_port(d, i))
+		 * re-bind; a deleted one is made again (dpdk_ctl.h). */
+		if (gk_dpdk_ctl_port(d, i)) {
+			gk_dpdk_ctl_follow(d, i);
 			continue;
+		}
 		if (!p->link_gone) {
 			l = gk_nlmirror_link(d->nl, p->ifindex);
 			/* a rename keeps the device, and with it XDP and the sockets */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -31,12 +32,14 @@
 
 #define MAX_EAL_ARGS	64
 #define DEF_DESC	1024
-#define DATA_ROOM	2048	/* after RTE_PKTMBUF_HEADROOM */
+#define DATA_ROOM	GK_DPDK_DATA_ROOM	/* after RTE_PKTMBUF_HEADROOM */
 /* An empty TAP read is a syscall: after one, skip this many polls. */
 #define TAP_SKIP	16
 
 _Static_assert(RTE_PKTMBUF_HEADROOM >= GK_PKT_HEADROOM,
 	       "mbufs leave the headroom stages prepend into");
+_Static_assert(GK_DPDK_TAP_MTU_MAX + RTE_ETHER_HDR_LEN == DATA_ROOM,
+	       "a frame of the TAP's largest MTU fills one mbuf");
 
 struct gk_dpdk_pool {
 	struct rte_mempool *mp;
@@ -61,6 +64,8 @@ struct dpdk_port {
 	struct gk_cls_tables **cls;
 	int tap_fd;
 	uint32_t tap_skip;
+	/* A TAP read spills here when the frame does not fit an mbuf. */
+	uint8_t tap_spill;
 	struct gk_dpdk_exc_stats exc;
 };
 
@@ -120,34 +125,55 @@ static void not_worker(struct dpdk_port *dp, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 }
 
-/* Frames the kernel sent on the TAP queue leave on this DPDK queue. */
+/*
+ * Frames the kernel sent on the TAP queue leave on this DPDK queue. Each
+ * is read into one mbuf's room plus a spill byte: a read that reaches the
+ * spill was a frame longer than the room (the kernel cuts it to the buffer
+ * and says so only by filling it), which is dropped and counted, never
+ * sent cut. genkand sets the TAP's MTU so that it does not happen unless
+ * the operator raises it (gk_dpdk_ctl: GK_DPDK_TAP_MTU_MAX).
+ */
 static void tap_poll(struct dpdk_port *dp)
 {
-	struct rte_mbuf *m[GK_BURST];
-	uint16_t n = 0, sent, i;
+	struct rte_mbuf *m[GK_BURST], *spare = NULL;
+	uint16_t n = 0, sent, i, tries;
 
 	if (dp->tap_skip) {
 		dp->tap_skip--;
 		return;
 	}
-	while (n < GK_BURST) {
+	/* Bounded: a kernel sending only oversized frames cannot hold rx. */
+	for (tries = 0; n < GK_BURST && tries < 2 * GK_BURST; tries++) {
+		struct iovec iov[2];
+		struct rte_mbuf *b;
 		ssize_t r;
 
-		m[n] = rte_pktmbuf_alloc(dp->mp);
-		if (!m[n]) {
+		b = spare ? spare : rte_pktmbuf_alloc(dp->mp);
+		spare = NULL;
+		if (!b) {
 			dp->exc.from_kernel_drop++;
 			break;
 		}
-		r = read(dp->tap_fd, rte_pktmbuf_mtod(m[n], void *),
-			 rte_pktmbuf_tailroom(m[n]));
+		iov[0].iov_base = rte_pktmbuf_mtod(b, void *);
+		iov[0].iov_len = rte_pktmbuf_tailroom(b);
+		iov[1].iov_base = &dp->tap_spill;
+		iov[1].iov_len = 1;
+		r = readv(dp->tap_fd, iov, 2);
 		if (r <= 0) {
-			rte_pktmbuf_free(m[n]);
+			rte_pktmbuf_free(b);
 			break;
 		}
-		m[n]->data_len = (uint16_t)r;
-		m[n]->pkt_len = (uint32_t)r;
-		n++;
+		if (unlikely((size_t)r > iov[0].iov_len)) {
+			dp->exc.tap_too_big++;
+			spare = b;
+			continue;
+		}
+		b->data_len = (uint16_t)r;
+		b->pkt_len = (uint32_t)r;
+		m[n++] = b;
 	}
+	if (spare)
+		rte_pktmbuf_free(spare);
 	if (!n) {
 		dp->tap_skip = TAP_SKIP;
 		return;
@@ -745,6 +771,15 @@ uint16_t gk_dpdk_dev_port(const struct gk_dpdk_dev *dev)
 uint16_t gk_dpdk_nr_devs(void)
 {
 	return rte_eth_dev_count_total();
+}
+
+int gk_dpdk_dev_mtu(const struct gk_dpdk_dev *dev)
+{
+	uint16_t mtu;
+	int ret;
+
+	ret = rte_eth_dev_get_mtu(dev->port, &mtu);
+	return ret ? (ret < 0 ? ret : -EIO) : mtu;
 }
 
 int gk_dpdk_dev_link(const struct gk_dpdk_dev *dev)

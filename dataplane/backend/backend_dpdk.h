@@ -32,6 +32,14 @@
 #include <genkan/meta.h>
 #include "port.h"
 
+/*
+ * An mbuf's data room after RTE_PKTMBUF_HEADROOM, and so the longest frame
+ * a TAP read can take: the TAP's MTU is capped at the room minus the
+ * Ethernet header, so the kernel builds no frame the port cannot carry.
+ */
+#define GK_DPDK_DATA_ROOM	2048
+#define GK_DPDK_TAP_MTU_MAX	(GK_DPDK_DATA_ROOM - 14)
+
 struct gk_cls_tables;
 struct gk_dpdk_pool;
 struct gk_dpdk_dev;
@@ -47,7 +55,7 @@ bool gk_dpdk_eal_ready(void);
 void gk_dpdk_eal_cleanup(void);
 
 /*
- * A worker's mbuf pool: nmbufs buffers of 2048 bytes plus
+ * A worker's mbuf pool: nmbufs buffers of GK_DPDK_DATA_ROOM bytes plus
  * RTE_PKTMBUF_HEADROOM (128 = GK_PKT_HEADROOM) on NUMA node socket (-1:
  * any). name must be unique in the process. NULL with err on failure.
  */
@@ -78,6 +86,8 @@ void gk_dpdk_dev_mac(const struct gk_dpdk_dev *dev, uint8_t mac[6]);
 uint16_t gk_dpdk_dev_port(const struct gk_dpdk_dev *dev); /* ethdev port id */
 /* Ethdevs attached in the process (a failed open leaves none behind). */
 uint16_t gk_dpdk_nr_devs(void);
+/* The device's MTU (rte_eth_dev_get_mtu) or -errno. */
+int gk_dpdk_dev_mtu(const struct gk_dpdk_dev *dev);
 /* Link up (1), down (0) or -errno; does not wait. */
 int gk_dpdk_dev_link(const struct gk_dpdk_dev *dev);
 
@@ -92,7 +102,9 @@ struct gk_dpdk_port_cfg {
 	 * as XDP would (port mode meta). tap_fd: this queue's TAP fd
 	 * (O_NONBLOCK, IFF_NO_PI) or -1; frames the classifier passes go
 	 * there (without it they are counted and freed), frames read from
-	 * it leave on this queue. The port does not own the fd.
+	 * it leave on this queue. The port does not own the fd; the worker
+	 * uses it while the port is open, so the owner may swap the file
+	 * behind the number (dup3) but must not close it before the port.
 	 */
 	struct gk_cls_tables **cls;
 	int tap_fd;
@@ -114,6 +126,7 @@ bool gk_dpdk_port_is(const struct gk_port *p);
 	X(to_kernel_fail, "to_kernel_fail")			\
 	X(from_kernel, "from_kernel")				\
 	X(from_kernel_drop, "from_kernel_drop")			\
+	X(tap_too_big, "tap_too_big")				\
 	X(cls_drops, "cls_drops")				\
 	X(rx_multiseg, "rx_multiseg")
 struct gk_dpdk_exc_stats {
@@ -121,6 +134,7 @@ struct gk_dpdk_exc_stats {
 	uint64_t to_kernel_fail;	/* TAP write failed, or no TAP */
 	uint64_t from_kernel;		/* read from the TAP, sent */
 	uint64_t from_kernel_drop;	/* read but not sent (no mbuf, ring full) */
+	uint64_t tap_too_big;		/* read, longer than an mbuf: dropped */
 	uint64_t cls_drops;		/* the classifier said DROP */
 	uint64_t drops[GK_XDP_DROP_MAX];	/* by reason */
 	uint64_t rx_multiseg;		/* chained mbufs: dropped */

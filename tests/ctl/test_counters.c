@@ -367,7 +367,7 @@ static void test_documented_keys(void **state)
 	};
 	static const char *const dpdk_exc[] = {
 		"to_kernel", "to_kernel_fail", "from_kernel",
-		"from_kernel_drop", "cls_drops", "rx_multiseg",
+		"from_kernel_drop", "tap_too_big", "cls_drops", "rx_multiseg",
 	};
 	static const char *const wg_peer[] = {
 		"transfer_rx", "transfer_tx", "rx_packets", "tx_packets",

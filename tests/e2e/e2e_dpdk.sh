@@ -25,9 +25,14 @@
 # The exception path's counters (genkanctl stats) grow by exactly the
 # TAP's own rx/tx packet counts over a window of pings to the gateway, and
 # /metrics ([metrics] on 127.0.0.1 in gw) shows the same values.
+# A second start (lan mtu = 3000): the TAP's MTU is capped at what one mbuf
+# holds; raised past it by the operator, the kernel's longer frames are
+# dropped and counted (tap_too_big), none reaches the client cut (tcpdump
+# there); `ip link del` of the TAP: genkand makes it again (MAC, MTU, new
+# ifindex followed), and with its addresses re-added ping works again.
 #
 # Environment: GK_BUILD, E2E_KEEP=1. Needs root, iproute2, nft, ethtool,
-# nsenter, ping, curl, iperf3, socat, python3, jq, sha256sum.
+# nsenter, ping, curl, iperf3, socat, python3, jq, sha256sum, tcpdump.
 
 set -u
 
@@ -41,7 +46,7 @@ PING_I=0.02 PING_W=3 WARM_TRIES=5
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-e2e_init iperf3 socat -- ip nft ethtool nsenter ping curl jq sha256sum /usr/bin/python3
+e2e_init iperf3 socat -- ip nft ethtool nsenter ping curl jq sha256sum tcpdump /usr/bin/python3
 GWS="gw"
 ALLNS="c gw s"
 
@@ -302,5 +307,110 @@ check "genkand stopped cleanly" grep -q "stopped" "$(gklog gw)"
 check "no TAP left after the stop" eval '! r gw link show dlan >/dev/null 2>&1'
 check "no EAL runtime directory left after the stop" \
 	test ! -e "/var/run/dpdk/genkan-$TAG-gw"
+
+
+# ---- the TAP's MTU cap and a deleted TAP (docs/dpdk.md, the exception path)
+# A second start: lan with mtu = 3000, over what one mbuf carries (2048
+# bytes of data room less the 14-byte Ethernet header: 2034). lan is a
+# net_pcap vdev on vc here, and the client link is at MTU 9000: a cut frame
+# of 2048 bytes would reach the client and be seen there (net_af_packet
+# drops frames over its 2016-byte slots itself, cut or not).
+TAPCAP=$((2048 - 14))
+r gw link set vc mtu 9000
+r c link set eth0 mtu 9000
+conf_gw "net_pcap0,iface=vc" |
+	sed '/^\[port lan\]$/a mtu = 3000' >"$(conf gw)"
+gklines=$(wc -l <"$(gklog gw)")
+gklog2() { tail -n +"$((gklines + 1))" "$(gklog gw)"; }
+said2() { gklog2 | grep -q "$1"; }
+gk_start gw
+if gw_ready gw "1 worker running (lan mtu = 3000)"; then
+	expect "TAP dlan MTU is the cap ($TAPCAP) under mtu = 3000" \
+		"$(r gw -j link show dlan | jq '.[0].mtu')" = "$TAPCAP"
+	check "the log says dlan's MTU is capped" \
+		said2 "TAP dlan MTU $TAPCAP, not the port.s 3000"
+	expect "TAP dwan MTU is the device's (DPDK's default 1500)" \
+		"$(r gw -j link show dwan | jq '.[0].mtu')" = 1500
+	a4 gw 192.0.2.1/24 dlan
+	a6 gw 2001:db8:1::1/64 dlan
+	a4 gw 198.51.100.1/24 dwan
+	a6 gw 2001:db8:2::1/64 dwan
+	# net_pcap's MAC is not af_packet's: the client learns it afresh
+	r c neigh flush dev eth0
+	check "ping -M do -s 1900 gw -> client (1942-byte frames, under the cap)" \
+		warm gw 192.0.2.2 3 -M "do" -s 1900
+
+	# (a) the operator raises the TAP's MTU past the cap: the kernel's
+	# 3042-byte frames are dropped and counted, never sent cut
+	cap_start tapbig c eth0 "ip"
+	r gw link set dlan mtu 4000
+	txk0=$(r gw -j -s link show dlan | jq '.[0].stats64.tx.packets')
+	big0=$(ctl gw -j stats | jq '.dpdk[0].tap_too_big')
+	nx gw ping -n -q -c 3 -i 0.2 -W 1 -M "do" -s 3000 192.0.2.2 >"$RUN/ping3000.log" 2>&1
+	check "ping -M do -s 3000 gw -> client: no reply (nothing reached it)" \
+		grep -q " 0 received" "$RUN/ping3000.log"
+	check "control: ping -M do -s 1900 still answered" pingn gw 192.0.2.2 3 -M "do" -s 1900
+	check "the control echoes are in the client's capture" \
+		wait_for 5 cap_has tapbig "icmp and src 192.0.2.1 and len = 1942" 3
+	cap_stop tapbig
+	expect "no cut frame reached the client (every IPv4 frame holds its whole packet)" \
+		"$(cap_count tapbig 'ip and len > 60 and ip[2:2] + 14 != len')" = 0
+	expect "no echo of 2048 bytes or more from the gateway reached the client" \
+		"$(cap_count tapbig 'icmp and src 192.0.2.1 and len >= 2048')" = 0
+	txk1=$(r gw -j -s link show dlan | jq '.[0].stats64.tx.packets')
+	expect "the kernel did send the big frames to dlan (its tx grew by >= 6)" \
+		"$((txk1 - txk0))" -ge 6
+	big1=$(ctl gw -j stats | jq '.dpdk[0].tap_too_big')
+	expect "stats dpdk: lan tap_too_big grew by 3" "$((big1 - big0))" = 3
+	check "the log says dlan's MTU is over the cap" \
+		said2 "TAP dlan MTU is 4000, over $TAPCAP"
+	check "the log says the first oversized frame was dropped" \
+		said2 "from TAP dlan longer than an mbuf (2048 bytes) dropped"
+
+	# (b) the TAP deleted under genkand: made again, with the port's MAC
+	# and MTU; the operator re-adds the addresses and the kernel side works
+	check "control: ping 2001:db8:1::1 through dlan before it goes" \
+		warm c 2001:db8:1::1 3
+	ifx0=$(r gw -j link show dlan | jq '.[0].ifindex')
+	mac0=$(r gw -j link show dlan | jq -r '.[0].address')
+	r gw link del dlan
+	check "dlan deleted: genkand makes it again within 5 s" \
+		wait_for 5 eval 'r gw link show dlan >/dev/null 2>&1'
+	ifx1=$(r gw -j link show dlan 2>/dev/null | jq '.[0].ifindex')
+	expect "the new dlan is another device (ifindex $ifx0 -> ${ifx1:-none})" \
+		"${ifx1:-0}" -ne "$ifx0"
+	expect "the new dlan has the DPDK port's MAC, as the old one" \
+		"$(r gw -j link show dlan | jq -r '.[0].address')" = "$mac0"
+	expect "the new dlan has the port's MTU (the cap), not the old one's 4000" \
+		"$(r gw -j link show dlan | jq '.[0].mtu')" = "$TAPCAP"
+	check "the new dlan is up" eval 'r gw link show dlan | grep -q "state UP\|UNKNOWN"'
+	expect "the log says so once" \
+		"$(gklog2 | grep -c 'TAP dlan was deleted; made again')" = 1
+	ctl gw -j status >"$RUN/status2.json"
+	expect "status: port lan follows the new ifindex" \
+		"$(jq '.ports[] | select(.name == "lan") | .ifindex' "$RUN/status2.json")" = "${ifx1:-0}"
+	expect "stats dpdk: lan tap_recreated = 1" \
+		"$(ctl gw -j stats | jq '.dpdk[0].tap_recreated')" = 1
+	a4 gw 192.0.2.1/24 dlan
+	a6 gw 2001:db8:1::1/64 dlan
+	check "ping 192.0.2.1 through the new TAP" warm c 192.0.2.1 3
+	check "ping 2001:db8:1::1 through the new TAP" warm c 2001:db8:1::1 3
+	check "ping client -> server v4 forwarded again" warm c 198.51.100.2 5
+	check "ping client -> server v6 forwarded again" warm c 2001:db8:2::2 5
+
+	# a reload that lowers lan's mtu: the TAP follows it
+	conf_gw "net_pcap0,iface=vc" |
+		sed '/^\[port lan\]$/a mtu = 1400' >"$(conf gw)"
+	check "reload with lan mtu = 1400" eval 'ctl gw reload >/dev/null'
+	expect "TAP dlan MTU follows the reload (1400)" \
+		"$(r gw -j link show dlan | jq '.[0].mtu')" = 1400
+	check "ping -M do -s 1372 gw -> client (1400-byte packets)" \
+		warm gw 192.0.2.2 3 -M "do" -s 1372
+	check "genkand alive" kill -0 "${GKPID[gw]}"
+	stop_pid "${GKPID[gw]}" TERM
+	GKPID[gw]=
+	check "genkand stopped cleanly (second start)" said2 stopped
+	check "no TAP left after the second stop" eval '! r gw link show dlan >/dev/null 2>&1'
+fi
 
 summary
