@@ -77,6 +77,13 @@ for d in sys.argv[1:]:
                 else:
                     failed += 1
                     names.append(f"{d}:{r.get('name')} ({res})")
+                    # its first failed checks (e2e: "FAIL: ..." lines;
+                    # cmocka: "[  ERROR   ]"/"[   LINE   ]"), so the tail
+                    # of a CI log says what failed too
+                    out = (r.get("stdout") or "") + (r.get("stderr") or "")
+                    for ln in [x for x in out.splitlines()
+                               if x.startswith(("FAIL", "[  ERROR", "[   LINE"))][:6]:
+                        names.append("  " + ln[:200])
     except FileNotFoundError:
         failed += 1
         names.append(f"{d}: no meson-logs/testlog.json")
