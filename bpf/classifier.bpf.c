@@ -77,9 +77,17 @@
  *     the Time Exceeded, because a gateway running with kernel forwarding
  *     off drops these silently and traceroute goes blind.
  *
- * flow_hash (every class a worker gets): gk_flow_hash4/6 over the addresses,
+ * flow_hash (the classes a worker gets): gk_flow_hash4/6 over the addresses,
  * the first 32 bits of the TCP/UDP header (0 for other protocols, later
- * fragments and unparsed L4) and l4_proto.
+ * fragments and unparsed L4) and l4_proto -- where a stage reads it:
+ * MAPE_CE and MAPE_BR (the encap's outer flow label), WG_DATA, L4_SERVICE
+ * (its flow table; a fragment, which the stage drops unread, keeps what
+ * its TRANSIT or TTL_EXPIRED packet had), and TRANSIT only while
+ * WireGuard is on (gk_wg has a listen port: the WireGuard tx hook seals
+ * TRANSIT packets, the outer IPv6 flow label from the hash). Otherwise,
+ * and always for TTL_EXPIRED (the ICMP stage answers it without), 0:
+ * hashing costs the software twin about 21 instructions an IPv4 packet
+ * (docs/dpdk.md).
  *
  * Counters (gk_stats, per CPU, packets and frame bytes): exactly one class
  * per classified packet (DROPPED for drops), one drop reason per drop, and
@@ -264,6 +272,16 @@ static __always_inline int wg_class(struct cursor *c, struct pinfo *pi,
 	return GK_CLASS_WG_DATA;
 }
 
+/* TRANSIT carries flow_hash only for WireGuard's tx hook (see above). */
+static __always_inline int wg_on(void)
+{
+	struct gk_wg_xdp *wg;
+	__u32 zero = 0;
+
+	wg = bpf_map_lookup_elem(&gk_wg, &zero);
+	return wg && wg->listen_port;
+}
+
 /* Rule 7 for TTL_EXPIRED: a bad L4 header is quoted, not dropped. */
 static __always_inline void no_l4(struct pinfo *pi)
 {
@@ -330,9 +348,13 @@ static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
 			no_l4(pi);
 		}
 	}
-	pi->flow_hash = gk_flow_hash4(iph->saddr, iph->daddr, pi->ports,
-				      pi->l4_proto);
-	return expired ? GK_CLASS_TTL_EXPIRED : mape4(pi, daddr);
+	if (expired)
+		return GK_CLASS_TTL_EXPIRED;
+	cls = mape4(pi, daddr);
+	if (cls != GK_CLASS_TRANSIT || wg_on())
+		pi->flow_hash = gk_flow_hash4(iph->saddr, iph->daddr,
+					      pi->ports, pi->l4_proto);
+	return cls;
 }
 
 static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
@@ -435,12 +457,14 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 			return drop(pi, GK_XDP_DROP_TRUNC_L4);
 		no_l4(pi);
 	}
+	if (expired)
+		return GK_CLASS_TTL_EXPIRED;
+	if (!mape && !wg_on())
+		return GK_CLASS_TRANSIT;
 	pi->flow_hash = gk_flow_hash6(ip6h->saddr.in6_u.u6_addr32,
 				      ip6h->daddr.in6_u.u6_addr32,
 				      pi->ports, pi->l4_proto);
-	if (mape)
-		return mape;
-	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
+	return mape ? mape : GK_CLASS_TRANSIT;
 }
 
 static __always_inline int classify(struct cursor *c, struct pinfo *pi)
@@ -510,9 +534,10 @@ static __always_inline int l4_fragment(struct pinfo *pi, struct gk_l4_key *k,
  * listen port of that protocol (the key as for the service's own
  * packets), with the quoted IP header whole (IPv4: IHL >= 5, no later
  * fragment; IPv6: no extension header) and the quoted ports present:
- * L4_SERVICE, L4 metadata at the ICMP header, flow_hash as for TRANSIT
- * (ports 0). Anything else keeps its class: errors about the host's own
- * connections stay the kernel's. A global function, as gk_l4_service.
+ * L4_SERVICE, L4 metadata at the ICMP header, flow_hash over the outer
+ * addresses (ports 0). Anything else keeps its class: errors about the
+ * host's own connections stay the kernel's. A global function, as
+ * gk_l4_service.
  */
 __attribute__((noinline)) int gk_l4_icmp(struct xdp_md *ctx,
 					  struct pinfo *pi, int cls)
@@ -615,8 +640,8 @@ __attribute__((noinline)) int gk_l4_icmp(struct xdp_md *ctx,
  * TTL_EXPIRED packet that is TCP or UDP, not a fragment, right after the
  * IP header (IPv6: no extension header), to (family, proto, dst port, dst)
  * in gk_l4svc becomes L4_SERVICE (the TTL does not matter: it is for us),
- * L4 metadata and flow_hash as for TRANSIT; its L4 header cut short:
- * DROP TRUNC_L4. A fragment (IPv4 MF/offset, an IPv6 fragment header
+ * L4 metadata as for TRANSIT and always a flow_hash; its L4 header cut
+ * short: DROP TRUNC_L4. A fragment (IPv4 MF/offset, an IPv6 fragment header
  * right after the fixed header) to a listen address that is not the
  * host's: L4_SERVICE with FRAG (see l4_fragment); the host's own keep
  * going to the kernel, which reassembles them. A global function: the verifier checks it once, on its

@@ -247,6 +247,7 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 		(t->port_flags[port_id] & GK_PORT_F_MAPE_CE_V4);
 	if (t->wg_listen_port && port_id == t->wg_port_id)
 		out->wg_listen_port = t->wg_listen_port;
+	out->transit_hash = t->wg_listen_port != 0;
 	if ((t->cfg_flags & GK_CFG_F_L4) && t->nr_l4)
 		out->l4svc = l4svc;
 }
@@ -270,11 +271,13 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 #endif
 
 /*
- * Flow hashes of the fast frames, computed together after the burst is
- * parsed: each frame leaves its IP header (and for IPv6 its ports and next
- * header) in a lane, and the lanes run through gk_flow_hash4/6's mixer side
- * by side, eight at a time where the CPU has AVX2, else one by one. A fast
- * IPv4 frame has IHL 5, so its ports sit right after the addresses.
+ * Flow hashes of the fast frames that carry one (all but TRANSIT while
+ * WireGuard is off: parse.h transit_hash), computed together after the
+ * burst is parsed: each frame leaves its IP header (and for IPv6 its
+ * ports and next header) in a lane, and the lanes run through
+ * gk_flow_hash4/6's mixer side by side, eight at a time where the CPU has
+ * AVX2, else one by one. A fast IPv4 frame has IHL 5, so its ports sit
+ * right after the addresses.
  */
 struct lanes {
 	unsigned n4, n6;
@@ -491,8 +494,9 @@ static void hash_lanes(struct lanes *l)
 
 
 /*
- * All of meta but flow_hash (hash_lanes fills it), as the reference
- * writes it; the layout's two halves as two stores where it can.
+ * Meta as the reference writes it, flow_hash 0 (hash_lanes fills it in
+ * for the frames that carry one); the layout's two halves as two stores
+ * where it can.
  */
 static inline void put_meta(struct gk_xdp_meta *m, int cls, uint16_t l4_off,
 			    uint8_t proto, uint8_t flags)
@@ -501,13 +505,15 @@ static inline void put_meta(struct gk_xdp_meta *m, int cls, uint16_t l4_off,
 	uint64_t lo = GK_META_MAGIC | (uint64_t)GK_META_VERSION << 16 |
 		      (uint64_t)(uint8_t)cls << 24 | (uint64_t)14 << 32 |
 		      (uint64_t)l4_off << 48;
-	uint32_t hi = proto | (uint32_t)flags << 8;	/* vlan_tci 0 */
+	/* vlan_tci 0, flow_hash 0 */
+	uint64_t hi = proto | (uint64_t)flags << 8;
 
 	_Static_assert(offsetof(struct gk_xdp_meta, l4_off) == 6 &&
-		       offsetof(struct gk_xdp_meta, vlan_tci) == 10,
+		       offsetof(struct gk_xdp_meta, vlan_tci) == 10 &&
+		       offsetof(struct gk_xdp_meta, flow_hash) == 12,
 		       "put_meta's layout");
 	memcpy(m, &lo, 8);
-	memcpy((uint8_t *)m + 8, &hi, 4);
+	memcpy((uint8_t *)m + 8, &hi, 8);
 #else
 	m->magic = GK_META_MAGIC;
 	m->version = GK_META_VERSION;
@@ -517,6 +523,7 @@ static inline void put_meta(struct gk_xdp_meta *m, int cls, uint16_t l4_off,
 	m->l4_proto = proto;
 	m->flags = flags;
 	m->vlan_tci = 0;
+	m->flow_hash = 0;
 #endif
 }
 
@@ -661,6 +668,7 @@ void gk_cls_burst_init(struct gk_cls_burst *b, const struct gk_cls_tables *t,
 	b->port_id = port_id;
 	b->t = t = t ? t : &none;
 	b->l4 = (t->cfg_flags & GK_CFG_F_L4) && t->nr_l4;
+	b->thash = t->wg_listen_port != 0;
 	if (t->nr_mape6) {
 		memcpy(&b->m6h, t->mape6[0].addr, 8);
 		memcpy(&b->m6l, t->mape6[0].addr + 8, 8);
@@ -693,7 +701,7 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 
 	/* by GK_BURST: what the lanes hold */
 	for (base = 0; base < n; base = end) {
-		unsigned n4 = 0, n6 = 0;
+		unsigned n4 = 0, n6 = 0, nref = 0;
 
 		end = n - base > GK_BURST ? base + GK_BURST : n;
 		/*
@@ -704,6 +712,7 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 			struct gk_pkt *p = pkts[i];
 			enum gk_xdp_drop w;
 			uint32_t ports;
+			int cls;
 
 			const uint8_t *d = p->data;
 			uint16_t type;
@@ -711,19 +720,25 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 			act[i] = GK_CLS_WORKER;
 			if (likely(p->len >= 14 + 40 && !((d[0] | d[6]) & 1))) {
 				type = gk_ld16(d + 12);
+				/* TRANSIT has no hash unless f->thash */
 				if (likely(type == HB2(0x08, 0x00)) &&
-				    fast4(f, d, p->len, &p->meta)) {
-					l.p4[n4++] = p;
+				    (cls = fast4(f, d, p->len, &p->meta))) {
+					if (cls != GK_CLASS_TRANSIT || f->thash)
+						l.p4[n4++] = p;
 					continue;
 				}
 				if (type == HB2(0x86, 0xdd) &&
-				    fast6(f, d, p->len, &p->meta, &ports)) {
-					l.p6[n6] = p;
-					l.ports6[n6] = ports;
-					l.nh6[n6++] = p->meta.l4_proto;
+				    (cls = fast6(f, d, p->len, &p->meta,
+						 &ports))) {
+					if (cls != GK_CLASS_TRANSIT || f->thash) {
+						l.p6[n6] = p;
+						l.ports6[n6] = ports;
+						l.nh6[n6++] = p->meta.l4_proto;
+					}
 					continue;
 				}
 			}
+			nref++;
 			if (!b->have_cfg) {
 				gk_cls_tables_cfg(b->ref, b->port_id, &b->cfg);
 				b->have_cfg = true;
@@ -735,7 +750,7 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 		}
 		l.n4 = n4;
 		l.n6 = n6;
-		nfast += n4 + n6;
+		nfast += end - base - nref;
 		hash_lanes(&l);
 	}
 	return (uint16_t)nfast;

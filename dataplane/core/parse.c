@@ -165,6 +165,7 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	uint32_t ihl, tot, daddr;
 	uint16_t frag;
 	bool expired;
+	int cls;
 
 	if (unlikely(!have(s, IP4_HLEN)))
 		return drop(s, GK_XDP_DROP_TRUNC_IP4);
@@ -186,8 +187,6 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 		return ip[9] == P_IGMP ? GK_CLASS_CONTROL : GK_CLASS_MCAST;
 	daddr = gk_ld32(ip + 16);
 	if (cfg && cfg->is_local4 && cfg->is_local4(cfg->arg, daddr)) {
-		int cls;
-
 		s->off += ihl;
 		cls = wg_class(s, cfg, ip[9], gk_rd16(ip + 6) & 0x3fff);
 		if (cls == GK_CLASS_WG_DATA)
@@ -216,9 +215,13 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 			no_l4(s);
 		}
 	}
-	m->flow_hash = gk_flow_hash4(gk_ld32(ip + 12), daddr, s->ports,
-				     m->l4_proto);
-	return expired ? GK_CLASS_TTL_EXPIRED : mape4(cfg, daddr);
+	if (expired)
+		return GK_CLASS_TTL_EXPIRED;
+	cls = mape4(cfg, daddr);
+	if (cls != GK_CLASS_TRANSIT || (cfg && cfg->transit_hash))
+		m->flow_hash = gk_flow_hash4(gk_ld32(ip + 12), daddr, s->ports,
+					     m->l4_proto);
+	return cls;
 }
 
 static bool is_nd_or_mld(uint8_t type)
@@ -318,14 +321,16 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 			return drop(s, GK_XDP_DROP_TRUNC_L4);
 		no_l4(s);
 	}
+	if (expired)
+		return GK_CLASS_TTL_EXPIRED;
+	if (!mape && !(cfg && cfg->transit_hash))
+		return GK_CLASS_TRANSIT;
 	for (i = 0; i < 4; i++) {
 		sw[i] = gk_ld32(ip + 8 + 4 * i);
 		dw[i] = gk_ld32(dst + 4 * i);
 	}
 	m->flow_hash = gk_flow_hash6(sw, dw, s->ports, m->l4_proto);
-	if (mape)
-		return mape;
-	return expired ? GK_CLASS_TTL_EXPIRED : GK_CLASS_TRANSIT;
+	return mape ? mape : GK_CLASS_TRANSIT;
 }
 
 /* Rules 1-4 */

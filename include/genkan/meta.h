@@ -108,7 +108,12 @@ struct gk_xdp_meta {
 	__u8  l4_proto;		/* IPPROTO_* of the transport header */
 	__u8  flags;		/* GK_META_F_* */
 	__u16 vlan_tci;		/* outer tag, host order; 0 when untagged */
-	__u32 flow_hash;	/* gk_flow_hash() of the 5-tuple */
+	/*
+	 * gk_flow_hash4/6() of the 5-tuple where a stage reads it; 0 for
+	 * TTL_EXPIRED and for TRANSIT while WireGuard is off (the rule is
+	 * at flow_hash in bpf/classifier.bpf.c)
+	 */
+	__u32 flow_hash;
 };
 
 _Static_assert(sizeof(struct gk_xdp_meta) == 16, "gk_xdp_meta is ABI");

@@ -92,9 +92,17 @@ static int parse_line(char *line, struct fixture *f)
 
 	memset(f, 0, sizeof(*f));
 	if (n == 11) {
-		if (strcmp(tok[10], "port=mape_ce_v4"))
-			return -EINVAL;
-		f->mape_ce_port = true;
+		char *save2 = NULL;
+
+		for (t = strtok_r(tok[10], ",", &save2); t;
+		     t = strtok_r(NULL, ",", &save2)) {
+			if (!strcmp(t, "port=mape_ce_v4"))
+				f->mape_ce_port = true;
+			else if (!strcmp(t, "wg=off"))
+				f->wg_off = true;
+			else
+				return -EINVAL;
+		}
 	}
 	snprintf(f->name, sizeof(f->name), "%s", tok[0]);
 	f->drop = -1;

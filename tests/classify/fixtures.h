@@ -22,6 +22,7 @@ struct fixture {
 	uint8_t *data;
 	uint32_t len;
 	bool mape_ce_port;		/* arrives on a GK_PORT_F_MAPE_CE_V4 port */
+	bool wg_off;			/* gk_wg empty: WireGuard off */
 };
 
 /* Parse the fixture file; returns 0 or -errno (message on stderr). */

@@ -4,7 +4,8 @@
 Fixture table for the XDP classifier (bpf/classifier.bpf.c) and its software
 twin (dataplane/parse.c). Packets are built with scapy; every expectation is
 written down by hand from how the packet was built (offsets from scapy layer
-lengths, flow hash from the Python mixer below), never from genkan code.
+lengths, flow hash from the Python mixer below, and 0 where the rule says
+no stage reads it: see flow_rule()), never from genkan code.
 
 Output, one fixture per line, fields separated by one space:
 
@@ -19,8 +20,10 @@ Output, one fixture per line, fields separated by one space:
   meta     decimal l3_off l4_off l4_proto, hex flags vlan_tci flow_hash;
            '-' for all six when action is not redirect
   hex      the frame
-  opt      optional: "port=mape_ce_v4" -- the frame arrives on a port with
-           GK_PORT_F_MAPE_CE_V4 (the software twin: cfg mape_ce_v4_port)
+  opt      optional, comma-separated: "port=mape_ce_v4" -- the frame
+           arrives on a port with GK_PORT_F_MAPE_CE_V4 (the software twin:
+           cfg mape_ce_v4_port); "wg=off" -- gk_wg is empty for it
+           (WireGuard off: the twin's wg_listen_port 0, transit_hash false)
 
 Local addresses (the tests put these in gk_local4/6): 192.0.2.1, 2001:db8::1,
 2001:db8::b.
@@ -35,7 +38,13 @@ MAP-E maps (tests/classify/fixtures.h restates them for the tests):
               192.0.2.1), 198.19.0.0/16 -> value 1 (ignored)
 
 WireGuard (gk_wg, fixtures.h FX_WG_PORT): listen port 51820 on the port
-the fixtures arrive on.
+the fixtures arrive on, except for those marked wg=off.
+
+flow_hash (bpf/classifier.bpf.c): only where a stage reads it. TTL_EXPIRED
+never has one (the ICMP stage answers without); TRANSIT only while
+WireGuard is on (its tx hook seals TRANSIT packets and takes the outer
+IPv6 flow label from the hash); an L4_SERVICE fragment keeps what its
+TRANSIT or TTL_EXPIRED packet had; every other class a worker gets has one.
 
 L4 services (gk_l4svc with GK_CFG_F_L4, fixtures.h fx_l4): tcp
 203.0.113.80:443, tcp 192.0.2.1:8443 (a local address), udp
@@ -157,10 +166,25 @@ def add_drop(name, reason, pkt, opt=None):
     FIX.append((name, "drop", reason, None, bytes(pkt), opt))
 
 
+def wg_off(opt):
+    return opt is not None and "wg=off" in opt.split(",")
+
+
+def flow_rule(cls, fh, opt):
+    """The flow_hash a worker gets: fh (the tuple's hash) where a stage
+    reads it, else 0 (module docstring)."""
+    if cls == "ttl_expired":
+        return 0
+    if cls == "transit" and wg_off(opt):
+        return 0
+    return fh
+
+
 def add_redirect(name, pkt, l3, l4, proto, flags, tci, fh, cls="transit",
                  opt=None):
     FIX.append((name, "redirect", cls,
-                (l3, l4, proto, flags, tci, fh), bytes(pkt), opt))
+                (l3, l4, proto, flags, tci, flow_rule(cls, fh, opt)),
+                bytes(pkt), opt))
 
 
 def eth(**kw):
@@ -186,7 +210,7 @@ def v4_transit(name, l4, sport=None, dport=None, pre=None, ipkw=None,
 
 
 def v6_mape(name, dst, payload, proto, cls, pre=None, ext=None, hlim=64,
-            tci=0, extra_flags=0, src=S6, sport=None, dport=None):
+            tci=0, extra_flags=0, src=S6, sport=None, dport=None, opt=None):
     """IPv6 whose final next header is proto; the upper layer (IPIP's
     inner IPv4, or ICMPv6) is the last len(payload) bytes."""
     ip = IPv6(src=src, dst=dst, hlim=hlim)
@@ -199,11 +223,12 @@ def v6_mape(name, dst, payload, proto, cls, pre=None, ext=None, hlim=64,
     l4off = len(pkt) - len(bytes(payload))
     fh = hash6(src, dst, sport, dport, proto)
     add_redirect(name, pkt, l3, l4off, proto, F_IPV6 | F_L4 | extra_flags,
-                 tci, fh, cls)
+                 tci, fh, cls, opt)
 
 
 def v6_transit(name, l4, sport=None, dport=None, pre=None, ext=None,
-               tci=0, extra_flags=0, proto=None, hlim=64, cls="transit"):
+               tci=0, extra_flags=0, proto=None, hlim=64, cls="transit",
+               opt=None):
     ip = IPv6(src=S6, dst=D6, hlim=hlim)
     if ext is not None:
         ip = ip / ext
@@ -214,7 +239,7 @@ def v6_transit(name, l4, sport=None, dport=None, pre=None, ext=None,
     l4off = len(pkt) - len(bytes(l4))
     fh = hash6(S6, D6, sport, dport, proto)
     flags = F_IPV6 | F_L4 | extra_flags
-    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh, cls)
+    add_redirect(name, pkt, l3, l4off, proto, flags, tci, fh, cls, opt)
 
 
 def build():
@@ -548,6 +573,7 @@ def build():
     build_mape()
     build_wg()
     build_l4()
+    build_no_wg()
 
 
 L4A4, L4A6 = "203.0.113.80", "2001:db8:2::80"
@@ -931,6 +957,70 @@ def build_mape():
     # the same packet as ce4_lan_udp on a port without the flag
     v4_transit("ce4_no_flag_udp_is_transit", UDP(sport=1232, dport=53), 1232,
                53, dst=D4, src=CE_V4)
+
+
+def build_no_wg():
+    """WireGuard off (gk_wg empty): TRANSIT carries no flow hash, every
+    other class as with it (flow_rule)."""
+    NW = "wg=off"
+    CEW = CE_PORT + "," + NW
+    v4_transit("nowg_v4_tcp", TCP(sport=1234, dport=80), 1234, 80, opt=NW)
+    v4_transit("nowg_v4_udp", UDP(sport=5353, dport=53) / Raw(b"q" * 20),
+               5353, 53, opt=NW)
+    v4_transit("nowg_v4_icmp_echo", ICMP(type=8, id=7, seq=1), opt=NW)
+    v4_transit("nowg_vlan1_v4_udp", UDP(sport=7, dport=9), 7, 9,
+               pre=eth() / Dot1Q(vlan=100), tci=100, extra_flags=F_VLAN,
+               opt=NW)
+    pkt = Ether(bytes(eth() / IP(src=S4, dst=D4, proto=17, frag=4) /
+                      Raw(b"b" * 24)))
+    add_redirect("nowg_v4_frag_later", pkt, 14, 0, 17,
+                 F_IPV4 | F_FRAG | F_LATER_FRAG, 0,
+                 hash4(S4, D4, None, None, 17), opt=NW)
+    v6_transit("nowg_v6_tcp", TCP(sport=1234, dport=80), 1234, 80, proto=6,
+               opt=NW)
+    v6_transit("nowg_v6_udp", UDP(sport=4500, dport=4500) / Raw(b"u" * 10),
+               4500, 4500, proto=17, opt=NW)
+    v6_transit("nowg_v6_ext_dst_udp", UDP(sport=9, dport=10), 9, 10,
+               proto=17, ext=IPv6ExtHdrDestOpt(), opt=NW)
+    v4_transit("nowg_v4_ttl1_expired", UDP(sport=1, dport=2), 1, 2,
+               ipkw={"ttl": 1}, cls="ttl_expired", opt=NW)
+    v6_transit("nowg_v6_hlim1_expired", UDP(sport=1, dport=2), 1, 2,
+               proto=17, hlim=1, cls="ttl_expired", opt=NW)
+    # MAP-E keeps its hash (the encap's outer flow label)
+    v4_transit("nowg_mape4_br_udp", UDP(sport=80, dport=1232), 80, 1232,
+               dst=BR4, cls="mape_br", opt=NW)
+    v4_transit("nowg_mape4_br_tcp", TCP(sport=443, dport=2256), 443, 2256,
+               dst=BR4, cls="mape_br", opt=NW)
+    v6_mape("nowg_mape6_ipip_to_ce", CE6, inner4(), 4, "mape_ce", opt=NW)
+    v6_mape("nowg_mape6_ipip_to_br", BR6, inner4(src=CE_V4, dst=D4), 4,
+            "mape_br", src=CE6, opt=NW)
+    v4_transit("nowg_ce4_lan_udp", UDP(sport=1232, dport=53), 1232, 53,
+               dst=D4, src=CE_V4, cls="mape_ce", opt=CEW)
+    v4_transit("nowg_ce4_lan_tcp", TCP(sport=1233, dport=443), 1233, 443,
+               dst=D4, src=CE_V4, cls="mape_ce", opt=CEW)
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=D6) / UDP(sport=3, dport=4)))
+    add_redirect("nowg_ce4_lan_v6_udp_is_transit", pkt, 14, 54, 17,
+                 F_IPV6 | F_L4, 0, hash6(S6, D6, 3, 4, 17), opt=CEW)
+    # no WireGuard: its data is just UDP to a local address
+    add_pass("nowg_wg4_data_is_local", "local", eth() /
+             IP(src=D4, dst=LOCAL4) / UDP(sport=40000, dport=WG_PORT) /
+             Raw(wg_msg(4, 64)), opt=NW)
+    # L4 services keep theirs; a fragment keeps its TRANSIT packet's: none
+    v4_transit("nowg_l4_v4_tcp_syn", TCP(sport=40000, dport=443, flags="S"),
+               40000, 443, dst=L4A4, cls="l4_service", opt=NW)
+    pkt = Ether(bytes(eth() / IPv6(src=S6, dst=L4A6) /
+                      TCP(sport=40005, dport=443)))
+    add_redirect("nowg_l4_v6_tcp", pkt, 14, 54, 6, F_IPV6 | F_L4, 0,
+                 hash6(S6, L4A6, 40005, 443, 6), "l4_service", opt=NW)
+    pkt = Ether(bytes(eth() / IP(src=S4, dst=L4A4, frag=3, proto=6) /
+                      Raw(b"f" * 16)))
+    add_redirect("nowg_l4_v4_later_frag", pkt, 14, 0, 6,
+                 F_IPV4 | F_FRAG | F_LATER_FRAG, 0, 0, "l4_service", opt=NW)
+    v4_transit("nowg_l4_icmp_v4_time_exceeded_udp",
+               ICMP(type=11, code=0) /
+               IP(src=L4A4, dst="198.51.100.77", ttl=63) /
+               UDP(sport=5300, dport=40101),
+               dst=L4A4, cls="l4_service", opt=NW)
 
 
 def main():

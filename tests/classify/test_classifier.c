@@ -15,7 +15,7 @@
  *
  * gk_local4/6, gk_mape_v4/v6 hold what tests/classify/fixtures.h lists;
  * fixtures marked port=mape_ce_v4 run with GK_PORT_F_MAPE_CE_V4 set on
- * port 1 for that one packet.
+ * port 1 for that one packet, those marked wg=off with gk_wg empty.
  *
  * For every fixture: the verdict, the metadata in front of data_out and the
  * exact change of every gk_stats counter. Then the side cases (no socket,
@@ -365,22 +365,49 @@ static int set_ce_flag(const struct inst *in, const struct env *env, bool ce)
 	return 0;
 }
 
-/* One fixture on port 1, with the CE LAN flag only if the fixture says so. */
+/* gk_wg: WireGuard on port 1 (the fixtures' default), or empty. */
+static int set_wg(const struct inst *in, bool on)
+{
+	struct gk_wg_xdp wg = { 0 };
+	__u32 k = 0;
+
+	if (on) {
+		wg.listen_port = htons(FX_WG_PORT);
+		wg.port_id = PORT_XSK;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_wg), &k, &wg,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * One fixture on port 1, with the CE LAN flag only if the fixture says
+ * so, and gk_wg empty if it says wg=off.
+ */
 static int check_fixture(const struct inst *in, const struct env *env,
 			 const struct fixture *f, const char *name,
 			 const struct expect *e)
 {
-	int bad;
+	int bad, err;
 
 	if (f->mape_ce_port && set_ce_flag(in, env, true)) {
 		printf("FAIL %s: setting the port flag: %s\n", name,
 		       strerror(errno));
 		return 1;
 	}
+	if (f->wg_off && (err = set_wg(in, false))) {
+		printf("FAIL %s: emptying gk_wg: %s\n", name, strerror(-err));
+		return 1;
+	}
 	bad = check(in, name, env->if_xsk, 0, f->data, f->len, e);
 	if (f->mape_ce_port && set_ce_flag(in, env, false)) {
 		printf("FAIL %s: clearing the port flag: %s\n", name,
 		       strerror(errno));
+		bad = 1;
+	}
+	if (f->wg_off && (err = set_wg(in, true))) {
+		printf("FAIL %s: refilling gk_wg: %s\n", name, strerror(-err));
 		bad = 1;
 	}
 	return bad;
@@ -466,15 +493,9 @@ static int maps_fill(struct inst *in, const struct env *env)
 					&lk, &id, BPF_ANY))
 			return -errno;
 	}
-	{
-		struct gk_wg_xdp wg = { .listen_port = htons(FX_WG_PORT),
-					.port_id = PORT_XSK };
-
-		k = 0;
-		if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.gk_wg), &k,
-					&wg, BPF_ANY))
-			return -errno;
-	}
+	err = set_wg(in, true);
+	if (err)
+		return err;
 
 	if (env->xsk) {
 		int xfd = xsk_socket__fd(env->xsk);
@@ -611,7 +632,6 @@ static void differential(const struct inst *in, const struct env *env,
 		.flags = cfg_flags,
 		.mape_v6 = fx_mape_v6,
 		.mape_v4 = fx_mape_v4,
-		.wg_listen_port = FX_WG_PORT,
 		.l4svc = fx_l4svc,
 	};
 	struct counters before, after;
@@ -627,7 +647,10 @@ static void differential(const struct inst *in, const struct env *env,
 		if (fx[f].len < 14)
 			continue;
 		cfg.mape_ce_v4_port = fx[f].mape_ce_port;
-		if (set_ce_flag(in, env, fx[f].mape_ce_port)) {
+		cfg.wg_listen_port = fx[f].wg_off ? 0 : FX_WG_PORT;
+		cfg.transit_hash = !fx[f].wg_off;
+		if (set_ce_flag(in, env, fx[f].mape_ce_port) ||
+		    set_wg(in, !fx[f].wg_off)) {
 			bad++;
 			continue;
 		}
@@ -684,7 +707,7 @@ static void differential(const struct inst *in, const struct env *env,
 			}
 		}
 	}
-	if (set_ce_flag(in, env, false))
+	if (set_ce_flag(in, env, false) || set_wg(in, true))
 		bad++;
 	printf("differential (flags %#x): %d agreed, %d disagreed\n",
 	       cfg_flags, ok, bad);

@@ -33,9 +33,10 @@ static unsigned long fast_plain[8];
 
 /*
  * The fixtures' world (fixtures.h) as tables: with or without the local
- * addresses (without them, local frames are transit and go the fast way).
+ * addresses (without them, local frames are transit and go the fast way),
+ * with or without WireGuard (without it, TRANSIT has no flow hash).
  */
-static struct gk_cls_tables *fx_tables(uint32_t flags, bool locals)
+static struct gk_cls_tables *fx_tables(uint32_t flags, bool locals, bool wg)
 {
 	uint32_t local4[1], pflags[GK_MAX_PORTS] = { 0 };
 	uint8_t local6[2][16];
@@ -50,7 +51,7 @@ static struct gk_cls_tables *fx_tables(uint32_t flags, bool locals)
 		.mape4 = m4, .nr_mape4 = FX_NR_MAPE4,
 		.l4 = l4, .nr_l4 = FX_NR_L4,
 		.cfg_flags = flags,
-		.wg_listen_port = FX_WG_PORT, .wg_port_id = 2,
+		.wg_listen_port = wg ? FX_WG_PORT : 0, .wg_port_id = 2,
 		.port_flags = pflags,
 	};
 	size_t i;
@@ -93,15 +94,19 @@ static size_t nr_worlds;
 
 static int worlds_build(void **state)
 {
-	static const struct { const char *what; uint32_t flags; bool locals; }
-	w[] = {
-		{ "fixtures", 0, true },
-		{ "fixtures, L4", GK_CFG_F_L4, true },
+	static const struct {
+		const char *what;
+		uint32_t flags;
+		bool locals, wg;
+	} w[] = {
+		{ "fixtures", 0, true, true },
+		{ "fixtures, L4", GK_CFG_F_L4, true, true },
 		{ "fixtures, L4, ttl to kernel",
-		  GK_CFG_F_L4 | GK_CFG_F_TTL_TO_KERNEL, true },
-		{ "fixtures without locals", 0, false },
+		  GK_CFG_F_L4 | GK_CFG_F_TTL_TO_KERNEL, true, true },
+		{ "fixtures without locals", 0, false, true },
 		{ "fixtures without locals, ttl to kernel",
-		  GK_CFG_F_TTL_TO_KERNEL, false },
+		  GK_CFG_F_TTL_TO_KERNEL, false, true },
+		{ "fixtures without WireGuard", 0, true, false },
 	};
 	struct gk_cls_input empty = { 0 };
 	size_t i;
@@ -112,7 +117,8 @@ static int worlds_build(void **state)
 	nr_worlds = 2;
 	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		worlds[nr_worlds].what = w[i].what;
-		worlds[nr_worlds].t = fx_tables(w[i].flags, w[i].locals);
+		worlds[nr_worlds].t = fx_tables(w[i].flags, w[i].locals,
+						w[i].wg);
 		assert_non_null(worlds[nr_worlds].t);
 		nr_worlds++;
 	}
@@ -218,6 +224,7 @@ static void bursts(void)
 			      worlds[w].what, fast_plain[w], nr_fx, NR_PORTS);
 	assert_true(fast_plain[0] >= 3 * 10);
 	assert_true(fast_plain[2] >= 3 * 10);	/* fixtures, MAP-E on */
+	assert_true(fast_plain[7] >= 3 * 10);	/* fixtures, no WireGuard */
 }
 
 /* The fixture table in bursts of up to GK_BURST, as the backend sees it. */

@@ -20,7 +20,10 @@
 #include "parse.h"
 #include "fixtures.h"
 
-/* The configuration a fixture assumes: locals, MAP-E maps, its port. */
+/*
+ * The configuration a fixture assumes: locals, MAP-E maps, its port,
+ * WireGuard on unless it says wg=off.
+ */
 static struct gk_classify_cfg fx_cfg(const struct fixture *f, uint32_t flags)
 {
 	struct gk_classify_cfg c = {
@@ -30,7 +33,8 @@ static struct gk_classify_cfg fx_cfg(const struct fixture *f, uint32_t flags)
 		.mape_v6 = fx_mape_v6,
 		.mape_v4 = fx_mape_v4,
 		.mape_ce_v4_port = f->mape_ce_port,
-		.wg_listen_port = FX_WG_PORT,
+		.wg_listen_port = f->wg_off ? 0 : FX_WG_PORT,
+		.transit_hash = !f->wg_off,
 		.l4svc = fx_l4svc,
 	};
 
@@ -184,12 +188,6 @@ static void all_prefixes_are_safe(void **state)
  */
 static void mape_off_changes_only_mape(void **state)
 {
-	const struct gk_classify_cfg off = {
-		.is_local4 = fx_is_local4,
-		.is_local6 = fx_is_local6,
-		.wg_listen_port = FX_WG_PORT,
-		.l4svc = fx_l4svc,
-	};
 	const struct fixture *fx = *state;
 	struct gk_xdp_meta m_on, m_off;
 	enum gk_xdp_drop why_on, why_off;
@@ -198,7 +196,11 @@ static void mape_off_changes_only_mape(void **state)
 
 	for (; fx->len || fx->name[0]; fx++) {
 		const struct gk_classify_cfg cfg = fx_cfg(fx, 0);
+		struct gk_classify_cfg off = cfg;
 
+		off.mape_v6 = NULL;
+		off.mape_v4 = NULL;
+		off.mape_ce_v4_port = false;
 		act_off = gk_classify(fx->data, fx->len, &off, &m_off, &why_off);
 		assert_false(is_mape(m_off.class));
 		if (is_mape(fx->cls)) {
@@ -219,6 +221,57 @@ static void mape_off_changes_only_mape(void **state)
 	assert_true(nmape >= 20);
 }
 
+/*
+ * WireGuard off (no listen port, no transit_hash): its classes become
+ * LOCAL, TRANSIT (and the L4_SERVICE fragments that were TRANSIT) lose
+ * the flow hash, and nothing else moves.
+ */
+static void wg_off_changes_only_wg_and_transit_hash(void **state)
+{
+	const struct fixture *fx = *state;
+	struct gk_xdp_meta m_on, m_off;
+	enum gk_xdp_drop why_on, why_off;
+	enum gk_cls_action on, act_off;
+	int nzeroed = 0, nwg = 0;
+
+	for (; fx->len || fx->name[0]; fx++) {
+		const struct gk_classify_cfg cfg = fx_cfg(fx, 0);
+		struct gk_classify_cfg off = cfg;
+
+		off.wg_listen_port = 0;
+		off.transit_hash = false;
+		on = gk_classify(fx->data, fx->len, &cfg, &m_on, &why_on);
+		act_off = gk_classify(fx->data, fx->len, &off, &m_off, &why_off);
+		if (fx->wg_off) {
+			assert_int_equal(on, act_off);
+			assert_memory_equal(&m_on, &m_off, sizeof(m_on));
+			continue;
+		}
+		if (m_on.class == GK_CLASS_WG_DATA ||
+		    m_on.class == GK_CLASS_WG_HANDSHAKE) {
+			assert_int_equal(m_off.class, GK_CLASS_LOCAL);
+			assert_int_equal(act_off, GK_CLS_KERNEL);
+			nwg++;
+			continue;
+		}
+		/* a fragment to a listen address was TRANSIT (or expired) */
+		if (m_on.class == GK_CLASS_TRANSIT ||
+		    (m_on.class == GK_CLASS_L4_SERVICE &&
+		     (m_on.flags & GK_META_F_FRAG))) {
+			if (m_on.flow_hash)
+				nzeroed++;
+			m_on.flow_hash = 0;
+		}
+		assert_int_equal(on, act_off);
+		assert_memory_equal(&m_on, &m_off, sizeof(m_on));
+		if (on == GK_CLS_DROP)
+			assert_int_equal(why_on, why_off);
+	}
+	/* the table must actually exercise both */
+	assert_true(nzeroed >= 20);
+	assert_true(nwg >= 4);
+}
+
 int main(int argc, char **argv)
 {
 	struct CMUnitTest *tests;
@@ -235,7 +288,7 @@ int main(int argc, char **argv)
 
 	/* a zeroed sentinel ends the list for the whole-table tests */
 	all = calloc(n + 1, sizeof(*all));
-	tests = calloc(n + 4, sizeof(*tests));
+	tests = calloc(n + 5, sizeof(*tests));
 	if (!all || !tests)
 		return 1;
 	memcpy(all, fx, n * sizeof(*fx));
@@ -258,7 +311,11 @@ int main(int argc, char **argv)
 	tests[n + 3].test_func = mape_off_changes_only_mape;
 	tests[n + 3].initial_state = all;
 
-	rc = _cmocka_run_group_tests("classify_sw", tests, n + 4, NULL, NULL);
+	tests[n + 4].name = "wg_off_changes_only_wg_and_transit_hash";
+	tests[n + 4].test_func = wg_off_changes_only_wg_and_transit_hash;
+	tests[n + 4].initial_state = all;
+
+	rc = _cmocka_run_group_tests("classify_sw", tests, n + 5, NULL, NULL);
 	free(tests);
 	free(all);
 	fx_free(fx, n);

@@ -166,6 +166,12 @@ def meta(pkt, cls_name="GK_CLASS_L4_SERVICE", flags=None, l4=True):
         fh = cls.hash4(l3.src, l3.dst, sport, dport, proto or l3.proto)
     else:
         fh = cls.hash6(l3.src, l3.dst, sport, dport, proto or l3.nh)
+    # No WireGuard here: TRANSIT carries no flow hash, nor does a fragment
+    # to a listen address, which was TRANSIT (gen_fixtures.flow_rule).
+    name = cls_name[len("GK_CLASS_"):].lower()
+    if name == "l4_service" and f & F_FRAG:
+        name = "transit"
+    fh = cls.flow_rule(name, fh, "wg=off")
     return {"class": cls_name, "l3_off": l3_off, "l4_off": l4_off,
             "proto": proto or (l3.proto if v4 else l3.nh), "flags": f,
             "fh": fh, "tci": pkt[Dot1Q].vlan if Dot1Q in pkt else 0}

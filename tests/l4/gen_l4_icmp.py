@@ -87,6 +87,8 @@ def imeta(pkt, cls_name):
     else:
         l4_off = l3_off + 40
         fh = cls.hash6(l3.src, l3.dst, None, None, 58)
+    # no WireGuard here: TRANSIT carries no flow hash (gen_fixtures.flow_rule)
+    fh = cls.flow_rule(cls_name[len("GK_CLASS_"):].lower(), fh, "wg=off")
     return {"class": cls_name, "l3_off": l3_off, "l4_off": l4_off,
             "proto": 1 if v4 else 58, "flags": f, "fh": fh,
             "tci": pkt[Dot1Q].vlan if Dot1Q in pkt else 0}

@@ -102,6 +102,8 @@ def meta(pkt, cls_name):
     proto = TCP_P if TCP in pkt else UDP_P
     h = (cls.hash4 if v4 else cls.hash6)(l3.src, l3.dst, l4.sport, l4.dport,
                                          proto)
+    # no WireGuard here: TRANSIT carries no flow hash (gen_fixtures.flow_rule)
+    h = cls.flow_rule(cls_name[len("GK_CLASS_"):].lower(), h, "wg=off")
     return {"class": cls_name, "l3_off": len(raw) - len(bytes(l3)),
             "l4_off": len(raw) - len(bytes(l4)), "proto": proto,
             "flags": (F_IPV4 if v4 else F_IPV6) | F_L4, "fh": h}
