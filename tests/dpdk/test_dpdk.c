@@ -33,53 +33,20 @@
 #include <urcu-qsbr.h>
 
 #include "backend_dpdk.h"
-#include "backend_mem.h"
 #include "cls_tables.h"
-#include "map_table.h"
 #include "parse.h"
-#include "tables.h"
-#include "testbed.h"
+#include "wcorpus.h"
 #include "worker.h"
-#include "worker_fixtures.h"
-#include "worker_mape_fixtures.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NMBUFS		1024
-#define MAXF		64
 
 static char tmpdir[256];
 static struct gk_dpdk_pool *pool;
 
-static const uint8_t mac0[6] = { 2, 0, 0, 0, 0, 0x0a };
-static const uint8_t mac1[6] = { 2, 0, 0, 0, 0, 0x0b };
+/* ---- pcap files ---- */
 
-/* ---- helpers ---- */
-
-struct frames {
-	size_t n;
-	uint8_t *f[MAXF];
-	uint32_t len[MAXF];
-};
-
-static void frames_add(struct frames *fs, const uint8_t *b, uint32_t len)
-{
-	assert_true(fs->n < MAXF);
-	fs->f[fs->n] = malloc(len ? len : 1);
-	assert_non_null(fs->f[fs->n]);
-	memcpy(fs->f[fs->n], b, len);
-	fs->len[fs->n++] = len;
-}
-
-static void frames_free(struct frames *fs)
-{
-	size_t i;
-
-	for (i = 0; i < fs->n; i++)
-		free(fs->f[i]);
-	fs->n = 0;
-}
-
-static void pcap_write(const char *path, const struct frames *fs)
+static void pcap_write(const char *path, const struct wc_frames *fs)
 {
 	pcap_t *pc = pcap_open_dead(DLT_EN10MB, 65535);
 	pcap_dumper_t *d;
@@ -98,7 +65,7 @@ static void pcap_write(const char *path, const struct frames *fs)
 	pcap_close(pc);
 }
 
-static void pcap_read(const char *path, struct frames *fs)
+static void pcap_read(const char *path, struct wc_frames *fs)
 {
 	char eb[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
@@ -108,7 +75,7 @@ static void pcap_read(const char *path, struct frames *fs)
 	if (!pc)
 		fail_msg("%s: %s", path, eb);
 	while (pcap_next_ex(pc, &h, &data) == 1)
-		frames_add(fs, data, h->caplen);
+		wc_frames_add(fs, data, h->caplen);
 	pcap_close(pc);
 }
 
@@ -118,87 +85,9 @@ static void path_of(char *buf, size_t len, const char *tag, const char *what,
 	snprintf(buf, len, "%s/%s-%s%d.pcap", tmpdir, tag, what, port);
 }
 
-/* ---- one corpus through a worker on either backend ---- */
+/* ---- one corpus (tests/afxdp/wcorpus.h) through a worker on net_pcap ---- */
 
-struct corpus {
-	const char *tag;
-	struct frames in[2];			/* per input port */
-	struct gk_tables *tables;
-	struct gk_cls_tables *cls;
-	struct gk_map_table *map;		/* NULL: no MAP-E */
-};
-
-struct result {
-	struct frames out[2];
-	struct gk_wk_stats st;
-};
-
-static void worker_cfg(struct corpus *c, struct gk_worker_cfg *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->cpu = -1;
-	cfg->tables = &c->tables;
-	cfg->cls = &c->cls;
-	cfg->icmp_rate = 100;
-	if (c->map) {
-		cfg->map = &c->map;
-		cfg->map_nr_rules = 1;
-	}
-	cfg->nr_ports = 2;
-}
-
-static void poll_worker(struct gk_worker *w, unsigned int passes)
-{
-	unsigned int i;
-
-	rcu_register_thread();
-	for (i = 0; i < passes; i++)
-		gk_worker_poll(w);
-	rcu_unregister_thread();
-}
-
-static void run_mem(struct corpus *c, struct result *r)
-{
-	static struct gk_worker w;
-	struct gk_worker_cfg cfg;
-	struct gk_mem_pool *mp = gk_mem_pool_create(256, 2048);
-	struct gk_port *p[2];
-	unsigned int k;
-	size_t i;
-
-	assert_non_null(mp);
-	worker_cfg(c, &cfg);
-	for (k = 0; k < 2; k++) {
-		struct gk_classify_cfg cc;
-
-		gk_cls_tables_cfg(c->cls, (uint16_t)k, &cc);
-		p[k] = gk_mem_port_create(mp, (uint16_t)k, k ? mac1 : mac0, &cc);
-		assert_non_null(p[k]);
-		gk_mem_port_set_capture(p[k], MAXF);
-		for (i = 0; i < c->in[k].n; i++)
-			assert_int_equal(gk_mem_port_add_frame(p[k], c->in[k].f[i],
-							       c->in[k].len[i]), 0);
-		cfg.ports[k] = p[k];
-	}
-	assert_int_equal(gk_worker_init(&w, &cfg), 0);
-	poll_worker(&w, 8);
-	r->st = w.stats;
-	for (k = 0; k < 2; k++) {
-		for (i = 0; i < gk_mem_port_nr_captured(p[k]); i++) {
-			uint32_t len;
-			const uint8_t *b = gk_mem_port_captured(p[k], i, &len);
-
-			frames_add(&r->out[k], b, len);
-		}
-	}
-	gk_worker_fini(&w);
-	p[0]->ops->close(p[0]);
-	p[1]->ops->close(p[1]);
-	assert_int_equal(gk_mem_pool_nr_free(mp), 256);
-	gk_mem_pool_destroy(mp);
-}
-
-static void run_dpdk(struct corpus *c, struct result *r)
+static void run_dpdk(struct wc_corpus *c, struct wc_result *r)
 {
 	static struct gk_worker w;
 	struct gk_dpdk_dev *dev[2];
@@ -207,11 +96,11 @@ static void run_dpdk(struct corpus *c, struct result *r)
 	char in[300], out[300], devargs[800], err[256];
 	unsigned int k;
 
-	worker_cfg(c, &cfg);
+	wc_worker_cfg(c, &cfg);
 	for (k = 0; k < 2; k++) {
 		struct gk_dpdk_dev_cfg dc = { .nr_queues = 1, .pools = &pool };
 		struct gk_dpdk_port_cfg pc = {
-			.port_id = (uint16_t)k, .mac = k ? mac1 : mac0,
+			.port_id = (uint16_t)k, .mac = wc_mac[k],
 			.tap_fd = -1,
 		};
 
@@ -231,7 +120,10 @@ static void run_dpdk(struct corpus *c, struct result *r)
 		cfg.ports[k] = p[k];
 	}
 	assert_int_equal(gk_worker_init(&w, &cfg), 0);
-	poll_worker(&w, 8);
+	rcu_register_thread();
+	for (k = 0; k < 8; k++)
+		gk_worker_poll(&w);
+	rcu_unregister_thread();
 	r->st = w.stats;
 	gk_worker_fini(&w);
 	for (k = 0; k < 2; k++) {
@@ -243,161 +135,36 @@ static void run_dpdk(struct corpus *c, struct result *r)
 	assert_int_equal(gk_dpdk_pool_nr_free(pool), NMBUFS);
 }
 
-/* Both backends: the same frames on the same ports, the same counters. */
-static void same_output(const struct result *a, const struct result *b)
+/*
+ * The L3 corpus and the MAP-E CE corpus: scapy's frames, and byte for byte
+ * the memory backend's with the same counters.
+ */
+static void run_corpus(enum wc_kind kind)
 {
-	unsigned int k;
-	size_t i;
+	struct wc_corpus c;
+	struct wc_result rm = { 0 }, rd = { 0 };
 
-	for (k = 0; k < 2; k++) {
-		assert_int_equal(a->out[k].n, b->out[k].n);
-		for (i = 0; i < a->out[k].n; i++) {
-			assert_int_equal(a->out[k].len[i], b->out[k].len[i]);
-			if (memcmp(a->out[k].f[i], b->out[k].f[i], a->out[k].len[i]))
-				fail_msg("port %u frame %zu: mem and dpdk differ",
-					 k, i);
-		}
-	}
-	assert_memory_equal(a->st.drops, b->st.drops, sizeof(a->st.drops));
-	assert_memory_equal(a->st.class_packets, b->st.class_packets,
-			    sizeof(a->st.class_packets));
-	assert_int_equal(a->st.rx_packets, b->st.rx_packets);
-	assert_int_equal(a->st.tx_packets, b->st.tx_packets);
-	assert_int_equal(a->st.tx_bytes, b->st.tx_bytes);
+	wc_corpus_init(&c, kind);
+	wc_run_mem(&c, &rm);
+	run_dpdk(&c, &rd);
+	wc_check_scapy(&c, &rd, "dpdk");
+	/* no XDP: every frame went through the twin */
+	assert_int_equal(rd.st.hand_packets[GK_HAND_PARSE], wc_corpus_nr_in(&c));
+	wc_same_output(&rm, &rd, "dpdk");
+	wc_result_free(&rm);
+	wc_result_free(&rd);
+	wc_corpus_free(&c);
 }
-
-static void result_free(struct result *r)
-{
-	frames_free(&r->out[0]);
-	frames_free(&r->out[1]);
-}
-
-/* ---- L3 corpus: the FIB of tests/afxdp/test_worker.c (testbed.h) ---- */
 
 static void test_l3_pcap(void **state)
 {
-	struct gk_cls_input none = { 0 };
-	struct corpus c = { .tag = "l3" };
-	struct result rm = { 0 }, rd = { 0 };
-	size_t i, seen[2] = { 0, 0 };
-	uint64_t drops[GK_WK_DROP_MAX] = { 0 };
-
-	c.tables = tb_l3_tables();
-	c.cls = gk_cls_tables_build(&none);
-	assert_non_null(c.cls);
-	for (i = 0; i < ARRAY_SIZE(wfx); i++)
-		frames_add(&c.in[0], wfx[i].in, wfx[i].in_len);
-	run_mem(&c, &rm);
-	run_dpdk(&c, &rd);
-
-	/* scapy's frames, in order, on the right port */
-	for (i = 0; i < ARRAY_SIZE(wfx); i++) {
-		int o = wfx[i].out_port;
-
-		if (o < 0) {
-			drops[wfx[i].drop]++;
-			continue;
-		}
-		assert_true(seen[o] < rd.out[o].n);
-		if (rd.out[o].len[seen[o]] != wfx[i].out_len ||
-		    memcmp(rd.out[o].f[seen[o]], wfx[i].out, wfx[i].out_len))
-			fail_msg("%s: dpdk output differs from scapy", wfx[i].what);
-		seen[o]++;
-	}
-	assert_int_equal(rd.out[0].n, seen[0]);
-	assert_int_equal(rd.out[1].n, seen[1]);
-	for (i = 0; i < GK_WK_DROP_MAX; i++)
-		if (rd.st.drops[i] != drops[i])
-			fail_msg("drop %s: %lu, want %lu", gk_wk_drop_names[i],
-				 (unsigned long)rd.st.drops[i],
-				 (unsigned long)drops[i]);
-	assert_int_equal(rd.st.hand_packets[GK_HAND_PARSE], ARRAY_SIZE(wfx));
-	same_output(&rm, &rd);
-
-	result_free(&rm);
-	result_free(&rd);
-	frames_free(&c.in[0]);
-	gk_cls_tables_free(c.cls);
-	gk_tables_free(c.tables);
+	run_corpus(WC_L3);
 }
 
-/* ---- MAP-E CE corpus: RFC 7597 Appendix A example 1 ---- */
-
-/*
- * scapy's frame, but the IPv6 flow label: the fixture's comes from a hash
- * the test of the worker sets by hand, ours from the twin's flow hash.
- */
-static bool same_but_flow(const uint8_t *b, uint32_t len,
-			  const struct wmx_fixture *x)
-{
-	uint8_t e[2048];
-
-	if (len != x->out_len || len > sizeof(e))
-		return false;
-	memcpy(e, x->out, len);
-	if (len >= 18 && (e[12] << 8 | e[13]) == 0x86dd) {
-		e[15] = (uint8_t)((e[15] & 0xf0) | (b[15] & 0x0f));
-		e[16] = b[16];
-		e[17] = b[17];
-	}
-	return !memcmp(b, e, len);
-}
-
+/* RFC 7597 Appendix A example 1 */
 static void test_mape_ce_pcap(void **state)
 {
-	struct gk_cls_v6 m6 = { .cls = GK_CLASS_MAPE_CE };
-	uint32_t pflags[GK_MAX_PORTS] = { [0] = GK_PORT_F_MAPE_CE_V4 };
-	struct gk_cls_input ci = {
-		.mape6 = &m6, .nr_mape6 = 1, .port_flags = pflags,
-	};
-	struct corpus c = { .tag = "mape" };
-	struct result rm = { 0 }, rd = { 0 };
-	bool used[2][MAXF] = { { false } };
-	size_t i, k, seen[2] = { 0, 0 };
-
-	memcpy(m6.addr, tb_ce_addr6, 16);
-	c.tables = tb_ce_fib(0, TB_CE_LAN4);
-	c.map = tb_ce_map_table(1460);
-	c.cls = gk_cls_tables_build(&ci);
-	assert_non_null(c.cls);
-	for (i = 0; i < ARRAY_SIZE(wmx); i++)
-		frames_add(&c.in[wmx[i].in_port], wmx[i].in, wmx[i].in_len);
-	run_mem(&c, &rm);
-	run_dpdk(&c, &rd);
-
-	for (i = 0; i < ARRAY_SIZE(wmx); i++) {
-		const struct wmx_fixture *x = &wmx[i];
-		int o = x->out_port;
-
-		if (o < 0)
-			continue;
-		for (k = 0; k < rd.out[o].n; k++) {
-			if (used[o][k])
-				continue;
-			if (x->icmp_type >= 0 ?
-			    tb_icmp4_answers(rd.out[o].f[k], rd.out[o].len[k],
-					     x->in, x->icmp_type) :
-			    same_but_flow(rd.out[o].f[k], rd.out[o].len[k], x))
-				break;
-		}
-		if (k == rd.out[o].n)
-			fail_msg("%s: no dpdk frame on port %d matches scapy's",
-				 x->what, o);
-		used[o][k] = true;
-		seen[o]++;
-	}
-	assert_int_equal(rd.out[0].n, seen[0]);
-	assert_int_equal(rd.out[1].n, seen[1]);
-	assert_int_equal(rd.st.drops[GK_WK_DROP_MAPE], 1);	/* the violation */
-	same_output(&rm, &rd);
-
-	result_free(&rm);
-	result_free(&rd);
-	frames_free(&c.in[0]);
-	frames_free(&c.in[1]);
-	gk_cls_tables_free(c.cls);
-	gk_map_table_free(c.map);
-	gk_tables_free(c.tables);
+	run_corpus(WC_MAPE_CE);
 }
 
 /* ---- ops contract on net_ring and net_null ---- */
