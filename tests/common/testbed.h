@@ -2,7 +2,8 @@
 /*
  * Shared fixtures of the worker tests (tests/afxdp/test_worker.c,
  * tests/dataplane/test_accounting.c, test_acct_napt.c, tests/dpdk/
- * test_dpdk.c): the L3 FIB of the worker rig and the MAP-E CE of RFC 7597
+ * test_dpdk.c, and through tests/afxdp/wcorpus.c test_worker_afxdp.c):
+ * the L3 FIB of the worker rig and the MAP-E CE of RFC 7597
  * Appendix A, example 1. Setup only: a failure is a cmocka fail_msg(); what
  * each test expects stays in the test (and in its scapy fixtures).
  */
