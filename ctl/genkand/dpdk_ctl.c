@@ -259,7 +259,7 @@ static void tap_follow(struct gk_daemon *d, unsigned p)
 		 "addresses and routes on it went with the old one: re-add them",
 		 cp->name, cp->ifname, ifindex, old, mac[0], mac[1], mac[2], mac[3],
 		 mac[4], mac[5], c->mtu[p], c->carrier[p] > 0 ? "on" :
-		 c->carrier[p] ? "off" : "unknown");
+		 c->carrier[p] == 0 ? "off" : "unknown");
 }
 
 /* Port p's tap_too_big, summed over its queues (read racily, as stats). */
@@ -416,7 +416,7 @@ int gk_dpdk_ctl_start(struct gk_daemon *d, char *err, size_t errlen)
 		gk_info("port %s: DPDK %s, ethdev %u, %u queue(s), link %s, kernel side "
 			"TAP %s (%02x:%02x:%02x:%02x:%02x:%02x, mtu %u)", cp->name,
 			cp->devargs, gk_dpdk_dev_port(c->dev[i]), d->nr_workers,
-			c->carrier[i] > 0 ? "up" : c->carrier[i] ? "down" : "unknown",
+			c->carrier[i] > 0 ? "up" : c->carrier[i] == 0 ? "down" : "unknown",
 			cp->ifname, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
 			c->mtu[i]);
 	}
