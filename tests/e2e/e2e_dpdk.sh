@@ -64,22 +64,14 @@ conf_gw()
 cpus = 1
 idle_sleep_us = 0
 
-[dpdk]
-eal_args = ${2:---no-huge --no-shconf -m 128} --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
-mbufs = 4096
+$(conf_dpdk "${2:-}")
 
 [metrics]
 listen = 127.0.0.1:9469
 
-[port lan]
-backend = dpdk
-devargs = ${1:-net_af_packet0,iface=vc}
-interface = dlan
+$(conf_dpdk_port lan "${1:-net_af_packet0,iface=vc}" dlan)
 
-[port wan]
-backend = dpdk
-devargs = net_af_packet1,iface=vs
-interface = dwan
+$(conf_dpdk_port wan net_af_packet1,iface=vs dwan)
 EOF
 }
 

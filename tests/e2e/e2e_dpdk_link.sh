@@ -78,14 +78,9 @@ conf_gw()
 cpus = 1
 idle_sleep_us = 0
 
-[dpdk]
-eal_args = --no-huge --no-shconf -m 128 --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
-mbufs = 4096
+$(conf_dpdk)
 
-[port lan]
-backend = dpdk
-devargs = net_memif0,role=server,id=0,socket=$MSOCK,socket-abstract=no,mac=02:00:00:00:00:0b
-interface = dlan
+$(conf_dpdk_port lan "net_memif0,role=server,id=0,socket=$MSOCK,socket-abstract=no,mac=02:00:00:00:00:0b" dlan)
 EOF
 }
 

@@ -87,19 +87,11 @@ EOF
 	cat <<EOF
 idle_sleep_us = 0
 
-[dpdk]
-eal_args = --no-huge --no-shconf -m 128 --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
-mbufs = 4096
+$(conf_dpdk)
 
-[port core]
-backend = dpdk
-devargs = net_af_packet0,iface=vcore,qpairs=$WORKERS
-interface = core
+$(conf_dpdk_port core "net_af_packet0,iface=vcore,qpairs=$WORKERS" core)
 
-[port inet]
-backend = dpdk
-devargs = net_af_packet1,iface=vinet,qpairs=$WORKERS
-interface = inet
+$(conf_dpdk_port inet "net_af_packet1,iface=vinet,qpairs=$WORKERS" inet)
 
 [mape]
 role = br

@@ -85,19 +85,11 @@ conf_gw()
 	cat <<EOF
 idle_sleep_us = 0
 
-[dpdk]
-eal_args = --no-huge --no-shconf -m 128 --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
-mbufs = 4096
+$(conf_dpdk)
 
-[port lan]
-backend = dpdk
-devargs = net_af_packet0,iface=vs,qpairs=$WORKERS
-interface = dlan
+$(conf_dpdk_port lan "net_af_packet0,iface=vs,qpairs=$WORKERS" dlan)
 
-[port wan]
-backend = dpdk
-devargs = net_af_packet1,iface=vw,qpairs=$WORKERS
-interface = dwan
+$(conf_dpdk_port wan "net_af_packet1,iface=vw,qpairs=$WORKERS" dwan)
 
 [wireguard]
 PrivateKeyFile = $RUN/gw.key

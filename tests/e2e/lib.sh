@@ -386,6 +386,25 @@ cap_has() { [ "$(cap_count "$1" "$2")" -ge "$3" ]; }
 
 # ------------------------------------------------------------------ configs
 
+# conf_dpdk [MEMORY]: the [dpdk] section of the DPDK suites. EAL's memory
+# (default: no hugepages, 128 MB), no PCI, and the lcore map genkan's own
+# pinned workers register into.
+conf_dpdk()
+{
+	cat <<EOF
+[dpdk]
+eal_args = ${1:---no-huge --no-shconf -m 128} --no-pci --no-telemetry --lcores 0@(0-1) --log-level=*:warning
+mbufs = 4096
+EOF
+}
+
+# conf_dpdk_port NAME DEVARGS TAP: a [port] section on a DPDK device, its
+# kernel side the TAP of that name.
+conf_dpdk_port()
+{
+	printf '[port %s]\nbackend = dpdk\ndevargs = %s\ninterface = %s\n' "$1" "$2" "$3"
+}
+
 # conf_head GW TITLE: the [genkan] section of GW's config.
 conf_head()
 {
