@@ -182,17 +182,10 @@ sleep 0.5
 check "genkand survives the peer vanishing" kill -0 "${GKPID[gw]}"
 check "genkanctl status answers" eval 'ctl gw status >/dev/null'
 
-# every frame the worker took from the memif is accounted for
-# (docs/accounting.md)
-acct_check gw
-
-# ---- clean stop
-stop_pid "${GKPID[gw]}" TERM
-GKPID[gw]=
-check "genkand stopped cleanly" grep -q "stopped" "$(gklog gw)"
+# ---- clean stop, every frame the worker took from the memif accounted
+# for (docs/accounting.md)
+dpdk_stop gw
 check "no TAP left after the stop" eval '! r gw link show dlan >/dev/null 2>&1'
-check "no EAL runtime directory left after the stop" \
-	test ! -e "/var/run/dpdk/genkan-$TAG-gw"
 check "no memif socket left after the stop" test ! -e "$MSOCK"
 check "no peer EAL runtime directory left" test ! -e "/var/run/dpdk/$PEERPFX"
 

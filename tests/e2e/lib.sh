@@ -503,6 +503,20 @@ wggo_peer()
 
 # ------------------------------------------------------------------ the end
 
+# dpdk_stop GW: stop genkand GW (DPDK ports) and judge the stop: its
+# accounting first (teardown finds no genkand once it is gone), SIGTERM, a
+# clean stop in its log, no EAL runtime directory left. The caller checks
+# its own TAPs (and TUN) are gone.
+dpdk_stop()
+{
+	acct_check "$1"
+	stop_pid "${GKPID[$1]}" TERM
+	GKPID[$1]=
+	check "genkand stopped cleanly" grep -q "stopped" "$(gklog "$1")"
+	check "no EAL runtime directory left after the stop" \
+		test ! -e "/var/run/dpdk/genkan-$TAG-$1"
+}
+
 # acct_check GW: genkand GW's packet accounting (docs/accounting.md). The
 # counters are read while the workers run, so they are compared only once
 # two snapshots of `genkanctl -j stats` 0.2 s apart agree (up to ~3 s); then every
