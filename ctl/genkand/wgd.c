@@ -73,6 +73,12 @@ struct wpeer {
 	long last_handshake_nsec;
 	/* Worker counters as of the last tick, to turn them into events. */
 	uint64_t seen_rx_pkts, seen_rx_bytes, seen_tx_pkts;
+	/*
+	 * Messages genkand itself sent to or took from the peer: handshake
+	 * initiations and responses, and its keepalives. `wg` (the kernel,
+	 * wireguard-go) counts them in transfer too; added when shown.
+	 */
+	struct gk_wg_peer_stats own;
 	/* Handshake failures not logged yet, and when the last line went out. */
 	uint64_t hs_fails_unlogged;
 	uint64_t hs_fail_log_ns;
@@ -190,14 +196,15 @@ static void endpoint_of(const struct sockaddr_storage *ss,
 }
 
 /* Behind a CE: worker 0 builds, encapsulates and sends it. */
-static void inject(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
+static bool inject(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 		   const void *buf, size_t len)
 {
 	struct gk_wg_ctlmsg m;
+	bool ok = false;
 
 	if (len > sizeof(m.msg)) {
 		g->inject_too_big++;
-		return;
+		return false;
 	}
 	memcpy(m.addr, ep->addr, 4);
 	m.port = ep->port;
@@ -205,6 +212,7 @@ static void inject(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 	memcpy(m.msg, buf, len);
 	if (gk_spsc_push(g->inject, &m)) {
 		g->inject_sent++;
+		ok = true;
 		/* Worker 0 may sleep in poll(2) for up to 10 ms; a handshake should not. */
 		if (gk_efd_signal(g->inject_efd))
 			g->inject_wake_fail++;
@@ -212,9 +220,11 @@ static void inject(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 		g->inject_full++;
 	}
 	explicit_bzero(&m, sizeof(m));
+	return ok;
 }
 
-static void wg_send(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
+/* True when the message left (or was queued to worker 0 behind a CE). */
+static bool wg_send(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 		    const void *buf, size_t len)
 {
 	struct sockaddr_storage ss;
@@ -222,17 +232,35 @@ static void wg_send(struct gk_wgd *g, const struct gk_wg_endpoint *ep,
 	int fd;
 
 	if (!ep->family)
-		return;
-	if (g->ce && ep->family == AF_INET) {
-		inject(g, ep, buf, len);
-		return;
-	}
+		return false;
+	if (g->ce && ep->family == AF_INET)
+		return inject(g, ep, buf, len);
 	fd = g->fd[ep->family == AF_INET6];
 	if (fd < 0)
-		return;
+		return false;
 	sockaddr_of(ep, &ss, &sl);
-	if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
+	if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) {
 		gk_dbg("wireguard: sendto: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* A message to the peer, counted as `wg` counts transfer. */
+static void peer_send(struct gk_wgd *g, struct wpeer *p, const void *buf,
+		      size_t len)
+{
+	if (!wg_send(g, &p->ep, buf, len))
+		return;
+	p->own.tx_packets++;
+	p->own.tx_bytes += len;
+}
+
+/* A valid handshake message from the peer. */
+static void peer_received(struct wpeer *p, size_t len)
+{
+	p->own.rx_packets++;
+	p->own.rx_bytes += len;
 }
 
 /* ---- receiver indices ---- */
@@ -460,7 +488,7 @@ static void send_initiation(struct gk_wgd *g, struct wpeer *p, bool retry)
 		return;
 	}
 	gk_wg_timers_event(&p->timers, GK_WG_EV_AUTH_TRAVERSAL, now);
-	wg_send(g, &p->ep, &m, sizeof(m));
+	peer_send(g, p, &m, sizeof(m));
 	gk_wg_timers_event(&p->timers, GK_WG_EV_HANDSHAKE_INITIATED, now);
 	gk_wg_timers_event(&p->timers, GK_WG_EV_ANY_AUTH_SENT, now);
 	g->hs_initiations_sent++;
@@ -487,7 +515,7 @@ static void send_keepalive(struct gk_wgd *g, struct wpeer *p)
 	if (gk_wg_aead_encrypt(msg + GK_WG_DATA_HDR_LEN, NULL, 0, NULL, 0, ctr,
 			       k->kp.send_key))
 		return;
-	wg_send(g, &p->ep, msg, sizeof(msg));
+	peer_send(g, p, msg, sizeof(msg));
 	gk_wg_timers_event(&p->timers, GK_WG_EV_ANY_AUTH_SENT, now);
 }
 
@@ -613,6 +641,7 @@ static void on_initiation(struct gk_wgd *g, const uint8_t *buf, size_t len,
 		return;
 	}
 	p = peer_of_hs(g, hs);
+	peer_received(p, len);
 	/* Roaming: answer, and send from now on, where it came from. */
 	endpoint_of(src, &p->ep);
 	gk_wg_timers_event(&p->timers, GK_WG_EV_ANY_AUTH_RECEIVED, now);
@@ -627,7 +656,7 @@ static void on_initiation(struct gk_wgd *g, const uint8_t *buf, size_t len,
 	explicit_bzero(&kp, sizeof(kp));
 	/* Workers must know the keypair before the initiator's data. */
 	publish(g);
-	wg_send(g, &p->ep, &mr, sizeof(mr));
+	peer_send(g, p, &mr, sizeof(mr));
 	gk_wg_timers_event(&p->timers, GK_WG_EV_SESSION_DERIVED, now);
 	gk_wg_timers_event(&p->timers, GK_WG_EV_ANY_AUTH_SENT, now);
 	mark_handshake(p);
@@ -663,6 +692,7 @@ static void on_response(struct gk_wgd *g, const uint8_t *buf, size_t len,
 			hs_failed(p, "bad_response");
 		return;
 	}
+	peer_received(p, len);
 	endpoint_of(src, &p->ep);
 	if (gk_wg_begin_session(&p->hs, &kp, now) ||
 	    add_keypair_initiator(g, p, &kp)) {
@@ -1451,6 +1481,7 @@ json_t *gk_wgd_show(struct gk_wgd *g)
 			json_array_append_new(allowed, json_string(px));
 		}
 		peer_sums(g, p->id, &sum);
+		gk_cnt_add_fields(&sum, &p->own, &gk_cnt_wg_peer);
 		gk_wg_key_to_base64(b64, p->pub);
 		jp = json_pack("{s:s, s:s, s:b, s:o, s:o, s:I}",
 			"name", p->name, "public_key", b64,

@@ -489,6 +489,19 @@ expect "capture: no initiation from hq" "$(cap_count init 'src host 2001:db8:ff:
 read -r qep qhs _ _ <<<"$(wggo_peer hq "$WGQ")"
 expect "wg-go (hq) learned genkan's endpoint from the handshake" "$qep" = '[2001:db8:ff::1]:51820'
 expect "wg-go (hq) has a handshake" "$qhs" -gt 0
+# Everything genkan and hq's wg-go exchanged so far, the handshake
+# included, is in both views: `wg` counts every message in transfer (the
+# initiation and response are 148 + 92 bytes genkand sent and took itself).
+hq_views_agree()
+{
+	local grx gtx qrx qtx
+
+	wshow fd q1
+	grx=$(wpeer "$S/fd.q1" "$HQPUB" transfer_rx) gtx=$(wpeer "$S/fd.q1" "$HQPUB" transfer_tx)
+	read -r _ _ qrx qtx <<<"$(wggo_peer hq "$WGQ")"
+	[[ "$grx$gtx$qrx$qtx" =~ ^[0-9]+$ ]] && [ "$grx" -eq "$qtx" ] && [ "$gtx" -eq "$qrx" ]
+}
+check "genkan's transfer with hq equals wg-go's (tx/rx), handshake included" wait_for 10 hq_views_agree
 
 # ---------------------------------------------------------------- replay
 log "replay: one captured data packet, re-sent by scapy"

@@ -123,11 +123,14 @@ unsigned int gk_wg_evring_pop(struct gk_wg_evring *r, struct gk_wg_event *out,
 #define GK_WG_EV_HOLDOFF_NS	100000000ull
 
 /*
- * Per peer and worker, indexed by peer id. genkand sums the workers'
- * counters (reads may tear on 32-bit hosts only). Bytes are those of the
- * type-4 messages, as the kernel counts them for `wg show`. The counters
- * are GK_WG_PEER_CNT_LIST, X(field, json name), in the order `wg show`
- * prints them per peer.
+ * Per peer and worker, indexed by peer id: the type-4 messages (data and
+ * keepalives) a worker sealed or opened, whole messages without the
+ * UDP/IP headers. genkand sums the workers' counters (reads may tear on
+ * 32-bit hosts only) and, when it shows them, adds the messages it sent
+ * or took itself (handshakes, its keepalives): `wg show`'s transfer
+ * counts every message to and from the peer, in the kernel and in
+ * wireguard-go alike. The counters are GK_WG_PEER_CNT_LIST, X(field, json
+ * name), in the order `wg show` prints them per peer.
  */
 #define GK_WG_PEER_CNT_LIST(X)						\
 	X(rx_bytes,	"transfer_rx")					\
