@@ -652,7 +652,7 @@ static void wg(struct buf *b, struct gk_daemon *d)
 	for (size_t f = 0; f < NELEM(wg_peer_cnt); f++) {
 		snprintf(name, sizeof(name), "wg_peer_%s_total", wg_peer_cnt[f].field);
 		snprintf(help, sizeof(help),
-			 "WireGuard peer %s: type-4 messages (GK_WG_PEER_CNT_LIST)",
+			 "WireGuard peer %s: messages to/from it, handshakes included (GK_WG_PEER_CNT_LIST)",
 			 wg_peer_cnt[f].field);
 		family(b, name, "counter", help);
 		json_array_foreach(peers, i, p)
