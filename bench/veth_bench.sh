@@ -67,7 +67,10 @@
 #             198.18.0.0/15: translated to 192.0.2.18 and ports of its set,
 #             encapsulated to the BR; gks0 gets IPv4-in-IPv6.
 # SIZE is the frame of the inner IPv4 packet (as the l3 pipeline's frame:
-# SIZE - 14 bytes of IPv4); br-decap's frames carry 40 bytes of IPv6 more.
+# SIZE - 14 bytes of IPv4), 42..1474: br-decap's frames carry 40 bytes of
+# IPv6 more, and an encapsulated packet must leave as one frame (the tunnel
+# MTU is the veth's 1500 - 40; above it genkan sends two IPv6 fragments and
+# gks0 would count both). Default sizes: 64 1474.
 # The frames come from a pcap that scapy writes (1000 frames per size) and
 # afpgen --pcap sends (checked against scapy's first frame); MAP-E
 # pipelines run genkan only, with afpgen and the stack sink. Once per run,
@@ -109,7 +112,7 @@
 set -u
 
 SECS=10
-SIZES="64 1514"
+SIZES=
 GEN=auto
 AFP_MODE=mmsg
 UDP_CSUM=
@@ -158,6 +161,7 @@ done
 case $PIPE in
 l3) ;;
 br-decap | br-encap | ce-napt)
+	SIZES=${SIZES:-64 1474}
 	# The kernel has no MAP-E here, xdpgen sends only its UDP frame and
 	# the xdp sink counts only that.
 	[ -n "$KERNEL_ONLY" ] && { echo "--pipeline $PIPE runs genkan only" >&2; usage; }
@@ -170,6 +174,7 @@ br-decap | br-encap | ce-napt)
 	;;
 *) echo "unknown pipeline: $PIPE" >&2; usage ;;
 esac
+SIZES=${SIZES:-64 1514}
 case $SINK in
 auto | xdp | stack) ;;
 *) echo "unknown sink: $SINK" >&2; usage ;;
@@ -380,8 +385,10 @@ def udp(size):
 
 def gen(pipe, size, out):
     pl = udp(size)
-    if pl < 0 or size > 1514:
-        sys.exit("size %d: the inner frame must be 42..1514 bytes" % size)
+    # one frame each way: br-decap's 40 bytes more fit the veth's MTU of
+    # 1500, and the encapsulated packets fit without fragments
+    if pl < 0 or size > 1474:
+        sys.exit("size %d: a MAP-E pipeline's frame must be 42..1474 bytes" % size)
     eth = Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:00:0a")
     if pipe == "br-decap":
         f = [eth / IPv6(src=CE6, dst=BR6, nh=4, hlim=64) /
