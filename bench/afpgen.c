@@ -21,10 +21,20 @@
  * in the ring and goes again with the next sendto (mmsg: sendmmsg stops
  * there and the frame goes with the next call); the count is exact.
  *
+ * --pcap FILE sends the frames of a pcap file (Ethernet link type, 14 to
+ * MAX_FRAME bytes each, none truncated) instead of the UDP frame: each
+ * thread cycles over them in file order, starting at its own offset, with
+ * the Ethernet destination and source rewritten (--dst-mac, --src-mac or
+ * IF's address), so that one capture serves any gateway: the veth bench's
+ * MAP-E pipelines (IPv4-in-IPv6, IPv4 to a CE, LAN flows to NAPT44). The
+ * kernel takes each frame's protocol from its EtherType.
+ *
  * Run it inside the namespace of the interface. Prints one result line:
  *   sent <frames> seconds <s> pps <frames/s> threads <n> size <bytes> mode <m>
+ * (with --pcap, size is the first frame's and "frames <n>" follows)
  * and exits 1 if any thread failed or nothing at all was sent.
- * --dump prints the frame as hex (no interface needed with --src-mac).
+ * --dump prints the frame as hex (no interface needed with --src-mac);
+ * with --pcap, the first frame after the MAC rewrite.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +55,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include <pcap/pcap.h>
+
 #include "udpframe.h"
 
 #define MAX_FRAME	9000
@@ -53,6 +65,14 @@
 #define TX_HDR		(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
 
 enum mode { MODE_RING, MODE_MMSG };
+
+/* The frames of --pcap, back to back in one buffer, MACs rewritten. */
+struct frames {
+	unsigned char *buf;
+	size_t *off;
+	unsigned int *len;
+	unsigned int nr, max_len;
+};
 
 struct opts {
 	const char *ifname;
@@ -66,6 +86,9 @@ struct opts {
 	enum mode mode;
 	unsigned int ring, batch;
 	int dump;
+	const char *pcap;	/* --pcap FILE, or NULL: the UDP frame */
+	const char *udp_opt;	/* a UDP frame option given (refused with --pcap) */
+	struct frames fr;
 };
 
 struct gen_thread {
@@ -77,6 +100,7 @@ struct gen_thread {
 	uint64_t sent;		/* frames the device took */
 	int err;		/* 0 or -errno */
 	const char *what;	/* the call that failed */
+	unsigned int first;	/* --pcap: the frame this thread starts with */
 };
 
 static atomic_int stop;
@@ -110,14 +134,19 @@ static void usage(FILE *f)
 		"      --batch N       frames per sendto/sendmmsg, 1..%d (default 64)\n"
 		"      --udp-csum      put a UDP checksum in the frames (default: 0,\n"
 		"                      none, as xdpgen sends)\n"
-		"      --dump          print the frame as hex and exit\n",
-		GK_UDPFRAME_MIN, MAX_FRAME, MAX_BATCH);
+		"      --pcap FILE     send the frames of FILE (Ethernet, %d..%d bytes\n"
+		"                      each), MACs rewritten, instead of the UDP frame;\n"
+		"                      --src/--dst/--sport/--dport/--flows/--size/\n"
+		"                      --udp-csum do not apply\n"
+		"      --dump          print the frame as hex and exit (--pcap: the\n"
+		"                      first frame)\n",
+		GK_UDPFRAME_MIN, MAX_FRAME, MAX_BATCH, ETH_HLEN, MAX_FRAME);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_DMAC = 256, O_SMAC, O_SRC, O_DST, O_SPORT, O_DPORT, O_FLOWS,
-	       O_PPS, O_RING, O_BATCH, O_DUMP, O_CSUM };
+	       O_PPS, O_RING, O_BATCH, O_DUMP, O_CSUM, O_PCAP };
 	static const struct option lo[] = {
 		{ "ifname", required_argument, NULL, 'i' },
 		{ "dst-mac", required_argument, NULL, O_DMAC },
@@ -136,12 +165,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "dump", no_argument, NULL, O_DUMP },
 		{ "udp-csum", no_argument, NULL, O_CSUM },
+		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
 	char *end;
-	int c;
+	int c, li = 0;
 
 	memset(o, 0, sizeof(*o));
 	inet_pton(AF_INET, "192.0.2.2", &o->spec.src);
@@ -156,7 +186,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->ring = 2048;
 	o->batch = 64;
 
-	while ((c = getopt_long(argc, argv, "i:s:t:c:m:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:s:t:c:m:h", lo, &li)) != -1) {
+		switch (c) {
+		case O_SRC: case O_DST: case O_SPORT: case O_DPORT:
+		case O_FLOWS: case 's': case O_CSUM:
+			o->udp_opt = c == 's' ? "size" : lo[li].name;
+			break;
+		}
 		switch (c) {
 		case 'i':
 			o->ifname = optarg;
@@ -242,6 +278,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_CSUM:
 			o->spec.udp_csum = 1;
 			break;
+		case O_PCAP:
+			o->pcap = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -262,6 +301,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "afpgen: -i IFNAME is required (or --dump --src-mac)\n");
 		return -EINVAL;
 	}
+	if (o->pcap && o->udp_opt) {
+		fprintf(stderr, "afpgen: --%s does not apply to --pcap frames\n",
+			o->udp_opt);
+		return -EINVAL;
+	}
 	if (o->spec.sport + o->flows - 1 > 65535) {
 		fprintf(stderr, "afpgen: --sport + --flows goes past port 65535\n");
 		return -EINVAL;
@@ -275,15 +319,112 @@ bad:
 	return -EINVAL;
 }
 
-static struct sockaddr_ll dev_addr(int ifindex)
+/*
+ * Read every frame of o->pcap into o->fr, or say why not: an Ethernet
+ * capture, at least one frame, each 14..MAX_FRAME bytes and whole.
+ */
+static int load_pcap(struct opts *o)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct frames *fr = &o->fr;
+	struct pcap_pkthdr *h;
+	const unsigned char *data;
+	size_t used = 0, cap = 0, n_cap = 0;
+	void *p;
+	pcap_t *pc;
+	int r, err = -EINVAL;
+
+	pc = pcap_open_offline(o->pcap, errbuf);
+	if (!pc) {
+		fprintf(stderr, "afpgen: %s: %s\n", o->pcap, errbuf);
+		return -EINVAL;
+	}
+	if (pcap_datalink(pc) != DLT_EN10MB) {
+		fprintf(stderr, "afpgen: %s: link type %s, not Ethernet (EN10MB)\n",
+			o->pcap, pcap_datalink_val_to_name(pcap_datalink(pc)) ?: "?");
+		goto err_close;
+	}
+	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
+		if (h->caplen != h->len) {
+			fprintf(stderr, "afpgen: %s: frame %u truncated (%u of %u bytes captured)\n",
+				o->pcap, fr->nr + 1, h->caplen, h->len);
+			goto err_close;
+		}
+		if (h->len < ETH_HLEN || h->len > MAX_FRAME) {
+			fprintf(stderr, "afpgen: %s: frame %u is %u bytes, not %d..%d\n",
+				o->pcap, fr->nr + 1, h->len, ETH_HLEN, MAX_FRAME);
+			goto err_close;
+		}
+		if (fr->nr == n_cap) {
+			n_cap = n_cap ? 2 * n_cap : 1024;
+			p = realloc(fr->off, n_cap * sizeof(*fr->off));
+			if (!p)
+				goto err_nomem;
+			fr->off = p;
+			p = realloc(fr->len, n_cap * sizeof(*fr->len));
+			if (!p)
+				goto err_nomem;
+			fr->len = p;
+		}
+		if (used + h->len > cap) {
+			cap = cap ? 2 * cap : 1 << 16;
+			while (used + h->len > cap)
+				cap *= 2;
+			p = realloc(fr->buf, cap);
+			if (!p)
+				goto err_nomem;
+			fr->buf = p;
+		}
+		memcpy(fr->buf + used, data, h->len);
+		/* One capture serves any gateway: our MACs, not the file's. */
+		memcpy(fr->buf + used, o->spec.dst_mac, ETH_ALEN);
+		memcpy(fr->buf + used + ETH_ALEN, o->spec.src_mac, ETH_ALEN);
+		fr->off[fr->nr] = used;
+		fr->len[fr->nr] = h->len;
+		if (h->len > fr->max_len)
+			fr->max_len = h->len;
+		used += h->len;
+		fr->nr++;
+	}
+	if (r == PCAP_ERROR) {
+		fprintf(stderr, "afpgen: %s: %s\n", o->pcap, pcap_geterr(pc));
+		goto err_close;
+	}
+	if (!fr->nr) {
+		fprintf(stderr, "afpgen: %s holds no frame\n", o->pcap);
+		goto err_close;
+	}
+	pcap_close(pc);
+	return 0;
+
+err_nomem:
+	fprintf(stderr, "afpgen: %s: out of memory at frame %u\n", o->pcap,
+		fr->nr + 1);
+	err = -ENOMEM;
+err_close:
+	pcap_close(pc);
+	return err;
+}
+
+/*
+ * With --pcap the frames are not all IPv4: protocol 0 makes the kernel
+ * take each one's from its EtherType (packet_parse_headers).
+ */
+static struct sockaddr_ll dev_addr(const struct opts *o, int ifindex)
 {
 	struct sockaddr_ll sll;
 
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = ifindex;
-	sll.sll_protocol = htons(ETH_P_IP);
+	sll.sll_protocol = o->pcap ? 0 : htons(ETH_P_IP);
 	return sll;
+}
+
+/* Frame number i (any count) of this thread's cycle over the pcap frames. */
+static unsigned int pcap_frame(const struct gen_thread *g, uint64_t i)
+{
+	return (g->first + i) % g->o->fr.nr;
 }
 
 /*
@@ -292,7 +433,7 @@ static struct sockaddr_ll dev_addr(int ifindex)
  */
 static int open_socket(struct gen_thread *g)
 {
-	struct sockaddr_ll sll = dev_addr(g->ifindex);
+	struct sockaddr_ll sll = dev_addr(g->o, g->ifindex);
 	int fd, one = 1, sndbuf = 4 << 20;
 
 	sll.sll_protocol = 0;
@@ -341,8 +482,9 @@ static int send_ok(int err)
 static void run_ring(struct gen_thread *g, int fd)
 {
 	const struct opts *o = g->o;
-	struct sockaddr_ll sll = dev_addr(g->ifindex);
-	unsigned int fsize = 128, nr = o->ring, head = 0, n, i, pending;
+	struct sockaddr_ll sll = dev_addr(o, g->ifindex);
+	unsigned int fsize = 128, nr = o->ring, head = 0, n, i, pending, f;
+	unsigned int max_len = o->pcap ? o->fr.max_len : o->spec.size;
 	struct tpacket_req req;
 	struct tpacket2_hdr *h;
 	uint64_t t0, submitted = 0, ctr = 0;
@@ -350,7 +492,7 @@ static void run_ring(struct gen_thread *g, int fd)
 	unsigned char *ring;
 	int v = TPACKET_V2;
 
-	while (fsize < TX_HDR + o->spec.size)
+	while (fsize < TX_HDR + max_len)
 		fsize <<= 1;
 	memset(&req, 0, sizeof(req));
 	req.tp_frame_size = fsize;
@@ -380,7 +522,7 @@ static void run_ring(struct gen_thread *g, int fd)
 		return;
 	}
 	/* Slots are contiguous: fsize is a power of 2 that divides the block. */
-	for (i = 0; i < nr; i++) {
+	for (i = 0; !o->pcap && i < nr; i++) {
 		h = (struct tpacket2_hdr *)(ring + (size_t)i * fsize);
 		gk_udpframe_build(&o->spec, (unsigned char *)h + TX_HDR);
 		h->tp_len = o->spec.size;
@@ -399,8 +541,16 @@ static void run_ring(struct gen_thread *g, int fd)
 				}
 				break;	/* still in flight */
 			}
-			gk_udpframe_set_sport((unsigned char *)h + TX_HDR,
-					      o->spec.sport + (ctr++ & (o->flows - 1)));
+			if (o->pcap) {
+				/* The slot is free: the kernel is done with it. */
+				f = pcap_frame(g, ctr++);
+				memcpy((unsigned char *)h + TX_HDR,
+				       o->fr.buf + o->fr.off[f], o->fr.len[f]);
+				h->tp_len = o->fr.len[f];
+			} else {
+				gk_udpframe_set_sport((unsigned char *)h + TX_HDR,
+						      o->spec.sport + (ctr++ & (o->flows - 1)));
+			}
 			__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST,
 					 __ATOMIC_RELEASE);
 			head = (head + 1) & (nr - 1);
@@ -430,26 +580,29 @@ out:
 static void run_mmsg(struct gen_thread *g, int fd)
 {
 	const struct opts *o = g->o;
-	struct sockaddr_ll sll = dev_addr(g->ifindex);
+	struct sockaddr_ll sll = dev_addr(o, g->ifindex);
 	struct mmsghdr *msg;
 	struct iovec *iov;
 	unsigned char *buf;
 	uint64_t t0, ctr = 0;
-	unsigned int i;
+	unsigned int i, f;
 	int r;
 
 	msg = calloc(o->batch, sizeof(*msg));
 	iov = calloc(o->batch, sizeof(*iov));
-	buf = malloc((size_t)o->batch * o->spec.size);
-	if (!msg || !iov || !buf) {
+	/* --pcap: the iovecs point into the shared, read-only frames. */
+	buf = o->pcap ? NULL : malloc((size_t)o->batch * o->spec.size);
+	if (!msg || !iov || (!o->pcap && !buf)) {
 		g->err = -ENOMEM;
 		g->what = "allocating the batch";
 		goto out;
 	}
 	for (i = 0; i < o->batch; i++) {
-		gk_udpframe_build(&o->spec, buf + (size_t)i * o->spec.size);
-		iov[i].iov_base = buf + (size_t)i * o->spec.size;
-		iov[i].iov_len = o->spec.size;
+		if (!o->pcap) {
+			gk_udpframe_build(&o->spec, buf + (size_t)i * o->spec.size);
+			iov[i].iov_base = buf + (size_t)i * o->spec.size;
+			iov[i].iov_len = o->spec.size;
+		}
 		msg[i].msg_hdr.msg_iov = &iov[i];
 		msg[i].msg_hdr.msg_iovlen = 1;
 		msg[i].msg_hdr.msg_name = &sll;
@@ -459,9 +612,16 @@ static void run_mmsg(struct gen_thread *g, int fd)
 	t0 = now_ns();
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		/* Frames the last call did not take keep their ports. */
-		for (i = 0; i < o->batch; i++)
-			gk_udpframe_set_sport(iov[i].iov_base,
-					      o->spec.sport + ((ctr + i) & (o->flows - 1)));
+		for (i = 0; i < o->batch; i++) {
+			if (o->pcap) {
+				f = pcap_frame(g, ctr + i);
+				iov[i].iov_base = o->fr.buf + o->fr.off[f];
+				iov[i].iov_len = o->fr.len[f];
+			} else {
+				gk_udpframe_set_sport(iov[i].iov_base,
+						      o->spec.sport + ((ctr + i) & (o->flows - 1)));
+			}
+		}
 		r = sendmmsg(fd, msg, o->batch, MSG_DONTWAIT);
 		if (r < 0) {
 			if (send_ok(errno))
@@ -558,7 +718,13 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	if (o.pcap && load_pcap(&o))
+		return 1;
 	if (o.dump) {
+		if (o.pcap) {
+			gk_udpframe_print_hex(stdout, o.fr.buf, o.fr.len[0]);
+			return 0;
+		}
 		gk_udpframe_build(&o.spec, frame);
 		gk_udpframe_print_hex(stdout, frame, o.spec.size);
 		return 0;
@@ -576,6 +742,8 @@ int main(int argc, char **argv)
 		th[i].o = &o;
 		th[i].cpu = o.cpus[i];
 		th[i].ifindex = ifindex;
+		/* Threads spread over the capture rather than in step. */
+		th[i].first = o.pcap ? (uint64_t)o.fr.nr * i / o.nr_cpus : 0;
 		th[i].pps = o.pps / o.nr_cpus;
 		if (o.pps && !th[i].pps)
 			th[i].pps = 1;
@@ -604,12 +772,19 @@ int main(int argc, char **argv)
 		}
 	}
 	secs = (t1 - t0) / 1e9;
-	printf("sent %" PRIu64 " seconds %.3f pps %.0f threads %d size %u mode %s\n",
-	       sent, secs, secs > 0 ? sent / secs : 0.0, started, o.spec.size,
+	printf("sent %" PRIu64 " seconds %.3f pps %.0f threads %d size %u mode %s",
+	       sent, secs, secs > 0 ? sent / secs : 0.0, started,
+	       o.pcap ? o.fr.len[0] : o.spec.size,
 	       o.mode == MODE_RING ? "ring" : "mmsg");
+	if (o.pcap)
+		printf(" frames %u", o.fr.nr);
+	printf("\n");
 	if (!sent) {
 		fprintf(stderr, "afpgen: sent nothing on %s\n", o.ifname);
 		rc = 1;
 	}
+	free(o.fr.buf);
+	free(o.fr.off);
+	free(o.fr.len);
 	return rc;
 }

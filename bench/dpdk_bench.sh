@@ -57,9 +57,16 @@
 # (bench/veth_bench.sh --genkan-only, xdp_meta = parse: the worker's twin, as
 # on DPDK), the whole path with afpgen on the other core, 64 B: what the
 # kernel's copy path costs beside the DPDK figure (a different arrangement:
-# read it as the backend's cost, not a like-for-like rate); and WireGuard
-# over AF_XDP on veth (bench/wg_bench.sh --only gk-gk: iperf3 TCP, one
-# stream, through two genkan gateways, tunnel MTU 1420), Gbit/s.
+# read it as the backend's cost, not a like-for-like rate); the three MAP-E
+# pipelines the same way (veth_bench.sh --pipeline br-decap, br-encap,
+# ce-napt: genkand as the RFC 7597 Appendix A BR, or its CE with [nat],
+# afpgen --pcap replaying scapy's frames: IPv4-in-IPv6 from the CE, IPv4 to
+# the CE's ports, 96 LAN endpoints to 1000 destinations; inner frames of
+# 64 B; the rate is what reaches the far veth, and each run first checks
+# that the frames arriving there are the pipeline's, decapsulated or
+# encapsulated); and WireGuard over AF_XDP on veth (bench/wg_bench.sh
+# --only gk-gk: iperf3 TCP, one stream, through two genkan gateways,
+# tunnel MTU 1420), Gbit/s.
 #
 # cycles/packet for genkan is also given over the worker thread's own CPU
 # time (bench_dpdk's cpu_cycles_per_pkt): on a loaded box the wall-clock
@@ -447,12 +454,25 @@ if [ "$MEMIF" = 1 ]; then
 	done
 fi
 
-AFX=0 AFXWG=0
+# afx PIPELINE: Mpps of genkan over AF_XDP on veth (veth_bench.sh, parse,
+# 64 B, once), empty when it gave no figure
+afx()
+{
+	GK_BUILD=$BUILD bash "$(dirname "$0")/veth_bench.sh" --genkan-only --modes parse \
+		--seconds "$SECS" --reps 1 --sizes 64 --pipeline "$1" 2>/dev/null |
+		awk '$1 == 64 && $2 == "genkan/parse" && $3 ~ /^[0-9]+$/ { printf "%.3f\n", $3 / 1e6 }'
+}
+
+AFX=0 AFXWG=0 AFXBD=0 AFXBE=0 AFXCE=0 AFXRAN=0
 if [ -x "$BUILD/ctl/genkand/genkand" ]; then
-	AFX=$(GK_BUILD=$BUILD bash "$(dirname "$0")/veth_bench.sh" --genkan-only --modes parse \
-		--seconds "$SECS" --reps 1 --sizes 64 2>/dev/null |
-		awk '$1 == 64 && $2 == "genkan/parse" { printf "%.3f\n", $3 / 1e6 }')
+	AFXRAN=1
+	AFX=$(afx l3)
 	echo "# genkan over AF_XDP on veth (veth_bench.sh, parse): ${AFX:-none} Mpps"
+	AFXBD=$(afx br-decap)
+	AFXBE=$(afx br-encap)
+	AFXCE=$(afx ce-napt)
+	echo "# genkan MAP-E over AF_XDP on veth (veth_bench.sh --pipeline, parse): BR decap" \
+		"${AFXBD:-none}, BR encap ${AFXBE:-none}, CE+NAPT44 ${AFXCE:-none} Mpps"
 	# WireGuard over AF_XDP: iperf3 TCP (1 stream) through two genkan
 	# gateways on veth (wg_bench.sh gk-gk), Gbit/s
 	AFXWG=$(GK_BUILD=$BUILD bash "$(dirname "$0")/wg_bench.sh" --only gk-gk --reps 1 \
@@ -467,6 +487,7 @@ env EALMEM="$EALMEM" HZ="$HZ" IO="${IO[*]}" IOW="${IOW[*]}" MS="${MS[*]}" L3="${
 	WG="${WG[*]}" WGG="${WGG[*]}" WGC="${WGC[*]}" RAWG="${RAWG[*]}" RAWC="${RAWC[*]}" RAWM="${RAWM[*]}" \
 	MIO="${MIO[*]:-}" MIOO="${MIOO[*]:-}" MIOD="${MIOD[*]:-}" MGK="${MGK[*]:-}" \
 	MGKO="${MGKO[*]:-}" MGKD="${MGKD[*]:-}" MGKC="${MGKC[*]:-}" AFX="${AFX:-0}" AFXWG="${AFXWG:-0}" \
+	AFXBD="${AFXBD:-0}" AFXBE="${AFXBE:-0}" AFXCE="${AFXCE:-0}" AFXRAN="$AFXRAN" \
 "$PY" - "$OUT" "$DIR/chart.dat" <<'EOF' || rc=$?
 import json, os, statistics, sys
 out, dat = sys.argv[1], sys.argv[2]
@@ -539,6 +560,21 @@ r = {
     "genkan_l3_afxdp_veth": {"mpps": float(os.environ.get("AFX") or 0),
                              "note": "veth_bench.sh --genkan-only, parse, 64 B, "
                              "whole path with afpgen: a different arrangement, once"},
+    "genkan_mape_br_decap_afxdp_veth": {
+        "mpps": float(os.environ.get("AFXBD") or 0),
+        "note": "veth_bench.sh --genkan-only --pipeline br-decap, parse, IPv4-in-IPv6 "
+        "from the RFC 7597 CE (104-byte frames: a 64 B IPv4 frame's packet in 40 B of IPv6) to the BR, decapsulated IPv4 "
+        "counted at the far veth; afpgen --pcap: a different arrangement, once"},
+    "genkan_mape_br_encap_afxdp_veth": {
+        "mpps": float(os.environ.get("AFXBE") or 0),
+        "note": "veth_bench.sh --genkan-only --pipeline br-encap, parse, 64 B IPv4 from "
+        "1000 hosts to the CE's address and ports, IPv4-in-IPv6 counted at the far veth; "
+        "afpgen --pcap: a different arrangement, once"},
+    "genkan_mape_ce_napt44_afxdp_veth": {
+        "mpps": float(os.environ.get("AFXCE") or 0),
+        "note": "veth_bench.sh --genkan-only --pipeline ce-napt, parse, 64 B UDP from 96 "
+        "LAN endpoints to 1000 destinations, translated and encapsulated, counted at the "
+        "far veth; afpgen --pcap: a different arrangement, once"},
     "genkan_wg_afxdp_veth": {"gbps": float(os.environ.get("AFXWG") or 0),
                              "note": "wg_bench.sh gk-gk: iperf3 TCP, 1 stream, through two "
                              "genkan gateways on veth (tunnel MTU 1420), whole path, once"},
@@ -592,6 +628,14 @@ afx = r["genkan_l3_afxdp_veth"]["mpps"]
 if afx:
     print("%-26s %8.2f %14s %9s   (AF_XDP on veth, veth_bench.sh)" % ("genkan_l3_afxdp_veth", afx, "-", "-"))
     rows.append(("genkan_l3_afxdp_veth", afx, 2))
+for k in ("genkan_mape_br_decap_afxdp_veth", "genkan_mape_br_encap_afxdp_veth",
+          "genkan_mape_ce_napt44_afxdp_veth"):
+    m = r[k]["mpps"]
+    if m:
+        print("%-26s %8.2f %14s %9s   (AF_XDP on veth, veth_bench.sh --pipeline)" % (
+            k.replace("_afxdp_veth", "_afxdp").replace("napt44", "napt"), m, "-", "-"))
+        # the chart's label: short enough for the axis
+        rows.append((k.replace("genkan_mape_", "afxdp_").replace("_afxdp_veth", ""), m, 2))
 afxwg = r["genkan_wg_afxdp_veth"]["gbps"]
 if afxwg:
     print("%-26s %8.2f Gbit/s   (WireGuard, AF_XDP on veth, wg_bench.sh gk-gk iperf3 TCP)" % (
@@ -611,6 +655,10 @@ dead = [k for k in ("genkan_backend_io", "genkan_l3_1k_routes", "genkan_mape_br_
                     "genkan_mape_ce_napt44", "genkan_wg_encrypt_1420") if not r[k]["mpps"]]
 if v("MIO") and not mgk:
     dead.append("memif genkan_l3")
+# veth_bench fails a MAP-E pipeline that forwarded nothing (no figure)
+if os.environ.get("AFXRAN") == "1":
+    dead += [k for k in ("genkan_mape_br_decap_afxdp_veth", "genkan_mape_br_encap_afxdp_veth",
+                         "genkan_mape_ce_napt44_afxdp_veth") if not r[k]["mpps"]]
 if dead:
     print("dpdk_bench: forwarded nothing: " + ", ".join(dead), file=sys.stderr)
     sys.exit(1)

@@ -48,6 +48,38 @@
 # runs in softirq on the generator's CPU and is not in it; the kernel's
 # forwarding runs there too, which is why the kernel has no such figure.
 #
+# Pipelines (--pipeline, default l3: all of the above). The MAP-E ones run
+# genkand as in tests/e2e/e2e_mape.sh and e2e_napt.sh, the RFC 7597
+# Appendix A rule (2001:db8::/40 <-> 192.0.2.0/24, 16 EA bits, PSID offset
+# 6, FMR; its CE is 192.0.2.18, PSID 0x34, 2001:db8:12:3400:0:c000:212:34;
+# BR 2001:db8:ffff::1), and re-address the three namespaces:
+#   br-decap  BR, ipv6_port lan: gkc0 2001:db8:ff00::1 | gkg0 ff00::2,
+#             gkg1 203.0.113.1 | gks0 203.0.113.2. IPv4-in-IPv6 from the CE
+#             to the BR (inner UDP to gks0 port 9, source ports of the CE's
+#             set); gks0 gets the decapsulated IPv4.
+#   br-encap  BR, ipv4_port lan: gkc0 203.0.113.2 | gkg0 203.0.113.1,
+#             gkg1 2001:db8:ff00::2 | gks0 ff00::1 (::/0 of the BR). UDP from
+#             1000 internet hosts (198.18.0.0/15) to 192.0.2.18, ports of its
+#             set; gks0 gets IPv4-in-IPv6 to the CE address.
+#   ce-napt   CE with [nat]: gkc0 198.51.100.2 | gkg0 198.51.100.1, gkg1
+#             2001:db8:ff01::2 | gks0 ff01::1 (::/0 of the CE). UDP from 96
+#             LAN endpoints (16 hosts x 6 ports) to 1000 destinations in
+#             198.18.0.0/15: translated to 192.0.2.18 and ports of its set,
+#             encapsulated to the BR; gks0 gets IPv4-in-IPv6.
+# SIZE is the frame of the inner IPv4 packet (as the l3 pipeline's frame:
+# SIZE - 14 bytes of IPv4), 42..1474: br-decap's frames carry 40 bytes of
+# IPv6 more, and an encapsulated packet must leave as one frame (the tunnel
+# MTU is the veth's 1500 - 40; above it genkan sends two IPv6 fragments and
+# gks0 would count both). Default sizes: 64 1474.
+# The frames come from a pcap that scapy writes (1000 frames per size) and
+# afpgen --pcap sends (checked against scapy's first frame); MAP-E
+# pipelines run genkan only, with afpgen and the stack sink. Once per run,
+# before the windows, a paced second of them is captured on gks0 (tcpdump)
+# and every frame must be what the pipeline makes (scapy: addresses, port
+# set, TTL - 1, lengths, checksums); in each window genkan's MAP-E counter
+# (decap_pkts for br-decap, else encap_pkts) must grow as well as gks0's,
+# or the window failed. gks0's RX packet counter counts IPv4 and IPv6 alike.
+#
 # Usage: bench/veth_bench.sh [--seconds N] [--sizes "64 1514"]
 #                            [--gen auto|xdpgen|afpgen|testpmd|iperf3]
 #                            [--afp-mode mmsg|ring] [--udp-csum]
@@ -55,6 +87,7 @@
 #                            [--modes "meta head parse"] [--checksum MODE]
 #                            [--workers N] [--worker-cpus LIST] [--sink xdp|stack]
 #                            [--reps N] [--kernel-only] [--genkan-only]
+#                            [--pipeline l3|br-decap|br-encap|ce-napt]
 # Sizes are Ethernet frame lengths without FCS. --modes lists the xdp_meta
 # values to run genkan with (meta, head, parse, auto), --checksum sets
 # "checksum" (auto, trust, complete) in [genkan]; without it the config's
@@ -79,7 +112,7 @@
 set -u
 
 SECS=10
-SIZES="64 1514"
+SIZES=
 GEN=auto
 AFP_MODE=mmsg
 UDP_CSUM=
@@ -93,6 +126,7 @@ WORKER_CPUS=
 REPS=1
 KERNEL_ONLY=
 GENKAN_ONLY=
+PIPE=l3
 
 usage()
 {
@@ -117,12 +151,30 @@ while [ $# -gt 0 ]; do
 	--reps) REPS=$2; shift ;;
 	--kernel-only) KERNEL_ONLY=1 ;;
 	--genkan-only) GENKAN_ONLY=1 ;;
+	--pipeline) PIPE=$2; shift ;;
 	-h | --help) usage ;;
 	*) echo "unknown argument: $1" >&2; usage ;;
 	esac
 	shift
 done
 
+case $PIPE in
+l3) ;;
+br-decap | br-encap | ce-napt)
+	SIZES=${SIZES:-64 1474}
+	# The kernel has no MAP-E here, xdpgen sends only its UDP frame and
+	# the xdp sink counts only that.
+	[ -n "$KERNEL_ONLY" ] && { echo "--pipeline $PIPE runs genkan only" >&2; usage; }
+	GENKAN_ONLY=1
+	case $GEN in auto | afpgen) GEN=afpgen ;;
+	*) echo "--pipeline $PIPE needs --gen afpgen (--pcap)" >&2; usage ;;
+	esac
+	[ "$SINK" = xdp ] && { echo "--pipeline $PIPE needs --sink stack" >&2; usage; }
+	[ -n "$UDP_CSUM" ] && { echo "--udp-csum does not apply to --pipeline $PIPE" >&2; usage; }
+	;;
+*) echo "unknown pipeline: $PIPE" >&2; usage ;;
+esac
+SIZES=${SIZES:-64 1514}
 case $SINK in
 auto | xdp | stack) ;;
 *) echo "unknown sink: $SINK" >&2; usage ;;
@@ -196,12 +248,226 @@ lab_write_conf()
 		grep -q "^checksum = $CSUM\$" "$GK_CONF" ||
 			lab_die "could not set checksum in $GK_CONF"
 	fi
+	[ "$PIPE" = l3 ] || pipe_conf >>"$GK_CONF"
+	return 0
+}
+
+# ---------------------------------------------------------------- MAP-E pipelines
+
+BR6=2001:db8:ffff::1
+EUP=2001:db8:12:3400::/56
+
+# pipe_conf: [mape] (and [nat]) of the pipeline, after lab.conf's [port lan]
+# (gkg0, the generator's side) and [port wan] (gkg1, the sink's side).
+pipe_conf()
+{
+	local v4=lan v6=wan role=br
+
+	case $PIPE in
+	br-decap) v4=wan v6=lan ;;
+	ce-napt) role=ce ;;
+	esac
+	cat <<EOF
+
+[mape]
+role = $role
+br_address = $BR6
+ipv4_port = $v4
+ipv6_port = $v6
+EOF
+	[ "$role" = ce ] && echo "end_user_prefix = $EUP"
+	cat <<EOF
+
+[map-rule rfc7597]
+ipv6_prefix = 2001:db8::/40
+ipv4_prefix = 192.0.2.0/24
+ea_bits = 16
+psid_offset = 6
+fmr = yes
+EOF
+	[ "$PIPE" = ce-napt ] && printf '\n[nat]\nenabled = yes\nfiltering = apdf\n'
 	return 0
 }
 
 lab_init
 [ -z "$KERNEL_ONLY" ] && lab_check_binaries
 lab_up
+
+# readdr NS DEV ADDR...: DEV's global addresses and NS's default routes
+# replaced (link-local ones stay for neighbour discovery).
+readdr()
+{
+	local ns=$1 dev=$2 a
+
+	shift 2
+	ip -n "$ns" addr flush dev "$dev" scope global || return 1
+	ip -n "$ns" route flush default 2>/dev/null
+	ip -n "$ns" -6 route flush default 2>/dev/null
+	for a in "$@"; do
+		case $a in
+		*:*) ip -n "$ns" addr add "$a" dev "$dev" nodad || return 1 ;;
+		*) ip -n "$ns" addr add "$a" dev "$dev" || return 1 ;;
+		esac
+	done
+}
+
+# The MAP-E pipelines' addresses (see the head of this file). PIPE_NH: the
+# gateway's next hops, near (gkc0) and far (gks0), for the warm-up; PIPE_KEY:
+# the MAP-E counter that must grow.
+case $PIPE in
+br-decap)
+	readdr "$NS_C" gkc0 2001:db8:ff00::1/64 &&
+		readdr "$NS_G" gkg0 2001:db8:ff00::2/64 &&
+		readdr "$NS_G" gkg1 203.0.113.1/24 &&
+		readdr "$NS_S" gks0 203.0.113.2/24 &&
+		ip -n "$NS_G" -6 route add default via 2001:db8:ff00::1 &&
+		ip -n "$NS_C" -6 route add $BR6/128 via 2001:db8:ff00::2 &&
+		ip -n "$NS_S" route add default via 203.0.113.1 ||
+		lab_die "br-decap addresses"
+	PIPE_NH="2001:db8:ff00::1 203.0.113.2" PIPE_KEY=decap_pkts
+	;;
+br-encap)
+	readdr "$NS_C" gkc0 203.0.113.2/24 &&
+		readdr "$NS_G" gkg0 203.0.113.1/24 &&
+		readdr "$NS_G" gkg1 2001:db8:ff00::2/64 &&
+		readdr "$NS_S" gks0 2001:db8:ff00::1/64 &&
+		ip -n "$NS_G" -6 route add default via 2001:db8:ff00::1 &&
+		ip -n "$NS_C" route add default via 203.0.113.1 &&
+		ip -n "$NS_S" -6 route add $BR6/128 via 2001:db8:ff00::2 ||
+		lab_die "br-encap addresses"
+	PIPE_NH="203.0.113.2 2001:db8:ff00::1" PIPE_KEY=encap_pkts
+	;;
+ce-napt)
+	readdr "$NS_C" gkc0 198.51.100.2/24 &&
+		readdr "$NS_G" gkg0 198.51.100.1/24 &&
+		readdr "$NS_G" gkg1 2001:db8:ff01::2/64 &&
+		readdr "$NS_S" gks0 2001:db8:ff01::1/64 &&
+		ip -n "$NS_G" -6 route add default via 2001:db8:ff01::1 &&
+		ip -n "$NS_C" route add default via 198.51.100.1 ||
+		lab_die "ce-napt addresses"
+	PIPE_NH="198.51.100.2 2001:db8:ff01::1" PIPE_KEY=encap_pkts
+	;;
+esac
+if [ "$PIPE" != l3 ]; then
+	if [ "$PIPE" != ce-napt ]; then
+		ip -n "$NS_G" addr add $BR6/128 dev lo ||
+			lab_die "BR address on the gateway's lo"
+	fi
+	lab_log "$PIPE: namespaces re-addressed"
+fi
+
+# The pipelines' frames and their check, by scapy (independent of genkan):
+#   pipe.py gen PIPE SIZE OUT.pcap      1000 frames
+#   pipe.py check PIPE SIZE IN.pcap     what gks0 captured; exit 1 if any
+#                                       frame is not what PIPE makes of them
+cat >"$LAB_DIR/pipe.py" <<'EOF'
+import ipaddress, sys
+from scapy.all import Ether, IP, IPv6, UDP, Raw, rdpcap, wrpcap
+
+CE4, CE6, BR6 = "192.0.2.18", "2001:db8:12:3400:0:c000:212:34", "2001:db8:ffff::1"
+PSID, A_BITS, M_BITS = 0x34, 6, 2	# RFC 7597 Appendix A example 1
+SRV = "203.0.113.2"
+NET = ipaddress.ip_network("198.18.0.0/15")
+
+def in_set(port):
+    # RFC 7597 5.1: A (6 bits, not 0) | PSID (8 bits) | j (2 bits)
+    return port >> (16 - A_BITS) != 0 and (port >> M_BITS) & 0xff == PSID
+
+def set_port(i):
+    return ((1 + i % 63) << 10) | (PSID << 2) | (i % 4)
+
+def inet(i):
+    return str(ipaddress.IPv4Address(int(NET[0]) + 128 * i + 1))
+
+def udp(size):
+    # the inner IPv4 packet of a SIZE-byte frame, as the l3 pipeline's
+    return size - 14 - 28
+
+def gen(pipe, size, out):
+    pl = udp(size)
+    # one frame each way: br-decap's 40 bytes more fit the veth's MTU of
+    # 1500, and the encapsulated packets fit without fragments
+    if pl < 0 or size > 1474:
+        sys.exit("size %d: a MAP-E pipeline's frame must be 42..1474 bytes" % size)
+    eth = Ether(src="02:00:00:00:aa:01", dst="02:00:00:00:00:0a")
+    if pipe == "br-decap":
+        f = [eth / IPv6(src=CE6, dst=BR6, nh=4, hlim=64) /
+             IP(src=CE4, dst=SRV, ttl=64) /
+             UDP(sport=set_port(i), dport=9) / Raw(bytes(pl)) for i in range(1000)]
+    elif pipe == "br-encap":
+        f = [eth / IP(src=inet(i), dst=CE4, ttl=64) /
+             UDP(sport=2000, dport=set_port(i)) / Raw(bytes(pl)) for i in range(1000)]
+    else:
+        # 96 LAN endpoints (16 hosts x 6 ports) to 1000 destinations
+        f = [eth / IP(src="198.51.100.%d" % (10 + i % 16), dst=inet(i), ttl=64) /
+             UDP(sport=40000 + (i // 16) % 6, dport=9) / Raw(bytes(pl)) for i in range(1000)]
+    wrpcap(out, f)
+
+def csum_ok(p, layer):
+    q = p.copy()
+    del q[layer].chksum
+    return bytes(q[layer]) == bytes(p[layer]) or layer is UDP and p[UDP].chksum == 0
+
+def check(pipe, size, path):
+    pk = rdpcap(path)
+    bad = []
+    for n, p in enumerate(pk, 1):
+        why = None
+        if pipe == "br-decap":
+            if IPv6 in p or IP not in p or UDP not in p:
+                why = "not a plain IPv4/UDP frame"
+            else:
+                ip = p[IP]
+                if (ip.src, ip.dst, ip.ttl, ip.len) != (CE4, SRV, 63, size - 14):
+                    why = "IPv4 %s -> %s ttl %d len %d" % (ip.src, ip.dst, ip.ttl, ip.len)
+                elif not in_set(p[UDP].sport) or p[UDP].dport != 9:
+                    why = "UDP ports %d -> %d" % (p[UDP].sport, p[UDP].dport)
+                elif len(p) != size:
+                    why = "%d bytes" % len(p)
+        else:
+            if IPv6 not in p or p[IPv6].nh != 4 or IP not in p or UDP not in p:
+                why = "not IPv4-in-IPv6"
+            else:
+                o, ip = p[IPv6], p[IP]
+                src6, dst6 = (BR6, CE6) if pipe == "br-encap" else (CE6, BR6)
+                if (o.src, o.dst, o.plen) != (src6, dst6, size - 14):
+                    why = "IPv6 %s -> %s plen %d" % (o.src, o.dst, o.plen)
+                elif ip.ttl != 63 or ip.len != size - 14:
+                    why = "inner ttl %d len %d" % (ip.ttl, ip.len)
+                elif pipe == "br-encap" and (ipaddress.ip_address(ip.src) not in NET or
+                                            ip.dst != CE4 or not in_set(p[UDP].dport)):
+                    why = "inner %s -> %s:%d" % (ip.src, ip.dst, p[UDP].dport)
+                elif pipe == "ce-napt" and (ip.src != CE4 or not in_set(p[UDP].sport) or
+                                           ipaddress.ip_address(ip.dst) not in NET):
+                    why = "inner %s:%d -> %s (not translated into the set)" % (
+                        ip.src, p[UDP].sport, ip.dst)
+                elif len(p) != size + 40:
+                    why = "%d bytes" % len(p)
+        if not why and not (csum_ok(p, IP) and csum_ok(p, UDP)):
+            why = "bad IPv4 or UDP checksum"
+        if why:
+            bad.append("frame %d: %s" % (n, why))
+    if len(pk) < 20 or bad:
+        print("%d frames captured; %s" % (len(pk), "; ".join(bad[:3]) or "too few"))
+        sys.exit(1)
+    sp = sorted({p[UDP].sport if pipe != "br-encap" else p[UDP].dport for p in pk})
+    print("%d frames, all as %s makes them (%s, ports of the set: %d distinct)" % (
+        len(pk), pipe, {"br-decap": "IPv4 %s -> %s, TTL 63" % (CE4, SRV),
+                        "br-encap": "IPv4-in-IPv6 %s -> %s, TTL 63" % (BR6, CE6),
+                        "ce-napt": "translated to %s, IPv4-in-IPv6 %s -> %s, TTL 63" %
+                                   (CE4, CE6, BR6)}[pipe], len(sp)))
+
+{"gen": lambda a: gen(a[0], int(a[1]), a[2]),
+ "check": lambda a: check(a[0], int(a[1]), a[2])}[sys.argv[1]](sys.argv[2:])
+EOF
+PROBE_SIZE=64
+if [ "$PIPE" != l3 ]; then
+	PROBE_SIZE=${SIZES%% *}
+	for size in $SIZES; do
+		"$GK_PY" "$LAB_DIR/pipe.py" gen "$PIPE" "$size" "$LAB_DIR/pipe-$size.pcap" ||
+			lab_die "$PIPE frames of $size bytes"
+	done
+fi
 
 # PPS/OFFERED/CPP: figures per "phase-size"; NOTE: why a phase-size has no
 # figure ("refused by this kernel: ...", "failed: ..."); PHASES in order.
@@ -229,17 +495,73 @@ import json, sys
 print(json.load(sys.stdin)[0]["address"])'
 }
 
-# Wait until the sink counter moves: the gateway really forwards.
+# pipe_count: genkan's MAP-E counter of the pipeline (PIPE_KEY summed over
+# the domains), 0 for l3 or without an answer.
+pipe_count()
+{
+	[ "$PIPE" = l3 ] && { echo 0; return; }
+	lab_ctl -j map show 2>/dev/null |
+		jq -r --arg k "$PIPE_KEY" '[.domains[].counters[$k]] | add // 0' 2>/dev/null ||
+		echo 0
+}
+
+# Wait until the sink counter moves (and a pipeline's MAP-E counter): the
+# gateway really forwards.
 wait_flowing()
 {
-	local before i
+	local before m0 i
 
 	before=$(sink_rx)
+	m0=$(pipe_count)
 	for ((i = 0; i < 150; i++)); do
 		sleep 0.1
-		[ "$(sink_rx)" != "$before" ] && return 0
+		[ "$(sink_rx)" != "$before" ] || continue
+		[ "$PIPE" = l3 ] || [ "$(pipe_count)" -gt "$m0" ] || continue
+		return 0
 	done
 	return 1
+}
+
+# pipe_warmup: the gateway's neighbours on both sides resolved (genkan takes
+# the kernel's), from the gateway itself.
+pipe_warmup()
+{
+	local a ok=0
+
+	for a in $PIPE_NH; do
+		lab_nx "$NS_G" ping -n -q -c 1 -W 1 "$a" >/dev/null 2>&1 ||
+			lab_nx "$NS_G" ping -n -q -c 1 -W 2 "$a" >/dev/null 2>&1 || ok=1
+	done
+	return $ok
+}
+
+# pipe_frame_check SIZE: a paced second of the pipeline's frames, captured
+# on gks0 (tcpdump, the tunnel or the UDP packets only), must all be what
+# the pipeline makes of them (pipe.py check). Once per run.
+pipe_frame_check()
+{
+	local size=$1 cap=$LAB_DIR/check-$1.pcap flt="ip6 and ip6[6] == 4" pid i out
+
+	[ "$PIPE" = br-decap ] && flt="ip and udp dst port 9"
+	lab_bg "$NS_S" "$LAB_DIR/tcpdump-check.log" tcpdump -i gks0 -n -p -U -c 200 \
+		-w "$cap" "$flt"
+	pid=$LAB_LAST_PID
+	for ((i = 0; i < 50; i++)); do
+		grep -q "listening on" "$LAB_DIR/tcpdump-check.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	lab_nx "$NS_C" "$AFPGEN" -i gkc0 --dst-mac "$(gw_mac)" --pcap "$LAB_DIR/pipe-$size.pcap" \
+		--seconds 1 --pps 1000 --cpus "${GEN_CPUS%%[,-]*}" >"$LAB_DIR/afpgen-check.log" 2>&1 ||
+		lab_die "afpgen for the frame check: $(cat "$LAB_DIR/afpgen-check.log")"
+	for ((i = 0; i < 30; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	out=$("$GK_PY" "$LAB_DIR/pipe.py" check "$PIPE" "$size" "$cap" 2>&1) ||
+		lab_die "frame check at gks0 ($PIPE, $size bytes): $out"
+	echo "   frame check at gks0 ($size bytes): $out"
 }
 
 # Offered load as the client's veth sees it: frames its peer accepted plus
@@ -280,12 +602,24 @@ cgen_args()
 	esac
 }
 
+# cgen_frames SIZE: what the generator sends, the UDP flood (l3) or the
+# pipeline's pcap.
+cgen_frames()
+{
+	if [ "$PIPE" = l3 ]; then
+		echo "--src $C4 --dst $S4 --dport 9 --flows 64 --size $1"
+	else
+		echo "--pcap $LAB_DIR/pipe-$1.pcap"
+	fi
+}
+
 # Compare the generator's frame with scapy's for each size.
 cgen_selftest()
 {
 	local gen=$1 size hex extra=()
 
 	[ "$gen" = afpgen ] && [ -n "$UDP_CSUM" ] && extra=(--udp-csum)
+	[ "$PIPE" = l3 ] || { pcap_selftest; return; }
 	for size in $SIZES; do
 		hex=$("$(cgen_bin "$gen")" --dump --dst-mac 02:00:00:00:00:01 \
 			--src-mac 02:00:00:00:00:02 --src $C4 --dst $S4 \
@@ -309,6 +643,28 @@ EOF
 	lab_log "$gen frames match scapy for sizes: $SIZES"
 }
 
+# afpgen --pcap's first frame must be scapy's, MACs rewritten.
+pcap_selftest()
+{
+	local size hex
+
+	for size in $SIZES; do
+		hex=$("$AFPGEN" --dump --dst-mac 02:00:00:00:00:01 \
+			--src-mac 02:00:00:00:00:02 --pcap "$LAB_DIR/pipe-$size.pcap") || return 1
+		"$GK_PY" - "$hex" "$LAB_DIR/pipe-$size.pcap" <<'EOF' || return 1
+import sys
+from scapy.all import Ether, rdpcap
+p = rdpcap(sys.argv[2])[0]
+p[Ether].dst, p[Ether].src = "02:00:00:00:00:01", "02:00:00:00:00:02"
+if sys.argv[1] != bytes(p).hex():
+    print("afpgen --pcap first frame:\n got  %s\n want %s" % (sys.argv[1], bytes(p).hex()),
+          file=sys.stderr)
+    sys.exit(1)
+EOF
+	done
+	lab_log "afpgen --pcap frames match scapy's for sizes: $SIZES"
+}
+
 # cgen_run NAME LOG SECONDS SIZE: run in the foreground (the probe).
 cgen_run()
 {
@@ -316,12 +672,13 @@ cgen_run()
 
 	# shellcheck disable=SC2046
 	lab_nx "$NS_C" "$(cgen_bin "$gen")" -i gkc0 --dst-mac "$(gw_mac)" \
-		--src $C4 --dst $S4 --dport 9 --flows 64 --size "$size" \
+		$(cgen_frames "$size") \
 		--seconds "$secs" --cpus "$GEN_CPUS" $(cgen_args "$gen") \
 		>"$log" 2>&1
 }
 
-# cgen_probe NAME: can it send here? Half a second of 64-byte frames; it
+# cgen_probe NAME: can it send here? Half a second of 64-byte frames (a
+# pipeline's: its first size, the pcap exists for those only); it
 # must exit 0, report frames sent and move gkc0's TX counters. PROBE_WHY
 # says why not.
 cgen_probe()
@@ -334,7 +691,7 @@ cgen_probe()
 		return 1
 	fi
 	c0=$(client_tx)
-	cgen_run "$gen" "$log" 0.5 64
+	cgen_run "$gen" "$log" 0.5 "$PROBE_SIZE"
 	rc=$?
 	c1=$(client_tx)
 	sent=$(awk '$1 == "sent" { print $2 }' "$log")
@@ -354,7 +711,7 @@ cgen_start()
 	CG_LOG=$LAB_DIR/$gen-$PTAG-$size-$REP.log
 	# shellcheck disable=SC2046
 	lab_bg "$NS_C" "$CG_LOG" "$(cgen_bin "$gen")" -i gkc0 --dst-mac "$(gw_mac)" \
-		--src $C4 --dst $S4 --dport 9 --flows 64 --size "$size" \
+		$(cgen_frames "$size") \
 		--seconds 0 --cpus "$GEN_CPUS" $(cgen_args "$gen")
 	CG_PID=$LAB_LAST_PID
 }
@@ -600,7 +957,7 @@ ethtool_snap()
 # that sent nothing ends the bench (gen_die).
 run_one()
 {
-	local size=$1 key=$PHASE-$1 snap=$LAB_DIR/$PTAG-$1-$REP r0 r1 c0 c1 cs cpp hm pps off
+	local size=$1 key=$PHASE-$1 snap=$LAB_DIR/$PTAG-$1-$REP r0 r1 c0 c1 m0 m1 cs cpp hm pps off
 
 	c0=$(client_tx)
 	"${GEN}_start" "$size"
@@ -619,9 +976,11 @@ run_one()
 	ethtool_snap "$NS_C" gkc0 "$snap.c0"
 	ethtool_snap "$NS_G" gkg0 "$snap.g0"
 	c0=$(client_tx)
+	m0=$(pipe_count)
 	r0=$(sink_rx)
 	sleep "$SECS"
 	r1=$(sink_rx)
+	m1=$(pipe_count)
 	c1=$(client_tx)
 	ethtool_snap "$NS_C" gkc0 "$snap.c1"
 	ethtool_snap "$NS_G" gkg0 "$snap.g1"
@@ -636,6 +995,14 @@ run_one()
 		FAILED=1
 		return 1
 	fi
+	# gks0's counter also counts the gateway's own frames (ND, ARP): the
+	# pipeline must have done its work too.
+	if [ "$PIPE" != l3 ] && [ "$m1" -le "$m0" ]; then
+		NOTE[$key]="failed: genkan's MAP-E $PIPE_KEY did not grow in the ${SECS} s window"
+		lab_log "$PHASE: ${NOTE[$key]}"
+		FAILED=1
+		return 1
+	fi
 	pps=$(((r1 - r0) / SECS))
 	cpp=-
 	cs=
@@ -646,6 +1013,7 @@ run_one()
 		HANDOFF[$key]=$(tr ', ' '\n\n' <<<"${HANDOFF[$key]:-} $hm" |
 			sort -u | grep -v '^$' | paste -sd, -)
 		cs=", cycles/pkt $cpp, rx hand-off $hm"
+		[ "$PIPE" = l3 ] || cs="$cs, map $PIPE_KEY $(((m1 - m0) / SECS))/s"
 		;;
 	esac
 	PPS[$key]="${PPS[$key]:-} $pps"
@@ -722,12 +1090,13 @@ fi
 
 case $GEN in
 xdpgen) GEN_DESC="xdpgen (live-frame test runs) on CPUs $GEN_CPUS, pps cap $GEN_PPS" ;;
-afpgen) GEN_DESC="afpgen (AF_PACKET $AFP_MODE, qdisc bypass) on CPUs $GEN_CPUS, pps cap $GEN_PPS, UDP checksum $([ -n "$UDP_CSUM" ] && echo on || echo 0)" ;;
+afpgen) GEN_DESC="afpgen (AF_PACKET $AFP_MODE, qdisc bypass) on CPUs $GEN_CPUS, pps cap $GEN_PPS, UDP checksum $([ -n "$UDP_CSUM" ] && echo on || echo 0)"
+	[ "$PIPE" = l3 ] || GEN_DESC="afpgen --pcap (AF_PACKET $AFP_MODE, qdisc bypass) on CPUs $GEN_CPUS, pps cap $GEN_PPS, 1000 frames of $PIPE" ;;
 testpmd) GEN_DESC="dpdk-testpmd txonly, net_af_xdp on gkc0 queue 0" ;;
 iperf3) GEN_DESC="iperf3 -u -b 0" ;;
 esac
 echo "== veth bench: ${SECS}s per run, frame sizes: $SIZES, $REPS repetition(s) =="
-echo "   CPUs: $(nproc), kernel $(uname -r), sink $SINK"
+echo "   CPUs: $(nproc), kernel $(uname -r), sink $SINK, pipeline $PIPE"
 echo "   generator: $GEN_DESC"
 [ -n "$GEN_WHY" ] && echo "   (auto: $GEN_WHY)"
 
@@ -783,7 +1152,14 @@ phase_genkan()
 	fi
 	echo "   config: $(grep -E '^(workers|cpus|xdp_meta|checksum)' "$GK_CONF" | tr '\n' ' ')"
 	echo "   hand-off: $(port_handoff)"
-	lab_warmup || lab_log "warning: pings through genkan fail"
+	if [ "$PIPE" = l3 ]; then
+		lab_warmup || lab_log "warning: pings through genkan fail"
+	else
+		pipe_warmup || lab_log "warning: the gateway's neighbours do not answer"
+		echo "   map: $(lab_ctl map show 2>/dev/null | awk '/^ce ipv4|^ce psid|^role|^mape/' | tr -s ' ' | paste -sd';' -)"
+		[ -n "$FRAME_CHECKED" ] || pipe_frame_check "${SIZES%% *}"
+		FRAME_CHECKED=1
+	fi
 	for size in $SIZES; do
 		run_one "$size"
 	done
@@ -800,11 +1176,17 @@ phase_genkan()
 	if [ "$REP" = "$REPS" ]; then
 		echo "-- genkanctl stats after the runs (xdp_meta = $mode)"
 		lab_ctl stats 2>&1 | sed 's/^/  /'
+		if [ "$PIPE" != l3 ]; then
+			echo "-- genkanctl map show$([ "$PIPE" = ce-napt ] && echo ", nat stats")"
+			lab_ctl map show 2>&1 | sed 's/^/  /'
+			[ "$PIPE" = ce-napt ] && lab_ctl nat stats 2>&1 | sed 's/^/  /'
+		fi
 	fi
 	lab_genkand_stop
 }
 
 declare -A SKIP
+FRAME_CHECKED=
 [ -z "$GENKAN_ONLY" ] && PHASES+=(kernel)
 if [ -z "$KERNEL_ONLY" ]; then
 	for mode in $MODES; do
