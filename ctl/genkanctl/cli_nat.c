@@ -154,6 +154,10 @@ static int nat_stats(struct gk_cli *cli, int argc, char **argv)
 		">RANGE", ">FIRST", ">TCP", ">UDP", ">ICMP",
 	};
 	static const char *const hhead[] = { "HOST", ">PORTS", ">REFUSED" };
+	static const char *const hkeys[] = {
+		"handed_over", "taken_over", "handoff_drops",
+	};
+	long long hsum[3];
 	json_t *r, *tot, *e, *v, *ps;
 	struct gk_out_table t;
 	char b[5][NB];
@@ -193,6 +197,18 @@ static int nat_stats(struct gk_cli *cli, int argc, char **argv)
 			k++;
 		}
 	fprintf(cli->out, "%s\n", k ? "" : " none");
+	/*
+	 * Packets that reached a worker other than their flow's owner cross
+	 * over; the ones lost there are worker drops (reason napt), not the
+	 * translator's, so they get their own line.
+	 */
+	memset(hsum, 0, sizeof(hsum));
+	json_array_foreach(json_object_get(r, "workers"), i, e)
+		for (k = 0; k < 3; k++)
+			hsum[k] += gk_out_int(e, hkeys[k], 0);
+	fprintf(cli->out, "between workers: %lld handed over, %lld taken over, "
+		"%lld dropped (ring full, too big or no buffer)\n",
+		hsum[0], hsum[1], hsum[2]);
 
 	gk_out_table_init(&t, 5, rhead);
 	json_array_foreach(json_object_get(r, "ranges"), i, e) {

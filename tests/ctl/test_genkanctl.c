@@ -240,7 +240,9 @@ static const char nat_stats_json[] =
 	"\"host_limit\":4,\"frag\":0}},\"ports_in_use\":{\"tcp\":5,\"udp\":2,"
 	"\"icmp\":0},\"ranges\":[{\"range\":1,\"first_port\":1232,\"tcp\":2,"
 	"\"udp\":1,\"icmp\":0}],\"hosts\":[{\"addr\":\"198.18.0.2\",\"ports\":7,"
-	"\"refused\":15,\"worker\":0}],\"workers\":[],\"port_set\":{\"address\":"
+	"\"refused\":15,\"worker\":0}],\"workers\":[{\"worker\":0,"
+	"\"handed_over\":30,\"taken_over\":5,\"handoff_drops\":2},{\"worker\":1,"
+	"\"handed_over\":6,\"taken_over\":28,\"handoff_drops\":1}],\"port_set\":{\"address\":"
 	"\"192.0.2.18\",\"psid\":52,\"psid_len\":8,\"psid_offset\":6}}";
 static const char nat_maps_json[] =
 	"{\"mappings\":[{\"proto\":\"tcp\",\"public_port\":1232,\"host\":"
@@ -832,6 +834,8 @@ static void test_nat(void **state)
 	expect_line(r.out, "ports in use: tcp 5, udp 2, icmp 0");
 	expect_line(r.out, "refused new flows: exhausted 11, host limit 4");
 	expect_in(r.out, "drops: exhausted 11 host_limit 4\n");
+	expect_line(r.out, "between workers: 36 handed over, 33 taken over, "
+		    "3 dropped (ring full, too big or no buffer)");
 	expect_in(r.out, "1232");
 	expect_in(r.out, "198.18.0.2");
 
