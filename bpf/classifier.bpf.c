@@ -80,13 +80,15 @@
  * flow_hash (the classes a worker gets): gk_flow_hash4/6 over the addresses,
  * the first 32 bits of the TCP/UDP header (0 for other protocols, later
  * fragments and unparsed L4) and l4_proto -- where a stage reads it:
- * MAPE_CE and MAPE_BR (the encap's outer flow label), WG_DATA, L4_SERVICE
- * (its flow table; a fragment, which the stage drops unread, keeps what
- * its TRANSIT or TTL_EXPIRED packet had), and TRANSIT only while
- * WireGuard is on (gk_wg has a listen port: the WireGuard tx hook seals
- * TRANSIT packets, the outer IPv6 flow label from the hash). Otherwise,
- * and always for TTL_EXPIRED (the ICMP stage answers it without), 0:
- * hashing costs the software twin about 21 instructions an IPv4 packet
+ * MAPE_CE and MAPE_BR over IPv4 (the encap's outer flow label), WG_DATA,
+ * L4_SERVICE (its flow table; a fragment, which the stage drops unread,
+ * keeps what its TRANSIT or TTL_EXPIRED packet had), and TRANSIT and
+ * MAP-E over IPv6 (decapsulated here) only while WireGuard is on (gk_wg
+ * has a listen port: the WireGuard tx hook seals what is routed to a
+ * peer, the outer IPv6 flow label from the hash; a BR's hairpin hashes
+ * the inner packet itself). Otherwise, and always for TTL_EXPIRED (the
+ * ICMP stage answers it without), 0: hashing costs the software twin
+ * about 21 instructions an IPv4 packet and 17 cycles an IPv6 one
  * (docs/dpdk.md).
  *
  * Counters (gk_stats, per CPU, packets and frame bytes): exactly one class
@@ -459,8 +461,9 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 	}
 	if (expired)
 		return GK_CLASS_TTL_EXPIRED;
-	if (!mape && !wg_on())
-		return GK_CLASS_TRANSIT;
+	/* MAP-E over IPv6 is decapsulated here: a hash only for WireGuard */
+	if (!wg_on())
+		return mape ? mape : GK_CLASS_TRANSIT;
 	pi->flow_hash = gk_flow_hash6(ip6h->saddr.in6_u.u6_addr32,
 				      ip6h->daddr.in6_u.u6_addr32,
 				      pi->ports, pi->l4_proto);

@@ -730,7 +730,8 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 				if (type == HB2(0x86, 0xdd) &&
 				    (cls = fast6(f, d, p->len, &p->meta,
 						 &ports))) {
-					if (cls != GK_CLASS_TRANSIT || f->thash) {
+					/* IPv6 (TRANSIT, MAP-E): only with f->thash */
+					if (f->thash) {
 						l.p6[n6] = p;
 						l.ports6[n6] = ports;
 						l.nh6[n6++] = p->meta.l4_proto;

@@ -323,8 +323,9 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 	}
 	if (expired)
 		return GK_CLASS_TTL_EXPIRED;
-	if (!mape && !(cfg && cfg->transit_hash))
-		return GK_CLASS_TRANSIT;
+	/* MAP-E over IPv6 is decapsulated here: a hash only for WireGuard */
+	if (!(cfg && cfg->transit_hash))
+		return mape ? mape : GK_CLASS_TRANSIT;
 	for (i = 0; i < 4; i++) {
 		sw[i] = gk_ld32(ip + 8 + 4 * i);
 		dw[i] = gk_ld32(dst + 4 * i);

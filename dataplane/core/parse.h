@@ -35,9 +35,10 @@ struct gk_classify_cfg {
 	uint16_t wg_listen_port;	/* host order */
 	/*
 	 * WireGuard is on (gk_wg has a listen port), whatever the port:
-	 * TRANSIT carries flow_hash, else 0. Its tx hook seals TRANSIT
-	 * packets and takes the outer IPv6 flow label from the hash; no
-	 * other stage reads a TRANSIT packet's.
+	 * TRANSIT and MAP-E over IPv6 carry flow_hash, else 0. Its tx hook
+	 * seals what is routed to a peer and takes the outer IPv6 flow label
+	 * from the hash; no other stage reads these packets' (a BR's hairpin
+	 * hashes the inner packet).
 	 */
 	bool transit_hash;
 	/*

@@ -110,8 +110,8 @@ struct gk_xdp_meta {
 	__u16 vlan_tci;		/* outer tag, host order; 0 when untagged */
 	/*
 	 * gk_flow_hash4/6() of the 5-tuple where a stage reads it; 0 for
-	 * TTL_EXPIRED and for TRANSIT while WireGuard is off (the rule is
-	 * at flow_hash in bpf/classifier.bpf.c)
+	 * TTL_EXPIRED, and for TRANSIT and MAP-E over IPv6 while WireGuard
+	 * is off (the rule is at flow_hash in bpf/classifier.bpf.c)
 	 */
 	__u32 flow_hash;
 };

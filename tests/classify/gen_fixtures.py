@@ -41,10 +41,11 @@ WireGuard (gk_wg, fixtures.h FX_WG_PORT): listen port 51820 on the port
 the fixtures arrive on, except for those marked wg=off.
 
 flow_hash (bpf/classifier.bpf.c): only where a stage reads it. TTL_EXPIRED
-never has one (the ICMP stage answers without); TRANSIT only while
-WireGuard is on (its tx hook seals TRANSIT packets and takes the outer
-IPv6 flow label from the hash); an L4_SERVICE fragment keeps what its
-TRANSIT or TTL_EXPIRED packet had; every other class a worker gets has one.
+never has one (the ICMP stage answers without); TRANSIT, and MAP-E over
+IPv6 (the tunnel's own packets, decapsulated here), only while WireGuard
+is on (its tx hook seals what leaves by a peer and takes the outer IPv6
+flow label from the hash); an L4_SERVICE fragment keeps what its TRANSIT
+or TTL_EXPIRED packet had; every other class a worker gets has one.
 
 L4 services (gk_l4svc with GK_CFG_F_L4, fixtures.h fx_l4): tcp
 203.0.113.80:443, tcp 192.0.2.1:8443 (a local address), udp
@@ -170,12 +171,14 @@ def wg_off(opt):
     return opt is not None and "wg=off" in opt.split(",")
 
 
-def flow_rule(cls, fh, opt):
+def flow_rule(cls, fh, opt, flags=0):
     """The flow_hash a worker gets: fh (the tuple's hash) where a stage
-    reads it, else 0 (module docstring)."""
+    reads it, else 0 (module docstring); flags are the meta's (F_IPV6)."""
     if cls == "ttl_expired":
         return 0
     if cls == "transit" and wg_off(opt):
+        return 0
+    if cls in ("mape_br", "mape_ce") and flags & F_IPV6 and wg_off(opt):
         return 0
     return fh
 
@@ -183,7 +186,7 @@ def flow_rule(cls, fh, opt):
 def add_redirect(name, pkt, l3, l4, proto, flags, tci, fh, cls="transit",
                  opt=None):
     FIX.append((name, "redirect", cls,
-                (l3, l4, proto, flags, tci, flow_rule(cls, fh, opt)),
+                (l3, l4, proto, flags, tci, flow_rule(cls, fh, opt, flags)),
                 bytes(pkt), opt))
 
 
@@ -960,8 +963,8 @@ def build_mape():
 
 
 def build_no_wg():
-    """WireGuard off (gk_wg empty): TRANSIT carries no flow hash, every
-    other class as with it (flow_rule)."""
+    """WireGuard off (gk_wg empty): TRANSIT and MAP-E over IPv6 carry no
+    flow hash, every other class as with it (flow_rule)."""
     NW = "wg=off"
     CEW = CE_PORT + "," + NW
     v4_transit("nowg_v4_tcp", TCP(sport=1234, dport=80), 1234, 80, opt=NW)
@@ -986,7 +989,8 @@ def build_no_wg():
                ipkw={"ttl": 1}, cls="ttl_expired", opt=NW)
     v6_transit("nowg_v6_hlim1_expired", UDP(sport=1, dport=2), 1, 2,
                proto=17, hlim=1, cls="ttl_expired", opt=NW)
-    # MAP-E keeps its hash (the encap's outer flow label)
+    # MAP-E over IPv4 keeps its hash (the encap's outer flow label); over
+    # IPv6 (decapsulated here) it has none
     v4_transit("nowg_mape4_br_udp", UDP(sport=80, dport=1232), 80, 1232,
                dst=BR4, cls="mape_br", opt=NW)
     v4_transit("nowg_mape4_br_tcp", TCP(sport=443, dport=2256), 443, 2256,
@@ -994,6 +998,12 @@ def build_no_wg():
     v6_mape("nowg_mape6_ipip_to_ce", CE6, inner4(), 4, "mape_ce", opt=NW)
     v6_mape("nowg_mape6_ipip_to_br", BR6, inner4(src=CE_V4, dst=D4), 4,
             "mape_br", src=CE6, opt=NW)
+    v6_mape("nowg_mape6_ipip_vlan", CE6, inner4(), 4, "mape_ce",
+            pre=eth() / Dot1Q(vlan=100), tci=100, extra_flags=F_VLAN, opt=NW)
+    v6_mape("nowg_mape6_icmp6_ptb_to_ce", CE6,
+            ICMPv6PacketTooBig(mtu=1280) /
+            IPv6(src=CE6, dst=BR6) / inner4(src=CE_V4, dst=D4), 58,
+            "mape_ce", src=S6, opt=NW)
     v4_transit("nowg_ce4_lan_udp", UDP(sport=1232, dport=53), 1232, 53,
                dst=D4, src=CE_V4, cls="mape_ce", opt=CEW)
     v4_transit("nowg_ce4_lan_tcp", TCP(sport=1233, dport=443), 1233, 443,

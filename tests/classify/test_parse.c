@@ -223,8 +223,8 @@ static void mape_off_changes_only_mape(void **state)
 
 /*
  * WireGuard off (no listen port, no transit_hash): its classes become
- * LOCAL, TRANSIT (and the L4_SERVICE fragments that were TRANSIT) lose
- * the flow hash, and nothing else moves.
+ * LOCAL, TRANSIT (and the L4_SERVICE fragments that were TRANSIT) and
+ * MAP-E over IPv6 lose the flow hash, and nothing else moves.
  */
 static void wg_off_changes_only_wg_and_transit_hash(void **state)
 {
@@ -232,7 +232,7 @@ static void wg_off_changes_only_wg_and_transit_hash(void **state)
 	struct gk_xdp_meta m_on, m_off;
 	enum gk_xdp_drop why_on, why_off;
 	enum gk_cls_action on, act_off;
-	int nzeroed = 0, nwg = 0;
+	int nzeroed = 0, nwg = 0, nmape6 = 0;
 
 	for (; fx->len || fx->name[0]; fx++) {
 		const struct gk_classify_cfg cfg = fx_cfg(fx, 0);
@@ -262,6 +262,13 @@ static void wg_off_changes_only_wg_and_transit_hash(void **state)
 				nzeroed++;
 			m_on.flow_hash = 0;
 		}
+		if ((m_on.class == GK_CLASS_MAPE_BR ||
+		     m_on.class == GK_CLASS_MAPE_CE) &&
+		    (m_on.flags & GK_META_F_IPV6)) {
+			if (m_on.flow_hash)
+				nmape6++;
+			m_on.flow_hash = 0;
+		}
 		assert_int_equal(on, act_off);
 		assert_memory_equal(&m_on, &m_off, sizeof(m_on));
 		if (on == GK_CLS_DROP)
@@ -269,6 +276,7 @@ static void wg_off_changes_only_wg_and_transit_hash(void **state)
 	}
 	/* the table must actually exercise both */
 	assert_true(nzeroed >= 20);
+	assert_true(nmape6 >= 10);
 	assert_true(nwg >= 4);
 }
 

@@ -11,7 +11,9 @@ input's, only the ethertype changes) and its metadata.
 
 usage: gen_mape.py OUT.h
 """
+import importlib.util
 import ipaddress
+import os
 import random
 import sys
 
@@ -19,6 +21,18 @@ from scapy.all import (Ether, ICMP, IP, IPerror, IPv6, Raw, TCP, UDP, UDPerror,
                        TCPerror, ICMPv6PacketTooBig, ICMPv6DestUnreach,
                        ICMPv6EchoRequest, IPv6ExtHdrFragment, fragment,
                        fragment6)
+
+
+def _load(name, rel):
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(name, os.path.join(here, rel))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# the classifier's flow hash, modelled independently of genkan's C
+cls = _load("gen_cls_fixtures", "../classify/gen_fixtures.py")
 
 F_IPV4, F_IPV6, F_VLAN, F_FRAG, F_L4, F_LATER_FRAG, F_ORIGIN = \
     1, 2, 4, 8, 0x10, 0x20, 0x40
@@ -365,10 +379,13 @@ def build():
     # ---- BR hairpin (§8.2): CE to CE, never via IPv4 -------------------
     hp = IP(src=CE4, dst="192.0.2.77", ttl=64) / UDP(sport=1232, dport=5000)
     p = eth() / IPv6(src=CE6, dst=BR, nh=4, hlim=60) / hp
-    flow = fixt_flow()
+    # the outer flow label is the inner packet's flow hash, whatever the
+    # tunnel packet's meta held (RFC 6437: a label per flow)
     add("br", "br_hairpin_ce_to_ce", p, V6_PORT,
         expect=encapped(bytes(p), IP(bytes(dec_ttl(hp))), BR,
-                        ce_addr(RFC, "192.0.2.77", 5000), flow), origin=True)
+                        ce_addr(RFC, "192.0.2.77", 5000),
+                        cls.hash4(CE4, "192.0.2.77", 1232, 5000, 17)),
+        origin=True)
 
     # ---- BR encap (§8.2) -------------------------------------------------
     dn = dict(src=INET, dst=CE4, ttl=64)
