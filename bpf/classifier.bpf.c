@@ -79,17 +79,16 @@
  *
  * flow_hash (the classes a worker gets): gk_flow_hash4/6 over the addresses,
  * the first 32 bits of the TCP/UDP header (0 for other protocols, later
- * fragments and unparsed L4) and l4_proto -- where a stage reads it:
- * MAPE_CE and MAPE_BR over IPv4 (the encap's outer flow label), WG_DATA,
- * L4_SERVICE (its flow table; a fragment, which the stage drops unread,
- * keeps what its TRANSIT or TTL_EXPIRED packet had), and TRANSIT and
- * MAP-E over IPv6 (decapsulated here) only while WireGuard is on (gk_wg
- * has a listen port: the WireGuard tx hook seals what is routed to a
- * peer, the outer IPv6 flow label from the hash; a BR's hairpin hashes
- * the inner packet itself). Otherwise, and always for TTL_EXPIRED (the
- * ICMP stage answers it without), 0: hashing costs the software twin
- * about 21 instructions an IPv4 packet and 17 cycles an IPv6 one
- * (docs/dpdk.md).
+ * fragments and unparsed L4) and l4_proto -- where the class's own stage
+ * reads it: MAPE_CE and MAPE_BR over IPv4 (the encap's outer flow
+ * label), WG_DATA and L4_SERVICE (their flow tables). Everything else
+ * carries 0: TRANSIT (routed; WireGuard's tx hook hashes what it seals
+ * to a peer over IPv6 itself, dataplane/core/pkthdr.h gk_ip_flow_hash),
+ * MAP-E over IPv6 (decapsulated here; a BR's hairpin hashes the inner
+ * packet) and TTL_EXPIRED (the ICMP stage answers it without); an
+ * L4_SERVICE fragment, which the stage drops unread, keeps what its
+ * packet had. Hashing costs the software twin about 21 instructions an
+ * IPv4 packet and 17 cycles an IPv6 one (docs/dpdk.md).
  *
  * Counters (gk_stats, per CPU, packets and frame bytes): exactly one class
  * per classified packet (DROPPED for drops), one drop reason per drop, and
@@ -274,16 +273,6 @@ static __always_inline int wg_class(struct cursor *c, struct pinfo *pi,
 	return GK_CLASS_WG_DATA;
 }
 
-/* TRANSIT carries flow_hash only for WireGuard's tx hook (see above). */
-static __always_inline int wg_on(void)
-{
-	struct gk_wg_xdp *wg;
-	__u32 zero = 0;
-
-	wg = bpf_map_lookup_elem(&gk_wg, &zero);
-	return wg && wg->listen_port;
-}
-
 /* Rule 7 for TTL_EXPIRED: a bad L4 header is quoted, not dropped. */
 static __always_inline void no_l4(struct pinfo *pi)
 {
@@ -353,7 +342,7 @@ static __always_inline int parse_ip4(struct cursor *c, struct pinfo *pi)
 	if (expired)
 		return GK_CLASS_TTL_EXPIRED;
 	cls = mape4(pi, daddr);
-	if (cls != GK_CLASS_TRANSIT || wg_on())
+	if (cls != GK_CLASS_TRANSIT)
 		pi->flow_hash = gk_flow_hash4(iph->saddr, iph->daddr,
 					      pi->ports, pi->l4_proto);
 	return cls;
@@ -461,12 +450,7 @@ static __always_inline int parse_ip6(struct cursor *c, struct pinfo *pi)
 	}
 	if (expired)
 		return GK_CLASS_TTL_EXPIRED;
-	/* MAP-E over IPv6 is decapsulated here: a hash only for WireGuard */
-	if (!wg_on())
-		return mape ? mape : GK_CLASS_TRANSIT;
-	pi->flow_hash = gk_flow_hash6(ip6h->saddr.in6_u.u6_addr32,
-				      ip6h->daddr.in6_u.u6_addr32,
-				      pi->ports, pi->l4_proto);
+	/* no hash: MAP-E over IPv6 is decapsulated here, TRANSIT routed */
 	return mape ? mape : GK_CLASS_TRANSIT;
 }
 

@@ -247,7 +247,6 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 		(t->port_flags[port_id] & GK_PORT_F_MAPE_CE_V4);
 	if (t->wg_listen_port && port_id == t->wg_port_id)
 		out->wg_listen_port = t->wg_listen_port;
-	out->transit_hash = t->wg_listen_port != 0;
 	if ((t->cfg_flags & GK_CFG_F_L4) && t->nr_l4)
 		out->l4svc = l4svc;
 }
@@ -271,20 +270,16 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 #endif
 
 /*
- * Flow hashes of the fast frames that carry one (all but TRANSIT while
- * WireGuard is off: parse.h transit_hash), computed together after the
- * burst is parsed: each frame leaves its IP header (and for IPv6 its
- * ports and next header) in a lane, and the lanes run through
- * gk_flow_hash4/6's mixer side by side, eight at a time where the CPU has
- * AVX2, else one by one. A fast IPv4 frame has IHL 5, so its ports sit
- * right after the addresses.
+ * Flow hashes of the fast frames that carry one (IPv4 MAP-E: TRANSIT and
+ * MAP-E over IPv6 carry none, bpf/classifier.bpf.c flow_hash), computed
+ * together after the burst is parsed: each frame leaves its IP header in
+ * a lane, and the lanes run through gk_flow_hash4's mixer side by side,
+ * eight at a time where the CPU has AVX2, else one by one. A fast IPv4
+ * frame has IHL 5, so its ports sit right after the addresses.
  */
 struct lanes {
-	unsigned n4, n6;
+	unsigned n4;
 	struct gk_pkt *p4[GK_BURST];	/* IP header at data + 14 */
-	struct gk_pkt *p6[GK_BURST];
-	uint32_t ports6[GK_BURST];
-	uint32_t nh6[GK_BURST];
 };
 
 _Static_assert(GK_BURST % 8 == 0, "hash lanes go by 8");
@@ -295,20 +290,6 @@ static inline void hash4_one(const struct lanes *l, unsigned i)
 
 	l->p4[i]->meta.flow_hash = gk_flow_hash4(gk_ld32(ip + 12), gk_ld32(ip + 16),
 				    gk_ld32(ip + 20), ip[9]);
-}
-
-static inline void hash6_one(const struct lanes *l, unsigned i)
-{
-	const uint8_t *ip = l->p6[i]->data + 14;
-	uint32_t sw[4], dw[4];
-	int j;
-
-	for (j = 0; j < 4; j++) {
-		sw[j] = gk_ld32(ip + 8 + 4 * j);
-		dw[j] = gk_ld32(ip + 24 + 4 * j);
-	}
-	l->p6[i]->meta.flow_hash = gk_flow_hash6(sw, dw, l->ports6[i],
-						 l->nh6[i]);
 }
 
 /*
@@ -428,23 +409,6 @@ __attribute__((target("avx2"))) static void hash_avx2(struct lanes *l)
 					     _mm256_set1_epi32(0xff)));
 		store8(vfinal(h), l->p4 + i, n);
 	}
-	for (i = 0; i < l->n6; i += 8) {
-		n = l->n6 - i < 8 ? l->n6 - i : 8;
-		hdrs8(l->p6 + i, n, hdr);
-		load8x4(hdr, 8, w);
-		h = vmix(seed, w[0]);
-		h = vmix(h, w[1]);
-		h = vmix(h, w[2]);
-		h = vmix(h, w[3]);
-		load8x4(hdr, 24, w);
-		h = vmix(h, w[0]);
-		h = vmix(h, w[1]);
-		h = vmix(h, w[2]);
-		h = vmix(h, w[3]);
-		h = vmix(h, _mm256_loadu_si256((const __m256i *)(l->ports6 + i)));
-		h = vmix(h, _mm256_loadu_si256((const __m256i *)(l->nh6 + i)));
-		store8(vfinal(h), l->p6 + i, n);
-	}
 }
 
 static int avx2 = -1;	/* -1: not asked yet */
@@ -482,14 +446,12 @@ static void hash_lanes(struct lanes *l)
 	unsigned i;
 
 	/* a lone frame or two: eight lanes would cost more */
-	if (l->n4 + l->n6 > 2 && have_avx2()) {
+	if (l->n4 > 2 && have_avx2()) {
 		hash_avx2(l);
 		return;
 	}
 	for (i = 0; i < l->n4; i++)
 		hash4_one(l, i);
-	for (i = 0; i < l->n6; i++)
-		hash6_one(l, i);
 }
 
 
@@ -619,10 +581,10 @@ static inline int fast4(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
  * > 1 and a destination neither ff00::/8, fe00::/8 nor local.
  */
 static inline int fast6(const struct gk_cls_burst *f, const uint8_t *p, uint32_t len,
-			struct gk_xdp_meta *m, uint32_t *ports_out)
+			struct gk_xdp_meta *m)
 {
 	const uint8_t *ip = p + 14, *l4 = ip + 40, *dst = ip + 24;
-	uint32_t plen, doff, ports = 0;
+	uint32_t plen, doff;
 	uint8_t nh;
 	int cls = 0;
 
@@ -641,10 +603,7 @@ static inline int fast6(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
 		doff = (uint32_t)(l4[12] >> 4) * 4;
 		if (doff < 20 || doff > plen)
 			return 0;
-		ports = gk_ld32(l4);
-	} else if (nh == P_UDP && plen >= 8) {
-		ports = gk_ld32(l4);
-	} else {
+	} else if (nh != P_UDP || plen < 8) {
 		return 0;
 	}
 	if (!cls) {
@@ -654,7 +613,6 @@ static inline int fast6(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
 		cls = GK_CLASS_TRANSIT;
 	}
 	put_meta(m, cls, 14 + 40, nh, GK_META_F_IPV6 | GK_META_F_L4);
-	*ports_out = ports;
 	return cls;
 }
 
@@ -668,7 +626,6 @@ void gk_cls_burst_init(struct gk_cls_burst *b, const struct gk_cls_tables *t,
 	b->port_id = port_id;
 	b->t = t = t ? t : &none;
 	b->l4 = (t->cfg_flags & GK_CFG_F_L4) && t->nr_l4;
-	b->thash = t->wg_listen_port != 0;
 	if (t->nr_mape6) {
 		memcpy(&b->m6h, t->mape6[0].addr, 8);
 		memcpy(&b->m6l, t->mape6[0].addr + 8, 8);
@@ -701,7 +658,7 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 
 	/* by GK_BURST: what the lanes hold */
 	for (base = 0; base < n; base = end) {
-		unsigned n4 = 0, n6 = 0, nref = 0;
+		unsigned n4 = 0, nref = 0;
 
 		end = n - base > GK_BURST ? base + GK_BURST : n;
 		/*
@@ -711,7 +668,6 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 		for (i = base; i < end; i++) {
 			struct gk_pkt *p = pkts[i];
 			enum gk_xdp_drop w;
-			uint32_t ports;
 			int cls;
 
 			const uint8_t *d = p->data;
@@ -720,24 +676,17 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 			act[i] = GK_CLS_WORKER;
 			if (likely(p->len >= 14 + 40 && !((d[0] | d[6]) & 1))) {
 				type = gk_ld16(d + 12);
-				/* TRANSIT has no hash unless f->thash */
+				/* TRANSIT has no hash */
 				if (likely(type == HB2(0x08, 0x00)) &&
 				    (cls = fast4(f, d, p->len, &p->meta))) {
-					if (cls != GK_CLASS_TRANSIT || f->thash)
+					if (cls != GK_CLASS_TRANSIT)
 						l.p4[n4++] = p;
 					continue;
 				}
+				/* no IPv6 class here has one */
 				if (type == HB2(0x86, 0xdd) &&
-				    (cls = fast6(f, d, p->len, &p->meta,
-						 &ports))) {
-					/* IPv6 (TRANSIT, MAP-E): only with f->thash */
-					if (f->thash) {
-						l.p6[n6] = p;
-						l.ports6[n6] = ports;
-						l.nh6[n6++] = p->meta.l4_proto;
-					}
+				    fast6(f, d, p->len, &p->meta))
 					continue;
-				}
 			}
 			nref++;
 			if (!b->have_cfg) {
@@ -750,7 +699,6 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 				why[i] = (uint8_t)w;
 		}
 		l.n4 = n4;
-		l.n6 = n6;
 		nfast += end - base - nref;
 		hash_lanes(&l);
 	}

@@ -112,7 +112,6 @@ struct gk_cls_burst {
 	uint16_t port_id;
 	uint8_t cls4;		/* IPv4 transit's class; 0: mape4, then l4 */
 	bool l4;		/* [l4-service]s on: TRANSIT takes the reference */
-	bool thash;		/* WireGuard on: TRANSIT carries flow_hash */
 	uint8_t m6cls;		/* mape6[0]'s class (0: none) */
 	uint8_t m4cls;		/* mape4[0]'s class (TRANSIT: none) */
 	uint32_t m4mask, m4prefix;	/* mape4[0]'s prefix */

@@ -218,7 +218,7 @@ static int parse_ip4(struct pstate *s, const struct gk_classify_cfg *cfg)
 	if (expired)
 		return GK_CLASS_TTL_EXPIRED;
 	cls = mape4(cfg, daddr);
-	if (cls != GK_CLASS_TRANSIT || (cfg && cfg->transit_hash))
+	if (cls != GK_CLASS_TRANSIT)
 		m->flow_hash = gk_flow_hash4(gk_ld32(ip + 12), daddr, s->ports,
 					     m->l4_proto);
 	return cls;
@@ -323,14 +323,7 @@ static int parse_ip6(struct pstate *s, const struct gk_classify_cfg *cfg)
 	}
 	if (expired)
 		return GK_CLASS_TTL_EXPIRED;
-	/* MAP-E over IPv6 is decapsulated here: a hash only for WireGuard */
-	if (!(cfg && cfg->transit_hash))
-		return mape ? mape : GK_CLASS_TRANSIT;
-	for (i = 0; i < 4; i++) {
-		sw[i] = gk_ld32(ip + 8 + 4 * i);
-		dw[i] = gk_ld32(dst + 4 * i);
-	}
-	m->flow_hash = gk_flow_hash6(sw, dw, s->ports, m->l4_proto);
+	/* no hash: MAP-E over IPv6 is decapsulated here, TRANSIT routed */
 	return mape ? mape : GK_CLASS_TRANSIT;
 }
 

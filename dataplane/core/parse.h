@@ -34,14 +34,6 @@ struct gk_classify_cfg {
 	/* WireGuard, as gk_wg in XDP for frames of its port: 0 off. */
 	uint16_t wg_listen_port;	/* host order */
 	/*
-	 * WireGuard is on (gk_wg has a listen port), whatever the port:
-	 * TRANSIT and MAP-E over IPv6 carry flow_hash, else 0. Its tx hook
-	 * seals what is routed to a peer and takes the outer IPv6 flow label
-	 * from the hash; no other stage reads these packets' (a BR's hairpin
-	 * hashes the inner packet).
-	 */
-	bool transit_hash;
-	/*
 	 * [l4-service]s, as gk_l4svc with GK_CFG_F_L4 (rule 10): whether
 	 * (family 4|6, IPPROTO_TCP|UDP, dst, dst port host order) is a
 	 * listen address:port. NULL: none.
@@ -53,8 +45,8 @@ struct gk_classify_cfg {
 /*
  * Classify one frame. Always fills meta (magic, version, class; for
  * GK_CLS_WORKER also offsets, flags, vlan_tci and flow_hash as the XDP
- * program would prepend them: 0 for TTL_EXPIRED, and for TRANSIT without
- * cfg->transit_hash). *why is set only for GK_CLS_DROP.
+ * program would prepend them: 0 for TRANSIT, MAP-E over IPv6 and
+ * TTL_EXPIRED). *why is set only for GK_CLS_DROP.
  * Safe on any len, no allocation; cfg may be NULL (nothing local, flags
  * clear: TTL_EXPIRED goes to a worker).
  */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <genkan/flowhash.h>
 #include <genkan/meta.h>
 
 /*
@@ -93,6 +94,40 @@ static inline void gk_ip4_ttl_dec(uint8_t *ip)
 static inline void gk_ip6_hlim_dec(uint8_t *ip)
 {
 	ip[7]--;
+}
+
+/*
+ * The flow hash (flowhash.h) of the IPv4 or IPv6 packet at ip, len bytes
+ * of it readable (the caller checked its fixed header is), for the outer
+ * IPv6 flow label of a stage that encapsulates it (RFC 6437 3, RFC 6438):
+ * addresses, the first 32 bits of a TCP/UDP header right after the IP
+ * header (IPv4: unless a later fragment; IPv6: no extension header
+ * walked), else 0, and the protocol. For IPv4 this is the classifier's
+ * flow_hash (bpf/classifier.bpf.c).
+ */
+static inline uint32_t gk_ip_flow_hash(const uint8_t *ip, uint32_t len)
+{
+	uint32_t ports = 0, s[4], d[4], hl;
+	uint8_t proto;
+	int i;
+
+	if (ip[0] >> 4 == 4) {
+		hl = (ip[0] & 0xfu) * 4u;
+		proto = ip[9];
+		if ((proto == 6 || proto == 17) && !(gk_rd16(ip + 6) & 0x1fff) &&
+		    len >= hl + 4)
+			ports = gk_ld32(ip + hl);
+		return gk_flow_hash4(gk_ld32(ip + 12), gk_ld32(ip + 16), ports,
+				     proto);
+	}
+	proto = ip[6];
+	if ((proto == 6 || proto == 17) && len >= 40 + 4)
+		ports = gk_ld32(ip + 40);
+	for (i = 0; i < 4; i++) {
+		s[i] = gk_ld32(ip + 8 + 4 * i);
+		d[i] = gk_ld32(ip + 24 + 4 * i);
+	}
+	return gk_flow_hash6(s, d, ports, proto);
 }
 
 /*

@@ -109,9 +109,9 @@ struct gk_xdp_meta {
 	__u8  flags;		/* GK_META_F_* */
 	__u16 vlan_tci;		/* outer tag, host order; 0 when untagged */
 	/*
-	 * gk_flow_hash4/6() of the 5-tuple where a stage reads it; 0 for
-	 * TTL_EXPIRED, and for TRANSIT and MAP-E over IPv6 while WireGuard
-	 * is off (the rule is at flow_hash in bpf/classifier.bpf.c)
+	 * gk_flow_hash4/6() of the 5-tuple where the class's stage reads
+	 * it; 0 for TRANSIT, MAP-E over IPv6 and TTL_EXPIRED (the rule is at
+	 * flow_hash in bpf/classifier.bpf.c)
 	 */
 	__u32 flow_hash;
 };

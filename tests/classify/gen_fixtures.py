@@ -23,7 +23,7 @@ Output, one fixture per line, fields separated by one space:
   opt      optional, comma-separated: "port=mape_ce_v4" -- the frame
            arrives on a port with GK_PORT_F_MAPE_CE_V4 (the software twin:
            cfg mape_ce_v4_port); "wg=off" -- gk_wg is empty for it
-           (WireGuard off: the twin's wg_listen_port 0, transit_hash false)
+           (WireGuard off: the twin's wg_listen_port 0)
 
 Local addresses (the tests put these in gk_local4/6): 192.0.2.1, 2001:db8::1,
 2001:db8::b.
@@ -40,12 +40,12 @@ MAP-E maps (tests/classify/fixtures.h restates them for the tests):
 WireGuard (gk_wg, fixtures.h FX_WG_PORT): listen port 51820 on the port
 the fixtures arrive on, except for those marked wg=off.
 
-flow_hash (bpf/classifier.bpf.c): only where a stage reads it. TTL_EXPIRED
-never has one (the ICMP stage answers without); TRANSIT, and MAP-E over
-IPv6 (the tunnel's own packets, decapsulated here), only while WireGuard
-is on (its tx hook seals what leaves by a peer and takes the outer IPv6
-flow label from the hash); an L4_SERVICE fragment keeps what its TRANSIT
-or TTL_EXPIRED packet had; every other class a worker gets has one.
+flow_hash (bpf/classifier.bpf.c): only where the class's own stage reads
+it. TTL_EXPIRED (the ICMP stage answers without), TRANSIT (routed;
+WireGuard's tx hook hashes what it seals itself) and MAP-E over IPv6 (the
+tunnel's own packets, decapsulated here) never have one, and an
+L4_SERVICE fragment keeps what its TRANSIT or TTL_EXPIRED packet had:
+none; every other class a worker gets has one.
 
 L4 services (gk_l4svc with GK_CFG_F_L4, fixtures.h fx_l4): tcp
 203.0.113.80:443, tcp 192.0.2.1:8443 (a local address), udp
@@ -174,11 +174,11 @@ def wg_off(opt):
 def flow_rule(cls, fh, opt, flags=0):
     """The flow_hash a worker gets: fh (the tuple's hash) where a stage
     reads it, else 0 (module docstring); flags are the meta's (F_IPV6)."""
-    if cls == "ttl_expired":
+    if cls in ("ttl_expired", "transit"):
         return 0
-    if cls == "transit" and wg_off(opt):
+    if cls in ("mape_br", "mape_ce") and flags & F_IPV6:
         return 0
-    if cls in ("mape_br", "mape_ce") and flags & F_IPV6 and wg_off(opt):
+    if cls == "l4_service" and flags & F_FRAG:
         return 0
     return fh
 
@@ -963,8 +963,8 @@ def build_mape():
 
 
 def build_no_wg():
-    """WireGuard off (gk_wg empty): TRANSIT and MAP-E over IPv6 carry no
-    flow hash, every other class as with it (flow_rule)."""
+    """WireGuard off (gk_wg empty): its packets are the host's, every
+    other class and flow hash as with it (flow_rule)."""
     NW = "wg=off"
     CEW = CE_PORT + "," + NW
     v4_transit("nowg_v4_tcp", TCP(sport=1234, dport=80), 1234, 80, opt=NW)
@@ -990,7 +990,7 @@ def build_no_wg():
     v6_transit("nowg_v6_hlim1_expired", UDP(sport=1, dport=2), 1, 2,
                proto=17, hlim=1, cls="ttl_expired", opt=NW)
     # MAP-E over IPv4 keeps its hash (the encap's outer flow label); over
-    # IPv6 (decapsulated here) it has none
+    # IPv6 (decapsulated here) it has none, WireGuard or not
     v4_transit("nowg_mape4_br_udp", UDP(sport=80, dport=1232), 80, 1232,
                dst=BR4, cls="mape_br", opt=NW)
     v4_transit("nowg_mape4_br_tcp", TCP(sport=443, dport=2256), 443, 2256,

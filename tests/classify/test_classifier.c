@@ -648,7 +648,6 @@ static void differential(const struct inst *in, const struct env *env,
 			continue;
 		cfg.mape_ce_v4_port = fx[f].mape_ce_port;
 		cfg.wg_listen_port = fx[f].wg_off ? 0 : FX_WG_PORT;
-		cfg.transit_hash = !fx[f].wg_off;
 		if (set_ce_flag(in, env, fx[f].mape_ce_port) ||
 		    set_wg(in, !fx[f].wg_off)) {
 			bad++;

@@ -14,6 +14,8 @@ the event the stage must post to genkand (if any).
 
 usage: gen_wg_data.py OUT.h
 """
+import importlib.util
+import os
 import struct
 import sys
 
@@ -34,7 +36,38 @@ NOW = 10 * SEC
 REJECT_AFTER_TIME = 180 * SEC
 REJECT_AFTER_MESSAGES = 2**64 - 2**13 - 1
 ROUTER_MAC, HOST_MAC = "02:00:00:00:aa:01", "02:00:00:00:bb:02"
+# what the test puts in meta.flow_hash: the stage must not take it (the
+# classifier hashes no TRANSIT packet), but the inner packet's own
 FLOW_HASH = 0x9abcdef1
+
+
+def _load(name, rel):
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(name, os.path.join(here, rel))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# the flow hash, modelled independently of genkan's C
+cls = _load("gen_cls_fixtures", "../classify/gen_fixtures.py")
+
+
+def inner_flow(inner):
+    """RFC 6438: the outer IPv6 flow label is the inner packet's flow hash
+    (addresses, TCP/UDP ports right after the IP header unless a later
+    IPv4 fragment, protocol)."""
+    if inner[0] >> 4 == 4:
+        ip = IP(inner)
+        proto, frag = ip.proto, ip.frag
+    else:
+        ip = IPv6(inner)
+        proto, frag = ip.nh, 0
+    sport = dport = None
+    if proto in (6, 17) and frag == 0:
+        sport, dport = struct.unpack("!HH", bytes(ip.payload)[:4])
+    h = cls.hash4 if inner[0] >> 4 == 4 else cls.hash6
+    return h(ip.src, ip.dst, sport, dport, proto)
 
 
 def key(seed):
@@ -129,7 +162,7 @@ def expect_enc(peer, kpname, counter, inner, ip_id):
     sport = pr["sport"] or LISTEN
     if pr["fam"] == AF_INET6:
         o = l2(0x86dd) / IPv6(src=pr["src"], dst=pr["ep"], hlim=64,
-                               tc=ecn_out(tos), fl=FLOW_HASH & 0xfffff) / \
+                               tc=ecn_out(tos), fl=inner_flow(inner) & 0xfffff) / \
             UDP(sport=sport, dport=pr["port"]) / Raw(msg)
         fl = F_IPV6
     else:

@@ -3,8 +3,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include <genkan/flowhash.h>
-
 #include "mape_br.h"
 #include "martian.h"
 
@@ -159,22 +157,6 @@ static bool inner_later_ok(struct gk_mape_ctx *ctx, const uint8_t *ip,
 	       !memcmp(d.addr6, src6, 16);
 }
 
-/*
- * A hairpin's outer flow label (RFC 6437: one per flow): the inner IPv4
- * packet's flow hash, by the classifier's rule for IPv4 (flow_hash in
- * bpf/classifier.bpf.c), since the tunnel packet it came in carries none
- * while WireGuard is off.
- */
-static uint32_t inner_flow_hash(const uint8_t *ip, uint32_t len)
-{
-	uint32_t ihl = (ip[0] & 0xfu) * 4u, ports = 0;
-
-	if ((ip[9] == 6 || ip[9] == 17) && !(gk_rd16(ip + 6) & 0x1fff) &&
-	    len >= ihl + 4)
-		ports = gk_ld32(ip + ihl);
-	return gk_flow_hash4(gk_ld32(ip + 12), gk_ld32(ip + 16), ports, ip[9]);
-}
-
 /* RFC 7597 §8.1: decapsulate with anti-spoofing, or hairpin (§8.2). */
 static __attribute__((noinline))
 void decap(struct gk_mape_ctx *ctx, struct gk_pkt *p)
@@ -269,7 +251,8 @@ valid:
 			d2->mss_clamped++;
 		dom->decap_pkts++;
 		dom->decap_bytes += len;
-		p->meta.flow_hash = inner_flow_hash(ip, len);
+		/* its outer flow label: the tunnel packet carried no hash */
+		p->meta.flow_hash = gk_ip_flow_hash(ip, len);
 		gk_mape_decap(p, inner, len);
 		gk_mape_encap(p, t->br_addr, dst6, len);
 		d2->hairpin_pkts++;

@@ -331,6 +331,7 @@ encap_one(struct gk_pkt *p, const struct gk_wg_peer *pe,
 struct tx_cache {
 	uint32_t peer;
 	const struct gk_wg_kp *kp;
+	bool ep6;		/* the peer's endpoint is IPv6 */
 };
 
 /*
@@ -406,7 +407,16 @@ static inline bool tx_prepare(struct gk_wg_ctx *ctx, struct gk_pkt *p,
 		}
 		tc->peer = peer;
 		tc->kp = kp;
+		tc->ep6 = pe->ep.family == AF_INET6;
 	}
+	/*
+	 * The outer IPv6 flow label (encap): the inner packet's flow hash
+	 * (RFC 6438), taken here, before the seal hides the inner headers.
+	 * The classifier hashes no TRANSIT packet (flow_hash in
+	 * bpf/classifier.bpf.c), so only a peer over IPv6 pays for it.
+	 */
+	if (unlikely(tc->ep6))
+		p->meta.flow_hash = gk_ip_flow_hash(ip, len);
 	/* §5.4.6: pad to 16, but a full-MTU packet stays full-MTU. */
 	padded = (len + GK_WG_DATA_PAD - 1) & ~(uint32_t)(GK_WG_DATA_PAD - 1);
 	if (padded > t->mtu)
