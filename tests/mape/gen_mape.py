@@ -11,7 +11,6 @@ input's, only the ethertype changes) and its metadata.
 
 usage: gen_mape.py OUT.h
 """
-import importlib.util
 import ipaddress
 import os
 import random
@@ -22,17 +21,10 @@ from scapy.all import (Ether, ICMP, IP, IPerror, IPv6, Raw, TCP, UDP, UDPerror,
                        ICMPv6EchoRequest, IPv6ExtHdrFragment, fragment,
                        fragment6)
 
-
-def _load(name, rel):
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location(name, os.path.join(here, rel))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 # the classifier's flow hash, modelled independently of genkan's C
-cls = _load("gen_cls_fixtures", "../classify/gen_fixtures.py")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "classify"))
+import gen_fixtures as cls  # noqa: E402
 
 F_IPV4, F_IPV6, F_VLAN, F_FRAG, F_L4, F_LATER_FRAG, F_ORIGIN = \
     1, 2, 4, 8, 0x10, 0x20, 0x40

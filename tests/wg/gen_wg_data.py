@@ -14,7 +14,6 @@ the event the stage must post to genkand (if any).
 
 usage: gen_wg_data.py OUT.h
 """
-import importlib.util
 import os
 import struct
 import sys
@@ -40,17 +39,10 @@ ROUTER_MAC, HOST_MAC = "02:00:00:00:aa:01", "02:00:00:00:bb:02"
 # classifier hashes no TRANSIT packet), but the inner packet's own
 FLOW_HASH = 0x9abcdef1
 
-
-def _load(name, rel):
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location(name, os.path.join(here, rel))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 # the flow hash, modelled independently of genkan's C
-cls = _load("gen_cls_fixtures", "../classify/gen_fixtures.py")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "classify"))
+import gen_fixtures as cls  # noqa: E402
 
 
 def inner_flow(inner):

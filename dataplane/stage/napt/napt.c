@@ -1006,14 +1006,15 @@ static inline struct sess *out_find(const struct fast *f, uint64_t a,
 }
 
 /*
- * Before a burst's out_fast: the slot each TCP/UDP packet's key hashes to,
- * then the session it holds, fetched for all of them at once, so that
- * out_find's two dependent loads do not wait on memory one packet after
- * another (a table of many sessions is far larger than the caches).
- * Prefetches only: what it reads decides nothing.
+ * Before a burst's out_fast (in: in_fast): the slot each TCP/UDP packet's
+ * key hashes to (out_find's, in_find's), then the session it holds,
+ * fetched for all of them at once, so that the lookup's two dependent
+ * loads do not wait on memory one packet after another (a table of many
+ * sessions is far larger than the caches). Prefetches only: what it reads
+ * decides nothing.
  */
-static void out_prefetch(const struct fast *f, struct gk_pkt **p,
-			 unsigned cnt, uint16_t ok, uint16_t mask)
+static void prefetch_burst(const struct fast *f, struct gk_pkt **p,
+			   unsigned cnt, uint16_t ok, uint16_t mask, bool in)
 {
 	uint32_t idx[GK_BURST];
 	unsigned i, k = 0;
@@ -1024,16 +1025,22 @@ static void out_prefetch(const struct fast *f, struct gk_pkt **p,
 		const struct gk_pkt *q = p[i];
 		uint16_t pf = (uint16_t)(q->meta.flags << 8 | q->meta.l4_proto) &
 			      mask;
-		const uint8_t *ip = q->data + q->meta.l3_off,
-			      *l4 = q->data + q->meta.l4_off;
-		uint64_t a, b;
+		uint32_t l3 = q->meta.l3_off, l4o = q->meta.l4_off;
+		uint64_t pr = pf == (ok | 6) ? GK_NAPT_TCP : GK_NAPT_UDP, a, b;
 
-		if ((pf != (ok | 17) && pf != (ok | 6)) ||
-		    (uint32_t)q->meta.l4_off + 8 > q->len)
+		if ((pf != (ok | 17) && pf != (ok | 6)) || l4o < l3 + 20 ||
+		    l4o + 8 > q->len)
 			continue;
-		a = rd64(ip + 12);
-		b = (uint64_t)(pf == (ok | 6) ? GK_NAPT_TCP : GK_NAPT_UDP) << 32 |
-		    ntohl(gk_ld32(l4));
+		if (in) {
+			/* rem_addr << 32 | rem_port << 16 | ext_port, pr */
+			a = (uint64_t)ntohl(gk_ld32(q->data + l3 + 12)) << 32 |
+			    ntohl(gk_ld32(q->data + l4o));
+			b = pr;
+		} else {
+			/* in_addr << 32 | rem_addr, pr << 32 | ports */
+			a = rd64(q->data + l3 + 12);
+			b = pr << 32 | ntohl(gk_ld32(q->data + l4o));
+		}
 		idx[k] = out_hash(a, b, f->seed) & f->mask;
 		__builtin_prefetch(&f->sl[idx[k]]);
 		k++;
@@ -1111,7 +1118,7 @@ uint64_t gk_napt_out_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
 
 	fast_init(&f, n, &n->t_out);
 	if (nfast)
-		out_prefetch(&f, p, nfast, ok, mask);
+		prefetch_burst(&f, p, nfast, ok, mask, false);
 	for (i = 0; i < nfast; i++) {
 		if (unlikely(p[i]->verdict != GK_V_NONE)) {
 			if (i < 64)
@@ -1156,40 +1163,6 @@ static inline struct sess *in_find(const struct fast *f, uint64_t a,
 		if (s->rem_addr == a >> 32 && s->rem_port == (uint16_t)(a >> 16) &&
 		    s->ext_port == (uint16_t)a && s->pr == pr)
 			return s;
-	}
-}
-
-/* out_prefetch for in_fast's packets and in_find's keys. */
-static void in_prefetch(const struct fast *f, struct gk_pkt **p, unsigned cnt,
-			uint16_t ok, uint16_t mask)
-{
-	uint32_t idx[GK_BURST];
-	unsigned i, k = 0;
-
-	if (cnt > GK_BURST)
-		cnt = GK_BURST;
-	for (i = 0; i < cnt; i++) {
-		const struct gk_pkt *q = p[i];
-		uint16_t pf = (uint16_t)(q->meta.flags << 8 | q->meta.l4_proto) &
-			      mask;
-		uint32_t l3 = q->meta.l3_off, l4o = q->meta.l4_off;
-		uint64_t a;
-
-		if ((pf != (ok | 17) && pf != (ok | 6)) || l4o < l3 + 20 ||
-		    l4o + 8 > q->len)
-			continue;
-		a = (uint64_t)ntohl(gk_ld32(q->data + l3 + 12)) << 32 |
-		    ntohl(gk_ld32(q->data + l4o));
-		idx[k] = out_hash(a, pf == (ok | 6) ? GK_NAPT_TCP : GK_NAPT_UDP,
-				  f->seed) & f->mask;
-		__builtin_prefetch(&f->sl[idx[k]]);
-		k++;
-	}
-	for (i = 0; i < k; i++) {
-		uint32_t v = f->sl[idx[i]].val;
-
-		if (v)
-			__builtin_prefetch(&f->sess0[v]);
 	}
 }
 
@@ -1267,7 +1240,7 @@ void gk_napt_in_burst(struct gk_napt *n, struct gk_pkt **p, uint16_t cnt)
 
 	fast_init(&f, n, &n->t_in);
 	if (nfast)
-		in_prefetch(&f, p, nfast, ok, mask);
+		prefetch_burst(&f, p, nfast, ok, mask, true);
 	for (i = 0; i < nfast; i++) {
 		if (unlikely(p[i]->verdict != GK_V_NONE))
 			continue;
