@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,21 +89,47 @@ static inline struct rte_mbuf *pkt_mbuf(const struct gk_pkt *pkt)
 	return (struct rte_mbuf *)(uintptr_t)pkt->handle;
 }
 
-/* A fresh descriptor over m's data, as a NIC buffer would come. */
-static inline struct gk_pkt *pkt_init(struct rte_mbuf *m, uint16_t port_id,
-				      uint16_t queue)
+/*
+ * A fresh descriptor over m's data (len bytes), as a NIC buffer would come.
+ * Little-endian: the fields go as three 8-byte stores and the handle
+ * (len, in_port, out_port; handle; verdict, drop_reason, queue, buf_len).
+ */
+static inline struct gk_pkt *pkt_init(struct rte_mbuf *m, uint32_t len,
+				      uint16_t port_id, uint16_t queue)
 {
 	struct gk_pkt *pkt = mbuf_pkt(m);
+	uint16_t off = m->data_off;
 
-	pkt->data = rte_pktmbuf_mtod(m, uint8_t *);
-	pkt->len = m->data_len;
-	pkt->buf_len = (uint32_t)(m->buf_len - m->data_off);
+	pkt->data = (uint8_t *)m->buf_addr + off;
 	pkt->handle = (uint64_t)(uintptr_t)m;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	{
+		uint64_t w0 = len | (uint64_t)port_id << 32;	/* out_port 0 */
+		/* verdict GK_V_NONE, drop_reason 0 */
+		uint64_t w1 = (uint64_t)queue << 16 |
+			      (uint64_t)(uint32_t)(m->buf_len - off) << 32;
+
+		_Static_assert(offsetof(struct gk_pkt, in_port) == 12 &&
+			       offsetof(struct gk_pkt, out_port) == 14 &&
+			       offsetof(struct gk_pkt, verdict) + 8 ==
+			       offsetof(struct gk_pkt, buf_len) + 4 &&
+			       offsetof(struct gk_pkt, drop_reason) ==
+			       offsetof(struct gk_pkt, verdict) + 1 &&
+			       offsetof(struct gk_pkt, queue) ==
+			       offsetof(struct gk_pkt, verdict) + 2 &&
+			       GK_V_NONE == 0, "pkt_init's layout");
+		memcpy((uint8_t *)pkt + offsetof(struct gk_pkt, len), &w0, 8);
+		memcpy((uint8_t *)pkt + offsetof(struct gk_pkt, verdict), &w1, 8);
+	}
+#else
+	pkt->len = len;
 	pkt->in_port = port_id;
 	pkt->out_port = 0;
-	pkt->queue = queue;
 	pkt->verdict = GK_V_NONE;
 	pkt->drop_reason = 0;
+	pkt->queue = queue;
+	pkt->buf_len = (uint32_t)(m->buf_len - off);
+#endif
 	return pkt;
 }
 
@@ -220,6 +247,7 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 	struct gk_cls_burst cb;
 	uint8_t act[GK_BURST], why[GK_BURST];
 	uint16_t n, i, i0, e, k = 0, got = 0;
+	const uint16_t port_id = p->port_id, queue = p->queue;
 	uint64_t bytes = 0;
 	uint8_t hand;
 
@@ -253,9 +281,10 @@ static uint16_t dpdk_rx_burst(struct gk_port *p, struct gk_pkt **pkts,
 				rte_pktmbuf_free(m[i]);
 				continue;
 			}
-			pkts[k] = pkt_init(m[i], p->port_id, p->queue);
-			bytes += pkts[k]->len;
-			k++;
+			uint32_t len = m[i]->data_len;
+
+			pkts[k++] = pkt_init(m[i], len, port_id, queue);
+			bytes += len;
 		}
 		if (dp->cls)
 			gk_cls_burst_classify(&cb, pkts + k0, (uint16_t)(k - k0),
@@ -340,9 +369,9 @@ static uint16_t dpdk_alloc(struct gk_port *p, struct gk_pkt **pkts, uint16_t n)
 			k = i;
 		}
 		for (i = 0; i < k; i++) {
-			struct gk_pkt *pkt = pkt_init(m[i], p->port_id, p->queue);
+			struct gk_pkt *pkt = pkt_init(m[i], 0, p->port_id,
+						      p->queue);
 
-			pkt->len = 0;
 			memset(&pkt->meta, 0, sizeof(pkt->meta));
 			pkts[got++] = pkt;
 		}
