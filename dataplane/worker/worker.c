@@ -27,6 +27,7 @@
 #include "worker.h"
 
 #define HB_PASSES	64	/* clock refresh period, in passes */
+#define RX_ROUNDS	8	/* bursts a port may give in one pass */
 
 /* Index the registry's stages this worker runs by hook. */
 static void index_stages(struct gk_worker *w)
@@ -578,8 +579,15 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	/* Work queued elsewhere (hand-offs, injections, pending packets). */
 	for (i = 0; i < w->nr_pass; i++)
 		total += w->has_pass[i]->pass(w);
-	for (i = 0; i < w->nr_rx; i++)
-		total += poll_port(w, w->rx[i]);
+	for (i = 0; i < w->nr_rx; i++) {
+		unsigned int r = 0, got;
+
+		/* A full burst says more waits: a few more before the pass ends. */
+		do {
+			got = poll_port(w, w->rx[i]);
+			total += got;
+		} while (got == GK_BURST && ++r < RX_ROUNDS);
+	}
 	for (i = 0; i < w->nr_rx; i++)
 		gk_port_flush(w->rx[i]);
 	if (w->cfg.mbox)
