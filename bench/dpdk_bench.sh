@@ -97,6 +97,13 @@ PY=/usr/bin/python3
 [ "$(id -u)" -eq 0 ] || { echo "dpdk_bench: needs root (EAL)"; exit 77; }
 command -v dpdk-testpmd >/dev/null || { echo "dpdk_bench: no dpdk-testpmd (apt install dpdk)"; exit 77; }
 [ -x "$BENCH" ] || { echo "dpdk_bench: no $BENCH (build with libdpdk)"; exit 1; }
+# The outputs are files: say so now, not after minutes of runs.
+for f in "$OUT" "$PNG"; do
+	if [ -d "$f" ] || [ ! -d "$(dirname "$f")" ]; then
+		echo "dpdk_bench: OUT and PNG name files in an existing directory: $f"
+		exit 1
+	fi
+done
 
 DIR=$(mktemp -d /tmp/dpdk_bench.XXXXXX)
 HP=/proc/sys/vm/nr_hugepages
