@@ -327,7 +327,13 @@ void parse_twin(struct gk_worker *w, struct gk_port *in, struct gk_pkt **pkts,
 			pkts[i]->meta.class = GK_CLASS_DROPPED;
 }
 
-static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
+/*
+ * One burst from in (what other workers handed over first), through the
+ * stages and out. Adds the packets to *total; true when the burst was
+ * full, so more may wait.
+ */
+static bool poll_port(struct gk_worker *w, struct gk_port *in,
+		      unsigned int *total)
 {
 	struct gk_pkt *pkts[GK_BURST], *sorted[GK_STAGE_LIST_MAX];
 	struct gk_pkt *dropped[GK_STAGE_LIST_MAX];
@@ -338,6 +344,7 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	uint64_t bytes = 0, errs;
 	uint16_t n = 0, nt, nd = 0, i, nh, got;
 	uint32_t odd = 0, w0;
+	bool full;
 
 	/* What other workers handed over to us comes first. */
 	for (i = 0; unlikely(i < w->nr_handin); i++)
@@ -348,8 +355,10 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 	if (got < GK_BURST - n)
 		in->stats.rx_drained++;
 	n += got;
+	full = n == GK_BURST;
 	if (!n)
-		return 0;
+		return false;
+	*total += n;
 	st->acct[GK_WK_ACCT_RX] += got;
 	st->hand_packets[in->rx_hand < GK_HAND_MAX ? in->rx_hand : 0] += got;
 	if (unlikely(in->rx_hand == GK_HAND_PARSE))
@@ -385,7 +394,7 @@ static unsigned int poll_port(struct gk_worker *w, struct gk_port *in)
 		nt = b.nl3;
 	}
 	gk_worker_route(w, in, transit, nt, dropped, nd, errs);
-	return n;
+	return full;
 }
 
 void gk_worker_resume(struct gk_worker *w, struct gk_port *in, uint8_t cls,
@@ -561,8 +570,9 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 {
 	struct gk_wk_stats *st = &w->stats;
 	struct gk_tables *t = NULL;
-	unsigned int total = 0, i;
+	unsigned int total = 0, i, r;
 	uint64_t c0 = gk_cycles(), c1;
+	bool full = true;
 
 	if (!(st->polls % HB_PASSES)) {
 		w->now_ns = gk_mono_ns();
@@ -576,20 +586,23 @@ unsigned int gk_worker_poll(struct gk_worker *w)
 	for (i = 0; i < w->nr_begin; i++)
 		w->has_begin[i]->begin(w);
 
-	/* Work queued elsewhere (hand-offs, injections, pending packets). */
-	for (i = 0; i < w->nr_pass; i++)
-		total += w->has_pass[i]->pass(w);
-	for (i = 0; i < w->nr_rx; i++) {
-		unsigned int r = 0, got;
-
-		/* A full burst says more waits: a few more before the pass ends. */
-		do {
-			got = poll_port(w, w->rx[i]);
-			total += got;
-		} while (got == GK_BURST && ++r < RX_ROUNDS);
+	/*
+	 * Rounds, while some port gives full bursts, up to RX_ROUNDS: each
+	 * is the queued work, a burst from every port and the tx kicks, so
+	 * what other workers hand over drains as fast as rx comes in. The
+	 * rest of the pass (clock, snapshot, hooks, mailbox, QSBR) is paid
+	 * once for all its rounds.
+	 */
+	for (r = 0; r < RX_ROUNDS && full; r++) {
+		full = false;
+		/* Work queued elsewhere (hand-offs, injections, pending packets). */
+		for (i = 0; i < w->nr_pass; i++)
+			total += w->has_pass[i]->pass(w);
+		for (i = 0; i < w->nr_rx; i++)
+			full |= poll_port(w, w->rx[i], &total);
+		for (i = 0; i < w->nr_rx; i++)
+			gk_port_flush(w->rx[i]);
 	}
-	for (i = 0; i < w->nr_rx; i++)
-		gk_port_flush(w->rx[i]);
 	if (w->cfg.mbox)
 		gk_mbox_poll(w->cfg.mbox, w);
 
