@@ -39,6 +39,10 @@
  *   --io: the backend alone, no worker and no twin: a pinned thread moves
  *   each rx burst of port 0 to port 1 (app genkan-backend-io): the cost of
  *   the DPDK backend's own rx/tx loops beside testpmd io.
+ *   --tap: each port gets a TAP exception queue as genkand gives it (a
+ *   down interface gkbench0/1, multi-queue, non-blocking): the worker then
+ *   also polls the kernel's side of the exception path (docs/dpdk.md).
+ *   Without it the ports have none, as in dpdk_bench.sh's rows.
  *   --hold: after the run, stop the worker, print, then wait for a line on
  *   stdin before closing the ports (memif: both sides stop polling first).
  */
@@ -54,6 +58,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <urcu-qsbr.h>
@@ -282,6 +290,27 @@ static struct gk_wg_peers *wg_snapshot(struct gk_wg_kpstate *st)
 	return t;
 }
 
+/* A down TAP queue named name, as genkand's (dpdk_ctl.c), or -1. */
+static int tap_queue(const char *name)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		perror("/dev/net/tun");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		fprintf(stderr, "TAP %s: %s\n", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /*
  * Frames the worker dropped, all reasons (a bench that drops is no bench);
  * the reasons to stderr.
@@ -315,6 +344,7 @@ int main(int argc, char **argv)
 		{ "hold", no_argument, NULL, 'h' },
 		{ "io", no_argument, NULL, 'i' },
 		{ "huge", no_argument, NULL, 'H' },
+		{ "tap", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gk_worker w;
@@ -335,6 +365,7 @@ int main(int argc, char **argv)
 	uint64_t t0, t1, c0, c1, tx0, busy0;
 	uint64_t w0, w1;	/* the worker's CPU time */
 	bool ce = false, wg = false, hold = false, io = false, huge = false;
+	bool tap = false;
 	pthread_t io_thread;
 	const char *memif = NULL, *app = "genkan-l3";
 	struct gk_napt_cfg nc = { .ext_addr = { 192, 0, 2, 18 },
@@ -364,6 +395,7 @@ int main(int argc, char **argv)
 		case 'm': memif = optarg; break;
 		case 'h': hold = true; break;
 		case 'H': huge = true; break;
+		case 'T': tap = true; break;
 		case 'i': io = true; rx_twin = false; app = "genkan-backend-io"; break;
 		default: return 2;
 		}
@@ -445,6 +477,14 @@ int main(int argc, char **argv)
 		struct gk_dpdk_dev_cfg dc = { .nr_queues = 1, .pools = &pool };
 		struct gk_dpdk_port_cfg pc = { .port_id = (uint16_t)i, .tap_fd = -1,
 					       .cls = rx_twin ? &cls : NULL };
+		char tname[IFNAMSIZ];
+
+		if (tap) {
+			snprintf(tname, sizeof(tname), "gkbench%u", i);
+			pc.tap_fd = tap_queue(tname);
+			if (pc.tap_fd < 0)
+				return 1;
+		}
 
 		if (memif)
 			snprintf(devargs, sizeof(devargs),
