@@ -39,6 +39,9 @@
  *   --io: the backend alone, no worker and no twin: a pinned thread moves
  *   each rx burst of port 0 to port 1 (app genkan-backend-io): the cost of
  *   the DPDK backend's own rx/tx loops beside testpmd io.
+ *   --l4: the classifier's tables also hold an L4 service (TCP
+ *   203.0.113.80:443, as a front door's), so TRANSIT frames pass rule 10's
+ *   test too (docs/dpdk.md).
  *   --tap: each port gets a TAP exception queue as genkand gives it (a
  *   down interface gkbench0/1, multi-queue, non-blocking): the worker then
  *   also polls the kernel's side of the exception path (docs/dpdk.md).
@@ -345,6 +348,7 @@ int main(int argc, char **argv)
 		{ "io", no_argument, NULL, 'i' },
 		{ "huge", no_argument, NULL, 'H' },
 		{ "tap", no_argument, NULL, 'T' },
+		{ "l4", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gk_worker w;
@@ -365,7 +369,8 @@ int main(int argc, char **argv)
 	uint64_t t0, t1, c0, c1, tx0, busy0;
 	uint64_t w0, w1;	/* the worker's CPU time */
 	bool ce = false, wg = false, hold = false, io = false, huge = false;
-	bool tap = false;
+	bool tap = false, l4 = false;
+	struct gk_l4_key l4k = { .family = 4, .proto = IPPROTO_TCP };
 	pthread_t io_thread;
 	const char *memif = NULL, *app = "genkan-l3";
 	struct gk_napt_cfg nc = { .ext_addr = { 192, 0, 2, 18 },
@@ -396,6 +401,7 @@ int main(int argc, char **argv)
 		case 'h': hold = true; break;
 		case 'H': huge = true; break;
 		case 'T': tap = true; break;
+		case 'L': l4 = true; break;
 		case 'i': io = true; rx_twin = false; app = "genkan-backend-io"; break;
 		default: return 2;
 		}
@@ -467,6 +473,13 @@ int main(int argc, char **argv)
 		wgp = kps ? wg_snapshot(kps) : NULL;
 		if (!wgp || !wgev)
 			return 1;
+	}
+	if (l4) {
+		l4k.port = htons(443);
+		l4k.addr[0] = htonl(0xcb007150u);	/* 203.0.113.80 */
+		none.l4 = &l4k;
+		none.nr_l4 = 1;
+		none.cfg_flags |= GK_CFG_F_L4;
 	}
 	cls = gk_cls_tables_build(&none);
 	if (!pool || !tables || !cls) {

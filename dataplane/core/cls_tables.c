@@ -104,6 +104,17 @@ struct gk_cls_tables *gk_cls_tables_build(const struct gk_cls_input *in)
 		t->bloom4[bloom4_bucket(t->local4[i])] = 1;
 	for (i = 0; i < t->nr_local6; i++)
 		t->bloom6[bloom6_bucket(t->local6[i])] = 1;
+	for (i = 0; (in->cfg_flags & GK_CFG_F_L4) && i < t->nr_l4; i++) {
+		const struct gk_l4_key *k = &t->l4[i];
+		uint32_t a4;
+
+		if (k->family == 4) {
+			memcpy(&a4, k->addr, 4);
+			t->l4bloom4[bloom4_bucket(a4)] = 1;
+		} else if (k->family == 6) {
+			t->l4bloom6[bloom6_bucket((const uint8_t *)k->addr)] = 1;
+		}
+	}
 	for (i = 0; i < t->nr_mape4; i++) {
 		struct gk_cls_v4 *r = &t->mape4[i];
 
@@ -270,8 +281,9 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
 #endif
 
 /*
- * Flow hashes of the fast frames that carry one (IPv4 MAP-E: TRANSIT and
- * MAP-E over IPv6 carry none, bpf/classifier.bpf.c flow_hash), computed
+ * Flow hashes of the fast IPv4 frames that carry one (MAP-E, L4_SERVICE:
+ * TRANSIT and MAP-E over IPv6 carry none, bpf/classifier.bpf.c flow_hash;
+ * an IPv6 L4_SERVICE frame is hashed in fast6), computed
  * together after the burst is parsed: each frame leaves its IP header in
  * a lane, and the lanes run through gk_flow_hash4's mixer side by side,
  * eight at a time where the CPU has AVX2, else one by one. A fast IPv4
@@ -532,9 +544,42 @@ static inline int mape4(const struct gk_cls_burst *f, uint32_t daddr)
 }
 
 /*
+ * Rule 10 for a TCP/UDP frame: whether its destination address (family 4
+ * or 6) and port (the transport header's bytes 2-3) are a listen
+ * address's. l4svc's lookup, inline.
+ */
+static inline bool l4svc_hit(const struct gk_cls_tables *t, uint8_t family,
+			     uint8_t proto, const uint8_t *port,
+			     const uint8_t *addr)
+{
+	size_t lo = 0, hi = t->nr_l4;
+	struct gk_l4_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	k.proto = proto;
+	memcpy(&k.port, port, 2);
+	memcpy(k.addr, addr, family == 4 ? 4 : 16);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(&t->l4[mid], &k, sizeof(k));
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
  * Rules 1, 5, 7 for the common IPv4 frame: unicast Ethernet without tags,
  * IHL 5, not a fragment, TTL > 1, TCP or UDP with a whole header, to an
- * address neither multicast, broadcast (nor 240/4) nor local.
+ * address neither multicast, broadcast (nor 240/4) nor local. With L4
+ * services (rule 10), also a frame to a listen address and port, local
+ * or not (L4_SERVICE), but not one to WireGuard's port on its port.
  */
 static inline int fast4(const struct gk_cls_burst *f, const uint8_t *p, uint32_t len,
 			struct gk_xdp_meta *m)
@@ -562,13 +607,21 @@ static inline int fast4(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
 		return 0;
 	}
 	daddr = gk_ld32(ip + 16);
-	if (f->t->bloom4[bloom4_bucket(daddr)])
-		return 0;
-	cls = f->cls4;
-	if (!cls) {
-		cls = mape4(f, daddr);
-		if (cls == GK_CLASS_TRANSIT && f->l4)
+	if (f->t->bloom4[bloom4_bucket(daddr)]) {
+		/* perhaps local (rule 5): only a service's frame goes on */
+		if (!f->l4 || !f->t->l4bloom4[bloom4_bucket(daddr)] ||
+		    (proto == P_UDP && f->wg4 && gk_rd16(l4 + 2) == f->wg4) ||
+		    !is_local4((void *)f->t, daddr) ||
+		    !l4svc_hit(f->t, 4, proto, l4 + 2, ip + 16))
 			return 0;
+		cls = GK_CLASS_L4_SERVICE;
+	} else {
+		cls = f->cls4;
+		/* rule 10 for what would be TRANSIT */
+		if (!cls && (cls = mape4(f, daddr)) == GK_CLASS_TRANSIT &&
+		    f->l4 && f->t->l4bloom4[bloom4_bucket(daddr)] &&
+		    l4svc_hit(f->t, 4, proto, l4 + 2, ip + 16))
+			cls = GK_CLASS_L4_SERVICE;
 	}
 	put_meta(m, cls, 14 + 20, proto, GK_META_F_IPV4 | GK_META_F_L4);
 	return cls;
@@ -578,7 +631,10 @@ static inline int fast4(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
  * Rules 1, 6, 7 for the common IPv6 frame: unicast Ethernet without tags,
  * no extension header, TCP or UDP with a whole header or IPIP; MAP-E
  * (IPIP to a gk_mape_v6 address) whatever the hop limit, else hop limit
- * > 1 and a destination neither ff00::/8, fe00::/8 nor local.
+ * > 1 and a destination neither ff00::/8, fe00::/8 nor local. With L4
+ * services (rule 10), also a TCP/UDP frame to a listen address and port,
+ * local or not (L4_SERVICE, hashed here: the lanes are IPv4's), but not
+ * one to WireGuard's port on its port.
  */
 static inline int fast6(const struct gk_cls_burst *f, const uint8_t *p, uint32_t len,
 			struct gk_xdp_meta *m)
@@ -607,9 +663,29 @@ static inline int fast6(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
 		return 0;
 	}
 	if (!cls) {
-		if (dst[0] >= 0xfe || ip[7] <= 1 || f->l4 ||
-		    f->t->bloom6[bloom6_bucket(dst)])
+		uint32_t b = bloom6_bucket(dst), sw[4], dw[4], i;
+		bool svc;
+
+		if (dst[0] >= 0xfe || ip[7] <= 1)
 			return 0;
+		/* rule 10: to a listen address and port */
+		svc = f->l4 && f->t->l4bloom6[b] && nh != P_IPIP &&
+		      l4svc_hit(f->t, 6, nh, l4 + 2, dst);
+		/* perhaps local (rule 6): only a service's frame goes on */
+		if (f->t->bloom6[b] &&
+		    (!svc || !is_local6((void *)f->t, dst) ||
+		     (nh == P_UDP && f->wg4 && gk_rd16(l4 + 2) == f->wg4)))
+			return 0;
+		if (svc) {
+			put_meta(m, GK_CLASS_L4_SERVICE, 14 + 40, nh,
+				 GK_META_F_IPV6 | GK_META_F_L4);
+			for (i = 0; i < 4; i++) {
+				sw[i] = gk_ld32(ip + 8 + 4 * i);
+				dw[i] = gk_ld32(dst + 4 * i);
+			}
+			m->flow_hash = gk_flow_hash6(sw, dw, gk_ld32(l4), nh);
+			return GK_CLASS_L4_SERVICE;
+		}
 		cls = GK_CLASS_TRANSIT;
 	}
 	put_meta(m, cls, 14 + 40, nh, GK_META_F_IPV6 | GK_META_F_L4);
@@ -641,6 +717,8 @@ void gk_cls_burst_init(struct gk_cls_burst *b, const struct gk_cls_tables *t,
 		b->m4cls = mape6_class(t->mape4[0].cls) ?
 			   t->mape4[0].cls : GK_CLASS_TRANSIT;
 	}
+	if (t->wg_listen_port && port_id == t->wg_port_id)
+		b->wg4 = t->wg_listen_port;
 	if (port_id < GK_MAX_PORTS &&
 	    (t->port_flags[port_id] & GK_PORT_F_MAPE_CE_V4))
 		b->cls4 = GK_CLASS_MAPE_CE;
@@ -683,7 +761,7 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 						l.p4[n4++] = p;
 					continue;
 				}
-				/* no IPv6 class here has one */
+				/* IPv6's one hashed class here hashes in fast6 */
 				if (type == HB2(0x86, 0xdd) &&
 				    fast6(f, d, p->len, &p->meta))
 					continue;

@@ -54,6 +54,13 @@ struct gk_cls_tables {
 	 */
 	uint8_t bloom4[GK_CLS_BLOOM];
 	uint8_t bloom6[GK_CLS_BLOOM];
+	/*
+	 * The same over the L4 services' addresses (gk_l4_key.addr by
+	 * family), set only with GK_CFG_F_L4: a TCP/UDP frame to a clear
+	 * bucket is to no listen address, so it stays TRANSIT.
+	 */
+	uint8_t l4bloom4[GK_CLS_BLOOM];
+	uint8_t l4bloom6[GK_CLS_BLOOM];
 	struct rcu_head rcu;
 };
 
@@ -111,7 +118,8 @@ struct gk_cls_burst {
 	const struct gk_cls_tables *ref;	/* as given: the reference's */
 	uint16_t port_id;
 	uint8_t cls4;		/* IPv4 transit's class; 0: mape4, then l4 */
-	bool l4;		/* [l4-service]s on: TRANSIT takes the reference */
+	bool l4;		/* [l4-service]s on: rule 10's test (l4bloom*) */
+	uint16_t wg4;		/* WireGuard's listen port on this port, 0: none */
 	uint8_t m6cls;		/* mape6[0]'s class (0: none) */
 	uint8_t m4cls;		/* mape4[0]'s class (TRANSIT: none) */
 	uint32_t m4mask, m4prefix;	/* mape4[0]'s prefix */

@@ -96,19 +96,25 @@ struct gk_fib *fz_fib(void)
 	return fib;
 }
 
-struct gk_cls_tables *fz_cls(enum fz_role role, uint32_t cfg_flags)
+/*
+ * local_svc: two more listen addresses, on a local address: TCP 443 and
+ * UDP on WireGuard's port (rule 10 on local frames, and what WireGuard's
+ * rule takes first).
+ */
+static struct gk_cls_tables *cls_build(enum fz_role role, uint32_t cfg_flags,
+				       bool local_svc)
 {
 	uint32_t local4[3];
 	uint8_t local6[3][16];
 	struct gk_cls_v6 m6[2];
 	struct gk_cls_v4 m4[1];
-	struct gk_l4_key l4[3];
+	struct gk_l4_key l4[5];
 	uint32_t pflags[GK_MAX_PORTS] = { 0 };
 	struct gk_cls_input in = {
 		.local4 = local4, .nr_local4 = 3,
 		.local6 = (const uint8_t (*)[16])local6, .nr_local6 = 2,
 		.mape6 = m6, .mape4 = m4,
-		.l4 = l4, .nr_l4 = 3,
+		.l4 = l4, .nr_l4 = local_svc ? 5 : 3,
 		.cfg_flags = cfg_flags,
 		.wg_listen_port = FZ_WG_PORT, .wg_port_id = FZ_PORT_WG,
 		.port_flags = pflags,
@@ -143,10 +149,20 @@ struct gk_cls_tables *fz_cls(enum fz_role role, uint32_t cfg_flags)
 	a4((uint8_t *)l4[1].addr, "203.0.113.10");
 	l4[2] = (struct gk_l4_key){ .family = 6, .proto = 6, .port = htons(443) };
 	a6((uint8_t *)l4[2].addr, "2001:db8:0:9::10");
+	l4[3] = (struct gk_l4_key){ .family = 4, .proto = 6, .port = htons(443) };
+	a4((uint8_t *)l4[3].addr, "203.0.113.1");
+	l4[4] = (struct gk_l4_key){ .family = 4, .proto = 17,
+				    .port = htons(FZ_WG_PORT) };
+	a4((uint8_t *)l4[4].addr, "203.0.113.1");
 	t = gk_cls_tables_build(&in);
 	if (!t)
 		abort();
 	return t;
+}
+
+struct gk_cls_tables *fz_cls(enum fz_role role, uint32_t cfg_flags)
+{
+	return cls_build(role, cfg_flags, false);
 }
 
 void fz_cls_sets(struct gk_cls_tables *tbl[FZ_NR_CLS])
@@ -154,5 +170,6 @@ void fz_cls_sets(struct gk_cls_tables *tbl[FZ_NR_CLS])
 	tbl[0] = fz_cls(FZ_ROLE_ROUTER, 0);
 	tbl[1] = fz_cls(FZ_ROLE_CE, GK_CFG_F_TTL_TO_KERNEL);
 	tbl[2] = fz_cls(FZ_ROLE_BR, GK_CFG_F_L4);
-	tbl[3] = fz_cls(FZ_ROLE_ROUTER, GK_CFG_F_L4 | GK_CFG_F_TTL_TO_KERNEL);
+	tbl[3] = cls_build(FZ_ROLE_ROUTER, GK_CFG_F_L4 | GK_CFG_F_TTL_TO_KERNEL,
+			   true);
 }

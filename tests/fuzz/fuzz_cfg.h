@@ -53,7 +53,8 @@ struct gk_cls_tables *fz_cls(enum fz_role role, uint32_t cfg_flags);
 /*
  * The four table sets the classify harnesses pick from by ctl bits 2-3:
  * router, CE sending expiring TTLs to the kernel, BR with L4, router with
- * L4 and expiring TTLs to the kernel.
+ * L4 (listen addresses on a local address too) and expiring TTLs to the
+ * kernel.
  */
 #define FZ_NR_CLS	4
 void fz_cls_sets(struct gk_cls_tables *tbl[FZ_NR_CLS]);
