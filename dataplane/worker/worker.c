@@ -27,7 +27,7 @@
 #include "worker.h"
 
 #define HB_PASSES	64	/* clock refresh period, in passes */
-#define RX_ROUNDS	8	/* bursts a port may give in one pass */
+#define RX_ROUNDS	8	/* rounds in a pass, while a port gives full bursts */
 
 /* Index the registry's stages this worker runs by hook. */
 static void index_stages(struct gk_worker *w)
