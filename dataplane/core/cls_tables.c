@@ -575,11 +575,27 @@ static inline bool l4svc_hit(const struct gk_cls_tables *t, uint8_t family,
 }
 
 /*
+ * Rule 8 on a UDP header (uh) to WireGuard's port, room bytes from it to
+ * the end of the IP packet: a data message (parse.c wg_class), le32 type
+ * 4 in a UDP length of at least 8 + 32 that fits the room. The length is
+ * checked before the type is read: room covers the bytes read.
+ */
+static inline bool wg_data(const uint8_t *uh, uint32_t room)
+{
+	uint32_t ulen = gk_rd16(uh + 4);
+
+	return ulen >= 8 + 32 && ulen <= room &&
+	       gk_ld32(uh + 8) == HB4(4, 0, 0, 0);
+}
+
+/*
  * Rules 1, 5, 7 for the common IPv4 frame: unicast Ethernet without tags,
  * IHL 5, not a fragment, TTL > 1, TCP or UDP with a whole header, to an
- * address neither multicast, broadcast (nor 240/4) nor local. With L4
- * services (rule 10), also a frame to a listen address and port, local
- * or not (L4_SERVICE), but not one to WireGuard's port on its port.
+ * address neither multicast, broadcast (nor 240/4) nor local. Also a
+ * WireGuard data message to a local address on WireGuard's port
+ * (WG_DATA), and with L4 services (rule 10) a frame to a listen address
+ * and port, local or not (L4_SERVICE), but not one to WireGuard's port on
+ * its port.
  */
 static inline int fast4(const struct gk_cls_burst *f, const uint8_t *p, uint32_t len,
 			struct gk_xdp_meta *m)
@@ -608,13 +624,22 @@ static inline int fast4(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
 	}
 	daddr = gk_ld32(ip + 16);
 	if (f->t->bloom4[bloom4_bucket(daddr)]) {
-		/* perhaps local (rule 5): only a service's frame goes on */
-		if (!f->l4 || !f->t->l4bloom4[bloom4_bucket(daddr)] ||
-		    (proto == P_UDP && f->wg4 && gk_rd16(l4 + 2) == f->wg4) ||
-		    !is_local4((void *)f->t, daddr) ||
-		    !l4svc_hit(f->t, 4, proto, l4 + 2, ip + 16))
+		/*
+		 * Perhaps local (rule 5): only WireGuard's data and a
+		 * service's frame go on.
+		 */
+		if (proto == P_UDP && f->wg4 && gk_rd16(l4 + 2) == f->wg4) {
+			if (!wg_data(l4, tot - 20) ||
+			    !is_local4((void *)f->t, daddr))
+				return 0;
+			cls = GK_CLASS_WG_DATA;
+		} else if (!f->l4 || !f->t->l4bloom4[bloom4_bucket(daddr)] ||
+			   !is_local4((void *)f->t, daddr) ||
+			   !l4svc_hit(f->t, 4, proto, l4 + 2, ip + 16)) {
 			return 0;
-		cls = GK_CLASS_L4_SERVICE;
+		} else {
+			cls = GK_CLASS_L4_SERVICE;
+		}
 	} else {
 		cls = f->cls4;
 		/* rule 10 for what would be TRANSIT */
@@ -631,10 +656,11 @@ static inline int fast4(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
  * Rules 1, 6, 7 for the common IPv6 frame: unicast Ethernet without tags,
  * no extension header, TCP or UDP with a whole header or IPIP; MAP-E
  * (IPIP to a gk_mape_v6 address) whatever the hop limit, else hop limit
- * > 1 and a destination neither ff00::/8, fe00::/8 nor local. With L4
- * services (rule 10), also a TCP/UDP frame to a listen address and port,
- * local or not (L4_SERVICE, hashed here: the lanes are IPv4's), but not
- * one to WireGuard's port on its port.
+ * > 1 and a destination neither ff00::/8, fe00::/8 nor local. Also a
+ * WireGuard data message to a local address on WireGuard's port
+ * (WG_DATA), and with L4 services (rule 10) a TCP/UDP frame to a listen
+ * address and port, local or not (L4_SERVICE), but not one to WireGuard's
+ * port on its port. Both hashed here: the lanes are IPv4's.
  */
 static inline int fast6(const struct gk_cls_burst *f, const uint8_t *p, uint32_t len,
 			struct gk_xdp_meta *m)
@@ -668,23 +694,33 @@ static inline int fast6(const struct gk_cls_burst *f, const uint8_t *p, uint32_t
 
 		if (dst[0] >= 0xfe || ip[7] <= 1)
 			return 0;
-		/* rule 10: to a listen address and port */
-		svc = f->l4 && f->t->l4bloom6[b] && nh != P_IPIP &&
-		      l4svc_hit(f->t, 6, nh, l4 + 2, dst);
-		/* perhaps local (rule 6): only a service's frame goes on */
-		if (f->t->bloom6[b] &&
-		    (!svc || !is_local6((void *)f->t, dst) ||
-		     (nh == P_UDP && f->wg4 && gk_rd16(l4 + 2) == f->wg4)))
-			return 0;
-		if (svc) {
-			put_meta(m, GK_CLASS_L4_SERVICE, 14 + 40, nh,
+		if (f->t->bloom6[b] && nh == P_UDP && f->wg4 &&
+		    gk_rd16(l4 + 2) == f->wg4) {
+			/* perhaps local (rule 6) on WireGuard's port */
+			if (!wg_data(l4, plen) ||
+			    !is_local6((void *)f->t, dst))
+				return 0;
+			cls = GK_CLASS_WG_DATA;
+		} else {
+			/* rule 10: to a listen address and port */
+			svc = f->l4 && f->t->l4bloom6[b] && nh != P_IPIP &&
+			      l4svc_hit(f->t, 6, nh, l4 + 2, dst);
+			/* perhaps local: only a service's frame goes on */
+			if (f->t->bloom6[b] &&
+			    (!svc || !is_local6((void *)f->t, dst)))
+				return 0;
+			if (svc)
+				cls = GK_CLASS_L4_SERVICE;
+		}
+		if (cls) {
+			put_meta(m, cls, 14 + 40, nh,
 				 GK_META_F_IPV6 | GK_META_F_L4);
 			for (i = 0; i < 4; i++) {
 				sw[i] = gk_ld32(ip + 8 + 4 * i);
 				dw[i] = gk_ld32(dst + 4 * i);
 			}
 			m->flow_hash = gk_flow_hash6(sw, dw, gk_ld32(l4), nh);
-			return GK_CLASS_L4_SERVICE;
+			return cls;
 		}
 		cls = GK_CLASS_TRANSIT;
 	}
@@ -761,7 +797,7 @@ uint16_t gk_cls_burst_classify(struct gk_cls_burst *b,
 						l.p4[n4++] = p;
 					continue;
 				}
-				/* IPv6's one hashed class here hashes in fast6 */
+				/* IPv6's hashed classes here hash in fast6 */
 				if (type == HB2(0x86, 0xdd) &&
 				    fast6(f, d, p->len, &p->meta))
 					continue;

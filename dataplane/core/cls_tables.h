@@ -100,8 +100,10 @@ void gk_cls_tables_cfg(const struct gk_cls_tables *t, uint16_t port_id,
  * pkts[i]->meta, act[i] the enum gk_cls_action and why[i] the enum
  * gk_xdp_drop (set only for GK_CLS_DROP). Common frames (untagged unicast
  * IPv4 TCP/UDP, no options, not a fragment, TTL > 1, not local; IPv6
- * TCP/UDP/IPIP without extension headers) take a straight-line path,
- * everything else the reference. Returns how many took the straight line
+ * TCP/UDP/IPIP without extension headers; also WireGuard data messages
+ * to a local address on WireGuard's port and, with L4 services, frames
+ * to a listen address and port) take a straight-line path, everything
+ * else the reference. Returns how many took the straight line
  * (tests check it is used).
  */
 uint16_t gk_cls_tables_classify(const struct gk_cls_tables *t,

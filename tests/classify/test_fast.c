@@ -399,6 +399,48 @@ static void l4_services_keep_transit_fast(void **state)
 	assert_true(svc6 >= 2);
 }
 
+/*
+ * A WireGuard data message to a local address on WireGuard's port (what
+ * a front door receives from its peers) takes the straight line, IPv4
+ * and IPv6; the reference says which frames are such.
+ */
+static void wg_data_fast(void **state)
+{
+	const struct world *w = &worlds[2];
+	unsigned long v4 = 0, v6 = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nr_fx; i++) {
+		uint8_t *b = dup_exact(fx[i].data, fx[i].len);
+		const char *name = fx[i].name;
+		uint32_t len = fx[i].len;
+		struct gk_classify_cfg cfg;
+		enum gk_xdp_drop why;
+		struct gk_xdp_meta m;
+		unsigned fast;
+
+		fast = burst_equal(w, 2, &b, &len, 1, &name, -1, NULL);
+		gk_cls_tables_cfg(w->t, 2, &cfg);
+		gk_classify(b, len, &cfg, &m, &why);
+		if (m.class == GK_CLASS_WG_DATA &&
+		    !(m.flags & GK_META_F_VLAN)) {
+			if (!fast)
+				print_error("%s: WireGuard data not fast\n",
+					    name);
+			assert_int_equal(fast, 1);
+			if (m.flags & GK_META_F_IPV4)
+				v4++;
+			else
+				v6++;
+		}
+		free(b);
+	}
+	print_message("WireGuard data fast: %lu IPv4, %lu IPv6\n", v4, v6);
+	assert_true(v4 >= 2);
+	assert_true(v6 >= 1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +448,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(prefixes),
 		cmocka_unit_test(one_byte_changed),
 		cmocka_unit_test(l4_services_keep_transit_fast),
+		cmocka_unit_test(wg_data_fast),
 	};
 	int rc;
 
