@@ -331,6 +331,23 @@ static bool to_listen_addr(const uint8_t *frame, const struct gk_xdp_meta *m)
 }
 
 /*
+ * One frame alone through burst_equal (both agree), then the reference's
+ * meta for it in *m; returns whether it took the straight line.
+ */
+static unsigned fast_ref(const struct world *w, uint16_t port, uint8_t **b,
+			 uint32_t *len, const char **name,
+			 struct gk_xdp_meta *m)
+{
+	unsigned fast = burst_equal(w, port, b, len, 1, name, -1, NULL);
+	struct gk_classify_cfg cfg;
+	enum gk_xdp_drop why;
+
+	gk_cls_tables_cfg(w->t, port, &cfg);
+	gk_classify(*b, *len, &cfg, m, &why);
+	return fast;
+}
+
+/*
  * With L4 services on (rule 10), a frame the straight line carries
  * without them still goes that way unless it is to a listen address,
  * and frames to a listen address and port (L4_SERVICE) go that way too.
@@ -351,14 +368,10 @@ static void l4_services_keep_transit_fast(void **state)
 		uint8_t *b = dup_exact(fx[i].data, fx[i].len);
 		const char *name = fx[i].name;
 		uint32_t len = fx[i].len;
-		struct gk_classify_cfg cfg;
-		enum gk_xdp_drop why;
 		struct gk_xdp_meta m;
 		unsigned fast_l4;
 
-		fast_l4 = burst_equal(l4, 0, &b, &len, 1, &name, -1, NULL);
-		gk_cls_tables_cfg(l4->t, 0, &cfg);
-		gk_classify(b, len, &cfg, &m, &why);
+		fast_l4 = fast_ref(l4, 0, &b, &len, &name, &m);
 		if (fast_l4 && m.class == GK_CLASS_L4_SERVICE &&
 		    (m.flags & GK_META_F_IPV4))
 			svc4++;
@@ -367,18 +380,13 @@ static void l4_services_keep_transit_fast(void **state)
 		 * bucket with a local address (so it takes the reference
 		 * above): without the local addresses it does not.
 		 */
-		if (burst_equal(&nolocal, 0, &b, &len, 1, &name, -1, NULL)) {
-			gk_cls_tables_cfg(nolocal.t, 0, &cfg);
-			gk_classify(b, len, &cfg, &m, &why);
+		if (fast_ref(&nolocal, 0, &b, &len, &name, &m)) {
 			if (m.class == GK_CLASS_L4_SERVICE &&
 			    (m.flags & GK_META_F_IPV6))
 				svc6++;
 		}
 		if (burst_equal(plain, 0, &b, &len, 1, &name, -1, NULL)) {
-			fast_l4 = burst_equal(l4, 0, &b, &len, 1, &name, -1,
-					      NULL);
-			gk_cls_tables_cfg(l4->t, 0, &cfg);
-			gk_classify(b, len, &cfg, &m, &why);
+			fast_l4 = fast_ref(l4, 0, &b, &len, &name, &m);
 			if (m.class == GK_CLASS_TRANSIT &&
 			    !to_listen_addr(b, &m)) {
 				if (!fast_l4)
@@ -415,14 +423,9 @@ static void wg_data_fast(void **state)
 		uint8_t *b = dup_exact(fx[i].data, fx[i].len);
 		const char *name = fx[i].name;
 		uint32_t len = fx[i].len;
-		struct gk_classify_cfg cfg;
-		enum gk_xdp_drop why;
 		struct gk_xdp_meta m;
-		unsigned fast;
+		unsigned fast = fast_ref(w, 2, &b, &len, &name, &m);
 
-		fast = burst_equal(w, 2, &b, &len, 1, &name, -1, NULL);
-		gk_cls_tables_cfg(w->t, 2, &cfg);
-		gk_classify(b, len, &cfg, &m, &why);
 		if (m.class == GK_CLASS_WG_DATA &&
 		    !(m.flags & GK_META_F_VLAN)) {
 			if (!fast)
