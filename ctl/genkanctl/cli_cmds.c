@@ -177,6 +177,14 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 			 gk_out_str(w, "reply_timeouts", b[5], NB));
 		kv(cli, "ctl socket", line);
 	}
+	w = json_object_get(r, "control");
+	if (w) {
+		snprintf(line, sizeof(line),
+			 "every %s ms (10 while busy), %s ticks",
+			 gk_out_str(w, "tick_ms", b[0], NB),
+			 gk_out_str(w, "ticks", b[1], NB));
+		kv(cli, "control tick", line);
+	}
 
 	ports = json_object_get(r, "ports");
 	gk_out_table_init(&t, 9, heads);

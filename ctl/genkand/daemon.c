@@ -51,7 +51,16 @@
 #include "xdp_loader.h"
 
 #define NREQ_RING_SIZE	1024
+/*
+ * The control tick: TICK_MS while anything is happening, so a queued
+ * request waits at most that long; after QUIET_TICKS ticks that found
+ * nothing to do, slow_tick_ms() (heartbeat_ms, at most 100). An idle
+ * gateway then wakes ten times a second instead of a hundred. Any
+ * event on the loop, or a tick that finds work, makes it fast again.
+ */
 #define TICK_MS		10
+#define QUIET_TICKS	50
+#define SLOW_TICK_MAX_MS 100
 
 uint64_t gk_daemon_now_ns(void)
 {
@@ -317,13 +326,15 @@ static int sync_local(struct gk_daemon *d)
 }
 
 /* Workers post unresolved next hops; the kernel does the ARP/ND. */
-static void drain_neigh_requests(struct gk_daemon *d)
+static unsigned drain_neigh_requests(struct gk_daemon *d)
 {
 	struct gk_nreq reqs[64];
+	unsigned total = 0;
 
 	for (unsigned w = 0; w < d->nr_workers; w++) {
 		unsigned n = gk_nreq_pop(d->nreq[w], reqs, 64);
 
+		total += n;
 		for (unsigned i = 0; i < n; i++) {
 			int ret = gk_nlmirror_resolve(d->nl, reqs[i].family,
 						      reqs[i].addr,
@@ -334,6 +345,7 @@ static void drain_neigh_requests(struct gk_daemon *d)
 				       strerror(-ret));
 		}
 	}
+	return total;
 }
 
 static void supervise(struct gk_daemon *d)
@@ -361,36 +373,78 @@ static void supervise(struct gk_daemon *d)
 	}
 }
 
+static unsigned slow_tick_ms(const struct gk_daemon *d)
+{
+	unsigned ms = d->cfg.heartbeat_ms;
+
+	return ms < TICK_MS ? TICK_MS :
+	       ms > SLOW_TICK_MAX_MS ? SLOW_TICK_MAX_MS : ms;
+}
+
+static void arm_tick(struct gk_daemon *d, unsigned ms)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = ms / 1000,
+				 .tv_nsec = (long)(ms % 1000) * 1000000 },
+	};
+
+	its.it_value = its.it_interval;
+	if (timerfd_settime(d->timerfd, 0, &its, NULL))
+		gk_warn("timerfd: %s", strerror(errno));
+	d->tick_ms = ms;
+}
+
+/* Something happened: tick fast for the next QUIET_TICKS ticks. */
+static void tick_busy(struct gk_daemon *d)
+{
+	d->quiet_ticks = 0;
+	if (d->tick_ms != TICK_MS)
+		arm_tick(d, TICK_MS);
+}
+
 static void on_tick(struct gk_daemon *d)
 {
 	uint64_t expirations, now;
+	bool work = d->local_dirty || d->fib_dirty;
 	char err[256];
 
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
 		gk_warn("timerfd: %s", strerror(errno));
+	d->ticks++;
 
-	drain_neigh_requests(d);
+	if (drain_neigh_requests(d))
+		work = true;
 	if (d->local_dirty)
 		sync_local(d);
+	if (d->xdp && d->cls_gen != gk_xdp_generation(d->xdp))
+		work = true;
 	if (d->xdp && gk_hand_publish(d))
 		gk_err("classifier tables for the software twin: out of memory");
 	if (d->fib_dirty && gk_daemon_publish_fib(d, err, sizeof(err)))
 		gk_err("FIB rebuild failed, keeping generation %llu: %s",
 		       (unsigned long long)d->fib_generation, err);
-	if (d->wgd)
-		gk_wgd_tick(d->wgd);
+	if (d->wgd && gk_wgd_tick(d->wgd))
+		work = true;
 	now = gk_daemon_now_ns();
-	if (now - d->last_supervise_ns >=
+	/* Half a tick early rather than a whole tick late. */
+	if (now - d->last_supervise_ns + d->tick_ms * 500000ull >=
 	    (uint64_t)d->cfg.heartbeat_ms * 1000000ull) {
 		d->last_supervise_ns = now;
 		supervise(d);
 		gk_hand_watch(d);
 		gk_dpdk_ctl_tick(d);
 	}
-	gk_nat_tick(d);
+	if (gk_nat_tick(d))
+		work = true;
 	gk_port_link_tick(d);
-	gk_metrics_tick(d);
+	if (gk_metrics_tick(d))
+		work = true;
+
+	if (work)
+		tick_busy(d);
+	else if (d->tick_ms == TICK_MS && ++d->quiet_ticks >= QUIET_TICKS)
+		arm_tick(d, slow_tick_ms(d));
 }
 
 static void on_netlink(struct gk_daemon *d)
@@ -459,6 +513,9 @@ static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 		.it_value = { .tv_nsec = TICK_MS * 1000000 },
 	};
 	sigset_t mask;
+
+	d->tick_ms = TICK_MS;
+	d->quiet_ticks = 0;
 
 	/* Blocked since gk_daemon_start(), in every thread. */
 	sigemptyset(&mask);
@@ -920,6 +977,15 @@ int gk_daemon_run(struct gk_daemon *d)
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
+			/*
+			 * The probes keep their own time: not a reason to
+			 * hurry. A ctl request hurries after its answer, so
+			 * `status` shows the tick it found.
+			 */
+			if (evs[i].data.u32 != EV_TIMER &&
+			    evs[i].data.u32 != EV_HEALTH &&
+			    evs[i].data.u32 != EV_CTL)
+				tick_busy(d);
 			switch (evs[i].data.u32) {
 			case EV_SIGNAL:
 				on_signal(d);
@@ -929,6 +995,7 @@ int gk_daemon_run(struct gk_daemon *d)
 				break;
 			case EV_CTL:
 				gk_ctl_server_dispatch(d->ctl);
+				tick_busy(d);
 				break;
 			case EV_TIMER:
 				on_tick(d);

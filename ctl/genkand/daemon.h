@@ -112,6 +112,9 @@ struct gk_daemon {
 	int epfd;
 	int sigfd;
 	int timerfd;
+	unsigned tick_ms;			/* the timerfd's period now */
+	unsigned quiet_ticks;			/* fast ticks that found nothing */
+	uint64_t ticks;				/* control ticks run */
 	bool stop;
 	bool reload_pending;
 

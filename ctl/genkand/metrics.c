@@ -909,7 +909,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	gk_dbg("metrics: %s", msg);
 }
 
-void gk_metrics_tick(struct gk_daemon *d)
+bool gk_metrics_tick(struct gk_daemon *d)
 {
 	struct gk_metrics *m = d->metrics;
 	uint64_t want;
@@ -917,19 +917,19 @@ void gk_metrics_tick(struct gk_daemon *d)
 	size_t len;
 
 	if (!m)
-		return;
+		return false;
 	want = atomic_load(&m->want);
 	pthread_mutex_lock(&m->lock);
 	if (m->gen >= want) {
 		pthread_mutex_unlock(&m->lock);
-		return;
+		return false;
 	}
 	pthread_mutex_unlock(&m->lock);
 	/* Rendered without the lock: the HTTP thread may serve the last one. */
 	text = gk_metrics_render(d, &len);
 	if (!text) {
 		gk_warn("metrics: out of memory rendering, serving the last text");
-		return;
+		return true;
 	}
 	pthread_mutex_lock(&m->lock);
 	old = m->text;
@@ -939,6 +939,7 @@ void gk_metrics_tick(struct gk_daemon *d)
 	pthread_cond_broadcast(&m->done);
 	pthread_mutex_unlock(&m->lock);
 	free(old);
+	return true;
 }
 
 int gk_metrics_start(struct gk_daemon *d, char *err, size_t errlen)

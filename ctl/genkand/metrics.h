@@ -11,6 +11,7 @@
 #ifndef GK_METRICS_H
 #define GK_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct gk_daemon;
@@ -18,8 +19,8 @@ struct gk_metrics;
 
 /* Binds [metrics] listen and starts the thread; 0 (also when off) or -errno. */
 int gk_metrics_start(struct gk_daemon *d, char *err, size_t errlen);
-/* Control thread, every tick: renders when a scrape is waiting. */
-void gk_metrics_tick(struct gk_daemon *d);
+/* Control thread, every tick: renders when a scrape is waiting (true). */
+bool gk_metrics_tick(struct gk_daemon *d);
 /* Stops the thread and frees everything; safe when never started. */
 void gk_metrics_stop(struct gk_daemon *d);
 

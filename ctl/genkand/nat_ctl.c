@@ -293,13 +293,14 @@ static void drain_events(struct gk_nat_state *s)
 	}
 }
 
-void gk_nat_tick(struct gk_daemon *d)
+bool gk_nat_tick(struct gk_daemon *d)
 {
 	struct gk_nat_state *s = d->nat;
-	uint64_t exh = 0, lim = 0, now;
+	uint64_t exh = 0, lim = 0, now, written;
 
 	if (!s)
-		return;
+		return false;
+	written = s->ev_written;
 	if (s->evlog)
 		drain_events(s);
 	for (unsigned w = 0; w < s->nr; w++) {
@@ -323,6 +324,7 @@ void gk_nat_tick(struct gk_daemon *d)
 		s->refused_logged = exh + lim;
 		s->last_exh_ns = now;
 	}
+	return s->ev_written != written;
 }
 
 /* ---- control requests, run on the worker's thread (mbox.h) ---- */

@@ -8,6 +8,7 @@
 #ifndef GK_NAT_CTL_H
 #define GK_NAT_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -20,8 +21,11 @@ int gk_nat_start(struct gk_daemon *d, char *err, size_t errlen);
 /* Fills wc's NAPT fields for worker @w (nothing when NAT is off). */
 void gk_nat_worker_cfg(struct gk_daemon *d, unsigned w,
 		       struct gk_worker_cfg *wc);
-/* genkand tick: event log, rate-limited exhaustion line. */
-void gk_nat_tick(struct gk_daemon *d);
+/*
+ * genkand tick: event log, rate-limited exhaustion line. True when it
+ * wrote events from the workers' rings (more may follow).
+ */
+bool gk_nat_tick(struct gk_daemon *d);
 /* After the workers are joined. Idempotent. */
 void gk_nat_stop(struct gk_daemon *d);
 

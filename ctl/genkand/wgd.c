@@ -777,9 +777,10 @@ void gk_wgd_handle_msg(struct gk_wgd *g, const uint8_t *buf, size_t n,
  * with the outer IPv4 source as the sender: the same mac1/mac2, cookie
  * and per-source rate limit checks (check_macs) apply.
  */
-static void drain_punts(struct gk_wgd *g)
+static unsigned drain_punts(struct gk_wgd *g)
 {
 	struct gk_wg_ctlmsg m[16];
+	unsigned total = 0;
 
 	for (unsigned w = 0; w < g->d->nr_workers; w++) {
 		unsigned n;
@@ -789,6 +790,7 @@ static void drain_punts(struct gk_wgd *g)
 		/* bounded: a flood cannot keep the event loop here */
 		for (int budget = 4; budget > 0; budget--) {
 			n = gk_spsc_pop(g->punt[w], m, 16);
+			total += n;
 			for (unsigned i = 0; i < n; i++) {
 				struct sockaddr_storage ss = { 0 };
 				struct sockaddr_in *s = (struct sockaddr_in *)&ss;
@@ -808,6 +810,7 @@ static void drain_punts(struct gk_wgd *g)
 		}
 	}
 	explicit_bzero(m, sizeof(m));
+	return total;
 }
 
 void gk_wgd_on_readable(struct gk_wgd *g, int which)
@@ -857,13 +860,16 @@ static void peer_sums(const struct gk_wgd *g, uint32_t id,
 	}
 }
 
-static void drain_events(struct gk_wgd *g)
+static unsigned drain_events(struct gk_wgd *g)
 {
 	struct gk_wg_event ev[64];
+	unsigned total = 0;
 	bool dirty = false;
 
 	for (unsigned w = 0; w < g->d->nr_workers; w++) {
 		unsigned n = g->ev[w] ? gk_wg_evring_pop(g->ev[w], ev, 64) : 0;
+
+		total += n;
 
 		for (unsigned i = 0; i < n; i++) {
 			struct wpeer *p;
@@ -890,16 +896,18 @@ static void drain_events(struct gk_wgd *g)
 	}
 	if (dirty)
 		publish(g);
+	return total;
 }
 
-void gk_wgd_tick(struct gk_wgd *g)
+bool gk_wgd_tick(struct gk_wgd *g)
 {
 	uint64_t now = mono_ns();
+	unsigned drained = 0;
 
 	/* A lost wake-up costs at most one tick. */
 	if (g->ce)
-		drain_punts(g);
-	drain_events(g);
+		drained += drain_punts(g);
+	drained += drain_events(g);
 	refresh_srcs(g);
 	for (uint32_t i = 0; i < g->next_id; i++) {
 		struct wpeer *p = &g->peers[i];
@@ -959,6 +967,7 @@ void gk_wgd_tick(struct gk_wgd *g)
 		if (act & GK_WG_ACT_SEND_KEEPALIVE)
 			send_keepalive(g, p);
 	}
+	return drained > 0;
 }
 
 /* ---- peers ---- */

@@ -58,8 +58,11 @@ void gk_wgd_handle_msg(struct gk_wgd *g, const uint8_t *buf, size_t n,
  */
 struct gk_config_wg;
 struct gk_wgd *gk_wgd_new_detached(const struct gk_config_wg *c);
-/* Timers, worker events, counters: every genkand tick. */
-void gk_wgd_tick(struct gk_wgd *g);
+/*
+ * Timers, worker events, counters: every genkand tick. True when it
+ * took events or punts from the workers' rings (more may follow).
+ */
+bool gk_wgd_tick(struct gk_wgd *g);
 /* After the workers are joined. */
 void gk_wgd_stop(struct gk_wgd *g);
 

@@ -748,6 +748,34 @@ int gk_xdp_read_stats(const struct gk_xdp *x, struct gk_xdp_counter *out)
 	return ret;
 }
 
+/*
+ * Every slot of a GK_MAX_PORTS-entry per-CPU array of u64 into v (slot
+ * k's CPUs at v[k * ncpu]): one batched lookup where the kernel has it
+ * (the daemon reads this map ten times a second), else slot by slot.
+ */
+static int read_all_percpu(int fd, uint64_t *v, int ncpu)
+{
+	uint32_t keys[GK_MAX_PORTS], out_batch, count = GK_MAX_PORTS;
+	int ret;
+
+	ret = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, v, &count, NULL);
+	/* ENOENT: the batch reached the end of the array */
+	if ((!ret || ret == -ENOENT) && count == GK_MAX_PORTS) {
+		uint32_t k = 0;
+
+		while (k < GK_MAX_PORTS && keys[k] == k)
+			k++;
+		if (k == GK_MAX_PORTS)
+			return 0;
+	}
+	for (uint32_t k = 0; k < GK_MAX_PORTS; k++) {
+		ret = bpf_map_lookup_elem(fd, &k, &v[(size_t)k * ncpu]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int gk_xdp_read_hand_fail(const struct gk_xdp *x, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -756,17 +784,14 @@ int gk_xdp_read_hand_fail(const struct gk_xdp *x, uint64_t *out)
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
+	v = calloc((size_t)ncpu * GK_MAX_PORTS, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (uint32_t k = 0; k < GK_MAX_PORTS; k++) {
-		ret = bpf_map__lookup_elem(x->skel->maps.gk_hand_fail, &k,
-					   sizeof(k), v, ncpu * sizeof(*v), 0);
-		if (ret)
-			break;
+	ret = read_all_percpu(bpf_map__fd(x->skel->maps.gk_hand_fail), v, ncpu);
+	for (uint32_t k = 0; !ret && k < GK_MAX_PORTS; k++) {
 		out[k] = 0;
 		for (int c = 0; c < ncpu; c++)
-			out[k] += v[c];
+			out[k] += v[(size_t)k * ncpu + c];
 	}
 	free(v);
 	return ret;

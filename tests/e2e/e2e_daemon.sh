@@ -440,10 +440,30 @@ for want in "192.0.2.0/24|null|lan" "198.51.100.0/24|null|wan" \
 		fail "routes: connected $want (have: ${r//$'\n'/ })"
 	fi
 done
+# The control tick slows to heartbeat_ms (100) after half a second with
+# nothing to do, and an event makes it fast (10 ms) at once: `status`
+# reports the tick it found (docs/architecture.md, genkand's control tick).
+tick_slow() { sleep 1; [ "$(jstatus 1 .control.tick_ms)" = 100 ]; }
+check "control tick: 100 ms after a quiet second" wait_for 30 tick_slow
+# 1.2 s after a request: 50 fast ticks, then about 7 slow ones, not 120
+TICKS=
+few_ticks() {
+	local t0 t1
+	t0=$(jstatus 1 .control.ticks)
+	sleep 1.2
+	t1=$(jstatus 1 .control.ticks)
+	TICKS="$t0 -> $t1"
+	[ $((t1 - t0)) -gt 0 ] && [ $((t1 - t0)) -lt 80 ]
+}
+check "control tick: a quiet 1.2 s runs between 1 and 79 ticks" wait_for 5 few_ticks
+log "control ticks: $TICKS"
 gen0=$(ctl 1 -j routes | jq -r .fib_generation)
+sleep 1.2
+ip -n "$G1" route add 203.0.113.0/24 via 198.51.100.2
+expect "control tick: 10 ms right after the kernel's route change" \
+	"$(jstatus 1 .control.tick_ms)" = 10
 route_present() { ctl 1 -j routes | jq -r "$ROUTES" | grep -qxF "203.0.113.0/24|198.51.100.2|wan"; }
 route_gone() { ! ctl 1 -j routes | jq -r "$ROUTES" | grep -q "^203\.0\.113\.0/24|"; }
-ip -n "$G1" route add 203.0.113.0/24 via 198.51.100.2
 check "routes: added 203.0.113.0/24 via 198.51.100.2 shows up (port wan)" wait_for 10 route_present
 gen1=$(ctl 1 -j routes | jq -r .fib_generation)
 expect "routes: FIB generation grew after the add" "$gen1" -gt "$gen0"
