@@ -180,9 +180,10 @@ static int cmd_status(struct gk_cli *cli, int argc, char **argv)
 	w = json_object_get(r, "control");
 	if (w) {
 		snprintf(line, sizeof(line),
-			 "every %s ms (10 while busy), %s ticks",
+			 "every %s ms (10 while busy), %s ticks, woken %s times by workers' neighbour requests",
 			 gk_out_str(w, "tick_ms", b[0], NB),
-			 gk_out_str(w, "ticks", b[1], NB));
+			 gk_out_str(w, "ticks", b[1], NB),
+			 gk_out_str(w, "neigh_wakes", b[2], NB));
 		kv(cli, "control tick", line);
 	}
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <urcu-qsbr.h>
 
 #include "backend_afxdp.h"
+#include "efd.h"
 #include "fib.h"
 #include "map_table.h"
 #include "neigh_hold.h"
@@ -398,8 +400,33 @@ static void arm_tick(struct gk_daemon *d, unsigned ms)
 static void tick_busy(struct gk_daemon *d)
 {
 	d->quiet_ticks = 0;
-	if (d->tick_ms != TICK_MS)
-		arm_tick(d, TICK_MS);
+	if (d->tick_ms == TICK_MS)
+		return;
+	/* a worker's request waits at most one fast tick again */
+	atomic_store_explicit(&d->nreq_wake.armed, false,
+			      memory_order_relaxed);
+	arm_tick(d, TICK_MS);
+}
+
+/* Nothing for a while: tick slowly; a worker's request wakes us. */
+static void tick_slow(struct gk_daemon *d)
+{
+	arm_tick(d, slow_tick_ms(d));
+	gk_nreq_wake_arm(&d->nreq_wake);
+	/* queued before the arm, by a worker that saw it disarmed */
+	if (drain_neigh_requests(d))
+		tick_busy(d);
+}
+
+/* A worker queued a neighbour request while the tick was slow. */
+static void on_nreq_wake(struct gk_daemon *d)
+{
+	int r = gk_efd_drain(d->nreq_wake.efd);
+
+	if (r && r != -EAGAIN)
+		gk_warn("neighbour requests' eventfd: %s", strerror(-r));
+	d->nreq_wakes++;
+	drain_neigh_requests(d);
 }
 
 static void on_tick(struct gk_daemon *d)
@@ -444,7 +471,7 @@ static void on_tick(struct gk_daemon *d)
 	if (work)
 		tick_busy(d);
 	else if (d->tick_ms == TICK_MS && ++d->quiet_ticks >= QUIET_TICKS)
-		arm_tick(d, slow_tick_ms(d));
+		tick_slow(d);
 }
 
 static void on_netlink(struct gk_daemon *d)
@@ -504,7 +531,7 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 
 /* EV_WG4 + GK_WGD_FD_*: the WireGuard sockets and punt eventfd. */
 enum { EV_SIGNAL, EV_NETLINK, EV_CTL, EV_TIMER, EV_WG4, EV_WG6, EV_WGPUNT,
-       EV_HEALTH };
+       EV_HEALTH, EV_NREQ };
 
 static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 {
@@ -533,7 +560,8 @@ static int setup_events(struct gk_daemon *d, char *err, size_t errlen)
 	if (epoll_add(d->epfd, d->sigfd, EV_SIGNAL) ||
 	    epoll_add(d->epfd, gk_nlmirror_fd(d->nl), EV_NETLINK) ||
 	    epoll_add(d->epfd, gk_ctl_server_fd(d->ctl), EV_CTL) ||
-	    epoll_add(d->epfd, d->timerfd, EV_TIMER)) {
+	    epoll_add(d->epfd, d->timerfd, EV_TIMER) ||
+	    epoll_add(d->epfd, d->nreq_wake.efd, EV_NREQ)) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -errno;
 	}
@@ -718,6 +746,12 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 	if (!d->workers)
 		return -ENOMEM;
 	memset(d->workers, 0, sizeof(*d->workers) * d->nr_workers);
+	d->nreq_wake.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->nreq_wake.efd < 0) {
+		snprintf(err, errlen, "neighbour requests' eventfd: %s",
+			 strerror(errno));
+		return -errno;
+	}
 
 	/*
 	 * Frames parked in fill rings cannot carry traffic: keep at most half
@@ -780,6 +814,7 @@ static int start_workers(struct gk_daemon *d, char *err, size_t errlen)
 		wc.cls = &d->cls;
 		wc.mbox = &d->mbox[w];
 		wc.nreq = d->nreq[w];
+		wc.nreq_wake = &d->nreq_wake;
 		/* first packets to a new neighbour wait for it (#13 bug 8) */
 		wc.neigh_hold = GK_NHOLD_PER_NEIGH;
 		if (d->map) {
@@ -836,7 +871,7 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 		return -EINVAL;
 	}
 
-	d->epfd = d->sigfd = d->timerfd = -1;
+	d->epfd = d->sigfd = d->timerfd = d->nreq_wake.efd = -1;
 	/* d->cfg owns its own map_rules: the caller frees its copy. */
 	ret = gk_config_copy(&d->cfg, cfg);
 	if (ret) {
@@ -1009,6 +1044,9 @@ int gk_daemon_run(struct gk_daemon *d)
 			case EV_HEALTH:
 				gk_l4_health_run(d);
 				break;
+			case EV_NREQ:
+				on_nreq_wake(d);
+				break;
 			}
 		}
 		if (d->reload_pending)
@@ -1073,6 +1111,9 @@ void gk_daemon_stop(struct gk_daemon *d)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
+	/* After the joins: no worker writes it any more. */
+	if (d->nreq_wake.efd >= 0)
+		close(d->nreq_wake.efd);
 	gk_config_free(&d->cfg);
 	gk_info("stopped");
 }

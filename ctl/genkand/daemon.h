@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "mbox.h"
+#include "nreq.h"
 
 #define GK_MAX_WORKERS	64
 
@@ -70,6 +71,7 @@ struct gk_daemon {
 	struct gk_xsk_umem *umem[GK_MAX_WORKERS];
 	struct gk_port *xports[GK_MAX_WORKERS][GK_MAX_PORTS];
 	struct gk_nreq_ring *nreq[GK_MAX_WORKERS];
+	struct gk_nreq_wake nreq_wake;		/* armed while the tick is slow */
 	bool stalled[GK_MAX_WORKERS];
 	uint64_t last_supervise_ns;
 
@@ -115,6 +117,7 @@ struct gk_daemon {
 	unsigned tick_ms;			/* the timerfd's period now */
 	unsigned quiet_ticks;			/* fast ticks that found nothing */
 	uint64_t ticks;				/* control ticks run */
+	uint64_t nreq_wakes;			/* workers woke a slow tick */
 	bool stop;
 	bool reload_pending;
 

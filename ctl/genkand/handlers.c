@@ -162,7 +162,7 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 		"{s:s, s:s, s:I, s:f, s:s, s:s, s:s, s:s, s:o,"
 		" s:{s:I, s:I, s:I},"
 		" s:{s:I, s:I, s:I, s:I, s:f, s:I},"
-		" s:I, s:o, s:{s:I, s:I}}",
+		" s:I, s:o, s:{s:I, s:I, s:I, s:I}}",
 		"instance", d->cfg.instance, "version", GK_VERSION,
 		"pid", (json_int_t)getpid(),
 		"uptime_s", secs_since(&d->started),
@@ -183,7 +183,10 @@ static int cmd_status(void *arg, json_t *args, json_t **result, char *err,
 		jstr_or_null(d->last_reload_error[0] ? d->last_reload_error : NULL),
 		/* daemon.c: 10 ms while busy, slower when idle */
 		"control", "tick_ms", (json_int_t)d->tick_ms,
-		"ticks", (json_int_t)d->ticks);
+		"ticks", (json_int_t)d->ticks,
+		"neigh_wakes", (json_int_t)d->nreq_wakes,
+		"neigh_wake_errors", (json_int_t)atomic_load_explicit(
+			&d->nreq_wake.failed, memory_order_relaxed));
 	/* the ctl socket's own clients: evictions and timeouts */
 	if (*result && json_object_set_new(*result, "ctl",
 					   gk_ctl_server_stats_json(d->ctl))) {

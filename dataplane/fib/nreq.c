@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "efd.h"
 #include "nreq.h"
 #include "spsc.h"
 
@@ -32,4 +33,23 @@ unsigned int gk_nreq_pop(struct gk_nreq_ring *r, struct gk_nreq *out,
 			 unsigned int max)
 {
 	return gk_spsc_pop(spsc(r), out, max);
+}
+
+void gk_nreq_wake(struct gk_nreq_wake *w)
+{
+	if (!w)
+		return;
+	/* The push before is seen by whoever sees this load's answer. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!atomic_load_explicit(&w->armed, memory_order_relaxed) ||
+	    !atomic_exchange_explicit(&w->armed, false, memory_order_acq_rel))
+		return;
+	if (gk_efd_signal(w->efd))
+		atomic_fetch_add_explicit(&w->failed, 1, memory_order_relaxed);
+}
+
+void gk_nreq_wake_arm(struct gk_nreq_wake *w)
+{
+	atomic_store_explicit(&w->armed, true, memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
 }

@@ -81,6 +81,7 @@ int gk_worker_init(struct gk_worker *w, const struct gk_worker_cfg *cfg)
 		return -EINVAL;
 	w->l3.stats = &w->stats;
 	w->l3.nreq = cfg->nreq;
+	w->l3.nreq_wake = cfg->nreq_wake;
 	gk_icmp_err_init(&w->icmp, cfg->icmp_rate, 0);
 	w->icmp.stats = &w->stats;
 

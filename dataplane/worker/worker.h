@@ -37,6 +37,7 @@ struct gk_l4_ctx;
 #define GK_WORKER_STAGES	16	/* registry entries at most */
 struct gk_cls_tables;
 struct gk_nreq_ring;
+struct gk_nreq_wake;
 struct gk_map_table;
 struct gk_napt;
 struct gk_napt_cfg;
@@ -65,6 +66,7 @@ struct gk_worker_cfg {
 	 */
 	struct gk_cls_tables **cls;
 	struct gk_nreq_ring *nreq;	/* neighbor requests; may be NULL */
+	struct gk_nreq_wake *nreq_wake;	/* wakes an idle genkand; may be NULL */
 	uint32_t icmp_rate;		/* ICMP errors/s; 0 = send none */
 	/*
 	 * Adaptive polling: after this many microseconds without a packet

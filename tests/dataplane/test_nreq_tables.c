@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "nreq.h"
@@ -133,6 +135,44 @@ static void test_drop_names(void **state)
 	assert_string_equal(gk_wk_drop_names[GK_WK_DROP_TX_FULL], "tx_full");
 }
 
+/* The eventfd's counter (nonblocking): how many wake-ups were written. */
+static uint64_t efd_count(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+/* Armed: the first request writes once and disarms; disarmed: nothing. */
+static void test_wake(void **state)
+{
+	struct gk_nreq_wake w = { .efd = eventfd(0, EFD_NONBLOCK) };
+
+	(void)state;
+	assert_true(w.efd >= 0);
+	gk_nreq_wake(NULL);		/* no wake configured: a no-op */
+	gk_nreq_wake(&w);
+	assert_int_equal(efd_count(w.efd), 0);
+	gk_nreq_wake_arm(&w);
+	gk_nreq_wake(&w);
+	gk_nreq_wake(&w);
+	gk_nreq_wake(&w);
+	assert_int_equal(efd_count(w.efd), 1);
+	assert_false(atomic_load(&w.armed));
+	gk_nreq_wake_arm(&w);
+	gk_nreq_wake(&w);
+	assert_int_equal(efd_count(w.efd), 1);
+	assert_int_equal(atomic_load(&w.failed), 0);
+	/* a closed fd: the write fails, counted */
+	close(w.efd);
+	w.efd = -1;
+	gk_nreq_wake_arm(&w);
+	gk_nreq_wake(&w);
+	assert_int_equal(atomic_load(&w.failed), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_ring_threads),
 		cmocka_unit_test(test_tables_publish),
 		cmocka_unit_test(test_drop_names),
+		cmocka_unit_test(test_wake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -473,6 +473,19 @@ gen2=$(ctl 1 -j routes | jq -r .fib_generation)
 expect "routes: FIB generation grew after the delete" "$gen2" -gt "$gen1"
 
 check "ping client -> server IPv4" wait_for 10 ping4 1 3
+# A packet to a neighbour the kernel forgot, with genkand idle: the
+# worker's request wakes it rather than waiting for a slow tick. (The
+# client's ARP entry for its gateway is fresh: no ARP, no netlink event
+# wakes genkand first.)
+ip -n "$G1" neigh flush dev gw-wan
+check "control tick: slow again after the neighbour flush" wait_for 30 tick_slow
+wakes0=$(jstatus 1 .control.neigh_wakes)
+sleep 1.2
+check "ping client -> server IPv4, the server's MAC flushed" wait_for 10 ping4 1 3
+wakes1=$(jstatus 1 .control.neigh_wakes)
+expect "control tick: a worker's neighbour request woke the idle genkand ($wakes0 -> $wakes1)" \
+	$((wakes1 - wakes0)) -ge 1
+expect "control tick: no failed wake-up" "$(jstatus 1 .control.neigh_wake_errors)" = 0
 check "ping client -> server IPv6" wait_for 10 ping6 1 3
 CMAC=$(ip -n "$(ns_c 1)" -j link show dev cl0 | jq -r '.[0].address')
 SMAC=$(ip -n "$(ns_s 1)" -j link show dev sv0 | jq -r '.[0].address')

@@ -30,6 +30,7 @@ static void ask_neigh(struct gk_l3fwd_ctx *ctx, uint8_t family,
 	memcpy(q.addr, addr, alen);
 	if (!gk_nreq_push(ctx->nreq, &q))
 		return;		/* full: genkand is behind, ask again later */
+	gk_nreq_wake(ctx->nreq_wake);
 	ctx->stats->neigh_requests++;
 	s->family = family;
 	s->ifindex = ifindex;

@@ -40,6 +40,7 @@ struct gk_l3fwd_ctx {
 	const struct gk_fib *fib;	/* snapshot, valid for this burst */
 	struct gk_wk_stats *stats;	/* owning worker's counters */
 	struct gk_nreq_ring *nreq;	/* may be NULL */
+	struct gk_nreq_wake *nreq_wake;	/* genkand's, may be NULL */
 	uint64_t now_ns;		/* for rate-limiting neighbor requests */
 	/* Frames for unresolved next hops are held here (neigh_hold.h)
 	 * rather than dropped; NULL: dropped, no_neigh. */
