@@ -434,6 +434,7 @@ static void on_tick(struct gk_daemon *d)
 	uint64_t expirations, now;
 	bool work = d->local_dirty || d->fib_dirty;
 	char err[256];
+	int ret;
 
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
@@ -444,10 +445,11 @@ static void on_tick(struct gk_daemon *d)
 		work = true;
 	if (d->local_dirty)
 		sync_local(d);
-	if (d->xdp && d->cls_gen != gk_xdp_generation(d->xdp))
-		work = true;
-	if (d->xdp && gk_hand_publish(d))
+	ret = d->xdp ? gk_hand_publish(d) : 0;
+	if (ret < 0)
 		gk_err("classifier tables for the software twin: out of memory");
+	if (ret)
+		work = true;
 	if (d->fib_dirty && gk_daemon_publish_fib(d, err, sizeof(err)))
 		gk_err("FIB rebuild failed, keeping generation %llu: %s",
 		       (unsigned long long)d->fib_generation, err);
@@ -956,7 +958,7 @@ int gk_daemon_start(struct gk_daemon *d, const struct gk_config *cfg,
 		return ret;
 	/* The twin's copy of the classifier maps, for parse-mode ports. */
 	ret = gk_hand_publish(d);
-	if (ret) {
+	if (ret < 0) {
 		snprintf(err, errlen, "classifier tables: %s", strerror(-ret));
 		return ret;
 	}

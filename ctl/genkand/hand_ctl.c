@@ -140,7 +140,7 @@ int gk_hand_publish(struct gk_daemon *d)
 		return -ENOMEM;
 	gk_cls_tables_publish(&d->cls, t);
 	d->cls_gen = gen;
-	return 0;
+	return 1;
 }
 
 static uint64_t drained(const struct gk_port *xp)

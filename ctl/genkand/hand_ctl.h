@@ -24,7 +24,10 @@ uint32_t gk_hand_probe(struct gk_daemon *d);
 int gk_hand_pick(struct gk_daemon *d, char *err, size_t errlen);
 /* gk_ports[port] <- ENABLED | xdp_flags | the hand-off bits (| HOLD). */
 int gk_hand_push(struct gk_daemon *d, unsigned port, int hold);
-/* Publish the twin's tables if the XDP maps changed. 0 or -ENOMEM. */
+/*
+ * Publish the twin's tables if the XDP maps changed: 1 when it did, 0
+ * when nothing changed, -ENOMEM.
+ */
 int gk_hand_publish(struct gk_daemon *d);
 /* Every heartbeat: a port whose hand-off failed switches mode. */
 void gk_hand_watch(struct gk_daemon *d);

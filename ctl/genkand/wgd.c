@@ -870,7 +870,6 @@ static unsigned drain_events(struct gk_wgd *g)
 		unsigned n = g->ev[w] ? gk_wg_evring_pop(g->ev[w], ev, 64) : 0;
 
 		total += n;
-
 		for (unsigned i = 0; i < n; i++) {
 			struct wpeer *p;
 
